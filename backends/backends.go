@@ -1,0 +1,13 @@
+// Package backends registers every Silica backend available on this
+// platform, for programs that want them all:
+//
+//	import _ "github.com/silica-go/silica/backends"
+//
+// A backend whose device or library is absent still registers; opening it
+// then fails with an error that says what to install, and engine.Default
+// moves on to the next.
+package backends
+
+import (
+	_ "github.com/silica-go/silica/cpu" // the pure-Go backend, everywhere
+)

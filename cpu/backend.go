@@ -1,0 +1,142 @@
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/silica-go/silica/engine"
+)
+
+func init() { engine.Register("cpu", driver{}) }
+
+type driver struct{}
+
+func (driver) Open(device string) (engine.Backend, error) {
+	if device != "" && device != "cpu" {
+		return nil, fmt.Errorf("cpu: unknown device %q (the cpu backend has one device, \"cpu\")", device)
+	}
+	return New(), nil
+}
+
+// Backend runs plans on the host's cores. Make one with New, or through
+// engine.Open("cpu").
+type Backend struct {
+	workers int
+	inUse   atomic.Int64
+}
+
+// New returns a CPU backend using GOMAXPROCS worker goroutines.
+func New() *Backend { return &Backend{workers: runtime.GOMAXPROCS(0)} }
+
+// buffer is host memory, 8-byte aligned so that it can be viewed as any
+// element type.
+type buffer struct {
+	b       []byte
+	wrapped bool // memory the caller owns (WrapHost)
+}
+
+func (b *buffer) Size() int { return len(b.b) }
+
+func (c *Backend) Device() engine.DeviceInfo {
+	return engine.DeviceInfo{
+		Backend: "cpu", Device: "cpu", Name: cpuName(),
+		Unified: true, Version: fmt.Sprintf("%s, %d workers", runtime.Version(), c.workers),
+	}
+}
+
+func cpuName() string {
+	return fmt.Sprintf("%s/%s, %d cores", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+}
+
+// Alloc returns zeroed, 8-byte aligned host memory.
+func (c *Backend) Alloc(bytes int) (engine.Buffer, error) {
+	if bytes <= 0 {
+		return nil, fmt.Errorf("cpu: allocation of %d bytes", bytes)
+	}
+	words := make([]uint64, (bytes+7)/8)
+	c.inUse.Add(int64(bytes))
+	return &buffer{b: unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), bytes)}, nil
+}
+
+// WrapHost uses data in place (engine.HostWrapper).
+func (c *Backend) WrapHost(data []byte) (engine.Buffer, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("cpu: wrap of an empty slice")
+	}
+	return &buffer{b: data, wrapped: true}, nil
+}
+
+func (c *Backend) Free(b engine.Buffer) {
+	if bb, ok := b.(*buffer); ok && !bb.wrapped && bb.b != nil {
+		c.inUse.Add(-int64(len(bb.b)))
+		bb.b = nil
+	}
+}
+
+// MemoryInUse returns the bytes of buffers allocated and not freed
+// (engine.MemoryReporter); wrapped host memory is not counted.
+func (c *Backend) MemoryInUse() int64 { return c.inUse.Load() }
+
+func (c *Backend) Write(dst engine.Buffer, off int, src []byte) error {
+	d := dst.(*buffer)
+	if off < 0 || off+len(src) > len(d.b) {
+		return fmt.Errorf("cpu: write of %d bytes at %d into a %d-byte buffer", len(src), off, len(d.b))
+	}
+	copy(d.b[off:], src)
+	return nil
+}
+
+func (c *Backend) Read(src engine.Buffer, off int, dst []byte) error {
+	s := src.(*buffer)
+	if off < 0 || off+len(dst) > len(s.b) {
+		return fmt.Errorf("cpu: read of %d bytes at %d from a %d-byte buffer", len(dst), off, len(s.b))
+	}
+	copy(dst, s.b[off:])
+	return nil
+}
+
+func (c *Backend) Synchronize() error { return nil }
+
+func (c *Backend) Close() error { return nil }
+
+// Supports reports every op and fusion as supported: the CPU backend has
+// all of them, with no limit on k (engine.Capabilities).
+func (c *Backend) Supports(op engine.Op, attrs *engine.Attrs, in []engine.Value) bool {
+	_, ok := kernels[op]
+	return ok
+}
+
+// kernel runs one step. vals are the step's input and output values.
+type kernel func(c *Backend, s *engine.Step, in, out []arg) error
+
+// arg is a value with its buffer.
+type arg struct {
+	engine.Value
+	b []byte
+}
+
+var kernels = map[engine.Op]kernel{}
+
+func (c *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		k, ok := kernels[s.Op]
+		if !ok {
+			return fmt.Errorf("%w: cpu has no kernel for %s", engine.ErrUnsupported, s.Op)
+		}
+		in := make([]arg, len(s.In))
+		for j, v := range s.In {
+			in[j] = arg{p.Values[v], bufs[v].(*buffer).b}
+		}
+		out := make([]arg, len(s.Out))
+		for j, v := range s.Out {
+			out[j] = arg{p.Values[v], bufs[v].(*buffer).b}
+		}
+		if err := k(c, s, in, out); err != nil {
+			return fmt.Errorf("cpu: step %d %s: %w", i, engine.DescribeStep(s), err)
+		}
+	}
+	return nil
+}

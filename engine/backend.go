@@ -1,0 +1,90 @@
+package engine
+
+import "errors"
+
+// Buffer is a backend's allocation of device (or host) memory. Only the
+// backend that made it looks inside.
+type Buffer interface {
+	// Size returns the buffer's length in bytes.
+	Size() int
+}
+
+// DeviceInfo describes the device a backend runs on.
+type DeviceInfo struct {
+	Backend string // the registered name: "cpu", "cuda", "metal", "torch", "mlx"
+	Device  string // the device within it: "cpu", "cuda:0", "mps", "gpu"...
+	Name    string // the hardware's own name, e.g. "NVIDIA H100 80GB HBM3"
+	// Memory is the device memory in bytes that the backend may use (for a
+	// unified-memory GPU, the recommended working set), 0 if unknown.
+	Memory int64
+	// Unified reports whether host and device share memory (CPU, Apple).
+	Unified bool
+	// Version names the library versions behind the backend, for reports.
+	Version string
+}
+
+// Backend runs plans on one device. The engine calls its methods from one
+// goroutine at a time, except Free, which may come from any goroutine
+// (a collected Array's cleanup).
+//
+// Extra abilities are optional interfaces, found by type assertion:
+// Capabilities (which fused kernels the backend runs), HostWrapper
+// (zero-copy buffers over host memory), MemoryReporter (bytes in use).
+type Backend interface {
+	// Device describes the device.
+	Device() DeviceInfo
+	// Alloc returns a buffer of at least bytes bytes (bytes > 0). Failure
+	// (out of memory) is an error, never a crash.
+	Alloc(bytes int) (Buffer, error)
+	// Free releases a buffer; the backend may pool it.
+	Free(b Buffer)
+	// Write copies src into dst at byte offset off.
+	Write(dst Buffer, off int, src []byte) error
+	// Read copies len(dst) bytes of src from byte offset off into dst,
+	// after all work submitted before it has finished.
+	Read(src Buffer, off int, dst []byte) error
+	// Run executes every step of p in order, as one submission (one Metal
+	// command buffer, one CUDA stream), and returns when it has finished.
+	// bufs[i] is the buffer of p.Values[i]. A step the backend has no
+	// kernel for is an error naming the op (ErrUnsupported), never a silent
+	// fall back to another device.
+	Run(p *Plan, bufs []Buffer) error
+	// Synchronize waits for all submitted work.
+	Synchronize() error
+	// Close releases the device; the backend is unusable afterwards.
+	Close() error
+}
+
+// Capabilities is implemented by backends that run fused kernels or that
+// restrict some ops. The scheduler asks before every fusion it would make,
+// and before planning every step, so a backend can refuse (for example) a
+// fused scan with k above its kernel's limit; a refused fusion is simply not
+// made, a refused primitive step fails the Eval with ErrUnsupported.
+type Capabilities interface {
+	Supports(op Op, attrs *Attrs, in []Value) bool
+}
+
+// HostWrapper is implemented by backends that can use host memory in place
+// (the CPU, Apple's unified memory): the engine then wraps arrays made by
+// Engine.FromBytesNoCopy instead of copying them. data must stay valid and
+// unchanged while the buffer lives.
+type HostWrapper interface {
+	WrapHost(data []byte) (Buffer, error)
+}
+
+// MemoryReporter is implemented by backends that count their device memory.
+type MemoryReporter interface {
+	// MemoryInUse returns the bytes currently allocated on the device,
+	// pooled buffers included.
+	MemoryInUse() int64
+}
+
+// Errors a backend or the engine returns; test with errors.Is.
+var (
+	// ErrUnsupported: the backend has no kernel for a step.
+	ErrUnsupported = errors.New("engine: operation not supported by this backend")
+	// ErrIndexOutOfRange: a gather index was outside the gathered array.
+	ErrIndexOutOfRange = errors.New("engine: gather index out of range")
+	// ErrUnavailable: a backend's device or library is absent on this machine.
+	ErrUnavailable = errors.New("engine: backend unavailable")
+)

@@ -1,0 +1,51 @@
+// Package engine is Silica's lazy array engine: arrays, the ops that build
+// a graph of them, the scheduler that turns a graph into a fused plan, and
+// the Backend interface that runs plans on a device.
+//
+// # Arrays and ops
+//
+// An Array is a lazy handle: a shape, a dtype and the node that produces
+// it. Ops (Add, MatMul, Cosine, TopK, Gather, ...) check shapes and dtypes
+// when they are called and return an error naming them; nothing runs until
+// Engine.Eval or a read (Array.Float32, Array.Int64, Array.Bytes).
+// Arrays have at most MaxRank dimensions and at least one element.
+//
+//	e, _ := engine.Open("cpu")
+//	q, _ := e.FromFloat32(query, 1, 768)
+//	x, _ := e.FromFloat32(corpus, n, 768)
+//	s, _ := engine.Cosine(q, x)
+//	vals, idx, _ := engine.TopK(s, 10, true)
+//	err := e.Eval(vals, idx) // one fused scan on backends that have it
+//
+// # Evaluation
+//
+// Eval collects the graph under its arguments, in topological order, and
+// looks its signature (ops, attributes, shapes, dtypes, wiring) up in the
+// engine's plan cache. On a miss the scheduler runs the fusion passes
+// (fuse.go: 1 scores->topk into one scan that never writes the score
+// matrix, 2 normalize->matmul into a fused cosine, 3 element-wise chains
+// into one kernel), each only where the backend's Capabilities accepts the
+// fused step, then assigns buffer slots by liveness so that intermediates
+// reuse memory. The plan goes to the backend in one Run: one submission.
+// Engine.Explain returns the plan without running it; Engine.Stats counts
+// plans built and reused.
+//
+// # Numbers
+//
+// Float16 and BFloat16 are storage types: arithmetic accumulates in
+// float32. Reductions, products and top-k values are Float32; top-k
+// indices are Int64. NaN: element-wise ops propagate it; ReduceMax and
+// Maximum/Minimum return NaN when an operand is NaN; TopK ranks NaN after
+// every number whichever the order, so it is never returned ahead of a
+// number; ties in TopK go to the smaller index.
+//
+// # Backends
+//
+// Backends register a Driver by name in their init function (the
+// database/sql pattern); Open("cuda"), Open("torch:mps") and Default()
+// (SILICA_BACKEND, else metal, cuda, cpu) open them. A backend implements
+// the small Backend interface; fused kernels and other abilities are
+// optional interfaces (Capabilities, HostWrapper, MemoryReporter). A step
+// a backend cannot run is an error (ErrUnsupported), never a silent fall
+// back to another device.
+package engine

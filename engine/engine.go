@@ -1,0 +1,263 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+var errClosed = errors.New("engine: closed")
+
+// maxCachedPlans bounds the plan cache; past it the cache starts over.
+const maxCachedPlans = 512
+
+// Engine builds lazy graphs and evaluates them on one backend. It is safe
+// for concurrent use; evaluations on one engine run one at a time, each as
+// one submission to the backend.
+type Engine struct {
+	name string
+	b    Backend
+	caps Capabilities // nil: the backend fuses nothing and runs every op
+
+	mu     sync.Mutex
+	plans  map[string]*Plan
+	closed bool
+
+	evals, plansBuilt, planHits, submissions, scratch atomic.Int64
+}
+
+// Stats counts an engine's work since it was opened.
+type Stats struct {
+	Evals        int64 // Eval calls that ran a plan
+	PlansBuilt   int64 // plans made (cache misses)
+	PlanHits     int64 // plans taken from the cache
+	Submissions  int64 // plans handed to the backend
+	ScratchBytes int64 // bytes of buffer slots allocated, summed over runs
+}
+
+func newEngine(name string, b Backend) *Engine {
+	e := &Engine{name: name, b: b, plans: map[string]*Plan{}}
+	e.caps, _ = b.(Capabilities)
+	return e
+}
+
+// New wraps a backend in an engine without the registry (for backends made
+// directly, and tests).
+func New(name string, b Backend) *Engine { return newEngine(name, b) }
+
+// Name returns the name the engine was opened with ("cpu", "torch:mps"...).
+func (e *Engine) Name() string { return e.name }
+
+// Backend returns the engine's backend.
+func (e *Engine) Backend() Backend { return e.b }
+
+// Device describes the backend's device.
+func (e *Engine) Device() DeviceInfo { return e.b.Device() }
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	return Stats{e.evals.Load(), e.plansBuilt.Load(), e.planHits.Load(), e.submissions.Load(), e.scratch.Load()}
+}
+
+// MemoryInUse returns the backend's device bytes in use, or -1 if the
+// backend does not count them.
+func (e *Engine) MemoryInUse() int64 {
+	if m, ok := e.b.(MemoryReporter); ok {
+		return m.MemoryInUse()
+	}
+	return -1
+}
+
+// Synchronize waits for the backend's submitted work.
+func (e *Engine) Synchronize() error { return e.b.Synchronize() }
+
+// Close releases the backend. Arrays of the engine are unusable afterwards.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.plans = nil
+	return e.b.Close()
+}
+
+// Eval computes the given arrays: it plans the graph that produces them
+// (topological order, fusion, buffer reuse; the plan is cached by the
+// graph's signature) and runs the plan on the backend as one submission.
+// Arrays already evaluated are left as they are.
+func (e *Engine) Eval(arrays ...*Array) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	g, err := e.prepare(arrays)
+	if err != nil || g == nil {
+		return err
+	}
+	return e.run(g)
+}
+
+// Explain returns the plan Eval would run for the arrays, without running
+// it (nil if every array is already evaluated).
+func (e *Engine) Explain(arrays ...*Array) (*Plan, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	g, err := e.prepare(arrays)
+	if err != nil || g == nil {
+		return nil, err
+	}
+	return g.plan, nil
+}
+
+// graph is the part of the lazy graph one Eval computes.
+type graph struct {
+	nodes  []*node  // topological order
+	leaves []*Array // evaluated inputs, in plan binding order
+	plan   *Plan
+}
+
+// prepare collects the graph under the arrays and finds or builds its plan.
+// Called with e.mu held; returns nil, nil when there is nothing to do.
+func (e *Engine) prepare(arrays []*Array) (*graph, error) {
+	if e.closed {
+		return nil, errClosed
+	}
+	g := &graph{}
+	nodePos := map[*node]int{}
+	leafPos := map[*Array]int{}
+	var sig strings.Builder
+	var visit func(a *Array) (string, error)
+	visit = func(a *Array) (string, error) {
+		if a.data != nil {
+			if i, ok := leafPos[a]; ok {
+				return fmt.Sprintf("L%d", i), nil
+			}
+			leafPos[a] = len(g.leaves)
+			g.leaves = append(g.leaves, a)
+			fmt.Fprintf(&sig, "L%d=%s%v;", len(g.leaves)-1, a.dtype, a.shape)
+			return fmt.Sprintf("L%d", len(g.leaves)-1), nil
+		}
+		if a.node == nil {
+			return "", errFreed(a)
+		}
+		if i, ok := nodePos[a.node]; ok {
+			if i < 0 {
+				return "", fmt.Errorf("engine: graph has a cycle at %s", a.node.op)
+			}
+			return fmt.Sprintf("N%d.%d", i, a.out), nil
+		}
+		nodePos[a.node] = -1
+		refs := make([]string, len(a.node.inputs))
+		for i, in := range a.node.inputs {
+			r, err := visit(in)
+			if err != nil {
+				return "", err
+			}
+			refs[i] = r
+		}
+		pos := len(g.nodes)
+		nodePos[a.node] = pos
+		g.nodes = append(g.nodes, a.node)
+		fmt.Fprintf(&sig, "N%d=%s{%s}(%s)->", pos, a.node.op, a.node.attrs.key(), strings.Join(refs, ","))
+		for i := range a.node.outs {
+			s, d := nodeOutType(a.node, i)
+			fmt.Fprintf(&sig, "%s%v,", d, s)
+		}
+		sig.WriteString(";")
+		return fmt.Sprintf("N%d.%d", pos, a.out), nil
+	}
+	var targets []int
+	for _, a := range arrays {
+		if a == nil {
+			return nil, errNilArray
+		}
+		if a.e != e {
+			return nil, fmt.Errorf("engine: Eval on %s of an array from engine %s", e.name, a.e.name)
+		}
+		if a.data != nil {
+			continue
+		}
+		if _, err := visit(a); err != nil {
+			return nil, err
+		}
+		targets = append(targets, nodePos[a.node])
+	}
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	fmt.Fprintf(&sig, "R%v", targets)
+	key := sig.String()
+	if p, ok := e.plans[key]; ok {
+		e.planHits.Add(1)
+		g.plan = p
+		return g, nil
+	}
+	p, err := e.buildPlan(g, targets)
+	if err != nil {
+		return nil, err
+	}
+	p.Signature = key
+	if len(e.plans) >= maxCachedPlans {
+		clear(e.plans)
+	}
+	e.plans[key] = p
+	e.plansBuilt.Add(1)
+	g.plan = p
+	return g, nil
+}
+
+// nodeOutType returns the shape and dtype of output i of n.
+func nodeOutType(n *node, i int) (Shape, DType) {
+	return n.types[i].shape, n.types[i].dtype
+}
+
+// run executes g's plan and hands the outputs to their arrays. Called with
+// e.mu held.
+func (e *Engine) run(g *graph) error {
+	p := g.plan
+	slots := make([]Buffer, len(p.Slots))
+	freeSlots := func() {
+		for i, b := range slots {
+			if b != nil {
+				e.b.Free(b)
+				slots[i] = nil
+			}
+		}
+	}
+	for i, n := range p.Slots {
+		b, err := e.b.Alloc(n)
+		if err != nil {
+			freeSlots()
+			return fmt.Errorf("engine: allocate %d bytes on %s: %w", n, e.name, err)
+		}
+		slots[i] = b
+		e.scratch.Add(int64(n))
+	}
+	bufs := make([]Buffer, len(p.Values))
+	for i, v := range p.Inputs {
+		bufs[v] = g.leaves[i].data.buf
+	}
+	for i, v := range p.Values {
+		if v.Slot >= 0 {
+			bufs[i] = slots[v.Slot]
+		}
+	}
+	e.evals.Add(1)
+	e.submissions.Add(1)
+	if err := e.b.Run(p, bufs); err != nil {
+		freeSlots()
+		return fmt.Errorf("engine: run on %s: %w", e.name, err)
+	}
+	for _, o := range p.outs {
+		slot := p.Values[o.value].Slot
+		n := g.nodes[o.node]
+		if a := n.outs[o.out].Value(); a != nil && a.node == n {
+			a.materialize(slots[slot])
+			slots[slot] = nil
+		}
+	}
+	freeSlots()
+	return nil
+}

@@ -1,0 +1,205 @@
+package engine
+
+// Fusion passes, run in order by the scheduler. Each pass rewrites the
+// graph only where the backend's Capabilities.Supports accepts the fused
+// step, and only absorbs a node whose output no one else reads and that
+// is not an output of the plan.
+var fusionPasses = []struct {
+	name string
+	run  func(*ir)
+}{
+	{"1 scores->topk into a fused scan", fuseScan},
+	{"2 normalize->matmul into a fused cosine", fuseNormMatMul},
+	{"3 element-wise chains into one kernel", fuseElementwise},
+}
+
+// operands is a matmul's pair of operands after peeling the ops a fused
+// kernel can do on the fly: Normalize on either side, Dequantize on the
+// second (the stored rows).
+type operands struct {
+	in           []int     // a, b, and the scales when quantized
+	normA, normB bool      // a Normalize was peeled
+	quant        bool      // a Dequantize was peeled
+	absorbed     []*irNode // the peeled nodes
+}
+
+// peel looks through Normalize (either side) and Dequantize (second side)
+// producers of a and b.
+func (g *ir) peel(a, b int) operands {
+	o := operands{}
+	if nd := g.producer(a); nd != nil && nd.op == OpNormalize && g.private(a) && len(g.vals[nd.in[0]].Shape) == 2 {
+		o.normA, a = true, nd.in[0]
+		o.absorbed = append(o.absorbed, nd)
+	}
+	if nd := g.producer(b); nd != nil && nd.op == OpNormalize && g.private(b) && len(g.vals[nd.in[0]].Shape) == 2 {
+		o.normB, b = true, nd.in[0]
+		o.absorbed = append(o.absorbed, nd)
+	}
+	o.in = []int{a, b}
+	if nd := g.producer(b); nd != nil && nd.op == OpDequantize && g.private(b) {
+		o.quant = true
+		o.in = []int{a, nd.in[0], nd.in[1]}
+		o.absorbed = append(o.absorbed, nd)
+	}
+	return o
+}
+
+// replace puts a fused node in place of nd (keeping topological order) and
+// marks the absorbed nodes dead.
+func (g *ir) replace(nd *irNode, op Op, attrs Attrs, in []int, absorbed ...*irNode) {
+	for _, x := range absorbed {
+		x.dead = true
+	}
+	nd.op, nd.attrs, nd.in = op, attrs, in
+	for _, v := range nd.out {
+		g.prod[v] = indexOfNode(g.nodes, nd)
+	}
+}
+
+func indexOfNode(nodes []*irNode, nd *irNode) int {
+	for i, x := range nodes {
+		if x == nd {
+			return i
+		}
+	}
+	return -1
+}
+
+// fuseScan (pass 1): TopK over the scores of MatMul(a, bᵀ) (through
+// Normalize and Dequantize) or of L2Distance(a, b) becomes one OpScanTopK,
+// which never writes the [m, n] score matrix.
+func fuseScan(g *ir) {
+	for _, nd := range g.nodes {
+		if nd.dead || nd.op != OpTopK || len(g.vals[nd.in[0]].Shape) != 2 || !g.private(nd.in[0]) {
+			continue
+		}
+		src := g.producer(nd.in[0])
+		if src == nil {
+			continue
+		}
+		attrs := Attrs{K: nd.attrs.K, Largest: nd.attrs.Largest}
+		switch {
+		case src.op == OpMatMul && !src.attrs.TransA && src.attrs.TransB:
+			attrs.Metric = MetricDot
+		case src.op == OpL2Distance:
+			attrs.Metric = MetricL2
+		default:
+			continue
+		}
+		o := g.peel(src.in[0], src.in[1])
+		if attrs.Metric == MetricL2 && (o.normA || o.normB) {
+			o = operands{in: src.in[:2]} // an L2 scan over normalized rows is not a kernel we have
+		}
+		full := attrs
+		full.NormA, full.NormB, full.Quantize = o.normA, o.normB, o.quant
+		switch {
+		case g.supports(OpScanTopK, &full, o.in):
+			g.replace(nd, OpScanTopK, full, o.in, append(o.absorbed, src)...)
+		case len(o.absorbed) > 0 && g.supports(OpScanTopK, &attrs, src.in[:2]):
+			g.replace(nd, OpScanTopK, attrs, src.in[:2], src)
+		}
+	}
+}
+
+// fuseNormMatMul (pass 2): MatMul(Normalize(a), Normalize(b)ᵀ) (either
+// normalization, or a Dequantize of b) becomes one OpNormMatMul.
+func fuseNormMatMul(g *ir) {
+	for _, nd := range g.nodes {
+		if nd.dead || nd.op != OpMatMul || nd.attrs.TransA || !nd.attrs.TransB {
+			continue
+		}
+		o := g.peel(nd.in[0], nd.in[1])
+		if len(o.absorbed) == 0 {
+			continue
+		}
+		attrs := Attrs{NormA: o.normA, NormB: o.normB, Quantize: o.quant}
+		if g.supports(OpNormMatMul, &attrs, o.in) {
+			g.replace(nd, OpNormMatMul, attrs, o.in, o.absorbed...)
+		}
+	}
+}
+
+// fuseElementwise (pass 3): every maximal tree of element-wise nodes whose
+// inner values have one reader becomes one OpFusedElementwise running a
+// Program. Broadcasting composes, so inner values of smaller shapes are
+// recomputed per output element rather than stored; intermediates keep
+// float32 precision instead of being rounded to a 16-bit dtype.
+func fuseElementwise(g *ir) {
+	consumer := func(v int) *irNode {
+		for _, nd := range g.nodes {
+			if !nd.dead && indexOf(nd.in, v) >= 0 {
+				return nd
+			}
+		}
+		return nil
+	}
+	for i := len(g.nodes) - 1; i >= 0; i-- {
+		root := g.nodes[i]
+		if root.dead || !root.op.IsElementwise() {
+			continue
+		}
+		if v := root.out[0]; g.private(v) {
+			if c := consumer(v); c != nil && c.op.IsElementwise() {
+				continue // not a root: it will be absorbed by its reader
+			}
+		}
+		var group []*irNode
+		var grow func(nd *irNode)
+		grow = func(nd *irNode) {
+			group = append(group, nd)
+			for _, v := range nd.in {
+				if p := g.producer(v); p != nil && p.op.IsElementwise() && g.private(v) && !contains(group, p) {
+					grow(p)
+				}
+			}
+		}
+		grow(root)
+		if len(group) < 2 {
+			continue
+		}
+		prog, in := buildProgram(g, group)
+		attrs := Attrs{Program: prog}
+		if g.supports(OpFusedElementwise, &attrs, in) {
+			g.replace(root, OpFusedElementwise, attrs, in, group[1:]...)
+		}
+	}
+}
+
+func contains(nodes []*irNode, nd *irNode) bool { return indexOfNode(nodes, nd) >= 0 }
+
+// buildProgram orders a group topologically and numbers its registers.
+func buildProgram(g *ir, group []*irNode) (*Program, []int) {
+	ordered := make([]*irNode, 0, len(group))
+	for _, nd := range g.nodes { // g.nodes is topological
+		if contains(group, nd) {
+			ordered = append(ordered, nd)
+		}
+	}
+	inner := map[int]bool{}
+	for _, nd := range ordered {
+		inner[nd.out[0]] = true
+	}
+	reg := map[int]int{}
+	var in []int
+	for _, nd := range ordered {
+		for _, v := range nd.in {
+			if _, ok := reg[v]; !ok && !inner[v] {
+				reg[v] = len(in)
+				in = append(in, v)
+			}
+		}
+	}
+	p := &Program{NumInputs: len(in)}
+	for i, nd := range ordered {
+		ins := Instr{Op: nd.op}
+		if nd.op == OpScale {
+			ins.Scalar = nd.attrs.Scalar
+		}
+		for j, v := range nd.in {
+			ins.Args[j] = reg[v]
+		}
+		reg[nd.out[0]] = len(in) + i
+		p.Instrs = append(p.Instrs, ins)
+	}
+	return p, in
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Driver opens backends of one kind. Backend packages register a Driver in
+// their init function, as database/sql drivers do.
+type Driver interface {
+	// Open opens the named device of this kind ("" for the default one,
+	// else for example "1" for cuda:1 or "mps" for torch:mps). Without the
+	// device or its library it returns an error wrapping ErrUnavailable
+	// that says what to install.
+	Open(device string) (Backend, error)
+}
+
+// EnvBackend names the environment variable that overrides Default's
+// choice, e.g. SILICA_BACKEND=cpu or SILICA_BACKEND=torch:cuda.
+const EnvBackend = "SILICA_BACKEND"
+
+// DefaultOrder is the order in which Default tries backends.
+var DefaultOrder = []string{"metal", "cuda", "cpu"}
+
+var (
+	driversMu sync.RWMutex
+	drivers   = map[string]Driver{}
+)
+
+// Register makes a driver available under name. It panics if name is
+// empty, contains ':', or is registered twice, or if d is nil.
+func Register(name string, d Driver) {
+	driversMu.Lock()
+	defer driversMu.Unlock()
+	if d == nil {
+		panic("engine: Register driver is nil")
+	}
+	if name == "" || strings.Contains(name, ":") {
+		panic(fmt.Sprintf("engine: invalid driver name %q", name))
+	}
+	if _, dup := drivers[name]; dup {
+		panic("engine: Register called twice for driver " + name)
+	}
+	drivers[name] = d
+}
+
+// Drivers returns the registered driver names, sorted.
+func Drivers() []string {
+	driversMu.RLock()
+	defer driversMu.RUnlock()
+	names := make([]string, 0, len(drivers))
+	for n := range drivers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SplitName splits a backend name such as "torch:mps" into the driver
+// ("torch") and the device ("mps"); the device is "" when absent.
+func SplitName(spec string) (driver, device string) {
+	driver, device, _ = strings.Cut(strings.TrimSpace(spec), ":")
+	return driver, device
+}
+
+// Open opens an engine on the backend named spec: a driver name,
+// optionally followed by ':' and a device ("cpu", "cuda", "cuda:1",
+// "torch:mps", "mlx"). An unknown name fails with the list of registered
+// ones.
+func Open(spec string) (*Engine, error) {
+	name, device := SplitName(spec)
+	driversMu.RLock()
+	d, ok := drivers[name]
+	driversMu.RUnlock()
+	if !ok {
+		hint := "import github.com/silica-go/silica/backends to register every backend"
+		if len(Drivers()) > 0 {
+			hint = "registered: " + strings.Join(Drivers(), ", ") + "; " + hint
+		}
+		return nil, fmt.Errorf("engine: unknown backend %q (%s)", spec, hint)
+	}
+	b, err := d.Open(device)
+	if err != nil {
+		return nil, fmt.Errorf("engine: open %q: %w", spec, err)
+	}
+	return newEngine(spec, b), nil
+}
+
+// Default opens the best backend available: the one named by the
+// environment variable SILICA_BACKEND when it is set (an error if that one
+// fails), else the first of DefaultOrder that is registered and opens.
+func Default() (*Engine, error) {
+	if spec := os.Getenv(EnvBackend); spec != "" {
+		e, err := Open(spec)
+		if err != nil {
+			return nil, fmt.Errorf("%w (from %s)", err, EnvBackend)
+		}
+		return e, nil
+	}
+	var errs []error
+	for _, name := range DefaultOrder {
+		driversMu.RLock()
+		_, ok := drivers[name]
+		driversMu.RUnlock()
+		if !ok {
+			continue
+		}
+		e, err := Open(name)
+		if err == nil {
+			return e, nil
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return nil, fmt.Errorf("engine: no backend registered (import github.com/silica-go/silica/backends or .../cpu)")
+	}
+	return nil, errors.Join(errs...)
+}

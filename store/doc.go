@@ -1,0 +1,2 @@
+// Package store will be Silica's EmbeddingStore (issue 3). Not built yet.
+package store
