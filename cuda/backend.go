@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
@@ -36,6 +37,8 @@ type Backend struct {
 
 	mu     sync.Mutex // guards closed
 	closed bool
+
+	refined atomic.Int64 // queries the TF32 scan had to search again exactly
 }
 
 // Open opens the GPU of the given ordinal.

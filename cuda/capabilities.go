@@ -17,6 +17,8 @@ func (b *Backend) Supports(op engine.Op, attrs *engine.Attrs, in []engine.Value)
 				return false
 			}
 		}
+	case engine.OpCustom:
+		return attrs.Kernel != nil && attrs.Kernel.Spec().CUDA != ""
 	case engine.OpScanTopK:
 		return attrs.K >= 1 && attrs.K <= maxFusedK
 	}

@@ -39,6 +39,10 @@ type device struct {
 	params [64]uint64
 	ptrs   [64]unsafe.Pointer
 	bigSet map[uintptr]int // functions whose dynamic shared memory limit was raised
+
+	timing         bool // record events around each Run (EnableTiming)
+	evStart, evEnd uintptr
+	lastMs         float64
 }
 
 // openDevice starts the device goroutine and sets up device ordinal.
@@ -137,6 +141,15 @@ type dptr = uint64
 // dynamic shared memory and args, each of which is a dptr, an int (any
 // width: the kernel reads the low bytes it declares), a float32 or a bool.
 func (d *device) launch(name string, fn uintptr, grid [3]int, block, smem int, args ...any) error {
+	return d.launchN(name, fn, grid, [3]int{block, 1, 1}, smem, args...)
+}
+
+// launch3 launches with a three-dimensional block and no shared memory.
+func (d *device) launch3(name string, fn uintptr, grid, block [3]int, args ...any) error {
+	return d.launchN(name, fn, grid, block, 0, args...)
+}
+
+func (d *device) launchN(name string, fn uintptr, grid, block [3]int, smem int, args ...any) error {
 	if len(args) > len(d.params) {
 		return fmt.Errorf("cuda: %s: %d kernel arguments, at most %d", name, len(args), len(d.params))
 	}
@@ -177,7 +190,7 @@ func (d *device) launch(name string, fn uintptr, grid [3]int, block, smem int, a
 		return fmt.Errorf("cuda: %s: grid %v too large", name, grid)
 	}
 	return check("cuLaunchKernel("+name+")", cuLaunchKernel(fn, uint32(grid[0]), uint32(grid[1]), uint32(grid[2]),
-		uint32(block), 1, 1, uint32(smem), d.stream, unsafe.Pointer(&d.ptrs[0]), nil))
+		uint32(block[0]), uint32(block[1]), uint32(block[2]), uint32(smem), d.stream, unsafe.Pointer(&d.ptrs[0]), nil))
 }
 
 // run compiles (once) and launches kernel name of variant v.

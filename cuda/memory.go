@@ -69,21 +69,8 @@ func (p *pool) drain() map[int][]dptr {
 	return f
 }
 
-// poison, when set (by tests), fills every allocation with NaN bit
-// patterns (0x7fc00000 words) so that an element a kernel fails to write
-// shows.
-var poison bool
-
 // alloc returns a buffer of n bytes; on the device goroutine.
 func (d *device) alloc(p *pool, n int) (*buffer, error) {
-	b, err := d.allocRaw(p, n)
-	if err == nil && poison {
-		err = check("cuMemsetD32Async", cuMemsetD32Async(b.ptr, 0x7fc00000, uint64(b.class/4), d.stream))
-	}
-	return b, err
-}
-
-func (d *device) allocRaw(p *pool, n int) (*buffer, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("cuda: allocation of %d bytes", n)
 	}

@@ -26,7 +26,11 @@ type variant struct {
 }
 
 func (v variant) String() string {
-	s := strings.TrimSuffix(v.file, ".cu") + "_" + v.kind + "_" + v.dtype
+	family := strings.TrimSuffix(v.file, ".cu")
+	if v.file == "" {
+		family = "custom"
+	}
+	s := family + "_" + v.kind + "_" + v.dtype
 	for _, p := range v.params {
 		s += "_" + p
 	}
@@ -39,6 +43,9 @@ func (v variant) key() string {
 }
 
 func (v variant) source() (string, error) {
+	if v.file == "" { // a custom kernel: its own source, standalone
+		return v.extra, nil
+	}
 	if v.extra != "" {
 		return src.SourceWith(v.file, v.extra)
 	}

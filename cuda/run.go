@@ -26,7 +26,6 @@ type runner struct {
 	d       *device
 	scratch []*buffer
 	after   []func() error
-	refined int // queries the TF32 scan searched again exactly
 }
 
 // tmp returns scratch device memory of n bytes for the rest of the run.
@@ -53,6 +52,9 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 	return b.do(func() error {
 		r := &runner{b: b, d: b.d}
 		defer r.release()
+		if err := r.d.timeStart(); err != nil {
+			return err
+		}
 		for i := range p.Steps {
 			s := &p.Steps[i]
 			k, ok := kernels[s.Op]
@@ -70,6 +72,9 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 			if err := k(r, s, in, out); err != nil {
 				return fmt.Errorf("cuda: step %d %s: %w", i, engine.DescribeStep(s), err)
 			}
+		}
+		if err := r.d.timeEnd(); err != nil {
+			return err
 		}
 		if err := r.d.sync(); err != nil {
 			return err

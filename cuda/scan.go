@@ -248,7 +248,7 @@ func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
 		if err := r.rowScan(at, one, x, 0, vals+uint64(4*i*k), idx+uint64(8*i*k)); err != nil {
 			return err
 		}
-		r.refined++
+		r.b.refined.Add(1)
 	}
 	return nil
 }
