@@ -87,22 +87,73 @@ func elementwiseVariant(prog *engine.Program, in []arg, o engine.Value) (variant
 			forms[j] = fmt.Sprintf("in%d[ew_offset(i0, i1, i2, i3, s%d_0, s%d_1, s%d_2, s%d_3)]", j, j, j, j, j)
 		}
 	}
-	b.WriteString(")\n{\n\tfor (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
-	if anyB {
-		b.WriteString("\t\ti64 i0, i1, i2, i3;\n\t\tew_split(i, d1, d2, d3, i0, i1, i2, i3);\n")
-	}
-	for j, f := range forms {
-		fmt.Fprintf(&b, "\t\tfloat r%d = to_f32(%s);\n", j, f)
-	}
+	b.WriteString(")\n{\n")
 	body, res := prog.Source()
 	if strings.Contains(body, "unsupported") {
 		return variant{}, nil, fmt.Errorf("%w: program %s", engine.ErrUnsupported, prog)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
-		b.WriteString("\t\t" + line + "\n")
+	if vectorizable(in, o) {
+		vectorBody(&b, in, body, res)
+	} else {
+		scalarBody(&b, forms, anyB, body, res)
 	}
-	fmt.Fprintf(&b, "\t\tstore_f32(y, i, %s);\n\t}\n}\n", res)
+	b.WriteString("}\n")
 	code := b.String()
 	h := sha256.Sum256([]byte(code))
 	return variant{file: "elementwise.cu", kind: "p" + hex.EncodeToString(h[:4]), dtype: short(o.DType), extra: code}, bcast, nil
+}
+
+// vectorizable: float32 everywhere, every input whole or a single element,
+// a multiple of 4 elements: the kernel then moves float4s.
+func vectorizable(in []arg, o engine.Value) bool {
+	if o.DType != engine.Float32 || o.Shape.Size()%4 != 0 {
+		return false
+	}
+	for _, x := range in {
+		if x.DType != engine.Float32 || (x.Shape.Size() != o.Shape.Size() && x.Shape.Size() != 1) {
+			return false
+		}
+	}
+	return true
+}
+
+func vectorBody(b *strings.Builder, in []arg, body, res string) {
+	b.WriteString("\tfor (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < (n >> 2); i += (i64)gridDim.x * blockDim.x) {\n")
+	for j, x := range in {
+		if x.Shape.Size() == 1 {
+			fmt.Fprintf(b, "\t\tfloat v%d = in%d[0];\n", j, j)
+		} else {
+			fmt.Fprintf(b, "\t\tfloat4 v%d = ((const float4*)in%d)[i];\n", j, j)
+		}
+	}
+	b.WriteString("\t\tfloat4 res;\n")
+	for _, c := range []string{"x", "y", "z", "w"} {
+		b.WriteString("\t\t{\n")
+		for j, x := range in {
+			if x.Shape.Size() == 1 {
+				fmt.Fprintf(b, "\t\t\tfloat r%d = v%d;\n", j, j)
+			} else {
+				fmt.Fprintf(b, "\t\t\tfloat r%d = v%d.%s;\n", j, j, c)
+			}
+		}
+		for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+			b.WriteString("\t\t\t" + line + "\n")
+		}
+		fmt.Fprintf(b, "\t\t\tres.%s = %s;\n\t\t}\n", c, res)
+	}
+	b.WriteString("\t\t((float4*)y)[i] = res;\n\t}\n")
+}
+
+func scalarBody(b *strings.Builder, forms []string, anyB bool, body, res string) {
+	b.WriteString("\tfor (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
+	if anyB {
+		b.WriteString("\t\ti64 i0, i1, i2, i3;\n\t\tew_split(i, d1, d2, d3, i0, i1, i2, i3);\n")
+	}
+	for j, f := range forms {
+		fmt.Fprintf(b, "\t\tfloat r%d = to_f32(%s);\n", j, f)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		b.WriteString("\t\t" + line + "\n")
+	}
+	fmt.Fprintf(b, "\t\tstore_f32(y, i, %s);\n\t}\n", res)
 }

@@ -49,7 +49,7 @@ func gatherKernel(r *runner, s *engine.Step, in, out []arg) error {
 	v := variant{file: "gather.cu", kind: "rows", dtype: short(ix.DType), params: []string{fmt.Sprintf("w%d", w)},
 		defines: []string{"W=" + wt, "IDX=" + ctype(ix.DType)}}
 	rw := rowBytes / w
-	if err := r.d.run(v, "gather_rows", [3]int{r.d.blocks(nidx*rw, 256)}, 256, 0,
+	if err := r.d.run(v, "gather_rows", [3]int{r.d.blocks(nidx, 8)}, 256, 0,
 		x.ptr, ix.ptr, out[0].ptr, int64(nidx), int64(n), int64(rw), bad); err != nil {
 		return err
 	}
@@ -88,10 +88,14 @@ func sliceKernel(r *runner, s *engine.Step, in, out []arg) error {
 		rows, d, c0, c1 = 1, x.Shape[0], r0, r1
 		r0 = 0
 	}
+	if c0 == 0 && c1 == d { // whole rows: one contiguous copy
+		n := uint64(rows * d * es)
+		return check("cuMemcpyDtoDAsync", cuMemcpyDtoDAsync(out[0].ptr, x.ptr+uint64(r0*d*es), n, r.d.stream))
+	}
 	w, wt := word((c1-c0)*es, c0*es, d*es)
 	cols := (c1 - c0) * es / w
 	v := variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{fmt.Sprintf("w%d", w)},
 		defines: []string{"W=" + wt}}
-	return r.d.run(v, "slice_rows", [3]int{r.d.blocks(rows*cols, 256)}, 256, 0,
+	return r.d.run(v, "slice_rows", [3]int{r.d.blocks(rows, 8)}, 256, 0,
 		x.ptr, out[0].ptr, int64(rows), int64(cols), int64(d*es/w), int64(r0), int64(c0*es/w))
 }

@@ -19,9 +19,20 @@ var (
 	// mmaMinQueries is the fewest queries the tensor-core scan takes;
 	// fewer go to the SIMT row scan.
 	mmaMinQueries = 16
-	// rowBlocksPerSM is the row scan's blocks (of 8 warps) per SM.
-	rowBlocksPerSM = 2
+	// sortSmemMaxC is the largest candidate buffer (keys) a warp sorts in
+	// shared memory; larger ones are sorted in place in global memory.
+	sortSmemMaxC = 1024
 )
+
+// rowBlocksPerSM is the row scan's blocks (of 8 warps) per SM: a single
+// query's variant keeps under 64 registers so that 4 fit (more rows in
+// flight); query groups need more registers.
+func rowBlocksPerSM(mq int) int {
+	if mq == 1 {
+		return 4
+	}
+	return 2
+}
 
 // scanKernel is the fused search, engine.OpScanTopK.
 func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
@@ -60,7 +71,7 @@ func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) 
 	return variant{file: "scan.cu", kind: kind, dtype: short(xt),
 		params: []string{"q" + short(qt), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), metric.String()},
 		defines: []string{"T=" + ctype(xt), "TQ=" + ctype(qt), fmt.Sprintf("MQ=%d", mq), fmt.Sprintf("NV=%d", nv),
-			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric)}}
+			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", rowBlocksPerSM(mq))}}
 }
 
 // rowScores writes the scores of the m (<= 8) rows of a against the n
@@ -76,7 +87,7 @@ func (r *runner) rowScores(a, b arg, m, n, k int, sa, scales dptr, normB bool, m
 	nb := max(1, min((n+7)/8, r.d.sms*4))
 	return r.d.run(v, "rowscan", [3]int{nb}, 256, mq*dpad*4,
 		a.ptr, b.ptr, int64(m), int64(n), int64(k), 0, m, sa, scales, normB, true,
-		outp, dptr(0), 0, 0, dptr(0), dptr(0))
+		outp, dptr(0), 0, 0, dptr(0), dptr(0), 0)
 }
 
 // rowScan is the SIMT search: groups of up to 8 queries (1 for a single
@@ -98,9 +109,13 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	kk := k
 	kp := pow2AtLeast(kk)
 	c := max(64, pow2AtLeast(2*kk))
-	nb := max(1, min((n+255)/256, r.d.sms*rowBlocksPerSM))
+	nb := max(1, min((n+255)/256, r.d.sms*rowBlocksPerSM(mq)))
 	for nb > 1 && nb*8*mq*c*8 > 256<<20 {
 		nb /= 2
+	}
+	const groups = 16 // the merge of the blocks' candidates runs in two stages past 64 blocks
+	if nb >= 4*groups {
+		nb -= nb % groups
 	}
 	wbuf, err := r.tmp(nb * 8 * mq * c * 8)
 	if err != nil {
@@ -116,13 +131,29 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	}
 	v := rowVariant(q.DType, x.DType, mq, d, 1, at.Metric)
 	dpad := (d + 3) &^ 3
+	smem := (mq*dpad+1)&^1*4 + 8*c*8
+	sortSmem := c <= sortSmemMaxC && smem <= r.d.smemOptin
+	if !sortSmem {
+		smem = mq * dpad * 4
+	}
 	for q0 := 0; q0 < m; q0 += mq {
 		g := min(mq, m-q0)
-		if err := r.d.run(v, "rowscan", [3]int{nb}, 256, mq*dpad*4,
+		if err := r.d.run(v, "rowscan", [3]int{nb}, 256, smem,
 			q.ptr, x.ptr, int64(m), int64(n), int64(d), q0, g, qscale, scales, at.NormB, at.Largest,
-			dptr(0), cand, kk, c, wbuf, bbuf); err != nil {
+			dptr(0), cand, kk, c, wbuf, bbuf, sortSmem); err != nil {
 			return err
 		}
+	}
+	if nb >= 4*groups {
+		// [m][groups][nb/groups*kk] -> [m][groups][kk] -> [m][k]
+		part, err := r.tmp(m * groups * kk * 8)
+		if err != nil {
+			return err
+		}
+		if err := r.selectRows(engine.Float32, 0, cand, m*groups, nb/groups*kk, kk, at.Largest, 0, 0, part); err != nil {
+			return err
+		}
+		return r.selectRows(engine.Float32, 0, part, m, groups*kk, k, at.Largest, vals, idx, 0)
 	}
 	return r.selectRows(engine.Float32, 0, cand, m, nb*kk, k, at.Largest, vals, idx, 0)
 }
@@ -184,9 +215,13 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	}
 	v := variant{file: "scan_mma.cu", kind: "scan", dtype: short(x.DType), params: []string{"ss" + ss}, defines: defs}
 	smem := 4*(bm+bn)*144 + bm*(bn+4)*4 + bn*4 + bm*8 + bm*4
+	sortSmem := c <= sortSmemMaxC && smem+8*c*8 <= r.d.smemOptin
+	if sortSmem {
+		smem += 8 * c * 8
+	}
 	if err := r.d.run(v, "mma_scan", [3]int{nmt, parts}, 256, smem,
 		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
-		kc, c, wbuf, cand, maxnorm); err != nil {
+		kc, c, wbuf, cand, maxnorm, sortSmem); err != nil {
 		return err
 	}
 	if !tf32 {

@@ -65,7 +65,14 @@ func everyVariant() []variant {
 	if err != nil {
 		panic(err)
 	}
-	return append(vs, ew)
+	in32 := []arg{{Value: engine.Value{Shape: engine.Shape{8}, DType: engine.Float32}},
+		{Value: engine.Value{Shape: engine.Shape{1}, DType: engine.Float32}}}
+	prog2 := &engine.Program{NumInputs: 2, Instrs: []engine.Instr{{Op: engine.OpMul, Args: [3]int{0, 1}}, {Op: engine.OpSqrt, Args: [3]int{2}}}}
+	ew4, _, err := elementwiseVariant(prog2, in32, engine.Value{Shape: engine.Shape{8}, DType: engine.Float32})
+	if err != nil {
+		panic(err)
+	}
+	return append(vs, ew, ew4)
 }
 
 // TestCompileEveryVariant compiles every kernel kind for sm_90 with NVRTC

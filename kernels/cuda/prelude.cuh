@@ -95,6 +95,26 @@ __device__ void warp_sort(u64* a, int n) {
 	}
 }
 
+// warp_shrink sorts the first cnt keys of buf (capacity c, a power of
+// two; the rest is treated as EMPTY_KEY) and keeps the best kk at its
+// front. The sort runs in sb, the warp's c keys of shared memory, when sb
+// is not null, else in buf itself. Returns the kk-th best key.
+__device__ u64 warp_shrink(u64* buf, u64* sb, int cnt, int c, int kk) {
+	int lane = threadIdx.x & 31;
+	__syncwarp();
+	u64* a = sb ? sb : buf;
+	for (int u = lane; u < c; u += 32) {
+		if (sb) a[u] = u < cnt ? buf[u] : EMPTY_KEY;
+		else if (u >= cnt) a[u] = EMPTY_KEY;
+	}
+	warp_sort(a, c);
+	if (sb) {
+		for (int u = lane; u < kk; u += 32) buf[u] = a[u];
+		__syncwarp();
+	}
+	return a[kk - 1];
+}
+
 // block_sort sorts a[0:n) ascending (n a power of two), every thread of
 // the block taking part.
 __device__ void block_sort(u64* a, int n) {

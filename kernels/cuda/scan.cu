@@ -35,6 +35,10 @@
 #define SIL_MODE 1
 #endif
 #define MODE SIL_MODE
+#ifndef SIL_MINB
+#define SIL_MINB 2
+#endif
+#define MINB SIL_MINB
 #ifndef SIL_METRIC
 #define SIL_METRIC 0
 #endif
@@ -154,10 +158,11 @@ __device__ __forceinline__ void row_partials(const T* xr, const float* qs, int d
 extern "C" __global__ void __launch_bounds__(256) rowscan(
 	const TQ* q, const T* x, i64 m, i64 n, i64 d, int q0, int mq,
 	const float* qscale, const float* xf, int normB, int largest,
-	float* out, u64* cand, int kk, int C, u64* wbuf, u64* bbuf)
+	float* out, u64* cand, int kk, int C, u64* wbuf, u64* bbuf, int sortSmem)
 {
-	extern __shared__ float qs[];
+	extern __shared__ __align__(16) float qs[];
 	int dpad = (int)((d + 3) & ~3ll);
+	u64* sb = sortSmem ? (u64*)(qs + ((MQ * dpad + 1) & ~1)) + (threadIdx.x >> 5) * C : (u64*)0;
 	for (int t = threadIdx.x; t < mq * dpad; t += blockDim.x) {
 		int j = t / dpad, c = t - j * dpad;
 		qs[t] = c < d ? to_f32(q[(i64)(q0 + j) * d + c]) : 0.0f;
@@ -200,9 +205,8 @@ extern "C" __global__ void __launch_bounds__(256) rowscan(
 			if (key < thr[j]) {
 				u64* buf = wbuf + ((gw * MQ) + j) * (i64)C;
 				if (cnt[j] == C) {
-					warp_sort(buf, C);
+					thr[j] = warp_shrink(buf, sb, C, C, kk);
 					cnt[j] = kk;
-					thr[j] = buf[kk - 1];
 				}
 				if (key < thr[j]) {
 					if (lane == 0) buf[cnt[j]] = key;
@@ -219,8 +223,7 @@ extern "C" __global__ void __launch_bounds__(256) rowscan(
 	for (int j = 0; j < MQ; j++) {
 		if (j >= mq) continue;
 		u64* buf = wbuf + ((gw * MQ) + j) * (i64)C;
-		for (int t = cnt[j] + lane; t < C; t += 32) buf[t] = EMPTY_KEY;
-		warp_sort(buf, C);
+		warp_shrink(buf, sb, cnt[j], C, kk);
 		for (int t = lane; t < kp; t += 32) bb[warp * kp + t] = t < kk ? buf[t] : EMPTY_KEY;
 		block_sort(bb, WARPS * kp);
 		u64* co = cand + ((i64)(q0 + j) * gridDim.x + blockIdx.x) * kk;

@@ -153,11 +153,13 @@ __device__ __forceinline__ float row_sumsq(const unsigned char* Bs, float ss) {
 
 // mma_scan: q [m, d], x [n, d] of T, d*sizeof(T) a multiple of 16. Grid
 // (m tiles, parts); part p covers rows [p*per, min((p+1)*per, n)).
-// wbuf: gridDim.x*gridDim.y*BM*C keys; cand [m][parts][kk].
+// wbuf: gridDim.x*gridDim.y*BM*C keys; cand [m][parts][kk]. With
+// sortSmem, the dynamic shared memory ends with 8 warps x C keys in which
+// the buffers are sorted.
 extern "C" __global__ void __launch_bounds__(256, 1) mma_scan(
 	const T* q, const T* x, i64 m, i64 n, i64 d, i64 per,
 	const float* qscale, int normB, int largest,
-	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm)
+	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm, int sortSmem)
 {
 	extern __shared__ __align__(16) unsigned char smem[];
 	unsigned char* tiles = smem;                                   // STAGES x (BM + BN) rows of ROWB
@@ -165,10 +167,12 @@ extern "C" __global__ void __launch_bounds__(256, 1) mma_scan(
 	float* xsc = S + BM * SST;                                       // BN
 	u64* thr_s = (u64*)(xsc + BN);                                   // BM
 	int* cnt_s = (int*)(thr_s + BM);                                 // BM
+	u64* sortb = (u64*)(cnt_s + BM);                                 // 8 x C when sortSmem
 	__shared__ u32 block_max;
 
 	int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
 	int wm = warp >> 2, wn = warp & 3;
+	u64* sb = sortSmem ? sortb + warp * C : (u64*)0;
 	int g = lane >> 2, t4 = lane & 3;
 	i64 mt = blockIdx.x, part = blockIdx.y;
 	i64 qbase = mt * BM;
@@ -278,10 +282,8 @@ extern "C" __global__ void __launch_bounds__(256, 1) mma_scan(
 				unsigned bal = __ballot_sync(0xffffffffu, p);
 				if (bal == 0) continue;
 				if (cnt + __popc(bal) > C) {
-					for (int u = cnt + lane; u < C; u += 32) buf[u] = EMPTY_KEY;
-					warp_sort(buf, C);
+					thr = warp_shrink(buf, sb, cnt, C, kk);
 					cnt = kk;
-					thr = buf[kk - 1];
 					p = valid && key < thr;
 					bal = __ballot_sync(0xffffffffu, p);
 				}
@@ -299,8 +301,7 @@ extern "C" __global__ void __launch_bounds__(256, 1) mma_scan(
 		if (qi >= m) break;
 		int cnt = cnt_s[r];
 		u64* buf = wbuf + (blk * BM + r) * (i64)C;
-		for (int u = cnt + lane; u < C; u += 32) buf[u] = EMPTY_KEY;
-		warp_sort(buf, C);
+		warp_shrink(buf, sb, cnt, C, kk);
 		u64* co = cand + (qi * gridDim.y + part) * kk;
 		for (int u = lane; u < kk; u += 32) co[u] = buf[u];
 	}
