@@ -43,6 +43,12 @@ type device struct {
 	timing         bool // record events around each Run (EnableTiming)
 	evStart, evEnd uintptr
 	lastMs         float64
+
+	profiling bool      // record events around each launch (EnableProfile)
+	evPool    []uintptr // events for profiling, reused
+	evUsed    int
+	profNames []string           // the kernel of each pair of events of the Run
+	profile   map[string]float64 // milliseconds by kernel, summed over runs
 }
 
 // openDevice starts the device goroutine and sets up device ordinal.
@@ -189,8 +195,54 @@ func (d *device) launchN(name string, fn uintptr, grid, block [3]int, smem int, 
 	if grid[1] > 65535 || grid[2] > 65535 || grid[0] > math.MaxInt32 {
 		return fmt.Errorf("cuda: %s: grid %v too large", name, grid)
 	}
-	return check("cuLaunchKernel("+name+")", cuLaunchKernel(fn, uint32(grid[0]), uint32(grid[1]), uint32(grid[2]),
+	if d.profiling {
+		if err := d.profMark(name); err != nil {
+			return err
+		}
+	}
+	err := check("cuLaunchKernel("+name+")", cuLaunchKernel(fn, uint32(grid[0]), uint32(grid[1]), uint32(grid[2]),
 		uint32(block[0]), uint32(block[1]), uint32(block[2]), uint32(smem), d.stream, unsafe.Pointer(&d.ptrs[0]), nil))
+	if err == nil && d.profiling {
+		err = d.profMark("")
+	}
+	return err
+}
+
+// profMark records the next pooled event on the stream: before a launch
+// of name, or after it (name "").
+func (d *device) profMark(name string) error {
+	if d.evUsed == len(d.evPool) {
+		var e uintptr
+		if err := check("cuEventCreate", cuEventCreate(&e, 0)); err != nil {
+			return err
+		}
+		d.evPool = append(d.evPool, e)
+	}
+	if name != "" {
+		d.profNames = append(d.profNames, name)
+	}
+	e := d.evPool[d.evUsed]
+	d.evUsed++
+	return check("cuEventRecord", cuEventRecord(e, d.stream))
+}
+
+// profCollect adds the times of the Run's launches to the profile, once
+// the stream has finished.
+func (d *device) profCollect() {
+	if !d.profiling {
+		return
+	}
+	for i, name := range d.profNames {
+		if 2*i+1 >= d.evUsed {
+			break
+		}
+		var ms float32
+		if cuEventElapsedTime(&ms, d.evPool[2*i], d.evPool[2*i+1]) == cudaSuccess {
+			d.profile[name] += float64(ms)
+		}
+	}
+	d.profNames = d.profNames[:0]
+	d.evUsed = 0
 }
 
 // run compiles (once) and launches kernel name of variant v.

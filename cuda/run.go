@@ -79,6 +79,7 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		if err := r.d.sync(); err != nil {
 			return err
 		}
+		r.d.profCollect()
 		for _, c := range r.after {
 			if err := c(); err != nil {
 				return err

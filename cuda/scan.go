@@ -27,11 +27,24 @@ var (
 // rowBlocksPerSM is the row scan's blocks (of 8 warps) per SM: a single
 // query's variant keeps under 64 registers so that 4 fit (more rows in
 // flight); query groups need more registers.
-func rowBlocksPerSM(mq int) int {
-	if mq == 1 {
+func rowBlocksPerSM(mq, ru int) int {
+	switch {
+	case mq == 1 && ru == 2:
+		return 3
+	case mq == 1:
 		return 4
 	}
 	return 2
+}
+
+// rowsAtOnce is how many rows a warp of the single-query scan loads
+// before using any: two for 16-bit rows, whose rows are short (a 768-wide
+// row is 48 bytes a lane), so that more bytes are in flight.
+func rowsAtOnce(mq, nv int, xt engine.DType) int {
+	if mq == 1 && nv > 0 && xt.Size() == 2 {
+		return 2
+	}
+	return 1
 }
 
 // scanKernel is the fused search, engine.OpScanTopK.
@@ -68,10 +81,11 @@ func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) 
 	if mode == 0 {
 		kind = "scores"
 	}
+	ru := rowsAtOnce(mq, nv, xt)
 	return variant{file: "scan.cu", kind: kind, dtype: short(xt),
-		params: []string{"q" + short(qt), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), metric.String()},
+		params: []string{"q" + short(qt), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()},
 		defines: []string{"T=" + ctype(xt), "TQ=" + ctype(qt), fmt.Sprintf("MQ=%d", mq), fmt.Sprintf("NV=%d", nv),
-			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", rowBlocksPerSM(mq))}}
+			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", rowBlocksPerSM(mq, ru)), fmt.Sprintf("RU=%d", ru)}}
 }
 
 // rowScores writes the scores of the m (<= 8) rows of a against the n
@@ -109,7 +123,8 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	kk := k
 	kp := pow2AtLeast(kk)
 	c := max(64, pow2AtLeast(2*kk))
-	nb := max(1, min((n+255)/256, r.d.sms*rowBlocksPerSM(mq)))
+	v := rowVariant(q.DType, x.DType, mq, d, 1, at.Metric)
+	nb := max(1, min((n+255)/256, r.d.sms*rowBlocksPerSM(mq, v.ru())))
 	for nb > 1 && nb*8*mq*c*8 > 256<<20 {
 		nb /= 2
 	}
@@ -129,7 +144,6 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	if err != nil {
 		return err
 	}
-	v := rowVariant(q.DType, x.DType, mq, d, 1, at.Metric)
 	dpad := (d + 3) &^ 3
 	smem := (mq*dpad+1)&^1*4 + 8*c*8
 	sortSmem := c <= sortSmemMaxC && smem <= r.d.smemOptin
@@ -286,4 +300,14 @@ func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
 		r.b.refined.Add(1)
 	}
 	return nil
+}
+
+// ru is the rows-at-once parameter of a row-scan variant.
+func (v variant) ru() int {
+	for _, p := range v.params {
+		if p == "ru2" {
+			return 2
+		}
+	}
+	return 1
 }

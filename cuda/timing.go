@@ -25,6 +25,37 @@ func (b *Backend) EnableTiming(on bool) error {
 	})
 }
 
+// EnableProfile makes every launch record events around it; Profile then
+// reports the device time of each kernel, summed over the runs since.
+// Events around every launch slow the runs: profile apart from timing.
+func (b *Backend) EnableProfile(on bool) error {
+	return b.do(func() error {
+		b.d.profiling = on
+		b.d.profile = map[string]float64{}
+		b.d.profNames = b.d.profNames[:0]
+		b.d.evUsed = 0
+		return nil
+	})
+}
+
+// Profile returns milliseconds by kernel (variant.function) since
+// EnableProfile.
+func (b *Backend) Profile() map[string]float64 {
+	out := map[string]float64{}
+	b.do(func() error {
+		for k, v := range b.d.profile {
+			out[k] = v
+		}
+		return nil
+	})
+	return out
+}
+
+// Refined returns how many queries the TF32 scan has had to search again
+// exactly because its error bound could not prove the TF32 candidates
+// complete (see NOTES.md).
+func (b *Backend) Refined() int64 { return b.refined.Load() }
+
 // LastRunMillis returns the device milliseconds of the last Run with
 // timing enabled.
 func (b *Backend) LastRunMillis() float64 { return b.d.lastMs }

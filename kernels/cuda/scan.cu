@@ -13,7 +13,7 @@
 // Defines: T, the stored rows' type (float, f16, bf16, i8); TQ, the
 // queries' type; MQ, the most queries of a group; NV, 16-byte vectors a
 // lane loads per row (0: a scalar loop for any d); MODE; METRIC (0 dot, 1
-// squared L2).
+// squared L2); RU, rows a warp loads at once (with NV > 0); MINB.
 
 #ifndef SIL_T
 #define SIL_T float
@@ -39,6 +39,10 @@
 #define SIL_MINB 2
 #endif
 #define MINB SIL_MINB
+#ifndef SIL_RU
+#define SIL_RU 1
+#endif
+#define RU SIL_RU
 #ifndef SIL_METRIC
 #define SIL_METRIC 0
 #endif
@@ -84,12 +88,10 @@ __device__ __forceinline__ void load16(const i8* p, float* v) {
 
 // row_partials accumulates this lane's share of the row's score against
 // each query (dot, or squared distance) and of the row's sum of squares.
-__device__ __forceinline__ void row_partials(const T* xr, const float* qs, int dpad, i64 d, int mq,
-                                             float f, float (&part)[MQ], float& ss)
-{
-	int lane = threadIdx.x & 31;
 #if NV > 0
-	float v[NV][VEC];
+// row_load loads this lane's vectors of a row (zeros past d).
+__device__ __forceinline__ void row_load(const T* xr, i64 d, float (&v)[NV][VEC]) {
+	int lane = threadIdx.x & 31;
 #pragma unroll
 	for (int i = 0; i < NV; i++) {
 		i64 c = (i64)(lane + 32 * i) * VEC;
@@ -99,6 +101,14 @@ __device__ __forceinline__ void row_partials(const T* xr, const float* qs, int d
 			for (int e = 0; e < VEC; e++) v[i][e] = 0.0f;
 		}
 	}
+}
+
+// row_compute accumulates this lane's share of the row's score against
+// each query (dot, or squared distance) and of the row's sum of squares.
+__device__ __forceinline__ void row_compute(float (&v)[NV][VEC], const float* qs, int dpad, i64 d, int mq,
+                                            float f, float (&part)[MQ], float& ss)
+{
+	int lane = threadIdx.x & 31;
 #pragma unroll
 	for (int i = 0; i < NV; i++)
 #pragma unroll
@@ -129,7 +139,13 @@ __device__ __forceinline__ void row_partials(const T* xr, const float* qs, int d
 		}
 		part[j] += acc;
 	}
+}
 #else
+// row_partials is row_load and row_compute for any d, element by element.
+__device__ __forceinline__ void row_partials(const T* xr, const float* qs, int dpad, i64 d, int mq,
+                                             float f, float (&part)[MQ], float& ss)
+{
+	int lane = threadIdx.x & 31;
 	for (i64 c = lane; c < d; c += 32) {
 		float xv = to_f32(xr[c]);
 		if (METRIC == 1) xv *= f;
@@ -146,8 +162,8 @@ __device__ __forceinline__ void row_partials(const T* xr, const float* qs, int d
 			}
 		}
 	}
-#endif
 }
+#endif
 
 // rowscan: queries q [m, d] (this launch takes rows q0 .. q0+mq-1, mq <=
 // MQ), stored rows x [n, d]. Scores: dot * qscale[q] * (xf[r] or 1, times
@@ -155,7 +171,7 @@ __device__ __forceinline__ void row_partials(const T* xr, const float* qs, int d
 // distance to x_r * xf[r]. MODE 0: out [m, n] float32. MODE 1: cand
 // [m][gridDim.x][kk] keys (best first, EMPTY_KEY padded), using wbuf
 // (C keys per warp and query) and bbuf (WARPS*kp keys per block).
-extern "C" __global__ void __launch_bounds__(256) rowscan(
+extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
 	const TQ* q, const T* x, i64 m, i64 n, i64 d, int q0, int mq,
 	const float* qscale, const float* xf, int normB, int largest,
 	float* out, u64* cand, int kk, int C, u64* wbuf, u64* bbuf, int sortSmem)
@@ -181,13 +197,28 @@ extern "C" __global__ void __launch_bounds__(256) rowscan(
 		thr[j] = EMPTY_KEY;
 		cnt[j] = 0;
 	}
-	for (i64 r = gw; r < n; r += nw) {
+	for (i64 r0 = gw; r0 < n; r0 += nw * RU) {
+#if NV > 0
+		// RU rows' loads in flight before any is used (rows past n load
+		// row n-1 and are not scored).
+		float v[RU][NV][VEC];
+#pragma unroll
+		for (int u = 0; u < RU; u++) row_load(x + min(r0 + u * nw, n - 1) * d, d, v[u]);
+#endif
+#pragma unroll
+		for (int u = 0; u < RU; u++) {
+		i64 r = r0 + u * nw;
+		if (r >= n) continue;
 		float f = xf ? xf[r] : 1.0f;
 		float part[MQ];
 #pragma unroll
 		for (int j = 0; j < MQ; j++) part[j] = 0.0f;
 		float ss = 0.0f;
+#if NV > 0
+		row_compute(v[u], qs, dpad, d, mq, f, part, ss);
+#else
 		row_partials(x + r * d, qs, dpad, d, mq, f, part, ss);
+#endif
 		float xs = f;
 		if (METRIC == 0 && normB) {
 			ss = warp_sum(ss);
@@ -214,6 +245,7 @@ extern "C" __global__ void __launch_bounds__(256) rowscan(
 				}
 			}
 #endif
+		}
 		}
 	}
 #if MODE == 1

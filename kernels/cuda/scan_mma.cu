@@ -89,7 +89,7 @@ __device__ __forceinline__ void mma_stage(const u32* As, const u32* Bs, int wm, 
 #pragma unroll
 			for (int ni = 0; ni < 4; ni++) {
 				float* c = acc[mi][ni];
-				asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+				asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
 					: "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
 					: "r"(a[mi][0]), "r"(a[mi][1]), "r"(a[mi][2]), "r"(a[mi][3]), "r"(b[ni][0]), "r"(b[ni][1]));
 			}
@@ -117,7 +117,7 @@ __device__ __forceinline__ void mma_stage(const u32* As, const u32* Bs, int wm, 
 #pragma unroll
 			for (int ni = 0; ni < 4; ni++) {
 				float* c = acc[mi][ni];
-				asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." MMA_TYPE "." MMA_TYPE ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+				asm("mma.sync.aligned.m16n8k16.row.col.f32." MMA_TYPE "." MMA_TYPE ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
 					: "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
 					: "r"(a[mi][0]), "r"(a[mi][1]), "r"(a[mi][2]), "r"(a[mi][3]), "r"(b[ni][0]), "r"(b[ni][1]));
 			}

@@ -43,6 +43,7 @@ func main() {
 	outPath := flag.String("out", "", "write the rows as JSON here")
 	reps := flag.Int("reps", 20, "timed repetitions per row")
 	only := flag.String("only", "", "run only rows whose name contains this")
+	profile := flag.Bool("profile", false, "after timing each row, run it once more with events around every kernel and print where the time goes")
 	flag.Parse()
 
 	torch := map[string]float64{}
@@ -117,6 +118,31 @@ func main() {
 			}
 		}
 		add(row{Op: name, Torch: torchName, Ms: median(dev), WallMs: median(wall), Target: target, Note: note})
+		if *profile {
+			outs, err := build()
+			if err != nil {
+				fatal(err)
+			}
+			if err := b.EnableProfile(true); err != nil {
+				fatal(err)
+			}
+			if err := e.Eval(outs...); err != nil {
+				fatal(err)
+			}
+			p := b.Profile()
+			b.EnableProfile(false)
+			names := make([]string, 0, len(p))
+			for k := range p {
+				names = append(names, k)
+			}
+			sort.Slice(names, func(i, j int) bool { return p[names[i]] > p[names[j]] })
+			for _, k := range names {
+				fmt.Printf("      %-60s %9.4f ms\n", k, p[k])
+			}
+			for _, o := range outs {
+				o.Free()
+			}
+		}
 	}
 	randn := func(seed uint64, dt engine.DType, shape ...int) *engine.Array {
 		a, err := e.RandomNormal(seed, dt, shape...)
@@ -222,6 +248,7 @@ func main() {
 		E.Free()
 	}
 
+	fmt.Printf("\nqueries the TF32 scan searched again exactly: %d\n", b.Refined())
 	fmt.Println()
 	fmt.Println("| operation | silica cuda (ms) | torch (ms) | torch / silica | target (ms) | note |")
 	fmt.Println("|---|---|---|---|---|---|")
