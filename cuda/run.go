@@ -101,40 +101,25 @@ func args(p *engine.Plan, bufs []engine.Buffer, ids []int) ([]arg, error) {
 	return a, nil
 }
 
-// ctype is the C type of a dtype in the kernels.
+// dtypeNames are each dtype's C type in the kernels and its short name
+// in kernel names.
+var dtypeNames = map[engine.DType][2]string{
+	engine.Float32: {"float", "f32"}, engine.Float16: {"f16", "f16"}, engine.BFloat16: {"bf16", "bf16"},
+	engine.Int8: {"i8", "i8"}, engine.Int32: {"int", "i32"}, engine.Int64: {"i64", "i64"},
+}
+
+// ctype is the C type of a dtype in the kernels ("void" for none).
 func ctype(dt engine.DType) string {
-	switch dt {
-	case engine.Float32:
-		return "float"
-	case engine.Float16:
-		return "f16"
-	case engine.BFloat16:
-		return "bf16"
-	case engine.Int8:
-		return "i8"
-	case engine.Int32:
-		return "int"
-	case engine.Int64:
-		return "i64"
+	if n, ok := dtypeNames[dt]; ok {
+		return n[0]
 	}
 	return "void"
 }
 
 // short is a dtype's name in kernel names.
 func short(dt engine.DType) string {
-	switch dt {
-	case engine.Float32:
-		return "f32"
-	case engine.Float16:
-		return "f16"
-	case engine.BFloat16:
-		return "bf16"
-	case engine.Int8:
-		return "i8"
-	case engine.Int32:
-		return "i32"
-	case engine.Int64:
-		return "i64"
+	if n, ok := dtypeNames[dt]; ok {
+		return n[1]
 	}
 	return "x"
 }

@@ -76,6 +76,18 @@ __device__ __forceinline__ float warp_sum(float v) {
 	return v;
 }
 
+// bitonic_step is one compare-exchange pass of a bitonic sort of a[0:n)
+// (ascending), shared among threads first, first+step, ...
+__device__ __forceinline__ void bitonic_step(u64* a, int n, int size, int stride, int first, int step) {
+	for (int t = first; t < n / 2; t += step) {
+		int i = 2 * t - (t & (stride - 1));
+		int j = i + stride;
+		u64 x = a[i], y = a[j];
+		bool up = (i & size) == 0;
+		if ((x > y) == up) { a[i] = y; a[j] = x; }
+	}
+}
+
 // warp_sort sorts a[0:n) ascending (n a power of two), the whole warp
 // taking part; a may be shared or global memory.
 __device__ void warp_sort(u64* a, int n) {
@@ -83,13 +95,7 @@ __device__ void warp_sort(u64* a, int n) {
 	__syncwarp();
 	for (int size = 2; size <= n; size <<= 1) {
 		for (int stride = size >> 1; stride > 0; stride >>= 1) {
-			for (int t = lane; t < n / 2; t += 32) {
-				int i = 2 * t - (t & (stride - 1));
-				int j = i + stride;
-				u64 x = a[i], y = a[j];
-				bool up = (i & size) == 0;
-				if ((x > y) == up) { a[i] = y; a[j] = x; }
-			}
+			bitonic_step(a, n, size, stride, lane, 32);
 			__syncwarp();
 		}
 	}
@@ -121,13 +127,7 @@ __device__ void block_sort(u64* a, int n) {
 	__syncthreads();
 	for (int size = 2; size <= n; size <<= 1) {
 		for (int stride = size >> 1; stride > 0; stride >>= 1) {
-			for (int t = threadIdx.x; t < n / 2; t += blockDim.x) {
-				int i = 2 * t - (t & (stride - 1));
-				int j = i + stride;
-				u64 x = a[i], y = a[j];
-				bool up = (i & size) == 0;
-				if ((x > y) == up) { a[i] = y; a[j] = x; }
-			}
+			bitonic_step(a, n, size, stride, threadIdx.x, blockDim.x);
 			__syncthreads();
 		}
 	}

@@ -59,6 +59,17 @@ extern "C" __global__ void reduce_strided(const T* x, float* y, i64 outer, i64 l
 	}
 }
 
+// row_sumsq is the sum of squares of a row of d, the whole warp taking
+// part; every lane gets it.
+__device__ __forceinline__ float row_sumsq(const T* xr, i64 d) {
+	float ss = 0.0f;
+	for (i64 j = threadIdx.x & 31; j < d; j += 32) {
+		float v = to_f32(xr[j]);
+		ss = fmaf(v, v, ss);
+	}
+	return warp_sum(ss);
+}
+
 // normalize_rows: y = x / max(||x||, 1e-12) for each row of d, one warp a
 // row; the row is read twice (the second time from cache).
 extern "C" __global__ void normalize_rows(const T* x, T* y, i64 rows, i64 d)
@@ -68,12 +79,7 @@ extern "C" __global__ void normalize_rows(const T* x, T* y, i64 rows, i64 d)
 	i64 nw = ((i64)gridDim.x * blockDim.x) >> 5;
 	for (i64 r = w; r < rows; r += nw) {
 		const T* xr = x + r * d;
-		float ss = 0.0f;
-		for (i64 j = lane; j < d; j += 32) {
-			float v = to_f32(xr[j]);
-			ss = fmaf(v, v, ss);
-		}
-		ss = warp_sum(ss);
+		float ss = row_sumsq(xr, d);
 		float inv = 1.0f / fmaxf(sqrtf(ss), 1e-12f);
 		for (i64 j = lane; j < d; j += 32) store_f32(y, r * d + j, to_f32(xr[j]) * inv);
 	}
@@ -126,12 +132,7 @@ extern "C" __global__ void row_scales(const T* x, const float* f, float* s, floa
 	i64 nw = ((i64)gridDim.x * blockDim.x) >> 5;
 	for (i64 r = w; r < rows; r += nw) {
 		const T* xr = x + r * d;
-		float ss = 0.0f;
-		for (i64 j = lane; j < d; j += 32) {
-			float v = to_f32(xr[j]);
-			ss = fmaf(v, v, ss);
-		}
-		ss = warp_sum(ss);
+		float ss = row_sumsq(xr, d);
 		if (lane == 0) {
 			float fr = f ? f[r] : 1.0f;
 			float nr = fr * sqrtf(ss);
