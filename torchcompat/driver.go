@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/torchcompat/shim"
@@ -34,7 +33,7 @@ func Open(device string) (*shim.Backend, error) {
 	if err := checkDevice(device); err != nil {
 		return nil, err
 	}
-	lib, err := load()
+	lib, err := loader.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -54,45 +53,15 @@ func checkDevice(device string) error {
 	return fmt.Errorf("torch: unknown device %q (want cpu, cuda, cuda:N or mps)", device)
 }
 
-var (
-	loadMu sync.Mutex
-	loaded *shim.Lib
-)
-
-// load finds libtorch, builds the shim (or takes SILICA_TORCH_SHIM) and
-// loads it, once per process.
-func load() (*shim.Lib, error) {
-	loadMu.Lock()
-	defer loadMu.Unlock()
-	if loaded != nil {
-		return loaded, nil
-	}
-	path, err := ShimPath()
+var loader = &shim.Loader{Name: "torch", EnvShim: EnvShim, Find: func() (*shim.Spec, string, error) {
+	lt, err := findLibtorch(os.Getenv, systemLibDirs)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	lib, err := shim.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: torch: %v", engine.ErrUnavailable, err)
-	}
-	loaded = lib
-	return lib, nil
-}
+	return lt.spec(), "libtorch " + lt.version + " (" + lt.origin + ")", nil
+}}
 
 // ShimPath returns the path of the torch shim library: SILICA_TORCH_SHIM
 // when set, else the shim built (or found in the cache) for the libtorch
 // this machine has.
-func ShimPath() (string, error) {
-	if p := os.Getenv(EnvShim); p != "" {
-		return p, nil
-	}
-	lt, err := findLibtorch(os.Getenv, systemLibDirs)
-	if err != nil {
-		return "", err
-	}
-	path, err := shim.Build(lt.spec())
-	if err != nil {
-		return "", fmt.Errorf("torch: libtorch %s (%s): %w", lt.version, lt.origin, err)
-	}
-	return path, nil
-}
+func ShimPath() (string, error) { return loader.Path() }

@@ -59,6 +59,10 @@ func findLibtorch(getenv func(string) string, sysDirs []string) (*libtorch, erro
 			continue
 		}
 		dir := lines[0]
+		if _, err := os.Stat(filepath.Join(dir, "lib", libName("torch"))); err != nil {
+			tried = append(tried, fmt.Sprintf("%s: torch %s in %s has no lib/%s", py, lines[1], dir, libName("torch")))
+			continue
+		}
 		lt := &libtorch{
 			origin:  "the torch package of " + py,
 			include: []string{filepath.Join(dir, "include"), filepath.Join(dir, "include", "torch", "csrc", "api", "include")},

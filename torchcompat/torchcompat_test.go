@@ -7,8 +7,8 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
-	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/torchcompat/shim"
+	"github.com/silica-go/silica/torchcompat/shim/shimtest"
 )
 
 // EnvTestDevice names the environment variable that picks the device the
@@ -22,22 +22,52 @@ func testDevice() string {
 	return "cpu"
 }
 
-// open opens the test device, skipping (failing in CI) without libtorch.
-func open(t *testing.T) *shim.Backend {
-	t.Helper()
-	b, err := Open(testDevice())
-	if errors.Is(err, engine.ErrUnavailable) {
-		testenv.Need(t, "libtorch", err)
-	}
+func openTest() (*shim.Backend, error) { return Open(testDevice()) }
+
+func TestBackend(t *testing.T) {
+	b := shimtest.Open(t, "libtorch", openTest)
+	backendtest.Run(t, "torch:"+testDevice(), b)
+}
+
+func TestCompat(t *testing.T) { shimtest.Run(t, "libtorch", openTest) }
+
+// TestRegistry opens the backend by name, as programs do.
+func TestRegistry(t *testing.T) {
+	shimtest.Open(t, "libtorch", openTest)
+	e, err := engine.Open("torch:" + testDevice())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.Close() })
-	t.Logf("torch:%s: %+v", testDevice(), b.Device())
-	return b
+	defer e.Close()
+	if d := e.Device(); d.Backend != "torch" || d.Version == "" {
+		t.Errorf("device %+v; want backend torch with a version", d)
+	}
+	x, err := e.FromFloat32([]float32{3, 4}, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := engine.Norm(x, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := n.Float32(); err != nil || len(v) != 1 || v[0] != 5 {
+		t.Errorf("norm of [3 4] on torch: %v, %v; want [5]", v, err)
+	}
 }
 
-func TestBackend(t *testing.T) {
-	b := open(t)
-	backendtest.Run(t, "torch:"+testDevice(), b)
+// TestMissingDevice opens the devices this libtorch lacks: each must fail
+// with ErrUnavailable, not crash.
+func TestMissingDevice(t *testing.T) {
+	shimtest.Open(t, "libtorch", openTest)
+	for _, d := range []string{"cuda", "cuda:7", "mps"} {
+		b, err := Open(d)
+		if err == nil {
+			t.Logf("this libtorch has %s", d)
+			b.Close()
+			continue
+		}
+		if !errors.Is(err, engine.ErrUnavailable) {
+			t.Errorf("Open(%q): %v; want ErrUnavailable", d, err)
+		}
+	}
 }

@@ -348,6 +348,10 @@ const char* sil_info(sil_ctx* c) { return c->info.c_str(); }
 
 void sil_close(sil_ctx* c) { delete c; }
 
+// MLX has no thread setting in its C++ API: its CPU work uses its own
+// pool and BLAS's threads.
+int sil_set_threads(sil_ctx* c, int n) { return SIL_OK; }
+
 int sil_upload(sil_ctx* c, const void* src, int64_t n, sil_h* out) {
   SIL_TRY
   *out = own(upload(src, n));

@@ -285,6 +285,20 @@ void synchronize(const at::Device& d) {
 #endif
 }
 
+std::string torch_version();
+
+std::string describe(const at::Device& dev) {
+  std::ostringstream info;
+  info << "device=" << dev.str() << "\n";
+  if (dev.is_cuda()) info << "name=CUDA device " << dev.index() << "\n";
+  else if (dev.is_mps()) info << "name=Apple GPU (MPS)\n";
+  else info << "name=CPU, " << at::get_num_threads() << " threads\n";
+  info << "version=libtorch " << torch_version() << "\n";
+  info << "memory=0\n";
+  info << "unified=" << (dev.is_cpu() || dev.is_mps() ? 1 : 0) << "\n";
+  return info.str();
+}
+
 std::string torch_version() {
 #ifdef TORCH_VERSION
   return TORCH_VERSION;
@@ -325,16 +339,16 @@ int sil_open(const char* device, sil_ctx** out) {
   }
   auto* c = new sil_ctx;
   c->dev = dev;
-  std::ostringstream info;
-  info << "device=" << dev.str() << "\n";
-  if (dev.is_cuda()) info << "name=CUDA device " << dev.index() << "\n";
-  else if (dev.is_mps()) info << "name=Apple GPU (MPS)\n";
-  else info << "name=CPU, " << at::get_num_threads() << " threads\n";
-  info << "version=libtorch " << torch_version() << "\n";
-  info << "memory=0\n";
-  info << "unified=" << (dev.is_cpu() || dev.is_mps() ? 1 : 0) << "\n";
-  c->info = info.str();
+  c->info = describe(dev);
   *out = c;
+  SIL_CATCH
+}
+
+int sil_set_threads(sil_ctx* c, int n) {
+  SIL_TRY
+  if (n < 1) throw Fail{SIL_ERROR, "torch shim: thread count " + std::to_string(n)};
+  at::set_num_threads(n);
+  c->info = describe(c->dev);
   SIL_CATCH
 }
 

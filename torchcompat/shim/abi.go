@@ -62,6 +62,7 @@ type Lib struct {
 	open       func(device string, out *uintptr) int32
 	info       func(ctx uintptr) string
 	close      func(ctx uintptr)
+	setThreads func(ctx uintptr, n int32) int32
 	upload     func(ctx uintptr, src unsafe.Pointer, n int64, out *uintptr) int32
 	zeros      func(ctx uintptr, n int64, out *uintptr) int32
 	write      func(ctx, h uintptr, off int64, src unsafe.Pointer, n int64, out *uintptr) int32
@@ -99,7 +100,7 @@ func Load(path string) (*Lib, error) {
 		name string
 	}{
 		{&l.abiVersion, "sil_abi_version"}, {&l.lastError, "sil_error"}, {&l.open, "sil_open"},
-		{&l.info, "sil_info"}, {&l.close, "sil_close"}, {&l.upload, "sil_upload"}, {&l.zeros, "sil_zeros"},
+		{&l.info, "sil_info"}, {&l.close, "sil_close"}, {&l.setThreads, "sil_set_threads"}, {&l.upload, "sil_upload"}, {&l.zeros, "sil_zeros"},
 		{&l.write, "sil_write"}, {&l.read, "sil_read"}, {&l.nbytes, "sil_nbytes"}, {&l.free, "sil_free"},
 		{&l.view, "sil_view"}, {&l.op, "sil_op"}, {&l.eval, "sil_eval"}, {&l.begin, "sil_begin"},
 		{&l.sync, "sil_synchronize"},

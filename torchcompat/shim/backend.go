@@ -3,6 +3,8 @@ package shim
 import (
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -40,12 +42,22 @@ func (b *buffer) Size() int { return b.size }
 // Open opens device ("" for the library's best one) of the loaded shim
 // as a backend registered under name ("torch", "mlx"). A device the
 // library lacks is an error wrapping engine.ErrUnavailable.
+//
+// On a CPU device the library gets as many threads as the Go CPU backend
+// has workers (GOMAXPROCS), unless OMP_NUM_THREADS is set, so that CPU
+// comparisons are like for like. (libtorch's own default, the physical
+// cores cpuinfo finds, can be 1 on a virtual machine.)
 func Open(lib *Lib, name, device string) (*Backend, error) {
 	b := &Backend{lib: lib}
 	b.w = newWorker(func(h uintptr) { lib.free(h) })
 	err := b.w.do(func() error {
 		if err := lib.check("open "+strconv.Quote(device), lib.open(device, &b.ctx)); err != nil {
 			return err
+		}
+		if parseInfo(name, lib.info(b.ctx)).Device == "cpu" && os.Getenv("OMP_NUM_THREADS") == "" {
+			if err := lib.check("set threads", lib.setThreads(b.ctx, int32(runtime.GOMAXPROCS(0)))); err != nil {
+				return err
+			}
 		}
 		b.info = parseInfo(name, lib.info(b.ctx))
 		return nil

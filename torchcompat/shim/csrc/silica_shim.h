@@ -100,6 +100,9 @@ const char* sil_error(void);
 int sil_open(const char* device, sil_ctx** out);
 const char* sil_info(sil_ctx* c);
 void sil_close(sil_ctx* c);
+// sil_set_threads sets the library's CPU threads (intra-op), where it has
+// such a setting; sil_info reflects it.
+int sil_set_threads(sil_ctx* c, int n);
 
 // Memory: raw byte arrays on the device.
 int sil_upload(sil_ctx* c, const void* src, int64_t n, sil_h* out);
