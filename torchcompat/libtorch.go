@@ -124,10 +124,10 @@ func libName(name string) string {
 }
 
 // spec returns the build of the shim against lt: libtorch's C++ API is
-// C++17; libtorch_cuda (where present) is linked so that its CUDA hooks
+// C++17 (C++20 is tried if a release refuses it); libtorch_cuda (where present) is linked so that its CUDA hooks
 // register when the shim loads.
 func (lt *libtorch) spec() *shim.Spec {
-	s := &shim.Spec{Name: "torch", Source: torchSource, Std: "c++17"}
+	s := &shim.Spec{Name: "torch", Source: torchSource, Std: "c++17", Fallback: []string{"c++20"}}
 	abi := "0"
 	if lt.cxx11 {
 		abi = "1"

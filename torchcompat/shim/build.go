@@ -31,8 +31,11 @@ type Spec struct {
 	Name string
 	// Source is the C++ source; it includes silica_shim.h.
 	Source []byte
-	// Std is the C++ standard, e.g. "c++17".
-	Std string
+	// Std is the C++ standard, e.g. "c++17"; where the compiler rejects
+	// the source under it, each of Fallback is tried in turn (a newer
+	// vendor release may need a newer standard).
+	Std      string
+	Fallback []string
 	// Flags are the compiler's flags for the vendor library: include
 	// directories, defines. LinkFlags follow the source: library
 	// directories, run paths, libraries.
@@ -114,7 +117,7 @@ func Build(s *Spec) (string, error) {
 		return "", fmt.Errorf("%w: %s --version: %v", engine.ErrUnavailable, cxx, err)
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{Header, s.Source, []byte(cxx), version, []byte(s.Std),
+	for _, part := range [][]byte{Header, s.Source, []byte(cxx), version, []byte(s.Std), []byte(strings.Join(s.Fallback, ",")),
 		[]byte(strings.Join(s.Flags, "\x00")), []byte(strings.Join(s.LinkFlags, "\x00")), []byte(s.Identity)} {
 		fmt.Fprintf(h, "%d:", len(part))
 		h.Write(part)
@@ -146,12 +149,20 @@ func Build(s *Spec) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(tmp, s.LibName())
-	cmd := exec.Command(cxx, s.Command(src, out)...)
 	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	runErr := cmd.Run()
+	var runErr error
+	for _, std := range append([]string{s.Std}, s.Fallback...) {
+		c := *s
+		c.Std = std
+		cmd := exec.Command(cxx, c.Command(src, out)...)
+		fmt.Fprintf(&log, "%s %s\n", cxx, strings.Join(cmd.Args[1:], " "))
+		cmd.Stdout, cmd.Stderr = &log, &log
+		if runErr = cmd.Run(); runErr == nil {
+			break
+		}
+	}
 	logPath := filepath.Join(dir, "build.log")
-	_ = os.WriteFile(logPath, append([]byte(cxx+" "+strings.Join(cmd.Args[1:], " ")+"\n"), log.Bytes()...), 0o644)
+	_ = os.WriteFile(logPath, log.Bytes(), 0o644)
 	if runErr != nil {
 		return "", fmt.Errorf("%w: building the %s shim failed (%v; log %s):\n%s",
 			engine.ErrUnavailable, s.Name, runErr, logPath, tail(log.String(), 2000))

@@ -19,16 +19,18 @@ func fakeCompiler(t *testing.T) (count string) {
 	count = filepath.Join(dir, "count")
 	script := `#!/bin/sh
 if [ "$1" = --version ]; then echo "fake c++ 1.0"; exit 0; fi
-out=""; src=""
+out=""; src=""; std=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -o) out="$2"; shift ;;
+    -std=*) std="$1" ;;
     *.cpp) src="$1" ;;
   esac
   shift
 done
 [ -f "$(dirname "$src")/silica_shim.h" ] || { echo "no header beside the source" >&2; exit 1; }
 if grep -q FAIL "$src"; then echo "error: boom at line 1" >&2; exit 1; fi
+if grep -q NEEDS20 "$src" && [ "$std" != -std=c++20 ]; then echo "error: needs C++20" >&2; exit 1; fi
 echo x >> "` + count + `"
 echo lib > "$out"
 `
@@ -145,5 +147,26 @@ func TestHeaderVersion(t *testing.T) {
 	}
 	if _, err := UsesCXX11ABI(p); err == nil {
 		t.Error("UsesCXX11ABI of a text file: no error")
+	}
+}
+
+func TestBuildFallbackStandard(t *testing.T) {
+	count := fakeCompiler(t)
+	// The fake compiler fails on FAIL in the source, whatever the standard,
+	// so both standards are tried and both appear in the log.
+	_, err := Build(&Spec{Name: "fake", Source: []byte("FAIL"), Std: "c++17", Fallback: []string{"c++20"}})
+	if err == nil || !strings.Contains(err.Error(), "-std=c++17") || !strings.Contains(err.Error(), "-std=c++20") {
+		t.Errorf("failed build with a fallback: %v; want both standards tried", err)
+	}
+	if builds(t, count) != 0 {
+		t.Errorf("%d libraries written by failing builds", builds(t, count))
+	}
+	p, err := Build(&Spec{Name: "fake", Source: []byte("NEEDS20"), Std: "c++17", Fallback: []string{"c++20"}})
+	if err != nil || builds(t, count) != 1 {
+		t.Fatalf("build needing the fallback: %v, %d libraries", err, builds(t, count))
+	}
+	log, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "build.log"))
+	if !strings.Contains(string(log), "needs C++20") || !strings.Contains(string(log), "-std=c++20") {
+		t.Errorf("build log %q does not show the first failure and the fallback", log)
 	}
 }

@@ -21,7 +21,7 @@ import (
 // Open opens a backend with open, skipping the test (failing it in CI)
 // when the library is unavailable, naming need ("libtorch", "mlx"). The
 // backend is closed when the test ends.
-func Open(t *testing.T, need string, open func() (*shim.Backend, error)) *shim.Backend {
+func Open(t testing.TB, need string, open func() (*shim.Backend, error)) *shim.Backend {
 	t.Helper()
 	b, err := open()
 	if errors.Is(err, engine.ErrUnavailable) {
