@@ -25,6 +25,8 @@
 #include <torch/version.h>
 #endif
 
+#include <dlfcn.h>
+
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -287,14 +289,41 @@ void synchronize(const at::Device& d) {
 
 std::string torch_version();
 
+// cuda_device asks the CUDA driver, which libtorch has loaded and
+// initialized, for the name and memory of a GPU: ATen's own query needs
+// the CUDA toolkit's headers, which a PyTorch wheel does not ship. On any
+// failure the name stays generic and the memory 0.
+void cuda_device(int index, std::string* name, int64_t* memory) {
+  *name = "CUDA device " + std::to_string(index);
+  *memory = 0;
+  void* cuda = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+  if (!cuda) return;
+  using get_name_fn = int (*)(char*, int, int);
+  using total_mem_fn = int (*)(size_t*, int);
+  auto get_name = reinterpret_cast<get_name_fn>(dlsym(cuda, "cuDeviceGetName"));
+  auto total_mem = reinterpret_cast<total_mem_fn>(dlsym(cuda, "cuDeviceTotalMem_v2"));
+  char buf[256] = {0};
+  if (get_name && get_name(buf, sizeof(buf) - 1, index) == 0 && buf[0]) *name = buf;
+  size_t bytes = 0;
+  if (total_mem && total_mem(&bytes, index) == 0) *memory = static_cast<int64_t>(bytes);
+  dlclose(cuda);
+}
+
 std::string describe(const at::Device& dev) {
   std::ostringstream info;
+  int64_t memory = 0;
   info << "device=" << dev.str() << "\n";
-  if (dev.is_cuda()) info << "name=CUDA device " << dev.index() << "\n";
-  else if (dev.is_mps()) info << "name=Apple GPU (MPS)\n";
-  else info << "name=CPU, " << at::get_num_threads() << " threads\n";
+  if (dev.is_cuda()) {
+    std::string name;
+    cuda_device(static_cast<int>(dev.index()), &name, &memory);  // DeviceIndex is a char type
+    info << "name=" << name << "\n";
+  } else if (dev.is_mps()) {
+    info << "name=Apple GPU (MPS)\n";
+  } else {
+    info << "name=CPU, " << at::get_num_threads() << " threads\n";
+  }
   info << "version=libtorch " << torch_version() << "\n";
-  info << "memory=0\n";
+  info << "memory=" << memory << "\n";
   info << "unified=" << (dev.is_cpu() || dev.is_mps() ? 1 : 0) << "\n";
   return info.str();
 }
@@ -330,7 +359,8 @@ int sil_open(const char* device, sil_ctx** out) {
     int64_t count = at::detail::getCUDAHooks().getNumGPUs();
     int64_t index = dev.has_index() ? dev.index() : 0;
     if (index >= count)
-      throw Fail{SIL_UNAVAILABLE, "cuda:" + std::to_string(index) + " requested, " + std::to_string(count) + " CUDA devices"};
+      throw Fail{SIL_UNAVAILABLE, "cuda:" + std::to_string(index) + " requested, " + std::to_string(count) +
+                                      " CUDA devices"};
     dev = at::Device(at::kCUDA, index);
   } else if (dev.is_mps()) {
     if (!mps) throw Fail{SIL_UNAVAILABLE, "this libtorch has no MPS device (MPS needs macOS on Apple silicon)"};

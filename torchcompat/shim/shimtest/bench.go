@@ -9,9 +9,14 @@ import (
 
 // The benchmarks time one engine evaluation on a compat backend, the
 // device synchronized at its end, inputs already on the device and
-// results left there: the same work as the peer scripts (for example
-// torchcompat/testdata/peer.py) time in the library's own language, so
-// that the ratio of the two is the cost of calling it from Go.
+// results left there, after warm-up runs (the first run of a GPU library
+// loads kernels and creates handles): the same work as the peer scripts
+// (for example torchcompat/testdata/peer.py) time in the library's own
+// language, so that the ratio of the two is the cost of calling it from
+// Go.
+
+// warmUps is the number of untimed runs before a benchmark's loop.
+const warmUps = 5
 
 // BenchCosine times the cosine similarity of m queries with n rows of
 // d floats, both normalized on the fly.
@@ -19,15 +24,27 @@ func BenchCosine(b *testing.B, be *shim.Backend, m, n, d int) {
 	e := engine.New("bench", be)
 	q := ready(b, e, 1, m, d)
 	x := ready(b, e, 2, n, d)
-	for b.Loop() {
+	loop(b, func() error {
 		s, err := engine.Cosine(q, x)
 		if err == nil {
 			err = s.Eval()
+			s.Free()
 		}
-		if err != nil {
+		return err
+	})
+}
+
+// loop runs f warmUps times, then times it.
+func loop(b *testing.B, f func() error) {
+	for range warmUps {
+		if err := f(); err != nil {
 			b.Fatal(err)
 		}
-		s.Free()
+	}
+	for b.Loop() {
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -36,16 +53,14 @@ func BenchMatMul(b *testing.B, be *shim.Backend, n int) {
 	e := engine.New("bench", be)
 	x := ready(b, e, 1, n, n)
 	y := ready(b, e, 2, n, n)
-	for b.Loop() {
+	loop(b, func() error {
 		s, err := engine.MatMul(x, y, false, false)
 		if err == nil {
 			err = s.Eval()
+			s.Free()
 		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		s.Free()
-	}
+		return err
+	})
 }
 
 // BenchSearch times a top-k cosine search of one query over n rows of d
@@ -60,25 +75,24 @@ func BenchSearch(b *testing.B, be *shim.Backend, n, d, k int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for b.Loop() {
+	loop(b, func() error {
 		nq, err := engine.Normalize(q)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 		s, err := engine.MatMul(nq, x, false, true)
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
 		v, i, err := engine.TopK(s, k, true)
-		if err == nil {
-			err = e.Eval(v, i)
-		}
 		if err != nil {
-			b.Fatal(err)
+			return err
 		}
+		err = e.Eval(v, i)
 		v.Free()
 		i.Free()
-	}
+		return err
+	})
 }
 
 // ready returns an evaluated random normal float32 matrix.
