@@ -24,7 +24,8 @@
 //
 // Backend is the engine.Backend both compat packages return. Its calls
 // into the library run on one locked OS thread (MLX keeps its streams per
-// thread, CUDA its current device). Run hands each plan step to the
+// thread; libtorch needs no thread of its own, but its CUDA path was
+// verified this way). Run hands each plan step to the
 // library as one op and ends with one sil_eval: libtorch runs eagerly, so
 // sil_eval waits for the device; MLX records a lazy graph, so sil_eval is
 // its single eval of the whole plan. Backend implements
