@@ -26,12 +26,13 @@ func (p *poison) Alloc(n int) (engine.Buffer, error) {
 }
 
 // Supports forwards to the backend's Capabilities; a backend without them
-// runs every primitive op and no fused one, as the engine assumes.
+// runs every primitive op and no fused or custom one, as the engine
+// assumes.
 func (p *poison) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool {
 	if p.caps != nil {
 		return p.caps.Supports(op, a, in)
 	}
-	return op < engine.OpFusedElementwise
+	return op < engine.OpFusedElementwise && op != engine.OpCustom
 }
 
 // MemoryInUse forwards when the backend counts memory.

@@ -49,6 +49,7 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		{"Cast", testCast},
 		{"Quantize", testQuantize},
 		{"InputsUnchanged", testInputsUnchanged},
+		{"CustomKernel", testCustom},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -607,4 +608,43 @@ func testInputsUnchanged(t *testing.T, s *suite) {
 	}
 	expect(t, "query after use", q, engine.Shape{3, 50}, qv.v, 0)
 	expect(t, "rows after use", x, engine.Shape{400, 50}, xv.v, 0)
+}
+
+// testCustom runs a custom kernel with only a Go function between two
+// backend steps: the backend runs it natively (cpu) or the engine runs it
+// on the host between two submissions; either way the result is exact.
+func testCustom(t *testing.T, s *suite) {
+	k, err := engine.NewKernel(engine.KernelSpec{
+		Name: "backendtest_reverse_rows",
+		Outputs: func(in []engine.Value, _ []int64) ([]engine.Value, error) {
+			return []engine.Value{{Shape: in[0].Shape, DType: in[0].DType}}, nil
+		},
+		Go: func(a *engine.KernelArgs) error {
+			rowBytes := len(a.In[0].Data) / a.In[0].Shape[0]
+			n := a.In[0].Shape[0]
+			for r := range n {
+				copy(a.Out[0].Data[r*rowBytes:(r+1)*rowBytes], a.In[0].Data[(n-1-r)*rowBytes:])
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dt := range floatTypes {
+		a, x := s.random(t, dt, engine.Shape{33, 7}, normal)
+		b := s.ok(engine.Scale(a, 2))
+		outs, err := k.Call(nil, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.ok(engine.Neg(outs[0]))
+		want := make([]float64, len(x.v))
+		for r := range 33 {
+			for j := range 7 {
+				want[r*7+j] = -2 * x.v[(32-r)*7+j]
+			}
+		}
+		expect(t, name("custom kernel ", dt), c, engine.Shape{33, 7}, want, 0)
+	}
 }
