@@ -16,8 +16,6 @@
 //     records a check that sil_eval reports as SIL_OUT_OF_RANGE.
 // Every op runs on the context's device through its thread's default
 // stream; Go calls the shim from one OS thread.
-#include "silica_shim.h"
-
 #include <mlx/mlx.h>
 
 #include <cstdint>
@@ -28,16 +26,12 @@
 #include <string>
 #include <vector>
 
+#include "silica_shim_cxx.h"
+
 namespace mx = mlx::core;
+using sil::Fail;
 
 namespace {
-
-thread_local std::string last_error;
-
-struct Fail {
-  int status;
-  std::string msg;
-};
 
 // check is a gather's deferred bounds check: flag is true when an index
 // was out of range; pos and value locate the first one.
@@ -58,23 +52,6 @@ namespace {
 
 mx::array& A(sil_h h) { return *static_cast<mx::array*>(h); }
 sil_h own(mx::array a) { return new mx::array(std::move(a)); }
-
-#define SIL_TRY try {
-#define SIL_CATCH                         \
-  return SIL_OK;                          \
-  }                                       \
-  catch (const Fail& f) {                 \
-    last_error = f.msg;                   \
-    return f.status;                      \
-  }                                       \
-  catch (const std::exception& e) {       \
-    last_error = e.what();                \
-    return SIL_ERROR;                     \
-  }                                       \
-  catch (...) {                           \
-    last_error = "unknown C++ exception"; \
-    return SIL_ERROR;                     \
-  }
 
 mx::Dtype dtype_of(int dt) {
   switch (dt) {
@@ -279,18 +256,6 @@ mx::array dequantize(const mx::array& q, const mx::array& s, const mx::Device& d
   return mx::multiply(mx::astype(q, mx::float32, d), mx::expand_dims(s, 1, d), d);
 }
 
-void check_arity(int op, int nin, int nout) {
-  int want_in = 1, want_out = 1;
-  if (op >= SIL_OP_ADD && op <= SIL_OP_MIN) want_in = 2;
-  if (op == SIL_OP_FMA) want_in = 3;
-  if (op == SIL_OP_MATMUL || op == SIL_OP_L2_DISTANCE || op == SIL_OP_GATHER || op == SIL_OP_DEQUANTIZE) want_in = 2;
-  if (op == SIL_OP_TOPK || op == SIL_OP_QUANTIZE) want_out = 2;
-  if (nin != want_in || nout != want_out)
-    throw Fail{SIL_ERROR, "mlx shim: op " + std::to_string(op) + " takes " + std::to_string(want_in) + " inputs and " +
-                              std::to_string(want_out) + " outputs, got " + std::to_string(nin) + " and " +
-                              std::to_string(nout)};
-}
-
 std::string info_string(const mx::Device& d) {
   std::string name = d == mx::Device::cpu ? "CPU" : "GPU";
   int64_t memory = 0;
@@ -319,7 +284,7 @@ extern "C" {
 
 int sil_abi_version(void) { return SIL_ABI_VERSION; }
 
-const char* sil_error(void) { return last_error.c_str(); }
+const char* sil_error(void) { return sil::last_error.c_str(); }
 
 int sil_open(const char* device, sil_ctx** out) {
   SIL_TRY
@@ -425,7 +390,7 @@ int sil_view(sil_ctx* c, sil_h h, int dtype, const int64_t* shape, int ndim, sil
 
 int sil_op(sil_ctx* c, int op, const sil_attrs* a, const sil_h* in, int nin, sil_h* out, int nout) {
   SIL_TRY
-  check_arity(op, nin, nout);
+  sil::check_arity("mlx shim", op, nin, nout);
   const mx::Device& d = c->dev;
   std::vector<mx::array> x;
   for (int i = 0; i < nin; i++) x.push_back(A(in[i]));

@@ -11,8 +11,6 @@
 //   - gather checks its indices first (a CUDA index_select with a bad
 //     index is a device-side assert that breaks the whole context).
 // Builds against libtorch 1.13 (Debian's libtorch-dev) through 2.x.
-#include "silica_shim.h"
-
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
@@ -27,22 +25,21 @@
 
 #include <dlfcn.h>
 
+// c10::Error's what() carries a C++ backtrace; the message alone is kept.
+#define SIL_CATCH_VENDOR                          \
+  catch (const c10::Error& e) {                   \
+    sil::last_error = e.what_without_backtrace(); \
+    return SIL_ERROR;                             \
+  }
+#include "silica_shim_cxx.h"
+
 #include <cstring>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
 
-namespace {
-
-thread_local std::string last_error;
-
-struct Fail {
-  int status;
-  std::string msg;
-};
-
-}  // namespace
+using sil::Fail;
 
 struct sil_ctx {
   at::Device dev{at::kCPU};
@@ -53,27 +50,6 @@ namespace {
 
 at::Tensor& T(sil_h h) { return *static_cast<at::Tensor*>(h); }
 sil_h own(at::Tensor t) { return new at::Tensor(std::move(t)); }
-
-#define SIL_TRY try {
-#define SIL_CATCH                                                  \
-  return SIL_OK;                                                   \
-  }                                                                \
-  catch (const Fail& f) {                                          \
-    last_error = f.msg;                                            \
-    return f.status;                                               \
-  }                                                                \
-  catch (const c10::Error& e) {                                    \
-    last_error = e.what_without_backtrace();                       \
-    return SIL_ERROR;                                              \
-  }                                                                \
-  catch (const std::exception& e) {                                \
-    last_error = e.what();                                         \
-    return SIL_ERROR;                                              \
-  }                                                                \
-  catch (...) {                                                    \
-    last_error = "unknown C++ exception";                          \
-    return SIL_ERROR;                                              \
-  }
 
 at::ScalarType scalar_type(int dt) {
   switch (dt) {
@@ -268,18 +244,6 @@ at::Tensor dequantize(const at::Tensor& q, const at::Tensor& s) {
   return q.to(at::kFloat).mul(s.unsqueeze(1));
 }
 
-void check_inputs(int op, int nin, int nout) {
-  int want_in = 1, want_out = 1;
-  if (op >= SIL_OP_ADD && op <= SIL_OP_MIN) want_in = 2;
-  if (op == SIL_OP_FMA) want_in = 3;
-  if (op == SIL_OP_MATMUL || op == SIL_OP_L2_DISTANCE || op == SIL_OP_GATHER || op == SIL_OP_DEQUANTIZE) want_in = 2;
-  if (op == SIL_OP_TOPK || op == SIL_OP_QUANTIZE) want_out = 2;
-  if (nin != want_in || nout != want_out)
-    throw Fail{SIL_ERROR, "torch shim: op " + std::to_string(op) + " takes " + std::to_string(want_in) +
-                              " inputs and " + std::to_string(want_out) + " outputs, got " + std::to_string(nin) +
-                              " and " + std::to_string(nout)};
-}
-
 void synchronize(const at::Device& d) {
   if (d.is_cuda()) at::detail::getCUDAHooks().deviceSynchronize(d.index() < 0 ? 0 : d.index());
 #ifdef SIL_HAVE_MPS_HOOKS
@@ -342,7 +306,7 @@ extern "C" {
 
 int sil_abi_version(void) { return SIL_ABI_VERSION; }
 
-const char* sil_error(void) { return last_error.c_str(); }
+const char* sil_error(void) { return sil::last_error.c_str(); }
 
 int sil_open(const char* device, sil_ctx** out) {
   SIL_TRY
@@ -445,7 +409,7 @@ int sil_view(sil_ctx* c, sil_h h, int dtype, const int64_t* shape, int ndim, sil
 
 int sil_op(sil_ctx* c, int op, const sil_attrs* a, const sil_h* in, int nin, sil_h* out, int nout) {
   SIL_TRY
-  check_inputs(op, nin, nout);
+  sil::check_arity("torch shim", op, nin, nout);
   std::vector<at::Tensor> x;
   for (int i = 0; i < nin; i++) x.push_back(T(in[i]));
   switch (op) {

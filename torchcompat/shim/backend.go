@@ -225,9 +225,15 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-// Supports reports every primitive op as supported and no fused one
-// (engine.Capabilities): the compat backends run each op as the library's
-// own call, with no fusion of Silica's, so that comparisons are fair.
+// Supports reports every primitive op as supported, and neither the
+// fused ops nor custom kernels (engine.Capabilities): the compat backends
+// run each op as the library's own call, with no fusion of Silica's, so
+// that comparisons are fair; custom kernels have no source for these
+// libraries and run on the host, as the engine arranges.
 func (b *Backend) Supports(op engine.Op, _ *engine.Attrs, _ []engine.Value) bool {
-	return op > engine.OpInvalid && op < engine.OpFusedElementwise
+	return primitive(op)
 }
+
+// primitive reports whether op is one the shims implement (sil_op): the
+// engine's ops from OpNeg to OpDequantize.
+func primitive(op engine.Op) bool { return op >= engine.OpNeg && op <= engine.OpDequantize }

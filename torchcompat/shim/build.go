@@ -21,15 +21,21 @@ import (
 //go:embed csrc/silica_shim.h
 var Header []byte
 
-// HeaderName is the file name shim sources include.
-const HeaderName = "silica_shim.h"
+// cxxHeader is csrc/silica_shim_cxx.h, C++ helpers the sources share.
+//
+//go:embed csrc/silica_shim_cxx.h
+var cxxHeader []byte
+
+// headers are the files Build writes beside a shim's source.
+var headers = map[string][]byte{"silica_shim.h": Header, "silica_shim_cxx.h": cxxHeader}
 
 // Spec describes how to build one shim against one vendor library.
 type Spec struct {
 	// Name names the shim ("torch", "mlx"): the library is
 	// libsilica_<name>.so (.dylib on macOS).
 	Name string
-	// Source is the C++ source; it includes silica_shim.h.
+	// Source is the C++ source; it includes silica_shim.h and may include
+	// silica_shim_cxx.h.
 	Source []byte
 	// Std is the C++ standard, e.g. "c++17"; where the compiler rejects
 	// the source under it, each of Fallback is tried in turn (a newer
@@ -117,7 +123,7 @@ func Build(s *Spec) (string, error) {
 		return "", fmt.Errorf("%w: %s --version: %v", engine.ErrUnavailable, cxx, err)
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{Header, s.Source, []byte(cxx), version, []byte(s.Std), []byte(strings.Join(s.Fallback, ",")),
+	for _, part := range [][]byte{Header, cxxHeader, s.Source, []byte(cxx), version, []byte(s.Std), []byte(strings.Join(s.Fallback, ",")),
 		[]byte(strings.Join(s.Flags, "\x00")), []byte(strings.Join(s.LinkFlags, "\x00")), []byte(s.Identity)} {
 		fmt.Fprintf(h, "%d:", len(part))
 		h.Write(part)
@@ -142,8 +148,10 @@ func Build(s *Spec) (string, error) {
 	}
 	defer os.RemoveAll(tmp)
 	src := filepath.Join(tmp, s.Name+"_shim.cpp")
-	if err := os.WriteFile(filepath.Join(tmp, HeaderName), Header, 0o644); err != nil {
-		return "", err
+	for name, data := range headers {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
+			return "", err
+		}
 	}
 	if err := os.WriteFile(src, s.Source, 0o644); err != nil {
 		return "", err

@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -f "$(dirname "$src")/silica_shim.h" ] || { echo "no header beside the source" >&2; exit 1; }
+for h in silica_shim.h silica_shim_cxx.h; do [ -f "$(dirname "$src")/$h" ] || { echo "no $h beside the source" >&2; exit 1; }; done
 if grep -q FAIL "$src"; then echo "error: boom at line 1" >&2; exit 1; fi
 if grep -q NEEDS20 "$src" && [ "$std" != -std=c++20 ]; then echo "error: needs C++20" >&2; exit 1; fi
 echo x >> "` + count + `"

@@ -13,7 +13,8 @@ import (
 // evaluates it, once. Values are the library's arrays: plan inputs are
 // views of their buffers, each step makes new arrays, an intermediate is
 // released after its last reader (as Python drops a temporary), and the
-// plan's outputs become the arrays of their buffers.
+// plan's outputs become the arrays of their buffers. A step the backend
+// does not support (a fused op, a custom kernel) is ErrUnsupported.
 func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 	if len(bufs) != len(p.Values) {
 		return fmt.Errorf("%s: run: %d buffers for %d values", b.info.Backend, len(bufs), len(p.Values))
@@ -22,6 +23,15 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 }
 
 // run is Run on the worker.
+//
+// A plan with host steps (custom kernels, run by the engine) reaches Run
+// in parts: each part's steps, with the whole plan's values and outputs.
+// A part that does not compute every output is partial: values it makes
+// may be read by a host step or a later part, through their buffers. So a
+// partial run keeps, for each buffer slot, the last value it wrote there
+// (the only one a later step can still read, since slots are shared by
+// liveness over the whole plan) and leaves it in that buffer; a whole
+// plan's run releases each intermediate after its last reader instead.
 func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer) error {
 	l := b.lib
 	if err := l.check("begin", l.begin(b.ctx)); err != nil {
@@ -35,6 +45,7 @@ func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer) error {
 			}
 		}
 	}()
+	keep := b.kept(p)
 	lastUse := make([]int, len(p.Values))
 	for i := range lastUse {
 		lastUse[i] = -1
@@ -44,12 +55,8 @@ func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer) error {
 			lastUse[v] = si
 		}
 	}
-	isOut := make([]bool, len(p.Values))
-	for _, v := range p.Outputs {
-		isOut[v] = true
-	}
 	release := func(v int) {
-		if h[v] != 0 && !isOut[v] {
+		if h[v] != 0 && !keep[v] {
 			l.free(h[v])
 			h[v] = 0
 		}
@@ -99,25 +106,32 @@ func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer) error {
 			}
 		}
 	}
-	outs := make([]uintptr, len(p.Outputs))
-	for i, v := range p.Outputs {
-		if h[v] == 0 {
-			return fmt.Errorf("%s: plan output v%d was never computed", b.info.Backend, v)
-		}
-		outs[i] = h[v]
-	}
-	if len(outs) > 0 {
-		if err := l.check(b.info.Backend+": eval", l.eval(b.ctx, &outs[0], int32(len(outs)))); err != nil {
-			return err
+	var kept []int
+	for v, k := range keep {
+		if k {
+			if h[v] == 0 {
+				return fmt.Errorf("%s: value v%d (%s) was never computed", b.info.Backend, v, p.Values[v])
+			}
+			kept = append(kept, v)
 		}
 	}
-	for _, v := range p.Outputs {
+	if len(kept) == 0 {
+		return nil
+	}
+	hs := make([]uintptr, len(kept))
+	for i, v := range kept {
+		hs[i] = h[v]
+	}
+	if err := l.check(b.info.Backend+": eval", l.eval(b.ctx, &hs[0], int32(len(hs)))); err != nil {
+		return err
+	}
+	for _, v := range kept {
 		d, err := b.buffer(bufs[v])
 		if err != nil {
 			return err
 		}
 		if d.size < p.Values[v].Bytes() {
-			return fmt.Errorf("%s: output v%d (%s) in a %d-byte buffer", b.info.Backend, v, p.Values[v], d.size)
+			return fmt.Errorf("%s: v%d (%s) in a %d-byte buffer", b.info.Backend, v, p.Values[v], d.size)
 		}
 		if d.h != 0 {
 			l.free(d.h)
@@ -125,6 +139,35 @@ func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer) error {
 		d.h, h[v] = h[v], 0
 	}
 	return nil
+}
+
+// kept returns the values a run leaves in their buffers: the outputs of a
+// whole plan; for a partial one (see run), the last value its steps write
+// to each buffer slot, outputs included.
+func (b *Backend) kept(p *engine.Plan) []bool {
+	keep := make([]bool, len(p.Values))
+	produced := make([]bool, len(p.Values))
+	lastInSlot := map[int]int{}
+	for _, s := range p.Steps {
+		for _, v := range s.Out {
+			produced[v] = true
+			lastInSlot[p.Values[v].Slot] = v
+		}
+	}
+	partial := false
+	for _, v := range p.Outputs {
+		partial = partial || !produced[v]
+	}
+	if !partial {
+		for _, v := range p.Outputs {
+			keep[v] = true
+		}
+		return keep
+	}
+	for _, v := range lastInSlot {
+		keep[v] = true
+	}
+	return keep
 }
 
 // view returns the array of value v: the first bytes of its buffer seen
