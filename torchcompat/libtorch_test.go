@@ -2,57 +2,28 @@ package torchcompat
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/torchcompat/shim/shimtest"
 )
-
-// fakePython writes a script that answers every -c with lines.
-func fakePython(t *testing.T, lines ...string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "python")
-	script := "#!/bin/sh\n"
-	for _, l := range lines {
-		script += "echo '" + l + "'\n"
-	}
-	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
-}
 
 // fakeTree makes dir/lib/libtorch.so and a torch/version.h under include.
 func fakeTree(t *testing.T, dir string) {
-	t.Helper()
 	api := filepath.Join(dir, "include", "torch", "csrc", "api", "include", "torch")
-	for _, d := range []string{filepath.Join(dir, "lib"), api} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	files := map[string]string{
+	shimtest.WriteFiles(t, map[string]string{
 		filepath.Join(dir, "lib", libName("torch")): "",
 		filepath.Join(api, "version.h"):             "#define TORCH_VERSION_MAJOR 2\n#define TORCH_VERSION_MINOR 7\n#define TORCH_VERSION_PATCH 1\n",
-	}
-	for p, s := range files {
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 }
 
 func TestFindLibtorchNone(t *testing.T) {
 	t.Setenv("PATH", t.TempDir()) // no python3
-	_, err := findLibtorch(env(map[string]string{
+	_, err := findLibtorch(shimtest.Env(map[string]string{
 		EnvLibtorch: t.TempDir(),
-		EnvPython:   fakePython(t, "exit 1"),
+		EnvPython:   shimtest.FakePython(t, "exit 1"),
 	}), nil)
 	if !errors.Is(err, engine.ErrUnavailable) {
 		t.Fatalf("nothing installed: %v; want ErrUnavailable", err)
@@ -67,7 +38,7 @@ func TestFindLibtorchNone(t *testing.T) {
 func TestFindLibtorchDownload(t *testing.T) {
 	dir := t.TempDir()
 	fakeTree(t, dir)
-	lt, err := findLibtorch(env(map[string]string{EnvLibtorch: dir}), nil)
+	lt, err := findLibtorch(shimtest.Env(map[string]string{EnvLibtorch: dir}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +61,7 @@ func TestFindLibtorchPython(t *testing.T) {
 	dir := t.TempDir()
 	fakeTree(t, dir)
 	t.Setenv("PATH", t.TempDir())
-	lt, err := findLibtorch(env(map[string]string{EnvPython: fakePython(t, dir, "2.11.0+cu130", "1")}), nil)
+	lt, err := findLibtorch(shimtest.Env(map[string]string{EnvPython: shimtest.FakePython(t, dir, "2.11.0+cu130", "1")}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +69,7 @@ func TestFindLibtorchPython(t *testing.T) {
 		t.Errorf("found %+v; want 2.11.0+cu130 with the C++11 ABI from the torch package", lt)
 	}
 	// A torch package without its libraries is passed over, and said so.
-	_, err = findLibtorch(env(map[string]string{EnvPython: fakePython(t, t.TempDir(), "2.11.0", "1")}), nil)
+	_, err = findLibtorch(shimtest.Env(map[string]string{EnvPython: shimtest.FakePython(t, t.TempDir(), "2.11.0", "1")}), nil)
 	if !errors.Is(err, engine.ErrUnavailable) || !strings.Contains(err.Error(), "has no lib/") {
 		t.Errorf("torch package without libraries: %v", err)
 	}
