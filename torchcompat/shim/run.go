@@ -38,9 +38,10 @@ func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer) error {
 		return err
 	}
 	h := make([]uintptr, len(p.Values))
+	borrowed := make([]bool, len(p.Values)) // h[v] is its buffer's array
 	defer func() {
-		for _, x := range h {
-			if x != 0 {
+		for v, x := range h {
+			if x != 0 && !borrowed[v] {
 				l.free(x)
 			}
 		}
@@ -57,7 +58,9 @@ func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer) error {
 	}
 	release := func(v int) {
 		if h[v] != 0 && !keep[v] {
-			l.free(h[v])
+			if !borrowed[v] {
+				l.free(h[v])
+			}
 			h[v] = 0
 		}
 	}
@@ -70,11 +73,11 @@ func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer) error {
 		in := make([]uintptr, len(s.In))
 		for j, v := range s.In {
 			if h[v] == 0 {
-				x, err := b.view(p.Values[v], bufs[v])
+				x, adopted, err := b.view(p.Values[v], bufs[v])
 				if err != nil {
 					return fmt.Errorf("%s: input v%d: %w", what, v, err)
 				}
-				h[v] = x
+				h[v], borrowed[v] = x, adopted
 			}
 			in[j] = h[v]
 		}
@@ -171,23 +174,33 @@ func (b *Backend) kept(p *engine.Plan) []bool {
 }
 
 // view returns the array of value v: the first bytes of its buffer seen
-// as v's dtype and shape. Called on the worker.
-func (b *Backend) view(v engine.Value, buf engine.Buffer) (uintptr, error) {
+// as v's dtype and shape. Where v fills the buffer, the view becomes the
+// buffer's array (adopted: the buffer owns it), so that later runs find
+// the array already typed: raw uploads are reinterpreted once, not per
+// run (for MLX a view is a graph node, evaluated with the plan). Called
+// on the worker.
+func (b *Backend) view(v engine.Value, buf engine.Buffer) (x uintptr, adopted bool, err error) {
 	d, err := b.buffer(buf)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if d.size < v.Bytes() {
-		return 0, fmt.Errorf("%s in a %d-byte buffer", v, d.size)
+		return 0, false, fmt.Errorf("%s in a %d-byte buffer", v, d.size)
 	}
 	if err := b.materialize(d); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	shape := make([]int64, len(v.Shape)+1) // +1: a valid pointer for rank 0
 	for i, n := range v.Shape {
 		shape[i] = int64(n)
 	}
-	var x uintptr
-	err = b.lib.check("view", b.lib.view(b.ctx, d.h, int32(v.DType), &shape[0], int32(len(v.Shape)), &x))
-	return x, err
+	if err := b.lib.check("view", b.lib.view(b.ctx, d.h, int32(v.DType), &shape[0], int32(len(v.Shape)), &x)); err != nil {
+		return 0, false, err
+	}
+	if d.size != v.Bytes() {
+		return x, false, nil
+	}
+	b.lib.free(d.h)
+	d.h = x
+	return x, true, nil
 }
