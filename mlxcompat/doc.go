@@ -19,7 +19,9 @@
 // mx.linalg.norm, mx.take, ...), recorded in MLX's lazy graph; the whole
 // plan is then evaluated by one mx::eval per engine Run, so MLX schedules
 // it as its own users' programs are. The backend accepts every primitive
-// op and no fused one (engine.Capabilities): no fusion of Silica's runs.
+// op and no fused one (engine.Capabilities): no fusion of Silica's runs;
+// custom kernels (engine.NewKernel) run on the host. Calls into MLX run on
+// one locked OS thread, since MLX keeps its default streams per thread.
 // Where MLX's result differs from the engine's definition the shim fixes
 // it up without evaluating early (csrc/mlx_shim.cpp says each): top-k
 // order, ties and NaN (selection on a unique value-and-index key), float32
@@ -55,8 +57,19 @@
 //
 // and set SILICA_MLX_SHIM to the library (.dylib on macOS).
 //
-// # Tests
+// # Stores
 //
-// The tests run the shared suite (engine/backendtest) on mlx:cpu, or on
-// the device named by SILICA_MLX_DEVICE.
+// A store runs on MLX like on any backend: store.Options{Backend:
+// "mlx:gpu"}, or SILICA_BACKEND=mlx for programs that call
+// engine.Default.
+//
+// # Tests and benchmarks
+//
+// The tests run the shared suite (engine/backendtest) and the compat
+// checks (torchcompat/shim/shimtest) on mlx:cpu, or on the device named
+// by SILICA_MLX_DEVICE. The benchmarks and testdata/peer.py time the same
+// work from Go and from Python:
+//
+//	go test -run XXX -bench . ./mlxcompat
+//	python3 mlxcompat/testdata/peer.py cpu
 package mlxcompat

@@ -20,8 +20,11 @@
 // formula, index_select, addcmul. The backend implements
 // engine.Capabilities by accepting every primitive op and no fused one,
 // so the scheduler fuses nothing and a comparison measures PyTorch, not
-// Silica's fusion. Float32 matrix products use full float32 (PyTorch's
-// default: TF32 off). Where PyTorch's result differs from the engine's
+// Silica's fusion; custom kernels (engine.NewKernel) run on the host, as
+// the engine arranges for a backend without their source. Float32 matrix
+// products use full float32 (PyTorch's default: TF32 off). On the CPU,
+// libtorch gets GOMAXPROCS intra-op threads, as many as the Go CPU
+// backend has workers, unless OMP_NUM_THREADS is set. Where PyTorch's result differs from the engine's
 // definition, the shim fixes it up (csrc/torch_shim.cpp says each):
 // top-k ties and NaN, float32 arithmetic for 16-bit products and norms,
 // saturating casts, quantize's rounding, gather's bounds.
@@ -49,10 +52,25 @@
 //	g++ -std=c++17 -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI=1 -Itorchcompat/shim/csrc -I$T/include -I$T/include/torch/csrc/api/include torchcompat/csrc/torch_shim.cpp -o libsilica_torch.so -L$T/lib -Wl,-rpath,$T/lib -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
 //
 // (add -ltorch_cuda -lc10_cuda for a CUDA build; use _GLIBCXX_USE_CXX11_ABI=0
-// for a pre-C++11-ABI libtorch) and set SILICA_TORCH_SHIM to the library.
+// for a pre-C++11-ABI libtorch; for Debian's libtorch-dev, whose files are
+// in the system folders, replace the -I$T, -L$T and rpath flags by
+// -I/usr/include/torch/csrc/api/include) and set SILICA_TORCH_SHIM to the
+// library.
 //
-// # Tests
+// # Stores
 //
-// The tests run the shared suite (engine/backendtest) on torch:cpu, or
-// on the device named by SILICA_TORCH_DEVICE (for example cuda).
+// A store runs on libtorch like on any backend: store.Options{Backend:
+// "torch:cuda"}, or SILICA_BACKEND=torch:cpu for programs that call
+// engine.Default (cmd/silica search, for one).
+//
+// # Tests and benchmarks
+//
+// The tests run the shared suite (engine/backendtest) and the compat
+// checks (shim/shimtest) on torch:cpu, or on the device named by
+// SILICA_TORCH_DEVICE (for example cuda). The benchmarks time cosine
+// similarity, a matrix product and a top-100 search; testdata/peer.py
+// times the same work from Python, for the ratio of the two:
+//
+//	SILICA_TORCH_DEVICE=cuda go test -run XXX -bench . ./torchcompat
+//	python3 torchcompat/testdata/peer.py cuda
 package torchcompat

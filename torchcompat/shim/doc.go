@@ -28,7 +28,8 @@
 // verified this way). Run hands each plan step to the
 // library as one op and ends with one sil_eval: libtorch runs eagerly, so
 // sil_eval waits for the device; MLX records a lazy graph, so sil_eval is
-// its single eval of the whole plan. Backend implements
+// its single eval of the whole plan. (A plan with custom kernels run on
+// the host reaches Run in parts; see Backend.Run.) Backend implements
 // engine.Capabilities with every primitive op and no fused one: the
 // libraries' own calls run, not Silica's fusion.
 package shim
