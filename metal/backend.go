@@ -22,6 +22,7 @@ type Backend struct {
 	mu        sync.Mutex // guards the caches and closed
 	libraries map[string]library
 	pipelines map[string]pipeline
+	failed    map[string]error // libraries and pipelines that did not compile
 	closed    bool
 }
 
@@ -38,7 +39,7 @@ func newBackend(dev device) *Backend {
 	}
 	return &Backend{
 		dev: dev, pool: newPool(limit), info: info,
-		libraries: map[string]library{}, pipelines: map[string]pipeline{},
+		libraries: map[string]library{}, pipelines: map[string]pipeline{}, failed: map[string]error{},
 	}
 }
 
@@ -170,5 +171,6 @@ func (m *Backend) Close() error {
 	}
 	clear(m.pipelines)
 	clear(m.libraries)
+	clear(m.failed)
 	return m.dev.close()
 }

@@ -65,6 +65,11 @@ func encode(enc metal.ComputeCommandEncoderObject, l *launch) {
 			enc.SetThreadgroupMemoryLengthAtIndex(uint((n+15)&^15), uint(i)) // a multiple of 16 bytes
 		}
 	}
+	if l.total != [3]int{} {
+		// Non-uniform threadgroups: Apple GPUs (family Apple4 and later).
+		enc.DispatchThreadsThreadsPerThreadgroup(size3(l.total), size3(l.threads))
+		return
+	}
 	enc.DispatchThreadgroupsThreadsPerThreadgroup(size3(l.groups), size3(l.threads))
 }
 

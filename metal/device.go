@@ -20,9 +20,8 @@ type device interface {
 	// library compiles MSL source; name says what it is in errors (a
 	// kernel family, a fused program).
 	library(name, source string) (library, error)
-	// pipeline builds the compute pipeline of function fn of lib
-	// specialised with the function constants.
-	pipeline(lib library, fn string, consts []constant) (pipeline, error)
+	// pipeline builds the compute pipeline of function fn of lib.
+	pipeline(lib library, fn string) (pipeline, error)
 	// run encodes the launches in order into one command buffer, commits
 	// it and waits for it; a failed command buffer is an error.
 	run(launches []launch) error
@@ -45,30 +44,17 @@ type pipeline interface {
 	maxThreads() int
 }
 
-// constKind is the type of a function constant.
-type constKind uint8
-
-const (
-	constBool constKind = iota
-	constInt32
-	constUint32
-	constFloat32
-)
-
-// constant is the value of one function constant ([[function_constant(index)]]).
-type constant struct {
-	index int
-	kind  constKind
-	bits  uint32 // the value's bits: 0/1 for bool, the integer, or math.Float32bits
-}
-
 // launch is one kernel dispatch: a pipeline, what is bound at each buffer
 // index, the grid and the threadgroup size.
 type launch struct {
-	name    string // the kernel, for errors
-	pipe    pipeline
-	binds   []bind
-	groups  [3]int // threadgroups per grid
+	name   string // the kernel, for errors
+	pipe   pipeline
+	binds  []bind
+	groups [3]int // threadgroups per grid (dispatchThreadgroups)
+	// total, when set, is the exact number of threads per grid
+	// (dispatchThreads: the last threadgroups may be partial); groups is
+	// then unused.
+	total   [3]int
 	threads [3]int // threads per threadgroup
 	tgmem   []int  // threadgroup memory bytes by index (for kernels that size it at dispatch)
 	// barrier asks for a memory barrier before the launch: it reads or
@@ -85,4 +71,5 @@ type bind struct {
 	buf   devBuffer // nil for bytes
 	off   int
 	bytes []byte
+	write bool // the kernel writes the buffer
 }

@@ -20,7 +20,8 @@ import (
 type gpu struct {
 	dev   metal.DeviceObject
 	queue metal.CommandQueueObject
-	libs  []metal.LibraryObject // released by close
+	libs  []metal.LibraryObject              // released by close
+	pipes []metal.ComputePipelineStateObject // released by close
 }
 
 // systemDevice returns the system's default Metal device, retained: the
@@ -81,10 +82,13 @@ func (g *gpu) info() engine.DeviceInfo {
 }
 
 func (g *gpu) close() error {
+	for _, p := range g.pipes {
+		p.Release()
+	}
 	for _, l := range g.libs {
 		l.Release()
 	}
-	g.libs = nil
+	g.libs, g.pipes = nil, nil
 	g.queue.Release()
 	g.dev.Release()
 	return nil

@@ -41,18 +41,16 @@ func (g *gpu) library(name, source string) (library, error) {
 	return lib, nil
 }
 
-// pipeline specialises function fn of lib with the constants
-// (newFunctionWithName:constantValues:error:, then
+// pipeline builds the compute pipeline of function fn of lib
+// (newFunctionWithName:constantValues:error: with no constants, which
+// reports a missing function as an error, then
 // newComputePipelineStateWithFunction:error:).
-func (g *gpu) pipeline(l library, fn string, consts []constant) (pipeline, error) {
+func (g *gpu) pipeline(l library, fn string) (pipeline, error) {
 	lib := l.(metal.LibraryObject)
 	var p *mtlPipeline
 	var err error
 	objc.WithAutoreleasePool(func() {
 		values := metal.NewFunctionConstantValues()
-		for _, c := range consts {
-			setConstant(values, c)
-		}
 		var nsErr foundation.Error
 		f := lib.NewFunctionWithNameConstantValuesError(fn, values, unsafe.Pointer(&nsErr))
 		if f.IsNil() {
@@ -67,26 +65,9 @@ func (g *gpu) pipeline(l library, fn string, consts []constant) (pipeline, error
 			return
 		}
 		p = &mtlPipeline{state: st, max: int(st.MaxTotalThreadsPerThreadgroup())}
+		g.pipes = append(g.pipes, st)
 	})
 	return p, err
-}
-
-// setConstant sets one function constant; the value is copied by the call.
-func setConstant(values metal.FunctionConstantValues, c constant) {
-	switch c.kind {
-	case constBool:
-		v := uint8(c.bits & 1)
-		values.SetConstantValueTypeAtIndex(unsafe.Pointer(&v), metal.DataTypeBool, uint(c.index))
-	case constInt32:
-		v := int32(c.bits)
-		values.SetConstantValueTypeAtIndex(unsafe.Pointer(&v), metal.DataTypeInt, uint(c.index))
-	case constUint32:
-		v := c.bits
-		values.SetConstantValueTypeAtIndex(unsafe.Pointer(&v), metal.DataTypeUInt, uint(c.index))
-	case constFloat32:
-		v := c.bits // the float's bits: same size and layout
-		values.SetConstantValueTypeAtIndex(unsafe.Pointer(&v), metal.DataTypeFloat, uint(c.index))
-	}
 }
 
 func orUnknown(err error) error {
