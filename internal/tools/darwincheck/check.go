@@ -38,27 +38,39 @@ type Result struct {
 // and its type left unknown, so that expressions built on it are not
 // checked, while all the Go around it is.
 //
+// With tests, the packages' _test.go files are checked too (the test
+// variants of go list -test), except the generated test main.
+//
 // Problems lists every load error (a missing package, a build-constraint
-// mistake), syntax error and type error in any package of the closure. The
-// error is non-nil only when the packages could not be listed at all.
-func Check(dir string, patterns []string) (*Result, error) {
-	pkgs, err := listPackages(dir, patterns)
+// mistake), syntax error and type error in any package of the closure,
+// each once. The error is non-nil only when the packages could not be
+// listed at all.
+func Check(dir string, patterns []string, tests bool) (*Result, error) {
+	pkgs, err := listPackages(dir, patterns, tests)
 	if err != nil {
 		return nil, err
 	}
 	fset := token.NewFileSet()
 	checked := map[string]*types.Package{"unsafe": types.Unsafe}
 	res := &Result{}
+	seen := map[Problem]bool{}
 	sizes := types.SizesFor("gc", "arm64")
 	for _, lp := range pkgs {
-		if !lp.DepOnly {
+		if !lp.DepOnly && lp.ForTest == "" && !lp.isTestMain() {
 			res.Targets = append(res.Targets, lp.ImportPath)
 		}
-		if lp.ImportPath == "unsafe" {
+		if lp.ImportPath == "unsafe" || lp.isTestMain() {
 			continue
 		}
 		report := func(pos, msg string) {
-			res.Problems = append(res.Problems, Problem{Package: lp.ImportPath, Pos: pos, Msg: msg})
+			p := Problem{Package: lp.ImportPath, Pos: pos, Msg: msg}
+			if lp.ForTest != "" {
+				p.Package = lp.ForTest // a test variant: the same files, and more
+			}
+			if !seen[p] {
+				seen[p] = true
+				res.Problems = append(res.Problems, p)
+			}
 		}
 		if lp.Error != nil {
 			report(lp.Error.Pos, lp.Error.Err)

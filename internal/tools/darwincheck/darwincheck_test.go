@@ -23,13 +23,14 @@ var (
 const (
 	goodPkg  = "github.com/silica-go/silica/internal/tools/darwincheck/testdata/good"
 	badPkg   = "github.com/silica-go/silica/internal/tools/darwincheck/testdata/bad"
+	testPkg  = "github.com/silica-go/silica/internal/tools/darwincheck/testdata/badtest"
 	metalPkg = "github.com/silica-go/silica/metal"
 )
 
 func checkAll(t *testing.T) *Result {
 	t.Helper()
 	sharedOnce.Do(func() {
-		shared, sharedErr = Check(".", []string{"./testdata/good", "./testdata/bad", "../../../metal/...", "../../../backends"})
+		shared, sharedErr = Check(".", []string{"./testdata/good", "./testdata/bad", "./testdata/badtest", "../../../metal/...", "../../../backends"}, true)
 	})
 	if sharedErr != nil {
 		t.Fatal(sharedErr)
@@ -47,10 +48,9 @@ func problemsOf(res *Result, pkg string) []Problem {
 	return out
 }
 
-// plantedLine returns the line of testdata/bad/bad_darwin.go marked
-// "planted".
-func plantedLine(t *testing.T) int {
-	f, err := os.Open(filepath.Join("testdata", "bad", "bad_darwin.go"))
+// plantedLine returns the line of a testdata file marked "planted".
+func plantedLine(t *testing.T, file string) int {
+	f, err := os.Open(filepath.Join("testdata", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func plantedLine(t *testing.T) int {
 			return n
 		}
 	}
-	t.Fatal("no line marked planted in bad_darwin.go")
+	t.Fatal("no line marked planted in", file)
 	return 0
 }
 
@@ -72,7 +72,7 @@ func TestCatchesPlantedError(t *testing.T) {
 		t.Fatalf("want exactly the planted error in %s, got %d problems: %v", badPkg, len(probs), probs)
 	}
 	p := probs[0]
-	wantPos := "bad_darwin.go:" + strconv.Itoa(plantedLine(t)) + ":"
+	wantPos := "bad_darwin.go:" + strconv.Itoa(plantedLine(t, "bad/bad_darwin.go")) + ":"
 	if !strings.Contains(p.Pos, wantPos) {
 		t.Errorf("error at %s, want %s", p.Pos, wantPos)
 	}
@@ -108,9 +108,26 @@ func TestMetalBackend(t *testing.T) {
 		t.Fatalf("%s not checked (matched %v)", metalPkg, res.Targets)
 	}
 	for _, p := range res.Problems {
-		if p.Package != badPkg {
+		if p.Package != badPkg && p.Package != testPkg {
 			t.Errorf("%v", p)
 		}
+	}
+}
+
+// TestChecksTestFiles: with tests, a darwin-only _test.go file is checked;
+// without, it is not.
+func TestChecksTestFiles(t *testing.T) {
+	probs := problemsOf(checkAll(t), testPkg)
+	want := "badtest_darwin_test.go:" + strconv.Itoa(plantedLine(t, "badtest/badtest_darwin_test.go")) + ":"
+	if len(probs) != 1 || !strings.Contains(probs[0].Pos, want) || !strings.Contains(probs[0].Msg, "Twice(2)") {
+		t.Errorf("want the planted error at %s, got %v", want, probs)
+	}
+	res, err := Check(".", []string{"./testdata/badtest"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Problems) != 0 {
+		t.Errorf("without tests, the test file was checked: %v", res.Problems)
 	}
 }
 

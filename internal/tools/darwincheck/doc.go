@@ -6,7 +6,9 @@
 // show on a Mac.
 //
 //	go run ./internal/tools/darwincheck ./...
-//	go run ./internal/tools/darwincheck -v ./metal/...
+//	go run ./internal/tools/darwincheck -v -test ./metal/...
+//
+// With -test the packages' _test.go files are checked too.
 //
 // Exit status: 0 when every package of the closure type-checks, 1 when any
 // error was found (each printed as file:line:column: message), 2 when the
@@ -36,6 +38,7 @@
 // preamble.
 //
 // The tool's tests show it fails on a type error planted in a darwin-only
-// file (testdata/bad) that a Linux build never compiles, and that the Metal
+// file (testdata/bad) that a Linux build never compiles, and on one in a
+// darwin-only test file with -test (testdata/badtest), and that the Metal
 // backend passes.
 package main

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // target is the platform the packages are loaded for. Apple Silicon is the
@@ -19,6 +20,7 @@ var target = []string{"GOOS=darwin", "GOARCH=arm64", "CGO_ENABLED=1"}
 type listedPackage struct {
 	Dir        string
 	ImportPath string
+	ForTest    string // the package under test, for test variants (go list -test)
 	Name       string
 	Standard   bool
 	DepOnly    bool
@@ -61,11 +63,23 @@ func (p *listedPackage) files() []string {
 	return out
 }
 
+// isTestMain reports whether p is the test main package that go list
+// -test generates (its source lives in the build cache).
+func (p *listedPackage) isTestMain() bool {
+	return p.Name == "main" && strings.HasSuffix(p.ImportPath, ".test")
+}
+
 // listPackages runs `go list -e -json -deps` in dir for the patterns, for
 // the darwin/arm64 target with cgo, and returns the packages in dependency
-// order (every package after the packages it imports).
-func listPackages(dir string, patterns []string) ([]*listedPackage, error) {
-	args := append([]string{"list", "-e", "-json", "-deps", "--"}, patterns...)
+// order (every package after the packages it imports). With tests, the
+// packages' test variants and external test packages are listed too
+// (go list -test).
+func listPackages(dir string, patterns []string, tests bool) ([]*listedPackage, error) {
+	args := []string{"list", "-e", "-json", "-deps"}
+	if tests {
+		args = append(args, "-test")
+	}
+	args = append(append(args, "--"), patterns...)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), target...)

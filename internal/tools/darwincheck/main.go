@@ -16,8 +16,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("darwincheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	verbose := fs.Bool("v", false, "print the import paths of the matched packages")
+	tests := fs.Bool("test", false, "check the packages' _test.go files too")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: go run ./internal/tools/darwincheck [-v] [packages]\n\n"+
+		fmt.Fprintf(stderr, "usage: go run ./internal/tools/darwincheck [-v] [-test] [packages]\n\n"+
 			"Type-checks the packages and their whole dependency closure as built for\n"+
 			"darwin/arm64 with cgo. Exit status 1 on any error, 2 if the packages\n"+
 			"cannot be listed.\n")
@@ -30,7 +31,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(patterns) == 0 {
 		patterns = []string{"."}
 	}
-	res, err := Check(".", patterns)
+	res, err := Check(".", patterns, *tests)
 	if err != nil {
 		fmt.Fprintln(stderr, "darwincheck:", err)
 		return 2
