@@ -90,16 +90,24 @@ func (m *Backend) Alloc(bytes int) (engine.Buffer, error) {
 
 // WrapHost makes a buffer over data without copying (engine.HostWrapper):
 // the GPU reads the caller's memory, such as a memory-mapped store file,
-// in place. data must stay valid and unchanged while the buffer lives.
+// in place. data must stay valid and unchanged while the buffer lives,
+// and the buffer must be freed (arrays free theirs). Where Metal cannot
+// use the memory in place (it is not 16-byte aligned, or the device
+// refuses it) the data is copied into an allocated buffer instead, which
+// MemoryInUse counts.
 func (m *Backend) WrapHost(data []byte) (engine.Buffer, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("metal: wrap of an empty slice")
 	}
-	b, err := m.dev.wrap(data)
+	if b, err := m.dev.wrap(data); err == nil {
+		return &buffer{dev: b, n: len(data), wrapped: true}, nil
+	}
+	b, err := m.Alloc(len(data))
 	if err != nil {
 		return nil, err
 	}
-	return &buffer{dev: b, n: len(data), wrapped: true}, nil
+	copy(b.(*buffer).data(), data)
+	return b, nil
 }
 
 // Free returns an allocated buffer to the pool (or releases it when the

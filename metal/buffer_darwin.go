@@ -54,16 +54,11 @@ func (g *gpu) newBuffer(n int) (devBuffer, error) {
 // (runtime.Pinner) while the buffer lives, as the GPU keeps its address
 // after the call returns; memory-mapped memory needs no pin. Data not
 // aligned to 16 bytes, the largest alignment a kernel argument needs, is
-// copied instead.
+// refused (the backend then copies it).
 func (g *gpu) wrap(data []byte) (devBuffer, error) {
 	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
 	if start%16 != 0 {
-		b, err := g.newBuffer(len(data))
-		if err != nil {
-			return nil, err
-		}
-		copy(b.bytes(), data)
-		return b, nil
+		return nil, fmt.Errorf("metal: host memory at %#x is not 16-byte aligned", start)
 	}
 	page := uintptr(os.Getpagesize())
 	base := start &^ (page - 1)
