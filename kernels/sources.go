@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-//go:embed metal/*.metal metal/silica.h
+//go:embed metal/*.metal metal/silica.h metal/fused.tmpl
 var metalFS embed.FS
 
 // HeaderName is the file name of the shared MSL header that every family
