@@ -162,4 +162,3 @@ func f32bytes(v []float32) []byte {
 	}
 	return b
 }
-
