@@ -24,7 +24,7 @@ func (m *Backend) customLaunch(b *batch, s *engine.Step) (launch, error) {
 		return launch{}, fmt.Errorf("%w: kernel %s has no MSL source", engine.ErrUnsupported, spec.Name)
 	}
 	key := fmt.Sprintf("custom kernel %s (%p)", spec.Name, k)
-	pipe, err := m.pipelineFor(key, func() string { return spec.MSL }, spec.Name)
+	pipe, err := m.pipelineFor(key, func() (string, error) { return spec.MSL, nil }, spec.Name)
 	if err != nil {
 		return launch{}, err
 	}

@@ -110,7 +110,7 @@ func (b *batch) value(v int) (devBuffer, error) {
 // from source (source is called only on a cache miss). libKey names the
 // library in the cache and in errors; a failed compile is cached too, so
 // a broken kernel fails fast on every later run.
-func (m *Backend) pipelineFor(libKey string, source func() string, fn string) (pipeline, error) {
+func (m *Backend) pipelineFor(libKey string, source func() (string, error), fn string) (pipeline, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key := libKey + "\x00" + fn
@@ -125,8 +125,11 @@ func (m *Backend) pipelineFor(libKey string, source func() string, fn string) (p
 		if err, bad := m.failed[libKey]; bad {
 			return nil, err
 		}
-		var err error
-		if lib, err = m.dev.library(libKey, source()); err != nil {
+		src, err := source()
+		if err == nil {
+			lib, err = m.dev.library(libKey, src)
+		}
+		if err != nil {
 			m.failed[libKey] = err
 			return nil, err
 		}
