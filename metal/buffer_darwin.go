@@ -30,8 +30,8 @@ func (b *mtlBuffer) bytes() []byte { return b.data }
 const sharedOptions = metal.ResourceStorageModeShared | metal.ResourceCPUCacheModeDefaultCache
 
 func (g *gpu) newBuffer(n int) (devBuffer, error) {
-	if max := int(g.dev.MaxBufferLength()); n > max {
-		return nil, fmt.Errorf("metal: buffer of %d bytes exceeds the device's maxBufferLength %d", n, max)
+	if n > g.maxBuffer {
+		return nil, fmt.Errorf("metal: buffer of %d bytes exceeds the device's maxBufferLength %d", n, g.maxBuffer)
 	}
 	// newBufferWithLength:options: zero-fills.
 	// https://developer.apple.com/documentation/metal/mtldevice/1433375-newbufferwithlength
@@ -63,6 +63,9 @@ func (g *gpu) wrap(data []byte) (devBuffer, error) {
 	page := uintptr(os.Getpagesize())
 	base := start &^ (page - 1)
 	end := (start + uintptr(len(data)) + page - 1) &^ (page - 1)
+	if int(end-base) > g.maxBuffer {
+		return nil, fmt.Errorf("metal: %d bytes of host memory exceed the device's maxBufferLength %d", end-base, g.maxBuffer)
+	}
 	b := &mtlBuffer{data: data, off: int(start - base)}
 	b.pin.Pin(unsafe.SliceData(data))
 	// A nil deallocator: the memory stays the caller's. darwinkit's typed

@@ -20,10 +20,11 @@ import (
 // gpu is a Metal device driven through darwinkit: every native call of the
 // backend is a method of gpu, mtlBuffer or mtlPipeline.
 type gpu struct {
-	dev   metal.DeviceObject
-	queue metal.CommandQueueObject
-	libs  []metal.LibraryObject              // released by close
-	pipes []metal.ComputePipelineStateObject // released by close
+	dev       metal.DeviceObject
+	queue     metal.CommandQueueObject
+	maxBuffer int                                // the device's maxBufferLength
+	libs      []metal.LibraryObject              // released by close
+	pipes     []metal.ComputePipelineStateObject // released by close
 }
 
 // systemDevice returns the system's default Metal device, retained: the
@@ -62,7 +63,7 @@ func openGPU() (*gpu, error) {
 		dev.Release()
 		return nil, fmt.Errorf("%w: metal: %s: newCommandQueue failed", engine.ErrUnavailable, dev.Name())
 	}
-	return &gpu{dev: dev, queue: q}, nil
+	return &gpu{dev: dev, queue: q, maxBuffer: int(dev.MaxBufferLength())}, nil
 }
 
 func (g *gpu) info() engine.DeviceInfo {

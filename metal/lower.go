@@ -70,7 +70,7 @@ func (m *Backend) dispatchLaunch(b *batch, s *engine.Step, d *kernels.Dispatch, 
 	k := d.Kernel
 	pipe, err := m.kernelPipeline(k)
 	if err != nil {
-		return launch{}, err
+		return launch{}, fmt.Errorf("kernel %s: %w", k.Name, err)
 	}
 	if k.Threads > pipe.maxThreads() {
 		return launch{}, fmt.Errorf("kernel %s: %d threads per threadgroup, more than its pipeline's maximum %d", k.Name, k.Threads, pipe.maxThreads())
