@@ -40,6 +40,15 @@ template <> inline bf16 store_f<bf16>(float v) {
 	return bf16(ushort(u >> 16));
 }
 
+// origin makes a simdgroup_matrix origin (x: column, y: row); the harness
+// subset has no two-argument vector constructors.
+inline ulong2 origin(ulong x, ulong y) {
+	ulong2 o;
+	o.x = x;
+	o.y = y;
+	return o;
+}
+
 // ---- the C math names of engine.Program.Source ---------------------------
 // A fused element-wise body calls these; they live in namespace silica so
 // that code inside it finds them before any global C library names.
@@ -90,8 +99,9 @@ struct FusedParams {
 
 // MatmulParams: y[m, n] = op(a) op(b), op(a) [m, k], op(b) [k, n]; a is
 // stored [m, k] (or [k, m] when trans_a), b [k, n] (or [n, k] when
-// trans_b). epilogue 0: y = dot; 1: y = dot * sa[i] * sb[j]; 2: y =
-// max(sa[i] + sb[j] - 2 dot, 0) (squared L2 from squared norms).
+// trans_b). epilogue 0: y = dot, times sa[i] when scale_a and sb[j] when
+// scale_b (and the int8 row scale of b); 1: y = max(sa[i] + sb[j] - 2 dot,
+// 0), the squared L2 distance from squared norms.
 struct MatmulParams {
 	uint m;
 	uint n;
@@ -99,6 +109,8 @@ struct MatmulParams {
 	uint trans_a;
 	uint trans_b;
 	uint epilogue;
+	uint scale_a;
+	uint scale_b;
 };
 
 // TopkParams: rows of n scores; the k best of each (largest when
