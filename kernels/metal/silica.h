@@ -197,16 +197,17 @@ inline float key_value(uint key, bool largest) {
 
 inline ulong pack(uint key, uint index) { return (ulong(key) << 32) | ulong(index); }
 
-// bitonic_sort sorts n (a power of two) packed candidates in threadgroup
-// memory ascending, with the threadgroup's nthreads threads; every thread
-// of the threadgroup must call it.
-inline void bitonic_sort(threadgroup ulong* v, uint n, uint tid, uint nthreads) {
-	for (uint size = 2; size <= n; size <<= 1) {
+// bitonic_sort sorts each aligned segment of seg (a power of two)
+// packed candidates of v[0, n) ascending, all segments at once, with the
+// threadgroup's nthreads threads; every thread of the threadgroup must
+// call it (it has barriers).
+inline void bitonic_sort(threadgroup ulong* v, uint n, uint seg, uint tid, uint nthreads) {
+	for (uint size = 2; size <= seg; size <<= 1) {
 		for (uint stride = size >> 1; stride > 0; stride >>= 1) {
 			for (uint t = tid; t < n / 2; t += nthreads) {
 				uint i = 2 * t - (t & (stride - 1));
 				uint j = i + stride;
-				bool up = (i & size) == 0;
+				bool up = (i & size & (seg - 1)) == 0;
 				ulong a = v[i], b = v[j];
 				if ((a > b) == up) {
 					v[i] = b;
@@ -218,19 +219,21 @@ inline void bitonic_sort(threadgroup ulong* v, uint n, uint tid, uint nthreads) 
 	}
 }
 
-// bitonic_merge_into keeps in best[0, n) the n smallest of best (sorted
-// ascending) and cand (sorted ascending), sorted ascending; cand is
-// clobbered. Every thread of the threadgroup must call it.
-inline void bitonic_merge_into(threadgroup ulong* best, threadgroup ulong* cand, uint n, uint tid,
+// bitonic_merge keeps in each segment of best (sorted ascending) the seg
+// smallest of it and the same segment of cand (sorted ascending), sorted
+// ascending; cand is left as it was. Every thread of the threadgroup must
+// call it.
+inline void bitonic_merge(threadgroup ulong* best, threadgroup const ulong* cand, uint n, uint seg, uint tid,
 	uint nthreads) {
-	// best[i] vs cand[n-1-i]: the smaller of each pair forms a bitonic
-	// sequence holding the n smallest of both.
+	// best[i] against cand's mirror: the smaller of each pair forms a
+	// bitonic sequence holding the seg smallest of both.
 	for (uint i = tid; i < n; i += nthreads) {
-		ulong a = best[i], b = cand[n - 1 - i];
+		uint base = i & ~(seg - 1), r = i & (seg - 1);
+		ulong a = best[i], b = cand[base + seg - 1 - r];
 		best[i] = a < b ? a : b;
 	}
 	threadgroup_barrier(mem_flags::mem_threadgroup);
-	for (uint stride = n >> 1; stride > 0; stride >>= 1) {
+	for (uint stride = seg >> 1; stride > 0; stride >>= 1) {
 		for (uint t = tid; t < n / 2; t += nthreads) {
 			uint i = 2 * t - (t & (stride - 1));
 			uint j = i + stride;
