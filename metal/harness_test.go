@@ -135,15 +135,11 @@ func (d *harnessDevice) launch(l *launch) error {
 
 // TestSuiteOnHarness runs the shared backend suite on the Metal backend
 // with the CPU harness in place of the GPU: every engine op through the
-// backend's lowering and binding code and the real MSL kernels.
+// backend's lowering and binding code and the real MSL kernels. (About
+// two and a half minutes on two cores, most of it simulated SIMD-group
+// matrices in the matrix products and scans.)
 func TestSuiteOnHarness(t *testing.T) {
 	m, _ := newHarnessBackend(t)
-	// Transitional, while package kernels is being written: its matmul
-	// and top-k families have not landed on this branch yet.
-	f32 := []engine.Value{{Shape: engine.Shape{2, 2}, DType: engine.Float32}, {Shape: engine.Shape{2, 2}, DType: engine.Float32}}
-	if !kernels.Supports(engine.OpMatMul, &engine.Attrs{}, f32) || !kernels.Supports(engine.OpTopK, &engine.Attrs{K: 1}, f32[:1]) {
-		t.Skip("package kernels has no matmul or top-k kernels yet")
-	}
 	backendtest.Run(t, "metal (CPU harness)", m)
 }
 
@@ -286,6 +282,41 @@ func TestCompileErrorNamesKernelOnHarness(t *testing.T) {
 		for _, want := range []string{"reverse_rows", "undeclared_factor"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error does not mention %q:\n%v", want, err)
+			}
+		}
+	}
+}
+
+// TestScanLimit: up to kernels.MaxScanK a search is one fused scan; above
+// it Supports refuses the fusion and the engine plans a matrix product and
+// a top-k, which the backend runs; both agree with the CPU backend.
+func TestScanLimit(t *testing.T) {
+	m, _ := newHarnessBackend(t)
+	e := engine.New("metal", m)
+	c := engine.New("cpu", cpu.New())
+	const q, n, d = 2, 1500, 6
+	for _, k := range []int{kernels.MaxScanK, kernels.MaxScanK + 1} {
+		search := func(e *engine.Engine) (*engine.Plan, []float32) {
+			qa := must[*engine.Array](t)(e.RandomNormal(11, engine.Float32, q, d))
+			xa := must[*engine.Array](t)(e.RandomNormal(12, engine.Float32, n, d))
+			s := must[*engine.Array](t)(engine.Cosine(qa, xa))
+			vals, idx, err := engine.TopK(s, k, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := must[*engine.Plan](t)(e.Explain(vals, idx))
+			must[[]int64](t)(idx.Int64())
+			return p, must[[]float32](t)(vals.Float32())
+		}
+		p, got := search(e)
+		_, want := search(c)
+		fused := len(p.Steps) == 1 && p.Steps[0].Op == engine.OpScanTopK
+		if fused != (k <= kernels.MaxScanK) {
+			t.Errorf("k=%d (limit %d): fused %t:\n%s", k, kernels.MaxScanK, fused, p)
+		}
+		for i := range want {
+			if math.Abs(float64(got[i]-want[i])) > 1e-5 {
+				t.Fatalf("k=%d: score %d is %g, cpu %g", k, i, got[i], want[i])
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/internal/testenv"
+	"github.com/silica-go/silica/kernels"
 	"github.com/silica-go/silica/metal"
 )
 
@@ -51,36 +52,40 @@ func TestDevice(t *testing.T) {
 	t.Logf("%s: %.1f GiB working set; %s", d.Name, float64(d.Memory)/(1<<30), d.Version)
 }
 
-// TestFusedSearchAgainstCPU checks that a cosine top-k becomes one fused
-// scan on Metal and returns the CPU backend's results.
-func TestFusedSearchAgainstCPU(t *testing.T) {
+// TestSearchAgainstCPU checks that a cosine top-k becomes one fused scan
+// on Metal up to the kernels' limit on k, and a matrix product and a
+// top-k above it, and that both return the CPU backend's results.
+func TestSearchAgainstCPU(t *testing.T) {
 	e := engine.New("metal", open(t))
 	c := engine.New("cpu", cpu.New())
-	const m, n, d, k = 3, 10007, 384, 50
+	const m, n, d = 3, 10007, 384
 	rng := rand.New(rand.NewPCG(5, 6))
 	qv, xv := randn(rng, m*d), randn(rng, n*d)
-	search := func(e *engine.Engine) (*engine.Plan, []float32, []int64) {
-		q := must[*engine.Array](t)(e.FromFloat32(qv, m, d))
-		x := must[*engine.Array](t)(e.FromFloat32(xv, n, d))
-		s := must[*engine.Array](t)(engine.Cosine(q, x))
-		vals, idx, err := engine.TopK(s, k, true)
-		if err != nil {
-			t.Fatal(err)
+	for _, k := range []int{50, kernels.MaxScanK, kernels.MaxScanK + 1} {
+		search := func(e *engine.Engine) (*engine.Plan, []float32, []int64) {
+			q := must[*engine.Array](t)(e.FromFloat32(qv, m, d))
+			x := must[*engine.Array](t)(e.FromFloat32(xv, n, d))
+			s := must[*engine.Array](t)(engine.Cosine(q, x))
+			vals, idx, err := engine.TopK(s, k, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := must[*engine.Plan](t)(e.Explain(vals, idx))
+			return p, must[[]float32](t)(vals.Float32()), must[[]int64](t)(idx.Int64())
 		}
-		p := must[*engine.Plan](t)(e.Explain(vals, idx))
-		return p, must[[]float32](t)(vals.Float32()), must[[]int64](t)(idx.Int64())
-	}
-	p, gv, gi := search(e)
-	if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
-		t.Errorf("cosine top-%d on metal is not one fused scan:\n%s", k, p)
-	}
-	_, wv, wi := search(c)
-	for i := range wv {
-		if math.Abs(float64(gv[i]-wv[i])) > 1e-5 {
-			t.Fatalf("score %d: metal %g, cpu %g", i, gv[i], wv[i])
+		p, gv, gi := search(e)
+		fused := len(p.Steps) == 1 && p.Steps[0].Op == engine.OpScanTopK
+		if fused != (k <= kernels.MaxScanK) {
+			t.Errorf("cosine top-%d on metal (fused limit %d): fused %t\n%s", k, kernels.MaxScanK, fused, p)
 		}
-		if gi[i] != wi[i] && gv[i] != wv[i] {
-			t.Fatalf("rank %d: metal row %d, cpu row %d", i, gi[i], wi[i])
+		_, wv, wi := search(c)
+		for i := range wv {
+			if math.Abs(float64(gv[i]-wv[i])) > 1e-5 {
+				t.Fatalf("k=%d: score %d: metal %g, cpu %g", k, i, gv[i], wv[i])
+			}
+			if gi[i] != wi[i] && gv[i] != wv[i] {
+				t.Fatalf("k=%d: rank %d: metal row %d, cpu row %d", k, i, gi[i], wi[i])
+			}
 		}
 	}
 }
