@@ -23,8 +23,7 @@ func (m *Backend) customLaunch(b *batch, s *engine.Step) (launch, error) {
 	if spec.MSL == "" {
 		return launch{}, fmt.Errorf("%w: kernel %s has no MSL source", engine.ErrUnsupported, spec.Name)
 	}
-	key := fmt.Sprintf("custom kernel %s (%p)", spec.Name, k)
-	pipe, err := m.pipelineFor(key, func() (string, error) { return spec.MSL, nil }, spec.Name)
+	pipe, err := m.pipelineFor(sourceKey("custom kernel", spec.Name, spec.MSL), func() (string, error) { return spec.MSL, nil }, spec.Name)
 	if err != nil {
 		return launch{}, err
 	}

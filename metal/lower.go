@@ -121,11 +121,17 @@ func (m *Backend) dispatchLaunch(b *batch, s *engine.Step, d *kernels.Dispatch, 
 // distinct source.
 func (m *Backend) kernelPipeline(k *kernels.Kernel) (pipeline, error) {
 	if k.Source != "" {
-		sum := sha256.Sum256([]byte(k.Source))
-		key := "generated kernel " + k.Name + " " + hex.EncodeToString(sum[:8])
-		return m.pipelineFor(key, func() (string, error) { return k.Source, nil }, k.Name)
+		return m.pipelineFor(sourceKey("generated kernel", k.Name, k.Source), func() (string, error) { return k.Source, nil }, k.Name)
 	}
 	return m.pipelineFor("kernel family "+k.Family, func() (string, error) { return kernels.LibrarySource(k.Family) }, k.Name)
+}
+
+// sourceKey names a library compiled from a kernel's own source: what it
+// is, the kernel's name and a hash of the source, so that one source is
+// compiled once however many times its kernel is made.
+func sourceKey(what, name, source string) string {
+	sum := sha256.Sum256([]byte(source))
+	return what + " " + name + " " + hex.EncodeToString(sum[:8])
 }
 
 // checkStatus reads a status buffer after the run (a gather index out of
