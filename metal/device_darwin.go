@@ -2,7 +2,7 @@
 
 package metal
 
-// #cgo LDFLAGS: -framework Metal -framework Foundation
+// #cgo LDFLAGS: -framework Metal -framework Foundation -framework CoreGraphics
 // void *silicaSystemDefaultDevice(void);
 import "C"
 
@@ -31,8 +31,10 @@ type gpu struct {
 // GPU of an Apple Silicon Mac. darwinkit does not wrap the C function
 // MTLCreateSystemDefaultDevice
 // (https://developer.apple.com/documentation/metal/1433401-mtlcreatesystemdefaultdevice),
-// so device_darwin.m calls it and the pointer is wrapped here as a
-// darwinkit DeviceObject. Without a Metal device (a virtual machine
+// so device_darwin.m calls it (falling back to MTLCopyAllDevices) and the
+// pointer is wrapped here as a darwinkit DeviceObject. Core Graphics is
+// linked because that documentation says a command-line program gets no
+// default device without it. Without a Metal device (a virtual machine
 // without GPU access) it returns an error wrapping engine.ErrUnavailable.
 func systemDevice() (metal.DeviceObject, error) {
 	p := unsafe.Pointer(C.silicaSystemDefaultDevice())
