@@ -62,14 +62,18 @@
 // No Mac was available while this package was written. What was verified
 // where:
 //
-//   - On Linux, in CI: every Go line of the darwin build, this package and
-//     darwinkit included, is type-checked by internal/tools/darwincheck;
-//     the darwin build without cgo is vetted; the plan encoding, pooling,
-//     wrapping, barriers and custom kernels run on a test device, and the
-//     whole backend runs the shared backend suite with the real MSL
-//     kernels executed by the CPU harness of package kernels/msltest in
-//     place of the GPU.
-//   - On a Mac only (.github/workflows/macos.yml, or go test on one): the
-//     Objective-C file, Apple's MSL compiler, the darwinkit calls at run
-//     time, and the same suite on the GPU. None of that has run yet.
+//   - On Linux, in CI (.ci/run): every Go line of the darwin build, this
+//     package and darwinkit included, is type-checked by
+//     internal/tools/darwincheck, and the darwin build without cgo is
+//     vetted. The backend itself (lowering, bindings, scratch and status
+//     buffers, pipeline cache, barriers, pooling, zero-copy wrapping,
+//     custom kernels, errors) runs on a test device whose kernels execute
+//     in the CPU harness of package kernels/msltest: the shared backend
+//     suite (engine/backendtest) passes there with the same MSL sources
+//     the backend gives Metal, and a kernel that writes a buffer its
+//     binding declares read-only fails the run.
+//   - Only on a Mac (.github/workflows/macos.yml, or go test there): the
+//     Objective-C file, the darwinkit calls at run time, Apple's MSL
+//     compiler, and the suite on the GPU. None of that has run yet; no
+//     Metal timing exists.
 package metal

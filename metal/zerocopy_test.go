@@ -1,6 +1,6 @@
 //go:build unix
 
-package metal_test
+package metal
 
 import (
 	"os"
@@ -9,12 +9,26 @@ import (
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // TestZeroCopy shows that memory-mapped data is used in place: the GPU
 // sees a change made through the mapping after the array was made.
 func TestZeroCopy(t *testing.T) {
-	b := open(t)
+	b, err := New()
+	testenv.Need(t, "metal", err)
+	defer b.Close()
+	zeroCopy(t, b)
+}
+
+// TestZeroCopyOnHarness is the same with the CPU harness in place of the
+// GPU: the backend's wrapping and binding of wrapped memory at an offset.
+func TestZeroCopyOnHarness(t *testing.T) {
+	b, _ := newHarnessBackend(t)
+	zeroCopy(t, b)
+}
+
+func zeroCopy(t *testing.T, b *Backend) {
 	e := engine.New("metal", b)
 	const n, d = 1000, 64
 	f, err := os.CreateTemp(t.TempDir(), "rows")
