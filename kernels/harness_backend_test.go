@@ -36,6 +36,9 @@ func newMSL(t testing.TB, opt msltest.Options) *engine.Engine {
 }
 
 func (b *mslBackend) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool {
+	if op == engine.OpCustom {
+		return a.Kernel != nil && a.Kernel.Spec().MSL != ""
+	}
 	return kernels.Supports(op, a, in)
 }
 
@@ -73,17 +76,23 @@ func (b *mslBackend) read(buf engine.Buffer, n int) ([]byte, error) {
 	return out, b.Backend.Read(buf, 0, out)
 }
 
+// Run runs the steps on the harness, on host copies of the values: a
+// value is read from its buffer when a step first needs it (plan inputs,
+// or values an earlier submission or a host step made), and every value a
+// step writes is written back.
 func (b *mslBackend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 	host := make([][]byte, len(p.Values))
-	for _, v := range p.Inputs {
-		raw, err := b.read(bufs[v], p.Values[v].Bytes())
-		if err != nil {
-			return err
-		}
-		host[v] = raw
-	}
 	for i := range p.Steps {
 		s := &p.Steps[i]
+		for _, v := range s.In {
+			if host[v] == nil {
+				raw, err := b.read(bufs[v], p.Values[v].Bytes())
+				if err != nil {
+					return err
+				}
+				host[v] = raw
+			}
+		}
 		first, err := b.step(p, s, host, 0xff)
 		if err != nil {
 			return fmt.Errorf("step %d %s: %w", i, engine.DescribeStep(s), err)
@@ -104,9 +113,11 @@ func (b *mslBackend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 			host[v] = first[j]
 		}
 	}
-	for _, v := range p.Outputs {
-		if err := b.Backend.Write(bufs[v], 0, host[v]); err != nil {
-			return err
+	for i := range p.Steps {
+		for _, v := range p.Steps[i].Out {
+			if err := b.Backend.Write(bufs[v], 0, host[v]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -124,6 +135,24 @@ func (b *mslBackend) step(p *engine.Plan, s *engine.Step, host [][]byte, poison 
 		out[j] = p.Values[v]
 		outs[j] = bytes.Repeat([]byte{poison}, out[j].Bytes())
 	}
+	saved := make([][]byte, len(s.In))
+	for j, v := range s.In {
+		saved[j] = bytes.Clone(host[v])
+	}
+	if s.Op == engine.OpCustom {
+		ins := make([]engine.HostArray, len(s.In))
+		for j, v := range s.In {
+			ins[j] = engine.HostArray{Value: in[j], Data: host[v]}
+		}
+		outa := make([]engine.HostArray, len(s.Out))
+		for j := range s.Out {
+			outa[j] = engine.HostArray{Value: out[j], Data: outs[j]}
+		}
+		if err := b.h.RunKernel(s.Attrs.Kernel.Spec(), s.Attrs.Params, ins, outa, b.opt); err != nil {
+			return nil, err
+		}
+		return outs, nil
+	}
 	l, err := kernels.Lower(s, in, out)
 	if err != nil {
 		return nil, err
@@ -134,10 +163,6 @@ func (b *mslBackend) step(p *engine.Plan, s *engine.Step, host [][]byte, poison 
 	}
 	for _, j := range l.Zero {
 		clear(scratch[j])
-	}
-	saved := make([][]byte, len(s.In))
-	for j, v := range s.In {
-		saved[j] = bytes.Clone(host[v])
 	}
 	for _, d := range l.Dispatches {
 		prog, err := b.program(d.Kernel)
