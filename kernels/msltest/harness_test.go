@@ -149,12 +149,12 @@ func TestCompileErrorNamesLine(t *testing.T) {
 func TestOutsideSubset(t *testing.T) {
 	h := harness(t)
 	cases := map[string]string{
-		"function constant": "constant int K [[function_constant(0)]];\nkernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = K; }",
+		"function constant":  "constant int K [[function_constant(0)]];\nkernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = K; }",
 		"vector constructor": "kernel void k(device float4* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = float4(1.0f, 2.0f, 3.0f, 4.0f); }",
-		"std library":       "#include <cmath>\nkernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = 1; }",
-		"libc call":         "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = sinf(1.0f); }",
-		"address spaces":    "void f(device float* p) { p[0] = 1; }\nkernel void k(threadgroup float* t [[threadgroup(0)]], uint i [[thread_position_in_grid]]) { f(t); }",
-		"unknown attribute": "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grrid]]) { x[i] = 1; }",
+		"std library":        "#include <cmath>\nkernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = 1; }",
+		"libc call":          "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = sinf(1.0f); }",
+		"address spaces":     "void f(device float* p) { p[0] = 1; }\nkernel void k(threadgroup float* t [[threadgroup(0)]], uint i [[thread_position_in_grid]]) { f(t); }",
+		"unknown attribute":  "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grrid]]) { x[i] = 1; }",
 	}
 	for name, body := range cases {
 		_, err := h.Compile("subset.metal", "#include <metal_stdlib>\nusing namespace metal;\n"+body+"\n", nil)
