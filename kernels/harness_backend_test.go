@@ -26,6 +26,9 @@ type mslBackend struct {
 	opt  msltest.Options
 	mu   sync.Mutex
 	libs map[string]*msltest.Program
+	// sources replaces family sources ("matmul.metal") or the header
+	// ("silica.h") by other text: the deliberately broken variants.
+	sources map[string]string
 }
 
 func newMSL(t testing.TB, opt msltest.Options) *engine.Engine {
@@ -62,7 +65,14 @@ func (b *mslBackend) program(k *kernels.Kernel) (*msltest.Program, error) {
 		if ferr != nil {
 			return nil, ferr
 		}
-		p, err = b.h.Compile(k.Family+".metal", src, map[string]string{kernels.HeaderName: kernels.Header()})
+		hdr := kernels.Header()
+		if s, ok := b.sources[k.Family+".metal"]; ok {
+			src = s
+		}
+		if s, ok := b.sources[kernels.HeaderName]; ok {
+			hdr = s
+		}
+		p, err = b.h.Compile(k.Family+".metal", src, map[string]string{kernels.HeaderName: hdr})
 	}
 	if err != nil {
 		return nil, err
@@ -219,7 +229,7 @@ func (b *mslBackend) step(p *engine.Plan, s *engine.Step, host [][]byte, poison 
 	}
 	for j, o := range outs {
 		if at := poisonAt(s.Op, out[j].DType, o, poison); at >= 0 {
-			return nil, fmt.Errorf("output %d element %d was not written", j, at)
+			return nil, fmt.Errorf("output %d element %d still holds the poison pattern: not written, or computed from uninitialised memory", j, at)
 		}
 	}
 	return outs, nil
