@@ -50,7 +50,7 @@ func init() {
 		}
 		register(&Kernel{
 			Name: Name("cosine_topk", "merge", engine.Float32, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
-			Threads: scanThreads,
+			Threads: min(scanThreads, max(32, K/2)),
 			Buffers: []Binding{{0, "partial", Scratch, false}, {1, "values", Output, true}, {2, "indices", Output, true},
 				{3, "p", Params, false}},
 			ThreadgroupMemory: []int{2 * K * 8},
@@ -81,14 +81,15 @@ func MergeParams(m, lists, kp, k int, largest bool) []byte { return params(m, li
 
 // lowerScan: the scan writes, per query, one sorted list of K candidates
 // for each of G groups of stored rows (scratch 0, m*G*K packed); the
-// merge reduces them to k. G is at most 64, fewer when n is small or m
-// large (the partial lists stay under 64K lists in all).
+// merge reduces them to k. G is at most 64, fewer when n is small (each
+// group scans at least max(K, 256) rows) or m large (the partial lists
+// stay under 64K lists in all).
 func lowerScan(s *engine.Step, in, out []engine.Value) (*Launch, error) {
 	a := s.Attrs
 	q, x := in[0], in[1]
 	m, d, n := q.Shape[0], q.Shape[1], x.Shape[0]
 	K := scanK(a.K)
-	groups := max(1, min(ceilDiv(n, K), 64, ceilDiv(65536, m)))
+	groups := max(1, min(ceilDiv(n, max(K, 256)), 64, ceilDiv(65536, m)))
 	rpg := ceilDiv(n, groups)
 	groups = ceilDiv(n, rpg)
 	ks := strconv.Itoa(K)

@@ -18,7 +18,7 @@ import (
 // order) with the harness in place of a GPU. Memory is the CPU backend's.
 // Before each step its outputs are poisoned with 0xFF bytes; a step must
 // write every element (checked for float outputs by the poison
-// pattern, and for every output by a second run with another poison) and
+// pattern, and for steps with integer outputs by a second run with another poison) and
 // leave its inputs unchanged.
 type mslBackend struct {
 	*cpu.Backend
@@ -26,6 +26,9 @@ type mslBackend struct {
 	opt  msltest.Options
 	mu   sync.Mutex
 	libs map[string]*msltest.Program
+	// sources replaces family sources ("matmul.metal") or the header
+	// ("silica.h") by other text: the deliberately broken variants.
+	sources map[string]string
 }
 
 func newMSL(t testing.TB, opt msltest.Options) *engine.Engine {
@@ -36,6 +39,9 @@ func newMSL(t testing.TB, opt msltest.Options) *engine.Engine {
 }
 
 func (b *mslBackend) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool {
+	if op == engine.OpCustom {
+		return a.Kernel != nil && a.Kernel.Spec().MSL != ""
+	}
 	return kernels.Supports(op, a, in)
 }
 
@@ -59,7 +65,14 @@ func (b *mslBackend) program(k *kernels.Kernel) (*msltest.Program, error) {
 		if ferr != nil {
 			return nil, ferr
 		}
-		p, err = b.h.Compile(k.Family+".metal", src, map[string]string{kernels.HeaderName: kernels.Header()})
+		hdr := kernels.Header()
+		if s, ok := b.sources[k.Family+".metal"]; ok {
+			src = s
+		}
+		if s, ok := b.sources[kernels.HeaderName]; ok {
+			hdr = s
+		}
+		p, err = b.h.Compile(k.Family+".metal", src, map[string]string{kernels.HeaderName: hdr})
 	}
 	if err != nil {
 		return nil, err
@@ -73,40 +86,54 @@ func (b *mslBackend) read(buf engine.Buffer, n int) ([]byte, error) {
 	return out, b.Backend.Read(buf, 0, out)
 }
 
+// Run runs the steps on the harness, on host copies of the values: a
+// value is read from its buffer when a step first needs it (plan inputs,
+// or values an earlier submission or a host step made), and every value a
+// step writes is written back.
 func (b *mslBackend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 	host := make([][]byte, len(p.Values))
-	for _, v := range p.Inputs {
-		raw, err := b.read(bufs[v], p.Values[v].Bytes())
-		if err != nil {
-			return err
-		}
-		host[v] = raw
-	}
 	for i := range p.Steps {
 		s := &p.Steps[i]
+		for _, v := range s.In {
+			if host[v] == nil {
+				raw, err := b.read(bufs[v], p.Values[v].Bytes())
+				if err != nil {
+					return err
+				}
+				host[v] = raw
+			}
+		}
 		first, err := b.step(p, s, host, 0xff)
 		if err != nil {
 			return fmt.Errorf("step %d %s: %w", i, engine.DescribeStep(s), err)
 		}
-		again := make([][]byte, len(host))
-		copy(again, host)
+		// float outputs are checked by their poison pattern; a step with
+		// an integer output runs again with another poison, and must give
+		// the same bytes
 		for _, v := range s.Out {
-			again[v] = nil
-		}
-		second, err := b.step(p, s, again, 0x5a)
-		if err != nil {
-			return fmt.Errorf("step %d %s (second poison): %w", i, engine.DescribeStep(s), err)
+			if poisonShows(s.Op, p.Values[v].DType) {
+				continue
+			}
+			second, err := b.step(p, s, host, 0x5a)
+			if err != nil {
+				return fmt.Errorf("step %d %s (second poison): %w", i, engine.DescribeStep(s), err)
+			}
+			for j := range s.Out {
+				if !bytes.Equal(first[j], second[j]) {
+					return fmt.Errorf("step %d %s: output %d differs between two runs with different poison: an element is left unwritten or the result depends on scheduling", i, engine.DescribeStep(s), j)
+				}
+			}
+			break
 		}
 		for j, v := range s.Out {
-			if !bytes.Equal(first[j], second[j]) {
-				return fmt.Errorf("step %d %s: output %d differs between two runs with different poison: an element is left unwritten or the result depends on scheduling", i, engine.DescribeStep(s), j)
-			}
 			host[v] = first[j]
 		}
 	}
-	for _, v := range p.Outputs {
-		if err := b.Backend.Write(bufs[v], 0, host[v]); err != nil {
-			return err
+	for i := range p.Steps {
+		for _, v := range p.Steps[i].Out {
+			if err := b.Backend.Write(bufs[v], 0, host[v]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -124,6 +151,24 @@ func (b *mslBackend) step(p *engine.Plan, s *engine.Step, host [][]byte, poison 
 		out[j] = p.Values[v]
 		outs[j] = bytes.Repeat([]byte{poison}, out[j].Bytes())
 	}
+	saved := make([][]byte, len(s.In))
+	for j, v := range s.In {
+		saved[j] = bytes.Clone(host[v])
+	}
+	if s.Op == engine.OpCustom {
+		ins := make([]engine.HostArray, len(s.In))
+		for j, v := range s.In {
+			ins[j] = engine.HostArray{Value: in[j], Data: host[v]}
+		}
+		outa := make([]engine.HostArray, len(s.Out))
+		for j := range s.Out {
+			outa[j] = engine.HostArray{Value: out[j], Data: outs[j]}
+		}
+		if err := b.h.RunKernel(s.Attrs.Kernel.Spec(), s.Attrs.Params, ins, outa, b.opt); err != nil {
+			return nil, err
+		}
+		return outs, nil
+	}
 	l, err := kernels.Lower(s, in, out)
 	if err != nil {
 		return nil, err
@@ -134,10 +179,6 @@ func (b *mslBackend) step(p *engine.Plan, s *engine.Step, host [][]byte, poison 
 	}
 	for _, j := range l.Zero {
 		clear(scratch[j])
-	}
-	saved := make([][]byte, len(s.In))
-	for j, v := range s.In {
-		saved[j] = bytes.Clone(host[v])
 	}
 	for _, d := range l.Dispatches {
 		prog, err := b.program(d.Kernel)
@@ -187,19 +228,25 @@ func (b *mslBackend) step(p *engine.Plan, s *engine.Step, host [][]byte, poison 
 		}
 	}
 	for j, o := range outs {
-		if at := poisonAt(out[j].DType, o, poison); at >= 0 {
-			return nil, fmt.Errorf("output %d element %d was not written", j, at)
+		if at := poisonAt(s.Op, out[j].DType, o, poison); at >= 0 {
+			return nil, fmt.Errorf("output %d element %d still holds the poison pattern: not written, or computed from uninitialised memory", j, at)
 		}
 	}
 	return outs, nil
 }
 
-// poisonAt returns the first element of a float output still holding the
-// poison pattern (a NaN no kernel computes), or -1. Integer outputs may
-// legitimately hold any pattern; the second run with another poison
-// covers them.
-func poisonAt(dt engine.DType, b []byte, poison byte) int {
-	if poison != 0xff || !dt.IsFloat() {
+// poisonShows reports whether an output of op with dtype dt can never
+// legitimately hold the 0xFF poison: a float (that NaN is computed by no
+// kernel, and the tests' random data never holds it), or a top-k index (-1).
+func poisonShows(op engine.Op, dt engine.DType) bool {
+	return dt.IsFloat() || (dt == engine.Int64 && (op == engine.OpTopK || op == engine.OpScanTopK))
+}
+
+// poisonAt returns the first element of an output still holding the 0xFF
+// poison where poisonShows, or -1. Other outputs may legitimately hold any
+// pattern; a second run with another poison covers them.
+func poisonAt(op engine.Op, dt engine.DType, b []byte, poison byte) int {
+	if poison != 0xff || !poisonShows(op, dt) {
 		return -1
 	}
 	size := dt.Size()

@@ -6,7 +6,7 @@
 // most 16). It keeps, per query, the K best (key, row) candidates seen so
 // far, sorted, in threadgroup memory. The rows go by in chunks of K: each
 // SIMD group scores a row against every query of the block (lanes stride
-// along d, one simd_sum per query; the row's sum of squares comes along
+// along d, one float4 simd_sum per four queries; the row's sum of squares comes along
 // for on-the-fly normalization), the chunk's candidates are sorted by a
 // bitonic network and merged into the running best. At the end each
 // query's K best go to the partial lists, [m][groups][K] packed.
@@ -14,8 +14,8 @@
 // Metrics: dot (optionally normalized: cosine), or squared L2. int8 rows
 // are dequantized by their row scale.
 //
-// cosine_topk_merge_<K>: one threadgroup per query merges its groups'
-// sorted lists and writes the first k values (float32) and row indices
+// cosine_topk_merge_<K>: one threadgroup (K/2 threads, 32 to 256) per
+// query merges its groups' sorted lists and writes the first k values (float32) and row indices
 // (int64).
 //
 // K is a power of two from 32 to 1024 (kernels.MaxScanK); the engine's k
@@ -32,6 +32,7 @@ template <class TQ, class TX, uint K>
 void scan(device const TQ* q, device const TX* x, device const float* scales, device ulong* partial,
 	constant ScanParams& p, threadgroup ulong* mem, uint2 tg, uint tid, uint sg, uint lane) {
 	constexpr uint QB = 1024 / K < 16 ? 1024 / K : 16;
+	constexpr uint QB4 = (QB + 3) / 4;
 	threadgroup ulong* best = mem;                   // [QB][K]
 	threadgroup ulong* cand = mem + QB * K;          // [QB][K]
 	threadgroup float* qinv = (threadgroup float*)(mem + 2 * QB * K); // [QB]
@@ -66,8 +67,9 @@ void scan(device const TQ* q, device const TX* x, device const float* scales, de
 			}
 			float s = scales ? scales[r] : 1.0f;
 			ulong at = ulong(r) * p.d;
-			float acc[QB];
-			for (uint i = 0; i < QB; i++) acc[i] = 0.0f;
+			// four queries a float4, so that one simd_sum reduces four scores
+			float4 acc[QB4];
+			for (uint i = 0; i < QB4; i++) acc[i] = float4(0.0f);
 			float ss = 0.0f;
 			for (uint j = lane; j < p.d; j += 32) {
 				float v = row_value(x, at + j);
@@ -75,11 +77,11 @@ void scan(device const TQ* q, device const TX* x, device const float* scales, de
 					v *= s;
 					for (uint i = 0; i < nq; i++) {
 						float diff = load_f(q[ulong(q0 + i) * p.d + j]) - v;
-						acc[i] += diff * diff;
+						acc[i / 4][i % 4] += diff * diff;
 					}
 				} else {
 					ss += v * v;
-					for (uint i = 0; i < nq; i++) acc[i] += load_f(q[ulong(q0 + i) * p.d + j]) * v;
+					for (uint i = 0; i < nq; i++) acc[i / 4][i % 4] += load_f(q[ulong(q0 + i) * p.d + j]) * v;
 				}
 			}
 			float f = 1.0f;
@@ -87,11 +89,15 @@ void scan(device const TQ* q, device const TX* x, device const float* scales, de
 				ss = simd_sum(ss);
 				f = p.norm_b ? s / max(s * sqrt(ss), 1e-12f) : s;
 			}
-			for (uint i = 0; i < QB; i++) {
-				float score = 0.0f;
-				if (i < nq) score = simd_sum(acc[i]);
+			for (uint i4 = 0; i4 < QB4; i4++) {
+				float4 score = float4(0.0f);
+				if (4 * i4 < nq) score = simd_sum(acc[i4]);
 				if (lane == 0)
-					cand[i * K + c] = i < nq ? pack(order_key(l2 ? score : score * qinv[i] * f, largest), r) : EMPTY;
+					for (uint j = 0; j < 4; j++) {
+						uint i = 4 * i4 + j;
+						if (i >= QB) break;
+						cand[i * K + c] = i < nq ? pack(order_key(l2 ? score[j] : score[j] * qinv[i] * f, largest), r) : EMPTY;
+					}
 			}
 		}
 		threadgroup_barrier(mem_flags::mem_threadgroup);
@@ -105,18 +111,18 @@ void scan(device const TQ* q, device const TX* x, device const float* scales, de
 
 template <uint K>
 void merge(device const ulong* partial, device float* values, device long* indices, constant MergeParams& p,
-	threadgroup ulong* mem, uint query, uint tid) {
+	threadgroup ulong* mem, uint query, uint tid, uint nthreads) {
 	threadgroup ulong* best = mem;    // [K]
 	threadgroup ulong* cand = mem + K; // [K]
-	for (uint i = tid; i < K; i += SCAN_THREADS) best[i] = EMPTY;
+	for (uint i = tid; i < K; i += nthreads) best[i] = EMPTY;
 	threadgroup_barrier(mem_flags::mem_threadgroup);
 	for (uint g = 0; g < p.lists; g++) {
-		for (uint i = tid; i < K; i += SCAN_THREADS) cand[i] = partial[(ulong(query) * p.lists + g) * K + i];
+		for (uint i = tid; i < K; i += nthreads) cand[i] = partial[(ulong(query) * p.lists + g) * K + i];
 		threadgroup_barrier(mem_flags::mem_threadgroup);
-		bitonic_merge(best, cand, K, K, tid, SCAN_THREADS);
+		bitonic_merge(best, cand, K, K, tid, nthreads);
 	}
 	bool largest = p.largest != 0;
-	for (uint i = tid; i < p.k; i += SCAN_THREADS) {
+	for (uint i = tid; i < p.k; i += nthreads) {
 		ulong v = best[i];
 		values[ulong(query) * p.k + i] = key_value(uint(v >> 32), largest);
 		indices[ulong(query) * p.k + i] = long(uint(v));
@@ -144,8 +150,9 @@ void merge(device const ulong* partial, device float* values, device long* indic
 	kernel void cosine_topk_merge_float32_##K(device const ulong* partial [[buffer(0)]],                 \
 		device float* values [[buffer(1)]], device long* indices [[buffer(2)]],                         \
 		constant MergeParams& p [[buffer(3)]], threadgroup ulong* mem [[threadgroup(0)]],               \
-		uint query [[threadgroup_position_in_grid]], uint tid [[thread_index_in_threadgroup]]) {        \
-		merge<K>(partial, values, indices, p, mem, query, tid);                                         \
+		uint query [[threadgroup_position_in_grid]], uint tid [[thread_index_in_threadgroup]],          \
+		uint nthreads [[threads_per_threadgroup]]) {                                                    \
+		merge<K>(partial, values, indices, p, mem, query, tid, nthreads);                               \
 	}
 #define SCAN_K(K)                         \
 	SCAN(float, float, float32, K)    \

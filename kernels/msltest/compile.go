@@ -302,11 +302,11 @@ func (h *Harness) build(name, src string, includes map[string]string, exe, meta 
 	if err := write(filepath.Join(incDir, "silica_rt.h"), embedded("runtime/silica_rt.h")); err != nil {
 		return nil, err
 	}
-	if err := write(filepath.Join(srcDir, name), rewriteAttrs(src)); err != nil {
+	if err := write(filepath.Join(srcDir, name), rewrite(src)); err != nil {
 		return nil, err
 	}
 	for n, text := range includes {
-		if err := write(filepath.Join(srcDir, n), rewriteAttrs(text)); err != nil {
+		if err := write(filepath.Join(srcDir, n), rewrite(text)); err != nil {
 			return nil, err
 		}
 	}

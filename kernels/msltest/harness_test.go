@@ -149,11 +149,12 @@ func TestCompileErrorNamesLine(t *testing.T) {
 func TestOutsideSubset(t *testing.T) {
 	h := harness(t)
 	cases := map[string]string{
-		"threadgroup local": "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { threadgroup float t[32]; t[i%32] = 1; x[i] = t[0]; }",
-		"std library":       "#include <cmath>\nkernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = 1; }",
-		"libc call":         "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = sinf(1.0f); }",
-		"address spaces":    "void f(device float* p) { p[0] = 1; }\nkernel void k(threadgroup float* t [[threadgroup(0)]], uint i [[thread_position_in_grid]]) { f(t); }",
-		"unknown attribute": "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grrid]]) { x[i] = 1; }",
+		"function constant":  "constant int K [[function_constant(0)]];\nkernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = K; }",
+		"vector constructor": "kernel void k(device float4* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = float4(1.0f, 2.0f, 3.0f, 4.0f); }",
+		"std library":        "#include <cmath>\nkernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = 1; }",
+		"libc call":          "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grid]]) { x[i] = sinf(1.0f); }",
+		"address spaces":     "void f(device float* p) { p[0] = 1; }\nkernel void k(threadgroup float* t [[threadgroup(0)]], uint i [[thread_position_in_grid]]) { f(t); }",
+		"unknown attribute":  "kernel void k(device float* x [[buffer(0)]], uint i [[thread_position_in_grrid]]) { x[i] = 1; }",
 	}
 	for name, body := range cases {
 		_, err := h.Compile("subset.metal", "#include <metal_stdlib>\nusing namespace metal;\n"+body+"\n", nil)
@@ -191,6 +192,53 @@ kernel void divergent(device float* x [[buffer(0)]], uint i [[thread_position_in
 		var le *LaunchError
 		if !errors.As(err, &le) || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%s: got %v, want a LaunchError saying %q", k, err, msg)
+		}
+	}
+}
+
+// TestKernelScopeThreadgroup: threadgroup variables declared in the
+// kernel body are shared by the threads of a group and separate between
+// groups that run at the same time; a non-uniform grid runs smaller edge
+// groups.
+func TestKernelScopeThreadgroup(t *testing.T) {
+	h := harness(t)
+	src := `#include <metal_stdlib>
+using namespace metal;
+#define N 64
+kernel void rotate(device const float* x [[buffer(0)]], device float* y [[buffer(1)]],
+	uint gid [[thread_position_in_grid]], uint tid [[thread_index_in_threadgroup]],
+	uint n [[threads_per_threadgroup]], uint total [[threads_per_grid]]) {
+	threadgroup float tile[N];
+	threadgroup uint count;
+	if (tid == 0) count = 0;
+	tile[tid] = gid < total ? x[gid] : 0.0f;
+	threadgroup_barrier(mem_flags::mem_threadgroup);
+	atomic_fetch_add_explicit((threadgroup atomic_uint*)&count, 1u, memory_order_relaxed);
+	threadgroup_barrier(mem_flags::mem_threadgroup);
+	y[gid] = tile[(tid + 1) % n] + 1000.0f * float(count);
+}
+`
+	p, err := h.Compile("rotate.metal", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 64*5 + 17
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	l := Launch{Kernel: "rotate", Grid: [3]int{n, 1, 1}, Threads: [3]int{64, 1, 1},
+		Buffers: []Buffer{{0, bytesOf(x)}, {1, bytesOf(make([]float32, n))}}}
+	if err := p.Run(l, Options{Workers: 3, Order: Shuffled, Seed: 9}); err != nil {
+		t.Fatal(err)
+	}
+	y := floats(l.Buffers[1].Data)
+	for i := range n {
+		g0 := i / 64 * 64
+		size := min(64, n-g0)
+		want := float32(g0+(i-g0+1)%size) + 1000*float32(size)
+		if y[i] != want {
+			t.Fatalf("y[%d] = %g, want %g", i, y[i], want)
 		}
 	}
 }

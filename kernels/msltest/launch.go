@@ -50,13 +50,16 @@ type Buffer struct {
 	Data  []byte
 }
 
-// Launch describes one dispatch: Groups threadgroups of Threads threads,
-// the buffers, and the threadgroup memory lengths by [[threadgroup(i)]]
-// index.
+// Launch describes one dispatch: Groups threadgroups of Threads threads
+// (dispatchThreadgroups), or, with Grid set, Grid threads in all in
+// threadgroups of Threads, the edge groups smaller (dispatchThreads,
+// non-uniform threadgroups; Groups is then computed); the buffers; and
+// the threadgroup memory lengths by [[threadgroup(i)]] index.
 type Launch struct {
 	Kernel            string
 	Groups            [3]int
 	Threads           [3]int
+	Grid              [3]int
 	Buffers           []Buffer
 	ThreadgroupMemory map[int]int
 }
@@ -78,6 +81,14 @@ func (p *Program) Run(l Launch, opt Options) error {
 	sig, ok := p.Kernels[l.Kernel]
 	if !ok {
 		return fmt.Errorf("msltest: %s has no kernel %q (it has %s)", p.Name, l.Kernel, strings.Join(p.KernelNames(), ", "))
+	}
+	if l.Grid != [3]int{} {
+		for i := range 3 {
+			if l.Grid[i] < 1 || l.Threads[i] < 1 {
+				return fmt.Errorf("msltest: %s: grid %v and threads %v must be at least 1 in each dimension", l.Kernel, l.Grid, l.Threads)
+			}
+			l.Groups[i] = (l.Grid[i] + l.Threads[i] - 1) / l.Threads[i]
+		}
 	}
 	threads := 1
 	for i := range 3 {
@@ -137,6 +148,9 @@ func (p *Program) Run(l Launch, opt Options) error {
 	}
 	for _, t := range l.Threads {
 		w(uint32(t))
+	}
+	for _, g := range l.Grid {
+		w(uint32(g))
 	}
 	workers := opt.Workers
 	if workers <= 0 {

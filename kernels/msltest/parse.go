@@ -16,12 +16,12 @@ var kernelRE = regexp.MustCompile(`annotate\("silica_kernel"\)\)\)\s*(\w+)\s+([A
 // its value in the generated entry point (c is the __silica_ctx), as x, y
 // and z components.
 var positions = map[string][3]string{
-	"thread_position_in_grid":        {"__c->group[0]*__c->threads[0]+__c->pos[0]", "__c->group[1]*__c->threads[1]+__c->pos[1]", "__c->group[2]*__c->threads[2]+__c->pos[2]"},
+	"thread_position_in_grid":        {"__c->group[0]*__c->nominal[0]+__c->pos[0]", "__c->group[1]*__c->nominal[1]+__c->pos[1]", "__c->group[2]*__c->nominal[2]+__c->pos[2]"},
 	"thread_position_in_threadgroup": {"__c->pos[0]", "__c->pos[1]", "__c->pos[2]"},
 	"threadgroup_position_in_grid":   {"__c->group[0]", "__c->group[1]", "__c->group[2]"},
 	"threads_per_threadgroup":        {"__c->threads[0]", "__c->threads[1]", "__c->threads[2]"},
 	"threadgroups_per_grid":          {"__c->groups[0]", "__c->groups[1]", "__c->groups[2]"},
-	"threads_per_grid":               {"__c->groups[0]*__c->threads[0]", "__c->groups[1]*__c->threads[1]", "__c->groups[2]*__c->threads[2]"},
+	"threads_per_grid":               {"__c->grid[0]", "__c->grid[1]", "__c->grid[2]"},
 	"thread_index_in_threadgroup":    {"__c->index", "0", "0"},
 	"thread_index_in_simdgroup":      {"__c->lane", "0", "0"},
 	"simdgroup_index_in_threadgroup": {"__c->simdgroup", "0", "0"},
@@ -34,7 +34,34 @@ var positions = map[string][3]string{
 // harness defines threadgroup as an address-space macro.
 var tgAttrRE = regexp.MustCompile(`\[\[\s*threadgroup\s*\(`)
 
-func rewriteAttrs(src string) string { return tgAttrRE.ReplaceAllString(src, "[[silica_threadgroup(") }
+// tgDeclRE finds a threadgroup variable declared in kernel scope:
+// `threadgroup T name;` or `threadgroup T name[N]...;`, T one identifier
+// (possibly qualified or with template arguments).
+var tgDeclRE = regexp.MustCompile(`\bthreadgroup\s+([A-Za-z_][\w:]*(?:\s*<[^;{}()]*?>)?)\s+([A-Za-z_]\w*)\s*((?:\[[^\]]+\]\s*)*);`)
+
+// rewrite prepares a source for the harness without moving any line:
+//   - [[threadgroup(n)]] becomes [[silica_threadgroup(n)]], because the
+//     harness defines threadgroup as an address-space macro;
+//   - a threadgroup variable in kernel scope becomes a reference to
+//     memory the runtime hands out per threadgroup (the k-th such
+//     declaration a thread executes gets the group's k-th block):
+//     `threadgroup T (&name)[N] = *(threadgroup T (*)[N])__silica_tg_alloc(...);`
+func rewrite(src string) string {
+	src = tgAttrRE.ReplaceAllString(src, "[[silica_threadgroup(")
+	return tgDeclRE.ReplaceAllStringFunc(src, func(decl string) string {
+		m := tgDeclRE.FindStringSubmatch(decl)
+		typ, name, dims := m[1], m[2], strings.TrimSpace(m[3])
+		if typ == "const" || typ == "static" {
+			return decl
+		}
+		if dims == "" {
+			return fmt.Sprintf("threadgroup %s &%s = *(threadgroup %s *)__silica_tg_alloc(sizeof(%s), alignof(%s));",
+				typ, name, typ, typ, typ)
+		}
+		return fmt.Sprintf("threadgroup %s (&%s)%s = *(threadgroup %s (*)%s)__silica_tg_alloc(sizeof(%s%s), alignof(%s));",
+			typ, name, dims, typ, dims, typ, dims, typ)
+	})
+}
 
 // parseKernels finds every kernel in preprocessed source and the
 // attribute of each of its parameters.

@@ -12,7 +12,7 @@
 // different orders.
 //
 // Protocol (little-endian, stdin then stdout), written by msltest:
-//   request:  "SMSL1" name:str groups:u32[3] threads:u32[3] order:u32
+//   request:  "SMSL1" name:str groups:u32[3] threads:u32[3] grid:u32[3] order:u32
 //             seed:u64 workers:u32 stack_kb:u32
 //             nbuf:u32 {index:u32 len:u64 bytes}  ntg:u32 {index:u32 len:u32}
 //   response: "SMSLOK" then, for each buffer in request order, len:u64 bytes.
@@ -85,6 +85,7 @@ struct Fiber {
 #endif
 	State state = DONE;
 	unsigned op = 0;
+	unsigned decl_next = 0; // kernel-scope threadgroup variables declared so far
 	__silica_ctx ctx;
 };
 
@@ -141,6 +142,10 @@ struct Worker {
 	std::vector<Guarded> stacks;
 	std::vector<SimdGroup> simd;
 	std::vector<Guarded> tgmem;
+	size_t tgmem_bytes = 0;                         // [[threadgroup(n)]] lengths
+	Guarded decl_arena;                             // kernel-scope threadgroup variables
+	std::vector<std::pair<size_t, size_t>> decls;   // offset, size of each, this group
+	size_t decl_used = 0;
 	std::vector<unsigned> order;
 	size_t stack_size = 0;
 	Fiber* cur = nullptr;
@@ -204,10 +209,9 @@ struct Worker {
 
 	// resolve completes the SIMD-group functions and barriers that every
 	// participant has reached; it returns false when nothing can proceed.
-	bool resolve() {
-		size_t n = fibers.size();
+	bool resolve(size_t n) {
 		bool released = false;
-		for (size_t g = 0; g < simd.size(); g++) {
+		for (size_t g = 0; g < (n + 31) / 32; g++) {
 			size_t lo = g * 32, hi = std::min(n, lo + 32);
 			unsigned waiting = 0, op = 0;
 			bool blocked = false;
@@ -234,7 +238,8 @@ struct Worker {
 		if (released) return true;
 		size_t at_barrier = 0, done = 0;
 		const Fiber* exited = nullptr;
-		for (auto& f : fibers) {
+		for (size_t i = 0; i < n; i++) {
+			Fiber& f = fibers[i];
 			if (f.state == AT_BARRIER) at_barrier++;
 			if (f.state == DONE) {
 				done++;
@@ -243,17 +248,18 @@ struct Worker {
 		}
 		if (done == n) return false;
 		if (at_barrier == n) {
-			for (auto& f : fibers) f.state = RUNNABLE;
+			for (size_t i = 0; i < n; i++) fibers[i].state = RUNNABLE;
 			return true;
 		}
 		if (at_barrier > 0 && at_barrier + done == n)
 			fail("threadgroup_barrier is not reached by every thread: " + where(*exited) +
 				" returned while others wait at the barrier");
-		for (auto& f : fibers)
-			if (f.state == AT_SIMD) {
+		for (size_t i = 0; i < n; i++)
+			if (fibers[i].state == AT_SIMD) {
+				const Fiber& f = fibers[i];
 				const Fiber* other = nullptr;
-				for (auto& g : fibers)
-					if (g.ctx.simdgroup == f.ctx.simdgroup && g.state != AT_SIMD && g.state != DONE) other = &g;
+				for (size_t j = 0; j < n; j++)
+					if (const Fiber& g = fibers[j]; g.ctx.simdgroup == f.ctx.simdgroup && g.state != AT_SIMD && g.state != DONE) other = &g;
 				fail("deadlock: " + where(f) + " waits in a SIMD-group function while " +
 					(other ? where(*other) + (other->state == AT_BARRIER ? " waits at threadgroup_barrier" : " is runnable") : std::string("no lane")) +
 					" (divergent control flow)");
@@ -262,14 +268,25 @@ struct Worker {
 	}
 
 	void run_group(unsigned gx, unsigned gy, unsigned gz, const __silica_ctx& proto, unsigned order_mode, uint64_t seed) {
-		size_t n = fibers.size();
+		// a non-uniform grid makes the edge groups smaller
+		unsigned g3[3] = {gx, gy, gz}, dims[3];
+		for (int d = 0; d < 3; d++)
+			dims[d] = std::min(proto.nominal[d], proto.grid[d] - g3[d] * proto.nominal[d]);
+		size_t n = size_t(dims[0]) * dims[1] * dims[2];
+		size_t nsimd = (n + 31) / 32;
 		for (size_t i = 0; i < tgmem.size(); i++)
 			if (tgmem[i].len) memset(tgmem[i].data, 0xff, tgmem[i].len); // poison: uninitialised memory reads NaN
+		memset(decl_arena.data, 0xff, decl_arena.len);
+		decls.clear();
+		decl_used = 0;
 		for (size_t i = 0; i < n; i++) {
 			Fiber& f = fibers[i];
 			f.ctx = proto;
+			f.decl_next = 0;
 			f.ctx.group[0] = gx, f.ctx.group[1] = gy, f.ctx.group[2] = gz;
-			unsigned tx = proto.threads[0], ty = proto.threads[1];
+			for (int d = 0; d < 3; d++) f.ctx.threads[d] = dims[d];
+			f.ctx.simdgroups = unsigned(nsimd);
+			unsigned tx = dims[0], ty = dims[1];
 			f.ctx.index = unsigned(i);
 			f.ctx.pos[0] = unsigned(i) % tx;
 			f.ctx.pos[1] = unsigned(i) / tx % ty;
@@ -281,6 +298,7 @@ struct Worker {
 		}
 		rng.seed(seed ^ (uint64_t(gx) * 0x9E3779B97F4A7C15ull) ^ (uint64_t(gy) << 21) ^ (uint64_t(gz) << 42));
 		for (;;) {
+			order.resize(n);
 			switch (order_mode) {
 			case 1:
 				for (size_t i = 0; i < n; i++) order[i] = unsigned(n - 1 - i);
@@ -293,8 +311,9 @@ struct Worker {
 				for (size_t i = 0; i < n; i++) order[i] = unsigned(i);
 			}
 			for (unsigned i : order)
-				while (fibers[i].state == RUNNABLE) resume(fibers[i]);
-			if (!resolve()) return;
+				if (i < n)
+					while (fibers[i].state == RUNNABLE) resume(fibers[i]);
+			if (!resolve(n)) return;
 		}
 	}
 };
@@ -391,6 +410,26 @@ extern "C" const void* __silica_simd_collect(const void* val, unsigned size, uns
 
 extern "C" unsigned __silica_lane(void) { return t_worker->cur->ctx.lane; }
 
+// __silica_tg_alloc backs a threadgroup variable declared in kernel scope:
+// the k-th declaration a thread executes gets the group's k-th block, the
+// same for every thread of the group.
+extern "C" unsigned long __silica_tg_alloc(unsigned long size, unsigned long align) {
+	Worker* w = t_worker;
+	Fiber* f = w->cur;
+	unsigned k = f->decl_next++;
+	if (k < w->decls.size()) {
+		if (w->decls[k].second != size)
+			fail("threadgroup variables declared in divergent control flow (" + w->where(*f) + ")");
+		return (unsigned long)(uintptr_t)(w->decl_arena.data + w->decls[k].first);
+	}
+	size_t off = round_up(w->decl_used, std::max<unsigned long>(align, 16));
+	if (w->tgmem_bytes + off + size > 32768)
+		fail("more than 32768 bytes of threadgroup memory (kernel-scope variables and [[threadgroup(n)]] lengths together)");
+	w->decls.push_back({off, size});
+	w->decl_used = off + size;
+	return (unsigned long)(uintptr_t)(w->decl_arena.data + off);
+}
+
 extern "C" void __silica_trap(const char* msg) {
 	Worker* w = t_worker;
 	fail(std::string(msg) + (w && w->cur ? " in " + w->where(*w->cur) : ""));
@@ -415,6 +454,15 @@ int main(int argc, char** argv) {
 	memset(&proto, 0, sizeof proto);
 	for (int i = 0; i < 3; i++) proto.groups[i] = rd<uint32_t>();
 	for (int i = 0; i < 3; i++) proto.threads[i] = rd<uint32_t>();
+	for (int i = 0; i < 3; i++) proto.grid[i] = rd<uint32_t>();
+	for (int i = 0; i < 3; i++) {
+		proto.nominal[i] = proto.threads[i];
+		if (proto.grid[i] == 0) {
+			proto.grid[i] = proto.groups[i] * proto.threads[i]; // uniform: whole threadgroups
+		} else if (proto.threads[i] == 0 || (proto.grid[i] + proto.threads[i] - 1) / proto.threads[i] != proto.groups[i]) {
+			fail("grid and threadgroup counts disagree");
+		}
+	}
 	unsigned order = rd<uint32_t>();
 	uint64_t seed = rd<uint64_t>();
 	unsigned workers = rd<uint32_t>();
@@ -444,6 +492,9 @@ int main(int argc, char** argv) {
 		t.second = rd<uint32_t>();
 		if (t.first >= SILICA_MAX_BINDINGS) fail("threadgroup memory index out of range");
 	}
+	size_t tg_total = 0;
+	for (auto& t : tgs) tg_total += round_up(t.second, 16);
+	if (tg_total > 32768) fail("more than 32768 bytes of threadgroup memory");
 	g_buffers = &bufs;
 	g_buffer_index = &bindex;
 
@@ -482,6 +533,8 @@ int main(int argc, char** argv) {
 		w->order.resize(nthreads);
 		w->tgmem.resize(SILICA_MAX_BINDINGS);
 		for (auto& t : tgs) w->tgmem[t.first].alloc(t.second);
+		w->tgmem_bytes = tg_total;
+		w->decl_arena.alloc(32768 - tg_total + 16);
 		for (;;) {
 			uint64_t g = next.fetch_add(1);
 			if (g >= ngroups) break;

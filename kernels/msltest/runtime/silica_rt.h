@@ -11,7 +11,9 @@ struct __silica_ctx {
 	unsigned long buffer_len[SILICA_MAX_BINDINGS];
 	void* tgmem[SILICA_MAX_BINDINGS];   // [[threadgroup(i)]] of this threadgroup
 	unsigned groups[3];                 // threadgroups_per_grid
-	unsigned threads[3];                // threads_per_threadgroup
+	unsigned threads[3];                // threads_per_threadgroup (this group's, smaller at a non-uniform edge)
+	unsigned nominal[3];                // the launch's threadgroup size
+	unsigned grid[3];                   // threads_per_grid
 	unsigned group[3];                  // threadgroup_position_in_grid
 	unsigned pos[3];                    // thread_position_in_threadgroup
 	unsigned index;                     // thread_index_in_threadgroup
