@@ -2,11 +2,9 @@ package metal
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/cpu"
@@ -143,16 +141,6 @@ func TestSuiteOnHarness(t *testing.T) {
 	backendtest.Run(t, "metal (CPU harness)", m)
 }
 
-func must[T any](t *testing.T) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
-
 // TestPlanIsOneBatchWithBarriers evaluates a plan of dependent steps and
 // checks the launches went to the device in one run, with a barrier
 // before each launch that reads what an earlier one wrote, and the
@@ -191,133 +179,24 @@ func TestPlanIsOneBatchWithBarriers(t *testing.T) {
 	}
 }
 
-func TestGatherIndexOutOfRange(t *testing.T) {
+// The checks of checks_test.go, on the harness.
+
+func TestSearchOnHarness(t *testing.T) {
 	m, _ := newHarnessBackend(t)
-	e := engine.New("metal", m)
-	x := must[*engine.Array](t)(e.RandomNormal(1, engine.Float32, 10, 4))
-	for _, idx := range [][]int64{{3, 10, 1}, {-1}} {
-		i := must[*engine.Array](t)(e.FromInt64(idx, len(idx)))
-		g := must[*engine.Array](t)(engine.Gather(x, i))
-		if err := g.Eval(); !errors.Is(err, engine.ErrIndexOutOfRange) {
-			t.Errorf("gather %v of 10 rows: %v, want ErrIndexOutOfRange", idx, err)
-		}
-	}
-	i := must[*engine.Array](t)(e.FromInt64([]int64{9, 0}, 2))
-	g := must[*engine.Array](t)(engine.Gather(x, i))
-	if err := g.Eval(); err != nil {
-		t.Errorf("gather in range after a failed one: %v", err)
-	}
+	checkSearch(t, m, 2, 1500, 6, []int{7, kernels.MaxScanK, kernels.MaxScanK + 1})
 }
 
-// reverseMSL reverses the rows of a float32 matrix, one thread per
-// element; the parameters follow engine.KernelParams (rank and 4 dims
-// per array).
-const reverseMSL = `#include <metal_stdlib>
-using namespace metal;
-kernel void reverse_rows(device const float *x [[buffer(0)]], device float *y [[buffer(1)]],
-                         constant long *p [[buffer(2)]], uint i [[thread_position_in_grid]]) {
-    uint rows = (uint)p[3], cols = (uint)p[4];
-    if (i >= rows * cols) return;
-    uint r = i / cols, c = i % cols;
-    y[(rows - 1 - r) * cols + c] = x[i] * (float)p[10];
-}
-`
-
-func reverseKernel(t *testing.T, name, msl string) *engine.Kernel {
-	return must[*engine.Kernel](t)(engine.NewKernel(engine.KernelSpec{
-		Name: name,
-		MSL:  msl,
-		Go: func(a *engine.KernelArgs) error {
-			return fmt.Errorf("the Go function must not run: the backend has the MSL")
-		},
-		Outputs: func(in []engine.Value, _ []int64) ([]engine.Value, error) {
-			return []engine.Value{{Shape: in[0].Shape, DType: in[0].DType}}, nil
-		},
-		Grid: func(in, _ []engine.Value, _ []int64) ([3]int, [3]int) {
-			return [3]int{in[0].Shape.Size(), 1, 1}, [3]int{64, 1, 1}
-		},
-	}))
-}
-
-// TestCustomKernel runs a custom MSL kernel through the backend: its own
-// library, bindings in, out, then parameters.
-func TestCustomKernel(t *testing.T) {
+func TestGatherOutOfRangeOnHarness(t *testing.T) {
 	m, _ := newHarnessBackend(t)
-	e := engine.New("metal", m)
-	k := reverseKernel(t, "reverse_rows", reverseMSL)
-	const rows, cols = 33, 7
-	x := must[*engine.Array](t)(e.RandomNormal(9, engine.Float32, rows, cols))
-	out, err := k.Call([]int64{3}, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := must[*engine.Plan](t)(e.Explain(out[0]))
-	if p.Steps[0].Host {
-		t.Fatalf("custom kernel with MSL planned on the host:\n%s", p)
-	}
-	got := must[[]float32](t)(out[0].Float32())
-	in := must[[]float32](t)(x.Float32())
-	for r := range rows {
-		for c := range cols {
-			if got[r*cols+c] != 3*in[(rows-1-r)*cols+c] {
-				t.Fatalf("element %d,%d: %g, want %g", r, c, got[r*cols+c], 3*in[(rows-1-r)*cols+c])
-			}
-		}
-	}
+	checkGatherRange(t, m)
 }
 
-// TestCompileErrorNamesKernelOnHarness: a source that does not compile
-// fails with the kernel's name and the compiler's message, every time.
-func TestCompileErrorNamesKernelOnHarness(t *testing.T) {
+func TestCustomKernelOnHarness(t *testing.T) {
 	m, _ := newHarnessBackend(t)
-	e := engine.New("metal", m)
-	k := reverseKernel(t, "reverse_rows", strings.Replace(reverseMSL, "(float)p[10]", "undeclared_factor", 1))
-	x := must[*engine.Array](t)(e.RandomNormal(9, engine.Float32, 4, 3))
-	for range 2 {
-		out := must[[]*engine.Array](t)(k.Call(nil, x))
-		err := out[0].Eval()
-		if err == nil {
-			t.Fatal("a kernel that does not compile evaluated without error")
-		}
-		for _, want := range []string{"reverse_rows", "undeclared_factor"} {
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error does not mention %q:\n%v", want, err)
-			}
-		}
-	}
+	checkCustomKernel(t, m)
 }
 
-// TestScanLimit: up to kernels.MaxScanK a search is one fused scan; above
-// it Supports refuses the fusion and the engine plans a matrix product and
-// a top-k, which the backend runs; both agree with the CPU backend.
-func TestScanLimit(t *testing.T) {
+func TestCompileErrorOnHarness(t *testing.T) {
 	m, _ := newHarnessBackend(t)
-	e := engine.New("metal", m)
-	c := engine.New("cpu", cpu.New())
-	const q, n, d = 2, 1500, 6
-	for _, k := range []int{kernels.MaxScanK, kernels.MaxScanK + 1} {
-		search := func(e *engine.Engine) (*engine.Plan, []float32) {
-			qa := must[*engine.Array](t)(e.RandomNormal(11, engine.Float32, q, d))
-			xa := must[*engine.Array](t)(e.RandomNormal(12, engine.Float32, n, d))
-			s := must[*engine.Array](t)(engine.Cosine(qa, xa))
-			vals, idx, err := engine.TopK(s, k, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := must[*engine.Plan](t)(e.Explain(vals, idx))
-			must[[]int64](t)(idx.Int64())
-			return p, must[[]float32](t)(vals.Float32())
-		}
-		p, got := search(e)
-		_, want := search(c)
-		fused := len(p.Steps) == 1 && p.Steps[0].Op == engine.OpScanTopK
-		if fused != (k <= kernels.MaxScanK) {
-			t.Errorf("k=%d (limit %d): fused %t:\n%s", k, kernels.MaxScanK, fused, p)
-		}
-		for i := range want {
-			if math.Abs(float64(got[i]-want[i])) > 1e-5 {
-				t.Fatalf("k=%d: score %d is %g, cpu %g", k, i, got[i], want[i])
-			}
-		}
-	}
+	checkCompileError(t, m)
 }
