@@ -2,6 +2,7 @@ package metal
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
@@ -12,6 +13,7 @@ import (
 // needs), and it counts what is live. Compiling and running kernels is
 // left to the device that embeds it (the harness device), or refused.
 type hostDevice struct {
+	mu      sync.Mutex // Free may come from a cleanup goroutine
 	live    map[*hostBuffer]bool
 	refuse  bool // newBuffer fails (out of memory)
 	closed  bool
@@ -37,7 +39,9 @@ func (d *hostDevice) newBuffer(n int) (devBuffer, error) {
 	}
 	words := make([]uint64, (n+7)/8)
 	b := &hostBuffer{b: unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n)}
+	d.mu.Lock()
 	d.live[b] = true
+	d.mu.Unlock()
 	return b, nil
 }
 
@@ -46,13 +50,17 @@ func (d *hostDevice) wrap(data []byte) (devBuffer, error) {
 		return nil, fmt.Errorf("test device: not 16-byte aligned")
 	}
 	b := &hostBuffer{b: data, wrapped: true}
+	d.mu.Lock()
 	d.live[b] = true
 	d.wrapped++
+	d.mu.Unlock()
 	return b, nil
 }
 
 func (d *hostDevice) release(b devBuffer) {
 	hb := b.(*hostBuffer)
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if !d.live[hb] {
 		panic("test device: release of a buffer not live")
 	}
