@@ -41,6 +41,10 @@ type Result struct {
 // With tests, the packages' _test.go files are checked too (the test
 // variants of go list -test), except the generated test main.
 //
+// In the matched packages (not their dependencies), a cgo file whose
+// preamble includes no header has each C.name checked against the
+// declarations of its preamble (see checkPreamble).
+//
 // Problems lists every load error (a missing package, a build-constraint
 // mistake), syntax error and type error in any package of the closure,
 // each once. The error is non-nil only when the packages could not be
@@ -76,13 +80,17 @@ func Check(dir string, patterns []string, tests bool) (*Result, error) {
 			report(lp.Error.Pos, lp.Error.Err)
 		}
 		var files []*ast.File
-		for _, name := range lp.files() {
+		for i, name := range lp.files() {
 			f, err := parser.ParseFile(fset, name, nil, parser.ParseComments|parser.SkipObjectResolution)
 			if err != nil {
 				report("", err.Error())
 			}
-			if f != nil {
-				files = append(files, f)
+			if f == nil {
+				continue
+			}
+			files = append(files, f)
+			if !lp.DepOnly && i >= len(lp.GoFiles) {
+				checkPreamble(fset, f, report)
 			}
 		}
 		conf := types.Config{

@@ -24,13 +24,14 @@ const (
 	goodPkg  = "github.com/silica-go/silica/internal/tools/darwincheck/testdata/good"
 	badPkg   = "github.com/silica-go/silica/internal/tools/darwincheck/testdata/bad"
 	testPkg  = "github.com/silica-go/silica/internal/tools/darwincheck/testdata/badtest"
+	cnamePkg = "github.com/silica-go/silica/internal/tools/darwincheck/testdata/cname"
 	metalPkg = "github.com/silica-go/silica/metal"
 )
 
 func checkAll(t *testing.T) *Result {
 	t.Helper()
 	sharedOnce.Do(func() {
-		shared, sharedErr = Check(".", []string{"./testdata/good", "./testdata/bad", "./testdata/badtest", "../../../metal/...", "../../../backends"}, true)
+		shared, sharedErr = Check(".", []string{"./testdata/good", "./testdata/bad", "./testdata/badtest", "./testdata/cname", "../../../metal/...", "../../../backends"}, true)
 	})
 	if sharedErr != nil {
 		t.Fatal(sharedErr)
@@ -108,7 +109,7 @@ func TestMetalBackend(t *testing.T) {
 		t.Fatalf("%s not checked (matched %v)", metalPkg, res.Targets)
 	}
 	for _, p := range res.Problems {
-		if p.Package != badPkg && p.Package != testPkg {
+		if p.Package != badPkg && p.Package != testPkg && p.Package != cnamePkg {
 			t.Errorf("%v", p)
 		}
 	}
@@ -128,6 +129,17 @@ func TestChecksTestFiles(t *testing.T) {
 	}
 	if len(res.Problems) != 0 {
 		t.Errorf("without tests, the test file was checked: %v", res.Problems)
+	}
+}
+
+// TestCNameNotInPreamble: a C function misspelt against a preamble that
+// includes no header is reported; the declared names and cgo's own types
+// are not.
+func TestCNameNotInPreamble(t *testing.T) {
+	probs := problemsOf(checkAll(t), cnamePkg)
+	want := "cname_darwin.go:" + strconv.Itoa(plantedLine(t, "cname/cname_darwin.go")) + ":"
+	if len(probs) != 1 || !strings.Contains(probs[0].Pos, want) || !strings.Contains(probs[0].Msg, "C.silicaNewDevise") {
+		t.Errorf("want one error for C.silicaNewDevise at %s, got %v", want, probs)
 	}
 }
 

@@ -31,14 +31,18 @@
 // C.name is accepted and typed as unknown, so an expression built on a C
 // value is not checked, while every other line of Go is, including all
 // calls into darwinkit, whose own cgo packages are loaded the same way.
-// The C and Objective-C code itself (cgo preambles, .m files) is not
+// In the named packages, a cgo file whose preamble includes no header
+// (it declares the C functions it calls itself) has every C.name checked
+// against those declarations, so a misspelt C call is caught too. The C
+// and Objective-C code itself (preamble bodies, .m files) is not
 // compiled: only a Mac with Xcode's command-line tools does that (the
 // workflow .github/workflows/macos.yml). The message `"C" imported and not
 // used` is ignored, as cgo accepts a file whose only use of C is its
 // preamble.
 //
 // The tool's tests show it fails on a type error planted in a darwin-only
-// file (testdata/bad) that a Linux build never compiles, and on one in a
-// darwin-only test file with -test (testdata/badtest), and that the Metal
-// backend passes.
+// file (testdata/bad) that a Linux build never compiles, on one in a
+// darwin-only test file with -test (testdata/badtest), on a C name its
+// preamble does not declare (testdata/cname), and that the Metal backend
+// passes.
 package main
