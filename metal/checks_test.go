@@ -10,6 +10,7 @@ import (
 
 	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/examples/hamming"
 	"github.com/silica-go/silica/kernels"
 )
 
@@ -163,6 +164,40 @@ func checkCompileError(t *testing.T, b *Backend) {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error does not mention %q:\n%v", want, err)
 			}
+		}
+	}
+}
+
+// checkHamming runs the worked custom-kernel example (examples/hamming:
+// threadgroup atomics in kernel scope, two passes over the codes) through
+// the backend and compares it with the example's Go function on the CPU
+// backend, ties included.
+func checkHamming(t *testing.T, b *Backend) {
+	e := engine.New("metal", b)
+	c := engine.New("cpu", cpu.New())
+	rng := rand.New(rand.NewPCG(3, 4))
+	const q, n, d, k = 3, 700, 100, 25
+	w := hamming.Words(d)
+	qc := must[[]int32](t)(hamming.Pack(randn(rng, q*d), q, d))
+	xc := must[[]int32](t)(hamming.Pack(randn(rng, n*d), n, d))
+	search := func(e *engine.Engine) ([]int64, []int64, *engine.Plan) {
+		qa := must[*engine.Array](t)(e.FromInt32(qc, q, w))
+		xa := must[*engine.Array](t)(e.FromInt32(xc, n, w))
+		dist, idx, err := hamming.Search(qa, xa, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := must[*engine.Plan](t)(e.Explain(dist, idx))
+		return must[[]int64](t)(dist.Int64()), must[[]int64](t)(idx.Int64()), p
+	}
+	gd, gi, p := search(e)
+	if p.Steps[0].Host {
+		t.Fatalf("the example's MSL kernel ran on the host:\n%s", p)
+	}
+	wd, wi, _ := search(c)
+	for i := range wd {
+		if gd[i] != wd[i] || gi[i] != wi[i] {
+			t.Fatalf("result %d: metal (%d, row %d), cpu (%d, row %d)", i, gd[i], gi[i], wd[i], wi[i])
 		}
 	}
 }

@@ -89,14 +89,6 @@ func (d *harnessDevice) run(ls []launch) error {
 
 func (d *harnessDevice) launch(l *launch) error {
 	p := l.pipe.(*harnessPipeline)
-	groups := l.groups
-	if l.total != [3]int{} {
-		// The harness has no non-uniform threadgroups: whole groups, as
-		// CUDA launches them.
-		for i := range groups {
-			groups[i] = (l.total[i] + l.threads[i] - 1) / l.threads[i]
-		}
-	}
 	var bufs []msltest.Buffer
 	type saved struct {
 		index int
@@ -120,7 +112,7 @@ func (d *harnessDevice) launch(l *launch) error {
 			tg[i] = n
 		}
 	}
-	if err := p.prog.Run(msltest.Launch{Kernel: p.fn, Groups: groups, Threads: l.threads, Buffers: bufs, ThreadgroupMemory: tg}, d.opt); err != nil {
+	if err := p.prog.Run(msltest.Launch{Kernel: p.fn, Groups: l.groups, Grid: l.total, Threads: l.threads, Buffers: bufs, ThreadgroupMemory: tg}, d.opt); err != nil {
 		return err
 	}
 	for _, s := range readOnly {
@@ -199,4 +191,9 @@ func TestCustomKernelOnHarness(t *testing.T) {
 func TestCompileErrorOnHarness(t *testing.T) {
 	m, _ := newHarnessBackend(t)
 	checkCompileError(t, m)
+}
+
+func TestHammingExampleOnHarness(t *testing.T) {
+	m, _ := newHarnessBackend(t)
+	checkHamming(t, m)
 }

@@ -48,6 +48,8 @@ func TestCustomKernel(t *testing.T) { checkCustomKernel(t, gpuBackend(t)) }
 
 func TestCompileErrorNamesKernel(t *testing.T) { checkCompileError(t, gpuBackend(t)) }
 
+func TestHammingExample(t *testing.T) { checkHamming(t, gpuBackend(t)) }
+
 func TestMemoryInUse(t *testing.T) {
 	b := gpuBackend(t)
 	e := engine.New("metal", b)
