@@ -19,6 +19,9 @@ func init() {
 	}
 	for _, dt := range append(floatTypes, engine.Int8) {
 		for _, v := range []string{"invnorm", "sqnorm"} {
+			if dt == engine.Int8 && v == "sqnorm" {
+				continue // L2 over int8 rows runs in the fused scan only
+			}
 			k := &Kernel{
 				Name: Name("normalize", v, dt, ""), Family: "normalize",
 				Ops:     []engine.Op{engine.OpNormMatMul, engine.OpL2Distance},
