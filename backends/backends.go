@@ -9,5 +9,7 @@
 package backends
 
 import (
-	_ "github.com/silica-go/silica/cpu" // the pure-Go backend, everywhere
+	_ "github.com/silica-go/silica/cpu"         // the pure-Go backend, everywhere
+	_ "github.com/silica-go/silica/mlxcompat"   // real MLX, through a C++ shim built at first use
+	_ "github.com/silica-go/silica/torchcompat" // real libtorch (cpu, cuda, mps), likewise
 )
