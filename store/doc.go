@@ -1,2 +1,3 @@
-// Package store will be Silica's EmbeddingStore (issue 3). Not built yet.
+// Package store is Silica's EmbeddingStore: vectors with int64 ids, kept
+// on an engine backend and searched exactly (issue 3).
 package store
