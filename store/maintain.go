@@ -24,7 +24,8 @@ func (s *Store) maintain() {
 }
 
 // tidy compacts segments with too many dead rows (with all: any dead row)
-// and merges neighbours, then publishes the new list. Until it publishes,
+// and merges neighbours (with all: any two that fit in one segment), then
+// publishes the new list. Until it publishes,
 // nothing is changed; on an error it frees what it made. Called with
 // s.wmu held.
 func (s *Store) tidy(all bool) error {
@@ -67,7 +68,11 @@ func (s *Store) tidy(all bool) error {
 	for i := len(next) - 1; i >= 1; {
 		a, b := next[i-1], next[i]
 		la, lb := a.live(), b.live()
-		if la+lb > s.cfg.segRows || (lb < la && 4*(la+lb) > s.cfg.segRows) {
+		// Merging only into a segment no larger than the new one keeps the
+		// segments a binary counter: a row is copied at most
+		// log2(SegmentRows) times however small the adds. Compact packs
+		// every pair that fits.
+		if la+lb > s.cfg.segRows || (lb < la && !all) {
 			i--
 			continue
 		}
