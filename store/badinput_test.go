@@ -33,11 +33,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			r := rand.New(rand.NewPCG(8, 8))
 			s := newStore(t, Options{Dim: 4, Metric: m, DType: dt, SegmentRows: 8, MemoryGB: 1e-6})
 			want := fill(t, s, r, 20)
-			var ids []int64
-			for id := range want {
-				ids = append(ids, id)
-			}
-			ids = append(ids, -1)
+			ids := append(want.ids(), -1)
 			queries := randVectors(r, 2, 4)
 			before := snapshot(t, s, ids, queries)
 			ok := []float32{1, 2, 3, 4}

@@ -14,7 +14,7 @@ func mapFile(f *os.File, size int64) (*mapping, error) {
 	if _, err := io.ReadFull(f, b); err != nil {
 		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
-	return &mapping{data: b}, nil
+	return &mapping{data: b, refs: 1}, nil
 }
 
 func unmap([]byte) {}

@@ -19,7 +19,7 @@ func mapFile(f *os.File, size int64) (*mapping, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmap %s: %w", f.Name(), err)
 	}
-	return &mapping{data: b, mapped: true}, nil
+	return &mapping{data: b, refs: 1, mapped: true}, nil
 }
 
 func unmap(b []byte) { _ = syscall.Munmap(b) }

@@ -14,13 +14,7 @@ func TestUpsertReplaces(t *testing.T) {
 		r := rand.New(rand.NewPCG(2, 3))
 		s := newStore(t, Options{Dim: 9, Metric: L2, DType: dt, SegmentRows: 16})
 		want := fill(t, s, r, 100)
-		ids := make([]int64, 0, 30)
-		for id := range want {
-			if len(ids) < 30 {
-				ids = append(ids, id)
-			}
-		}
-		ids = append(ids, 100000, 100001) // two new ids in the same batch
+		ids := append(want.ids()[:30], 100000, 100001) // two new ids in the same batch
 		vecs := randVectors(r, len(ids), 9)
 		if err := s.Add(ids, vecs); err != nil {
 			t.Fatal(err)
@@ -77,10 +71,7 @@ func TestDeleteAndCompaction(t *testing.T) {
 		r := rand.New(rand.NewPCG(4, 4))
 		s := newStore(t, Options{Dim: 11, Metric: Cosine, DType: dt, SegmentRows: 64})
 		want := fill(t, s, r, 300)
-		var all []int64
-		for id := range want {
-			all = append(all, id)
-		}
+		all := want.ids()
 		check := func(stage string) {
 			t.Helper()
 			if s.Len() != len(want) {
@@ -157,10 +148,7 @@ func TestFilteredSearch(t *testing.T) {
 		r := rand.New(rand.NewPCG(6, uint64(m)))
 		s := newStore(t, Options{Dim: 13, Metric: m, DType: engine.Float32, SegmentRows: 50})
 		want := fill(t, s, r, 400)
-		var all []int64
-		for id := range want {
-			all = append(all, id)
-		}
+		all := want.ids()
 		// Delete a few so that dead rows and the filter combine.
 		if _, err := s.Delete(all[:5]...); err != nil {
 			t.Fatal(err)

@@ -86,6 +86,16 @@ func scale(m Metric, q, x []float32) float64 {
 // added (before any rounding by the store).
 type model map[int64][]float32
 
+// ids returns the model's ids, ascending.
+func (m model) ids() []int64 {
+	ids := make([]int64, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // checkHits compares hits for query q against the float64 reference over
 // the ids of want that pass allow (nil: all): the right number of hits,
 // each score close to its reference, best first with ties by id, and no

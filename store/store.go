@@ -104,7 +104,7 @@ func (s *Store) Stats() Stats {
 		st.Reclaimable += g.ndead
 		st.DeviceBytes += g.deviceBytes()
 		st.HostBytes += g.hostBytes()
-		if g.m != nil && !maps[g.m] {
+		if g.m != nil && g.m.mapped && !maps[g.m] {
 			maps[g.m] = true
 			st.MappedBytes += int64(len(g.m.data))
 		}
