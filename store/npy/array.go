@@ -62,9 +62,14 @@ func ReadArray(r io.Reader) (Header, []byte, error) {
 	if err := h.CheckSimple(); err != nil {
 		return Header{}, nil, err
 	}
-	data := make([]byte, h.DataBytes())
-	if n, err := io.ReadFull(r, data); err != nil {
-		return Header{}, nil, fmt.Errorf("%w: data cut short: %s %v needs %d bytes, only %d follow", ErrFormat, h.Descr, h.Shape, len(data), n)
+	// Read as the data arrives (not one allocation of what the header
+	// claims), so a lying header costs no more memory than the stream.
+	data, err := io.ReadAll(io.LimitReader(r, h.DataBytes()))
+	if err != nil {
+		return Header{}, nil, err
+	}
+	if int64(len(data)) != h.DataBytes() {
+		return Header{}, nil, fmt.Errorf("%w: data cut short: %s %v needs %d bytes, only %d follow", ErrFormat, h.Descr, h.Shape, h.DataBytes(), len(data))
 	}
 	return h, data, nil
 }
