@@ -13,24 +13,24 @@ import (
 
 // ReadNPY reads a 2-D .npy array [n, dim] of float32 ('<f4'), float16
 // ('<f2') or float64 ('<f8', rounded to float32), as numpy.save writes it,
-// and returns its rows: views of one float32 buffer, ready for Add or
-// Append. Other types, other ranks, Fortran order, big-endian data, a
+// and returns its rows (views of one float32 buffer, ready for Add or
+// Append) and dim, which an empty [0, dim] array also gives. Other types, other ranks, Fortran order, big-endian data, a
 // float64 beyond float32's range, and data shorter than the header says
 // are errors that name the problem.
-func ReadNPY(r io.Reader) ([][]float32, error) {
+func ReadNPY(r io.Reader) (rows [][]float32, dim int, err error) {
 	h, _, err := npy.ReadHeader(r)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if err := h.CheckSimple(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if len(h.Shape) != 2 {
-		return nil, fmt.Errorf("npy: array of shape %v; want a 2-D array [n, dim] of vectors", h.Shape)
+		return nil, 0, fmt.Errorf("npy: array of shape %v; want a 2-D array [n, dim] of vectors", h.Shape)
 	}
 	n, d := h.Shape[0], h.Shape[1]
 	if d == 0 && n > 0 {
-		return nil, fmt.Errorf("npy: array of shape %v: vectors of dimension 0", h.Shape)
+		return nil, 0, fmt.Errorf("npy: array of shape %v: vectors of dimension 0", h.Shape)
 	}
 	var conv func(dst []float32, src []byte) error
 	switch npy.Canonical(h.Descr) {
@@ -58,17 +58,17 @@ func ReadNPY(r io.Reader) ([][]float32, error) {
 			return nil
 		}
 	default:
-		return nil, fmt.Errorf("npy: vectors of type %q; want float32 ('<f4'), float16 ('<f2') or float64 ('<f8')", h.Descr)
+		return nil, 0, fmt.Errorf("npy: vectors of type %q; want float32 ('<f4'), float16 ('<f2') or float64 ('<f8')", h.Descr)
 	}
 	flat, err := readElems(r, n*d, h.ElemSize(), conv)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	rows := make([][]float32, n)
+	rows = make([][]float32, n)
 	for i := range rows {
 		rows[i] = flat[i*d : (i+1)*d : (i+1)*d]
 	}
-	return rows, nil
+	return rows, d, nil
 }
 
 // ReadNPYIDs reads a 1-D .npy array of int64 ('<i8') or int32 ('<i4') ids.

@@ -47,9 +47,9 @@ func TestReadNPY(t *testing.T) {
 		{npy.Float64, f64, func(x float32) float32 { return x }},
 		{npy.Float16, f16, half.Round16},
 	} {
-		got, err := ReadNPY(bytes.NewReader(npyFile(t, c.descr, []int{n, d}, c.data)))
-		if err != nil {
-			t.Fatalf("%s: %v", c.descr, err)
+		got, dim, err := ReadNPY(bytes.NewReader(npyFile(t, c.descr, []int{n, d}, c.data)))
+		if err != nil || dim != d {
+			t.Fatalf("%s: dim %d, %v", c.descr, dim, err)
 		}
 		if len(got) != n {
 			t.Fatalf("%s: %d rows, want %d", c.descr, len(got), n)
@@ -100,7 +100,7 @@ func TestReadNPYErrors(t *testing.T) {
 		if c.ids {
 			_, err = ReadNPYIDs(bytes.NewReader(c.file))
 		} else {
-			_, err = ReadNPY(bytes.NewReader(c.file))
+			_, _, err = ReadNPY(bytes.NewReader(c.file))
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v; want an error containing %q", c.name, err, c.want)

@@ -27,10 +27,12 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if unlock, err := lockDir(dir, false); err == nil {
-		// No save is under way: clear what interrupted ones left.
-		_ = cleanup(dir)
-		unlock()
+	if base != dir {
+		if unlock, err := lockDir(dir, false); err == nil {
+			// No save is under way: clear what interrupted ones left.
+			_ = cleanup(dir)
+			unlock()
+		}
 	}
 	s, err := openFiles(opts, func(name string) (*mapping, error) {
 		return loadFile(filepath.Join(base, name))
