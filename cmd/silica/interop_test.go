@@ -1,10 +1,11 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/internal/testenv"
@@ -19,7 +20,8 @@ func numpy(t *testing.T) string {
 	}
 	out, err := exec.Command(py, "-c", "import numpy").CombinedOutput()
 	if err != nil {
-		err = errors.New(string(out) + err.Error())
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		err = fmt.Errorf("%s -c 'import numpy': %v: %s", py, err, lines[len(lines)-1])
 	}
 	testenv.Need(t, "numpy", err)
 	return py
