@@ -141,7 +141,16 @@ func (s *Store) merge(a, b *segment) (*segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := a.live() + b.live()
+	if ha.ids[len(ha.ids)-1] < hb.ids[0] {
+		// b's ids all follow a's (as sequential adds give): concatenate.
+		return s.fromHost(hostSegment{
+			rowBytes: ha.rowBytes,
+			ids:      slices.Concat(ha.ids, hb.ids),
+			x:        slices.Concat(ha.x, hb.x),
+			scales:   slices.Concat(ha.scales, hb.scales),
+		})
+	}
+	n := len(ha.ids) + len(hb.ids)
 	rb := ha.rowBytes
 	m := hostSegment{rowBytes: rb, ids: make([]int64, 0, n), x: make([]byte, 0, n*rb)}
 	if a.scales != nil {
@@ -200,16 +209,17 @@ func hostRows(g *segment) (hostSegment, error) {
 	return out, nil
 }
 
-// fromHost uploads rows held on the host as a segment.
+// fromHost makes a segment of rows held on the host, which it keeps: on
+// backends that use host memory in place (the CPU) without a copy.
 func (s *Store) fromHost(h hostSegment) (*segment, error) {
 	n := len(h.ids)
-	x, err := s.e.FromBytes(h.x, s.cfg.dtype, n, s.cfg.dim)
+	x, err := s.e.FromBytesNoCopy(h.x, s.cfg.dtype, n, s.cfg.dim)
 	if err != nil {
 		return nil, fmt.Errorf("store: upload %d rows: %w", n, err)
 	}
 	g := &segment{x: x, ids: h.ids}
 	if h.scales != nil {
-		if g.scales, err = s.e.FromBytes(h.scales, engine.Float32, n); err != nil {
+		if g.scales, err = s.e.FromBytesNoCopy(h.scales, engine.Float32, n); err != nil {
 			x.Free()
 			return nil, fmt.Errorf("store: upload %d scales: %w", n, err)
 		}

@@ -233,3 +233,29 @@ func TestRangeSearch(t *testing.T) {
 		}
 	}
 }
+
+// TestSequentialAppendsMerge covers merges of segments whose ids follow
+// one another (concatenated rather than interleaved).
+func TestSequentialAppendsMerge(t *testing.T) {
+	for _, dt := range allDTypes {
+		r := rand.New(rand.NewPCG(12, 12))
+		s := newStore(t, Options{Dim: 7, Metric: Dot, DType: dt, SegmentRows: 64})
+		want := model{}
+		for range 20 {
+			vecs := randVectors(r, 13, 7)
+			ids, err := s.Append(vecs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, id := range ids {
+				want[id] = vecs[i]
+			}
+		}
+		if st := s.Stats(); st.Segments > 6 {
+			t.Errorf("%s: 260 rows in %d segments of at most 64", dt, st.Segments)
+		}
+		for _, q := range randVectors(r, 3, 7) {
+			checkHits(t, fmt.Sprintf("%s sequential", dt), Dot, dt, want, nil, q, 25, must(s.Search(q, 25)))
+		}
+	}
+}
