@@ -80,7 +80,7 @@ func (s *Store) add(op string, ids []int64, vectors [][]float32) error {
 	var made []*segment
 	for lo := 0; lo < len(order); lo += s.cfg.segRows {
 		hi := min(lo+s.cfg.segRows, len(order))
-		g, err := s.upload(s.flatten(vectors, order[lo:hi]), sortedIDs(ids, order[lo:hi]))
+		g, err := s.upload(s.flatten(vectors, order[lo:hi], false), sortedIDs(ids, order[lo:hi]))
 		if err != nil {
 			for _, g := range made {
 				g.free()
@@ -125,18 +125,23 @@ func sortedIDs(ids []int64, order []int) []int64 {
 }
 
 // upload makes a segment of rows (flat, row-major, already in ascending id
-// order): normalized under Cosine, converted to the storage dtype.
+// order): normalized under Cosine, converted to the storage dtype. Where
+// the store holds rows on the host, the converted rows are read back into
+// host memory it owns, so that later merges append to them.
 func (s *Store) upload(flat []float32, ids []int64) (*segment, error) {
 	n, d := len(ids), s.cfg.dim
 	if s.cfg.metric != Cosine && s.cfg.dtype != engine.Int8 {
 		// Float32 or float16 rows as given: converted on the host.
-		x, err := s.e.FromFloat32As(flat, s.cfg.dtype, n, d)
-		if err != nil {
-			return nil, err
+		raw := float32Bytes(flat)
+		if s.cfg.dtype == engine.Float16 {
+			var err error
+			if raw, err = engine.EncodeFloat32(engine.Float16, flat); err != nil {
+				return nil, err
+			}
 		}
-		return &segment{x: x, ids: ids}, nil
+		return s.fromHost(hostSegment{rowBytes: d * s.cfg.dtype.Size(), ids: ids, x: raw})
 	}
-	x32, err := s.e.FromFloat32(flat, n, d)
+	x32, err := s.e.FromBytesNoCopy(float32Bytes(flat), engine.Float32, n, d)
 	if err != nil {
 		return nil, err
 	}
@@ -166,5 +171,13 @@ func (s *Store) upload(flat []float32, ids []int64) (*segment, error) {
 	if err := s.e.Eval(outs...); err != nil {
 		return nil, fmt.Errorf("convert %d rows to %s: %w", n, s.cfg.dtype, err)
 	}
-	return g, nil
+	if !s.inPlace {
+		return g, nil
+	}
+	defer g.free()
+	h, err := hostRows(g)
+	if err != nil {
+		return nil, err
+	}
+	return s.fromHost(h)
 }

@@ -51,13 +51,16 @@ func checkK(op string, k int) error {
 }
 
 // flatten copies vectors (picked in the order given) into one row-major
-// slice. Under Cosine each row is divided by its largest magnitude first:
-// that changes no cosine, keeps float16 from overflowing, and makes every
-// norm at least 1, so the engine's Normalize (which divides by
-// max(norm, 1e-12)) always yields a unit row.
-func (s *Store) flatten(vectors [][]float32, order []int) []float32 {
+// slice. Under Cosine a row whose largest magnitude is outside
+// [1e-6, 1e15] is divided by it (that changes no cosine): then every norm
+// is at least 1e-6, so the engine's Normalize (which divides by
+// max(norm, 1e-12)) yields a unit row, and sums of squares cannot
+// overflow float32. Queries of a float16 store are always scaled so, to
+// fit float16's range. Other rows are copied as they are.
+func (s *Store) flatten(vectors [][]float32, order []int, queries bool) []float32 {
 	d := s.cfg.dim
 	flat := make([]float32, len(order)*d)
+	always := queries && s.cfg.dtype == engine.Float16
 	for j, p := range order {
 		row := flat[j*d : (j+1)*d]
 		copy(row, vectors[p])
@@ -66,10 +69,12 @@ func (s *Store) flatten(vectors [][]float32, order []int) []float32 {
 		}
 		var m float32
 		for _, x := range row {
-			m = max(m, float32(math.Abs(float64(x))))
+			m = max(m, x, -x)
 		}
-		for c := range row {
-			row[c] /= m
+		if always || m < 1e-6 || m > 1e15 {
+			for c := range row {
+				row[c] /= m
+			}
 		}
 	}
 	return flat

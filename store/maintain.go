@@ -70,9 +70,10 @@ func (s *Store) tidy(all bool) error {
 		la, lb := a.live(), b.live()
 		// Merging only into a segment no larger than the new one keeps the
 		// segments a binary counter: a row is copied at most
-		// log2(SegmentRows) times however small the adds. Compact packs
-		// every pair that fits.
-		if la+lb > s.cfg.segRows || (lb < la && !all) {
+		// log2(SegmentRows) times however small the adds. Rows the store
+		// holds on the host, with b's ids after a's, are appended instead,
+		// at the cost of copying b alone. Compact packs every pair that fits.
+		if la+lb > s.cfg.segRows || (lb < la && !all && !appendable(a, b)) {
 			i--
 			continue
 		}
@@ -101,8 +102,16 @@ func (s *Store) tidy(all bool) error {
 	return nil
 }
 
-// compact returns g without its dead rows, gathered on the device.
+// compact returns g without its dead rows: copied on the host when the
+// store holds g's rows there, else gathered on the device.
 func (s *Store) compact(g *segment) (*segment, error) {
+	if g.host != nil {
+		h, err := hostRows(g)
+		if err != nil {
+			return nil, err
+		}
+		return s.fromHost(h)
+	}
 	rows := g.liveRows()
 	idx, err := s.e.FromInt64(rows, len(rows))
 	if err != nil {
@@ -128,101 +137,4 @@ func (s *Store) compact(g *segment) (*segment, error) {
 		return nil, fmt.Errorf("store: compact %d rows: %w", len(rows), err)
 	}
 	return c, nil
-}
-
-// merge returns the live rows of a and b as one segment in id order. The
-// engine has no concatenation, so the rows go through the host.
-func (s *Store) merge(a, b *segment) (*segment, error) {
-	ha, err := hostRows(a)
-	if err != nil {
-		return nil, err
-	}
-	hb, err := hostRows(b)
-	if err != nil {
-		return nil, err
-	}
-	if ha.ids[len(ha.ids)-1] < hb.ids[0] {
-		// b's ids all follow a's (as sequential adds give): concatenate.
-		return s.fromHost(hostSegment{
-			rowBytes: ha.rowBytes,
-			ids:      slices.Concat(ha.ids, hb.ids),
-			x:        slices.Concat(ha.x, hb.x),
-			scales:   slices.Concat(ha.scales, hb.scales),
-		})
-	}
-	n := len(ha.ids) + len(hb.ids)
-	rb := ha.rowBytes
-	m := hostSegment{rowBytes: rb, ids: make([]int64, 0, n), x: make([]byte, 0, n*rb)}
-	if a.scales != nil {
-		m.scales = make([]byte, 0, 4*n)
-	}
-	i, j := 0, 0
-	for i < len(ha.ids) || j < len(hb.ids) {
-		src, r := ha, &i
-		if i == len(ha.ids) || (j < len(hb.ids) && hb.ids[j] < ha.ids[i]) {
-			src, r = hb, &j
-		}
-		m.appendRow(src, *r)
-		*r++
-	}
-	return s.fromHost(m)
-}
-
-// hostSegment is a segment's live rows copied to the host.
-type hostSegment struct {
-	rowBytes int
-	ids      []int64
-	x        []byte // rows of rowBytes bytes
-	scales   []byte // float32 per row, int8 storage only
-}
-
-func (h *hostSegment) appendRow(src hostSegment, r int) {
-	h.ids = append(h.ids, src.ids[r])
-	h.x = append(h.x, src.x[r*h.rowBytes:(r+1)*h.rowBytes]...)
-	if src.scales != nil {
-		h.scales = append(h.scales, src.scales[4*r:4*r+4]...)
-	}
-}
-
-// hostRows copies the live rows of g to the host.
-func hostRows(g *segment) (hostSegment, error) {
-	x, err := g.x.Bytes()
-	if err != nil {
-		return hostSegment{}, fmt.Errorf("store: read segment: %w", err)
-	}
-	rb := len(x) / g.n()
-	h := hostSegment{rowBytes: rb, ids: g.ids, x: x}
-	if g.scales != nil {
-		if h.scales, err = g.scales.Bytes(); err != nil {
-			return hostSegment{}, fmt.Errorf("store: read segment scales: %w", err)
-		}
-	}
-	if g.ndead == 0 {
-		return h, nil
-	}
-	out := hostSegment{rowBytes: rb}
-	for r := range g.ids {
-		if !g.isDead(r) {
-			out.appendRow(h, r)
-		}
-	}
-	return out, nil
-}
-
-// fromHost makes a segment of rows held on the host, which it keeps: on
-// backends that use host memory in place (the CPU) without a copy.
-func (s *Store) fromHost(h hostSegment) (*segment, error) {
-	n := len(h.ids)
-	x, err := s.e.FromBytesNoCopy(h.x, s.cfg.dtype, n, s.cfg.dim)
-	if err != nil {
-		return nil, fmt.Errorf("store: upload %d rows: %w", n, err)
-	}
-	g := &segment{x: x, ids: h.ids}
-	if h.scales != nil {
-		if g.scales, err = s.e.FromBytesNoCopy(h.scales, engine.Float32, n); err != nil {
-			x.Free()
-			return nil, fmt.Errorf("store: upload %d scales: %w", n, err)
-		}
-	}
-	return g, nil
 }

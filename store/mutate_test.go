@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -256,6 +257,44 @@ func TestSequentialAppendsMerge(t *testing.T) {
 		}
 		for _, q := range randVectors(r, 3, 7) {
 			checkHits(t, fmt.Sprintf("%s sequential", dt), Dot, dt, want, nil, q, 25, must(s.Search(q, 25)))
+		}
+	}
+}
+
+// TestCosineExtremeMagnitudes: rows and queries far from unit length
+// (tiny, huge) are stored as unit rows and score as their directions.
+func TestCosineExtremeMagnitudes(t *testing.T) {
+	for _, dt := range allDTypes {
+		s := newStore(t, Options{Dim: 3, DType: dt})
+		dirs := [][]float32{{1, 2, 2}, {-2, 1, 0}, {0, 0, 5}}
+		var vecs [][]float32
+		for i, sc := range []float32{1e-30, 1e30, 3e-8} {
+			v := make([]float32, 3)
+			for j := range v {
+				v[j] = dirs[i][j] * sc
+			}
+			vecs = append(vecs, v)
+		}
+		if err := s.Add([]int64{1, 2, 3}, vecs); err != nil {
+			t.Fatal(err)
+		}
+		for i := range vecs {
+			got, err := s.Get(int64(i + 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := refScore(Dot, got, got); math.Abs(n-1) > 2e-2 {
+				t.Errorf("%s: row %d stored with squared norm %v, want 1", dt, i+1, n)
+			}
+		}
+		for i, q := range [][]float32{{1e-25, 2e-25, 2e-25}, {-2e20, 1e20, 0}, {0, 0, 7e4}} {
+			hits, err := s.Search(q, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hits[0].ID != int64(i+1) || math.Abs(float64(hits[0].Score)-1) > 2e-2 {
+				t.Errorf("%s: query %d found %+v first; want id %d with cosine 1", dt, i, hits[0], i+1)
+			}
 		}
 	}
 }

@@ -113,23 +113,29 @@ func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, e
 	if s.e, s.ownEngine, err = opts.openEngine(); err != nil {
 		return nil, err
 	}
-	_, inPlace := s.e.Backend().(engine.HostWrapper)
+	_, s.inPlace = s.e.Backend().(engine.HostWrapper)
 	rb := cfg.dim * cfg.dtype.Size()
 	lo := 0
 	for _, n := range m.Segments {
 		g := &segment{ids: ids[lo : lo+n : lo+n]}
-		// The rows are used in place; the scales, small, are copied.
-		if g.x, err = wrap(s.e, x[lo*rb:(lo+n)*rb], cfg.dtype, n, cfg.dim); err == nil && scales != nil {
-			if g.scales, err = s.e.FromBytes(scales[4*lo:4*(lo+n)], engine.Float32, n); err != nil {
+		// The rows are used in place where the backend can (the slice's
+		// capacity ends with it: a merge must copy, not append into the
+		// read-only mapping); the scales, small, are copied.
+		x := x[lo*rb : (lo+n)*rb : (lo+n)*rb]
+		if g.x, err = wrap(s.e, x, cfg.dtype, n, cfg.dim); err == nil && scales != nil {
+			sc := slices.Clone(scales[4*lo : 4*(lo+n)])
+			if g.scales, err = s.e.FromBytesNoCopy(sc, engine.Float32, n); err != nil {
 				g.x.Free()
+			} else if s.inPlace {
+				g.hostScales = sc
 			}
 		}
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("load rows %d to %d: %w", lo, lo+n, err)
 		}
-		if inPlace {
-			g.m = files[EmbeddingsFile]
+		if s.inPlace && aligned(x) {
+			g.m, g.host = files[EmbeddingsFile], x
 			g.m.hold()
 		}
 		s.segs = append(s.segs, g)
@@ -167,11 +173,15 @@ func loadFile(path string) (*mapping, error) {
 // wrap makes an array over data, in place where the backend can and the
 // data is aligned for its element type, else copied.
 func wrap(e *engine.Engine, data []byte, dt engine.DType, shape ...int) (*engine.Array, error) {
-	if len(data) > 0 && uintptrOf(data)%8 == 0 {
+	if aligned(data) {
 		return e.FromBytesNoCopy(data, dt, shape...)
 	}
 	return e.FromBytes(data, dt, shape...)
 }
+
+// aligned reports whether data starts on an 8-byte boundary, so that a
+// backend may view it as elements of any type.
+func aligned(data []byte) bool { return len(data) > 0 && uintptrOf(data)%8 == 0 }
 
 // npyData checks that f is a .npy file of type descr and the given shape
 // and returns its data.

@@ -265,7 +265,7 @@ func (s *Store) compareHits(a, b Hit) int {
 // dequantized to float32 inside the scan). Under Cosine each query is
 // scaled by its largest magnitude first (see flatten).
 func (s *Store) uploadQueries(queries [][]float32) (*engine.Array, error) {
-	flat := s.flatten(queries, identity(len(queries)))
+	flat := s.flatten(queries, identity(len(queries)), true)
 	dt := engine.Float32
 	if s.cfg.dtype == engine.Float16 {
 		dt = engine.Float16

@@ -18,6 +18,11 @@ type segment struct {
 	dead   []bool        // nil while no row is dead
 	ndead  int
 	m      *mapping // the file x and scales read in place, or nil
+	// host and hostScales are the bytes x and scales wrap when the store
+	// holds them on the host (backends that use host memory in place),
+	// else nil. A merge that retires this segment may append to their
+	// spare capacity; bytes of a mapped file have none.
+	host, hostScales []byte
 }
 
 func (g *segment) n() int    { return len(g.ids) }

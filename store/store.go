@@ -16,6 +16,9 @@ type Store struct {
 	e         *engine.Engine
 	ownEngine bool
 	cfg       resolved
+	// inPlace: the backend uses host memory in place (engine.HostWrapper),
+	// so the store keeps rows in host memory it owns.
+	inPlace bool
 
 	wmu sync.Mutex   // serializes the writers: Add, Delete, Compact, Close
 	mu  sync.RWMutex // readers hold it shared; writers take it to publish
@@ -45,7 +48,8 @@ func New(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{e: e, ownEngine: own, cfg: cfg}, nil
+	_, inPlace := e.Backend().(engine.HostWrapper)
+	return &Store{e: e, ownEngine: own, cfg: cfg, inPlace: inPlace}, nil
 }
 
 // Dim returns the length of the store's vectors.
