@@ -208,7 +208,7 @@ func hexCRC(c uint32) string {
 }
 
 // verify checks data against c, its chunks on all cores, and names the
-// first bad chunk.
+// first bad chunk. With no chunk sums in c it checks the size alone.
 func verify(name string, data []byte, c Checksum) error {
 	if int64(len(data)) != c.Bytes {
 		return fmt.Errorf("%s: %d bytes, the manifest says %d (truncated or replaced)", name, len(data), c.Bytes)
