@@ -30,6 +30,25 @@ var crashPoints = []struct {
 
 var errCrash = errors.New("simulated crash")
 
+// opensAs checks that the store in dir opens and answers queries q as the
+// new store (answer wantB) or the old one (wantA) does.
+func opensAs(t *testing.T, what, dir string, q [][]float32, wantA, wantB string, isNew bool) {
+	t.Helper()
+	o, err := Open(dir, Options{Backend: "cpu"})
+	if err != nil {
+		t.Fatalf("%s: the store does not open: %v", what, err)
+	}
+	got := results(t, o, q, 20)
+	o.Close()
+	want, which := wantA, "old"
+	if isNew {
+		want, which = wantB, "new"
+	}
+	if got != want {
+		t.Fatalf("%s: the store opened is not the %s one", what, which)
+	}
+}
+
 // twoStores returns two different int8 stores (int8, so that every file,
 // scales.npy included, is written).
 func twoStores(t *testing.T) (a, b *Store) {
@@ -60,19 +79,7 @@ func TestCrashDuringSaveLeavesOldOrNew(t *testing.T) {
 		if !errors.Is(err, errCrash) || !hit {
 			t.Fatalf("%s: save returned %v (hook reached: %t)", c.point, err, hit)
 		}
-		o, err := Open(dir, Options{Backend: "cpu"})
-		if err != nil {
-			t.Fatalf("crash at %q: the store does not open: %v", c.point, err)
-		}
-		got := results(t, o, q, 20)
-		o.Close()
-		want, which := wantA, "old"
-		if c.isNew {
-			want, which = wantB, "new"
-		}
-		if got != want {
-			t.Fatalf("crash at %q: the store opened is not the %s one", c.point, which)
-		}
+		opensAs(t, "crash at "+c.point, dir, q, wantA, wantB, c.isNew)
 		// The next save succeeds and clears the leftovers.
 		if err := a.Save(dir); err != nil {
 			t.Fatalf("save after a crash at %q: %v", c.point, err)

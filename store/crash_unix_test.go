@@ -38,15 +38,7 @@ func TestKilledDuringSave(t *testing.T) {
 		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 			t.Fatalf("kill at %q: the helper ended with %v, not SIGKILL:\n%s", c.point, err, out)
 		}
-		o, err := Open(dir, Options{Backend: "cpu"})
-		if err != nil {
-			t.Fatalf("killed at %q: the store does not open: %v", c.point, err)
-		}
-		got := results(t, o, q, 20)
-		o.Close()
-		if want := map[bool]string{false: wantA, true: wantB}[c.isNew]; got != want {
-			t.Fatalf("killed at %q: the store opened is not the one expected (new: %t)", c.point, c.isNew)
-		}
+		opensAs(t, "killed at "+c.point, dir, q, wantA, wantB, c.isNew)
 	}
 }
 
