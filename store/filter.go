@@ -25,9 +25,6 @@ func AllowIDs(ids ...int64) Filter {
 // call the store's methods.
 func Where(pred func(id int64) bool) Filter { return Filter{where: pred} }
 
-// none reports whether f lets every id pass.
-func (f Filter) none() bool { return !f.list && f.where == nil }
-
 // mask returns which rows of g pass f (nil: every live row) and how many.
 // Dead rows never pass.
 func (f Filter) mask(g *segment) ([]bool, int) {

@@ -22,15 +22,16 @@ type Hit struct {
 // back. A query of the wrong length, with NaN or Inf, all zeros under
 // Cosine, or k < 1 is an error.
 func (s *Store) Search(query []float32, k int) ([]Hit, error) {
-	return s.first(s.SearchBatchFiltered([][]float32{query}, k, Filter{}))
+	return first(s.SearchBatchFiltered([][]float32{query}, k, Filter{}))
 }
 
 // SearchFiltered is Search over the ids that pass f (see Filter).
 func (s *Store) SearchFiltered(query []float32, k int, f Filter) ([]Hit, error) {
-	return s.first(s.SearchBatchFiltered([][]float32{query}, k, f))
+	return first(s.SearchBatchFiltered([][]float32{query}, k, f))
 }
 
-func (s *Store) first(h [][]Hit, err error) ([]Hit, error) {
+// first returns the hits of the only query of a batch.
+func first(h [][]Hit, err error) ([]Hit, error) {
 	if err != nil {
 		return nil, err
 	}
