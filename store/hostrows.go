@@ -58,18 +58,29 @@ func hostRows(g *segment) (hostSegment, error) {
 // keeps; others copy them to the device.
 func (s *Store) fromHost(h hostSegment) (*segment, error) {
 	n := len(h.ids)
+	inPlace := s.inPlace
 	x, err := s.e.FromBytesNoCopy(h.x, s.cfg.dtype, n, s.cfg.dim)
+	if err != nil && inPlace {
+		// The backend would not wrap this memory (Metal wants whole
+		// pages, for one): copy it instead.
+		inPlace = false
+		x, err = s.e.FromBytes(h.x, s.cfg.dtype, n, s.cfg.dim)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: upload %d rows: %w", n, err)
 	}
 	g := &segment{x: x, ids: h.ids}
 	if h.scales != nil {
-		if g.scales, err = s.e.FromBytesNoCopy(h.scales, engine.Float32, n); err != nil {
+		upload := s.e.FromBytesNoCopy
+		if !inPlace {
+			upload = s.e.FromBytes
+		}
+		if g.scales, err = upload(h.scales, engine.Float32, n); err != nil {
 			x.Free()
 			return nil, fmt.Errorf("store: upload %d scales: %w", n, err)
 		}
 	}
-	if s.inPlace {
+	if inPlace {
 		g.host, g.hostScales = h.x, h.scales
 	}
 	return g, nil

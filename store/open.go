@@ -126,21 +126,25 @@ func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, e
 		// capacity ends with it: a merge must copy, not append into the
 		// read-only mapping); the scales, small, are copied.
 		x := x[lo*rb : (lo+n)*rb : (lo+n)*rb]
-		if g.x, err = wrap(s.e, x, cfg.dtype, n, cfg.dim); err == nil && scales != nil {
-			sc := slices.Clone(scales[4*lo : 4*(lo+n)])
-			if g.scales, err = s.e.FromBytesNoCopy(sc, engine.Float32, n); err != nil {
+		var sc []byte
+		wrapped, scWrapped := false, true
+		if g.x, wrapped, err = wrap(s.e, s.inPlace, x, cfg.dtype, n, cfg.dim); err == nil && scales != nil {
+			sc = slices.Clone(scales[4*lo : 4*(lo+n)])
+			if g.scales, scWrapped, err = wrap(s.e, s.inPlace, sc, engine.Float32, n); err != nil {
 				g.x.Free()
-			} else if s.inPlace {
-				g.hostScales = sc
 			}
 		}
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("load rows %d to %d: %w", lo, lo+n, err)
 		}
-		if s.inPlace && aligned(x) {
-			g.m, g.host = files[EmbeddingsFile], x
+		if wrapped {
+			g.m = files[EmbeddingsFile]
 			g.m.hold()
+		}
+		if wrapped && scWrapped {
+			// The store holds these rows on the host (both, or neither).
+			g.host, g.hostScales = x, sc
 		}
 		s.segs = append(s.segs, g)
 		lo += n
@@ -174,18 +178,18 @@ func loadFile(path string) (*mapping, error) {
 	return &mapping{data: b, refs: 1}, nil
 }
 
-// wrap makes an array over data, in place where the backend can and the
-// data is aligned for its element type, else copied.
-func wrap(e *engine.Engine, data []byte, dt engine.DType, shape ...int) (*engine.Array, error) {
-	if aligned(data) {
-		return e.FromBytesNoCopy(data, dt, shape...)
+// wrap makes an array over data: in place where the backend uses host
+// memory (inPlace), the data is aligned for any element type and the
+// backend accepts it; else a copy. wrapped reports which.
+func wrap(e *engine.Engine, inPlace bool, data []byte, dt engine.DType, shape ...int) (a *engine.Array, wrapped bool, err error) {
+	if inPlace && len(data) > 0 && uintptrOf(data)%8 == 0 {
+		if a, err := e.FromBytesNoCopy(data, dt, shape...); err == nil {
+			return a, true, nil
+		}
 	}
-	return e.FromBytes(data, dt, shape...)
+	a, err = e.FromBytes(data, dt, shape...)
+	return a, false, err
 }
-
-// aligned reports whether data starts on an 8-byte boundary, so that a
-// backend may view it as elements of any type.
-func aligned(data []byte) bool { return len(data) > 0 && uintptrOf(data)%8 == 0 }
 
 // npyData checks that f is a .npy file of type descr and the given shape
 // and returns its data.
