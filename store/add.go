@@ -141,7 +141,7 @@ func (s *Store) upload(flat []float32, ids []int64) (*segment, error) {
 		}
 		return s.fromHost(hostSegment{rowBytes: d * s.cfg.dtype.Size(), ids: ids, x: raw})
 	}
-	x32, err := s.e.FromBytesNoCopy(float32Bytes(flat), engine.Float32, n, d)
+	x32, _, err := wrap(s.e, s.inPlace, float32Bytes(flat), engine.Float32, n, d)
 	if err != nil {
 		return nil, err
 	}

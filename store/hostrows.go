@@ -58,32 +58,36 @@ func hostRows(g *segment) (hostSegment, error) {
 // keeps; others copy them to the device.
 func (s *Store) fromHost(h hostSegment) (*segment, error) {
 	n := len(h.ids)
-	inPlace := s.inPlace
-	x, err := s.e.FromBytesNoCopy(h.x, s.cfg.dtype, n, s.cfg.dim)
-	if err != nil && inPlace {
-		// The backend would not wrap this memory (Metal wants whole
-		// pages, for one): copy it instead.
-		inPlace = false
-		x, err = s.e.FromBytes(h.x, s.cfg.dtype, n, s.cfg.dim)
-	}
+	x, wrapped, err := wrap(s.e, s.inPlace, h.x, s.cfg.dtype, n, s.cfg.dim)
 	if err != nil {
 		return nil, fmt.Errorf("store: upload %d rows: %w", n, err)
 	}
 	g := &segment{x: x, ids: h.ids}
+	scWrapped := true
 	if h.scales != nil {
-		upload := s.e.FromBytesNoCopy
-		if !inPlace {
-			upload = s.e.FromBytes
-		}
-		if g.scales, err = upload(h.scales, engine.Float32, n); err != nil {
+		if g.scales, scWrapped, err = wrap(s.e, s.inPlace, h.scales, engine.Float32, n); err != nil {
 			x.Free()
 			return nil, fmt.Errorf("store: upload %d scales: %w", n, err)
 		}
 	}
-	if inPlace {
+	if wrapped && scWrapped {
 		g.host, g.hostScales = h.x, h.scales
 	}
 	return g, nil
+}
+
+// wrap makes an array over data: in place where the backend uses host
+// memory (inPlace), the data is aligned for any element type and the
+// backend accepts it (Metal wants whole pages, for one); else a copy.
+// wrapped reports which.
+func wrap(e *engine.Engine, inPlace bool, data []byte, dt engine.DType, shape ...int) (a *engine.Array, wrapped bool, err error) {
+	if inPlace && len(data) > 0 && uintptrOf(data)%8 == 0 {
+		if a, err := e.FromBytesNoCopy(data, dt, shape...); err == nil {
+			return a, true, nil
+		}
+	}
+	a, err = e.FromBytes(data, dt, shape...)
+	return a, false, err
 }
 
 // appendable reports whether b can be merged into a by appending: the
@@ -167,3 +171,7 @@ func float32Bytes(f []float32) []byte {
 
 // littleEndian reports whether the machine stores numbers little-endian.
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// uintptrOf returns the address of b's first byte (len(b) > 0), to test
+// alignment before the backend views the bytes as wider elements.
+func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }

@@ -178,19 +178,6 @@ func loadFile(path string) (*mapping, error) {
 	return &mapping{data: b, refs: 1}, nil
 }
 
-// wrap makes an array over data: in place where the backend uses host
-// memory (inPlace), the data is aligned for any element type and the
-// backend accepts it; else a copy. wrapped reports which.
-func wrap(e *engine.Engine, inPlace bool, data []byte, dt engine.DType, shape ...int) (a *engine.Array, wrapped bool, err error) {
-	if inPlace && len(data) > 0 && uintptrOf(data)%8 == 0 {
-		if a, err := e.FromBytesNoCopy(data, dt, shape...); err == nil {
-			return a, true, nil
-		}
-	}
-	a, err = e.FromBytes(data, dt, shape...)
-	return a, false, err
-}
-
 // npyData checks that f is a .npy file of type descr and the given shape
 // and returns its data.
 func npyData(f *mapping, name, descr string, shape ...int) ([]byte, error) {
