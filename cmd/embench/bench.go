@@ -1,0 +1,181 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// bench runs the groups on every backend and peer and collects a Report.
+type bench struct {
+	cfg      *config
+	ref      *engine.Engine // the CPU backend the answers are checked against
+	backends []*openBackend
+	proc     *peerProc // running peers.py, nil without Python peers
+	peers    []string  // the Python peers that run
+	rep      *Report
+	prog     *progress
+}
+
+// run runs every selected group in turn.
+func (b *bench) run() {
+	makers := groups(b.cfg)
+	for i, mk := range makers {
+		b.prog.group = fmt.Sprintf("%d/%d", i+1, len(makers))
+		b.prog.show("making inputs")
+		g := mk()
+		if len(g.Cases) == 0 {
+			continue
+		}
+		b.runGroup(g)
+	}
+	b.prog.clear()
+}
+
+func (b *bench) runGroup(g *group) {
+	b.prog.show("%s: computing the CPU reference", g.Cases[0].Scenario)
+	var refErr error
+	if err := g.Reference(b.ref); err != nil {
+		refErr = fmt.Errorf("the CPU reference failed its float64 check, so nothing can be verified: %w", err)
+	}
+	for _, be := range b.backends {
+		b.engineGroup(be, g, refErr)
+	}
+	for _, peer := range b.peers {
+		b.peerGroup(peer, g, refErr)
+	}
+	if b.proc != nil && g.Name != "store" { // the store's inputs serve every dtype
+		b.proc.forget(g.Inputs)
+	}
+}
+
+// newResult starts the result of case c on a backend or peer.
+func newResult(c *caseDef, backend, runner string) Result {
+	return Result{Scenario: c.Scenario, Backend: backend, DType: c.DType.String(), Size: c.Size, Runner: runner}
+}
+
+// fail records a case that could not run (status error) or gave a wrong
+// answer (status wrong): no times.
+func (b *bench) fail(r Result, status string, err error) {
+	r.Status, r.Error, r.Verified = status, err.Error(), false
+	b.rep.Results = append(b.rep.Results, r)
+}
+
+func (b *bench) policy(c *caseDef) policy {
+	if c.Few {
+		return b.cfg.Policy.few()
+	}
+	return b.cfg.Policy
+}
+
+// engineGroup runs a group's cases on one engine backend.
+func (b *bench) engineGroup(be *openBackend, g *group, refErr error) {
+	var state any
+	if g.Setup != nil {
+		b.prog.show("%s on %s: setting up", g.Cases[0].Scenario, be.name)
+		st, free, err := g.Setup(be.e)
+		if err != nil {
+			for _, c := range g.Cases {
+				b.fail(newResult(c, be.name, "engine"), statusError, fmt.Errorf("set-up: %w", err))
+			}
+			return
+		}
+		defer free()
+		state = st
+	}
+	for _, c := range g.Cases {
+		b.engineCase(be, c, state, refErr)
+	}
+}
+
+// engineCase verifies one case on one backend and, only if the answer is
+// right, times it.
+func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error) {
+	r := newResult(c, be.name, "engine")
+	if st, ok := state.(*storeState); ok {
+		r.ResidentBytes, r.DeviceBytes = &st.resident, &st.device
+		if st.device < 0 {
+			r.DeviceBytes = nil
+		}
+	}
+	if refErr != nil {
+		b.fail(r, statusError, refErr)
+		return
+	}
+	b.prog.show("%s %s %s on %s: verifying", c.Scenario, c.DType, c.Size, be.name)
+	p, err := c.Prepare(be.e, state)
+	if err != nil {
+		b.fail(r, statusError, err)
+		return
+	}
+	defer p.free()
+	r.Plan = p.plan
+	out, err := p.output()
+	if err != nil {
+		b.fail(r, statusError, err)
+		return
+	}
+	if err := c.Check(out); err != nil {
+		b.fail(r, statusWrong, fmt.Errorf("wrong answer, not timed: %w", err))
+		return
+	}
+	r.Verified = true
+	b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, be.name)
+	samples, err := measure(b.policy(c), p.run)
+	if err != nil {
+		b.fail(r, statusError, fmt.Errorf("failed while timing: %w", err))
+		return
+	}
+	r.Status = statusOK
+	r.setTimes(millis(samples), c.Queries)
+	b.rep.Results = append(b.rep.Results, r)
+}
+
+// peerGroup runs a group's cases in one Python peer, with the same rule:
+// the answer is checked before it is timed.
+func (b *bench) peerGroup(peer string, g *group, refErr error) {
+	if why := g.PeerSkip(peer); why != "" {
+		for _, c := range g.Cases {
+			b.rep.Skipped = append(b.rep.Skipped, Skip{c.Scenario, peer, c.DType.String(), why})
+		}
+		return
+	}
+	b.prog.show("%s on %s: loading inputs", g.Cases[0].Scenario, peer)
+	ga, err := b.proc.group(peer, g)
+	if err != nil {
+		for _, c := range g.Cases {
+			b.fail(newResult(c, peer, "python"), statusError, err)
+		}
+		return
+	}
+	for _, c := range g.Cases {
+		r := newResult(c, peer, "python")
+		if g.Setup != nil && ga.ResidentBytes > 0 {
+			r.ResidentBytes = &ga.ResidentBytes
+		}
+		if refErr != nil {
+			b.fail(r, statusError, refErr)
+			continue
+		}
+		b.prog.show("%s %s %s on %s: verifying", c.Scenario, c.DType, c.Size, peer)
+		out, err := b.proc.output(c)
+		if err != nil {
+			b.fail(r, statusError, err)
+			continue
+		}
+		if err := c.Check(out); err != nil {
+			b.fail(r, statusWrong, fmt.Errorf("wrong answer, not timed: %w", err))
+			continue
+		}
+		r.Verified = true
+		b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, peer)
+		ms, err := b.proc.time(c, b.policy(c))
+		if err != nil {
+			b.fail(r, statusError, fmt.Errorf("failed while timing: %w", err))
+			continue
+		}
+		r.Status = statusOK
+		r.setTimes(ms, c.Queries)
+		b.rep.Results = append(b.rep.Results, r)
+	}
+}

@@ -1,0 +1,343 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// The store scenario: N rows of 768 (--docs, --dim) stored as float32 or
+// float16 (--dtypes), searched for the top 100 (--k) by cosine similarity
+// (--metric). Under cosine the rows are normalized when they are added,
+// so a search is one fused scan: TopK(MatMul(Normalize(q), rowsᵀ)).
+//
+// The store package (issue 3) is not on main yet; these cases run the
+// engine directly, with the graph the store will build.
+
+// rotateQueries is the number of distinct queries the one-query case
+// cycles through.
+const rotateQueries = 8
+
+// refQueries is the number of queries of a batch compared with the CPU
+// reference; the rest of a batch is checked by rescoring (searchCheck).
+const refQueries = 64
+
+// storeNames returns the store scenario's case names.
+func storeNames(batches []int) []string {
+	names := []string{"store_add", "store_search_1"}
+	for _, b := range batches {
+		names = append(names, "store_search_"+strconv.Itoa(b))
+	}
+	return slices.Compact(names)
+}
+
+// selectedSearch reports whether any search case is selected.
+func (c *config) selectedSearch() bool {
+	for _, n := range storeNames(c.Batches)[1:] {
+		if c.selected("store", n) {
+			return true
+		}
+	}
+	return false
+}
+
+// storeData holds the store's host inputs, made once per run and shared
+// by the groups of every dtype.
+type storeData struct {
+	once          sync.Once
+	data, queries tensor
+	sample        tensor
+	c             *config
+	scorers       map[engine.DType]*scorer
+	scorersMu     sync.Mutex
+}
+
+// inputsFor returns the run's store inputs, making them on first use.
+func inputsFor(c *config) *storeData {
+	if c.store == nil {
+		c.store = &storeData{c: c, scorers: map[engine.DType]*scorer{}}
+	}
+	s := c.store
+	s.once.Do(func() {
+		s.data = randomNormal("data", c.Seed+100, c.Docs, c.Dim)
+		s.queries = randomNormal("queries", c.Seed+200, max(rotateQueries, slices.Max(c.Batches)), c.Dim)
+		rows := sampleRows(c.Docs, 64)
+		s.sample = tensor{Name: "sample", Shape: []int{len(rows)}, I64: make([]int64, len(rows))}
+		for i, r := range rows {
+			s.sample.I64[i] = int64(r)
+		}
+	})
+	return s
+}
+
+// scorer returns the float64 scorer of the stored rows as dtype dt.
+func (s *storeData) scorer(dt engine.DType) *scorer {
+	s.scorersMu.Lock()
+	defer s.scorersMu.Unlock()
+	if sc, ok := s.scorers[dt]; ok {
+		return sc
+	}
+	sc := newScorer(&s.data, dt, s.c.Metric)
+	s.scorers[dt] = sc
+	return sc
+}
+
+// storeRows adds the rows to e as the store would: stored as dt and,
+// under cosine, normalized.
+func storeRows(e *engine.Engine, data *tensor, dt engine.DType, metric string) (*engine.Array, error) {
+	x, err := data.upload(e, dt)
+	if err != nil {
+		return nil, err
+	}
+	if metric != "cosine" {
+		return x, e.Synchronize()
+	}
+	xn, err := engine.Normalize(x)
+	if err == nil {
+		err = xn.Eval()
+	}
+	x.Free()
+	if err == nil {
+		err = e.Synchronize()
+	}
+	return xn, err
+}
+
+func storePeerParams(c *config, dt engine.DType) map[string]any {
+	return map[string]any{"dtype": dt.String(), "metric": c.Metric, "k": c.K}
+}
+
+// storePeerSkip says why a peer does not run the store at dt.
+func storePeerSkip(dt engine.DType) func(string) string {
+	return func(peer string) string {
+		switch {
+		case peer == "numpy" && dt != engine.Float32:
+			return "NumPy has no BLAS for " + dt.String() + " (its half-precision matmul is a scalar loop)"
+		case peer == "faiss" && dt != engine.Float32 && dt != engine.Float16:
+			return "FAISS stores no " + dt.String() + " here"
+		}
+		return ""
+	}
+}
+
+func storeSize(c *config) string { return fmt.Sprintf("%dx%d", c.Docs, c.Dim) }
+
+// storeAddGroup measures adding the rows: upload (converting to dt on
+// the host), normalize under cosine, wait for the device.
+func storeAddGroup(c *config, dt engine.DType) *group {
+	in := inputsFor(c)
+	var want []float32
+	g := &group{
+		Name: "store", Inputs: []*tensor{&in.data, &in.sample},
+		Peer: "store_add", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt),
+	}
+	cs := &caseDef{Scenario: "store_add", DType: dt, Size: storeSize(c), Few: true, PeerOp: "add"}
+	cs.Prepare = func(e *engine.Engine, _ any) (*prepared, error) {
+		sample, err := in.sample.upload(e, engine.Int64)
+		if err != nil {
+			return nil, err
+		}
+		p := &prepared{free: sample.Free, plan: "upload + normalize"}
+		if c.Metric != "cosine" {
+			p.plan = "upload"
+		}
+		p.run = func(int) error {
+			x, err := storeRows(e, &in.data, dt, c.Metric)
+			if x != nil {
+				x.Free()
+			}
+			return err
+		}
+		p.output = func() ([]tensor, error) {
+			x, err := storeRows(e, &in.data, dt, c.Metric)
+			if err != nil {
+				return nil, err
+			}
+			defer x.Free()
+			rows, err := engine.Gather(x, sample)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Free()
+			t, err := download(rows)
+			return []tensor{t}, err
+		}
+		return p, nil
+	}
+	g.Reference = func(*engine.Engine) error {
+		// The stored rows in float64: no engine needed.
+		sc := in.scorer(dt)
+		want = want[:0]
+		buf := make([]float64, c.Dim)
+		for _, i := range in.sample.I64 {
+			for _, v := range sc.row(int(i), buf) {
+				want = append(want, float32(v))
+			}
+		}
+		return nil
+	}
+	cs.Check = func(out []tensor) error {
+		shape := []int{len(in.sample.I64), c.Dim}
+		if err := checkShapes(out, tensor{Shape: shape, F32: want}); err != nil {
+			return err
+		}
+		u := unitRoundoff(dt)
+		return closeTo(out[0].F32, want, shape, func(i int) float64 {
+			return 2*u*math.Abs(float64(want[i])) + 4e-7
+		})
+	}
+	g.Cases = []*caseDef{cs}
+	return g
+}
+
+// storeState is the store on one engine while its searches run.
+type storeState struct {
+	rows             *engine.Array
+	resident, device int64
+}
+
+// storeSearchGroup measures top-k searches: one query at a time (cycling
+// through rotateQueries of them) and batches.
+func storeSearchGroup(c *config, dt engine.DType) *group {
+	in := inputsFor(c)
+	var refVals [][]float32 // the reference's scores, per query
+	g := &group{
+		Name: "store", Inputs: []*tensor{&in.data, &in.queries},
+		Peer: "store_search", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt),
+	}
+	g.Setup = func(e *engine.Engine) (any, func(), error) {
+		res0, dev0 := residentBytes(), e.MemoryInUse()
+		rows, err := storeRows(e, &in.data, dt, c.Metric)
+		if err != nil {
+			if rows != nil {
+				rows.Free()
+			}
+			return nil, nil, err
+		}
+		st := &storeState{rows: rows, resident: residentBytes() - res0, device: e.MemoryInUse() - dev0}
+		if dev0 < 0 {
+			st.device = -1
+		}
+		return st, rows.Free, nil
+	}
+	search := func(e *engine.Engine, rows *engine.Array, first, n int) ([]*engine.Array, error) {
+		q, err := e.FromFloat32As(in.queries.F32[first*c.Dim:(first+n)*c.Dim], dt, n, c.Dim)
+		if err != nil {
+			return nil, err
+		}
+		vals, idx, err := searchGraph(q, rows, c.Metric, c.K)
+		if err != nil {
+			return nil, err
+		}
+		return []*engine.Array{vals, idx}, nil
+	}
+	g.Reference = func(ref *engine.Engine) error {
+		st, free, err := g.Setup(ref)
+		if err != nil {
+			return err
+		}
+		defer free()
+		n := min(refQueries, in.queries.rows())
+		outs, err := search(ref, st.(*storeState).rows, 0, n)
+		if err != nil {
+			return err
+		}
+		if err := ref.Eval(outs...); err != nil {
+			return err
+		}
+		vals, err := download(outs[0])
+		if err != nil {
+			return err
+		}
+		idx, err := download(outs[1])
+		if err != nil {
+			return err
+		}
+		refVals = make([][]float32, n)
+		for r := range n {
+			refVals[r] = vals.F32[r*c.K : (r+1)*c.K]
+		}
+		// The reference against exact float64 scores of every row, for
+		// two queries.
+		sc := in.scorer(dt)
+		truth := make([][]float32, 2)
+		for r := range truth {
+			truth[r] = sc.topK(in.queries.F32[r*c.Dim:(r+1)*c.Dim], c.K)
+		}
+		two := []tensor{{Shape: []int{2, c.K}, F32: vals.F32[:2*c.K]}, {Shape: []int{2, c.K}, I64: idx.I64[:2*c.K]}}
+		return searchCheck(sc, two, &in.queries, 0, truth, dt, c.K)
+	}
+	batches := append([]int{1}, c.Batches...)
+	for _, b := range slices.Compact(batches) {
+		name := "store_search_" + strconv.Itoa(b)
+		if !c.selected("store", name) {
+			continue
+		}
+		rotate := 0
+		if b == 1 {
+			rotate = rotateQueries
+		}
+		cs := &caseDef{
+			Scenario: name, DType: dt, Size: storeSize(c), Queries: b, PeerOp: "search",
+			PeerParams: map[string]any{"batch": b, "k": c.K, "rotate": rotate},
+		}
+		cs.Prepare = func(e *engine.Engine, state any) (*prepared, error) {
+			rows := state.(*storeState).rows
+			first := func(rep int) int {
+				if rotate > 0 {
+					return rep % rotate
+				}
+				return 0
+			}
+			return graphCase(e, func(rep int) ([]*engine.Array, error) {
+				return search(e, rows, first(rep), b)
+			}, true, rotate, func() {})
+		}
+		cs.Check = func(out []tensor) error {
+			n := max(b, rotate)
+			shape := []int{n, c.K}
+			if err := checkShapes(out, tensor{Shape: shape, F32: []float32{}}, tensor{Shape: shape, I64: []int64{}}); err != nil {
+				return err
+			}
+			return searchCheck(in.scorer(dt), out, &in.queries, 0, refVals, dt, c.K)
+		}
+		g.Cases = append(g.Cases, cs)
+	}
+	return g
+}
+
+// searchGraph builds the search of queries q [m, d] over the stored rows
+// [n, d]: the top k by metric, as a user of the engine writes it (the
+// scheduler fuses it into one scan).
+func searchGraph(q, rows *engine.Array, metric string, k int) (vals, idx *engine.Array, err error) {
+	var scores *engine.Array
+	switch metric {
+	case "l2":
+		if scores, err = engine.L2Distance(q, rows); err != nil {
+			return nil, nil, err
+		}
+		return engine.TopK(scores, k, false)
+	case "cosine":
+		if q, err = engine.Normalize(q); err != nil {
+			return nil, nil, err
+		}
+	}
+	if scores, err = engine.MatMul(q, rows, false, true); err != nil {
+		return nil, nil, err
+	}
+	return engine.TopK(scores, k, true)
+}
+
+// residentBytes returns the process's resident memory after a garbage
+// collection, or -1 where it cannot be read.
+func residentBytes() int64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return processResident()
+}
