@@ -19,18 +19,29 @@ import (
 // case has no bar.
 func writePlot(path string, rep *Report) error {
 	results := rep.sorted()
+	// Bars in the order of the report's backends, then its peers, so that
+	// a backend has the same place and colour in every group.
 	var cases, backends []string
 	caseIdx, backendIdx := map[string]int{}, map[string]int{}
+	addBackend := func(name string) {
+		if _, ok := backendIdx[name]; !ok {
+			backendIdx[name] = len(backends)
+			backends = append(backends, name)
+		}
+	}
+	for _, b := range rep.Backends {
+		addBackend(b.Name)
+	}
+	for _, p := range rep.Peers {
+		addBackend(p.Name)
+	}
 	for _, r := range results {
 		label := plotLabel(r)
 		if _, ok := caseIdx[label]; !ok {
 			caseIdx[label] = len(cases)
 			cases = append(cases, label)
 		}
-		if _, ok := backendIdx[r.Backend]; !ok {
-			backendIdx[r.Backend] = len(backends)
-			backends = append(backends, r.Backend)
-		}
+		addBackend(r.Backend)
 	}
 	if len(cases) == 0 {
 		return fmt.Errorf("no results to plot")
@@ -50,7 +61,7 @@ func writePlot(path string, rep *Report) error {
 	m := rep.Machine
 	p.Title.Text = fmt.Sprintf("embench on %s (%d cores): speed relative to the fastest", m.CPU, m.Cores)
 	p.Y.Label.Text = "speed (fastest = 1)"
-	p.Y.Min, p.Y.Max = 0, 1.05
+	p.Y.Min, p.Y.Max = 0, 1.25 // room for the legend
 	groupWidth := vg.Points(60)
 	barWidth := groupWidth / vg.Length(len(backends))
 	for i, b := range backends {
