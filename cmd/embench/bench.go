@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/silica-go/silica/engine"
 )
@@ -11,8 +12,9 @@ type bench struct {
 	cfg      *config
 	ref      *engine.Engine // the CPU backend the answers are checked against
 	backends []*openBackend
-	proc     *peerProc // running peers.py, nil without Python peers
-	peers    []string  // the Python peers that run
+	py       *python              // the interpreter of the peers, nil without
+	peers    []string             // the Python peers that run
+	procs    map[string]*peerProc // a running peers.py for each: two libraries' thread pools never share a process
 	rep      *Report
 	prog     *progress
 }
@@ -44,8 +46,8 @@ func (b *bench) runGroup(g *group) {
 	for _, peer := range b.peers {
 		b.peerGroup(peer, g, refErr)
 	}
-	if b.proc != nil && g.Name != "store" { // the store's inputs serve every dtype
-		b.proc.forget(g.Inputs)
+	if b.py != nil && g.Name != "store" { // the store's inputs serve every dtype
+		b.py.forget(g.Inputs)
 	}
 }
 
@@ -110,7 +112,9 @@ func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error)
 	}
 	defer p.free()
 	r.Plan = p.plan
+	t0 := time.Now()
 	out, err := p.output()
+	verified := time.Since(t0)
 	if err != nil {
 		b.fail(r, statusError, err)
 		return
@@ -121,7 +125,7 @@ func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error)
 	}
 	r.Verified = true
 	b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, be.name)
-	samples, err := measure(b.policy(c), p.run)
+	samples, err := measure(b.policy(c), verified, p.run)
 	if err != nil {
 		b.fail(r, statusError, fmt.Errorf("failed while timing: %w", err))
 		return
@@ -141,7 +145,9 @@ func (b *bench) peerGroup(peer string, g *group, refErr error) {
 		return
 	}
 	b.prog.show("%s on %s: loading inputs", g.Cases[0].Scenario, peer)
-	ga, err := b.proc.group(peer, g)
+	proc := b.procs[peer]
+	ga, err := proc.group(peer, g)
+	defer proc.release()
 	if err != nil {
 		for _, c := range g.Cases {
 			b.fail(newResult(c, peer, "python"), statusError, err)
@@ -158,7 +164,9 @@ func (b *bench) peerGroup(peer string, g *group, refErr error) {
 			continue
 		}
 		b.prog.show("%s %s %s on %s: verifying", c.Scenario, c.DType, c.Size, peer)
-		out, err := b.proc.output(c)
+		t0 := time.Now()
+		out, err := proc.output(c)
+		verified := time.Since(t0)
 		if err != nil {
 			b.fail(r, statusError, err)
 			continue
@@ -169,7 +177,7 @@ func (b *bench) peerGroup(peer string, g *group, refErr error) {
 		}
 		r.Verified = true
 		b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, peer)
-		ms, err := b.proc.time(c, b.policy(c))
+		ms, err := proc.time(c, b.policy(c), verified)
 		if err != nil {
 			b.fail(r, statusError, fmt.Errorf("failed while timing: %w", err))
 			continue

@@ -101,6 +101,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 			rep.Unavailable = append(rep.Unavailable, Missing{"python peers", err.Error()})
 		} else {
 			defer py.close()
+			b.py = py
 			for _, p := range knownPeers {
 				if c.Peers != nil && !slices.Contains(c.Peers, p) {
 					continue
@@ -112,11 +113,14 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 					rep.Unavailable = append(rep.Unavailable, Missing{p, py.why[p]})
 				}
 			}
-			if len(b.peers) > 0 {
-				if b.proc, err = py.start(); err != nil {
+			b.procs = map[string]*peerProc{}
+			for _, p := range b.peers {
+				proc, err := py.start()
+				if err != nil {
 					return nil, err
 				}
-				defer b.proc.close()
+				defer proc.close()
+				b.procs[p] = proc
 			}
 		}
 	}

@@ -42,12 +42,13 @@ func (p policy) few() policy {
 
 // measure times run under the policy and returns the samples. run does one
 // repetition: it starts the work, waits for the device to finish it, and
-// releases what it made. An error stops the measurement. Warm-up stops
-// early once it has taken half of MinTime: a case that slow was warmed by
-// its verification run.
-func measure(p policy, run func(rep int) error) ([]time.Duration, error) {
+// releases what it made. An error stops the measurement. verified is how
+// long the verification run took: warm-up is skipped after a verification
+// run of half MinTime or more, and stops once it has taken that long, for
+// so slow a case is warm after one run.
+func measure(p policy, verified time.Duration, run func(rep int) error) ([]time.Duration, error) {
 	warm := time.Now()
-	for i := 0; i < p.Warmup && time.Since(warm) < p.MinTime/2; i++ {
+	for i := 0; i < p.Warmup && verified+time.Since(warm) < p.MinTime/2; i++ {
 		if err := run(i); err != nil {
 			return nil, err
 		}

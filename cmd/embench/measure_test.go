@@ -33,7 +33,7 @@ func TestMeasureCounts(t *testing.T) {
 	calls := 0
 	run := func(int) error { calls++; return nil }
 	p := policy{Warmup: 2, MinReps: 7, MaxReps: 100, MinTime: 0, MaxTime: time.Hour}
-	samples, err := measure(p, run)
+	samples, err := measure(p, 0, run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,21 +45,27 @@ func TestMeasureCounts(t *testing.T) {
 
 	calls = 0
 	p = policy{Warmup: 3, MinReps: 5, MaxReps: 12, MinTime: time.Hour, MaxTime: 2 * time.Hour}
-	samples, _ = measure(p, run)
+	samples, _ = measure(p, 0, run)
 	if len(samples) != 12 || calls != 15 {
 		t.Errorf("MaxReps: %d samples in %d calls, want 12 and 15", len(samples), calls)
+	}
+	// A verification run of half MinTime or more leaves no warm-up to do.
+	calls = 0
+	samples, _ = measure(p, 31*time.Minute, run)
+	if len(samples) != 12 || calls != 12 {
+		t.Errorf("warm after verification: %d samples in %d calls, want 12 and 12", len(samples), calls)
 	}
 
 	// A slow case stops after MaxTime once it has three samples.
 	calls = 0
 	slow := func(int) error { calls++; time.Sleep(2 * time.Millisecond); return nil }
 	p = policy{MinReps: 1000, MaxReps: 1000, MinTime: time.Millisecond, MaxTime: time.Millisecond}
-	if samples, _ = measure(p, slow); len(samples) != 3 {
+	if samples, _ = measure(p, 0, slow); len(samples) != 3 {
 		t.Errorf("MaxTime: %d samples, want 3", len(samples))
 	}
 
 	boom := errors.New("boom")
-	if _, err := measure(p, func(int) error { return boom }); !errors.Is(err, boom) {
+	if _, err := measure(p, 0, func(int) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("error not passed on: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/half"
 )
 
@@ -48,11 +49,11 @@ func writeNPY(path string, t *tensor) error {
 	w.WriteString(npyMagic)
 	binary.Write(w, binary.LittleEndian, uint16(len(header)))
 	w.WriteString(header)
-	var buf [8]byte
-	for _, v := range t.F32 {
-		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-		w.Write(buf[:4])
+	for lo := 0; lo < len(t.F32); lo += 1 << 16 {
+		raw, _ := engine.EncodeFloat32(engine.Float32, t.F32[lo:min(len(t.F32), lo+1<<16)])
+		w.Write(raw)
 	}
+	var buf [8]byte
 	for _, v := range t.I64 {
 		binary.LittleEndian.PutUint64(buf[:], uint64(v))
 		w.Write(buf[:])

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // peersScript is the Python side of the NumPy and FAISS peers.
@@ -28,9 +29,10 @@ const EnvPython = "SILICA_PYTHON"
 type python struct {
 	path    string
 	version string
-	mods    map[string]string // peer -> version, for the peers it has
-	why     map[string]string // peer -> why it is missing
-	dir     string            // scratch directory: the script, inputs, outputs
+	mods    map[string]string  // peer -> version, for the peers it has
+	why     map[string]string  // peer -> why it is missing
+	dir     string             // scratch directory: the script, inputs, outputs
+	files   map[*tensor]string // inputs already written, by host tensor
 }
 
 // findPython finds the interpreter and asks it which peers it has. The
@@ -67,7 +69,7 @@ func findPython() (*python, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%s: unreadable probe answer %q: %v", path, out, err)
 	}
-	py := &python{path: path, dir: dir, mods: map[string]string{}, why: map[string]string{}}
+	py := &python{path: path, dir: dir, mods: map[string]string{}, why: map[string]string{}, files: map[*tensor]string{}}
 	py.version, _ = probe["python"].(string)
 	install := map[string]string{"numpy": "numpy", "faiss": "faiss-cpu"}
 	for _, peer := range knownPeers {
@@ -93,12 +95,11 @@ type peerProc struct {
 	in     io.WriteCloser
 	out    *bufio.Reader
 	stderr bytes.Buffer
-	files  map[*tensor]string // inputs already written, by host tensor
 	py     *python
 }
 
 func (py *python) start() (*peerProc, error) {
-	p := &peerProc{py: py, files: map[*tensor]string{}}
+	p := &peerProc{py: py}
 	p.cmd = exec.Command(py.path, filepath.Join(py.dir, "peers.py"))
 	p.cmd.Stderr = &p.stderr
 	var err error
@@ -162,18 +163,18 @@ func (p *peerProc) close() {
 	p.cmd.Wait()
 }
 
-// inputs writes the tensors as .npy files (once each) and returns their
-// paths by name.
-func (p *peerProc) inputs(ts []*tensor) (map[string]string, error) {
+// inputs writes the tensors as .npy files (once each, for every peer)
+// and returns their paths by name.
+func (py *python) inputs(ts []*tensor) (map[string]string, error) {
 	out := map[string]string{}
 	for _, t := range ts {
-		path, ok := p.files[t]
+		path, ok := py.files[t]
 		if !ok {
-			path = filepath.Join(p.py.dir, fmt.Sprintf("in%d-%s.npy", len(p.files), t.Name))
+			path = filepath.Join(py.dir, fmt.Sprintf("in%d-%s.npy", len(py.files), t.Name))
 			if err := writeNPY(path, t); err != nil {
 				return nil, err
 			}
-			p.files[t] = path
+			py.files[t] = path
 		}
 		out[t.Name] = path
 	}
@@ -181,18 +182,18 @@ func (p *peerProc) inputs(ts []*tensor) (map[string]string, error) {
 }
 
 // forget deletes the input files of tensors no longer needed.
-func (p *peerProc) forget(ts []*tensor) {
+func (py *python) forget(ts []*tensor) {
 	for _, t := range ts {
-		if path, ok := p.files[t]; ok {
+		if path, ok := py.files[t]; ok {
 			os.Remove(path)
-			delete(p.files, t)
+			delete(py.files, t)
 		}
 	}
 }
 
 // group loads a group's inputs into peer and builds its state.
 func (p *peerProc) group(peer string, g *group) (*answer, error) {
-	in, err := p.inputs(g.Inputs)
+	in, err := p.py.inputs(g.Inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -217,10 +218,15 @@ func (p *peerProc) output(c *caseDef) ([]tensor, error) {
 	return outs, nil
 }
 
-// time runs the timing loop of a case in the peer.
-func (p *peerProc) time(c *caseDef, pol policy) ([]float64, error) {
+// release frees the peer's group.
+func (p *peerProc) release() { p.call(map[string]any{"cmd": "release"}) }
+
+// time runs the timing loop of a case in the peer; verified is how long
+// its verification run took (see measure).
+func (p *peerProc) time(c *caseDef, pol policy, verified time.Duration) ([]float64, error) {
 	polJSON := map[string]any{
-		"warmup": pol.Warmup, "min_reps": pol.MinReps, "max_reps": pol.MaxReps,
+		"verified_ms": float64(verified.Microseconds()) / 1e3,
+		"warmup":      pol.Warmup, "min_reps": pol.MinReps, "max_reps": pol.MaxReps,
 		"min_ms": float64(pol.MinTime.Microseconds()) / 1e3, "max_ms": float64(pol.MaxTime.Microseconds()) / 1e3,
 	}
 	a, err := p.call(map[string]any{"cmd": "time", "op": c.PeerOp, "params": c.PeerParams, "policy": polJSON})

@@ -16,6 +16,7 @@ Requests and answers:
       -> {"ok": true, "files": [PREFIX0.npy, ...]} (outputs of one run)
   {"cmd": "time", "op": OP, "params": {...}, "policy": {...}}
       -> {"ok": true, "ms": [sample, ...]}
+  {"cmd": "release"} -> {"ok": true} (the group's arrays are freed)
   {"cmd": "quit"}
 
 The timing loop is the one measure.go runs for the engine backends:
@@ -206,7 +207,7 @@ class Group:
     def time(self, op, p, policy):
         min_reps, max_reps = policy["min_reps"], policy["max_reps"]
         min_t, max_t = policy["min_ms"] / 1e3, policy["max_ms"] / 1e3
-        warm = time.perf_counter()
+        warm = time.perf_counter() - policy.get("verified_ms", 0) / 1e3
         for i in range(policy["warmup"]):
             if time.perf_counter() - warm >= min_t / 2:
                 break
@@ -235,7 +236,11 @@ def serve():
         try:
             if cmd == "quit":
                 return
-            if cmd == "group":
+            if cmd == "release":
+                group = None
+                gc.collect()
+                ans = {"ok": True}
+            elif cmd == "group":
                 group = None
                 gc.collect()
                 group = Group(np, req["peer"], req["group"], req["inputs"], req.get("params") or {})
