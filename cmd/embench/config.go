@@ -43,7 +43,7 @@ var knownPeers = []string{"numpy", "faiss"}
 // run (every scenario, the CPU backend and both Python peers) takes about
 // a minute on a 2-core machine; --docs 1000000 is the seed's million.
 const (
-	defaultDocs  = 100_000
+	defaultDocs  = 10_000
 	quickDocs    = 2_000
 	defaultK     = 100
 	defaultDim   = 768
