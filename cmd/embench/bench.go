@@ -104,7 +104,7 @@ func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error)
 		b.fail(r, statusError, refErr)
 		return
 	}
-	b.prog.show("%s %s %s on %s: verifying", c.Scenario, c.DType, c.Size, be.name)
+	b.prog.show("%s %s %s on %s: preparing", c.Scenario, c.DType, c.Size, be.name)
 	p, err := c.Prepare(be.e, state)
 	if err != nil {
 		b.fail(r, statusError, err)
@@ -112,8 +112,19 @@ func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error)
 	}
 	defer p.free()
 	r.Plan = p.plan
+	b.verifyThenTime(r, c, p.output, func(verified time.Duration) ([]float64, error) {
+		samples, err := measure(b.policy(c), verified, p.run)
+		return millis(samples), err
+	})
+}
+
+// verifyThenTime is the rule of every case: run it once, check the answer
+// against the reference, and only if it is right time it. output runs the
+// case once; timing runs the timing loop, given how long output took.
+func (b *bench) verifyThenTime(r Result, c *caseDef, output func() ([]tensor, error), timing func(verified time.Duration) ([]float64, error)) {
+	b.prog.show("%s %s %s on %s: verifying", c.Scenario, c.DType, c.Size, r.Backend)
 	t0 := time.Now()
-	out, err := p.output()
+	out, err := output()
 	verified := time.Since(t0)
 	if err != nil {
 		b.fail(r, statusError, err)
@@ -124,14 +135,14 @@ func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error)
 		return
 	}
 	r.Verified = true
-	b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, be.name)
-	samples, err := measure(b.policy(c), verified, p.run)
+	b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, r.Backend)
+	ms, err := timing(verified)
 	if err != nil {
 		b.fail(r, statusError, fmt.Errorf("failed while timing: %w", err))
 		return
 	}
 	r.Status = statusOK
-	r.setTimes(millis(samples), c.Queries)
+	r.setTimes(ms, c.Queries)
 	b.rep.Results = append(b.rep.Results, r)
 }
 
@@ -163,27 +174,8 @@ func (b *bench) peerGroup(peer string, g *group, refErr error) {
 			b.fail(r, statusError, refErr)
 			continue
 		}
-		b.prog.show("%s %s %s on %s: verifying", c.Scenario, c.DType, c.Size, peer)
-		t0 := time.Now()
-		out, err := proc.output(c)
-		verified := time.Since(t0)
-		if err != nil {
-			b.fail(r, statusError, err)
-			continue
-		}
-		if err := c.Check(out); err != nil {
-			b.fail(r, statusWrong, fmt.Errorf("wrong answer, not timed: %w", err))
-			continue
-		}
-		r.Verified = true
-		b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, peer)
-		ms, err := proc.time(c, b.policy(c), verified)
-		if err != nil {
-			b.fail(r, statusError, fmt.Errorf("failed while timing: %w", err))
-			continue
-		}
-		r.Status = statusOK
-		r.setTimes(ms, c.Queries)
-		b.rep.Results = append(b.rep.Results, r)
+		b.verifyThenTime(r, c, func() ([]tensor, error) { return proc.output(c) }, func(verified time.Duration) ([]float64, error) {
+			return proc.time(c, b.policy(c), verified)
+		})
 	}
 }
