@@ -53,7 +53,11 @@ func (b *bench) runGroup(g *group) {
 
 // newResult starts the result of case c on a backend or peer.
 func newResult(c *caseDef, backend, runner string) Result {
-	return Result{Scenario: c.Scenario, Backend: backend, DType: c.DType.String(), Size: c.Size, Runner: runner}
+	r := Result{Scenario: c.Scenario, Backend: backend, DType: c.DType.String(), Size: c.Size, Runner: runner}
+	if c.Stored > 0 {
+		r.StoredBytes = &c.Stored
+	}
+	return r
 }
 
 // fail records a case that could not run (status error) or gave a wrong
@@ -75,6 +79,15 @@ func (b *bench) engineGroup(be *openBackend, g *group, refErr error) {
 	var state any
 	if g.Setup != nil {
 		b.prog.show("%s on %s: setting up", g.Cases[0].Scenario, be.name)
+		fresh, err := engine.Open(be.name)
+		if err != nil {
+			for _, c := range g.Cases {
+				b.fail(newResult(c, be.name, "engine"), statusError, fmt.Errorf("reopen: %w", err))
+			}
+			return
+		}
+		defer fresh.Close()
+		be = &openBackend{name: be.name, e: fresh, info: be.info}
 		st, free, err := g.Setup(be.e)
 		if err != nil {
 			for _, c := range g.Cases {

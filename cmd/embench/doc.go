@@ -51,9 +51,12 @@
 // The store package is not on main yet; these cases run the graph the
 // store builds (TopK of MatMul(Normalize(q), rowsᵀ), fused by the scheduler
 // into one scan that never writes the score matrix). Each store row also
-// records the memory the stored rows take: the growth of the process's
-// resident memory (after a garbage collection) and, where the backend
-// counts it, of its device memory.
+// records the memory the stored rows take: their own size, the growth of
+// the process's resident memory (after a garbage collection; a C
+// allocator that reuses freed memory can hide some of it) and, where the
+// backend counts it, of its device memory, pooled buffers included. The
+// searches of each backend run on a freshly opened engine, so that buffers
+// pooled by earlier cases do not hide that growth.
 //
 // # Method
 //
@@ -120,7 +123,8 @@
 //	      "error": "...",                  // why, when status is not ok
 //	      "reps": 40, "min_ms", "max_ms", "iqr_ms",
 //	      "queries_per_s": 5203.1,         // search cases
-//	      "resident_bytes", "device_bytes", // store cases, where known
+//	      "stored_bytes",                  // store cases: N·dim·dtype size of the rows
+//	      "resident_bytes", "device_bytes", // store cases, where known: growth while the rows were added
 //	      "plan": "scan_topk(dot normA k=100 largest=true)" // the engine's steps
 //	  }],
 //	  "skipped": [{"scenario", "backend", "dtype", "reason"}]  // not run by design

@@ -125,21 +125,31 @@ func writeMemory(w io.Writer, store []Result) {
 			continue
 		}
 		seen[k] = true
-		dev := "-"
-		if r.DeviceBytes != nil {
-			dev = mib(*r.DeviceBytes, "MiB")
+		dev, res := growth(r.DeviceBytes), growth(r.ResidentBytes)
+		stored := "-"
+		if r.StoredBytes != nil {
+			stored = mib(*r.StoredBytes, "MiB")
 		}
-		res := "-"
-		if r.ResidentBytes != nil {
-			res = mib(*r.ResidentBytes, "MiB")
-		}
-		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", r.DType, r.Backend, res, dev))
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |", r.DType, r.Backend, stored, res, dev))
 	}
 	if len(rows) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nMemory the stored rows take (growth of the process's resident memory; device memory the backend reports):\n\n")
-	fmt.Fprintf(w, "| dtype | backend | resident | device |\n|---|---|--:|--:|\n%s\n", strings.Join(rows, "\n"))
+	fmt.Fprintf(w, "\nMemory of the store: the rows' own size; the growth of the process's resident memory while they were added "+
+		"(a C allocator that reuses freed memory can hide some); the growth of the device memory the backend holds (pool included), on a freshly opened engine:\n\n")
+	fmt.Fprintf(w, "| dtype | backend | rows | resident | device |\n|---|---|--:|--:|--:|\n%s\n", strings.Join(rows, "\n"))
+}
+
+// growth formats a measured growth of memory; none (or a shrink, which is
+// noise) shows as 0.
+func growth(b *int64) string {
+	switch {
+	case b == nil:
+		return "-"
+	case *b <= 0:
+		return "0"
+	}
+	return mib(*b, "MiB")
 }
 
 func repsText(c ConfigInfo) string {

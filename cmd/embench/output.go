@@ -21,7 +21,7 @@ func writeJSON(path string, rep *Report) error {
 var csvHeader = []string{
 	"scenario", "backend", "dtype", "size", "median_ms", "p99_ms", "ratio_to_best", "verified",
 	"runner", "status", "reps", "min_ms", "max_ms", "iqr_ms", "queries_per_s",
-	"resident_bytes", "device_bytes", "plan", "error",
+	"stored_bytes", "resident_bytes", "device_bytes", "plan", "error",
 }
 
 // writeCSV writes one line per result to path, empty cells for absent
@@ -38,7 +38,7 @@ func writeCSV(path string, rep *Report) error {
 			r.Scenario, r.Backend, r.DType, r.Size, num(r.MedianMS), num(r.P99MS), num(r.RatioToBest),
 			strconv.FormatBool(r.Verified), r.Runner, r.Status, strconv.Itoa(r.Reps),
 			num(r.MinMS), num(r.MaxMS), num(r.IQRMS), num(r.QueriesPerS),
-			integer(r.ResidentBytes), integer(r.DeviceBytes), r.Plan, r.Error,
+			integer(r.StoredBytes), integer(r.ResidentBytes), integer(r.DeviceBytes), r.Plan, r.Error,
 		})
 	}
 	w.Flush()

@@ -102,6 +102,7 @@ type Result struct {
 	MaxMS         *float64 `json:"max_ms"`
 	IQRMS         *float64 `json:"iqr_ms"`
 	QueriesPerS   *float64 `json:"queries_per_s,omitempty"`
+	StoredBytes   *int64   `json:"stored_bytes,omitempty"` // the size of the store's rows as stored: N·dim·dtype size
 	ResidentBytes *int64   `json:"resident_bytes,omitempty"`
 	DeviceBytes   *int64   `json:"device_bytes,omitempty"`
 	Plan          string   `json:"plan,omitempty"`

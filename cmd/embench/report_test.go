@@ -79,6 +79,9 @@ func TestJSONSchema(t *testing.T) {
 			if _, ok := r["device_bytes"].(float64); !ok {
 				t.Errorf("store_search_1 has no device_bytes")
 			}
+			if r["stored_bytes"] != float64(300*768*4) {
+				t.Errorf("store_search_1 stored_bytes = %v, want %d", r["stored_bytes"], 300*768*4)
+			}
 			if plan, _ := r["plan"].(string); !strings.Contains(plan, "scan_topk") {
 				t.Errorf("store_search_1 plan %q: the search was not fused into one scan", plan)
 			}
@@ -105,7 +108,7 @@ func TestJSONSchema(t *testing.T) {
 	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "<svg") {
 		t.Errorf("plot: %v, %d bytes", err, len(b))
 	}
-	for _, want := range []string{"## embench", "| cosine | 1000x768 | cpu |", "store_search_1", "Memory the stored rows take"} {
+	for _, want := range []string{"## embench", "| cosine | 1000x768 | cpu |", "store_search_1", "Memory of the store"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, stdout.String())
 		}

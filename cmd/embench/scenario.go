@@ -17,7 +17,10 @@ type group struct {
 	Cases  []*caseDef
 
 	// Setup, if set, makes the group's state on an engine (the store's
-	// stored rows) before its cases run; free releases it.
+	// stored rows) before its cases run; free releases it. Each backend
+	// runs such a group on a freshly opened engine of its own, so that the
+	// memory the state takes is not hidden by buffers that earlier groups
+	// left in a backend's pool.
 	Setup func(e *engine.Engine) (state any, free func(), err error)
 
 	// Reference computes what the cases' Check functions compare against,
@@ -39,8 +42,9 @@ type caseDef struct {
 	Scenario string
 	DType    engine.DType
 	Size     string
-	Queries  int  // queries answered by one run (search cases), for queries/s
-	Few      bool // one run is expensive: three samples, no extra warm-up
+	Queries  int   // queries answered by one run (search cases), for queries/s
+	Few      bool  // one run is expensive: three samples, no extra warm-up
+	Stored   int64 // store cases: the bytes of the rows as stored
 
 	// Prepare sets the case up on e, given the group's state.
 	Prepare func(e *engine.Engine, state any) (*prepared, error)

@@ -142,6 +142,10 @@ func storePeerSkip(dt engine.DType) func(string) string {
 
 func storeSize(c *config) string { return fmt.Sprintf("%dx%d", c.Docs, c.Dim) }
 
+func storedBytes(c *config, dt engine.DType) int64 {
+	return int64(c.Docs) * int64(c.Dim) * int64(dt.Size())
+}
+
 // storeAddGroup measures adding the rows: upload (converting to dt on
 // the host), normalize under cosine, wait for the device.
 func storeAddGroup(c *config, dt engine.DType) *group {
@@ -151,7 +155,7 @@ func storeAddGroup(c *config, dt engine.DType) *group {
 		Name: "store", Inputs: []*tensor{&in.data, &in.sample},
 		Peer: "store_add", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt),
 	}
-	cs := &caseDef{Scenario: "store_add", DType: dt, Size: storeSize(c), Few: true, PeerOp: "add"}
+	cs := &caseDef{Scenario: "store_add", DType: dt, Size: storeSize(c), Few: true, PeerOp: "add", Stored: storedBytes(c, dt)}
 	cs.Prepare = func(e *engine.Engine, _ any) (*prepared, error) {
 		sample, err := in.sample.upload(e, engine.Int64)
 		if err != nil {
@@ -297,7 +301,7 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 			rotate = rotateQueries
 		}
 		cs := &caseDef{
-			Scenario: name, DType: dt, Size: storeSize(c), Queries: b, PeerOp: "search",
+			Scenario: name, DType: dt, Size: storeSize(c), Queries: b, PeerOp: "search", Stored: storedBytes(c, dt),
 			PeerParams: map[string]any{"batch": b, "k": c.K, "rotate": rotate},
 		}
 		cs.Prepare = func(e *engine.Engine, state any) (*prepared, error) {
