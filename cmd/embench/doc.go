@@ -102,7 +102,8 @@
 //	{
 //	  "schema": 1,
 //	  "machine": {"os", "arch", "cpu", "cores", "memory_bytes", "go",
-//	              "silica" (module version or VCS revision), "time" (RFC 3339), "command"},
+//	              "silica" (module version or VCS revision), "time" (RFC 3339),
+//	              "load" (1-minute load average at the start, -1 if unknown), "command"},
 //	  "backends": [{"name" ("cpu", "torch:cpu"...), "backend", "device", "device_name",
 //	                "version", "memory_bytes", "unified"}],
 //	  "peers": [{"name" ("numpy", "faiss"), "version", "python"}],

@@ -16,7 +16,7 @@ func machineInfo(args []string) Machine {
 	return Machine{
 		OS: runtime.GOOS, Arch: runtime.GOARCH, CPU: cpuModel(), Cores: runtime.NumCPU(),
 		MemoryBytes: memoryTotal(), Go: runtime.Version(), Silica: silicaVersion(),
-		Time:    time.Now().UTC().Format(time.RFC3339),
+		Time: time.Now().UTC().Format(time.RFC3339), Load: loadAverage(),
 		Command: strings.Join(append([]string{"embench"}, args...), " "),
 	}
 }
@@ -35,6 +35,24 @@ func cpuModel() string {
 		}
 	}
 	return "unknown"
+}
+
+// loadAverage returns the 1-minute load average when the run starts
+// (Linux /proc/loadavg, macOS sysctl vm.loadavg), -1 if unknown: above
+// the core count, other programs compete with the benchmark.
+func loadAverage() float64 {
+	text := readFile("/proc/loadavg")
+	if text == "" && runtime.GOOS == "darwin" {
+		if out, err := exec.Command("sysctl", "-n", "vm.loadavg").Output(); err == nil {
+			text = strings.Trim(strings.TrimSpace(string(out)), "{ }")
+		}
+	}
+	if f := strings.Fields(text); len(f) > 0 {
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			return v
+		}
+	}
+	return -1
 }
 
 // memoryTotal returns the host's memory in bytes, 0 if unknown.

@@ -15,6 +15,13 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "## embench\n\n")
 	fmt.Fprintf(w, "Machine: %s/%s, %s, %d cores, %s memory; %s; silica %s; %s\n\n",
 		m.OS, m.Arch, m.CPU, m.Cores, mib(m.MemoryBytes, "GiB"), m.Go, m.Silica, m.Time)
+	if m.Load >= 0 {
+		fmt.Fprintf(w, "Load average at the start: %.2f", m.Load)
+		if m.Load > float64(m.Cores)/2 {
+			fmt.Fprintf(w, " (other programs were running: times are noisier and slower than on an idle machine)")
+		}
+		fmt.Fprintf(w, "\n\n")
+	}
 	fmt.Fprintf(w, "Command: `%s`\n\n", m.Command)
 
 	fmt.Fprintf(w, "| backend | device | version |\n|---|---|---|\n")

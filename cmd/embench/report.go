@@ -24,15 +24,16 @@ type Report struct {
 
 // Machine describes the host.
 type Machine struct {
-	OS          string `json:"os"`
-	Arch        string `json:"arch"`
-	CPU         string `json:"cpu"`
-	Cores       int    `json:"cores"`
-	MemoryBytes int64  `json:"memory_bytes"`
-	Go          string `json:"go"`
-	Silica      string `json:"silica"` // the module version or VCS revision embench was built from
-	Time        string `json:"time"`   // RFC 3339, when the run started
-	Command     string `json:"command"`
+	OS          string  `json:"os"`
+	Arch        string  `json:"arch"`
+	CPU         string  `json:"cpu"`
+	Cores       int     `json:"cores"`
+	MemoryBytes int64   `json:"memory_bytes"`
+	Go          string  `json:"go"`
+	Silica      string  `json:"silica"` // the module version or VCS revision embench was built from
+	Time        string  `json:"time"`   // RFC 3339, when the run started
+	Load        float64 `json:"load"`   // the 1-minute load average then, -1 if unknown
+	Command     string  `json:"command"`
 }
 
 // BackendInfo describes an engine backend that ran.
