@@ -34,7 +34,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	if len(rep.Unavailable) > 0 {
 		fmt.Fprintf(w, "\nNot measured:\n\n")
 		for _, u := range rep.Unavailable {
-			fmt.Fprintf(w, "- %s: %s\n", u.Name, oneLine(u.Reason))
+			fmt.Fprintf(w, "- %s: %s\n", u.Name, shorten(oneLine(u.Reason), 300))
 		}
 	}
 
@@ -228,3 +228,11 @@ func mib(b int64, unit string) string {
 func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", "/") }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// shorten cuts s to about n bytes (the JSON report keeps it whole).
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
