@@ -21,6 +21,7 @@ const (
 )
 
 func main() {
+	onInterrupt()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

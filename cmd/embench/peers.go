@@ -46,18 +46,18 @@ func findPython() (*python, error) {
 		}
 		path = p
 	}
-	dir, err := os.MkdirTemp("", "embench-")
+	dir, err := tempDir()
 	if err != nil {
 		return nil, err
 	}
 	script := filepath.Join(dir, "peers.py")
 	if err := os.WriteFile(script, peersScript, 0o600); err != nil {
-		os.RemoveAll(dir)
+		removeDir(dir)
 		return nil, err
 	}
 	out, err := exec.Command(path, script, "--probe").Output()
 	if err != nil {
-		os.RemoveAll(dir)
+		removeDir(dir)
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			err = fmt.Errorf("%w: %s", err, bytes.TrimSpace(ee.Stderr))
@@ -66,7 +66,7 @@ func findPython() (*python, error) {
 	}
 	var probe map[string]any
 	if err := json.Unmarshal(out, &probe); err != nil {
-		os.RemoveAll(dir)
+		removeDir(dir)
 		return nil, fmt.Errorf("%s: unreadable probe answer %q: %v", path, out, err)
 	}
 	py := &python{path: path, dir: dir, mods: map[string]string{}, why: map[string]string{}, files: map[*tensor]string{}}
@@ -87,7 +87,7 @@ func findPython() (*python, error) {
 	return py, nil
 }
 
-func (py *python) close() { os.RemoveAll(py.dir) }
+func (py *python) close() { removeDir(py.dir) }
 
 // peerProc is a running peers.py.
 type peerProc struct {
