@@ -40,8 +40,10 @@ type config struct {
 var knownPeers = []string{"numpy", "faiss"}
 
 // Default sizes. The store's default row count is sized so that a whole
-// run (every scenario, the CPU backend and both Python peers) takes about
-// a minute on a 2-core machine; --docs 1000000 is the seed's million.
+// run (every scenario, the CPU backend and both Python peers) takes a
+// minute or two on a 2-core machine (85 s measured on the development
+// machine, 2025-11-25, with other programs running); --docs 1000000 is the
+// seed's million.
 const (
 	defaultDocs  = 10_000
 	quickDocs    = 2_000
