@@ -42,7 +42,7 @@ var knownPeers = []string{"numpy", "faiss"}
 // Default sizes. The store's default row count is sized so that a whole
 // run (every scenario, the CPU backend and both Python peers) takes a
 // minute or two on a 2-core machine (85 s measured on the development
-// machine, 2025-11-25, with other programs running); --docs 1000000 is the
+// machine, 2026-11-25, with other programs running); --docs 1000000 is the
 // seed's million.
 const (
 	defaultDocs  = 10_000
