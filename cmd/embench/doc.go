@@ -44,19 +44,19 @@
 // stored as each of --dtypes (float32, float16), searched for the top --k
 // 100 by --metric (cosine):
 //
-//	store_add          add every row: upload (converting to the storage dtype), normalize (cosine)
-//	store_search_1     one query (cycling through 8), results back on the host
-//	store_search_B     a batch of B queries, for each B of --batches (64, 1024)
+//	store_add          store.New and Append every row (conversion to the storage dtype; normalizing under cosine)
+//	store_search_1     Search: one query (cycling through 8), hits back on the host
+//	store_search_B     SearchBatch of B queries, for each B of --batches (64, 1024)
 //
-// The store package is not on main yet; these cases run the graph the
-// store builds (TopK of MatMul(Normalize(q), rowsᵀ), fused by the scheduler
-// into one scan that never writes the score matrix). Each store row also
-// records the memory the stored rows take: their own size, the growth of
-// the process's resident memory (after a garbage collection; a C
-// allocator that reuses freed memory can hide some of it) and, where the
-// backend counts it, of its device memory, pooled buffers included. The
-// searches of each backend run on a freshly opened engine, so that buffers
-// pooled by earlier cases do not hide that growth.
+// The store cases run through package store (store.New with the
+// backend's engine, Append, Search, SearchBatch), as a user of the store
+// would; ids are the row numbers, so results are checked as for a plain
+// scan. Each store row also records the memory the stored rows take: their
+// own size, the growth of the process's resident memory (after a garbage
+// collection; a C allocator that reuses freed memory can hide some of it)
+// and, where the backend counts it, of its device memory, pooled buffers
+// included. The searches of each backend run on a freshly opened engine,
+// so that buffers pooled by earlier cases do not hide that growth.
 //
 // # Method
 //

@@ -58,8 +58,8 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	}
 	if len(store) > 0 {
 		fmt.Fprintf(w, "\n### The store: %dx%d, top-%d by %s\n\n", c.Docs, c.Dim, c.K, c.Metric)
-		fmt.Fprintf(w, "store_add: adding every row (upload, conversion to the storage dtype, normalizing); "+
-			"store_search_B: one search of B queries, results back on the host.\n\n")
+		fmt.Fprintf(w, "Through package store: store_add is store.New and Append of every row (conversion to the storage dtype, normalizing); "+
+			"store_search_B is one SearchBatch of B queries, hits back on the host.\n\n")
 		fmt.Fprintf(w, "| scenario | dtype | backend | median ms | p99 ms | spread | reps | queries/s | vs best | verified |\n")
 		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|--:|---|\n")
 		writeRows(w, store, true)

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/store"
 )
 
 // The store scenario: N rows of 768 (--docs, --dim) stored as float32 or
@@ -17,8 +18,9 @@ import (
 // (--metric). Under cosine the rows are normalized when they are added,
 // so a search is one fused scan: TopK(MatMul(Normalize(q), rowsᵀ)).
 //
-// The store package (issue 3) is not on main yet; these cases run the
-// engine directly, with the graph the store will build.
+// The cases run through package store (store.New, Append, Search,
+// SearchBatch), on each backend's engine, as a user of Silica's store
+// would.
 
 // rotateQueries is the number of distinct queries the one-query case
 // cycles through.
@@ -100,25 +102,56 @@ func (s *storeData) scorer(dt engine.DType) *scorer {
 	return sc
 }
 
-// storeRows adds the rows to e as the store would: stored as dt and,
-// under cosine, normalized.
-func storeRows(e *engine.Engine, data *tensor, dt engine.DType, metric string) (*engine.Array, error) {
-	x, err := data.upload(e, dt)
+// newStore makes a store on e and appends the rows (ids 0 to N-1, so an
+// id is a row's index): stored as dt and, under cosine, normalized.
+func newStore(e *engine.Engine, data *tensor, dt engine.DType, metric string) (*store.Store, error) {
+	m, err := store.ParseMetric(metric)
 	if err != nil {
 		return nil, err
 	}
-	if metric != "cosine" {
-		return x, e.Synchronize()
+	st, err := store.New(store.Options{Dim: data.cols(), Metric: m, DType: dt, Engine: e})
+	if err != nil {
+		return nil, err
 	}
-	xn, err := engine.Normalize(x)
-	if err == nil {
-		err = xn.Eval()
+	if _, err := st.Append(rowsOf(data, 0, data.rows())); err != nil {
+		st.Close()
+		return nil, err
 	}
-	x.Free()
-	if err == nil {
-		err = e.Synchronize()
+	if err := e.Synchronize(); err != nil {
+		st.Close()
+		return nil, err
 	}
-	return xn, err
+	return st, nil
+}
+
+// rowsOf returns rows [lo, hi) of a matrix as the slices a store takes
+// (no copy).
+func rowsOf(t *tensor, lo, hi int) [][]float32 {
+	d := t.cols()
+	out := make([][]float32, hi-lo)
+	for i := range out {
+		out[i] = t.F32[(lo+i)*d : (lo+i+1)*d]
+	}
+	return out
+}
+
+// hitsTensors turns search results into the [values, indices] outputs
+// the checks read.
+func hitsTensors(hits [][]store.Hit, k int) []tensor {
+	vals := tensor{Shape: []int{len(hits), k}, F32: make([]float32, 0, len(hits)*k)}
+	idx := tensor{Shape: []int{len(hits), k}, I64: make([]int64, 0, len(hits)*k)}
+	for _, hs := range hits {
+		for j := range k {
+			if j < len(hs) {
+				vals.F32 = append(vals.F32, hs[j].Score)
+				idx.I64 = append(idx.I64, hs[j].ID)
+			} else { // fewer hits than k: the check reports it
+				vals.F32 = append(vals.F32, float32(math.NaN()))
+				idx.I64 = append(idx.I64, -1)
+			}
+		}
+	}
+	return []tensor{vals, idx}
 }
 
 func storePeerParams(c *config, dt engine.DType) map[string]any {
@@ -157,34 +190,29 @@ func storeAddGroup(c *config, dt engine.DType) *group {
 	}
 	cs := &caseDef{Scenario: "store_add", DType: dt, Size: storeSize(c), Few: true, PeerOp: "add", Stored: storedBytes(c, dt)}
 	cs.Prepare = func(e *engine.Engine, _ any) (*prepared, error) {
-		sample, err := in.sample.upload(e, engine.Int64)
-		if err != nil {
-			return nil, err
-		}
-		p := &prepared{free: sample.Free, plan: "upload + normalize"}
-		if c.Metric != "cosine" {
-			p.plan = "upload"
-		}
+		p := &prepared{free: func() {}, plan: "store.New + Append"}
 		p.run = func(int) error {
-			x, err := storeRows(e, &in.data, dt, c.Metric)
-			if x != nil {
-				x.Free()
+			st, err := newStore(e, &in.data, dt, c.Metric)
+			if err == nil {
+				err = st.Close()
 			}
 			return err
 		}
 		p.output = func() ([]tensor, error) {
-			x, err := storeRows(e, &in.data, dt, c.Metric)
+			st, err := newStore(e, &in.data, dt, c.Metric)
 			if err != nil {
 				return nil, err
 			}
-			defer x.Free()
-			rows, err := engine.Gather(x, sample)
-			if err != nil {
-				return nil, err
+			defer st.Close()
+			rows := tensor{Shape: []int{len(in.sample.I64), c.Dim}}
+			for _, id := range in.sample.I64 {
+				v, err := st.Get(id)
+				if err != nil {
+					return nil, err
+				}
+				rows.F32 = append(rows.F32, v...)
 			}
-			defer rows.Free()
-			t, err := download(rows)
-			return []tensor{t}, err
+			return []tensor{rows}, nil
 		}
 		return p, nil
 	}
@@ -216,7 +244,7 @@ func storeAddGroup(c *config, dt engine.DType) *group {
 
 // storeState is the store on one engine while its searches run.
 type storeState struct {
-	rows             *engine.Array
+	st               *store.Store
 	resident, device int64
 }
 
@@ -231,29 +259,22 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 	}
 	g.Setup = func(e *engine.Engine) (any, func(), error) {
 		res0, dev0 := residentBytes(), e.MemoryInUse()
-		rows, err := storeRows(e, &in.data, dt, c.Metric)
+		s, err := newStore(e, &in.data, dt, c.Metric)
 		if err != nil {
-			if rows != nil {
-				rows.Free()
-			}
 			return nil, nil, err
 		}
-		st := &storeState{rows: rows, resident: residentBytes() - res0, device: e.MemoryInUse() - dev0}
+		st := &storeState{st: s, resident: residentBytes() - res0, device: e.MemoryInUse() - dev0}
 		if dev0 < 0 {
 			st.device = -1
 		}
-		return st, rows.Free, nil
+		return st, func() { s.Close() }, nil
 	}
-	search := func(e *engine.Engine, rows *engine.Array, first, n int) ([]*engine.Array, error) {
-		q, err := e.FromFloat32As(in.queries.F32[first*c.Dim:(first+n)*c.Dim], dt, n, c.Dim)
+	search := func(st *store.Store, first, n int) ([]tensor, error) {
+		hits, err := st.SearchBatch(rowsOf(&in.queries, first, first+n), c.K)
 		if err != nil {
 			return nil, err
 		}
-		vals, idx, err := searchGraph(q, rows, c.Metric, c.K)
-		if err != nil {
-			return nil, err
-		}
-		return []*engine.Array{vals, idx}, nil
+		return hitsTensors(hits, c.K), nil
 	}
 	g.Reference = func(ref *engine.Engine) error {
 		st, free, err := g.Setup(ref)
@@ -262,21 +283,11 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 		}
 		defer free()
 		n := min(refQueries, in.queries.rows())
-		outs, err := search(ref, st.(*storeState).rows, 0, n)
+		outs, err := search(st.(*storeState).st, 0, n)
 		if err != nil {
 			return err
 		}
-		if err := ref.Eval(outs...); err != nil {
-			return err
-		}
-		vals, err := download(outs[0])
-		if err != nil {
-			return err
-		}
-		idx, err := download(outs[1])
-		if err != nil {
-			return err
-		}
+		vals, idx := outs[0], outs[1]
 		refVals = make([][]float32, n)
 		for r := range n {
 			refVals[r] = vals.F32[r*c.K : (r+1)*c.K]
@@ -305,16 +316,31 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 			PeerParams: map[string]any{"batch": b, "k": c.K, "rotate": rotate},
 		}
 		cs.Prepare = func(e *engine.Engine, state any) (*prepared, error) {
-			rows := state.(*storeState).rows
-			first := func(rep int) int {
+			st := state.(*storeState).st
+			p := &prepared{free: func() {}, plan: fmt.Sprintf("store.SearchBatch of %d", b)}
+			p.run = func(rep int) error {
+				first := 0
 				if rotate > 0 {
-					return rep % rotate
+					first = rep % rotate
 				}
-				return 0
+				_, err := search(st, first, b)
+				return err
 			}
-			return graphCase(e, func(rep int) ([]*engine.Array, error) {
-				return search(e, rows, first(rep), b)
-			}, true, rotate, func() {})
+			p.output = func() ([]tensor, error) {
+				if rotate == 0 {
+					return search(st, 0, b)
+				}
+				var all []tensor
+				for rep := range rotate {
+					res, err := search(st, rep, 1)
+					if err != nil {
+						return nil, err
+					}
+					all = stack(all, res)
+				}
+				return all, nil
+			}
+			return p, nil
 		}
 		cs.Check = func(out []tensor) error {
 			n := max(b, rotate)
@@ -327,28 +353,6 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 		g.Cases = append(g.Cases, cs)
 	}
 	return g
-}
-
-// searchGraph builds the search of queries q [m, d] over the stored rows
-// [n, d]: the top k by metric, as a user of the engine writes it (the
-// scheduler fuses it into one scan).
-func searchGraph(q, rows *engine.Array, metric string, k int) (vals, idx *engine.Array, err error) {
-	var scores *engine.Array
-	switch metric {
-	case "l2":
-		if scores, err = engine.L2Distance(q, rows); err != nil {
-			return nil, nil, err
-		}
-		return engine.TopK(scores, k, false)
-	case "cosine":
-		if q, err = engine.Normalize(q); err != nil {
-			return nil, nil, err
-		}
-	}
-	if scores, err = engine.MatMul(q, rows, false, true); err != nil {
-		return nil, nil, err
-	}
-	return engine.TopK(scores, k, true)
 }
 
 // residentBytes returns the process's resident memory after a garbage
