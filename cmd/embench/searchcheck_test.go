@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -23,9 +24,9 @@ func exactSearch(s *scorer, queries *tensor, k int) (vals []float32, idx []int64
 		}
 		slices.SortStableFunc(order, func(a, b int) int {
 			if s.largest() {
-				return -cmpFloat(scores[a], scores[b])
+				return cmp.Compare(scores[b], scores[a])
 			}
-			return cmpFloat(scores[a], scores[b])
+			return cmp.Compare(scores[a], scores[b])
 		})
 		for _, i := range order[:k] {
 			vals = append(vals, float32(scores[i]))
@@ -33,16 +34,6 @@ func exactSearch(s *scorer, queries *tensor, k int) (vals []float32, idx []int64
 		}
 	}
 	return vals, idx
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func TestSearchCheck(t *testing.T) {
