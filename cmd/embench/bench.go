@@ -10,7 +10,6 @@ import (
 // bench runs the groups on every backend and peer and collects a Report.
 type bench struct {
 	cfg      *config
-	ref      *engine.Engine // the CPU backend the answers are checked against
 	backends []*openBackend
 	py       *python              // the interpreter of the peers, nil without
 	peers    []string             // the Python peers that run
@@ -37,7 +36,7 @@ func (b *bench) run() {
 func (b *bench) runGroup(g *group) {
 	b.prog.show("%s: computing the CPU reference", g.Cases[0].Scenario)
 	var refErr error
-	if err := g.Reference(b.ref); err != nil {
+	if err := b.reference(g); err != nil {
 		refErr = fmt.Errorf("the CPU reference failed its float64 check, so nothing can be verified: %w", err)
 	}
 	for _, be := range b.backends {
@@ -49,6 +48,17 @@ func (b *bench) runGroup(g *group) {
 	if b.py != nil && g.Name != "store" { // the store's inputs serve every dtype
 		b.py.forget(g.Inputs)
 	}
+}
+
+// reference computes a group's reference on a CPU engine of its own,
+// closed afterwards, so that no buffer it pooled outlives the group.
+func (b *bench) reference(g *group) error {
+	ref, err := engine.Open(referenceBackend)
+	if err != nil {
+		return err
+	}
+	defer ref.Close()
+	return g.Reference(ref)
 }
 
 // newResult starts the result of case c on a backend or peer.
@@ -76,9 +86,7 @@ func (b *bench) policy(c *caseDef) policy {
 
 // engineGroup runs a group's cases on one engine backend.
 func (b *bench) engineGroup(be *openBackend, g *group, refErr error) {
-	var state any
-	if g.Setup != nil {
-		b.prog.show("%s on %s: setting up", g.Cases[0].Scenario, be.name)
+	if g.Fresh {
 		fresh, err := engine.Open(be.name)
 		if err != nil {
 			for _, c := range g.Cases {
@@ -88,6 +96,10 @@ func (b *bench) engineGroup(be *openBackend, g *group, refErr error) {
 		}
 		defer fresh.Close()
 		be = &openBackend{name: be.name, e: fresh, info: be.info}
+	}
+	var state any
+	if g.Setup != nil {
+		b.prog.show("%s on %s: setting up", g.Cases[0].Scenario, be.name)
 		st, free, err := g.Setup(be.e)
 		if err != nil {
 			for _, c := range g.Cases {

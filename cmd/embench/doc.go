@@ -55,8 +55,9 @@
 // own size, the growth of the process's resident memory (after a garbage
 // collection; a C allocator that reuses freed memory can hide some of it)
 // and, where the backend counts it, of its device memory, pooled buffers
-// included. The searches of each backend run on a freshly opened engine,
-// so that buffers pooled by earlier cases do not hide that growth.
+// included. The store's cases run on a freshly opened engine of each
+// backend (and the reference on a fresh CPU engine per group), so that
+// buffers pooled by earlier cases neither hide that growth nor pile up.
 //
 // # Method
 //

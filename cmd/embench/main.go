@@ -12,6 +12,9 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
+// referenceBackend is the backend every answer is checked against.
+const referenceBackend = "cpu"
+
 // Exit codes: 0 every case verified and timed; 1 the run failed; 2 bad
 // flags; 3 the run finished but some case was wrong or failed.
 const (
@@ -82,11 +85,11 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 			MinTimeMS: float64(c.Policy.MinTime.Microseconds()) / 1e3, MinReps: c.Policy.MinReps, Warmup: c.Policy.Warmup,
 		},
 	}
-	ref, err := engine.Open("cpu")
+	ref, err := engine.Open(referenceBackend)
 	if err != nil {
 		return nil, fmt.Errorf("the CPU backend, which every answer is checked against, does not open: %w", err)
 	}
-	defer ref.Close()
+	ref.Close()
 
 	open, missing := openBackends(c.Backend)
 	defer closeBackends(open)
@@ -94,7 +97,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 	for _, b := range open {
 		rep.Backends = append(rep.Backends, backendInfo(b))
 	}
-	b := &bench{cfg: c, ref: ref, backends: open, rep: rep, prog: newProgress(stderr, c.Quiet)}
+	b := &bench{cfg: c, backends: open, rep: rep, prog: newProgress(stderr, c.Quiet)}
 
 	if c.Peers == nil || len(c.Peers) > 0 {
 		py, err := findPython()

@@ -17,11 +17,14 @@ type group struct {
 	Cases  []*caseDef
 
 	// Setup, if set, makes the group's state on an engine (the store's
-	// stored rows) before its cases run; free releases it. Each backend
-	// runs such a group on a freshly opened engine of its own, so that the
-	// memory the state takes is not hidden by buffers that earlier groups
-	// left in a backend's pool.
+	// stored rows) before its cases run; free releases it.
 	Setup func(e *engine.Engine) (state any, free func(), err error)
+
+	// Fresh runs the group on a newly opened engine of each backend,
+	// closed afterwards: the memory the group measures is then not hidden
+	// by buffers that earlier groups left in a backend's pool, and the
+	// large buffers it pools are released with it.
+	Fresh bool
 
 	// Reference computes what the cases' Check functions compare against,
 	// on the CPU reference engine, and checks that against float64 sums

@@ -186,7 +186,7 @@ func storeAddGroup(c *config, dt engine.DType) *group {
 	var want []float32
 	g := &group{
 		Name: "store", Inputs: []*tensor{&in.data, &in.sample},
-		Peer: "store_add", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt),
+		Peer: "store_add", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt), Fresh: true,
 	}
 	cs := &caseDef{Scenario: "store_add", DType: dt, Size: storeSize(c), Few: true, PeerOp: "add", Stored: storedBytes(c, dt)}
 	cs.Prepare = func(e *engine.Engine, _ any) (*prepared, error) {
@@ -255,7 +255,7 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 	var refVals [][]float32 // the reference's scores, per query
 	g := &group{
 		Name: "store", Inputs: []*tensor{&in.data, &in.queries},
-		Peer: "store_search", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt),
+		Peer: "store_search", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt), Fresh: true,
 	}
 	g.Setup = func(e *engine.Engine) (any, func(), error) {
 		res0, dev0 := residentBytes(), e.MemoryInUse()
