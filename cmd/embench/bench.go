@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/silica-go/silica/engine"
@@ -53,6 +54,7 @@ func (b *bench) runGroup(g *group) {
 // reference computes a group's reference on a CPU engine of its own,
 // closed afterwards, so that no buffer it pooled outlives the group.
 func (b *bench) reference(g *group) error {
+	defer debug.FreeOSMemory()
 	ref, err := engine.Open(referenceBackend)
 	if err != nil {
 		return err
@@ -86,6 +88,10 @@ func (b *bench) policy(c *caseDef) policy {
 
 // engineGroup runs a group's cases on one engine backend.
 func (b *bench) engineGroup(be *openBackend, g *group, refErr error) {
+	// Last of all: what this backend left behind (a closed engine, host
+	// copies made while uploading) goes back to the system before the next
+	// one runs.
+	defer debug.FreeOSMemory()
 	if g.Fresh {
 		fresh, err := engine.Open(be.name)
 		if err != nil {

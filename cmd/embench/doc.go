@@ -76,7 +76,8 @@
 // Then it is timed: warm-up runs (none when the verification run already
 // took half of --time), then samples until there are at least 10 and
 // --time (0.5s) has passed, or 4x --time has passed with at least 3
-// samples, or there are 2000; the store's add takes 3 samples. A sample
+// samples, or there are 2000; the store's add takes 3 samples, and a case
+// whose verification run took more than 4x the maximum time one. A sample
 // is wall time around one repetition: build the lazy graph, Eval,
 // Synchronize the device (and for the store's searches read the results
 // back to the host, as a user of a store must), free the outputs. The

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 
 	_ "github.com/silica-go/silica/backends" // every engine backend of this platform
@@ -25,7 +26,21 @@ const (
 
 func main() {
 	onInterrupt()
+	limitMemory()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// limitMemory sets a soft limit of 60% of the machine's memory on Go's
+// heap, unless GOMEMLIMIT sets one: adding a large store makes copies
+// (host data, its encoding, device buffers) that the collector should
+// reclaim before the heap doubles, as it would by default.
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if total := memoryTotal(); total > 0 {
+		debug.SetMemoryLimit(total / 10 * 6)
+	}
 }
 
 // run is the whole command, for tests: it returns the exit code.

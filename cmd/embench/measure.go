@@ -33,6 +33,10 @@ func defaultPolicy(quick bool, minTime time.Duration) policy {
 	return p
 }
 
+// slowCase: a case whose verification run took longer than slowCase
+// times MaxTime is timed once (measure).
+const slowCase = 4
+
 // few returns the policy for a case whose one run is expensive (the
 // store's add): no warm-up beyond the verification run, three samples.
 func (p policy) few() policy {
@@ -45,8 +49,14 @@ func (p policy) few() policy {
 // releases what it made. An error stops the measurement. verified is how
 // long the verification run took: warm-up is skipped after a verification
 // run of half MinTime or more, and stops once it has taken that long, for
-// so slow a case is warm after one run.
+// so slow a case is warm after one run; after one of more than slowCase
+// times MaxTime, one sample is taken.
 func measure(p policy, verified time.Duration, run func(rep int) error) ([]time.Duration, error) {
+	if verified > slowCase*p.MaxTime {
+		// So slow a case (the CPU searching a million rows for 1024
+		// queries) gets one sample: three would take many minutes more.
+		p.MinReps, p.MaxReps = 1, 1
+	}
 	warm := time.Now()
 	for i := 0; i < p.Warmup && verified+time.Since(warm) < p.MinTime/2; i++ {
 		if err := run(i); err != nil {

@@ -64,6 +64,13 @@ func TestMeasureCounts(t *testing.T) {
 		t.Errorf("MaxTime: %d samples, want 3", len(samples))
 	}
 
+	// A very slow case: one sample.
+	calls = 0
+	p = policy{Warmup: 2, MinReps: 10, MaxReps: 100, MinTime: time.Millisecond, MaxTime: time.Millisecond}
+	if samples, _ = measure(p, time.Second, run); len(samples) != 1 || calls != 1 {
+		t.Errorf("slow case: %d samples in %d calls, want 1 and 1", len(samples), calls)
+	}
+
 	boom := errors.New("boom")
 	if _, err := measure(p, 0, func(int) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("error not passed on: %v", err)

@@ -225,8 +225,8 @@ func (p *peerProc) release() { p.call(map[string]any{"cmd": "release"}) }
 // its verification run took (see measure).
 func (p *peerProc) time(c *caseDef, pol policy, verified time.Duration) ([]float64, error) {
 	polJSON := map[string]any{
-		"verified_ms": float64(verified.Microseconds()) / 1e3,
-		"warmup":      pol.Warmup, "min_reps": pol.MinReps, "max_reps": pol.MaxReps,
+		"verified_ms": float64(verified.Microseconds()) / 1e3, "slow_case": slowCase,
+		"warmup": pol.Warmup, "min_reps": pol.MinReps, "max_reps": pol.MaxReps,
 		"min_ms": float64(pol.MinTime.Microseconds()) / 1e3, "max_ms": float64(pol.MaxTime.Microseconds()) / 1e3,
 	}
 	a, err := p.call(map[string]any{"cmd": "time", "op": c.PeerOp, "params": c.PeerParams, "policy": polJSON})
