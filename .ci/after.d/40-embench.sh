@@ -2,7 +2,9 @@
 # embench in CI: every scenario at small sizes (--quick), on every engine
 # backend that opens here and both Python peers (NumPy and FAISS, installed
 # by setup.d/40-embench.sh), then a check of the JSON report: the schema,
-# every answer verified and timed, the CPU backend and both peers present.
+# every answer verified and timed, and present: the CPU backend, the torch
+# and MLX adapters on the CPU (setup.d/20-mlx.sh, 21-libtorch.sh) and both
+# peers.
 # embench itself exits non-zero when a case is wrong or failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +23,7 @@ for key in ("os", "arch", "cpu", "cores", "go", "silica", "time"):
     if not rep["machine"].get(key):
         problems.append("machine.%s missing" % key)
 names = {b["name"] for b in rep["backends"]} | {p["name"] for p in rep["peers"]}
-for want in ("cpu", "numpy", "faiss"):
+for want in ("cpu", "torch:cpu", "mlx:cpu", "numpy", "faiss"):
     if want not in names:
         problems.append("%s did not run (unavailable: %s)" % (want, rep["unavailable"]))
 seed = ["matmul", "cosine", "cosine_prenorm", "normalize", "fma", "gather", "slice"]
