@@ -66,6 +66,9 @@ func (b *bench) reference(g *group) error {
 // newResult starts the result of case c on a backend or peer.
 func newResult(c *caseDef, backend, runner string) Result {
 	r := Result{Scenario: c.Scenario, Backend: backend, DType: c.DType.String(), Size: c.Size, Runner: runner}
+	if c.Label != "" {
+		r.DType = c.Label
+	}
 	if c.Stored > 0 {
 		r.StoredBytes = &c.Stored
 	}
@@ -166,6 +169,10 @@ func (b *bench) verifyThenTime(r Result, c *caseDef, output func() ([]tensor, er
 		return
 	}
 	r.Verified = true
+	if c.Recall != nil {
+		v := c.Recall(out)
+		r.RecallAt10 = &v
+	}
 	b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, r.Backend)
 	ms, err := timing(verified)
 	if err != nil {

@@ -86,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.Quick, "quick", false, "every scenario at small sizes with short timings (seconds; CI uses it)")
 	fs.StringVar(&backends, "backend", "all", "comma-separated engine backends to measure (cpu, cuda, metal, torch:cpu, mlx...), all for every one that opens, none for none")
 	fs.StringVar(&peers, "peers", "all", "comma-separated Python peers to measure (numpy, faiss), all for those installed, none for none")
-	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B), or seed or store for a whole table")
+	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, binary_search_1), or seed or store for a whole table")
 	fs.IntVar(&docs, "docs", 0, fmt.Sprintf("rows of the store scenario (default %d, %d with --quick; 1000000 for the seed's million)", defaultDocs, quickDocs))
 	fs.IntVar(&c.Dim, "dim", defaultDim, "row length of the store scenario")
 	fs.IntVar(&c.K, "k", defaultK, "results per query of the store scenario")
@@ -196,6 +196,7 @@ func parseInts(name, s string) ([]int, error) {
 func checkOnly(only []string, batches []int) error {
 	known := append([]string{"seed", "store"}, seedNames...)
 	known = append(known, storeNames(batches)...)
+	known = append(known, "binary_search_1")
 	for _, n := range only {
 		if !slices.Contains(known, n) {
 			return fmt.Errorf("embench: -scenario: unknown scenario %q (want one of %s)", n, strings.Join(known, ", "))

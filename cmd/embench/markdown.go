@@ -41,7 +41,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	results := rep.sorted()
 	var seed, store []Result
 	for _, r := range results {
-		if strings.HasPrefix(r.Scenario, "store_") {
+		if isStoreScenario(r.Scenario) {
 			store = append(store, r)
 		} else {
 			seed = append(seed, r)
@@ -59,7 +59,9 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	if len(store) > 0 {
 		fmt.Fprintf(w, "\n### The store: %dx%d, top-%d by %s\n\n", c.Docs, c.Dim, c.K, c.Metric)
 		fmt.Fprintf(w, "Through package store: store_add is store.New and Append of every row (conversion to the storage dtype, normalizing); "+
-			"store_search_B is one SearchBatch of B queries, hits back on the host.\n\n")
+			"store_search_B is one SearchBatch of B queries, hits back on the host; "+
+			"binary_search_1 searches the same rows as sign-bit codes by Hamming distance (examples/hamming, a kernel added through engine.NewKernel), "+
+			"one query at a time, with its recall@10 against the exact float32 answer.\n\n")
 		fmt.Fprintf(w, "| scenario | dtype | backend | median ms | p99 ms | spread | reps | queries/s | vs best | verified |\n")
 		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|--:|---|\n")
 		writeRows(w, store, true)
@@ -106,6 +108,9 @@ func writeRows(w io.Writer, rows []Result, store bool) {
 		}
 		prev = key
 		verified := "yes"
+		if r.RecallAt10 != nil {
+			verified = fmt.Sprintf("yes (recall@10 %.2f)", *r.RecallAt10)
+		}
 		if !r.Verified {
 			verified = "**" + r.Status + "**"
 		}
@@ -235,4 +240,9 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// isStoreScenario reports whether a scenario belongs to the store table.
+func isStoreScenario(name string) bool {
+	return strings.HasPrefix(name, "store_") || strings.HasPrefix(name, "binary_")
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -87,7 +86,7 @@ func writePlot(path string, rep *Report) error {
 // plotLabel names a result's group of bars: the scenario, and the dtype
 // for the store's cases.
 func plotLabel(r Result) string {
-	if strings.HasPrefix(r.Scenario, "store_") || r.DType != "float32" {
+	if isStoreScenario(r.Scenario) || r.DType != "float32" {
 		return r.Scenario + " " + r.DType
 	}
 	return r.Scenario

@@ -107,6 +107,7 @@ type Result struct {
 	ResidentBytes *int64   `json:"resident_bytes,omitempty"`
 	DeviceBytes   *int64   `json:"device_bytes,omitempty"`
 	Plan          string   `json:"plan,omitempty"`
+	RecallAt10    *float64 `json:"recall_at_10,omitempty"` // binary_search_1: against the exact float32 top 10
 }
 
 // Result statuses.

@@ -55,6 +55,12 @@ type caseDef struct {
 	// reference; an error says what is wrong.
 	Check func(out []tensor) error
 
+	// Label, if set, is shown as the dtype (the binary scenario's codes).
+	Label string
+	// Recall, if set, measures a verified answer's quality: recall@10
+	// against the exact float32 search.
+	Recall func(out []tensor) float64
+
 	PeerOp     string         // the op peers.py runs
 	PeerParams map[string]any // and its parameters
 }
@@ -196,6 +202,9 @@ func groups(c *config) []func() *group {
 		if c.selectedSearch() {
 			out = append(out, func() *group { return storeSearchGroup(c, dt) })
 		}
+	}
+	if c.selected("store", "binary_search_1") {
+		out = append(out, func() *group { return binaryGroup(c) })
 	}
 	return out
 }
