@@ -25,6 +25,7 @@ func (driver) Open(device string) (engine.Backend, error) {
 type Backend struct {
 	workers int
 	inUse   atomic.Int64
+	poison  bool // tests: fill new buffers with 0xff (NaN), to catch unwritten outputs
 }
 
 // New returns a CPU backend using GOMAXPROCS worker goroutines.
@@ -56,6 +57,11 @@ func (c *Backend) Alloc(bytes int) (engine.Buffer, error) {
 		return nil, fmt.Errorf("cpu: allocation of %d bytes", bytes)
 	}
 	words := make([]uint64, (bytes+7)/8)
+	if c.poison {
+		for i := range words {
+			words[i] = ^uint64(0)
+		}
+	}
 	c.inUse.Add(int64(bytes))
 	return &buffer{b: unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), bytes)}, nil
 }

@@ -12,12 +12,15 @@ package cpu
 // throughput divided by the peer's (above 1: the backend is faster).
 // "of_copy" is the backend's GB/s divided by the GB/s of a plain copy of
 // a buffer of the same size (read and write counted), the machine's
-// practical memory bandwidth.
+// practical memory bandwidth for work that writes; "of_read" is the ratio
+// to an XOR sweep reading the same number of bytes on every core, the
+// ceiling for work that only reads (a scan, a sum).
 
 import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -38,40 +41,45 @@ type variant struct {
 }
 
 // compare times every variant once per iteration (after one warm-up run
-// each), then reports the first variant's rate under unit and, for every
-// other variant, its rate and the first's ratio to it.
+// each), interleaved so that all see the same machine, then reports the
+// first variant's rate under unit from its median time and, for every
+// other variant, the first's ratio to it (medians, robust to the other
+// work on a shared machine).
 func compare(b *testing.B, unit string, vs ...variant) {
 	b.Helper()
 	for _, v := range vs {
 		v.run()
 	}
-	total := make([]time.Duration, len(vs))
+	times := make([][]time.Duration, len(vs))
 	b.ResetTimer()
 	for range b.N {
 		for i, v := range vs {
 			t := time.Now()
 			v.run()
-			total[i] += time.Since(t)
+			times[i] = append(times[i], time.Since(t))
 		}
 	}
 	b.StopTimer()
 	rate := make([]float64, len(vs))
+	med := make([]time.Duration, len(vs))
 	for i, v := range vs {
-		rate[i] = v.work * float64(b.N) / total[i].Seconds() / 1e9
+		slices.Sort(times[i])
+		med[i] = times[i][len(times[i])/2]
+		rate[i] = v.work / med[i].Seconds() / 1e9
 	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1e3 }
 	b.ReportMetric(rate[0], unit)
-	b.ReportMetric(float64(total[0].Microseconds())/1e3/float64(b.N), "ms/op")
-	line := fmt.Sprintf("%s %.2f %s (%.2f ms)", vs[0].name, rate[0], unit,
-		float64(total[0].Microseconds())/1e3/float64(b.N))
+	b.ReportMetric(ms(med[0]), "ms")
+	line := fmt.Sprintf("medians of %d: %s %.2f %s (%.2f ms)", b.N, vs[0].name, rate[0], unit, ms(med[0]))
 	for i, v := range vs[1:] {
 		r := rate[0] / rate[i+1]
-		if v.name == "copy" {
-			b.ReportMetric(r, "of_copy")
-			line += fmt.Sprintf("; copy %.2f GB/s, ratio %.2f", rate[i+1], r)
-			continue
+		switch v.name {
+		case "copy", "read":
+			b.ReportMetric(r, "of_"+v.name)
+		default:
+			b.ReportMetric(r, "x_"+v.name)
 		}
-		b.ReportMetric(r, "x_"+v.name)
-		line += fmt.Sprintf("; %s %.2f %s, ratio %.2f", v.name, rate[i+1], unit, r)
+		line += fmt.Sprintf("; %s %.2f %s (%.2f ms), ratio %.2f", v.name, rate[i+1], unit, ms(med[i+1]), r)
 	}
 	b.Log(line)
 }
@@ -90,6 +98,34 @@ func copyVariant(bytes int) variant {
 		for p := range w {
 			lo, hi := p*len(src)/w, (p+1)*len(src)/w
 			wg.Go(func() { copy(dst[lo:hi], src[lo:hi]) })
+		}
+		wg.Wait()
+	}}
+}
+
+// readVariant reads bytes bytes on every core (an XOR of 64-bit words,
+// four chains): the ceiling of a scan, which only reads.
+func readVariant(bytes int) variant {
+	words := make([]uint64, bytes/8)
+	for i := range words {
+		words[i] = uint64(i) * 0x9e3779b97f4a7c15
+	}
+	w := runtime.GOMAXPROCS(0)
+	sums := make([]uint64, w)
+	return variant{"read", float64(8 * len(words)), func() {
+		var wg sync.WaitGroup
+		for p := range w {
+			s := words[p*len(words)/w : (p+1)*len(words)/w]
+			wg.Go(func() {
+				var a, b, c, d uint64
+				for i := 0; i+4 <= len(s); i += 4 {
+					a ^= s[i]
+					b ^= s[i+1]
+					c ^= s[i+2]
+					d ^= s[i+3]
+				}
+				sums[p] = a ^ b ^ c ^ d
+			})
 		}
 		wg.Wait()
 	}}
@@ -211,6 +247,7 @@ func BenchmarkScan(b *testing.B) {
 		goLoopVariant("goloop1", q, x, 1),
 		goLoopVariant(fmt.Sprintf("goloop%d", w), q, x, w),
 		gonumVariant(q, x),
+		readVariant(4*len(x)),
 		copyVariant(4*len(x)),
 	)
 }
@@ -232,7 +269,7 @@ func BenchmarkScanStored(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			v := scanVariant(b, c.name, q, x, c.dt, c.cosine)
-			compare(b, "GB/s", v, copyVariant(int(v.work)))
+			compare(b, "GB/s", v, readVariant(int(v.work)), copyVariant(int(v.work)))
 		})
 	}
 }
@@ -275,7 +312,7 @@ func BenchmarkScanInt8(b *testing.B) {
 			b.Fatal(err)
 		}
 	}}
-	compare(b, "GB/s", v, copyVariant(int(v.work)))
+	compare(b, "GB/s", v, readVariant(int(v.work)), copyVariant(int(v.work)))
 }
 
 // BenchmarkMatMul is the seed's 1024 x 1024 x 1024 float32 product against
@@ -394,7 +431,7 @@ func BenchmarkSumRows(b *testing.B) {
 		}
 		y.Free()
 	}}
-	compare(b, "GB/s", ours, copyVariant(4*len(x)))
+	compare(b, "GB/s", ours, readVariant(4*len(x)))
 }
 
 // BenchmarkGather gathers 50K random rows of 100K x 384 float32.

@@ -31,13 +31,11 @@ func load(dt engine.DType, b []byte, off, n int, scratch []float32) []float32 {
 	case engine.Float32:
 		return f32(b)[off : off+n]
 	case engine.Float16:
-		half.DecodeFloat16(scratch[:n], b[2*off:2*(off+n)])
+		decodeF16(scratch[:n], b[2*off:2*(off+n)])
 	case engine.BFloat16:
-		half.DecodeBFloat16(scratch[:n], b[2*off:2*(off+n)])
+		decodeBF16(scratch[:n], b[2*off:2*(off+n)])
 	case engine.Int8:
-		for i := range n {
-			scratch[i] = float32(int8(b[off+i]))
-		}
+		decodeI8(scratch[:n], b[off:off+n])
 	}
 	return scratch[:n]
 }
@@ -48,11 +46,25 @@ func store(dt engine.DType, b []byte, off int, src []float32) {
 	case engine.Float32:
 		copy(f32(b)[off:], src)
 	case engine.Float16:
-		half.EncodeFloat16(b[2*off:], src)
+		encodeF16(b[2*off:], src)
 	case engine.BFloat16:
 		half.EncodeBFloat16(b[2*off:], src)
 	}
 }
+
+// decodeI8Go converts int8 values to float32 (exactly).
+func decodeI8Go(dst []float32, src []byte) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = float32(int8(v))
+	}
+}
+
+// The conversion kernels in use: portable Go, or assembly where the
+// machine has it (dot_amd64.go). Each converts len(dst) (decode) or
+// len(src) (encode) elements, rounding as package half does.
+// setSIMD (dot.go) assigns them.
+var decodeF16, decodeBF16, decodeI8, encodeF16 = half.DecodeFloat16, half.DecodeBFloat16, decodeI8Go, half.EncodeFloat16
 
 func castKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	src, dst := in[0], out[0]

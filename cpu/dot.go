@@ -1,5 +1,13 @@
 package cpu
 
+import "github.com/silica-go/silica/half"
+
+// Vector kernels: the inner loops of the scan, matmul, normalize and
+// reduce. Each has a portable Go version here; the architecture files
+// (dot_amd64.go) replace the package variables below with SIMD versions
+// when the processor has them. Every kernel computes the same value up to
+// the order of its float additions.
+
 // dotGo is the portable dot product: eight independent accumulators so
 // that the loop is not bound by the latency of one add chain.
 func dotGo(a, b []float32) float32 {
@@ -41,9 +49,68 @@ func sqDistGo(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dot and sqDist are the implementations in use: the portable ones, or
-// assembly where the machine has it (see the architecture files).
+// sumSquaresGo is the portable sum of squares, accumulated in float64
+// (where the square of a float32 is exact).
+func sumSquaresGo(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v0, v1, v2, v3 := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		s0 += v0 * v0
+		s1 += v1 * v1
+		s2 += v2 * v2
+		s3 += v3 * v3
+	}
+	for ; i < len(x); i++ {
+		v := float64(x[i])
+		s0 += v * v
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumSquares32Go is the portable sum of squares in float32, eight
+// partial sums: the scan's row norms, where the float64 sum's conversions
+// would cost more than reading the row.
+func sumSquares32Go(x []float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		s0 += x[i] * x[i]
+		s1 += x[i+1] * x[i+1]
+		s2 += x[i+2] * x[i+2]
+		s3 += x[i+3] * x[i+3]
+		s4 += x[i+4] * x[i+4]
+		s5 += x[i+5] * x[i+5]
+		s6 += x[i+6] * x[i+6]
+		s7 += x[i+7] * x[i+7]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * x[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// The vector kernels in use: the portable ones, or assembly where the
+// machine has it. dot and sqDist read len(a) elements of each operand
+// (b may be longer).
 var (
-	dot    = dotGo
-	sqDist = sqDistGo
+	dot          = dotGo
+	sqDist       = sqDistGo
+	sumSquares   = sumSquaresGo
+	sumSquares32 = sumSquares32Go
 )
+
+// simd reports whether the SIMD kernels are installed.
+var simd bool
+
+func init() { setSIMD(true) }
+
+// setSIMD installs the SIMD kernels of this architecture when on and the
+// processor has them (useSIMD, in the architecture files), else the
+// portable ones, and reports which. Tests use it to check both.
+func setSIMD(on bool) bool {
+	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
+	decodeF16, decodeBF16, decodeI8, encodeF16 = half.DecodeFloat16, half.DecodeBFloat16, decodeI8Go, half.EncodeFloat16
+	simd = on && useSIMD()
+	return simd
+}

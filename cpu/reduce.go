@@ -64,11 +64,7 @@ const NormEps = 1e-12
 
 // invNorm returns 1/max(||x||, NormEps), accumulated in float64.
 func invNorm(x []float32) float32 {
-	var ss float64
-	for _, v := range x {
-		ss += float64(v) * float64(v)
-	}
-	return float32(1 / max(math.Sqrt(ss), NormEps))
+	return float32(1 / max(math.Sqrt(sumSquares(x)), NormEps))
 }
 
 func normalizeKernel(c *Backend, s *engine.Step, in, out []arg) error {

@@ -1,0 +1,51 @@
+package cpu
+
+import "github.com/silica-go/silica/internal/cpufeat"
+
+// Assembly kernels (dot_amd64.s, convert_amd64.s). They read and write
+// exactly the lengths their comments give; the Go closures installed by
+// useSIMD reslice first, so a short operand panics in Go instead of
+// reading past its end.
+
+//go:noescape
+func dotAVX2(a, b []float32) float32
+
+//go:noescape
+func sqDistAVX2(a, b []float32) float32
+
+//go:noescape
+func sumSquaresAVX2(x []float32) float64
+
+//go:noescape
+func sumSquares32AVX2(x []float32) float32
+
+//go:noescape
+func f16ToF32F16C(dst []float32, src []byte)
+
+//go:noescape
+func f32ToF16F16C(dst []byte, src []float32)
+
+//go:noescape
+func bf16ToF32AVX2(dst []float32, src []byte)
+
+//go:noescape
+func i8ToF32AVX2(dst []float32, src []byte)
+
+// useSIMD installs the assembly kernels the processor can run and
+// reports whether it could.
+func useSIMD() bool {
+	if !cpufeat.AVX2FMA() {
+		return false
+	}
+	dot = func(a, b []float32) float32 { return dotAVX2(a, b[:len(a)]) }
+	sqDist = func(a, b []float32) float32 { return sqDistAVX2(a, b[:len(a)]) }
+	sumSquares = sumSquaresAVX2
+	sumSquares32 = sumSquares32AVX2
+	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
+	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }
+	if cpufeat.X86.F16C {
+		decodeF16 = func(dst []float32, src []byte) { f16ToF32F16C(dst, src[:2*len(dst)]) }
+		encodeF16 = func(dst []byte, src []float32) { f32ToF16F16C(dst[:2*len(src)], src) }
+	}
+	return true
+}

@@ -1,0 +1,105 @@
+package cpu
+
+import (
+	"unsafe"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/cpufeat"
+)
+
+// Direct row kernels (dotrow_amd64.s, from the template dotrow_amd64.h):
+// a float32 query against one stored row, converted in registers. They
+// read len(q) &^ 7 elements; rowKernel's closures add the rest.
+//
+// The dotRow kernels return dot(q, x) and sum(x²); the l2Row kernels
+// return sum((q - scale·x)²) (scale·x and the subtraction in one fused
+// rounding) and 0.
+
+//go:noescape
+func dotRowF32(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+//go:noescape
+func dotRowF16(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+//go:noescape
+func dotRowBF16(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+//go:noescape
+func dotRowI8(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+//go:noescape
+func l2RowF32(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+//go:noescape
+func l2RowF16(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+//go:noescape
+func l2RowBF16(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+//go:noescape
+func l2RowI8(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+// rowAsm is the assembly kernel of one dtype and metric.
+type rowAsm func(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+// rowKernel returns the direct kernel for rows of dtype dt, or nil where
+// the processor lacks the instructions (the scan then converts blocks of
+// rows and uses the float32 kernels). The kernel reads len(q) elements of
+// x (bytes of dtype dt); with l2 it returns sum((q - scale·x)²) and 0,
+// else dot(q, x) and sum(x²) (scale unused).
+func rowKernel(dt engine.DType, l2 bool) func(q []float32, x []byte, scale float32) (float32, float32) {
+	if !simd {
+		return nil
+	}
+	var k rowAsm
+	switch {
+	case dt == engine.Float32 && l2:
+		k = l2RowF32
+	case dt == engine.Float32:
+		k = dotRowF32
+	case dt == engine.Float16 && !cpufeat.X86.F16C:
+		return nil
+	case dt == engine.Float16 && l2:
+		k = l2RowF16
+	case dt == engine.Float16:
+		k = dotRowF16
+	case dt == engine.BFloat16 && l2:
+		k = l2RowBF16
+	case dt == engine.BFloat16:
+		k = dotRowBF16
+	case dt == engine.Int8 && l2:
+		k = l2RowI8
+	case dt == engine.Int8:
+		k = dotRowI8
+	default:
+		return nil
+	}
+	es := dt.Size()
+	return func(q []float32, x []byte, scale float32) (r0, r1 float32) {
+		n8 := len(q) &^ 7
+		r0, r1 = k(q[:n8], x[:n8*es], scale)
+		if n8 == len(q) {
+			return r0, r1
+		}
+		var t [8]float32
+		tail := load(dt, x[:len(q)*es], n8, len(q)-n8, t[:])
+		for i, v := range tail {
+			if l2 {
+				d := q[n8+i] - scale*v
+				r0 += d * d
+			} else {
+				r0 += q[n8+i] * v
+				r1 += v * v
+			}
+		}
+		return r0, r1
+	}
+}
+
+// f32Bytes views float32s as bytes.
+func f32Bytes(x []float32) []byte {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
+}
