@@ -98,6 +98,7 @@ var (
 	sqDist       = sqDistGo
 	sumSquares   = sumSquaresGo
 	sumSquares32 = sumSquares32Go
+	fma          = fmaGo
 )
 
 // simd reports whether the SIMD kernels are installed.
@@ -110,6 +111,8 @@ func init() { setSIMD(true) }
 // portable ones, and reports which. Tests use it to check both.
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
+	gemmKernel, gemmMR, gemmNR = gemm4x4Go, 4, 4
+	fma = fmaGo
 	decodeF16, decodeBF16, decodeI8, encodeF16 = half.DecodeFloat16, half.DecodeBFloat16, decodeI8Go, half.EncodeFloat16
 	simd = on && useSIMD()
 	return simd

@@ -41,6 +41,7 @@ func useSIMD() bool {
 	sqDist = func(a, b []float32) float32 { return sqDistAVX2(a, b[:len(a)]) }
 	sumSquares = sumSquaresAVX2
 	sumSquares32 = sumSquares32AVX2
+	gemmKernel, gemmMR, gemmNR = gemm6x16Checked, 6, 16
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
 	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }
 	if cpufeat.X86.F16C {

@@ -1,0 +1,217 @@
+package cpu
+
+// The float32 matrix product behind MatMul, the fused cosine and the
+// many-query scan: C = A·B, blocked as in BLIS (Van Zee and van de Geijn,
+// "BLIS: A Framework for Rapidly Instantiating BLAS Functionality", 2015).
+// B is packed a panel of kc rows at a time into slivers of nr columns, A a
+// block of mc rows at a time into slivers of mr rows, and a register-
+// blocked micro-kernel multiplies one A sliver by one B sliver, keeping the
+// mr x nr block of C in registers for the whole panel depth. Operands are
+// read through strides, so transposed inputs cost nothing extra.
+
+// Blocking parameters: a packed A block (mc x kc floats) stays in the L2
+// cache, a B sliver (kc x nr) in L1.
+const (
+	gemmKC = 256
+	gemmMC = 96
+)
+
+// microKernel computes the mr x nr block C = A·B (or C += A·B with acc)
+// from packed slivers: a holds kc columns of mr values, b kc rows of nr
+// values; c is row-major with row stride ldc.
+type microKernel func(kc int, a, b, c []float32, ldc int, acc bool)
+
+// The micro-kernel in use and its block shape (set by setSIMD).
+var (
+	gemmKernel     microKernel = gemm4x4Go
+	gemmMR, gemmNR             = 4, 4
+)
+
+// matrix is a float32 matrix read through strides: element (i, j) is
+// data[i*rs + j*cs].
+type matrix struct {
+	data   []float32
+	rs, cs int
+}
+
+// gemm computes out [m, n] (row-major) = a [m, k] · b [k, n] on the
+// backend's workers.
+func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(out[:m*n])
+		return
+	}
+	mr, nr := gemmMR, gemmNR
+	mBlocks := (m + gemmMC - 1) / gemmMC
+	// Split n as well when there are too few row blocks to go round.
+	nSlivers := (n + nr - 1) / nr
+	nParts := max(1, min(nSlivers/4, (2*c.workers+mBlocks-1)/mBlocks))
+	packedB := make([]float32, min(k, gemmKC)*nSlivers*nr)
+	for p0 := 0; p0 < k; p0 += gemmKC {
+		kc := min(gemmKC, k-p0)
+		c.parallelFor(nSlivers, 8, func(lo, hi int) {
+			packB(packedB, b, p0, kc, lo*nr, min(hi*nr, n), nr)
+		})
+		c.parallelFor(mBlocks*nParts, 1, func(lo, hi int) {
+			packedA := make([]float32, gemmMC*kc)
+			tile := make([]float32, mr*nr)
+			for t := lo; t < hi; t++ {
+				ib, part := t/nParts, t%nParts
+				i0, i1 := ib*gemmMC, min((ib+1)*gemmMC, m)
+				packA(packedA, a, i0, i1, p0, kc, mr)
+				s0, s1 := part*nSlivers/nParts, (part+1)*nSlivers/nParts
+				macroKernel(packedA, packedB, i0, i1, s0, s1, kc, n, out, p0 > 0, tile)
+			}
+		})
+	}
+}
+
+// gemmSerial is gemm on the calling goroutine (for callers that are
+// themselves one of several workers); packed and tile are scratch that it
+// grows as needed and returns.
+func gemmSerial(m, n, k int, a, b matrix, out []float32, scratch []float32) []float32 {
+	mr, nr := gemmMR, gemmNR
+	nSlivers := (n + nr - 1) / nr
+	kcMax := min(k, gemmKC)
+	need := kcMax*nSlivers*nr + gemmMC*kcMax + mr*nr
+	if cap(scratch) < need {
+		scratch = make([]float32, need)
+	}
+	scratch = scratch[:need]
+	packedB := scratch[:kcMax*nSlivers*nr]
+	packedA := scratch[len(packedB) : len(packedB)+gemmMC*kcMax]
+	tile := scratch[len(packedB)+len(packedA):]
+	if k == 0 {
+		clear(out[:m*n])
+	}
+	for p0 := 0; p0 < k; p0 += gemmKC {
+		kc := min(gemmKC, k-p0)
+		packB(packedB, b, p0, kc, 0, n, nr)
+		for i0 := 0; i0 < m; i0 += gemmMC {
+			i1 := min(i0+gemmMC, m)
+			packA(packedA, a, i0, i1, p0, kc, mr)
+			macroKernel(packedA, packedB, i0, i1, 0, nSlivers, kc, n, out, p0 > 0, tile)
+		}
+	}
+	return scratch
+}
+
+// macroKernel multiplies the packed A block (rows i0..i1) by B slivers
+// s0..s1 into out, through the micro-kernel; edge blocks go through tile.
+func macroKernel(packedA, packedB []float32, i0, i1, s0, s1, kc, n int, out []float32, acc bool, tile []float32) {
+	mr, nr := gemmMR, gemmNR
+	for s := s0; s < s1; s++ {
+		j0 := s * nr
+		bs := packedB[s*kc*nr : (s+1)*kc*nr]
+		for i := i0; i < i1; i += mr {
+			as := packedA[(i-i0)*kc : (i-i0+mr)*kc]
+			if i+mr <= i1 && j0+nr <= n {
+				gemmKernel(kc, as, bs, out[i*n+j0:], n, acc)
+				continue
+			}
+			gemmKernel(kc, as, bs, tile, nr, false)
+			for ii := i; ii < min(i+mr, i1); ii++ {
+				row := out[ii*n+j0 : ii*n+min(j0+nr, n)]
+				t := tile[(ii-i)*nr:]
+				for jj := range row {
+					if acc {
+						row[jj] += t[jj]
+					} else {
+						row[jj] = t[jj]
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA packs rows i0..i1 and columns p0..p0+kc of a into slivers of mr
+// rows: sliver s holds, for each column p, the mr values of rows
+// i0+s*mr..; rows past i1 are zero.
+func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
+	for i := i0; i < i1; i += mr {
+		s := dst[(i-i0)*kc : (i-i0+mr)*kc]
+		rows := min(mr, i1-i)
+		for ii := range mr {
+			if ii >= rows {
+				for p := range kc {
+					s[p*mr+ii] = 0
+				}
+				continue
+			}
+			base := (i+ii)*a.rs + p0*a.cs
+			if a.cs == 1 {
+				src := a.data[base : base+kc]
+				for p, v := range src {
+					s[p*mr+ii] = v
+				}
+				continue
+			}
+			for p := range kc {
+				s[p*mr+ii] = a.data[base+p*a.cs]
+			}
+		}
+	}
+}
+
+// packB packs rows p0..p0+kc and columns j0..j1 of b into slivers of nr
+// columns (j0 a multiple of nr): sliver s holds, for each row p, the nr
+// values of columns s*nr..; columns past j1 are zero.
+func packB(dst []float32, b matrix, p0, kc, j0, j1, nr int) {
+	for j := j0; j < j1; j += nr {
+		s := dst[(j/nr)*kc*nr : (j/nr+1)*kc*nr]
+		cols := min(nr, j1-j)
+		for p := range kc {
+			d := s[p*nr : (p+1)*nr]
+			base := (p0+p)*b.rs + j*b.cs
+			if b.cs == 1 {
+				copy(d, b.data[base:base+cols])
+			} else {
+				for jj := range cols {
+					d[jj] = b.data[base+jj*b.cs]
+				}
+			}
+			clear(d[cols:])
+		}
+	}
+}
+
+// gemm4x4Go is the portable micro-kernel: a 4 x 4 block of C in sixteen
+// accumulators.
+func gemm4x4Go(kc int, a, b, c []float32, ldc int, acc bool) {
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
+	var c20, c21, c22, c23, c30, c31, c32, c33 float32
+	a, b = a[:4*kc], b[:4*kc]
+	for p := 0; p < 4*kc; p += 4 {
+		a0, a1, a2, a3 := a[p], a[p+1], a[p+2], a[p+3]
+		b0, b1, b2, b3 := b[p], b[p+1], b[p+2], b[p+3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	rows := [4][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
+	for i, r := range rows {
+		d := c[i*ldc : i*ldc+4]
+		if acc {
+			d[0], d[1], d[2], d[3] = d[0]+r[0], d[1]+r[1], d[2]+r[2], d[3]+r[3]
+		} else {
+			d[0], d[1], d[2], d[3] = r[0], r[1], r[2], r[3]
+		}
+	}
+}
