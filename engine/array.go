@@ -57,7 +57,7 @@ type valueType struct {
 }
 
 // Shape returns a copy of the array's dimensions.
-func (a *Array) Shape() Shape { return a.shape.clone() }
+func (a *Array) Shape() Shape { return a.shape.Clone() }
 
 // DType returns the element type.
 func (a *Array) DType() DType { return a.dtype }

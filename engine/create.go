@@ -182,7 +182,7 @@ func (e *Engine) upload(raw []byte, dt DType, shape []int, noCopy bool) (*Array,
 	if err != nil {
 		return nil, fmt.Errorf("engine: upload %s %v: %w", dt, Shape(shape), err)
 	}
-	a := &Array{e: e, shape: Shape(shape).clone(), dtype: dt}
+	a := &Array{e: e, shape: Shape(shape).Clone(), dtype: dt}
 	a.materialize(buf)
 	return a, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 var errClosed = errors.New("engine: closed")
@@ -245,8 +246,7 @@ func (e *Engine) run(g *graph) error {
 		}
 	}
 	e.evals.Add(1)
-	e.submissions.Add(1)
-	if err := e.b.Run(p, bufs); err != nil {
+	if err := e.execute(p, bufs); err != nil {
 		freeSlots()
 		return fmt.Errorf("engine: run on %s: %w", e.name, err)
 	}
@@ -260,4 +260,68 @@ func (e *Engine) run(g *graph) error {
 	}
 	freeSlots()
 	return nil
+}
+
+// execute hands p to the backend in one submission, or, when p has host
+// steps (custom kernels the backend has no source for), in one submission
+// per run of backend steps, with the host steps run in between.
+func (e *Engine) execute(p *Plan, bufs []Buffer) error {
+	start := 0
+	submit := func(end int) error {
+		if end <= start {
+			return nil
+		}
+		sub := *p
+		sub.Steps = p.Steps[start:end]
+		e.submissions.Add(1)
+		return e.b.Run(&sub, bufs)
+	}
+	for i := range p.Steps {
+		if !p.Steps[i].Host {
+			continue
+		}
+		if err := submit(i); err != nil {
+			return err
+		}
+		if err := e.runHost(p, &p.Steps[i], bufs); err != nil {
+			return err
+		}
+		start = i + 1
+	}
+	if start == 0 {
+		e.submissions.Add(1)
+		return e.b.Run(p, bufs)
+	}
+	return submit(len(p.Steps))
+}
+
+// runHost runs a custom kernel's Go function on copies of its buffers.
+func (e *Engine) runHost(p *Plan, s *Step, bufs []Buffer) error {
+	k := s.Attrs.Kernel
+	args := &KernelArgs{Params: s.Attrs.Params}
+	for _, v := range s.In {
+		h := HostArray{Value: p.Values[v], Data: alignedBytes(p.Values[v].Bytes())}
+		if err := e.b.Read(bufs[v], 0, h.Data); err != nil {
+			return fmt.Errorf("engine: kernel %s: read input: %w", k.Name(), err)
+		}
+		args.In = append(args.In, h)
+	}
+	for _, v := range s.Out {
+		args.Out = append(args.Out, HostArray{Value: p.Values[v], Data: alignedBytes(p.Values[v].Bytes())})
+	}
+	if err := k.spec.Go(args); err != nil {
+		return fmt.Errorf("engine: kernel %s (on the host): %w", k.Name(), err)
+	}
+	for i, v := range s.Out {
+		if err := e.b.Write(bufs[v], 0, args.Out[i].Data); err != nil {
+			return fmt.Errorf("engine: kernel %s: write output: %w", k.Name(), err)
+		}
+	}
+	return nil
+}
+
+// alignedBytes returns n zeroed bytes aligned for any element type.
+func alignedBytes(n int) []byte {
+	w := make([]uint64, (n+7)/8)
+	return unsafe.Slice((*byte)(unsafe.Pointer(&w[0])), n)
 }

@@ -82,6 +82,13 @@ const (
 	// q * scale.
 	OpDequantize
 
+	// OpCustom: a kernel defined outside the engine (NewKernel): inputs and
+	// outputs as its KernelSpec says; Attrs.Kernel is the kernel and
+	// Attrs.Params its integer parameters. A backend that has no source for
+	// it refuses it (Capabilities) and the engine runs the kernel's Go
+	// function on the host instead, saying so in the plan (Step.Host).
+	OpCustom
+
 	// Fused operations. The scheduler builds them (passes in fuse.go) only
 	// where the backend says it runs them (Capabilities).
 
@@ -112,7 +119,7 @@ var opNames = [...]string{
 	OpDiv: "div", OpMax: "max", OpMin: "min", OpFMA: "fma", OpSum: "sum",
 	OpReduceMax: "reduce_max", OpNorm: "norm", OpNormalize: "normalize", OpMatMul: "matmul",
 	OpL2Distance: "l2_distance", OpTopK: "topk", OpGather: "gather", OpSlice: "slice",
-	OpCast: "cast", OpQuantize: "quantize", OpDequantize: "dequantize",
+	OpCast: "cast", OpQuantize: "quantize", OpDequantize: "dequantize", OpCustom: "custom",
 	OpFusedElementwise: "fused_elementwise", OpNormMatMul: "norm_matmul", OpScanTopK: "scan_topk",
 }
 
@@ -181,6 +188,8 @@ type Attrs struct {
 	Rows     [2]int   // OpSlice: [start, end)
 	Cols     [2]int   // OpSlice: [start, end) for 2-D inputs
 	Program  *Program // OpFusedElementwise
+	Kernel   *Kernel  // OpCustom
+	Params   []int64  // OpCustom: the kernel's integer parameters
 }
 
 func (a *Attrs) key() string {
@@ -189,6 +198,9 @@ func (a *Attrs) key() string {
 		a.Scalar, a.To, a.Rows, a.Cols)
 	if a.Program != nil {
 		s += " p" + a.Program.String()
+	}
+	if a.Kernel != nil {
+		s += fmt.Sprintf(" kern%s@%p%v", a.Kernel.spec.Name, a.Kernel, a.Params)
 	}
 	return s
 }

@@ -218,10 +218,10 @@ func TopK(a *Array, k int, largest bool) (values, indices *Array, err error) {
 	}
 	n := a.shape[len(a.shape)-1]
 	k = min(k, n)
-	out := a.shape.clone()
+	out := a.shape.Clone()
 	out[len(out)-1] = k
 	outs := e.newLazy(OpTopK, Attrs{K: k, Largest: largest}, []*Array{a},
-		[]Shape{out, out.clone()}, []DType{Float32, Int64})
+		[]Shape{out, out.Clone()}, []DType{Float32, Int64})
 	return outs[0], outs[1], nil
 }
 

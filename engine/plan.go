@@ -26,6 +26,11 @@ type Step struct {
 	Attrs Attrs
 	In    []int // value ids
 	Out   []int // value ids
+	// Host marks an OpCustom step the backend has no source for: the
+	// engine runs the kernel's Go function on the host between backend
+	// submissions (reading its inputs back and writing its outputs), and
+	// the plan's description says so.
+	Host bool
 }
 
 // Plan is an evaluation the engine hands to a backend in one submission:
@@ -96,6 +101,14 @@ func DescribeStep(s *Step) string {
 		parts = append(parts, fmt.Sprintf("rows=%v cols=%v", a.Rows, a.Cols))
 	case s.Op == OpCast:
 		parts = append(parts, "to="+a.To.String())
+	case s.Op == OpCustom && a.Kernel != nil:
+		parts = append(parts, a.Kernel.Name())
+		if len(a.Params) > 0 {
+			parts = append(parts, fmt.Sprintf("params=%v", a.Params))
+		}
+		if s.Host {
+			parts = append(parts, "on the host: the backend has no source for it")
+		}
 	case s.Op == OpFusedElementwise:
 		parts = append(parts, a.Program.String())
 	case s.Op == OpNormMatMul || s.Op == OpScanTopK:

@@ -137,11 +137,14 @@ func (e *Engine) buildPlan(gr *graph, targets []int) (*Plan, error) {
 		if nd.dead {
 			continue
 		}
-		if !isFused(nd.op) && e.caps != nil && !g.supports(nd.op, &nd.attrs, nd.in) {
+		s := Step{Op: nd.op, Attrs: nd.attrs}
+		switch {
+		case nd.op == OpCustom:
+			s.Host = !g.supports(nd.op, &nd.attrs, nd.in)
+		case !isFused(nd.op) && e.caps != nil && !g.supports(nd.op, &nd.attrs, nd.in):
 			return nil, fmt.Errorf("%w: %s has no kernel for %s on %s", ErrUnsupported, e.name,
 				DescribeStep(&Step{Op: nd.op, Attrs: nd.attrs}), describeVals(g, nd.in))
 		}
-		s := Step{Op: nd.op, Attrs: nd.attrs}
 		for _, v := range nd.in {
 			s.In = append(s.In, addVal(v))
 		}

@@ -44,7 +44,8 @@ func (s Shape) Equal(t Shape) bool {
 	return true
 }
 
-func (s Shape) clone() Shape { return append(Shape(nil), s...) }
+// Clone returns a copy of s.
+func (s Shape) Clone() Shape { return append(Shape(nil), s...) }
 
 func checkShape(op string, shape []int) error {
 	if len(shape) > MaxRank {

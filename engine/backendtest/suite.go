@@ -1,0 +1,650 @@
+package backendtest
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// floatTypes are the dtypes every element-wise and matrix test covers.
+var floatTypes = []engine.DType{engine.Float32, engine.Float16, engine.BFloat16}
+
+// Run runs the whole suite on b (which it does not close) as subtests of
+// t. The random seed is fixed per case; set SILICA_TEST_SEED to draw other
+// inputs.
+func Run(t *testing.T, name string, b engine.Backend) {
+	seed := uint64(1)
+	if s := os.Getenv("SILICA_TEST_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SILICA_TEST_SEED=%q: %v", s, err)
+		}
+		seed = v
+	}
+	e := wrap(name, b)
+	cases := []struct {
+		name string
+		f    func(*testing.T, *suite)
+	}{
+		{"Unary", testUnary},
+		{"Binary", testBinary},
+		{"FMA", testFMA},
+		{"Chain", testChain},
+		{"Reduce", testReduce},
+		{"Normalize", testNormalize},
+		{"MatMul", testMatMul},
+		{"Cosine", testCosine},
+		{"L2Distance", testL2Distance},
+		{"TopK", testTopK},
+		{"TopKTiesAndNaN", testTopKTiesNaN},
+		{"Scan", testScan},
+		{"ScanQuantized", testScanQuantized},
+		{"Gather", testGather},
+		{"Slice", testSlice},
+		{"Cast", testCast},
+		{"Quantize", testQuantize},
+		{"InputsUnchanged", testInputsUnchanged},
+		{"CustomKernel", testCustom},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.f(t, &suite{t: t, e: e, rng: rand.New(rand.NewPCG(seed, uint64(i)))})
+		})
+	}
+}
+
+func testUnary(t *testing.T, s *suite) {
+	ops := []struct {
+		op  engine.Op
+		f   func(*engine.Array) (*engine.Array, error)
+		gen func(*rand.Rand) float64
+	}{
+		{engine.OpNeg, engine.Neg, normal},
+		{engine.OpAbs, engine.Abs, normal},
+		{engine.OpSqrt, engine.Sqrt, uniform(0.01, 9)},
+		{engine.OpRsqrt, engine.Rsqrt, uniform(0.01, 9)},
+		{engine.OpExp, engine.Exp, uniform(-4, 4)},
+		{engine.OpLog, engine.Log, uniform(0.01, 9)},
+		{engine.OpScale, func(a *engine.Array) (*engine.Array, error) { return engine.Scale(a, -2.75) }, normal},
+	}
+	shapes := []engine.Shape{{1}, {7, 33}, {3, 5, 9}, {2, 3, 4, 5}, {10007}}
+	for _, o := range ops {
+		for _, dt := range floatTypes {
+			for _, sh := range shapes {
+				a, x := s.random(t, dt, sh, o.gen)
+				y := s.ok(o.f(a))
+				want := broadcastRef(sh, unaryRef(o.op, -2.75), x)
+				expect(t, name(o.op, " ", dt, sh), y, sh, want, Tol(dt))
+			}
+		}
+	}
+}
+
+func testBinary(t *testing.T, s *suite) {
+	ops := []struct {
+		op engine.Op
+		f  func(a, b *engine.Array) (*engine.Array, error)
+	}{
+		{engine.OpAdd, engine.Add}, {engine.OpSub, engine.Sub}, {engine.OpMul, engine.Mul},
+		{engine.OpDiv, engine.Div}, {engine.OpMax, engine.Maximum}, {engine.OpMin, engine.Minimum},
+	}
+	pairs := [][2]engine.Shape{
+		{{7, 33}, {7, 33}}, {{7, 33}, {33}}, {{7, 1}, {1, 33}}, {{1}, {5, 3}},
+		{{2, 1, 4}, {3, 1}}, {{2, 3, 1, 5}, {4, 1}}, {{10007}, {10007}}, {{1}, {1}},
+	}
+	for _, o := range ops {
+		for _, dt := range floatTypes {
+			for _, p := range pairs {
+				a, x := s.random(t, dt, p[0], normal)
+				b, y := s.random(t, dt, p[1], awayFromZero)
+				out, err := engine.Broadcast(p[0], p[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := s.ok(o.f(a, b))
+				expect(t, name(o.op, " ", dt, p), c, out, broadcastRef(out, binaryRef(o.op), x, y), Tol(dt))
+			}
+		}
+	}
+}
+
+func testFMA(t *testing.T, s *suite) {
+	for _, dt := range floatTypes {
+		a, x := s.random(t, dt, engine.Shape{5, 17}, normal)
+		b, y := s.random(t, dt, engine.Shape{17}, normal)
+		c, z := s.random(t, dt, engine.Shape{5, 1}, normal)
+		out := engine.Shape{5, 17}
+		expect(t, name("fma ", dt), s.ok(engine.FMA(a, b, c)), out, broadcastRef(out, binaryRef(engine.OpFMA), x, y, z), Tol(dt))
+	}
+}
+
+// testChain builds exp((a*b + c) * 0.5) - a, a chain the scheduler fuses
+// into one kernel where the backend can, and checks the fused and the
+// unfused evaluations agree with the reference.
+func testChain(t *testing.T, s *suite) {
+	for _, dt := range floatTypes {
+		sh := engine.Shape{3, 1001}
+		a, x := s.random(t, dt, sh, uniform(-1, 1))
+		b, y := s.random(t, dt, engine.Shape{1001}, uniform(-1, 1))
+		c, z := s.random(t, dt, engine.Shape{3, 1}, uniform(-1, 1))
+		build := func() *engine.Array {
+			m := s.ok(engine.Mul(a, b))
+			p := s.ok(engine.Add(m, c))
+			h := s.ok(engine.Scale(p, 0.5))
+			ex := s.ok(engine.Exp(h))
+			return s.ok(engine.Sub(ex, a))
+		}
+		want := broadcastRef(sh, func(v []float64) float64 {
+			return math.Exp((v[0]*v[1]+v[2])*0.5) - v[0]
+		}, x, y, z)
+		// Intermediates are kept in float32 when fused; rounding each one to a
+		// 16-bit type when not fused adds a few ulps.
+		tol := Tol(dt) * 3
+		fused := build()
+		expect(t, name("chain ", dt), fused, sh, want, tol)
+		// Unfused: evaluate every intermediate on its own.
+		m := s.ok(engine.Mul(a, b))
+		if err := m.Eval(); err != nil {
+			t.Fatal(err)
+		}
+		p := s.ok(engine.Add(m, c))
+		if err := p.Eval(); err != nil {
+			t.Fatal(err)
+		}
+		h := s.ok(engine.Scale(p, 0.5))
+		ex := s.ok(engine.Exp(h))
+		if err := ex.Eval(); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, name("chain unfused ", dt), s.ok(engine.Sub(ex, a)), sh, want, tol)
+	}
+}
+
+func testReduce(t *testing.T, s *suite) {
+	ops := []struct {
+		op engine.Op
+		f  func(*engine.Array, int) (*engine.Array, error)
+	}{{engine.OpSum, engine.Sum}, {engine.OpReduceMax, engine.ReduceMax}, {engine.OpNorm, engine.Norm}}
+	cases := []struct {
+		shape engine.Shape
+		axis  int
+	}{{engine.Shape{13, 37}, 0}, {engine.Shape{13, 37}, 1}, {engine.Shape{13, 37}, -1}, {engine.Shape{3, 4, 5}, 1},
+		{engine.Shape{1, 1}, 1}, {engine.Shape{20001}, 0}, {engine.Shape{2, 3, 4, 5}, 3}}
+	for _, o := range ops {
+		for _, dt := range floatTypes {
+			for _, c := range cases {
+				a, x := s.random(t, dt, c.shape, normal)
+				ax := c.axis
+				if ax < 0 {
+					ax += len(c.shape)
+				}
+				out := append(c.shape[:ax:ax], c.shape[ax+1:]...)
+				// A sum of random signs cancels; measure its error against the
+				// magnitude of the terms, not of the result.
+				want := reduceRef(o.op, x, ax)
+				tol := TolFloat32
+				if o.op == engine.OpSum {
+					tol = TolFloat32 * math.Sqrt(float64(c.shape[ax]))
+				}
+				expect(t, name(o.op, " ", dt, c.shape, " axis ", c.axis), s.ok(o.f(a, c.axis)), out, want, tol)
+			}
+		}
+	}
+}
+
+func testNormalize(t *testing.T, s *suite) {
+	for _, dt := range floatTypes {
+		for _, sh := range []engine.Shape{{1, 5}, {17, 129}, {300}, {2, 3, 7}, {4, 768}} {
+			a, x := s.random(t, dt, sh, normal)
+			d := sh[len(sh)-1]
+			expect(t, name("normalize ", dt, sh), s.ok(engine.Normalize(a)), sh, normalizeRef(x.v, d), Tol(dt))
+		}
+		// A zero row stays zero, beside ordinary rows and (float32 and
+		// bfloat16, whose range allows it) a row of norm about 1e-8, which is
+		// still normalized to unit length: the floor is 1e-12.
+		v := make([]float32, 4*9)
+		for i := range v {
+			switch {
+			case i/9 == 3 && dt != engine.Float16:
+				v[i] = float32(1e-8 * s.rng.NormFloat64())
+			case i/9 != 1:
+				v[i] = float32(s.rng.NormFloat64())
+			}
+		}
+		a, err := s.e.FromFloat32As(v, dt, 4, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float64, len(v))
+		for i := range v {
+			x[i] = roundTo(dt, float64(v[i]))
+		}
+		expect(t, name("normalize zero and tiny rows ", dt), s.ok(engine.Normalize(a)), engine.Shape{4, 9}, normalizeRef(x, 9), Tol(dt))
+	}
+}
+
+func testMatMul(t *testing.T, s *suite) {
+	sizes := [][3]int{{1, 1, 1}, {3, 5, 7}, {33, 65, 17}, {64, 64, 64}, {129, 257, 70}, {1, 768, 300}}
+	for _, dt := range floatTypes {
+		for _, mkn := range sizes {
+			m, k, n := mkn[0], mkn[1], mkn[2]
+			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+				sa, sb := engine.Shape{m, k}, engine.Shape{k, n}
+				if tr[0] {
+					sa = engine.Shape{k, m}
+				}
+				if tr[1] {
+					sb = engine.Shape{n, k}
+				}
+				a, x := s.random(t, dt, sa, normal)
+				b, y := s.random(t, dt, sb, normal)
+				want := pairRef(rows(x.v, sa[0], sa[1], tr[0]), rows(y.v, sb[0], sb[1], !tr[1]), dot64)
+				c := s.ok(engine.MatMul(a, b, tr[0], tr[1]))
+				expect(t, name("matmul ", dt, " ", mkn, " trans ", tr), c, engine.Shape{m, n}, want, TolFloat32)
+			}
+		}
+	}
+}
+
+func testCosine(t *testing.T, s *suite) {
+	for _, dt := range floatTypes {
+		for _, c := range [][3]int{{1, 65, 37}, {5, 65, 37}, {3, 768, 1001}} {
+			m, d, n := c[0], c[1], c[2]
+			a, x := s.random(t, dt, engine.Shape{m, d}, normal)
+			b, y := s.random(t, dt, engine.Shape{n, d}, normal)
+			nx, ny := normalizeRef(x.v, d), normalizeRef(y.v, d)
+			want := pairRef(rows(nx, m, d, false), rows(ny, n, d, false), dot64)
+			// Unfused backends round the normalized rows to dt before the product.
+			expect(t, name("cosine ", dt, c), s.ok(engine.Cosine(a, b)), engine.Shape{m, n}, want, Tol(dt))
+		}
+	}
+}
+
+func testL2Distance(t *testing.T, s *suite) {
+	for _, dt := range floatTypes {
+		for _, c := range [][3]int{{1, 1, 1}, {5, 65, 37}, {2, 300, 1001}} {
+			m, d, n := c[0], c[1], c[2]
+			a, x := s.random(t, dt, engine.Shape{m, d}, normal)
+			b, y := s.random(t, dt, engine.Shape{n, d}, normal)
+			want := pairRef(rows(x.v, m, d, false), rows(y.v, n, d, false), sqdist64)
+			expect(t, name("l2 ", dt, c), s.ok(engine.L2Distance(a, b)), engine.Shape{m, n}, want, TolFloat32)
+		}
+	}
+}
+
+func testTopK(t *testing.T, s *suite) {
+	cases := []struct {
+		shape engine.Shape
+		k     int
+	}{
+		{engine.Shape{1}, 1}, {engine.Shape{1000}, 1}, {engine.Shape{1000}, 10}, {engine.Shape{1000}, 1000},
+		{engine.Shape{1000}, 2000}, {engine.Shape{7, 513}, 5}, {engine.Shape{7, 513}, 513}, {engine.Shape{1, 1}, 3},
+		{engine.Shape{3, 70001}, 100}, {engine.Shape{2, 5000}, 1500}, {engine.Shape{1, 300000}, 4097},
+	}
+	for _, dt := range floatTypes {
+		for _, c := range cases {
+			for _, largest := range []bool{true, false} {
+				a, x := s.random(t, dt, c.shape, normal)
+				v, i, err := engine.TopK(a, c.k, largest)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := c.shape[len(c.shape)-1]
+				m := c.shape.Size() / n
+				want := c.shape.Clone()
+				want[len(want)-1] = min(c.k, n)
+				if !v.Shape().Equal(want) || !i.Shape().Equal(want) || i.DType() != engine.Int64 {
+					t.Fatalf("topk %v k=%d: shapes %v %v (%s), want %v int64", c.shape, c.k, v.Shape(), i.Shape(), i.DType(), want)
+				}
+				expectTopK(t, name("topk ", dt, c.shape, " k=", c.k, " largest=", largest), v, i, x.v, m, n, c.k, largest, 0)
+			}
+		}
+	}
+	if _, _, err := engine.TopK(s.ok(s.e.RandomNormal(1, engine.Float32, 4)), 0, true); err == nil {
+		t.Error("topk with k=0: no error")
+	}
+}
+
+// testTopKTiesNaN checks the ordering rules on exact ties and NaN.
+func testTopKTiesNaN(t *testing.T, s *suite) {
+	n := 3000
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(s.rng.IntN(7)) // many exact ties
+	}
+	nan := float32(math.NaN())
+	for _, i := range []int{0, 5, 17, 2999} {
+		v[i] = nan
+	}
+	ref := make([]float64, n)
+	for i := range v {
+		ref[i] = float64(v[i])
+	}
+	a := s.ok(s.e.FromFloat32(v, 1, n))
+	for _, k := range []int{1, 10, 700, n} {
+		for _, largest := range []bool{true, false} {
+			vals, idx, err := engine.TopK(a, k, largest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expectTopK(t, name("ties k=", k, " largest=", largest), vals, idx, ref, 1, n, k, largest, 0)
+		}
+	}
+	// All NaN: NaN comes back, in index order.
+	all := s.ok(s.e.FromFloat32([]float32{nan, nan, nan}, 3))
+	vals, idx, err := engine.TopK(all, 2, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectTopK(t, "all NaN", vals, idx, []float64{math.NaN(), math.NaN(), math.NaN()}, 1, 3, 2, true, 0)
+	if got, _ := idx.Int64(); got[0] != 0 || got[1] != 1 {
+		t.Errorf("all NaN: indices %v, want [0 1]", got)
+	}
+}
+
+// testScan checks searches the scheduler fuses into one scan (where the
+// backend can) against brute force in float64: cosine, dot and L2, one to
+// many queries, k from 1 to beyond n.
+func testScan(t *testing.T, s *suite) {
+	type search struct {
+		metric string
+		build  func(q, x *engine.Array) (*engine.Array, error)
+		ref    func(q, x []float64, m, n, d int) []float64
+		large  bool
+	}
+	searches := []search{
+		{"cosine", engine.Cosine, func(q, x []float64, m, n, d int) []float64 {
+			return pairRef(rows(normalizeRef(q, d), m, d, false), rows(normalizeRef(x, d), n, d, false), dot64)
+		}, true},
+		{"dot", func(q, x *engine.Array) (*engine.Array, error) { return engine.MatMul(q, x, false, true) },
+			func(q, x []float64, m, n, d int) []float64 {
+				return pairRef(rows(q, m, d, false), rows(x, n, d, false), dot64)
+			}, true},
+		{"l2", engine.L2Distance, func(q, x []float64, m, n, d int) []float64 {
+			return pairRef(rows(q, m, d, false), rows(x, n, d, false), sqdist64)
+		}, false},
+		{"cosine-stored-unit", func(q, x *engine.Array) (*engine.Array, error) {
+			nq, err := engine.Normalize(q)
+			if err != nil {
+				return nil, err
+			}
+			return engine.MatMul(nq, x, false, true)
+		}, func(q, x []float64, m, n, d int) []float64 {
+			return pairRef(rows(normalizeRef(q, d), m, d, false), rows(x, n, d, false), dot64)
+		}, true},
+	}
+	shapes := [][4]int{ // m, n, d, k
+		{1, 1, 1, 1}, {1, 1000, 31, 10}, {1, 3001, 768, 100}, {5, 3001, 65, 3001}, {5, 777, 65, 1000},
+		{64, 2049, 96, 100}, {300, 1500, 40, 17}, {1, 20000, 8, 1024}, {2, 5000, 16, 2048},
+	}
+	for _, dt := range floatTypes {
+		for _, sr := range searches {
+			for _, sh := range shapes {
+				m, n, d, k := sh[0], sh[1], sh[2], sh[3]
+				if dt != engine.Float32 && (m > 64 || n > 5000) {
+					continue // the 16-bit types run the smaller shapes
+				}
+				q, qv := s.random(t, dt, engine.Shape{m, d}, normal)
+				x, xv := s.random(t, dt, engine.Shape{n, d}, normal)
+				scores := s.ok(sr.build(q, x))
+				vals, idx, err := engine.TopK(scores, k, sr.large)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref := sr.ref(qv.v, xv.v, m, n, d)
+				tol := 1e-5
+				if dt != engine.Float32 && sr.metric != "dot" && sr.metric != "l2" {
+					tol = Tol(dt) // normalized rows may be rounded to dt when not fused
+				}
+				expectTopK(t, name("scan ", sr.metric, " ", dt, " m,n,d,k=", sh), vals, idx, ref, m, n, k, sr.large, tol)
+			}
+		}
+	}
+}
+
+// testScanQuantized searches int8 rows with per-row scales.
+func testScanQuantized(t *testing.T, s *suite) {
+	for _, sh := range [][4]int{{1, 1000, 64, 10}, {7, 2001, 33, 100}, {3, 50, 768, 60}} {
+		m, n, d, k := sh[0], sh[1], sh[2], sh[3]
+		qa, qv := s.random(t, engine.Float32, engine.Shape{m, d}, normal)
+		raw := make([]float32, n*d)
+		for i := range raw {
+			raw[i] = float32(s.rng.NormFloat64())
+		}
+		xa := s.ok(s.e.FromFloat32(raw, n, d))
+		qi, sc, err := engine.Quantize(xa)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.e.Eval(qi, sc); err != nil {
+			t.Fatal(err)
+		}
+		ints, _ := qi.Int64()
+		scales := values(t, sc)
+		deq := make([]float64, n*d)
+		for r := range n {
+			for j := range d {
+				deq[r*d+j] = float64(ints[r*d+j]) * scales[r]
+			}
+		}
+		for _, metric := range []string{"dot", "cosine", "l2"} {
+			x := s.ok(engine.Dequantize(qi, sc))
+			var scores *engine.Array
+			var ref []float64
+			large := true
+			switch metric {
+			case "dot":
+				scores = s.ok(engine.MatMul(qa, x, false, true))
+				ref = pairRef(rows(qv.v, m, d, false), rows(deq, n, d, false), dot64)
+			case "cosine":
+				scores = s.ok(engine.Cosine(qa, x))
+				ref = pairRef(rows(normalizeRef(qv.v, d), m, d, false), rows(normalizeRef(deq, d), n, d, false), dot64)
+			case "l2":
+				scores = s.ok(engine.L2Distance(qa, x))
+				ref = pairRef(rows(qv.v, m, d, false), rows(deq, n, d, false), sqdist64)
+				large = false
+			}
+			vals, idx, err := engine.TopK(scores, k, large)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expectTopK(t, name("int8 scan ", metric, sh), vals, idx, ref, m, n, k, large, 1e-5)
+		}
+	}
+}
+
+func testGather(t *testing.T, s *suite) {
+	for _, dt := range []engine.DType{engine.Float32, engine.Float16, engine.BFloat16} {
+		for _, sh := range []engine.Shape{{100, 7}, {1, 3}, {1000}, {50, 3, 5}} {
+			a, x := s.random(t, dt, sh, normal)
+			rowLen := sh.Size() / sh[0]
+			for _, it := range []engine.DType{engine.Int32, engine.Int64} {
+				r := 37
+				ids := make([]int64, r)
+				for i := range ids {
+					ids[i] = int64(s.rng.IntN(sh[0]))
+				}
+				ids[0], ids[r-1] = 0, int64(sh[0]-1)
+				idx := indexArray(t, s, ids, it)
+				want := make([]float64, 0, r*rowLen)
+				for _, i := range ids {
+					want = append(want, x.v[int(i)*rowLen:(int(i)+1)*rowLen]...)
+				}
+				out := append(engine.Shape{r}, sh[1:]...)
+				expect(t, name("gather ", dt, sh, " ", it), s.ok(engine.Gather(a, idx)), out, want, 0)
+			}
+		}
+	}
+	a, _ := s.random(t, engine.Float32, engine.Shape{10, 4}, normal)
+	for _, bad := range []int64{10, -1} {
+		g := s.ok(engine.Gather(a, indexArray(t, s, []int64{3, bad}, engine.Int64)))
+		if err := g.Eval(); !errors.Is(err, engine.ErrIndexOutOfRange) {
+			t.Errorf("gather index %d of 10 rows: error %v, want ErrIndexOutOfRange", bad, err)
+		}
+	}
+}
+
+func indexArray(t *testing.T, s *suite, ids []int64, dt engine.DType) *engine.Array {
+	if dt == engine.Int64 {
+		return s.ok(s.e.FromInt64(ids, len(ids)))
+	}
+	v := make([]int32, len(ids))
+	for i, x := range ids {
+		v[i] = int32(x)
+	}
+	return s.ok(s.e.FromInt32(v, len(v)))
+}
+
+func testSlice(t *testing.T, s *suite) {
+	for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
+		a, x := s.random(t, dt, engine.Shape{100, 37}, normal)
+		for _, c := range [][4]int{{0, 100, 0, 37}, {1, 51, 0, 37}, {99, 100, 36, 37}, {3, 17, 5, 30}} {
+			want := make([]float64, 0)
+			for r := c[0]; r < c[1]; r++ {
+				want = append(want, x.v[r*37+c[2]:r*37+c[3]]...)
+			}
+			out := engine.Shape{c[1] - c[0], c[3] - c[2]}
+			expect(t, name("slice ", dt, c), s.ok(engine.Slice(a, c[0], c[1], c[2], c[3])), out, want, 0)
+		}
+		v, y := s.random(t, dt, engine.Shape{1001}, normal)
+		expect(t, name("slice rows ", dt), s.ok(engine.SliceRows(v, 10, 999)), engine.Shape{989}, y.v[10:999], 0)
+	}
+	a, _ := s.random(t, engine.Float32, engine.Shape{4, 4}, normal)
+	for _, c := range [][4]int{{0, 5, 0, 4}, {2, 2, 0, 4}, {0, 4, -1, 2}} {
+		if _, err := engine.Slice(a, c[0], c[1], c[2], c[3]); err == nil {
+			t.Errorf("slice %v of [4 4]: no error", c)
+		}
+	}
+}
+
+func testCast(t *testing.T, s *suite) {
+	sh := engine.Shape{3, 333}
+	for _, from := range floatTypes {
+		a, x := s.random(t, from, sh, uniform(-300, 300))
+		for _, to := range []engine.DType{engine.Float32, engine.Float16, engine.BFloat16, engine.Int32, engine.Int64} {
+			want := make([]float64, len(x.v))
+			for i, v := range x.v {
+				if to == engine.Int32 || to == engine.Int64 {
+					want[i] = math.Trunc(v)
+				} else {
+					want[i] = roundTo(to, v)
+				}
+			}
+			expect(t, name("cast ", from, "->", to), s.ok(engine.Cast(a, to)), sh, want, 0)
+		}
+	}
+	ids := make([]int64, 500)
+	for i := range ids {
+		ids[i] = int64(s.rng.IntN(4000)) - 2000
+	}
+	ia := s.ok(s.e.FromInt64(ids, len(ids)))
+	want := make([]float64, len(ids))
+	for i, v := range ids {
+		want[i] = float64(v)
+	}
+	for _, to := range []engine.DType{engine.Int32, engine.Float32} {
+		expect(t, name("cast int64->", to), s.ok(engine.Cast(ia, to)), engine.Shape{500}, want, 0)
+	}
+}
+
+func testQuantize(t *testing.T, s *suite) {
+	for _, dt := range floatTypes {
+		for _, sh := range []engine.Shape{{1, 1}, {17, 33}, {5, 768}} {
+			a, x := s.random(t, dt, sh, normal)
+			q, sc, err := engine.Quantize(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.e.Eval(q, sc); err != nil {
+				t.Fatal(err)
+			}
+			d := sh[1]
+			wantScale := make([]float64, sh[0])
+			for r := range sh[0] {
+				m := 0.0
+				for _, v := range x.v[r*d : (r+1)*d] {
+					m = math.Max(m, math.Abs(v))
+				}
+				wantScale[r] = m / 127
+			}
+			expect(t, name("quantize scales ", dt, sh), sc, engine.Shape{sh[0]}, wantScale, TolFloat32)
+			ints, err := q.Int64()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range ints {
+				exact := x.v[i] / wantScale[i/d]
+				if math.Abs(float64(v)-exact) > 0.5+1e-3 || v < -127 || v > 127 {
+					t.Fatalf("quantize %s %v: element %d is %d, want round(%g)", dt, sh, i, v, exact)
+				}
+			}
+			deq := make([]float64, len(ints))
+			scales := values(t, sc)
+			for i, v := range ints {
+				deq[i] = float64(v) * scales[i/d]
+			}
+			expect(t, name("dequantize ", dt, sh), s.ok(engine.Dequantize(q, sc)), sh, deq, TolFloat32)
+		}
+	}
+}
+
+// testInputsUnchanged checks that no kernel writes its inputs.
+func testInputsUnchanged(t *testing.T, s *suite) {
+	q, qv := s.random(t, engine.Float32, engine.Shape{3, 50}, normal)
+	x, xv := s.random(t, engine.Float32, engine.Shape{400, 50}, normal)
+	c := s.ok(engine.Cosine(q, x))
+	vals, idx, err := engine.TopK(c, 7, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := s.ok(engine.Exp(s.ok(engine.Add(x, s.ok(engine.Scale(x, 2))))))
+	if err := s.e.Eval(vals, idx, ex, s.ok(engine.Normalize(x))); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "query after use", q, engine.Shape{3, 50}, qv.v, 0)
+	expect(t, "rows after use", x, engine.Shape{400, 50}, xv.v, 0)
+}
+
+// testCustom runs a custom kernel with only a Go function between two
+// backend steps: the backend runs it natively (cpu) or the engine runs it
+// on the host between two submissions; either way the result is exact.
+func testCustom(t *testing.T, s *suite) {
+	k, err := engine.NewKernel(engine.KernelSpec{
+		Name: "backendtest_reverse_rows",
+		Outputs: func(in []engine.Value, _ []int64) ([]engine.Value, error) {
+			return []engine.Value{{Shape: in[0].Shape, DType: in[0].DType}}, nil
+		},
+		Go: func(a *engine.KernelArgs) error {
+			rowBytes := len(a.In[0].Data) / a.In[0].Shape[0]
+			n := a.In[0].Shape[0]
+			for r := range n {
+				copy(a.Out[0].Data[r*rowBytes:(r+1)*rowBytes], a.In[0].Data[(n-1-r)*rowBytes:])
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dt := range floatTypes {
+		a, x := s.random(t, dt, engine.Shape{33, 7}, normal)
+		b := s.ok(engine.Scale(a, 2))
+		outs, err := k.Call(nil, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.ok(engine.Neg(outs[0]))
+		want := make([]float64, len(x.v))
+		for r := range 33 {
+			for j := range 7 {
+				want[r*7+j] = -2 * x.v[(32-r)*7+j]
+			}
+		}
+		expect(t, name("custom kernel ", dt), c, engine.Shape{33, 7}, want, 0)
+	}
+}

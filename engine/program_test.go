@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestProgramSourceCompiles renders a program that uses every element-wise
+// op as C, compiles it with the machine's C compiler, and checks that it
+// computes what Program.Eval computes: the GPU backends splice the same
+// text into their kernels.
+func TestProgramSourceCompiles(t *testing.T) {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skipf("skipped: no C compiler: %v", err)
+	}
+	p := &Program{NumInputs: 3, Instrs: []Instr{
+		{Op: OpMul, Args: [3]int{0, 1}},              // r3
+		{Op: OpAdd, Args: [3]int{3, 2}},              // r4
+		{Op: OpScale, Args: [3]int{4}, Scalar: -0.3}, // r5
+		{Op: OpExp, Args: [3]int{5}},                 // r6
+		{Op: OpAbs, Args: [3]int{0}},                 // r7
+		{Op: OpSqrt, Args: [3]int{7}},                // r8
+		{Op: OpRsqrt, Args: [3]int{8}},               // r9
+		{Op: OpLog, Args: [3]int{7}},                 // r10
+		{Op: OpSub, Args: [3]int{9, 10}},             // r11
+		{Op: OpDiv, Args: [3]int{11, 6}},             // r12
+		{Op: OpMax, Args: [3]int{12, 1}},             // r13
+		{Op: OpMin, Args: [3]int{13, 2}},             // r14
+		{Op: OpNeg, Args: [3]int{14}},                // r15
+		{Op: OpFMA, Args: [3]int{15, 0, 1}},          // r16
+	}}
+	body, out := p.Source()
+	src := `#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+static float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+static float __int_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
+int main(int argc, char **argv) {
+	float r0 = strtof(argv[1], 0), r1 = strtof(argv[2], 0), r2 = strtof(argv[3], 0);
+` + body + `	printf("%.9g\n", ` + out + `);
+	return 0;
+}
+`
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "p.c"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "p")
+	if msg, err := exec.Command(cc, "-O0", "-ffp-contract=off", "-o", bin, filepath.Join(dir, "p.c"), "-lm").CombinedOutput(); err != nil {
+		t.Fatalf("compile:\n%s\n%s", msg, src)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	regs := make([]float32, p.NumRegs())
+	for range 20 {
+		in := []float32{float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64())}
+		args := []string{}
+		for _, v := range in {
+			args = append(args, fmt.Sprintf("%.9g", v))
+		}
+		res, err := exec.Command(bin, args...).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := strconv.ParseFloat(strings.TrimSpace(string(res)), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := float64(p.Eval(in, regs))
+		if math.Abs(got-want) > 1e-5*math.Max(1, math.Abs(want)) && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Fatalf("inputs %v: C gives %g, Eval %g\n%s", in, got, want, body)
+		}
+	}
+}
+
+func TestBroadcast(t *testing.T) {
+	cases := []struct {
+		in   []Shape
+		want Shape
+		err  bool
+	}{
+		{[]Shape{{3, 4}, {4}}, Shape{3, 4}, false},
+		{[]Shape{{3, 1}, {1, 4}}, Shape{3, 4}, false},
+		{[]Shape{{2, 1, 4}, {3, 1}}, Shape{2, 3, 4}, false},
+		{[]Shape{{}, {5}}, Shape{5}, false},
+		{[]Shape{{3, 4}, {3}}, nil, true},
+	}
+	for _, c := range cases {
+		got, err := Broadcast(c.in...)
+		if (err != nil) != c.err || (!c.err && !got.Equal(c.want)) {
+			t.Errorf("Broadcast%v = %v, %v; want %v (error %t)", c.in, got, err, c.want, c.err)
+		}
+	}
+	st, dims := BroadcastStrides(Shape{3, 1}, Shape{2, 3, 4})
+	if st != [MaxRank]int{0, 0, 1, 0} || dims != [MaxRank]int{1, 2, 3, 4} {
+		t.Errorf("BroadcastStrides([3 1], [2 3 4]) = %v, %v", st, dims)
+	}
+}
+
+func TestParseDType(t *testing.T) {
+	for _, d := range []DType{Float32, Float16, BFloat16, Int8, Int32, Int64} {
+		got, err := ParseDType(d.String())
+		if err != nil || got != d {
+			t.Errorf("ParseDType(%q) = %v, %v", d, got, err)
+		}
+	}
+	if _, err := ParseDType("f64"); err == nil {
+		t.Error("ParseDType(f64): no error")
+	}
+}
