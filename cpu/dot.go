@@ -68,6 +68,22 @@ func sumSquaresGo(x []float32) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// sumGo is the portable sum, accumulated in float64.
+func sumGo(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
 // sumSquares32Go is the portable sum of squares in float32, eight
 // partial sums: the scan's row norms, where the float64 sum's conversions
 // would cost more than reading the row.
@@ -98,7 +114,9 @@ var (
 	sqDist       = sqDistGo
 	sumSquares   = sumSquaresGo
 	sumSquares32 = sumSquares32Go
+	sum          = sumGo
 	fma          = fmaGo
+	scale        = scaleGo
 )
 
 // simd reports whether the SIMD kernels are installed.
@@ -112,7 +130,7 @@ func init() { setSIMD(true) }
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
 	gemmKernel, gemmMR, gemmNR = gemm4x4Go, 4, 4
-	fma = fmaGo
+	sum, fma, scale = sumGo, fmaGo, scaleGo
 	decodeF16, decodeBF16, decodeI8, encodeF16 = half.DecodeFloat16, half.DecodeBFloat16, decodeI8Go, half.EncodeFloat16
 	simd = on && useSIMD()
 	return simd

@@ -17,6 +17,9 @@ func sqDistAVX2(a, b []float32) float32
 func sumSquaresAVX2(x []float32) float64
 
 //go:noescape
+func sumAVX2(x []float32) float64
+
+//go:noescape
 func sumSquares32AVX2(x []float32) float32
 
 //go:noescape
@@ -42,6 +45,9 @@ func useSIMD() bool {
 	sumSquares = sumSquaresAVX2
 	sumSquares32 = sumSquares32AVX2
 	gemmKernel, gemmMR, gemmNR = gemm6x16Checked, 6, 16
+	sum = sumAVX2
+	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }
+	scale = func(d, a []float32, s float32) { scaleAVX2(d, a[:len(d)], s) }
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
 	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }
 	if cpufeat.X86.F16C {

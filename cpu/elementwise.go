@@ -122,10 +122,7 @@ func run(ins engine.Instr, regs [][]float32, dst int) {
 			d[i] = a[i] / b[i]
 		}
 	case engine.OpScale:
-		s := ins.Scalar
-		for i := range d {
-			d[i] = a[i] * s
-		}
+		scale(d, a, ins.Scalar)
 	case engine.OpNeg:
 		for i := range d {
 			d[i] = -a[i]
@@ -154,5 +151,13 @@ func fmaGo(d, a, b, c []float32) {
 	a, b, c = a[:len(d)], b[:len(d)], c[:len(d)]
 	for i := range d {
 		d[i] = float32(math.FMA(float64(a[i]), float64(b[i]), float64(c[i])))
+	}
+}
+
+// scaleGo is the portable d = a * s.
+func scaleGo(d, a []float32, s float32) {
+	a = a[:len(d)]
+	for i := range d {
+		d[i] = a[i] * s
 	}
 }
