@@ -18,6 +18,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -189,6 +190,32 @@ func scanVariant(b *testing.B, name string, q []float32, x []float32, dt engine.
 	}}
 }
 
+// checkScan checks, before anything is timed, that the fused scan finds
+// the row a plain loop scores highest.
+func checkScan(b *testing.B, q, x []float32) {
+	e := engine.New("cpu", New())
+	qa, _ := e.FromFloat32(q, 1, scanD)
+	xa, err := e.FromBytesNoCopy(bytesOf(x), engine.Float32, scanN, scanD)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, _ := engine.MatMul(qa, xa, false, true)
+	_, idx, _ := engine.TopK(s, 1, true)
+	got, err := idx.Int64()
+	if err != nil {
+		b.Fatal(err)
+	}
+	best, bestScore := 0, float32(math.Inf(-1))
+	for r := range scanN {
+		if v := dot4(q, x[r*scanD:(r+1)*scanD]); v > bestScore {
+			best, bestScore = r, v
+		}
+	}
+	if got[0] != int64(best) {
+		b.Fatalf("the scan's best row is %d, a plain loop's %d", got[0], best)
+	}
+}
+
 // dot4 is the plain Go dot product a user would write: four accumulators.
 func dot4(a, b []float32) float32 {
 	b = b[:len(a)]
@@ -242,8 +269,10 @@ func gonumVariant(q, x []float32) variant {
 func BenchmarkScan(b *testing.B) {
 	q, x := scanData()
 	w := runtime.GOMAXPROCS(0)
+	scan := scanVariant(b, "scan", q, x, engine.Float32, false)
+	checkScan(b, q, x)
 	compare(b, "GB/s",
-		scanVariant(b, "scan", q, x, engine.Float32, false),
+		scan,
 		goLoopVariant("goloop1", q, x, 1),
 		goLoopVariant(fmt.Sprintf("goloop%d", w), q, x, w),
 		gonumVariant(q, x),
@@ -313,6 +342,47 @@ func BenchmarkScanInt8(b *testing.B) {
 		}
 	}}
 	compare(b, "GB/s", v, readVariant(int(v.work)), copyVariant(int(v.work)))
+}
+
+// BenchmarkScanBatch is 64 queries at once (top-10 by cosine each) over
+// 100K x 768 float32: a compute-bound scan on the gemm, against gonum's
+// Sgemm computing the full [64, 100K] score matrix (which the fused scan
+// never writes). GFLOP/s counts 2 m n d.
+func BenchmarkScanBatch(b *testing.B) {
+	const m = 64
+	_, x := scanData()
+	q := randomFloats(30, m*scanD)
+	e := engine.New("cpu", New())
+	qa, err := e.FromFloat32(q, m, scanD)
+	if err != nil {
+		b.Fatal(err)
+	}
+	xa, err := e.FromBytesNoCopy(bytesOf(x), engine.Float32, scanN, scanD)
+	if err != nil {
+		b.Fatal(err)
+	}
+	flops := float64(2 * m * scanN * scanD)
+	ours := variant{"scan64", flops, func() {
+		s, err := engine.Cosine(qa, xa)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v, i, err := engine.TopK(s, 10, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Eval(v, i); err != nil {
+			b.Fatal(err)
+		}
+	}}
+	out := make([]float32, m*scanN)
+	gn := variant{"gonum", flops, func() {
+		blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+			blas32.General{Rows: m, Cols: scanD, Stride: scanD, Data: q},
+			blas32.General{Rows: scanN, Cols: scanD, Stride: scanD, Data: x}, 0,
+			blas32.General{Rows: m, Cols: scanN, Stride: scanN, Data: out})
+	}}
+	compare(b, "GFLOP/s", ours, gn)
 }
 
 // BenchmarkMatMul is the seed's 1024 x 1024 x 1024 float32 product against

@@ -85,26 +85,9 @@ func sumGo(x []float32) float64 {
 }
 
 // sumSquares32Go is the portable sum of squares in float32, eight
-// partial sums: the scan's row norms, where the float64 sum's conversions
-// would cost more than reading the row.
-func sumSquares32Go(x []float32) float32 {
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		s0 += x[i] * x[i]
-		s1 += x[i+1] * x[i+1]
-		s2 += x[i+2] * x[i+2]
-		s3 += x[i+3] * x[i+3]
-		s4 += x[i+4] * x[i+4]
-		s5 += x[i+5] * x[i+5]
-		s6 += x[i+6] * x[i+6]
-		s7 += x[i+7] * x[i+7]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * x[i]
-	}
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-}
+// partial sums (dotGo of x with itself): the scan's row norms, where the
+// float64 sum's conversions would cost more than reading the row.
+func sumSquares32Go(x []float32) float32 { return dotGo(x, x) }
 
 // The vector kernels in use: the portable ones, or assembly where the
 // machine has it. dot and sqDist read len(a) elements of each operand

@@ -1,26 +1,21 @@
 package cpu
 
-import "github.com/silica-go/silica/internal/cpufeat"
+import (
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/cpufeat"
+)
 
-// Assembly kernels (dot_amd64.s, convert_amd64.s). They read and write
+// Assembly kernels (dot_amd64.s, convert_amd64.s, dotrow_amd64.s, gemm_amd64.s,
+// elementwise_amd64.s). They read and write
 // exactly the lengths their comments give; the Go closures installed by
 // useSIMD reslice first, so a short operand panics in Go instead of
 // reading past its end.
-
-//go:noescape
-func dotAVX2(a, b []float32) float32
-
-//go:noescape
-func sqDistAVX2(a, b []float32) float32
 
 //go:noescape
 func sumSquaresAVX2(x []float32) float64
 
 //go:noescape
 func sumAVX2(x []float32) float64
-
-//go:noescape
-func sumSquares32AVX2(x []float32) float32
 
 //go:noescape
 func f16ToF32F16C(dst []float32, src []byte)
@@ -40,10 +35,20 @@ func useSIMD() bool {
 	if !cpufeat.AVX2FMA() {
 		return false
 	}
-	dot = func(a, b []float32) float32 { return dotAVX2(a, b[:len(a)]) }
-	sqDist = func(a, b []float32) float32 { return sqDistAVX2(a, b[:len(a)]) }
+	rowDot, rowL2 := withTail(dotRowF32, engine.Float32, false), withTail(l2RowF32, engine.Float32, true)
+	dot = func(a, b []float32) float32 {
+		r, _ := rowDot(a, f32Bytes(b[:len(a)]), 1)
+		return r
+	}
+	sqDist = func(a, b []float32) float32 {
+		r, _ := rowL2(a, f32Bytes(b[:len(a)]), 1)
+		return r
+	}
+	sumSquares32 = func(x []float32) float32 {
+		_, ss := rowDot(x, f32Bytes(x), 1)
+		return ss
+	}
 	sumSquares = sumSquaresAVX2
-	sumSquares32 = sumSquares32AVX2
 	gemmKernel, gemmMR, gemmNR = gemm6x16Checked, 6, 16
 	sum = sumAVX2
 	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }

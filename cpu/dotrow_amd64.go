@@ -74,6 +74,12 @@ func rowKernel(dt engine.DType, l2 bool) func(q []float32, x []byte, scale float
 	default:
 		return nil
 	}
+	return withTail(k, dt, l2)
+}
+
+// withTail wraps an assembly row kernel for rows of dtype dt, adding the
+// len(q) % 8 elements it leaves.
+func withTail(k rowAsm, dt engine.DType, l2 bool) func(q []float32, x []byte, scale float32) (float32, float32) {
 	es := dt.Size()
 	return func(q []float32, x []byte, scale float32) (r0, r1 float32) {
 		n8 := len(q) &^ 7

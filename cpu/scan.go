@@ -18,6 +18,10 @@ const scanBlock = 4096
 // with more, converting a block once and reusing it is cheaper.
 const directMaxQueries = 2
 
+// tileRows is the number of stored rows the many-query scan scores at a
+// time with the gemm: a multiple of every micro-kernel width.
+const tileRows = 128
+
 // scanJob is one fused scan: queries Q [m, d] (float32, normalized when
 // the metric asks), stored rows x [n, d] and their scales when quantized.
 type scanJob struct {
@@ -48,9 +52,12 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		for i := range mine {
 			mine[i] = newSelector(o, a.K)
 		}
-		if direct != nil && j.m <= directMaxQueries {
+		switch {
+		case direct != nil && j.m <= directMaxQueries:
 			j.direct(direct, lo, hi, mine)
-		} else {
+		case a.Metric == engine.MetricDot && j.m > directMaxQueries:
+			j.tiles(lo, hi, mine)
+		default:
 			j.blocks(lo, hi, mine)
 		}
 		sels[w] = mine
@@ -90,6 +97,36 @@ func (j *scanJob) direct(k func(q []float32, x []byte, scale float32) (float32, 
 				r0 *= scale
 			}
 			sel.offer(r0, int64(r))
+		}
+	}
+}
+
+// tiles scores rows [lo, hi) by dot product, tileRows at a time: the
+// scores of all queries against the tile come from the blocked gemm (so
+// each stored value is loaded once per six queries, not once per query),
+// into a [m, tileRows] buffer that is reused.
+func (j *scanJob) tiles(lo, hi int, mine []*selector) {
+	d := j.d
+	var scratch []float32
+	if j.x.DType != engine.Float32 {
+		scratch = make([]float32, tileRows*d)
+	}
+	factors := make([]float32, tileRows)
+	scores := make([]float32, j.m*tileRows)
+	var gs []float32
+	for r0 := lo; r0 < hi; r0 += tileRows {
+		nb := min(tileRows, hi-r0)
+		rows := load(j.x.DType, j.x.b, r0*d, nb*d, scratch)
+		var scales []float32
+		if j.scales != nil {
+			scales = j.scales[r0 : r0+nb]
+		}
+		scanFactors(j.a, rows, d, scales, factors[:nb])
+		gs = gemmSerial(j.m, nb, d, matrix{j.Q, d, 1}, matrix{rows, 1, d}, scores, gs)
+		for i, sel := range mine {
+			for r, v := range scores[i*nb : (i+1)*nb] {
+				sel.offer(v*factors[r], int64(r0+r))
+			}
 		}
 	}
 }
