@@ -66,9 +66,22 @@ func decodeI8Go(dst []float32, src []byte) {
 // setSIMD (dot.go) assigns them.
 var decodeF16, decodeBF16, decodeI8, encodeF16 = half.DecodeFloat16, half.DecodeBFloat16, decodeI8Go, half.EncodeFloat16
 
+// castKernel converts element by element; between float dtypes it goes
+// through float32 a chunk at a time with the conversion kernels (float32
+// holds every float16 and bfloat16 exactly, so the result is the same).
 func castKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	src, dst := in[0], out[0]
 	n := src.Shape.Size()
+	if src.DType.IsFloat() && dst.DType.IsFloat() {
+		c.parallelFor(n, 1<<14, func(lo, hi int) {
+			scratch := make([]float32, min(hi-lo, reduceChunk))
+			for i := lo; i < hi; i += reduceChunk {
+				m := min(reduceChunk, hi-i)
+				store(dst.DType, dst.b, i, load(src.DType, src.b, i, m, scratch))
+			}
+		})
+		return nil
+	}
 	c.parallelFor(n, 1<<14, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			putElem(dst.DType, dst.b, i, getElem(src.DType, src.b, i))
