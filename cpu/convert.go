@@ -48,7 +48,9 @@ func store(dt engine.DType, b []byte, off int, src []float32) {
 	case engine.Float16:
 		encodeF16(b[2*off:], src)
 	case engine.BFloat16:
-		half.EncodeBFloat16(b[2*off:], src)
+		if len(src) > 0 {
+			half.EncodeBFloat16(b[2*off:], src)
+		}
 	}
 }
 
@@ -64,7 +66,28 @@ func decodeI8Go(dst []float32, src []byte) {
 // machine has it (dot_amd64.go). Each converts len(dst) (decode) or
 // len(src) (encode) elements, rounding as package half does.
 // setSIMD (dot.go) assigns them.
-var decodeF16, decodeBF16, decodeI8, encodeF16 = half.DecodeFloat16, half.DecodeBFloat16, decodeI8Go, half.EncodeFloat16
+var decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
+
+// The portable half conversions. Package half's functions index
+// src[2*len(dst)-1] first, which panics for an empty slice; these return
+// instead (the workaround is reported to half's owner).
+func decodeF16Go(dst []float32, src []byte) {
+	if len(dst) > 0 {
+		half.DecodeFloat16(dst, src)
+	}
+}
+
+func decodeBF16Go(dst []float32, src []byte) {
+	if len(dst) > 0 {
+		half.DecodeBFloat16(dst, src)
+	}
+}
+
+func encodeF16Go(dst []byte, src []float32) {
+	if len(src) > 0 {
+		half.EncodeFloat16(dst, src)
+	}
+}
 
 // castKernel converts element by element; between float dtypes it goes
 // through float32 a chunk at a time with the conversion kernels (float32

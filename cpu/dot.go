@@ -1,7 +1,5 @@
 package cpu
 
-import "github.com/silica-go/silica/half"
-
 // Vector kernels: the inner loops of the scan, matmul, normalize and
 // reduce. Each has a portable Go version here; the architecture files
 // (dot_amd64.go) replace the package variables below with SIMD versions
@@ -114,7 +112,7 @@ func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
 	gemmKernel, gemmMR, gemmNR = gemm4x4Go, 4, 4
 	sum, fma, scale = sumGo, fmaGo, scaleGo
-	decodeF16, decodeBF16, decodeI8, encodeF16 = half.DecodeFloat16, half.DecodeBFloat16, decodeI8Go, half.EncodeFloat16
+	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
 	simd = on && useSIMD()
 	return simd
 }

@@ -1,8 +1,6 @@
 package cpu
 
 import (
-	"unsafe"
-
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/cpufeat"
 )
@@ -84,28 +82,6 @@ func withTail(k rowAsm, dt engine.DType, l2 bool) func(q []float32, x []byte, sc
 	return func(q []float32, x []byte, scale float32) (r0, r1 float32) {
 		n8 := len(q) &^ 7
 		r0, r1 = k(q[:n8], x[:n8*es], scale)
-		if n8 == len(q) {
-			return r0, r1
-		}
-		var t [8]float32
-		tail := load(dt, x[:len(q)*es], n8, len(q)-n8, t[:])
-		for i, v := range tail {
-			if l2 {
-				d := q[n8+i] - scale*v
-				r0 += d * d
-			} else {
-				r0 += q[n8+i] * v
-				r1 += v * v
-			}
-		}
-		return r0, r1
+		return rowTail(dt, l2, q, x, n8, scale, r0, r1)
 	}
-}
-
-// f32Bytes views float32s as bytes.
-func f32Bytes(x []float32) []byte {
-	if len(x) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
 }

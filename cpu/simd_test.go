@@ -16,7 +16,9 @@ func needSIMD(t *testing.T) {
 	switch {
 	case runtime.GOARCH == "amd64" && !simd:
 		err = errors.New("processor without AVX2 and FMA (or SILICA_CPU_SIMD=off)")
-	case runtime.GOARCH != "amd64":
+	case runtime.GOARCH == "arm64" && !simd:
+		err = errors.New("SILICA_CPU_SIMD=off")
+	case runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64":
 		err = errors.New("no SIMD kernels for " + runtime.GOARCH)
 	}
 	testenv.Need(t, "simd", err)
