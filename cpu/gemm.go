@@ -45,7 +45,11 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 		return
 	}
 	mr, nr := gemmMR, gemmNR
-	mBlocks := (m + gemmMC - 1) / gemmMC
+	// Row blocks of at most gemmMC rows, as many as a multiple of the
+	// workers so that they finish together, cut at sliver boundaries.
+	mSlivers := (m + mr - 1) / mr
+	mBlocks := (mSlivers + gemmMC/mr - 1) / (gemmMC / mr)
+	mBlocks = min(mSlivers, (mBlocks+c.workers-1)/c.workers*c.workers)
 	// Split n as well when there are too few row blocks to go round.
 	nSlivers := (n + nr - 1) / nr
 	nParts := max(1, min(nSlivers/4, (2*c.workers+mBlocks-1)/mBlocks))
@@ -60,7 +64,7 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 			tile := make([]float32, mr*nr)
 			for t := lo; t < hi; t++ {
 				ib, part := t/nParts, t%nParts
-				i0, i1 := ib*gemmMC, min((ib+1)*gemmMC, m)
+				i0, i1 := ib*mSlivers/mBlocks*mr, min((ib+1)*mSlivers/mBlocks*mr, m)
 				packA(packedA, a, i0, i1, p0, kc, mr)
 				s0, s1 := part*nSlivers/nParts, (part+1)*nSlivers/nParts
 				macroKernel(packedA, packedB, i0, i1, s0, s1, kc, n, out, p0 > 0, tile)
