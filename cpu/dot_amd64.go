@@ -5,11 +5,11 @@ import (
 	"github.com/silica-go/silica/internal/cpufeat"
 )
 
-// Assembly kernels (dot_amd64.s, convert_amd64.s, dotrow_amd64.s, gemm_amd64.s,
-// elementwise_amd64.s). They read and write
-// exactly the lengths their comments give; the Go closures installed by
-// useSIMD reslice first, so a short operand panics in Go instead of
-// reading past its end.
+// Assembly kernels (dot_amd64.s, convert_amd64.s; the others are declared
+// beside their families: dotrow_amd64.go, gemm_amd64.go,
+// elementwise_amd64.go). They read and write exactly the lengths their
+// comments give; the Go closures installed by useSIMD reslice first, so a
+// short operand panics in Go instead of reading past its end.
 
 //go:noescape
 func sumSquaresAVX2(x []float32) float64
