@@ -98,6 +98,7 @@ var (
 	sum          = sumGo
 	fma          = fmaGo
 	scale        = scaleGo
+	prefetch     = prefetchNone // asks for a slice in the cache ahead of use
 )
 
 // simd reports whether the SIMD kernels are installed.
@@ -111,7 +112,7 @@ func init() { setSIMD(true) }
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
 	gemmKernel, gemmMR, gemmNR = gemm4x4Go, 4, 4
-	sum, fma, scale = sumGo, fmaGo, scaleGo
+	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
 	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
 	simd = on && useSIMD()
 	return simd

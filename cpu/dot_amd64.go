@@ -53,6 +53,7 @@ func useSIMD() bool {
 	sum = sumAVX2
 	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }
 	scale = func(d, a []float32, s float32) { scaleAVX2(d, a[:len(d)], s) }
+	prefetch = prefetchAVX2
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
 	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }
 	if cpufeat.X86.F16C {
@@ -61,3 +62,6 @@ func useSIMD() bool {
 	}
 	return true
 }
+
+//go:noescape
+func prefetchAVX2(b []byte)
