@@ -9,5 +9,9 @@
 package backends
 
 import (
-	_ "github.com/silica-go/silica/cpu" // the pure-Go backend, everywhere
+	_ "github.com/silica-go/silica/cpu"         // the pure-Go backend, everywhere
+	_ "github.com/silica-go/silica/cuda"        // NVIDIA GPUs: driver API and NVRTC through purego, no cgo
+	_ "github.com/silica-go/silica/metal"       // Apple GPUs (darwin with cgo; registers nothing elsewhere)
+	_ "github.com/silica-go/silica/mlxcompat"   // real MLX, through a C++ shim built at first use
+	_ "github.com/silica-go/silica/torchcompat" // real libtorch (cpu, cuda, mps), likewise
 )

@@ -1,4 +1,70 @@
-// Package cuda will be Silica's NVIDIA backend: CUDA C kernels compiled by
-// NVRTC, driver API loaded with purego, no cgo. Not built yet (issue 6);
-// until then it registers nothing.
+// Package cuda is Silica's NVIDIA backend: the engine's ops as handwritten
+// CUDA C kernels (kernels/cuda), compiled at run time by NVRTC for the
+// device's architecture, launched through the CUDA driver API. Both
+// libraries are loaded with purego, so the package builds with
+// CGO_ENABLED=0 and the binary runs on any Linux machine with the NVIDIA
+// driver; it registers as engine backend "cuda" ("cuda:1" for the second
+// GPU).
+//
+// # Availability
+//
+// Open fails with an error wrapping engine.ErrUnavailable, saying what is
+// missing, when libcuda.so.1 (the driver), a GPU, or libnvrtc is absent;
+// engine.Default then moves on to the CPU. SILICA_LIBCUDA and SILICA_NVRTC
+// name the libraries' paths when the loader cannot find them; NVRTC is
+// also looked for in the CUDA toolkit's folders and in the pip wheel
+// nvidia-cuda-nvrtc of the Python environments at hand.
+//
+// # Threads
+//
+// A CUDA context is current per OS thread, and Go moves goroutines between
+// threads: every driver call runs on one goroutine locked to its thread,
+// which owns the device's primary context and its stream. Free, which the
+// engine may call from any goroutine, only returns the buffer to the pool.
+//
+// # Kernels
+//
+// A kernel file is specialised by -D flags (element types, vector widths,
+// query-group sizes) and compiled on first use; compiled modules are kept
+// in memory and on disk under SILICA_CUDA_CACHE (default: silica/cuda in
+// the user's cache folder), keyed by the hash of source and flags, the
+// architecture, and the NVRTC and driver versions. A kernel that does not
+// compile fails with a CompileError naming it and carrying NVRTC's log.
+// Every CUresult becomes an *Error naming the call and the result.
+//
+// # The fused search
+//
+// engine.OpScanTopK runs in one of three regimes (scan.go):
+//
+//   - one query: a streaming scan, a warp a stored row, 16-byte loads,
+//     candidates kept per warp in buffers sorted in shared memory, then a
+//     merge; near the memory bandwidth;
+//   - a few queries (up to 15): the same scan scoring a group of up to 8
+//     queries against each row while it is in registers;
+//   - many queries (16 and more, dot products, row bytes a multiple of
+//     16): tensor cores (mma.sync) over 64-query x 128-row tiles streamed
+//     with cp.async, each tile's scores filtered against each query's
+//     current k-th best in the epilogue, so that the score matrix is never
+//     written. Float16 and bfloat16 products are exact and accumulated in
+//     float32. Float32 rows are multiplied in TF32; each query keeps
+//     max(2k, k+64) candidates, which are scored again exactly in float32,
+//     and a bound on the TF32 error proves that no other row can enter the
+//     best k. A query whose proof fails (rows closer than TF32 resolves) is
+//     searched again by the exact scan, so results always equal the exact
+//     float32 top-k (up to ties).
+//
+// Supports accepts the fused scan up to k = 1024; above it the engine runs
+// the product and topk, whose kernel (a radix select) takes any k.
+//
+// # Memory
+//
+// Device allocations are pooled by size class (at most 12.5% rounding);
+// MemoryInUse reports the bytes held from the driver, pooled ones
+// included. An allocation that fails empties the pool and tries once more;
+// then it is an error naming the device's free memory.
+//
+// # Measuring
+//
+// cmd/cudabench times the PyTorch anchors' operations; NOTES.md holds the
+// measurements, side by side with PyTorch on the same card.
 package cuda

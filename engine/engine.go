@@ -3,7 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -128,46 +128,72 @@ func (e *Engine) prepare(arrays []*Array) (*graph, error) {
 	g := &graph{}
 	nodePos := map[*node]int{}
 	leafPos := map[*Array]int{}
-	var sig strings.Builder
-	var visit func(a *Array) (string, error)
-	visit = func(a *Array) (string, error) {
+	sig := make([]byte, 0, 256)
+	// ref appends a reference to an input: a leaf's number or a node's
+	// number and output.
+	ref := func(b []byte, leaf bool, i, out int) []byte {
+		if leaf {
+			b = append(b, 'L')
+			return strconv.AppendInt(b, int64(i), 10)
+		}
+		b = append(b, 'N')
+		b = strconv.AppendInt(b, int64(i), 10)
+		b = append(b, '.')
+		return strconv.AppendInt(b, int64(out), 10)
+	}
+	typ := func(b []byte, d DType, s Shape) []byte {
+		b = append(b, byte('a'+d))
+		for _, x := range s {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(x), 10)
+		}
+		return append(b, ';')
+	}
+	var visit func(a *Array, refs []byte) ([]byte, error)
+	visit = func(a *Array, refs []byte) ([]byte, error) {
 		if a.data != nil {
-			if i, ok := leafPos[a]; ok {
-				return fmt.Sprintf("L%d", i), nil
+			i, ok := leafPos[a]
+			if !ok {
+				i = len(g.leaves)
+				leafPos[a] = i
+				g.leaves = append(g.leaves, a)
+				sig = ref(sig, true, i, 0)
+				sig = typ(append(sig, '='), a.dtype, a.shape)
 			}
-			leafPos[a] = len(g.leaves)
-			g.leaves = append(g.leaves, a)
-			fmt.Fprintf(&sig, "L%d=%s%v;", len(g.leaves)-1, a.dtype, a.shape)
-			return fmt.Sprintf("L%d", len(g.leaves)-1), nil
+			return ref(refs, true, i, 0), nil
 		}
 		if a.node == nil {
-			return "", errFreed(a)
+			return nil, errFreed(a)
 		}
 		if i, ok := nodePos[a.node]; ok {
 			if i < 0 {
-				return "", fmt.Errorf("engine: graph has a cycle at %s", a.node.op)
+				return nil, fmt.Errorf("engine: graph has a cycle at %s", a.node.op)
 			}
-			return fmt.Sprintf("N%d.%d", i, a.out), nil
+			return ref(refs, false, i, a.out), nil
 		}
 		nodePos[a.node] = -1
-		refs := make([]string, len(a.node.inputs))
-		for i, in := range a.node.inputs {
-			r, err := visit(in)
-			if err != nil {
-				return "", err
+		var in []byte
+		for _, x := range a.node.inputs {
+			var err error
+			if in, err = visit(x, append(in, ',')); err != nil {
+				return nil, err
 			}
-			refs[i] = r
 		}
 		pos := len(g.nodes)
 		nodePos[a.node] = pos
 		g.nodes = append(g.nodes, a.node)
-		fmt.Fprintf(&sig, "N%d=%s{%s}(%s)->", pos, a.node.op, a.node.attrs.key(), strings.Join(refs, ","))
-		for i := range a.node.outs {
-			s, d := nodeOutType(a.node, i)
-			fmt.Fprintf(&sig, "%s%v,", d, s)
+		sig = ref(sig, false, pos, 0)
+		sig = append(sig, '=')
+		sig = strconv.AppendInt(sig, int64(a.node.op), 10)
+		sig = append(sig, '{')
+		sig = a.node.attrs.appendKey(sig)
+		sig = append(sig, '}')
+		sig = append(sig, in...)
+		sig = append(sig, '>')
+		for _, t := range a.node.types {
+			sig = typ(sig, t.dtype, t.shape)
 		}
-		sig.WriteString(";")
-		return fmt.Sprintf("N%d.%d", pos, a.out), nil
+		return ref(refs, false, pos, a.out), nil
 	}
 	var targets []int
 	for _, a := range arrays {
@@ -180,7 +206,7 @@ func (e *Engine) prepare(arrays []*Array) (*graph, error) {
 		if a.data != nil {
 			continue
 		}
-		if _, err := visit(a); err != nil {
+		if _, err := visit(a, nil); err != nil {
 			return nil, err
 		}
 		targets = append(targets, nodePos[a.node])
@@ -188,9 +214,12 @@ func (e *Engine) prepare(arrays []*Array) (*graph, error) {
 	if len(targets) == 0 {
 		return nil, nil
 	}
-	fmt.Fprintf(&sig, "R%v", targets)
-	key := sig.String()
-	if p, ok := e.plans[key]; ok {
+	sig = append(sig, 'R')
+	for _, t := range targets {
+		sig = append(sig, ',')
+		sig = strconv.AppendInt(sig, int64(t), 10)
+	}
+	if p, ok := e.plans[string(sig)]; ok {
 		e.planHits.Add(1)
 		g.plan = p
 		return g, nil
@@ -199,6 +228,7 @@ func (e *Engine) prepare(arrays []*Array) (*graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	key := string(sig)
 	p.Signature = key
 	if len(e.plans) >= maxCachedPlans {
 		clear(e.plans)

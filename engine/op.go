@@ -1,6 +1,11 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"unsafe"
+)
 
 // Op names one operation of the graph. Each entry's comment gives its
 // inputs, its attributes (fields of Attrs) and its shape and dtype rule.
@@ -192,15 +197,31 @@ type Attrs struct {
 	Params   []int64  // OpCustom: the kernel's integer parameters
 }
 
-func (a *Attrs) key() string {
-	s := fmt.Sprintf("ax%d k%d l%t t%t%t n%t%t m%d q%t s%x to%d r%v c%v",
-		a.Axis, a.K, a.Largest, a.TransA, a.TransB, a.NormA, a.NormB, a.Metric, a.Quantize,
-		a.Scalar, a.To, a.Rows, a.Cols)
+// appendKey appends a compact rendering of every attribute to b: the part
+// of a plan signature that tells steps of one op apart.
+func (a *Attrs) appendKey(b []byte) []byte {
+	flags := 0
+	for i, f := range []bool{a.Largest, a.TransA, a.TransB, a.NormA, a.NormB, a.Quantize} {
+		if f {
+			flags |= 1 << i
+		}
+	}
+	for _, v := range []int{a.Axis, a.K, flags, int(a.Metric), int(math.Float32bits(a.Scalar)), int(a.To),
+		a.Rows[0], a.Rows[1], a.Cols[0], a.Cols[1]} {
+		b = strconv.AppendInt(b, int64(v), 10)
+		b = append(b, ',')
+	}
 	if a.Program != nil {
-		s += " p" + a.Program.String()
+		b = append(b, a.Program.String()...)
 	}
 	if a.Kernel != nil {
-		s += fmt.Sprintf(" kern%s@%p%v", a.Kernel.spec.Name, a.Kernel, a.Params)
+		b = append(b, a.Kernel.spec.Name...)
+		b = append(b, '@')
+		b = strconv.AppendUint(b, uint64(uintptr(unsafe.Pointer(a.Kernel))), 16)
+		for _, p := range a.Params {
+			b = append(b, ',')
+			b = strconv.AppendInt(b, p, 10)
+		}
 	}
-	return s
+	return b
 }

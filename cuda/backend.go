@@ -1,0 +1,180 @@
+package cuda
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/silica-go/silica/engine"
+)
+
+func init() { engine.Register("cuda", driver{}) }
+
+type driver struct{}
+
+// Open opens GPU device ("" or "0" for the first, "1" for the second...).
+// Without the NVIDIA driver, a GPU or NVRTC it returns an error wrapping
+// engine.ErrUnavailable that says which is missing.
+func (driver) Open(device string) (engine.Backend, error) {
+	ordinal := 0
+	if device != "" {
+		n, err := strconv.Atoi(device)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("cuda: device %q: want a device number such as 0 or 1", device)
+		}
+		ordinal = n
+	}
+	return Open(ordinal)
+}
+
+// Backend runs plans on one NVIDIA GPU through the CUDA driver API, with
+// kernels compiled by NVRTC. Make one with Open, or engine.Open("cuda").
+type Backend struct {
+	d    *device
+	pool pool
+
+	mu     sync.Mutex // guards closed
+	closed bool
+
+	refined atomic.Int64 // queries the TF32 scan had to search again exactly
+}
+
+// Open opens the GPU of the given ordinal.
+func Open(ordinal int) (*Backend, error) {
+	if err := loadDriver(); err != nil {
+		return nil, unavailable(err)
+	}
+	var n int32
+	if err := check("cuDeviceGetCount", cuDeviceGetCount(&n)); err != nil {
+		return nil, unavailable(err)
+	}
+	if n == 0 {
+		return nil, unavailable(fmt.Errorf("the driver (%s) sees no GPU", cudaPath))
+	}
+	if ordinal >= int(n) {
+		return nil, unavailable(fmt.Errorf("device %d asked for, the driver sees %d", ordinal, n))
+	}
+	if err := loadNVRTC(); err != nil {
+		return nil, unavailable(err)
+	}
+	d, err := openDevice(ordinal)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return &Backend{d: d, pool: pool{free: map[int][]dptr{}}}, nil
+}
+
+// Device describes the GPU.
+func (b *Backend) Device() engine.DeviceInfo {
+	v, _ := NVRTCVersion()
+	return engine.DeviceInfo{
+		Backend: "cuda", Device: "cuda:" + strconv.Itoa(b.d.ordinal), Name: b.d.name,
+		Memory: int64(b.d.totalMem),
+		Version: fmt.Sprintf("driver %d.%d, nvrtc %s, sm_%d, %d SMs, kernels for %s",
+			b.d.driver/1000, b.d.driver%1000/10, v, b.d.cc, b.d.sms, b.d.arch),
+	}
+}
+
+func (b *Backend) do(f func() error) error {
+	b.mu.Lock()
+	closed := b.closed
+	b.mu.Unlock()
+	if closed {
+		return errClosed
+	}
+	return b.d.do(f)
+}
+
+// Alloc returns device memory of at least bytes bytes, from the pool when
+// it has a buffer of that size class. Failure is an error naming the
+// device's free memory.
+func (b *Backend) Alloc(bytes int) (engine.Buffer, error) {
+	var buf *buffer
+	err := b.do(func() error {
+		var err error
+		buf, err = b.d.alloc(&b.pool, bytes)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// Free returns a buffer to the pool; any goroutine may call it.
+func (b *Backend) Free(buf engine.Buffer) {
+	if bb, ok := buf.(*buffer); ok {
+		b.pool.release(bb)
+	}
+}
+
+// MemoryInUse returns the bytes allocated on the device, pooled buffers
+// included (engine.MemoryReporter).
+func (b *Backend) MemoryInUse() int64 {
+	b.pool.mu.Lock()
+	defer b.pool.mu.Unlock()
+	return b.pool.total
+}
+
+func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
+	d, ok := dst.(*buffer)
+	if !ok || d.freed.Load() {
+		return fmt.Errorf("cuda: write into a buffer that is not a live cuda buffer")
+	}
+	if off < 0 || off+len(src) > d.size {
+		return fmt.Errorf("cuda: write of %d bytes at %d into a %d-byte buffer", len(src), off, d.size)
+	}
+	if len(src) == 0 {
+		return nil
+	}
+	return b.do(func() error {
+		if err := b.d.sync(); err != nil {
+			return err
+		}
+		return check("cuMemcpyHtoD", cuMemcpyHtoD(d.ptr+uint64(off), unsafe.Pointer(&src[0]), uint64(len(src))))
+	})
+}
+
+func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
+	s, ok := src.(*buffer)
+	if !ok || s.freed.Load() {
+		return fmt.Errorf("cuda: read from a buffer that is not a live cuda buffer")
+	}
+	if off < 0 || off+len(dst) > s.size {
+		return fmt.Errorf("cuda: read of %d bytes at %d from a %d-byte buffer", len(dst), off, s.size)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	return b.do(func() error {
+		if err := b.d.sync(); err != nil {
+			return err
+		}
+		return check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&dst[0]), s.ptr+uint64(off), uint64(len(dst))))
+	})
+}
+
+func (b *Backend) Synchronize() error { return b.do(b.d.sync) }
+
+// Close waits for the device, frees every allocation of the pool and
+// releases the context. Buffers still held become invalid.
+func (b *Backend) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.Unlock()
+	err := b.d.do(func() error {
+		err := b.d.sync()
+		b.d.trim(&b.pool)
+		return err
+	})
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	close(b.d.work)
+	return err
+}

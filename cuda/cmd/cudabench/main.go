@@ -1,0 +1,289 @@
+// Command cudabench times Silica's CUDA backend on the operations of the
+// PyTorch anchors (shared/anchors/torch_cuda.py) and prints a table of
+// our times beside PyTorch's, measured on the same card in the same
+// command.
+//
+// Usage:
+//
+//	cudabench [-torch anchor_torch.json] [-out results.json] [-reps 20] [-only substring]
+//
+// Each row: warm-up (compilation included), then the median of reps
+// timed evaluations, as device time between CUDA events around the run
+// (the host's time to plan and launch is reported beside it). Inputs are
+// random normal, never zeros. Results are checked against the CPU
+// backend's exact answers only by the tests (go test ./cuda); this
+// program measures.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/silica-go/silica/cuda"
+	"github.com/silica-go/silica/engine"
+)
+
+type row struct {
+	Op      string  `json:"op"`
+	Torch   string  `json:"torch_op"`
+	Ms      float64 `json:"ms"`
+	WallMs  float64 `json:"wall_ms"`
+	TorchMs float64 `json:"torch_ms,omitempty"`
+	Target  float64 `json:"target_ms,omitempty"`
+	Note    string  `json:"note,omitempty"`
+}
+
+func main() {
+	torchPath := flag.String("torch", "", "anchor_torch.json written by torch_cuda.py (optional)")
+	outPath := flag.String("out", "", "write the rows as JSON here")
+	reps := flag.Int("reps", 20, "timed repetitions per row")
+	only := flag.String("only", "", "run only rows whose name contains this")
+	profile := flag.Bool("profile", false, "after timing each row, run it once more with events around every kernel and print where the time goes")
+	flag.Parse()
+
+	torch := map[string]float64{}
+	if *torchPath != "" {
+		if raw, err := os.ReadFile(*torchPath); err == nil {
+			var a struct {
+				Rows []struct {
+					Op string  `json:"op"`
+					Ms float64 `json:"ms"`
+				} `json:"rows"`
+			}
+			if json.Unmarshal(raw, &a) == nil {
+				for _, r := range a.Rows {
+					torch[r.Op] = r.Ms
+				}
+			}
+		}
+	}
+	b, err := cuda.Open(0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cudabench:", err)
+		os.Exit(1)
+	}
+	defer b.Close()
+	if err := b.EnableTiming(true); err != nil {
+		fatal(err)
+	}
+	e := engine.New("cuda", b)
+	fmt.Printf("device: %s (%s)\n", b.Device().Name, b.Device().Version)
+
+	var rows []row
+	add := func(r row) {
+		r.TorchMs = torch[r.Torch]
+		rows = append(rows, r)
+		ratio := ""
+		if r.TorchMs > 0 {
+			ratio = fmt.Sprintf("%.2fx", r.TorchMs/r.Ms)
+		}
+		fmt.Printf("%-55s %9.4f ms (wall %8.4f)  torch %8.4f  %s %s\n", r.Op, r.Ms, r.WallMs, r.TorchMs, ratio, r.Note)
+	}
+	want := func(name string) bool { return *only == "" || strings.Contains(name, *only) }
+
+	if want("copy") {
+		gbs, err := b.CopyBandwidth(1<<32, 10)
+		if err != nil {
+			fatal(err)
+		}
+		add(row{Op: "copy 4GiB d2d", Torch: "copy 4GiB d2d", Ms: 2 * float64(1<<32) / gbs / 1e6,
+			Note: fmt.Sprintf("%.2f TB/s read+write", gbs/1e3)})
+	}
+	timeIt := func(name, torchName string, target float64, note string, build func() ([]*engine.Array, error)) {
+		if !want(name) {
+			return
+		}
+		var dev, wall []float64
+		for i := 0; i < *reps+3; i++ {
+			outs, err := build()
+			if err != nil {
+				fatal(fmt.Errorf("%s: %w", name, err))
+			}
+			t0 := time.Now()
+			if err := e.Eval(outs...); err != nil {
+				fatal(fmt.Errorf("%s: %w", name, err))
+			}
+			w := time.Since(t0).Seconds() * 1e3
+			if i >= 3 {
+				dev = append(dev, b.LastRunMillis())
+				wall = append(wall, w)
+			}
+			for _, o := range outs {
+				o.Free()
+			}
+		}
+		add(row{Op: name, Torch: torchName, Ms: median(dev), WallMs: median(wall), Target: target, Note: note})
+		if *profile {
+			outs, err := build()
+			if err != nil {
+				fatal(err)
+			}
+			if err := b.EnableProfile(true); err != nil {
+				fatal(err)
+			}
+			if err := e.Eval(outs...); err != nil {
+				fatal(err)
+			}
+			p := b.Profile()
+			b.EnableProfile(false)
+			names := make([]string, 0, len(p))
+			for k := range p {
+				names = append(names, k)
+			}
+			sort.Slice(names, func(i, j int) bool { return p[names[i]] > p[names[j]] })
+			for _, k := range names {
+				fmt.Printf("      %-60s %9.4f ms\n", k, p[k])
+			}
+			for _, o := range outs {
+				o.Free()
+			}
+		}
+	}
+	randn := func(seed uint64, dt engine.DType, shape ...int) *engine.Array {
+		a, err := e.RandomNormal(seed, dt, shape...)
+		if err != nil {
+			fatal(err)
+		}
+		return a
+	}
+	normalized := func(a *engine.Array) *engine.Array {
+		n, err := engine.Normalize(a)
+		if err != nil {
+			fatal(err)
+		}
+		if err := n.Eval(); err != nil {
+			fatal(err)
+		}
+		return n
+	}
+
+	if want("matmul") {
+		x, y := randn(1, engine.Float32, 1024, 1024), randn(2, engine.Float32, 1024, 1024)
+		timeIt("matmul 1024x1024 fp32", "matmul 1024x1024 fp32 tf32=False", 0, "exact fp32 (SIMT)", func() ([]*engine.Array, error) {
+			c, err := engine.MatMul(x, y, false, false)
+			return []*engine.Array{c}, err
+		})
+	}
+	if want("cosine") || want("normalize") || want("elementwise") || want("gather") || want("slice") {
+		D := randn(3, engine.Float32, 10000, 768)
+		q := randn(4, engine.Float32, 1, 768)
+		timeIt("cosine 1 query vs 10Kx768 (normalize D each time)", "cosine 1 query vs 10Kx768 (normalize D each time)", 0.1448,
+			"fused norm_matmul", func() ([]*engine.Array, error) {
+				c, err := engine.Cosine(q, D)
+				return []*engine.Array{c}, err
+			})
+		Dn := normalized(D)
+		timeIt("cosine 1 query vs 10Kx768 (D pre-normalized)", "cosine 1 query vs 10Kx768 (D pre-normalized)", 0.0910,
+			"fused norm_matmul(normA)", func() ([]*engine.Array, error) {
+				nq, err := engine.Normalize(q)
+				if err != nil {
+					return nil, err
+				}
+				c, err := engine.MatMul(nq, Dn, false, true)
+				return []*engine.Array{c}, err
+			})
+		X := randn(5, engine.Float32, 100000, 384)
+		timeIt("l2 normalize 100Kx384", "l2 normalize 100Kx384", 0.2170, "", func() ([]*engine.Array, error) {
+			c, err := engine.Normalize(X)
+			return []*engine.Array{c}, err
+		})
+		a, bb, c := randn(6, engine.Float32, 10000000), randn(7, engine.Float32, 10000000), randn(8, engine.Float32, 10000000)
+		timeIt("elementwise a*b+c 10M fp32", "elementwise a*b+c 10M fp32", 0.0971, "one fused kernel", func() ([]*engine.Array, error) {
+			p, err := engine.Mul(a, bb)
+			if err != nil {
+				return nil, err
+			}
+			s, err := engine.Add(p, c)
+			return []*engine.Array{s}, err
+		})
+		ids := make([]int64, 10000)
+		for i := range ids {
+			ids[i] = int64((i*7919 + 13) % 100000)
+		}
+		idx, err := e.FromInt64(ids, 10000)
+		if err != nil {
+			fatal(err)
+		}
+		timeIt("gather 10K rows of 100Kx384", "gather 10K rows of 100Kx384", 0.0294, "", func() ([]*engine.Array, error) {
+			g, err := engine.Gather(X, idx)
+			return []*engine.Array{g}, err
+		})
+		timeIt("slice rows 1000:51000 of 100Kx384 (contiguous copy)", "slice rows 1000:51000 of 100Kx384 (contiguous copy)", 0,
+			"", func() ([]*engine.Array, error) {
+				s, err := engine.SliceRows(X, 1000, 51000)
+				return []*engine.Array{s}, err
+			})
+		D.Free()
+		Dn.Free()
+		X.Free()
+		a.Free()
+		bb.Free()
+		c.Free()
+	}
+	targets := map[string]float64{"fp32 1": 1.10, "fp16 1": 0.56, "fp32 64": 1.5, "fp32 1024": 11, "fp16 1024": 3.3}
+	for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
+		name := map[engine.DType]string{engine.Float32: "fp32", engine.Float16: "fp16"}[dt]
+		if !want("top-100") && !want(name) {
+			continue
+		}
+		E := normalized(randn(10+uint64(dt), dt, 1000000, 768))
+		for _, bq := range []int{1, 64, 1024} {
+			Q := normalized(randn(20+uint64(bq), dt, bq, 768))
+			label := fmt.Sprintf("top-100 over 1Mx768 %s, %d queries", name, bq)
+			timeIt(label, label, targets[fmt.Sprintf("%s %d", name, bq)], "fused scan_topk", func() ([]*engine.Array, error) {
+				s, err := engine.MatMul(Q, E, false, true)
+				if err != nil {
+					return nil, err
+				}
+				v, i, err := engine.TopK(s, 100, true)
+				return []*engine.Array{v, i}, err
+			})
+			Q.Free()
+		}
+		E.Free()
+	}
+
+	fmt.Printf("\nqueries the TF32 scan searched again exactly: %d\n", b.Refined())
+	fmt.Println()
+	fmt.Println("| operation | silica cuda (ms) | torch (ms) | torch / silica | target (ms) | note |")
+	fmt.Println("|---|---|---|---|---|---|")
+	for _, r := range rows {
+		ratio, tgt := "-", "-"
+		if r.TorchMs > 0 {
+			ratio = fmt.Sprintf("%.2fx", r.TorchMs/r.Ms)
+		}
+		if r.Target > 0 {
+			tgt = fmt.Sprintf("%.3g", r.Target)
+		}
+		torchS := "-"
+		if r.TorchMs > 0 {
+			torchS = fmt.Sprintf("%.4f", r.TorchMs)
+		}
+		fmt.Printf("| %s | %.4f | %s | %s | %s | %s |\n", r.Op, r.Ms, torchS, ratio, tgt, r.Note)
+	}
+	if *outPath != "" {
+		raw, _ := json.MarshalIndent(rows, "", " ")
+		if err := os.WriteFile(*outPath, raw, 0o644); err != nil {
+			fatal(err)
+		}
+	}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "cudabench:", err)
+	os.Exit(1)
+}

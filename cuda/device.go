@@ -1,0 +1,265 @@
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"unsafe"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// device owns one GPU's primary context, its stream and its loaded
+// kernels. A CUDA context is current per OS thread, and Go moves
+// goroutines between threads, so every driver call runs on one goroutine
+// locked to its thread (do hands it the work); only the pool's
+// bookkeeping (Free) happens elsewhere.
+type device struct {
+	ordinal   int
+	dev       int32
+	ctx       uintptr
+	stream    uintptr
+	name      string
+	cc        int // compute capability, e.g. 90
+	sms       int
+	l2        int
+	smemOptin int
+	totalMem  uint64
+	driver    int32
+
+	arch  string // NVRTC target, e.g. sm_90
+	cubin bool
+	cache string // disk cache folder, "" for none
+	stamp string // NVRTC and driver versions, part of the cache key
+	mods  map[string]*module
+
+	work   chan func()
+	params [64]uint64
+	ptrs   [64]unsafe.Pointer
+	bigSet map[uintptr]int // functions whose dynamic shared memory limit was raised
+
+	timing         bool // record events around each Run (EnableTiming)
+	evStart, evEnd uintptr
+	lastMs         float64
+
+	profiling bool      // record events around each launch (EnableProfile)
+	evPool    []uintptr // events for profiling, reused
+	evUsed    int
+	profNames []string           // the kernel of each pair of events of the Run
+	profile   map[string]float64 // milliseconds by kernel, summed over runs
+}
+
+// openDevice starts the device goroutine and sets up device ordinal.
+func openDevice(ordinal int) (*device, error) {
+	d := &device{ordinal: ordinal, work: make(chan func()), mods: map[string]*module{}, bigSet: map[uintptr]int{}}
+	for i := range d.ptrs {
+		d.ptrs[i] = unsafe.Pointer(&d.params[i])
+	}
+	started := make(chan error)
+	go d.loop(started)
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *device) loop(started chan<- error) {
+	runtime.LockOSThread()
+	err := d.init()
+	started <- err
+	if err != nil {
+		return
+	}
+	for f := range d.work {
+		f()
+	}
+	d.release()
+}
+
+func (d *device) init() error {
+	if err := check("cuDeviceGet", cuDeviceGet(&d.dev, int32(d.ordinal))); err != nil {
+		return err
+	}
+	var nb [256]byte
+	if err := check("cuDeviceGetName", cuDeviceGetName(&nb[0], int32(len(nb)), d.dev)); err != nil {
+		return err
+	}
+	d.name = cString(&nb[0])
+	attr := func(a int32) int {
+		var v int32
+		cuDeviceGetAttribute(&v, a, d.dev)
+		return int(v)
+	}
+	d.cc = attr(attrComputeCapabilityMajor)*10 + attr(attrComputeCapabilityMinor)
+	d.sms = attr(attrMultiprocessorCount)
+	d.l2 = attr(attrL2CacheSize)
+	d.smemOptin = attr(attrMaxSharedPerBlockOptin)
+	if err := check("cuDeviceTotalMem", cuDeviceTotalMem(&d.totalMem, d.dev)); err != nil {
+		return err
+	}
+	cuDriverGetVersion(&d.driver)
+	if err := check("cuDevicePrimaryCtxRetain", cuDevicePrimaryCtxRetain(&d.ctx, d.dev)); err != nil {
+		return err
+	}
+	if err := check("cuCtxSetCurrent", cuCtxSetCurrent(d.ctx)); err != nil {
+		cuDevicePrimaryCtxRelease(d.dev)
+		return err
+	}
+	if err := check("cuStreamCreate", cuStreamCreate(&d.stream, 0)); err != nil {
+		cuDevicePrimaryCtxRelease(d.dev)
+		return err
+	}
+	v, _ := NVRTCVersion()
+	d.arch, d.cubin = target(d.cc)
+	d.cache = cacheDir()
+	d.stamp = "nvrtc " + v + " driver " + strconv.Itoa(int(d.driver))
+	return nil
+}
+
+func (d *device) release() {
+	for _, m := range d.mods {
+		cuModuleUnload(m.handle)
+	}
+	cuStreamDestroy(d.stream)
+	cuDevicePrimaryCtxRelease(d.dev)
+}
+
+// do runs f on the device goroutine and returns its error.
+func (d *device) do(f func() error) error {
+	ch := make(chan error, 1)
+	d.work <- func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- fmt.Errorf("cuda: panic on the device goroutine: %v", r)
+			}
+		}()
+		ch <- f()
+	}
+	return <-ch
+}
+
+// dptr is a device address.
+type dptr = uint64
+
+// launch runs fn on the stream with grid x block threads, smem bytes of
+// dynamic shared memory and args, each of which is a dptr, an int (any
+// width: the kernel reads the low bytes it declares), a float32 or a bool.
+func (d *device) launch(name string, fn uintptr, grid [3]int, block, smem int, args ...any) error {
+	return d.launchN(name, fn, grid, [3]int{block, 1, 1}, smem, args...)
+}
+
+// launch3 launches with a three-dimensional block and no shared memory.
+func (d *device) launch3(name string, fn uintptr, grid, block [3]int, args ...any) error {
+	return d.launchN(name, fn, grid, block, 0, args...)
+}
+
+func (d *device) launchN(name string, fn uintptr, grid, block [3]int, smem int, args ...any) error {
+	if len(args) > len(d.params) {
+		return fmt.Errorf("cuda: %s: %d kernel arguments, at most %d", name, len(args), len(d.params))
+	}
+	for i, a := range args {
+		switch v := a.(type) {
+		case uint64:
+			d.params[i] = v
+		case int:
+			d.params[i] = uint64(int64(v))
+		case int64:
+			d.params[i] = uint64(v)
+		case int32:
+			d.params[i] = uint64(int64(v))
+		case float32:
+			d.params[i] = uint64(math.Float32bits(v))
+		case bool:
+			d.params[i] = 0
+			if v {
+				d.params[i] = 1
+			}
+		default:
+			return fmt.Errorf("cuda: %s: argument %d of type %T", name, i, a)
+		}
+	}
+	if smem > 48<<10 && d.bigSet[fn] < smem {
+		if smem > d.smemOptin {
+			return fmt.Errorf("cuda: %s needs %d bytes of shared memory, the device allows %d", name, smem, d.smemOptin)
+		}
+		if err := check("cuFuncSetAttribute("+name+")", cuFuncSetAttribute(fn, funcAttrMaxDynamicSharedMem, int32(smem))); err != nil {
+			return err
+		}
+		d.bigSet[fn] = smem
+	}
+	for i := range grid {
+		grid[i] = max(grid[i], 1)
+	}
+	if grid[1] > 65535 || grid[2] > 65535 || grid[0] > math.MaxInt32 {
+		return fmt.Errorf("cuda: %s: grid %v too large", name, grid)
+	}
+	if d.profiling {
+		if err := d.profMark(name); err != nil {
+			return err
+		}
+	}
+	err := check("cuLaunchKernel("+name+")", cuLaunchKernel(fn, uint32(grid[0]), uint32(grid[1]), uint32(grid[2]),
+		uint32(block[0]), uint32(block[1]), uint32(block[2]), uint32(smem), d.stream, unsafe.Pointer(&d.ptrs[0]), nil))
+	if err == nil && d.profiling {
+		err = d.profMark("")
+	}
+	return err
+}
+
+// profMark records the next pooled event on the stream: before a launch
+// of name, or after it (name "").
+func (d *device) profMark(name string) error {
+	if d.evUsed == len(d.evPool) {
+		var e uintptr
+		if err := check("cuEventCreate", cuEventCreate(&e, 0)); err != nil {
+			return err
+		}
+		d.evPool = append(d.evPool, e)
+	}
+	if name != "" {
+		d.profNames = append(d.profNames, name)
+	}
+	e := d.evPool[d.evUsed]
+	d.evUsed++
+	return check("cuEventRecord", cuEventRecord(e, d.stream))
+}
+
+// profCollect adds the times of the Run's launches to the profile, once
+// the stream has finished.
+func (d *device) profCollect() {
+	if !d.profiling {
+		return
+	}
+	for i, name := range d.profNames {
+		if 2*i+1 >= d.evUsed {
+			break
+		}
+		var ms float32
+		if cuEventElapsedTime(&ms, d.evPool[2*i], d.evPool[2*i+1]) == cudaSuccess {
+			d.profile[name] += float64(ms)
+		}
+	}
+	d.profNames = d.profNames[:0]
+	d.evUsed = 0
+}
+
+// run compiles (once) and launches kernel name of variant v.
+func (d *device) run(v variant, name string, grid [3]int, block, smem int, args ...any) error {
+	fn, err := d.function(v, name)
+	if err != nil {
+		return err
+	}
+	return d.launch(v.String()+"."+name, fn, grid, block, smem, args...)
+}
+
+// sync waits for the stream.
+func (d *device) sync() error { return check("cuStreamSynchronize", cuStreamSynchronize(d.stream)) }
+
+// unavailable wraps err as engine.ErrUnavailable.
+func unavailable(err error) error {
+	return fmt.Errorf("%w: cuda: %w", engine.ErrUnavailable, err)
+}
+
+var errClosed = errors.New("cuda: backend closed")

@@ -1,0 +1,159 @@
+package cuda
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/silica-go/silica/engine"
+)
+
+func init() {
+	for _, op := range engine.Ops() {
+		if op.IsElementwise() {
+			kernels[op] = elementwiseKernel
+		}
+	}
+	kernels[engine.OpFusedElementwise] = elementwiseKernel
+}
+
+// elementwiseKernel runs one element-wise op or a fused Program as one
+// generated kernel (see kernels/cuda/elementwise.cu).
+func elementwiseKernel(r *runner, s *engine.Step, in, out []arg) error {
+	prog := programOf(s, len(in))
+	o := out[0]
+	v, bcast, err := elementwiseVariant(prog, in, o.Value)
+	if err != nil {
+		return err
+	}
+	n := o.Shape.Size()
+	_, dims := engine.BroadcastStrides(o.Shape, o.Shape)
+	a := []any{o.ptr}
+	for _, x := range in {
+		a = append(a, x.ptr)
+	}
+	a = append(a, int64(n), int64(dims[1]), int64(dims[2]), int64(dims[3]))
+	for j, x := range in {
+		if bcast[j] {
+			st, _ := engine.BroadcastStrides(x.Shape, o.Shape)
+			a = append(a, int64(st[0]), int64(st[1]), int64(st[2]), int64(st[3]))
+		}
+	}
+	return r.d.run(v, "ew", [3]int{r.d.blocks(n, 256)}, 256, 0, a...)
+}
+
+// programOf is the step's Program, or a one-instruction program for a
+// single element-wise op.
+func programOf(s *engine.Step, inputs int) *engine.Program {
+	if s.Attrs.Program != nil {
+		return s.Attrs.Program
+	}
+	ins := engine.Instr{Op: s.Op, Scalar: s.Attrs.Scalar}
+	for j := range inputs {
+		ins.Args[j] = j
+	}
+	return &engine.Program{NumInputs: inputs, Instrs: []engine.Instr{ins}}
+}
+
+// elementwiseVariant generates the kernel of prog for these input and
+// output types and shapes; bcast tells which inputs need broadcast
+// strides as arguments.
+func elementwiseVariant(prog *engine.Program, in []arg, o engine.Value) (variant, []bool, error) {
+	if len(in) != prog.NumInputs {
+		return variant{}, nil, fmt.Errorf("cuda: program %s has %d inputs, the step %d", prog, prog.NumInputs, len(in))
+	}
+	var b strings.Builder
+	bcast := make([]bool, len(in))
+	anyB := false
+	fmt.Fprintf(&b, "extern \"C\" __global__ void ew(%s* y", ctype(o.DType))
+	for j, x := range in {
+		if !x.DType.IsFloat() {
+			return variant{}, nil, fmt.Errorf("cuda: element-wise input %d is %s", j, x.DType)
+		}
+		fmt.Fprintf(&b, ", const %s* in%d", ctype(x.DType), j)
+	}
+	b.WriteString(", i64 n, i64 d1, i64 d2, i64 d3")
+	forms := make([]string, len(in))
+	for j, x := range in {
+		switch {
+		case x.Shape.Size() == o.Shape.Size():
+			forms[j] = fmt.Sprintf("in%d[i]", j)
+		case x.Shape.Size() == 1:
+			forms[j] = fmt.Sprintf("in%d[0]", j)
+		default:
+			bcast[j], anyB = true, true
+			fmt.Fprintf(&b, ", i64 s%d_0, i64 s%d_1, i64 s%d_2, i64 s%d_3", j, j, j, j)
+			forms[j] = fmt.Sprintf("in%d[ew_offset(i0, i1, i2, i3, s%d_0, s%d_1, s%d_2, s%d_3)]", j, j, j, j, j)
+		}
+	}
+	b.WriteString(")\n{\n")
+	body, res := prog.Source()
+	if strings.Contains(body, "unsupported") {
+		return variant{}, nil, fmt.Errorf("%w: program %s", engine.ErrUnsupported, prog)
+	}
+	if vectorizable(in, o) {
+		vectorBody(&b, in, body, res)
+	} else {
+		scalarBody(&b, forms, anyB, body, res)
+	}
+	b.WriteString("}\n")
+	code := b.String()
+	h := sha256.Sum256([]byte(code))
+	return variant{file: "elementwise.cu", kind: "p" + hex.EncodeToString(h[:4]), dtype: short(o.DType), extra: code}, bcast, nil
+}
+
+// vectorizable: float32 everywhere, every input whole or a single element,
+// a multiple of 4 elements: the kernel then moves float4s.
+func vectorizable(in []arg, o engine.Value) bool {
+	if o.DType != engine.Float32 || o.Shape.Size()%4 != 0 {
+		return false
+	}
+	for _, x := range in {
+		if x.DType != engine.Float32 || (x.Shape.Size() != o.Shape.Size() && x.Shape.Size() != 1) {
+			return false
+		}
+	}
+	return true
+}
+
+func vectorBody(b *strings.Builder, in []arg, body, res string) {
+	b.WriteString("\tfor (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < (n >> 2); i += (i64)gridDim.x * blockDim.x) {\n")
+	for j, x := range in {
+		if x.Shape.Size() == 1 {
+			fmt.Fprintf(b, "\t\tfloat v%d = in%d[0];\n", j, j)
+		} else {
+			fmt.Fprintf(b, "\t\tfloat4 v%d = ((const float4*)in%d)[i];\n", j, j)
+		}
+	}
+	b.WriteString("\t\tfloat4 res;\n")
+	for _, c := range []string{"x", "y", "z", "w"} {
+		b.WriteString("\t\t{\n")
+		for j, x := range in {
+			if x.Shape.Size() == 1 {
+				fmt.Fprintf(b, "\t\t\tfloat r%d = v%d;\n", j, j)
+			} else {
+				fmt.Fprintf(b, "\t\t\tfloat r%d = v%d.%s;\n", j, j, c)
+			}
+		}
+		for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+			b.WriteString("\t\t\t" + line + "\n")
+		}
+		fmt.Fprintf(b, "\t\t\tres.%s = %s;\n\t\t}\n", c, res)
+	}
+	b.WriteString("\t\t((float4*)y)[i] = res;\n\t}\n")
+}
+
+func scalarBody(b *strings.Builder, forms []string, anyB bool, body, res string) {
+	b.WriteString("\tfor (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < n; i += (i64)gridDim.x * blockDim.x) {\n")
+	if anyB {
+		b.WriteString("\t\ti64 i0, i1, i2, i3;\n\t\tew_split(i, d1, d2, d3, i0, i1, i2, i3);\n")
+	}
+	for j, f := range forms {
+		fmt.Fprintf(b, "\t\tfloat r%d = to_f32(%s);\n", j, f)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
+		b.WriteString("\t\t" + line + "\n")
+	}
+	fmt.Fprintf(b, "\t\tstore_f32(y, i, %s);\n\t}\n", res)
+}

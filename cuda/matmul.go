@@ -1,0 +1,76 @@
+package cuda
+
+import (
+	"github.com/silica-go/silica/engine"
+)
+
+func init() {
+	kernels[engine.OpMatMul] = matmulKernel
+	kernels[engine.OpNormMatMul] = matmulKernel
+	kernels[engine.OpL2Distance] = matmulKernel
+}
+
+// rowKernelMaxM is the most rows of a for which a product against rows
+// of b [n, k] runs as the row kernel of scan.cu (b read once, a warp a
+// row of b) instead of the tiled product.
+const rowKernelMaxM = 8
+
+// matmulKernel computes MatMul, NormMatMul and L2Distance in float32.
+func matmulKernel(r *runner, s *engine.Step, in, out []arg) error {
+	a, b := in[0], in[1]
+	at := s.Attrs
+	transA := s.Op == engine.OpMatMul && at.TransA
+	transB := s.Op != engine.OpMatMul || at.TransB // b stored [n, k]
+	m, k := a.Shape[0], a.Shape[1]
+	if transA {
+		m, k = k, m
+	}
+	n := b.Shape[1]
+	if transB {
+		n = b.Shape[0]
+	}
+	normA := s.Op == engine.OpNormMatMul && at.NormA
+	normB := s.Op == engine.OpNormMatMul && at.NormB
+	var scales dptr
+	if s.Op == engine.OpNormMatMul && at.Quantize {
+		scales = in[2].ptr
+	}
+	l2 := s.Op == engine.OpL2Distance
+	var sa dptr
+	if normA {
+		var err error
+		if sa, err = r.rowScales(a, m, k, 0, true, 0); err != nil {
+			return err
+		}
+	}
+	if !transA && transB && m <= rowKernelMaxM {
+		metric := engine.MetricDot
+		if l2 {
+			metric = engine.MetricL2
+		}
+		return r.rowScores(a, b, m, n, k, sa, scales, normB, metric, out[0].ptr)
+	}
+	var sb dptr
+	if normB || scales != 0 {
+		var err error
+		if sb, err = r.rowScales(b, n, k, scales, normB, 0); err != nil {
+			return err
+		}
+	}
+	sam, sak := int64(k), int64(1)
+	if transA {
+		sam, sak = 1, int64(m)
+	}
+	sbk, sbn := int64(n), int64(1)
+	if transB {
+		sbk, sbn = 1, int64(k)
+	}
+	l2d := "0"
+	if l2 {
+		l2d = "1"
+	}
+	v := variant{file: "matmul.cu", kind: "tiled", dtype: short(a.DType), params: []string{"b" + short(b.DType), "l" + l2d},
+		defines: []string{"T=" + ctype(a.DType), "TB=" + ctype(b.DType), "L2=" + l2d}}
+	return r.d.run(v, "matmul_tiled", [3]int{(n + 63) / 64, (m + 63) / 64}, 256, 0,
+		a.ptr, b.ptr, out[0].ptr, int64(m), int64(n), int64(k), sam, sak, sbk, sbn, sa, sb)
+}

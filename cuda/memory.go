@@ -1,0 +1,116 @@
+package cuda
+
+import (
+	"fmt"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+)
+
+// buffer is a device allocation of the pool.
+type buffer struct {
+	ptr   dptr
+	size  int // bytes asked for
+	class int // bytes allocated
+	freed atomic.Bool
+}
+
+func (b *buffer) Size() int { return b.size }
+
+// pool keeps freed device allocations by size class for reuse: sizes are
+// rounded up to 256 bytes, and above 2 KiB to an eighth of the next power
+// of two, so at most 12.5% is wasted and a repeated plan finds its
+// buffers again. Allocations stay with the device until an allocation
+// fails (the pool is then emptied and the allocation retried) or Close.
+type pool struct {
+	mu     sync.Mutex
+	free   map[int][]dptr
+	total  int64 // bytes allocated from the driver, pooled included
+	pooled int64
+}
+
+func classOf(n int) int {
+	if n <= 2048 {
+		return (n + 255) &^ 255
+	}
+	p := 1 << bits.Len(uint(n-1))
+	step := p / 8
+	return (n + step - 1) / step * step
+}
+
+// take returns a pooled allocation of class c, or 0.
+func (p *pool) take(c int) dptr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.free[c]
+	if len(l) == 0 {
+		return 0
+	}
+	ptr := l[len(l)-1]
+	p.free[c] = l[:len(l)-1]
+	p.pooled -= int64(c)
+	return ptr
+}
+
+func (p *pool) put(c int, ptr dptr) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free[c] = append(p.free[c], ptr)
+	p.pooled += int64(c)
+}
+
+// drain removes every pooled allocation and returns them with their sizes.
+func (p *pool) drain() map[int][]dptr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := p.free
+	p.free = map[int][]dptr{}
+	p.pooled = 0
+	return f
+}
+
+// alloc returns a buffer of n bytes; on the device goroutine.
+func (d *device) alloc(p *pool, n int) (*buffer, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("cuda: allocation of %d bytes", n)
+	}
+	c := classOf(n)
+	if ptr := p.take(c); ptr != 0 {
+		return &buffer{ptr: ptr, size: n, class: c}, nil
+	}
+	var ptr dptr
+	r := cuMemAlloc(&ptr, uint64(c))
+	if r == cudaErrOutOfMemory {
+		d.trim(p)
+		r = cuMemAlloc(&ptr, uint64(c))
+	}
+	if err := check("cuMemAlloc", r); err != nil {
+		var free, total uint64
+		cuMemGetInfo(&free, &total)
+		return nil, fmt.Errorf("cuda: allocate %d bytes (%d free of %d on the device): %w", n, free, total, err)
+	}
+	p.mu.Lock()
+	p.total += int64(c)
+	p.mu.Unlock()
+	return &buffer{ptr: ptr, size: n, class: c}, nil
+}
+
+// trim returns every pooled allocation to the driver.
+func (d *device) trim(p *pool) {
+	for c, l := range p.drain() {
+		for _, ptr := range l {
+			cuMemFree(ptr)
+			p.mu.Lock()
+			p.total -= int64(c)
+			p.mu.Unlock()
+		}
+	}
+}
+
+// release hands b back to the pool (any goroutine; no driver call).
+func (p *pool) release(b *buffer) {
+	if b == nil || b.ptr == 0 || b.freed.Swap(true) {
+		return
+	}
+	p.put(b.class, b.ptr)
+}

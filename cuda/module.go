@@ -1,0 +1,163 @@
+package cuda
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unsafe"
+
+	src "github.com/silica-go/silica/kernels/cuda"
+)
+
+// variant is one compiled specialisation of a kernel file: the file, the
+// -D flags that specialise it, and code generated for it (element-wise
+// programs). Its name, <family>_<variant>_<dtype>[_<param>...], is built
+// by String alone.
+type variant struct {
+	file    string   // kernel file, e.g. "topk.cu"
+	kind    string   // the variant within the family, e.g. "select"
+	dtype   string   // the element type it is built for, e.g. "f32"
+	params  []string // further specialisation, e.g. "mq8", "nv6"
+	defines []string // -D flags, e.g. "T=float"
+	extra   string   // generated code appended to the file
+}
+
+func (v variant) String() string {
+	family := strings.TrimSuffix(v.file, ".cu")
+	if v.file == "" {
+		family = "custom"
+	}
+	s := family + "_" + v.kind + "_" + v.dtype
+	for _, p := range v.params {
+		s += "_" + p
+	}
+	return s
+}
+
+// key identifies the variant's compiled module in the in-memory cache.
+func (v variant) key() string {
+	return v.file + "|" + strings.Join(v.defines, " ") + "|" + v.extra
+}
+
+func (v variant) source() (string, error) {
+	if v.file == "" { // a custom kernel: its own source, standalone
+		return v.extra, nil
+	}
+	if v.extra != "" {
+		return src.SourceWith(v.file, v.extra)
+	}
+	return src.Source(v.file)
+}
+
+// options are the NVRTC flags of the variant for arch.
+func (v variant) options(arch string) []string {
+	opts := []string{"-arch=" + arch, "-std=c++17", "-DSILICA_CUDA=1"}
+	for _, d := range v.defines {
+		opts = append(opts, "-DSIL_"+d) // prefixed: NVRTC's built-in header is compiled under the same macros
+	}
+	if os.Getenv("SILICA_CUDA_VERBOSE") != "" {
+		opts = append(opts, "--ptxas-options=-v")
+	}
+	return opts
+}
+
+// build compiles the variant for arch (cubin, or PTX when !cubin), going
+// through the disk cache dir when it is not "". stamp adds what else the
+// cached code depends on (NVRTC and driver versions).
+func (v variant) build(arch string, cubin bool, dir, stamp string) ([]byte, error) {
+	s, err := v.source()
+	if err != nil {
+		return nil, err
+	}
+	opts := v.options(arch)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t", s, strings.Join(opts, " "), stamp, cubin)
+	name := hex.EncodeToString(h.Sum(nil))[:32] + map[bool]string{true: ".cubin", false: ".ptx"}[cubin]
+	if dir != "" {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil && len(b) > 0 {
+			return b, nil
+		}
+	}
+	code, log, err := compile(v.String(), s, opts, cubin)
+	if err != nil {
+		return nil, err
+	}
+	if os.Getenv("SILICA_CUDA_VERBOSE") != "" && log != "" {
+		fmt.Fprintf(os.Stderr, "cuda: %s:\n%s\n", v, log)
+	}
+	if !cubin {
+		code = append(code, 0) // cuModuleLoadData takes PTX as a C string
+	}
+	if dir != "" {
+		writeCache(dir, name, code)
+	}
+	return code, nil
+}
+
+// writeCache stores a compiled module; a failure only costs a later
+// recompile, so it is ignored. The file appears whole or not at all.
+func writeCache(dir, name string, code []byte) {
+	if os.MkdirAll(dir, 0o755) != nil {
+		return
+	}
+	f, err := os.CreateTemp(dir, name+".tmp*")
+	if err != nil {
+		return
+	}
+	_, werr := f.Write(code)
+	cerr := f.Close()
+	if werr != nil || cerr != nil || os.Rename(f.Name(), filepath.Join(dir, name)) != nil {
+		os.Remove(f.Name())
+	}
+}
+
+// cacheDir is where compiled kernels are kept: SILICA_CUDA_CACHE, else
+// silica/cuda under the user's cache folder; "" (no disk cache) when
+// neither can be had.
+func cacheDir() string {
+	if d := os.Getenv("SILICA_CUDA_CACHE"); d != "" {
+		return d
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(d, "silica", "cuda")
+}
+
+// module is a loaded variant and the functions taken from it.
+type module struct {
+	handle uintptr
+	fns    map[string]uintptr
+}
+
+// function returns the kernel name of variant v, compiling and loading v
+// on first use. Called on the device goroutine.
+func (d *device) function(v variant, name string) (uintptr, error) {
+	k := v.key()
+	m, ok := d.mods[k]
+	if !ok {
+		code, err := v.build(d.arch, d.cubin, d.cache, d.stamp)
+		if err != nil {
+			return 0, err
+		}
+		var h uintptr
+		if err := check("cuModuleLoadData("+v.String()+")", cuModuleLoadData(&h, unsafe.Pointer(&code[0]))); err != nil {
+			return 0, err
+		}
+		m = &module{handle: h, fns: map[string]uintptr{}}
+		d.mods[k] = m
+	}
+	if f, ok := m.fns[name]; ok {
+		return f, nil
+	}
+	var f uintptr
+	if err := check("cuModuleGetFunction("+v.String()+"."+name+")", cuModuleGetFunction(&f, m.handle, name)); err != nil {
+		return 0, err
+	}
+	m.fns[name] = f
+	return f, nil
+}

@@ -1,0 +1,131 @@
+package cuda
+
+import (
+	"fmt"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// arg is a step's value with its device address.
+type arg struct {
+	engine.Value
+	ptr dptr
+}
+
+// stepKernel runs one step of a plan on the device goroutine, launching
+// into the device's stream.
+type stepKernel func(r *runner, s *engine.Step, in, out []arg) error
+
+// kernels maps each op to the function of its family file that runs it.
+var kernels = map[engine.Op]stepKernel{}
+
+// runner is one Run: the scratch memory its steps take, released when the
+// run is over, and checks to make once the stream has finished.
+type runner struct {
+	b       *Backend
+	d       *device
+	scratch []*buffer
+	after   []func() error
+}
+
+// tmp returns scratch device memory of n bytes for the rest of the run.
+func (r *runner) tmp(n int) (dptr, error) {
+	buf, err := r.d.alloc(&r.b.pool, max(n, 1))
+	if err != nil {
+		return 0, err
+	}
+	r.scratch = append(r.scratch, buf)
+	return buf.ptr, nil
+}
+
+func (r *runner) release() {
+	for _, b := range r.scratch {
+		r.b.pool.release(b)
+	}
+	r.scratch = nil
+}
+
+// Run executes the plan's steps in order on the device's stream and waits
+// for them. A step with no kernel is an error wrapping
+// engine.ErrUnsupported.
+func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
+	return b.do(func() error {
+		r := &runner{b: b, d: b.d}
+		defer r.release()
+		if err := r.d.timeStart(); err != nil {
+			return err
+		}
+		for i := range p.Steps {
+			s := &p.Steps[i]
+			k, ok := kernels[s.Op]
+			if !ok {
+				return fmt.Errorf("%w: cuda has no kernel for %s", engine.ErrUnsupported, s.Op)
+			}
+			in, err := args(p, bufs, s.In)
+			if err != nil {
+				return err
+			}
+			out, err := args(p, bufs, s.Out)
+			if err != nil {
+				return err
+			}
+			if err := k(r, s, in, out); err != nil {
+				return fmt.Errorf("cuda: step %d %s: %w", i, engine.DescribeStep(s), err)
+			}
+		}
+		if err := r.d.timeEnd(); err != nil {
+			return err
+		}
+		if err := r.d.sync(); err != nil {
+			return err
+		}
+		r.d.profCollect()
+		for _, c := range r.after {
+			if err := c(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func args(p *engine.Plan, bufs []engine.Buffer, ids []int) ([]arg, error) {
+	a := make([]arg, len(ids))
+	for j, v := range ids {
+		bb, ok := bufs[v].(*buffer)
+		if !ok || bb.freed.Load() {
+			return nil, fmt.Errorf("cuda: value v%d has no live cuda buffer", v)
+		}
+		a[j] = arg{p.Values[v], bb.ptr}
+	}
+	return a, nil
+}
+
+// dtypeNames are each dtype's C type in the kernels and its short name
+// in kernel names.
+var dtypeNames = map[engine.DType][2]string{
+	engine.Float32: {"float", "f32"}, engine.Float16: {"f16", "f16"}, engine.BFloat16: {"bf16", "bf16"},
+	engine.Int8: {"i8", "i8"}, engine.Int32: {"int", "i32"}, engine.Int64: {"i64", "i64"},
+}
+
+// ctype is the C type of a dtype in the kernels ("void" for none).
+func ctype(dt engine.DType) string {
+	if n, ok := dtypeNames[dt]; ok {
+		return n[0]
+	}
+	return "void"
+}
+
+// short is a dtype's name in kernel names.
+func short(dt engine.DType) string {
+	if n, ok := dtypeNames[dt]; ok {
+		return n[1]
+	}
+	return "x"
+}
+
+// blocks is a grid for n items at per items a block, capped at a few
+// waves of the device (the kernels loop over what is left).
+func (d *device) blocks(n, per int) int {
+	return max(1, min((n+per-1)/per, d.sms*32))
+}

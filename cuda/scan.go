@@ -1,0 +1,313 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/silica-go/silica/engine"
+)
+
+func init() { kernels[engine.OpScanTopK] = scanKernel }
+
+// Tuning of the fused search (see NOTES.md for the measurements behind
+// them).
+var (
+	// maxFusedK is the largest k the fused scan takes; above it Supports
+	// refuses the fusion and the engine runs the product and topk.
+	maxFusedK = 1024
+	// mmaMinQueries is the fewest queries the tensor-core scan takes;
+	// fewer go to the SIMT row scan.
+	mmaMinQueries = 16
+	// sortSmemMaxC is the largest candidate buffer (keys) a warp sorts in
+	// shared memory; larger ones are sorted in place in global memory.
+	sortSmemMaxC = 1024
+)
+
+// rowBlocksPerSM is the row scan's blocks (of 8 warps) per SM: a single
+// query's variant keeps under 64 registers so that 4 fit (more rows in
+// flight); query groups need more registers.
+func rowBlocksPerSM(mq, ru int) int {
+	switch {
+	case mq == 1 && ru == 2:
+		return 3
+	case mq == 1:
+		return 4
+	}
+	return 2
+}
+
+// rowsAtOnce is how many rows a warp of the single-query scan loads
+// before using any: two for 16-bit rows, whose rows are short (a 768-wide
+// row is 48 bytes a lane), so that more bytes are in flight.
+func rowsAtOnce(mq, nv int, xt engine.DType) int {
+	if mq == 1 && nv > 0 && xt.Size() == 2 {
+		return 2
+	}
+	return 1
+}
+
+// scanKernel is the fused search, engine.OpScanTopK.
+func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
+	at := s.Attrs
+	q, x := in[0], in[1]
+	m, d := q.Shape[0], q.Shape[1]
+	var scales dptr
+	if at.Quantize {
+		scales = in[2].ptr
+	}
+	if useMMA(at, q.DType, x.DType, m, d) {
+		return r.mmaScan(at, q, x, out[0].ptr, out[1].ptr)
+	}
+	return r.rowScan(at, q, x, scales, out[0].ptr, out[1].ptr)
+}
+
+// useMMA reports whether the tensor-core scan runs a search: many
+// queries, dot products of float rows whose length in bytes is a multiple
+// of 16.
+func useMMA(at engine.Attrs, qt, xt engine.DType, m, d int) bool {
+	return at.Metric == engine.MetricDot && !at.Quantize && qt == xt && qt.IsFloat() &&
+		(d*qt.Size())%16 == 0 && m >= mmaMinQueries && at.K <= maxFusedK
+}
+
+// rowVariant is the row kernel of scan.cu for these types.
+func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) variant {
+	vec := 16 / xt.Size()
+	nv := 0
+	if d%vec == 0 && (d/vec+31)/32 <= 8 {
+		nv = (d/vec + 31) / 32
+	}
+	kind := "select"
+	if mode == 0 {
+		kind = "scores"
+	}
+	ru := rowsAtOnce(mq, nv, xt)
+	return variant{file: "scan.cu", kind: kind, dtype: short(xt),
+		params: []string{"q" + short(qt), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()},
+		defines: []string{"T=" + ctype(xt), "TQ=" + ctype(qt), fmt.Sprintf("MQ=%d", mq), fmt.Sprintf("NV=%d", nv),
+			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", rowBlocksPerSM(mq, ru)), fmt.Sprintf("RU=%d", ru)}}
+}
+
+// rowScores writes the scores of the m (<= 8) rows of a against the n
+// rows of b [n, k] into out [m, n]: dot products times sa (if any) and
+// the scale and inverse norm of b's rows as asked, or squared distances.
+func (r *runner) rowScores(a, b arg, m, n, k int, sa, scales dptr, normB bool, metric engine.Metric, outp dptr) error {
+	mq := rowKernelMaxM
+	if m == 1 {
+		mq = 1
+	}
+	v := rowVariant(a.DType, b.DType, mq, k, 0, metric)
+	dpad := (k + 3) &^ 3
+	nb := max(1, min((n+7)/8, r.d.sms*4))
+	return r.d.run(v, "rowscan", [3]int{nb}, 256, mq*dpad*4,
+		a.ptr, b.ptr, int64(m), int64(n), int64(k), 0, m, sa, scales, normB, true,
+		outp, dptr(0), 0, 0, dptr(0), dptr(0), 0)
+}
+
+// rowScan is the SIMT search: groups of up to 8 queries (1 for a single
+// query), every stored row read once per group.
+func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr) error {
+	m, d := q.Shape[0], q.Shape[1]
+	n, k := x.Shape[0], at.K
+	var qscale dptr
+	if at.NormA && at.Metric == engine.MetricDot {
+		var err error
+		if qscale, err = r.rowScales(q, m, d, 0, true, 0); err != nil {
+			return err
+		}
+	}
+	mq := 8
+	if m == 1 {
+		mq = 1
+	}
+	kk := k
+	kp := pow2AtLeast(kk)
+	c := max(64, pow2AtLeast(2*kk))
+	v := rowVariant(q.DType, x.DType, mq, d, 1, at.Metric)
+	nb := max(1, min((n+255)/256, r.d.sms*rowBlocksPerSM(mq, v.ru())))
+	for nb > 1 && nb*8*mq*c*8 > 256<<20 {
+		nb /= 2
+	}
+	const groups = 16 // the merge of the blocks' candidates runs in two stages past 64 blocks
+	if nb >= 4*groups {
+		nb -= nb % groups
+	}
+	wbuf, err := r.tmp(nb * 8 * mq * c * 8)
+	if err != nil {
+		return err
+	}
+	bbuf, err := r.tmp(nb * 8 * kp * 8)
+	if err != nil {
+		return err
+	}
+	cand, err := r.tmp(m * nb * kk * 8)
+	if err != nil {
+		return err
+	}
+	dpad := (d + 3) &^ 3
+	smem := (mq*dpad+1)&^1*4 + 8*c*8
+	sortSmem := c <= sortSmemMaxC && smem <= r.d.smemOptin
+	if !sortSmem {
+		smem = mq * dpad * 4
+	}
+	for q0 := 0; q0 < m; q0 += mq {
+		g := min(mq, m-q0)
+		if err := r.d.run(v, "rowscan", [3]int{nb}, 256, smem,
+			q.ptr, x.ptr, int64(m), int64(n), int64(d), q0, g, qscale, scales, at.NormB, at.Largest,
+			dptr(0), cand, kk, c, wbuf, bbuf, sortSmem); err != nil {
+			return err
+		}
+	}
+	if nb >= 4*groups {
+		// [m][groups][nb/groups*kk] -> [m][groups][kk] -> [m][k]
+		part, err := r.tmp(m * groups * kk * 8)
+		if err != nil {
+			return err
+		}
+		if err := r.selectRows(engine.Float32, 0, cand, m*groups, nb/groups*kk, kk, at.Largest, 0, 0, part); err != nil {
+			return err
+		}
+		return r.selectRows(engine.Float32, 0, part, m, groups*kk, k, at.Largest, vals, idx, 0)
+	}
+	return r.selectRows(engine.Float32, 0, cand, m, nb*kk, k, at.Largest, vals, idx, 0)
+}
+
+// mmaScan is the tensor-core search (scan_mma.cu). Float16 and bfloat16
+// scores are exact products accumulated in float32. Float32 rows are
+// multiplied in TF32; each query keeps its best kc = max(2k, k+64)
+// candidates by TF32 score, which are scored again exactly in float32,
+// and a bound on the TF32 error proves that no other row can enter the
+// best k; a query whose proof fails is searched again by the exact row
+// scan.
+func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
+	m, d := q.Shape[0], q.Shape[1]
+	n, k := x.Shape[0], at.K
+	tf32 := x.DType == engine.Float32
+	kc := k
+	if tf32 {
+		kc = max(2*k, k+64)
+	}
+	c := pow2AtLeast(kc + 64)
+	qn, err := r.tmp(4 * m)
+	if err != nil {
+		return err
+	}
+	qscale, err := r.rowScales(q, m, d, 0, at.NormA, qn)
+	if err != nil {
+		return err
+	}
+	const bm, bn = 64, 128
+	nmt := (m + bm - 1) / bm
+	parts := max(1, r.d.sms/nmt)
+	per := ((n+parts-1)/parts + bn - 1) / bn * bn
+	parts = (n + per - 1) / per
+	wbuf, err := r.tmp(nmt * parts * bm * c * 8)
+	if err != nil {
+		return err
+	}
+	cand, err := r.tmp(m * parts * kc * 8)
+	if err != nil {
+		return err
+	}
+	maxnorm, err := r.tmp(4)
+	if err != nil {
+		return err
+	}
+	if err := check("cuMemsetD32Async", cuMemsetD32Async(maxnorm, 0, 1, r.d.stream)); err != nil {
+		return err
+	}
+	ss := "0"
+	if at.NormB || tf32 {
+		ss = "1"
+	}
+	defs := []string{"T=" + ctype(x.DType), "SS=" + ss}
+	switch x.DType {
+	case engine.Float32:
+		defs = append(defs, "IS_TF32")
+	case engine.BFloat16:
+		defs = append(defs, "IS_BF16")
+	}
+	v := variant{file: "scan_mma.cu", kind: "scan", dtype: short(x.DType), params: []string{"ss" + ss}, defines: defs}
+	smem := 4*(bm+bn)*144 + bm*(bn+4)*4 + bn*4 + bm*8 + bm*4
+	sortSmem := c <= sortSmemMaxC && smem+8*c*8 <= r.d.smemOptin
+	if sortSmem {
+		smem += 8 * c * 8
+	}
+	if err := r.d.run(v, "mma_scan", [3]int{nmt, parts}, 256, smem,
+		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
+		kc, c, wbuf, cand, maxnorm, sortSmem); err != nil {
+		return err
+	}
+	if !tf32 {
+		return r.selectRows(engine.Float32, 0, cand, m, parts*kc, k, at.Largest, vals, idx, 0)
+	}
+	approx, err := r.tmp(m * kc * 8)
+	if err != nil {
+		return err
+	}
+	if err := r.selectRows(engine.Float32, 0, cand, m, parts*kc, kc, at.Largest, 0, 0, approx); err != nil {
+		return err
+	}
+	exact, err := r.tmp(m * kc * 8)
+	if err != nil {
+		return err
+	}
+	if err := r.d.run(v, "rescore", [3]int{r.d.blocks(m*kc, 8)}, 256, 0,
+		q.ptr, x.ptr, int64(m), int64(d), kc, qscale, at.NormB, at.Largest, approx, exact); err != nil {
+		return err
+	}
+	best, err := r.tmp(m * k * 8)
+	if err != nil {
+		return err
+	}
+	if err := r.selectRows(engine.Float32, 0, exact, m, kc, k, at.Largest, 0, 0, best); err != nil {
+		return err
+	}
+	ok, err := r.tmp(4 * m)
+	if err != nil {
+		return err
+	}
+	eps := float32(math.Ldexp(1, -10) + 2*float64(d+2)*math.Ldexp(1, -22))
+	if err := r.d.run(v, "verify", [3]int{r.d.blocks(m*k, 256)}, 256, 0,
+		best, approx, int64(m), k, kc, qn, qscale, maxnorm, at.NormB, eps, at.Largest, vals, idx, ok); err != nil {
+		return err
+	}
+	return r.refine(at, q, x, ok, vals, idx)
+}
+
+// refine searches again, exactly, the queries whose TF32 bound failed.
+func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
+	m, d := q.Shape[0], q.Shape[1]
+	if err := r.d.sync(); err != nil {
+		return err
+	}
+	flags := make([]int32, m)
+	if err := check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&flags[0]), ok, uint64(4*m))); err != nil {
+		return err
+	}
+	k := at.K
+	rowBytes := d * q.DType.Size()
+	for i, f := range flags {
+		if f != 0 {
+			continue
+		}
+		one := q
+		one.Shape = engine.Shape{1, d}
+		one.ptr = q.ptr + uint64(i*rowBytes)
+		if err := r.rowScan(at, one, x, 0, vals+uint64(4*i*k), idx+uint64(8*i*k)); err != nil {
+			return err
+		}
+		r.b.refined.Add(1)
+	}
+	return nil
+}
+
+// ru is the rows-at-once parameter of a row-scan variant.
+func (v variant) ru() int {
+	for _, p := range v.params {
+		if p == "ru2" {
+			return 2
+		}
+	}
+	return 1
+}

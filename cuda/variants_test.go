@@ -1,0 +1,135 @@
+package cuda
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/testenv"
+)
+
+// everyVariant lists one variant of each kernel kind, over the dtypes and
+// parameters the backend builds, for the compile test.
+func everyVariant() []variant {
+	var vs []variant
+	floats := []engine.DType{engine.Float32, engine.Float16, engine.BFloat16}
+	all := append(floats, engine.Int8, engine.Int32, engine.Int64)
+	for _, t := range append(floats, engine.Int8) {
+		for _, op := range []engine.Op{engine.OpSum, engine.OpReduceMax, engine.OpNorm} {
+			vs = append(vs, variant{file: "reduce.cu", kind: op.String(), dtype: short(t),
+				defines: []string{"T=" + ctype(t), "OP=" + reduceOps[op]}})
+		}
+		vs = append(vs, variant{file: "reduce.cu", kind: "rowscales", dtype: short(t), defines: []string{"T=" + ctype(t)}})
+	}
+	for _, b := range all {
+		vs = append(vs, variant{file: "convert.cu", kind: "cast", dtype: "f32", params: []string{"to" + short(b)},
+			defines: []string{"SRC=float", "DST=" + ctype(b)}})
+	}
+	for _, t := range floats {
+		vs = append(vs, variant{file: "reduce.cu", kind: "normalize", dtype: short(t), defines: []string{"T=" + ctype(t)}},
+			variant{file: "topk.cu", kind: "select", dtype: short(t), defines: []string{"T=" + ctype(t)}},
+			variant{file: "convert.cu", kind: "quantize", dtype: short(t), defines: []string{"T=" + ctype(t)}},
+			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"l0"}, defines: []string{"T=" + ctype(t), "L2=0"}},
+			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"l1"}, defines: []string{"T=" + ctype(t), "L2=1"}},
+			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"bi8"}, defines: []string{"T=" + ctype(t), "TB=i8"}})
+		for _, mq := range []int{1, 8} {
+			for _, d := range []int{768, 100} {
+				vs = append(vs, rowVariant(t, t, mq, d, 1, engine.MetricDot), rowVariant(t, t, mq, d, 0, engine.MetricL2))
+			}
+		}
+		vs = append(vs, rowVariant(t, engine.Int8, 8, 768, 1, engine.MetricDot))
+	}
+	vs = append(vs, variant{file: "reduce.cu", kind: "normalize4", dtype: "f32", defines: []string{"T=float", "NV4=3"}},
+		variant{file: "convert.cu", kind: "dequantize", dtype: "i8"},
+		variant{file: "scan_mma.cu", kind: "scan", dtype: "f32", params: []string{"ss1"}, defines: []string{"T=float", "SS=1", "IS_TF32"}},
+		variant{file: "scan_mma.cu", kind: "scan", dtype: "f16", params: []string{"ss0"}, defines: []string{"T=f16", "SS=0"}},
+		variant{file: "scan_mma.cu", kind: "scan", dtype: "bf16", params: []string{"ss1"}, defines: []string{"T=bf16", "SS=1", "IS_BF16"}})
+	for _, w := range []string{"uint4", "u32", "unsigned char"} {
+		vs = append(vs, variant{file: "gather.cu", kind: "rows", dtype: "i32", params: []string{w}, defines: []string{"W=" + w, "IDX=int"}},
+			variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{w}, defines: []string{"W=" + w}})
+	}
+	for _, a := range all {
+		for _, b := range []engine.DType{engine.Float32, a} {
+			vs = append(vs, variant{file: "convert.cu", kind: "cast", dtype: short(a), params: []string{"to" + short(b)},
+				defines: []string{"SRC=" + ctype(a), "DST=" + ctype(b)}})
+		}
+	}
+	prog := &engine.Program{NumInputs: 3, Instrs: []engine.Instr{{Op: engine.OpMul, Args: [3]int{0, 1}},
+		{Op: engine.OpMax, Args: [3]int{3, 2}}, {Op: engine.OpScale, Args: [3]int{4}, Scalar: 0.5}}}
+	in := []arg{{Value: engine.Value{Shape: engine.Shape{4, 5}, DType: engine.Float16}},
+		{Value: engine.Value{Shape: engine.Shape{1}, DType: engine.Float16}},
+		{Value: engine.Value{Shape: engine.Shape{5}, DType: engine.Float16}}}
+	ew, _, err := elementwiseVariant(prog, in, engine.Value{Shape: engine.Shape{4, 5}, DType: engine.Float16})
+	if err != nil {
+		panic(err)
+	}
+	in32 := []arg{{Value: engine.Value{Shape: engine.Shape{8}, DType: engine.Float32}},
+		{Value: engine.Value{Shape: engine.Shape{1}, DType: engine.Float32}}}
+	prog2 := &engine.Program{NumInputs: 2, Instrs: []engine.Instr{{Op: engine.OpMul, Args: [3]int{0, 1}}, {Op: engine.OpSqrt, Args: [3]int{2}}}}
+	ew4, _, err := elementwiseVariant(prog2, in32, engine.Value{Shape: engine.Shape{8}, DType: engine.Float32})
+	if err != nil {
+		panic(err)
+	}
+	return append(vs, ew, ew4)
+}
+
+// TestCompileEveryVariant compiles every kernel kind for sm_90 with NVRTC
+// alone (no GPU needed): a kernel that does not compile fails here, with
+// NVRTC's log, before it reaches a device.
+func TestCompileEveryVariant(t *testing.T) {
+	testenv.Need(t, "nvrtc", loadNVRTC())
+	arch, cubin := target(90)
+	seen := map[string]bool{}
+	var todo []variant
+	for _, v := range everyVariant() {
+		if !seen[v.key()] {
+			seen[v.key()] = true
+			todo = append(todo, v)
+		}
+	}
+	errs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				code, err := todo[i].build(arch, cubin, "", "test")
+				if err == nil && len(code) == 0 {
+					err = fmt.Errorf("empty module")
+				}
+				errs[i] = err
+			}
+		}()
+	}
+	for i := range todo {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("%s: %v", todo[i], err)
+		}
+	}
+	t.Logf("compiled %d variants for %s (cubin %t)", len(seen), arch, cubin)
+}
+
+// TestCompileErrorCarriesLog checks that a kernel that does not compile
+// names itself and carries NVRTC's log.
+func TestCompileErrorCarriesLog(t *testing.T) {
+	testenv.Need(t, "nvrtc", loadNVRTC())
+	arch, cubin := target(90)
+	v := variant{file: "elementwise.cu", kind: "broken", dtype: "f32", extra: "extern \"C\" __global__ void ew() { undefined_thing(); }\n"}
+	_, err := v.build(arch, cubin, "", "test")
+	if err == nil {
+		t.Fatal("a broken kernel compiled")
+	}
+	ce, ok := err.(*CompileError)
+	if !ok || ce.Kernel != "elementwise_broken_f32" || ce.Log == "" {
+		t.Fatalf("want a CompileError naming elementwise_broken_f32 with a log, got %#v", err)
+	}
+}

@@ -1,0 +1,117 @@
+package kernels
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// MaxScanK is the largest k of the fused scan (OpScanTopK). Supports
+// refuses a larger k, and the engine then runs the scores and a plain
+// top-k (topk_radix, any k) instead.
+const MaxScanK = 1024
+
+// scanThreads is the threadgroup size of the scan and merge kernels.
+const scanThreads = 256
+
+// scanKs are the compiled K of the scan: k rounds up to one of them.
+var scanKs = []int{32, 64, 128, 256, 512, 1024}
+
+// scanK rounds k up to a compiled K.
+func scanK(k int) int {
+	for _, K := range scanKs {
+		if k <= K {
+			return K
+		}
+	}
+	return 0
+}
+
+// scanQueries is how many queries a scan threadgroup serves (QB in
+// cosine_topk.metal).
+func scanQueries(K int) int { return min(16, 1024/K) }
+
+func init() {
+	for _, K := range scanKs {
+		ks := strconv.Itoa(K)
+		for _, dt := range append(floatTypes, engine.Int8) {
+			k := &Kernel{
+				Name: Name("cosine_topk", "scan", dt, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
+				Threads: scanThreads,
+				Buffers: []Binding{{0, "q", Input, false}, {1, "x", Input, false}, {2, "partial", Scratch, true},
+					{3, "p", Params, false}},
+				ThreadgroupMemory: []int{2*scanQueries(K)*K*8 + 64},
+			}
+			if dt == engine.Int8 {
+				k.Buffers = append(k.Buffers, Binding{4, "scales", Input, false})
+			}
+			register(k)
+		}
+		register(&Kernel{
+			Name: Name("cosine_topk", "merge", engine.Float32, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
+			Threads: min(scanThreads, max(32, K/2)),
+			Buffers: []Binding{{0, "partial", Scratch, false}, {1, "values", Output, true}, {2, "indices", Output, true},
+				{3, "p", Params, false}},
+			ThreadgroupMemory: []int{2 * K * 8},
+		})
+	}
+	lowerings[engine.OpScanTopK] = lowering{supports: scanFits, lower: lowerScan}
+}
+
+func scanFits(a *engine.Attrs, in []engine.Value) bool {
+	if a.K < 1 || a.K > MaxScanK || len(in) < 2 || in[1].Shape[0] >= math.MaxUint32 {
+		return false
+	}
+	q, x := in[0], in[1]
+	if a.Quantize {
+		return len(in) == 3 && x.DType == engine.Int8 && q.DType == engine.Float32
+	}
+	return q.DType == x.DType && q.DType.IsFloat()
+}
+
+// ScanParams packs silica.h's ScanParams {uint m, n, d, k, largest,
+// metric, norm_a, norm_b, rows_per_group, groups;}.
+func ScanParams(m, n, d, k int, largest bool, metric engine.Metric, normA, normB bool, rowsPerGroup, groups int) []byte {
+	return params(m, n, d, k, largest, int(metric), normA, normB, rowsPerGroup, groups)
+}
+
+// MergeParams packs silica.h's MergeParams {uint m, lists, kp, k, largest;}.
+func MergeParams(m, lists, kp, k int, largest bool) []byte { return params(m, lists, kp, k, largest) }
+
+// lowerScan: the scan writes, per query, one sorted list of K candidates
+// for each of G groups of stored rows (scratch 0, m*G*K packed); the
+// merge reduces them to k. G is at most 64, fewer when n is small (each
+// group scans at least max(K, 256) rows) or m large (the partial lists
+// stay under 64K lists in all).
+func lowerScan(s *engine.Step, in, out []engine.Value) (*Launch, error) {
+	a := s.Attrs
+	q, x := in[0], in[1]
+	m, d, n := q.Shape[0], q.Shape[1], x.Shape[0]
+	K := scanK(a.K)
+	groups := max(1, min(ceilDiv(n, max(K, 256)), 64, ceilDiv(65536, m)))
+	rpg := ceilDiv(n, groups)
+	groups = ceilDiv(n, rpg)
+	ks := strconv.Itoa(K)
+	scan, err := mustKernel(Name("cosine_topk", "scan", x.DType, ks))
+	if err != nil {
+		return nil, err
+	}
+	merge, err := mustKernel(Name("cosine_topk", "merge", engine.Float32, ks))
+	if err != nil {
+		return nil, err
+	}
+	args := []Arg{argIn(0), argIn(1), argScratch(0),
+		argParams(ScanParams(m, n, d, a.K, a.Largest, a.Metric, a.NormA, a.NormB, rpg, groups))}
+	if a.Quantize {
+		args = append(args, argIn(2))
+	}
+	return &Launch{
+		Status:  -1,
+		Scratch: []int{m * groups * K * 8},
+		Dispatches: []Dispatch{
+			dispatch(scan, groups2(groups, ceilDiv(m, scanQueries(K))), args),
+			dispatch(merge, groups1(m), []Arg{argScratch(0), argOut(0), argOut(1), argParams(MergeParams(m, groups, K, a.K, a.Largest))}),
+		},
+	}, nil
+}

@@ -1,0 +1,143 @@
+// reduce.cu: reductions along an axis, row normalization, row norms.
+//
+// Defines: T, the input element type (float, f16, bf16, i8); OP, the
+// reduction (0 sum, 1 max, 2 L2 norm).
+
+#ifndef SIL_T
+#define SIL_T float
+#endif
+#define T SIL_T
+#ifndef SIL_OP
+#define SIL_OP 0
+#endif
+#define OP SIL_OP
+
+__device__ __forceinline__ float red_init() { return OP == 1 ? __uint_as_float(0xff800000u) : 0.0f; }
+
+// red_add folds v into acc; max propagates NaN.
+__device__ __forceinline__ float red_add(float acc, float v) {
+	if (OP == 0) return acc + v;
+	if (OP == 2) return fmaf(v, v, acc);
+	if (v != v || acc != acc) return __uint_as_float(0x7fc00000u);
+	return fmaxf(acc, v);
+}
+
+__device__ __forceinline__ float red_fin(float acc) { return OP == 2 ? sqrtf(acc) : acc; }
+
+// reduce_inner: the input viewed as [outer, length, inner] with inner == 1:
+// one warp reduces each contiguous row of length elements.
+extern "C" __global__ void reduce_inner(const T* x, float* y, i64 outer, i64 length)
+{
+	int lane = threadIdx.x & 31;
+	i64 w = (blockIdx.x * (i64)blockDim.x + threadIdx.x) >> 5;
+	i64 nw = ((i64)gridDim.x * blockDim.x) >> 5;
+	for (i64 r = w; r < outer; r += nw) {
+		const T* xr = x + r * length;
+		float acc = red_init();
+		for (i64 j = lane; j < length; j += 32) acc = red_add(acc, to_f32(xr[j]));
+#pragma unroll
+		for (int o = 16; o > 0; o >>= 1) {
+			float v = __shfl_xor_sync(0xffffffffu, acc, o);
+			if (OP == 1) acc = (v != v || acc != acc) ? __uint_as_float(0x7fc00000u) : fmaxf(acc, v);
+			else acc += v;
+		}
+		if (lane == 0) y[r] = red_fin(acc);
+	}
+}
+
+// reduce_strided: inner > 1: one thread per output (o, i) walks the
+// length axis; neighbouring threads read neighbouring elements.
+extern "C" __global__ void reduce_strided(const T* x, float* y, i64 outer, i64 length, i64 inner)
+{
+	i64 total = outer * inner;
+	for (i64 t = blockIdx.x * (i64)blockDim.x + threadIdx.x; t < total; t += (i64)gridDim.x * blockDim.x) {
+		i64 o = t / inner, i = t - o * inner;
+		const T* xp = x + o * length * inner + i;
+		float acc = red_init();
+		for (i64 l = 0; l < length; l++) acc = red_add(acc, to_f32(xp[l * inner]));
+		y[t] = red_fin(acc);
+	}
+}
+
+// row_sumsq is the sum of squares of a row of d, the whole warp taking
+// part; every lane gets it.
+__device__ __forceinline__ float row_sumsq(const T* xr, i64 d) {
+	float ss = 0.0f;
+	for (i64 j = threadIdx.x & 31; j < d; j += 32) {
+		float v = to_f32(xr[j]);
+		ss = fmaf(v, v, ss);
+	}
+	return warp_sum(ss);
+}
+
+// normalize_rows: y = x / max(||x||, 1e-12) for each row of d, one warp a
+// row; the row is read twice (the second time from cache).
+extern "C" __global__ void normalize_rows(const T* x, T* y, i64 rows, i64 d)
+{
+	int lane = threadIdx.x & 31;
+	i64 w = (blockIdx.x * (i64)blockDim.x + threadIdx.x) >> 5;
+	i64 nw = ((i64)gridDim.x * blockDim.x) >> 5;
+	for (i64 r = w; r < rows; r += nw) {
+		const T* xr = x + r * d;
+		float ss = row_sumsq(xr, d);
+		float inv = 1.0f / fmaxf(sqrtf(ss), 1e-12f);
+		for (i64 j = lane; j < d; j += 32) store_f32(y, r * d + j, to_f32(xr[j]) * inv);
+	}
+}
+
+// normalize_rows4: normalize_rows for float rows with d % 4 == 0 and
+// d <= 32*4*NV4: each lane keeps its part of the row in registers, so the
+// row is read once, in 16-byte loads.
+#ifndef SIL_NV4
+#define SIL_NV4 4
+#endif
+#define NV4 SIL_NV4
+extern "C" __global__ void normalize_rows4(const float4* x, float4* y, i64 rows, i64 d4)
+{
+	int lane = threadIdx.x & 31;
+	i64 w = (blockIdx.x * (i64)blockDim.x + threadIdx.x) >> 5;
+	i64 nw = ((i64)gridDim.x * blockDim.x) >> 5;
+	for (i64 r = w; r < rows; r += nw) {
+		float4 v[NV4];
+		float ss = 0.0f;
+#pragma unroll
+		for (int i = 0; i < NV4; i++) {
+			i64 j = lane + 32 * i;
+			if (j < d4) {
+				v[i] = x[r * d4 + j];
+				ss = fmaf(v[i].x, v[i].x, ss);
+				ss = fmaf(v[i].y, v[i].y, ss);
+				ss = fmaf(v[i].z, v[i].z, ss);
+				ss = fmaf(v[i].w, v[i].w, ss);
+			}
+		}
+		ss = warp_sum(ss);
+		float inv = 1.0f / fmaxf(sqrtf(ss), 1e-12f);
+#pragma unroll
+		for (int i = 0; i < NV4; i++) {
+			i64 j = lane + 32 * i;
+			if (j < d4) y[r * d4 + j] = make_float4(v[i].x * inv, v[i].y * inv, v[i].z * inv, v[i].w * inv);
+		}
+	}
+}
+
+// row_scales: s[r] = f[r] / max(f[r] * ||x_r||, 1e-12) when norm != 0 (f
+// the optional row scales of int8 rows, else 1), or f[r] when norm == 0:
+// the factor a row's dot products are multiplied by. n2[r] receives the
+// norm of the scaled row when n2 != 0.
+extern "C" __global__ void row_scales(const T* x, const float* f, float* s, float* n2, i64 rows, i64 d, int norm)
+{
+	int lane = threadIdx.x & 31;
+	i64 w = (blockIdx.x * (i64)blockDim.x + threadIdx.x) >> 5;
+	i64 nw = ((i64)gridDim.x * blockDim.x) >> 5;
+	for (i64 r = w; r < rows; r += nw) {
+		const T* xr = x + r * d;
+		float ss = row_sumsq(xr, d);
+		if (lane == 0) {
+			float fr = f ? f[r] : 1.0f;
+			float nr = fr * sqrtf(ss);
+			s[r] = norm ? fr / fmaxf(nr, 1e-12f) : fr;
+			if (n2) n2[r] = nr;
+		}
+	}
+}

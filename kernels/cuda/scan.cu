@@ -1,0 +1,266 @@
+// scan.cu: the fused search (scores of queries against stored rows, and
+// the best k of each query's scores) and the row kernels of products of
+// few rows against many.
+//
+// rowscan: one warp a stored row, SIMT float32, every query of the group
+// (up to MQ) scored against the row while it is in registers, so the rows
+// are read once per group. MODE 0 writes the scores ([m, n], the small-m
+// products of matmul.cu's ops); MODE 1 keeps, per warp and query, the
+// candidates that beat the warp's current k-th best in a buffer that is
+// sorted and cut back to k when full; at the end each block merges its
+// warps' candidates and writes its best k per query.
+//
+// Defines: T, the stored rows' type (float, f16, bf16, i8); TQ, the
+// queries' type; MQ, the most queries of a group; NV, 16-byte vectors a
+// lane loads per row (0: a scalar loop for any d); MODE; METRIC (0 dot, 1
+// squared L2); RU, rows a warp loads at once (with NV > 0); MINB.
+
+#ifndef SIL_T
+#define SIL_T float
+#endif
+#define T SIL_T
+#ifndef SIL_TQ
+#define SIL_TQ T
+#endif
+#define TQ SIL_TQ
+#ifndef SIL_MQ
+#define SIL_MQ 1
+#endif
+#define MQ SIL_MQ
+#ifndef SIL_NV
+#define SIL_NV 0
+#endif
+#define NV SIL_NV
+#ifndef SIL_MODE
+#define SIL_MODE 1
+#endif
+#define MODE SIL_MODE
+#ifndef SIL_MINB
+#define SIL_MINB 2
+#endif
+#define MINB SIL_MINB
+#ifndef SIL_RU
+#define SIL_RU 1
+#endif
+#define RU SIL_RU
+#ifndef SIL_METRIC
+#define SIL_METRIC 0
+#endif
+#define METRIC SIL_METRIC
+
+#define VEC (16 / (int)sizeof(T))
+#define WARPS 8
+
+// load16 converts one 16-byte vector of T into VEC floats.
+__device__ __forceinline__ void load16(const float* p, float* v) {
+	float4 a = *(const float4*)p;
+	v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w;
+}
+__device__ __forceinline__ void load16(const f16* p, float* v) {
+	uint4 a = *(const uint4*)p;
+	u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		f16 lo, hi;
+		lo.x = (unsigned short)(w[i] & 0xffffu);
+		hi.x = (unsigned short)(w[i] >> 16);
+		v[2 * i] = to_f32(lo);
+		v[2 * i + 1] = to_f32(hi);
+	}
+}
+__device__ __forceinline__ void load16(const bf16* p, float* v) {
+	uint4 a = *(const uint4*)p;
+	u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		v[2 * i] = __uint_as_float(w[i] << 16);
+		v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+	}
+}
+__device__ __forceinline__ void load16(const i8* p, float* v) {
+	uint4 a = *(const uint4*)p;
+	u32 w[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+#pragma unroll
+		for (int b = 0; b < 4; b++) v[4 * i + b] = (float)(i8)((w[i] >> (8 * b)) & 0xffu);
+}
+
+// row_partials accumulates this lane's share of the row's score against
+// each query (dot, or squared distance) and of the row's sum of squares.
+#if NV > 0
+// row_load loads this lane's vectors of a row (zeros past d).
+__device__ __forceinline__ void row_load(const T* xr, i64 d, float (&v)[NV][VEC]) {
+	int lane = threadIdx.x & 31;
+#pragma unroll
+	for (int i = 0; i < NV; i++) {
+		i64 c = (i64)(lane + 32 * i) * VEC;
+		if (c < d) load16(xr + c, v[i]);
+		else {
+#pragma unroll
+			for (int e = 0; e < VEC; e++) v[i][e] = 0.0f;
+		}
+	}
+}
+
+// row_compute accumulates this lane's share of the row's score against
+// each query (dot, or squared distance) and of the row's sum of squares.
+__device__ __forceinline__ void row_compute(float (&v)[NV][VEC], const float* qs, int dpad, i64 d, int mq,
+                                            float f, float (&part)[MQ], float& ss)
+{
+	int lane = threadIdx.x & 31;
+#pragma unroll
+	for (int i = 0; i < NV; i++)
+#pragma unroll
+		for (int e = 0; e < VEC; e++) {
+			if (METRIC == 1) v[i][e] *= f;
+			ss = fmaf(v[i][e], v[i][e], ss);
+		}
+#pragma unroll
+	for (int j = 0; j < MQ; j++) {
+		if (j >= mq) continue;
+		const float* qj = qs + j * dpad;
+		float acc = 0.0f;
+#pragma unroll
+		for (int i = 0; i < NV; i++) {
+			int c = (lane + 32 * i) * VEC;
+			if (c >= d) continue;
+#pragma unroll
+			for (int e = 0; e < VEC; e += 4) {
+				float4 q4 = *(const float4*)(qj + c + e);
+				if (METRIC == 1) {
+					float a0 = q4.x - v[i][e], a1 = q4.y - v[i][e + 1], a2 = q4.z - v[i][e + 2], a3 = q4.w - v[i][e + 3];
+					acc = fmaf(a0, a0, acc); acc = fmaf(a1, a1, acc); acc = fmaf(a2, a2, acc); acc = fmaf(a3, a3, acc);
+				} else {
+					acc = fmaf(q4.x, v[i][e], acc); acc = fmaf(q4.y, v[i][e + 1], acc);
+					acc = fmaf(q4.z, v[i][e + 2], acc); acc = fmaf(q4.w, v[i][e + 3], acc);
+				}
+			}
+		}
+		part[j] += acc;
+	}
+}
+#else
+// row_partials is row_load and row_compute for any d, element by element.
+__device__ __forceinline__ void row_partials(const T* xr, const float* qs, int dpad, i64 d, int mq,
+                                             float f, float (&part)[MQ], float& ss)
+{
+	int lane = threadIdx.x & 31;
+	for (i64 c = lane; c < d; c += 32) {
+		float xv = to_f32(xr[c]);
+		if (METRIC == 1) xv *= f;
+		ss = fmaf(xv, xv, ss);
+#pragma unroll
+		for (int j = 0; j < MQ; j++) {
+			if (j >= mq) continue;
+			float qv = qs[j * dpad + c];
+			if (METRIC == 1) {
+				float a = qv - xv;
+				part[j] = fmaf(a, a, part[j]);
+			} else {
+				part[j] = fmaf(qv, xv, part[j]);
+			}
+		}
+	}
+}
+#endif
+
+// rowscan: queries q [m, d] (this launch takes rows q0 .. q0+mq-1, mq <=
+// MQ), stored rows x [n, d]. Scores: dot * qscale[q] * (xf[r] or 1, times
+// 1/max(xf*||x_r||, 1e-12) when normB), or with METRIC 1 the squared
+// distance to x_r * xf[r]. MODE 0: out [m, n] float32. MODE 1: cand
+// [m][gridDim.x][kk] keys (best first, EMPTY_KEY padded), using wbuf
+// (C keys per warp and query) and bbuf (WARPS*kp keys per block).
+extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
+	const TQ* q, const T* x, i64 m, i64 n, i64 d, int q0, int mq,
+	const float* qscale, const float* xf, int normB, int largest,
+	float* out, u64* cand, int kk, int C, u64* wbuf, u64* bbuf, int sortSmem)
+{
+	extern __shared__ __align__(16) float qs[];
+	int dpad = (int)((d + 3) & ~3ll);
+	u64* sb = sortSmem ? (u64*)(qs + ((MQ * dpad + 1) & ~1)) + (threadIdx.x >> 5) * C : (u64*)0;
+	for (int t = threadIdx.x; t < mq * dpad; t += blockDim.x) {
+		int j = t / dpad, c = t - j * dpad;
+		qs[t] = c < d ? to_f32(q[(i64)(q0 + j) * d + c]) : 0.0f;
+	}
+	__syncthreads();
+	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+	i64 gw = (i64)blockIdx.x * WARPS + warp;
+	i64 nw = (i64)gridDim.x * WARPS;
+	bool lg = largest != 0;
+	float qsc[MQ];
+	u64 thr[MQ];
+	int cnt[MQ];
+#pragma unroll
+	for (int j = 0; j < MQ; j++) {
+		qsc[j] = (j < mq && qscale) ? qscale[q0 + j] : 1.0f;
+		thr[j] = EMPTY_KEY;
+		cnt[j] = 0;
+	}
+	for (i64 r0 = gw; r0 < n; r0 += nw * RU) {
+#if NV > 0
+		// RU rows' loads in flight before any is used (rows past n load
+		// row n-1 and are not scored).
+		float v[RU][NV][VEC];
+#pragma unroll
+		for (int u = 0; u < RU; u++) row_load(x + min(r0 + u * nw, n - 1) * d, d, v[u]);
+#endif
+#pragma unroll
+		for (int u = 0; u < RU; u++) {
+		i64 r = r0 + u * nw;
+		if (r >= n) continue;
+		float f = xf ? xf[r] : 1.0f;
+		float part[MQ];
+#pragma unroll
+		for (int j = 0; j < MQ; j++) part[j] = 0.0f;
+		float ss = 0.0f;
+#if NV > 0
+		row_compute(v[u], qs, dpad, d, mq, f, part, ss);
+#else
+		row_partials(x + r * d, qs, dpad, d, mq, f, part, ss);
+#endif
+		float xs = f;
+		if (METRIC == 0 && normB) {
+			ss = warp_sum(ss);
+			xs = f / fmaxf(f * sqrtf(ss), 1e-12f);
+		}
+#pragma unroll
+		for (int j = 0; j < MQ; j++) {
+			if (j >= mq) continue;
+			float s = warp_sum(part[j]);
+			if (METRIC == 0) s = s * qsc[j] * xs;
+#if MODE == 0
+			if (lane == 0) out[(i64)(q0 + j) * n + r] = s;
+#else
+			u64 key = make_key(s, lg, (u32)r);
+			if (key < thr[j]) {
+				u64* buf = wbuf + ((gw * MQ) + j) * (i64)C;
+				if (cnt[j] == C) {
+					thr[j] = warp_shrink(buf, sb, C, C, kk);
+					cnt[j] = kk;
+				}
+				if (key < thr[j]) {
+					if (lane == 0) buf[cnt[j]] = key;
+					cnt[j]++;
+				}
+			}
+#endif
+		}
+		}
+	}
+#if MODE == 1
+	int kp = pow2_at_least(kk);
+	u64* bb = bbuf + (i64)blockIdx.x * WARPS * kp;
+#pragma unroll
+	for (int j = 0; j < MQ; j++) {
+		if (j >= mq) continue;
+		u64* buf = wbuf + ((gw * MQ) + j) * (i64)C;
+		warp_shrink(buf, sb, cnt[j], C, kk);
+		for (int t = lane; t < kp; t += 32) bb[warp * kp + t] = t < kk ? buf[t] : EMPTY_KEY;
+		block_sort(bb, WARPS * kp);
+		u64* co = cand + ((i64)(q0 + j) * gridDim.x + blockIdx.x) * kk;
+		for (int t = threadIdx.x; t < kk; t += blockDim.x) co[t] = bb[t];
+		__syncthreads();
+	}
+#endif
+}
