@@ -345,9 +345,10 @@ func BenchmarkScanInt8(b *testing.B) {
 }
 
 // BenchmarkScanBatch is 64 queries at once (top-10 by cosine each) over
-// 100K x 768 float32: a compute-bound scan on the gemm, against gonum's
-// Sgemm computing the full [64, 100K] score matrix (which the fused scan
-// never writes). GFLOP/s counts 2 m n d.
+// 100K x 768 float32: a compute-bound scan (each row read once, scored
+// against every query from the L1 cache), against gonum's Sgemm computing
+// the full [64, 100K] score matrix, which the fused scan never writes.
+// GFLOP/s counts 2 m n d.
 func BenchmarkScanBatch(b *testing.B) {
 	const m = 64
 	_, x := scanData()

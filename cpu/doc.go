@@ -23,10 +23,12 @@
 // one or two queries a direct row kernel scores the row in registers,
 // converting float16 (F16C), bfloat16 or int8 elements eight at a time,
 // so a float16 store is read at half the bytes of float32; with more
-// queries, tiles of 128 rows are scored against all queries by the gemm
-// into a small buffer that is reused, so no [m, n] score matrix exists.
-// The row norms of a cosine scan are summed in float32 (eight partial
-// sums per lane), which costs less than reading the row.
+// queries a block of rows is converted once (16 KB, in the L1 cache) and
+// scored against every query by float32 kernels that repeat the direct
+// kernels' operations exactly, so a query's results do not depend on the
+// other queries of its batch. No [m, n] score matrix exists. The row
+// norms of a cosine scan are summed in float32 (32 partial sums), which
+// costs less than reading the row.
 //
 // The matrix product follows BLIS: operands read in place through strides,
 // packed into panels that fit the caches, multiplied by a 6 x 16 register

@@ -28,20 +28,21 @@ func dotGo(a, b []float32) float32 {
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
-// sqDistGo is the portable squared Euclidean distance.
-func sqDistGo(a, b []float32) float32 {
+// sqDistGo is the portable squared Euclidean distance between a and
+// s·b: sum((a - s·b)²).
+func sqDistGo(a, b []float32, s float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(a); i += 4 {
-		d0, d1, d2, d3 := a[i]-b[i], a[i+1]-b[i+1], a[i+2]-b[i+2], a[i+3]-b[i+3]
+		d0, d1, d2, d3 := a[i]-s*b[i], a[i+1]-s*b[i+1], a[i+2]-s*b[i+2], a[i+3]-s*b[i+3]
 		s0 += d0 * d0
 		s1 += d1 * d1
 		s2 += d2 * d2
 		s3 += d3 * d3
 	}
 	for ; i < len(a); i++ {
-		d := a[i] - b[i]
+		d := a[i] - s*b[i]
 		s0 += d * d
 	}
 	return (s0 + s1) + (s2 + s3)
@@ -89,7 +90,9 @@ func sumSquares32Go(x []float32) float32 { return dotGo(x, x) }
 
 // The vector kernels in use: the portable ones, or assembly where the
 // machine has it. dot and sqDist read len(a) elements of each operand
-// (b may be longer).
+// (b may be longer). Within one set, dot equals the dot product of the
+// direct row kernels and sumSquares32 their sum of squares, bit for bit,
+// so that a scan scores a row the same whatever path it takes.
 var (
 	dot          = dotGo
 	sqDist       = sqDistGo

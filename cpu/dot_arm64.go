@@ -24,8 +24,8 @@ func useSIMD() bool {
 		r, _ := rowDot(a, f32Bytes(b[:len(a)]), 1)
 		return r
 	}
-	sqDist = func(a, b []float32) float32 {
-		r, _ := rowL2(a, f32Bytes(b[:len(a)]), 1)
+	sqDist = func(a, b []float32, s float32) float32 {
+		r, _ := rowL2(a, f32Bytes(b[:len(a)]), s)
 		return r
 	}
 	sumSquares32 = func(x []float32) float32 {

@@ -65,7 +65,7 @@ func TestDotKernelsExact(t *testing.T) {
 			if got := dot(a, b); float64(got) != d {
 				t.Errorf("dot n=%d offsets %d,%d: got %v, want %v", n, o, 3-o, got, d)
 			}
-			if got := sqDist(a, b); float64(got) != sq {
+			if got := sqDist(a, b, 1); float64(got) != sq {
 				t.Errorf("sqDist n=%d: got %v, want %v", n, got, sq)
 			}
 			ss, _, _ := dotRef(a, a)
@@ -85,7 +85,7 @@ func TestDotKernelsRandom(t *testing.T) {
 		if got := dot(a, b); math.Abs(float64(got)-d) > sumBound(n, mag) {
 			t.Errorf("dot n=%d: got %v, want %v (bound %g)", n, got, d, sumBound(n, mag))
 		}
-		if got := sqDist(a, b); math.Abs(float64(got)-sq) > sumBound(n, sq) {
+		if got := sqDist(a, b, 1); math.Abs(float64(got)-sq) > sumBound(n, sq) {
 			t.Errorf("sqDist n=%d: got %v, want %v", n, got, sq)
 		}
 		ss, _, _ := dotRef(a, a)
@@ -96,7 +96,7 @@ func TestDotKernelsRandom(t *testing.T) {
 		if got := dotGo(a, b); math.Abs(float64(got)-d) > sumBound(n, mag) {
 			t.Errorf("dotGo n=%d: got %v, want %v", n, got, d)
 		}
-		if got := sqDistGo(a, b); math.Abs(float64(got)-sq) > sumBound(n, sq) {
+		if got := sqDistGo(a, b, 1); math.Abs(float64(got)-sq) > sumBound(n, sq) {
 			t.Errorf("sqDistGo n=%d: got %v, want %v", n, got, sq)
 		}
 	}
@@ -124,7 +124,7 @@ func TestDotKernelsSpecial(t *testing.T) {
 			if got := dot(a, b); !math.IsNaN(float64(got)) {
 				t.Errorf("dot n=%d NaN at %d: got %v", n, pos, got)
 			}
-			if got := sqDist(a, b); !math.IsNaN(float64(got)) {
+			if got := sqDist(a, b, 1); !math.IsNaN(float64(got)) {
 				t.Errorf("sqDist n=%d NaN at %d: got %v", n, pos, got)
 			}
 		}

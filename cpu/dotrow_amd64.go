@@ -9,7 +9,9 @@ import (
 // a float32 query against one stored row, converted in registers. They
 // read len(q) &^ 7 elements; rowKernel's closures add the rest.
 //
-// The dotRow kernels return dot(q, x) and sum(x²); the l2Row kernels
+// The dotRow kernels return dot(q, x) and sum(x²); dotOnlyF32 returns
+// the same dot product as dotRowF32 (the same operations in the same
+// order) and 0; the l2Row kernels
 // return sum((q - scale·x)²) (scale·x and the subtraction in one fused
 // rounding) and 0.
 
@@ -24,6 +26,9 @@ func dotRowBF16(q []float32, x []byte, scale float32) (r0, r1 float32)
 
 //go:noescape
 func dotRowI8(q []float32, x []byte, scale float32) (r0, r1 float32)
+
+//go:noescape
+func dotOnlyF32(q []float32, x []byte, scale float32) (r0, r1 float32)
 
 //go:noescape
 func l2RowF32(q []float32, x []byte, scale float32) (r0, r1 float32)

@@ -10,6 +10,9 @@
 //   LOAD8(off, Y)   convert the 8 elements at off(SI) into Y as float32
 //   METRIC_L2       (optional) leave sum((q - scale*x)^2) in X0 and 0 in
 //                   X1, instead of dot(q, x) in X0 and sum(x^2) in X1
+//   DOT_ONLY        (optional) leave 0 in X1: the dot product alone, with
+//                   the very operations (so the very result) of the full
+//                   kernel
 //
 // The file holds no FP references, so that go vet's asmdecl check, which
 // reads only the .s file, sees every argument and result access.
@@ -49,10 +52,12 @@ four:
 	VFMADD231PS  32(DI), Y9, Y1
 	VFMADD231PS  64(DI), Y10, Y2
 	VFMADD231PS  96(DI), Y11, Y3
+#ifndef DOT_ONLY
 	VFMADD231PS  Y8, Y8, Y4
 	VFMADD231PS  Y9, Y9, Y5
 	VFMADD231PS  Y10, Y10, Y6
 	VFMADD231PS  Y11, Y11, Y7
+#endif
 #endif
 	ADDQ         $(XSTEP*4), SI
 	ADDQ         $128, DI
@@ -70,7 +75,9 @@ one:
 	VFMADD231PS  Y12, Y12, Y0
 #else
 	VFMADD231PS  (DI), Y8, Y0
+#ifndef DOT_ONLY
 	VFMADD231PS  Y8, Y8, Y4
+#endif
 #endif
 	ADDQ         $XSTEP, SI
 	ADDQ         $32, DI

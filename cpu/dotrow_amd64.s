@@ -72,6 +72,25 @@ TEXT ·dotRowI8(SB), NOSPLIT, $0-64
 	MOVSS        X1, r1+60(FP)
 	RET
 
+#define DOT_ONLY
+
+// func dotOnlyF32(q []float32, x []byte, scale float32) (r0, r1 float32)
+TEXT ·dotOnlyF32(SB), NOSPLIT, $0-64
+	MOVQ         q_base+0(FP), DI
+	MOVQ         q_len+8(FP), CX
+	MOVQ         x_base+24(FP), SI
+	VBROADCASTSS scale+48(FP), Y15
+#define XSTEP 32
+#define LOAD8 LOADF32
+#include "dotrow_amd64.h"
+#undef XSTEP
+#undef LOAD8
+	VZEROUPPER
+	MOVSS        X0, r0+56(FP)
+	MOVSS        X1, r1+60(FP)
+	RET
+
+#undef DOT_ONLY
 #define METRIC_L2
 
 // func l2RowF32(q []float32, x []byte, scale float32) (r0, r1 float32)

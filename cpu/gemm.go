@@ -1,7 +1,6 @@
 package cpu
 
-// The float32 matrix product behind MatMul, the fused cosine and the
-// many-query scan: C = A·B, blocked as in BLIS (Van Zee and van de Geijn,
+// The float32 matrix product behind MatMul and the fused cosine: C = A·B, blocked as in BLIS (Van Zee and van de Geijn,
 // "BLIS: A Framework for Rapidly Instantiating BLAS Functionality", 2015).
 // B is packed a panel of kc rows at a time into slivers of nr columns, A a
 // block of mc rows at a time into slivers of mr rows, and a register-
@@ -71,36 +70,6 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 			}
 		})
 	}
-}
-
-// gemmSerial is gemm on the calling goroutine (for callers that are
-// themselves one of several workers); packed and tile are scratch that it
-// grows as needed and returns.
-func gemmSerial(m, n, k int, a, b matrix, out []float32, scratch []float32) []float32 {
-	mr, nr := gemmMR, gemmNR
-	nSlivers := (n + nr - 1) / nr
-	kcMax := min(k, gemmKC)
-	need := kcMax*nSlivers*nr + gemmMC*kcMax + mr*nr
-	if cap(scratch) < need {
-		scratch = make([]float32, need)
-	}
-	scratch = scratch[:need]
-	packedB := scratch[:kcMax*nSlivers*nr]
-	packedA := scratch[len(packedB) : len(packedB)+gemmMC*kcMax]
-	tile := scratch[len(packedB)+len(packedA):]
-	if k == 0 {
-		clear(out[:m*n])
-	}
-	for p0 := 0; p0 < k; p0 += gemmKC {
-		kc := min(gemmKC, k-p0)
-		packB(packedB, b, p0, kc, 0, n, nr)
-		for i0 := 0; i0 < m; i0 += gemmMC {
-			i1 := min(i0+gemmMC, m)
-			packA(packedA, a, i0, i1, p0, kc, mr)
-			macroKernel(packedA, packedB, i0, i1, 0, nSlivers, kc, n, out, p0 > 0, tile)
-		}
-	}
-	return scratch
 }
 
 // macroKernel multiplies the packed A block (rows i0..i1) by B slivers

@@ -143,7 +143,7 @@ func l2Kernel(c *Backend, in, out []arg) error {
 			for i := i0; i < min(i0+tileI, m); i++ {
 				ar := A[i*k : (i+1)*k]
 				for j := j0; j < min(j0+tileJ, n); j++ {
-					y[i*n+j] = sqDist(ar, B[j*k:(j+1)*k])
+					y[i*n+j] = sqDist(ar, B[j*k:(j+1)*k], 1)
 				}
 			}
 		}

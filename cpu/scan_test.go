@@ -204,3 +204,39 @@ func TestScanWritesEveryOutput(t *testing.T) {
 		t.Fatal("NaN in the output: an element was not written")
 	}
 }
+
+// TestScanBatchInvariant checks that a query's results do not depend on
+// the other queries of its scan: one query alone (the direct row kernels)
+// and the same query among five (the block path) give the same values,
+// bit for bit, and the same rows.
+func TestScanBatchInvariant(t *testing.T) {
+	bothKernelSets(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(13, 13))
+		for _, stored := range []string{"float32", "float16", "bfloat16", "int8"} {
+			dt, quant := engine.Float32, stored == "int8"
+			switch stored {
+			case "float16":
+				dt = engine.Float16
+			case "bfloat16":
+				dt = engine.BFloat16
+			}
+			for _, metric := range []string{"dot", "cosine", "l2"} {
+				one, five := scanCase{1, 333, 77, 20}, scanCase{5, 333, 77, 20}
+				qv, xv := make([]float32, five.m*five.d), make([]float32, five.n*five.d)
+				normals(r, qv)
+				normals(r, xv)
+				b := &Backend{workers: 2}
+				v5, i5, _, _ := runScan(t, b, metric, dt, quant, five, qv, xv)
+				for qi := range five.m {
+					v1, i1, _, _ := runScan(t, b, metric, dt, quant, one, qv[qi*one.d:(qi+1)*one.d], xv)
+					for k := range one.k {
+						if math.Float32bits(v1[k]) != math.Float32bits(v5[qi*one.k+k]) || i1[k] != i5[qi*one.k+k] {
+							t.Fatalf("%s %s query %d rank %d: alone %v (row %d), among five %v (row %d)",
+								stored, metric, qi, k, v1[k], i1[k], v5[qi*one.k+k], i5[qi*one.k+k])
+						}
+					}
+				}
+			}
+		}
+	})
+}
