@@ -35,21 +35,8 @@ func useSIMD() bool {
 	if !cpufeat.AVX2FMA() {
 		return false
 	}
-	rowDot := withTail(dotRowF32, engine.Float32, false)
-	rowDotOnly := withTail(dotOnlyF32, engine.Float32, false)
-	rowL2 := withTail(l2RowF32, engine.Float32, true)
-	dot = func(a, b []float32) float32 {
-		r, _ := rowDotOnly(a, f32Bytes(b[:len(a)]), 1)
-		return r
-	}
-	sqDist = func(a, b []float32, s float32) float32 {
-		r, _ := rowL2(a, f32Bytes(b[:len(a)]), s)
-		return r
-	}
-	sumSquares32 = func(x []float32) float32 {
-		_, ss := rowDot(x, f32Bytes(x), 1)
-		return ss
-	}
+	useRowKernels(withTail(dotRowF32, engine.Float32, false), withTail(dotOnlyF32, engine.Float32, false),
+		withTail(l2RowF32, engine.Float32, true))
 	sumSquares = sumSquaresAVX2
 	gemmKernel, gemmMR, gemmNR = gemm6x16Checked, 6, 16
 	sum = sumAVX2

@@ -19,19 +19,7 @@ func useSIMD() bool {
 		return false
 	}
 	rowDot := withTail16(dotRowF32NEON, engine.Float32, false)
-	rowL2 := withTail16(l2RowF32NEON, engine.Float32, true)
-	dot = func(a, b []float32) float32 {
-		r, _ := rowDot(a, f32Bytes(b[:len(a)]), 1)
-		return r
-	}
-	sqDist = func(a, b []float32, s float32) float32 {
-		r, _ := rowL2(a, f32Bytes(b[:len(a)]), s)
-		return r
-	}
-	sumSquares32 = func(x []float32) float32 {
-		_, ss := rowDot(x, f32Bytes(x), 1)
-		return ss
-	}
+	useRowKernels(rowDot, rowDot, withTail16(l2RowF32NEON, engine.Float32, true))
 	gemmKernel = func(kc int, a, b, c []float32, ldc int, acc bool) {
 		_, _, _ = a[:8*kc], b[:8*kc], c[:7*ldc+8]
 		gemm8x8(kc, a, b, c, ldc, acc)

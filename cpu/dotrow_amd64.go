@@ -7,13 +7,12 @@ import (
 
 // Direct row kernels (dotrow_amd64.s, from the template dotrow_amd64.h):
 // a float32 query against one stored row, converted in registers. They
-// read len(q) &^ 7 elements; rowKernel's closures add the rest.
+// read len(q) &^ 7 elements; withTail adds the rest.
 //
-// The dotRow kernels return dot(q, x) and sum(x²); dotOnlyF32 returns
-// the same dot product as dotRowF32 (the same operations in the same
-// order) and 0; the l2Row kernels
-// return sum((q - scale·x)²) (scale·x and the subtraction in one fused
-// rounding) and 0.
+// The dotRow kernels return dot(q, x) and sum(x²); dotOnlyF32 returns the
+// same dot product as dotRowF32 (the same operations in the same order)
+// and 0; the l2Row kernels return sum((q - scale·x)²) (scale·x and the
+// subtraction in one fused rounding) and 0.
 
 //go:noescape
 func dotRowF32(q []float32, x []byte, scale float32) (r0, r1 float32)
@@ -45,44 +44,30 @@ func l2RowI8(q []float32, x []byte, scale float32) (r0, r1 float32)
 // rowAsm is the assembly kernel of one dtype and metric.
 type rowAsm func(q []float32, x []byte, scale float32) (r0, r1 float32)
 
-// rowKernel returns the direct kernel for rows of dtype dt, or nil where
-// the processor lacks the instructions (the scan then converts blocks of
-// rows and uses the float32 kernels). The kernel reads len(q) elements of
-// x (bytes of dtype dt); with l2 it returns sum((q - scale·x)²) and 0,
-// else dot(q, x) and sum(x²) (scale unused).
-func rowKernel(dt engine.DType, l2 bool) func(q []float32, x []byte, scale float32) (float32, float32) {
-	if !simd {
+// rowAsms holds the dot and L2 kernels of each stored dtype.
+var rowAsms = map[engine.DType][2]rowAsm{
+	engine.Float32:  {dotRowF32, l2RowF32},
+	engine.Float16:  {dotRowF16, l2RowF16},
+	engine.BFloat16: {dotRowBF16, l2RowBF16},
+	engine.Int8:     {dotRowI8, l2RowI8},
+}
+
+// archRowKernel returns the kernel of dt and the metric (see rowKernel),
+// nil for float16 on a processor without F16C.
+func archRowKernel(dt engine.DType, l2 bool) rowFunc {
+	ks, ok := rowAsms[dt]
+	if !ok || dt == engine.Float16 && !cpufeat.X86.F16C {
 		return nil
 	}
-	var k rowAsm
-	switch {
-	case dt == engine.Float32 && l2:
-		k = l2RowF32
-	case dt == engine.Float32:
-		k = dotRowF32
-	case dt == engine.Float16 && !cpufeat.X86.F16C:
-		return nil
-	case dt == engine.Float16 && l2:
-		k = l2RowF16
-	case dt == engine.Float16:
-		k = dotRowF16
-	case dt == engine.BFloat16 && l2:
-		k = l2RowBF16
-	case dt == engine.BFloat16:
-		k = dotRowBF16
-	case dt == engine.Int8 && l2:
-		k = l2RowI8
-	case dt == engine.Int8:
-		k = dotRowI8
-	default:
-		return nil
+	if l2 {
+		return withTail(ks[1], dt, true)
 	}
-	return withTail(k, dt, l2)
+	return withTail(ks[0], dt, false)
 }
 
 // withTail wraps an assembly row kernel for rows of dtype dt, adding the
 // len(q) % 8 elements it leaves.
-func withTail(k rowAsm, dt engine.DType, l2 bool) func(q []float32, x []byte, scale float32) (float32, float32) {
+func withTail(k rowAsm, dt engine.DType, l2 bool) rowFunc {
 	es := dt.Size()
 	return func(q []float32, x []byte, scale float32) (r0, r1 float32) {
 		n8 := len(q) &^ 7

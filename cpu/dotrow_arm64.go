@@ -28,35 +28,29 @@ func l2RowBF16NEON(q []float32, x []byte, scale float32, out *[8]float32)
 // rowNEON is the assembly kernel of one dtype and metric.
 type rowNEON func(q []float32, x []byte, scale float32, out *[8]float32)
 
-// rowKernel returns the direct kernel for rows of dtype dt (see the amd64
-// version), or nil: int8 rows have none on arm64 yet.
-func rowKernel(dt engine.DType, l2 bool) func(q []float32, x []byte, scale float32) (float32, float32) {
-	if !simd {
+// rowNEONs holds the dot and L2 kernels of each stored dtype (int8 rows
+// have none on arm64 yet).
+var rowNEONs = map[engine.DType][2]rowNEON{
+	engine.Float32:  {dotRowF32NEON, l2RowF32NEON},
+	engine.Float16:  {dotRowF16NEON, l2RowF16NEON},
+	engine.BFloat16: {dotRowBF16NEON, l2RowBF16NEON},
+}
+
+// archRowKernel returns the kernel of dt and the metric (see rowKernel).
+func archRowKernel(dt engine.DType, l2 bool) rowFunc {
+	ks, ok := rowNEONs[dt]
+	if !ok {
 		return nil
 	}
-	var k rowNEON
-	switch {
-	case dt == engine.Float32 && l2:
-		k = l2RowF32NEON
-	case dt == engine.Float32:
-		k = dotRowF32NEON
-	case dt == engine.Float16 && l2:
-		k = l2RowF16NEON
-	case dt == engine.Float16:
-		k = dotRowF16NEON
-	case dt == engine.BFloat16 && l2:
-		k = l2RowBF16NEON
-	case dt == engine.BFloat16:
-		k = dotRowBF16NEON
-	default:
-		return nil
+	if l2 {
+		return withTail16(ks[1], dt, true)
 	}
-	return withTail16(k, dt, l2)
+	return withTail16(ks[0], dt, false)
 }
 
 // withTail16 wraps a NEON row kernel: it adds the kernel's lanes and the
 // len(q) % 16 elements it leaves.
-func withTail16(k rowNEON, dt engine.DType, l2 bool) func(q []float32, x []byte, scale float32) (float32, float32) {
+func withTail16(k rowNEON, dt engine.DType, l2 bool) rowFunc {
 	es := dt.Size()
 	return func(q []float32, x []byte, scale float32) (float32, float32) {
 		n16 := len(q) &^ 15

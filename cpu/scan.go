@@ -71,7 +71,7 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 }
 
 // direct scores rows [lo, hi) with a direct row kernel per query.
-func (j *scanJob) direct(k func(q []float32, x []byte, scale float32) (float32, float32), lo, hi int, mine []*selector) {
+func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	d, rb := j.d, j.d*j.x.DType.Size()
 	l2 := j.a.Metric == engine.MetricL2
 	for r := lo; r < hi; r++ {

@@ -35,6 +35,18 @@ func storedValues(dt engine.DType, x []float32) []float64 {
 	return out
 }
 
+// storedForm returns the dtype of a stored form's rows and whether they
+// are quantized ("int8": float32 rows quantized by the engine).
+func storedForm(stored string) (engine.DType, bool) {
+	switch stored {
+	case "float16":
+		return engine.Float16, false
+	case "bfloat16":
+		return engine.BFloat16, false
+	}
+	return engine.Float32, stored == "int8"
+}
+
 // scanRef scores query row qi against every stored row in float64, with
 // the magnitude each score's float32 rounding is relative to.
 func scanRef(metric string, q, x []float64, d int) (scores, mags []float64) {
@@ -160,13 +172,7 @@ func TestScan(t *testing.T) {
 	bothKernelSets(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(5, 5))
 		for _, stored := range []string{"float32", "float16", "bfloat16", "int8"} {
-			dt, quant := engine.Float32, stored == "int8"
-			switch stored {
-			case "float16":
-				dt = engine.Float16
-			case "bfloat16":
-				dt = engine.BFloat16
-			}
+			dt, quant := storedForm(stored)
 			for _, metric := range []string{"dot", "cosine", "l2"} {
 				for ci, c := range scanCases {
 					qv, xv := make([]float32, c.m*c.d), make([]float32, c.n*c.d)
@@ -213,13 +219,7 @@ func TestScanBatchInvariant(t *testing.T) {
 	bothKernelSets(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(13, 13))
 		for _, stored := range []string{"float32", "float16", "bfloat16", "int8"} {
-			dt, quant := engine.Float32, stored == "int8"
-			switch stored {
-			case "float16":
-				dt = engine.Float16
-			case "bfloat16":
-				dt = engine.BFloat16
-			}
+			dt, quant := storedForm(stored)
 			for _, metric := range []string{"dot", "cosine", "l2"} {
 				one, five := scanCase{1, 333, 77, 20}, scanCase{5, 333, 77, 20}
 				qv, xv := make([]float32, five.m*five.d), make([]float32, five.n*five.d)
