@@ -68,14 +68,31 @@ func decodeI8Go(dst []float32, src []byte) {
 // setSIMD (dot.go) assigns them.
 var decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
 
-// The portable half conversions. Package half's functions index
-// src[2*len(dst)-1] first, which panics for an empty slice; these return
-// instead (the workaround is reported to half's owner).
+// decodeF16Go is the portable float16 decoder: exact, as
+// half.Float16.Float32, but with the exponent rebiased by one add and
+// branches only for the rare subnormals, infinities and NaN (F. Giesen,
+// "half_to_float_fast", 2012), several times faster than half's switch.
 func decodeF16Go(dst []float32, src []byte) {
-	if len(dst) > 0 {
-		half.DecodeFloat16(dst, src)
+	src = src[:2*len(dst)]
+	const magic = 113 << 23 // 2^-14 as a float32's bits
+	for i := range dst {
+		h := uint32(src[2*i]) | uint32(src[2*i+1])<<8
+		o := (h & 0x7fff) << 13
+		switch o & 0x0f800000 {
+		case 0x0f800000: // Inf or NaN: exponent all ones
+			o += (255 - 31) << 23
+		case 0: // zero or subnormal: scale by 2^-14 exactly
+			o = math.Float32bits(math.Float32frombits(o+magic) - math.Float32frombits(magic))
+		default:
+			o += (127 - 15) << 23
+		}
+		dst[i] = math.Float32frombits(o | (h&0x8000)<<16)
 	}
 }
+
+// The portable half conversions below wrap package half's. Its functions
+// index src[2*len(dst)-1] first, which panics for an empty slice; these
+// return instead (the workaround is reported to half's owner).
 
 func decodeBF16Go(dst []float32, src []byte) {
 	if len(dst) > 0 {

@@ -74,6 +74,7 @@ func checkDecoder(t *testing.T, name string, elemBytes int, got, want func([]flo
 }
 
 func TestDecodeKernels(t *testing.T) {
+	checkDecoder(t, "float16 portable", 2, decodeF16Go, half.DecodeFloat16)
 	needSIMD(t)
 	checkDecoder(t, "float16", 2, decodeF16, half.DecodeFloat16)
 	checkDecoder(t, "bfloat16", 2, decodeBF16, half.DecodeBFloat16)
