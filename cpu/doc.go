@@ -32,15 +32,20 @@
 //
 // The matrix product follows BLIS: operands read in place through strides,
 // packed into panels that fit the caches, multiplied by a 6 x 16 register
-// block of C (AVX2 and FMA) or a 4 x 4 block (portable Go).
+// block of C (AVX2 and FMA), 8 x 8 (NEON) or one dot product at a time
+// (portable Go).
 //
 // The inner loops have a portable Go version (dot.go, gemm.go and the
-// op files) and amd64 assembly (the *_amd64.s files) used when CPUID
-// reports AVX2 and FMA (and F16C for float16), detected by package
-// internal/cpufeat. Setting SILICA_CPU_SIMD=off before the program starts
+// op files), amd64 assembly (the *_amd64.s files) used when CPUID reports
+// AVX2 and FMA (and F16C for float16), and arm64 NEON assembly (the
+// *_arm64.s files: the float32, float16 and bfloat16 row kernels and the
+// gemm; NEON is part of every arm64). Package internal/cpufeat detects
+// the features. Setting SILICA_CPU_SIMD=off before the program starts
 // keeps the portable code, to measure it or to rule out the assembly.
-// Other architectures use the portable code. Both are tested against each
-// other and against float64 references on every run of the tests.
+// Other architectures use the portable code. The tests check each kernel
+// set against float64 references and against the other on every run; on
+// linux/amd64 they also run the arm64 build under qemu-user when it is
+// installed (TestArm64Emulated).
 //
 // Import the package for its side effect to register the "cpu" driver:
 //

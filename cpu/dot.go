@@ -114,7 +114,7 @@ func init() { setSIMD(true) }
 // portable ones, and reports which. Tests use it to check both.
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
-	gemmKernel, gemmMR, gemmNR = gemm4x4Go, 4, 4
+	gemmKernel, gemmMR, gemmNR = gemm1x1Go, 1, 1
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
 	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
 	simd = on && useSIMD()
