@@ -3,7 +3,7 @@
 // A shim is a small C++ library, compiled against a vendor library
 // (libtorch, MLX), that Go loads with purego. Every shim implements
 // exactly these functions; the Go package
-// github.com/silica-go/silica/torchcompat/shim drives them. Handles are
+// github.com/silica-go/silica/internal/shim drives them. Handles are
 // opaque pointers to the vendor's array type (at::Tensor, mlx::core::array),
 // each owned by whoever received it until sil_free.
 //

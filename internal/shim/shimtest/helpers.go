@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/torchcompat/shim"
+	"github.com/silica-go/silica/internal/shim"
 )
 
 // Device returns the value of the environment variable env, or def.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/testenv"
-	"github.com/silica-go/silica/torchcompat/shim"
+	"github.com/silica-go/silica/internal/shim"
 )
 
 // Open opens a backend with open, skipping the test (failing it in CI)

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/torchcompat/shim"
+	"github.com/silica-go/silica/internal/shim"
 )
 
 // The benchmarks time one engine evaluation on a compat backend, the
