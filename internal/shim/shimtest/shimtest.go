@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/internal/shim"
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // Open opens a backend with open, skipping the test (failing it in CI)
