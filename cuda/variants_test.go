@@ -46,6 +46,14 @@ func everyVariant() []variant {
 		variant{file: "scan_mma.cu", kind: "scan", dtype: "f32", params: []string{"ss1"}, defines: []string{"T=float", "SS=1", "IS_TF32"}},
 		variant{file: "scan_mma.cu", kind: "scan", dtype: "f16", params: []string{"ss0"}, defines: []string{"T=f16", "SS=0"}},
 		variant{file: "scan_mma.cu", kind: "scan", dtype: "bf16", params: []string{"ss1"}, defines: []string{"T=bf16", "SS=1", "IS_BF16"}})
+	for _, t := range floats {
+		for _, ss := range []string{"0", "1"} {
+			vs = append(vs, v4Variant(t, ss, defaultV4(64)), v4Variant(t, ss, defaultV4(1024)))
+		}
+	}
+	for _, c := range v4Sweep {
+		vs = append(vs, v4Variant(engine.Float32, "1", c), v4Variant(engine.Float16, "0", c))
+	}
 	for _, w := range []string{"uint4", "u32", "unsigned char"} {
 		vs = append(vs, variant{file: "gather.cu", kind: "rows", dtype: "i32", params: []string{w}, defines: []string{"W=" + w, "IDX=int"}},
 			variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{w}, defines: []string{"W=" + w}})
