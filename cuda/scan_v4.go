@@ -187,3 +187,13 @@ var v4Sweep = []v4Config{
 	{bm: 64, bn: 256, bkb: 64, stages: 6},
 	{bm: 64, bn: 256, bkb: 128, stages: 4, pf: true},
 }
+
+// V4Tilings returns the tilings of the v4 scan, besides its defaults, that
+// benchmarks time (cudabench -v4sweep), in the syntax of SILICA_CUDA_V4.
+func V4Tilings() []string {
+	out := make([]string, len(v4Sweep))
+	for i, c := range v4Sweep {
+		out[i] = c.String()
+	}
+	return out
+}
