@@ -25,6 +25,8 @@ func (driver) Open(device string) (engine.Backend, error) {
 type Backend struct {
 	workers int
 	inUse   atomic.Int64
+	pool    pool
+	poison  bool // tests: fill new buffers with 0xff (NaN), to catch unwritten outputs
 }
 
 // New returns a CPU backend using GOMAXPROCS worker goroutines.
@@ -50,14 +52,24 @@ func cpuName() string {
 	return fmt.Sprintf("%s/%s, %d cores", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 }
 
-// Alloc returns zeroed, 8-byte aligned host memory.
+// Alloc returns 8-byte aligned host memory. Its contents are undefined:
+// a large buffer may be one freed before (see poolMin).
 func (c *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	if bytes <= 0 {
 		return nil, fmt.Errorf("cpu: allocation of %d bytes", bytes)
 	}
-	words := make([]uint64, (bytes+7)/8)
+	n := (bytes + 7) / 8
+	words := c.pool.get(n)
+	if words == nil {
+		words = make([]uint64, n)
+	}
+	if c.poison {
+		for i := range words {
+			words[i] = ^uint64(0)
+		}
+	}
 	c.inUse.Add(int64(bytes))
-	return &buffer{b: unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), bytes)}, nil
+	return &buffer{b: unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*n)[:bytes]}, nil
 }
 
 // WrapHost uses data in place (engine.HostWrapper).
@@ -68,16 +80,19 @@ func (c *Backend) WrapHost(data []byte) (engine.Buffer, error) {
 	return &buffer{b: data, wrapped: true}, nil
 }
 
+// Free releases a buffer; large ones are kept for reuse (pool.go).
 func (c *Backend) Free(b engine.Buffer) {
 	if bb, ok := b.(*buffer); ok && !bb.wrapped && bb.b != nil {
 		c.inUse.Add(-int64(len(bb.b)))
+		c.pool.put(wordsOf(bb.b))
 		bb.b = nil
 	}
 }
 
-// MemoryInUse returns the bytes of buffers allocated and not freed
-// (engine.MemoryReporter); wrapped host memory is not counted.
-func (c *Backend) MemoryInUse() int64 { return c.inUse.Load() }
+// MemoryInUse returns the bytes of buffers allocated and not freed, plus
+// the freed ones kept for reuse (engine.MemoryReporter); wrapped host
+// memory is not counted.
+func (c *Backend) MemoryInUse() int64 { return c.inUse.Load() + c.pool.held() }
 
 func (c *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 	d := dst.(*buffer)

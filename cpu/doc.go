@@ -1,25 +1,53 @@
 // Package cpu is Silica's pure-Go backend: every engine op and fusion on
 // the host's cores, with no limit on k. It is the reference the GPU
 // backends are tested against, so each kernel is written to be right
-// first: sums of squares and reductions accumulate in float64, top-k keeps
-// an exact bounded heap per worker and merges them, ties go to the smaller
-// index and NaN ranks last.
+// first: reductions, norms of Normalize and sums accumulate in float64,
+// top-k keeps an exact bounded heap per worker and merges them, ties go to
+// the smaller index and NaN ranks last. Dot products and matrix products
+// accumulate in float32, as on every backend.
 //
 // # Kernels
 //
 // One file per op family, the same names as the other backends:
 // elementwise.go (single ops and fused programs, interpreted a vector of
 // 2048 lanes at a time), reduce.go (sum, max, norm, normalize), matmul.go
-// (matmul, fused normalize-matmul, L2 distance: operands packed as rows,
-// tiled dot products), topk.go (top-k and the fused scan), gather.go
-// (gather, slice) and convert.go (cast, quantize, dequantize).
+// (matmul and the fused normalize-matmul on the blocked gemm of gemm.go;
+// L2 distance from the differences), topk.go and scan.go (top-k and the
+// fused scan), gather.go (gather, slice) and convert.go (cast, quantize,
+// dequantize). select.go is the bounded selection they share; pool.go
+// keeps large freed buffers for reuse.
 //
 // # Speed
 //
-// The fused scan reads each stored row once for all queries; its inner
-// loop is a dot product (dot.go), which the architecture files replace
-// with SIMD code where the machine has it. Import the package for its
-// side effect to register the "cpu" driver:
+// The fused scan reads each stored row once, straight from memory. With
+// one or two queries a direct row kernel scores the row in registers,
+// converting float16 (F16C), bfloat16 or int8 elements eight at a time,
+// so a float16 store is read at half the bytes of float32; with more
+// queries a block of rows is converted once (16 KB, in the L1 cache) and
+// scored against every query by float32 kernels that repeat the direct
+// kernels' operations exactly, so a query's results do not depend on the
+// other queries of its batch. No [m, n] score matrix exists. The row
+// norms of a cosine scan are summed in float32 (32 partial sums), which
+// costs less than reading the row.
+//
+// The matrix product follows BLIS: operands read in place through strides,
+// packed into panels that fit the caches, multiplied by a 6 x 16 register
+// block of C (AVX2 and FMA), 8 x 8 (NEON) or one dot product at a time
+// (portable Go).
+//
+// The inner loops have a portable Go version (dot.go, gemm.go and the
+// op files), amd64 assembly (the *_amd64.s files) used when CPUID reports
+// AVX2 and FMA (and F16C for float16), and arm64 NEON assembly (the
+// *_arm64.s files: the float32, float16 and bfloat16 row kernels and the
+// gemm; NEON is part of every arm64). Package internal/cpufeat detects
+// the features. Setting SILICA_CPU_SIMD=off before the program starts
+// keeps the portable code, to measure it or to rule out the assembly.
+// Other architectures use the portable code. The tests check each kernel
+// set against float64 references and against the other on every run; on
+// linux/amd64 they also run the arm64 build under qemu-user when it is
+// installed (TestArm64Emulated).
+//
+// Import the package for its side effect to register the "cpu" driver:
 //
 //	import _ "github.com/silica-go/silica/cpu"
 package cpu

@@ -1,5 +1,11 @@
 package cpu
 
+// Vector kernels: the inner loops of the scan, matmul, normalize and
+// reduce. Each has a portable Go version here; the architecture files
+// (dot_amd64.go) replace the package variables below with SIMD versions
+// when the processor has them. Every kernel computes the same value up to
+// the order of its float additions.
+
 // dotGo is the portable dot product: eight independent accumulators so
 // that the loop is not bound by the latency of one add chain.
 func dotGo(a, b []float32) float32 {
@@ -22,28 +28,95 @@ func dotGo(a, b []float32) float32 {
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
-// sqDistGo is the portable squared Euclidean distance.
-func sqDistGo(a, b []float32) float32 {
+// sqDistGo is the portable squared Euclidean distance between a and
+// s·b: sum((a - s·b)²).
+func sqDistGo(a, b []float32, s float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(a); i += 4 {
-		d0, d1, d2, d3 := a[i]-b[i], a[i+1]-b[i+1], a[i+2]-b[i+2], a[i+3]-b[i+3]
+		d0, d1, d2, d3 := a[i]-s*b[i], a[i+1]-s*b[i+1], a[i+2]-s*b[i+2], a[i+3]-s*b[i+3]
 		s0 += d0 * d0
 		s1 += d1 * d1
 		s2 += d2 * d2
 		s3 += d3 * d3
 	}
 	for ; i < len(a); i++ {
-		d := a[i] - b[i]
+		d := a[i] - s*b[i]
 		s0 += d * d
 	}
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dot and sqDist are the implementations in use: the portable ones, or
-// assembly where the machine has it (see the architecture files).
+// sumSquaresGo is the portable sum of squares, accumulated in float64
+// (where the square of a float32 is exact).
+func sumSquaresGo(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v0, v1, v2, v3 := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		s0 += v0 * v0
+		s1 += v1 * v1
+		s2 += v2 * v2
+		s3 += v3 * v3
+	}
+	for ; i < len(x); i++ {
+		v := float64(x[i])
+		s0 += v * v
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumGo is the portable sum, accumulated in float64.
+func sumGo(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumSquares32Go is the portable sum of squares in float32, eight
+// partial sums (dotGo of x with itself): the scan's row norms, where the
+// float64 sum's conversions would cost more than reading the row.
+func sumSquares32Go(x []float32) float32 { return dotGo(x, x) }
+
+// The vector kernels in use: the portable ones, or assembly where the
+// machine has it. dot and sqDist read len(a) elements of each operand
+// (b may be longer). Within one set, dot equals the dot product of the
+// direct row kernels and sumSquares32 their sum of squares, bit for bit,
+// so that a scan scores a row the same whatever path it takes.
 var (
-	dot    = dotGo
-	sqDist = sqDistGo
+	dot          = dotGo
+	sqDist       = sqDistGo
+	sumSquares   = sumSquaresGo
+	sumSquares32 = sumSquares32Go
+	sum          = sumGo
+	fma          = fmaGo
+	scale        = scaleGo
+	prefetch     = prefetchNone // asks for a slice in the cache ahead of use
 )
+
+// simd reports whether the SIMD kernels are installed.
+var simd bool
+
+func init() { setSIMD(true) }
+
+// setSIMD installs the SIMD kernels of this architecture when on and the
+// processor has them (useSIMD, in the architecture files), else the
+// portable ones, and reports which. Tests use it to check both.
+func setSIMD(on bool) bool {
+	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
+	gemmKernel, gemmMR, gemmNR = gemm1x1Go, 1, 1
+	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
+	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
+	simd = on && useSIMD()
+	return simd
+}

@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"math"
+
 	"github.com/silica-go/silica/engine"
 )
 
@@ -20,7 +22,9 @@ const segment = 2048
 // elementwiseKernel runs a single element-wise op or a fused Program. It
 // interprets the program a vector at a time: each register is a segment
 // of float32 values, so the interpreter's dispatch is paid once per
-// segment, not per element.
+// segment, not per element. Float32 inputs and outputs are used in place
+// (an input register is a view of the input, the last register a view of
+// the output); other dtypes are converted through scratch.
 func elementwiseKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	prog := s.Attrs.Program
 	if prog == nil {
@@ -39,15 +43,10 @@ func elementwiseKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	inner := dims[3]
 	segs := (inner + segment - 1) / segment
 	rows := dims[0] * dims[1] * dims[2]
+	last := prog.NumRegs() - 1
 	c.parallelFor(rows*segs, max(1, 8192/min(inner, segment)), func(lo, hi int) {
 		regs := make([][]float32, prog.NumRegs())
-		scratch := make([][]float32, len(in))
-		for r := range regs {
-			regs[r] = make([]float32, segment)
-		}
-		for j := range scratch {
-			scratch[j] = make([]float32, segment)
-		}
+		own := make([][]float32, prog.NumRegs()) // storage of registers that are not views
 		for w := lo; w < hi; w++ {
 			row, seg := w/segs, w%segs
 			i0, i1, i2 := row/(dims[1]*dims[2]), row/dims[2]%dims[1], row%dims[2]
@@ -56,30 +55,55 @@ func elementwiseKernel(c *Backend, s *engine.Step, in, out []arg) error {
 			for j, a := range in {
 				st := strides[j]
 				base := i0*st[0] + i1*st[1] + i2*st[2]
-				if st[3] == 0 {
-					v := load(a.DType, a.b, base, 1, scratch[j])[0]
-					r := regs[j][:n]
+				switch {
+				case st[3] == 0:
+					r := ownReg(own, j, n)
+					var one [1]float32
+					v := load(a.DType, a.b, base, 1, one[:])[0]
 					for k := range r {
 						r[k] = v
 					}
-				} else {
-					copy(regs[j][:n], load(a.DType, a.b, base+start, n, scratch[j]))
+					regs[j] = r
+				case a.DType == engine.Float32:
+					regs[j] = f32(a.b)[base+start : base+start+n]
+				default:
+					regs[j] = load(a.DType, a.b, base+start, n, ownReg(own, j, n))
 				}
 			}
-			for k, ins := range prog.Instrs {
-				run(ins, regs, prog.NumInputs+k, n)
+			for r := prog.NumInputs; r < last; r++ {
+				regs[r] = ownReg(own, r, n)
 			}
-			store(o.DType, o.b, row*inner+start, regs[len(regs)-1][:n])
+			if o.DType == engine.Float32 {
+				regs[last] = f32(o.b)[row*inner+start:][:n]
+			} else {
+				regs[last] = ownReg(own, last, n)
+			}
+			for k, ins := range prog.Instrs {
+				run(ins, regs, prog.NumInputs+k)
+			}
+			if o.DType != engine.Float32 {
+				store(o.DType, o.b, row*inner+start, regs[last])
+			}
 		}
 	})
 	return nil
 }
 
-// run computes one instruction over n lanes of the registers.
-func run(ins engine.Instr, regs [][]float32, dst, n int) {
-	d := regs[dst][:n]
-	a := regs[ins.Args[0]][:n]
-	b := regs[ins.Args[1]][:n]
+// ownReg returns n floats of register r's own storage, allocating it on
+// first use.
+func ownReg(own [][]float32, r, n int) []float32 {
+	if own[r] == nil {
+		own[r] = make([]float32, segment)
+	}
+	return own[r][:n]
+}
+
+// run computes one instruction over the lanes of the registers (all of
+// one length). Each case computes exactly engine.ApplyElementwise.
+func run(ins engine.Instr, regs [][]float32, dst int) {
+	d := regs[dst]
+	a := regs[ins.Args[0]][:len(d)]
+	b := regs[ins.Args[1]][:len(d)]
 	switch ins.Op {
 	case engine.OpAdd:
 		for i := range d {
@@ -98,18 +122,42 @@ func run(ins engine.Instr, regs [][]float32, dst, n int) {
 			d[i] = a[i] / b[i]
 		}
 	case engine.OpScale:
-		s := ins.Scalar
-		for i := range d {
-			d[i] = a[i] * s
-		}
+		scale(d, a, ins.Scalar)
 	case engine.OpNeg:
 		for i := range d {
 			d[i] = -a[i]
 		}
+	case engine.OpAbs:
+		for i := range d {
+			d[i] = math.Float32frombits(math.Float32bits(a[i]) &^ (1 << 31))
+		}
+	case engine.OpSqrt:
+		for i := range d {
+			d[i] = float32(math.Sqrt(float64(a[i])))
+		}
+	case engine.OpFMA:
+		fma(d, a, b, regs[ins.Args[2]][:len(d)])
 	default:
-		c := regs[ins.Args[2]][:n]
+		c := regs[ins.Args[2]][:len(d)]
 		for i := range d {
 			d[i] = engine.ApplyElementwise(ins.Op, ins.Scalar, a[i], b[i], c[i])
 		}
+	}
+}
+
+// fmaGo is the portable fused multiply-add, as engine.ApplyElementwise
+// defines it: the product and sum in float64, rounded once to float32.
+func fmaGo(d, a, b, c []float32) {
+	a, b, c = a[:len(d)], b[:len(d)], c[:len(d)]
+	for i := range d {
+		d[i] = float32(math.FMA(float64(a[i]), float64(b[i]), float64(c[i])))
+	}
+}
+
+// scaleGo is the portable d = a * s.
+func scaleGo(d, a []float32, s float32) {
+	a = a[:len(d)]
+	for i := range d {
+		d[i] = a[i] * s
 	}
 }

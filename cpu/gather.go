@@ -28,19 +28,39 @@ func gatherKernel(c *Backend, s *engine.Step, in, out []arg) error {
 			return fmt.Errorf("%w: index %d at position %d, rows [0, %d)", engine.ErrIndexOutOfRange, v, i, n)
 		}
 	}
-	c.parallelFor(r, max(1, 65536/rowBytes), func(lo, hi int) {
+	at := func(i int) int {
+		if ix.DType == engine.Int64 {
+			return int(binary.LittleEndian.Uint64(ix.b[8*i:]))
+		}
+		return int(int32(binary.LittleEndian.Uint32(ix.b[4*i:])))
+	}
+	// The rows are at random places: each copy would wait for memory, so
+	// the start of the row gatherAhead places on is requested first.
+	pf := min(rowBytes, gatherPrefetch)
+	c.parallelFor(r, max(1, 65536/max(rowBytes, 1)), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			var v int
-			if ix.DType == engine.Int64 {
-				v = int(binary.LittleEndian.Uint64(ix.b[8*i:]))
-			} else {
-				v = int(int32(binary.LittleEndian.Uint32(ix.b[4*i:])))
+			if i+gatherAhead < hi {
+				v := at(i + gatherAhead)
+				prefetch(x.b[v*rowBytes : v*rowBytes+pf])
 			}
+			v := at(i)
 			copy(out[0].b[i*rowBytes:(i+1)*rowBytes], x.b[v*rowBytes:(v+1)*rowBytes])
 		}
 	})
 	return nil
 }
+
+// gatherAhead is how many rows ahead gather requests the row it will copy,
+// and gatherPrefetch how many of its first bytes (the hardware prefetcher
+// follows the rest of a long row): on a 2-core EPYC, 50K random rows of
+// 1.5 KB copied in about half the time of plain copies.
+const (
+	gatherAhead    = 8
+	gatherPrefetch = 512
+)
+
+// prefetchNone is the portable prefetch: nothing.
+func prefetchNone([]byte) {}
 
 func sliceKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	x := in[0]

@@ -67,24 +67,74 @@ func (c *Backend) rowsOf(x arg, trans, norm bool, scales []float32) ([]float32, 
 	return out, r, k
 }
 
-// matmulKernel computes MatMul, NormMatMul and L2Distance: both operands
-// are packed as rows along the shared dimension, then every output is one
-// dot product (or distance) of two contiguous rows, computed tile by tile
-// so that a block of b's rows stays in cache.
+// matmulKernel computes MatMul and NormMatMul with the blocked gemm,
+// reading float32 operands in place through strides; other dtypes are
+// converted first, and normalized or dequantized operands are packed as
+// rows by rowsOf. L2Distance computes every distance directly (see
+// l2Kernel).
 func matmulKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	a := s.Attrs
+	if s.Op == engine.OpL2Distance {
+		return l2Kernel(c, in, out)
+	}
+	y := f32(out[0].b)
+	if s.Op == engine.OpMatMul {
+		m, k := in[0].Shape[0], in[0].Shape[1]
+		if a.TransA {
+			m, k = k, m
+		}
+		n := in[1].Shape[1]
+		if a.TransB {
+			n = in[1].Shape[0]
+		}
+		A, B := c.floats(in[0]), c.floats(in[1])
+		am, bm := matrix{A, k, 1}, matrix{B, n, 1}
+		if a.TransA { // stored [k, m]
+			am = matrix{A, 1, m}
+		}
+		if a.TransB { // stored [n, k]
+			bm = matrix{B, 1, k}
+		}
+		c.gemm(m, n, k, am, bm, y)
+		return nil
+	}
 	var scales []float32
-	if s.Op == engine.OpNormMatMul && a.Quantize {
+	if a.Quantize {
 		scales = f32(in[2].b)
 	}
-	transB := s.Op != engine.OpMatMul || a.TransB // NormMatMul and L2Distance read b as [n, k]
-	A, m, k := c.rowsOf(in[0], a.TransA && s.Op == engine.OpMatMul, a.NormA, nil)
-	B, n, _ := c.rowsOf(in[1], !transB, a.NormB, scales)
-	y := f32(out[0].b)
-	f := dot
-	if s.Op == engine.OpL2Distance {
-		f = sqDist
+	var A []float32
+	m, k := in[0].Shape[0], in[0].Shape[1]
+	if a.NormA {
+		A, _, _ = c.rowsOf(in[0], false, true, nil)
+	} else {
+		A = c.floats(in[0])
 	}
+	B, n, _ := c.rowsOf(in[1], false, a.NormB, scales)
+	c.gemm(m, n, k, matrix{A, k, 1}, matrix{B, 1, k}, y)
+	return nil
+}
+
+// floats returns a float matrix's elements as float32: a view of a
+// Float32 buffer, else a converted copy.
+func (c *Backend) floats(x arg) []float32 {
+	n := x.Shape.Size()
+	if x.DType == engine.Float32 {
+		return f32(x.b)[:n]
+	}
+	out := make([]float32, n)
+	c.parallelFor(n, 1<<14, func(lo, hi int) {
+		load(x.DType, x.b, lo, hi-lo, out[lo:hi])
+	})
+	return out
+}
+
+// l2Kernel computes L2Distance: every squared distance directly from the
+// differences (never as |a|² + |b|² - 2a·b, which cancels catastrophically
+// for near rows), tile by tile so that a block of b's rows stays in cache.
+func l2Kernel(c *Backend, in, out []arg) error {
+	m, k, n := in[0].Shape[0], in[0].Shape[1], in[1].Shape[0]
+	A, B := c.floats(in[0]), c.floats(in[1])
+	y := f32(out[0].b)
 	const tileI, tileJ = 16, 64
 	ti, tj := (m+tileI-1)/tileI, (n+tileJ-1)/tileJ
 	c.parallelFor(ti*tj, 1, func(lo, hi int) {
@@ -93,7 +143,7 @@ func matmulKernel(c *Backend, s *engine.Step, in, out []arg) error {
 			for i := i0; i < min(i0+tileI, m); i++ {
 				ar := A[i*k : (i+1)*k]
 				for j := j0; j < min(j0+tileJ, n); j++ {
-					y[i*n+j] = f(ar, B[j*k:(j+1)*k])
+					y[i*n+j] = sqDist(ar, B[j*k:(j+1)*k], 1)
 				}
 			}
 		}

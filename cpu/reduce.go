@@ -13,8 +13,14 @@ func init() {
 	kernels[engine.OpNormalize] = normalizeKernel
 }
 
+// reduceChunk is the most elements a reduction converts at a time.
+const reduceChunk = 4096
+
 // reduceKernel reduces along Attrs.Axis, viewing the input as
-// [outer, length, inner]; sums accumulate in float64.
+// [outer, length, inner]; sums accumulate in float64. Along the last axis
+// (inner = 1) each output reduces one contiguous row with the vector
+// kernels; along another axis a block of inner positions is accumulated
+// at once, reading contiguous runs.
 func reduceKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	x := in[0]
 	ax := s.Attrs.Axis
@@ -26,36 +32,99 @@ func reduceKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		inner *= d
 	}
 	y := f32(out[0].b)
-	c.parallelFor(outer*inner, max(1, 4096/length), func(lo, hi int) {
-		scratch := make([]float32, 1)
-		for o := lo; o < hi; o++ {
-			base := (o/inner)*length*inner + o%inner
-			var acc float64
-			if s.Op == engine.OpReduceMax {
-				acc = math.Inf(-1)
+	if inner == 1 {
+		c.parallelFor(outer, max(1, 16384/max(length, 1)), func(lo, hi int) {
+			scratch := make([]float32, min(length, reduceChunk))
+			for o := lo; o < hi; o++ {
+				acc := reduceStart(s.Op)
+				for l0 := 0; l0 < length; l0 += reduceChunk {
+					n := min(reduceChunk, length-l0)
+					acc = reduceRow(s.Op, acc, load(x.DType, x.b, o*length+l0, n, scratch))
+				}
+				y[o] = reduceEnd(s.Op, acc)
+			}
+		})
+		return nil
+	}
+	blocks := (inner + reduceChunk - 1) / reduceChunk
+	c.parallelFor(outer*blocks, max(1, 16384/max(length*min(inner, reduceChunk), 1)), func(lo, hi int) {
+		scratch := make([]float32, min(inner, reduceChunk))
+		acc := make([]float64, min(inner, reduceChunk))
+		for t := lo; t < hi; t++ {
+			o, j0 := t/blocks, (t%blocks)*reduceChunk
+			n := min(reduceChunk, inner-j0)
+			a := acc[:n]
+			for j := range a {
+				a[j] = reduceStart(s.Op)
 			}
 			for l := range length {
-				v := float64(load(x.DType, x.b, base+l*inner, 1, scratch)[0])
+				row := load(x.DType, x.b, (o*length+l)*inner+j0, n, scratch)
 				switch s.Op {
 				case engine.OpSum:
-					acc += v
+					for j, v := range row {
+						a[j] += float64(v)
+					}
 				case engine.OpNorm:
-					acc += v * v
+					for j, v := range row {
+						a[j] += float64(v) * float64(v)
+					}
 				case engine.OpReduceMax:
-					if v != v || acc != acc {
-						acc = math.NaN()
-					} else {
-						acc = max(acc, v)
+					for j, v := range row {
+						a[j] = max(a[j], float64(v))
 					}
 				}
 			}
-			if s.Op == engine.OpNorm {
-				acc = math.Sqrt(acc)
+			for j, v := range a {
+				y[o*inner+j0+j] = reduceEnd(s.Op, v)
 			}
-			y[o] = float32(acc)
 		}
 	})
 	return nil
+}
+
+// reduceStart is the accumulator of an empty reduction.
+func reduceStart(op engine.Op) float64 {
+	if op == engine.OpReduceMax {
+		return math.Inf(-1)
+	}
+	return 0
+}
+
+// reduceRow folds row into acc.
+func reduceRow(op engine.Op, acc float64, row []float32) float64 {
+	switch op {
+	case engine.OpSum:
+		return acc + sum(row)
+	case engine.OpNorm:
+		return acc + sumSquares(row)
+	}
+	return max(acc, float64(maxOf(row)))
+}
+
+// reduceEnd turns an accumulator into the result.
+func reduceEnd(op engine.Op, acc float64) float32 {
+	if op == engine.OpNorm {
+		acc = math.Sqrt(acc)
+	}
+	return float32(acc)
+}
+
+// maxOf returns the largest element of x, NaN if any is NaN, -Inf for an
+// empty x (Go's max propagates NaN).
+func maxOf(x []float32) float32 {
+	inf := float32(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		m0 = max(m0, x[i])
+		m1 = max(m1, x[i+1])
+		m2 = max(m2, x[i+2])
+		m3 = max(m3, x[i+3])
+	}
+	for ; i < len(x); i++ {
+		m0 = max(m0, x[i])
+	}
+	return max(max(m0, m1), max(m2, m3))
 }
 
 // NormEps is the smallest norm Normalize divides by (as in PyTorch's
@@ -64,15 +133,13 @@ const NormEps = 1e-12
 
 // invNorm returns 1/max(||x||, NormEps), accumulated in float64.
 func invNorm(x []float32) float32 {
-	var ss float64
-	for _, v := range x {
-		ss += float64(v) * float64(v)
-	}
-	return float32(1 / max(math.Sqrt(ss), NormEps))
+	return float32(1 / max(math.Sqrt(sumSquares(x)), NormEps))
 }
 
+// normalizeKernel divides each row by its norm: the norm's sum of squares
+// in float64, the scaling written straight into a float32 output.
 func normalizeKernel(c *Backend, s *engine.Step, in, out []arg) error {
-	x := in[0]
+	x, o := in[0], out[0]
 	d := x.Shape[len(x.Shape)-1]
 	rows := x.Shape.Size() / d
 	c.parallelFor(rows, max(1, 16384/d), func(lo, hi int) {
@@ -80,11 +147,12 @@ func normalizeKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		res := make([]float32, d)
 		for r := lo; r < hi; r++ {
 			row := load(x.DType, x.b, r*d, d, scratch)
-			inv := invNorm(row)
-			for j, v := range row {
-				res[j] = v * inv
+			if o.DType == engine.Float32 {
+				scale(f32(o.b)[r*d:(r+1)*d], row, invNorm(row))
+				continue
 			}
-			store(out[0].DType, out[0].b, r*d, res)
+			scale(res, row, invNorm(row))
+			store(o.DType, o.b, r*d, res)
 		}
 	})
 	return nil

@@ -33,8 +33,9 @@ type DeviceInfo struct {
 type Backend interface {
 	// Device describes the device.
 	Device() DeviceInfo
-	// Alloc returns a buffer of at least bytes bytes (bytes > 0). Failure
-	// (out of memory) is an error, never a crash.
+	// Alloc returns a buffer of at least bytes bytes (bytes > 0) whose
+	// contents are undefined (backends reuse freed buffers). Failure (out
+	// of memory) is an error, never a crash.
 	Alloc(bytes int) (Buffer, error)
 	// Free releases a buffer; the backend may pool it.
 	Free(b Buffer)

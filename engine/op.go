@@ -35,8 +35,10 @@ const (
 	OpMax // max(a, b); NaN if either is NaN
 	OpMin // min(a, b); NaN if either is NaN
 
-	// Element-wise, ternary with broadcasting: (a, b, c) -> a*b + c,
-	// computed with one rounding in float32 (fused multiply-add).
+	// Element-wise, ternary with broadcasting: (a, b, c) -> a*b + c, as
+	// ApplyElementwise defines it: the exact product plus c rounded to
+	// float64, then to float32 (a fused multiply-add; the double rounding
+	// differs from a float32 fma in rare ties, within every tolerance).
 	OpFMA
 
 	// Reductions along Attrs.Axis (the axis is removed from the shape),

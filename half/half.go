@@ -110,6 +110,9 @@ func RoundB16(f float32) float32 { return BFromFloat32(f).Float32() }
 // EncodeFloat16 writes src as little-endian float16 into dst, which must
 // hold 2*len(src) bytes.
 func EncodeFloat16(dst []byte, src []float32) {
+	if len(src) == 0 {
+		return
+	}
 	_ = dst[2*len(src)-1]
 	for i, f := range src {
 		binary.LittleEndian.PutUint16(dst[2*i:], uint16(FromFloat32(f)))
@@ -118,6 +121,9 @@ func EncodeFloat16(dst []byte, src []float32) {
 
 // DecodeFloat16 reads len(dst) little-endian float16 values from src.
 func DecodeFloat16(dst []float32, src []byte) {
+	if len(dst) == 0 {
+		return
+	}
 	_ = src[2*len(dst)-1]
 	for i := range dst {
 		dst[i] = Float16(binary.LittleEndian.Uint16(src[2*i:])).Float32()
@@ -127,6 +133,9 @@ func DecodeFloat16(dst []float32, src []byte) {
 // EncodeBFloat16 writes src as little-endian bfloat16 into dst, which must
 // hold 2*len(src) bytes.
 func EncodeBFloat16(dst []byte, src []float32) {
+	if len(src) == 0 {
+		return
+	}
 	_ = dst[2*len(src)-1]
 	for i, f := range src {
 		binary.LittleEndian.PutUint16(dst[2*i:], uint16(BFromFloat32(f)))
@@ -135,6 +144,9 @@ func EncodeBFloat16(dst []byte, src []float32) {
 
 // DecodeBFloat16 reads len(dst) little-endian bfloat16 values from src.
 func DecodeBFloat16(dst []float32, src []byte) {
+	if len(dst) == 0 {
+		return
+	}
 	_ = src[2*len(dst)-1]
 	for i := range dst {
 		dst[i] = BFloat16(binary.LittleEndian.Uint16(src[2*i:])).Float32()

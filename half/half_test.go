@@ -123,3 +123,10 @@ func TestEncodeDecode(t *testing.T) {
 		t.Errorf("bfloat16 round trip: %v", dst[:2])
 	}
 }
+
+func TestEmpty(t *testing.T) {
+	EncodeFloat16(nil, nil)
+	DecodeFloat16(nil, nil)
+	EncodeBFloat16(nil, nil)
+	DecodeBFloat16(nil, nil)
+}

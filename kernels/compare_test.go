@@ -10,29 +10,18 @@ import (
 
 	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/kernels/msltest"
 )
 
-// Tolerances: the relative norm error ||got - want|| / ||want|| allowed
-// between a Metal kernel on the harness and the CPU backend. Inputs of a
-// 16-bit dtype are the same rounded values on both sides; the results
-// differ by the order of float32 accumulation and, for 16-bit outputs,
-// by at most one rounding of the output.
-const (
-	tolFloat32  = 1e-5
-	tolFloat16  = 1e-3 // 2^-11 relative rounding, one ulp at worst
-	tolBFloat16 = 8e-3 // 2^-8 relative rounding, one ulp at worst
-)
+// Tolerances are the shared suite's (backendtest.Tol): the relative norm
+// error ||got - want|| / ||want|| allowed for results stored as each
+// dtype. Inputs of a 16-bit dtype are the same rounded values on both
+// sides; the results differ by the order of float32 accumulation and, for
+// 16-bit outputs, by one rounding of the output at most.
+const tolFloat32 = backendtest.TolFloat32
 
-func tolerance(dt engine.DType) float64 {
-	switch dt {
-	case engine.Float16:
-		return tolFloat16
-	case engine.BFloat16:
-		return tolBFloat16
-	}
-	return tolFloat32
-}
+func tolerance(dt engine.DType) float64 { return backendtest.Tol(dt) }
 
 // seed returns a fresh seed for each test (SILICA_SEED fixes it), logged
 // so that a failure can be reproduced.
@@ -70,7 +59,18 @@ func enginesWith(t *testing.T, opt msltest.Options) *pair {
 // normal makes the same standard-normal array on both engines.
 func (p *pair) normal(seed uint64, dt engine.DType, shape ...int) (c, m *engine.Array) {
 	p.t.Helper()
-	c, err := p.cpu.RandomNormal(seed, dt, shape...)
+	return p.mirror(p.cpu.RandomNormal(seed, dt, shape...))
+}
+
+// uniform makes the same uniform [lo, hi) array on both engines.
+func (p *pair) uniform(seed uint64, lo, hi float64, dt engine.DType, shape ...int) (c, m *engine.Array) {
+	p.t.Helper()
+	return p.mirror(p.cpu.RandomUniform(seed, lo, hi, dt, shape...))
+}
+
+// mirror copies an array made on the CPU engine to the Metal one.
+func (p *pair) mirror(c *engine.Array, err error) (*engine.Array, *engine.Array) {
+	p.t.Helper()
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func (p *pair) normal(seed uint64, dt engine.DType, shape ...int) (c, m *engine.
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	m, err = p.msl.FromBytes(raw, dt, shape...)
+	m, err := p.msl.FromBytes(raw, c.DType(), c.Shape()...)
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -8,6 +8,9 @@ var allTypes = []engine.DType{engine.Float32, engine.Float16, engine.BFloat16, e
 func init() {
 	for _, from := range allTypes {
 		for _, to := range allTypes {
+			if to == from {
+				continue // the engine never casts to the same type
+			}
 			register(&Kernel{
 				Name: Name("convert", "cast", from, to.String()), Family: "convert", Ops: []engine.Op{engine.OpCast},
 				Threads: copyThreads,

@@ -18,9 +18,8 @@
 // scalar type bf16 with its own conversions, so no Metal 3.1 is needed),
 // the params structs, ranking keys and the bitonic sort and merge.
 //
-// Kernel names are "<family>_<variant>_<dtype>[_<param>]", built by Name
-// (the copy kernels name a storage size, b8 to b64, for dtype: they move
-// bits). Variants are template instantiations, one function per name;
+// Kernel names are "<family>_<variant>_<dtype>[_<param>]", all built by
+// Name. Variants are template instantiations, one function per name;
 // the scan's k is rounded up to a power of two from 32 to MaxScanK.
 // No function constants are used.
 //

@@ -8,20 +8,6 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
-// uniform makes the same uniform [lo, hi) array on both engines.
-func (p *pair) uniform(seed uint64, lo, hi float64, dt engine.DType, shape ...int) (c, m *engine.Array) {
-	p.t.Helper()
-	c, err := p.cpu.RandomUniform(seed, lo, hi, dt, shape...)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	raw, err := c.Bytes()
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	return p.from(raw, dt, shape...)
-}
-
 func TestUnary(t *testing.T) {
 	p := engines(t)
 	s := seed(t)

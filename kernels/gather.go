@@ -1,29 +1,22 @@
 package kernels
 
-import (
-	"fmt"
-
-	"github.com/silica-go/silica/engine"
-)
+import "github.com/silica-go/silica/engine"
 
 // copyThreads is the threadgroup size of the copy kernels.
 const copyThreads = 256
 
-// storageClass names the copy kernels' element size for a dtype.
-func storageClass(dt engine.DType) string { return fmt.Sprintf("b%d", 8*dt.Size()) }
-
 func init() {
-	for _, class := range []string{"b8", "b16", "b32", "b64"} {
+	for _, dt := range allTypes {
 		for _, idx := range []engine.DType{engine.Int32, engine.Int64} {
 			register(&Kernel{
-				Name: "gather_rows_" + class + "_" + idx.String(), Family: "gather", Ops: []engine.Op{engine.OpGather},
+				Name: Name("gather", "rows", dt, idx.String()), Family: "gather", Ops: []engine.Op{engine.OpGather},
 				Threads: copyThreads,
 				Buffers: []Binding{{0, "x", Input, false}, {1, "idx", Input, false}, {2, "y", Output, true},
 					{3, "p", Params, false}, {4, "status", Scratch, true}},
 			})
 		}
 		register(&Kernel{
-			Name: "slice_rows_" + class, Family: "gather", Ops: []engine.Op{engine.OpSlice},
+			Name: Name("gather", "slice", dt, ""), Family: "gather", Ops: []engine.Op{engine.OpSlice},
 			Threads: copyThreads,
 			Buffers: []Binding{{0, "x", Input, false}, {1, "y", Output, true}, {2, "p", Params, false}},
 		})
@@ -38,11 +31,9 @@ func GatherParams(r, n, rowElems int) []byte { return params(r, n, rowElems) }
 // SliceParams packs silica.h's SliceParams {uint rows, cols, src_cols, r0, c0;}.
 func SliceParams(rows, cols, srcCols, r0, c0 int) []byte { return params(rows, cols, srcCols, r0, c0) }
 
-// The copy kernels' names do not follow Name's dtype part: they move
-// bits, so one kernel serves every dtype of a size ("b8" ... "b64").
 func lowerGather(s *engine.Step, in, out []engine.Value) (*Launch, error) {
 	x, idx := in[0], in[1]
-	k, err := mustKernel("gather_rows_" + storageClass(x.DType) + "_" + idx.DType.String())
+	k, err := mustKernel(Name("gather", "rows", x.DType, idx.DType.String()))
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +48,7 @@ func lowerGather(s *engine.Step, in, out []engine.Value) (*Launch, error) {
 
 func lowerSlice(s *engine.Step, in, out []engine.Value) (*Launch, error) {
 	x := in[0]
-	k, err := mustKernel("slice_rows_" + storageClass(x.DType))
+	k, err := mustKernel(Name("gather", "slice", x.DType, ""))
 	if err != nil {
 		return nil, err
 	}

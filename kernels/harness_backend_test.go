@@ -20,6 +20,10 @@ import (
 // write every element (checked for float outputs by the poison
 // pattern, and for steps with integer outputs by a second run with another poison) and
 // leave its inputs unchanged.
+// launched records the library kernels the tests ran (TestMain checks
+// that every one did).
+var launched sync.Map
+
 type mslBackend struct {
 	*cpu.Backend
 	h    *msltest.Harness
@@ -215,6 +219,9 @@ func (b *mslBackend) step(p *engine.Plan, s *engine.Step, host [][]byte, poison 
 		}
 		if err := prog.Run(launch, b.opt); err != nil {
 			return nil, err
+		}
+		if d.Kernel.Source == "" {
+			launched.Store(d.Kernel.Name, true)
 		}
 	}
 	for j, v := range s.In {

@@ -42,6 +42,16 @@ func TestLibraryCompiles(t *testing.T) {
 		if k.Threads%32 != 0 || k.Threads < 32 || k.Threads > 1024 {
 			t.Errorf("%s: %d threads per threadgroup", k.Name, k.Threads)
 		}
+		mem := 0
+		for _, n := range k.ThreadgroupMemory {
+			if n%16 != 0 {
+				t.Errorf("%s: threadgroup memory length %d is not a multiple of 16 (Metal requires it)", k.Name, n)
+			}
+			mem += n
+		}
+		if mem > 32768 {
+			t.Errorf("%s: %d bytes of threadgroup memory, more than 32 KiB", k.Name, mem)
+		}
 		bufs := map[int]string{}
 		for _, p := range sig.Params {
 			switch p.Attr {

@@ -44,8 +44,7 @@ func TestNormMatMul(t *testing.T) {
 	for _, dt := range floatTypes {
 		for i, mnk := range matmulSizes {
 			m, n, d := mnk[0], mnk[1], mnk[2]
-			ca, ma := p.normal(s+uint64(2*i), dt, m, d)
-			cb, mb := p.normal(s+uint64(2*i+1), dt, n, d)
+			ca, ma, cb, mb := p.rowPairs(s+uint64(2*i), dt, m, n, d)
 			got := ok(engine.Cosine(ma, mb))
 			plan, err := p.msl.Explain(got)
 			if err != nil {
@@ -78,9 +77,16 @@ func TestL2Distance(t *testing.T) {
 	for _, dt := range floatTypes {
 		for i, mnk := range matmulSizes {
 			m, n, d := mnk[0], mnk[1], mnk[2]
-			ca, ma := p.normal(s+uint64(2*i), dt, m, d)
-			cb, mb := p.normal(s+uint64(2*i+1), dt, n, d)
+			ca, ma, cb, mb := p.rowPairs(s+uint64(2*i), dt, m, n, d)
 			p.close(fmt.Sprintf("l2 %s m=%d n=%d d=%d", dt, m, n, d), ok(engine.L2Distance(ca, cb)), ok(engine.L2Distance(ma, mb)), 1e-5)
 		}
 	}
+}
+
+// rowPairs makes queries [m, d] and rows [n, d] on both engines.
+func (p *pair) rowPairs(seed uint64, dt engine.DType, m, n, d int) (ca, ma, cb, mb *engine.Array) {
+	p.t.Helper()
+	ca, ma = p.normal(seed, dt, m, d)
+	cb, mb = p.normal(seed+1, dt, n, d)
+	return ca, ma, cb, mb
 }

@@ -19,9 +19,16 @@ func init() {
 	}
 	for _, dt := range append(floatTypes, engine.Int8) {
 		for _, v := range []string{"invnorm", "sqnorm"} {
+			if dt == engine.Int8 && v == "sqnorm" {
+				continue // L2 over int8 rows runs in the fused scan only
+			}
+			op := engine.OpNormMatMul // invnorm: the factor that normalizes a row
+			if v == "sqnorm" {
+				op = engine.OpL2Distance
+			}
 			k := &Kernel{
 				Name: Name("normalize", v, dt, ""), Family: "normalize",
-				Ops:     []engine.Op{engine.OpNormMatMul, engine.OpL2Distance},
+				Ops:     []engine.Op{op},
 				Threads: rowThreads,
 				Buffers: []Binding{{0, "x", Input, false}, {1, "out", Scratch, true}, {2, "p", Params, false}},
 			}

@@ -18,7 +18,7 @@ func init() {
 				})
 			}
 		}
-		lowerings[op] = lowering{lower: lowerReduce}
+		lowerings[op] = lowering{supports: elementwiseFits, lower: lowerReduce}
 	}
 }
 

@@ -130,8 +130,10 @@ type scanCase struct {
 	m, n, d, k int
 }
 
+// scanCases reach every compiled K (32 to 1024): k = 1, k = n, k > n
+// (clamped), k at the limit, queries more than one block holds.
 var scanCases = []scanCase{{1, 1, 3, 1}, {1, 50, 7, 50}, {3, 200, 33, 10}, {17, 301, 20, 32}, {5, 700, 16, 100},
-	{2, 90, 5, 130}, {1, 1500, 8, kernels.MaxScanK}, {20, 64, 64, 64}}
+	{2, 90, 5, 130}, {1, 1500, 8, kernels.MaxScanK}, {20, 64, 64, 64}, {6, 333, 9, 200}, {3, 600, 12, 400}}
 
 // scanGraph builds scores and their top-k for a metric: "cosine",
 // "dot", "dot-normB", "l2", with int8 rows when quant.

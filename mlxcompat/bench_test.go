@@ -3,7 +3,7 @@ package mlxcompat
 import (
 	"testing"
 
-	"github.com/silica-go/silica/torchcompat/shim/shimtest"
+	"github.com/silica-go/silica/internal/shim/shimtest"
 )
 
 // The benchmarks run on SILICA_MLX_DEVICE (default cpu); compare them with

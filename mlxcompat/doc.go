@@ -46,14 +46,14 @@
 // # The shim and its cache
 //
 // MLX is called through a small C++ library of Silica's
-// (csrc/mlx_shim.cpp, the C ABI of package torchcompat/shim), loaded with
+// (csrc/mlx_shim.cpp, the C ABI of package internal/shim), loaded with
 // purego, so the Go program stays CGO_ENABLED=0. At first use it is
 // compiled with the machine's C++ compiler (C++20; a few seconds) and
 // cached under os.UserCacheDir()/silica/shim (SILICA_SHIM_CACHE moves it).
 // To build it by hand, with M the MLX folder (for the Python package,
 // `python3 -m mlx --cmake-dir` prints it), from the repository root:
 //
-//	g++ -std=c++20 -O2 -fPIC -shared -Itorchcompat/shim/csrc -I$M/include mlxcompat/csrc/mlx_shim.cpp -o libsilica_mlx.so -L$M/lib -Wl,-rpath,$M/lib -lmlx
+//	g++ -std=c++20 -O2 -fPIC -shared -Iinternal/shim/csrc -I$M/include mlxcompat/csrc/mlx_shim.cpp -o libsilica_mlx.so -L$M/lib -Wl,-rpath,$M/lib -lmlx
 //
 // and set SILICA_MLX_SHIM to the library (.dylib on macOS).
 //
@@ -66,7 +66,7 @@
 // # Tests and benchmarks
 //
 // The tests run the shared suite (engine/backendtest) and the compat
-// checks (torchcompat/shim/shimtest) on mlx:cpu, or on the device named
+// checks (internal/shim/shimtest) on mlx:cpu, or on the device named
 // by SILICA_MLX_DEVICE. The benchmarks and testdata/peer.py time the same
 // work from Go and from Python:
 //

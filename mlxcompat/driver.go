@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/torchcompat/shim"
+	"github.com/silica-go/silica/internal/shim"
 )
 
 // mlxSource is the shim's C++ source, compiled at first use.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/torchcompat/shim/shimtest"
+	"github.com/silica-go/silica/internal/shim/shimtest"
 )
 
 // fakeMLX makes dir/include/mlx/{mlx.h,version.h} and dir/lib/libmlx.

@@ -49,7 +49,7 @@
 // `python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))'`),
 // from the repository root:
 //
-//	g++ -std=c++17 -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI=1 -Itorchcompat/shim/csrc -I$T/include -I$T/include/torch/csrc/api/include torchcompat/csrc/torch_shim.cpp -o libsilica_torch.so -L$T/lib -Wl,-rpath,$T/lib -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
+//	g++ -std=c++17 -O2 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI=1 -Iinternal/shim/csrc -I$T/include -I$T/include/torch/csrc/api/include torchcompat/csrc/torch_shim.cpp -o libsilica_torch.so -L$T/lib -Wl,-rpath,$T/lib -Wl,--no-as-needed -ltorch -ltorch_cpu -lc10 -Wl,--as-needed
 //
 // (add -ltorch_cuda -lc10_cuda for a CUDA build; use _GLIBCXX_USE_CXX11_ABI=0
 // for a pre-C++11-ABI libtorch; for Debian's libtorch-dev, whose files are

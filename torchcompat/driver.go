@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/torchcompat/shim"
+	"github.com/silica-go/silica/internal/shim"
 )
 
 // torchSource is the shim's C++ source, compiled at first use.

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/torchcompat/shim"
+	"github.com/silica-go/silica/internal/shim"
 )
 
 // Environment variables that choose the libtorch (see the package doc).

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/torchcompat/shim/shimtest"
+	"github.com/silica-go/silica/internal/shim/shimtest"
 )
 
 // fakeTree makes dir/lib/libtorch.so and a torch/version.h under include.

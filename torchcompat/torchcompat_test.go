@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine/backendtest"
-	"github.com/silica-go/silica/torchcompat/shim"
-	"github.com/silica-go/silica/torchcompat/shim/shimtest"
+	"github.com/silica-go/silica/internal/shim"
+	"github.com/silica-go/silica/internal/shim/shimtest"
 )
 
 // EnvTestDevice names the environment variable that picks the device the

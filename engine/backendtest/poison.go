@@ -43,7 +43,10 @@ func (p *poison) MemoryInUse() int64 {
 	return -1
 }
 
-func wrap(name string, b engine.Backend) *engine.Engine {
+// Poisoned returns an engine on b whose every buffer allocation is filled
+// with 0xFF bytes (NaN for floats, -1 for integers) before a kernel writes
+// it, so that an element a kernel forgets to write shows in its result.
+func Poisoned(name string, b engine.Backend) *engine.Engine {
 	caps, _ := b.(engine.Capabilities)
 	return engine.New(name, &poison{Backend: b, caps: caps})
 }

@@ -26,7 +26,7 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		}
 		seed = v
 	}
-	e := wrap(name, b)
+	e := Poisoned(name, b)
 	cases := []struct {
 		name string
 		f    func(*testing.T, *suite)

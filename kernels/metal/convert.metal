@@ -51,19 +51,37 @@ void cast(device const From* x, device To* y, constant CastParams& p, uint i) {
 		constant CastParams& p [[buffer(2)]], uint i [[thread_position_in_grid]]) {                      \
 		cast<F, T>(x, y, p, i);                                                                          \
 	}
-#define CAST_FROM(F, fname)            \
-	CAST(F, fname, float, float32) \
-	CAST(F, fname, half, float16)  \
-	CAST(F, fname, bf16, bfloat16) \
-	CAST(F, fname, char, int8)     \
-	CAST(F, fname, int, int32)     \
-	CAST(F, fname, long, int64)
-CAST_FROM(float, float32)
-CAST_FROM(half, float16)
-CAST_FROM(bf16, bfloat16)
-CAST_FROM(char, int8)
-CAST_FROM(int, int32)
-CAST_FROM(long, int64)
+// every pair of distinct types (the engine never casts to the same type)
+CAST(float, float32, half, float16)
+CAST(float, float32, bf16, bfloat16)
+CAST(float, float32, char, int8)
+CAST(float, float32, int, int32)
+CAST(float, float32, long, int64)
+CAST(half, float16, float, float32)
+CAST(half, float16, bf16, bfloat16)
+CAST(half, float16, char, int8)
+CAST(half, float16, int, int32)
+CAST(half, float16, long, int64)
+CAST(bf16, bfloat16, float, float32)
+CAST(bf16, bfloat16, half, float16)
+CAST(bf16, bfloat16, char, int8)
+CAST(bf16, bfloat16, int, int32)
+CAST(bf16, bfloat16, long, int64)
+CAST(char, int8, float, float32)
+CAST(char, int8, half, float16)
+CAST(char, int8, bf16, bfloat16)
+CAST(char, int8, int, int32)
+CAST(char, int8, long, int64)
+CAST(int, int32, float, float32)
+CAST(int, int32, half, float16)
+CAST(int, int32, bf16, bfloat16)
+CAST(int, int32, char, int8)
+CAST(int, int32, long, int64)
+CAST(long, int64, float, float32)
+CAST(long, int64, half, float16)
+CAST(long, int64, bf16, bfloat16)
+CAST(long, int64, char, int8)
+CAST(long, int64, int, int32)
 
 // quantize_rows: one SIMD group per row. scale = max|x| / 127 (1 for a
 // zero row), q = round(x / scale) with ties away from zero, clamped to

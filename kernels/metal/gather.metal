@@ -1,6 +1,6 @@
 // gather and slice: row copies (engine.OpGather, OpSlice), one thread per
-// output element, moving the element's bits (no conversion). Kernels are
-// instantiated per storage size: 8-, 16-, 32- and 64-bit elements.
+// output element, moving the element's bits (no conversion): each dtype's
+// kernels copy an unsigned integer of its size.
 //
 // gather validates every index: one outside [0, n) is reported through
 // the status buffer (word 0 set to 1 by the first thread that finds one,
@@ -49,12 +49,14 @@ void slice_rows(device const S* x, device S* y, constant SliceParams& p, uint i)
 #define COPY_KERNELS(S, name)                                                                           \
 	GATHER_KERNEL(S, name, int, int32)                                                             \
 	GATHER_KERNEL(S, name, long, int64)                                                            \
-	kernel void slice_rows_##name(device const S* x [[buffer(0)]], device S* y [[buffer(1)]],        \
+	kernel void gather_slice_##name(device const S* x [[buffer(0)]], device S* y [[buffer(1)]],      \
 		constant SliceParams& p [[buffer(2)]], uint i [[thread_position_in_grid]]) {               \
 		slice_rows<S>(x, y, p, i);                                                                 \
 	}
 
-COPY_KERNELS(uchar, b8)
-COPY_KERNELS(ushort, b16)
-COPY_KERNELS(uint, b32)
-COPY_KERNELS(ulong, b64)
+COPY_KERNELS(uint, float32)
+COPY_KERNELS(ushort, float16)
+COPY_KERNELS(ushort, bfloat16)
+COPY_KERNELS(uchar, int8)
+COPY_KERNELS(uint, int32)
+COPY_KERNELS(ulong, int64)

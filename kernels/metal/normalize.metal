@@ -61,16 +61,11 @@ NORMALIZE_KERNELS(float, float32)
 NORMALIZE_KERNELS(half, float16)
 NORMALIZE_KERNELS(bf16, bfloat16)
 
-// int8 rows with their dequantization scales.
+// int8 rows with their dequantization scales (the normalized products of
+// NormMatMul; L2 distances over int8 rows run in the fused scan).
 kernel void normalize_invnorm_int8(device const char* x [[buffer(0)]], device float* out [[buffer(1)]],
 	constant RowsParams& p [[buffer(2)]], device const float* scales [[buffer(3)]],
 	uint tg [[threadgroup_position_in_grid]], uint sg [[simdgroup_index_in_threadgroup]],
 	uint nsg [[simdgroups_per_threadgroup]], uint lane [[thread_index_in_simdgroup]]) {
 	row_norms<char>(x, scales, out, p, 0, tg * nsg + sg, lane);
-}
-kernel void normalize_sqnorm_int8(device const char* x [[buffer(0)]], device float* out [[buffer(1)]],
-	constant RowsParams& p [[buffer(2)]], device const float* scales [[buffer(3)]],
-	uint tg [[threadgroup_position_in_grid]], uint sg [[simdgroup_index_in_threadgroup]],
-	uint nsg [[simdgroups_per_threadgroup]], uint lane [[thread_index_in_simdgroup]]) {
-	row_norms<char>(x, scales, out, p, 1, tg * nsg + sg, lane);
 }

@@ -106,6 +106,46 @@ func TestBarrierAndSimd(t *testing.T) {
 	}
 }
 
+// TestLargeGroup: 1024 threads a threadgroup, Metal's maximum, with a
+// tree reduction through threadgroup memory (ten barriers).
+func TestLargeGroup(t *testing.T) {
+	h := harness(t)
+	src := `#include <metal_stdlib>
+using namespace metal;
+kernel void tree_sum(device const uint* x [[buffer(0)]], device uint* y [[buffer(1)]],
+	uint tg [[threadgroup_position_in_grid]], uint tid [[thread_index_in_threadgroup]]) {
+	threadgroup uint s[1024];
+	s[tid] = x[tg * 1024 + tid];
+	threadgroup_barrier(mem_flags::mem_threadgroup);
+	for (uint half_n = 512; half_n > 0; half_n >>= 1) {
+		if (tid < half_n) s[tid] += s[tid + half_n];
+		threadgroup_barrier(mem_flags::mem_threadgroup);
+	}
+	if (tid == 0) y[tg] = s[0];
+}
+`
+	p, err := h.Compile("tree_sum.metal", src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]uint32, 3*1024)
+	want := make([]uint32, 3)
+	for i := range x {
+		x[i] = uint32(i*7 + 1)
+		want[i/1024] += x[i]
+	}
+	l := Launch{Kernel: "tree_sum", Groups: [3]int{3, 1, 1}, Threads: [3]int{1024, 1, 1},
+		Buffers: []Buffer{{0, u32(x...)}, {1, make([]byte, 12)}}}
+	if err := p.Run(l, Options{Order: Reverse}); err != nil {
+		t.Fatal(err)
+	}
+	for g := range 3 {
+		if got := binary.LittleEndian.Uint32(l.Buffers[1].Data[4*g:]); got != want[g] {
+			t.Errorf("group %d: %d, want %d", g, got, want[g])
+		}
+	}
+}
+
 // TestMissingBarrierCaught: without the barrier, the first SIMD group
 // reads partial sums that other SIMD groups have not written yet (in
 // forward order, SIMD group 0 runs ahead of the others).

@@ -2,6 +2,8 @@
 // built by package msltest, on the CPU.
 //
 // Threadgroups are spread over worker OS threads that run concurrently.
+// Fibers switch with a few instructions of assembly on x86-64 and with
+// ucontext elsewhere (the x86-64 path is the one CI runs).
 // Within a threadgroup every thread is a fiber with a stack of its own; the
 // fibers of a group take turns on their worker and switch at each
 // synchronisation point (threadgroup_barrier, SIMD-group functions), so a
@@ -17,6 +19,9 @@
 //             nbuf:u32 {index:u32 len:u64 bytes}  ntg:u32 {index:u32 len:u32}
 //   response: "SMSLOK" then, for each buffer in request order, len:u64 bytes.
 // A failure prints one line to stderr and exits with status 3.
+#if defined(__APPLE__)
+#define _XOPEN_SOURCE 700 // macOS hides the (deprecated) ucontext functions without it
+#endif
 #include "silica_rt.h"
 
 #include <algorithm>

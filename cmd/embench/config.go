@@ -1,0 +1,215 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// config is what the command line asks for.
+type config struct {
+	List    bool
+	Quick   bool
+	Backend []string // engine backend specs; nil: every one that opens
+	Peers   []string // python peers to try: numpy, faiss
+	Only    []string // scenario names or group names to run; nil: all
+
+	Docs    int // rows of the store scenario
+	Dim     int // row length of the store scenario
+	K       int // results per query
+	Batches []int
+	DTypes  []engine.DType // storage dtypes of the store scenario
+	Metric  string         // cosine, dot or l2
+	Seed    uint64
+
+	Policy policy // how long each case is timed
+
+	JSON, CSV, Plot string // output files, "" for none
+	Quiet           bool   // no progress line
+
+	store *storeData // the store scenario's inputs, made on first use
+}
+
+// knownPeers are the Python peers embench can run.
+var knownPeers = []string{"numpy", "faiss"}
+
+// Default sizes. The store's default row count is sized so that a whole
+// run (every scenario, the CPU backend and both Python peers) takes a
+// minute or two on a 2-core machine (85 s measured on the development
+// machine, 2026-11-25, with other programs running); --docs 1000000 is the
+// seed's million.
+const (
+	defaultDocs  = 10_000
+	quickDocs    = 2_000
+	defaultK     = 100
+	defaultDim   = 768
+	defaultTime  = 500 * time.Millisecond
+	quickTime    = 20 * time.Millisecond
+	defaultBatch = "64,1024"
+)
+
+// usage is printed by -h.
+const usage = `embench measures Silica's engine backends and their peers on the same work.
+
+Usage: embench [flags]
+
+Every engine backend that opens on this machine (Silica's cpu, cuda, metal
+and the torch and mlx adapters) and the Python peers (NumPy; FAISS for the
+store scenario) run the same scenarios on the same random inputs. Each
+answer is checked against the CPU backend before it is timed; a wrong
+answer is reported as wrong and never timed. The table goes to stdout,
+progress to stderr.
+
+Flags:
+`
+
+// parseFlags reads the command line. Every bad value is an error that names
+// the flag; nothing runs.
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("embench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	c := &config{}
+	var backends, peers, only, batches, dtypes string
+	var minTime time.Duration
+	var docs int
+	fs.BoolVar(&c.List, "list", false, "print the backends and peers available here, and why the others are not, then exit")
+	fs.BoolVar(&c.Quick, "quick", false, "every scenario at small sizes with short timings (seconds; CI uses it)")
+	fs.StringVar(&backends, "backend", "all", "comma-separated engine backends to measure (cpu, cuda, metal, torch:cpu, mlx...), all for every one that opens, none for none")
+	fs.StringVar(&peers, "peers", "all", "comma-separated Python peers to measure (numpy, faiss), all for those installed, none for none")
+	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, binary_search_1), or seed or store for a whole table")
+	fs.IntVar(&docs, "docs", 0, fmt.Sprintf("rows of the store scenario (default %d, %d with --quick; 1000000 for the seed's million)", defaultDocs, quickDocs))
+	fs.IntVar(&c.Dim, "dim", defaultDim, "row length of the store scenario")
+	fs.IntVar(&c.K, "k", defaultK, "results per query of the store scenario")
+	fs.StringVar(&batches, "batches", defaultBatch, "comma-separated query batch sizes of the store's throughput cases")
+	fs.StringVar(&dtypes, "dtypes", "float32,float16", "comma-separated storage dtypes of the store scenario (float32, float16, bfloat16)")
+	fs.StringVar(&c.Metric, "metric", "cosine", "metric of the store scenario: cosine, dot or l2")
+	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the random inputs")
+	fs.DurationVar(&minTime, "time", 0, fmt.Sprintf("least time to measure each case for (default %v, %v with --quick)", defaultTime, quickTime))
+	fs.StringVar(&c.JSON, "json", "", "also write the results as JSON to this file")
+	fs.StringVar(&c.CSV, "csv", "", "also write the results as CSV to this file")
+	fs.StringVar(&c.Plot, "plot", "", "also draw the results as a bar chart into this .svg (or .png, .pdf) file")
+	fs.BoolVar(&c.Quiet, "quiet", false, "no progress line on stderr")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("embench: unexpected argument %q (every option is a flag; see -h)", fs.Arg(0))
+	}
+
+	c.Backend = splitList(backends)
+	c.Peers = splitList(peers)
+	for _, p := range c.Peers {
+		if !slices.Contains(knownPeers, p) {
+			return nil, fmt.Errorf("embench: -peers: unknown peer %q (want %s, all or none)", p, strings.Join(knownPeers, ", "))
+		}
+	}
+	c.Only = splitList(only)
+	c.Docs = docs
+	if c.Docs == 0 {
+		c.Docs = defaultDocs
+		if c.Quick {
+			c.Docs = quickDocs
+		}
+	}
+	var err error
+	if c.Batches, err = parseInts("batches", batches); err != nil {
+		return nil, err
+	}
+	for _, d := range splitList(dtypes) {
+		dt, err := engine.ParseDType(d)
+		if err != nil || !dt.IsFloat() {
+			return nil, fmt.Errorf("embench: -dtypes: %q is not a float dtype (want float32, float16 or bfloat16)", d)
+		}
+		c.DTypes = append(c.DTypes, dt)
+	}
+	switch c.Metric {
+	case "cosine", "dot", "l2":
+	default:
+		return nil, fmt.Errorf("embench: -metric: unknown metric %q (want cosine, dot or l2)", c.Metric)
+	}
+	switch {
+	case c.Dim < 1:
+		return nil, fmt.Errorf("embench: -dim %d: want at least 1", c.Dim)
+	case c.K < 1:
+		return nil, fmt.Errorf("embench: -k %d: want at least 1", c.K)
+	case c.Docs < 1:
+		return nil, fmt.Errorf("embench: -docs %d: want at least 1", c.Docs)
+	case c.K > c.Docs:
+		return nil, fmt.Errorf("embench: -k %d is more than -docs %d: a top-k needs at least k rows", c.K, c.Docs)
+	case minTime < 0:
+		return nil, fmt.Errorf("embench: -time %v: want a positive duration", minTime)
+	}
+	if err := checkOnly(c.Only, c.Batches); err != nil {
+		return nil, err
+	}
+	c.Policy = defaultPolicy(c.Quick, minTime)
+	return c, nil
+}
+
+// splitList splits a comma-separated flag value. "all" (or "") gives nil,
+// meaning everything; "none" gives an empty, non-nil list.
+func splitList(s string) []string {
+	s = strings.TrimSpace(s)
+	switch s {
+	case "", "all":
+		return nil
+	case "none":
+		return []string{}
+	}
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func parseInts(name, s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("embench: -%s: %q is not a positive integer", name, f)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("embench: -%s: want at least one size", name)
+	}
+	return out, nil
+}
+
+// checkOnly checks the -scenario names against the scenarios that exist.
+func checkOnly(only []string, batches []int) error {
+	known := append([]string{"seed", "store"}, seedNames...)
+	known = append(known, storeNames(batches)...)
+	known = append(known, "binary_search_1")
+	for _, n := range only {
+		if !slices.Contains(known, n) {
+			return fmt.Errorf("embench: -scenario: unknown scenario %q (want one of %s)", n, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
+// selected reports whether the scenario named name (of the table group)
+// is to run.
+func (c *config) selected(group, name string) bool {
+	if c.Only == nil {
+		return true
+	}
+	return slices.Contains(c.Only, group) || slices.Contains(c.Only, name)
+}

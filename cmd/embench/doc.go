@@ -1,0 +1,141 @@
+// Command embench measures Silica's engine backends and their peers on the
+// same work, in one run, and prints the table people quote.
+//
+//	go run ./cmd/embench                      # every backend and peer here, a minute or two on 2 cores
+//	go run ./cmd/embench --docs 1000000       # the seed's million-row store
+//	go run ./cmd/embench --quick --json r.json # every scenario, small, in seconds (CI)
+//	go run ./cmd/embench --list               # what can run here, and why the rest cannot
+//
+// # Who is measured
+//
+// Every engine backend registered by package backends and able to open on
+// this machine: Silica's own (cpu, cuda, metal) and the adapters over real
+// libraries (torch:cpu, torch:cuda, torch:mps, mlx), all driven by the same
+// engine code, so that an adapter is a peer measured by the same harness.
+// A new backend needs no change here: embench asks engine.Drivers for the
+// registered drivers and opens each one's default device and the devices
+// "cpu", "cuda", "mps" and "gpu" (one row per distinct device). --backend
+// picks some by name ("cpu,torch:cpu"); --backend none runs none.
+//
+// Beside them, the Python peers: NumPy (the seed's CPU column) and FAISS
+// (IndexFlatIP for cosine and dot, IndexFlatL2 for l2, and
+// IndexScalarQuantizer with QT_fp16 for float16 storage: the exact-search
+// library a user would otherwise pick). embench starts peers.py (embedded)
+// with the python named by SILICA_PYTHON, else python3 from PATH, one
+// process per peer, and hands it the same inputs as .npy files. NumPy does
+// not run the float16 store (NumPy has no BLAS for half precision); FAISS
+// runs only the store. --peers picks them; --peers none runs none. The
+// libraries keep their own thread settings (all cores); OMP_NUM_THREADS and
+// OPENBLAS_NUM_THREADS in the environment reach them.
+//
+// # Scenarios
+//
+// The seed's table, float32 (sizes with --quick in brackets):
+//
+//	matmul          A·B, 1024x1024 by 1024x1024 [128]
+//	cosine          Cosine(q, X): one query against 10000x768 [1000], both normalized in the graph
+//	cosine_prenorm  the same with X normalized once beforehand: Normalize(q)·Xᵀ
+//	normalize       L2 normalization of the rows of 100000x384 [2000]
+//	fma             a*b+c over 10M elements [100K] (the engine fuses the two ops)
+//	gather          10000 rows [500] of 100000x384 [5000] at random indices
+//	slice           a contiguous tenth of the rows of 100000x384 [5000], copied
+//
+// The store: --docs rows (default 10000, 2000 with --quick) of --dim 768,
+// stored as each of --dtypes (float32, float16), searched for the top --k
+// 100 by --metric (cosine):
+//
+//	store_add          store.New and Append every row (conversion to the storage dtype; normalizing under cosine)
+//	store_search_1     Search: one query (cycling through 8), hits back on the host
+//	store_search_B     SearchBatch of B queries, for each B of --batches (64, 1024)
+//
+// The store cases run through package store (store.New with the
+// backend's engine, Append, Search, SearchBatch), as a user of the store
+// would; ids are the row numbers, so results are checked as for a plain
+// scan. Each store row also records the memory the stored rows take: their
+// own size, the growth of the process's resident memory (after a garbage
+// collection; a C allocator that reuses freed memory can hide some of it)
+// and, where the backend counts it, of its device memory, pooled buffers
+// included. The store's cases run on a freshly opened engine of each
+// backend (and the reference on a fresh CPU engine per group), so that
+// buffers pooled by earlier cases neither hide that growth nor pile up.
+//
+// # Method
+//
+// Inputs are random normal float32 (never zeros) from --seed, the same for
+// every backend and peer. Each case is first run once and its answer
+// checked against the CPU backend, whose own answer is checked against
+// float64 arithmetic on the inputs (every element, or sampled rows for
+// matmul, two queries of a full exact scan for the store). Tolerances are
+// named constants in check.go: wide enough for float32 sums in another
+// order, TF32 tensor cores and half-precision storage, far too narrow for
+// a wrong answer; top-k results are accepted as FAISS's tests accept them
+// (tied rows in either order; each returned score must be its row's exact
+// score, and the k-th best must match the reference's). A case whose answer
+// is wrong is reported as wrong and never timed.
+//
+// Then it is timed: warm-up runs (none when the verification run already
+// took half of --time), then samples until there are at least 10 and
+// --time (0.5s) has passed, or 4x --time has passed with at least 3
+// samples, or there are 2000; the store's add takes 3 samples, and a case
+// whose verification run took more than 4x the maximum time one. A sample
+// is wall time around one repetition: build the lazy graph, Eval,
+// Synchronize the device (and for the store's searches read the results
+// back to the host, as a user of a store must), free the outputs. The
+// Python peers run the same loop with time.perf_counter_ns. The table gives
+// the median, the 99th percentile (nearest rank: the largest sample below
+// 100 samples), the spread (half the interquartile range over the median)
+// and the ratio of each median to the fastest of its case.
+//
+// # Output
+//
+// A markdown table on stdout: the machine, the backends and peers with
+// their versions, what was not measured and why, then the seed's table,
+// the store's table and the store's memory. A progress line goes to stderr
+// (--quiet: none). --json FILE writes the report below, --csv FILE one line
+// per result (the result fields as columns), --plot FILE.svg a grouped bar
+// chart of each backend's speed relative to the fastest (.png and .pdf
+// work too).
+//
+// # The JSON report (schema 1)
+//
+// Fields are added within a schema version, never removed or changed in
+// meaning. Lists are empty, never null.
+//
+//	{
+//	  "schema": 1,
+//	  "machine": {"os", "arch", "cpu", "cores", "memory_bytes", "go",
+//	              "silica" (module version or VCS revision), "time" (RFC 3339),
+//	              "load" (1-minute load average at the start, -1 if unknown), "command"},
+//	  "backends": [{"name" ("cpu", "torch:cpu"...), "backend", "device", "device_name",
+//	                "version", "memory_bytes", "unified"}],
+//	  "peers": [{"name" ("numpy", "faiss"), "version", "python"}],
+//	  "unavailable": [{"name", "reason"}],
+//	  "config": {"quick", "docs", "dim", "k", "metric", "batches", "seed",
+//	             "min_time_ms", "min_reps", "warmup"},
+//	  "results": [{
+//	      "scenario": "store_search_64",   // a name from the lists above
+//	      "backend": "cpu",                // a backend's or peer's name
+//	      "dtype": "float32",              // storage dtype
+//	      "size": "10000x768",             // the case's size, as the table prints it
+//	      "median_ms": 12.3,               // null when not timed
+//	      "p99_ms": 14.0,                  // null when not timed
+//	      "ratio_to_best": 1.0,            // median over the case's fastest median; null when not timed
+//	      "verified": true,                // the answer passed the check
+//	      "runner": "engine",              // "engine" or "python"
+//	      "status": "ok",                  // "ok", "wrong" (failed the check) or "error" (did not run)
+//	      "error": "...",                  // why, when status is not ok
+//	      "reps": 40, "min_ms", "max_ms", "iqr_ms",
+//	      "queries_per_s": 5203.1,         // search cases
+//	      "stored_bytes",                  // store cases: N·dim·dtype size of the rows
+//	      "resident_bytes", "device_bytes", // store cases, where known: growth while the rows were added
+//	      "plan": "scan_topk(dot normA k=100 largest=true)" // the engine's steps
+//	  }],
+//	  "skipped": [{"scenario", "backend", "dtype", "reason"}]  // not run by design
+//	}
+//
+// # Exit status
+//
+// 0 when every case was verified and timed; 3 when the run finished but a
+// case was wrong or failed (the table says which); 2 for bad flags; 1 when
+// the run could not be made.
+package main

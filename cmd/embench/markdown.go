@@ -1,0 +1,248 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+)
+
+// writeMarkdown prints the report as markdown: the machine, the backends
+// and peers with their versions, what is unavailable, then one table for
+// the seed's operations and one for the store, and the store's memory.
+func writeMarkdown(w io.Writer, rep *Report) {
+	m := rep.Machine
+	fmt.Fprintf(w, "## embench\n\n")
+	fmt.Fprintf(w, "Machine: %s/%s, %s, %d cores, %s memory; %s; silica %s; %s\n\n",
+		m.OS, m.Arch, m.CPU, m.Cores, mib(m.MemoryBytes, "GiB"), m.Go, m.Silica, m.Time)
+	if m.Load >= 0 {
+		fmt.Fprintf(w, "Load average at the start: %.2f", m.Load)
+		if m.Load > float64(m.Cores)/2 {
+			fmt.Fprintf(w, " (other programs were running: times are noisier and slower than on an idle machine)")
+		}
+		fmt.Fprintf(w, "\n\n")
+	}
+	fmt.Fprintf(w, "Command: `%s`\n\n", m.Command)
+
+	fmt.Fprintf(w, "| backend | device | version |\n|---|---|---|\n")
+	for _, b := range rep.Backends {
+		fmt.Fprintf(w, "| %s | %s | %s |\n", b.Name, cell(b.DeviceName), cell(b.Version))
+	}
+	for _, p := range rep.Peers {
+		fmt.Fprintf(w, "| %s | %s | %s %s |\n", p.Name, cell(p.Python), p.Name, p.Version)
+	}
+	if len(rep.Unavailable) > 0 {
+		fmt.Fprintf(w, "\nNot measured:\n\n")
+		for _, u := range rep.Unavailable {
+			fmt.Fprintf(w, "- %s: %s\n", u.Name, shorten(oneLine(u.Reason), 300))
+		}
+	}
+
+	results := rep.sorted()
+	var seed, store []Result
+	for _, r := range results {
+		if isStoreScenario(r.Scenario) {
+			store = append(store, r)
+		} else {
+			seed = append(seed, r)
+		}
+	}
+	c := rep.Config
+	if len(seed) > 0 {
+		fmt.Fprintf(w, "\n### The seed's operations (float32)\n\n")
+		fmt.Fprintf(w, "Median and 99th percentile of %s; spread is half the interquartile range. "+
+			"Every answer was checked against the CPU backend before it was timed.\n\n", repsText(c))
+		fmt.Fprintf(w, "| scenario | size | backend | median ms | p99 ms | spread | reps | vs best | verified |\n")
+		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|---|\n")
+		writeRows(w, seed, false)
+	}
+	if len(store) > 0 {
+		fmt.Fprintf(w, "\n### The store: %dx%d, top-%d by %s\n\n", c.Docs, c.Dim, c.K, c.Metric)
+		fmt.Fprintf(w, "Through package store: store_add is store.New and Append of every row (conversion to the storage dtype, normalizing); "+
+			"store_search_B is one SearchBatch of B queries, hits back on the host; "+
+			"binary_search_1 searches the same rows as sign-bit codes by Hamming distance (examples/hamming, a kernel added through engine.NewKernel), "+
+			"one query at a time, with its recall@10 against the exact float32 answer.\n\n")
+		fmt.Fprintf(w, "| scenario | dtype | backend | median ms | p99 ms | spread | reps | queries/s | vs best | verified |\n")
+		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|--:|---|\n")
+		writeRows(w, store, true)
+		writeMemory(w, store)
+	}
+	if len(rep.Skipped) > 0 {
+		fmt.Fprintf(w, "\nNot run by design:\n\n")
+		seen := map[string]bool{}
+		for _, s := range rep.Skipped {
+			line := fmt.Sprintf("- %s, %s: %s", s.Backend, s.DType, s.Reason)
+			if !seen[line] {
+				seen[line] = true
+				fmt.Fprintln(w, line)
+			}
+		}
+	}
+	var bad []Result
+	for _, r := range results {
+		if r.Status != statusOK {
+			bad = append(bad, r)
+		}
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(w, "\nWrong or failed (not timed):\n\n")
+		for _, r := range bad {
+			fmt.Fprintf(w, "- %s %s %s on %s: %s: %s\n", r.Scenario, r.DType, r.Size, r.Backend, r.Status, oneLine(r.Error))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// writeRows prints result rows, the scenario and size only where they
+// change.
+func writeRows(w io.Writer, rows []Result, store bool) {
+	prev := ""
+	for _, r := range rows {
+		key := r.Scenario + "|" + r.DType + "|" + r.Size
+		name, second := r.Scenario, r.Size
+		if store {
+			second = r.DType
+		}
+		if key == prev {
+			name, second = "", ""
+		}
+		prev = key
+		verified := "yes"
+		if r.RecallAt10 != nil {
+			verified = fmt.Sprintf("yes (recall@10 %.2f)", *r.RecallAt10)
+		}
+		if !r.Verified {
+			verified = "**" + r.Status + "**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |", name, second, r.Backend,
+			ms(r.MedianMS), ms(r.P99MS), spread(r), reps(r))
+		if store {
+			fmt.Fprintf(w, " %s |", qps(r.QueriesPerS))
+		}
+		fmt.Fprintf(w, " %s | %s |\n", ratio(r.RatioToBest), verified)
+	}
+}
+
+// writeMemory prints the memory the store held on each backend, from its
+// first search row.
+func writeMemory(w io.Writer, store []Result) {
+	var rows []string
+	seen := map[string]bool{}
+	for _, r := range store {
+		if r.ResidentBytes == nil && r.DeviceBytes == nil {
+			continue
+		}
+		k := r.Backend + "|" + r.DType
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		dev, res := growth(r.DeviceBytes), growth(r.ResidentBytes)
+		stored := "-"
+		if r.StoredBytes != nil {
+			stored = mib(*r.StoredBytes, "MiB")
+		}
+		rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s | %s |", r.DType, r.Backend, stored, res, dev))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nMemory of the store: the rows' own size; the growth of the process's resident memory while they were added "+
+		"(a C allocator that reuses freed memory can hide some); the growth of the device memory the backend holds (pool included), on a freshly opened engine:\n\n")
+	fmt.Fprintf(w, "| dtype | backend | rows | resident | device |\n|---|---|--:|--:|--:|\n%s\n", strings.Join(rows, "\n"))
+}
+
+// growth formats a measured growth of memory; none (or a shrink, which is
+// noise) shows as 0.
+func growth(b *int64) string {
+	switch {
+	case b == nil:
+		return "-"
+	case *b <= 0:
+		return "0"
+	}
+	return mib(*b, "MiB")
+}
+
+func repsText(c ConfigInfo) string {
+	return fmt.Sprintf("at least %d runs and %gs per case after %d warm-up runs", c.MinReps, c.MinTimeMS/1e3, c.Warmup)
+}
+
+// ms formats milliseconds to about three significant digits.
+func ms(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	x := *v
+	switch {
+	case x >= 100:
+		return fmt.Sprintf("%.0f", x)
+	case x >= 10:
+		return fmt.Sprintf("%.1f", x)
+	case x >= 1:
+		return fmt.Sprintf("%.2f", x)
+	case x >= 0.1:
+		return fmt.Sprintf("%.3f", x)
+	}
+	return fmt.Sprintf("%.4f", x)
+}
+
+func spread(r Result) string {
+	if r.IQRMS == nil || r.MedianMS == nil || *r.MedianMS == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("±%.1f%%", *r.IQRMS/2 / *r.MedianMS * 100)
+}
+
+func reps(r Result) string {
+	if r.Reps == 0 {
+		return "-"
+	}
+	return fmt.Sprint(r.Reps)
+}
+
+func ratio(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	if *v < 1.005 {
+		return "**1.00×**"
+	}
+	return fmt.Sprintf("%.2f×", *v)
+}
+
+func qps(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	if *v >= 100 {
+		return fmt.Sprintf("%.0f", math.Round(*v))
+	}
+	return fmt.Sprintf("%.1f", *v)
+}
+
+// mib formats bytes in MiB or GiB.
+func mib(b int64, unit string) string {
+	if unit == "GiB" {
+		return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+}
+
+// cell makes text safe inside a table cell.
+func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", "/") }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// shorten cuts s to about n bytes (the JSON report keeps it whole).
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// isStoreScenario reports whether a scenario belongs to the store table.
+func isStoreScenario(name string) bool {
+	return strings.HasPrefix(name, "store_") || strings.HasPrefix(name, "binary_")
+}

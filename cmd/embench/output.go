@@ -1,0 +1,64 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// writeJSON writes the report to path (schema in doc.go).
+func writeJSON(path string, rep *Report) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// csvHeader names the CSV columns: the JSON result fields.
+var csvHeader = []string{
+	"scenario", "backend", "dtype", "size", "median_ms", "p99_ms", "ratio_to_best", "verified",
+	"runner", "status", "reps", "min_ms", "max_ms", "iqr_ms", "queries_per_s",
+	"stored_bytes", "resident_bytes", "device_bytes", "plan", "error",
+}
+
+// writeCSV writes one line per result to path, empty cells for absent
+// values.
+func writeCSV(path string, rep *Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write(csvHeader)
+	for _, r := range rep.Results {
+		w.Write([]string{
+			r.Scenario, r.Backend, r.DType, r.Size, num(r.MedianMS), num(r.P99MS), num(r.RatioToBest),
+			strconv.FormatBool(r.Verified), r.Runner, r.Status, strconv.Itoa(r.Reps),
+			num(r.MinMS), num(r.MaxMS), num(r.IQRMS), num(r.QueriesPerS),
+			integer(r.StoredBytes), integer(r.ResidentBytes), integer(r.DeviceBytes), r.Plan, r.Error,
+		})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func num(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'g', 6, 64)
+}
+
+func integer(v *int64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatInt(*v, 10)
+}

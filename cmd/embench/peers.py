@@ -1,0 +1,272 @@
+"""embench's Python peers: NumPy and FAISS, driven by cmd/embench.
+
+embench starts this script (embedded in the Go binary) with the python it
+found (SILICA_PYTHON, else python3 on PATH) and talks to it in JSON lines:
+one request on stdin, one answer on stdout. The inputs are the same arrays
+the engine backends get, written by embench as .npy files; every answer
+that carries results writes them as .npy files for embench to verify
+against the CPU reference before it asks for a timing.
+
+Requests and answers:
+
+  {"cmd": "group", "peer": P, "group": G, "inputs": {name: path}, "params": {...}}
+      -> {"ok": true, "resident_bytes": R} or {"ok": false, "error": ...}
+      (R: growth of resident memory while the store's rows were added)
+  {"cmd": "case", "op": OP, "params": {...}, "out": PREFIX}
+      -> {"ok": true, "files": [PREFIX0.npy, ...]} (outputs of one run)
+  {"cmd": "time", "op": OP, "params": {...}, "policy": {...}}
+      -> {"ok": true, "ms": [sample, ...]}
+  {"cmd": "release"} -> {"ok": true} (the group's arrays are freed)
+  {"cmd": "quit"}
+
+The timing loop is the one measure.go runs for the engine backends:
+warm-up runs, then samples until both a minimum count and a minimum time
+are reached, or a maximum time (after at least three samples), or a
+maximum count.
+
+`python3 peers.py --probe` prints the versions of Python, NumPy and FAISS
+(null for a missing package, with the import error).
+"""
+
+import gc
+import json
+import os
+import platform
+import sys
+import time
+
+
+def probe():
+    out = {"python": platform.python_version(), "executable": sys.executable}
+    for mod in ("numpy", "faiss"):
+        try:
+            m = __import__(mod)
+            out[mod] = getattr(m, "__version__", "unknown")
+        except Exception as e:  # any import failure means: not available
+            out[mod] = None
+            out[mod + "_error"] = "%s: %s" % (type(e).__name__, e)
+    print(json.dumps(out))
+
+
+def resident_bytes():
+    """The process's resident memory now (Linux, after handing freed heap
+    memory back to the system, as Go's FreeOSMemory does), else its peak."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the figure may include freed memory
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+
+
+def normalize_rows(np, x):
+    """x / max(||row||, 1e-12), as torch.nn.functional.normalize."""
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(n, np.float32(1e-12))
+
+
+class Group:
+    """The arrays and state of one group of cases for one peer."""
+
+    def __init__(self, np, peer, group, inputs, params):
+        self.np = np
+        self.peer = peer
+        self.group = group
+        self.params = params
+        self.x = {k: np.load(v) for k, v in inputs.items()}
+        self.state = None
+        self.resident = 0
+        if group == "seed" and "x" in self.x and params.get("prenormalize"):
+            self.x["xn"] = normalize_rows(np, self.x["x"]).astype(np.float32)
+        if group == "store_search":
+            before = resident_bytes()
+            self.state = self.build()
+            self.resident = resident_bytes() - before
+
+    # The store: the embeddings as a peer keeps them.
+
+    def dtype(self):
+        return {"float32": self.np.float32, "float16": self.np.float16}[self.params["dtype"]]
+
+    def build(self):
+        np = self.np
+        metric = self.params["metric"]
+        data = self.x["data"]
+        if self.peer == "numpy":
+            dt = self.dtype()
+            if dt != np.float32:
+                raise ValueError("NumPy has no BLAS for float16 (its float16 matmul is a scalar loop)")
+            x = data.astype(dt)
+            if metric == "cosine":
+                x = normalize_rows(np, x).astype(dt)
+            sq = None
+            if metric == "l2":
+                sq = np.einsum("ij,ij->i", x, x)
+            return (x, sq)
+        import faiss
+
+        d = data.shape[1]
+        fm = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+        if self.params["dtype"] == "float32":
+            index = faiss.IndexFlatL2(d) if metric == "l2" else faiss.IndexFlatIP(d)
+        else:
+            index = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_fp16, fm)
+        x = np.array(data, dtype=np.float32, copy=True)
+        if metric == "cosine":
+            faiss.normalize_L2(x)
+        if not index.is_trained:
+            index.train(x)
+        index.add(x)
+        return index
+
+    def stored_rows(self, state, rows):
+        np = self.np
+        if self.peer == "numpy":
+            return state[0][rows].astype(np.float32)
+        return np.stack([state.reconstruct(int(i)) for i in rows]).astype(np.float32)
+
+    def search(self, state, q, k):
+        np = self.np
+        metric = self.params["metric"]
+        if self.peer == "numpy":
+            x, sq = state
+            q = q.astype(x.dtype)
+            if metric == "cosine":
+                q = normalize_rows(np, q).astype(x.dtype)
+            s = q @ x.T
+            if metric == "l2":
+                s = (np.einsum("ij,ij->i", q, q)[:, None] - 2 * s) + sq[None, :]
+            else:
+                s = -s  # argpartition finds the smallest
+            part = np.argpartition(s, k - 1, axis=1)[:, :k]
+            ps = np.take_along_axis(s, part, axis=1)
+            order = np.argsort(ps, axis=1, kind="stable")
+            idx = np.take_along_axis(part, order, axis=1)
+            vals = np.take_along_axis(ps, order, axis=1)
+            if metric != "l2":
+                vals = -vals
+            return vals.astype(np.float32), idx.astype(np.int64)
+        import faiss
+
+        q = np.array(q, dtype=np.float32, copy=True)
+        if metric == "cosine":
+            faiss.normalize_L2(q)
+        vals, idx = state.search(q, k)
+        return vals, idx.astype(np.int64)
+
+    # One run of an op: returns the outputs (a tuple of arrays).
+
+    def run(self, op, p):
+        np = self.np
+        x = self.x
+        if op == "matmul":
+            return (x["a"] @ x["b"],)
+        if op == "cosine":
+            return (normalize_rows(np, x["q"]) @ normalize_rows(np, x["x"]).T,)
+        if op == "cosine_prenorm":
+            return (normalize_rows(np, x["q"]) @ x["xn"].T,)
+        if op == "normalize":
+            return (normalize_rows(np, x["x"]),)
+        if op == "fma":
+            return (x["a"] * x["b"] + x["c"],)
+        if op == "gather":
+            return (x["x"][x["idx"]],)
+        if op == "slice":
+            # A view would cost nothing; the engine makes a contiguous copy.
+            return (x["x"][p["start"] : p["end"]].copy(),)
+        if op == "add":
+            state = self.build()
+            return (self.stored_rows(state, x["sample"]),)
+        if op == "search":
+            b, k = p["batch"], p["k"]
+            if p.get("rotate"):
+                # One query at a time, each row of the pool in turn.
+                i = p.get("_rep", 0) % p["rotate"]
+                return self.search(self.state, x["queries"][i : i + 1], k)
+            return self.search(self.state, x["queries"][:b], k)
+        raise ValueError("unknown op %r" % op)
+
+    def outputs(self, op, p):
+        """The outputs that embench verifies: for a rotating search, each
+        query of the pool in turn, stacked."""
+        if op == "search" and p.get("rotate"):
+            parts = []
+            for i in range(p["rotate"]):
+                parts.append(self.run(op, dict(p, _rep=i)))
+            return tuple(self.np.concatenate([r[j] for r in parts]) for j in range(len(parts[0])))
+        return self.run(op, p)
+
+    def time(self, op, p, policy):
+        min_reps, max_reps = policy["min_reps"], policy["max_reps"]
+        min_t, max_t = policy["min_ms"] / 1e3, policy["max_ms"] / 1e3
+        if policy.get("verified_ms", 0) / 1e3 > policy["slow_case"] * max_t:
+            min_reps = max_reps = 1  # so slow a case gets one sample
+        warm = time.perf_counter() - policy.get("verified_ms", 0) / 1e3
+        for i in range(policy["warmup"]):
+            if time.perf_counter() - warm >= min_t / 2:
+                break
+            self.run(op, dict(p, _rep=i))
+        samples = []
+        start = time.perf_counter()
+        while len(samples) < max_reps:
+            t0 = time.perf_counter_ns()
+            self.run(op, dict(p, _rep=len(samples)))
+            samples.append((time.perf_counter_ns() - t0) / 1e6)
+            elapsed = time.perf_counter() - start
+            if len(samples) >= min_reps and elapsed >= min_t:
+                break
+            if len(samples) >= 3 and elapsed >= max_t:
+                break
+        return samples
+
+
+def serve():
+    import numpy as np
+
+    group = None
+    for line in sys.stdin:
+        req = json.loads(line)
+        cmd = req["cmd"]
+        try:
+            if cmd == "quit":
+                return
+            if cmd == "release":
+                group = None
+                gc.collect()
+                ans = {"ok": True}
+            elif cmd == "group":
+                group = None
+                gc.collect()
+                group = Group(np, req["peer"], req["group"], req["inputs"], req.get("params") or {})
+                ans = {"ok": True, "resident_bytes": group.resident}
+            elif cmd == "case":
+                outs = group.outputs(req["op"], req.get("params") or {})
+                files = []
+                for i, o in enumerate(outs):
+                    path = "%s%d.npy" % (req["out"], i)
+                    np.save(path, np.ascontiguousarray(o))
+                    files.append(path)
+                ans = {"ok": True, "files": files}
+            elif cmd == "time":
+                ans = {"ok": True, "ms": group.time(req["op"], req.get("params") or {}, req["policy"])}
+            else:
+                ans = {"ok": False, "error": "unknown command %r" % cmd}
+        except Exception as e:  # reported to embench, which says why the peer did not run
+            ans = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
+        sys.stdout.write(json.dumps(ans) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--probe"]:
+        probe()
+    else:
+        serve()

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/silica-go/silica/internal/testenv"
+)
+
+// needPeers skips (fails in CI) without a Python that has NumPy and FAISS.
+func needPeers(t *testing.T) {
+	t.Helper()
+	py, err := findPython()
+	if err == nil {
+		defer py.close()
+		for _, p := range knownPeers {
+			if _, ok := py.mods[p]; !ok {
+				err = fmt.Errorf("%s", py.why[p])
+				break
+			}
+		}
+	}
+	testenv.Need(t, "python with numpy and faiss-cpu", err)
+}
+
+// TestPeers runs NumPy and FAISS on the seed's table and the store: each
+// answer verified against the CPU reference, then timed.
+func TestPeers(t *testing.T) {
+	needPeers(t)
+	code, rep, _ := runJSON(t, "--quick", "--backend", "none", "--docs", "500", "--batches", "64",
+		"--scenario", "matmul,cosine_prenorm,slice,store_add,store_search_1,store_search_64")
+	if code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	got := map[string]int{}
+	for _, r := range rep.Results {
+		got[r.Backend]++
+		if !r.Verified || r.Status != statusOK || r.MedianMS == nil || r.Runner != "python" {
+			t.Errorf("%s %s %s: verified %t, status %s, error %q", r.Backend, r.Scenario, r.DType, r.Verified, r.Status, r.Error)
+		}
+	}
+	// NumPy: 3 seed cases and 3 store cases at float32; FAISS: 3 store
+	// cases at each of float32 and float16.
+	if got["numpy"] != 6 || got["faiss"] != 6 {
+		t.Errorf("results per peer %v, want numpy 6 and faiss 6", got)
+	}
+	if len(rep.Peers) != 2 {
+		t.Errorf("peers %v", rep.Peers)
+	}
+	skipped := map[string]bool{}
+	for _, s := range rep.Skipped {
+		skipped[s.Backend+" "+s.DType] = true
+	}
+	if !skipped["faiss float32"] || !skipped["numpy float16"] {
+		t.Errorf("skipped %v: want FAISS on the seed's table and NumPy at float16, with reasons", rep.Skipped)
+	}
+}
+
+// TestPeerWrongNotTimed corrupts the peer's first output and makes its
+// timing loop fail: the case must be reported wrong, not timed (a call to
+// the timing loop would show as a failure instead).
+func TestPeerWrongNotTimed(t *testing.T) {
+	needPeers(t)
+	orig := peersScript
+	defer func() { peersScript = orig }()
+	patch := []byte(`
+_outputs = Group.outputs
+def _wrong_outputs(self, op, p):
+    outs = _outputs(self, op, p)
+    outs[0].flat[outs[0].size // 2] += 0.5
+    return outs
+def _no_time(self, op, p, policy):
+    raise RuntimeError("a wrong answer was timed")
+Group.outputs = _wrong_outputs
+Group.time = _no_time
+
+if __name__ == "__main__":`)
+	peersScript = bytes.Replace(orig, []byte("\nif __name__ == \"__main__\":"), patch, 1)
+	code, rep, _ := runJSON(t, "--quick", "--backend", "none", "--peers", "numpy,faiss", "--docs", "300",
+		"--dtypes", "float32", "--scenario", "normalize,store_search_1")
+	if code != exitWrong {
+		t.Errorf("exit %d, want %d", code, exitWrong)
+	}
+	if len(rep.Results) != 3 {
+		t.Fatalf("%d results, want 3 (numpy normalize and search, faiss search)", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		if r.Verified || r.Status != statusWrong || r.MedianMS != nil {
+			t.Errorf("%s %s: verified %t, status %s, error %q: want wrong and untimed", r.Backend, r.Scenario, r.Verified, r.Status, r.Error)
+		}
+	}
+}

@@ -1,0 +1,34 @@
+// Command silica manages an embedding store (package store) from the
+// shell, with NumPy .npy files in and out. Its commands and flags are
+// fixed so that scripts can rely on them:
+//
+//	silica import --store DIR --in VECTORS.npy [--ids IDS.npy] [--metric cosine|dot|l2] [--dtype f32|f16|i8]
+//	silica search --store DIR --queries Q.npy -k K [--json]
+//	silica info --store DIR
+//
+// import creates the store in DIR (empty or missing) or extends the one
+// there: VECTORS.npy is a 2-D float32, float16 or float64 array as
+// numpy.save writes it; IDS.npy a 1-D int64 or int32 array of one id per
+// row (an id already in the store is replaced), without it rows get
+// sequential ids. --metric and --dtype choose those of a new store
+// (default cosine, f32) and must match an existing one's.
+//
+// search prints, for each row of Q.npy, the K nearest ids, best first:
+// by default as tab-separated lines "query rank id score" under a header
+// line; with --json as one JSON array holding, per query,
+// {"query": i, "hits": [{"id": ..., "score": ...}, ...]}.
+//
+// info prints the store's manifest and statistics.
+//
+// # Errors
+//
+// Any error prints one line, "silica: ...", on standard error and exits
+// with status 1 (2 for a usage error); the store is left untouched: import
+// writes a new version of the store only once everything has succeeded,
+// atomically.
+//
+// # Backend
+//
+// The store runs on engine.Default(): the environment variable
+// SILICA_BACKEND (e.g. "cpu", "cuda") chooses another.
+package main

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/store"
+)
+
+func importCmd(args []string, stdout io.Writer) error {
+	fl := flag.NewFlagSet("import", flag.ContinueOnError)
+	dir := fl.String("store", "", "store directory")
+	in := fl.String("in", "", "vectors, a 2-D .npy array")
+	idsPath := fl.String("ids", "", "ids, a 1-D int64 .npy array")
+	metricName := fl.String("metric", "", "cosine, dot or l2")
+	dtypeName := fl.String("dtype", "", "f32, f16 or i8")
+	if err := parse(fl, args, "store", "in"); err != nil {
+		return err
+	}
+	var opts store.Options
+	var err error
+	if *metricName != "" {
+		if opts.Metric, err = store.ParseMetric(*metricName); err != nil {
+			return fmt.Errorf("%w: --metric: %v", errUsage, err)
+		}
+	}
+	if *dtypeName != "" {
+		if opts.DType, err = store.ParseDType(*dtypeName); err != nil {
+			return fmt.Errorf("%w: --dtype: %v", errUsage, err)
+		}
+	}
+	vecs, dim, err := readVectors(*in)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	if *idsPath != "" {
+		if ids, err = readIDs(*idsPath); err != nil {
+			return err
+		}
+		if len(ids) != len(vecs) {
+			return fmt.Errorf("%s holds %d ids for the %d vectors of %s", *idsPath, len(ids), len(vecs), *in)
+		}
+	}
+	s, created, err := openOrCreate(*dir, dim, opts)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if len(vecs) > 0 && dim != s.Dim() {
+		return fmt.Errorf("%s holds vectors of dimension %d; the store's dimension is %d", *in, dim, s.Dim())
+	}
+	if ids != nil {
+		err = s.Add(ids, vecs)
+	} else {
+		_, err = s.Append(vecs)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.Save(*dir); err != nil {
+		return err
+	}
+	verb := "extended"
+	if created {
+		verb = "created"
+	}
+	fmt.Fprintf(stdout, "%s %s: imported %d vectors; %d vectors of dimension %d, %s, %s\n",
+		verb, *dir, len(vecs), s.Len(), s.Dim(), s.DType(), s.Metric())
+	return nil
+}
+
+// openOrCreate opens the store in dir, or makes a new one if dir is
+// missing or empty. A directory that holds anything else is opened, so
+// that a damaged store is reported rather than replaced.
+func openOrCreate(dir string, dim int, opts store.Options) (*store.Store, bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, false, err
+	}
+	if len(entries) > 0 {
+		s, err := store.Open(dir, opts)
+		return s, false, err
+	}
+	opts.Dim = dim
+	if opts.DType == engine.InvalidDType {
+		opts.DType = engine.Float32
+	}
+	s, err := store.New(opts)
+	return s, true, err
+}
+
+func readVectors(path string) ([][]float32, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	vecs, dim, err := store.ReadNPY(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return vecs, dim, nil
+}
+
+func readIDs(path string) ([]int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ids, err := store.ReadNPYIDs(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ids, nil
+}

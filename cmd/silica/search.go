@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/silica-go/silica/store"
+)
+
+// queryHits is one element of search --json's output.
+type queryHits struct {
+	Query int       `json:"query"`
+	Hits  []jsonHit `json:"hits"`
+}
+
+type jsonHit struct {
+	ID    int64   `json:"id"`
+	Score float32 `json:"score"`
+}
+
+func searchCmd(args []string, stdout io.Writer) error {
+	fl := flag.NewFlagSet("search", flag.ContinueOnError)
+	dir := fl.String("store", "", "store directory")
+	qpath := fl.String("queries", "", "queries, a 2-D .npy array")
+	k := fl.Int("k", 0, "results per query")
+	asJSON := fl.Bool("json", false, "print one JSON array")
+	if err := parse(fl, args, "store", "queries", "k"); err != nil {
+		return err
+	}
+	queries, _, err := readVectors(*qpath)
+	if err != nil {
+		return err
+	}
+	s, err := store.Open(*dir, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	res, err := s.SearchBatch(queries, *k)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := make([]queryHits, len(res))
+		for i, hits := range res {
+			out[i] = queryHits{Query: i, Hits: make([]jsonHit, len(hits))}
+			for j, h := range hits {
+				out[i].Hits[j] = jsonHit{h.ID, h.Score}
+			}
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	fmt.Fprintln(stdout, "query\trank\tid\tscore")
+	for i, hits := range res {
+		for j, h := range hits {
+			if _, err := fmt.Fprintf(stdout, "%d\t%d\t%d\t%v\n", i, j+1, h.ID, h.Score); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

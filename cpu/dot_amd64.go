@@ -1,0 +1,56 @@
+package cpu
+
+import (
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/cpufeat"
+)
+
+// Assembly kernels (dot_amd64.s, convert_amd64.s; the others are declared
+// beside their families: dotrow_amd64.go, gemm_amd64.go,
+// elementwise_amd64.go). They read and write exactly the lengths their
+// comments give; the Go closures installed by useSIMD reslice first, so a
+// short operand panics in Go instead of reading past its end.
+
+//go:noescape
+func sumSquaresAVX2(x []float32) float64
+
+//go:noescape
+func sumAVX2(x []float32) float64
+
+//go:noescape
+func f16ToF32F16C(dst []float32, src []byte)
+
+//go:noescape
+func f32ToF16F16C(dst []byte, src []float32)
+
+//go:noescape
+func bf16ToF32AVX2(dst []float32, src []byte)
+
+//go:noescape
+func i8ToF32AVX2(dst []float32, src []byte)
+
+// useSIMD installs the assembly kernels the processor can run and
+// reports whether it could.
+func useSIMD() bool {
+	if !cpufeat.AVX2FMA() {
+		return false
+	}
+	useRowKernels(withTail(dotRowF32, engine.Float32, false), withTail(dotOnlyF32, engine.Float32, false),
+		withTail(l2RowF32, engine.Float32, true))
+	sumSquares = sumSquaresAVX2
+	gemmKernel, gemmMR, gemmNR = gemm6x16Checked, 6, 16
+	sum = sumAVX2
+	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }
+	scale = func(d, a []float32, s float32) { scaleAVX2(d, a[:len(d)], s) }
+	prefetch = prefetchAVX2
+	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
+	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }
+	if cpufeat.X86.F16C {
+		decodeF16 = func(dst []float32, src []byte) { f16ToF32F16C(dst, src[:2*len(dst)]) }
+		encodeF16 = func(dst []byte, src []float32) { f32ToF16F16C(dst[:2*len(src)], src) }
+	}
+	return true
+}
+
+//go:noescape
+func prefetchAVX2(b []byte)

@@ -1,0 +1,10 @@
+package cpu
+
+// Element-wise assembly kernels (elementwise_amd64.s), installed by
+// useSIMD with closures that check the operands' lengths first.
+
+//go:noescape
+func fmaAVX2(d, a, b, c []float32)
+
+//go:noescape
+func scaleAVX2(d, a []float32, s float32)

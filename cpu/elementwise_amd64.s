@@ -1,0 +1,107 @@
+#include "textflag.h"
+
+// Element-wise kernels for AVX2 and FMA (see elementwise_amd64.go): 16
+// lanes a step, then 1. Loads and stores are unaligned.
+
+// func fmaAVX2(d, a, b, c []float32)
+// d[i] = float32(float64(a[i])*float64(b[i]) + float64(c[i])) with one
+// rounding in float64, exactly as engine.ApplyElementwise defines OpFMA.
+// Requires len(a), len(b), len(c) >= len(d).
+TEXT ·fmaAVX2(SB), NOSPLIT, $0-96
+	MOVQ d_base+0(FP), DI
+	MOVQ d_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), DX
+	MOVQ c_base+72(FP), R8
+	CMPQ CX, $8
+	JLT  fma1
+
+fma8:
+	VCVTPS2PD   (SI), Y0
+	VCVTPS2PD   16(SI), Y1
+	VCVTPS2PD   (DX), Y2
+	VCVTPS2PD   16(DX), Y3
+	VCVTPS2PD   (R8), Y4
+	VCVTPS2PD   16(R8), Y5
+	VFMADD213PD Y4, Y2, Y0
+	VFMADD213PD Y5, Y3, Y1
+	VCVTPD2PSY  Y0, X0
+	VCVTPD2PSY  Y1, X1
+	VMOVUPS     X0, (DI)
+	VMOVUPS     X1, 16(DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DX
+	ADDQ        $32, R8
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	CMPQ        CX, $8
+	JGE         fma8
+
+fma1:
+	TESTQ       CX, CX
+	JZ          fmadone
+	VCVTSS2SD   (SI), X0, X0
+	VCVTSS2SD   (DX), X2, X2
+	VCVTSS2SD   (R8), X4, X4
+	VFMADD213SD X4, X2, X0
+	VCVTSD2SS   X0, X0, X0
+	VMOVSS      X0, (DI)
+	ADDQ        $4, SI
+	ADDQ        $4, DX
+	ADDQ        $4, R8
+	ADDQ        $4, DI
+	DECQ        CX
+	JMP         fma1
+
+fmadone:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(d, a []float32, s float32)
+// d[i] = a[i] * s. Requires len(a) >= len(d).
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-52
+	MOVQ         d_base+0(FP), DI
+	MOVQ         d_len+8(FP), CX
+	MOVQ         a_base+24(FP), SI
+	VBROADCASTSS s+48(FP), Y15
+	CMPQ         CX, $32
+	JLT          sc8
+
+sc32:
+	VMULPS  (SI), Y15, Y0
+	VMULPS  32(SI), Y15, Y1
+	VMULPS  64(SI), Y15, Y2
+	VMULPS  96(SI), Y15, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $128, SI
+	ADDQ    $128, DI
+	SUBQ    $32, CX
+	CMPQ    CX, $32
+	JGE     sc32
+
+sc8:
+	CMPQ    CX, $8
+	JLT     sc1
+	VMULPS  (SI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	SUBQ    $8, CX
+	JMP     sc8
+
+sc1:
+	TESTQ  CX, CX
+	JZ     scdone
+	VMULSS (SI), X15, X0
+	VMOVSS X0, (DI)
+	ADDQ   $4, SI
+	ADDQ   $4, DI
+	DECQ   CX
+	JMP    sc1
+
+scdone:
+	VZEROUPPER
+	RET

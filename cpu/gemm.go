@@ -1,0 +1,166 @@
+package cpu
+
+// The float32 matrix product behind MatMul and the fused cosine: C = A·B, blocked as in BLIS (Van Zee and van de Geijn,
+// "BLIS: A Framework for Rapidly Instantiating BLAS Functionality", 2015).
+// B is packed a panel of kc rows at a time into slivers of nr columns, A a
+// block of mc rows at a time into slivers of mr rows, and a register-
+// blocked micro-kernel multiplies one A sliver by one B sliver, keeping the
+// mr x nr block of C in registers for the whole panel depth. Operands are
+// read through strides, so transposed inputs cost nothing extra.
+
+// Blocking parameters: a packed A block (mc x kc floats) stays in the L2
+// cache, a B sliver (kc x nr) in L1.
+const (
+	gemmKC = 256
+	gemmMC = 96
+)
+
+// microKernel computes the mr x nr block C = A·B (or C += A·B with acc)
+// from packed slivers: a holds kc columns of mr values, b kc rows of nr
+// values; c is row-major with row stride ldc.
+type microKernel func(kc int, a, b, c []float32, ldc int, acc bool)
+
+// The micro-kernel in use and its block shape (set by setSIMD).
+var (
+	gemmKernel     microKernel = gemm1x1Go
+	gemmMR, gemmNR             = 1, 1
+)
+
+// matrix is a float32 matrix read through strides: element (i, j) is
+// data[i*rs + j*cs].
+type matrix struct {
+	data   []float32
+	rs, cs int
+}
+
+// gemm computes out [m, n] (row-major) = a [m, k] · b [k, n] on the
+// backend's workers.
+func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(out[:m*n])
+		return
+	}
+	mr, nr := gemmMR, gemmNR
+	// Row blocks of at most gemmMC rows, as many as a multiple of the
+	// workers so that they finish together, cut at sliver boundaries.
+	mSlivers := (m + mr - 1) / mr
+	mBlocks := (mSlivers + gemmMC/mr - 1) / (gemmMC / mr)
+	mBlocks = min(mSlivers, (mBlocks+c.workers-1)/c.workers*c.workers)
+	// Split n as well when there are too few row blocks to go round.
+	nSlivers := (n + nr - 1) / nr
+	nParts := max(1, min(nSlivers/4, (2*c.workers+mBlocks-1)/mBlocks))
+	packedB := make([]float32, min(k, gemmKC)*nSlivers*nr)
+	for p0 := 0; p0 < k; p0 += gemmKC {
+		kc := min(gemmKC, k-p0)
+		c.parallelFor(nSlivers, 8, func(lo, hi int) {
+			packB(packedB, b, p0, kc, lo*nr, min(hi*nr, n), nr)
+		})
+		c.parallelFor(mBlocks*nParts, 1, func(lo, hi int) {
+			packedA := make([]float32, gemmMC*kc)
+			tile := make([]float32, mr*nr)
+			for t := lo; t < hi; t++ {
+				ib, part := t/nParts, t%nParts
+				i0, i1 := ib*mSlivers/mBlocks*mr, min((ib+1)*mSlivers/mBlocks*mr, m)
+				packA(packedA, a, i0, i1, p0, kc, mr)
+				s0, s1 := part*nSlivers/nParts, (part+1)*nSlivers/nParts
+				macroKernel(packedA, packedB, i0, i1, s0, s1, kc, n, out, p0 > 0, tile)
+			}
+		})
+	}
+}
+
+// macroKernel multiplies the packed A block (rows i0..i1) by B slivers
+// s0..s1 into out, through the micro-kernel; edge blocks go through tile.
+func macroKernel(packedA, packedB []float32, i0, i1, s0, s1, kc, n int, out []float32, acc bool, tile []float32) {
+	mr, nr := gemmMR, gemmNR
+	for s := s0; s < s1; s++ {
+		j0 := s * nr
+		bs := packedB[s*kc*nr : (s+1)*kc*nr]
+		for i := i0; i < i1; i += mr {
+			as := packedA[(i-i0)*kc : (i-i0+mr)*kc]
+			if i+mr <= i1 && j0+nr <= n {
+				gemmKernel(kc, as, bs, out[i*n+j0:], n, acc)
+				continue
+			}
+			gemmKernel(kc, as, bs, tile, nr, false)
+			for ii := i; ii < min(i+mr, i1); ii++ {
+				row := out[ii*n+j0 : ii*n+min(j0+nr, n)]
+				t := tile[(ii-i)*nr:]
+				for jj := range row {
+					if acc {
+						row[jj] += t[jj]
+					} else {
+						row[jj] = t[jj]
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA packs rows i0..i1 and columns p0..p0+kc of a into slivers of mr
+// rows: sliver s holds, for each column p, the mr values of rows
+// i0+s*mr..; rows past i1 are zero.
+func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
+	for i := i0; i < i1; i += mr {
+		s := dst[(i-i0)*kc : (i-i0+mr)*kc]
+		rows := min(mr, i1-i)
+		for ii := range mr {
+			if ii >= rows {
+				for p := range kc {
+					s[p*mr+ii] = 0
+				}
+				continue
+			}
+			base := (i+ii)*a.rs + p0*a.cs
+			if a.cs == 1 {
+				src := a.data[base : base+kc]
+				for p, v := range src {
+					s[p*mr+ii] = v
+				}
+				continue
+			}
+			for p := range kc {
+				s[p*mr+ii] = a.data[base+p*a.cs]
+			}
+		}
+	}
+}
+
+// packB packs rows p0..p0+kc and columns j0..j1 of b into slivers of nr
+// columns (j0 a multiple of nr): sliver s holds, for each row p, the nr
+// values of columns s*nr..; columns past j1 are zero.
+func packB(dst []float32, b matrix, p0, kc, j0, j1, nr int) {
+	for j := j0; j < j1; j += nr {
+		s := dst[(j/nr)*kc*nr : (j/nr+1)*kc*nr]
+		cols := min(nr, j1-j)
+		for p := range kc {
+			d := s[p*nr : (p+1)*nr]
+			base := (p0+p)*b.rs + j*b.cs
+			if b.cs == 1 {
+				copy(d, b.data[base:base+cols])
+			} else {
+				for jj := range cols {
+					d[jj] = b.data[base+jj*b.cs]
+				}
+			}
+			clear(d[cols:])
+		}
+	}
+}
+
+// gemm1x1Go is the portable micro-kernel: one element of C as the
+// dot product of an A row and a B column, each packed contiguous (mr = nr
+// = 1). Go does not vectorize, and sixteen scalar accumulators of a
+// larger block spill registers; the eight-way dot product runs about 1.5
+// times faster than a 4 x 4 block.
+func gemm1x1Go(kc int, a, b, c []float32, ldc int, acc bool) {
+	v := dotGo(a[:kc], b[:kc])
+	if acc {
+		v += c[0]
+	}
+	c[0] = v
+}

@@ -1,0 +1,14 @@
+package cpu
+
+// gemm6x16 is the AVX2/FMA micro-kernel (gemm_amd64.s), a microKernel
+// with mr = 6, nr = 16.
+//
+//go:noescape
+func gemm6x16(kc int, a, b, c []float32, ldc int, acc bool)
+
+// gemm6x16Checked checks the operands' lengths before the assembly
+// touches them.
+func gemm6x16Checked(kc int, a, b, c []float32, ldc int, acc bool) {
+	_, _, _ = a[:6*kc], b[:16*kc], c[:5*ldc+16]
+	gemm6x16(kc, a, b, c, ldc, acc)
+}

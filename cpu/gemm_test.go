@@ -1,0 +1,154 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// gemmSizes are awkward sizes for every blocking level: 1, around the
+// micro-kernel shapes (4, 6, 16), the A block (96) and the panel depth
+// (256).
+var gemmSizes = [][3]int{
+	{1, 1, 1}, {1, 17, 5}, {5, 1, 3}, {6, 16, 1}, {7, 17, 9}, {13, 33, 31},
+	{97, 35, 257}, {3, 200, 300}, {193, 70, 513}, {64, 64, 64},
+}
+
+// TestGemm checks the blocked product against a float64 reference for
+// every combination of operand layouts, on one worker and several, with
+// the output poisoned first.
+func TestGemm(t *testing.T) {
+	bothKernelSets(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 7))
+		for _, sz := range gemmSizes {
+			m, n, k := sz[0], sz[1], sz[2]
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				a, b := make([]float32, m*k), make([]float32, k*n)
+				normals(r, a)
+				normals(r, b)
+				am, bm := matrix{a, k, 1}, matrix{b, n, 1}
+				if tr[0] {
+					am = matrix{a, 1, m}
+				}
+				if tr[1] {
+					bm = matrix{b, 1, k}
+				}
+				want, mag := make([]float64, m*n), make([]float64, m*n)
+				for i := range m {
+					for j := range n {
+						for p := range k {
+							x := float64(am.data[i*am.rs+p*am.cs]) * float64(bm.data[p*bm.rs+j*bm.cs])
+							want[i*n+j] += x
+							mag[i*n+j] += math.Abs(x)
+						}
+					}
+				}
+				for _, workers := range []int{1, 3} {
+					out := make([]float32, m*n)
+					for i := range out {
+						out[i] = float32(math.NaN())
+					}
+					name := fmt.Sprintf("%dx%dx%d trans %v workers %d", m, n, k, tr, workers)
+					(&Backend{workers: workers}).gemm(m, n, k, am, bm, out)
+					for i, v := range out {
+						if e := math.Abs(float64(v) - want[i]); !(e <= sumBound(k, mag[i])) {
+							t.Fatalf("%s: element (%d, %d) = %v, want %v", name, i/n, i%n, v, want[i])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestMatMulOps checks MatMul (every dtype and layout) and the fused
+// normalize-matmul through the engine.
+func TestMatMulOps(t *testing.T) {
+	bothKernelSets(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(8, 8))
+		b := &Backend{workers: 2, poison: true}
+		e := engine.New("cpu", b)
+		for _, dt := range []engine.DType{engine.Float32, engine.Float16, engine.BFloat16} {
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				m, n, k := 37, 21, 300
+				ash, bsh := []int{m, k}, []int{k, n}
+				if tr[0] {
+					ash = []int{k, m}
+				}
+				if tr[1] {
+					bsh = []int{n, k}
+				}
+				av, bv := make([]float32, m*k), make([]float32, k*n)
+				normals(r, av)
+				normals(r, bv)
+				A, err := e.FromFloat32As(av, dt, ash...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				B, err := e.FromFloat32As(bv, dt, bsh...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				C, err := engine.MatMul(A, B, tr[0], tr[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := C.Float32()
+				if err != nil {
+					t.Fatal(err)
+				}
+				sa, sb := storedValues(dt, av), storedValues(dt, bv)
+				for i := range m {
+					for j := range n {
+						var want, mag float64
+						for p := range k {
+							x, y := sa[i*k+p], sb[p*n+j]
+							if tr[0] {
+								x = sa[p*m+i]
+							}
+							if tr[1] {
+								y = sb[j*k+p]
+							}
+							want += x * y
+							mag += math.Abs(x * y)
+						}
+						if e := math.Abs(float64(got[i*n+j]) - want); !(e <= sumBound(k, mag)) {
+							t.Fatalf("%s trans %v: (%d, %d) = %v, want %v", dt, tr, i, j, got[i*n+j], want)
+						}
+					}
+				}
+			}
+		}
+		// Cosine fuses into NormMatMul: rows of both sides normalized.
+		m, n, d := 9, 130, 67
+		qv, xv := make([]float32, m*d), make([]float32, n*d)
+		normals(r, qv)
+		normals(r, xv)
+		Q, _ := e.FromFloat32(qv, m, d)
+		X, _ := e.FromFloat32(xv, n, d)
+		S, err := engine.Cosine(Q, X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.Explain(S)
+		if err != nil || len(p.Steps) != 1 || p.Steps[0].Op != engine.OpNormMatMul {
+			t.Fatalf("cosine is not one fused norm_matmul (%v):\n%s", err, p)
+		}
+		got, err := S.Float32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q64, x64 := storedValues(engine.Float32, qv), storedValues(engine.Float32, xv)
+		for i := range m {
+			ref, mags := scanRef("cosine", q64[i*d:(i+1)*d], x64, d)
+			for j := range n {
+				if e := math.Abs(float64(got[i*n+j]) - ref[j]); e > 1e-5*mags[j] {
+					t.Fatalf("cosine (%d, %d) = %v, want %v", i, j, got[i*n+j], ref[j])
+				}
+			}
+		}
+	})
+}

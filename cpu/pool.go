@@ -1,0 +1,74 @@
+package cpu
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// Freed buffers of poolMin bytes or more are kept for the next Alloc of
+// the same size, up to poolMax bytes in all: fresh memory from the
+// operating system costs a page fault per 4 KB page on first touch, which
+// costs more than an element-wise op over the whole array (a 40 MB output
+// takes about 10,000 faults). Smaller buffers come from the Go heap, which
+// recycles them itself. Pooled buffers count in MemoryInUse, as
+// engine.MemoryReporter asks.
+const (
+	poolMin = 1 << 20
+	poolMax = 512 << 20
+)
+
+// pool holds freed buffers by size in 8-byte words.
+type pool struct {
+	mu    sync.Mutex
+	free  map[int][][]uint64
+	bytes int64 // bytes held
+}
+
+// get returns a pooled buffer of exactly words words, or nil.
+func (p *pool) get(words int) []uint64 {
+	if 8*words < poolMin {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.free[words]
+	if len(list) == 0 {
+		return nil
+	}
+	w := list[len(list)-1]
+	p.free[words] = list[:len(list)-1]
+	p.bytes -= int64(8 * words)
+	return w
+}
+
+// put keeps w for reuse when it is large enough and the pool has room,
+// and reports whether it did.
+func (p *pool) put(w []uint64) bool {
+	if 8*len(w) < poolMin {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bytes+int64(8*len(w)) > poolMax {
+		return false
+	}
+	if p.free == nil {
+		p.free = map[int][][]uint64{}
+	}
+	p.free[len(w)] = append(p.free[len(w)], w)
+	p.bytes += int64(8 * len(w))
+	return true
+}
+
+// held returns the bytes the pool holds.
+func (p *pool) held() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bytes
+}
+
+// wordsOf views 8-byte aligned memory of n bytes as the words it was
+// allocated as.
+func wordsOf(b []byte) []uint64 {
+	return unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(b))), (cap(b)+7)/8)
+}

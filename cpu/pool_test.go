@@ -1,0 +1,60 @@
+package cpu
+
+import "testing"
+
+// TestPool checks that a large freed buffer is reused by the next Alloc
+// of its size, counted in MemoryInUse while pooled, and that small ones
+// and wrapped host memory are not pooled.
+func TestPool(t *testing.T) {
+	c := New()
+	big, err := c.Alloc(poolMin + 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if big.Size() != poolMin+12 || c.MemoryInUse() != poolMin+12 {
+		t.Fatalf("size %d, in use %d", big.Size(), c.MemoryInUse())
+	}
+	first := &big.(*buffer).b[0]
+	c.Free(big)
+	held := int64(8 * ((poolMin + 12 + 7) / 8))
+	if c.MemoryInUse() != held {
+		t.Fatalf("in use %d after freeing into the pool, want %d (the pooled bytes)", c.MemoryInUse(), held)
+	}
+	again, _ := c.Alloc(poolMin + 12)
+	if &again.(*buffer).b[0] != first {
+		t.Fatal("a freed buffer of the same size was not reused")
+	}
+	if c.MemoryInUse() != poolMin+12 {
+		t.Fatalf("in use %d after reuse", c.MemoryInUse())
+	}
+	other, _ := c.Alloc(poolMin + 4096)
+	if &other.(*buffer).b[0] == first {
+		t.Fatal("a buffer in use was handed out again")
+	}
+	small, _ := c.Alloc(4000)
+	before := c.MemoryInUse()
+	c.Free(small)
+	if c.MemoryInUse() != before-4000 {
+		t.Fatalf("freeing 4000 bytes: in use %d, want %d", c.MemoryInUse(), before-4000)
+	}
+	host := make([]byte, 2*poolMin)
+	w, _ := c.WrapHost(host)
+	c.Free(w)
+	if got, _ := c.Alloc(2 * poolMin); &got.(*buffer).b[0] == &host[0] {
+		t.Fatal("wrapped host memory was pooled")
+	}
+}
+
+// TestPoolLimit checks that the pool holds at most poolMax bytes.
+func TestPoolLimit(t *testing.T) {
+	var p pool
+	n := poolMax / 8 / 3
+	for i := range 4 {
+		if kept := p.put(make([]uint64, n)); kept != (i < 3) {
+			t.Fatalf("put %d: kept %t", i, kept)
+		}
+	}
+	if p.held() > poolMax {
+		t.Fatalf("pool holds %d bytes, limit %d", p.held(), poolMax)
+	}
+}

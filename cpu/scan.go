@@ -1,0 +1,140 @@
+package cpu
+
+import (
+	"math"
+
+	"github.com/silica-go/silica/engine"
+)
+
+func init() { kernels[engine.OpScanTopK] = scanKernel }
+
+// scanBlock is the number of elements of stored rows a scan worker
+// converts at a time: 16 KB of float32, so that the converted block stays
+// in the L1 cache while every query reads it.
+const scanBlock = 4096
+
+// directMaxQueries is the most queries for which the scan scores each
+// stored row with a direct kernel per query (converting in registers);
+// with more, converting a block once and reusing it is cheaper.
+const directMaxQueries = 2
+
+// scanJob is one fused scan: queries Q [m, d] (float32, normalized when
+// the metric asks), stored rows x [n, d] and their scales when quantized.
+type scanJob struct {
+	a      engine.Attrs
+	Q      []float32
+	m, d   int
+	x      arg
+	scales []float32
+}
+
+// scanKernel is the fused search: the stored rows x [n, d] are split among
+// the workers; each reads its rows once, scores them against every query
+// and keeps a selection per query; the selections are merged at the end.
+// No [m, n] score matrix exists at any time.
+func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
+	a := s.Attrs
+	q, x := in[0], in[1]
+	j := scanJob{a: a, m: q.Shape[0], d: q.Shape[1], x: x}
+	if a.Quantize {
+		j.scales = f32(in[2].b)
+	}
+	j.Q, _, _ = c.rowsOf(q, false, a.NormA && a.Metric == engine.MetricDot, nil)
+	o := order{a.Largest}
+	direct := rowKernel(x.DType, a.Metric == engine.MetricL2)
+	sels := make([][]*selector, c.workers)
+	used := c.parallelWorkers(x.Shape[0], 256, func(w, lo, hi int) {
+		mine := make([]*selector, j.m)
+		for i := range mine {
+			mine[i] = newSelector(o, a.K)
+		}
+		if direct != nil && j.m <= directMaxQueries {
+			j.direct(direct, lo, hi, mine)
+		} else {
+			j.blocks(lo, hi, mine)
+		}
+		sels[w] = mine
+	})
+	vals := f32(out[0].b)
+	idx := make([]int64, a.K)
+	for i := range j.m {
+		merged := newSelector(o, a.K)
+		for _, mine := range sels[:used] {
+			for k := range mine[i].vals {
+				merged.push(mine[i].vals[k], mine[i].idx[k])
+			}
+		}
+		merged.sorted(vals[i*a.K:(i+1)*a.K], idx)
+		putIndices(out[1].b, i*a.K, idx)
+	}
+	return nil
+}
+
+// direct scores rows [lo, hi) with a direct row kernel per query.
+func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
+	d, rb := j.d, j.d*j.x.DType.Size()
+	l2 := j.a.Metric == engine.MetricL2
+	for r := lo; r < hi; r++ {
+		row := j.x.b[r*rb : (r+1)*rb]
+		scale := float32(1)
+		if j.scales != nil {
+			scale = j.scales[r]
+		}
+		for i, sel := range mine {
+			r0, ss := k(j.Q[i*d:(i+1)*d], row, scale)
+			switch {
+			case l2:
+			case j.a.NormB:
+				r0 *= scale * invNormScaled(ss, scale)
+			default:
+				r0 *= scale
+			}
+			sel.offer(r0, int64(r))
+		}
+	}
+}
+
+// blocks scores rows [lo, hi) a block at a time: the block converted to
+// float32 (a view when stored so), then the float32 kernels per row and
+// query. Those compute the direct kernels' very operations (see dot.go),
+// so a query's scores do not depend on how many queries share the scan.
+func (j *scanJob) blocks(lo, hi int, mine []*selector) {
+	d := j.d
+	block := max(1, scanBlock/d)
+	var scratch []float32
+	if j.x.DType != engine.Float32 {
+		scratch = make([]float32, block*d)
+	}
+	for r0 := lo; r0 < hi; r0 += block {
+		r1 := min(r0+block, hi)
+		rows := load(j.x.DType, j.x.b, r0*d, (r1-r0)*d, scratch)
+		for r := r0; r < r1; r++ {
+			row := rows[(r-r0)*d : (r-r0+1)*d]
+			scale := float32(1)
+			if j.scales != nil {
+				scale = j.scales[r]
+			}
+			if j.a.Metric == engine.MetricL2 {
+				for i, sel := range mine {
+					sel.offer(sqDist(j.Q[i*d:(i+1)*d], row, scale), int64(r))
+				}
+				continue
+			}
+			f := scale
+			if j.a.NormB {
+				f *= invNormScaled(sumSquares32(row), scale)
+			}
+			for i, sel := range mine {
+				sel.offer(dot(j.Q[i*d:(i+1)*d], row)*f, int64(r))
+			}
+		}
+	}
+}
+
+// invNormScaled is 1/max(scale·sqrt(ss), NormEps): the inverse norm of a
+// row scale·x whose sum of squares ss was summed in float32 (the scan's
+// row norms, exact to a few float32 ulps, and exact for int8 rows up to
+// 1040 elements).
+func invNormScaled(ss, scale float32) float32 {
+	return float32(1 / max(float64(scale)*math.Sqrt(float64(ss)), NormEps))
+}

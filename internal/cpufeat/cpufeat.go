@@ -1,0 +1,31 @@
+package cpufeat
+
+import "os"
+
+// X86 holds the amd64 features the kernels use. All are false on other
+// architectures and when SIMD is turned off (see the package doc).
+var X86 struct {
+	AVX  bool // 256-bit float vectors, with OS support for the YMM state
+	AVX2 bool // 256-bit integer vectors, permutes, broadcasts
+	FMA  bool // fused multiply-add (FMA3)
+	F16C bool // float16 <-> float32 conversion (VCVTPH2PS, VCVTPS2PH)
+}
+
+// ARM64 holds the arm64 features the kernels use.
+var ARM64 struct {
+	ASIMD bool // Advanced SIMD (NEON), present on every arm64 machine
+}
+
+// Disabled reports whether SILICA_CPU_SIMD=off turned detection off.
+var Disabled = os.Getenv("SILICA_CPU_SIMD") == "off"
+
+// AVX2FMA reports whether the AVX2 and FMA kernels can run: the common
+// level of every x86 machine since 2013 (Haswell, Zen).
+func AVX2FMA() bool { return X86.AVX && X86.AVX2 && X86.FMA }
+
+func init() {
+	if Disabled {
+		return
+	}
+	detect()
+}

@@ -1,0 +1,39 @@
+package cpufeat
+
+// cpuid executes CPUID with EAX = leaf and ECX = sub.
+func cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32)
+
+// xgetbv0 executes XGETBV with ECX = 0 (the XCR0 register).
+func xgetbv0() (eax, edx uint32)
+
+// Bits of CPUID leaf 1 ECX, leaf 7 EBX and XCR0 (Intel SDM vol. 2A,
+// "CPUID"; vol. 1, 13.3 "Enabling the XSAVE feature set").
+const (
+	ecx1FMA     = 1 << 12
+	ecx1OSXSAVE = 1 << 27
+	ecx1AVX     = 1 << 28
+	ecx1F16C    = 1 << 29
+	ebx7AVX2    = 1 << 5
+	xcr0SSE     = 1 << 1
+	xcr0AVX     = 1 << 2
+)
+
+func detect() {
+	maxLeaf, _, _, _ := cpuid(0, 0)
+	if maxLeaf < 1 {
+		return
+	}
+	_, _, ecx1, _ := cpuid(1, 0)
+	osYMM := false
+	if ecx1&ecx1OSXSAVE != 0 {
+		xcr0, _ := xgetbv0()
+		osYMM = xcr0&(xcr0SSE|xcr0AVX) == xcr0SSE|xcr0AVX
+	}
+	X86.AVX = osYMM && ecx1&ecx1AVX != 0
+	X86.FMA = X86.AVX && ecx1&ecx1FMA != 0
+	X86.F16C = X86.AVX && ecx1&ecx1F16C != 0
+	if maxLeaf >= 7 {
+		_, ebx7, _, _ := cpuid(7, 0)
+		X86.AVX2 = X86.AVX && ebx7&ebx7AVX2 != 0
+	}
+}

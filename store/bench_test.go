@@ -1,0 +1,180 @@
+package store
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkStore is the store scenario: N x 768 float32 rows under Cosine
+// (N from SILICA_STORE_BENCH_N, default 1,000,000), on the backend
+// SILICA_BACKEND names (default engine.Default()). Its sub-benchmarks run
+// in order on one store:
+//
+//	add        N rows in batches of 10,000: rows/s, resident memory after
+//	search     single queries, k = 10 and k = 100: p50 and p99 latency
+//	batch      64 queries per call, k = 100: queries/s
+//	save       Save to a temporary directory (fsync included)
+//	open       Open of that directory (mmap; with and without the checksum
+//	           pass): time, resident memory, the first search after
+//
+// Run it with -benchtime 1x (each step is long):
+//
+//	go test -run '^$' -bench BenchmarkStore -benchtime 1x ./store
+func BenchmarkStore(b *testing.B) {
+	n := 1_000_000
+	if v := os.Getenv("SILICA_STORE_BENCH_N"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("SILICA_STORE_BENCH_N=%q: want a positive number of rows", v)
+		}
+	}
+	const d, batch = 768, 10_000
+	r := rand.New(rand.NewPCG(1, 2))
+	rows := make([]float32, n*d)
+	for i := range rows {
+		rows[i] = r.Float32()*2 - 1 + 1e-3 // never zero
+	}
+	vecs := make([][]float32, n)
+	for i := range vecs {
+		vecs[i] = rows[i*d : (i+1)*d]
+	}
+	queries := make([][]float32, 200)
+	for i := range queries {
+		queries[i] = slices.Clone(vecs[r.IntN(n)]) // not a view: the rows are dropped after the add
+	}
+	var s *Store
+	b.Cleanup(func() {
+		if s != nil {
+			s.Close()
+		}
+	})
+	b.Run(fmt.Sprintf("add/n=%d", n), func(b *testing.B) {
+		for range b.N {
+			if s != nil {
+				s.Close()
+			}
+			var err error
+			if s, err = New(Options{Dim: d, Backend: os.Getenv("SILICA_BACKEND")}); err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			for lo := 0; lo < n; lo += batch {
+				if _, err := s.Append(vecs[lo:min(n, lo+batch)]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "rows/s")
+		}
+		b.StopTimer()
+		rows, vecs = nil, nil // the store holds its own copy
+		runtime.GC()
+		debug.FreeOSMemory()
+		b.ReportMetric(float64(s.Stats().DeviceBytes)/1e6, "store-MB")
+		b.ReportMetric(residentMB(), "rss-MB")
+		b.Logf("%+v", s.Stats())
+	})
+	if s == nil {
+		return
+	}
+	for _, k := range []int{10, 100} {
+		b.Run(fmt.Sprintf("search/k=%d", k), func(b *testing.B) {
+			var lat []time.Duration
+			for i := range b.N * 20 {
+				start := time.Now()
+				if _, err := s.Search(queries[i%len(queries)], k); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			slices.Sort(lat)
+			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+			b.ReportMetric(ms(lat[(len(lat)*99)/100]), "p99-ms")
+		})
+	}
+	b.Run("batch/m=64/k=100", func(b *testing.B) {
+		start := time.Now()
+		for i := range b.N {
+			if _, err := s.SearchBatch(queries[i%2*64:i%2*64+64], 100); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(64*b.N)/time.Since(start).Seconds(), "queries/s")
+	})
+	dir := filepath.Join(b.TempDir(), "store")
+	b.Run("save", func(b *testing.B) {
+		for range b.N {
+			if err := s.Save(dir); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	s.Close()
+	s = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	for _, skip := range []bool{false, true} {
+		name := "open/checksums"
+		if skip {
+			name = "open/skip-checksums"
+		}
+		b.Run(name, func(b *testing.B) {
+			var o *Store
+			var took time.Duration
+			for range b.N {
+				if o != nil {
+					o.Close()
+				}
+				var err error
+				start := time.Now()
+				o, err = Open(dir, Options{Backend: os.Getenv("SILICA_BACKEND"), SkipChecksums: skip})
+				took += time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(ms(took)/float64(b.N), "open-ms")
+			st := o.Stats()
+			b.ReportMetric(float64(st.MappedBytes)/1e6, "mapped-MB")
+			b.ReportMetric(residentMB(), "rss-MB")
+			start := time.Now()
+			if _, err := o.Search(queries[0], 10); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(ms(time.Since(start)), "first-search-ms")
+			o.Close()
+		})
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+// residentMB returns the process's resident set (VmRSS) in MB, or -1 where
+// /proc is absent.
+func residentMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err == nil {
+				return kb * 1024 / 1e6
+			}
+		}
+	}
+	return -1
+}

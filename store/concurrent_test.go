@@ -1,0 +1,89 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// TestConcurrentSearchesAndWrites runs searches beside adds, upserts and
+// deletes. Every vector of a batch is a copy of one vector, and batches
+// are written and deleted whole, so a search that saw part of a write
+// would find a batch's id range partly present: a torn read.
+func TestConcurrentSearchesAndWrites(t *testing.T) {
+	const d, batch = 6, 10
+	s := newStore(t, Options{Dim: d, Metric: Dot, SegmentRows: 32})
+	r := rand.New(rand.NewPCG(11, 11))
+	base := randVectors(r, 1, d)[0]
+	vecs := make([][]float32, batch)
+	for i := range vecs {
+		vecs[i] = base
+	}
+	ids := func(b int) []int64 {
+		out := make([]int64, batch)
+		for i := range out {
+			out[i] = int64(b*batch + i)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan error, 16)
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				hits, err := s.Search(base, 1<<20)
+				if err != nil {
+					errs <- err
+					return
+				}
+				count := map[int64]int{}
+				for _, h := range hits {
+					count[h.ID/batch]++
+				}
+				for b, c := range count {
+					if c != batch {
+						errs <- fmt.Errorf("searcher %d: batch %d has %d of %d rows: a torn read", w, b, c, batch)
+						return
+					}
+				}
+				if n%5 == 0 {
+					st := s.Stats()
+					if st.Count%batch != 0 {
+						errs <- fmt.Errorf("searcher %d: Stats counts %d rows", w, st.Count)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for b := range 60 {
+		if err := s.Add(ids(b), vecs); err != nil {
+			t.Fatal(err)
+		}
+		if b%3 == 0 {
+			if err := s.Add(ids(b/2), vecs); err != nil { // upsert a batch whole
+				t.Fatal(err)
+			}
+		}
+		if b%4 == 1 {
+			if _, err := s.Delete(ids(b - 1)...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

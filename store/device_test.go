@@ -1,0 +1,85 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/silica-go/silica/cpu"
+	"github.com/silica-go/silica/engine"
+)
+
+// deviceLike is the CPU backend without engine.HostWrapper: arrays are
+// copies, as on a discrete GPU, so the store keeps no host rows and takes
+// its device paths (merges read back, compaction gathers on the device,
+// Open copies the mapped rows).
+type deviceLike struct{ b *cpu.Backend }
+
+func (d deviceLike) Device() engine.DeviceInfo                      { return d.b.Device() }
+func (d deviceLike) Alloc(n int) (engine.Buffer, error)             { return d.b.Alloc(n) }
+func (d deviceLike) Free(b engine.Buffer)                           { d.b.Free(b) }
+func (d deviceLike) Write(b engine.Buffer, off int, p []byte) error { return d.b.Write(b, off, p) }
+func (d deviceLike) Read(b engine.Buffer, off int, p []byte) error  { return d.b.Read(b, off, p) }
+func (d deviceLike) Run(p *engine.Plan, bufs []engine.Buffer) error { return d.b.Run(p, bufs) }
+func (d deviceLike) Synchronize() error                             { return nil }
+func (d deviceLike) Close() error                                   { return nil }
+func (d deviceLike) MemoryInUse() int64                             { return d.b.MemoryInUse() }
+func (d deviceLike) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool {
+	return d.b.Supports(op, a, in)
+}
+
+func TestDeviceMemoryPaths(t *testing.T) {
+	e := engine.New("device-like", deviceLike{cpu.New()})
+	for _, m := range allMetrics {
+		for _, dt := range allDTypes {
+			name := fmt.Sprintf("%s/%s", m, dt)
+			r := rand.New(rand.NewPCG(21, uint64(m)*3+uint64(dt)))
+			s := newStore(t, Options{Dim: 12, Metric: m, DType: dt, SegmentRows: 40, Engine: e})
+			if s.inPlace {
+				t.Fatal("the device-like backend was taken for one that uses host memory")
+			}
+			want := fill(t, s, r, 300)
+			more := randVectors(r, 30, 12)
+			added, err := s.Append(more) // sequential ids: merges by concatenation
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := want.ids()
+			if _, err := s.Delete(ids[:120]...); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids[:120] {
+				delete(want, id)
+			}
+			for i, id := range added {
+				want[id] = more[i]
+			}
+			q := randVectors(r, 3, 12)
+			for _, k := range []int{1, 17, 500} {
+				res, err := s.SearchBatch(q, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range q {
+					checkHits(t, fmt.Sprintf("%s k=%d", name, k), m, dt, want, nil, q[i], k, res[i])
+				}
+			}
+			dir := filepath.Join(t.TempDir(), "s")
+			if err := s.Save(dir); err != nil {
+				t.Fatal(err)
+			}
+			o, err := Open(dir, Options{Engine: e})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := o.Stats(); st.MappedBytes != 0 {
+				t.Errorf("%s: a store opened on a device backend holds %d mapped bytes", name, st.MappedBytes)
+			}
+			if a, b := results(t, s, q, 50), results(t, o, q, 50); a != b {
+				t.Fatalf("%s: opened store answers differently", name)
+			}
+			o.Close()
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+
+	"github.com/silica-go/silica/half"
+	"github.com/silica-go/silica/store/npy"
+)
+
+// ReadNPY reads a 2-D .npy array [n, dim] of float32 ('<f4'), float16
+// ('<f2') or float64 ('<f8', rounded to float32), as numpy.save writes it,
+// and returns its rows (views of one float32 buffer, ready for Add or
+// Append) and dim, which an empty [0, dim] array also gives. Other types, other ranks, Fortran order, big-endian data, a
+// float64 beyond float32's range, and data shorter than the header says
+// are errors that name the problem.
+func ReadNPY(r io.Reader) (rows [][]float32, dim int, err error) {
+	h, _, err := npy.ReadHeader(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := h.CheckSimple(); err != nil {
+		return nil, 0, err
+	}
+	if len(h.Shape) != 2 {
+		return nil, 0, fmt.Errorf("npy: array of shape %v; want a 2-D array [n, dim] of vectors", h.Shape)
+	}
+	n, d := h.Shape[0], h.Shape[1]
+	if d == 0 && n > 0 {
+		return nil, 0, fmt.Errorf("npy: array of shape %v: vectors of dimension 0", h.Shape)
+	}
+	var conv func(dst []float32, src []byte) error
+	switch npy.Canonical(h.Descr) {
+	case npy.Float32:
+		conv = func(dst []float32, src []byte) error {
+			for i := range dst {
+				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+			}
+			return nil
+		}
+	case npy.Float16:
+		conv = func(dst []float32, src []byte) error {
+			half.DecodeFloat16(dst, src)
+			return nil
+		}
+	case npy.Float64:
+		conv = func(dst []float32, src []byte) error {
+			for i := range dst {
+				v := math.Float64frombits(binary.LittleEndian.Uint64(src[8*i:]))
+				dst[i] = float32(v)
+				if !math.IsInf(v, 0) && math.IsInf(float64(dst[i]), 0) {
+					return fmt.Errorf("npy: float64 value %g is beyond float32's range", v)
+				}
+			}
+			return nil
+		}
+	default:
+		return nil, 0, fmt.Errorf("npy: vectors of type %q; want float32 ('<f4'), float16 ('<f2') or float64 ('<f8')", h.Descr)
+	}
+	flat, err := readElems(r, n*d, h.ElemSize(), conv)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows = make([][]float32, n)
+	for i := range rows {
+		rows[i] = flat[i*d : (i+1)*d : (i+1)*d]
+	}
+	return rows, d, nil
+}
+
+// ReadNPYIDs reads a 1-D .npy array of int64 ('<i8') or int32 ('<i4') ids.
+func ReadNPYIDs(r io.Reader) ([]int64, error) {
+	h, data, err := npy.ReadArray(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(h.Shape) != 1 {
+		return nil, fmt.Errorf("npy: ids of shape %v; want a 1-D array", h.Shape)
+	}
+	ids := make([]int64, h.Shape[0])
+	switch npy.Canonical(h.Descr) {
+	case npy.Int64:
+		for i := range ids {
+			ids[i] = int64(binary.LittleEndian.Uint64(data[8*i:]))
+		}
+	case npy.Int32:
+		for i := range ids {
+			ids[i] = int64(int32(binary.LittleEndian.Uint32(data[4*i:])))
+		}
+	default:
+		return nil, fmt.Errorf("npy: ids of type %q; want int64 ('<i8') or int32 ('<i4')", h.Descr)
+	}
+	return ids, nil
+}
+
+// readElems reads total elements of size bytes in chunks, converting
+// each chunk. The buffer grows as data arrives, so a header that promises
+// more than the stream holds costs no more memory than the stream.
+func readElems(r io.Reader, total, size int, conv func([]float32, []byte) error) ([]float32, error) {
+	const chunk = 1 << 16
+	buf := make([]byte, chunk*size)
+	flat := make([]float32, 0, min(total, 1<<24))
+	for len(flat) < total {
+		m := min(chunk, total-len(flat))
+		if n, err := io.ReadFull(r, buf[:m*size]); err != nil {
+			return nil, fmt.Errorf("%w: data cut short: %d bytes of %d", npy.ErrFormat, len(flat)*size+n, total*size)
+		}
+		lo := len(flat)
+		flat = slices.Grow(flat, m)[:lo+m]
+		if err := conv(flat[lo:], buf[:m*size]); err != nil {
+			return nil, err
+		}
+	}
+	return flat, nil
+}

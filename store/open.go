@@ -1,0 +1,231 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/store/npy"
+)
+
+// Open loads the store saved in dir. It checks the manifest, each file's
+// size, .npy header and checksum, and fails naming the file that is wrong.
+// Files are memory-mapped, and on backends that use host memory in place
+// (the CPU, Apple's unified memory) the rows are read from the mapping
+// without a copy; other backends copy them to the device.
+//
+// opts gives the backend and budget; Dim, Metric and DType may be left
+// zero, and if set must match the store's. A store over the budget fails
+// to open with the numbers.
+func Open(dir string, opts Options) (*Store, error) {
+	base, err := resolveDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if base != dir {
+		if unlock, err := lockDir(dir, false); err == nil {
+			// No save is under way: clear what interrupted ones left.
+			_ = cleanup(dir)
+			unlock()
+		}
+	}
+	s, err := openFiles(opts, func(name string) (*mapping, error) {
+		return loadFile(filepath.Join(base, name))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+// openFiles builds a store from the files get returns: the manifest
+// first, then each .npy file, checked against it.
+func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, error) {
+	mf, err := get(ManifestFile)
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeManifest(bytes.NewReader(mf.data))
+	mf.release()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := opts.resolve(false)
+	if err != nil {
+		return nil, err
+	}
+	want, _ := m.check()
+	switch {
+	case cfg.dim != 0 && cfg.dim != want.dim:
+		return nil, fmt.Errorf("the store's dimension is %d, the options ask for %d", want.dim, cfg.dim)
+	case cfg.metric != 0 && cfg.metric != want.metric:
+		return nil, fmt.Errorf("the store's metric is %s, the options ask for %s", want.metric, cfg.metric)
+	case cfg.dtype != engine.InvalidDType && cfg.dtype != want.dtype:
+		return nil, fmt.Errorf("the store's dtype is %s, the options ask for %s", want.dtype, cfg.dtype)
+	}
+	cfg.dim, cfg.metric, cfg.dtype = want.dim, want.metric, want.dtype
+	s := &Store{cfg: cfg, nextID: m.NextID}
+	if err := s.checkBudget("open", m.Count); err != nil {
+		return nil, err
+	}
+	files := map[string]*mapping{}
+	defer func() {
+		for _, f := range files {
+			f.release() // the segments hold what they read in place
+		}
+	}()
+	for _, name := range m.files() {
+		f, err := get(name)
+		if err != nil {
+			return nil, err
+		}
+		files[name] = f
+		c := m.Checksums[name]
+		if opts.SkipChecksums {
+			c.CRC32C = nil // sizes only
+		}
+		if err := verify(name, f.data, c); err != nil {
+			return nil, err
+		}
+	}
+	x, err := npyData(files[EmbeddingsFile], EmbeddingsFile, descr(cfg.dtype), m.Count, cfg.dim)
+	if err != nil {
+		return nil, err
+	}
+	rawIDs, err := npyData(files[IDsFile], IDsFile, npy.Int64, m.Count)
+	if err != nil {
+		return nil, err
+	}
+	var scales []byte
+	if cfg.dtype == engine.Int8 {
+		if scales, err = npyData(files[ScalesFile], ScalesFile, npy.Float32, m.Count); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]int64, m.Count)
+	for i := range ids {
+		ids[i] = int64(binary.LittleEndian.Uint64(rawIDs[8*i:]))
+	}
+	if err := checkIDs(ids, m); err != nil {
+		return nil, err
+	}
+	if s.e, s.ownEngine, err = opts.openEngine(); err != nil {
+		return nil, err
+	}
+	_, s.inPlace = s.e.Backend().(engine.HostWrapper)
+	rb := cfg.dim * cfg.dtype.Size()
+	lo := 0
+	for _, n := range m.Segments {
+		g := &segment{ids: ids[lo : lo+n : lo+n]}
+		// The rows are used in place where the backend can (the slice's
+		// capacity ends with it: a merge must copy, not append into the
+		// read-only mapping); the scales, small, are copied.
+		x := x[lo*rb : (lo+n)*rb : (lo+n)*rb]
+		var sc []byte
+		wrapped, scWrapped := false, true
+		if g.x, wrapped, err = wrap(s.e, s.inPlace, x, cfg.dtype, n, cfg.dim); err == nil && scales != nil {
+			sc = slices.Clone(scales[4*lo : 4*(lo+n)])
+			if g.scales, scWrapped, err = wrap(s.e, s.inPlace, sc, engine.Float32, n); err != nil {
+				g.x.Free()
+			}
+		}
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("load rows %d to %d: %w", lo, lo+n, err)
+		}
+		if wrapped {
+			g.m = files[EmbeddingsFile]
+			g.m.hold()
+		}
+		if wrapped && scWrapped {
+			// The store holds these rows on the host (both, or neither).
+			g.host, g.hostScales = x, sc
+		}
+		s.segs = append(s.segs, g)
+		lo += n
+	}
+	s.live = m.Count
+	return s, nil
+}
+
+// mmapMin is the size from which files are memory-mapped rather than
+// read.
+const mmapMin = 1 << 20
+
+// loadFile maps or reads the file at path.
+func loadFile(path string) (*mapping, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() >= mmapMin {
+		return mapFile(f, st.Size())
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	return &mapping{data: b, refs: 1}, nil
+}
+
+// npyData checks that f is a .npy file of type descr and the given shape
+// and returns its data.
+func npyData(f *mapping, name, descr string, shape ...int) ([]byte, error) {
+	h, off, err := npy.ReadHeader(bytes.NewReader(f.data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if npy.Canonical(h.Descr) != descr || !slices.Equal(h.Shape, shape) || h.FortranOrder {
+		return nil, fmt.Errorf("%s holds %s %v, the manifest says %s %v", name, h.Descr, h.Shape, descr, shape)
+	}
+	if int64(len(f.data)-off) != h.DataBytes() {
+		return nil, fmt.Errorf("%s: %d bytes of data, %s %v needs %d", name, len(f.data)-off, h.Descr, h.Shape, h.DataBytes())
+	}
+	return f.data[off:], nil
+}
+
+// checkIDs checks that ids ascend within each segment and that no id is
+// in two segments.
+func checkIDs(ids []int64, m *Manifest) error {
+	type span struct{ lo, hi int64 }
+	var spans []span
+	lo := 0
+	for _, n := range m.Segments {
+		seg := ids[lo : lo+n]
+		for i := 1; i < n; i++ {
+			if seg[i] <= seg[i-1] {
+				return fmt.Errorf("%s: ids %d and %d at rows %d and %d are out of order within a segment", IDsFile, seg[i-1], seg[i], lo+i-1, lo+i)
+			}
+		}
+		spans = append(spans, span{seg[0], seg[n-1]})
+		lo += n
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmpID(a.lo, b.lo) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].lo <= spans[i-1].hi {
+			// Segments overlap in id range: check the ids themselves.
+			all := slices.Clone(ids)
+			slices.Sort(all)
+			for j := 1; j < len(all); j++ {
+				if all[j] == all[j-1] {
+					return fmt.Errorf("%s: id %d appears twice", IDsFile, all[j])
+				}
+			}
+			break
+		}
+	}
+	if len(ids) > 0 && slices.Max(ids) >= m.NextID {
+		return fmt.Errorf("%s: next_id %d is not above the largest id %d", ManifestFile, m.NextID, slices.Max(ids))
+	}
+	return nil
+}

@@ -1,0 +1,250 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// Store holds vectors with int64 ids and searches them exactly on an
+// engine backend. It is safe for concurrent use: any number of searches
+// run together with adds and deletes, and each sees the store as it was
+// before or after every add or delete, never part of one.
+type Store struct {
+	e         *engine.Engine
+	ownEngine bool
+	cfg       resolved
+	// inPlace: the backend uses host memory in place (engine.HostWrapper),
+	// so the store keeps rows in host memory it owns.
+	inPlace bool
+
+	wmu sync.Mutex   // serializes the writers: Add, Delete, Compact, Close
+	mu  sync.RWMutex // readers hold it shared; writers take it to publish
+	// Guarded by mu (writers hold wmu too, so they may read without mu).
+	segs    []*segment
+	live    int
+	nextID  int64 // the id Append gives next
+	closed  bool
+	lastErr error // the last failure of background maintenance
+}
+
+// ErrClosed is returned by every method of a closed store.
+var ErrClosed = errors.New("store: closed")
+
+// ErrNotFound is returned by Get for an id that is not in the store.
+var ErrNotFound = errors.New("store: id not found")
+
+// New makes an empty store. opts.Dim is required; an unknown metric or
+// storage dtype, a negative budget, or a backend that is not registered or
+// does not open is an error naming it.
+func New(opts Options) (*Store, error) {
+	cfg, err := opts.resolve(true)
+	if err != nil {
+		return nil, err
+	}
+	e, own, err := opts.openEngine()
+	if err != nil {
+		return nil, err
+	}
+	_, inPlace := e.Backend().(engine.HostWrapper)
+	return &Store{e: e, ownEngine: own, cfg: cfg, inPlace: inPlace}, nil
+}
+
+// Dim returns the length of the store's vectors.
+func (s *Store) Dim() int { return s.cfg.dim }
+
+// Metric returns the store's metric.
+func (s *Store) Metric() Metric { return s.cfg.metric }
+
+// DType returns the storage type of the rows.
+func (s *Store) DType() engine.DType { return s.cfg.dtype }
+
+// Engine returns the engine the store runs on.
+func (s *Store) Engine() *engine.Engine { return s.e }
+
+// Len returns the number of vectors in the store.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.live
+}
+
+// Stats describes a store's size and memory.
+type Stats struct {
+	Count       int // vectors in the store (Len)
+	Reclaimable int // rows deleted or replaced but still held, until compaction
+	Segments    int // engine arrays the rows are split into
+	// DeviceBytes is the bytes of the rows and scales held by the backend
+	// (on the CPU and on unified-memory devices, host memory; for a store
+	// opened from files, memory-mapped pages included).
+	DeviceBytes int64
+	// HostBytes is the bytes the store keeps on the host besides: ids and
+	// deletion flags.
+	HostBytes int64
+	// MappedBytes is the bytes of files mapped into memory and read in
+	// place (a part of DeviceBytes).
+	MappedBytes int64
+	// BudgetBytes is the memory budget, 0 for none; UsedBytes is what it is
+	// compared with (rows, scales and ids, reclaimable rows included).
+	BudgetBytes, UsedBytes int64
+	Backend                string // the engine's name
+	Device                 string // the device's own name
+	// MaintenanceError is the last failure to merge or compact segments
+	// after an add or delete had succeeded ("" if none): the store stays
+	// correct, only less compact.
+	MaintenanceError string
+}
+
+// Stats returns the store's counts and memory.
+func (s *Store) Stats() Stats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := Stats{Count: s.live, Segments: len(s.segs), BudgetBytes: s.cfg.budget,
+		Backend: s.e.Name(), Device: s.e.Device().Name}
+	maps := map[*mapping]bool{}
+	for _, g := range s.segs {
+		st.Reclaimable += g.ndead
+		st.DeviceBytes += g.deviceBytes()
+		st.HostBytes += g.hostBytes()
+		if g.m != nil && g.m.mapped && !maps[g.m] {
+			maps[g.m] = true
+			st.MappedBytes += int64(len(g.m.data))
+		}
+	}
+	st.UsedBytes = s.usedBytes()
+	if s.lastErr != nil {
+		st.MaintenanceError = s.lastErr.Error()
+	}
+	return st
+}
+
+// rowBytes is what one row costs against the budget.
+func (s *Store) rowBytes() int64 {
+	b := int64(s.cfg.dim*s.cfg.dtype.Size()) + 8
+	if s.cfg.dtype == engine.Int8 {
+		b += 4
+	}
+	return b
+}
+
+// usedBytes counts every row held, live or not. Called with mu or wmu held.
+func (s *Store) usedBytes() int64 {
+	var n int64
+	for _, g := range s.segs {
+		n += int64(g.n())
+	}
+	return n * s.rowBytes()
+}
+
+// checkBudget fails if adding rows would pass the budget.
+func (s *Store) checkBudget(op string, rows int) error {
+	if s.cfg.budget == 0 {
+		return nil
+	}
+	need, used := int64(rows)*s.rowBytes(), s.usedBytes()
+	if used+need <= s.cfg.budget {
+		return nil
+	}
+	msg := fmt.Sprintf("store: %s of %d rows needs %d bytes (%s), %d bytes (%s) are used, the budget is %d bytes (%s)",
+		op, rows, need, human(need), used, human(used), s.cfg.budget, human(s.cfg.budget))
+	if dead := s.deadRows(); dead > 0 {
+		msg += fmt.Sprintf("; %d bytes are deleted rows that Compact frees", int64(dead)*s.rowBytes())
+	}
+	return errors.New(msg)
+}
+
+func (s *Store) deadRows() int {
+	n := 0
+	for _, g := range s.segs {
+		n += g.ndead
+	}
+	return n
+}
+
+// human formats bytes in decimal units, as the budget is given.
+func human(b int64) string {
+	switch {
+	case b >= 1e9:
+		return fmt.Sprintf("%.2f GB", float64(b)/1e9)
+	case b >= 1e6:
+		return fmt.Sprintf("%.2f MB", float64(b)/1e6)
+	case b >= 1e3:
+		return fmt.Sprintf("%.2f kB", float64(b)/1e3)
+	}
+	return fmt.Sprintf("%d B", b)
+}
+
+// locate finds the live row of id.
+func (s *Store) locate(id int64) (*segment, int, bool) {
+	for _, g := range s.segs {
+		if r, ok := g.find(id); ok {
+			return g, r, true
+		}
+	}
+	return nil, 0, false
+}
+
+// Contains reports whether id is in the store.
+func (s *Store) Contains(id int64) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, _, ok := s.locate(id)
+	return ok
+}
+
+// Get returns the stored vector of id (dimension Dim): under Cosine the
+// normalized vector, with float16 storage the vector rounded to float16,
+// with int8 storage the dequantized row. An unknown id is ErrNotFound.
+func (s *Store) Get(id int64) ([]float32, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	g, r, ok := s.locate(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", ErrNotFound, id)
+	}
+	row, err := engine.SliceRows(g.x, r, r+1)
+	if err != nil {
+		return nil, err
+	}
+	if g.scales != nil {
+		sc, err := engine.SliceRows(g.scales, r, r+1)
+		if err != nil {
+			return nil, err
+		}
+		if row, err = engine.Dequantize(row, sc); err != nil {
+			return nil, err
+		}
+	}
+	defer row.Free()
+	v, err := row.Float32()
+	if err != nil {
+		return nil, fmt.Errorf("store: get %d: %w", id, err)
+	}
+	return v, nil
+}
+
+// Close releases the store's arrays, mapped files and (if the store opened
+// it) its engine. Methods called afterwards return ErrClosed.
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	for _, g := range s.segs {
+		g.free()
+	}
+	s.segs, s.live = nil, 0
+	if s.ownEngine {
+		return s.e.Close()
+	}
+	return nil
+}
