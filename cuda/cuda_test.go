@@ -74,6 +74,14 @@ func TestSearchRegimes(t *testing.T) {
 	for _, c := range cases {
 		checkSearch(t, e, rng, c, nil)
 	}
+	ver, err := scanVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := moduleLoaded(b, "scan_mma_v4.cu"); got != (ver == "v4") {
+		t.Fatalf("scan version %s, yet scan_mma_v4 loaded: %t", ver, got)
+	}
+	t.Logf("tensor-core scan %s", ver)
 }
 
 // TestSearchRefine makes the TF32 bound fail (rows that differ by less

@@ -172,40 +172,27 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	return r.selectRows(engine.Float32, 0, cand, m, nb*kk, k, at.Largest, vals, idx, 0)
 }
 
-// mmaScan is the tensor-core search (scan_mma.cu). Float16 and bfloat16
-// scores are exact products accumulated in float32. Float32 rows are
-// multiplied in TF32; each query keeps its best kc = max(2k, k+64)
+// mmaScan is the tensor-core search: scan_mma.cu (v3, the default) or
+// scan_mma_v4.cu when SILICA_CUDA_SCAN=v4 (see scanVersion). Float16 and
+// bfloat16 scores are exact products accumulated in float32. Float32 rows
+// are multiplied in TF32; each query keeps its best kc = max(2k, k+64)
 // candidates by TF32 score, which are scored again exactly in float32,
 // and a bound on the TF32 error proves that no other row can enter the
 // best k; a query whose proof fails is searched again by the exact row
 // scan.
 func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
-	n, k := x.Shape[0], at.K
+	k := at.K
 	tf32 := x.DType == engine.Float32
 	kc := k
 	if tf32 {
 		kc = max(2*k, k+64)
 	}
-	c := pow2AtLeast(kc + 64)
 	qn, err := r.tmp(4 * m)
 	if err != nil {
 		return err
 	}
 	qscale, err := r.rowScales(q, m, d, 0, at.NormA, qn)
-	if err != nil {
-		return err
-	}
-	const bm, bn = 64, 128
-	nmt := (m + bm - 1) / bm
-	parts := max(1, r.d.sms/nmt)
-	per := ((n+parts-1)/parts + bn - 1) / bn * bn
-	parts = (n + per - 1) / per
-	wbuf, err := r.tmp(nmt * parts * bm * c * 8)
-	if err != nil {
-		return err
-	}
-	cand, err := r.tmp(m * parts * kc * 8)
 	if err != nil {
 		return err
 	}
@@ -216,28 +203,19 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err := check("cuMemsetD32Async", cuMemsetD32Async(maxnorm, 0, 1, r.d.stream)); err != nil {
 		return err
 	}
-	ss := "0"
-	if at.NormB || tf32 {
-		ss = "1"
-	}
-	defs := []string{"T=" + ctype(x.DType), "SS=" + ss}
-	switch x.DType {
-	case engine.Float32:
-		defs = append(defs, "IS_TF32")
-	case engine.BFloat16:
-		defs = append(defs, "IS_BF16")
-	}
-	v := variant{file: "scan_mma.cu", kind: "scan", dtype: short(x.DType), params: []string{"ss" + ss}, defines: defs}
-	smem := 4*(bm+bn)*144 + bm*(bn+4)*4 + bn*4 + bm*8 + bm*4
-	sortSmem := c <= sortSmemMaxC && smem+8*c*8 <= r.d.smemOptin
-	if sortSmem {
-		smem += 8 * c * 8
-	}
-	if err := r.d.run(v, "mma_scan", [3]int{nmt, parts}, 256, smem,
-		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
-		kc, c, wbuf, cand, maxnorm, sortSmem); err != nil {
+	ver, err := scanVersion()
+	if err != nil {
 		return err
 	}
+	launch := r.mmaScanV3
+	if ver == "v4" {
+		launch = r.mmaScanV4
+	}
+	cand, parts, err := launch(at, q, x, kc, qscale, maxnorm)
+	if err != nil {
+		return err
+	}
+	v := mmaVariant(x.DType, mmaSumSquares(at, x.DType)) // its rescore and verify finish a TF32 search
 	if !tf32 {
 		return r.selectRows(engine.Float32, 0, cand, m, parts*kc, k, at.Largest, vals, idx, 0)
 	}
@@ -273,6 +251,58 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 		return err
 	}
 	return r.refine(at, q, x, ok, vals, idx)
+}
+
+// mmaScanV3 launches scan_mma.cu's mma_scan: each query's best kc keys
+// of each of parts parts of x go to cand [m][parts][kc].
+func (r *runner) mmaScanV3(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dptr) (cand dptr, parts int, err error) {
+	m, d := q.Shape[0], q.Shape[1]
+	n := x.Shape[0]
+	c := pow2AtLeast(kc + 64)
+	const bm, bn = 64, 128
+	nmt := (m + bm - 1) / bm
+	parts = max(1, r.d.sms/nmt)
+	per := ((n+parts-1)/parts + bn - 1) / bn * bn
+	parts = (n + per - 1) / per
+	wbuf, err := r.tmp(nmt * parts * bm * c * 8)
+	if err != nil {
+		return 0, 0, err
+	}
+	if cand, err = r.tmp(m * parts * kc * 8); err != nil {
+		return 0, 0, err
+	}
+	v := mmaVariant(x.DType, mmaSumSquares(at, x.DType))
+	smem := 4*(bm+bn)*144 + bm*(bn+4)*4 + bn*4 + bm*8 + bm*4
+	sortSmem := c <= sortSmemMaxC && smem+8*c*8 <= r.d.smemOptin
+	if sortSmem {
+		smem += 8 * c * 8
+	}
+	err = r.d.run(v, "mma_scan", [3]int{nmt, parts}, 256, smem,
+		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
+		kc, c, wbuf, cand, maxnorm, sortSmem)
+	return cand, parts, err
+}
+
+// mmaSumSquares is "1" when the tensor-core scan must sum the squares of
+// the stored rows (normB, or the TF32 error bound), else "0".
+func mmaSumSquares(at engine.Attrs, t engine.DType) string {
+	if at.NormB || t == engine.Float32 {
+		return "1"
+	}
+	return "0"
+}
+
+// mmaVariant is scan_mma.cu for dtype t; ss "1" sums the squares of the
+// stored rows.
+func mmaVariant(t engine.DType, ss string) variant {
+	defs := []string{"T=" + ctype(t), "SS=" + ss}
+	switch t {
+	case engine.Float32:
+		defs = append(defs, "IS_TF32")
+	case engine.BFloat16:
+		defs = append(defs, "IS_BF16")
+	}
+	return variant{file: "scan_mma.cu", kind: "scan", dtype: short(t), params: []string{"ss" + ss}, defines: defs}
 }
 
 // refine searches again, exactly, the queries whose TF32 bound failed.

@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -46,6 +47,14 @@ func everyVariant() []variant {
 		variant{file: "scan_mma.cu", kind: "scan", dtype: "f32", params: []string{"ss1"}, defines: []string{"T=float", "SS=1", "IS_TF32"}},
 		variant{file: "scan_mma.cu", kind: "scan", dtype: "f16", params: []string{"ss0"}, defines: []string{"T=f16", "SS=0"}},
 		variant{file: "scan_mma.cu", kind: "scan", dtype: "bf16", params: []string{"ss1"}, defines: []string{"T=bf16", "SS=1", "IS_BF16"}})
+	for _, t := range floats {
+		for _, ss := range []string{"0", "1"} {
+			vs = append(vs, v4Variant(t, ss, defaultV4(64)), v4Variant(t, ss, defaultV4(1024)))
+		}
+	}
+	for _, c := range v4Sweep {
+		vs = append(vs, v4Variant(engine.Float32, "1", c), v4Variant(engine.Float16, "0", c))
+	}
 	for _, w := range []string{"uint4", "u32", "unsigned char"} {
 		vs = append(vs, variant{file: "gather.cu", kind: "rows", dtype: "i32", params: []string{w}, defines: []string{"W=" + w, "IDX=int"}},
 			variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{w}, defines: []string{"W=" + w}})
@@ -90,6 +99,7 @@ func TestCompileEveryVariant(t *testing.T) {
 		}
 	}
 	errs := make([]error, len(todo))
+	reports := make([]string, len(todo))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range runtime.NumCPU() {
@@ -97,6 +107,10 @@ func TestCompileEveryVariant(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				if todo[i].file == "scan_mma_v4.cu" && cubin {
+					reports[i], errs[i] = ptxasReport(todo[i], arch)
+					continue
+				}
 				code, err := todo[i].build(arch, cubin, "", "test")
 				if err == nil && len(code) == 0 {
 					err = fmt.Errorf("empty module")
@@ -113,6 +127,9 @@ func TestCompileEveryVariant(t *testing.T) {
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("%s: %v", todo[i], err)
+		}
+		if reports[i] != "" {
+			t.Logf("%s: %s", todo[i], reports[i])
 		}
 	}
 	t.Logf("compiled %d variants for %s (cubin %t)", len(seen), arch, cubin)
@@ -132,4 +149,46 @@ func TestCompileErrorCarriesLog(t *testing.T) {
 	if !ok || ce.Kernel != "elementwise_broken_f32" || ce.Log == "" {
 		t.Fatalf("want a CompileError naming elementwise_broken_f32 with a log, got %#v", err)
 	}
+}
+
+// ptxasReport compiles v to machine code with ptxas's resource report and
+// returns each kernel's registers, shared memory and stack; a kernel that
+// spills registers to local memory or has a stack frame is an error (the
+// v4 scan is tuned to keep its accumulators in registers).
+func ptxasReport(v variant, arch string) (string, error) {
+	s, err := v.source()
+	if err != nil {
+		return "", err
+	}
+	code, log, err := compile(v.String(), s, append(v.options(arch), "--ptxas-options=-v"), true)
+	if err != nil {
+		return "", err
+	}
+	if len(code) == 0 {
+		return "", fmt.Errorf("empty module")
+	}
+	var out []string
+	fn := ""
+	for _, line := range strings.Split(log, "\n") {
+		if i := strings.Index(line, "Function properties for "); i >= 0 {
+			fn = strings.TrimSpace(line[i+len("Function properties for "):])
+		}
+		if strings.Contains(line, "stack frame") {
+			var stack, spillSt, spillLd int
+			if _, err := fmt.Sscanf(strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "ptxas .")),
+				"%d bytes stack frame, %d bytes spill stores, %d bytes spill loads", &stack, &spillSt, &spillLd); err != nil {
+				return "", fmt.Errorf("cannot read ptxas line %q: %v", line, err)
+			}
+			if stack != 0 || spillSt != 0 || spillLd != 0 {
+				return "", fmt.Errorf("%s: %d bytes stack frame, %d bytes spill stores, %d bytes spill loads", fn, stack, spillSt, spillLd)
+			}
+		}
+		if i := strings.Index(line, "Used "); i >= 0 {
+			out = append(out, fn+": "+strings.TrimSpace(line[i:]))
+		}
+	}
+	if len(out) == 0 {
+		return "", fmt.Errorf("no resource report in the log:\n%s", log)
+	}
+	return strings.Join(out, "; "), nil
 }

@@ -6,6 +6,15 @@
 // Usage:
 //
 //	cudabench [-torch anchor_torch.json] [-out results.json] [-reps 20] [-only substring]
+//	          [-scan v3|v4|both] [-v4sweep "tiling;tiling..."] [-profile]
+//	cudabench -table a.json,b.json
+//
+// The search rows of 16 queries or more run on tensor cores: with -scan
+// both (the default) each is timed with the default scan (v3), with v4
+// (SILICA_CUDA_SCAN=v4), and with each v4 tiling of -v4sweep
+// (SILICA_CUDA_V4), each run's ids checked against the first run's; a
+// last table puts them side by side with torch. -table prints that table
+// from the -out files of several runs.
 //
 // Each row: warm-up (compilation included), then the median of reps
 // timed evaluations, as device time between CUDA events around the run
@@ -44,7 +53,29 @@ func main() {
 	reps := flag.Int("reps", 20, "timed repetitions per row")
 	only := flag.String("only", "", "run only rows whose name contains this")
 	profile := flag.Bool("profile", false, "after timing each row, run it once more with events around every kernel and print where the time goes")
+	scanFlag := flag.String("scan", "both", "tensor-core scan to time on the search rows: v3 (the default scan), v4 (SILICA_CUDA_SCAN=v4) or both")
+	sweep := flag.String("v4sweep", strings.Join(cuda.V4Tilings(), ";"), "with -scan v4 or both: further v4 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
+	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
 	flag.Parse()
+	if *table != "" {
+		var all []row
+		for _, f := range strings.Split(*table, ",") {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				fatal(err)
+			}
+			var rs []row
+			if err := json.Unmarshal(raw, &rs); err != nil {
+				fatal(fmt.Errorf("%s: %w", f, err))
+			}
+			all = append(all, rs...)
+		}
+		printScanTable(all)
+		return
+	}
+	if *scanFlag != "v3" && *scanFlag != "v4" && *scanFlag != "both" {
+		fatal(fmt.Errorf("-scan %q: want v3, v4 or both", *scanFlag))
+	}
 
 	torch := map[string]float64{}
 	if *torchPath != "" {
@@ -83,6 +114,12 @@ func main() {
 			ratio = fmt.Sprintf("%.2fx", r.TorchMs/r.Ms)
 		}
 		fmt.Printf("%-55s %9.4f ms (wall %8.4f)  torch %8.4f  %s %s\n", r.Op, r.Ms, r.WallMs, r.TorchMs, ratio, r.Note)
+		if *outPath != "" { // after every row, so that a crash keeps the rows before it
+			raw, _ := json.MarshalIndent(rows, "", " ")
+			if err := os.WriteFile(*outPath, raw, 0o644); err != nil {
+				fatal(err)
+			}
+		}
 	}
 	want := func(name string) bool { return *only == "" || strings.Contains(name, *only) }
 
@@ -228,21 +265,51 @@ func main() {
 	targets := map[string]float64{"fp32 1": 1.10, "fp16 1": 0.56, "fp32 64": 1.5, "fp32 1024": 11, "fp16 1024": 3.3}
 	for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
 		name := map[engine.DType]string{engine.Float32: "fp32", engine.Float16: "fp16"}[dt]
-		if !want("top-100") && !want(name) {
+		wanted := false
+		for _, bq := range []int{1, 64, 1024} {
+			for _, sv := range scanRuns(*scanFlag, bq >= 16, *sweep) {
+				wanted = wanted || want(fmt.Sprintf("top-100 over 1Mx768 %s, %d queries%s", name, bq, sv.suffix()))
+			}
+		}
+		if !wanted {
 			continue
 		}
 		E := normalized(randn(10+uint64(dt), dt, 1000000, 768))
 		for _, bq := range []int{1, 64, 1024} {
 			Q := normalized(randn(20+uint64(bq), dt, bq, 768))
 			label := fmt.Sprintf("top-100 over 1Mx768 %s, %d queries", name, bq)
-			timeIt(label, label, targets[fmt.Sprintf("%s %d", name, bq)], "fused scan_topk", func() ([]*engine.Array, error) {
+			search := func() ([]*engine.Array, error) {
 				s, err := engine.MatMul(Q, E, false, true)
 				if err != nil {
 					return nil, err
 				}
 				v, i, err := engine.TopK(s, 100, true)
 				return []*engine.Array{v, i}, err
-			})
+			}
+			target := targets[fmt.Sprintf("%s %d", name, bq)]
+			// The tensor-core scans (16 queries or more): v3, v4 and v4's
+			// other tilings, each checked against v3's ids.
+			var ref []int64
+			for _, sv := range scanRuns(*scanFlag, bq >= 16, *sweep) {
+				os.Setenv("SILICA_CUDA_SCAN", sv.version)
+				os.Setenv("SILICA_CUDA_V4", sv.tiling)
+				if !want(label + sv.suffix()) {
+					continue
+				}
+				ids, err := searchIDs(search)
+				if err != nil {
+					fatal(fmt.Errorf("%s %s: %w", label, sv, err))
+				}
+				note := "fused scan_topk"
+				if ref == nil {
+					ref = ids
+				} else {
+					note = fmt.Sprintf("ids = first run's in %d/%d queries", sameSets(ref, ids, 100), bq)
+				}
+				timeIt(label+sv.suffix(), label, target, note, search)
+			}
+			os.Unsetenv("SILICA_CUDA_SCAN")
+			os.Unsetenv("SILICA_CUDA_V4")
 			Q.Free()
 		}
 		E.Free()
@@ -266,6 +333,7 @@ func main() {
 		}
 		fmt.Printf("| %s | %.4f | %s | %s | %s | %s |\n", r.Op, r.Ms, torchS, ratio, tgt, r.Note)
 	}
+	printScanTable(rows)
 	if *outPath != "" {
 		raw, _ := json.MarshalIndent(rows, "", " ")
 		if err := os.WriteFile(*outPath, raw, 0o644); err != nil {

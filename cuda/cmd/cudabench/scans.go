@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// scanRun is one setting of the tensor-core scan: SILICA_CUDA_SCAN and
+// SILICA_CUDA_V4 (see package cuda).
+type scanRun struct {
+	version, tiling string
+}
+
+func (s scanRun) String() string {
+	if s.tiling != "" {
+		return s.version + " " + s.tiling
+	}
+	return s.version
+}
+
+// suffix tells rows of one search apart: none for v3, the default.
+func (s scanRun) suffix() string {
+	if s.version == "v3" {
+		return ""
+	}
+	return " [" + s.String() + "]"
+}
+
+// scanRuns lists the settings to time: v3 and/or v4 (which), and v4's
+// other tilings (sweep, ;-separated) when the search runs on tensor cores.
+func scanRuns(which string, tensor bool, sweep string) []scanRun {
+	var out []scanRun
+	if which == "v3" || which == "both" || !tensor {
+		out = append(out, scanRun{version: "v3"})
+	}
+	if !tensor {
+		return out
+	}
+	if which == "v4" || which == "both" {
+		out = append(out, scanRun{version: "v4"})
+		for _, t := range strings.Split(sweep, ";") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, scanRun{version: "v4", tiling: t})
+			}
+		}
+	}
+	return out
+}
+
+// searchIDs evaluates a search once and returns its ids, [queries][k].
+func searchIDs(build func() ([]*engine.Array, error)) ([]int64, error) {
+	outs, err := build()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, o := range outs {
+			o.Free()
+		}
+	}()
+	return outs[1].Int64()
+}
+
+// sameSets counts the queries (rows of k ids) whose sets of ids agree.
+func sameSets(a, b []int64, k int) int {
+	same := 0
+	for q := 0; q+k <= len(a) && q+k <= len(b); q += k {
+		x := append([]int64(nil), a[q:q+k]...)
+		y := append([]int64(nil), b[q:q+k]...)
+		sort.Slice(x, func(i, j int) bool { return x[i] < x[j] })
+		sort.Slice(y, func(i, j int) bool { return y[i] < y[j] })
+		eq := true
+		for i := range x {
+			eq = eq && x[i] == y[i]
+		}
+		if eq {
+			same++
+		}
+	}
+	return same
+}
+
+// printScanTable prints the search rows side by side: v3, v4 with its
+// default tiling, v4's fastest tiling, torch.
+func printScanTable(rows []row) {
+	type line struct {
+		v3, v4, best, torch float64
+		bestName, check     string
+	}
+	byOp := map[string]*line{}
+	var order []string
+	for _, r := range rows {
+		if !strings.HasPrefix(r.Op, "top-100") {
+			continue
+		}
+		base, tag, _ := strings.Cut(r.Op, " [")
+		l := byOp[base]
+		if l == nil {
+			l = &line{}
+			byOp[base] = l
+			order = append(order, base)
+		}
+		l.torch = r.TorchMs
+		switch {
+		case tag == "":
+			l.v3 = r.Ms
+		case tag == "v4]":
+			l.v4, l.check = r.Ms, r.Note
+		}
+		if tag != "" && (l.best == 0 || r.Ms < l.best) {
+			l.best, l.bestName = r.Ms, strings.TrimSuffix(tag, "]")
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	fmt.Println()
+	fmt.Println("| search | v3 (ms) | v4 (ms) | v4 best tiling (ms) | torch (ms) | torch / best | v4 check |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, op := range order {
+		l := byOp[op]
+		best := l.v3
+		if l.best > 0 && l.best < best {
+			best = l.best
+		}
+		ratio := "-"
+		if l.torch > 0 && best > 0 {
+			ratio = fmt.Sprintf("%.2fx", l.torch/best)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", op, ms(l.v3), ms(l.v4),
+			ms(l.best)+" "+l.bestName, ms(l.torch), ratio, l.check)
+	}
+}
+
+func ms(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.4f", v)
+}

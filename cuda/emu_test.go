@@ -1,0 +1,357 @@
+package cuda
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/testenv"
+	src "github.com/silica-go/silica/kernels/cuda"
+)
+
+// The tensor-core scan v4 runs here on the CPU: scan_mma_v4.cu, with the
+// prelude, is compiled as C++ against testdata/emu/cuda_emu.h (threads of
+// a block are OS threads with real barriers; ldmatrix, mma.sync, cp.async
+// and the TF32 rounding follow the PTX ISA) and its candidates are checked
+// against float64. No GPU is needed; a race or a wrong index shows here.
+
+// emuCompiler finds a C++20 compiler: SILICA_CLANG (.ci/setup.d/10-clang.sh),
+// else clang++-19 down to clang++-15, clang++ or g++ on PATH.
+func emuCompiler() (string, error) {
+	cands := []string{os.Getenv("SILICA_CLANG")}
+	for v := 19; v >= 15; v-- {
+		cands = append(cands, "clang++-"+strconv.Itoa(v))
+	}
+	cands = append(cands, "clang++", "g++")
+	for _, c := range cands {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no C++ compiler (clang++ or g++) on PATH; .ci/setup.d/10-clang.sh installs clang-15")
+}
+
+// buildEmu compiles the emulator program of variant v (cached by content
+// under the user's cache folder) and returns its path.
+func buildEmu(t *testing.T, v variant) string {
+	t.Helper()
+	cxx, err := emuCompiler()
+	testenv.Need(t, "clang", err)
+	kernel, err := src.Source(v.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, err := os.ReadFile("testdata/emu/cuda_emu.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, err := os.ReadFile("testdata/emu/scan_v4_main.cpp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-std=c++20", "-O1", "-pthread", "-w", "-ffp-contract=off"}
+	for _, d := range v.defines {
+		args = append(args, "-DSIL_"+d)
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", cxx, strings.Join(args, " "), kernel, header, main)
+	key := hex.EncodeToString(h.Sum(nil))[:24]
+	base, err := os.UserCacheDir()
+	if err != nil {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, "silica", "cudaemu")
+	exe := filepath.Join(dir, v.String()+"-"+key)
+	if _, err := os.Stat(exe); err == nil {
+		return exe
+	}
+	work := t.TempDir()
+	for name, body := range map[string][]byte{"cuda_emu.h": header, "scan_v4_main.cpp": main, "kernel.cu": []byte(kernel)} {
+		if err := os.WriteFile(filepath.Join(work, name), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(work, "scan_v4")
+	cmd := exec.Command(cxx, append(args, "-o", out, filepath.Join(work, "scan_v4_main.cpp"))...)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s does not build in the emulator: %v\n%s", v, err, msg)
+	}
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		if raw, err := os.ReadFile(out); err == nil {
+			tmp := exe + ".tmp" + strconv.Itoa(os.Getpid())
+			if os.WriteFile(tmp, raw, 0o755) == nil && os.Rename(tmp, exe) == nil {
+				return exe
+			}
+		}
+	}
+	return out
+}
+
+// emuCase is one run of the v4 kernel in the emulator.
+type emuCase struct {
+	name           string
+	dt             engine.DType
+	cfg            v4Config
+	m, n, d, kk    int
+	sms            int  // the grid is v4Grid's for a device of this many SMs
+	tight          bool // C = kk + bn: every buffer is cut back after every tile
+	normB, largest bool
+	qscale         bool
+	dupRows        int // > 0: x has only this many distinct rows (ties)
+	nanRows        int // rows of x that are all NaN
+}
+
+// TestScanV4Emulated runs the v4 kernel on the CPU for each dtype and
+// tiling and checks every part's candidates against float64: the best kk
+// of the part's rows (ties of equal scores accepted), EMPTY_KEY padding
+// where a part has fewer rows, and the largest row norm.
+func TestScanV4Emulated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the emulator runs a block as 256 threads; skipped with -short")
+	}
+	def, small := defaultV4(1024), defaultV4(64)
+	cases := []emuCase{
+		{name: "f16 two query tiles, cut back every tile", dt: engine.Float16, cfg: def, m: 131, n: 1500, d: 64, kk: 10, sms: 4, tight: true, largest: true},
+		{name: "f16 default buffers, smallest", dt: engine.Float16, cfg: def, m: 70, n: 2100, d: 96, kk: 20, sms: 2, largest: false, qscale: true},
+		{name: "bf16 normB, ties", dt: engine.BFloat16, cfg: def, m: 20, n: 1300, d: 64, kk: 16, sms: 2, tight: true, normB: true, largest: true, dupRows: 7},
+		{name: "tf32 64-query tiles, d not a multiple of the stage", dt: engine.Float32, cfg: small, m: 64, n: 1000, d: 100, kk: 30, sms: 2, tight: true, largest: true, qscale: true},
+		{name: "tf32 k above the rows of a part", dt: engine.Float32, cfg: small, m: 5, n: 300, d: 32, kk: 200, sms: 2, largest: true},
+		{name: "f16 NaN rows", dt: engine.Float16, cfg: small, m: 9, n: 700, d: 64, kk: 40, sms: 1, tight: true, largest: true, nanRows: 30},
+		{name: "f16 bkb128 bn128", dt: engine.Float16, cfg: v4Config{bm: 128, bn: 128, bkb: 128, stages: 3, pf: true}, m: 129, n: 900, d: 192, kk: 12, sms: 2, tight: true, largest: true},
+	}
+	rng := rand.New(rand.NewPCG(17, 23))
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) { runEmuCase(t, rng, c, uint64(i+1)) })
+	}
+}
+
+func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
+	ss := "0"
+	if c.normB || c.dt == engine.Float32 {
+		ss = "1"
+	}
+	v := v4Variant(c.dt, ss, c.cfg)
+	exe := buildEmu(t, v)
+	C := c.cfg.bufKeys(c.kk)
+	if c.tight {
+		C = c.kk + c.cfg.bn
+	}
+	nmt, parts, per := v4Grid(c.cfg, c.m, c.n, c.sms, C)
+	qf := make([]float32, c.m*c.d)
+	for i := range qf {
+		qf[i] = float32(rng.NormFloat64())
+	}
+	xf := make([]float32, c.n*c.d)
+	for r := range c.n {
+		src := r
+		if c.dupRows > 0 {
+			src = r % c.dupRows
+		}
+		for j := range c.d {
+			if src == r {
+				xf[r*c.d+j] = float32(rng.NormFloat64())
+			} else {
+				xf[r*c.d+j] = xf[src*c.d+j]
+			}
+		}
+	}
+	nan := map[int]bool{}
+	for len(nan) < c.nanRows {
+		r := rng.IntN(c.n)
+		nan[r] = true
+		for j := range c.d {
+			xf[r*c.d+j] = float32(math.NaN())
+		}
+	}
+	qb, err := engine.EncodeFloat32(c.dt, qf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xb, err := engine.EncodeFloat32(c.dt, xf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qv, xv := engine.DecodeFloat32(c.dt, qb), engine.DecodeFloat32(c.dt, xb)
+	qs := make([]float32, c.m)
+	for i := range qs {
+		qs[i] = 1
+		if c.qscale {
+			qs[i] = float32(0.5 + rng.Float64())
+		}
+	}
+	hdr := []int64{int64(c.m), int64(c.n), int64(c.d), int64(per), b2i(c.normB), b2i(c.largest), int64(c.kk), int64(C),
+		int64(nmt), int64(parts), int64(seed), b2i(c.qscale)}
+	var in []byte
+	for _, h := range hdr {
+		in = binary.LittleEndian.AppendUint64(in, uint64(h))
+	}
+	in = append(append(in, qb...), xb...)
+	for _, s := range qs {
+		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(s))
+	}
+	dir := t.TempDir()
+	inPath, outPath := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	if err := os.WriteFile(inPath, in, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A block that never passes a barrier (a race that derails the
+	// kernel) ends in the timeout, not in a hung test.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if msg, err := exec.CommandContext(ctx, exe, inPath, outPath).CombinedOutput(); err != nil {
+		t.Fatalf("emulator: %v (%v)\n%s", err, ctx.Err(), msg)
+	}
+	out, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != c.m*parts*c.kk*8+4 {
+		t.Fatalf("emulator wrote %d bytes, want %d", len(out), c.m*parts*c.kk*8+4)
+	}
+
+	// float64 reference: scores, row norms.
+	xn := make([]float64, c.n)
+	var maxNorm float64
+	for r := range c.n {
+		var s float64
+		for _, v := range xv[r*c.d : (r+1)*c.d] {
+			s += float64(v) * float64(v)
+		}
+		xn[r] = math.Sqrt(s)
+		if !nan[r] {
+			maxNorm = max(maxNorm, xn[r])
+		}
+	}
+	for i := range c.m {
+		var qn float64
+		for _, v := range qv[i*c.d : (i+1)*c.d] {
+			qn += float64(v) * float64(v)
+		}
+		qn = math.Sqrt(qn) * float64(qs[i])
+		score := func(r int) float64 {
+			if nan[r] {
+				return math.NaN()
+			}
+			var s float64
+			for j := range c.d {
+				s += float64(qv[i*c.d+j]) * float64(xv[r*c.d+j])
+			}
+			s *= float64(qs[i])
+			if c.normB {
+				s /= max(xn[r], 1e-12)
+			}
+			return s
+		}
+		// Scores' error scale: |q| |x| (|q| for normB); TF32 rounds the inputs.
+		rel := 1e-5
+		if c.dt == engine.Float32 {
+			rel = 2e-3
+		}
+		for p := range parts {
+			lo, hi := p*per, min(c.n, (p+1)*per)
+			type rs struct {
+				r int
+				s float64
+			}
+			ref := make([]rs, 0, hi-lo)
+			for r := lo; r < hi; r++ {
+				ref = append(ref, rs{r, score(r)})
+			}
+			better := func(a, b float64) bool { // a ranks ahead of b; NaN last
+				switch {
+				case math.IsNaN(a):
+					return false
+				case math.IsNaN(b):
+					return true
+				case c.largest:
+					return a > b
+				}
+				return a < b
+			}
+			sort.SliceStable(ref, func(a, b int) bool { return better(ref[a].s, ref[b].s) })
+			keys := make([]uint64, c.kk)
+			for u := range keys {
+				keys[u] = binary.LittleEndian.Uint64(out[((i*parts+p)*c.kk+u)*8:])
+			}
+			sort.Slice(keys, func(a, b int) bool { return keys[a] < keys[b] })
+			seen := map[int]bool{}
+			for u, key := range keys {
+				if u >= hi-lo {
+					if key != math.MaxUint64 {
+						t.Fatalf("query %d part %d slot %d: key %#x, want EMPTY_KEY (the part has %d rows)", i, p, u, key, hi-lo)
+					}
+					continue
+				}
+				r := int(uint32(key))
+				if r < lo || r >= hi || seen[r] {
+					t.Fatalf("query %d part %d slot %d: row %d outside [%d, %d) or repeated (key %#x)", i, p, u, r, lo, hi, key)
+				}
+				seen[r] = true
+				got := float64(unrankKey(key, c.largest))
+				tol := rel * qn * max(xn[r], 1)
+				if c.normB {
+					tol = rel * qn
+				}
+				want, exact := ref[u].s, score(r)
+				if math.IsNaN(want) || math.IsNaN(exact) || math.IsNaN(got) {
+					if !(math.IsNaN(want) && math.IsNaN(exact) && math.IsNaN(got)) {
+						t.Fatalf("query %d part %d rank %d: row %d scored %g (exact %g), the rank's exact score is %g", i, p, u, r, got, exact, want)
+					}
+					continue
+				}
+				if math.Abs(got-exact) > tol || math.Abs(got-want) > tol {
+					t.Fatalf("query %d part %d rank %d: row %d scored %g (exact %g), the exact rank-%d score is %g (tol %g)",
+						i, p, u, r, got, exact, u+1, want, tol)
+				}
+			}
+		}
+	}
+	if ss == "1" {
+		got := float64(math.Float32frombits(binary.LittleEndian.Uint32(out[len(out)-4:])))
+		if math.Abs(got-maxNorm) > 1e-5*maxNorm {
+			t.Fatalf("largest row norm %g, want %g", got, maxNorm)
+		}
+	}
+	t.Logf("%s: m %d n %d d %d kk %d C %d grid %dx%d: every part's candidates exact", v, c.m, c.n, c.d, c.kk, C, nmt, parts)
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// unrankKey is the score of a rank key (prelude.cuh's unrank32 of its
+// high half); NaN for EMPTY_KEY and NaN scores.
+func unrankKey(key uint64, largest bool) float32 {
+	r := uint32(key >> 32)
+	if r == math.MaxUint32 {
+		return float32(math.NaN())
+	}
+	s := r
+	if largest {
+		s = ^r
+	}
+	b := ^s
+	if s&0x80000000 != 0 {
+		b = s & 0x7fffffff
+	}
+	return math.Float32frombits(b)
+}

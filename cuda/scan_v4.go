@@ -1,0 +1,199 @@
+package cuda
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// The version-4 tensor-core scan (kernels/cuda/scan_mma_v4.cu) runs
+// instead of scan_mma.cu when the environment variable SILICA_CUDA_SCAN
+// is "v4"; "" or "v3" keep the default. It is read at every search, so a
+// benchmark can time both in one process. SILICA_CUDA_V4 overrides its
+// tiling, e.g. "bm=128,bn=256,bkb=64,stages=4,pf=1" (any subset).
+const (
+	scanVersionEnv = "SILICA_CUDA_SCAN"
+	v4ConfigEnv    = "SILICA_CUDA_V4"
+)
+
+// scanVersion returns the tensor-core scan asked for: "v3" or "v4".
+func scanVersion() (string, error) {
+	switch v := os.Getenv(scanVersionEnv); v {
+	case "", "v3":
+		return "v3", nil
+	case "v4":
+		return "v4", nil
+	default:
+		return "", fmt.Errorf("cuda: %s=%q: want v3 (the default) or v4", scanVersionEnv, v)
+	}
+}
+
+// v4Config is the tiling of a scan_mma_v4.cu variant: bm queries by bn
+// stored rows a block tile, bkb bytes of the shared dimension a stage,
+// stages deep; pf asks L2 for the next tile's rows ahead.
+type v4Config struct {
+	bm, bn, bkb, stages int
+	pf                  bool
+}
+
+// defaultV4 is the tiling for m queries: 64 of them a block when they
+// fit (the rows are read once), else 128 (the rows are read m/128 times,
+// mostly from L2).
+func defaultV4(m int) v4Config {
+	c := v4Config{bm: 128, bn: 256, bkb: 64, stages: 4, pf: false}
+	if m <= 64 {
+		c.bm = 64
+	}
+	return c
+}
+
+// parseV4 applies overrides of the form "bm=128,bn=256,bkb=64,stages=4,pf=1"
+// to c and checks the result.
+func parseV4(c v4Config, s string) (v4Config, error) {
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(f, "=")
+		n, err := strconv.Atoi(val)
+		if !ok || err != nil {
+			return c, fmt.Errorf("cuda: %s: %q is not name=integer", v4ConfigEnv, f)
+		}
+		switch k {
+		case "bm":
+			c.bm = n
+		case "bn":
+			c.bn = n
+		case "bkb":
+			c.bkb = n
+		case "stages":
+			c.stages = n
+		case "pf":
+			c.pf = n != 0
+		default:
+			return c, fmt.Errorf("cuda: %s: unknown setting %q (have bm, bn, bkb, stages, pf)", v4ConfigEnv, k)
+		}
+	}
+	switch {
+	case c.bm != 64 && c.bm != 128:
+		return c, fmt.Errorf("cuda: %s: bm=%d, want 64 or 128", v4ConfigEnv, c.bm)
+	case c.bn != 128 && c.bn != 256:
+		return c, fmt.Errorf("cuda: %s: bn=%d, want 128 or 256", v4ConfigEnv, c.bn)
+	case c.bkb != 64 && c.bkb != 128:
+		return c, fmt.Errorf("cuda: %s: bkb=%d, want 64 or 128", v4ConfigEnv, c.bkb)
+	case c.stages < 2 || c.stages > 8:
+		return c, fmt.Errorf("cuda: %s: stages=%d, want 2 to 8", v4ConfigEnv, c.stages)
+	}
+	return c, nil
+}
+
+// smem is the dynamic shared memory of a block of the kernel, as laid
+// out at the top of mma_scan_v4: the stages, then thresholds, counts and
+// query scales (bm each), row scales (bn), 8 warps' 256 counters and 64
+// bytes.
+func (c v4Config) smem() int {
+	return c.stages*(c.bm+c.bn)*(c.bkb+16) + c.bm*12 + c.bn*4 + 8*256*4 + 64
+}
+
+// bufKeys is C, each block's buffer of keys a query: the kk best, one
+// tile's worth of new keys (bn) that always fits, and at least as much
+// again of room, so that a buffer is cut back at most every max(bn, kk)
+// new keys. A power of two.
+func (c v4Config) bufKeys(kk int) int { return pow2AtLeast(kk + c.bn + max(c.bn, kk)) }
+
+func (c v4Config) String() string {
+	pf := 0
+	if c.pf {
+		pf = 1
+	}
+	return fmt.Sprintf("bm=%d,bn=%d,bkb=%d,stages=%d,pf=%d", c.bm, c.bn, c.bkb, c.stages, pf)
+}
+
+// v4Variant is scan_mma_v4.cu for dtype t with tiling c; ss "1" sums the
+// squares of the stored rows.
+func v4Variant(t engine.DType, ss string, c v4Config) variant {
+	pf := 0
+	if c.pf {
+		pf = 1
+	}
+	defs := []string{"T=" + ctype(t), "SS=" + ss, fmt.Sprintf("BM=%d", c.bm), fmt.Sprintf("BN=%d", c.bn),
+		fmt.Sprintf("BKB=%d", c.bkb), fmt.Sprintf("STAGES=%d", c.stages), fmt.Sprintf("PF=%d", pf)}
+	switch t {
+	case engine.Float32:
+		defs = append(defs, "IS_TF32")
+	case engine.BFloat16:
+		defs = append(defs, "IS_BF16")
+	}
+	return variant{file: "scan_mma_v4.cu", kind: "scan", dtype: short(t),
+		params: []string{"ss" + ss, fmt.Sprintf("bm%d", c.bm), fmt.Sprintf("bn%d", c.bn), fmt.Sprintf("bkb%d", c.bkb),
+			fmt.Sprintf("st%d", c.stages), fmt.Sprintf("pf%d", pf)},
+		defines: defs}
+}
+
+// v4Grid splits a search of m queries over n rows: nmt query tiles by
+// parts parts of per rows (a multiple of bn), about one block an SM, and
+// the buffers (nmt*parts*bm*C keys) kept under 512 MiB.
+func v4Grid(c v4Config, m, n, sms, C int) (nmt, parts, per int) {
+	nmt = (m + c.bm - 1) / c.bm
+	parts = max(1, sms/nmt)
+	for parts > 1 && nmt*parts*c.bm*C*8 > 512<<20 {
+		parts = (parts + 1) / 2
+	}
+	per = ((n+parts-1)/parts + c.bn - 1) / c.bn * c.bn
+	parts = max(1, (n+per-1)/per)
+	return nmt, parts, per
+}
+
+// mmaScanV4 launches scan_mma_v4.cu's mma_scan_v4: each query's best kc
+// keys of each of parts parts of x go to cand [m][parts][kc].
+func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dptr) (cand dptr, parts int, err error) {
+	m, d := q.Shape[0], q.Shape[1]
+	n := x.Shape[0]
+	c, err := parseV4(defaultV4(m), os.Getenv(v4ConfigEnv))
+	if err != nil {
+		return 0, 0, err
+	}
+	if c.smem() > r.d.smemOptin {
+		return 0, 0, fmt.Errorf("cuda: scan v4 tiling %s needs %d bytes of shared memory a block, the device allows %d",
+			c, c.smem(), r.d.smemOptin)
+	}
+	C := c.bufKeys(kc)
+	nmt, parts, per := v4Grid(c, m, n, r.d.sms, C)
+	wbuf, err := r.tmp(nmt * parts * c.bm * C * 8)
+	if err != nil {
+		return 0, 0, err
+	}
+	if cand, err = r.tmp(m * parts * kc * 8); err != nil {
+		return 0, 0, err
+	}
+	v := v4Variant(x.DType, mmaSumSquares(at, x.DType), c)
+	err = r.d.run(v, "mma_scan_v4", [3]int{nmt, parts}, 256, c.smem(),
+		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
+		kc, C, wbuf, cand, maxnorm)
+	return cand, parts, err
+}
+
+// v4Sweep are the tilings besides the defaults that the device script
+// times (cudabench -v4sweep) and the tests compile: larger stages, L2
+// prefetch, smaller tiles, deeper pipelines.
+var v4Sweep = []v4Config{
+	{bm: 128, bn: 256, bkb: 128, stages: 3},
+	{bm: 128, bn: 256, bkb: 64, stages: 4, pf: true},
+	{bm: 128, bn: 128, bkb: 64, stages: 4},
+	{bm: 64, bn: 256, bkb: 64, stages: 6},
+	{bm: 64, bn: 256, bkb: 128, stages: 4, pf: true},
+}
+
+// V4Tilings returns the tilings of the v4 scan, besides its defaults, that
+// benchmarks time (cudabench -v4sweep), in the syntax of SILICA_CUDA_V4.
+func V4Tilings() []string {
+	out := make([]string, len(v4Sweep))
+	for i, c := range v4Sweep {
+		out[i] = c.String()
+	}
+	return out
+}

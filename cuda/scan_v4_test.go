@@ -1,0 +1,109 @@
+package cuda
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// TestScanVersion checks the choice of tensor-core scan by environment.
+func TestScanVersion(t *testing.T) {
+	for env, want := range map[string]string{"": "v3", "v3": "v3", "v4": "v4"} {
+		t.Setenv(scanVersionEnv, env)
+		if got, err := scanVersion(); err != nil || got != want {
+			t.Errorf("%s=%q: %q, %v; want %q", scanVersionEnv, env, got, err, want)
+		}
+	}
+	t.Setenv(scanVersionEnv, "v5")
+	if _, err := scanVersion(); err == nil || !strings.Contains(err.Error(), `"v5"`) {
+		t.Errorf("%s=v5: error %v, want one naming the value", scanVersionEnv, err)
+	}
+}
+
+// TestParseV4 checks the tiling overrides and their errors, and that every
+// tiling the device script times fits an H100 block's shared memory.
+func TestParseV4(t *testing.T) {
+	c, err := parseV4(defaultV4(1024), " bn=128, stages=6,pf=1 ")
+	if err != nil || c != (v4Config{bm: 128, bn: 128, bkb: 64, stages: 6, pf: true}) {
+		t.Errorf("parse: %+v, %v", c, err)
+	}
+	for _, bad := range []string{"bm=32", "bn=512", "bkb=32", "stages=1", "stages=9", "tile=3", "bm", "bm=x"} {
+		if _, err := parseV4(defaultV4(1), bad); err == nil || !strings.Contains(err.Error(), v4ConfigEnv) {
+			t.Errorf("%q: error %v, want one naming %s", bad, err, v4ConfigEnv)
+		}
+	}
+	const h100 = 232448 // cudaDevAttrMaxSharedMemoryPerBlockOptin on an H100
+	all := append([]v4Config{defaultV4(1), defaultV4(1024)}, v4Sweep...)
+	for _, c := range all {
+		if rt, err := parseV4(defaultV4(1), c.String()); err != nil || rt != c {
+			t.Errorf("%s does not read back: %+v, %v", c, rt, err)
+		}
+		if c.smem() > h100 {
+			t.Errorf("%s needs %d bytes of shared memory, an H100 block has %d", c, c.smem(), h100)
+		}
+	}
+}
+
+// TestV4Grid checks the split of a search into blocks and the buffer
+// size: the parts cover the rows exactly, each a multiple of bn, and a
+// buffer always has room for the kk best plus one tile's keys plus as
+// much again.
+func TestV4Grid(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 2000 {
+		c := append([]v4Config{defaultV4(1), defaultV4(1024)}, v4Sweep...)[rng.IntN(2+len(v4Sweep))]
+		m, n, sms := 1+rng.IntN(5000), 1+rng.IntN(3_000_000), 1+rng.IntN(200)
+		kk := 1 + rng.IntN(2048)
+		C := c.bufKeys(kk)
+		if C < kk+c.bn+max(c.bn, kk) || C&(C-1) != 0 {
+			t.Fatalf("%s kk %d: C = %d", c, kk, C)
+		}
+		nmt, parts, per := v4Grid(c, m, n, sms, C)
+		if nmt*c.bm < m || (nmt-1)*c.bm >= m {
+			t.Fatalf("%s m %d: %d query tiles", c, m, nmt)
+		}
+		if per%c.bn != 0 || parts*per < n || (parts-1)*per >= n {
+			t.Fatalf("%s n %d sms %d: %d parts of %d rows", c, n, sms, parts, per)
+		}
+		if parts > 1 && nmt*parts*c.bm*C*8 > 512<<20 {
+			t.Fatalf("%s m %d kk %d: %d parts, buffers of %d bytes", c, m, kk, parts, nmt*parts*c.bm*C*8)
+		}
+	}
+}
+
+// TestSearchV4Tilings runs the v4 scan on the GPU in each tiling the
+// device script times, against float64.
+func TestSearchV4Tilings(t *testing.T) {
+	b := openTest(t)
+	e := engine.New("cuda", b)
+	rng := rand.New(rand.NewPCG(5, 8))
+	t.Setenv(scanVersionEnv, "v4")
+	for _, c := range append([]v4Config{defaultV4(1), defaultV4(1024)}, v4Sweep...) {
+		t.Setenv(v4ConfigEnv, c.String())
+		for _, sc := range []searchCase{
+			{200, 5003, 256, 100, engine.Float16, false},
+			{131, 4099, 192, 30, engine.Float32, true},
+		} {
+			checkSearch(t, e, rng, sc, nil)
+		}
+	}
+	if !moduleLoaded(b, "scan_mma_v4.cu") {
+		t.Fatal("SILICA_CUDA_SCAN=v4 and no scan_mma_v4 kernel was loaded")
+	}
+}
+
+// moduleLoaded reports whether a variant of kernel file has been loaded.
+func moduleLoaded(b *Backend, file string) bool {
+	found := false
+	b.do(func() error {
+		for k := range b.d.mods {
+			if strings.HasPrefix(k, file+"|") {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found
+}
