@@ -51,7 +51,7 @@ grep -E -- '--- (PASS|FAIL|SKIP)' "$OUT/store.log" | head -n 8
 (cd examples/hamming && lim 40 "$G/hamming.test" -test.v -test.run 'TestKernels' >"$OUT/hamming.log" 2>&1; echo "hamming rc $?")
 echo "hamming cuda subtests: $(grep -c -- '--- PASS.*/cuda' "$OUT/hamming.log") pass, $(grep -c -- '--- FAIL' "$OUT/hamming.log") fail, $(grep -c -- '--- SKIP.*/cuda' "$OUT/hamming.log") skip"
 
-if grep -q '^== b_tests_v4: rc 0' "$OUT/device.log"; then
+if grep -qE '^== b_tests_v4: rc 0, [1-9][0-9]* pass 0 fail' "$OUT/device.log"; then
 	export SILICA_CUDA_SCAN=v4
 fi
 echo "== embench (SILICA_CUDA_SCAN=${SILICA_CUDA_SCAN:-default}) ($((SECONDS - T0)) s)"
