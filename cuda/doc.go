@@ -42,10 +42,14 @@
 //   - a few queries (up to 15): the same scan scoring a group of up to 8
 //     queries against each row while it is in registers;
 //   - many queries (16 and more, dot products, row bytes a multiple of
-//     16): tensor cores (mma.sync) over 64-query x 128-row tiles streamed
-//     with cp.async, each tile's scores filtered against each query's
-//     current k-th best in the epilogue, so that the score matrix is never
-//     written. Float16 and bfloat16 products are exact and accumulated in
+//     16): tensor cores (mma.sync, ldmatrix) over 64- or 128-query x
+//     256-row block tiles streamed with cp.async (scan_mma_v4.cu), each
+//     score compared in registers with its query's current threshold and
+//     the few that pass appended to the query's candidates, cut back by a
+//     radix select, so that the score matrix is never written.
+//     SILICA_CUDA_SCAN=v3 selects the earlier kernel (scan_mma.cu), and
+//     SILICA_CUDA_V4="bm=128,bn=256,bkb=128,stages=3" overrides the
+//     tiling. Float16 and bfloat16 products are exact and accumulated in
 //     float32. Float32 rows are multiplied in TF32; each query keeps
 //     max(2k, k+64) candidates, which are scored again exactly in float32,
 //     and a bound on the TF32 error proves that no other row can enter the

@@ -172,8 +172,8 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	return r.selectRows(engine.Float32, 0, cand, m, nb*kk, k, at.Largest, vals, idx, 0)
 }
 
-// mmaScan is the tensor-core search: scan_mma.cu (v3, the default) or
-// scan_mma_v4.cu when SILICA_CUDA_SCAN=v4 (see scanVersion). Float16 and
+// mmaScan is the tensor-core search: scan_mma_v4.cu (v4, the default) or
+// scan_mma.cu when SILICA_CUDA_SCAN=v3 (see scanVersion). Float16 and
 // bfloat16 scores are exact products accumulated in float32. Float32 rows
 // are multiplied in TF32; each query keeps its best kc = max(2k, k+64)
 // candidates by TF32 score, which are scored again exactly in float32,

@@ -10,7 +10,7 @@ import (
 
 // TestScanVersion checks the choice of tensor-core scan by environment.
 func TestScanVersion(t *testing.T) {
-	for env, want := range map[string]string{"": "v3", "v3": "v3", "v4": "v4"} {
+	for env, want := range map[string]string{"": "v4", "v3": "v3", "v4": "v4"} {
 		t.Setenv(scanVersionEnv, env)
 		if got, err := scanVersion(); err != nil || got != want {
 			t.Errorf("%s=%q: %q, %v; want %q", scanVersionEnv, env, got, err, want)
@@ -26,7 +26,7 @@ func TestScanVersion(t *testing.T) {
 // tiling the device script times fits an H100 block's shared memory.
 func TestParseV4(t *testing.T) {
 	c, err := parseV4(defaultV4(1024), " bn=128, stages=6,pf=1 ")
-	if err != nil || c != (v4Config{bm: 128, bn: 128, bkb: 64, stages: 6, pf: true}) {
+	if err != nil || c != (v4Config{bm: 128, bn: 128, bkb: 128, stages: 6, pf: true}) {
 		t.Errorf("parse: %+v, %v", c, err)
 	}
 	for _, bad := range []string{"bm=32", "bn=512", "bkb=32", "stages=1", "stages=9", "tile=3", "bm", "bm=x"} {
