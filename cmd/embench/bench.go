@@ -79,7 +79,9 @@ func newResult(c *caseDef, backend, runner string) Result {
 // answer (status wrong): no times.
 func (b *bench) fail(r Result, status string, err error) {
 	r.Status, r.Error, r.Verified = status, err.Error(), false
+	live.Lock()
 	b.rep.Results = append(b.rep.Results, r)
+	live.Unlock()
 }
 
 func (b *bench) policy(c *caseDef) policy {
@@ -181,7 +183,9 @@ func (b *bench) verifyThenTime(r Result, c *caseDef, output func() ([]tensor, er
 	}
 	r.Status = statusOK
 	r.setTimes(ms, c.Queries)
+	live.Lock()
 	b.rep.Results = append(b.rep.Results, r)
+	live.Unlock()
 }
 
 // peerGroup runs a group's cases in one Python peer, with the same rule:
@@ -189,7 +193,9 @@ func (b *bench) verifyThenTime(r Result, c *caseDef, output func() ([]tensor, er
 func (b *bench) peerGroup(peer string, g *group, refErr error) {
 	if why := g.PeerSkip(peer); why != "" {
 		for _, c := range g.Cases {
+			live.Lock()
 			b.rep.Skipped = append(b.rep.Skipped, Skip{c.Scenario, peer, c.DType.String(), why})
+			live.Unlock()
 		}
 		return
 	}

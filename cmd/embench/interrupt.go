@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -52,6 +53,42 @@ func onInterrupt() {
 		}
 		scratch.Unlock()
 		fmt.Fprintf(os.Stderr, "\nembench: %v: stopped\n", sig)
+		writePartial(sig.String())
 		os.Exit(130)
 	}()
+}
+
+// live is the run in progress, for the partial report an interrupt
+// prints: the results are appended under its lock.
+var live struct {
+	sync.Mutex
+	rep            *Report
+	cfg            *config
+	stdout, stderr io.Writer
+}
+
+// writePartial prints the cases finished so far (markdown, and the JSON
+// and CSV files asked for), marked as partial, so that a run stopped by a
+// time limit still reports what it measured.
+func writePartial(why string) {
+	live.Lock()
+	defer live.Unlock()
+	if live.rep == nil || len(live.rep.Results) == 0 {
+		return
+	}
+	rep := *live.rep
+	rep.Results = append([]Result(nil), live.rep.Results...)
+	rep.Interrupted = why
+	rep.rank()
+	writeMarkdown(live.stdout, &rep)
+	for _, out := range []struct {
+		path  string
+		write func(string, *Report) error
+	}{{live.cfg.JSON, writeJSON}, {live.cfg.CSV, writeCSV}} {
+		if out.path != "" {
+			if err := out.write(out.path, &rep); err != nil {
+				fmt.Fprintf(live.stderr, "embench: write %s: %v\n", out.path, err)
+			}
+		}
+	}
 }

@@ -57,6 +57,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		list(stdout, c)
 		return 0
 	}
+	live.Lock()
+	live.cfg, live.stdout, live.stderr = c, stdout, stderr
+	live.Unlock()
 	rep, err := benchmark(c, args, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "embench:", err)
@@ -100,6 +103,9 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 			MinTimeMS: float64(c.Policy.MinTime.Microseconds()) / 1e3, MinReps: c.Policy.MinReps, Warmup: c.Policy.Warmup,
 		},
 	}
+	live.Lock()
+	live.rep = rep
+	live.Unlock()
 	ref, err := engine.Open(referenceBackend)
 	if err != nil {
 		return nil, fmt.Errorf("the CPU backend, which every answer is checked against, does not open: %w", err)

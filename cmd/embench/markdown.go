@@ -23,6 +23,9 @@ func writeMarkdown(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "\n\n")
 	}
 	fmt.Fprintf(w, "Command: `%s`\n\n", m.Command)
+	if rep.Interrupted != "" {
+		fmt.Fprintf(w, "**Partial: the run was stopped (%s); these are the cases that finished.**\n\n", rep.Interrupted)
+	}
 
 	fmt.Fprintf(w, "| backend | device | version |\n|---|---|---|\n")
 	for _, b := range rep.Backends {

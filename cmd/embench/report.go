@@ -20,6 +20,9 @@ type Report struct {
 	Config      ConfigInfo    `json:"config"`
 	Results     []Result      `json:"results"`
 	Skipped     []Skip        `json:"skipped"`
+	// Interrupted is set on the partial report printed when a signal
+	// stops the run: it holds the cases finished before it.
+	Interrupted string `json:"interrupted,omitempty"`
 }
 
 // Machine describes the host.

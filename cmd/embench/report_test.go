@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,5 +149,37 @@ func TestList(t *testing.T) {
 	s := out.String()
 	if !strings.Contains(s, "cpu") || !strings.Contains(s, "available") || !strings.Contains(s, "Python peers") {
 		t.Errorf("--list output:\n%s", s)
+	}
+}
+
+// TestPartialReport checks what an interrupted run prints: the finished
+// cases, ranked, marked partial, in markdown and in the JSON file.
+func TestPartialReport(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	var out bytes.Buffer
+	path := filepath.Join(t.TempDir(), "partial.json")
+	live.Lock()
+	live.rep = &Report{Results: []Result{
+		{Scenario: "matmul", DType: "float32", Size: "1", Backend: "x", MedianMS: f(2), P99MS: f(3), Verified: true, Status: statusOK},
+		{Scenario: "matmul", DType: "float32", Size: "1", Backend: "y", MedianMS: f(4), P99MS: f(5), Verified: true, Status: statusOK},
+	}}
+	live.cfg, live.stdout, live.stderr = &config{JSON: path}, &out, io.Discard
+	live.Unlock()
+	defer func() {
+		live.Lock()
+		live.rep = nil
+		live.Unlock()
+	}()
+	writePartial("terminated")
+	if !strings.Contains(out.String(), "Partial: the run was stopped (terminated)") || !strings.Contains(out.String(), "2.00×") {
+		t.Fatalf("partial markdown:\n%s", out.String())
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Report
+	if err := json.Unmarshal(raw, &rep); err != nil || rep.Interrupted != "terminated" || len(rep.Results) != 2 || *rep.Results[1].RatioToBest != 2 {
+		t.Fatalf("partial JSON: %v %+v", err, rep)
 	}
 }
