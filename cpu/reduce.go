@@ -24,13 +24,7 @@ const reduceChunk = 4096
 func reduceKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	x := in[0]
 	ax := s.Attrs.Axis
-	outer, length, inner := 1, x.Shape[ax], 1
-	for _, d := range x.Shape[:ax] {
-		outer *= d
-	}
-	for _, d := range x.Shape[ax+1:] {
-		inner *= d
-	}
+	outer, length, inner := engine.AxisView(x.Shape, ax)
 	y := f32(out[0].b)
 	if inner == 1 {
 		c.parallelFor(outer, max(1, 16384/max(length, 1)), func(lo, hi int) {

@@ -20,13 +20,7 @@ var reduceOps = map[engine.Op]string{engine.OpSum: "0", engine.OpReduceMax: "1",
 func reduceKernel(r *runner, s *engine.Step, in, out []arg) error {
 	x := in[0]
 	ax := s.Attrs.Axis
-	outer, length, inner := 1, x.Shape[ax], 1
-	for _, d := range x.Shape[:ax] {
-		outer *= d
-	}
-	for _, d := range x.Shape[ax+1:] {
-		inner *= d
-	}
+	outer, length, inner := engine.AxisView(x.Shape, ax)
 	v := variant{file: "reduce.cu", kind: s.Op.String(), dtype: short(x.DType),
 		defines: []string{"T=" + ctype(x.DType), "OP=" + reduceOps[s.Op]}}
 	if inner == 1 {

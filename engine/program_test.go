@@ -116,3 +116,14 @@ func TestParseDType(t *testing.T) {
 		t.Error("ParseDType(f64): no error")
 	}
 }
+
+func TestAxisView(t *testing.T) {
+	for _, c := range []struct {
+		s             Shape
+		axis, o, l, i int
+	}{{Shape{2, 3, 4}, 1, 2, 3, 4}, {Shape{5}, 0, 1, 5, 1}, {Shape{2, 3}, 1, 2, 3, 1}, {Shape{2, 3}, 0, 1, 2, 3}} {
+		if o, l, i := AxisView(c.s, c.axis); o != c.o || l != c.l || i != c.i {
+			t.Errorf("AxisView(%v, %d) = %d, %d, %d; want %d, %d, %d", c.s, c.axis, o, l, i, c.o, c.l, c.i)
+		}
+	}
+}

@@ -115,3 +115,18 @@ func BroadcastStrides(in, out Shape) (strides, outDims [MaxRank]int) {
 	}
 	return strides, outDims
 }
+
+// AxisView returns how a reduction along axis sees the shape s: outer
+// independent blocks, each of length elements along the axis, each
+// element inner apart (the product of the dimensions after the axis).
+// Element l of output (o, i) is at (o*length + l)*inner + i.
+func AxisView(s Shape, axis int) (outer, length, inner int) {
+	outer, length, inner = 1, s[axis], 1
+	for _, d := range s[:axis] {
+		outer *= d
+	}
+	for _, d := range s[axis+1:] {
+		inner *= d
+	}
+	return outer, length, inner
+}

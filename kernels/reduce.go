@@ -28,13 +28,7 @@ func ReduceParams(outer, length, inner int) []byte { return params(outer, length
 func lowerReduce(s *engine.Step, in, out []engine.Value) (*Launch, error) {
 	x := in[0]
 	ax := s.Attrs.Axis
-	outer, length, inner := 1, x.Shape[ax], 1
-	for _, d := range x.Shape[:ax] {
-		outer *= d
-	}
-	for _, d := range x.Shape[ax+1:] {
-		inner *= d
-	}
+	outer, length, inner := engine.AxisView(x.Shape, ax)
 	layout, groups := "last", ceilDiv(outer, reduceThreads/32)
 	if inner > 1 {
 		layout, groups = "strided", ceilDiv(outer*inner, reduceThreads)
