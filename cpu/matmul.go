@@ -102,6 +102,12 @@ func matmulKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	if a.Quantize {
 		scales = f32(in[2].b)
 	}
+	if in[0].Shape[0] <= directRows {
+		if k := rowKernel(in[1].DType, false); k != nil {
+			c.fewRows(k, in[0], in[1], a.NormA, a.NormB, scales, y)
+			return nil
+		}
+	}
 	var A []float32
 	m, k := in[0].Shape[0], in[0].Shape[1]
 	if a.NormA {
@@ -149,4 +155,37 @@ func l2Kernel(c *Backend, in, out []arg) error {
 		}
 	})
 	return nil
+}
+
+// directRows is the most rows of a for which NormMatMul scores b's rows
+// with the direct row kernels instead of the blocked product: each row of
+// b is then read once, in place, whatever its dtype, as the fused scan
+// reads it (packing and normalizing a copy of b would cost more than the
+// product).
+const directRows = 2
+
+// fewRows computes NormMatMul for a few rows of a: y[i][j] = a_i·b_j,
+// each row normalized when asked, b_j dequantized with scales when given.
+func (c *Backend) fewRows(k rowFunc, a, b arg, normA, normB bool, scales, y []float32) {
+	A, m, d := c.rowsOf(a, false, normA, nil)
+	n := b.Shape[0]
+	rb := d * b.DType.Size()
+	c.parallelFor(n, 256, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			row := b.b[j*rb : (j+1)*rb]
+			scale := float32(1)
+			if scales != nil {
+				scale = scales[j]
+			}
+			for i := range m {
+				r0, ss := k(A[i*d:(i+1)*d], row, scale)
+				if normB {
+					r0 *= scale * invNormScaled(ss, scale)
+				} else {
+					r0 *= scale
+				}
+				y[i*n+j] = r0
+			}
+		}
+	})
 }
