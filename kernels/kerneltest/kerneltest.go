@@ -87,6 +87,19 @@ func Check(t *testing.T, k *engine.Kernel, gen func(r *rand.Rand, n int) Case, o
 	if backends == nil {
 		backends = []string{"cuda"}
 	}
+	// Each backend is opened once for the whole check (a GPU context is
+	// costly to make), poisoned, and closed when the test ends.
+	engines := map[string]*engine.Engine{}
+	openErrs := map[string]error{}
+	for _, name := range backends {
+		opened, err := engine.Open(name)
+		if err != nil {
+			openErrs[name] = err
+			continue
+		}
+		t.Cleanup(func() { opened.Close() })
+		engines[name] = backendtest.Poisoned(name, opened.Backend())
+	}
 	r := rand.New(rand.NewPCG(seed, 0x6b65726e))
 	for _, n := range sizes {
 		c := gen(r, n)
@@ -106,26 +119,25 @@ func Check(t *testing.T, k *engine.Kernel, gen func(r *rand.Rand, n int) Case, o
 		})
 		for _, name := range backends {
 			t.Run(fmt.Sprintf("%s/n=%d/%s", spec.Name, n, name), func(t *testing.T) {
-				compare(t, runOn(t, name, k, c), want, opt)
+				testenv.Need(t, name, openErrs[name])
+				compare(t, runOn(t, engines[name], name, k, c), want, opt)
 			})
 		}
 	}
 }
 
-// runOn runs the kernel through an engine backend whose buffers are
-// poisoned, skipping (with the reason) where the backend does not open or
-// would run the kernel's Go function instead of its own source.
-func runOn(t *testing.T, name string, k *engine.Kernel, c Case) []engine.HostArray {
+// runOn runs the kernel on e, an engine whose buffers are poisoned,
+// skipping (with the reason) where the backend would run the kernel's Go
+// function instead of its own source.
+func runOn(t *testing.T, e *engine.Engine, name string, k *engine.Kernel, c Case) []engine.HostArray {
 	t.Helper()
-	opened, err := engine.Open(name)
-	testenv.Need(t, name, err)
-	defer opened.Close()
-	e := backendtest.Poisoned(name, opened.Backend())
 	in := make([]*engine.Array, len(c.In))
 	for i, a := range c.In {
+		var err error
 		if in[i], err = e.FromBytes(a.Data, a.DType, a.Shape...); err != nil {
 			t.Fatal(err)
 		}
+		defer in[i].Free()
 	}
 	outs, err := k.Call(c.Params, in...)
 	if err != nil {
