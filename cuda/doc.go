@@ -42,12 +42,14 @@
 //   - a few queries (up to 15): the same scan scoring a group of up to 8
 //     queries against each row while it is in registers;
 //   - many queries (16 and more, dot products, row bytes a multiple of
-//     16): tensor cores (mma.sync, ldmatrix) over 64- or 128-query x
-//     256-row block tiles streamed with cp.async (scan_mma_v4.cu), each
-//     score compared in registers with its query's current threshold and
-//     the few that pass appended to the query's candidates, cut back by a
-//     radix select, so that the score matrix is never written.
-//     SILICA_CUDA_SCAN=v3 selects the earlier kernel (scan_mma.cu), and
+//     16): tensor cores over 64- or 128-query x 128- or 256-row block
+//     tiles streamed into shared memory with cp.async (scan_mma_v4.cu):
+//     wgmma from swizzled tiles on Hopper (sm_90a, version 5), mma.sync
+//     with ldmatrix elsewhere (version 4). Each score is compared in
+//     registers with its query's current threshold and the few that pass
+//     are appended to the query's candidates, cut back by a radix select,
+//     so that the score matrix is never written. SILICA_CUDA_SCAN=v3, v4
+//     or v5 selects a kernel (v3: the earlier scan_mma.cu), and
 //     SILICA_CUDA_V4="bm=128,bn=256,bkb=128,stages=3" overrides the
 //     tiling. Float16 and bfloat16 products are exact and accumulated in
 //     float32. Float32 rows are multiplied in TF32; each query keeps

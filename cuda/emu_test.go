@@ -126,6 +126,7 @@ func TestScanV4Emulated(t *testing.T) {
 		t.Skip("the emulator runs a block as 256 threads; skipped with -short")
 	}
 	def, small := defaultV4(1024), defaultV4(64)
+	w1024, w64 := defaultV5(1024, true), defaultV5(64, true)
 	cases := []emuCase{
 		{name: "f16 two query tiles, cut back every tile", dt: engine.Float16, cfg: def, m: 131, n: 1500, d: 64, kk: 10, sms: 4, tight: true, largest: true},
 		{name: "f16 default buffers, smallest", dt: engine.Float16, cfg: def, m: 70, n: 2100, d: 96, kk: 20, sms: 2, largest: false, qscale: true},
@@ -134,6 +135,14 @@ func TestScanV4Emulated(t *testing.T) {
 		{name: "tf32 k above the rows of a part", dt: engine.Float32, cfg: small, m: 5, n: 300, d: 32, kk: 200, sms: 2, largest: true},
 		{name: "f16 NaN rows", dt: engine.Float16, cfg: small, m: 9, n: 700, d: 64, kk: 40, sms: 1, tight: true, largest: true, nanRows: 30},
 		{name: "f16 bkb128 bn128", dt: engine.Float16, cfg: v4Config{bm: 128, bn: 128, bkb: 128, stages: 3, pf: true}, m: 129, n: 900, d: 192, kk: 12, sms: 2, tight: true, largest: true},
+		// v5: the wgmma loop.
+		{name: "wg f16 two query tiles, cut back every tile", dt: engine.Float16, cfg: w1024, m: 131, n: 1500, d: 200, kk: 10, sms: 4, tight: true, largest: true},
+		{name: "wg bf16 normB, ties, smallest", dt: engine.BFloat16, cfg: w1024, m: 20, n: 1300, d: 64, kk: 16, sms: 2, tight: true, normB: true, dupRows: 7, qscale: true},
+		{name: "wg tf32 64-query tiles, d not a multiple of the stage", dt: engine.Float32, cfg: w64, m: 64, n: 1000, d: 100, kk: 30, sms: 2, tight: true, largest: true, qscale: true},
+		{name: "wg tf32 k above the rows of a part, 3 stages", dt: engine.Float32, cfg: v4Config{bm: 128, bn: 256, bkb: 64, stages: 3, wg: true}, m: 5, n: 300, d: 72, kk: 200, sms: 2, largest: true},
+		{name: "wg f16 NaN rows, bn128", dt: engine.Float16, cfg: v4Config{bm: 128, bn: 128, bkb: 64, stages: 5, wg: true}, m: 9, n: 700, d: 64, kk: 40, sms: 1, tight: true, largest: true, nanRows: 30},
+		{name: "wg swizzled 128-byte rows, f16", dt: engine.Float16, cfg: v4Config{bm: 128, bn: 256, bkb: 128, stages: 4, wg: true, swz: true}, m: 131, n: 1100, d: 200, kk: 10, sms: 2, tight: true, largest: true},
+		{name: "wg swizzled 64-byte rows, tf32, 64 queries", dt: engine.Float32, cfg: v4Config{bm: 64, bn: 256, bkb: 64, stages: 6, wg: true, swz: true}, m: 50, n: 900, d: 100, kk: 30, sms: 2, tight: true, largest: true, qscale: true},
 	}
 	rng := rand.New(rand.NewPCG(17, 23))
 	for i, c := range cases {
@@ -329,13 +338,6 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 		}
 	}
 	t.Logf("%s: m %d n %d d %d kk %d C %d grid %dx%d: every part's candidates exact", v, c.m, c.n, c.d, c.kk, C, nmt, parts)
-}
-
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // unrankKey is the score of a rank key (prelude.cuh's unrank32 of its

@@ -23,6 +23,7 @@ type variant struct {
 	params  []string // further specialisation, e.g. "mq8", "nv6"
 	defines []string // -D flags, e.g. "T=float"
 	extra   string   // generated code appended to the file
+	arch    string   // NVRTC target when not the device's own, e.g. "sm_90a"
 }
 
 func (v variant) String() string {
@@ -39,7 +40,7 @@ func (v variant) String() string {
 
 // key identifies the variant's compiled module in the in-memory cache.
 func (v variant) key() string {
-	return v.file + "|" + strings.Join(v.defines, " ") + "|" + v.extra
+	return v.file + "|" + strings.Join(v.defines, " ") + "|" + v.extra + "|" + v.arch
 }
 
 func (v variant) source() (string, error) {
@@ -54,6 +55,9 @@ func (v variant) source() (string, error) {
 
 // options are the NVRTC flags of the variant for arch.
 func (v variant) options(arch string) []string {
+	if v.arch != "" {
+		arch = v.arch
+	}
 	opts := []string{"-arch=" + arch, "-std=c++17", "-DSILICA_CUDA=1"}
 	for _, d := range v.defines {
 		opts = append(opts, "-DSIL_"+d) // prefixed: NVRTC's built-in header is compiled under the same macros

@@ -172,8 +172,8 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	return r.selectRows(engine.Float32, 0, cand, m, nb*kk, k, at.Largest, vals, idx, 0)
 }
 
-// mmaScan is the tensor-core search: scan_mma_v4.cu (v4, the default) or
-// scan_mma.cu when SILICA_CUDA_SCAN=v3 (see scanVersion). Float16 and
+// mmaScan is the tensor-core search: scan_mma_v4.cu (v5 on Hopper, else
+// v4) or scan_mma.cu when SILICA_CUDA_SCAN=v3 (see scanVersion). Float16 and
 // bfloat16 scores are exact products accumulated in float32. Float32 rows
 // are multiplied in TF32; each query keeps its best kc = max(2k, k+64)
 // candidates by TF32 score, which are scored again exactly in float32,
@@ -207,23 +207,29 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err != nil {
 		return err
 	}
-	launch := r.mmaScanV3
-	if ver == "v4" {
-		launch = r.mmaScanV4
+	if ver == "" {
+		ver = r.d.bestScan()
 	}
-	cand, parts, err := launch(at, q, x, kc, qscale, maxnorm)
+	var cand dptr
+	var parts int
+	trunc := false
+	if ver == "v3" {
+		cand, parts, err = r.mmaScanV3(at, q, x, kc, qscale, maxnorm)
+	} else {
+		cand, parts, trunc, err = r.mmaScanV4(at, q, x, kc, qscale, maxnorm, ver == "v5")
+	}
 	if err != nil {
 		return err
 	}
 	v := mmaVariant(x.DType, mmaSumSquares(at, x.DType)) // its rescore and verify finish a TF32 search
 	if !tf32 {
-		return r.selectRows(engine.Float32, 0, cand, m, parts*kc, k, at.Largest, vals, idx, 0)
+		return r.selectParts(cand, m, parts, kc, k, at.Largest, vals, idx, 0)
 	}
 	approx, err := r.tmp(m * kc * 8)
 	if err != nil {
 		return err
 	}
-	if err := r.selectRows(engine.Float32, 0, cand, m, parts*kc, kc, at.Largest, 0, 0, approx); err != nil {
+	if err := r.selectParts(cand, m, parts, kc, kc, at.Largest, 0, 0, approx); err != nil {
 		return err
 	}
 	exact, err := r.tmp(m * kc * 8)
@@ -245,12 +251,64 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err != nil {
 		return err
 	}
-	eps := float32(math.Ldexp(1, -10) + 2*float64(d+2)*math.Ldexp(1, -22))
+	// TF32 keeps 10 bits of mantissa: each operand is off by at most
+	// 2^-11 of itself rounded (mma.sync after cvt.rna), 2^-10 truncated
+	// (wgmma reads the float32 bits), so a product by 2^-10 or 2^-9; the
+	// float32 accumulation adds 2(d+2) units of 2^-22 (a 4x margin over
+	// round-to-nearest, for the tensor cores' truncating adds).
+	rel := math.Ldexp(1, -10)
+	if trunc {
+		rel = math.Ldexp(1, -9)
+	}
+	eps := float32(rel + 2*float64(d+2)*math.Ldexp(1, -22))
 	if err := r.d.run(v, "verify", [3]int{r.d.blocks(m*k, 256)}, 256, 0,
 		best, approx, int64(m), k, kc, qn, qscale, maxnorm, at.NormB, eps, at.Largest, vals, idx, ok); err != nil {
 		return err
 	}
 	return r.refine(at, q, x, ok, vals, idx)
+}
+
+// selectParts selects the k best of each of m rows of parts x kk keys
+// (cand [m][parts][kk], k <= kk), as selectRows does. A long row (few
+// queries over many parts: one block would read it all, eight times)
+// goes in two stages: each group of parts/g parts to its kk best, then
+// the g groups' keys to the k best.
+func (r *runner) selectParts(cand dptr, m, parts, kk, k int, largest bool, vals, idx, outKeys dptr) error {
+	g := partGroups(parts, kk)
+	if g <= 1 {
+		return r.selectRows(engine.Float32, 0, cand, m, parts*kk, k, largest, vals, idx, outKeys)
+	}
+	part, err := r.tmp(m * g * kk * 8)
+	if err != nil {
+		return err
+	}
+	if err := r.selectRows(engine.Float32, 0, cand, m*g, parts/g*kk, kk, largest, 0, 0, part); err != nil {
+		return err
+	}
+	return r.selectRows(engine.Float32, 0, part, m, g*kk, k, largest, vals, idx, outKeys)
+}
+
+// partGroups is the number of groups selectParts splits parts into: 1
+// (one stage) for rows under 8192 keys, else the divisor of parts
+// nearest its square root, at least 4 (1 when there is none).
+func partGroups(parts, kk int) int {
+	if parts*kk < 8192 {
+		return 1
+	}
+	best := 1
+	for g := 4; g <= parts/4; g++ {
+		if parts%g == 0 && (best == 1 || abs(g*g-parts) < abs(best*best-parts)) {
+			best = g
+		}
+	}
+	return best
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // mmaScanV3 launches scan_mma.cu's mma_scan: each query's best kc keys

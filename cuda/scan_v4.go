@@ -9,35 +9,48 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
-// The version-4 tensor-core scan (kernels/cuda/scan_mma_v4.cu) is the
-// default since it was measured on an H100 (cuda/NOTES.md, run 5: same ids
-// as v3 on every query, 1.7 to 2.2 times faster); the environment
-// variable SILICA_CUDA_SCAN=v3 selects the earlier scan_mma.cu. It is
-// read at every search, so a benchmark can time both in one process. SILICA_CUDA_V4 overrides its
-// tiling, e.g. "bm=128,bn=256,bkb=64,stages=4,pf=1" (any subset).
+// The tensor-core scan is kernels/cuda/scan_mma_v4.cu: on Hopper (compute
+// capability 9.0) its wgmma main loop, version 5 (WG=1, compiled for
+// sm_90a; cuda/NOTES.md, runs 7-9: same ids as v4 on every query, 1.3 to
+// 1.4 times faster), elsewhere its mma.sync loop, version 4. The
+// environment variable SILICA_CUDA_SCAN picks one (v3: the earlier
+// scan_mma.cu, v4, v5); it is read at every search, so a benchmark can
+// time them all in one process. SILICA_CUDA_V4 overrides the tiling of v4
+// and v5, e.g. "bm=128,bn=256,bkb=64,stages=4,pf=1,wg=1,swz=1" (any
+// subset).
 const (
 	scanVersionEnv = "SILICA_CUDA_SCAN"
 	v4ConfigEnv    = "SILICA_CUDA_V4"
 )
 
-// scanVersion returns the tensor-core scan asked for: "v3" or "v4".
+// scanVersion returns the tensor-core scan asked for: "v3", "v4", "v5",
+// or "" for the device's best (see bestScan).
 func scanVersion() (string, error) {
 	switch v := os.Getenv(scanVersionEnv); v {
-	case "v3":
-		return "v3", nil
-	case "", "v4":
-		return "v4", nil
+	case "", "v3", "v4", "v5":
+		return v, nil
 	default:
-		return "", fmt.Errorf("cuda: %s=%q: want v4 (the default) or v3", scanVersionEnv, v)
+		return "", fmt.Errorf("cuda: %s=%q: want v3, v4 or v5 (unset: v5 on Hopper, else v4)", scanVersionEnv, v)
 	}
+}
+
+// bestScan is the default tensor-core scan of the device: v5 where wgmma
+// runs, else v4.
+func (d *device) bestScan() string {
+	if d.wgmmaOK() {
+		return "v5"
+	}
+	return "v4"
 }
 
 // v4Config is the tiling of a scan_mma_v4.cu variant: bm queries by bn
 // stored rows a block tile, bkb bytes of the shared dimension a stage,
-// stages deep; pf asks L2 for the next tile's rows ahead.
+// stages deep; pf asks L2 for the next tile's rows ahead; wg multiplies
+// with wgmma (v5), swz with the tiles in the tensor cores' swizzled
+// layout rather than in core matrices.
 type v4Config struct {
 	bm, bn, bkb, stages int
-	pf                  bool
+	pf, wg, swz         bool
 }
 
 // defaultV4 is the tiling for m queries: 64 of them a block with 64-byte
@@ -53,7 +66,20 @@ func defaultV4(m int) v4Config {
 	return v4Config{bm: 128, bn: 256, bkb: 128, stages: 3}
 }
 
-// parseV4 applies overrides of the form "bm=128,bn=256,bkb=64,stages=4,pf=1"
+// defaultV5 is the wgmma tiling for m queries (tf32: float32 rows), in
+// the swizzled layout with 128-byte stages: 64 queries a block by 256
+// rows (each warpgroup 64 x 128), 4 stages deep (two in flight), except
+// for more than 64 float32 queries, 128 by 128 (each warpgroup 64 x 128),
+// 5 deep. These were the fastest at 64 and at 1024 queries on the H100
+// (cuda/NOTES.md, run 9).
+func defaultV5(m int, tf32 bool) v4Config {
+	if m > 64 && tf32 {
+		return v4Config{bm: 128, bn: 128, bkb: 128, stages: 5, wg: true, swz: true}
+	}
+	return v4Config{bm: 64, bn: 256, bkb: 128, stages: 4, wg: true, swz: true}
+}
+
+// parseV4 applies overrides of the form "bm=128,bn=256,bkb=64,stages=4,pf=1,wg=1"
 // to c and checks the result.
 func parseV4(c v4Config, s string) (v4Config, error) {
 	for _, f := range strings.Split(s, ",") {
@@ -77,8 +103,12 @@ func parseV4(c v4Config, s string) (v4Config, error) {
 			c.stages = n
 		case "pf":
 			c.pf = n != 0
+		case "wg":
+			c.wg = n != 0
+		case "swz":
+			c.swz = n != 0
 		default:
-			return c, fmt.Errorf("cuda: %s: unknown setting %q (have bm, bn, bkb, stages, pf)", v4ConfigEnv, k)
+			return c, fmt.Errorf("cuda: %s: unknown setting %q (have bm, bn, bkb, stages, pf, wg, swz)", v4ConfigEnv, k)
 		}
 	}
 	switch {
@@ -90,6 +120,12 @@ func parseV4(c v4Config, s string) (v4Config, error) {
 		return c, fmt.Errorf("cuda: %s: bkb=%d, want 64 or 128", v4ConfigEnv, c.bkb)
 	case c.stages < 2 || c.stages > 8:
 		return c, fmt.Errorf("cuda: %s: stages=%d, want 2 to 8", v4ConfigEnv, c.stages)
+	case c.wg && c.stages < 3:
+		return c, fmt.Errorf("cuda: %s: wg=1 needs stages >= 3 (one stage of products stays in flight)", v4ConfigEnv)
+	case c.swz && !c.wg:
+		return c, fmt.Errorf("cuda: %s: swz=1 is a layout of the wgmma loop: it needs wg=1", v4ConfigEnv)
+	case c.wg && c.bm == 64 && c.bn == 128:
+		return c, fmt.Errorf("cuda: %s: wg=1 needs a warpgroup tile of 128 or 256 rows: bm=64 takes bn=256", v4ConfigEnv)
 	}
 	return c, nil
 }
@@ -99,7 +135,11 @@ func parseV4(c v4Config, s string) (v4Config, error) {
 // query scales (bm each), row scales (bn), 8 warps' 256 counters and 64
 // bytes.
 func (c v4Config) smem() int {
-	return c.stages*(c.bm+c.bn)*(c.bkb+16) + c.bm*12 + c.bn*4 + 8*256*4 + 64
+	row := c.bkb + 16 // ldmatrix rows are padded
+	if c.wg {
+		row = c.bkb // wgmma's core matrices need no padding
+	}
+	return c.stages*(c.bm+c.bn)*row + c.bm*12 + c.bn*4 + 8*256*4 + 64
 }
 
 // bufKeys is C, each block's buffer of keys a query: the kk best, one
@@ -109,20 +149,13 @@ func (c v4Config) smem() int {
 func (c v4Config) bufKeys(kk int) int { return pow2AtLeast(kk + c.bn + max(c.bn, kk)) }
 
 func (c v4Config) String() string {
-	pf := 0
-	if c.pf {
-		pf = 1
-	}
-	return fmt.Sprintf("bm=%d,bn=%d,bkb=%d,stages=%d,pf=%d", c.bm, c.bn, c.bkb, c.stages, pf)
+	return fmt.Sprintf("bm=%d,bn=%d,bkb=%d,stages=%d,pf=%d,wg=%d,swz=%d", c.bm, c.bn, c.bkb, c.stages, b2i(c.pf), b2i(c.wg), b2i(c.swz))
 }
 
 // v4Variant is scan_mma_v4.cu for dtype t with tiling c; ss "1" sums the
 // squares of the stored rows.
 func v4Variant(t engine.DType, ss string, c v4Config) variant {
-	pf := 0
-	if c.pf {
-		pf = 1
-	}
+	pf := b2i(c.pf)
 	defs := []string{"T=" + ctype(t), "SS=" + ss, fmt.Sprintf("BM=%d", c.bm), fmt.Sprintf("BN=%d", c.bn),
 		fmt.Sprintf("BKB=%d", c.bkb), fmt.Sprintf("STAGES=%d", c.stages), fmt.Sprintf("PF=%d", pf)}
 	switch t {
@@ -131,11 +164,29 @@ func v4Variant(t engine.DType, ss string, c v4Config) variant {
 	case engine.BFloat16:
 		defs = append(defs, "IS_BF16")
 	}
-	return variant{file: "scan_mma_v4.cu", kind: "scan", dtype: short(t),
+	v := variant{file: "scan_mma_v4.cu", kind: "scan", dtype: short(t),
 		params: []string{"ss" + ss, fmt.Sprintf("bm%d", c.bm), fmt.Sprintf("bn%d", c.bn), fmt.Sprintf("bkb%d", c.bkb),
 			fmt.Sprintf("st%d", c.stages), fmt.Sprintf("pf%d", pf)},
 		defines: defs}
+	if c.wg {
+		v.params = append(v.params, "wg")
+		v.defines = append(v.defines, "WG=1")
+		v.arch = wgmmaArch
+	}
+	if c.swz {
+		v.params = append(v.params, "swz")
+		v.defines = append(v.defines, "SWZ=1")
+	}
+	return v
 }
+
+// wgmmaArch is the NVRTC target of the wgmma scan: wgmma exists only on
+// sm_90a, Hopper's architecture-specific target.
+const wgmmaArch = "sm_90a"
+
+// wgmmaOK says whether the device runs sm_90a code: compute capability
+// 9.0 and an NVRTC that builds machine code for it.
+func (d *device) wgmmaOK() bool { return d.cc == 90 && d.cubin }
 
 // v4Grid splits a search of m queries over n rows: nmt query tiles by
 // parts parts of per rows (a multiple of bn), about one block an SM, and
@@ -151,44 +202,72 @@ func v4Grid(c v4Config, m, n, sms, C int) (nmt, parts, per int) {
 	return nmt, parts, per
 }
 
-// mmaScanV4 launches scan_mma_v4.cu's mma_scan_v4: each query's best kc
-// keys of each of parts parts of x go to cand [m][parts][kc].
-func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dptr) (cand dptr, parts int, err error) {
+// mmaScanV4 launches scan_mma_v4.cu's mma_scan_v4 (v5: its wgmma loop):
+// each query's best kc keys of each of parts parts of x go to cand
+// [m][parts][kc]. trunc reports TF32 operands truncated (wgmma) rather
+// than rounded.
+func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dptr, v5 bool) (cand dptr, parts int, trunc bool, err error) {
 	m, d := q.Shape[0], q.Shape[1]
 	n := x.Shape[0]
-	c, err := parseV4(defaultV4(m), os.Getenv(v4ConfigEnv))
+	base := defaultV4(m)
+	if v5 {
+		base = defaultV5(m, x.DType == engine.Float32)
+	}
+	c, err := parseV4(base, os.Getenv(v4ConfigEnv))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
+	}
+	if c.wg && !r.d.wgmmaOK() {
+		return 0, 0, false, fmt.Errorf("cuda: the wgmma scan (%s=v5 or wg=1) needs compute capability 9.0 (Hopper) and an NVRTC that builds sm_90a; this device is sm_%d", scanVersionEnv, r.d.cc)
 	}
 	if c.smem() > r.d.smemOptin {
-		return 0, 0, fmt.Errorf("cuda: scan v4 tiling %s needs %d bytes of shared memory a block, the device allows %d",
+		return 0, 0, false, fmt.Errorf("cuda: scan v4 tiling %s needs %d bytes of shared memory a block, the device allows %d",
 			c, c.smem(), r.d.smemOptin)
 	}
 	C := c.bufKeys(kc)
 	nmt, parts, per := v4Grid(c, m, n, r.d.sms, C)
 	wbuf, err := r.tmp(nmt * parts * c.bm * C * 8)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	if cand, err = r.tmp(m * parts * kc * 8); err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	v := v4Variant(x.DType, mmaSumSquares(at, x.DType), c)
 	err = r.d.run(v, "mma_scan_v4", [3]int{nmt, parts}, 256, c.smem(),
 		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
 		kc, C, wbuf, cand, maxnorm)
-	return cand, parts, err
+	return cand, parts, c.wg, err
 }
 
 // v4Sweep are the tilings besides the defaults that the device script
 // times (cudabench -v4sweep) and the tests compile: larger stages, L2
 // prefetch, smaller tiles, deeper pipelines.
+// (bm=128 with pf=1, slower than without in run 5, left the list in run
+// 9: its registers no longer fit without spills.)
 var v4Sweep = []v4Config{
 	{bm: 128, bn: 256, bkb: 64, stages: 4},
-	{bm: 128, bn: 256, bkb: 64, stages: 4, pf: true},
 	{bm: 128, bn: 128, bkb: 64, stages: 4},
 	{bm: 64, bn: 256, bkb: 64, stages: 6},
 	{bm: 64, bn: 256, bkb: 128, stages: 4, pf: true},
+}
+
+// v5Sweep are the wgmma tilings besides the defaults that the device
+// script times and the tests compile.
+var v5Sweep = []v4Config{
+	{bm: 64, bn: 256, bkb: 128, stages: 4, wg: true, swz: true},
+	{bm: 128, bn: 128, bkb: 128, stages: 5, wg: true, swz: true},
+	{bm: 128, bn: 256, bkb: 128, stages: 4, wg: true}, // the first v5 tiling: core matrices, no swizzle
+}
+
+// V5Tilings returns the wgmma tilings besides the defaults, in the syntax
+// of SILICA_CUDA_V4.
+func V5Tilings() []string {
+	out := make([]string, len(v5Sweep))
+	for i, c := range v5Sweep {
+		out[i] = c.String()
+	}
+	return out
 }
 
 // V4Tilings returns the tilings of the v4 scan, besides its defaults, that
@@ -199,4 +278,12 @@ func V4Tilings() []string {
 		out[i] = c.String()
 	}
 	return out
+}
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

