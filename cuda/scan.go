@@ -223,13 +223,13 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	}
 	v := mmaVariant(x.DType, mmaSumSquares(at, x.DType)) // its rescore and verify finish a TF32 search
 	if !tf32 {
-		return r.selectParts(cand, m, parts, kc, k, at.Largest, vals, idx, 0)
+		return r.selectRows(engine.Float32, 0, cand, m, parts*kc, k, at.Largest, vals, idx, 0)
 	}
 	approx, err := r.tmp(m * kc * 8)
 	if err != nil {
 		return err
 	}
-	if err := r.selectParts(cand, m, parts, kc, kc, at.Largest, 0, 0, approx); err != nil {
+	if err := r.selectRows(engine.Float32, 0, cand, m, parts*kc, kc, at.Largest, 0, 0, approx); err != nil {
 		return err
 	}
 	exact, err := r.tmp(m * kc * 8)
@@ -266,49 +266,6 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 		return err
 	}
 	return r.refine(at, q, x, ok, vals, idx)
-}
-
-// selectParts selects the k best of each of m rows of parts x kk keys
-// (cand [m][parts][kk], k <= kk), as selectRows does. A long row (few
-// queries over many parts: one block would read it all, eight times)
-// goes in two stages: each group of parts/g parts to its kk best, then
-// the g groups' keys to the k best.
-func (r *runner) selectParts(cand dptr, m, parts, kk, k int, largest bool, vals, idx, outKeys dptr) error {
-	g := partGroups(parts, kk)
-	if g <= 1 {
-		return r.selectRows(engine.Float32, 0, cand, m, parts*kk, k, largest, vals, idx, outKeys)
-	}
-	part, err := r.tmp(m * g * kk * 8)
-	if err != nil {
-		return err
-	}
-	if err := r.selectRows(engine.Float32, 0, cand, m*g, parts/g*kk, kk, largest, 0, 0, part); err != nil {
-		return err
-	}
-	return r.selectRows(engine.Float32, 0, part, m, g*kk, k, largest, vals, idx, outKeys)
-}
-
-// partGroups is the number of groups selectParts splits parts into: 1
-// (one stage) for rows under 8192 keys, else the divisor of parts
-// nearest its square root, at least 4 (1 when there is none).
-func partGroups(parts, kk int) int {
-	if parts*kk < 8192 {
-		return 1
-	}
-	best := 1
-	for g := 4; g <= parts/4; g++ {
-		if parts%g == 0 && (best == 1 || abs(g*g-parts) < abs(best*best-parts)) {
-			best = g
-		}
-	}
-	return best
-}
-
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // mmaScanV3 launches scan_mma.cu's mma_scan: each query's best kc keys

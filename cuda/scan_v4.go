@@ -11,8 +11,8 @@ import (
 
 // The tensor-core scan is kernels/cuda/scan_mma_v4.cu: on Hopper (compute
 // capability 9.0) its wgmma main loop, version 5 (WG=1, compiled for
-// sm_90a; cuda/NOTES.md, runs 7-9: same ids as v4 on every query, 1.3 to
-// 1.4 times faster), elsewhere its mma.sync loop, version 4. The
+// sm_90a; cuda/NOTES.md, runs 7-10: same ids as v4 on every query, 1.2
+// to 1.5 times faster), elsewhere its mma.sync loop, version 4. The
 // environment variable SILICA_CUDA_SCAN picks one (v3: the earlier
 // scan_mma.cu, v4, v5); it is read at every search, so a benchmark can
 // time them all in one process. SILICA_CUDA_V4 overrides the tiling of v4

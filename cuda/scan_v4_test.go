@@ -140,16 +140,3 @@ func moduleLoaded(b *Backend, file string) bool {
 	})
 	return found
 }
-
-// TestPartGroups checks the split of the final selection: groups divide
-// the parts, short rows and prime part counts stay in one stage.
-func TestPartGroups(t *testing.T) {
-	for _, c := range []struct{ parts, kk, want int }{
-		{132, 100, 11}, {132, 200, 11}, {8, 200, 1}, {131, 200, 1}, {66, 200, 6}, {64, 200, 8}, {64, 100, 1}, {132, 10, 1},
-	} {
-		g := partGroups(c.parts, c.kk)
-		if g != c.want || (g > 1 && c.parts%g != 0) {
-			t.Errorf("partGroups(%d, %d) = %d, want %d", c.parts, c.kk, g, c.want)
-		}
-	}
-}
