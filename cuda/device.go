@@ -187,6 +187,10 @@ func (d *device) launchN(name string, fn uintptr, grid, block [3]int, smem int, 
 		if err := check("cuFuncSetAttribute("+name+")", cuFuncSetAttribute(fn, funcAttrMaxDynamicSharedMem, int32(smem))); err != nil {
 			return err
 		}
+		// A hint (its result is not an error): the largest shared-memory
+		// carveout, so that blocks sized for two an SM (the v5 scan's mb=2)
+		// get two.
+		cuFuncSetAttribute(fn, funcAttrPreferredCarveout, 100)
 		d.bigSet[fn] = smem
 	}
 	for i := range grid {

@@ -80,6 +80,7 @@ const (
 	attrComputeCapabilityMinor  = 76
 	attrMaxSharedPerBlockOptin  = 97
 	funcAttrMaxDynamicSharedMem = 8
+	funcAttrPreferredCarveout   = 9 // CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, percent
 )
 
 // Result codes the backend tests for.

@@ -142,6 +142,7 @@ func TestScanV4Emulated(t *testing.T) {
 		{name: "wg tf32 k above the rows of a part, 3 stages", dt: engine.Float32, cfg: v4Config{bm: 128, bn: 256, bkb: 64, stages: 3, wg: true}, m: 5, n: 300, d: 72, kk: 200, sms: 2, largest: true},
 		{name: "wg f16 NaN rows, bn128", dt: engine.Float16, cfg: v4Config{bm: 128, bn: 128, bkb: 64, stages: 5, wg: true}, m: 9, n: 700, d: 64, kk: 40, sms: 1, tight: true, largest: true, nanRows: 30},
 		{name: "wg swizzled 128-byte rows, f16", dt: engine.Float16, cfg: v4Config{bm: 128, bn: 256, bkb: 128, stages: 4, wg: true, swz: true}, m: 131, n: 1100, d: 200, kk: 10, sms: 2, tight: true, largest: true},
+		{name: "wg 64 x 64 warpgroup tiles, two blocks an SM", dt: engine.Float16, cfg: v4Config{bm: 64, bn: 128, bkb: 128, stages: 4, wg: true, swz: true, mb: 2}, m: 70, n: 1000, d: 136, kk: 9, sms: 2, tight: true, largest: true},
 		{name: "wg swizzled 64-byte rows, tf32, 64 queries", dt: engine.Float32, cfg: v4Config{bm: 64, bn: 256, bkb: 64, stages: 6, wg: true, swz: true}, m: 50, n: 900, d: 100, kk: 30, sms: 2, tight: true, largest: true, qscale: true},
 	}
 	rng := rand.New(rand.NewPCG(17, 23))

@@ -47,11 +47,15 @@ func (d *device) bestScan() string {
 // stored rows a block tile, bkb bytes of the shared dimension a stage,
 // stages deep; pf asks L2 for the next tile's rows ahead; wg multiplies
 // with wgmma (v5), swz with the tiles in the tensor cores' swizzled
-// layout rather than in core matrices.
+// layout rather than in core matrices; mb blocks an SM (registers capped
+// for that many, the grid that many times larger), 1 when 0.
 type v4Config struct {
-	bm, bn, bkb, stages int
-	pf, wg, swz         bool
+	bm, bn, bkb, stages, mb int
+	pf, wg, swz             bool
 }
+
+// blocksPerSM is mb, at least 1.
+func (c v4Config) blocksPerSM() int { return max(1, c.mb) }
 
 // defaultV4 is the tiling for m queries: 64 of them a block with 64-byte
 // stages 4 deep when they fit (the rows are read once), else 128 with
@@ -107,8 +111,13 @@ func parseV4(c v4Config, s string) (v4Config, error) {
 			c.wg = n != 0
 		case "swz":
 			c.swz = n != 0
+		case "mb":
+			c.mb = n
+			if n == 1 {
+				c.mb = 0 // one block an SM, as the zero value
+			}
 		default:
-			return c, fmt.Errorf("cuda: %s: unknown setting %q (have bm, bn, bkb, stages, pf, wg, swz)", v4ConfigEnv, k)
+			return c, fmt.Errorf("cuda: %s: unknown setting %q (have bm, bn, bkb, stages, pf, wg, swz, mb)", v4ConfigEnv, k)
 		}
 	}
 	switch {
@@ -122,10 +131,10 @@ func parseV4(c v4Config, s string) (v4Config, error) {
 		return c, fmt.Errorf("cuda: %s: stages=%d, want 2 to 8", v4ConfigEnv, c.stages)
 	case c.wg && c.stages < 3:
 		return c, fmt.Errorf("cuda: %s: wg=1 needs stages >= 3 (one stage of products stays in flight)", v4ConfigEnv)
+	case c.mb < 0 || c.mb > 2:
+		return c, fmt.Errorf("cuda: %s: mb=%d, want 1 or 2 blocks an SM", v4ConfigEnv, c.mb)
 	case c.swz && !c.wg:
 		return c, fmt.Errorf("cuda: %s: swz=1 is a layout of the wgmma loop: it needs wg=1", v4ConfigEnv)
-	case c.wg && c.bm == 64 && c.bn == 128:
-		return c, fmt.Errorf("cuda: %s: wg=1 needs a warpgroup tile of 128 or 256 rows: bm=64 takes bn=256", v4ConfigEnv)
 	}
 	return c, nil
 }
@@ -149,7 +158,7 @@ func (c v4Config) smem() int {
 func (c v4Config) bufKeys(kk int) int { return pow2AtLeast(kk + c.bn + max(c.bn, kk)) }
 
 func (c v4Config) String() string {
-	return fmt.Sprintf("bm=%d,bn=%d,bkb=%d,stages=%d,pf=%d,wg=%d,swz=%d", c.bm, c.bn, c.bkb, c.stages, b2i(c.pf), b2i(c.wg), b2i(c.swz))
+	return fmt.Sprintf("bm=%d,bn=%d,bkb=%d,stages=%d,pf=%d,wg=%d,swz=%d,mb=%d", c.bm, c.bn, c.bkb, c.stages, b2i(c.pf), b2i(c.wg), b2i(c.swz), c.blocksPerSM())
 }
 
 // v4Variant is scan_mma_v4.cu for dtype t with tiling c; ss "1" sums the
@@ -177,6 +186,10 @@ func v4Variant(t engine.DType, ss string, c v4Config) variant {
 		v.params = append(v.params, "swz")
 		v.defines = append(v.defines, "SWZ=1")
 	}
+	if mb := c.blocksPerSM(); mb > 1 {
+		v.params = append(v.params, fmt.Sprintf("mb%d", mb))
+		v.defines = append(v.defines, fmt.Sprintf("MINB=%d", mb))
+	}
 	return v
 }
 
@@ -189,11 +202,11 @@ const wgmmaArch = "sm_90a"
 func (d *device) wgmmaOK() bool { return d.cc == 90 && d.cubin }
 
 // v4Grid splits a search of m queries over n rows: nmt query tiles by
-// parts parts of per rows (a multiple of bn), about one block an SM, and
+// parts parts of per rows (a multiple of bn), about mb blocks an SM, and
 // the buffers (nmt*parts*bm*C keys) kept under 512 MiB.
 func v4Grid(c v4Config, m, n, sms, C int) (nmt, parts, per int) {
 	nmt = (m + c.bm - 1) / c.bm
-	parts = max(1, sms/nmt)
+	parts = max(1, sms*c.blocksPerSM()/nmt)
 	for parts > 1 && nmt*parts*c.bm*C*8 > 512<<20 {
 		parts = (parts + 1) / 2
 	}
@@ -256,7 +269,10 @@ var v4Sweep = []v4Config{
 // script times and the tests compile.
 var v5Sweep = []v4Config{
 	{bm: 64, bn: 256, bkb: 128, stages: 4, wg: true, swz: true},
+	{bm: 64, bn: 128, bkb: 128, stages: 4, wg: true, swz: true, mb: 2},
+	{bm: 64, bn: 128, bkb: 128, stages: 4, wg: true, swz: true},
 	{bm: 128, bn: 128, bkb: 128, stages: 5, wg: true, swz: true},
+	{bm: 128, bn: 128, bkb: 128, stages: 6, wg: true, swz: true},
 	{bm: 128, bn: 256, bkb: 128, stages: 4, wg: true}, // the first v5 tiling: core matrices, no swizzle
 }
 

@@ -33,7 +33,7 @@ func TestParseV4(t *testing.T) {
 		t.Errorf("parse wg: %+v, %v", c, err)
 	}
 	for _, bad := range []string{"bm=32", "bn=512", "bkb=32", "stages=1", "stages=9", "tile=3", "bm", "bm=x",
-		"wg=1,stages=2", "wg=1,bm=64,bn=128", "swz=1,wg=0"} {
+		"wg=1,stages=2", "swz=1,wg=0", "mb=3", "mb=-1"} {
 		if _, err := parseV4(defaultV4(1), bad); err == nil || !strings.Contains(err.Error(), v4ConfigEnv) {
 			t.Errorf("%q: error %v, want one naming %s", bad, err, v4ConfigEnv)
 		}

@@ -84,6 +84,10 @@
 #define SIL_SWZ 0
 #endif
 #define SWZ SIL_SWZ
+#ifndef SIL_MINB
+#define SIL_MINB 1
+#endif
+#define MINB SIL_MINB          // blocks an SM the registers are capped for
 
 #define NT 256                 // threads a block
 #define WM (BM / 64)           // warps along the queries
@@ -125,8 +129,8 @@
 #define WG_LBO 128
 #define WG_LAYOUT 0
 #endif
-#if WGNR != 128 && WGNR != 256
-#error "WG needs BN/(2/(BM/64)) of 128 or 256 rows a warpgroup"
+#if WGNR != 64 && WGNR != 128 && WGNR != 256
+#error "WG needs BN/(2/(BM/64)) of 64, 128 or 256 rows a warpgroup"
 #endif
 #if STAGES < 3
 #error "WG needs STAGES >= 3 (one stage of products in flight)"
@@ -256,6 +260,11 @@ __device__ __forceinline__ void wg_mma(float (&d)[64], u64 da, u64 db, int scale
 		"wgmma.mma_async.sync.aligned.m64n128" WG_SHAPE_K " {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, %64, %65," WG_TAIL
 		: WG_A64(0) : "l"(da), "l"(db), "r"(scale));
 }
+__device__ __forceinline__ void wg_mma(float (&d)[32], u64 da, u64 db, int scale) {
+	asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+		"wgmma.mma_async.sync.aligned.m64n64" WG_SHAPE_K " {%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, %32, %33," WG_TAIL
+		: WG_A8(0), WG_A8(8), WG_A8(16), WG_A8(24) : "l"(da), "l"(db), "r"(scale));
+}
 // ---- end of the wgmma helpers ----
 #endif
 
@@ -349,7 +358,7 @@ __device__ __forceinline__ u32 warp_select_kk(u64* buf, int n, int kk, u32* hist
 // per a multiple of BN. wbuf: gridDim.x*gridDim.y*BM*C keys (C >= kk +
 // 2*BN... see scan.go); cand [m][parts][kk]. qscale may be null.
 // Dynamic shared memory: smemBytes() of scan.go.
-extern "C" __global__ void __launch_bounds__(NT, 1) mma_scan_v4(
+extern "C" __global__ void __launch_bounds__(NT, MINB) mma_scan_v4(
 	const T* q, const T* x, i64 m, i64 n, i64 d, i64 per,
 	const float* qscale, int normB, int largest,
 	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm)
