@@ -1,6 +1,6 @@
-// scan_mma_v4.cu: the fused search on tensor cores, version 4 (selected
-// at run time by SILICA_CUDA_SCAN=v4; scan_mma.cu stays the default until
-// v4 has been measured on the device).
+// scan_mma_v4.cu: the fused search on tensor cores, versions 4 (mma.sync,
+// any GPU with tensor cores) and 5 (WG=1: wgmma, Hopper), the default
+// scans (cuda/scan_v4.go; SILICA_CUDA_SCAN=v3 selects scan_mma.cu).
 //
 // A block owns BM (64 or 128) queries and a contiguous part of the stored
 // rows, which stream through shared memory in tiles of BN (128 or 256)
@@ -20,7 +20,8 @@
 // buffer holding at most C - BN keys at the start of a tile cannot
 // overflow; after the tile, a warp cuts every buffer over C - BN back to
 // its kk best with a radix select (warp_select_kk) and sets the threshold
-// to the kk-th best score (also the first time a buffer holds kk keys). The [m, n] score matrix is never written.
+// to the kk-th best score (also the first time a buffer holds kk keys).
+// The [m, n] score matrix is never written.
 //
 // At the end each query's kk best keys of the block (unsorted, EMPTY_KEY
 // padded) go to cand; topk_select merges the parts.
@@ -36,15 +37,17 @@
 //
 // With WG=1 (version 5, sm_90a only) the two warpgroups of the block
 // multiply with wgmma instead: the tensor cores read both tiles straight
-// from shared memory (laid out as wg_off says, no padding) and run
-// asynchronously, one stage's products in flight while the next stage is
-// issued, so the stages are prefetched STAGES-2 ahead. Warpgroup w owns
-// 64 queries by BN rows (BM 128) or 64 queries by BN/2 rows (BM 64). TF32
-// operands are truncated, not rounded, by wgmma (measured,
-// cuda/results/run6_wgmma_probe.log): the host's error bound says so.
+// from shared memory (laid out as wg_off says, no padding, or with SWZ=1
+// as wg_off_swz says, swizzled: conflict-free for the tensor cores, the
+// default) and run asynchronously, one stage's products in flight while
+// the next stage is issued, so the stages are prefetched STAGES-2 ahead.
+// Warpgroup w owns 64 queries by BN rows (BM 128) or 64 queries by BN/2
+// rows (BM 64). TF32 operands are truncated, not rounded, by wgmma
+// (measured, cuda/results/run6_wgmma_probe.log): the host's error bound
+// says so. MINB caps the registers for that many blocks an SM.
 //
 // Defines: T (float, f16, bf16), IS_TF32 for float, IS_BF16 for bf16; SS,
-// BM, BN, BKB (64 or 128), STAGES, PF, WG. SIL_EMU builds the kernel for the
+// BM, BN, BKB (64 or 128), STAGES, PF, WG, SWZ, MINB. SIL_EMU builds the kernel for the
 // CPU emulator of the tests (cuda/emu_test.go), which supplies the
 // primitives written here in PTX.
 
