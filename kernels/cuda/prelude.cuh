@@ -138,3 +138,23 @@ __device__ __forceinline__ int pow2_at_least(int n) {
 	while (p < n) p <<= 1;
 	return p;
 }
+
+#ifndef SIL_EMU
+// Asynchronous copies into shared memory (cp.async, sm_80 and later), for
+// the tensor-core scans. The CPU emulator of the tests (cuda/testdata/emu)
+// supplies the same functions.
+__device__ __forceinline__ u32 smem_u32(const void* p) {
+	u32 a;
+	asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+	return a;
+}
+// cp_async16 copies 16 bytes from global src to shared dst, or zeros them
+// when !valid (src must still be a valid address).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+	int n = valid ? 16 : 0;
+	asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(smem_u32(dst)), "l"(src), "r"(n));
+}
+__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;"); }
+template <int N>
+__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N)); }
+#endif

@@ -42,20 +42,6 @@
 #define ES ((int)sizeof(T))
 #define BKE (128 / ES)     // elements of the shared dimension per stage
 
-__device__ __forceinline__ u32 smem_addr(const void* p) {
-	u32 a;
-	asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
-	return a;
-}
-
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
-	int n = valid ? 16 : 0;
-	asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(smem_addr(dst)), "l"(src), "r"(n));
-}
-__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;"); }
-template <int N>
-__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N)); }
-
 __device__ __forceinline__ u32 to_tf32(float f) {
 	u32 r;
 	asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(f));

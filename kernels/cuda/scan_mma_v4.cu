@@ -177,19 +177,8 @@ __device__ __forceinline__ u64 wg_desc(u32 saddr, u32 lbo, u32 sbo, u32 layout =
 }
 
 #ifndef SIL_EMU
-// PTX primitives. The emulator of the tests supplies the same functions.
-__device__ __forceinline__ u32 smem_u32(const void* p) {
-	u32 a;
-	asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
-	return a;
-}
-__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
-	int n = valid ? 16 : 0;
-	asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(smem_u32(dst)), "l"(src), "r"(n));
-}
-__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;"); }
-template <int N>
-__device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(N)); }
+// PTX primitives (cp.async's are in the prelude). The emulator of the
+// tests supplies the same functions.
 __device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
 // ldsm_x4 loads four 8x8 matrices of 16-bit elements: lane l gives the
 // address of row l%8 of matrix l/8 and receives word l%4 of row l/4 of
