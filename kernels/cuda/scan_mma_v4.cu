@@ -443,21 +443,39 @@ extern "C" __global__ void __launch_bounds__(NT, MINB) mma_scan_v4(
 	int wg = warp >> 2, wgm = wg / WGN, wgn = wg % WGN;
 	float acc[NACC];
 	constexpr int DIST = STAGES - 2; // stages loaded ahead: the slot refilled was read two stages ago
+#else
+	float acc[4][NI][4];
+	constexpr int DIST = STAGES - 1; // stages loaded ahead: the slot refilled was read last stage
+#endif
 	for (int s = 0; s < DIST; s++) load_stage();
+#if WG
 	const u32 sbase = smem_u32(tiles);
+#endif
 
 	for (int it = 0, tile = 0, kt = 0, slot = 0; it < total; it++, kt++, slot = slot + 1 == STAGES ? 0 : slot + 1) {
 		if (kt == KT) {
 			kt = 0;
 			tile++;
 		}
-		if (kt == 0) ss = 0.0f;
-		// cp.async writes need no proxy fence before wgmma reads them (as
-		// CUTLASS's cp.async wgmma mainloop); a fence.proxy.async here
-		// (MEMBAR.ALL.CTA in SASS) made v5 wait for every copy in flight.
+		if (kt == 0) {
+			ss = 0.0f;
+#if !WG
+#pragma unroll
+			for (int mi = 0; mi < 4; mi++)
+#pragma unroll
+				for (int ni = 0; ni < NI; ni++)
+#pragma unroll
+					for (int e = 0; e < 4; e++) acc[mi][ni][e] = 0.0f;
+#endif
+		}
+		// (With WG, cp.async writes need no proxy fence before wgmma reads
+		// them, as in CUTLASS's cp.async wgmma mainloop; a fence.proxy.async
+		// here, MEMBAR.ALL.CTA in SASS, made v5 wait for every copy in
+		// flight.)
 		cp_wait<DIST - 1>();
 		__syncthreads();
 		load_stage(); // stage it + DIST
+#if WG
 		const unsigned char* Bs = tiles + slot * SB + BM * BKB;
 		u32 st = sbase + (u32)(slot * SB);
 		u32 a0 = st + (u32)(wgm * 64 * BKB), b0 = st + (u32)((BM + wgn * WGNR) * BKB);
@@ -468,26 +486,6 @@ extern "C" __global__ void __launch_bounds__(NT, MINB) mma_scan_v4(
 			       (kt | kb) != 0);
 		wg_commit();
 #else
-	float acc[4][NI][4];
-	for (int s = 0; s < STAGES - 1; s++) load_stage();
-
-	for (int it = 0, tile = 0, kt = 0, slot = 0; it < total; it++, kt++, slot = slot + 1 == STAGES ? 0 : slot + 1) {
-		if (kt == KT) {
-			kt = 0;
-			tile++;
-		}
-		if (kt == 0) {
-#pragma unroll
-			for (int mi = 0; mi < 4; mi++)
-#pragma unroll
-				for (int ni = 0; ni < NI; ni++)
-#pragma unroll
-					for (int e = 0; e < 4; e++) acc[mi][ni][e] = 0.0f;
-			ss = 0.0f;
-		}
-		cp_wait<STAGES - 2>();
-		__syncthreads();
-		load_stage(); // stage it + STAGES - 1
 		const unsigned char* As = tiles + slot * SB;
 		const unsigned char* Bs = As + BM * RS;
 		// ldmatrix addresses: A matrix i = lane/8 is rows (i&1)*8.., bytes
