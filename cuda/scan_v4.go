@@ -268,7 +268,6 @@ var v4Sweep = []v4Config{
 // v5Sweep are the wgmma tilings besides the defaults that the device
 // script times and the tests compile.
 var v5Sweep = []v4Config{
-	{bm: 64, bn: 256, bkb: 128, stages: 4, wg: true, swz: true},
 	{bm: 64, bn: 128, bkb: 128, stages: 4, wg: true, swz: true, mb: 2},
 	{bm: 64, bn: 128, bkb: 128, stages: 4, wg: true, swz: true},
 	{bm: 128, bn: 128, bkb: 128, stages: 5, wg: true, swz: true},
@@ -278,19 +277,15 @@ var v5Sweep = []v4Config{
 
 // V5Tilings returns the wgmma tilings besides the defaults, in the syntax
 // of SILICA_CUDA_V4.
-func V5Tilings() []string {
-	out := make([]string, len(v5Sweep))
-	for i, c := range v5Sweep {
-		out[i] = c.String()
-	}
-	return out
-}
+func V5Tilings() []string { return tilingStrings(v5Sweep) }
 
 // V4Tilings returns the tilings of the v4 scan, besides its defaults, that
 // benchmarks time (cudabench -v4sweep), in the syntax of SILICA_CUDA_V4.
-func V4Tilings() []string {
-	out := make([]string, len(v4Sweep))
-	for i, c := range v4Sweep {
+func V4Tilings() []string { return tilingStrings(v4Sweep) }
+
+func tilingStrings(cs []v4Config) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
 		out[i] = c.String()
 	}
 	return out
