@@ -147,7 +147,7 @@ func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error)
 		return
 	}
 	defer p.free()
-	r.Plan = p.plan
+	r.Plan, r.HostFallback = p.plan, p.host
 	b.verifyThenTime(r, c, p.output, func(verified time.Duration) ([]float64, error) {
 		samples, err := measure(b.policy(c), verified, p.run)
 		return millis(samples), err

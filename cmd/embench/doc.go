@@ -79,12 +79,21 @@
 // samples, or there are 2000; the store's add takes 3 samples, and a case
 // whose verification run took more than 4x the maximum time one. A sample
 // is wall time around one repetition: build the lazy graph, Eval,
-// Synchronize the device (and for the store's searches read the results
-// back to the host, as a user of a store must), free the outputs. The
-// Python peers run the same loop with time.perf_counter_ns. The table gives
-// the median, the 99th percentile (nearest rank: the largest sample below
-// 100 samples), the spread (half the interquartile range over the median)
-// and the ratio of each median to the fastest of its case.
+// Synchronize the device (and for the store's searches and the binary
+// search read the results back to the host, as a user of a store must),
+// free the outputs. The seed's cases read nothing back: their results stay
+// on the device. The Python peers run the same loop with
+// time.perf_counter_ns. The table gives the median, the p99, the spread
+// (half the interquartile range over the median) and the ratio of each
+// median to the fastest of its case. The p99 is the 99th percentile by
+// nearest rank, which is a percentile below the maximum only from 100
+// samples on: a case with fewer shows its largest sample, marked "(max)".
+//
+// A custom kernel (engine.NewKernel, such as the binary scenario's) runs
+// on the host in Go on a backend that has no source for it (the torch and
+// mlx adapters): such a row times Silica's Go code, not the backend, and
+// the table marks its backend "(host fallback)" and says so under the
+// table; the JSON has host_fallback and a plan that says "on the host".
 //
 // # Output
 //
@@ -92,7 +101,8 @@
 // their versions, what was not measured and why, then the seed's table,
 // the store's table and the store's memory. A progress line goes to stderr
 // (--quiet: none). --json FILE writes the report below, --csv FILE one line
-// per result (the result fields as columns), --plot FILE.svg a grouped bar
+// per result (the result fields as columns, with the same meanings:
+// p99_ms is max_ms below 100 reps), --plot FILE.svg a grouped bar
 // chart of each backend's speed relative to the fastest (.png and .pdf
 // work too).
 //
@@ -104,21 +114,24 @@
 //	{
 //	  "schema": 1,
 //	  "machine": {"os", "arch", "cpu", "cores", "memory_bytes", "go",
-//	              "silica" (module version or VCS revision), "time" (RFC 3339),
+//	              "silica" (from the binary's build information: the VCS revision,
+//	                        "-dirty" if the tree was modified, else the module version,
+//	                        else "devel (revision not recorded...)": go run stamps none),
+//	              "time" (RFC 3339),
 //	              "load" (1-minute load average at the start, -1 if unknown), "command"},
 //	  "backends": [{"name" ("cpu", "torch:cpu"...), "backend", "device", "device_name",
 //	                "version", "memory_bytes", "unified"}],
 //	  "peers": [{"name" ("numpy", "faiss"), "version", "python"}],
 //	  "unavailable": [{"name", "reason"}],
 //	  "config": {"quick", "docs", "dim", "k", "metric", "batches", "seed",
-//	             "min_time_ms", "min_reps", "warmup"},
+//	             "min_time_ms", "min_reps", "max_reps", "warmup"},
 //	  "results": [{
 //	      "scenario": "store_search_64",   // a name from the lists above
 //	      "backend": "cpu",                // a backend's or peer's name
 //	      "dtype": "float32",              // storage dtype
 //	      "size": "10000x768",             // the case's size, as the table prints it
 //	      "median_ms": 12.3,               // null when not timed
-//	      "p99_ms": 14.0,                  // null when not timed
+//	      "p99_ms": 14.0,                  // nearest rank; below 100 reps this is max_ms; null when not timed
 //	      "ratio_to_best": 1.0,            // median over the case's fastest median; null when not timed
 //	      "verified": true,                // the answer passed the check
 //	      "runner": "engine",              // "engine" or "python"
@@ -128,7 +141,9 @@
 //	      "queries_per_s": 5203.1,         // search cases
 //	      "stored_bytes",                  // store cases: N·dim·dtype size of the rows
 //	      "resident_bytes", "device_bytes", // store cases, where known: growth while the rows were added
-//	      "plan": "scan_topk(dot normA k=100 largest=true)" // the engine's steps
+//	      "plan": "scan_topk(dot normA k=100 largest=true)", // the engine's steps
+//	      "host_fallback": true,           // a custom kernel ran in Go on the host (omitted when false)
+//	      "recall_at_10": 0.26             // binary_search_1: against the exact float32 top 10
 //	  }],
 //	  "skipped": [{"scenario", "backend", "dtype", "reason"}]  // not run by design
 //	}

@@ -100,7 +100,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 		Results: []Result{}, Skipped: []Skip{},
 		Config: ConfigInfo{
 			Quick: c.Quick, Docs: c.Docs, Dim: c.Dim, K: c.K, Metric: c.Metric, Batches: c.Batches, Seed: c.Seed,
-			MinTimeMS: float64(c.Policy.MinTime.Microseconds()) / 1e3, MinReps: c.Policy.MinReps, Warmup: c.Policy.Warmup,
+			MinTimeMS: float64(c.Policy.MinTime.Microseconds()) / 1e3, MinReps: c.Policy.MinReps, MaxReps: c.Policy.MaxReps, Warmup: c.Policy.Warmup,
 		},
 	}
 	live.Lock()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -51,23 +52,29 @@ func writeMarkdown(w io.Writer, rep *Report) {
 		}
 	}
 	c := rep.Config
+	if len(results) > 0 {
+		fmt.Fprintf(w, "\n%s\n", statsText(c))
+	}
 	if len(seed) > 0 {
 		fmt.Fprintf(w, "\n### The seed's operations (float32)\n\n")
-		fmt.Fprintf(w, "Median and 99th percentile of %s; spread is half the interquartile range. "+
-			"Every answer was checked against the CPU backend before it was timed.\n\n", repsText(c))
+		fmt.Fprintf(w, "Wall time from Go of one run: build the lazy graph, Eval, Synchronize the device, free the outputs; "+
+			"the results stay on the device, not read back to the host (NumPy's are in host memory already). "+
+			"Every answer was checked against the CPU backend before it was timed.\n\n")
 		fmt.Fprintf(w, "| scenario | size | backend | median ms | p99 ms | spread | reps | vs best | verified |\n")
 		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|---|\n")
 		writeRows(w, seed, false)
+		writeHostNote(w, seed)
 	}
 	if len(store) > 0 {
 		fmt.Fprintf(w, "\n### The store: %dx%d, top-%d by %s\n\n", c.Docs, c.Dim, c.K, c.Metric)
 		fmt.Fprintf(w, "Through package store: store_add is store.New and Append of every row (conversion to the storage dtype, normalizing); "+
 			"store_search_B is one SearchBatch of B queries, hits back on the host; "+
 			"binary_search_1 searches the same rows as sign-bit codes by Hamming distance (examples/hamming, a kernel added through engine.NewKernel), "+
-			"one query at a time, with its recall@10 against the exact float32 answer.\n\n")
+			"one query at a time, hits back on the host, with its recall@10 against the exact float32 answer.\n\n")
 		fmt.Fprintf(w, "| scenario | dtype | backend | median ms | p99 ms | spread | reps | queries/s | vs best | verified |\n")
 		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|--:|---|\n")
 		writeRows(w, store, true)
+		writeHostNote(w, store)
 		writeMemory(w, store)
 	}
 	if len(rep.Skipped) > 0 {
@@ -117,8 +124,8 @@ func writeRows(w io.Writer, rows []Result, store bool) {
 		if !r.Verified {
 			verified = "**" + r.Status + "**"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |", name, second, r.Backend,
-			ms(r.MedianMS), ms(r.P99MS), spread(r), reps(r))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |", name, second, backendCell(r),
+			ms(r.MedianMS), tail(r), spread(r), reps(r))
 		if store {
 			fmt.Fprintf(w, " %s |", qps(r.QueriesPerS))
 		}
@@ -167,8 +174,60 @@ func growth(b *int64) string {
 	return mib(*b, "MiB")
 }
 
-func repsText(c ConfigInfo) string {
-	return fmt.Sprintf("at least %d runs and %gs per case after %d warm-up runs", c.MinReps, c.MinTimeMS/1e3, c.Warmup)
+// hostFallbackMark follows the backend's name in a row whose plan ran a
+// custom kernel's Go function on the host (writeHostNote says what it
+// means).
+const hostFallbackMark = " (host fallback)"
+
+// backendCell is a row's backend, marked where the backend did not run
+// the case itself.
+func backendCell(r Result) string {
+	if r.HostFallback {
+		return r.Backend + hostFallbackMark
+	}
+	return r.Backend
+}
+
+// writeHostNote explains the host-fallback mark under a table that has it.
+func writeHostNote(w io.Writer, rows []Result) {
+	var names []string
+	for _, r := range rows {
+		if r.HostFallback && !slices.Contains(names, r.Backend) {
+			names = append(names, r.Backend)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n(host fallback): %s has no source for the case's custom kernel, so the engine ran the kernel's Go function "+
+		"on the host (engine.NewKernel's fall back) on copies of the buffers: the row times Silica's Go code and those copies, "+
+		"not the library.\n", strings.Join(names, ", "))
+}
+
+// tail is a row's p99 cell: the 99th percentile where the case has
+// p99Samples runs or more, else the slowest run, marked (max).
+func tail(r Result) string {
+	if r.P99MS != nil && r.Reps < p99Samples {
+		return ms(r.MaxMS) + " (max)"
+	}
+	return ms(r.P99MS)
+}
+
+// statsText says how each case was run and what its columns summarise.
+func statsText(c ConfigInfo) string {
+	minT := c.MinTimeMS / 1e3
+	return fmt.Sprintf("Timing: each case, once its answer is checked, gets up to %d warm-up run%s (none once the checked run and they took %gs), then timed runs until there are %d and %gs has passed, "+
+		"or %gs with at least 3, or %d runs (store_add: 3 runs; a case whose checked run took over %gs: 1). "+
+		"Median of the runs; p99 is the 99th percentile by nearest rank, given for a case of %d runs or more; "+
+		"with fewer it is the slowest run, marked (max). Spread is half the interquartile range.",
+		c.Warmup, plural(c.Warmup), minT/2, c.MinReps, minT, 4*minT, c.MaxReps, slowCase*4*minT, p99Samples)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // ms formats milliseconds to about three significant digits.

@@ -89,9 +89,14 @@ type stats struct {
 	Median, P99, Min, Max, IQR float64
 }
 
+// p99Samples is the fewest samples that have a 99th percentile below
+// their maximum: with fewer, the nearest-rank 99th percentile is the
+// largest sample, and the reports call it the max.
+const p99Samples = 100
+
 // summarize computes the median (the mean of the middle two for an even
 // count), the 99th percentile by nearest rank (the largest sample below
-// 100 samples), the extremes and the interquartile range.
+// p99Samples samples), the extremes and the interquartile range.
 func summarize(ms []float64) stats {
 	if len(ms) == 0 {
 		return stats{}

@@ -21,7 +21,7 @@ func writeJSON(path string, rep *Report) error {
 var csvHeader = []string{
 	"scenario", "backend", "dtype", "size", "median_ms", "p99_ms", "ratio_to_best", "verified",
 	"runner", "status", "reps", "min_ms", "max_ms", "iqr_ms", "queries_per_s",
-	"stored_bytes", "resident_bytes", "device_bytes", "plan", "error",
+	"stored_bytes", "resident_bytes", "device_bytes", "plan", "error", "host_fallback", "recall_at_10",
 }
 
 // writeCSV writes one line per result to path, empty cells for absent
@@ -39,6 +39,7 @@ func writeCSV(path string, rep *Report) error {
 			strconv.FormatBool(r.Verified), r.Runner, r.Status, strconv.Itoa(r.Reps),
 			num(r.MinMS), num(r.MaxMS), num(r.IQRMS), num(r.QueriesPerS),
 			integer(r.StoredBytes), integer(r.ResidentBytes), integer(r.DeviceBytes), r.Plan, r.Error,
+			strconv.FormatBool(r.HostFallback), num(r.RecallAt10),
 		})
 	}
 	w.Flush()

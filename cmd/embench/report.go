@@ -82,6 +82,7 @@ type ConfigInfo struct {
 	Seed      uint64  `json:"seed"`
 	MinTimeMS float64 `json:"min_time_ms"`
 	MinReps   int     `json:"min_reps"`
+	MaxReps   int     `json:"max_reps"`
 	Warmup    int     `json:"warmup"`
 }
 
@@ -110,7 +111,8 @@ type Result struct {
 	ResidentBytes *int64   `json:"resident_bytes,omitempty"`
 	DeviceBytes   *int64   `json:"device_bytes,omitempty"`
 	Plan          string   `json:"plan,omitempty"`
-	RecallAt10    *float64 `json:"recall_at_10,omitempty"` // binary_search_1: against the exact float32 top 10
+	HostFallback  bool     `json:"host_fallback,omitempty"` // the plan ran a custom kernel's Go function on the host
+	RecallAt10    *float64 `json:"recall_at_10,omitempty"`  // binary_search_1: against the exact float32 top 10
 }
 
 // Result statuses.

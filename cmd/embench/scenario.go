@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/silica-go/silica/engine"
@@ -74,6 +75,9 @@ type prepared struct {
 	output func() ([]tensor, error)
 	// plan describes the steps the engine runs, e.g. "scan_topk(dot normA k=100)".
 	plan string
+	// host is set when the plan runs a custom kernel's Go function on
+	// the host: the backend has no source for it (engine.Step.Host).
+	host bool
 	// free releases the case's inputs.
 	free func()
 }
@@ -122,6 +126,7 @@ func graphCase(e *engine.Engine, build func(rep int) ([]*engine.Array, error), r
 	p := &prepared{
 		run:  func(rep int) error { _, err := once(rep, readBack); return err },
 		plan: describePlan(plan),
+		host: hostSteps(plan),
 		free: free,
 	}
 	p.output = func() ([]tensor, error) {
@@ -165,6 +170,12 @@ func describePlan(p *engine.Plan) string {
 		steps[i] = engine.DescribeStep(&p.Steps[i])
 	}
 	return strings.Join(steps, " + ")
+}
+
+// hostSteps reports whether a plan has a step the engine runs on the
+// host.
+func hostSteps(p *engine.Plan) bool {
+	return p != nil && slices.ContainsFunc(p.Steps, func(s engine.Step) bool { return s.Host })
 }
 
 // uploadAll puts host tensors on e as dtype dt; free releases them.

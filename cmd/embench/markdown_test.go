@@ -1,0 +1,85 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/silica-go/silica/cpu"
+	"github.com/silica-go/silica/engine"
+)
+
+// noCustomBackend is the CPU backend refusing custom kernels, as the
+// torch and mlx adapters do: the engine runs such a kernel's Go function
+// on the host.
+type noCustomBackend struct{ *cpu.Backend }
+
+func (n noCustomBackend) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool {
+	return op != engine.OpCustom && n.Backend.Supports(op, a, in)
+}
+
+type noCustomDriver struct{}
+
+func (noCustomDriver) Open(string) (engine.Backend, error) { return noCustomBackend{cpu.New()}, nil }
+
+func init() { engine.Register("fakenocustom", noCustomDriver{}) }
+
+// TestHostFallbackMarked runs the binary scenario (a custom kernel) on
+// the CPU backend, which runs it, and on one without its source: only the
+// latter's row is marked as a host fall back, in the JSON and in the
+// markdown table, which explains the mark.
+func TestHostFallbackMarked(t *testing.T) {
+	code, rep, table := runJSON(t, "--quick", "--docs", "300", "--backend", "cpu,fakenocustom", "--peers", "none",
+		"--scenario", "binary_search_1")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, table)
+	}
+	if len(rep.Results) != 2 {
+		t.Fatalf("%d results, want 2", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		want := r.Backend == "fakenocustom"
+		if r.HostFallback != want || strings.Contains(r.Plan, "on the host") != want {
+			t.Errorf("%s: host_fallback %t, plan %q; want host fall back %t", r.Backend, r.HostFallback, r.Plan, want)
+		}
+	}
+	if !strings.Contains(table, "| fakenocustom"+hostFallbackMark+" |") {
+		t.Errorf("the fall back's row is not marked:\n%s", table)
+	}
+	if strings.Contains(table, "| cpu"+hostFallbackMark) {
+		t.Errorf("the CPU backend's row is marked, yet it ran the kernel itself:\n%s", table)
+	}
+	if !strings.Contains(table, "(host fallback): fakenocustom has no source") {
+		t.Errorf("the table does not explain the mark:\n%s", table)
+	}
+}
+
+// TestTailLabel: a row's p99 cell is the 99th percentile only where the
+// case has enough runs to have one; with fewer it is the slowest run and
+// says so.
+func TestTailLabel(t *testing.T) {
+	row := func(reps int) Result {
+		ms := make([]float64, reps)
+		for i := range ms {
+			ms[i] = float64(i + 1) // 1 .. reps
+		}
+		r := Result{Scenario: "cosine", Backend: "cpu", DType: "float32", Size: "1", Verified: true, Status: statusOK}
+		r.setTimes(ms, 0)
+		return r
+	}
+	for _, c := range []struct {
+		reps int
+		want string
+	}{
+		{3, "| 3.00 (max) |"},
+		{20, "| 20.0 (max) |"},
+		{99, "| 99.0 (max) |"},
+		{100, "| 99.0 |"},
+		{2000, "| 1980 |"},
+	} {
+		var b strings.Builder
+		writeMarkdown(&b, &Report{Results: []Result{row(c.reps)}, Config: ConfigInfo{MinReps: 10, MaxReps: 2000, MinTimeMS: 500, Warmup: 2}})
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("%d runs: no cell %q in\n%s", c.reps, c.want, b.String())
+		}
+	}
+}
