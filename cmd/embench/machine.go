@@ -91,37 +91,48 @@ func procField(path, name string) string {
 	return ""
 }
 
-// silicaVersion names the code embench was built from: the module version,
-// else the VCS revision stamped by go build, else git's description of
-// the working directory (go run stamps none).
+// silicaVersion names the code embench was built from, from the build
+// information of the binary (never from whatever git repository encloses
+// the working directory, which need not be the one built).
 func silicaVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if v := bi.Main.Version; v != "" && v != "(devel)" {
-			return v
-		}
-		rev, dirty := "", false
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-		if rev != "" {
-			if len(rev) > 12 {
-				rev = rev[:12]
-			}
-			if dirty {
-				rev += "-dirty"
-			}
-			return rev
+	bi, _ := debug.ReadBuildInfo()
+	return buildLabel(bi)
+}
+
+// unstamped is the label of a build that records neither a module version
+// nor a VCS revision: go run, go test, and go build -buildvcs=false stamp
+// none.
+const unstamped = "devel (revision not recorded: go build, or go run -buildvcs=true, records it)"
+
+// buildLabel names a build from its information: the VCS revision (12
+// hex digits, "-dirty" when the tree had changes), else the module's
+// version (go install module@version), else unstamped.
+func buildLabel(bi *debug.BuildInfo) string {
+	if bi == nil {
+		return unstamped
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
 		}
 	}
-	if out, err := exec.Command("git", "describe", "--always", "--dirty").Output(); err == nil {
-		return strings.TrimSpace(string(out))
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if dirty {
+			rev += "-dirty"
+		}
+		return rev
 	}
-	return "unknown"
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	return unstamped
 }
 
 // processResident returns the process's resident memory in bytes: the
