@@ -32,10 +32,14 @@
 // Len returns everything. SearchBatch runs many queries in the same
 // submission.
 //
-// Filters (AllowIDs, Where) act inside the scan: a segment with few rows
-// filtered out (or deleted) is scanned for k plus that many and the
-// excluded ones dropped; a segment with more has its passing rows gathered
-// (engine.Gather) and scanned. Either way k hits come back when k pass.
+// Filters are evaluated on the host when a search is built (Where calls
+// its predicate once per stored id, AllowIDs looks its ids up); the scan
+// kernels themselves are not filtered. A segment with few rows filtered
+// out (or deleted: at most an eighth) is scanned whole for k plus that
+// many results and the excluded ones dropped on the host; a segment with
+// more has its passing rows gathered into a new array (engine.Gather, a
+// copy on the device, in the same submission) and scanned. Either way the
+// top k are chosen after the filter, so k hits come back when k pass.
 // SearchRange returns every hit within a score or distance bound.
 //
 // # Adds and deletes

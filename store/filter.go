@@ -2,9 +2,12 @@ package store
 
 import "slices"
 
-// Filter restricts a search to some ids. It is applied inside the scan,
-// before the top k are chosen, so a search returns k hits whenever k
-// vectors pass the filter. The zero Filter lets every id pass.
+// Filter restricts a search to some ids. It is evaluated on the host for
+// each stored id, and the scans are built from it (a segment with many
+// rows filtered out is gathered to its passing rows first, one with few
+// is scanned for k plus that many), so that the top k are chosen among
+// the passing vectors: a search returns k hits whenever k vectors pass
+// the filter. The zero Filter lets every id pass.
 type Filter struct {
 	allow []int64          // sorted, unique; used when isList
 	where func(int64) bool // used when not nil
