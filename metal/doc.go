@@ -65,13 +65,19 @@
 //   - On Linux, in CI (.ci/run): every Go line of the darwin build, this
 //     package and darwinkit included, is type-checked by
 //     internal/tools/darwincheck, and the darwin build without cgo is
-//     vetted. The backend itself (lowering, bindings, scratch and status
-//     buffers, pipeline cache, barriers, pooling, zero-copy wrapping,
-//     custom kernels, errors) runs on a test device whose kernels execute
-//     in the CPU harness of package kernels/msltest: the shared backend
-//     suite (engine/backendtest) passes there with the same MSL sources
-//     the backend gives Metal, and a kernel that writes a buffer its
-//     binding declares read-only fails the run.
+//     vetted. All of the backend but its native layer (the *_darwin.go
+//     files that call darwinkit, and device_darwin.m): lowering,
+//     bindings, scratch and status buffers, pipeline cache, barrier
+//     placement, pooling, zero-copy wrapping, custom kernels, errors,
+//     runs on a test device whose kernels execute in the CPU harness of
+//     package kernels/msltest: the shared backend suite
+//     (engine/backendtest) passes there with the same MSL sources the
+//     backend gives Metal, and a kernel that writes a buffer its binding
+//     declares read-only fails the run. The test device runs a plan's
+//     launches one after another: where the barriers go is checked
+//     against the rule (hazard_test.go, TestPlanIsOneBatchWithBarriers),
+//     but a missing one would not change a result there, as it could on
+//     a GPU that overlaps the launches between barriers.
 //   - Only on a Mac (.github/workflows/macos.yml, or go test there): the
 //     Objective-C file, the darwinkit calls at run time, Apple's MSL
 //     compiler, and the suite on the GPU. None of that has run yet; no

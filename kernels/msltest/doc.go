@@ -104,9 +104,12 @@
 // # What it proves
 //
 // Passing the harness shows that a kernel's algorithm, indexing, edge
-// handling, barriers and SIMD-group exchanges are right under real
-// concurrency and several thread orders, and that it stays inside its
-// buffers. It does not show that Apple's compiler accepts the source
+// handling, threadgroup barriers and SIMD-group exchanges are right under
+// concurrency (threadgroups on parallel OS threads; the threads of a
+// group interleaved at every synchronisation point, in several orders),
+// and that it stays inside its buffers. One launch runs per call: what
+// runs between launches, and whether they may overlap, is the caller's
+// to model. It does not show that Apple's compiler accepts the source
 // (the harness is stricter in places and looser in others), nor anything
 // about occupancy, speed, Metal's fast-math precision, or Apple's
 // simdgroup_matrix register layout.
