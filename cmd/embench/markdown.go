@@ -199,7 +199,7 @@ func writeHostNote(w io.Writer, rows []Result) {
 	if len(names) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\n(host fallback): %s has no source for the case's custom kernel, so the engine ran the kernel's Go function "+
+	fmt.Fprintf(w, "\n(host fallback): the case's custom kernel has no source for %s, so the engine ran the kernel's Go function "+
 		"on the host (engine.NewKernel's fall back) on copies of the buffers: the row times Silica's Go code and those copies, "+
 		"not the library.\n", strings.Join(names, ", "))
 }

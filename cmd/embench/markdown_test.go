@@ -48,7 +48,7 @@ func TestHostFallbackMarked(t *testing.T) {
 	if strings.Contains(table, "| cpu"+hostFallbackMark) {
 		t.Errorf("the CPU backend's row is marked, yet it ran the kernel itself:\n%s", table)
 	}
-	if !strings.Contains(table, "(host fallback): fakenocustom has no source") {
+	if !strings.Contains(table, "(host fallback): the case's custom kernel has no source for fakenocustom,") {
 		t.Errorf("the table does not explain the mark:\n%s", table)
 	}
 }
