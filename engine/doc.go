@@ -26,7 +26,9 @@
 // matrix, 2 normalize->matmul into a fused cosine, 3 element-wise chains
 // into one kernel), each only where the backend's Capabilities accepts the
 // fused step, then assigns buffer slots by liveness so that intermediates
-// reuse memory. The plan goes to the backend in one Run: one submission.
+// reuse memory. The plan goes to the backend in one Run: one submission
+// (one per stretch of backend steps when a custom kernel runs on the
+// host, below).
 // Engine.Explain returns the plan without running it; Engine.Stats counts
 // plans built and reused.
 //
@@ -47,5 +49,8 @@
 // the small Backend interface; fused kernels and other abilities are
 // optional interfaces (Capabilities, HostWrapper, MemoryReporter). A step
 // a backend cannot run is an error (ErrUnsupported), never a silent fall
-// back to another device.
+// back to another device. The one exception is a custom kernel
+// (NewKernel) whose source the backend lacks or does not accept: the
+// engine runs its Go function on the host between the backend's steps,
+// and says so in the plan (Step.Host, Explain).
 package engine

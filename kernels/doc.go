@@ -36,10 +36,12 @@
 //
 // Lower(step, in, out) returns a Launch: the scratch buffers to allocate
 // (and which to zero), then dispatches in order, each Groups threadgroups
-// with one Arg per binding. A backend encodes them into its command
-// buffer with a barrier between dispatches, and afterwards passes the
-// Launch.Status scratch buffer, if any, to CheckStatus (gather reports an
-// index out of range there). Supports says which steps Lower accepts; a
+// with one Arg per binding. A backend encodes them in order into its
+// command buffer, with a memory barrier before each dispatch that reads
+// a buffer written since the last barrier, or writes one read or written
+// since then (the Metal backend's hazard tracking), and afterwards passes
+// the Launch.Status scratch buffer, if any, to CheckStatus (gather
+// reports an index out of range there). Supports says which steps Lower accepts; a
 // backend returns it from engine.Capabilities.Supports, so that the
 // engine fuses only what the kernels run: the fused scan for k up to
 // MaxScanK (beyond, the engine runs the matmul and topk_radix, which has
