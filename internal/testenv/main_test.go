@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -49,6 +51,18 @@ func TestChild(t *testing.T) {
 	t.Run("runs", func(t *testing.T) {})
 }
 
+// childEnv returns this process's environment with SILICA_CI and
+// SILICA_CI_ALLOW set to ci and allow, and TESTENV_CHILD=1.
+func childEnv(ci, allow string) []string {
+	env := []string{"TESTENV_CHILD=1", "SILICA_CI=" + ci, "SILICA_CI_ALLOW=" + allow}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SILICA_CI") && !strings.HasPrefix(kv, "GOFLAGS=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
 // TestReport runs TestChild in a child process, as a developer and as CI
 // would, and checks its exit status and its skip line.
 func TestReport(t *testing.T) {
@@ -64,12 +78,7 @@ func TestReport(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestChild$", "-test.count=1")
-			cmd.Env = []string{"TESTENV_CHILD=1", "SILICA_CI=" + c.ci, "SILICA_CI_ALLOW=" + c.allow}
-			for _, kv := range os.Environ() {
-				if !strings.HasPrefix(kv, "SILICA_CI") {
-					cmd.Env = append(cmd.Env, kv)
-				}
-			}
+			cmd.Env = childEnv(c.ci, c.allow)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			err := cmd.Run()
@@ -80,5 +89,27 @@ func TestReport(t *testing.T) {
 				t.Fatalf("child output lacks %q:\n%s", c.want, out.String())
 			}
 		})
+	}
+}
+
+// TestReportUnderGoTest runs TestChild with "go test" in package list
+// mode and without -v, where go test prints nothing of a passing
+// package's own output, and checks that the skip line shows all the same.
+func TestReportUnderGoTest(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		SkipBecause(t, "the skip line reaches go test's output through /proc on linux only")
+	}
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	_, err := os.Stat(goTool)
+	Need(t, "go", err)
+	cmd := exec.Command(goTool, "test", "-count=1", "-run=^TestChild$", "github.com/silica-go/silica/internal/testenv")
+	cmd.Env = childEnv("", "")
+	out, err := cmd.Output() // a pipe, as in a terminal or a CI log
+	if err != nil {
+		t.Fatalf("go test: %v\n%s", err, out)
+	}
+	want := "skip\tgithub.com/silica-go/silica/internal/testenv\t3 tests: tool-x unavailable (2), -short (1)\n"
+	if !strings.Contains(string(out), want) || !strings.Contains(string(out), "ok  \tgithub.com/silica-go/silica/internal/testenv") {
+		t.Fatalf("go test output lacks the skip line %q:\n%s", want, out)
 	}
 }
