@@ -22,10 +22,12 @@ const emulatedTests = "(Kernels|Exact|Random|Special|Gemm|MatMul|Scan$|Reduce)/s
 // (.ci/setup.d/30-qemu-arm64.sh installs it in CI).
 func TestArm64Emulated(t *testing.T) {
 	if runtime.GOARCH != "amd64" || runtime.GOOS != "linux" {
-		t.Skipf("runs from linux/amd64; on %s/%s the kernels are tested directly", runtime.GOOS, runtime.GOARCH)
+		t.Logf("on %s/%s the kernels are tested directly", runtime.GOOS, runtime.GOARCH)
+		testenv.SkipBecause(t, "runs from linux/amd64 only")
 	}
 	if testing.Short() {
-		t.Skip("-short: the emulated run takes about a minute")
+		t.Log("the emulated run takes about a minute")
+		testenv.SkipBecause(t, "-short")
 	}
 	qemu := os.Getenv("SILICA_QEMU_ARM64")
 	var err error

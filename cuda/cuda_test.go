@@ -34,7 +34,7 @@ func TestBackend(t *testing.T) {
 // engine.ErrUnavailable and names what is missing.
 func TestOpenWithoutDriver(t *testing.T) {
 	if loadDriver() == nil {
-		t.Skip("a driver is present")
+		testenv.SkipBecause(t, "CUDA driver present")
 	}
 	_, err := engine.Open("cuda")
 	if err == nil || !errors.Is(err, engine.ErrUnavailable) {

@@ -123,7 +123,8 @@ type emuCase struct {
 // where a part has fewer rows, and the largest row norm.
 func TestScanV4Emulated(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the emulator runs a block as 256 threads; skipped with -short")
+		t.Log("the emulator runs a block as 256 threads")
+		testenv.SkipBecause(t, "-short")
 	}
 	def, small := defaultV4(1024), defaultV4(64)
 	w1024, w64 := defaultV5(1024, true), defaultV5(64, true)

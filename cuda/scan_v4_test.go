@@ -1,11 +1,13 @@
 package cuda
 
 import (
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // TestScanVersion checks the choice of tensor-core scan by environment.
@@ -107,7 +109,7 @@ func TestSearchV5Tilings(t *testing.T) {
 	var ok bool
 	b.do(func() error { ok = b.d.wgmmaOK(); return nil })
 	if !ok {
-		t.Skip("the wgmma scan needs compute capability 9.0 and an NVRTC that builds sm_90a")
+		testenv.Need(t, "sm_90a", errors.New("the wgmma scan needs compute capability 9.0 and an NVRTC that builds sm_90a"))
 	}
 	e := engine.New("cuda", b)
 	rng := rand.New(rand.NewPCG(6, 9))

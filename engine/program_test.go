@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // TestProgramSourceCompiles renders a program that uses every element-wise
@@ -18,9 +20,7 @@ import (
 // text into their kernels.
 func TestProgramSourceCompiles(t *testing.T) {
 	cc, err := exec.LookPath("cc")
-	if err != nil {
-		t.Skipf("skipped: no C compiler: %v", err)
-	}
+	testenv.Need(t, "cc", err)
 	p := &Program{NumInputs: 3, Instrs: []Instr{
 		{Op: OpMul, Args: [3]int{0, 1}},              // r3
 		{Op: OpAdd, Args: [3]int{3, 2}},              // r4

@@ -6,12 +6,14 @@ import (
 	"os"
 	"testing"
 
+	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/kernels"
 	"github.com/silica-go/silica/kernels/msltest"
 )
 
 // TestMain checks, after a full run (no -run filter) with the harness
-// available, that the tests launched every kernel of the manifest.
+// available, that the tests launched every kernel of the manifest, and
+// prints the package's skip line (testenv.Report).
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
@@ -29,5 +31,5 @@ func TestMain(m *testing.M) {
 			}
 		}
 	}
-	os.Exit(code)
+	os.Exit(testenv.Report(code))
 }

@@ -21,7 +21,7 @@ func needPeers(t *testing.T) {
 			}
 		}
 	}
-	testenv.Need(t, "python with numpy and faiss-cpu", err)
+	testenv.Need(t, "faiss", err) // and NumPy: err names what is missing
 }
 
 // TestPeers runs NumPy and FAISS on the seed's table and the store: each

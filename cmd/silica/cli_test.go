@@ -12,17 +12,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/store"
 	"github.com/silica-go/silica/store/npy"
 )
 
 // TestMain runs the command itself when SILICA_CLI_RUN=1, so that tests
-// can run the real program (exit status, stderr) without building it.
+// can run the real program (exit status, stderr) without building it;
+// otherwise it runs the tests and prints the skip line (testenv.Main).
 func TestMain(m *testing.M) {
 	if os.Getenv("SILICA_CLI_RUN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	testenv.Main(m)
 }
 
 // silica runs the command as a process and returns stdout, stderr and

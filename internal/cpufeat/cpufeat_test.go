@@ -9,21 +9,22 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // TestAgreesWithKernel compares the CPUID answers with the flags the Linux
 // kernel reports for the same processor in /proc/cpuinfo.
 func TestAgreesWithKernel(t *testing.T) {
 	if runtime.GOARCH != "amd64" || runtime.GOOS != "linux" {
-		t.Skipf("needs linux/amd64 for /proc/cpuinfo flags, have %s/%s", runtime.GOOS, runtime.GOARCH)
+		t.Logf("have %s/%s", runtime.GOOS, runtime.GOARCH)
+		testenv.SkipBecause(t, "/proc/cpuinfo flags are read on linux/amd64 only")
 	}
 	if Disabled {
-		t.Skip("SILICA_CPU_SIMD=off: detection is turned off")
+		testenv.SkipBecause(t, "SILICA_CPU_SIMD=off turns detection off")
 	}
 	raw, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		t.Skipf("no /proc/cpuinfo: %v", err)
-	}
+	testenv.Need(t, "/proc/cpuinfo", err)
 	flags := map[string]bool{}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if name, val, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "flags" {
@@ -34,7 +35,7 @@ func TestAgreesWithKernel(t *testing.T) {
 		}
 	}
 	if len(flags) == 0 {
-		t.Skip("no flags line in /proc/cpuinfo")
+		testenv.Need(t, "/proc/cpuinfo", errors.New("no flags line"))
 	}
 	for _, c := range []struct {
 		flag string
@@ -57,7 +58,7 @@ func TestOffSwitch(t *testing.T) {
 	cmd.Env = append(os.Environ(), "CPUFEAT_CHILD=1", "SILICA_CPU_SIMD=off")
 	out, err := cmd.CombinedOutput()
 	if errors.Is(err, syscall.ENOEXEC) {
-		t.Skipf("cannot run the test binary again here (under an emulator?): %v", err)
+		testenv.Need(t, "running the test binary again", fmt.Errorf("under an emulator? %w", err))
 	}
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)

@@ -7,6 +7,12 @@
 // A need can be waived in CI by naming it in SILICA_CI_ALLOW (comma
 // separated), for needs no CI machine can meet, such as "cuda" and
 // "metal".
+//
+// A skip that is not about a missing tool (-short, a test that means
+// nothing on this platform) goes through SkipBecause. Every skip, of
+// either kind, is counted, and Main, which every package's TestMain
+// calls, prints one line per package that skipped anything, so that
+// "go test ./..." shows its skips without -v.
 package testenv
 
 import (
@@ -38,5 +44,6 @@ func Need(t testing.TB, need string, err error) {
 	if InCI() && !Allowed(need) {
 		t.Fatalf("%s is required in CI (SILICA_CI=1) but unavailable: %v", need, err)
 	}
+	record(need + " unavailable")
 	t.Skipf("skipped: %s unavailable: %v", need, err)
 }
