@@ -26,7 +26,9 @@
 // Float32 results must be within TolFloat32; results stored as float16
 // within TolFloat16, as bfloat16 within TolBFloat16. References for 16-bit
 // inputs are computed from the inputs rounded to that type, so the
-// tolerance covers the arithmetic, not the storage.
+// tolerance covers the arithmetic, not the storage. Sums are checked
+// element by element instead: each within SumTol·√n·Σ|term| of the exact
+// sum of its n terms, plus the rounding of the result to float32.
 //
 // # Top-k
 //
