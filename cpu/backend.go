@@ -26,7 +26,10 @@ type Backend struct {
 	workers int
 	inUse   atomic.Int64
 	pool    pool
-	poison  bool // tests: fill new buffers with 0xff (NaN), to catch unwritten outputs
+	// poison (tests) fills new buffers, and each step's outputs before the
+	// step runs, with 0xff bytes (NaN), so that an element a kernel leaves
+	// unwritten shows, even in a slot an earlier step of the plan used.
+	poison bool
 }
 
 // New returns a CPU backend using GOMAXPROCS worker goroutines.
@@ -148,10 +151,20 @@ func (c *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		out := make([]arg, len(s.Out))
 		for j, v := range s.Out {
 			out[j] = arg{p.Values[v], bufs[v].(*buffer).b}
+			if c.poison {
+				fill(out[j].b, 0xff)
+			}
 		}
 		if err := k(c, s, in, out); err != nil {
 			return fmt.Errorf("cpu: step %d %s: %w", i, engine.DescribeStep(s), err)
 		}
 	}
 	return nil
+}
+
+// fill sets every byte of b to v (the test poison).
+func fill(b []byte, v byte) {
+	for i := range b {
+		b[i] = v
+	}
 }

@@ -61,6 +61,12 @@ type launch struct {
 	// overwrites memory an earlier launch since the last barrier wrote or
 	// read.
 	barrier bool
+	// firstWrites are the buffers of its step's outputs that this launch
+	// is the first of the step to write. Metal ignores them; the tests'
+	// harness device fills them with 0xFF before the launch runs, so that
+	// an element the step leaves unwritten shows as NaN, not as what an
+	// earlier step left in a reused slot.
+	firstWrites []devBuffer
 }
 
 // bind is what one [[buffer(index)]] argument of a kernel receives:

@@ -80,11 +80,26 @@ func (d *harnessDevice) run(ls []launch) error {
 		if l.barrier {
 			d.barriers++
 		}
+		poisonFirstWrites(&l)
 		if err := d.launch(&l); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// poisonFirstWrites fills the step outputs l is the first of its step to
+// write with 0xFF bytes (NaN), as backendtest's poison does for a new
+// buffer: an element the step leaves unwritten then fails the suite, even
+// in a slot an earlier step of the plan filled. Call it just before l
+// runs (after the barrier before it, if any).
+func poisonFirstWrites(l *launch) {
+	for _, b := range l.firstWrites {
+		mem := b.bytes()
+		for i := range mem {
+			mem[i] = 0xff
+		}
+	}
 }
 
 func (d *harnessDevice) launch(l *launch) error {

@@ -15,6 +15,9 @@ type batch struct {
 	scratch  []engine.Buffer
 	status   []statusCheck
 	hz       *hazards
+	// unwritten holds the current step's output buffers that no launch
+	// of the step has written yet (see launch.firstWrites).
+	unwritten map[devBuffer]bool
 }
 
 // statusCheck is a status buffer a step's kernels write bad input into.
@@ -46,6 +49,12 @@ func (m *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 	}()
 	for i := range p.Steps {
 		s := &p.Steps[i]
+		b.unwritten = map[devBuffer]bool{}
+		for _, v := range s.Out {
+			if d, err := b.value(v); err == nil {
+				b.unwritten[d] = true
+			}
+		}
 		if err := m.lower(b, i, s); err != nil {
 			return fmt.Errorf("metal: step %d %s: %w", i, engine.DescribeStep(s), err)
 		}
@@ -83,6 +92,10 @@ func (b *batch) add(l launch) {
 		case x.buf == nil:
 		case x.write:
 			writes = append(writes, x.buf)
+			if b.unwritten[x.buf] {
+				l.firstWrites = append(l.firstWrites, x.buf)
+				delete(b.unwritten, x.buf)
+			}
 		default:
 			reads = append(reads, x.buf)
 		}

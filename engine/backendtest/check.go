@@ -19,6 +19,13 @@ const (
 	TolBFloat16 = 1e-2
 )
 
+// SumTol bounds the error of a float32 sum of n terms: it may differ from
+// the exact sum by SumTol·√n·Σ|term|, plus the rounding of the result to
+// float32. The worst case of any order of addition is (n-1)·2⁻²⁴·Σ|term|;
+// rounding errors of both signs grow as √n in practice (Higham and Mary,
+// "A new approach to probabilistic rounding error analysis", 2019).
+const SumTol = 0x1p-24 * 4
+
 // Tol returns the tolerance for results stored as dt.
 func Tol(dt engine.DType) float64 {
 	switch dt {
@@ -136,6 +143,24 @@ func expect(t *testing.T, what string, a *engine.Array, shape engine.Shape, want
 	if err > tol || math.IsNaN(err) {
 		i := worst(got, want)
 		t.Fatalf("%s: relative error %.3g > %.3g (worst element %d: got %g, want %g)", what, err, tol, i, got[i], want[i])
+	}
+}
+
+// expectEach compares a with the reference element by element, each
+// within its own tolerance tol[i], naming what.
+func expectEach(t *testing.T, what string, a *engine.Array, shape engine.Shape, want, tol []float64) {
+	t.Helper()
+	if got := a.Shape(); !got.Equal(shape) {
+		t.Fatalf("%s: shape %v, want %v", what, got, shape)
+	}
+	got := values(t, a)
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if d := math.Abs(got[i] - want[i]); !(d <= tol[i]) {
+			t.Fatalf("%s: element %d is %g, want %g within %.3g (off by %.3g)", what, i, got[i], want[i], tol[i], d)
+		}
 	}
 }
 

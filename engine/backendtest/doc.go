@@ -13,7 +13,12 @@
 // The backend is wrapped so that every buffer it allocates for the
 // engine is filled with 0xFF bytes (NaN for floats, -1 for integers)
 // before a kernel runs: an element a kernel forgets to write fails the
-// comparison.
+// comparison. A plan runs as one submission, and a later step may write a
+// buffer slot an earlier step used, so the wrapper cannot reach a step's
+// outputs; the test backends poison those themselves before every step
+// (the CPU backend's test flag, the Metal harness devices), and the
+// ReusedSlot case builds a plan where an element left unwritten would
+// otherwise hold the right answer from an earlier step.
 //
 // # Tolerances
 //
@@ -21,7 +26,9 @@
 // Float32 results must be within TolFloat32; results stored as float16
 // within TolFloat16, as bfloat16 within TolBFloat16. References for 16-bit
 // inputs are computed from the inputs rounded to that type, so the
-// tolerance covers the arithmetic, not the storage.
+// tolerance covers the arithmetic, not the storage. Sums are checked
+// element by element instead: each within SumTol·√n·Σ|term| of the exact
+// sum of its n terms, plus the rounding of the result to float32.
 //
 // # Top-k
 //

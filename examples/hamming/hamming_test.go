@@ -33,19 +33,33 @@ func randomCodes(r *rand.Rand, n, d int) []float32 {
 	return v
 }
 
-// bruteForce returns, per query, the reference distances and indices.
-func bruteForce(q, x []int32, m, n, w, k int) ([]int, []int) {
+// bruteForce returns, per query, the reference distances and indices,
+// computed from the float vectors themselves (q [m, d], x [n, d]) and not
+// through Pack or Distance: the distance of two vectors is the number of
+// components whose signs (positive or not) differ, counted as a float64
+// sum; ties go to the smaller index.
+func bruteForce(q, x []float32, m, n, d, k int) ([]int, []int) {
 	k = min(k, n)
 	var dist, idx []int
 	for i := range m {
 		order := make([]int, n)
-		d := make([]int, n)
+		dd := make([]float64, n)
 		for r := range n {
-			order[r], d[r] = r, Distance(q[i*w:(i+1)*w], x[r*w:(r+1)*w])
+			order[r] = r
+			for j := range d {
+				if (q[i*d+j] > 0) != (x[r*d+j] > 0) {
+					dd[r]++
+				}
+			}
 		}
-		sort.SliceStable(order, func(a, b int) bool { return d[order[a]] < d[order[b]] })
+		sort.Slice(order, func(a, b int) bool {
+			if dd[order[a]] != dd[order[b]] {
+				return dd[order[a]] < dd[order[b]]
+			}
+			return order[a] < order[b]
+		})
 		for _, r := range order[:k] {
-			dist, idx = append(dist, d[r]), append(idx, r)
+			dist, idx = append(dist, int(dd[r])), append(idx, r)
 		}
 	}
 	return dist, idx
@@ -59,11 +73,12 @@ func TestSearchOnEngine(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, c := range [][4]int{{1, 1, 1, 1}, {3, 1000, 768, 10}, {2, 517, 70, 517}, {4, 300, 33, 1000}, {1, 5000, 4096, 100}} {
 		m, n, d, k := c[0], c[1], c[2], c[3]
-		qv, err := Pack(randomCodes(r, m, d), m, d)
+		qf, xf := randomCodes(r, m, d), randomCodes(r, n, d)
+		qv, err := Pack(qf, m, d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		xv, _ := Pack(randomCodes(r, n, d), n, d)
+		xv, _ := Pack(xf, n, d)
 		w := Words(d)
 		q, _ := e.FromInt32(qv, m, w)
 		x, _ := e.FromInt32(xv, n, w)
@@ -76,7 +91,7 @@ func TestSearchOnEngine(t *testing.T) {
 			t.Fatal(err)
 		}
 		gi, _ := idx.Int64()
-		wd, wi := bruteForce(qv, xv, m, n, w, k)
+		wd, wi := bruteForce(qf, xf, m, n, d, k)
 		if len(gd) != len(wd) {
 			t.Fatalf("%v: %d results, want %d", c, len(gd), len(wd))
 		}
