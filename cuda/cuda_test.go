@@ -154,6 +154,9 @@ func checkNearTies(t *testing.T, b *Backend, e *engine.Engine, o *nearTieData, r
 	if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
 		t.Fatalf("%+v: the search did not fuse into one scan:\n%s", o.nearTies, p)
 	}
+	if err := e.Eval(vals, idx); err != nil { // one search: refined counts its queries once
+		t.Fatal(err)
+	}
 	got, err := vals.Float32()
 	if err != nil {
 		t.Fatal(err)
