@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -87,24 +88,93 @@ func TestSearchRegimes(t *testing.T) {
 	t.Logf("tensor-core scan %s", ver)
 }
 
-// TestSearchRefine makes the TF32 bound fail (rows that differ by less
-// than TF32 resolves) and checks that the exact fall back still gives the
-// exact answer.
+// TestSearchRefine searches near ties (nearTies: every query's exact best
+// rows score below kc others in TF32, the rest clearly below them) at
+// sizes that are multiples of no tile: the TF32 bound must send every
+// query to the exact row scan, and the answer must be exactly the planted
+// rows, in order, with their float64 scores.
 func TestSearchRefine(t *testing.T) {
 	b := openTest(t)
 	e := engine.New("cuda", b)
-	rng := rand.New(rand.NewPCG(9, 3))
-	c := searchCase{40, 3001, 128, 20, engine.Float32, false}
-	base := make([]float64, c.d)
-	for j := range base {
-		base[j] = rng.NormFloat64()
+	o := nearTies{m: 40, d: 100, k: 20, groups: 8, fillers: 250, frac: 0.5}.generate(t, rand.New(rand.NewPCG(9, 3)))
+	checkNearTies(t, b, e, o, true)
+}
+
+// TestTF32Bound runs each tensor-core scan (v3 and v4 round the operands
+// to TF32, v5 truncates them) on near ties built for rounding (frac 0.5:
+// each operand drops less than half a TF32 unit, which both conversions
+// drop) and for truncation (frac 1). Where the scan's conversion drops
+// what the data drops, the TF32 candidates miss every exact best row and
+// only the bound (tf32Bound) sends the queries to the exact row scan; a
+// bound of about 0.6 of the true one (0.75 for v5) or less returns wrong
+// rows. TestTF32BoundEmulated checks the same on the CPU.
+func TestTF32Bound(t *testing.T) {
+	b := openTest(t)
+	e := engine.New("cuda", b)
+	rng := rand.New(rand.NewPCG(4, 21))
+	for _, ver := range []string{"v3", "v4", "v5"} {
+		t.Run(ver, func(t *testing.T) {
+			if ver == "v5" && !b.d.wgmmaOK() {
+				testenv.Need(t, "sm_90a", fmt.Errorf("the wgmma scan needs compute capability 9.0 and an NVRTC that builds sm_90a; this device is sm_%d", b.d.cc))
+			}
+			t.Setenv(scanVersionEnv, ver)
+			for _, frac := range []float64{0.5, 1} {
+				o := nearTies{m: 33, d: 64, k: 5, groups: 5, fillers: 100, frac: frac}.generate(t, rng)
+				checkNearTies(t, b, e, o, frac == 0.5 || ver == "v5")
+			}
+		})
 	}
-	rowGen := func(i, j int) float64 { return base[j] * (1 + 1e-6*rng.NormFloat64()) }
+}
+
+// checkNearTies runs o's search (fused, float32) and checks every query's
+// ids and scores; refine asks that every query was searched again.
+func checkNearTies(t *testing.T, b *Backend, e *engine.Engine, o *nearTieData, refine bool) {
+	t.Helper()
 	before := b.refined.Load()
-	checkSearch(t, e, rng, c, rowGen)
-	if b.refined.Load() == before {
-		t.Errorf("no query was searched again, though TF32 cannot separate these rows")
+	q, err := e.FromFloat32As(o.q, engine.Float32, o.m, o.d)
+	if err != nil {
+		t.Fatal(err)
 	}
+	x, err := e.FromFloat32As(o.x, engine.Float32, o.n, o.d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := engine.MatMul(q, x, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals, idx, err := engine.TopK(scores, o.k, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Explain(vals, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
+		t.Fatalf("%+v: the search did not fuse into one scan:\n%s", o.nearTies, p)
+	}
+	if err := e.Eval(vals, idx); err != nil { // one search: refined counts its queries once
+		t.Fatal(err)
+	}
+	got, err := vals.Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := idx.Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refined := b.refined.Load() - before
+	for i := range o.m {
+		if msg := o.check(i, ids[i*o.k:(i+1)*o.k], got[i*o.k:(i+1)*o.k]); msg != "" {
+			t.Fatalf("%+v query %d (%d of %d queries searched again): %s", o.nearTies, i, refined, o.m, msg)
+		}
+	}
+	if refine && refined != int64(o.m) {
+		t.Errorf("%+v: %d of %d queries searched again; TF32 ranks every query's best rows below its candidates", o.nearTies, refined, o.m)
+	}
+	t.Logf("%+v n %d: exact, %d of %d queries searched again", o.nearTies, o.n, refined, o.m)
 }
 
 func checkSearch(t *testing.T, e *engine.Engine, rng *rand.Rand, c searchCase, rowGen func(i, j int) float64) {

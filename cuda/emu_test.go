@@ -51,6 +51,13 @@ func emuCompiler() (string, error) {
 // under the user's cache folder) and returns its path.
 func buildEmu(t *testing.T, v variant) string {
 	t.Helper()
+	return buildEmuMain(t, v, "scan_v4_main.cpp")
+}
+
+// buildEmuMain compiles testdata/emu/mainFile, which includes kernel.cu
+// (v's file with the prelude, as NVRTC compiles it), for v's defines.
+func buildEmuMain(t *testing.T, v variant, mainFile string) string {
+	t.Helper()
 	cxx, err := emuCompiler()
 	testenv.Need(t, "clang", err)
 	kernel, err := src.Source(v.file)
@@ -61,7 +68,7 @@ func buildEmu(t *testing.T, v variant) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	main, err := os.ReadFile("testdata/emu/scan_v4_main.cpp")
+	main, err := os.ReadFile(filepath.Join("testdata/emu", mainFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,18 +84,18 @@ func buildEmu(t *testing.T, v variant) string {
 		base = os.TempDir()
 	}
 	dir := filepath.Join(base, "silica", "cudaemu")
-	exe := filepath.Join(dir, v.String()+"-"+key)
+	exe := filepath.Join(dir, strings.TrimSuffix(mainFile, "_main.cpp")+"-"+v.String()+"-"+key)
 	if _, err := os.Stat(exe); err == nil {
 		return exe
 	}
 	work := t.TempDir()
-	for name, body := range map[string][]byte{"cuda_emu.h": header, "scan_v4_main.cpp": main, "kernel.cu": []byte(kernel)} {
+	for name, body := range map[string][]byte{"cuda_emu.h": header, mainFile: main, "kernel.cu": []byte(kernel)} {
 		if err := os.WriteFile(filepath.Join(work, name), body, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	out := filepath.Join(work, "scan_v4")
-	cmd := exec.Command(cxx, append(args, "-o", out, filepath.Join(work, "scan_v4_main.cpp"))...)
+	out := filepath.Join(work, "emu")
+	cmd := exec.Command(cxx, append(args, "-o", out, filepath.Join(work, mainFile))...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s does not build in the emulator: %v\n%s", v, err, msg)
 	}

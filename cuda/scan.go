@@ -186,7 +186,7 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	tf32 := x.DType == engine.Float32
 	kc := k
 	if tf32 {
-		kc = max(2*k, k+64)
+		kc = tf32Candidates(k)
 	}
 	qn, err := r.tmp(4 * m)
 	if err != nil {
@@ -251,21 +251,33 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err != nil {
 		return err
 	}
-	// TF32 keeps 10 bits of mantissa: each operand is off by at most
-	// 2^-11 of itself rounded (mma.sync after cvt.rna), 2^-10 truncated
-	// (wgmma reads the float32 bits), so a product by 2^-10 or 2^-9; the
-	// float32 accumulation adds 2(d+2) units of 2^-22 (a 4x margin over
-	// round-to-nearest, for the tensor cores' truncating adds).
-	rel := math.Ldexp(1, -10)
-	if trunc {
-		rel = math.Ldexp(1, -9)
-	}
-	eps := float32(rel + 2*float64(d+2)*math.Ldexp(1, -22))
+	eps := tf32Bound(d, trunc)
 	if err := r.d.run(v, "verify", [3]int{r.d.blocks(m*k, 256)}, 256, 0,
 		best, approx, int64(m), k, kc, qn, qscale, maxnorm, at.NormB, eps, at.Largest, vals, idx, ok); err != nil {
 		return err
 	}
 	return r.refine(at, q, x, ok, vals, idx)
+}
+
+// tf32Candidates is kc, the candidates a query of a TF32 search keeps
+// by TF32 score for exact re-scoring: max(2k, k+64).
+func tf32Candidates(k int) int { return max(2*k, k+64) }
+
+// tf32Bound is eps, the relative error bound of a TF32 score of rows of
+// length d: |exact - tf32| <= eps |q| |x|, with the operands rounded to
+// TF32 (mma.sync after cvt.rna) or truncated (trunc: wgmma reads the
+// float32 bits). TF32 keeps 10 bits of mantissa: each operand is off by
+// at most 2^-11 of itself rounded, 2^-10 truncated, so a product by
+// 2^-10 or 2^-9; the float32 accumulation adds 2(d+2) units of 2^-22 (a
+// 4x margin over round-to-nearest, for the tensor cores' truncating
+// adds). verify (scan_mma.cu) proves a query's best k with it: too small
+// a bound returns wrong rows (TestTF32BoundEmulated, TestTF32Bound).
+func tf32Bound(d int, trunc bool) float32 {
+	rel := math.Ldexp(1, -10)
+	if trunc {
+		rel = math.Ldexp(1, -9)
+	}
+	return float32(rel + 2*float64(d+2)*math.Ldexp(1, -22))
 }
 
 // mmaScanV3 launches scan_mma.cu's mma_scan: each query's best kc keys

@@ -1,0 +1,68 @@
+// scan_finish_main.cpp: runs the end of a TF32 search (kernel.cu: the
+// prelude and scan_mma.cu as NVRTC would compile them) in the CPU
+// emulator: rescore the candidates exactly, keep the best k, and verify
+// them against the TF32 error bound, as cuda/scan.go's mmaScan does.
+//
+// Usage: scan_finish IN OUT. IN: 6 int64 (m, n, d, k, kc, largest), eps
+// float32, maxnorm uint32, q [m][d] and x [n][d] float32, qnorm [m]
+// float32, then approx [m][kc] keys (each query's best kc by TF32 score,
+// best first). OUT: vals [m][k] float32, idx [m][k] int64, ok [m] int32.
+#include "cuda_emu.h"
+#include "kernel.cu"
+
+#include <algorithm>
+
+int main(int argc, char** argv) {
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s IN OUT\n", argv[0]);
+		return 2;
+	}
+	FILE* in = fopen(argv[1], "rb");
+	if (!in) {
+		perror(argv[1]);
+		return 1;
+	}
+	int64_t h[6];
+	float eps;
+	u32 maxnorm;
+	if (fread(h, 8, 6, in) != 6 || fread(&eps, 4, 1, in) != 1 || fread(&maxnorm, 4, 1, in) != 1) {
+		fprintf(stderr, "short header\n");
+		return 1;
+	}
+	int64_t m = h[0], n = h[1], d = h[2];
+	int k = (int)h[3], kc = (int)h[4], largest = (int)h[5];
+	std::vector<float> q(m * d), x(n * d), qnorm(m), qscale(m, 1.0f);
+	std::vector<u64> approx(m * kc);
+	if (fread(q.data(), 4, q.size(), in) != q.size() || fread(x.data(), 4, x.size(), in) != x.size() ||
+	    fread(qnorm.data(), 4, m, in) != (size_t)m || fread(approx.data(), 8, approx.size(), in) != approx.size()) {
+		fprintf(stderr, "short input\n");
+		return 1;
+	}
+	fclose(in);
+	// One block: the kernels stride over their work.
+	std::vector<u64> exact(m * kc, 0xababababababababull);
+	sil_launch(1, 1, 1, [&] {
+		rescore(q.data(), x.data(), m, d, kc, qscale.data(), 0, largest, approx.data(), exact.data());
+	});
+	// The best k exact keys of each query, best first (selectRows).
+	std::vector<u64> best(m * k);
+	for (int64_t i = 0; i < m; i++) {
+		std::sort(exact.begin() + i * kc, exact.begin() + (i + 1) * kc);
+		std::copy(exact.begin() + i * kc, exact.begin() + i * kc + k, best.begin() + i * k);
+	}
+	std::vector<float> vals(m * k);
+	std::vector<int64_t> idx(m * k);
+	std::vector<int> ok(m, -1);
+	sil_launch(1, 1, 2, [&] {
+		verify(best.data(), approx.data(), m, k, kc, qnorm.data(), qscale.data(), &maxnorm, 0, eps, largest,
+		       vals.data(), (i64*)idx.data(), ok.data());
+	});
+	FILE* out = fopen(argv[2], "wb");
+	if (!out || fwrite(vals.data(), 4, vals.size(), out) != vals.size() ||
+	    fwrite(idx.data(), 8, idx.size(), out) != idx.size() || fwrite(ok.data(), 4, ok.size(), out) != ok.size() ||
+	    fclose(out) != 0) {
+		perror(argv[2]);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,156 @@
+package cuda
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// TestTF32BoundEmulated runs a whole TF32 search on near ties (nearTies)
+// in the emulator: the tensor-core scan (v4 rounds the operands to TF32,
+// v5 truncates them) picks each query's kc candidates by TF32 score,
+// which miss every one of the exact best rows; then scan_mma.cu's
+// rescore and verify, with the bound mmaScan uses (tf32Bound), must
+// refuse them, and the query is searched again exactly (here: the
+// float64 answer stands in for the exact row scan, which TestSearchRegimes
+// checks on the GPU). A bound smaller than the TF32 error lets verify
+// accept the candidates, and the answer is wrong.
+func TestTF32BoundEmulated(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   v4Config
+		trunc bool
+		frac  float64
+	}{
+		{"v4 mma.sync, operands rounded", defaultV4(64), false, 0.5},
+		{"v5 wgmma, operands truncated", defaultV5(64, true), true, 1},
+	}
+	fin := buildEmuMain(t, mmaVariant(engine.Float32, "1"), "scan_finish_main.cpp")
+	rng := rand.New(rand.NewPCG(5, 13))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := nearTies{m: 18, d: 36, k: 5, groups: 3, fillers: 20, frac: c.frac}.generate(t, rng)
+			scan := buildEmu(t, v4Variant(engine.Float32, "1", c.cfg))
+			runTF32Emulated(t, o, scan, fin, c.cfg, tf32Bound(o.d, c.trunc))
+		})
+	}
+}
+
+// runTF32Emulated searches o with the scan program (tiling cfg) and the
+// finish program with bound eps, and checks every query that verify
+// accepts against the exact answer.
+func runTF32Emulated(t *testing.T, o *nearTieData, scan, fin string, cfg v4Config, eps float32) {
+	m, n, d, k := o.m, o.n, o.d, o.k
+	kc := tf32Candidates(k)
+	C := cfg.bufKeys(kc)
+	nmt, parts, per := v4Grid(cfg, m, n, 2, C)
+	f32 := func(b []byte, v []float32) []byte {
+		for _, x := range v {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+		}
+		return b
+	}
+	var in []byte
+	for _, h := range []int64{int64(m), int64(n), int64(d), int64(per), 0, 1, int64(kc), int64(C), int64(nmt), int64(parts), 1, 0} {
+		in = binary.LittleEndian.AppendUint64(in, uint64(h))
+	}
+	in = f32(f32(f32(in, o.q), o.x), make([]float32, m))
+	out := runEmu(t, scan, in, m*parts*kc*8+4)
+	maxnorm := binary.LittleEndian.Uint32(out[len(out)-4:])
+
+	// Each query's best kc keys of all parts (selectRows), which must miss
+	// the planted rows: else TF32 ranked them right and the bound is not
+	// tested.
+	approx := make([]uint64, 0, m*kc)
+	for i := range m {
+		keys := make([]uint64, parts*kc)
+		for u := range keys {
+			keys[u] = binary.LittleEndian.Uint64(out[(i*parts*kc+u)*8:])
+		}
+		slices.Sort(keys)
+		for _, key := range keys[:kc] {
+			if r := int(uint32(key)); key != math.MaxUint64 && o.hidden[i][r] {
+				t.Fatalf("query %d: the TF32 scan kept row %d, one of the exact best: these are no near ties for it", i, r)
+			}
+		}
+		approx = append(approx, keys[:kc]...)
+	}
+
+	in = nil
+	for _, h := range []int64{int64(m), int64(n), int64(d), int64(k), int64(kc), 1} {
+		in = binary.LittleEndian.AppendUint64(in, uint64(h))
+	}
+	in = binary.LittleEndian.AppendUint32(in, math.Float32bits(eps))
+	in = binary.LittleEndian.AppendUint32(in, maxnorm)
+	qn := make([]float32, m)
+	for i := range qn {
+		var s float64
+		for _, v := range o.q[i*d : (i+1)*d] {
+			s += float64(v) * float64(v)
+		}
+		qn[i] = float32(math.Sqrt(s))
+	}
+	in = f32(f32(f32(in, o.q), o.x), qn)
+	for _, key := range approx {
+		in = binary.LittleEndian.AppendUint64(in, key)
+	}
+	out = runEmu(t, fin, in, m*k*4+m*k*8+m*4)
+	refined, wrong := 0, 0
+	for i := range m {
+		ok := int32(binary.LittleEndian.Uint32(out[m*k*12+i*4:]))
+		if ok == 0 {
+			refined++ // searched again by the exact row scan
+			continue
+		}
+		vals := make([]float32, k)
+		ids := make([]int64, k)
+		for j := range k {
+			vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(out[(i*k+j)*4:]))
+			ids[j] = int64(binary.LittleEndian.Uint64(out[m*k*4+(i*k+j)*8:]))
+		}
+		if ok != 1 {
+			t.Errorf("query %d: verify wrote ok = %d", i, ok)
+		} else if msg := o.check(i, ids, vals); msg != "" {
+			if wrong++; wrong <= 3 {
+				t.Errorf("query %d: verify accepted its TF32 candidates with the bound eps = %g, but %s", i, eps, msg)
+			}
+		}
+	}
+	if wrong > 3 {
+		t.Errorf("and %d more queries whose candidates verify accepted are wrong", wrong-3)
+	}
+	t.Logf("m %d n %d d %d k %d kc %d, grid %dx%d: eps %g, %d of %d queries searched again", m, n, d, k, kc, nmt, parts, eps, refined, m)
+}
+
+// runEmu runs an emulator program on input in and returns its output,
+// which must be size bytes.
+func runEmu(t *testing.T, exe string, in []byte, size int) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	inPath, outPath := filepath.Join(dir, "in"), filepath.Join(dir, "out")
+	if err := os.WriteFile(inPath, in, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if msg, err := exec.CommandContext(ctx, exe, inPath, outPath).CombinedOutput(); err != nil {
+		t.Fatalf("emulator %s: %v (%v)\n%s", filepath.Base(exe), err, ctx.Err(), msg)
+	}
+	out, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != size {
+		t.Fatalf("emulator %s wrote %d bytes, want %d", filepath.Base(exe), len(out), size)
+	}
+	return out
+}
