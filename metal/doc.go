@@ -71,7 +71,11 @@
 //     in the CPU harness of package kernels/msltest: the shared backend
 //     suite (engine/backendtest) passes there with the same MSL sources
 //     the backend gives Metal, and a kernel that writes a buffer its
-//     binding declares read-only fails the run.
+//     binding declares read-only fails the run. Launches with no barrier
+//     between them overlap on that device, as on the GPU: they run from
+//     the memory as it was at their barrier, none seeing another's
+//     writes, and one that writes memory another of them binds fails the
+//     run, so a missing barrier fails the suite.
 //   - Only on a Mac (.github/workflows/macos.yml, or go test there): the
 //     Objective-C file, the darwinkit calls at run time, Apple's MSL
 //     compiler, and the suite on the GPU. None of that has run yet; no
