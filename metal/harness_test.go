@@ -119,7 +119,7 @@ type span struct {
 	copy    []byte
 	write   bool
 	index   int
-	changed []int // offsets into the buffer, ascending
+	changed [][2]int // runs [from, to) of buffer offsets, ascending
 }
 
 // interval runs launches with no barrier between them; first is the
@@ -150,9 +150,13 @@ func (d *harnessDevice) interval(ls []launch, first int) error {
 		for j := range spans[i] {
 			s := &spans[i][j]
 			was := s.buf.bytes()[s.off:]
-			for k := range s.copy {
+			for k := 0; k < len(was); k++ {
 				if s.copy[k] != was[k] {
-					s.changed = append(s.changed, s.off+k)
+					from := k
+					for k < len(was) && s.copy[k] != was[k] {
+						k++
+					}
+					s.changed = append(s.changed, [2]int{s.off + from, s.off + k})
 				}
 			}
 			if len(s.changed) > 0 && !s.write {
@@ -168,8 +172,8 @@ func (d *harnessDevice) interval(ls []launch, first int) error {
 	for _, i := range order {
 		for _, s := range spans[i] {
 			mem := s.buf.bytes()
-			for _, at := range s.changed {
-				mem[at] = s.copy[at-s.off]
+			for _, c := range s.changed {
+				copy(mem[c[0]:c[1]], s.copy[c[0]-s.off:])
 			}
 		}
 	}
@@ -190,7 +194,7 @@ func races(ls []launch, spans [][]span, first int) error {
 					continue
 				}
 				for _, r := range spans[j] {
-					if r.buf != w.buf || w.changed[len(w.changed)-1] < r.off {
+					if r.buf != w.buf || w.changed[len(w.changed)-1][1] <= r.off {
 						continue
 					}
 					what := "reads"
