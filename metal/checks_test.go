@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,14 +55,39 @@ func checkSearch(t *testing.T, b *Backend, m, n, d int, ks []int) {
 		}
 		_, wv, wi := search(c)
 		for i := range wv {
-			if math.Abs(float64(gv[i]-wv[i])) > 1e-5 {
-				t.Fatalf("k=%d: score %d: metal %g, cpu %g", k, i, gv[i], wv[i])
+			q, rank := i/k, i%k
+			if math.Abs(float64(gv[i]-wv[i])) > searchTol {
+				t.Fatalf("k=%d: query %d rank %d: score metal %g, cpu %g", k, q, rank, gv[i], wv[i])
 			}
-			if gi[i] != wi[i] && gv[i] != wv[i] {
-				t.Fatalf("k=%d: rank %d: metal row %d, cpu row %d", k, i, gi[i], wi[i])
+			if gi[i] == wi[i] {
+				continue
+			}
+			// another row is right only as a tie: it scores what the
+			// CPU's row at this rank scores, and it is listed once
+			r := gi[i]
+			if r < 0 || r >= int64(n) || slices.Contains(gi[q*k:i], r) {
+				t.Fatalf("k=%d: query %d rank %d: metal row %d (of %d, or listed twice), cpu row %d", k, q, rank, r, n, wi[i])
+			}
+			if s := cosine64(qv[q*d:(q+1)*d], xv[int(r)*d:(int(r)+1)*d]); math.Abs(s-float64(wv[i])) > searchTol {
+				t.Fatalf("k=%d: query %d rank %d: metal row %d scores %g, cpu row %d %g: not a tie", k, q, rank, r, s, wi[i], wv[i])
 			}
 		}
 	}
+}
+
+// searchTol bounds the difference of two float32 cosine scores of short
+// rows, and of one from its float64 value.
+const searchTol = 1e-5
+
+// cosine64 is the cosine of two rows, in float64.
+func cosine64(a, b []float32) float64 {
+	var ab, aa, bb float64
+	for i := range a {
+		ab += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return ab / math.Sqrt(aa*bb)
 }
 
 func randn(r *rand.Rand, n int) []float32 {

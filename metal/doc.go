@@ -73,11 +73,10 @@
 //     package kernels/msltest: the shared backend suite
 //     (engine/backendtest) passes there with the same MSL sources the
 //     backend gives Metal, and a kernel that writes a buffer its binding
-//     declares read-only fails the run. The test device runs a plan's
-//     launches one after another: where the barriers go is checked
-//     against the rule (hazard_test.go, TestPlanIsOneBatchWithBarriers),
-//     but a missing one would not change a result there, as it could on
-//     a GPU that overlaps the launches between barriers.
+//     declares read-only fails the run. The test device runs the launches
+//     between two barriers overlapped, none seeing another's writes, and
+//     fails a run where one touches memory another of them writes: a
+//     missing barrier fails the suite.
 //   - Only on a Mac (.github/workflows/macos.yml, or go test there): the
 //     Objective-C file, the darwinkit calls at run time, Apple's MSL
 //     compiler, and the suite on the GPU. None of that has run yet; no

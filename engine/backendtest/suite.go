@@ -163,6 +163,19 @@ func testChain(t *testing.T, s *suite) {
 			t.Fatal(err)
 		}
 		expect(t, name("chain unfused ", dt), s.ok(engine.Sub(ex, a)), sh, want, tol)
+		// One plan of several kernels, each reading what the one before
+		// wrote (normalize, a fused add and exp, a row sum): on a backend
+		// that overlaps its launches, a missing barrier shows here.
+		nx := normalizeRef(x.v, sh[1])
+		sums := make([]float64, sh[0])
+		for r := range sums {
+			for j := range sh[1] {
+				sums[r] += math.Exp(nx[r*sh[1]+j] + y.v[j])
+			}
+		}
+		n := s.ok(engine.Normalize(a))
+		sum := s.ok(engine.Sum(s.ok(engine.Exp(s.ok(engine.Add(n, b)))), 1))
+		expect(t, name("chain across kernels ", dt), sum, engine.Shape{sh[0]}, sums, tol)
 	}
 }
 
