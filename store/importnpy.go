@@ -33,7 +33,7 @@ func ReadNPY(r io.Reader) (rows [][]float32, dim int, err error) {
 		return nil, 0, fmt.Errorf("npy: array of shape %v: vectors of dimension 0", h.Shape)
 	}
 	var conv func(dst []float32, src []byte) error
-	switch npy.Canonical(h.Descr) {
+	switch h.Descr {
 	case npy.Float32:
 		conv = func(dst []float32, src []byte) error {
 			for i := range dst {
@@ -81,7 +81,7 @@ func ReadNPYIDs(r io.Reader) ([]int64, error) {
 		return nil, fmt.Errorf("npy: ids of shape %v; want a 1-D array", h.Shape)
 	}
 	ids := make([]int64, h.Shape[0])
-	switch npy.Canonical(h.Descr) {
+	switch h.Descr {
 	case npy.Int64:
 		for i := range ids {
 			ids[i] = int64(binary.LittleEndian.Uint64(data[8*i:]))
