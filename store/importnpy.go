@@ -97,12 +97,13 @@ func ReadNPYIDs(r io.Reader) ([]int64, error) {
 }
 
 // readElems reads total elements of size bytes in chunks, converting
-// each chunk. The buffer grows as data arrives, so a header that promises
-// more than the stream holds costs no more memory than the stream.
+// each chunk. The buffers grow as data arrives, so a header that promises
+// more than the stream holds costs no more memory than the stream (and
+// one chunk).
 func readElems(r io.Reader, total, size int, conv func([]float32, []byte) error) ([]float32, error) {
 	const chunk = 1 << 16
-	buf := make([]byte, chunk*size)
-	flat := make([]float32, 0, min(total, 1<<24))
+	buf := make([]byte, min(total, chunk)*size)
+	flat := make([]float32, 0, min(total, chunk))
 	for len(flat) < total {
 		m := min(chunk, total-len(flat))
 		if n, err := io.ReadFull(r, buf[:m*size]); err != nil {
