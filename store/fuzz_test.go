@@ -217,9 +217,9 @@ func streamFiles(tb testing.TB, stream []byte) map[string][]byte {
 	}
 }
 
-// overflowingSegments returns the files of an empty store whose manifest
-// lists four segments of 2^62 rows: they sum to 0 in int arithmetic.
-func overflowingSegments(tb testing.TB) map[string][]byte {
+// editedManifest returns the files of an empty store with its manifest
+// changed by edit (and its self checksum made right).
+func editedManifest(tb testing.TB, edit func(m *Manifest)) map[string][]byte {
 	s, err := New(Options{Dim: 3, Backend: "cpu"})
 	if err != nil {
 		tb.Fatal(err)
@@ -234,13 +234,27 @@ func overflowingSegments(tb testing.TB) map[string][]byte {
 	if err := json.Unmarshal(fs[ManifestFile], &m); err != nil {
 		tb.Fatal(err)
 	}
-	m.Segments = []int{1 << 62, 1 << 62, 1 << 62, 1 << 62}
+	edit(&m)
 	b.Reset()
 	if err := encodeManifest(&b, &m); err != nil {
 		tb.Fatal(err)
 	}
 	fs[ManifestFile] = b.Bytes()
 	return fs
+}
+
+// badManifests are edits that a manifest must not load with.
+var badManifests = []func(m *Manifest){
+	// Four segments of 2^62 rows sum to 0 in int arithmetic: Open
+	// panicked slicing the ids.
+	func(m *Manifest) { m.Segments = []int{1 << 62, 1 << 62, 1 << 62, 1 << 62} },
+	// Names the writer never writes.
+	func(m *Manifest) { m.DType = " F32" },
+	func(m *Manifest) { m.Metric = "COS" },
+	// A file of -5 bytes in no chunk.
+	func(m *Manifest) { c := m.Checksums[IDsFile]; c.Bytes, c.CRC32C = -5, nil; m.Checksums[IDsFile] = c },
+	// 2^40 rows of 2^20 float32: more bytes than npy counts.
+	func(m *Manifest) { m.Count, m.Dim, m.Segments = 1<<40, 1<<20, []int{1 << 40} },
 }
 
 // checkManifest checks what a manifest that loads must satisfy.
@@ -256,8 +270,8 @@ func checkManifest(t *testing.T, m *Manifest) {
 	if m.Format != FormatName || m.Version != FormatVersion || m.Dim <= 0 || m.Count < 0 {
 		t.Fatalf("manifest loads with format %q version %d dim %d count %d", m.Format, m.Version, m.Dim, m.Count)
 	}
-	if int64(m.Count) > math.MaxInt64/int64(m.Dim)/int64(dt.Size()) {
-		t.Fatalf("manifest loads with %d rows of %d %s: more bytes than an int64 counts", m.Count, m.Dim, dt)
+	if int64(m.Count) > (1<<56)/int64(m.Dim)/int64(dt.Size()) {
+		t.Fatalf("manifest loads with %d rows of %d %s: more than 2^56 bytes", m.Count, m.Dim, dt)
 	}
 	sum := int64(0)
 	for _, n := range m.Segments {
@@ -285,7 +299,9 @@ func FuzzManifest(f *testing.F) {
 		f.Add(streamFiles(f, savedStream(f, dt, Cosine))[ManifestFile], true)
 	}
 	f.Add(streamFiles(f, savedStream(f, engine.Float32, L2))[ManifestFile], false)
-	f.Add(overflowingSegments(f)[ManifestFile], false)
+	for _, edit := range badManifests {
+		f.Add(editedManifest(f, edit)[ManifestFile], false)
+	}
 	f.Fuzz(func(t *testing.T, b []byte, fix bool) {
 		if fix {
 			b = fixManifest(b, nil)
@@ -338,8 +354,10 @@ func FuzzOpen(f *testing.F) {
 		fs := streamFiles(f, savedStream(f, dt, Dot))
 		f.Add(fs[ManifestFile], fs[EmbeddingsFile], fs[IDsFile], fs[ScalesFile], true)
 	}
-	fs := overflowingSegments(f)
-	f.Add(fs[ManifestFile], fs[EmbeddingsFile], fs[IDsFile], fs[ScalesFile], false)
+	for _, edit := range badManifests {
+		fs := editedManifest(f, edit)
+		f.Add(fs[ManifestFile], fs[EmbeddingsFile], fs[IDsFile], fs[ScalesFile], false)
+	}
 	f.Fuzz(func(t *testing.T, manifest, emb, ids, scales []byte, fix bool) {
 		files := map[string][]byte{EmbeddingsFile: emb, IDsFile: ids, ScalesFile: scales}
 		if fix {
