@@ -39,6 +39,9 @@ func seedFiles() [][]byte {
 		"{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }\n",
 		"{'descr': '<f8', 'fortran_order': False, 'shape': (16777216, 1024), }\n",
 		"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }\n",
+		// Errors quote a clipped header, not all of it.
+		"{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x" + strings.Repeat("y", 5000) + "': 1}\n",
+		"{'descr': '<f4' " + strings.Repeat("z", 5000) + "}\n",
 	} {
 		out = append(out, raw(1, dict))
 	}
