@@ -33,7 +33,7 @@ func ReadNPY(r io.Reader) (rows [][]float32, dim int, err error) {
 		return nil, 0, fmt.Errorf("npy: array of shape %v: vectors of dimension 0", h.Shape)
 	}
 	var conv func(dst []float32, src []byte) error
-	switch npy.Canonical(h.Descr) {
+	switch h.Descr {
 	case npy.Float32:
 		conv = func(dst []float32, src []byte) error {
 			for i := range dst {
@@ -81,7 +81,7 @@ func ReadNPYIDs(r io.Reader) ([]int64, error) {
 		return nil, fmt.Errorf("npy: ids of shape %v; want a 1-D array", h.Shape)
 	}
 	ids := make([]int64, h.Shape[0])
-	switch npy.Canonical(h.Descr) {
+	switch h.Descr {
 	case npy.Int64:
 		for i := range ids {
 			ids[i] = int64(binary.LittleEndian.Uint64(data[8*i:]))
@@ -97,12 +97,13 @@ func ReadNPYIDs(r io.Reader) ([]int64, error) {
 }
 
 // readElems reads total elements of size bytes in chunks, converting
-// each chunk. The buffer grows as data arrives, so a header that promises
-// more than the stream holds costs no more memory than the stream.
+// each chunk. The buffers grow as data arrives, so a header that promises
+// more than the stream holds costs no more memory than the stream (and
+// one chunk).
 func readElems(r io.Reader, total, size int, conv func([]float32, []byte) error) ([]float32, error) {
 	const chunk = 1 << 16
-	buf := make([]byte, chunk*size)
-	flat := make([]float32, 0, min(total, 1<<24))
+	buf := make([]byte, min(total, chunk)*size)
+	flat := make([]float32, 0, min(total, chunk))
 	for len(flat) < total {
 		m := min(chunk, total-len(flat))
 		if n, err := io.ReadFull(r, buf[:m*size]); err != nil {

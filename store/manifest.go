@@ -84,18 +84,30 @@ func (m *Manifest) check() (resolved, error) {
 	if m.Dim <= 0 || m.Count < 0 {
 		return r, fmt.Errorf("%s: dim %d, count %d; want dim > 0 and count >= 0", ManifestFile, m.Dim, m.Count)
 	}
+	// The names exactly as the writer spells them (ParseDType and
+	// ParseMetric also take the user's spellings: "f32", " L2").
 	dt, err := ParseDType(m.DType)
+	if err == nil && dt.String() != m.DType {
+		err = fmt.Errorf("dtype %q is not spelled as %q", m.DType, dt)
+	}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", ManifestFile, err)
 	}
 	metric, err := ParseMetric(m.Metric)
+	if err == nil && metric.String() != m.Metric {
+		err = fmt.Errorf("metric %q is not spelled as %q", m.Metric, metric)
+	}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", ManifestFile, err)
 	}
+	if int64(m.Count) > maxBytes/int64(m.Dim)/int64(dt.Size()) {
+		return r, fmt.Errorf("%s: %d rows of dimension %d are too many", ManifestFile, m.Count, m.Dim)
+	}
 	sum := 0
 	for _, n := range m.Segments {
-		if n <= 0 {
-			return r, fmt.Errorf("%s: segment of %d rows", ManifestFile, n)
+		// n > Count-sum: rows past the count (and no overflow of sum).
+		if n <= 0 || n > m.Count-sum {
+			return r, fmt.Errorf("%s: segment of %d rows after %d of the %d counted", ManifestFile, n, sum, m.Count)
 		}
 		sum += n
 	}
@@ -107,7 +119,7 @@ func (m *Manifest) check() (resolved, error) {
 		if !ok {
 			return r, fmt.Errorf("%s: no checksum for %s", ManifestFile, f)
 		}
-		if c.ChunkBytes <= 0 || int64(len(c.CRC32C)) != (c.Bytes+c.ChunkBytes-1)/c.ChunkBytes {
+		if c.Bytes < 0 || c.ChunkBytes <= 0 || int64(len(c.CRC32C)) != c.Bytes/c.ChunkBytes+min(1, c.Bytes%c.ChunkBytes) {
 			return r, fmt.Errorf("%s: checksum of %s has %d chunks of %d bytes for %d bytes", ManifestFile, f, len(c.CRC32C), c.ChunkBytes, c.Bytes)
 		}
 	}
@@ -137,6 +149,10 @@ func readManifest(base string) (*Manifest, error) {
 	defer f.Close()
 	return decodeManifest(f)
 }
+
+// maxBytes bounds the bytes of a store's rows (so that byte counts never
+// overflow; npy bounds a file's elements the same way).
+const maxBytes = 1 << 56
 
 // maxManifest bounds manifest.json (its checksum lists grow by one entry
 // per 64 MiB of data).

@@ -185,7 +185,7 @@ func npyData(f *mapping, name, descr string, shape ...int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if npy.Canonical(h.Descr) != descr || !slices.Equal(h.Shape, shape) || h.FortranOrder {
+	if h.Descr != descr || !slices.Equal(h.Shape, shape) || h.FortranOrder {
 		return nil, fmt.Errorf("%s holds %s %v, the manifest says %s %v", name, h.Descr, h.Shape, descr, shape)
 	}
 	if int64(len(f.data)-off) != h.DataBytes() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -60,9 +61,9 @@ func Load(r io.Reader, opts Options) (*Store, error) {
 		if h.Size < 0 || h.Size > 1<<40 {
 			return nil, fmt.Errorf("store: load: %s claims %d bytes", h.Name, h.Size)
 		}
-		b := make([]byte, h.Size)
-		if n, err := io.ReadFull(tr, b); err != nil {
-			return nil, fmt.Errorf("store: load: %s cut short after %d of %d bytes", h.Name, n, h.Size)
+		b, err := readFull(tr, h.Size)
+		if err != nil {
+			return nil, fmt.Errorf("store: load: %s cut short after %d of %d bytes", h.Name, len(b), h.Size)
 		}
 		files[h.Name] = &mapping{data: b, refs: 1}
 	}
@@ -77,6 +78,25 @@ func Load(r io.Reader, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: load: %w", err)
 	}
 	return s, nil
+}
+
+// readFull reads n bytes of r into a buffer that grows (doubling, up to
+// n) as they arrive, so that a tar header that claims more than the
+// stream holds costs memory in proportion to the stream. It returns what
+// it read, and an error if that is less than n.
+func readFull(r io.Reader, n int64) ([]byte, error) {
+	b := make([]byte, 0, min(n, 1<<20))
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, int(min(n, 2*int64(cap(b)))-int64(len(b))))
+		}
+		m, err := io.ReadFull(r, b[len(b):min(int64(cap(b)), n)])
+		b = b[:len(b)+m]
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 func tarHeader(name string, size int64) *tar.Header {

@@ -73,7 +73,7 @@ func parseNPY(r io.Reader) (tensor, error) {
 	}
 	t := tensor{Shape: h.Shape}
 	n := h.Count()
-	switch npy.Canonical(h.Descr) {
+	switch h.Descr {
 	case npy.Float16:
 		t.F32 = make([]float32, n)
 		half.DecodeFloat16(t.F32, data)

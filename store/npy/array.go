@@ -15,22 +15,6 @@ const (
 	Int64   = "<i8"
 )
 
-// Canonical returns descr with the byte order written as numpy writes it
-// for this machine-independent little-endian data: "<i1" and "=i1" become
-// "|i1", "=f4" becomes "<f4". Big-endian types are returned unchanged.
-func Canonical(descr string) string {
-	if len(descr) < 3 {
-		return descr
-	}
-	if descr[2:] == "1" && (descr[0] == '<' || descr[0] == '=') {
-		return "|" + descr[1:]
-	}
-	if descr[0] == '=' {
-		return "<" + descr[1:]
-	}
-	return descr
-}
-
 // Write writes a .npy file holding data, the elements of an array of type
 // descr and the given shape in C order, little-endian. len(data) must be
 // the shape's element count times the element size.
@@ -81,7 +65,7 @@ func (h Header) CheckSimple() error {
 	case h.FortranOrder:
 		return fmt.Errorf("npy: array %s %v is in Fortran order; save a C-ordered copy (numpy.ascontiguousarray)", h.Descr, h.Shape)
 	case h.ElemSize() == 0:
-		return fmt.Errorf("npy: unsupported element type %q", h.Descr)
+		return fmt.Errorf("npy: unsupported element type %q", clip(h.Descr))
 	case h.Descr[0] == '>' && h.ElemSize() > 1:
 		return fmt.Errorf("npy: big-endian element type %q; save it as little-endian (arr.astype(arr.dtype.newbyteorder('<')))", h.Descr)
 	}

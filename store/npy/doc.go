@@ -17,10 +17,14 @@
 // # Types
 //
 // The writer handles the types Silica stores: '<f4' (float32), '<f2'
-// (float16), '|i1' (int8; numpy writes one-byte types with '|', and '<i1'
-// reads the same), '<i4' and '<i8'. The reader parses any simple descr and
-// reports it; callers decide which they accept. Fortran order, structured
-// dtypes and big-endian data are rejected with an error naming them.
+// (float16), '|i1' (int8), '<i4' and '<i8'. Types are known only as numpy
+// writes them (numpy.dtype(t).str): booleans and integers of one byte with
+// '|' ('|b1', '|i1', '|u1'), other integers and floats with '<' or '>' and
+// a size of 2, 4 or 8 ('<f4', '>i8'). Other spellings numpy would read
+// ('<i1', '=f4', '<f+4') are unknown types. The reader parses any simple
+// descr and reports it; callers decide which they accept. Fortran order,
+// structured dtypes, big-endian data and unknown types are rejected by
+// ReadArray and Header.CheckSimple with an error naming them.
 //
 // # Errors
 //

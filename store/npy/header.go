@@ -38,18 +38,24 @@ var ErrFormat = errors.New("npy: malformed file")
 // this package does not know.
 func (h Header) ElemSize() int { return elemSize(h.Descr) }
 
+// elemSize returns the element size of descr if it is one of the type
+// strings numpy writes for booleans, integers and floats: one-byte types
+// with '|' ("|b1", "|i1", "|u1"), the others with '<' or '>' and a size of
+// 2, 4 or 8 ("<f4", ">i8"). Any other spelling, even one numpy would read
+// ("<i1", "=f4", "<f+4", "f4"), is unknown.
 func elemSize(descr string) int {
-	if len(descr) < 3 || !strings.ContainsRune("<>|=", rune(descr[0])) {
+	if len(descr) != 3 {
 		return 0
 	}
-	if !strings.ContainsRune("fiub", rune(descr[1])) {
-		return 0
+	order, kind, size := descr[0], descr[1], descr[2]
+	switch {
+	case order == '|' && size == '1' && (kind == 'b' || kind == 'i' || kind == 'u'):
+		return 1
+	case (order == '<' || order == '>') && (kind == 'f' || kind == 'i' || kind == 'u') &&
+		(size == '2' || size == '4' || size == '8'):
+		return int(size - '0')
 	}
-	n, err := strconv.Atoi(descr[2:])
-	if err != nil || n <= 0 || n > 16 {
-		return 0
-	}
-	return n
+	return 0
 }
 
 // Count returns the number of elements (1 for a scalar).

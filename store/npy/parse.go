@@ -37,7 +37,7 @@ func parseDict(text string) (Header, error) {
 			h.Shape = p.tuple()
 		default:
 			if p.err == nil {
-				p.fail(fmt.Sprintf("unexpected key %q", key))
+				p.fail(fmt.Sprintf("unexpected key %q", clip(key)))
 			}
 		}
 		if p.err == nil && seen[key] {
@@ -55,12 +55,15 @@ func parseDict(text string) (Header, error) {
 		return Header{}, p.err
 	}
 	if p.space(); p.pos != len(p.s) {
-		return Header{}, fmt.Errorf("%w: header has %q after the dict", ErrFormat, p.s[p.pos:])
+		return Header{}, fmt.Errorf("%w: header has %q after the dict", ErrFormat, clip(p.s[p.pos:]))
 	}
 	for _, k := range []string{"descr", "fortran_order", "shape"} {
 		if !seen[k] {
-			return Header{}, fmt.Errorf("%w: header %q has no %q key", ErrFormat, text, k)
+			return Header{}, fmt.Errorf("%w: header %q has no %q key", ErrFormat, clip(text), k)
 		}
+	}
+	if len(h.Shape) > maxDims {
+		return Header{}, fmt.Errorf("%w: shape of %d dimensions (numpy allows %d)", ErrFormat, len(h.Shape), maxDims)
 	}
 	n := int64(1)
 	for _, d := range h.Shape {
@@ -71,6 +74,9 @@ func parseDict(text string) (Header, error) {
 	}
 	return h, nil
 }
+
+// maxDims is numpy's limit on an array's dimensions (NPY_MAXDIMS).
+const maxDims = 64
 
 // maxElems bounds the elements of a shape, so that byte counts never
 // overflow.
@@ -100,11 +106,17 @@ func (p *parser) fail(want string) {
 	if p.err != nil {
 		return
 	}
-	rest := p.s[p.pos:]
-	if len(rest) > 24 {
-		rest = rest[:24] + "..."
+	p.err = fmt.Errorf("%w: header %q: want %s at byte %d (found %q)", ErrFormat, clip(p.s), want, p.pos, clip(p.s[p.pos:]))
+}
+
+// clip shortens s for quoting in an error: a header can be a megabyte of
+// anything.
+func clip(s string) string {
+	const n = 48
+	if len(s) > n {
+		return s[:n] + "..."
 	}
-	p.err = fmt.Errorf("%w: header %q: want %s at byte %d (found %q)", ErrFormat, p.s, want, p.pos, rest)
+	return s
 }
 
 func (p *parser) expect(c byte) {
