@@ -9,12 +9,14 @@ import (
 )
 
 // MaxLen is the longest message Check accepts.
-const MaxLen = 400
+const MaxLen = 480
 
 var (
-	// prefix matches a one-word prefix such as "engine: " or "store: "
-	// at the start of the message or after a space or parenthesis.
-	prefix = regexp.MustCompile(`(?:^|[\s(])([a-z][a-z0-9_]*): `)
+	// prefix matches a one-word prefix such as "engine: " or "store: ",
+	// or a verb and its quoted object such as `open "cuda": `, at the
+	// start of the message or after a space or parenthesis (Check looks
+	// at the byte before); its word is the first group.
+	prefix = regexp.MustCompile(`([a-z][a-z0-9_]*)(?: "[^"]*")?: `)
 	// path matches an absolute file path.
 	path = regexp.MustCompile(`/[A-Za-z0-9_.+\-]+(?:/[A-Za-z0-9_.+\-*]+)+`)
 )
@@ -35,11 +37,15 @@ func Check(msg, action string) []string {
 		bad = append(bad, `holds "<nil>"`)
 	}
 	seen := map[string]bool{}
-	for _, m := range prefix.FindAllStringSubmatch(msg, -1) {
-		if seen[m[1]] {
-			bad = append(bad, fmt.Sprintf("prefix %q twice", m[1]+":"))
+	for _, m := range prefix.FindAllStringSubmatchIndex(msg, -1) {
+		if m[0] > 0 && !strings.ContainsRune(" \t(", rune(msg[m[0]-1])) {
+			continue // the end of a longer word or a path
 		}
-		seen[m[1]] = true
+		w := msg[m[2]:m[3]]
+		if seen[w] {
+			bad = append(bad, fmt.Sprintf("prefix %q twice", w+":"))
+		}
+		seen[w] = true
 	}
 	seenPath := map[string]bool{}
 	for _, p := range path.FindAllString(msg, -1) {

@@ -11,6 +11,7 @@ func TestCheck(t *testing.T) {
 		{"silica: search: search: k = 0", "prefix"},
 		{`engine: open "cuda": engine: backend unavailable`, "prefix"},
 		{"store: open d: store: backend", "prefix"},
+		{`engine: open "torch:cuda": backend unavailable: open "cuda": no device`, "prefix"},
 		{"no mlx package (<nil>)", "<nil>"},
 		{"tried /a/b.so: /a/b.so: cannot open", "path"},
 		{"two\nlines", "line"},
