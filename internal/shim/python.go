@@ -2,8 +2,8 @@ package shim
 
 import (
 	"bytes"
-	"errors"
 	"debug/elf"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
