@@ -85,7 +85,7 @@ func (s *Store) add(op string, ids []int64, vectors [][]float32) error {
 			for _, g := range made {
 				g.free()
 			}
-			return fmt.Errorf("store: %s: %w", op, err)
+			return opErr(err, "%s", op)
 		}
 		made = append(made, g)
 	}

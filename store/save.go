@@ -20,7 +20,7 @@ func (s *Store) Save(dir string) error {
 		return ErrClosed
 	}
 	if err := s.save(dir); err != nil {
-		return fmt.Errorf("store: save %s: %w", dir, err)
+		return opErr(err, "save %s", dir)
 	}
 	return nil
 }

@@ -53,13 +53,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	// One line, whatever the error's text.
-	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
-	fmt.Fprintf(stderr, "silica: %s: %s\n", args[0], strings.TrimPrefix(msg, "store: "))
+	fmt.Fprintf(stderr, "silica: %s: %s\n", args[0], message(args[0], err))
 	if errors.Is(err, errUsage) {
 		return 2
 	}
 	return 1
+}
+
+// message is err's text for "silica: cmd: ": one line, without the
+// prefixes that line already has ("store: ", "search: ").
+func message(cmd string, err error) string {
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+	msg = strings.TrimPrefix(msg, "store: ")
+	return strings.TrimPrefix(msg, cmd+": ")
 }
 
 // parse parses a command's flags; required names the flags that must be
