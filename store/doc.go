@@ -77,6 +77,12 @@
 // files as a tar stream. ReadNPY and ReadNPYIDs import arrays written by
 // numpy.save. Package npy reads and writes the format.
 //
+// Permissions: directories are made with mode 0755 and files with 0644,
+// less the process's umask, as most programs make theirs (so the usual
+// umask 022 gives everyone read access; a umask of 077 keeps a store
+// private to its owner). The store directory, each version directory and
+// every file follow this one rule.
+//
 // # Errors
 //
 // Every error names the problem (the vector, the id, the file, the
