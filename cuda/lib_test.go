@@ -7,6 +7,7 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/errtext"
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // TestOpenLibMessage checks the error of a library that is nowhere: one
@@ -49,5 +50,31 @@ func TestOpenMessage(t *testing.T) {
 	}
 	if !strings.HasSuffix(msg, "to its path") {
 		t.Errorf("message %q does not end with what to do", msg)
+	}
+}
+
+// TestCompileSaysSo checks that compiling a kernel is announced through
+// engine.Progress, naming it, and that a kernel read from the disk cache
+// is not. NVRTC alone is needed, no GPU.
+func TestCompileSaysSo(t *testing.T) {
+	testenv.Need(t, "nvrtc", loadNVRTC())
+	arch, cubin := target(90)
+	var lines []string
+	engine.SetProgress(func(m string) { lines = append(lines, m) })
+	defer engine.SetProgress(nil)
+	v := variant{file: "elementwise.cu", kind: "progress", dtype: "f32", extra: "extern \"C\" __global__ void ew_progress(float* x) { x[0] = 1; }\n"}
+	dir := t.TempDir()
+	if _, err := v.build(arch, cubin, dir, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 1 || !strings.Contains(lines[0], "compiling kernel elementwise_progress_f32 with NVRTC") || !strings.Contains(lines[0], dir) {
+		t.Errorf("progress of a compile: %q; want one line naming the kernel and the cache", lines)
+	}
+	lines = nil
+	if _, err := v.build(arch, cubin, dir, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 0 {
+		t.Errorf("progress of a cached kernel: %q; want none", lines)
 	}
 }

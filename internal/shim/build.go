@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/silica-go/silica/engine"
 )
@@ -112,7 +113,8 @@ var buildMu sync.Mutex // one build at a time in this process
 // s.Identity, so a given set compiles once per machine; a build writes to
 // a temporary name and renames, so concurrent processes never load a
 // half-written library. Failures wrap engine.ErrUnavailable and quote the
-// compiler's output (the whole log is kept beside the cache entry).
+// compiler's first error (the whole log is kept beside the cache entry).
+// A compile is announced through engine.Progress, before and after.
 func Build(s *Spec) (string, error) {
 	cxx, err := Compiler()
 	if err != nil {
@@ -157,6 +159,8 @@ func Build(s *Spec) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(tmp, s.LibName())
+	engine.Progress("compiling the %s shim with %s (first use on this machine, about a minute; kept in %s)", s.Name, cxx, dir)
+	start := time.Now()
 	var log bytes.Buffer
 	var runErr error
 	for _, std := range append([]string{s.Std}, s.Fallback...) {
@@ -179,6 +183,7 @@ func Build(s *Spec) (string, error) {
 	if err := os.Rename(out, lib); err != nil {
 		return "", fmt.Errorf("shim: %w", err)
 	}
+	engine.Progress("compiled the %s shim in %.0fs", s.Name, time.Since(start).Seconds())
 	return lib, nil
 }
 
