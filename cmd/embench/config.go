@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -70,14 +71,12 @@ Flags:
 `
 
 // parseFlags reads the command line. Every bad value is an error that names
-// the flag; nothing runs.
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
+// the flag; nothing runs. -h or --help writes the usage to help and
+// returns flag.ErrHelp.
+func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("embench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard) // errors are returned, printed once by the caller
+	fs.Usage = func() {}
 	c := &config{}
 	var backends, peers, only, batches, dtypes string
 	var minTime time.Duration
@@ -100,7 +99,13 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.Plot, "plot", "", "also draw the results as a bar chart into this .svg (or .png, .pdf) file")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress line on stderr")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(help, usage)
+			fs.SetOutput(help)
+			fs.PrintDefaults()
+			return nil, err
+		}
+		return nil, fmt.Errorf("embench: %w (embench -h lists the flags)", err)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("embench: unexpected argument %q (every option is a flag; see -h)", fs.Arg(0))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	_ "github.com/silica-go/silica/backends"
+	"github.com/silica-go/silica/engine"
 )
 
 const usage = `usage:
@@ -45,6 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "silica: unknown command %q (want import, search or info; silica help shows the usage)\n", args[0])
 		return 2
 	}
+	// Say why the command is silent when a backend compiles at first use.
+	engine.SetProgress(func(msg string) { fmt.Fprintf(stderr, "silica: %s\n", msg) })
+	defer engine.SetProgress(nil)
 	err := cmd(args[1:], stdout)
 	switch {
 	case err == nil:
