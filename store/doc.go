@@ -1,6 +1,6 @@
 // Package store is Silica's EmbeddingStore: vectors with int64 ids, kept
 // on any engine backend (engine.Open, engine.Default) and searched
-// exactly, with files that NumPy reads (issue 3).
+// exactly, with files that NumPy reads.
 //
 //	s, err := store.New(store.Options{Dim: 768, Metric: store.Cosine, MemoryGB: 20})
 //	err = s.Add(ids, vectors)           // upsert; or ids, err := s.Append(vectors)

@@ -44,7 +44,7 @@ var knownPeers = []string{"numpy", "faiss"}
 // run (every scenario, the CPU backend and both Python peers) takes a
 // minute or two on a 2-core machine (85 s measured on the development
 // machine, 2026-11-25, with other programs running); --docs 1000000 is the
-// seed's million.
+// million the original brief asked for.
 const (
 	defaultDocs  = 10_000
 	quickDocs    = 2_000
@@ -86,7 +86,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.StringVar(&backends, "backend", "all", "comma-separated engine backends to measure (cpu, cuda, metal, torch:cpu, mlx...), all for every one that opens, none for none")
 	fs.StringVar(&peers, "peers", "all", "comma-separated Python peers to measure (numpy, faiss), all for those installed, none for none")
 	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, binary_search_1), or seed or store for a whole table")
-	fs.IntVar(&docs, "docs", 0, fmt.Sprintf("rows of the store scenario (default %d, %d with --quick; 1000000 for the seed's million)", defaultDocs, quickDocs))
+	fs.IntVar(&docs, "docs", 0, fmt.Sprintf("rows of the store scenario (default %d, %d with --quick; 1000000 for a million)", defaultDocs, quickDocs))
 	fs.IntVar(&c.Dim, "dim", defaultDim, "row length of the store scenario")
 	fs.IntVar(&c.K, "k", defaultK, "results per query of the store scenario")
 	fs.StringVar(&batches, "batches", defaultBatch, "comma-separated query batch sizes of the store's throughput cases")

@@ -54,7 +54,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if c.List {
-		defer newProgress(stderr, c.Quiet).announce()()
+		p := newProgress(stderr, c.Quiet)
+		p.group = "setup"
+		defer p.announce()()
 		list(stdout, c)
 		return 0
 	}

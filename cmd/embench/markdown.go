@@ -9,7 +9,7 @@ import (
 
 // writeMarkdown prints the report as markdown: the machine, the backends
 // and peers with their versions, what is unavailable, then one table for
-// the seed's operations and one for the store, and the store's memory.
+// the array operations and one for the store, and the store's memory.
 func writeMarkdown(w io.Writer, rep *Report) {
 	m := rep.Machine
 	fmt.Fprintf(w, "## embench\n\n")
@@ -52,7 +52,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	}
 	c := rep.Config
 	if len(seed) > 0 {
-		fmt.Fprintf(w, "\n### The seed's operations (float32)\n\n")
+		fmt.Fprintf(w, "\n### Array operations (float32)\n\n")
 		fmt.Fprintf(w, "Median and 99th percentile of %s; spread is half the interquartile range. "+
 			"Every answer was checked against the CPU backend before it was timed.\n\n", repsText(c))
 		fmt.Fprintf(w, "| scenario | size | backend | median ms | p99 ms | spread | reps | vs best | verified |\n")

@@ -159,7 +159,7 @@ func Build(s *Spec) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(tmp, s.LibName())
-	engine.Progress("compiling the %s shim with %s (first use on this machine, about a minute; kept in %s)", s.Name, cxx, dir)
+	engine.Progress("compiling the %s shim with %s (first use on this machine: up to a minute; kept in %s)", s.Name, cxx, dir)
 	start := time.Now()
 	var log bytes.Buffer
 	var runErr error
