@@ -52,7 +52,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	}
 	c := rep.Config
 	if len(seed) > 0 {
-		fmt.Fprintf(w, "\n### Array operations (float32)\n\n")
+		fmt.Fprintf(w, "\n### The seed's operations (float32)\n\n")
 		fmt.Fprintf(w, "Median and 99th percentile of %s; spread is half the interquartile range. "+
 			"Every answer was checked against the CPU backend before it was timed.\n\n", repsText(c))
 		fmt.Fprintf(w, "| scenario | size | backend | median ms | p99 ms | spread | reps | vs best | verified |\n")

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/silica-go/silica/internal/errtext"
 	"github.com/silica-go/silica/store"
 	"github.com/silica-go/silica/store/npy"
 )
@@ -229,9 +228,6 @@ func TestErrorsLeaveTheStoreUntouched(t *testing.T) {
 		out, errs, code := silica(t, c.args...)
 		if code != c.code || !strings.Contains(errs, c.want) || strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "silica: ") {
 			t.Errorf("silica %v: status %d, stderr %q; want status %d and one line containing %q", c.args, code, errs, c.code, c.want)
-		}
-		if bad := errtext.Check(strings.TrimSuffix(errs, "\n"), ""); bad != nil {
-			t.Errorf("silica %v: stderr %q: %s", c.args, errs, strings.Join(bad, "; "))
 		}
 		if out != "" {
 			t.Errorf("silica %v printed %q on stdout", c.args, out)
