@@ -1,9 +1,9 @@
 // Command embench measures Silica's engine backends and their peers on the
 // same work, in one run, and prints the table people quote.
 //
-//	go run ./cmd/embench                      # every backend and peer here, a minute or two on 2 cores
+//	go run ./cmd/embench                      # every backend and peer here, two to three minutes on 2 cores
 //	go run ./cmd/embench --docs 1000000       # a million-row store
-//	go run ./cmd/embench --quick --json r.json # every scenario, small, in seconds (CI)
+//	go run ./cmd/embench --quick --json r.json # every scenario, small, in about half a minute (CI)
 //	go run ./cmd/embench --list               # what can run here, and why the rest cannot
 //
 // # Who is measured
