@@ -261,9 +261,10 @@ func (d *device) run(v variant, name string, grid [3]int, block, smem int, args 
 // sync waits for the stream.
 func (d *device) sync() error { return check("cuStreamSynchronize", cuStreamSynchronize(d.stream)) }
 
-// unavailable wraps err as engine.ErrUnavailable.
+// unavailable wraps err as engine.ErrUnavailable. The backend's name is
+// not repeated: engine.Open's error names it.
 func unavailable(err error) error {
-	return fmt.Errorf("%w: cuda: %w", engine.ErrUnavailable, err)
+	return fmt.Errorf("%w: %w", engine.ErrUnavailable, err)
 }
 
 var errClosed = errors.New("cuda: backend closed")

@@ -43,8 +43,9 @@ var nvrtcCandidates = []string{
 }
 
 // openLib opens the first candidate that loads. Patterns with '*' are
-// expanded; env, if set, is tried first. The error lists what was tried.
-func openLib(what, env string, candidates []string) (uintptr, string, error) {
+// expanded; env, if set, is tried first. The error lists each path tried
+// once, with why it did not load, and ends with install: what to do.
+func openLib(what, env, install string, candidates []string) (uintptr, string, error) {
 	var paths []string
 	if p := os.Getenv(env); p != "" {
 		paths = append(paths, p)
@@ -69,16 +70,25 @@ func openLib(what, env string, candidates []string) (uintptr, string, error) {
 		}
 		paths = append(paths, c)
 	}
-	var errs []string
+	var reasons []string              // distinct, in order of first appearance
+	byReason := map[string][]string{} // the paths that failed for each
 	for _, p := range paths {
 		h, err := purego.Dlopen(p, purego.RTLD_NOW|purego.RTLD_GLOBAL)
 		if err == nil {
 			return h, p, nil
 		}
-		errs = append(errs, err.Error())
+		r := strings.TrimPrefix(err.Error(), p+": ") // the loader's message names the path first
+		if byReason[r] == nil {
+			reasons = append(reasons, r)
+		}
+		byReason[r] = append(byReason[r], p)
 	}
-	return 0, "", fmt.Errorf("%s not found (set %s to its path; tried %s): %s",
-		what, env, strings.Join(paths, ", "), strings.Join(errs, "; "))
+	tried := make([]string, len(reasons))
+	for i, r := range reasons {
+		tried[i] = strings.Join(byReason[r], ", ") + " (" + r + ")"
+	}
+	return 0, "", fmt.Errorf("%s not found (tried %s); %s, or set %s to its path",
+		what, strings.Join(tried, "; "), install, env)
 }
 
 // bind resolves each symbol of lib into its function variable.
@@ -106,7 +116,7 @@ var (
 // loadDriver loads libcuda and calls cuInit, once.
 func loadDriver() error {
 	cudaOnce.Do(func() {
-		h, p, err := openLib("libcuda (the NVIDIA driver)", envLibCUDA, libcudaCandidates)
+		h, p, err := openLib("libcuda (the NVIDIA driver)", envLibCUDA, "install the NVIDIA driver", libcudaCandidates)
 		if err != nil {
 			cudaErr = err
 			return
@@ -126,9 +136,9 @@ func loadDriver() error {
 // loadNVRTC loads libnvrtc, once.
 func loadNVRTC() error {
 	nvrtcOnce.Do(func() {
-		h, p, err := openLib("libnvrtc", envNVRTC, nvrtcCandidates)
+		h, p, err := openLib("libnvrtc", envNVRTC, "pip install nvidia-cuda-nvrtc or install the CUDA toolkit", nvrtcCandidates)
 		if err != nil {
-			nvrtcErr = fmt.Errorf("%w (install the CUDA toolkit or pip install nvidia-cuda-nvrtc)", err)
+			nvrtcErr = err
 			return
 		}
 		nvrtcPath = p

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/silica-go/silica/engine"
 	src "github.com/silica-go/silica/kernels/cuda"
 )
 
@@ -85,6 +86,11 @@ func (v variant) build(arch string, cubin bool, dir, stamp string) ([]byte, erro
 			return b, nil
 		}
 	}
+	where := "not kept: no cache folder"
+	if dir != "" {
+		where = "kept in " + dir
+	}
+	engine.Progress("cuda: compiling kernel %s with NVRTC (first use; %s)", v, where)
 	code, log, err := compile(v.String(), s, opts, cubin)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -71,35 +70,58 @@ func SplitName(spec string) (driver, device string) {
 // optionally followed by ':' and a device ("cpu", "cuda", "cuda:1",
 // "torch:mps", "mlx"). An unknown name fails with the list of registered
 // ones.
-func Open(spec string) (*Engine, error) {
+func Open(spec string) (*Engine, error) { return open(spec, "") }
+
+// open is Open; from, if not "", says where spec came from.
+func open(spec, from string) (*Engine, error) {
 	name, device := SplitName(spec)
 	driversMu.RLock()
 	d, ok := drivers[name]
 	driversMu.RUnlock()
 	if !ok {
-		hint := "import github.com/silica-go/silica/backends to register every backend"
+		registered := "none registered"
 		if len(Drivers()) > 0 {
-			hint = "registered: " + strings.Join(Drivers(), ", ") + "; " + hint
+			registered = "registered: " + strings.Join(Drivers(), ", ")
 		}
-		return nil, fmt.Errorf("engine: unknown backend %q (%s)", spec, hint)
+		if from != "" {
+			from = " from " + from
+		}
+		action := "import github.com/silica-go/silica/backends to register every backend"
+		if name == "metal" {
+			action = "metal registers only in a darwin build with cgo; there, " + action
+		}
+		return nil, fmt.Errorf("engine: unknown backend %q%s (%s); %s", spec, from, registered, action)
 	}
 	b, err := d.Open(device)
 	if err != nil {
-		return nil, fmt.Errorf("engine: open %q: %w", spec, err)
+		return nil, &openError{spec: spec, from: from, err: err}
 	}
 	return newEngine(spec, b), nil
 }
+
+// openError is Open's failure: `engine: open "spec": ` and the driver's
+// error, whose own "engine: " (ErrUnavailable's) is not repeated.
+type openError struct {
+	spec, from string // from: where spec came from ("SILICA_BACKEND"), or ""
+	err        error
+}
+
+func (e *openError) Error() string {
+	from := ""
+	if e.from != "" {
+		from = " (from " + e.from + ")"
+	}
+	return fmt.Sprintf("engine: open %q%s: %s", e.spec, from, strings.TrimPrefix(e.err.Error(), "engine: "))
+}
+
+func (e *openError) Unwrap() error { return e.err }
 
 // Default opens the best backend available: the one named by the
 // environment variable SILICA_BACKEND when it is set (an error if that one
 // fails), else the first of DefaultOrder that is registered and opens.
 func Default() (*Engine, error) {
 	if spec := os.Getenv(EnvBackend); spec != "" {
-		e, err := Open(spec)
-		if err != nil {
-			return nil, fmt.Errorf("%w (from %s)", err, EnvBackend)
-		}
-		return e, nil
+		return open(spec, EnvBackend)
 	}
 	var errs []error
 	for _, name := range DefaultOrder {
@@ -116,7 +138,20 @@ func Default() (*Engine, error) {
 		errs = append(errs, err)
 	}
 	if len(errs) == 0 {
-		return nil, fmt.Errorf("engine: no backend registered (import github.com/silica-go/silica/backends or .../cpu)")
+		return nil, fmt.Errorf("engine: no backend registered; import github.com/silica-go/silica/backends (or .../cpu)")
 	}
-	return nil, errors.Join(errs...)
+	return nil, noneOpens(errs)
 }
+
+// noneOpens is Default's failure: every backend it tried, on one line.
+type noneOpens []error
+
+func (e noneOpens) Error() string {
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = strings.TrimPrefix(err.Error(), "engine: ")
+	}
+	return "engine: no backend opens: " + strings.Join(parts, "; ")
+}
+
+func (e noneOpens) Unwrap() []error { return e }

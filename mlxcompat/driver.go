@@ -29,7 +29,7 @@ func (driver) Open(device string) (engine.Backend, error) {
 // engine.ErrUnavailable and says what to install.
 func Open(device string) (*shim.Backend, error) {
 	if device != "" && device != "cpu" && device != "gpu" {
-		return nil, fmt.Errorf("mlx: unknown device %q (want cpu or gpu)", device)
+		return nil, fmt.Errorf("unknown device %q; want mlx:cpu or mlx:gpu", device)
 	}
 	lib, err := loader.Load()
 	if err != nil {

@@ -68,8 +68,12 @@ func findMLX(getenv func(string) string, prefixes []string) (*install, error) {
 	for _, py := range shim.Pythons(getenv, EnvPython, "SILICA_PYTHON") {
 		lines, err := shim.Python(py, "import importlib.util as u\n"+
 			"s = u.find_spec('mlx')\nprint(list(s.submodule_search_locations)[0] if s else '')")
-		if err != nil || len(lines) == 0 || lines[0] == "" {
-			tried = append(tried, fmt.Sprintf("%s: no mlx package (%v)", py, err))
+		switch {
+		case err != nil:
+			tried = append(tried, fmt.Sprintf("%s: %v", py, err))
+			continue
+		case len(lines) == 0 || lines[0] == "":
+			tried = append(tried, py+": no mlx package")
 			continue
 		}
 		in, err := at(lines[0], "the mlx package of "+py)
@@ -83,10 +87,10 @@ func findMLX(getenv func(string) string, prefixes []string) (*install, error) {
 			return in, nil
 		}
 	}
-	tried = append(tried, "no MLX in "+strings.Join(prefixes, ", "))
-	return nil, fmt.Errorf("%w: mlx: no MLX found: pip install 'mlx[cpu]' on Linux or mlx-metal on macOS "+
-		"(into python3, or name the Python with %s), brew install mlx, or set %s; tried: %s",
-		engine.ErrUnavailable, EnvPython, EnvMLX, strings.Join(tried, "; "))
+	tried = append(tried, strings.Join(prefixes, ", ")+": no MLX")
+	return nil, fmt.Errorf("%w: no MLX found (tried %s); pip install 'mlx[cpu]' (Linux) or mlx-metal (macOS) "+
+		"into the Python named by %s or SILICA_PYTHON (else python3), brew install mlx, or set %s to an MLX folder",
+		engine.ErrUnavailable, strings.Join(tried, "; "), EnvPython, EnvMLX)
 }
 
 // spec returns the build of the shim against in: MLX's C++ API is C++20.

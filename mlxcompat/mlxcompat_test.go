@@ -29,7 +29,7 @@ func TestRegistry(t *testing.T) {
 
 func TestMissingDevice(t *testing.T) {
 	shimtest.Open(t, "mlx", openTest)
-	shimtest.MissingDevices(t, Open, "gpu")
+	shimtest.MissingDevices(t, "mlx", Open, "gpu")
 	if _, err := Open("metal"); err == nil || errors.Is(err, engine.ErrUnavailable) {
 		t.Errorf("Open(metal): %v; want an unknown-device error", err)
 	}

@@ -27,6 +27,22 @@ func (s *Store) Add(ids []int64, vectors [][]float32) error {
 	return s.add("add", ids, vectors)
 }
 
+// AddFlat is Add with the vectors in one flat, row-major slice, as
+// engine.FromFloat32 takes them: row i is flat[i*Dim : (i+1)*Dim], and
+// len(flat) must be len(ids)*Dim. The rows are not copied to make the
+// call; errors as for Add, naming the row.
+func (s *Store) AddFlat(ids []int64, flat []float32) error {
+	d := s.cfg.dim
+	if len(flat) != len(ids)*d {
+		return fmt.Errorf("store: add: %d values for %d ids of dimension %d; want %d", len(flat), len(ids), d, len(ids)*d)
+	}
+	rows := make([][]float32, len(ids))
+	for i := range rows {
+		rows[i] = flat[i*d : (i+1)*d : (i+1)*d]
+	}
+	return s.Add(ids, rows)
+}
+
 // Append adds vectors under new sequential ids (one more than the largest
 // id the store has held) and returns them. Errors as for Add.
 func (s *Store) Append(vectors [][]float32) ([]int64, error) {
@@ -85,7 +101,7 @@ func (s *Store) add(op string, ids []int64, vectors [][]float32) error {
 			for _, g := range made {
 				g.free()
 			}
-			return fmt.Errorf("store: %s: %w", op, err)
+			return opErr(err, "%s", op)
 		}
 		made = append(made, g)
 	}

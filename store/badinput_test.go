@@ -131,7 +131,7 @@ func TestOptionErrors(t *testing.T) {
 		{Options{Dim: 4, DType: engine.Int32, Backend: "cpu"}, "storage dtype int32 is not supported"},
 		{Options{Dim: 4, DType: engine.BFloat16, Backend: "cpu"}, "storage dtype bfloat16 is not supported"},
 		{Options{Dim: 4, Backend: "nosuch"}, `unknown backend "nosuch"`},
-		{Options{Dim: 4, Backend: "cpu", Device: "7"}, `backend "cpu:7"`},
+		{Options{Dim: 4, Backend: "cpu", Device: "7"}, `open "cpu:7"`},
 		{Options{Dim: 4, Device: "7"}, "without a Backend"},
 		{Options{Dim: 4, Backend: "cpu", MemoryGB: -1}, "memory budget -1 GB"},
 		{Options{Dim: 4, Backend: "cpu", MemoryGB: math.NaN()}, "memory budget NaN GB"},

@@ -1,6 +1,6 @@
 // Package store is Silica's EmbeddingStore: vectors with int64 ids, kept
 // on any engine backend (engine.Open, engine.Default) and searched
-// exactly, with files that NumPy reads (issue 3).
+// exactly, with files that NumPy reads.
 //
 //	s, err := store.New(store.Options{Dim: 768, Metric: store.Cosine, MemoryGB: 20})
 //	err = s.Add(ids, vectors)           // upsert; or ids, err := s.Append(vectors)
@@ -80,6 +80,12 @@
 // headers, the manifest and the ids. WriteTo and Load carry the same
 // files as a tar stream. ReadNPY and ReadNPYIDs import arrays written by
 // numpy.save. Package npy reads and writes the format.
+//
+// Permissions: directories are made with mode 0755 and files with 0644,
+// less the process's umask, as most programs make theirs (so the usual
+// umask 022 gives everyone read access; a umask of 077 keeps a store
+// private to its owner). The store directory, each version directory and
+// every file follow this one rule.
 //
 // # Errors
 //

@@ -2,7 +2,6 @@ package store
 
 import (
 	"encoding/binary"
-	"fmt"
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
@@ -32,11 +31,11 @@ func hostRows(g *segment) (hostSegment, error) {
 	if x == nil {
 		var err error
 		if x, err = g.x.Bytes(); err != nil {
-			return hostSegment{}, fmt.Errorf("store: read segment: %w", err)
+			return hostSegment{}, opErr(err, "read segment")
 		}
 		if g.scales != nil {
 			if scales, err = g.scales.Bytes(); err != nil {
-				return hostSegment{}, fmt.Errorf("store: read segment scales: %w", err)
+				return hostSegment{}, opErr(err, "read segment scales")
 			}
 		}
 	}
@@ -60,14 +59,14 @@ func (s *Store) fromHost(h hostSegment) (*segment, error) {
 	n := len(h.ids)
 	x, wrapped, err := wrap(s.e, s.inPlace, h.x, s.cfg.dtype, n, s.cfg.dim)
 	if err != nil {
-		return nil, fmt.Errorf("store: upload %d rows: %w", n, err)
+		return nil, opErr(err, "upload %d rows", n)
 	}
 	g := &segment{x: x, ids: h.ids}
 	scWrapped := true
 	if h.scales != nil {
 		if g.scales, scWrapped, err = wrap(s.e, s.inPlace, h.scales, engine.Float32, n); err != nil {
 			x.Free()
-			return nil, fmt.Errorf("store: upload %d scales: %w", n, err)
+			return nil, opErr(err, "upload %d scales", n)
 		}
 	}
 	if wrapped && scWrapped {

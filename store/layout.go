@@ -48,17 +48,17 @@ func resolveDir(dir string) (string, error) {
 		}
 		base := filepath.Join(dir, target)
 		if _, err := os.Stat(base); err != nil {
-			return "", fmt.Errorf("store: open %s: %s points to %s, which is missing: %w", dir, currentLink, target, err)
+			return "", opErr(err, "open %s: %s points to %s, which is missing", dir, currentLink, target)
 		}
 		return base, nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("store: open %s: %w", dir, err)
+		return "", opErr(err, "open %s", dir)
 	}
 	if st, err := os.Lstat(filepath.Join(dir, ManifestFile)); err == nil && st.Mode().IsRegular() {
 		return dir, nil
 	}
 	if _, err := os.Stat(dir); err != nil {
-		return "", fmt.Errorf("store: open %s: %w", dir, err)
+		return "", opErr(err, "open %s", dir)
 	}
 	return "", fmt.Errorf("store: open %s: no store there (no %s, no %s)", dir, currentLink, ManifestFile)
 }

@@ -13,7 +13,7 @@ import (
 // that two processes do not save into one store at once. With wait false
 // it fails at once if the lock is held.
 func lockDir(dir string, wait bool) (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, fileMode)
 	if err != nil {
 		return nil, err
 	}

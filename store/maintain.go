@@ -1,7 +1,6 @@
 package store
 
 import (
-	"fmt"
 	"slices"
 
 	"github.com/silica-go/silica/engine"
@@ -115,7 +114,7 @@ func (s *Store) compact(g *segment) (*segment, error) {
 	rows := g.liveRows()
 	idx, err := s.e.FromInt64(rows, len(rows))
 	if err != nil {
-		return nil, fmt.Errorf("store: compact: %w", err)
+		return nil, opErr(err, "compact")
 	}
 	defer idx.Free()
 	c := &segment{ids: make([]int64, len(rows))}
@@ -134,7 +133,7 @@ func (s *Store) compact(g *segment) (*segment, error) {
 		outs = append(outs, c.scales)
 	}
 	if err := s.e.Eval(outs...); err != nil {
-		return nil, fmt.Errorf("store: compact %d rows: %w", len(rows), err)
+		return nil, opErr(err, "compact %d rows", len(rows))
 	}
 	return c, nil
 }

@@ -136,7 +136,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	m, err := readManifest(base)
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+		return nil, opErr(err, "open %s", dir)
 	}
 	return m, nil
 }

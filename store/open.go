@@ -38,7 +38,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return loadFile(filepath.Join(base, name))
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", dir, err)
+		return nil, opErr(err, "open %s", dir)
 	}
 	return s, nil
 }

@@ -168,7 +168,7 @@ func (o *Options) openEngine() (*engine.Engine, bool, error) {
 		}
 		e, err := engine.Default()
 		if err != nil {
-			return nil, false, fmt.Errorf("store: no backend: %w", err)
+			return nil, false, opErr(err, "no backend")
 		}
 		return e, true, nil
 	}
@@ -178,7 +178,7 @@ func (o *Options) openEngine() (*engine.Engine, bool, error) {
 	}
 	e, err := engine.Open(spec)
 	if err != nil {
-		return nil, false, fmt.Errorf("store: backend %q: %w", spec, err)
+		return nil, false, fmt.Errorf("store: %w", err) // engine.Open names spec
 	}
 	return e, true, nil
 }

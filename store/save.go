@@ -1,10 +1,14 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // Save writes the store to dir (created if missing), atomically: after a
@@ -20,13 +24,13 @@ func (s *Store) Save(dir string) error {
 		return ErrClosed
 	}
 	if err := s.save(dir); err != nil {
-		return fmt.Errorf("store: save %s: %w", dir, err)
+		return opErr(err, "save %s", dir)
 	}
 	return nil
 }
 
 func (s *Store) save(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return err
 	}
 	if err := syncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
@@ -43,7 +47,7 @@ func (s *Store) save(dir string) error {
 	if err := cleanup(dir); err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(dir, tmpPrefix)
+	tmp, err := mkdirTemp(dir)
 	if err != nil {
 		return err
 	}
@@ -100,9 +104,38 @@ func (s *Store) save(dir string) error {
 	return cleanup(dir)
 }
 
+// Modes of what a save creates, less the umask (see Permissions in the
+// package doc).
+const (
+	dirMode  = 0o755
+	fileMode = 0o644
+)
+
+// mkdirTemp makes a new directory for a save under way in dir, named
+// tmpPrefix and a random suffix (cleanup removes what a crash left), with
+// dirMode: os.MkdirTemp would make it 0700 whatever the umask.
+func mkdirTemp(dir string) (string, error) {
+	for range 100 {
+		p := filepath.Join(dir, tmpPrefix+strconv.FormatUint(rand.Uint64(), 36))
+		err := os.Mkdir(p, dirMode)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("no unused temporary name in %s", dir)
+}
+
+// createFile creates name for writing, with fileMode.
+func createFile(name string) (*os.File, error) {
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, fileMode)
+}
+
 // writeManifest writes m as manifest.json in dir and fsyncs it.
 func writeManifest(dir string, m *Manifest) error {
-	f, err := os.Create(filepath.Join(dir, ManifestFile))
+	f, err := createFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
 		return err
 	}
@@ -129,7 +162,7 @@ type dirSink struct {
 }
 
 func (d *dirSink) create(name string, size int64) (io.Writer, error) {
-	f, err := os.Create(filepath.Join(d.dir, name))
+	f, err := createFile(filepath.Join(d.dir, name))
 	if err != nil {
 		return nil, err
 	}

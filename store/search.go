@@ -130,23 +130,23 @@ func (s *Store) scan(queries [][]float32, k int, f Filter) ([][]Hit, error) {
 	sp, err := s.plan(queries, k, f)
 	defer sp.free()
 	if err != nil {
-		return nil, fmt.Errorf("store: search: %w", err)
+		return nil, opErr(err, "search")
 	}
 	if len(sp.outs) == 0 {
 		return res, nil
 	}
 	if err := s.e.Eval(sp.outs...); err != nil {
-		return nil, fmt.Errorf("store: search: %w", err)
+		return nil, opErr(err, "search")
 	}
 	cands := make([][]Hit, len(queries))
 	for _, p := range sp.parts {
 		vals, err := p.vals.Float32()
 		if err != nil {
-			return nil, fmt.Errorf("store: search: %w", err)
+			return nil, opErr(err, "search")
 		}
 		index, err := p.index.Int64()
 		if err != nil {
-			return nil, fmt.Errorf("store: search: %w", err)
+			return nil, opErr(err, "search")
 		}
 		for i := range queries {
 			for j := i * p.k; j < (i+1)*p.k; j++ {
@@ -273,7 +273,7 @@ func (s *Store) uploadQueries(queries [][]float32) (*engine.Array, error) {
 	}
 	q, err := s.e.FromFloat32As(flat, dt, len(queries), s.cfg.dim)
 	if err != nil {
-		return nil, fmt.Errorf("store: search: upload queries: %w", err)
+		return nil, opErr(err, "search: upload queries")
 	}
 	return q, nil
 }

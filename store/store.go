@@ -223,7 +223,7 @@ func (s *Store) Get(id int64) ([]float32, error) {
 	defer row.Free()
 	v, err := row.Float32()
 	if err != nil {
-		return nil, fmt.Errorf("store: get %d: %w", id, err)
+		return nil, opErr(err, "get %d", id)
 	}
 	return v, nil
 }

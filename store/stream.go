@@ -35,7 +35,7 @@ func (s *Store) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	if err != nil {
-		return cw.n, fmt.Errorf("store: write stream: %w", err)
+		return cw.n, opErr(err, "write stream")
 	}
 	return cw.n, nil
 }
@@ -75,7 +75,7 @@ func Load(r io.Reader, opts Options) (*Store, error) {
 		return f, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: load: %w", err)
+		return nil, opErr(err, "load")
 	}
 	return s, nil
 }

@@ -50,7 +50,7 @@ func checkDevice(device string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("torch: unknown device %q (want cpu, cuda, cuda:N or mps)", device)
+	return fmt.Errorf("unknown device %q; want torch:cpu, torch:cuda, torch:cuda:N or torch:mps", device)
 }
 
 var loader = &shim.Loader{Name: "torch", EnvShim: EnvShim, Find: func() (*shim.Spec, string, error) {

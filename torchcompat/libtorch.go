@@ -55,7 +55,11 @@ func findLibtorch(getenv func(string) string, sysDirs []string) (*libtorch, erro
 		lines, err := shim.Python(py, "import os, torch\n"+
 			"print(os.path.dirname(torch.__file__)); print(torch.__version__); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))")
 		if err != nil || len(lines) < 3 {
-			tried = append(tried, fmt.Sprintf("%s: no torch package (%v)", py, err))
+			why := "no torch package"
+			if err != nil {
+				why = err.Error()
+			}
+			tried = append(tried, py+": "+why)
 			continue
 		}
 		dir := lines[0]
@@ -90,10 +94,10 @@ func findLibtorch(getenv func(string) string, sysDirs []string) (*libtorch, erro
 		lt.cxx11, _ = shim.UsesCXX11ABI(filepath.Join(d, libName("c10")))
 		return lt, nil
 	}
-	tried = append(tried, "no libtorch in "+strings.Join(sysDirs, ", "))
-	return nil, fmt.Errorf("%w: torch: no libtorch found: pip install torch (into python3, or name the Python with %s), "+
-		"or apt-get install libtorch-dev (Debian, CPU only), or set %s to an unpacked libtorch; tried: %s",
-		engine.ErrUnavailable, EnvPython, EnvLibtorch, strings.Join(tried, "; "))
+	tried = append(tried, strings.Join(sysDirs, ", ")+": no libtorch")
+	return nil, fmt.Errorf("%w: no libtorch found (tried %s); pip install torch into the Python named by %s or SILICA_PYTHON (else python3), "+
+		"apt-get install libtorch-dev (Debian, CPU only), or set %s to an unpacked libtorch",
+		engine.ErrUnavailable, strings.Join(tried, "; "), EnvPython, EnvLibtorch)
 }
 
 // libtorchDir describes an unpacked libtorch download.

@@ -27,5 +27,5 @@ func TestRegistry(t *testing.T) {
 
 func TestMissingDevice(t *testing.T) {
 	shimtest.Open(t, "libtorch", openTest)
-	shimtest.MissingDevices(t, Open, "cuda", "cuda:7", "mps")
+	shimtest.MissingDevices(t, "torch", Open, "cuda", "cuda:7", "mps")
 }

@@ -108,8 +108,14 @@ func TestRunUsageExitCodes(t *testing.T) {
 	if !strings.Contains(errOut.String(), "unknown metric") {
 		t.Errorf("bad flag: stderr %q does not say why", errOut.String())
 	}
-	errOut.Reset()
-	if code := run([]string{"-h"}, &out, &errOut); code != 0 || !strings.Contains(errOut.String(), "-docs") {
-		t.Errorf("-h: exit %d, usage %q", code, errOut.String())
+	if strings.Count(errOut.String(), "unknown metric") != 1 || strings.Count(errOut.String(), "\n") != 1 {
+		t.Errorf("bad flag: stderr %q; want one line, the reason once", errOut.String())
+	}
+	for _, h := range []string{"-h", "--help", "-help"} {
+		out.Reset()
+		errOut.Reset()
+		if code := run([]string{h}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "-docs") || errOut.Len() != 0 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want the usage on stdout, exit 0", h, code, out.String(), errOut.String())
+		}
 	}
 }

@@ -1,9 +1,9 @@
 // Command embench measures Silica's engine backends and their peers on the
 // same work, in one run, and prints the table people quote.
 //
-//	go run ./cmd/embench                      # every backend and peer here, a minute or two on 2 cores
-//	go run ./cmd/embench --docs 1000000       # the seed's million-row store
-//	go run ./cmd/embench --quick --json r.json # every scenario, small, in seconds (CI)
+//	go run ./cmd/embench                      # every backend and peer here, two to three minutes on 2 cores
+//	go run ./cmd/embench --docs 1000000       # a million-row store
+//	go run ./cmd/embench --quick --json r.json # every scenario, small, in about half a minute (CI)
 //	go run ./cmd/embench --list               # what can run here, and why the rest cannot
 //
 // # Who is measured
@@ -17,7 +17,7 @@
 // "cpu", "cuda", "mps" and "gpu" (one row per distinct device). --backend
 // picks some by name ("cpu,torch:cpu"); --backend none runs none.
 //
-// Beside them, the Python peers: NumPy (the seed's CPU column) and FAISS
+// Beside them, the Python peers: NumPy (the CPU baseline) and FAISS
 // (IndexFlatIP for cosine and dot, IndexFlatL2 for l2, and
 // IndexScalarQuantizer with QT_fp16 for float16 storage: the exact-search
 // library a user would otherwise pick). embench starts peers.py (embedded)
@@ -30,7 +30,7 @@
 //
 // # Scenarios
 //
-// The seed's table, float32 (sizes with --quick in brackets):
+// The array operations, float32 (sizes with --quick in brackets):
 //
 //	matmul          A·B, 1024x1024 by 1024x1024 [128]
 //	cosine          Cosine(q, X): one query against 10000x768 [1000], both normalized in the graph
@@ -98,7 +98,7 @@
 // # Output
 //
 // A markdown table on stdout: the machine, the backends and peers with
-// their versions, what was not measured and why, then the seed's table,
+// their versions, what was not measured and why, then the array operations,
 // the store's table and the store's memory. A progress line goes to stderr
 // (--quiet: none). --json FILE writes the report below, --csv FILE one line
 // per result (the result fields as columns, with the same meanings:

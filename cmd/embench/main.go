@@ -45,7 +45,7 @@ func limitMemory() {
 
 // run is the whole command, for tests: it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	c, err := parseFlags(args, stderr)
+	c, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -54,6 +54,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if c.List {
+		p := newProgress(stderr, c.Quiet)
+		p.group = "setup"
+		defer p.announce()()
 		list(stdout, c)
 		return 0
 	}
@@ -112,15 +115,20 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 	}
 	ref.Close()
 
+	prog := newProgress(stderr, c.Quiet)
+	defer prog.announce()()
+	prog.group = "setup"
+	prog.show("opening the engine backends")
 	open, missing := openBackends(c.Backend)
 	defer closeBackends(open)
 	rep.Unavailable = append(rep.Unavailable, missing...)
 	for _, b := range open {
 		rep.Backends = append(rep.Backends, backendInfo(b))
 	}
-	b := &bench{cfg: c, backends: open, rep: rep, prog: newProgress(stderr, c.Quiet)}
+	b := &bench{cfg: c, backends: open, rep: rep, prog: prog}
 
 	if c.Peers == nil || len(c.Peers) > 0 {
+		prog.show("starting the Python peers")
 		py, err := findPython()
 		if err != nil {
 			rep.Unavailable = append(rep.Unavailable, Missing{"python peers", err.Error()})

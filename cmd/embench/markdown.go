@@ -10,7 +10,7 @@ import (
 
 // writeMarkdown prints the report as markdown: the machine, the backends
 // and peers with their versions, what is unavailable, then one table for
-// the seed's operations and one for the store, and the store's memory.
+// the array operations and one for the store, and the store's memory.
 func writeMarkdown(w io.Writer, rep *Report) {
 	m := rep.Machine
 	fmt.Fprintf(w, "## embench\n\n")

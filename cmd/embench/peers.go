@@ -42,7 +42,7 @@ func findPython() (*python, error) {
 	if path == "" {
 		p, err := exec.LookPath("python3")
 		if err != nil {
-			return nil, fmt.Errorf("no python3 on PATH and %s unset (install Python 3 with numpy and faiss-cpu, or point %s at one)", EnvPython, EnvPython)
+			return nil, fmt.Errorf("no python3 on PATH and %s unset; install Python 3 with numpy and faiss-cpu, or set %s to one", EnvPython, EnvPython)
 		}
 		path = p
 	}
@@ -77,7 +77,7 @@ func findPython() (*python, error) {
 			py.mods[peer] = v
 		} else {
 			why, _ := probe[peer+"_error"].(string)
-			py.why[peer] = fmt.Sprintf("%s has no %s (%s; pip install %s)", path, peer, why, install[peer])
+			py.why[peer] = peerHint(path, peer, why, install[peer])
 		}
 	}
 	if _, ok := py.mods["numpy"]; !ok {
@@ -85,6 +85,14 @@ func findPython() (*python, error) {
 		delete(py.mods, "faiss")
 	}
 	return py, nil
+}
+
+// peerHint says that the Python at path lacks peer (the import failed
+// with why) and how to get it: install into that very Python, or point
+// SILICA_PYTHON at one that has it.
+func peerHint(path, peer, why, pkg string) string {
+	return fmt.Sprintf("%s has no %s (%s); pip install %s into that Python, or set %s to a Python that has it",
+		path, peer, why, pkg, EnvPython)
 }
 
 func (py *python) close() { removeDir(py.dir) }

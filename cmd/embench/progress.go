@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/silica-go/silica/engine"
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -12,6 +15,7 @@ import (
 // a terminal it rewrites the line in place, elsewhere (a CI log) it
 // writes a line per step.
 type progress struct {
+	mu    sync.Mutex // show may come from a backend's goroutine (engine.Progress)
 	w     io.Writer
 	tty   bool
 	quiet bool
@@ -34,6 +38,8 @@ func (p *progress) show(format string, args ...any) {
 	if p.quiet {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	line := fmt.Sprintf("embench %5.1fs [%s] %s", time.Since(p.start).Seconds(), p.group, fmt.Sprintf(format, args...))
 	if !p.tty {
 		fmt.Fprintln(p.w, line)
@@ -44,8 +50,18 @@ func (p *progress) show(format string, args ...any) {
 	p.width = len(line)
 }
 
+// announce shows the lines backends report through engine.Progress
+// (a shim or a kernel compiling at first use) until the returned function
+// is called.
+func (p *progress) announce() (stop func()) {
+	engine.SetProgress(func(msg string) { p.show("%s", msg) })
+	return func() { engine.SetProgress(nil) }
+}
+
 // clear removes the line from a terminal.
 func (p *progress) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.quiet || !p.tty || p.width == 0 {
 		return
 	}

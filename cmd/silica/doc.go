@@ -11,7 +11,9 @@
 // numpy.save writes it; IDS.npy a 1-D int64 or int32 array of one id per
 // row (an id already in the store is replaced), without it rows get
 // sequential ids. --metric and --dtype choose those of a new store
-// (default cosine, f32) and must match an existing one's.
+// (default cosine, f32) and must match an existing one's. An array of no
+// rows imports nothing: import says so and writes nothing (no new
+// version, no new store), exiting with status 0.
 //
 // search prints, for each row of Q.npy, the K nearest ids, best first:
 // by default as tab-separated lines "query rank id score" under a header
@@ -19,6 +21,9 @@
 // {"query": i, "hits": [{"id": ..., "score": ...}, ...]}.
 //
 // info prints the store's manifest and statistics.
+//
+// silica help, -h or --help, and -h or --help after a command, print the
+// usage on standard output and exit with status 0.
 //
 // # Errors
 //

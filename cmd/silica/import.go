@@ -47,6 +47,11 @@ func importCmd(args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s holds %d ids for the %d vectors of %s", *idsPath, len(ids), len(vecs), *in)
 		}
 	}
+	if len(vecs) == 0 {
+		// Nothing to add: no new store version, no new store.
+		fmt.Fprintf(stdout, "%s holds no vectors: nothing imported, %s unchanged\n", *in, *dir)
+		return nil
+	}
 	s, created, err := openOrCreate(*dir, dim, opts)
 	if err != nil {
 		return err

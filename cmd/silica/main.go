@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	_ "github.com/silica-go/silica/backends"
+	"github.com/silica-go/silica/engine"
 )
 
 const usage = `usage:
@@ -45,6 +46,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "silica: unknown command %q (want import, search or info; silica help shows the usage)\n", args[0])
 		return 2
 	}
+	// Say why the command is silent when a backend compiles at first use.
+	engine.SetProgress(func(msg string) { fmt.Fprintf(stderr, "silica: %s\n", msg) })
+	defer engine.SetProgress(nil)
 	err := cmd(args[1:], stdout)
 	switch {
 	case err == nil:
@@ -53,13 +57,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	// One line, whatever the error's text.
-	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
-	fmt.Fprintf(stderr, "silica: %s: %s\n", args[0], strings.TrimPrefix(msg, "store: "))
+	fmt.Fprintf(stderr, "silica: %s: %s\n", args[0], message(args[0], err))
 	if errors.Is(err, errUsage) {
 		return 2
 	}
 	return 1
+}
+
+// message is err's text for "silica: cmd: ": one line, without the
+// prefixes that line already has ("store: ", "search: ").
+func message(cmd string, err error) string {
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+	msg = strings.TrimPrefix(msg, "store: ")
+	return strings.TrimPrefix(msg, cmd+": ")
 }
 
 // parse parses a command's flags; required names the flags that must be

@@ -119,7 +119,8 @@ func Load(path string) (*Lib, error) {
 	return l, nil
 }
 
-// check turns a status into an error carrying the shim's message: an
+// check turns a status into an error carrying the shim's message, after
+// what (a call's name; "" where the caller's error names it already): an
 // out-of-range gather wraps engine.ErrIndexOutOfRange, a missing op
 // engine.ErrUnsupported, a missing device engine.ErrUnavailable.
 func (l *Lib) check(what string, status int32) error {
@@ -136,7 +137,13 @@ func (l *Lib) check(what string, status int32) error {
 	case statusUnavailable:
 		kind = engine.ErrUnavailable
 	default:
+		if what == "" {
+			return errors.New(msg)
+		}
 		return fmt.Errorf("%s: %s", what, msg)
+	}
+	if what == "" {
+		return fmt.Errorf("%w: %s", kind, msg)
 	}
 	return fmt.Errorf("%w: %s: %s", kind, what, msg)
 }

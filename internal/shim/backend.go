@@ -51,7 +51,7 @@ func Open(lib *Lib, name, device string) (*Backend, error) {
 	b := &Backend{lib: lib}
 	b.w = newWorker(func(h uintptr) { lib.free(h) })
 	err := b.w.do(func() error {
-		if err := lib.check("open "+strconv.Quote(device), lib.open(device, &b.ctx)); err != nil {
+		if err := lib.check("", lib.open(device, &b.ctx)); err != nil { // engine.Open's error names the device
 			return err
 		}
 		if parseInfo(name, lib.info(b.ctx)).Device == "cpu" && os.Getenv("OMP_NUM_THREADS") == "" {

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/silica-go/silica/engine"
 )
@@ -92,7 +93,7 @@ func Compiler() (string, error) {
 	if cxx := os.Getenv("CXX"); cxx != "" {
 		p, err := exec.LookPath(cxx)
 		if err != nil {
-			return "", fmt.Errorf("%w: CXX=%s is not a program: %v", engine.ErrUnavailable, cxx, err)
+			return "", fmt.Errorf("%w: CXX=%s is not a program (%v); set CXX to a C++ compiler such as g++ or clang++", engine.ErrUnavailable, cxx, err)
 		}
 		return p, nil
 	}
@@ -101,7 +102,7 @@ func Compiler() (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("%w: no C++ compiler to build the shim (install g++ or clang++, e.g. apt-get install g++; or set CXX)", engine.ErrUnavailable)
+	return "", fmt.Errorf("%w: no C++ compiler to build the shim (no c++, g++ or clang++ on PATH); install one (apt-get install g++) or set CXX", engine.ErrUnavailable)
 }
 
 var buildMu sync.Mutex // one build at a time in this process
@@ -112,7 +113,8 @@ var buildMu sync.Mutex // one build at a time in this process
 // s.Identity, so a given set compiles once per machine; a build writes to
 // a temporary name and renames, so concurrent processes never load a
 // half-written library. Failures wrap engine.ErrUnavailable and quote the
-// compiler's output (the whole log is kept beside the cache entry).
+// compiler's first error (the whole log is kept beside the cache entry).
+// A compile is announced through engine.Progress, before and after.
 func Build(s *Spec) (string, error) {
 	cxx, err := Compiler()
 	if err != nil {
@@ -120,7 +122,7 @@ func Build(s *Spec) (string, error) {
 	}
 	version, err := exec.Command(cxx, "--version").Output()
 	if err != nil {
-		return "", fmt.Errorf("%w: %s --version: %v", engine.ErrUnavailable, cxx, err)
+		return "", fmt.Errorf("%w: %s --version fails (%v); set CXX to a working C++ compiler", engine.ErrUnavailable, cxx, err)
 	}
 	h := sha256.New()
 	for _, part := range [][]byte{Header, cxxHeader, s.Source, []byte(cxx), version, []byte(s.Std), []byte(strings.Join(s.Fallback, ",")),
@@ -157,6 +159,8 @@ func Build(s *Spec) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(tmp, s.LibName())
+	engine.Progress("compiling the %s shim with %s (first use on this machine: up to a minute; kept in %s)", s.Name, cxx, dir)
+	start := time.Now()
 	var log bytes.Buffer
 	var runErr error
 	for _, std := range append([]string{s.Std}, s.Fallback...) {
@@ -172,21 +176,34 @@ func Build(s *Spec) (string, error) {
 	logPath := filepath.Join(dir, "build.log")
 	_ = os.WriteFile(logPath, log.Bytes(), 0o644)
 	if runErr != nil {
-		return "", fmt.Errorf("%w: building the %s shim failed (%v; log %s):\n%s",
-			engine.ErrUnavailable, s.Name, runErr, logPath, tail(log.String(), 2000))
+		stds := "-std=" + strings.Join(append([]string{s.Std}, s.Fallback...), ", -std=")
+		return "", fmt.Errorf("%w: building the %s shim failed with %s (%v): %s; the compiler's whole output is in %s",
+			engine.ErrUnavailable, s.Name, stds, runErr, firstError(log.String()), logPath)
 	}
 	if err := os.Rename(out, lib); err != nil {
 		return "", fmt.Errorf("shim: %w", err)
 	}
+	engine.Progress("compiled the %s shim in %.0fs", s.Name, time.Since(start).Seconds())
 	return lib, nil
 }
 
-// tail returns the last n bytes of s.
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
+// firstError returns the compiler's first line that reports an error (the
+// last line if none does), shortened to 200 bytes: one line for the
+// error's text, the whole log being on disk.
+func firstError(log string) string {
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	line := lines[len(lines)-1]
+	for _, l := range lines {
+		if strings.Contains(l, "error") {
+			line = l
+			break
+		}
 	}
-	return "..." + s[len(s)-n:]
+	line = strings.TrimSpace(line)
+	if len(line) > 200 {
+		line = line[:200] + "..."
+	}
+	return line
 }
 
 // FileStamp identifies a file by path, size and modification time, for

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/errtext"
 )
 
 // fakeCompiler installs a shell script as $CXX that counts its builds in
@@ -157,6 +158,9 @@ func TestBuildFallbackStandard(t *testing.T) {
 	_, err := Build(&Spec{Name: "fake", Source: []byte("FAIL"), Std: "c++17", Fallback: []string{"c++20"}})
 	if err == nil || !strings.Contains(err.Error(), "-std=c++17") || !strings.Contains(err.Error(), "-std=c++20") {
 		t.Errorf("failed build with a fallback: %v; want both standards tried", err)
+	}
+	if bad := errtext.Check(err.Error(), "build.log"); bad != nil || !strings.Contains(err.Error(), "error: boom") {
+		t.Errorf("failed build: %q: %s; want one line quoting the compiler's error, the log's path last", err, strings.Join(bad, "; "))
 	}
 	if builds(t, count) != 0 {
 		t.Errorf("%d libraries written by failing builds", builds(t, count))

@@ -3,6 +3,7 @@ package shim
 import (
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/silica-go/silica/engine"
@@ -38,10 +39,28 @@ func (l *Loader) Path() (string, error) {
 	}
 	path, err := Build(spec)
 	if err != nil {
-		return "", fmt.Errorf("%s: %s: %w", l.Name, what, err)
+		return "", &contextError{"the shim for " + what, err}
 	}
 	return path, nil
 }
+
+// contextError puts context before err's own text, after the
+// "engine: backend unavailable: " that begins it, so that the action at
+// the end of err's text stays last.
+type contextError struct {
+	context string
+	err     error
+}
+
+func (e *contextError) Error() string {
+	msg := e.err.Error()
+	if rest, ok := strings.CutPrefix(msg, engine.ErrUnavailable.Error()+": "); ok {
+		return engine.ErrUnavailable.Error() + ": " + e.context + ": " + rest
+	}
+	return e.context + ": " + msg
+}
+
+func (e *contextError) Unwrap() error { return e.err }
 
 // Load returns the loaded shim, building it on first use. Failures wrap
 // engine.ErrUnavailable; a failure is not remembered, so a later call
@@ -58,7 +77,7 @@ func (l *Loader) Load() (*Lib, error) {
 	}
 	lib, err := Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", engine.ErrUnavailable, l.Name, err)
+		return nil, fmt.Errorf("%w: %v", engine.ErrUnavailable, err)
 	}
 	l.lib = lib
 	return lib, nil

@@ -3,7 +3,7 @@ package shim
 import (
 	"bytes"
 	"debug/elf"
-	"fmt"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -31,15 +31,19 @@ func Pythons(getenv func(string) string, envs ...string) []string {
 }
 
 // Python runs code with the interpreter py and returns its output lines.
-// A failure quotes the last line Python wrote to standard error (for a
-// missing package: "ModuleNotFoundError: No module named 'torch'").
+// A failure is the last line Python wrote to standard error (for a
+// missing package: "ModuleNotFoundError: No module named 'torch'"), or
+// why py did not run; it does not repeat py, which the caller names.
 func Python(py, code string) ([]string, error) {
 	cmd := exec.Command(py, "-c", code)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
-		return nil, fmt.Errorf("%s: %v: %s", py, err, lines[len(lines)-1])
+		if last := lines[len(lines)-1]; last != "" {
+			return nil, errors.New(last)
+		}
+		return nil, err
 	}
 	return strings.Split(strings.TrimSpace(stdout.String()), "\n"), nil
 }

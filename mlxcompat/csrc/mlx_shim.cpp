@@ -297,7 +297,7 @@ int sil_open(const char* device, sil_ctx** out) {
   if (name.empty()) name = gpu ? "gpu" : "cpu";
   mx::Device dev = mx::Device::cpu;
   if (name == "gpu") {
-    if (!gpu) throw Fail{SIL_UNAVAILABLE, "this MLX has no GPU (mlx-cpu on Linux; use mlx-metal on macOS or mlx-cuda)"};
+    if (!gpu) throw Fail{SIL_UNAVAILABLE, "this MLX has no GPU (a CPU-only build); install mlx-metal on macOS or mlx-cuda on Linux with an NVIDIA GPU"};
     dev = mx::Device::gpu;
   } else if (name != "cpu") {
     throw Fail{SIL_UNAVAILABLE, "device " + name + " is not one of cpu, gpu"};

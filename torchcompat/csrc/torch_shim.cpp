@@ -319,7 +319,7 @@ int sil_open(const char* device, sil_ctx** out) {
   if (d.empty()) d = cuda ? "cuda" : (mps ? "mps" : "cpu");
   at::Device dev(d);  // throws on a malformed name
   if (dev.is_cuda()) {
-    if (!cuda) throw Fail{SIL_UNAVAILABLE, "this libtorch sees no CUDA device (CPU-only build, or no driver)"};
+    if (!cuda) throw Fail{SIL_UNAVAILABLE, "this libtorch sees no CUDA device (a CPU-only build, or no NVIDIA driver); install a CUDA build of torch on a machine with an NVIDIA GPU"};
     int64_t count = at::detail::getCUDAHooks().getNumGPUs();
     int64_t index = dev.has_index() ? dev.index() : 0;
     if (index >= count)
@@ -327,7 +327,7 @@ int sil_open(const char* device, sil_ctx** out) {
                                       " CUDA devices"};
     dev = at::Device(at::kCUDA, index);
   } else if (dev.is_mps()) {
-    if (!mps) throw Fail{SIL_UNAVAILABLE, "this libtorch has no MPS device (MPS needs macOS on Apple silicon)"};
+    if (!mps) throw Fail{SIL_UNAVAILABLE, "this libtorch has no MPS device; MPS needs macOS on Apple silicon"};
   } else if (!dev.is_cpu()) {
     throw Fail{SIL_UNAVAILABLE, "device " + d + " is not one of cpu, cuda, mps"};
   }

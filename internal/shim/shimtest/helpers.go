@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/errtext"
 	"github.com/silica-go/silica/internal/shim"
 )
 
@@ -48,8 +49,10 @@ func Registry(t *testing.T, need, spec string, open func() (*shim.Backend, error
 }
 
 // MissingDevices opens each device with open: each must open or fail
-// with engine.ErrUnavailable (a device the library lacks), never crash.
-func MissingDevices(t *testing.T, open func(device string) (*shim.Backend, error), devices ...string) {
+// with engine.ErrUnavailable (a device the library lacks), never crash;
+// engine.Open of driver:device must fail alike, with a message of the
+// shape errtext.Check wants.
+func MissingDevices(t *testing.T, driver string, open func(device string) (*shim.Backend, error), devices ...string) {
 	t.Helper()
 	for _, d := range devices {
 		b, err := open(d)
@@ -60,6 +63,14 @@ func MissingDevices(t *testing.T, open func(device string) (*shim.Backend, error
 		}
 		if !errors.Is(err, engine.ErrUnavailable) {
 			t.Errorf("open %q: %v; want ErrUnavailable", d, err)
+		}
+		_, err = engine.Open(driver + ":" + d)
+		if err == nil || !errors.Is(err, engine.ErrUnavailable) {
+			t.Errorf("engine.Open(%q): %v; want ErrUnavailable", driver+":"+d, err)
+			continue
+		}
+		if bad := errtext.Check(err.Error(), ""); bad != nil {
+			t.Errorf("engine.Open(%q): message %q: %s", driver+":"+d, err, strings.Join(bad, "; "))
 		}
 	}
 }
