@@ -81,7 +81,7 @@
 // is wall time around one repetition: build the lazy graph, Eval,
 // Synchronize the device (and for the store's searches and the binary
 // search read the results back to the host, as a user of a store must),
-// free the outputs. The seed's cases read nothing back: their results stay
+// free the outputs. The array-operation cases read nothing back: their results stay
 // on the device. The Python peers run the same loop with
 // time.perf_counter_ns. The table gives the median, the p99, the spread
 // (half the interquartile range over the median) and the ratio of each

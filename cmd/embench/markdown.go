@@ -56,7 +56,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "\n%s\n", statsText(c))
 	}
 	if len(seed) > 0 {
-		fmt.Fprintf(w, "\n### The seed's operations (float32)\n\n")
+		fmt.Fprintf(w, "\n### Array operations (float32)\n\n")
 		fmt.Fprintf(w, "Wall time from Go of one run: build the lazy graph, Eval, Synchronize the device, free the outputs; "+
 			"the results stay on the device, not read back to the host (NumPy's are in host memory already). "+
 			"Every answer was checked against the CPU backend before it was timed.\n\n")

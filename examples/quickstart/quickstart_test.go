@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // TestMain runs the program itself when QUICKSTART_RUN=1, so that the test
@@ -17,7 +19,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	testenv.Main(m)
 }
 
 // readmeBlock returns the body of the first fenced block of kind lang
