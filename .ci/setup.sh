@@ -29,8 +29,10 @@ fi
 for f in .ci/setup.d/*.sh; do
 	[ -e "$f" ] || continue
 	echo "== setup: $f"
+	silica_setup_t=$SECONDS
 	# shellcheck source=/dev/null
 	source "$f"
+	echo "== step setup: $f: $((SECONDS - silica_setup_t)) s"
 done >&"$silica_setup_out"
 [ -z "$silica_setup_sudo" ] || unset -f apt-get
 popd >/dev/null
@@ -39,4 +41,4 @@ if [ "$silica_setup_out" = 2 ]; then
 		printf 'export %s=%q\n' "$v" "${!v}"
 	done
 fi
-unset silica_setup_out silica_setup_sudo
+unset silica_setup_out silica_setup_sudo silica_setup_t

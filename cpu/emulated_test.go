@@ -19,7 +19,9 @@ const emulatedTests = "(Kernels|Exact|Random|Special|Gemm|MatMul|Scan$|Reduce)/s
 // TestArm64Emulated runs the arm64 build of this package's kernel tests
 // (the NEON assembly) under qemu-user, so that an amd64 machine checks
 // them too. The emulator comes from $SILICA_QEMU_ARM64 or the PATH
-// (.ci/setup.d/30-qemu-arm64.sh installs it in CI).
+// (.ci/setup.d/30-qemu-arm64.sh installs it in CI). It runs them with
+// -short, which drops the largest sizes of TestScan and TestGemm, unless
+// SILICA_EXHAUSTIVE=1.
 func TestArm64Emulated(t *testing.T) {
 	if runtime.GOARCH != "amd64" || runtime.GOOS != "linux" {
 		t.Logf("on %s/%s the kernels are tested directly", runtime.GOOS, runtime.GOARCH)
@@ -41,7 +43,11 @@ func TestArm64Emulated(t *testing.T) {
 			testenv.Need(t, "go", errors.New("no go command to build the arm64 tests"))
 		}
 	}
-	cmd := exec.Command(goTool, "test", "-count=1", "-exec", qemu, "-run", emulatedTests, ".")
+	args := []string{"test", "-count=1", "-exec", qemu, "-run", emulatedTests}
+	if !testenv.Exhaustive() {
+		args = append(args, "-short") // testScanCases and testGemmSizes drop their largest cases
+	}
+	cmd := exec.Command(goTool, append(args, ".")...)
 	cmd.Env = append(os.Environ(), "GOARCH=arm64", "CGO_ENABLED=0", "SILICA_CPU_SIMD=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -80,14 +80,17 @@ func TestV4Grid(t *testing.T) {
 	}
 }
 
-// TestSearchV4Tilings runs the v4 scan on the GPU in each tiling the
-// device script times, against float64.
+// TestSearchV4Tilings runs the v4 scan on the GPU in its default tilings
+// and one other the device script times (every one with
+// SILICA_EXHAUSTIVE=1), against float64.
 func TestSearchV4Tilings(t *testing.T) {
 	b := openTest(t)
 	e := engine.New("cuda", b)
 	rng := rand.New(rand.NewPCG(5, 8))
 	t.Setenv(scanVersionEnv, "v4")
-	for _, c := range append([]v4Config{defaultV4(1), defaultV4(1024)}, v4Sweep...) {
+	tilings := append([]v4Config{defaultV4(1), defaultV4(1024)}, v4Sweep...)
+	for _, i := range testenv.Sample(t, len(tilings), []int{0, 1}, 1) {
+		c := tilings[i]
 		t.Setenv(v4ConfigEnv, c.String())
 		for _, sc := range []searchCase{
 			{200, 5003, 256, 100, engine.Float16, false},
@@ -101,8 +104,9 @@ func TestSearchV4Tilings(t *testing.T) {
 	}
 }
 
-// TestSearchV5Tilings checks the wgmma scan (SILICA_CUDA_SCAN=v5) with
-// every tiling the benchmark times against float64, as
+// TestSearchV5Tilings checks the wgmma scan (SILICA_CUDA_SCAN=v5) in its
+// default tilings and one other the benchmark times (every one with
+// SILICA_EXHAUSTIVE=1) against float64, as
 // TestSearchV4Tilings does for v4; it needs a Hopper GPU.
 func TestSearchV5Tilings(t *testing.T) {
 	b := openTest(t)
@@ -114,7 +118,9 @@ func TestSearchV5Tilings(t *testing.T) {
 	e := engine.New("cuda", b)
 	rng := rand.New(rand.NewPCG(6, 9))
 	t.Setenv(scanVersionEnv, "v5")
-	for _, c := range append([]v4Config{defaultV5(1, false), defaultV5(1024, true)}, v5Sweep...) {
+	tilings := append([]v4Config{defaultV5(1, false), defaultV5(1024, true)}, v5Sweep...)
+	for _, i := range testenv.Sample(t, len(tilings), []int{0, 1}, 1) {
+		c := tilings[i]
 		t.Setenv(v4ConfigEnv, c.String())
 		for _, sc := range []searchCase{
 			{200, 5003, 256, 100, engine.Float16, false},
