@@ -39,6 +39,11 @@ type Backend struct {
 	closed bool
 
 	refined atomic.Int64 // queries the TF32 scan had to search again exactly
+
+	// poison (tests): Run fills each step's outputs with 0xFF bytes (NaN)
+	// before the step runs, so a kernel that skips elements of a buffer an
+	// earlier step of the plan filled fails the shared suite.
+	poison bool
 }
 
 // Open opens the GPU of the given ordinal.

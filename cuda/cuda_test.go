@@ -27,6 +27,7 @@ func openTest(t *testing.T) *Backend {
 // references, poisoned buffers, awkward sizes).
 func TestBackend(t *testing.T) {
 	b := openTest(t)
+	b.poison = true
 	t.Logf("device: %+v", b.Device())
 	backendtest.Run(t, "cuda", b)
 }

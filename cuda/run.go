@@ -69,6 +69,11 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 			if err != nil {
 				return err
 			}
+			if b.poison {
+				if err := r.poison(bufs, s.Out); err != nil {
+					return err
+				}
+			}
 			if err := k(r, s, in, out); err != nil {
 				return fmt.Errorf("cuda: step %d %s: %w", i, engine.DescribeStep(s), err)
 			}
@@ -99,6 +104,18 @@ func args(p *engine.Plan, bufs []engine.Buffer, ids []int) ([]arg, error) {
 		a[j] = arg{p.Values[v], bb.ptr}
 	}
 	return a, nil
+}
+
+// poison fills the buffers of values ids with 0xFF bytes (the test
+// poison; see Backend.poison). Buffer classes are multiples of four bytes.
+func (r *runner) poison(bufs []engine.Buffer, ids []int) error {
+	for _, v := range ids {
+		bb := bufs[v].(*buffer)
+		if err := check("cuMemsetD32Async", cuMemsetD32Async(bb.ptr, 0xffffffff, uint64(bb.class/4), r.d.stream)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dtypeNames are each dtype's C type in the kernels and its short name
