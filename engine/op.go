@@ -292,7 +292,9 @@ func (o Op) checkArity(in, out int) error {
 	return nil
 }
 
-// Metric is the score of a fused scan.
+// Metric is the score of a fused scan (Attrs.Metric of OpScanTopK). It is
+// the engine's one definition of a search metric: the store's Cosine, Dot
+// and L2 map to it (cosine is MetricDot over normalized rows).
 type Metric uint8
 
 const (
@@ -309,6 +311,10 @@ func (m Metric) String() string {
 	}
 	return "dot"
 }
+
+// Larger reports whether a larger score is closer (MetricDot), as TopK's
+// largest flag wants it; under MetricL2 a smaller one is.
+func (m Metric) Larger() bool { return m != MetricL2 }
 
 // Attrs holds the attributes of a step. Each op reads only the fields its
 // comment in the Op enum names; the others stay zero, so that two steps
