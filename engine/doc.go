@@ -9,6 +9,9 @@
 // when they are called and return an error naming them; nothing runs until
 // Engine.Eval or a read (Array.Float32, Array.Int64, Array.Bytes).
 // Arrays have at most MaxRank dimensions and at least one element.
+// Every op has a row in the op table (Op.Info: family, arity, shape rule,
+// the fusion passes that may take it), which the predicates, the
+// scheduler and the compat shims' generated header read.
 //
 //	e, _ := engine.Open("cpu")
 //	q, _ := e.FromFloat32(query, 1, 768)

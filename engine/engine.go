@@ -239,11 +239,6 @@ func (e *Engine) prepare(arrays []*Array) (*graph, error) {
 	return g, nil
 }
 
-// nodeOutType returns the shape and dtype of output i of n.
-func nodeOutType(n *node, i int) (Shape, DType) {
-	return n.types[i].shape, n.types[i].dtype
-}
-
 // run executes g's plan and hands the outputs to their arrays. Called with
 // e.mu held.
 func (e *Engine) run(g *graph) error {

@@ -154,7 +154,7 @@ func TestFusedScanHasNoScoreMatrix(t *testing.T) {
 type noFusion struct{ *cpu.Backend }
 
 func (noFusion) Supports(op engine.Op, _ *engine.Attrs, _ []engine.Value) bool {
-	return op < engine.OpFusedElementwise
+	return !op.IsFused()
 }
 
 func TestFusedEqualsUnfused(t *testing.T) {
@@ -183,7 +183,7 @@ func TestFusedEqualsUnfused(t *testing.T) {
 	}
 	pf, _ := plain.Explain(pa...)
 	for _, s := range pf.Steps {
-		if s.Op >= engine.OpFusedElementwise {
+		if s.Op.IsFused() {
 			t.Fatalf("the unfused engine fused:\n%s", pf)
 		}
 	}

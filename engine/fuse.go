@@ -4,6 +4,8 @@ package engine
 // graph only where the backend's Capabilities.Supports accepts the fused
 // step, and only absorbs a node whose output no one else reads and that
 // is not an output of the plan.
+// A pass takes only ops whose row of the op table names it (OpInfo.Fusion:
+// FuseScan, FuseNormMatMul, FuseChain for passes 1, 2, 3).
 var fusionPasses = []struct {
 	name string
 	run  func(*ir)
@@ -11,6 +13,15 @@ var fusionPasses = []struct {
 	{"1 scores->topk into a fused scan", fuseScan},
 	{"2 normalize->matmul into a fused cosine", fuseNormMatMul},
 	{"3 element-wise chains into one kernel", fuseElementwise},
+}
+
+// absorbable returns the producer of v if pass f may absorb it: its op's
+// table row names f and no one else reads v.
+func (g *ir) absorbable(v int, f Fusion) *irNode {
+	if nd := g.producer(v); nd != nil && nd.op.FusedBy(f) && g.private(v) {
+		return nd
+	}
+	return nil
 }
 
 // operands is a matmul's pair of operands after peeling the ops a fused
@@ -24,19 +35,19 @@ type operands struct {
 }
 
 // peel looks through Normalize (either side) and Dequantize (second side)
-// producers of a and b.
-func (g *ir) peel(a, b int) operands {
+// producers of a and b, for pass f.
+func (g *ir) peel(a, b int, f Fusion) operands {
 	o := operands{}
-	if nd := g.producer(a); nd != nil && nd.op == OpNormalize && g.private(a) && len(g.vals[nd.in[0]].Shape) == 2 {
+	if nd := g.absorbable(a, f); nd != nil && nd.op == OpNormalize && len(g.vals[nd.in[0]].Shape) == 2 {
 		o.normA, a = true, nd.in[0]
 		o.absorbed = append(o.absorbed, nd)
 	}
-	if nd := g.producer(b); nd != nil && nd.op == OpNormalize && g.private(b) && len(g.vals[nd.in[0]].Shape) == 2 {
+	if nd := g.absorbable(b, f); nd != nil && nd.op == OpNormalize && len(g.vals[nd.in[0]].Shape) == 2 {
 		o.normB, b = true, nd.in[0]
 		o.absorbed = append(o.absorbed, nd)
 	}
 	o.in = []int{a, b}
-	if nd := g.producer(b); nd != nil && nd.op == OpDequantize && g.private(b) {
+	if nd := g.absorbable(b, f); nd != nil && nd.op == OpDequantize {
 		o.quant = true
 		o.in = []int{a, nd.in[0], nd.in[1]}
 		o.absorbed = append(o.absorbed, nd)
@@ -70,10 +81,10 @@ func indexOfNode(nodes []*irNode, nd *irNode) int {
 // which never writes the [m, n] score matrix.
 func fuseScan(g *ir) {
 	for _, nd := range g.nodes {
-		if nd.dead || nd.op != OpTopK || len(g.vals[nd.in[0]].Shape) != 2 || !g.private(nd.in[0]) {
+		if nd.dead || nd.op != OpTopK || !nd.op.FusedBy(FuseScan) || len(g.vals[nd.in[0]].Shape) != 2 {
 			continue
 		}
-		src := g.producer(nd.in[0])
+		src := g.absorbable(nd.in[0], FuseScan)
 		if src == nil {
 			continue
 		}
@@ -86,7 +97,7 @@ func fuseScan(g *ir) {
 		default:
 			continue
 		}
-		o := g.peel(src.in[0], src.in[1])
+		o := g.peel(src.in[0], src.in[1], FuseScan)
 		if attrs.Metric == MetricL2 && (o.normA || o.normB) {
 			o = operands{in: src.in[:2]} // an L2 scan over normalized rows is not a kernel we have
 		}
@@ -105,10 +116,10 @@ func fuseScan(g *ir) {
 // normalization, or a Dequantize of b) becomes one OpNormMatMul.
 func fuseNormMatMul(g *ir) {
 	for _, nd := range g.nodes {
-		if nd.dead || nd.op != OpMatMul || nd.attrs.TransA || !nd.attrs.TransB {
+		if nd.dead || nd.op != OpMatMul || !nd.op.FusedBy(FuseNormMatMul) || nd.attrs.TransA || !nd.attrs.TransB {
 			continue
 		}
-		o := g.peel(nd.in[0], nd.in[1])
+		o := g.peel(nd.in[0], nd.in[1], FuseNormMatMul)
 		if len(o.absorbed) == 0 {
 			continue
 		}
@@ -135,11 +146,11 @@ func fuseElementwise(g *ir) {
 	}
 	for i := len(g.nodes) - 1; i >= 0; i-- {
 		root := g.nodes[i]
-		if root.dead || !root.op.IsElementwise() {
+		if root.dead || !root.op.FusedBy(FuseChain) {
 			continue
 		}
 		if v := root.out[0]; g.private(v) {
-			if c := consumer(v); c != nil && c.op.IsElementwise() {
+			if c := consumer(v); c != nil && c.op.FusedBy(FuseChain) {
 				continue // not a root: it will be absorbed by its reader
 			}
 		}
@@ -148,7 +159,7 @@ func fuseElementwise(g *ir) {
 		grow = func(nd *irNode) {
 			group = append(group, nd)
 			for _, v := range nd.in {
-				if p := g.producer(v); p != nil && p.op.IsElementwise() && g.private(v) && !contains(group, p) {
+				if p := g.absorbable(v, FuseChain); p != nil && !contains(group, p) {
 					grow(p)
 				}
 			}

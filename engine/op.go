@@ -8,10 +8,16 @@ import (
 )
 
 // Op names one operation of the graph. Each entry's comment gives its
-// inputs, its attributes (fields of Attrs) and its shape and dtype rule.
-// "float" means Float32, Float16 or BFloat16. Adding an op touches this
-// enum, the op-family file of each backend, and one row of the shared
-// backend test table (package backendtest).
+// inputs, its attributes (fields of Attrs) and its semantics; its row of
+// the op table (opTable, OpInfo) gives its name, family, arity, shape
+// rule and the fusions that may take it, which the predicates, the
+// scheduler and the compat shims' generated header read. The order of the
+// enum means nothing: a new op goes beside its family. "float" means
+// Float32, Float16 or BFloat16.
+//
+// Adding an op touches this enum and its table row, its builder (ops.go),
+// the op-family file of each backend, and one row of the shared backend
+// test table (package backendtest); then go generate ./internal/shim.
 type Op uint16
 
 const (
@@ -106,12 +112,12 @@ const (
 
 	// OpNormMatMul: a [m, k], b [n, k] (b transposed, as Cosine needs) ->
 	// [m, n] float32, the product of the rows of a and b, each row first
-	// normalized when Attrs.NormA / Attrs.NormB. With Attrs.Quantized, b is
+	// normalized when Attrs.NormA / Attrs.NormB. With Attrs.Quantize, b is
 	// Int8 and a third input gives its row scales [n] float32.
 	OpNormMatMul
 
 	// OpScanTopK: the fused search. q [m, d], x [n, d] (and, with
-	// Attrs.Quantized, x Int8 and scales [n]) -> values [m, k] float32 and
+	// Attrs.Quantize, x Int8 and scales [n]) -> values [m, k] float32 and
 	// indices [m, k] Int64, as OpTopK over the scores of Attrs.Metric
 	// (MetricDot with Attrs.NormA/NormB, or MetricL2), without ever writing
 	// the [m, n] score matrix.
@@ -120,25 +126,124 @@ const (
 	numOps
 )
 
-var opNames = [...]string{
-	OpInvalid: "invalid", OpNeg: "neg", OpAbs: "abs", OpSqrt: "sqrt", OpRsqrt: "rsqrt",
-	OpExp: "exp", OpLog: "log", OpScale: "scale", OpAdd: "add", OpSub: "sub", OpMul: "mul",
-	OpDiv: "div", OpMax: "max", OpMin: "min", OpFMA: "fma", OpSum: "sum",
-	OpReduceMax: "reduce_max", OpNorm: "norm", OpNormalize: "normalize", OpMatMul: "matmul",
-	OpL2Distance: "l2_distance", OpTopK: "topk", OpGather: "gather", OpSlice: "slice",
-	OpCast: "cast", OpQuantize: "quantize", OpDequantize: "dequantize", OpCustom: "custom",
-	OpFusedElementwise: "fused_elementwise", OpNormMatMul: "norm_matmul", OpScanTopK: "scan_topk",
+// OpKind is an op's family: which builder checks it and which op-family
+// file of each backend runs it.
+type OpKind uint8
+
+const (
+	KindInvalid     OpKind = iota
+	KindElementwise        // element-wise (its Inputs say unary, binary or ternary): elementwise.go
+	KindReduction          // along Attrs.Axis: reduce.go
+	KindRows               // row-wise, same shape (OpNormalize): reduce.go
+	KindMatMul             // products and distances of rows: matmul.go
+	KindTopK               // selection: topk.go
+	KindGather             // gathers and copies of rows: gather.go
+	KindConvert            // dtype conversions: convert.go
+	KindCustom             // a kernel defined outside the engine: custom.go
+	KindFused              // built only by the scheduler's fusion passes
+)
+
+var kindNames = [...]string{"invalid", "elementwise", "reduction", "rows", "matmul", "topk", "gather", "convert", "custom", "fused"}
+
+func (k OpKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", k)
+}
+
+// Fusion is a set of the scheduler's fusion passes (fuse.go).
+type Fusion uint8
+
+const (
+	// FuseScan: pass 1, scores->topk into one OpScanTopK (the top-k, the
+	// matmul or distance under it, and the Normalize and Dequantize it
+	// peels).
+	FuseScan Fusion = 1 << iota
+	// FuseNormMatMul: pass 2, normalize->matmul into one OpNormMatMul (the
+	// matmul and the Normalize and Dequantize it peels).
+	FuseNormMatMul
+	// FuseChain: pass 3, element-wise chains into one OpFusedElementwise.
+	FuseChain
+)
+
+// Variadic is OpInfo.Inputs or Outputs of an op whose count its
+// attributes give (OpCustom's KernelSpec, a fused step's operands).
+const Variadic = -1
+
+// OpInfo is one row of the op table: everything about an op that is not
+// how a backend runs it. The predicates (IsUnary, IsElementwise, ...),
+// Op.String, the scheduler's fusion passes and its arity check, and the
+// compat shims' generated header (internal/shim) all read it, so an op's
+// place in the enum carries no meaning.
+type OpInfo struct {
+	Name    string // Op.String; the shims' SIL_OP_<NAME> upper-cased
+	Kind    OpKind
+	Inputs  int    // number of inputs, or Variadic
+	Outputs int    // number of outputs, or Variadic
+	Shape   string // the shape and dtype rule, in one line (the enum's comment gives the semantics)
+	Fusion  Fusion // the fusion passes that may absorb the op into a fused step
+}
+
+// opTable is the op table, one row per op.
+var opTable = [numOps]OpInfo{
+	OpInvalid: {Name: "invalid"},
+
+	OpNeg:   {"neg", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
+	OpAbs:   {"abs", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
+	OpSqrt:  {"sqrt", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
+	OpRsqrt: {"rsqrt", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
+	OpExp:   {"exp", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
+	OpLog:   {"log", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
+	OpScale: {"scale", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
+
+	OpAdd: {"add", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+	OpSub: {"sub", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+	OpMul: {"mul", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+	OpDiv: {"div", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+	OpMax: {"max", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+	OpMin: {"min", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+
+	OpFMA: {"fma", KindElementwise, 3, 1, "(a, b, c) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+
+	OpSum:       {"sum", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0},
+	OpReduceMax: {"reduce_max", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0},
+	OpNorm:      {"norm", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0},
+
+	OpNormalize:  {"normalize", KindRows, 1, 1, "x [..., d] -> y [..., d], same dtype", FuseScan | FuseNormMatMul},
+	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul},
+	OpL2Distance: {"l2_distance", KindMatMul, 2, 1, "a [m, d], b [n, d] -> [m, n] float32", FuseScan},
+	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan},
+	OpGather:     {"gather", KindGather, 2, 1, "x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype", 0},
+	OpSlice:      {"slice", KindGather, 1, 1, "x [n] or [n, d] -> [r] or [r, c] of x's dtype", 0},
+	OpCast:       {"cast", KindConvert, 1, 1, "x -> y: same shape, dtype Attrs.To", 0},
+	OpQuantize:   {"quantize", KindConvert, 1, 2, "x [n, d] float -> q [n, d] int8, scales [n] float32", 0},
+	OpDequantize: {"dequantize", KindConvert, 2, 1, "q [n, d] int8, scales [n] float32 -> [n, d] float32", FuseScan | FuseNormMatMul},
+	OpCustom:     {"custom", KindCustom, Variadic, Variadic, "as the kernel's KernelSpec says", 0},
+
+	OpFusedElementwise: {"fused_elementwise", KindFused, Variadic, 1, "the inputs of a chain -> the shape and dtype of its last op", 0},
+	OpNormMatMul:       {"norm_matmul", KindFused, Variadic, 1, "a [m, k], b [n, k] (int8 and scales [n] with Attrs.Quantize) -> [m, n] float32", 0},
+	OpScanTopK:         {"scan_topk", KindFused, Variadic, 2, "q [m, d], x [n, d] (int8 and scales [n] with Attrs.Quantize) -> values [m, k] float32, indices [m, k] int64", 0},
+}
+
+// Info returns o's row of the op table (the zero OpInfo for a value that
+// is no op).
+func (o Op) Info() OpInfo {
+	if o > OpInvalid && int(o) < len(opTable) {
+		return opTable[o]
+	}
+	return OpInfo{}
 }
 
 func (o Op) String() string {
-	if int(o) < len(opNames) && opNames[o] != "" {
-		return opNames[o]
+	if int(o) < len(opTable) && opTable[o].Name != "" {
+		return opTable[o].Name
 	}
 	return fmt.Sprintf("op(%d)", o)
 }
 
-// Ops returns every op, in enum order (for tests and docs that must cover
-// them all).
+// Ops returns every op, in enum order (for tests, docs and generators
+// that must cover them all).
 func Ops() []Op {
 	ops := make([]Op, 0, numOps-1)
 	for o := OpInvalid + 1; o < numOps; o++ {
@@ -148,18 +253,48 @@ func Ops() []Op {
 }
 
 // IsUnary reports whether o is a one-input element-wise op.
-func (o Op) IsUnary() bool { return o >= OpNeg && o <= OpScale }
+func (o Op) IsUnary() bool { return o.IsElementwise() && o.Info().Inputs == 1 }
 
 // IsBinary reports whether o is a two-input element-wise op.
-func (o Op) IsBinary() bool { return o >= OpAdd && o <= OpMin }
+func (o Op) IsBinary() bool { return o.IsElementwise() && o.Info().Inputs == 2 }
 
-// IsElementwise reports whether o is element-wise (unary, binary, FMA).
-func (o Op) IsElementwise() bool { return o >= OpNeg && o <= OpFMA }
+// IsElementwise reports whether o is a primitive element-wise op (unary,
+// binary, FMA); OpFusedElementwise is fused, not element-wise.
+func (o Op) IsElementwise() bool { return o.Info().Kind == KindElementwise }
 
 // IsReduction reports whether o reduces along an axis.
-func (o Op) IsReduction() bool { return o >= OpSum && o <= OpNorm }
+func (o Op) IsReduction() bool { return o.Info().Kind == KindReduction }
 
-// Metric is the score of a fused scan.
+// IsFused reports whether o is built only by the scheduler's fusion
+// passes, where the backend says it runs it.
+func (o Op) IsFused() bool { return o.Info().Kind == KindFused }
+
+// IsPrimitive reports whether o is an op the builders make and every
+// backend runs: neither fused nor custom.
+func (o Op) IsPrimitive() bool {
+	k := o.Info().Kind
+	return k != KindInvalid && k != KindCustom && k != KindFused
+}
+
+// FusedBy reports whether fusion pass f may absorb o into a fused step.
+func (o Op) FusedBy(f Fusion) bool { return o.Info().Fusion&f != 0 }
+
+// checkArity fails unless a node of o with in inputs and out outputs
+// agrees with the op table.
+func (o Op) checkArity(in, out int) error {
+	r := o.Info()
+	if r.Kind == KindInvalid {
+		return fmt.Errorf("engine: %s is not an op", o)
+	}
+	if (r.Inputs != Variadic && in != r.Inputs) || (r.Outputs != Variadic && out != r.Outputs) {
+		return fmt.Errorf("engine: %s has %d inputs and %d outputs; the op table says %d and %d", o, in, out, r.Inputs, r.Outputs)
+	}
+	return nil
+}
+
+// Metric is the score of a fused scan (Attrs.Metric of OpScanTopK). It is
+// the engine's one definition of a search metric: the store's Cosine, Dot
+// and L2 map to it (cosine is MetricDot over normalized rows).
 type Metric uint8
 
 const (
@@ -176,6 +311,10 @@ func (m Metric) String() string {
 	}
 	return "dot"
 }
+
+// Larger reports whether a larger score is closer (MetricDot), as TopK's
+// largest flag wants it; under MetricL2 a smaller one is.
+func (m Metric) Larger() bool { return m != MetricL2 }
 
 // Attrs holds the attributes of a step. Each op reads only the fields its
 // comment in the Op enum names; the others stay zero, so that two steps

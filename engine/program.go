@@ -59,8 +59,11 @@ func (p *Program) String() string {
 // by the caller, the statements declare the rest, and the result is in the
 // register named by the second return value. The functions it calls are
 // the C names of the math library (sqrtf, expf, logf, fmaf, fmaxf, fminf,
-// fabsf, rsqrtf) and __int_as_float (a float from its bits), which CUDA provides and the Metal kernels define as
-// inline aliases; NaN propagation for max/min is written out explicitly.
+// fabsf, rsqrtf) and __int_as_float (a float from its bits), which CUDA
+// provides and the Metal kernels define as inline aliases
+// (kernels/metal/silica.h); NaN propagation for max/min is written out
+// explicitly. An op it has no expression for prints a comment that fails
+// the compile (TestChainTakesEveryElementwiseOp checks every op has one).
 func (p *Program) Source() (string, string) {
 	var b strings.Builder
 	r := func(i int) string { return fmt.Sprintf("r%d", i) }

@@ -85,6 +85,9 @@ func (e *Engine) buildPlan(gr *graph, targets []int) (*Plan, error) {
 		nodePos[n] = pos
 	}
 	for pos, n := range gr.nodes {
+		if err := n.op.checkArity(len(n.inputs), len(n.types)); err != nil {
+			return nil, err
+		}
 		nd := &irNode{op: n.op, attrs: n.attrs}
 		for _, a := range n.inputs {
 			if a.data != nil {
@@ -141,7 +144,7 @@ func (e *Engine) buildPlan(gr *graph, targets []int) (*Plan, error) {
 		switch {
 		case nd.op == OpCustom:
 			s.Host = !g.supports(nd.op, &nd.attrs, nd.in)
-		case !isFused(nd.op) && e.caps != nil && !g.supports(nd.op, &nd.attrs, nd.in):
+		case !nd.op.IsFused() && e.caps != nil && !g.supports(nd.op, &nd.attrs, nd.in):
 			return nil, fmt.Errorf("%w: %s has no kernel for %s on %s", ErrUnsupported, e.name,
 				DescribeStep(&Step{Op: nd.op, Attrs: nd.attrs}), describeVals(g, nd.in))
 		}
@@ -161,8 +164,6 @@ func (e *Engine) buildPlan(gr *graph, targets []int) (*Plan, error) {
 	p.assignSlots()
 	return p, nil
 }
-
-func isFused(op Op) bool { return op >= OpFusedElementwise }
 
 func describeVals(g *ir, ids []int) string {
 	s := ""

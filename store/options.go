@@ -46,8 +46,24 @@ func ParseMetric(s string) (Metric, error) {
 	return 0, fmt.Errorf("store: unknown metric %q (want cosine, dot or l2)", s)
 }
 
+// scan maps m to the engine's metric, the one the fused scan computes,
+// and says whether queries and rows are normalized first (Cosine: dot
+// products of unit rows).
+func (m Metric) scan() (metric engine.Metric, normalize bool) {
+	switch m {
+	case L2:
+		return engine.MetricL2, false
+	case Cosine:
+		return engine.MetricDot, true
+	}
+	return engine.MetricDot, false
+}
+
 // larger reports whether a larger score is closer.
-func (m Metric) larger() bool { return m != L2 }
+func (m Metric) larger() bool {
+	em, _ := m.scan()
+	return em.Larger()
+}
 
 // ParseDType reads a storage type: "float32" or "f32", "float16" or
 // "f16", "int8" or "i8".

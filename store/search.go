@@ -289,15 +289,15 @@ func (s *Store) scores(q, x, sc *engine.Array) (*engine.Array, error) {
 			return nil, err
 		}
 	}
-	switch s.cfg.metric {
-	case Cosine:
+	metric, normalize := s.cfg.metric.scan()
+	if normalize {
 		// A Normalize per scan, so that each scan absorbs its own.
 		if q, err = engine.Normalize(q); err != nil {
 			return nil, err
 		}
-		return engine.MatMul(q, x, false, true)
-	case Dot:
-		return engine.MatMul(q, x, false, true)
 	}
-	return engine.L2Distance(q, x)
+	if metric == engine.MetricL2 {
+		return engine.L2Distance(q, x)
+	}
+	return engine.MatMul(q, x, false, true)
 }

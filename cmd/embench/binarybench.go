@@ -6,6 +6,7 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/examples/hamming"
+	"github.com/silica-go/silica/store"
 )
 
 // The binary scenario: the store's rows and queries as sign-bit codes
@@ -70,9 +71,9 @@ func binaryGroup(c *config) *group {
 		defer q.Free()
 		var scores *engine.Array
 		switch c.Metric {
-		case "l2":
+		case store.L2:
 			scores, err = engine.L2Distance(q, x)
-		case "dot":
+		case store.Dot:
 			scores, err = engine.MatMul(q, x, false, true)
 		default:
 			scores, err = engine.Cosine(q, x)
@@ -80,7 +81,7 @@ func binaryGroup(c *config) *group {
 		if err != nil {
 			return err
 		}
-		_, idx, err := engine.TopK(scores, 10, c.Metric != "l2")
+		_, idx, err := engine.TopK(scores, 10, c.Metric != store.L2)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/store"
 )
 
 // config is what the command line asks for.
@@ -26,7 +27,7 @@ type config struct {
 	K       int // results per query
 	Batches []int
 	DTypes  []engine.DType // storage dtypes of the store scenario
-	Metric  string         // cosine, dot or l2
+	Metric  store.Metric   // the store scenario's: cosine, dot or l2
 	Seed    uint64
 
 	Policy policy // how long each case is timed
@@ -79,7 +80,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.SetOutput(io.Discard) // errors are returned, printed once by the caller
 	fs.Usage = func() {}
 	c := &config{}
-	var backends, peers, only, batches, dtypes string
+	var backends, peers, only, batches, dtypes, metric string
 	var minTime time.Duration
 	var docs int
 	fs.BoolVar(&c.List, "list", false, "print the backends and peers available here, and why the others are not, then exit")
@@ -92,7 +93,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.IntVar(&c.K, "k", defaultK, "results per query of the store scenario")
 	fs.StringVar(&batches, "batches", defaultBatch, "comma-separated query batch sizes of the store's throughput cases")
 	fs.StringVar(&dtypes, "dtypes", "float32,float16", "comma-separated storage dtypes of the store scenario (float32, float16, bfloat16)")
-	fs.StringVar(&c.Metric, "metric", "cosine", "metric of the store scenario: cosine, dot or l2")
+	fs.StringVar(&metric, "metric", "cosine", "metric of the store scenario: cosine, dot or l2")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the random inputs")
 	fs.DurationVar(&minTime, "time", 0, fmt.Sprintf("least time to measure each case for (default %v, %v with --quick)", defaultTime, quickTime))
 	fs.StringVar(&c.JSON, "json", "", "also write the results as JSON to this file")
@@ -138,10 +139,8 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 		}
 		c.DTypes = append(c.DTypes, dt)
 	}
-	switch c.Metric {
-	case "cosine", "dot", "l2":
-	default:
-		return nil, fmt.Errorf("embench: -metric: unknown metric %q (want cosine, dot or l2)", c.Metric)
+	if c.Metric, err = store.ParseMetric(metric); err != nil {
+		return nil, fmt.Errorf("embench: -metric: unknown metric %q (want cosine, dot or l2)", metric)
 	}
 	switch {
 	case c.Dim < 1:

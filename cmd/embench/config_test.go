@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/store"
 )
 
 func TestParseFlagsDefaults(t *testing.T) {
@@ -17,7 +18,7 @@ func TestParseFlagsDefaults(t *testing.T) {
 	if c.Backend != nil || c.Peers != nil || c.Only != nil {
 		t.Errorf("default lists %v %v %v, want nil (everything)", c.Backend, c.Peers, c.Only)
 	}
-	if c.Docs != defaultDocs || c.K != 100 || c.Dim != 768 || c.Metric != "cosine" {
+	if c.Docs != defaultDocs || c.K != 100 || c.Dim != 768 || c.Metric != store.Cosine {
 		t.Errorf("defaults docs=%d k=%d dim=%d metric=%s", c.Docs, c.K, c.Dim, c.Metric)
 	}
 	if len(c.Batches) != 2 || c.Batches[0] != 64 || c.Batches[1] != 1024 {

@@ -102,7 +102,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 		Backends: []BackendInfo{}, Peers: []PeerInfo{}, Unavailable: []Missing{},
 		Results: []Result{}, Skipped: []Skip{},
 		Config: ConfigInfo{
-			Quick: c.Quick, Docs: c.Docs, Dim: c.Dim, K: c.K, Metric: c.Metric, Batches: c.Batches, Seed: c.Seed,
+			Quick: c.Quick, Docs: c.Docs, Dim: c.Dim, K: c.K, Metric: c.Metric.String(), Batches: c.Batches, Seed: c.Seed,
 			MinTimeMS: float64(c.Policy.MinTime.Microseconds()) / 1e3, MinReps: c.Policy.MinReps, MaxReps: c.Policy.MaxReps, Warmup: c.Policy.Warmup,
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/store"
 )
 
 // scorer computes exact (float64) search scores over the stored rows: the
@@ -14,11 +15,11 @@ import (
 type scorer struct {
 	data    *tensor
 	dt      engine.DType
-	metric  string
+	metric  store.Metric
 	maxNorm float64 // the largest norm of a stored row (before normalizing)
 }
 
-func newScorer(data *tensor, dt engine.DType, metric string) *scorer {
+func newScorer(data *tensor, dt engine.DType, metric store.Metric) *scorer {
 	s := &scorer{data: data, dt: dt, metric: metric}
 	var mu sync.Mutex
 	d := data.cols()
@@ -54,7 +55,7 @@ func (s *scorer) raw(i int, buf []float64) []float64 {
 // row returns stored row i as the store keeps it: normalized under cosine.
 func (s *scorer) row(i int, buf []float64) []float64 {
 	r := s.raw(i, buf)
-	if s.metric == "cosine" {
+	if s.metric == store.Cosine {
 		n := max(norm64(r), 1e-12)
 		for j := range r {
 			r[j] /= n
@@ -69,7 +70,7 @@ func (s *scorer) query(q []float32) []float64 {
 	for j, v := range q {
 		out[j] = float64(v)
 	}
-	if s.metric == "cosine" {
+	if s.metric == store.Cosine {
 		n := max(norm64(out), 1e-12)
 		for j := range out {
 			out[j] /= n
@@ -82,7 +83,7 @@ func (s *scorer) query(q []float32) []float64 {
 func (s *scorer) score(q []float64, i int, buf []float64) float64 {
 	r := s.row(i, buf)
 	var sum float64
-	if s.metric == "l2" {
+	if s.metric == store.L2 {
 		for j := range q {
 			d := q[j] - r[j]
 			sum += d * d
@@ -96,15 +97,15 @@ func (s *scorer) score(q []float64, i int, buf []float64) float64 {
 }
 
 // largest reports whether larger scores are better.
-func (s *scorer) largest() bool { return s.metric != "l2" }
+func (s *scorer) largest() bool { return s.metric != store.L2 }
 
 // scale returns the magnitude a score of q can reach, which tolerances
 // are relative to.
 func (s *scorer) scale(q []float64) float64 {
 	switch s.metric {
-	case "cosine":
+	case store.Cosine:
 		return 1
-	case "dot":
+	case store.Dot:
 		return norm64(q) * s.maxNorm
 	}
 	r := norm64(q) + s.maxNorm

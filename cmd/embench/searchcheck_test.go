@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/store"
 )
 
 // exactSearch is a brute-force top-k in float64 over the scorer's rows:
@@ -38,7 +39,7 @@ func exactSearch(s *scorer, queries *tensor, k int) (vals []float32, idx []int64
 
 func TestSearchCheck(t *testing.T) {
 	const n, d, k = 57, 9, 10
-	for _, metric := range []string{"cosine", "dot", "l2"} {
+	for _, metric := range []store.Metric{store.Cosine, store.Dot, store.L2} {
 		data := randomNormal("data", 5, n, d)
 		copy(data.F32[7*d:8*d], data.F32[3*d:4*d]) // rows 3 and 7 tie for every query
 		queries := randomNormal("queries", 6, 3, d)

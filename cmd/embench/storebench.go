@@ -104,12 +104,8 @@ func (s *storeData) scorer(dt engine.DType) *scorer {
 
 // newStore makes a store on e and appends the rows (ids 0 to N-1, so an
 // id is a row's index): stored as dt and, under cosine, normalized.
-func newStore(e *engine.Engine, data *tensor, dt engine.DType, metric string) (*store.Store, error) {
-	m, err := store.ParseMetric(metric)
-	if err != nil {
-		return nil, err
-	}
-	st, err := store.New(store.Options{Dim: data.cols(), Metric: m, DType: dt, Engine: e})
+func newStore(e *engine.Engine, data *tensor, dt engine.DType, metric store.Metric) (*store.Store, error) {
+	st, err := store.New(store.Options{Dim: data.cols(), Metric: metric, DType: dt, Engine: e})
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +151,7 @@ func hitsTensors(hits [][]store.Hit, k int) []tensor {
 }
 
 func storePeerParams(c *config, dt engine.DType) map[string]any {
-	return map[string]any{"dtype": dt.String(), "metric": c.Metric, "k": c.K}
+	return map[string]any{"dtype": dt.String(), "metric": c.Metric.String(), "k": c.K}
 }
 
 // storePeerSkip says why a peer does not run the store at dt.

@@ -32,7 +32,7 @@ func (p *poison) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool
 	if p.caps != nil {
 		return p.caps.Supports(op, a, in)
 	}
-	return op < engine.OpFusedElementwise && op != engine.OpCustom
+	return op.IsPrimitive()
 }
 
 // MemoryInUse forwards when the backend counts memory.

@@ -11,9 +11,13 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
-// abiVersion is SIL_ABI_VERSION of csrc/silica_shim.h; a loaded library
-// reporting another number was built from other sources and is refused.
-const abiVersion = 1
+// abiBase is SIL_ABI_BASE of csrc/silica_shim.h.
+const abiBase = 1
+
+// abiVersion is SIL_ABI_VERSION of csrc/silica_shim.h: abiBase and the
+// checksum of the op codes. A loaded library reporting another number was
+// built from other sources and is refused.
+var abiVersion = abiBase<<16 + opsVersion()
 
 // Status codes of csrc/silica_shim.h.
 const (

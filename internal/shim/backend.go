@@ -235,5 +235,6 @@ func (b *Backend) Supports(op engine.Op, _ *engine.Attrs, _ []engine.Value) bool
 }
 
 // primitive reports whether op is one the shims implement (sil_op): the
-// engine's ops from OpNeg to OpDequantize.
-func primitive(op engine.Op) bool { return op >= engine.OpNeg && op <= engine.OpDequantize }
+// engine's primitive ops, which the generated csrc/silica_shim_ops.h
+// lists.
+func primitive(op engine.Op) bool { return op.IsPrimitive() }

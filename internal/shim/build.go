@@ -22,13 +22,19 @@ import (
 //go:embed csrc/silica_shim.h
 var Header []byte
 
+// opsHeader is csrc/silica_shim_ops.h, the op codes and arities that
+// OpsHeader generates; silica_shim.h includes it.
+//
+//go:embed csrc/silica_shim_ops.h
+var opsHeader []byte
+
 // cxxHeader is csrc/silica_shim_cxx.h, C++ helpers the sources share.
 //
 //go:embed csrc/silica_shim_cxx.h
 var cxxHeader []byte
 
 // headers are the files Build writes beside a shim's source.
-var headers = map[string][]byte{"silica_shim.h": Header, "silica_shim_cxx.h": cxxHeader}
+var headers = map[string][]byte{"silica_shim.h": Header, "silica_shim_ops.h": opsHeader, "silica_shim_cxx.h": cxxHeader}
 
 // Spec describes how to build one shim against one vendor library.
 type Spec struct {
@@ -125,7 +131,7 @@ func Build(s *Spec) (string, error) {
 		return "", fmt.Errorf("%w: %s --version fails (%v); set CXX to a working C++ compiler", engine.ErrUnavailable, cxx, err)
 	}
 	h := sha256.New()
-	for _, part := range [][]byte{Header, cxxHeader, s.Source, []byte(cxx), version, []byte(s.Std), []byte(strings.Join(s.Fallback, ",")),
+	for _, part := range [][]byte{Header, opsHeader, cxxHeader, s.Source, []byte(cxx), version, []byte(s.Std), []byte(strings.Join(s.Fallback, ",")),
 		[]byte(strings.Join(s.Flags, "\x00")), []byte(strings.Join(s.LinkFlags, "\x00")), []byte(s.Identity)} {
 		fmt.Fprintf(h, "%d:", len(part))
 		h.Write(part)

@@ -18,8 +18,11 @@
 extern "C" {
 #endif
 
-// SIL_ABI_VERSION changes whenever a signature or a code below changes.
-#define SIL_ABI_VERSION 1
+// SIL_ABI_BASE changes whenever a signature or a status or dtype code
+// below changes; SIL_ABI_VERSION adds the checksum of the op codes
+// (SIL_OPS_VERSION, silica_shim_ops.h), so that it changes with them.
+#define SIL_ABI_BASE 1
+#define SIL_ABI_VERSION (SIL_ABI_BASE * 65536 + SIL_OPS_VERSION)
 
 // Status codes.
 enum {
@@ -41,37 +44,10 @@ enum {
   SIL_UINT8 = 100
 };
 
-// Ops: the values of engine.Op (a Go test checks every one). The fused
-// ops are absent: the compat backends run each primitive as the vendor's
-// own call, as a user of that library would.
-enum {
-  SIL_OP_NEG = 1,
-  SIL_OP_ABS = 2,
-  SIL_OP_SQRT = 3,
-  SIL_OP_RSQRT = 4,
-  SIL_OP_EXP = 5,
-  SIL_OP_LOG = 6,
-  SIL_OP_SCALE = 7,
-  SIL_OP_ADD = 8,
-  SIL_OP_SUB = 9,
-  SIL_OP_MUL = 10,
-  SIL_OP_DIV = 11,
-  SIL_OP_MAX = 12,
-  SIL_OP_MIN = 13,
-  SIL_OP_FMA = 14,
-  SIL_OP_SUM = 15,
-  SIL_OP_REDUCE_MAX = 16,
-  SIL_OP_NORM = 17,
-  SIL_OP_NORMALIZE = 18,
-  SIL_OP_MATMUL = 19,
-  SIL_OP_L2_DISTANCE = 20,
-  SIL_OP_TOPK = 21,
-  SIL_OP_GATHER = 22,
-  SIL_OP_SLICE = 23,
-  SIL_OP_CAST = 24,
-  SIL_OP_QUANTIZE = 25,
-  SIL_OP_DEQUANTIZE = 26
-};
+// Ops: SIL_OP_* (the values of engine.Op), SIL_NUM_OPS and the arity
+// tables sil_op_inputs and sil_op_outputs, generated from the engine's op
+// table (go generate ./internal/shim; a Go test checks it is current).
+#include "silica_shim_ops.h"
 
 // sil_attrs carries a step's attributes (engine.Attrs); each op reads the
 // fields its engine comment names. All fields are 8 bytes wide so that the

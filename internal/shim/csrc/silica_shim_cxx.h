@@ -27,13 +27,12 @@ struct Fail {
   std::string msg;
 };
 
-// check_arity fails unless op takes nin inputs and gives nout outputs.
+// check_arity fails unless op is an op of the shims that takes nin inputs
+// and gives nout outputs (sil_op_inputs, sil_op_outputs).
 inline void check_arity(const char* shim, int op, int nin, int nout) {
-  int want_in = 1, want_out = 1;
-  if (op >= SIL_OP_ADD && op <= SIL_OP_MIN) want_in = 2;
-  if (op == SIL_OP_FMA) want_in = 3;
-  if (op == SIL_OP_MATMUL || op == SIL_OP_L2_DISTANCE || op == SIL_OP_GATHER || op == SIL_OP_DEQUANTIZE) want_in = 2;
-  if (op == SIL_OP_TOPK || op == SIL_OP_QUANTIZE) want_out = 2;
+  if (op <= 0 || op >= SIL_NUM_OPS || sil_op_outputs[op] == 0)
+    throw Fail{SIL_UNSUPPORTED, std::string(shim) + ": op " + std::to_string(op) + " is not an op of the shims"};
+  int want_in = sil_op_inputs[op], want_out = sil_op_outputs[op];
   if (nin != want_in || nout != want_out)
     throw Fail{SIL_ERROR, std::string(shim) + ": op " + std::to_string(op) + " takes " + std::to_string(want_in) +
                               " inputs and " + std::to_string(want_out) + " outputs, got " + std::to_string(nin) +

@@ -9,6 +9,7 @@ package shimtest
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,7 @@ func Open(t testing.TB, need string, open func() (*shim.Backend, error)) *shim.B
 func Run(t *testing.T, need string, open func() (*shim.Backend, error)) {
 	b := Open(t, need, open)
 	t.Run("NoFusion", func(t *testing.T) { testNoFusion(t, b) })
+	t.Run("Arity", func(t *testing.T) { testArity(t, b) })
 	t.Run("PartialWrites", func(t *testing.T) { testPartialWrites(t, b) })
 	t.Run("OutOfRangeMessage", func(t *testing.T) { testOutOfRange(t, b) })
 	t.Run("OutputReadByLaterStep", func(t *testing.T) { testOutputReused(t, b) })
@@ -77,7 +79,7 @@ func testNoFusion(t *testing.T, b *shim.Backend) {
 	}
 	var ops []string
 	for _, s := range p.Steps {
-		if s.Op >= engine.OpFusedElementwise {
+		if s.Op.IsFused() {
 			t.Errorf("fused step %s on a compat backend:\n%s", engine.DescribeStep(&s), p)
 		}
 		ops = append(ops, s.Op.String())
@@ -87,6 +89,43 @@ func testNoFusion(t *testing.T, b *shim.Backend) {
 	}
 	if err := e.Eval(v, i, chain); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testArity calls every op of the shims with one input too many, in a plan
+// made by hand: the shim's check (check_arity over the generated tables
+// of silica_shim_ops.h) must refuse it, naming the op table's counts.
+func testArity(t *testing.T, b *shim.Backend) {
+	for _, op := range engine.Ops() {
+		if !op.IsPrimitive() {
+			continue
+		}
+		r := op.Info()
+		nin := r.Inputs + 1
+		p := &engine.Plan{}
+		var bufs []engine.Buffer
+		for v := range nin + r.Outputs {
+			p.Values = append(p.Values, engine.Value{Shape: engine.Shape{2, 3}, DType: engine.Float32, Slot: v})
+			buf, err := b.Alloc(24)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Free(buf)
+			bufs = append(bufs, buf)
+		}
+		s := engine.Step{Op: op}
+		for v := range nin {
+			s.In = append(s.In, v)
+		}
+		for j := range r.Outputs {
+			s.Out = append(s.Out, nin+j)
+		}
+		p.Steps, p.Inputs, p.Outputs = []engine.Step{s}, s.In, s.Out
+		err := b.Run(p, bufs)
+		want := fmt.Sprintf("op %d takes %d inputs and %d outputs, got %d and %d", op, r.Inputs, r.Outputs, nin, r.Outputs)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s with %d inputs: error %v, want one saying %q", op, nin, err, want)
+		}
 	}
 }
 
