@@ -1,6 +1,9 @@
-package kernels
+package metal
 
-import "github.com/silica-go/silica/engine"
+import (
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/kernels"
+)
 
 // allTypes are the dtypes a cast converts between.
 var allTypes = []engine.DType{engine.Float32, engine.Float16, engine.BFloat16, engine.Int8, engine.Int32, engine.Int64}
@@ -11,58 +14,60 @@ func init() {
 			if to == from {
 				continue // the engine never casts to the same type
 			}
-			register(&Kernel{
-				Name: Name("convert", "cast", from, to.String()), Family: "convert", Ops: []engine.Op{engine.OpCast},
+			register(&mslKernel{
+				Name: kernels.Name("convert", "cast", from, to.String()), Family: "convert", Ops: []engine.Op{engine.OpCast},
 				Threads: copyThreads,
-				Buffers: []Binding{{0, "x", Input, false}, {1, "y", Output, true}, {2, "p", Params, false}},
+				Buffers: []binding{{0, "x", roleInput, false}, {1, "y", roleOutput, true}, {2, "p", roleParams, false}},
 			})
 		}
 	}
 	for _, dt := range floatTypes {
-		register(&Kernel{
-			Name: Name("convert", "quantize", dt, ""), Family: "convert", Ops: []engine.Op{engine.OpQuantize},
+		register(&mslKernel{
+			Name: kernels.Name("convert", "quantize", dt, ""), Family: "convert", Ops: []engine.Op{engine.OpQuantize},
 			Threads: rowThreads,
-			Buffers: []Binding{{0, "x", Input, false}, {1, "q", Output, true}, {2, "scales", Output, true}, {3, "p", Params, false}},
+			Buffers: []binding{{0, "x", roleInput, false}, {1, "q", roleOutput, true}, {2, "scales", roleOutput, true}, {3, "p", roleParams, false}},
 		})
 	}
-	register(&Kernel{
-		Name: Name("convert", "dequantize", engine.Int8, ""), Family: "convert", Ops: []engine.Op{engine.OpDequantize},
+	register(&mslKernel{
+		Name: kernels.Name("convert", "dequantize", engine.Int8, ""), Family: "convert", Ops: []engine.Op{engine.OpDequantize},
 		Threads: copyThreads,
-		Buffers: []Binding{{0, "q", Input, false}, {1, "scales", Input, false}, {2, "y", Output, true}, {3, "p", Params, false}},
+		Buffers: []binding{{0, "q", roleInput, false}, {1, "scales", roleInput, false}, {2, "y", roleOutput, true}, {3, "p", roleParams, false}},
 	})
-	lowerings[engine.OpCast] = lowering{supports: elementwiseFits, lower: lowerCast}
-	lowerings[engine.OpQuantize] = lowering{lower: lowerQuantize}
-	lowerings[engine.OpDequantize] = lowering{supports: elementwiseFits, lower: lowerDequantize}
+	stepKernels[engine.OpCast] = castKernel
+	fits[engine.OpCast] = elementwiseFits
+	stepKernels[engine.OpQuantize] = quantizeKernel
+	stepKernels[engine.OpDequantize] = dequantizeKernel
+	fits[engine.OpDequantize] = elementwiseFits
 }
 
-// CastParams packs silica.h's CastParams {uint n;}.
-func CastParams(n int) []byte { return params(n) }
+// castParams packs silica.h's CastParams {uint n;}.
+func castParams(n int) []byte { return params(n) }
 
-func lowerCast(s *engine.Step, in, out []engine.Value) (*Launch, error) {
-	k, err := mustKernel(Name("convert", "cast", in[0].DType, out[0].DType.String()))
+func castKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
+	k, err := mustKernel(kernels.Name("convert", "cast", in[0].DType, out[0].DType.String()))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n := in[0].Shape.Size()
-	return single(dispatch(k, groups1(ceilDiv(n, copyThreads)), []Arg{argIn(0), argOut(0), argParams(CastParams(n))})), nil
+	return b.encode(single(dispatch(k, groups1(ceilDiv(n, copyThreads)), []kernelArg{argIn(0), argOut(0), argParams(castParams(n))})))
 }
 
-func lowerQuantize(s *engine.Step, in, out []engine.Value) (*Launch, error) {
-	k, err := mustKernel(Name("convert", "quantize", in[0].DType, ""))
+func quantizeKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
+	k, err := mustKernel(kernels.Name("convert", "quantize", in[0].DType, ""))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows, cols := in[0].Shape[0], in[0].Shape[1]
-	return single(dispatch(k, groups1(ceilDiv(rows, rowThreads/32)),
-		[]Arg{argIn(0), argOut(0), argOut(1), argParams(RowsParams(rows, cols))})), nil
+	return b.encode(single(dispatch(k, groups1(ceilDiv(rows, rowThreads/32)),
+		[]kernelArg{argIn(0), argOut(0), argOut(1), argParams(rowsParams(rows, cols))})))
 }
 
-func lowerDequantize(s *engine.Step, in, out []engine.Value) (*Launch, error) {
-	k, err := mustKernel(Name("convert", "dequantize", engine.Int8, ""))
+func dequantizeKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
+	k, err := mustKernel(kernels.Name("convert", "dequantize", engine.Int8, ""))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows, cols := in[0].Shape[0], in[0].Shape[1]
-	return single(dispatch(k, groups1(ceilDiv(rows*cols, copyThreads)),
-		[]Arg{argIn(0), argIn(1), argOut(0), argParams(RowsParams(rows, cols))})), nil
+	return b.encode(single(dispatch(k, groups1(ceilDiv(rows*cols, copyThreads)),
+		[]kernelArg{argIn(0), argIn(1), argOut(0), argParams(rowsParams(rows, cols))})))
 }

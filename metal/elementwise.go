@@ -1,4 +1,4 @@
-package kernels
+package metal
 
 import (
 	"bytes"
@@ -11,39 +11,25 @@ import (
 	"text/template"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/kernels"
 )
 
 // elementwiseThreads is the threadgroup size of element-wise kernels.
 const elementwiseThreads = 256
 
-// MaxFusedInputs is the most inputs a fused element-wise kernel takes
+// maxFusedInputs is the most inputs an element-wise kernel takes
 // (FusedParams has strides for 8).
-const MaxFusedInputs = 8
+const maxFusedInputs = 8
 
 func init() {
 	for _, op := range engine.Ops() {
-		if !op.IsElementwise() {
-			continue
+		if op.IsElementwise() {
+			stepKernels[op] = elementwiseKernel
+			fits[op] = programFits
 		}
-		n := 1
-		switch {
-		case op.IsBinary():
-			n = 2
-		case op == engine.OpFMA:
-			n = 3
-		}
-		for _, dt := range floatTypes {
-			k := &Kernel{Name: Name("elementwise", op.String(), dt, ""), Family: "elementwise",
-				Ops: []engine.Op{op}, Threads: elementwiseThreads}
-			for i := range n {
-				k.Buffers = append(k.Buffers, Binding{i, string(rune('a' + i)), Input, false})
-			}
-			k.Buffers = append(k.Buffers, Binding{n, "y", Output, true}, Binding{n + 1, "p", Params, false})
-			register(k)
-		}
-		lowerings[op] = lowering{supports: elementwiseFits, lower: lowerElementwise}
 	}
-	lowerings[engine.OpFusedElementwise] = lowering{supports: fusedFits, lower: lowerFused}
+	stepKernels[engine.OpFusedElementwise] = elementwiseKernel
+	fits[engine.OpFusedElementwise] = func(a *engine.Attrs, in []engine.Value) bool { return a.Program != nil && programFits(a, in) }
 }
 
 // elementwiseFits: the kernels index elements with 32-bit integers.
@@ -55,8 +41,11 @@ func elementwiseFits(a *engine.Attrs, in []engine.Value) bool {
 	return n <= math.MaxUint32/2
 }
 
-func fusedFits(a *engine.Attrs, in []engine.Value) bool {
-	if a.Program == nil || len(in) > MaxFusedInputs || len(in) == 0 || !elementwiseFits(a, in) {
+// programFits: a program (a fused chain, or the one instruction of a
+// single op) of at most maxFusedInputs inputs of one float dtype, every
+// instruction of which has an MSL form.
+func programFits(a *engine.Attrs, in []engine.Value) bool {
+	if len(in) > maxFusedInputs || len(in) == 0 || !elementwiseFits(a, in) {
 		return false
 	}
 	for _, v := range in {
@@ -64,27 +53,20 @@ func fusedFits(a *engine.Attrs, in []engine.Value) bool {
 			return false
 		}
 	}
-	src, _ := a.Program.Source()
+	prog := a.Program
+	if prog == nil {
+		return true // a single element-wise op: every one has an MSL form
+	}
+	src, _ := prog.Source()
 	return !strings.Contains(src, "unsupported")
 }
 
-// ElementwiseParams packs silica.h's ElementwiseParams for inputs of the
-// given shapes broadcast to out: {uint n; uint dims[4]; uint
-// strides[3][4]; float scalar;}.
-func ElementwiseParams(in []engine.Shape, out engine.Shape, scalar float32) []byte {
-	return broadcastParams(3, in, out, scalar)
-}
-
-// FusedParams packs silica.h's FusedParams: {uint n; uint dims[4]; uint
-// strides[8][4];}.
-func FusedParams(in []engine.Shape, out engine.Shape) []byte {
-	return broadcastParams(MaxFusedInputs, in, out, nil)
-}
-
-func broadcastParams(slots int, in []engine.Shape, out engine.Shape, scalar any) []byte {
+// fusedParams packs silica.h's FusedParams for inputs of the given
+// shapes broadcast to out: {uint n; uint dims[4]; uint strides[8][4];}.
+func fusedParams(in []engine.Shape, out engine.Shape) []byte {
 	fields := []any{out.Size()}
 	var dims [engine.MaxRank]int
-	strides := make([][engine.MaxRank]int, slots)
+	strides := make([][engine.MaxRank]int, maxFusedInputs)
 	for i, s := range in {
 		strides[i], dims = engine.BroadcastStrides(s, out)
 	}
@@ -99,9 +81,6 @@ func broadcastParams(slots int, in []engine.Shape, out engine.Shape, scalar any)
 			fields = append(fields, v)
 		}
 	}
-	if scalar != nil {
-		fields = append(fields, scalar)
-	}
 	return params(fields...)
 }
 
@@ -113,47 +92,63 @@ func shapes(vs []engine.Value) []engine.Shape {
 	return s
 }
 
-func lowerElementwise(s *engine.Step, in, out []engine.Value) (*Launch, error) {
-	k, err := mustKernel(Name("elementwise", s.Op.String(), out[0].DType, ""))
+// elementwiseKernel runs one element-wise op or a fused Program as one
+// generated kernel (programKernel), as the cuda backend does: a single op
+// is the program of its one instruction.
+func elementwiseKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
+	k, err := programKernel(programOf(s, len(in)), out[0].DType)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var args []Arg
+	var args []kernelArg
 	for i := range in {
 		args = append(args, argIn(i))
 	}
-	args = append(args, argOut(0), argParams(ElementwiseParams(shapes(in), out[0].Shape, s.Attrs.Scalar)))
-	return single(dispatch(k, groups1(ceilDiv(out[0].Shape.Size(), elementwiseThreads)), args)), nil
+	args = append(args, argOut(0), argParams(fusedParams(shapes(in), out[0].Shape)))
+	return b.encode(single(dispatch(k, groups1(ceilDiv(out[0].Shape.Size(), elementwiseThreads)), args)))
+}
+
+// programOf is the step's Program, or a one-instruction program for a
+// single element-wise op.
+func programOf(s *engine.Step, inputs int) *engine.Program {
+	if s.Attrs.Program != nil {
+		return s.Attrs.Program
+	}
+	ins := engine.Instr{Op: s.Op, Scalar: s.Attrs.Scalar}
+	for j := range inputs {
+		ins.Args[j] = j
+	}
+	return &engine.Program{NumInputs: inputs, Instrs: []engine.Instr{ins}}
 }
 
 var (
-	fusedTmpl  = template.Must(template.New("fused").Parse(mustRead("metal/fused.tmpl")))
-	fusedMu    sync.Mutex
-	fusedCache = map[string]*Kernel{}
+	programTmpl  = template.Must(template.New("fused").Parse(kernels.FusedTemplate()))
+	programMu    sync.Mutex
+	programCache = map[string]*mslKernel{}
 )
 
 // mslTypes names the MSL storage type of each float dtype.
 var mslTypes = map[engine.DType]string{engine.Float32: "float", engine.Float16: "half", engine.BFloat16: "bf16"}
 
-// FusedKernel returns the generated kernel of a fused element-wise
-// program whose inputs and output have float dtype dt: its Source is the
-// template metal/fused.tmpl with prog.Source() spliced in as the body of
+// programKernel returns the generated kernel of an element-wise program
+// whose inputs and output have float dtype dt: its Source is the template
+// kernels/metal/fused.tmpl with prog.Source() spliced in as the body of
 // silica::fused_body, and its name is
-// Name("elementwise", "fused", dt, <hash of prog.String()>). Kernels are
-// cached by name; compile each Source once.
-func FusedKernel(prog *engine.Program, dt engine.DType) (*Kernel, error) {
+// kernels.Name("elementwise", "fused", dt, <hash of prog.String()>).
+// Kernels are cached by name; compile each Source once.
+func programKernel(prog *engine.Program, dt engine.DType) (*mslKernel, error) {
 	typ, ok := mslTypes[dt]
 	if !ok {
 		return nil, fmt.Errorf("%w: fused element-wise kernel for %s", engine.ErrUnsupported, dt)
 	}
-	if prog.NumInputs < 1 || prog.NumInputs > MaxFusedInputs {
-		return nil, fmt.Errorf("%w: fused program with %d inputs (at most %d)", engine.ErrUnsupported, prog.NumInputs, MaxFusedInputs)
+	if prog.NumInputs < 1 || prog.NumInputs > maxFusedInputs {
+		return nil, fmt.Errorf("%w: fused program with %d inputs (at most %d)", engine.ErrUnsupported, prog.NumInputs, maxFusedInputs)
 	}
 	sum := sha256.Sum256([]byte(prog.String()))
-	name := Name("elementwise", "fused", dt, hex.EncodeToString(sum[:6]))
-	fusedMu.Lock()
-	defer fusedMu.Unlock()
-	if k := fusedCache[name]; k != nil {
+	name := kernels.Name("elementwise", "fused", dt, hex.EncodeToString(sum[:6]))
+	programMu.Lock()
+	defer programMu.Unlock()
+	if k := programCache[name]; k != nil {
 		return k, nil
 	}
 	body, result := prog.Source()
@@ -161,23 +156,23 @@ func FusedKernel(prog *engine.Program, dt engine.DType) (*Kernel, error) {
 		return nil, fmt.Errorf("%w: program %s has an op with no element-wise form", engine.ErrUnsupported, prog)
 	}
 	var b bytes.Buffer
-	err := fusedTmpl.Execute(&b, map[string]any{
+	err := programTmpl.Execute(&b, map[string]any{
 		"Program": prog.String(), "Name": name, "Type": typ, "Inputs": make([]struct{}, prog.NumInputs),
 		"NumInputs": prog.NumInputs, "ParamsIndex": prog.NumInputs + 1, "Body": indent(body), "Result": result,
 	})
 	if err != nil {
 		return nil, err
 	}
-	k := &Kernel{Name: name, Family: "elementwise", Ops: []engine.Op{engine.OpFusedElementwise},
-		Source: includeRE.ReplaceAllLiteralString(b.String(), Header()), Threads: elementwiseThreads}
+	k := &mslKernel{Name: name, Family: "elementwise", Ops: []engine.Op{engine.OpFusedElementwise},
+		Source: kernels.InlineHeader(b.String()), Threads: elementwiseThreads}
 	for i := range prog.NumInputs {
-		k.Buffers = append(k.Buffers, Binding{i, fmt.Sprintf("in%d", i), Input, false})
+		k.Buffers = append(k.Buffers, binding{i, fmt.Sprintf("in%d", i), roleInput, false})
 	}
-	k.Buffers = append(k.Buffers, Binding{prog.NumInputs, "y", Output, true}, Binding{prog.NumInputs + 1, "p", Params, false})
-	if len(fusedCache) > 4096 {
-		clear(fusedCache)
+	k.Buffers = append(k.Buffers, binding{prog.NumInputs, "y", roleOutput, true}, binding{prog.NumInputs + 1, "p", roleParams, false})
+	if len(programCache) > 4096 {
+		clear(programCache)
 	}
-	fusedCache[name] = k
+	programCache[name] = k
 	return k, nil
 }
 
@@ -189,17 +184,4 @@ func indent(s string) string {
 		}
 	}
 	return b.String()
-}
-
-func lowerFused(s *engine.Step, in, out []engine.Value) (*Launch, error) {
-	k, err := FusedKernel(s.Attrs.Program, out[0].DType)
-	if err != nil {
-		return nil, err
-	}
-	var args []Arg
-	for i := range in {
-		args = append(args, argIn(i))
-	}
-	args = append(args, argOut(0), argParams(FusedParams(shapes(in), out[0].Shape)))
-	return single(dispatch(k, groups1(ceilDiv(out[0].Shape.Size(), elementwiseThreads)), args)), nil
 }

@@ -1,6 +1,9 @@
-package kernels
+package metal
 
-import "github.com/silica-go/silica/engine"
+import (
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/kernels"
+)
 
 // copyThreads is the threadgroup size of the copy kernels.
 const copyThreads = 256
@@ -8,55 +11,57 @@ const copyThreads = 256
 func init() {
 	for _, dt := range allTypes {
 		for _, idx := range []engine.DType{engine.Int32, engine.Int64} {
-			register(&Kernel{
-				Name: Name("gather", "rows", dt, idx.String()), Family: "gather", Ops: []engine.Op{engine.OpGather},
+			register(&mslKernel{
+				Name: kernels.Name("gather", "rows", dt, idx.String()), Family: "gather", Ops: []engine.Op{engine.OpGather},
 				Threads: copyThreads,
-				Buffers: []Binding{{0, "x", Input, false}, {1, "idx", Input, false}, {2, "y", Output, true},
-					{3, "p", Params, false}, {4, "status", Scratch, true}},
+				Buffers: []binding{{0, "x", roleInput, false}, {1, "idx", roleInput, false}, {2, "y", roleOutput, true},
+					{3, "p", roleParams, false}, {4, "status", roleScratch, true}},
 			})
 		}
-		register(&Kernel{
-			Name: Name("gather", "slice", dt, ""), Family: "gather", Ops: []engine.Op{engine.OpSlice},
+		register(&mslKernel{
+			Name: kernels.Name("gather", "slice", dt, ""), Family: "gather", Ops: []engine.Op{engine.OpSlice},
 			Threads: copyThreads,
-			Buffers: []Binding{{0, "x", Input, false}, {1, "y", Output, true}, {2, "p", Params, false}},
+			Buffers: []binding{{0, "x", roleInput, false}, {1, "y", roleOutput, true}, {2, "p", roleParams, false}},
 		})
 	}
-	lowerings[engine.OpGather] = lowering{supports: elementwiseFits, lower: lowerGather}
-	lowerings[engine.OpSlice] = lowering{supports: elementwiseFits, lower: lowerSlice}
+	stepKernels[engine.OpGather] = gatherKernel
+	fits[engine.OpGather] = elementwiseFits
+	stepKernels[engine.OpSlice] = sliceKernel
+	fits[engine.OpSlice] = elementwiseFits
 }
 
-// GatherParams packs silica.h's GatherParams {uint r, n, row_elems;}.
-func GatherParams(r, n, rowElems int) []byte { return params(r, n, rowElems) }
+// gatherParams packs silica.h's GatherParams {uint r, n, row_elems;}.
+func gatherParams(r, n, rowElems int) []byte { return params(r, n, rowElems) }
 
-// SliceParams packs silica.h's SliceParams {uint rows, cols, src_cols, r0, c0;}.
-func SliceParams(rows, cols, srcCols, r0, c0 int) []byte { return params(rows, cols, srcCols, r0, c0) }
+// sliceParams packs silica.h's SliceParams {uint rows, cols, src_cols, r0, c0;}.
+func sliceParams(rows, cols, srcCols, r0, c0 int) []byte { return params(rows, cols, srcCols, r0, c0) }
 
-func lowerGather(s *engine.Step, in, out []engine.Value) (*Launch, error) {
+func gatherKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	x, idx := in[0], in[1]
-	k, err := mustKernel(Name("gather", "rows", x.DType, idx.DType.String()))
+	k, err := mustKernel(kernels.Name("gather", "rows", x.DType, idx.DType.String()))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n := x.Shape[0]
 	rowElems := x.Shape.Size() / n
 	r := idx.Shape[0]
 	l := single(dispatch(k, groups1(ceilDiv(r*rowElems, copyThreads)),
-		[]Arg{argIn(0), argIn(1), argOut(0), argParams(GatherParams(r, n, rowElems)), argScratch(0)}))
-	l.Scratch, l.Zero, l.Status = []int{StatusBytes}, []int{0}, 0
-	return l, nil
+		[]kernelArg{argIn(0), argIn(1), argOut(0), argParams(gatherParams(r, n, rowElems)), argScratch(0)}))
+	l.Scratch, l.Zero, l.Status = []int{statusBytes}, []int{0}, 0
+	return b.encode(l)
 }
 
-func lowerSlice(s *engine.Step, in, out []engine.Value) (*Launch, error) {
+func sliceKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	x := in[0]
-	k, err := mustKernel(Name("gather", "slice", x.DType, ""))
+	k, err := mustKernel(kernels.Name("gather", "slice", x.DType, ""))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a := s.Attrs
 	rows, cols, srcCols, c0 := a.Rows[1]-a.Rows[0], 1, 1, 0
 	if len(x.Shape) == 2 {
 		cols, srcCols, c0 = a.Cols[1]-a.Cols[0], x.Shape[1], a.Cols[0]
 	}
-	return single(dispatch(k, groups1(ceilDiv(rows*cols, copyThreads)),
-		[]Arg{argIn(0), argOut(0), argParams(SliceParams(rows, cols, srcCols, a.Rows[0], c0))})), nil
+	return b.encode(single(dispatch(k, groups1(ceilDiv(rows*cols, copyThreads)),
+		[]kernelArg{argIn(0), argOut(0), argParams(sliceParams(rows, cols, srcCols, a.Rows[0], c0))})))
 }

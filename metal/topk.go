@@ -1,9 +1,10 @@
-package kernels
+package metal
 
 import (
 	"math"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/kernels"
 )
 
 // topkThreads is the threadgroup size of topk_radix; topkMemory its
@@ -15,15 +16,16 @@ const (
 
 func init() {
 	for _, dt := range floatTypes {
-		register(&Kernel{
-			Name: Name("topk", "radix", dt, ""), Family: "topk", Ops: []engine.Op{engine.OpTopK},
+		register(&mslKernel{
+			Name: kernels.Name("topk", "radix", dt, ""), Family: "topk", Ops: []engine.Op{engine.OpTopK},
 			Threads: topkThreads,
-			Buffers: []Binding{{0, "x", Input, false}, {1, "values", Output, true}, {2, "indices", Output, true},
-				{3, "p", Params, false}, {4, "scratch", Scratch, true}},
+			Buffers: []binding{{0, "x", roleInput, false}, {1, "values", roleOutput, true}, {2, "indices", roleOutput, true},
+				{3, "p", roleParams, false}, {4, "scratch", roleScratch, true}},
 			ThreadgroupMemory: []int{topkMemory},
 		})
 	}
-	lowerings[engine.OpTopK] = lowering{supports: topkFits, lower: lowerTopK}
+	stepKernels[engine.OpTopK] = topkKernel
+	fits[engine.OpTopK] = topkFits
 }
 
 // topkFits: row positions are packed in 32 bits.
@@ -31,22 +33,22 @@ func topkFits(a *engine.Attrs, in []engine.Value) bool {
 	return in[0].Shape[len(in[0].Shape)-1] < math.MaxUint32 && in[0].DType.IsFloat()
 }
 
-// TopkParams packs silica.h's TopkParams {uint rows, n, k, largest;}.
-func TopkParams(rows, n, k int, largest bool) []byte { return params(rows, n, k, largest) }
+// topkParams packs silica.h's TopkParams {uint rows, n, k, largest;}.
+func topkParams(rows, n, k int, largest bool) []byte { return params(rows, n, k, largest) }
 
 // lowerTopK: one threadgroup per row, any k; scratch holds 2k packed
 // candidates per row.
-func lowerTopK(s *engine.Step, in, out []engine.Value) (*Launch, error) {
+func topkKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	x := in[0]
 	n := x.Shape[len(x.Shape)-1]
 	rows := x.Shape.Size() / n
 	k := s.Attrs.K
-	kern, err := mustKernel(Name("topk", "radix", x.DType, ""))
+	kern, err := mustKernel(kernels.Name("topk", "radix", x.DType, ""))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	l := single(dispatch(kern, groups1(rows),
-		[]Arg{argIn(0), argOut(0), argOut(1), argParams(TopkParams(rows, n, k, s.Attrs.Largest)), argScratch(0)}))
+		[]kernelArg{argIn(0), argOut(0), argOut(1), argParams(topkParams(rows, n, k, s.Attrs.Largest)), argScratch(0)}))
 	l.Scratch = []int{rows * 2 * k * 8}
-	return l, nil
+	return b.encode(l)
 }
