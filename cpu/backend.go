@@ -26,10 +26,11 @@ type Backend struct {
 	workers int
 	inUse   atomic.Int64
 	pool    pool
-	// poison (tests) fills new buffers, and each step's outputs before the
-	// step runs, with 0xff bytes (NaN), so that an element a kernel leaves
-	// unwritten shows, even in a slot an earlier step of the plan used.
-	poison bool
+	// poison, a test hook (nil in use; export_test.go sets
+	// backendtest.Poison), fills new buffers, and each step's outputs
+	// before the step runs, so that an element a kernel leaves unwritten
+	// shows, even in a slot an earlier step of the plan used.
+	poison func([]byte)
 }
 
 // New returns a CPU backend using GOMAXPROCS worker goroutines.
@@ -66,13 +67,12 @@ func (c *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	if words == nil {
 		words = make([]uint64, n)
 	}
-	if c.poison {
-		for i := range words {
-			words[i] = ^uint64(0)
-		}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*n)
+	if c.poison != nil {
+		c.poison(b)
 	}
 	c.inUse.Add(int64(bytes))
-	return &buffer{b: unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*n)[:bytes]}, nil
+	return &buffer{b: b[:bytes]}, nil
 }
 
 // WrapHost uses data in place (engine.HostWrapper).
@@ -151,8 +151,8 @@ func (c *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		out := make([]arg, len(s.Out))
 		for j, v := range s.Out {
 			out[j] = arg{p.Values[v], bufs[v].(*buffer).b}
-			if c.poison {
-				fill(out[j].b, 0xff)
+			if c.poison != nil {
+				c.poison(out[j].b)
 			}
 		}
 		if err := k(c, s, in, out); err != nil {
@@ -160,11 +160,4 @@ func (c *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		}
 	}
 	return nil
-}
-
-// fill sets every byte of b to v (the test poison).
-func fill(b []byte, v byte) {
-	for i := range b {
-		b[i] = v
-	}
 }

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/silica-go/silica/engine/backendtest"
@@ -9,7 +10,5 @@ import (
 // TestBackend runs the shared suite with the backend's poison on: every
 // step's outputs are filled with NaN before it runs.
 func TestBackend(t *testing.T) {
-	b := New()
-	b.poison = true
-	backendtest.Run(t, "cpu", b)
+	backendtest.Run(t, "cpu", poisoned(runtime.GOMAXPROCS(0)))
 }

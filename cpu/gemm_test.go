@@ -81,7 +81,7 @@ func TestGemm(t *testing.T) {
 func TestMatMulOps(t *testing.T) {
 	bothKernelSets(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(8, 8))
-		b := &Backend{workers: 2, poison: true}
+		b := poisoned(2)
 		e := engine.New("cpu", b)
 		for _, dt := range []engine.DType{engine.Float32, engine.Float16, engine.BFloat16} {
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {

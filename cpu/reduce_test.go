@@ -13,7 +13,7 @@ import (
 // kind of axis.
 func TestReduceBlocks(t *testing.T) {
 	bothKernelSets(t, func(t *testing.T) {
-		e := engine.New("cpu", &Backend{workers: 3, poison: true})
+		e := engine.New("cpu", poisoned(3))
 		r := rand.New(rand.NewPCG(11, 11))
 		shape := []int{2, 3, reduceChunk + 905}
 		x := make([]float32, 2*3*shape[2])

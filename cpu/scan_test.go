@@ -211,7 +211,7 @@ func TestScanWritesEveryOutput(t *testing.T) {
 	qv, xv := make([]float32, c.m*c.d), make([]float32, c.n*c.d)
 	normals(r, qv)
 	normals(r, xv)
-	b := &Backend{workers: 2, poison: true}
+	b := poisoned(2)
 	vals, idx, q, x := runScan(t, b, "cosine", engine.Float32, false, c, qv, xv)
 	for i := range c.m {
 		ref, mags := scanRef("cosine", q[i*c.d:(i+1)*c.d], x, c.d)

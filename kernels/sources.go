@@ -68,3 +68,15 @@ func LibrarySource(family string) (string, error) {
 	}
 	return includeRE.ReplaceAllLiteralString(src, Header()), nil
 }
+
+// InlineHeader replaces src's `#include "silica.h"` line by the header's
+// text: a generated kernel's source, made self-contained as
+// LibrarySource makes a family's.
+func InlineHeader(src string) string {
+	return includeRE.ReplaceAllLiteralString(src, Header())
+}
+
+// FusedTemplate returns metal/fused.tmpl, the text/template of a
+// generated element-wise kernel: the body of an engine.Program
+// (Program.Source) is spliced into silica::fused_body.
+func FusedTemplate() string { return mustRead("metal/fused.tmpl") }

@@ -11,8 +11,8 @@ import (
 
 	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/examples/hamming"
-	"github.com/silica-go/silica/kernels"
 )
 
 // The checks below run on a backend of either device: the GPU
@@ -29,7 +29,7 @@ func must[T any](t *testing.T) func(T, error) T {
 }
 
 // checkSearch: a cosine top-k for each k is one fused scan up to
-// kernels.MaxScanK, and above it (Supports refuses the fusion) a matrix
+// maxScanK, and above it (Supports refuses the fusion) a matrix
 // product and a top-k; both return the CPU backend's results.
 func checkSearch(t *testing.T, b *Backend, m, n, d int, ks []int) {
 	e := engine.New("metal", b)
@@ -50,8 +50,8 @@ func checkSearch(t *testing.T, b *Backend, m, n, d int, ks []int) {
 		}
 		p, gv, gi := search(e)
 		fused := len(p.Steps) == 1 && p.Steps[0].Op == engine.OpScanTopK
-		if fused != (k <= kernels.MaxScanK) {
-			t.Errorf("cosine top-%d (fused limit %d): fused %t\n%s", k, kernels.MaxScanK, fused, p)
+		if fused != (k <= maxScanK) {
+			t.Errorf("cosine top-%d (fused limit %d): fused %t\n%s", k, maxScanK, fused, p)
 		}
 		_, wv, wi := search(c)
 		for i := range wv {
@@ -77,7 +77,7 @@ func checkSearch(t *testing.T, b *Backend, m, n, d int, ks []int) {
 
 // searchTol bounds the difference of two float32 cosine scores of short
 // rows, and of one from its float64 value.
-const searchTol = 1e-5
+const searchTol = backendtest.TolFloat32
 
 // cosine64 is the cosine of two rows, in float64.
 func cosine64(a, b []float32) float64 {

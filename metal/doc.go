@@ -41,14 +41,25 @@
 // IEEE rules), pipelines are built on first use and cached, and a source
 // that fails to compile fails every run that needs it with the kernel's
 // name and the compiler's message. Run lowers each step of a plan to its
-// kernels' launches, as the manifest of package kernels says (bindings,
-// threadgroup size and memory, scratch buffers), encodes them all into one
+// kernels' launches, as the manifest says (bindings, threadgroup size and
+// memory, scratch buffers), encodes them all into one
 // concurrent compute encoder of one command buffer with a memory barrier
 // wherever a launch reads or overwrites what an earlier one since the last
 // barrier touched, commits it and waits; a command buffer that fails is a
 // Go error with Metal's description. Custom kernels (engine.NewKernel with
 // an MSL source) are compiled from their own source and dispatched with
 // their Grid rule.
+//
+// # Op families
+//
+// One file per op family, named as in cpu/ and cuda/: convert.go,
+// elementwise.go, gather.go, matmul.go, reduce.go, scan.go, topk.go and
+// custom.go. Each registers, for the ops it runs, a step kernel with the
+// shape of the other backends' (batch, step, inputs, outputs), and the
+// manifest rows of its library kernels (manifest.go: each kernel's
+// buffer bindings and their roles, threadgroup size and memory), which a
+// test checks against the MSL source. Element-wise ops, single or fused,
+// run as one kernel generated from their engine.Program, as on CUDA.
 //
 // # Capabilities
 //

@@ -37,6 +37,14 @@ type harnessDevice struct {
 	*hostDevice
 	h   *msltest.Harness
 	opt msltest.Options
+	// poison is the byte each step's outputs are filled with before the
+	// step writes them (backendtest.PoisonWith); 0 means
+	// backendtest.PoisonByte.
+	poison byte
+	// sources replaces a family source ("matmul.metal") or the header
+	// ("silica.h") by other text in the kernel families' libraries: the
+	// deliberately broken variants of broken_test.go.
+	sources map[string]string
 
 	launches, barriers int    // counted over all runs
 	merges             uint64 // intervals run, to seed each one's write order
@@ -53,11 +61,20 @@ type harnessPipeline struct {
 // maxThreads is Metal's limit on Apple GPUs, which the harness enforces.
 func (*harnessPipeline) maxThreads() int { return 1024 }
 
+// newHarnessBackend makes a backend over a harness device that runs the
+// threads of a threadgroup in a shuffled order (seed 7).
 func newHarnessBackend(t testing.TB) (*Backend, *harnessDevice) {
+	t.Helper()
+	return newHarnessBackendWith(t, msltest.Options{Order: msltest.Shuffled, Seed: 7})
+}
+
+// newHarnessBackendWith makes a backend over a harness device that runs
+// threads as opt says; set the device's fields before the first run.
+func newHarnessBackendWith(t testing.TB, opt msltest.Options) (*Backend, *harnessDevice) {
 	t.Helper()
 	h, err := msltest.Default()
 	testenv.Need(t, "clang", err)
-	d := &harnessDevice{hostDevice: newHostDevice(), h: h, opt: msltest.Options{Order: msltest.Shuffled, Seed: 7}}
+	d := &harnessDevice{hostDevice: newHostDevice(), h: h, opt: opt}
 	m := newBackend(d)
 	t.Cleanup(func() { m.Close() })
 	return m, d
@@ -66,6 +83,9 @@ func newHarnessBackend(t testing.TB) (*Backend, *harnessDevice) {
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_]+`)
 
 func (d *harnessDevice) library(name, source string) (library, error) {
+	if family, ok := strings.CutPrefix(name, familyKey); ok && d.sources != nil {
+		return d.replacedFamily(family)
+	}
 	p, err := d.h.Compile(unsafeName.ReplaceAllString(name, "_")+".metal", source, nil)
 	if err != nil {
 		return nil, fmt.Errorf("compiling %s: %w", name, err)
@@ -131,7 +151,7 @@ func (d *harnessDevice) interval(ls []launch, first int) error {
 	for i := range ls {
 		// The poison lands before this launch's copies are taken; no other
 		// launch of the interval binds a step's fresh output.
-		poisonFirstWrites(&ls[i])
+		d.poisonFirstWrites(&ls[i])
 		for _, b := range ls[i].binds {
 			if b.buf != nil {
 				spans[i] = append(spans[i], span{buf: b.buf, off: b.off, copy: bytes.Clone(b.buf.bytes()[b.off:]), write: b.write, index: b.index})
@@ -184,16 +204,17 @@ func (d *harnessDevice) interval(ls []launch, first int) error {
 }
 
 // poisonFirstWrites fills the step outputs l is the first of its step to
-// write with 0xFF bytes (NaN), as backendtest's poison does for a new
-// buffer: an element the step leaves unwritten then fails the suite, even
+// write with the device's poison (backendtest.PoisonWith; 0xFF, a NaN,
+// by default), as backendtest's wrapper does for a new buffer: an element the step leaves unwritten then fails the suite, even
 // in a slot an earlier step of the plan filled. Call it just before l
 // runs (after the barrier before it, if any).
-func poisonFirstWrites(l *launch) {
+func (d *harnessDevice) poisonFirstWrites(l *launch) {
+	v := d.poison
+	if v == 0 {
+		v = backendtest.PoisonByte
+	}
 	for _, b := range l.firstWrites {
-		mem := b.bytes()
-		for i := range mem {
-			mem[i] = 0xff
-		}
+		backendtest.PoisonWith(b.bytes(), v)
 	}
 }
 
@@ -231,6 +252,7 @@ func races(ls []launch, spans [][]span, first int) error {
 // launch's private copies, updated in place).
 func (d *harnessDevice) launch(l *launch, spans []span) error {
 	p := l.pipe.(*harnessPipeline)
+	launched.Store(l.name, true)
 	var bufs []msltest.Buffer
 	next := 0
 	for _, b := range l.binds {
@@ -281,7 +303,7 @@ func TestPlanIsOneBatchWithBarriers(t *testing.T) {
 	got, plan := eval(e)
 	want, _ := eval(c)
 	for i := range want {
-		if math.Abs(float64(got[i]-want[i])) > 1e-5*math.Abs(float64(want[i])) {
+		if math.Abs(float64(got[i]-want[i])) > backendtest.TolFloat32*math.Abs(float64(want[i])) {
 			t.Fatalf("row %d: %g, cpu %g", i, got[i], want[i])
 		}
 	}
@@ -302,7 +324,7 @@ func TestPlanIsOneBatchWithBarriers(t *testing.T) {
 
 func TestSearchOnHarness(t *testing.T) {
 	m, _ := newHarnessBackend(t)
-	checkSearch(t, m, 2, 1500, 6, []int{7, kernels.MaxScanK, kernels.MaxScanK + 1})
+	checkSearch(t, m, 2, 1500, 6, []int{7, maxScanK, maxScanK + 1})
 }
 
 func TestGatherOutOfRangeOnHarness(t *testing.T) {
@@ -394,4 +416,29 @@ func TestHarnessOverlapsLaunches(t *testing.T) {
 			}
 		}
 	}
+}
+
+// launched records the kernels the harness ran (TestMain checks that the
+// tests ran every kernel of the manifest).
+var launched sync.Map
+
+// replacedFamily compiles a kernel family with d.sources in place of its
+// source or of the header.
+func (d *harnessDevice) replacedFamily(family string) (library, error) {
+	src, err := kernels.FamilySource(family)
+	if err != nil {
+		return nil, err
+	}
+	hdr := kernels.Header()
+	if s, ok := d.sources[family+".metal"]; ok {
+		src = s
+	}
+	if s, ok := d.sources[kernels.HeaderName]; ok {
+		hdr = s
+	}
+	p, err := d.h.Compile(family+".metal", src, map[string]string{kernels.HeaderName: hdr})
+	if err != nil {
+		return nil, fmt.Errorf("compiling %s%s: %w", familyKey, family, err)
+	}
+	return &harnessLibrary{p}, nil
 }

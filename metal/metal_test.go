@@ -12,7 +12,6 @@ import (
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/internal/testenv"
-	"github.com/silica-go/silica/kernels"
 )
 
 // gpuBackend opens the backend on this machine's GPU, or skips.
@@ -39,7 +38,7 @@ func TestDevice(t *testing.T) {
 }
 
 func TestSearchAgainstCPU(t *testing.T) {
-	checkSearch(t, gpuBackend(t), 3, 10007, 384, []int{50, kernels.MaxScanK, kernels.MaxScanK + 1})
+	checkSearch(t, gpuBackend(t), 3, 10007, 384, []int{50, maxScanK, maxScanK + 1})
 }
 
 func TestGatherOutOfRange(t *testing.T) { checkGatherRange(t, gpuBackend(t)) }

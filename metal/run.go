@@ -9,12 +9,16 @@ import (
 // batch is one plan being encoded: its launches in order, the scratch
 // buffers its steps use, and the status buffers to check after the run.
 type batch struct {
+	m        *Backend
 	p        *engine.Plan
 	bufs     []engine.Buffer
 	launches []launch
 	scratch  []engine.Buffer
 	status   []statusCheck
 	hz       *hazards
+	// step and s are the step being lowered (its index in p.Steps).
+	step int
+	s    *engine.Step
 	// unwritten holds the current step's output buffers that no launch
 	// of the step has written yet (see launch.firstWrites).
 	unwritten map[devBuffer]bool
@@ -27,8 +31,8 @@ type statusCheck struct {
 }
 
 // Run executes every step of p, in order, as one Metal command buffer:
-// each step is lowered to its kernels' launches (kernels.Lower for engine
-// ops, the kernel's own source for OpCustom), pipelines are compiled on
+// each step is lowered to its kernels' launches by the op's family file
+// (the kernel's own source for OpCustom), pipelines are compiled on
 // first use and cached, buffers are bound where the manifest says, memory
 // barriers are placed where a launch depends on an earlier one, and the
 // command buffer is committed and waited on. A step with no kernel is an
@@ -41,7 +45,7 @@ func (m *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 	if closed {
 		return errClosed
 	}
-	b := &batch{p: p, bufs: bufs, hz: newHazards()}
+	b := &batch{m: m, p: p, bufs: bufs, hz: newHazards()}
 	defer func() {
 		for _, s := range b.scratch {
 			m.Free(s)
@@ -68,19 +72,6 @@ func (m *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		}
 	}
 	return nil
-}
-
-// lower appends the launches of step i.
-func (m *Backend) lower(b *batch, i int, s *engine.Step) error {
-	if s.Op == engine.OpCustom {
-		l, err := m.customLaunch(b, s)
-		if err != nil {
-			return err
-		}
-		b.add(l)
-		return nil
-	}
-	return m.lowerKernels(b, i, s)
 }
 
 // add appends a launch, with a barrier before it when it depends on a

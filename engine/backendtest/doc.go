@@ -16,7 +16,7 @@
 // comparison. A plan runs as one submission, and a later step may write a
 // buffer slot an earlier step used, so the wrapper cannot reach a step's
 // outputs; the test backends poison those themselves before every step
-// (the CPU backend's test flag, the Metal harness devices), and the
+// (with Poison: the CPU backend's test hook, the Metal harness device), and the
 // ReusedSlot case builds a plan where an element left unwritten would
 // otherwise hold the right answer from an earlier step.
 //

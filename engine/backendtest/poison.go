@@ -2,8 +2,29 @@ package backendtest
 
 import "github.com/silica-go/silica/engine"
 
-// poison wraps a backend so that every buffer it allocates is filled with
-// 0xFF bytes before the engine uses it.
+// PoisonByte is the byte a test backend fills fresh memory with: every
+// byte 0xFF is a NaN in each float dtype and -1 in each integer one.
+const PoisonByte = 0xff
+
+// Poison fills b with PoisonByte. It is the one poison of the tests: the
+// wrapper of Poisoned calls it on every allocation, and the test backends
+// (the CPU backend's test hook, the Metal harness device) call it on each
+// step's outputs before the step runs, so that an element a kernel leaves
+// unwritten shows as NaN even in a slot an earlier step of the plan
+// filled.
+func Poison(b []byte) { PoisonWith(b, PoisonByte) }
+
+// PoisonWith fills b with v: a second poison, for outputs where 0xFF may
+// be a right answer (an integer -1), so that a test can run a step twice
+// with different poisons and require the same result.
+func PoisonWith(b []byte, v byte) {
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// poison wraps a backend so that every buffer it allocates is poisoned
+// before the engine uses it.
 type poison struct {
 	engine.Backend
 	caps engine.Capabilities
@@ -15,9 +36,7 @@ func (p *poison) Alloc(n int) (engine.Buffer, error) {
 		return nil, err
 	}
 	junk := make([]byte, n)
-	for i := range junk {
-		junk[i] = 0xff
-	}
+	Poison(junk)
 	if err := p.Backend.Write(b, 0, junk); err != nil {
 		p.Backend.Free(b)
 		return nil, err
@@ -43,9 +62,9 @@ func (p *poison) MemoryInUse() int64 {
 	return -1
 }
 
-// Poisoned returns an engine on b whose every buffer allocation is filled
-// with 0xFF bytes (NaN for floats, -1 for integers) before a kernel writes
-// it, so that an element a kernel forgets to write shows in its result.
+// Poisoned returns an engine on b whose every buffer allocation is
+// poisoned (Poison) before a kernel writes it, so that an element a
+// kernel forgets to write shows in its result.
 func Poisoned(name string, b engine.Backend) *engine.Engine {
 	caps, _ := b.(engine.Capabilities)
 	return engine.New(name, &poison{Backend: b, caps: caps})

@@ -80,17 +80,10 @@ struct ReduceParams {
 	uint inner;
 };
 
-// ElementwiseParams: n output elements of shape dims (padded to 4 on the
-// left); strides[i] are input i's element strides per output dimension
-// (engine.BroadcastStrides), 0 along broadcast dimensions.
-struct ElementwiseParams {
-	uint n;
-	uint dims[4];
-	uint strides[3][4];
-	float scalar;
-};
-
-// FusedParams: as ElementwiseParams for up to 8 inputs.
+// FusedParams: n output elements of shape dims (padded to 4 on the left);
+// strides[i] are input i's element strides per output dimension
+// (engine.BroadcastStrides), 0 along broadcast dimensions, for up to 8
+// inputs.
 struct FusedParams {
 	uint n;
 	uint dims[4];

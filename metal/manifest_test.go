@@ -1,4 +1,4 @@
-package kernels_test
+package metal
 
 import (
 	"sort"
@@ -32,7 +32,7 @@ func TestLibraryCompiles(t *testing.T) {
 		}
 	}
 	listed := map[string]bool{}
-	for _, k := range kernels.All() {
+	for _, k := range allKernels() {
 		listed[k.Name] = true
 		sig, ok := found[k.Name]
 		if !ok {

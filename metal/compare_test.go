@@ -1,4 +1,4 @@
-package kernels_test
+package metal
 
 import (
 	"fmt"
@@ -14,14 +14,13 @@ import (
 	"github.com/silica-go/silica/kernels/msltest"
 )
 
-// Tolerances are the shared suite's (backendtest.Tol): the relative norm
-// error ||got - want|| / ||want|| allowed for results stored as each
-// dtype. Inputs of a 16-bit dtype are the same rounded values on both
-// sides; the results differ by the order of float32 accumulation and, for
-// 16-bit outputs, by one rounding of the output at most.
-const tolFloat32 = backendtest.TolFloat32
-
-func tolerance(dt engine.DType) float64 { return backendtest.Tol(dt) }
+// The comparisons below run each op on the CPU backend and on the Metal
+// backend over the harness device, and compare within the shared suite's
+// tolerances (backendtest.Tol): the relative norm error ||got - want|| /
+// ||want|| allowed for results stored as each dtype. Inputs of a 16-bit
+// dtype are the same rounded values on both sides; the results differ by
+// the order of float32 accumulation and, for 16-bit outputs, by one
+// rounding of the output at most.
 
 // seed returns a fresh seed for each test (SILICA_SEED fixes it), logged
 // so that a failure can be reproduced.
@@ -39,8 +38,8 @@ func seed(t *testing.T) uint64 {
 	return s
 }
 
-// pair is the CPU reference and the harness-run Metal kernels, fed the
-// same inputs.
+// pair is the CPU reference and the Metal backend over the harness
+// device, fed the same inputs.
 type pair struct {
 	t        *testing.T
 	cpu, msl *engine.Engine
@@ -50,10 +49,21 @@ func engines(t *testing.T) *pair {
 	return enginesWith(t, msltest.Options{Order: msltest.Shuffled, Seed: 1})
 }
 
-func enginesWith(t *testing.T, opt msltest.Options) *pair {
+// enginesPoisoned is engines with each step's outputs filled with poison
+// before the step writes them: a test of ops with integer outputs, where
+// the default 0xFF (-1) may be a right answer, runs with a second poison
+// too.
+func enginesPoisoned(t *testing.T, poison byte) *pair {
+	return enginesWith(t, msltest.Options{Order: msltest.Shuffled, Seed: 1}, poison)
+}
+
+func enginesWith(t *testing.T, opt msltest.Options, poison ...byte) *pair {
 	t.Helper()
-	m := newMSL(t, opt)
-	return &pair{t: t, cpu: engine.New("cpu", cpu.New()), msl: m}
+	m, d := newHarnessBackendWith(t, opt)
+	if len(poison) > 0 {
+		d.poison = poison[0]
+	}
+	return &pair{t: t, cpu: engine.New("cpu", cpu.New()), msl: backendtest.Poisoned("metal", m)}
 }
 
 // normal makes the same standard-normal array on both engines.
@@ -185,15 +195,5 @@ func (p *pair) same(what string, c, m *engine.Array) {
 			p.t.Errorf("%s: element %d differs (got bytes % x, want % x)", what, i/es, got[i/es*es:i/es*es+es], want[i/es*es:i/es*es+es])
 			return
 		}
-	}
-}
-
-func must[T any](t *testing.T) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
 	}
 }

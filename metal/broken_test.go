@@ -1,4 +1,4 @@
-package kernels_test
+package metal
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/kernels"
 	"github.com/silica-go/silica/kernels/msltest"
@@ -60,11 +61,11 @@ var brokenChecks = map[string]func(p *pair) error{
 	"matmul": func(p *pair) error {
 		ca, ma := p.normal(11, engine.Float32, 70, 33)
 		cb, mb := p.normal(12, engine.Float32, 33, 45)
-		return p.closeErr(engine.MatMul(ca, cb, false, false))(engine.MatMul(ma, mb, false, false))(tolFloat32)
+		return p.closeErr(engine.MatMul(ca, cb, false, false))(engine.MatMul(ma, mb, false, false))(backendtest.TolFloat32)
 	},
 	"reduce": func(p *pair) error {
 		c, m := p.uniform(13, 0.5, 2, engine.Float32, 7, 300)
-		return p.closeErr(engine.Sum(c, 1))(engine.Sum(m, 1))(tolFloat32)
+		return p.closeErr(engine.Sum(c, 1))(engine.Sum(m, 1))(backendtest.TolFloat32)
 	},
 	"topk": func(p *pair) error {
 		c, m := p.normal(14, engine.Float32, 3, 1000)
@@ -95,7 +96,7 @@ var brokenChecks = map[string]func(p *pair) error{
 		if err != nil {
 			return err
 		}
-		return checkTopK("scan", floatsOf(t, cs), 3, 2000, 100, got, idx, floatsOf(t, cv), 1e-5)
+		return checkTopK("scan", floatsOf(t, cs), 3, 2000, 100, got, idx, floatsOf(t, cv), backendtest.TolFloat32)
 	},
 }
 
@@ -127,14 +128,15 @@ func (p *pair) closeErr(c *engine.Array, cerr error) func(*engine.Array, error) 
 }
 
 // TestBrokenVariantsCaught plants each bug of testdata/broken in its
-// source and checks that the harness run no longer matches the CPU: the
+// source and checks that the backend's run over the harness device no
+// longer matches the CPU: the
 // harness catches missing barriers and off-by-one errors. The intact
 // source passes the same check first. A race is caught if any of the
 // three thread orders exposes it. Each bug is a build of its own, so a
 // default run plants two drawn at random (testenv.Sample), every one with
 // SILICA_EXHAUSTIVE=1.
 func TestBrokenVariantsCaught(t *testing.T) {
-	h, err := msltest.Default()
+	_, err := msltest.Default()
 	testenv.Need(t, "clang", err)
 	vs := readBroken(t)
 	for _, i := range testenv.Sample(t, len(vs), nil, 2) {
@@ -158,9 +160,9 @@ func TestBrokenVariantsCaught(t *testing.T) {
 			}
 			broken := strings.Replace(orig, v.old, v.new, 1)
 			run := func(sources map[string]string, order msltest.Order) error {
-				b := &mslBackend{Backend: cpu.New(), h: h, opt: msltest.Options{Order: order, Seed: 5},
-					libs: map[string]*msltest.Program{}, sources: sources}
-				p := &pair{t: t, cpu: engine.New("cpu", cpu.New()), msl: engine.New("msl", b)}
+				m, d := newHarnessBackendWith(t, msltest.Options{Order: order, Seed: 5})
+				d.sources = sources
+				p := &pair{t: t, cpu: engine.New("cpu", cpu.New()), msl: backendtest.Poisoned("metal", m)}
 				return check(p)
 			}
 			if err := run(nil, msltest.Shuffled); err != nil {

@@ -1,6 +1,9 @@
-package kernels
+package metal
 
-import "github.com/silica-go/silica/engine"
+import (
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/kernels"
+)
 
 // Matmul tiling (metal/matmul.metal): 32x32 output blocks, k in steps of
 // 16, 4 SIMD groups.
@@ -13,33 +16,36 @@ const (
 func init() {
 	for _, dt := range floatTypes {
 		for _, quant := range []bool{false, true} {
-			k := &Kernel{
-				Name: Name("matmul", "tiled", dt, ""), Family: "matmul",
+			k := &mslKernel{
+				Name: kernels.Name("matmul", "tiled", dt, ""), Family: "matmul",
 				Ops:     []engine.Op{engine.OpMatMul, engine.OpNormMatMul, engine.OpL2Distance},
 				Threads: matmulThreads,
-				Buffers: []Binding{{0, "a", Input, false}, {1, "b", Input, false}, {2, "y", Output, true},
-					{3, "p", Params, false}, {4, "sa", Scratch, false}, {5, "sb", Scratch, false}},
+				Buffers: []binding{{0, "a", roleInput, false}, {1, "b", roleInput, false}, {2, "y", roleOutput, true},
+					{3, "p", roleParams, false}, {4, "sa", roleScratch, false}, {5, "sb", roleScratch, false}},
 				ThreadgroupMemory: []int{matmulMemory},
 			}
 			if quant {
 				if dt != engine.Float32 {
 					continue // the engine pairs int8 rows with float32 only
 				}
-				k.Name = Name("matmul", "tiled", dt, "int8")
+				k.Name = kernels.Name("matmul", "tiled", dt, "int8")
 				k.Ops = []engine.Op{engine.OpNormMatMul}
-				k.Buffers = append(k.Buffers, Binding{6, "qscale", Input, false})
+				k.Buffers = append(k.Buffers, binding{6, "qscale", roleInput, false})
 			}
 			register(k)
 		}
 	}
-	lowerings[engine.OpMatMul] = lowering{supports: matmulFits, lower: lowerMatmul}
-	lowerings[engine.OpNormMatMul] = lowering{supports: matmulFits, lower: lowerMatmul}
-	lowerings[engine.OpL2Distance] = lowering{supports: matmulFits, lower: lowerMatmul}
+	stepKernels[engine.OpMatMul] = matmulKernel
+	fits[engine.OpMatMul] = matmulFits
+	stepKernels[engine.OpNormMatMul] = matmulKernel
+	fits[engine.OpNormMatMul] = matmulFits
+	stepKernels[engine.OpL2Distance] = matmulKernel
+	fits[engine.OpL2Distance] = matmulFits
 }
 
-// MatmulParams packs silica.h's MatmulParams {uint m, n, k, trans_a,
+// matmulParams packs silica.h's MatmulParams {uint m, n, k, trans_a,
 // trans_b, epilogue, scale_a, scale_b;}.
-func MatmulParams(m, n, k int, transA, transB bool, epilogue int, scaleA, scaleB bool) []byte {
+func matmulParams(m, n, k int, transA, transB bool, epilogue int, scaleA, scaleB bool) []byte {
 	return params(m, n, k, transA, transB, epilogue, scaleA, scaleB)
 }
 
@@ -58,7 +64,7 @@ func matmulFits(a *engine.Attrs, in []engine.Value) bool {
 // lowerMatmul: OpMatMul is one dispatch; OpNormMatMul first computes the
 // inverse norms of the rows it normalizes (scratch 0 for a, 1 for b);
 // OpL2Distance the squared norms of both.
-func lowerMatmul(s *engine.Step, in, out []engine.Value) (*Launch, error) {
+func matmulKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	a := s.Attrs
 	av, bv := in[0], in[1]
 	m, n := out[0].Shape[0], out[0].Shape[1]
@@ -68,15 +74,15 @@ func lowerMatmul(s *engine.Step, in, out []engine.Value) (*Launch, error) {
 	}
 	transB := s.Op != engine.OpMatMul || a.TransB
 	quant := s.Op == engine.OpNormMatMul && a.Quantize
-	name := Name("matmul", "tiled", av.DType, "")
+	name := kernels.Name("matmul", "tiled", av.DType, "")
 	if quant {
-		name = Name("matmul", "tiled", av.DType, "int8")
+		name = kernels.Name("matmul", "tiled", av.DType, "int8")
 	}
 	k, err := mustKernel(name)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	l := &Launch{Status: -1, Scratch: []int{4 * m, 4 * n}}
+	l := &stepLaunch{Status: -1, Scratch: []int{4 * m, 4 * n}}
 	epilogue, scaleA, scaleB := 0, false, false
 	scales := -1
 	if quant {
@@ -93,32 +99,32 @@ func lowerMatmul(s *engine.Step, in, out []engine.Value) (*Launch, error) {
 	case s.Op == engine.OpL2Distance:
 		epilogue, scaleA, scaleB = 1, true, true
 		if err := norms("sqnorm", av, 0, -1, 0); err != nil {
-			return nil, err
+			return err
 		}
 		if err := norms("sqnorm", bv, 1, -1, 1); err != nil {
-			return nil, err
+			return err
 		}
 	case s.Op == engine.OpNormMatMul:
 		scaleA, scaleB = a.NormA, a.NormB
 		if a.NormA {
 			if err := norms("invnorm", av, 0, -1, 0); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if a.NormB {
 			// for int8 rows the factor is 1/||scale*q||; the kernel also
 			// multiplies by the scale itself
 			if err := norms("invnorm", bv, 1, scales, 1); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	args := []Arg{argIn(0), argIn(1), argOut(0),
-		argParams(MatmulParams(m, n, kdim, s.Op == engine.OpMatMul && a.TransA, transB, epilogue, scaleA, scaleB)),
+	args := []kernelArg{argIn(0), argIn(1), argOut(0),
+		argParams(matmulParams(m, n, kdim, s.Op == engine.OpMatMul && a.TransA, transB, epilogue, scaleA, scaleB)),
 		argScratch(0), argScratch(1)}
 	if quant {
 		args = append(args, argIn(2))
 	}
 	l.Dispatches = append(l.Dispatches, dispatch(k, groups2(ceilDiv(n, matmulBlock), ceilDiv(m, matmulBlock)), args))
-	return l, nil
+	return b.encode(l)
 }

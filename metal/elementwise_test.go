@@ -1,4 +1,4 @@
-package kernels_test
+package metal
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 )
 
 func TestUnary(t *testing.T) {
@@ -23,7 +24,7 @@ func TestUnary(t *testing.T) {
 					c, m = p.normal(s+uint64(i), dt, shape...)
 				}
 				ok := must[*engine.Array](t)
-				p.close(fmt.Sprintf("%s %s %v", name, dt, shape), ok(f(c)), ok(f(m)), tolerance(dt))
+				p.close(fmt.Sprintf("%s %s %v", name, dt, shape), ok(f(c)), ok(f(m)), backendtest.Tol(dt))
 			}
 		}
 	}
@@ -42,7 +43,7 @@ func TestBinaryBroadcast(t *testing.T) {
 				ca, ma := p.normal(s+uint64(2*i), dt, sh[0]...)
 				cb, mb := p.normal(s+uint64(2*i+1), dt, sh[1]...)
 				ok := must[*engine.Array](t)
-				p.close(fmt.Sprintf("%s %s %v %v", name, dt, sh[0], sh[1]), ok(f(ca, cb)), ok(f(ma, mb)), tolerance(dt))
+				p.close(fmt.Sprintf("%s %s %v %v", name, dt, sh[0], sh[1]), ok(f(ca, cb)), ok(f(ma, mb)), backendtest.Tol(dt))
 			}
 		}
 	}
@@ -58,8 +59,8 @@ func TestMaxMinNaN(t *testing.T) {
 	ca, ma := p.from(f32bytes(a), engine.Float32, 5)
 	cb, mb := p.from(f32bytes(b), engine.Float32, 5)
 	ok := must[*engine.Array](t)
-	p.close("max with NaN", ok(engine.Maximum(ca, cb)), ok(engine.Maximum(ma, mb)), tolFloat32)
-	p.close("min with NaN", ok(engine.Minimum(ca, cb)), ok(engine.Minimum(ma, mb)), tolFloat32)
+	p.close("max with NaN", ok(engine.Maximum(ca, cb)), ok(engine.Maximum(ma, mb)), backendtest.TolFloat32)
+	p.close("min with NaN", ok(engine.Minimum(ca, cb)), ok(engine.Minimum(ma, mb)), backendtest.TolFloat32)
 }
 
 func TestFMA(t *testing.T) {
@@ -70,7 +71,7 @@ func TestFMA(t *testing.T) {
 		cb, mb := p.normal(s+1, dt, 5, 1)
 		cc, mc := p.normal(s+2, dt, 9)
 		ok := must[*engine.Array](t)
-		p.close("fma "+dt.String(), ok(engine.FMA(ca, cb, cc)), ok(engine.FMA(ma, mb, mc)), tolerance(dt))
+		p.close("fma "+dt.String(), ok(engine.FMA(ca, cb, cc)), ok(engine.FMA(ma, mb, mc)), backendtest.Tol(dt))
 	}
 }
 
@@ -99,45 +100,8 @@ func TestFusedChain(t *testing.T) {
 		if len(plan.Steps) != 1 || plan.Steps[0].Op != engine.OpFusedElementwise {
 			t.Fatalf("want one fused step, got plan:\n%s", plan)
 		}
-		p.close("fused chain "+dt.String(), want, got, tolerance(dt))
+		p.close("fused chain "+dt.String(), want, got, backendtest.Tol(dt))
 	}
-}
-
-func TestReduce(t *testing.T) {
-	p := engines(t)
-	s := seed(t)
-	ops := map[string]func(*engine.Array, int) (*engine.Array, error){"sum": engine.Sum, "max": engine.ReduceMax, "norm": engine.Norm}
-	shapes := []struct {
-		shape []int
-		axis  int
-	}{{[]int{1}, 0}, {[]int{1, 1}, 1}, {[]int{7, 300}, 1}, {[]int{7, 300}, 0}, {[]int{3, 5, 33}, 1}, {[]int{33, 2, 3}, -1}, {[]int{40}, 0}}
-	for name, f := range ops {
-		for _, dt := range floatTypes {
-			for i, sh := range shapes {
-				// sums of positive values, so that cancellation does not
-				// make the relative error meaningless
-				c, m := p.uniform(s+uint64(i), 0.5, 2, dt, sh.shape...)
-				if name == "max" {
-					c, m = p.normal(s+uint64(i), dt, sh.shape...)
-				}
-				ok := must[*engine.Array](t)
-				p.close(fmt.Sprintf("%s %s %v axis %d", name, dt, sh.shape, sh.axis), ok(f(c, sh.axis)), ok(f(m, sh.axis)), tolFloat32)
-			}
-		}
-	}
-}
-
-func TestReduceMaxNaN(t *testing.T) {
-	p := engines(t)
-	v := make([]float32, 100)
-	for i := range v {
-		v[i] = float32(i % 17)
-	}
-	v[63] = float32(math.NaN())
-	c, m := p.from(f32bytes(v), engine.Float32, 2, 50)
-	ok := must[*engine.Array](t)
-	p.close("max with a NaN", ok(engine.ReduceMax(c, 1)), ok(engine.ReduceMax(m, 1)), 0)
-	p.close("max with a NaN, axis 0", ok(engine.ReduceMax(c, 0)), ok(engine.ReduceMax(m, 0)), 0)
 }
 
 func f32bytes(v []float32) []byte {

@@ -1,10 +1,11 @@
-package kernels_test
+package metal
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 )
 
 // matmul sizes: one row, not multiples of the 32x32 tile or of the k step
@@ -29,7 +30,7 @@ func TestMatMul(t *testing.T) {
 				cb, mb := p.normal(s+uint64(2*i+1), dt, bsh...)
 				ok := must[*engine.Array](t)
 				p.close(fmt.Sprintf("matmul %s m=%d n=%d k=%d trans=%v", dt, m, n, k, tr),
-					ok(engine.MatMul(ca, cb, tr[0], tr[1])), ok(engine.MatMul(ma, mb, tr[0], tr[1])), tolFloat32)
+					ok(engine.MatMul(ca, cb, tr[0], tr[1])), ok(engine.MatMul(ma, mb, tr[0], tr[1])), backendtest.TolFloat32)
 			}
 		}
 	}
@@ -54,18 +55,18 @@ func TestNormMatMul(t *testing.T) {
 				t.Fatalf("cosine is not one fused step:\n%s", plan)
 			}
 			what := fmt.Sprintf("%s m=%d n=%d d=%d", dt, m, n, d)
-			p.close("cosine "+what, ok(engine.Cosine(ca, cb)), got, tolFloat32)
+			p.close("cosine "+what, ok(engine.Cosine(ca, cb)), got, backendtest.TolFloat32)
 			p.close("normalize(a) x bT "+what, ok(engine.MatMul(ok(engine.Normalize(ca)), cb, false, true)),
-				ok(engine.MatMul(ok(engine.Normalize(ma)), mb, false, true)), tolFloat32)
+				ok(engine.MatMul(ok(engine.Normalize(ma)), mb, false, true)), backendtest.TolFloat32)
 			if dt != engine.Float32 {
 				continue // dequantized rows are float32; the engine multiplies like dtypes only
 			}
 			cq, cs, _ := engine.Quantize(cb)
 			mq, ms, _ := engine.Quantize(mb)
 			p.close("a x dequantize(q)T "+what, ok(engine.MatMul(ca, ok(engine.Dequantize(cq, cs)), false, true)),
-				ok(engine.MatMul(ma, ok(engine.Dequantize(mq, ms)), false, true)), tolFloat32)
+				ok(engine.MatMul(ma, ok(engine.Dequantize(mq, ms)), false, true)), backendtest.TolFloat32)
 			p.close("cosine with int8 rows "+what, ok(engine.MatMul(ok(engine.Normalize(ca)), ok(engine.Normalize(ok(engine.Dequantize(cq, cs)))), false, true)),
-				ok(engine.MatMul(ok(engine.Normalize(ma)), ok(engine.Normalize(ok(engine.Dequantize(mq, ms)))), false, true)), tolFloat32)
+				ok(engine.MatMul(ok(engine.Normalize(ma)), ok(engine.Normalize(ok(engine.Dequantize(mq, ms)))), false, true)), backendtest.TolFloat32)
 		}
 	}
 }
@@ -78,7 +79,7 @@ func TestL2Distance(t *testing.T) {
 		for i, mnk := range matmulSizes {
 			m, n, d := mnk[0], mnk[1], mnk[2]
 			ca, ma, cb, mb := p.rowPairs(s+uint64(2*i), dt, m, n, d)
-			p.close(fmt.Sprintf("l2 %s m=%d n=%d d=%d", dt, m, n, d), ok(engine.L2Distance(ca, cb)), ok(engine.L2Distance(ma, mb)), 1e-5)
+			p.close(fmt.Sprintf("l2 %s m=%d n=%d d=%d", dt, m, n, d), ok(engine.L2Distance(ca, cb)), ok(engine.L2Distance(ma, mb)), backendtest.TolFloat32)
 		}
 	}
 }

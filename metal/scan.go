@@ -1,16 +1,17 @@
-package kernels
+package metal
 
 import (
 	"math"
 	"strconv"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/kernels"
 )
 
-// MaxScanK is the largest k of the fused scan (OpScanTopK). Supports
+// maxScanK is the largest k of the fused scan (OpScanTopK). Supports
 // refuses a larger k, and the engine then runs the scores and a plain
 // top-k (topk_radix, any k) instead.
-const MaxScanK = 1024
+const maxScanK = 1024
 
 // scanThreads is the threadgroup size of the scan and merge kernels.
 const scanThreads = 256
@@ -36,31 +37,32 @@ func init() {
 	for _, K := range scanKs {
 		ks := strconv.Itoa(K)
 		for _, dt := range append(floatTypes, engine.Int8) {
-			k := &Kernel{
-				Name: Name("cosine_topk", "scan", dt, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
+			k := &mslKernel{
+				Name: kernels.Name("cosine_topk", "scan", dt, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
 				Threads: scanThreads,
-				Buffers: []Binding{{0, "q", Input, false}, {1, "x", Input, false}, {2, "partial", Scratch, true},
-					{3, "p", Params, false}},
+				Buffers: []binding{{0, "q", roleInput, false}, {1, "x", roleInput, false}, {2, "partial", roleScratch, true},
+					{3, "p", roleParams, false}},
 				ThreadgroupMemory: []int{2*scanQueries(K)*K*8 + 64},
 			}
 			if dt == engine.Int8 {
-				k.Buffers = append(k.Buffers, Binding{4, "scales", Input, false})
+				k.Buffers = append(k.Buffers, binding{4, "scales", roleInput, false})
 			}
 			register(k)
 		}
-		register(&Kernel{
-			Name: Name("cosine_topk", "merge", engine.Float32, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
+		register(&mslKernel{
+			Name: kernels.Name("cosine_topk", "merge", engine.Float32, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
 			Threads: min(scanThreads, max(32, K/2)),
-			Buffers: []Binding{{0, "partial", Scratch, false}, {1, "values", Output, true}, {2, "indices", Output, true},
-				{3, "p", Params, false}},
+			Buffers: []binding{{0, "partial", roleScratch, false}, {1, "values", roleOutput, true}, {2, "indices", roleOutput, true},
+				{3, "p", roleParams, false}},
 			ThreadgroupMemory: []int{2 * K * 8},
 		})
 	}
-	lowerings[engine.OpScanTopK] = lowering{supports: scanFits, lower: lowerScan}
+	stepKernels[engine.OpScanTopK] = scanKernel
+	fits[engine.OpScanTopK] = scanFits
 }
 
 func scanFits(a *engine.Attrs, in []engine.Value) bool {
-	if a.K < 1 || a.K > MaxScanK || len(in) < 2 || in[1].Shape[0] >= math.MaxUint32 {
+	if a.K < 1 || a.K > maxScanK || len(in) < 2 || in[1].Shape[0] >= math.MaxUint32 {
 		return false
 	}
 	q, x := in[0], in[1]
@@ -70,21 +72,21 @@ func scanFits(a *engine.Attrs, in []engine.Value) bool {
 	return q.DType == x.DType && q.DType.IsFloat()
 }
 
-// ScanParams packs silica.h's ScanParams {uint m, n, d, k, largest,
+// scanParams packs silica.h's ScanParams {uint m, n, d, k, largest,
 // metric, norm_a, norm_b, rows_per_group, groups;}.
-func ScanParams(m, n, d, k int, largest bool, metric engine.Metric, normA, normB bool, rowsPerGroup, groups int) []byte {
+func scanParams(m, n, d, k int, largest bool, metric engine.Metric, normA, normB bool, rowsPerGroup, groups int) []byte {
 	return params(m, n, d, k, largest, int(metric), normA, normB, rowsPerGroup, groups)
 }
 
-// MergeParams packs silica.h's MergeParams {uint m, lists, kp, k, largest;}.
-func MergeParams(m, lists, kp, k int, largest bool) []byte { return params(m, lists, kp, k, largest) }
+// mergeParams packs silica.h's MergeParams {uint m, lists, kp, k, largest;}.
+func mergeParams(m, lists, kp, k int, largest bool) []byte { return params(m, lists, kp, k, largest) }
 
 // lowerScan: the scan writes, per query, one sorted list of K candidates
 // for each of G groups of stored rows (scratch 0, m*G*K packed); the
 // merge reduces them to k. G is at most 64, fewer when n is small (each
 // group scans at least max(K, 256) rows) or m large (the partial lists
 // stay under 64K lists in all).
-func lowerScan(s *engine.Step, in, out []engine.Value) (*Launch, error) {
+func scanKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	a := s.Attrs
 	q, x := in[0], in[1]
 	m, d, n := q.Shape[0], q.Shape[1], x.Shape[0]
@@ -93,25 +95,25 @@ func lowerScan(s *engine.Step, in, out []engine.Value) (*Launch, error) {
 	rpg := ceilDiv(n, groups)
 	groups = ceilDiv(n, rpg)
 	ks := strconv.Itoa(K)
-	scan, err := mustKernel(Name("cosine_topk", "scan", x.DType, ks))
+	scan, err := mustKernel(kernels.Name("cosine_topk", "scan", x.DType, ks))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	merge, err := mustKernel(Name("cosine_topk", "merge", engine.Float32, ks))
+	merge, err := mustKernel(kernels.Name("cosine_topk", "merge", engine.Float32, ks))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	args := []Arg{argIn(0), argIn(1), argScratch(0),
-		argParams(ScanParams(m, n, d, a.K, a.Largest, a.Metric, a.NormA, a.NormB, rpg, groups))}
+	args := []kernelArg{argIn(0), argIn(1), argScratch(0),
+		argParams(scanParams(m, n, d, a.K, a.Largest, a.Metric, a.NormA, a.NormB, rpg, groups))}
 	if a.Quantize {
 		args = append(args, argIn(2))
 	}
-	return &Launch{
+	return b.encode(&stepLaunch{
 		Status:  -1,
 		Scratch: []int{m * groups * K * 8},
-		Dispatches: []Dispatch{
+		Dispatches: []kernelDispatch{
 			dispatch(scan, groups2(groups, ceilDiv(m, scanQueries(K))), args),
-			dispatch(merge, groups1(m), []Arg{argScratch(0), argOut(0), argOut(1), argParams(MergeParams(m, groups, K, a.K, a.Largest))}),
+			dispatch(merge, groups1(m), []kernelArg{argScratch(0), argOut(0), argOut(1), argParams(mergeParams(m, groups, K, a.K, a.Largest))}),
 		},
-	}, nil
+	})
 }
