@@ -34,8 +34,12 @@ func (driver) Open(device string) (engine.Backend, error) {
 type Backend struct {
 	d    *device
 	pool pool
+	cfg  Config // read and written on the device goroutine
 
-	mu     sync.Mutex // guards closed
+	// mu is held for reading by every call that hands work to the device
+	// goroutine, for writing by Close, so that the work channel closes
+	// once, after the last such call.
+	mu     sync.RWMutex
 	closed bool
 
 	refined atomic.Int64 // queries the TF32 scan had to search again exactly
@@ -46,8 +50,12 @@ type Backend struct {
 	poison bool
 }
 
-// Open opens the GPU of the given ordinal.
-func Open(ordinal int) (*Backend, error) {
+// Open opens the GPU of the given ordinal, with the Config of the
+// environment (ConfigFromEnv): an invalid one is an error.
+func Open(ordinal int) (*Backend, error) { return OpenConfig(ordinal, ConfigFromEnv()) }
+
+// open opens the GPU of the given ordinal with the default Config.
+func open(ordinal int) (*Backend, error) {
 	if err := loadDriver(); err != nil {
 		return nil, unavailable(err)
 	}
@@ -82,11 +90,11 @@ func (b *Backend) Device() engine.DeviceInfo {
 	}
 }
 
+// do runs f on the device goroutine; errClosed once Close has begun.
 func (b *Backend) do(f func() error) error {
-	b.mu.Lock()
-	closed := b.closed
-	b.mu.Unlock()
-	if closed {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
 		return errClosed
 	}
 	return b.d.do(f)
@@ -163,23 +171,22 @@ func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 
 func (b *Backend) Synchronize() error { return b.do(b.d.sync) }
 
-// Close waits for the device, frees every allocation of the pool and
-// releases the context. Buffers still held become invalid.
+// Close waits for the calls in progress and the device, frees every
+// allocation of the pool and releases the context. Buffers still held
+// become invalid; later calls fail, and a second Close (concurrent or
+// not) returns nil.
 func (b *Backend) Close() error {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.closed {
-		b.mu.Unlock()
 		return nil
 	}
-	b.mu.Unlock()
+	b.closed = true
 	err := b.d.do(func() error {
 		err := b.d.sync()
 		b.d.trim(&b.pool)
 		return err
 	})
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
 	close(b.d.work)
 	return err
 }

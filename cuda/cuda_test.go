@@ -76,15 +76,11 @@ func TestSearchRegimes(t *testing.T) {
 	for _, c := range cases {
 		checkSearch(t, e, rng, c, nil)
 	}
-	ver, err := scanVersion()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ver == "" {
-		b.do(func() error { ver = b.d.bestScan(); return nil })
-	}
-	if got := moduleLoaded(b, "scan_mma_v4.cu"); got != (ver != "v3") {
-		t.Fatalf("scan version %s, yet scan_mma_v4 loaded: %t", ver, got)
+	var ver string
+	b.do(func() error { ver = (&runner{b: b, d: b.d}).scanVersion(); return nil })
+	file := map[string]string{"v4": "scan_mma_v4.cu", "v5": "scan_wgmma_v5.cu"}[ver]
+	if !moduleLoaded(b, file) {
+		t.Fatalf("scan version %s, yet no %s kernel loaded", ver, file)
 	}
 	t.Logf("tensor-core scan %s", ver)
 }
@@ -101,8 +97,8 @@ func TestSearchRefine(t *testing.T) {
 	checkNearTies(t, b, e, o, true)
 }
 
-// TestTF32Bound runs each tensor-core scan (v3 and v4 round the operands
-// to TF32, v5 truncates them) on near ties built for rounding (frac 0.5:
+// TestTF32Bound runs each tensor-core scan (v4 rounds the operands to
+// TF32, v5 truncates them) on near ties built for rounding (frac 0.5:
 // each operand drops less than half a TF32 unit, which both conversions
 // drop) and for truncation (frac 1). Where the scan's conversion drops
 // what the data drops, the TF32 candidates miss every exact best row and
@@ -113,12 +109,14 @@ func TestTF32Bound(t *testing.T) {
 	b := openTest(t)
 	e := engine.New("cuda", b)
 	rng := rand.New(rand.NewPCG(4, 21))
-	for _, ver := range []string{"v3", "v4", "v5"} {
+	for _, ver := range []string{"v4", "v5"} {
 		t.Run(ver, func(t *testing.T) {
 			if ver == "v5" && !b.d.wgmmaOK() {
 				testenv.Need(t, "sm_90a", fmt.Errorf("the wgmma scan needs compute capability 9.0 and an NVRTC that builds sm_90a; this device is sm_%d", b.d.cc))
 			}
-			t.Setenv(scanVersionEnv, ver)
+			if err := b.SetConfig(Config{Scan: ver}); err != nil {
+				t.Fatal(err)
+			}
 			for _, frac := range []float64{0.5, 1} {
 				o := nearTies{m: 33, d: 64, k: 5, groups: 5, fillers: 100, frac: frac}.generate(t, rng)
 				checkNearTies(t, b, e, o, frac == 0.5 || ver == "v5")

@@ -43,15 +43,16 @@
 //     queries against each row while it is in registers;
 //   - many queries (16 and more, dot products, row bytes a multiple of
 //     16): tensor cores over 64- or 128-query x 128- or 256-row block
-//     tiles streamed into shared memory with cp.async (scan_mma_v4.cu):
-//     wgmma from swizzled tiles on Hopper (sm_90a, version 5), mma.sync
-//     with ldmatrix elsewhere (version 4). Each score is compared in
-//     registers with its query's current threshold and the few that pass
-//     are appended to the query's candidates, cut back by a radix select,
-//     so that the score matrix is never written. SILICA_CUDA_SCAN=v3, v4
-//     or v5 selects a kernel (v3: the earlier scan_mma.cu), and
-//     SILICA_CUDA_V4="bm=128,bn=256,bkb=128,stages=3" overrides the
-//     tiling. Float16 and bfloat16 products are exact and accumulated in
+//     tiles streamed into shared memory with cp.async: wgmma from
+//     swizzled tiles on Hopper (sm_90a, version 5, scan_wgmma_v5.cu),
+//     mma.sync with ldmatrix elsewhere (version 4, scan_mma_v4.cu), over
+//     one selection (scan_tc.cuh). Each score is compared in registers
+//     with its query's current threshold and the few that pass are
+//     appended to the query's candidates, cut back by a radix select, so
+//     that the score matrix is never written. A Config picks the version
+//     and overrides the tiling; Open reads it once from the environment:
+//     SILICA_CUDA_SCAN=v4 or v5, and
+//     SILICA_CUDA_V4="bm=128,bn=256,bkb=128,stages=3". Float16 and bfloat16 products are exact and accumulated in
 //     float32. Float32 rows are multiplied in TF32; each query keeps
 //     max(2k, k+64) candidates, which are scored again exactly in float32,
 //     and a bound on the TF32 error proves that no other row can enter the

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,8 +23,8 @@ import (
 	src "github.com/silica-go/silica/kernels/cuda"
 )
 
-// The tensor-core scan v4 runs here on the CPU: scan_mma_v4.cu, with the
-// prelude, is compiled as C++ against testdata/emu/cuda_emu.h (threads of
+// The tensor-core scans v4 and v5 run here on the CPU: scan_mma_v4.cu or
+// scan_wgmma_v5.cu, with the prelude and scan_tc.cuh, is compiled as C++ against testdata/emu/cuda_emu.h (threads of
 // a block are OS threads with real barriers; ldmatrix, mma.sync, cp.async
 // and the TF32 rounding follow the PTX ISA) and its candidates are checked
 // against float64. No GPU is needed; a race or a wrong index shows here.
@@ -47,16 +48,18 @@ func emuCompiler() (string, error) {
 	return "", fmt.Errorf("no C++ compiler (clang++ or g++) on PATH; .ci/setup.d/10-clang.sh installs clang-15")
 }
 
-// buildEmu compiles the emulator program of variant v (cached by content
-// under the user's cache folder) and returns its path.
-func buildEmu(t *testing.T, v variant) string {
+// buildEmu compiles the emulator program of the tensor-core scan in
+// tiling c, variant v (cached by content under the user's cache folder),
+// and returns its path.
+func buildEmu(t *testing.T, v variant, c v4Config) string {
 	t.Helper()
-	return buildEmuMain(t, v, "scan_v4_main.cpp")
+	return buildEmuMain(t, v, "scan_v4_main.cpp", "EMU_KERNEL="+c.kernel())
 }
 
 // buildEmuMain compiles testdata/emu/mainFile, which includes kernel.cu
-// (v's file with the prelude, as NVRTC compiles it), for v's defines.
-func buildEmuMain(t *testing.T, v variant, mainFile string) string {
+// (v's file with the prelude, as NVRTC compiles it), for v's defines and
+// the further defines defs.
+func buildEmuMain(t *testing.T, v variant, mainFile string, defs ...string) string {
 	t.Helper()
 	cxx, err := emuCompiler()
 	testenv.Need(t, "clang", err)
@@ -73,7 +76,7 @@ func buildEmuMain(t *testing.T, v variant, mainFile string) string {
 		t.Fatal(err)
 	}
 	args := []string{"-std=c++20", "-O1", "-pthread", "-w", "-ffp-contract=off"}
-	for _, d := range v.defines {
+	for _, d := range append(slices.Clip(v.defines), defs...) {
 		args = append(args, "-DSIL_"+d)
 	}
 	h := sha256.New()
@@ -192,7 +195,7 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 		ss = "1"
 	}
 	v := v4Variant(c.dt, ss, c.cfg)
-	exe := buildEmu(t, v)
+	exe := buildEmu(t, v, c.cfg)
 	C := c.cfg.bufKeys(c.kk)
 	if c.tight {
 		C = c.kk + c.cfg.bn

@@ -172,14 +172,14 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	return r.selectRows(engine.Float32, 0, cand, m, nb*kk, k, at.Largest, vals, idx, 0)
 }
 
-// mmaScan is the tensor-core search: scan_mma_v4.cu (v5 on Hopper, else
-// v4) or scan_mma.cu when SILICA_CUDA_SCAN=v3 (see scanVersion). Float16 and
-// bfloat16 scores are exact products accumulated in float32. Float32 rows
-// are multiplied in TF32; each query keeps its best kc = max(2k, k+64)
-// candidates by TF32 score, which are scored again exactly in float32,
-// and a bound on the TF32 error proves that no other row can enter the
-// best k; a query whose proof fails is searched again by the exact row
-// scan.
+// mmaScan is the tensor-core search: scan_wgmma_v5.cu on Hopper, else
+// scan_mma_v4.cu (the Config may choose; see scanVersion), finished by
+// scan_rescore.cu for float32. Float16 and bfloat16 scores are exact
+// products accumulated in float32. Float32 rows are multiplied in TF32;
+// each query keeps its best kc = max(2k, k+64) candidates by TF32 score,
+// which are scored again exactly in float32, and a bound on the TF32
+// error proves that no other row can enter the best k; a query whose
+// proof fails is searched again by the exact row scan.
 func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
 	k := at.K
@@ -203,25 +203,10 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err := check("cuMemsetD32Async", cuMemsetD32Async(maxnorm, 0, 1, r.d.stream)); err != nil {
 		return err
 	}
-	ver, err := scanVersion()
+	cand, parts, trunc, err := r.mmaScanV4(at, q, x, kc, qscale, maxnorm, r.scanVersion())
 	if err != nil {
 		return err
 	}
-	if ver == "" {
-		ver = r.d.bestScan()
-	}
-	var cand dptr
-	var parts int
-	trunc := false
-	if ver == "v3" {
-		cand, parts, err = r.mmaScanV3(at, q, x, kc, qscale, maxnorm)
-	} else {
-		cand, parts, trunc, err = r.mmaScanV4(at, q, x, kc, qscale, maxnorm, ver == "v5")
-	}
-	if err != nil {
-		return err
-	}
-	v := mmaVariant(x.DType, mmaSumSquares(at, x.DType)) // its rescore and verify finish a TF32 search
 	if !tf32 {
 		return r.selectRows(engine.Float32, 0, cand, m, parts*kc, k, at.Largest, vals, idx, 0)
 	}
@@ -236,6 +221,7 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err != nil {
 		return err
 	}
+	v := rescoreVariant()
 	if err := r.d.run(v, "rescore", [3]int{r.d.blocks(m*kc, 8)}, 256, 0,
 		q.ptr, x.ptr, int64(m), int64(d), kc, qscale, at.NormB, at.Largest, approx, exact); err != nil {
 		return err
@@ -270,7 +256,7 @@ func tf32Candidates(k int) int { return max(2*k, k+64) }
 // at most 2^-11 of itself rounded, 2^-10 truncated, so a product by
 // 2^-10 or 2^-9; the float32 accumulation adds 2(d+2) units of 2^-22 (a
 // 4x margin over round-to-nearest, for the tensor cores' truncating
-// adds). verify (scan_mma.cu) proves a query's best k with it: too small
+// adds). verify (scan_rescore.cu) proves a query's best k with it: too small
 // a bound returns wrong rows (TestTF32BoundEmulated, TestTF32Bound).
 func tf32Bound(d int, trunc bool) float32 {
 	rel := math.Ldexp(1, -10)
@@ -278,36 +264,6 @@ func tf32Bound(d int, trunc bool) float32 {
 		rel = math.Ldexp(1, -9)
 	}
 	return float32(rel + 2*float64(d+2)*math.Ldexp(1, -22))
-}
-
-// mmaScanV3 launches scan_mma.cu's mma_scan: each query's best kc keys
-// of each of parts parts of x go to cand [m][parts][kc].
-func (r *runner) mmaScanV3(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dptr) (cand dptr, parts int, err error) {
-	m, d := q.Shape[0], q.Shape[1]
-	n := x.Shape[0]
-	c := pow2AtLeast(kc + 64)
-	const bm, bn = 64, 128
-	nmt := (m + bm - 1) / bm
-	parts = max(1, r.d.sms/nmt)
-	per := ((n+parts-1)/parts + bn - 1) / bn * bn
-	parts = (n + per - 1) / per
-	wbuf, err := r.tmp(nmt * parts * bm * c * 8)
-	if err != nil {
-		return 0, 0, err
-	}
-	if cand, err = r.tmp(m * parts * kc * 8); err != nil {
-		return 0, 0, err
-	}
-	v := mmaVariant(x.DType, mmaSumSquares(at, x.DType))
-	smem := 4*(bm+bn)*144 + bm*(bn+4)*4 + bn*4 + bm*8 + bm*4
-	sortSmem := c <= sortSmemMaxC && smem+8*c*8 <= r.d.smemOptin
-	if sortSmem {
-		smem += 8 * c * 8
-	}
-	err = r.d.run(v, "mma_scan", [3]int{nmt, parts}, 256, smem,
-		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
-		kc, c, wbuf, cand, maxnorm, sortSmem)
-	return cand, parts, err
 }
 
 // mmaSumSquares is "1" when the tensor-core scan must sum the squares of
@@ -319,17 +275,10 @@ func mmaSumSquares(at engine.Attrs, t engine.DType) string {
 	return "0"
 }
 
-// mmaVariant is scan_mma.cu for dtype t; ss "1" sums the squares of the
-// stored rows.
-func mmaVariant(t engine.DType, ss string) variant {
-	defs := []string{"T=" + ctype(t), "SS=" + ss}
-	switch t {
-	case engine.Float32:
-		defs = append(defs, "IS_TF32")
-	case engine.BFloat16:
-		defs = append(defs, "IS_BF16")
-	}
-	return variant{file: "scan_mma.cu", kind: "scan", dtype: short(t), params: []string{"ss" + ss}, defines: defs}
+// rescoreVariant is scan_rescore.cu, which ends a TF32 search: rescore
+// and verify, for float32 rows.
+func rescoreVariant() variant {
+	return variant{file: "scan_rescore.cu", kind: "exact", dtype: "f32"}
 }
 
 // refine searches again, exactly, the queries whose TF32 bound failed.

@@ -2,37 +2,18 @@ package cuda
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/silica-go/silica/engine"
 )
 
-// The tensor-core scan is kernels/cuda/scan_mma_v4.cu: on Hopper (compute
-// capability 9.0) its wgmma main loop, version 5 (WG=1, compiled for
-// sm_90a; cuda/NOTES.md, runs 7-10: same ids as v4 on every query, 1.2
-// to 1.5 times faster), elsewhere its mma.sync loop, version 4. The
-// environment variable SILICA_CUDA_SCAN picks one (v3: the earlier
-// scan_mma.cu, v4, v5); it is read at every search, so a benchmark can
-// time them all in one process. SILICA_CUDA_V4 overrides the tiling of v4
-// and v5, e.g. "bm=128,bn=256,bkb=64,stages=4,pf=1,wg=1,swz=1" (any
-// subset).
-const (
-	scanVersionEnv = "SILICA_CUDA_SCAN"
-	v4ConfigEnv    = "SILICA_CUDA_V4"
-)
-
-// scanVersion returns the tensor-core scan asked for: "v3", "v4", "v5",
-// or "" for the device's best (see bestScan).
-func scanVersion() (string, error) {
-	switch v := os.Getenv(scanVersionEnv); v {
-	case "", "v3", "v4", "v5":
-		return v, nil
-	default:
-		return "", fmt.Errorf("cuda: %s=%q: want v3, v4 or v5 (unset: v5 on Hopper, else v4)", scanVersionEnv, v)
-	}
-}
+// The tensor-core scan: on Hopper (compute capability 9.0) the wgmma main
+// loop of scan_wgmma_v5.cu, version 5 (compiled for sm_90a; cuda/NOTES.md,
+// runs 7-10: same ids as v4 on every query, 1.2 to 1.5 times faster),
+// elsewhere the mma.sync main loop of scan_mma_v4.cu, version 4; both
+// share scan_tc.cuh's selection. The backend's Config (config.go) may
+// pick the version and override the tiling.
 
 // bestScan is the default tensor-core scan of the device: v5 where wgmma
 // runs, else v4.
@@ -140,7 +121,7 @@ func parseV4(c v4Config, s string) (v4Config, error) {
 }
 
 // smem is the dynamic shared memory of a block of the kernel, as laid
-// out at the top of mma_scan_v4: the stages, then thresholds, counts and
+// out by scan_tc.cuh (ScanBlock): the stages, then thresholds, counts and
 // query scales (bm each), row scales (bn), 8 warps' 256 counters and 64
 // bytes.
 func (c v4Config) smem() int {
@@ -161,8 +142,9 @@ func (c v4Config) String() string {
 	return fmt.Sprintf("bm=%d,bn=%d,bkb=%d,stages=%d,pf=%d,wg=%d,swz=%d,mb=%d", c.bm, c.bn, c.bkb, c.stages, b2i(c.pf), b2i(c.wg), b2i(c.swz), c.blocksPerSM())
 }
 
-// v4Variant is scan_mma_v4.cu for dtype t with tiling c; ss "1" sums the
-// squares of the stored rows.
+// v4Variant is the tensor-core scan for dtype t with tiling c:
+// scan_wgmma_v5.cu when c.wg, else scan_mma_v4.cu; ss "1" sums the squares
+// of the stored rows.
 func v4Variant(t engine.DType, ss string, c v4Config) variant {
 	pf := b2i(c.pf)
 	defs := []string{"T=" + ctype(t), "SS=" + ss, fmt.Sprintf("BM=%d", c.bm), fmt.Sprintf("BN=%d", c.bn),
@@ -178,8 +160,8 @@ func v4Variant(t engine.DType, ss string, c v4Config) variant {
 			fmt.Sprintf("st%d", c.stages), fmt.Sprintf("pf%d", pf)},
 		defines: defs}
 	if c.wg {
+		v.file = "scan_wgmma_v5.cu"
 		v.params = append(v.params, "wg")
-		v.defines = append(v.defines, "WG=1")
 		v.arch = wgmmaArch
 	}
 	if c.swz {
@@ -215,18 +197,15 @@ func v4Grid(c v4Config, m, n, sms, C int) (nmt, parts, per int) {
 	return nmt, parts, per
 }
 
-// mmaScanV4 launches scan_mma_v4.cu's mma_scan_v4 (v5: its wgmma loop):
-// each query's best kc keys of each of parts parts of x go to cand
-// [m][parts][kc]. trunc reports TF32 operands truncated (wgmma) rather
-// than rounded.
-func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dptr, v5 bool) (cand dptr, parts int, trunc bool, err error) {
+// mmaScanV4 launches the tensor-core scan of version ver (v4 or v5) in
+// the tiling for these queries: scan_mma_v4.cu's mma_scan_v4, or
+// scan_wgmma_v5.cu's wgmma_scan_v5 when the tiling says wg. Each query's
+// best kc keys of each of parts parts of x go to cand [m][parts][kc].
+// trunc reports TF32 operands truncated (wgmma) rather than rounded.
+func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dptr, ver string) (cand dptr, parts int, trunc bool, err error) {
 	m, d := q.Shape[0], q.Shape[1]
 	n := x.Shape[0]
-	base := defaultV4(m)
-	if v5 {
-		base = defaultV5(m, x.DType == engine.Float32)
-	}
-	c, err := parseV4(base, os.Getenv(v4ConfigEnv))
+	c, err := r.v4Tiling(ver, m, x.DType)
 	if err != nil {
 		return 0, 0, false, err
 	}
@@ -247,48 +226,18 @@ func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dp
 		return 0, 0, false, err
 	}
 	v := v4Variant(x.DType, mmaSumSquares(at, x.DType), c)
-	err = r.d.run(v, "mma_scan_v4", [3]int{nmt, parts}, 256, c.smem(),
+	err = r.d.run(v, c.kernel(), [3]int{nmt, parts}, 256, c.smem(),
 		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
 		kc, C, wbuf, cand, maxnorm)
 	return cand, parts, c.wg, err
 }
 
-// v4Sweep are the tilings besides the defaults that the device script
-// times (cudabench -v4sweep) and the tests compile: larger stages, L2
-// prefetch, smaller tiles, deeper pipelines.
-// (bm=128 with pf=1, slower than without in run 5, left the list in run
-// 9: its registers no longer fit without spills.)
-var v4Sweep = []v4Config{
-	{bm: 128, bn: 256, bkb: 64, stages: 4},
-	{bm: 128, bn: 128, bkb: 64, stages: 4},
-	{bm: 64, bn: 256, bkb: 64, stages: 6},
-	{bm: 64, bn: 256, bkb: 128, stages: 4, pf: true},
-}
-
-// v5Sweep are the wgmma tilings besides the defaults that the device
-// script times and the tests compile.
-var v5Sweep = []v4Config{
-	{bm: 64, bn: 128, bkb: 128, stages: 4, wg: true, swz: true, mb: 2},
-	{bm: 64, bn: 128, bkb: 128, stages: 4, wg: true, swz: true},
-	{bm: 128, bn: 128, bkb: 128, stages: 5, wg: true, swz: true},
-	{bm: 128, bn: 128, bkb: 128, stages: 6, wg: true, swz: true},
-	{bm: 128, bn: 256, bkb: 128, stages: 4, wg: true}, // the first v5 tiling: core matrices, no swizzle
-}
-
-// V5Tilings returns the wgmma tilings besides the defaults, in the syntax
-// of SILICA_CUDA_V4.
-func V5Tilings() []string { return tilingStrings(v5Sweep) }
-
-// V4Tilings returns the tilings of the v4 scan, besides its defaults, that
-// benchmarks time (cudabench -v4sweep), in the syntax of SILICA_CUDA_V4.
-func V4Tilings() []string { return tilingStrings(v4Sweep) }
-
-func tilingStrings(cs []v4Config) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.String()
+// kernel is the entry point of the scan in tiling c.
+func (c v4Config) kernel() string {
+	if c.wg {
+		return "wgmma_scan_v5"
 	}
-	return out
+	return "mma_scan_v4"
 }
 
 // b2i is 1 for true, 0 for false.

@@ -6,21 +6,55 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/silica-go/silica/cuda/cudatest"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/testenv"
 )
 
-// TestScanVersion checks the choice of tensor-core scan by environment.
-func TestScanVersion(t *testing.T) {
-	for env, want := range map[string]string{"": "", "v3": "v3", "v4": "v4", "v5": "v5"} {
+// v4Sweep and v5Sweep are cudatest's tilings of the tensor-core scan
+// besides the defaults (cudatest.V4Tilings, V5Tilings), parsed.
+var v4Sweep, v5Sweep = parseSweep(cudatest.V4Tilings), parseSweep(cudatest.V5Tilings)
+
+func parseSweep(tilings []string) []v4Config {
+	out := make([]v4Config, len(tilings))
+	for i, s := range tilings {
+		c, err := parseV4(v4Config{}, s)
+		if err != nil {
+			panic(err)
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// TestConfig checks the Config read from the environment and its
+// checks: the scan versions, the tiling overrides, and errors that name
+// the variable and the value.
+func TestConfig(t *testing.T) {
+	for _, env := range []string{"", "v4", "v5"} {
 		t.Setenv(scanVersionEnv, env)
-		if got, err := scanVersion(); err != nil || got != want {
-			t.Errorf("%s=%q: %q, %v; want %q", scanVersionEnv, env, got, err, want)
+		t.Setenv(v4ConfigEnv, "bn=128")
+		c := ConfigFromEnv()
+		if c != (Config{Scan: env, Tiling: "bn=128"}) {
+			t.Errorf("%s=%q: %+v", scanVersionEnv, env, c)
+		}
+		if err := c.check(); err != nil {
+			t.Errorf("%+v: %v", c, err)
 		}
 	}
-	t.Setenv(scanVersionEnv, "v6")
-	if _, err := scanVersion(); err == nil || !strings.Contains(err.Error(), `"v6"`) {
-		t.Errorf("%s=v6: error %v, want one naming the value", scanVersionEnv, err)
+	for _, bad := range []string{"v3", "v6"} {
+		err := Config{Scan: bad}.check()
+		if err == nil || !strings.Contains(err.Error(), scanVersionEnv) || !strings.Contains(err.Error(), `"`+bad+`"`) {
+			t.Errorf("scan %s: error %v, want one naming %s and the value", bad, err, scanVersionEnv)
+		}
+		if _, err2 := OpenConfig(0, Config{Scan: bad}); err != nil && (err2 == nil || err2.Error() != err.Error()) {
+			t.Errorf("OpenConfig with scan %s: %v, want %v before any device is opened", bad, err2, err)
+		}
+	}
+	for _, bad := range []string{"bm=32", "tile=3", "wg=1,stages=2"} {
+		if err := (Config{Tiling: bad}).check(); err == nil || !strings.Contains(err.Error(), v4ConfigEnv) {
+			t.Errorf("tiling %q: error %v, want one naming %s", bad, err, v4ConfigEnv)
+		}
 	}
 }
 
@@ -87,11 +121,12 @@ func TestSearchV4Tilings(t *testing.T) {
 	b := openTest(t)
 	e := engine.New("cuda", b)
 	rng := rand.New(rand.NewPCG(5, 8))
-	t.Setenv(scanVersionEnv, "v4")
 	tilings := append([]v4Config{defaultV4(1), defaultV4(1024)}, v4Sweep...)
 	for _, i := range testenv.Sample(t, len(tilings), []int{0, 1}, 1) {
 		c := tilings[i]
-		t.Setenv(v4ConfigEnv, c.String())
+		if err := b.SetConfig(Config{Scan: "v4", Tiling: c.String()}); err != nil {
+			t.Fatal(err)
+		}
 		for _, sc := range []searchCase{
 			{200, 5003, 256, 100, engine.Float16, false},
 			{131, 4099, 192, 30, engine.Float32, true},
@@ -100,11 +135,11 @@ func TestSearchV4Tilings(t *testing.T) {
 		}
 	}
 	if !moduleLoaded(b, "scan_mma_v4.cu") {
-		t.Fatal("SILICA_CUDA_SCAN=v4 and no scan_mma_v4 kernel was loaded")
+		t.Fatal("scan v4 and no scan_mma_v4 kernel was loaded")
 	}
 }
 
-// TestSearchV5Tilings checks the wgmma scan (SILICA_CUDA_SCAN=v5) in its
+// TestSearchV5Tilings checks the wgmma scan (Config.Scan v5) in its
 // default tilings and one other the benchmark times (every one with
 // SILICA_EXHAUSTIVE=1) against float64, as
 // TestSearchV4Tilings does for v4; it needs a Hopper GPU.
@@ -117,11 +152,12 @@ func TestSearchV5Tilings(t *testing.T) {
 	}
 	e := engine.New("cuda", b)
 	rng := rand.New(rand.NewPCG(6, 9))
-	t.Setenv(scanVersionEnv, "v5")
 	tilings := append([]v4Config{defaultV5(1, false), defaultV5(1024, true)}, v5Sweep...)
 	for _, i := range testenv.Sample(t, len(tilings), []int{0, 1}, 1) {
 		c := tilings[i]
-		t.Setenv(v4ConfigEnv, c.String())
+		if err := b.SetConfig(Config{Scan: "v5", Tiling: c.String()}); err != nil {
+			t.Fatal(err)
+		}
 		for _, sc := range []searchCase{
 			{200, 5003, 256, 100, engine.Float16, false},
 			{131, 4099, 192, 30, engine.Float32, true},
@@ -130,8 +166,8 @@ func TestSearchV5Tilings(t *testing.T) {
 			checkSearch(t, e, rng, sc, nil)
 		}
 	}
-	if !moduleLoaded(b, "scan_mma_v4.cu") {
-		t.Fatal("SILICA_CUDA_SCAN=v5 and no scan_mma_v4 kernel was loaded")
+	if !moduleLoaded(b, "scan_wgmma_v5.cu") {
+		t.Fatal("scan v5 and no scan_wgmma_v5 kernel was loaded")
 	}
 }
 

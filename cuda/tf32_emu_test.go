@@ -18,7 +18,7 @@ import (
 // TestTF32BoundEmulated runs a whole TF32 search on near ties (nearTies)
 // in the emulator: the tensor-core scan (v4 rounds the operands to TF32,
 // v5 truncates them) picks each query's kc candidates by TF32 score,
-// which miss every one of the exact best rows; then scan_mma.cu's
+// which miss every one of the exact best rows; then scan_rescore.cu's
 // rescore and verify, with the bound mmaScan uses (tf32Bound), must
 // refuse them, and the query is searched again exactly (here: the
 // float64 answer stands in for the exact row scan, which TestSearchRegimes
@@ -34,12 +34,12 @@ func TestTF32BoundEmulated(t *testing.T) {
 		{"v4 mma.sync, operands rounded", defaultV4(64), false, 0.5},
 		{"v5 wgmma, operands truncated", defaultV5(64, true), true, 1},
 	}
-	fin := buildEmuMain(t, mmaVariant(engine.Float32, "1"), "scan_finish_main.cpp")
+	fin := buildEmuMain(t, rescoreVariant(), "scan_finish_main.cpp")
 	rng := rand.New(rand.NewPCG(5, 13))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := nearTies{m: 18, d: 36, k: 5, groups: 3, fillers: 20, frac: c.frac}.generate(t, rng)
-			scan := buildEmu(t, v4Variant(engine.Float32, "1", c.cfg))
+			scan := buildEmu(t, v4Variant(engine.Float32, "1", c.cfg), c.cfg)
 			runTF32Emulated(t, o, scan, fin, c.cfg, tf32Bound(o.d, c.trunc))
 		})
 	}

@@ -60,7 +60,7 @@ step a_tests 80 "$G/cuda.test" -test.v -test.timeout 75s \
 step b_tests_v4 80 env SILICA_CUDA_SCAN=v4 "$G/cuda.test" -test.v -test.timeout 75s -test.run 'TestSearch'
 cd ..
 step c_torch 50 env OUT="$OUT" python3 "$G/torch_cuda.py"
-step d_bench 40 "$G/cudabench" -scan v3 -reps 15 -torch "$OUT/anchor_torch.json" -out "$OUT/bench_v3.json"
+step d_bench 40 "$G/cudabench" -scan default -reps 15 -torch "$OUT/anchor_torch.json" -out "$OUT/bench_v3.json"
 step e_bench_v4 50 "$G/cudabench" -scan both -only top-100 -reps 15 -profile \
 	-torch "$OUT/anchor_torch.json" -out "$OUT/bench_v4.json"
 

@@ -6,14 +6,15 @@
 // Usage:
 //
 //	cudabench [-torch anchor_torch.json] [-out results.json] [-reps 20] [-only substring]
-//	          [-scan v3,v4,v5|both|all] [-v4sweep "tiling;..."] [-v5sweep "tiling;..."] [-profile]
+//	          [-scan default,v4,v5|both|all] [-v4sweep "tiling;..."] [-v5sweep "tiling;..."] [-profile]
 //	cudabench -table a.json,b.json
 //
 // The search rows of 16 queries or more run on tensor cores: with -scan
-// both (the default) each is timed with v3 (SILICA_CUDA_SCAN=v3), with v4
-// (the default scan), and with each v4 tiling of -v4sweep (SILICA_CUDA_V4);
-// -scan all adds v5 (wgmma, Hopper) and the tilings of -v5sweep. Each
-// run's ids are checked against the first run's; a
+// both (the default) each is timed with the device's default scan, with
+// v4 (mma.sync), and with each v4 tiling of -v4sweep (cuda.Config's
+// Tiling, set with SetConfig); -scan all adds v5 (wgmma, Hopper) and the
+// tilings of -v5sweep. Each run's ids are checked against the first
+// run's; a
 // last table puts them side by side with torch. -table prints that table
 // from the -out files of several runs.
 //
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/silica-go/silica/cuda"
+	"github.com/silica-go/silica/cuda/cudatest"
 	"github.com/silica-go/silica/engine"
 )
 
@@ -54,9 +56,9 @@ func main() {
 	reps := flag.Int("reps", 20, "timed repetitions per row")
 	only := flag.String("only", "", "run only rows whose name contains this")
 	profile := flag.Bool("profile", false, "after timing each row, run it once more with events around every kernel and print where the time goes")
-	scanFlag := flag.String("scan", "both", "tensor-core scans to time on the search rows: a list of v3, v4 (the default scan) and v5 (wgmma), or both (v3,v4) or all")
-	sweep := flag.String("v4sweep", strings.Join(cuda.V4Tilings(), ";"), "with v4 in -scan: further v4 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
-	sweep5 := flag.String("v5sweep", strings.Join(cuda.V5Tilings(), ";"), "with v5 in -scan: further v5 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
+	scanFlag := flag.String("scan", "both", "tensor-core scans to time on the search rows: a list of default (the device's), v4 (mma.sync) and v5 (wgmma), or both (default,v4) or all")
+	sweep := flag.String("v4sweep", strings.Join(cudatest.V4Tilings, ";"), "with v4 in -scan: further v4 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
+	sweep5 := flag.String("v5sweep", strings.Join(cudatest.V5Tilings, ";"), "with v5 in -scan: further v5 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
 	flag.Parse()
 	if *table != "" {
@@ -291,12 +293,13 @@ func main() {
 				return []*engine.Array{v, i}, err
 			}
 			target := targets[fmt.Sprintf("%s %d", name, bq)]
-			// The tensor-core scans (16 queries or more): v3, v4 and v4's
-			// other tilings, each checked against v3's ids.
+			// The tensor-core scans (16 queries or more): the default, v4
+			// and v4's other tilings, each checked against the first's ids.
 			var ref []int64
 			for _, sv := range scanRuns(versions, bq >= 16, sweeps) {
-				os.Setenv("SILICA_CUDA_SCAN", sv.version)
-				os.Setenv("SILICA_CUDA_V4", sv.tiling)
+				if err := b.SetConfig(cuda.Config{Scan: sv.version, Tiling: sv.tiling}); err != nil {
+					fatal(fmt.Errorf("%s %s: %w", label, sv, err))
+				}
 				if !want(label + sv.suffix()) {
 					continue
 				}
@@ -312,8 +315,9 @@ func main() {
 				}
 				timeIt(label+sv.suffix(), label, target, note, search)
 			}
-			os.Unsetenv("SILICA_CUDA_SCAN")
-			os.Unsetenv("SILICA_CUDA_V4")
+			if err := b.SetConfig(cuda.Config{}); err != nil {
+				fatal(err)
+			}
 			Q.Free()
 		}
 		E.Free()

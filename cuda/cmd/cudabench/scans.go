@@ -8,43 +8,49 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
-// scanRun is one setting of the tensor-core scan: SILICA_CUDA_SCAN and
-// SILICA_CUDA_V4 (see package cuda).
+// scanRun is one setting of the tensor-core scan: cuda.Config's Scan
+// ("" for the device's default) and Tiling.
 type scanRun struct {
 	version, tiling string
 }
 
 func (s scanRun) String() string {
-	if s.tiling != "" {
-		return s.version + " " + s.tiling
+	v := s.version
+	if v == "" {
+		v = "default"
 	}
-	return s.version
+	if s.tiling != "" {
+		return v + " " + s.tiling
+	}
+	return v
 }
 
-// suffix tells rows of one search apart: none for v3, the default.
+// suffix tells rows of one search apart: none for the default scan.
 func (s scanRun) suffix() string {
-	if s.version == "v3" {
+	if s.version == "" {
 		return ""
 	}
 	return " [" + s.String() + "]"
 }
 
-// scanVersions reads -scan: a comma-separated list of v3, v4 and v5, or
-// both (v3,v4) or all (v3,v4,v5).
+// scanVersions reads -scan: a comma-separated list of default, v4 and v5,
+// or both (default,v4) or all (default,v4,v5). The default is "".
 func scanVersions(flag string) (map[string]bool, error) {
 	switch flag {
 	case "both":
-		flag = "v3,v4"
+		flag = "default,v4"
 	case "all":
-		flag = "v3,v4,v5"
+		flag = "default,v4,v5"
 	}
 	out := map[string]bool{}
 	for _, v := range strings.Split(flag, ",") {
 		switch v = strings.TrimSpace(v); v {
-		case "v3", "v4", "v5":
+		case "default":
+			out[""] = true
+		case "v4", "v5":
 			out[v] = true
 		default:
-			return nil, fmt.Errorf("-scan %q: want a list of v3, v4 and v5, or both or all", flag)
+			return nil, fmt.Errorf("-scan %q: want a list of default, v4 and v5, or both or all", flag)
 		}
 	}
 	return out, nil
@@ -55,8 +61,8 @@ func scanVersions(flag string) (map[string]bool, error) {
 // search runs on tensor cores.
 func scanRuns(which map[string]bool, tensor bool, sweeps map[string]string) []scanRun {
 	var out []scanRun
-	if which["v3"] || !tensor {
-		out = append(out, scanRun{version: "v3"})
+	if which[""] || !tensor {
+		out = append(out, scanRun{})
 	}
 	if !tensor {
 		return out
@@ -108,8 +114,8 @@ func sameSets(a, b []int64, k int) int {
 	return same
 }
 
-// printScanTable prints the search rows side by side: v3, v4 with its
-// default tiling, v4's fastest tiling, torch.
+// printScanTable prints the search rows side by side: the default scan,
+// v4 with its default tiling, v4's fastest tiling, torch.
 func printScanTable(rows []row) {
 	type line struct {
 		v3, v4, best, torch float64
@@ -143,7 +149,7 @@ func printScanTable(rows []row) {
 		return
 	}
 	fmt.Println()
-	fmt.Println("| search | v3 (ms) | v4 (ms) | v4 best tiling (ms) | torch (ms) | torch / best | v4 check |")
+	fmt.Println("| search | default (ms) | v4 (ms) | v4 best tiling (ms) | torch (ms) | torch / best | v4 check |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, op := range order {
 		l := byOp[op]

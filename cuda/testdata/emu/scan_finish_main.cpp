@@ -1,5 +1,5 @@
 // scan_finish_main.cpp: runs the end of a TF32 search (kernel.cu: the
-// prelude and scan_mma.cu as NVRTC would compile them) in the CPU
+// prelude and scan_rescore.cu as NVRTC would compile them) in the CPU
 // emulator: rescore the candidates exactly, keep the best k, and verify
 // them against the TF32 error bound, as cuda/scan.go's mmaScan does.
 //

@@ -1,11 +1,17 @@
-// scan_v4_main.cpp: runs mma_scan_v4 (kernel.cu: the prelude and
-// scan_mma_v4.cu as NVRTC would compile them) in the CPU emulator.
+// scan_v4_main.cpp: runs a tensor-core scan (kernel.cu: the prelude and
+// scan_mma_v4.cu or scan_wgmma_v5.cu as NVRTC would compile them) in the
+// CPU emulator; SIL_EMU_KERNEL names its entry point (mma_scan_v4 or
+// wgmma_scan_v5, which take the same parameters).
 //
 // Usage: scan_v4 IN OUT. IN: 12 int64 (m, n, d, per, normB, largest, kk,
 // C, grid x, grid y, seed, has qscale), then q [m][d] and x [n][d] of T,
 // then qscale [m] float32. OUT: cand [m][grid y][kk] keys, then maxnorm.
 #include "cuda_emu.h"
 #include "kernel.cu"
+
+#ifndef SIL_EMU_KERNEL
+#define SIL_EMU_KERNEL mma_scan_v4
+#endif
 
 int main(int argc, char** argv) {
 	if (argc != 3) {
@@ -38,8 +44,8 @@ int main(int argc, char** argv) {
 	std::vector<u64> cand((size_t)m * gy * kk, 0xababababababababull);
 	u32 maxnorm = 0;
 	sil_launch(gx, gy, seed, [&] {
-		mma_scan_v4((const T*)q.data(), (const T*)x.data(), m, n, d, per, hasQ ? qs.data() : nullptr, normB, largest,
-		            kk, C, wbuf.data(), cand.data(), &maxnorm);
+		SIL_EMU_KERNEL((const T*)q.data(), (const T*)x.data(), m, n, d, per, hasQ ? qs.data() : nullptr, normB, largest,
+		               kk, C, wbuf.data(), cand.data(), &maxnorm);
 	});
 	FILE* out = fopen(argv[2], "wb");
 	if (!out || fwrite(cand.data(), 8, cand.size(), out) != cand.size() || fwrite(&maxnorm, 4, 1, out) != 1 ||

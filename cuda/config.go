@@ -1,0 +1,96 @@
+package cuda
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// Config tunes a Backend: which tensor-core scan runs a search of many
+// queries, and its tiling. The zero Config is the default: the device's
+// best scan (v5 on Hopper, else v4) in the tiling chosen for the number
+// of queries. Open reads it from the environment (ConfigFromEnv), once;
+// OpenConfig takes it from the caller.
+type Config struct {
+	// Scan is the tensor-core scan: "" for the device's best, "v4" (the
+	// mma.sync main loop, scan_mma_v4.cu) or "v5" (the wgmma main loop,
+	// scan_wgmma_v5.cu: Hopper only). Environment: SILICA_CUDA_SCAN.
+	Scan string
+	// Tiling overrides settings of the scan's tiling, e.g.
+	// "bm=128,bn=256,bkb=64,stages=4,pf=1,wg=1,swz=1,mb=2" (any subset;
+	// wg=1 is v5's main loop), "" for none. Environment: SILICA_CUDA_V4.
+	Tiling string
+}
+
+// The environment variables ConfigFromEnv reads.
+const (
+	scanVersionEnv = "SILICA_CUDA_SCAN"
+	v4ConfigEnv    = "SILICA_CUDA_V4"
+)
+
+// ConfigFromEnv returns the Config that SILICA_CUDA_SCAN and
+// SILICA_CUDA_V4 ask for (unset: the default).
+func ConfigFromEnv() Config {
+	return Config{Scan: os.Getenv(scanVersionEnv), Tiling: os.Getenv(v4ConfigEnv)}
+}
+
+// check reports a Config that no search could run with: an unknown scan,
+// or tiling overrides that do not parse or give no valid tiling.
+func (c Config) check() error {
+	switch c.Scan {
+	case "", "v4", "v5":
+	default:
+		return fmt.Errorf("cuda: %s=%q: want v4 or v5 (unset: v5 on Hopper, else v4)", scanVersionEnv, c.Scan)
+	}
+	for _, base := range []v4Config{defaultV4(1), defaultV4(1024), defaultV5(1, false), defaultV5(1024, true)} {
+		if _, err := parseV4(base, c.Tiling); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OpenConfig opens the GPU of the given ordinal with Config c instead of
+// the environment's. An invalid c is an error before any device is
+// touched.
+func OpenConfig(ordinal int, c Config) (*Backend, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	b, err := open(ordinal)
+	if err != nil {
+		return nil, err
+	}
+	b.cfg = c
+	return b, nil
+}
+
+// SetConfig replaces the backend's Config from its next search on. It is
+// for tests and benchmarks that compare scans on one device and its data
+// (cmd/cudabench); a program sets its Config when it opens the backend.
+func (b *Backend) SetConfig(c Config) error {
+	if err := c.check(); err != nil {
+		return err
+	}
+	return b.do(func() error { b.cfg = c; return nil })
+}
+
+// scanVersion returns the tensor-core scan of the backend's Config: "v4"
+// or "v5", the device's best (bestScan) when the Config names none.
+func (r *runner) scanVersion() string {
+	if v := r.b.cfg.Scan; v != "" {
+		return v
+	}
+	return r.d.bestScan()
+}
+
+// v4Tiling returns the tiling of a search of m queries by scan version
+// ver (tf32: float32 rows): the default, with the Config's overrides.
+func (r *runner) v4Tiling(ver string, m int, xt engine.DType) (v4Config, error) {
+	base := defaultV4(m)
+	if ver == "v5" {
+		base = defaultV5(m, xt == engine.Float32)
+	}
+	return parseV4(base, r.b.cfg.Tiling)
+}
