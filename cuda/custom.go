@@ -43,7 +43,7 @@ func customKernel(r *runner, s *engine.Step, in, out []arg) error {
 		grid[i] = (threads[i] + g - 1) / g
 	}
 	h := sha256.Sum256([]byte(spec.CUDA))
-	v := variant{kind: spec.Name, dtype: hex.EncodeToString(h[:4]), extra: spec.CUDA}
+	v := variant{kind: spec.Name, params: []string{hex.EncodeToString(h[:4])}, extra: spec.CUDA}
 	fn, err := r.d.function(v, spec.Name)
 	if err != nil {
 		return err

@@ -100,7 +100,7 @@ func elementwiseVariant(prog *engine.Program, in []arg, o engine.Value) (variant
 	b.WriteString("}\n")
 	code := b.String()
 	h := sha256.Sum256([]byte(code))
-	return variant{file: "elementwise.cu", kind: "p" + hex.EncodeToString(h[:4]), dtype: short(o.DType), extra: code}, bcast, nil
+	return variant{file: "elementwise.cu", kind: "p" + hex.EncodeToString(h[:4]), dtype: o.DType, extra: code}, bcast, nil
 }
 
 // vectorizable: float32 everywhere, every input whole or a single element,

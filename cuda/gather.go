@@ -46,7 +46,7 @@ func gatherKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if err := check("cuMemsetD32Async", cuMemsetD32Async(bad, 0xffffffff, 2, r.d.stream)); err != nil {
 		return err
 	}
-	v := variant{file: "gather.cu", kind: "rows", dtype: short(ix.DType), params: []string{fmt.Sprintf("w%d", w)},
+	v := variant{file: "gather.cu", kind: "rows", dtype: ix.DType, params: []string{fmt.Sprintf("w%d", w)},
 		defines: []string{"W=" + wt, "IDX=" + ctype(ix.DType)}}
 	rw := rowBytes / w
 	if err := r.d.run(v, "gather_rows", [3]int{r.d.blocks(nidx, 8)}, 256, 0,
@@ -94,7 +94,7 @@ func sliceKernel(r *runner, s *engine.Step, in, out []arg) error {
 	}
 	w, wt := word((c1-c0)*es, c0*es, d*es)
 	cols := (c1 - c0) * es / w
-	v := variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{fmt.Sprintf("w%d", w)},
+	v := variant{file: "gather.cu", kind: "slice", params: []string{fmt.Sprintf("w%d", w)},
 		defines: []string{"W=" + wt}}
 	return r.d.run(v, "slice_rows", [3]int{r.d.blocks(rows, 8)}, 256, 0,
 		x.ptr, out[0].ptr, int64(rows), int64(cols), int64(d*es/w), int64(r0), int64(c0*es/w))

@@ -69,7 +69,7 @@ func matmulKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if l2 {
 		l2d = "1"
 	}
-	v := variant{file: "matmul.cu", kind: "tiled", dtype: short(a.DType), params: []string{"b" + short(b.DType), "l" + l2d},
+	v := variant{file: "matmul.cu", kind: "tiled", dtype: a.DType, params: []string{b.DType.String(), "l" + l2d},
 		defines: []string{"T=" + ctype(a.DType), "TB=" + ctype(b.DType), "L2=" + l2d}}
 	return r.d.run(v, "matmul_tiled", [3]int{(n + 63) / 64, (m + 63) / 64}, 256, 0,
 		a.ptr, b.ptr, out[0].ptr, int64(m), int64(n), int64(k), sam, sak, sbk, sbn, sa, sb)

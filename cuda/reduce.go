@@ -21,7 +21,7 @@ func reduceKernel(r *runner, s *engine.Step, in, out []arg) error {
 	x := in[0]
 	ax := s.Attrs.Axis
 	outer, length, inner := engine.AxisView(x.Shape, ax)
-	v := variant{file: "reduce.cu", kind: s.Op.String(), dtype: short(x.DType),
+	v := variant{file: "reduce.cu", kind: s.Op.String(), dtype: x.DType,
 		defines: []string{"T=" + ctype(x.DType), "OP=" + reduceOps[s.Op]}}
 	if inner == 1 {
 		return r.d.run(v, "reduce_inner", [3]int{r.d.blocks(outer, 8)}, 256, 0, x.ptr, out[0].ptr, int64(outer), int64(length))
@@ -38,11 +38,11 @@ func normalizeKernel(r *runner, s *engine.Step, in, out []arg) error {
 	rows := x.Shape.Size() / d
 	if x.DType == engine.Float32 && d%4 == 0 && d <= 32*4*32 {
 		nv := (d/4 + 31) / 32
-		v := variant{file: "reduce.cu", kind: "normalize4", dtype: "f32", params: []string{fmt.Sprintf("nv%d", nv)},
+		v := variant{file: "reduce.cu", kind: "normalize4", dtype: engine.Float32, params: []string{fmt.Sprintf("nv%d", nv)},
 			defines: []string{"T=float", fmt.Sprintf("NV4=%d", nv)}}
 		return r.d.run(v, "normalize_rows4", [3]int{r.d.blocks(rows, 8)}, 256, 0, x.ptr, out[0].ptr, int64(rows), int64(d/4))
 	}
-	v := variant{file: "reduce.cu", kind: "normalize", dtype: short(x.DType), defines: []string{"T=" + ctype(x.DType)}}
+	v := variant{file: "reduce.cu", kind: "normalize", dtype: x.DType, defines: []string{"T=" + ctype(x.DType)}}
 	return r.d.run(v, "normalize_rows", [3]int{r.d.blocks(rows, 8)}, 256, 0, x.ptr, out[0].ptr, int64(rows), int64(d))
 }
 
@@ -54,7 +54,7 @@ func (r *runner) rowScales(x arg, rows, d int, f dptr, norm bool, n2 dptr) (dptr
 	if err != nil {
 		return 0, err
 	}
-	v := variant{file: "reduce.cu", kind: "rowscales", dtype: short(x.DType), defines: []string{"T=" + ctype(x.DType)}}
+	v := variant{file: "reduce.cu", kind: "rowscales", dtype: x.DType, defines: []string{"T=" + ctype(x.DType)}}
 	err = r.d.run(v, "row_scales", [3]int{r.d.blocks(rows, 8)}, 256, 0, x.ptr, f, sp, n2, int64(rows), int64(d), norm)
 	return sp, err
 }

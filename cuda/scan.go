@@ -82,8 +82,8 @@ func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) 
 		kind = "scores"
 	}
 	ru := rowsAtOnce(mq, nv, xt)
-	return variant{file: "scan.cu", kind: kind, dtype: short(xt),
-		params: []string{"q" + short(qt), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()},
+	return variant{file: "scan.cu", kind: kind, dtype: xt,
+		params: []string{qt.String(), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()},
 		defines: []string{"T=" + ctype(xt), "TQ=" + ctype(qt), fmt.Sprintf("MQ=%d", mq), fmt.Sprintf("NV=%d", nv),
 			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", rowBlocksPerSM(mq, ru)), fmt.Sprintf("RU=%d", ru)}}
 }
@@ -329,7 +329,7 @@ func mmaVariant(t engine.DType, ss string) variant {
 	case engine.BFloat16:
 		defs = append(defs, "IS_BF16")
 	}
-	return variant{file: "scan_mma.cu", kind: "scan", dtype: short(t), params: []string{"ss" + ss}, defines: defs}
+	return variant{file: "scan_mma.cu", kind: "scan", dtype: t, params: []string{"ss" + ss}, defines: defs}
 }
 
 // refine searches again, exactly, the queries whose TF32 bound failed.

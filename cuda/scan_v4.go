@@ -173,7 +173,7 @@ func v4Variant(t engine.DType, ss string, c v4Config) variant {
 	case engine.BFloat16:
 		defs = append(defs, "IS_BF16")
 	}
-	v := variant{file: "scan_mma_v4.cu", kind: "scan", dtype: short(t),
+	v := variant{file: "scan_mma_v4.cu", kind: "scan", dtype: t,
 		params: []string{"ss" + ss, fmt.Sprintf("bm%d", c.bm), fmt.Sprintf("bn%d", c.bn), fmt.Sprintf("bkb%d", c.bkb),
 			fmt.Sprintf("st%d", c.stages), fmt.Sprintf("pf%d", pf)},
 		defines: defs}

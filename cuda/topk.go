@@ -40,7 +40,7 @@ func (r *runner) selectRows(dt engine.DType, x, keys dptr, rows, L, k int, large
 	if keys != 0 {
 		dt = engine.Float32
 	}
-	v := variant{file: "topk.cu", kind: "select", dtype: short(dt), defines: []string{"T=" + ctype(dt)}}
+	v := variant{file: "topk.cu", kind: "select", dtype: dt, defines: []string{"T=" + ctype(dt)}}
 	return r.d.run(v, "topk_select", [3]int{min(rows, 1<<30)}, 512, 0,
 		x, keys, int64(rows), int64(L), k, largest, vals, idx, outKeys, scratch)
 }

@@ -23,22 +23,22 @@ func everyVariant() (core, sweep []variant) {
 	all := append(floats, engine.Int8, engine.Int32, engine.Int64)
 	for _, t := range append(floats, engine.Int8) {
 		for _, op := range []engine.Op{engine.OpSum, engine.OpReduceMax, engine.OpNorm} {
-			vs = append(vs, variant{file: "reduce.cu", kind: op.String(), dtype: short(t),
+			vs = append(vs, variant{file: "reduce.cu", kind: op.String(), dtype: t,
 				defines: []string{"T=" + ctype(t), "OP=" + reduceOps[op]}})
 		}
-		vs = append(vs, variant{file: "reduce.cu", kind: "rowscales", dtype: short(t), defines: []string{"T=" + ctype(t)}})
+		vs = append(vs, variant{file: "reduce.cu", kind: "rowscales", dtype: t, defines: []string{"T=" + ctype(t)}})
 	}
 	for _, b := range all {
-		vs = append(vs, variant{file: "convert.cu", kind: "cast", dtype: "f32", params: []string{"to" + short(b)},
+		vs = append(vs, variant{file: "convert.cu", kind: "cast", dtype: engine.Float32, params: []string{b.String()},
 			defines: []string{"SRC=float", "DST=" + ctype(b)}})
 	}
 	for _, t := range floats {
-		vs = append(vs, variant{file: "reduce.cu", kind: "normalize", dtype: short(t), defines: []string{"T=" + ctype(t)}},
-			variant{file: "topk.cu", kind: "select", dtype: short(t), defines: []string{"T=" + ctype(t)}},
-			variant{file: "convert.cu", kind: "quantize", dtype: short(t), defines: []string{"T=" + ctype(t)}},
-			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"l0"}, defines: []string{"T=" + ctype(t), "L2=0"}},
-			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"l1"}, defines: []string{"T=" + ctype(t), "L2=1"}},
-			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"bi8"}, defines: []string{"T=" + ctype(t), "TB=i8"}})
+		vs = append(vs, variant{file: "reduce.cu", kind: "normalize", dtype: t, defines: []string{"T=" + ctype(t)}},
+			variant{file: "topk.cu", kind: "select", dtype: t, defines: []string{"T=" + ctype(t)}},
+			variant{file: "convert.cu", kind: "quantize", dtype: t, defines: []string{"T=" + ctype(t)}},
+			variant{file: "matmul.cu", kind: "tiled", dtype: t, params: []string{"l0"}, defines: []string{"T=" + ctype(t), "L2=0"}},
+			variant{file: "matmul.cu", kind: "tiled", dtype: t, params: []string{"l1"}, defines: []string{"T=" + ctype(t), "L2=1"}},
+			variant{file: "matmul.cu", kind: "tiled", dtype: t, params: []string{"bi8"}, defines: []string{"T=" + ctype(t), "TB=i8"}})
 		for _, mq := range []int{1, 8} {
 			for _, d := range []int{768, 100} {
 				vs = append(vs, rowVariant(t, t, mq, d, 1, engine.MetricDot), rowVariant(t, t, mq, d, 0, engine.MetricL2))
@@ -46,11 +46,11 @@ func everyVariant() (core, sweep []variant) {
 		}
 		vs = append(vs, rowVariant(t, engine.Int8, 8, 768, 1, engine.MetricDot))
 	}
-	vs = append(vs, variant{file: "reduce.cu", kind: "normalize4", dtype: "f32", defines: []string{"T=float", "NV4=3"}},
-		variant{file: "convert.cu", kind: "dequantize", dtype: "i8"},
-		variant{file: "scan_mma.cu", kind: "scan", dtype: "f32", params: []string{"ss1"}, defines: []string{"T=float", "SS=1", "IS_TF32"}},
-		variant{file: "scan_mma.cu", kind: "scan", dtype: "f16", params: []string{"ss0"}, defines: []string{"T=f16", "SS=0"}},
-		variant{file: "scan_mma.cu", kind: "scan", dtype: "bf16", params: []string{"ss1"}, defines: []string{"T=bf16", "SS=1", "IS_BF16"}})
+	vs = append(vs, variant{file: "reduce.cu", kind: "normalize4", dtype: engine.Float32, defines: []string{"T=float", "NV4=3"}},
+		variant{file: "convert.cu", kind: "dequantize", dtype: engine.Int8},
+		variant{file: "scan_mma.cu", kind: "scan", dtype: engine.Float32, params: []string{"ss1"}, defines: []string{"T=float", "SS=1", "IS_TF32"}},
+		variant{file: "scan_mma.cu", kind: "scan", dtype: engine.Float16, params: []string{"ss0"}, defines: []string{"T=f16", "SS=0"}},
+		variant{file: "scan_mma.cu", kind: "scan", dtype: engine.BFloat16, params: []string{"ss1"}, defines: []string{"T=bf16", "SS=1", "IS_BF16"}})
 	for _, t := range floats {
 		for _, ss := range []string{"0", "1"} {
 			vs = append(vs, v4Variant(t, ss, defaultV4(64)), v4Variant(t, ss, defaultV4(1024)))
@@ -68,12 +68,12 @@ func everyVariant() (core, sweep []variant) {
 		sweep = append(sweep, v4Variant(engine.Float32, "1", c), v4Variant(engine.Float16, "0", c))
 	}
 	for _, w := range []string{"uint4", "u32", "unsigned char"} {
-		vs = append(vs, variant{file: "gather.cu", kind: "rows", dtype: "i32", params: []string{w}, defines: []string{"W=" + w, "IDX=int"}},
-			variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{w}, defines: []string{"W=" + w}})
+		vs = append(vs, variant{file: "gather.cu", kind: "rows", dtype: engine.Int32, params: []string{w}, defines: []string{"W=" + w, "IDX=int"}},
+			variant{file: "gather.cu", kind: "slice", params: []string{w}, defines: []string{"W=" + w}})
 	}
 	for _, a := range all {
 		for _, b := range []engine.DType{engine.Float32, a} {
-			vs = append(vs, variant{file: "convert.cu", kind: "cast", dtype: short(a), params: []string{"to" + short(b)},
+			vs = append(vs, variant{file: "convert.cu", kind: "cast", dtype: a, params: []string{b.String()},
 				defines: []string{"SRC=" + ctype(a), "DST=" + ctype(b)}})
 		}
 	}
@@ -158,14 +158,14 @@ func TestCompileEveryVariant(t *testing.T) {
 func TestCompileErrorCarriesLog(t *testing.T) {
 	testenv.Need(t, "nvrtc", loadNVRTC())
 	arch, cubin := target(90)
-	v := variant{file: "elementwise.cu", kind: "broken", dtype: "f32", extra: "extern \"C\" __global__ void ew() { undefined_thing(); }\n"}
+	v := variant{file: "elementwise.cu", kind: "broken", dtype: engine.Float32, extra: "extern \"C\" __global__ void ew() { undefined_thing(); }\n"}
 	_, err := v.build(arch, cubin, "", "test")
 	if err == nil {
 		t.Fatal("a broken kernel compiled")
 	}
 	ce, ok := err.(*CompileError)
-	if !ok || ce.Kernel != "elementwise_broken_f32" || ce.Log == "" {
-		t.Fatalf("want a CompileError naming elementwise_broken_f32 with a log, got %#v", err)
+	if !ok || ce.Kernel != "elementwise_broken_float32" || ce.Log == "" {
+		t.Fatalf("want a CompileError naming elementwise_broken_float32 with a log, got %#v", err)
 	}
 }
 
