@@ -13,21 +13,25 @@ func init() {
 	kernels[engine.OpSlice] = sliceKernel
 }
 
-// word picks the widest copy unit (16, 4 or 1 bytes) dividing every size.
+// copyWords are the units the gather kernels copy, widest first, with
+// their C types.
+var copyWords = []struct {
+	bytes int
+	ctype string
+}{{16, "uint4"}, {4, "u32"}, {1, "unsigned char"}}
+
+// word picks the widest copy unit of copyWords dividing every size.
 func word(sizes ...int) (int, string) {
-	w := 16
-	for _, s := range sizes {
-		for s%w != 0 {
-			w /= 4
-			if w < 4 {
-				return 1, "unsigned char"
+next:
+	for _, w := range copyWords {
+		for _, s := range sizes {
+			if s%w.bytes != 0 {
+				continue next
 			}
 		}
+		return w.bytes, w.ctype
 	}
-	if w == 16 {
-		return 16, "uint4"
-	}
-	return 4, "u32"
+	return 1, "unsigned char"
 }
 
 // gatherKernel copies the indexed rows. Out-of-range indices are found on
