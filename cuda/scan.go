@@ -99,9 +99,27 @@ func (r *runner) rowScores(a, b arg, m, n, k int, sa, scales dptr, normB bool, m
 	v := rowVariant(a.DType, b.DType, mq, k, 0, metric)
 	dpad := (k + 3) &^ 3
 	nb := max(1, min((n+7)/8, r.d.sms*4))
-	return r.d.run(v, "rowscan", [3]int{nb}, 256, mq*dpad*4,
-		a.ptr, b.ptr, int64(m), int64(n), int64(k), 0, m, sa, scales, normB, true,
-		outp, dptr(0), 0, 0, dptr(0), dptr(0), 0)
+	return launch(r.d, v, [3]int{nb}, 256, mq*dpad*4, rowscanArgs{q: a.ptr, x: b.ptr, m: int64(m), n: int64(n), d: int64(k),
+		q0: 0, mq: int32(m), qscale: sa, xf: scales, normB: normB, largest: true, out: outp})
+}
+
+// rowscanArgs are the parameters of rowscan (scan.cu).
+type rowscanArgs struct {
+	q, x           dptr
+	m, n, d        int64
+	q0, mq         int32
+	qscale, xf     dptr
+	normB, largest bool
+	out, cand      dptr
+	kk, C          int32
+	wbuf, bbuf     dptr
+	sortSmem       bool
+}
+
+func (rowscanArgs) entry() (string, string) { return "scan.cu", "rowscan" }
+func (p rowscanArgs) pack(a *argPack) {
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.n).i64(p.d).i32(p.q0).i32(p.mq).ptr(p.qscale).ptr(p.xf).flag(p.normB).flag(p.largest).
+		ptr(p.out).ptr(p.cand).i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.bbuf).flag(p.sortSmem)
 }
 
 // rowScan is the SIMT search: groups of up to 8 queries (1 for a single
@@ -152,9 +170,9 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	}
 	for q0 := 0; q0 < m; q0 += mq {
 		g := min(mq, m-q0)
-		if err := r.d.run(v, "rowscan", [3]int{nb}, 256, smem,
-			q.ptr, x.ptr, int64(m), int64(n), int64(d), q0, g, qscale, scales, at.NormB, at.Largest,
-			dptr(0), cand, kk, c, wbuf, bbuf, sortSmem); err != nil {
+		if err := launch(r.d, v, [3]int{nb}, 256, smem, rowscanArgs{q: q.ptr, x: x.ptr, m: int64(m), n: int64(n), d: int64(d),
+			q0: int32(q0), mq: int32(g), qscale: qscale, xf: scales, normB: at.NormB, largest: at.Largest,
+			cand: cand, kk: int32(kk), C: int32(c), wbuf: wbuf, bbuf: bbuf, sortSmem: sortSmem}); err != nil {
 			return err
 		}
 	}
