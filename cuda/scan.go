@@ -254,8 +254,8 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err != nil {
 		return err
 	}
-	if err := r.d.run(v, "rescore", [3]int{r.d.blocks(m*kc, 8)}, 256, 0,
-		q.ptr, x.ptr, int64(m), int64(d), kc, qscale, at.NormB, at.Largest, approx, exact); err != nil {
+	if err := launch(r.d, v, [3]int{r.d.blocks(m*kc, 8)}, 256, 0, rescoreArgs{q: q.ptr, x: x.ptr, m: int64(m), d: int64(d),
+		kc: int32(kc), qscale: qscale, normB: at.NormB, largest: at.Largest, approx: approx, exact: exact}); err != nil {
 		return err
 	}
 	best, err := r.tmp(m * k * 8)
@@ -270,11 +270,45 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 		return err
 	}
 	eps := tf32Bound(d, trunc)
-	if err := r.d.run(v, "verify", [3]int{r.d.blocks(m*k, 256)}, 256, 0,
-		best, approx, int64(m), k, kc, qn, qscale, maxnorm, at.NormB, eps, at.Largest, vals, idx, ok); err != nil {
+	if err := launch(r.d, v, [3]int{r.d.blocks(m*k, 256)}, 256, 0, verifyArgs{best: best, approx: approx, m: int64(m),
+		k: int32(k), kc: int32(kc), qnorm: qn, qscale: qscale, xmax: maxnorm, normB: at.NormB, eps: eps, largest: at.Largest,
+		vals: vals, idx: idx, ok: ok}); err != nil {
 		return err
 	}
 	return r.refine(at, q, x, ok, vals, idx)
+}
+
+// rescoreArgs are the parameters of rescore (scan_mma.cu).
+type rescoreArgs struct {
+	q, x           dptr
+	m, d           int64
+	kc             int32
+	qscale         dptr
+	normB, largest bool
+	approx, exact  dptr
+}
+
+func (rescoreArgs) entry() (string, string) { return "scan_mma.cu", "rescore" }
+func (p rescoreArgs) pack(a *argPack) {
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.d).i32(p.kc).ptr(p.qscale).flag(p.normB).flag(p.largest).ptr(p.approx).ptr(p.exact)
+}
+
+// verifyArgs are the parameters of verify (scan_mma.cu).
+type verifyArgs struct {
+	best, approx        dptr
+	m                   int64
+	k, kc               int32
+	qnorm, qscale, xmax dptr
+	normB               bool
+	eps                 float32
+	largest             bool
+	vals, idx, ok       dptr
+}
+
+func (verifyArgs) entry() (string, string) { return "scan_mma.cu", "verify" }
+func (p verifyArgs) pack(a *argPack) {
+	a.ptr(p.best).ptr(p.approx).i64(p.m).i32(p.k).i32(p.kc).ptr(p.qnorm).ptr(p.qscale).ptr(p.xmax).flag(p.normB).
+		f32(p.eps).flag(p.largest).ptr(p.vals).ptr(p.idx).ptr(p.ok)
 }
 
 // tf32Candidates is kc, the candidates a query of a TF32 search keeps
