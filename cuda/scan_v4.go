@@ -247,10 +247,26 @@ func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dp
 		return 0, 0, false, err
 	}
 	v := v4Variant(x.DType, mmaSumSquares(at, x.DType), c)
-	err = r.d.run(v, "mma_scan_v4", [3]int{nmt, parts}, 256, c.smem(),
-		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
-		kc, C, wbuf, cand, maxnorm)
+	err = launch(r.d, v, [3]int{nmt, parts}, 256, c.smem(), mmaScanV4Args{q: q.ptr, x: x.ptr, m: int64(m), n: int64(n),
+		d: int64(d), per: int64(per), qscale: qscale, normB: at.NormB, largest: at.Largest,
+		kk: int32(kc), C: int32(C), wbuf: wbuf, cand: cand, maxnorm: maxnorm})
 	return cand, parts, c.wg, err
+}
+
+// mmaScanV4Args are the parameters of mma_scan_v4 (scan_mma_v4.cu).
+type mmaScanV4Args struct {
+	q, x                dptr
+	m, n, d, per        int64
+	qscale              dptr
+	normB, largest      bool
+	kk, C               int32
+	wbuf, cand, maxnorm dptr
+}
+
+func (mmaScanV4Args) entry() (string, string) { return "scan_mma_v4.cu", "mma_scan_v4" }
+func (p mmaScanV4Args) pack(a *argPack) {
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.n).i64(p.d).i64(p.per).ptr(p.qscale).flag(p.normB).flag(p.largest).
+		i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.cand).ptr(p.maxnorm)
 }
 
 // v4Sweep are the tilings besides the defaults that the device script
