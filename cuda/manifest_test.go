@@ -21,11 +21,11 @@ var kernelManifest = []kernelArgs{
 	castArgs{}, quantizeRowsArgs{}, dequantizeRowsArgs{},
 	reduceInnerArgs{}, reduceStridedArgs{}, normalizeRowsArgs{}, normalizeRows4Args{}, rowScalesArgs{},
 	matmulTiledArgs{}, gatherRowsArgs{}, sliceRowsArgs{}, topkSelectArgs{},
-	ewArgs{}, rowscanArgs{}, rescoreArgs{}, verifyArgs{}, mmaScanV4Args{},
+	ewArgs{}, rowscanArgs{}, rescoreArgs{}, verifyArgs{}, mmaScanV4Args{}, mmaScanArgs{},
 }
 
 // untyped are the kernels still launched with untyped arguments (run).
-var untyped = map[string]bool{"scan_mma.cu:mma_scan": true}
+var untyped = map[string]bool{}
 
 // cParam is one parameter of a kernel's C signature.
 type cParam struct {

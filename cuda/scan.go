@@ -356,10 +356,27 @@ func (r *runner) mmaScanV3(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dp
 	if sortSmem {
 		smem += 8 * c * 8
 	}
-	err = r.d.run(v, "mma_scan", [3]int{nmt, parts}, 256, smem,
-		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
-		kc, c, wbuf, cand, maxnorm, sortSmem)
+	err = launch(r.d, v, [3]int{nmt, parts}, 256, smem, mmaScanArgs{q: q.ptr, x: x.ptr, m: int64(m), n: int64(n),
+		d: int64(d), per: int64(per), qscale: qscale, normB: at.NormB, largest: at.Largest,
+		kk: int32(kc), C: int32(c), wbuf: wbuf, cand: cand, maxnorm: maxnorm, sortSmem: sortSmem})
 	return cand, parts, err
+}
+
+// mmaScanArgs are the parameters of mma_scan (scan_mma.cu, v3).
+type mmaScanArgs struct {
+	q, x                dptr
+	m, n, d, per        int64
+	qscale              dptr
+	normB, largest      bool
+	kk, C               int32
+	wbuf, cand, maxnorm dptr
+	sortSmem            bool
+}
+
+func (mmaScanArgs) entry() (string, string) { return "scan_mma.cu", "mma_scan" }
+func (p mmaScanArgs) pack(a *argPack) {
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.n).i64(p.d).i64(p.per).ptr(p.qscale).flag(p.normB).flag(p.largest).
+		i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.cand).ptr(p.maxnorm).flag(p.sortSmem)
 }
 
 // mmaSumSquares is "1" when the tensor-core scan must sum the squares of
