@@ -219,37 +219,6 @@ func (d *device) profCollect() {
 	d.evUsed = 0
 }
 
-// run compiles (once) and launches kernel name of variant v with args,
-// each a dptr, an int (any width: the kernel reads the low bytes it
-// declares), a float32 or a bool. The launch sites not yet converted to
-// a parameter struct (see kernelArgs) use it.
-func (d *device) run(v variant, name string, grid [3]int, block, smem int, args ...any) error {
-	fn, err := d.function(v, name)
-	if err != nil {
-		return err
-	}
-	var a argPack
-	for i, x := range args {
-		switch x := x.(type) {
-		case uint64:
-			a.ptr(x)
-		case int:
-			a.i64(int64(x))
-		case int64:
-			a.i64(x)
-		case int32:
-			a.i32(x)
-		case float32:
-			a.f32(x)
-		case bool:
-			a.flag(x)
-		default:
-			return fmt.Errorf("cuda: %s: argument %d of type %T", name, i, x)
-		}
-	}
-	return d.launchN(v.String()+"."+name, fn, grid, [3]int{block, 1, 1}, smem, &a)
-}
-
 // sync waits for the stream.
 func (d *device) sync() error { return check("cuStreamSynchronize", cuStreamSynchronize(d.stream)) }
 
