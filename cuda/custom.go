@@ -18,14 +18,14 @@ func customKernel(r *runner, s *engine.Step, in, out []arg) error {
 	spec := s.Attrs.Kernel.Spec()
 	inv := make([]engine.Value, len(in))
 	outv := make([]engine.Value, len(out))
-	a := make([]any, 0, len(in)+len(out)+1)
+	var a argPack // the kernel's own signature: in, out, params, all pointers
 	for i, x := range in {
 		inv[i] = x.Value
-		a = append(a, x.ptr)
+		a.ptr(x.ptr)
 	}
 	for i, x := range out {
 		outv[i] = x.Value
-		a = append(a, x.ptr)
+		a.ptr(x.ptr)
 	}
 	params := engine.KernelParams(inv, outv, s.Attrs.Params)
 	pp, err := r.tmp(8 * len(params))
@@ -35,7 +35,7 @@ func customKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if err := check("cuMemcpyHtoD", cuMemcpyHtoD(pp, unsafe.Pointer(&params[0]), uint64(8*len(params)))); err != nil {
 		return err
 	}
-	a = append(a, pp)
+	a.ptr(pp)
 	threads, group := spec.Grid(inv, outv, s.Attrs.Params)
 	var grid [3]int
 	for i := range grid {
@@ -43,10 +43,10 @@ func customKernel(r *runner, s *engine.Step, in, out []arg) error {
 		grid[i] = (threads[i] + g - 1) / g
 	}
 	h := sha256.Sum256([]byte(spec.CUDA))
-	v := variant{kind: spec.Name, dtype: hex.EncodeToString(h[:4]), extra: spec.CUDA}
+	v := variant{kind: spec.Name, params: []string{hex.EncodeToString(h[:4])}, extra: spec.CUDA}
 	fn, err := r.d.function(v, spec.Name)
 	if err != nil {
 		return err
 	}
-	return r.d.launch3(v.String(), fn, grid, [3]int{max(group[0], 1), max(group[1], 1), max(group[2], 1)}, a...)
+	return r.d.launchN(v.String(), fn, grid, [3]int{max(group[0], 1), max(group[1], 1), max(group[2], 1)}, 0, &a)
 }

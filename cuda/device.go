@@ -143,43 +143,13 @@ func (d *device) do(f func() error) error {
 // dptr is a device address.
 type dptr = uint64
 
-// launch runs fn on the stream with grid x block threads, smem bytes of
-// dynamic shared memory and args, each of which is a dptr, an int (any
-// width: the kernel reads the low bytes it declares), a float32 or a bool.
-func (d *device) launch(name string, fn uintptr, grid [3]int, block, smem int, args ...any) error {
-	return d.launchN(name, fn, grid, [3]int{block, 1, 1}, smem, args...)
-}
-
-// launch3 launches with a three-dimensional block and no shared memory.
-func (d *device) launch3(name string, fn uintptr, grid, block [3]int, args ...any) error {
-	return d.launchN(name, fn, grid, block, 0, args...)
-}
-
-func (d *device) launchN(name string, fn uintptr, grid, block [3]int, smem int, args ...any) error {
-	if len(args) > len(d.params) {
-		return fmt.Errorf("cuda: %s: %d kernel arguments, at most %d", name, len(args), len(d.params))
+// launchN runs fn on the stream with grid x block threads, smem bytes of
+// dynamic shared memory and the arguments packed in a.
+func (d *device) launchN(name string, fn uintptr, grid, block [3]int, smem int, a *argPack) error {
+	if a.n > len(d.params) {
+		return fmt.Errorf("cuda: %s: %d kernel arguments, at most %d", name, a.n, len(d.params))
 	}
-	for i, a := range args {
-		switch v := a.(type) {
-		case uint64:
-			d.params[i] = v
-		case int:
-			d.params[i] = uint64(int64(v))
-		case int64:
-			d.params[i] = uint64(v)
-		case int32:
-			d.params[i] = uint64(int64(v))
-		case float32:
-			d.params[i] = uint64(math.Float32bits(v))
-		case bool:
-			d.params[i] = 0
-			if v {
-				d.params[i] = 1
-			}
-		default:
-			return fmt.Errorf("cuda: %s: argument %d of type %T", name, i, a)
-		}
-	}
+	copy(d.params[:a.n], a.v[:a.n])
 	if smem > 48<<10 && d.bigSet[fn] < smem {
 		if smem > d.smemOptin {
 			return fmt.Errorf("cuda: %s needs %d bytes of shared memory, the device allows %d", name, smem, d.smemOptin)
@@ -247,15 +217,6 @@ func (d *device) profCollect() {
 	}
 	d.profNames = d.profNames[:0]
 	d.evUsed = 0
-}
-
-// run compiles (once) and launches kernel name of variant v.
-func (d *device) run(v variant, name string, grid [3]int, block, smem int, args ...any) error {
-	fn, err := d.function(v, name)
-	if err != nil {
-		return err
-	}
-	return d.launch(v.String()+"."+name, fn, grid, block, smem, args...)
 }
 
 // sync waits for the stream.

@@ -32,6 +32,14 @@
 // compile fails with a CompileError naming it and carrying NVRTC's log.
 // Every CUresult becomes an *Error naming the call and the result.
 //
+// Variants are named <family>_<variant>_<dtype>[_<param>...] by
+// kernels.Name, the builder the Metal backend names its kernels with.
+// Each kernel has a parameter struct whose fields are its parameters in
+// order (castArgs for cast; manifest.go); launch packs it, and a test
+// checks every struct against the kernel's signature in its .cu file.
+// The compile test builds defaultVariants, the list made by the
+// constructors the launch sites call.
+//
 // # The fused search
 //
 // engine.OpScanTopK runs in one of three regimes (scan.go):

@@ -29,18 +29,39 @@ func elementwiseKernel(r *runner, s *engine.Step, in, out []arg) error {
 	}
 	n := o.Shape.Size()
 	_, dims := engine.BroadcastStrides(o.Shape, o.Shape)
-	a := []any{o.ptr}
-	for _, x := range in {
-		a = append(a, x.ptr)
-	}
-	a = append(a, int64(n), int64(dims[1]), int64(dims[2]), int64(dims[3]))
+	p := ewArgs{y: o.ptr, n: int64(n), d1: int64(dims[1]), d2: int64(dims[2]), d3: int64(dims[3])}
 	for j, x := range in {
+		p.in = append(p.in, x.ptr)
 		if bcast[j] {
 			st, _ := engine.BroadcastStrides(x.Shape, o.Shape)
-			a = append(a, int64(st[0]), int64(st[1]), int64(st[2]), int64(st[3]))
+			p.strides = append(p.strides, [4]int64{int64(st[0]), int64(st[1]), int64(st[2]), int64(st[3])})
 		}
 	}
-	return r.d.run(v, "ew", [3]int{r.d.blocks(n, 256)}, 256, 0, a...)
+	return launch(r.d, v, [3]int{r.d.blocks(n, 256)}, 256, 0, p)
+}
+
+// ewArgs are the parameters of a generated element-wise kernel, ew, whose
+// signature elementwiseVariant writes: the output y, the inputs in0,
+// in1, ..., the element count n and the output's dims d1..d3, then the
+// four strides sJ_0..sJ_3 of each broadcast input J, in input order.
+type ewArgs struct {
+	y          dptr
+	in         []dptr
+	n          int64
+	d1, d2, d3 int64
+	strides    [][4]int64
+}
+
+func (ewArgs) entry() (string, string) { return "elementwise.cu", "ew" }
+func (p ewArgs) pack(a *argPack) {
+	a.ptr(p.y)
+	for _, x := range p.in {
+		a.ptr(x)
+	}
+	a.i64(p.n).i64(p.d1).i64(p.d2).i64(p.d3)
+	for _, st := range p.strides {
+		a.i64(st[0]).i64(st[1]).i64(st[2]).i64(st[3])
+	}
 }
 
 // programOf is the step's Program, or a one-instruction program for a
@@ -100,7 +121,7 @@ func elementwiseVariant(prog *engine.Program, in []arg, o engine.Value) (variant
 	b.WriteString("}\n")
 	code := b.String()
 	h := sha256.Sum256([]byte(code))
-	return variant{file: "elementwise.cu", kind: "p" + hex.EncodeToString(h[:4]), dtype: short(o.DType), extra: code}, bcast, nil
+	return variant{file: "elementwise.cu", kind: "p" + hex.EncodeToString(h[:4]), dtype: o.DType, extra: code}, bcast, nil
 }
 
 // vectorizable: float32 everywhere, every input whole or a single element,

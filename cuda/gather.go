@@ -13,21 +13,25 @@ func init() {
 	kernels[engine.OpSlice] = sliceKernel
 }
 
-// word picks the widest copy unit (16, 4 or 1 bytes) dividing every size.
+// copyWords are the units the gather kernels copy, widest first, with
+// their C types.
+var copyWords = []struct {
+	bytes int
+	ctype string
+}{{16, "uint4"}, {4, "u32"}, {1, "unsigned char"}}
+
+// word picks the widest copy unit of copyWords dividing every size.
 func word(sizes ...int) (int, string) {
-	w := 16
-	for _, s := range sizes {
-		for s%w != 0 {
-			w /= 4
-			if w < 4 {
-				return 1, "unsigned char"
+next:
+	for _, w := range copyWords {
+		for _, s := range sizes {
+			if s%w.bytes != 0 {
+				continue next
 			}
 		}
+		return w.bytes, w.ctype
 	}
-	if w == 16 {
-		return 16, "uint4"
-	}
-	return 4, "u32"
+	return 1, "unsigned char"
 }
 
 // gatherKernel copies the indexed rows. Out-of-range indices are found on
@@ -46,11 +50,9 @@ func gatherKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if err := check("cuMemsetD32Async", cuMemsetD32Async(bad, 0xffffffff, 2, r.d.stream)); err != nil {
 		return err
 	}
-	v := variant{file: "gather.cu", kind: "rows", dtype: short(ix.DType), params: []string{fmt.Sprintf("w%d", w)},
-		defines: []string{"W=" + wt, "IDX=" + ctype(ix.DType)}}
 	rw := rowBytes / w
-	if err := r.d.run(v, "gather_rows", [3]int{r.d.blocks(nidx, 8)}, 256, 0,
-		x.ptr, ix.ptr, out[0].ptr, int64(nidx), int64(n), int64(rw), bad); err != nil {
+	if err := launch(r.d, gatherVariant(ix.DType, w, wt), [3]int{r.d.blocks(nidx, 8)}, 256, 0,
+		gatherRowsArgs{x: x.ptr, idx: ix.ptr, out: out[0].ptr, nidx: int64(nidx), n: int64(n), rowWords: int64(rw), bad: bad}); err != nil {
 		return err
 	}
 	r.after = append(r.after, func() error {
@@ -94,8 +96,42 @@ func sliceKernel(r *runner, s *engine.Step, in, out []arg) error {
 	}
 	w, wt := word((c1-c0)*es, c0*es, d*es)
 	cols := (c1 - c0) * es / w
-	v := variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{fmt.Sprintf("w%d", w)},
-		defines: []string{"W=" + wt}}
-	return r.d.run(v, "slice_rows", [3]int{r.d.blocks(rows, 8)}, 256, 0,
-		x.ptr, out[0].ptr, int64(rows), int64(cols), int64(d*es/w), int64(r0), int64(c0*es/w))
+	return launch(r.d, sliceVariant(w, wt), [3]int{r.d.blocks(rows, 8)}, 256, 0, sliceRowsArgs{x: x.ptr, out: out[0].ptr,
+		rows: int64(rows), cols: int64(cols), stride: int64(d * es / w), r0: int64(r0), c0: int64(c0 * es / w)})
+}
+
+// gatherVariant is gather.cu's gather_rows by indices of dtype idx,
+// copying words of w bytes, C type wt (see word).
+func gatherVariant(idx engine.DType, w int, wt string) variant {
+	return variant{file: "gather.cu", kind: "rows", dtype: idx, params: []string{fmt.Sprintf("w%d", w)},
+		defines: []string{"W=" + wt, "IDX=" + ctype(idx)}}
+}
+
+// sliceVariant is gather.cu's slice_rows copying words of w bytes, C
+// type wt (see word).
+func sliceVariant(w int, wt string) variant {
+	return variant{file: "gather.cu", kind: "slice", params: []string{fmt.Sprintf("w%d", w)}, defines: []string{"W=" + wt}}
+}
+
+// gatherRowsArgs are the parameters of gather_rows (gather.cu).
+type gatherRowsArgs struct {
+	x, idx, out       dptr
+	nidx, n, rowWords int64
+	bad               dptr
+}
+
+func (gatherRowsArgs) entry() (string, string) { return "gather.cu", "gather_rows" }
+func (p gatherRowsArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.idx).ptr(p.out).i64(p.nidx).i64(p.n).i64(p.rowWords).ptr(p.bad)
+}
+
+// sliceRowsArgs are the parameters of slice_rows (gather.cu).
+type sliceRowsArgs struct {
+	x, out                     dptr
+	rows, cols, stride, r0, c0 int64
+}
+
+func (sliceRowsArgs) entry() (string, string) { return "gather.cu", "slice_rows" }
+func (p sliceRowsArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.out).i64(p.rows).i64(p.cols).i64(p.stride).i64(p.r0).i64(p.c0)
 }

@@ -65,12 +65,30 @@ func matmulKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if transB {
 		sbk, sbn = 1, int64(k)
 	}
+	return launch(r.d, matmulVariant(a.DType, b.DType, l2), [3]int{(n + 63) / 64, (m + 63) / 64}, 256, 0, matmulTiledArgs{
+		a: a.ptr, b: b.ptr, c: out[0].ptr, m: int64(m), n: int64(n), K: int64(k), sam: sam, sak: sak, sbk: sbk, sbn: sbn, sa: sa, sb: sb})
+}
+
+// matmulVariant is matmul.cu's matmul_tiled of a of dtype ta by b of
+// dtype tb: products, or squared distances when l2.
+func matmulVariant(ta, tb engine.DType, l2 bool) variant {
 	l2d := "0"
 	if l2 {
 		l2d = "1"
 	}
-	v := variant{file: "matmul.cu", kind: "tiled", dtype: short(a.DType), params: []string{"b" + short(b.DType), "l" + l2d},
-		defines: []string{"T=" + ctype(a.DType), "TB=" + ctype(b.DType), "L2=" + l2d}}
-	return r.d.run(v, "matmul_tiled", [3]int{(n + 63) / 64, (m + 63) / 64}, 256, 0,
-		a.ptr, b.ptr, out[0].ptr, int64(m), int64(n), int64(k), sam, sak, sbk, sbn, sa, sb)
+	return variant{file: "matmul.cu", kind: "tiled", dtype: ta, params: []string{tb.String(), "l" + l2d},
+		defines: []string{"T=" + ctype(ta), "TB=" + ctype(tb), "L2=" + l2d}}
+}
+
+// matmulTiledArgs are the parameters of matmul_tiled (matmul.cu).
+type matmulTiledArgs struct {
+	a, b, c            dptr
+	m, n, K            int64
+	sam, sak, sbk, sbn int64
+	sa, sb             dptr
+}
+
+func (matmulTiledArgs) entry() (string, string) { return "matmul.cu", "matmul_tiled" }
+func (p matmulTiledArgs) pack(a *argPack) {
+	a.ptr(p.a).ptr(p.b).ptr(p.c).i64(p.m).i64(p.n).i64(p.K).i64(p.sam).i64(p.sak).i64(p.sbk).i64(p.sbn).ptr(p.sa).ptr(p.sb)
 }

@@ -10,21 +10,22 @@ import (
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
+	kern "github.com/silica-go/silica/kernels"
 	src "github.com/silica-go/silica/kernels/cuda"
 )
 
 // variant is one compiled specialisation of a kernel file: the file, the
 // -D flags that specialise it, and code generated for it (element-wise
 // programs). Its name, <family>_<variant>_<dtype>[_<param>...], is built
-// by String alone.
+// by String, with kernels.Name, the one name builder of every backend.
 type variant struct {
-	file    string   // kernel file, e.g. "topk.cu"
-	kind    string   // the variant within the family, e.g. "select"
-	dtype   string   // the element type it is built for, e.g. "f32"
-	params  []string // further specialisation, e.g. "mq8", "nv6"
-	defines []string // -D flags, e.g. "T=float"
-	extra   string   // generated code appended to the file
-	arch    string   // NVRTC target when not the device's own, e.g. "sm_90a"
+	file    string       // kernel file, e.g. "topk.cu"
+	kind    string       // the variant within the family, e.g. "select"
+	dtype   engine.DType // the element type it is built for; none for a kernel that moves bytes
+	params  []string     // further specialisation, e.g. "mq8", "nv6"
+	defines []string     // -D flags, e.g. "T=float"
+	extra   string       // generated code appended to the file
+	arch    string       // NVRTC target when not the device's own, e.g. "sm_90a"
 }
 
 func (v variant) String() string {
@@ -32,11 +33,7 @@ func (v variant) String() string {
 	if v.file == "" {
 		family = "custom"
 	}
-	s := family + "_" + v.kind + "_" + v.dtype
-	for _, p := range v.params {
-		s += "_" + p
-	}
-	return s
+	return kern.Name(family, v.kind, v.dtype, v.params...)
 }
 
 // key identifies the variant's compiled module in the in-memory cache.

@@ -21,13 +21,39 @@ func reduceKernel(r *runner, s *engine.Step, in, out []arg) error {
 	x := in[0]
 	ax := s.Attrs.Axis
 	outer, length, inner := engine.AxisView(x.Shape, ax)
-	v := variant{file: "reduce.cu", kind: s.Op.String(), dtype: short(x.DType),
-		defines: []string{"T=" + ctype(x.DType), "OP=" + reduceOps[s.Op]}}
+	v := reduceVariant(s.Op, x.DType)
 	if inner == 1 {
-		return r.d.run(v, "reduce_inner", [3]int{r.d.blocks(outer, 8)}, 256, 0, x.ptr, out[0].ptr, int64(outer), int64(length))
+		return launch(r.d, v, [3]int{r.d.blocks(outer, 8)}, 256, 0,
+			reduceInnerArgs{x: x.ptr, y: out[0].ptr, outer: int64(outer), length: int64(length)})
 	}
-	return r.d.run(v, "reduce_strided", [3]int{r.d.blocks(outer*inner, 256)}, 256, 0,
-		x.ptr, out[0].ptr, int64(outer), int64(length), int64(inner))
+	return launch(r.d, v, [3]int{r.d.blocks(outer*inner, 256)}, 256, 0,
+		reduceStridedArgs{x: x.ptr, y: out[0].ptr, outer: int64(outer), length: int64(length), inner: int64(inner)})
+}
+
+// reduceVariant is reduce.cu's reduction op (a key of reduceOps) of
+// dtype t.
+func reduceVariant(op engine.Op, t engine.DType) variant {
+	return variant{file: "reduce.cu", kind: op.String(), dtype: t, defines: []string{"T=" + ctype(t), "OP=" + reduceOps[op]}}
+}
+
+// reduceInnerArgs are the parameters of reduce_inner (reduce.cu).
+type reduceInnerArgs struct {
+	x, y          dptr
+	outer, length int64
+}
+
+func (reduceInnerArgs) entry() (string, string) { return "reduce.cu", "reduce_inner" }
+func (p reduceInnerArgs) pack(a *argPack)       { a.ptr(p.x).ptr(p.y).i64(p.outer).i64(p.length) }
+
+// reduceStridedArgs are the parameters of reduce_strided (reduce.cu).
+type reduceStridedArgs struct {
+	x, y                 dptr
+	outer, length, inner int64
+}
+
+func (reduceStridedArgs) entry() (string, string) { return "reduce.cu", "reduce_strided" }
+func (p reduceStridedArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.y).i64(p.outer).i64(p.length).i64(p.inner)
 }
 
 // normalizeKernel divides each row by max(its norm, 1e-12). Float32 rows
@@ -37,14 +63,42 @@ func normalizeKernel(r *runner, s *engine.Step, in, out []arg) error {
 	d := x.Shape[len(x.Shape)-1]
 	rows := x.Shape.Size() / d
 	if x.DType == engine.Float32 && d%4 == 0 && d <= 32*4*32 {
-		nv := (d/4 + 31) / 32
-		v := variant{file: "reduce.cu", kind: "normalize4", dtype: "f32", params: []string{fmt.Sprintf("nv%d", nv)},
-			defines: []string{"T=float", fmt.Sprintf("NV4=%d", nv)}}
-		return r.d.run(v, "normalize_rows4", [3]int{r.d.blocks(rows, 8)}, 256, 0, x.ptr, out[0].ptr, int64(rows), int64(d/4))
+		return launch(r.d, normalize4Variant((d/4+31)/32), [3]int{r.d.blocks(rows, 8)}, 256, 0,
+			normalizeRows4Args{x: x.ptr, y: out[0].ptr, rows: int64(rows), d4: int64(d / 4)})
 	}
-	v := variant{file: "reduce.cu", kind: "normalize", dtype: short(x.DType), defines: []string{"T=" + ctype(x.DType)}}
-	return r.d.run(v, "normalize_rows", [3]int{r.d.blocks(rows, 8)}, 256, 0, x.ptr, out[0].ptr, int64(rows), int64(d))
+	return launch(r.d, normalizeVariant(x.DType), [3]int{r.d.blocks(rows, 8)}, 256, 0,
+		normalizeRowsArgs{x: x.ptr, y: out[0].ptr, rows: int64(rows), d: int64(d)})
 }
+
+// normalize4Variant is reduce.cu's normalize_rows4 for float32 rows of
+// nv float4s a lane (1 to 32).
+func normalize4Variant(nv int) variant {
+	return variant{file: "reduce.cu", kind: "normalize4", dtype: engine.Float32, params: []string{fmt.Sprintf("nv%d", nv)},
+		defines: []string{"T=float", fmt.Sprintf("NV4=%d", nv)}}
+}
+
+// normalizeVariant is reduce.cu's normalize_rows of dtype t.
+func normalizeVariant(t engine.DType) variant {
+	return variant{file: "reduce.cu", kind: "normalize", dtype: t, defines: []string{"T=" + ctype(t)}}
+}
+
+// normalizeRowsArgs are the parameters of normalize_rows (reduce.cu).
+type normalizeRowsArgs struct {
+	x, y    dptr
+	rows, d int64
+}
+
+func (normalizeRowsArgs) entry() (string, string) { return "reduce.cu", "normalize_rows" }
+func (p normalizeRowsArgs) pack(a *argPack)       { a.ptr(p.x).ptr(p.y).i64(p.rows).i64(p.d) }
+
+// normalizeRows4Args are the parameters of normalize_rows4 (reduce.cu).
+type normalizeRows4Args struct {
+	x, y     dptr
+	rows, d4 int64
+}
+
+func (normalizeRows4Args) entry() (string, string) { return "reduce.cu", "normalize_rows4" }
+func (p normalizeRows4Args) pack(a *argPack)       { a.ptr(p.x).ptr(p.y).i64(p.rows).i64(p.d4) }
 
 // rowScales launches row_scales over x [rows, d] (float or int8): s[r] =
 // f[r]/max(f[r]*||x_r||, 1e-12) when norm, else f[r] (f = 1 when 0), and
@@ -54,7 +108,24 @@ func (r *runner) rowScales(x arg, rows, d int, f dptr, norm bool, n2 dptr) (dptr
 	if err != nil {
 		return 0, err
 	}
-	v := variant{file: "reduce.cu", kind: "rowscales", dtype: short(x.DType), defines: []string{"T=" + ctype(x.DType)}}
-	err = r.d.run(v, "row_scales", [3]int{r.d.blocks(rows, 8)}, 256, 0, x.ptr, f, sp, n2, int64(rows), int64(d), norm)
+	err = launch(r.d, rowScalesVariant(x.DType), [3]int{r.d.blocks(rows, 8)}, 256, 0,
+		rowScalesArgs{x: x.ptr, f: f, s: sp, n2: n2, rows: int64(rows), d: int64(d), norm: norm})
 	return sp, err
+}
+
+// rowScalesVariant is reduce.cu's row_scales of rows of dtype t.
+func rowScalesVariant(t engine.DType) variant {
+	return variant{file: "reduce.cu", kind: "rowscales", dtype: t, defines: []string{"T=" + ctype(t)}}
+}
+
+// rowScalesArgs are the parameters of row_scales (reduce.cu).
+type rowScalesArgs struct {
+	x, f, s, n2 dptr
+	rows, d     int64
+	norm        bool
+}
+
+func (rowScalesArgs) entry() (string, string) { return "reduce.cu", "row_scales" }
+func (p rowScalesArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.f).ptr(p.s).ptr(p.n2).i64(p.rows).i64(p.d).flag(p.norm)
 }

@@ -118,27 +118,18 @@ func (r *runner) poison(bufs []engine.Buffer, ids []int) error {
 	return nil
 }
 
-// dtypeNames are each dtype's C type in the kernels and its short name
-// in kernel names.
-var dtypeNames = map[engine.DType][2]string{
-	engine.Float32: {"float", "f32"}, engine.Float16: {"f16", "f16"}, engine.BFloat16: {"bf16", "bf16"},
-	engine.Int8: {"i8", "i8"}, engine.Int32: {"int", "i32"}, engine.Int64: {"i64", "i64"},
+// ctypes are each dtype's C type in the kernels.
+var ctypes = map[engine.DType]string{
+	engine.Float32: "float", engine.Float16: "f16", engine.BFloat16: "bf16",
+	engine.Int8: "i8", engine.Int32: "int", engine.Int64: "i64",
 }
 
 // ctype is the C type of a dtype in the kernels ("void" for none).
 func ctype(dt engine.DType) string {
-	if n, ok := dtypeNames[dt]; ok {
-		return n[0]
+	if n, ok := ctypes[dt]; ok {
+		return n
 	}
 	return "void"
-}
-
-// short is a dtype's name in kernel names.
-func short(dt engine.DType) string {
-	if n, ok := dtypeNames[dt]; ok {
-		return n[1]
-	}
-	return "x"
 }
 
 // blocks is a grid for n items at per items a block, capped at a few

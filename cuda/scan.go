@@ -82,8 +82,8 @@ func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) 
 		kind = "scores"
 	}
 	ru := rowsAtOnce(mq, nv, xt)
-	return variant{file: "scan.cu", kind: kind, dtype: short(xt),
-		params: []string{"q" + short(qt), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()},
+	return variant{file: "scan.cu", kind: kind, dtype: xt,
+		params: []string{qt.String(), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()},
 		defines: []string{"T=" + ctype(xt), "TQ=" + ctype(qt), fmt.Sprintf("MQ=%d", mq), fmt.Sprintf("NV=%d", nv),
 			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", rowBlocksPerSM(mq, ru)), fmt.Sprintf("RU=%d", ru)}}
 }
@@ -99,9 +99,27 @@ func (r *runner) rowScores(a, b arg, m, n, k int, sa, scales dptr, normB bool, m
 	v := rowVariant(a.DType, b.DType, mq, k, 0, metric)
 	dpad := (k + 3) &^ 3
 	nb := max(1, min((n+7)/8, r.d.sms*4))
-	return r.d.run(v, "rowscan", [3]int{nb}, 256, mq*dpad*4,
-		a.ptr, b.ptr, int64(m), int64(n), int64(k), 0, m, sa, scales, normB, true,
-		outp, dptr(0), 0, 0, dptr(0), dptr(0), 0)
+	return launch(r.d, v, [3]int{nb}, 256, mq*dpad*4, rowscanArgs{q: a.ptr, x: b.ptr, m: int64(m), n: int64(n), d: int64(k),
+		q0: 0, mq: int32(m), qscale: sa, xf: scales, normB: normB, largest: true, out: outp})
+}
+
+// rowscanArgs are the parameters of rowscan (scan.cu).
+type rowscanArgs struct {
+	q, x           dptr
+	m, n, d        int64
+	q0, mq         int32
+	qscale, xf     dptr
+	normB, largest bool
+	out, cand      dptr
+	kk, C          int32
+	wbuf, bbuf     dptr
+	sortSmem       bool
+}
+
+func (rowscanArgs) entry() (string, string) { return "scan.cu", "rowscan" }
+func (p rowscanArgs) pack(a *argPack) {
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.n).i64(p.d).i32(p.q0).i32(p.mq).ptr(p.qscale).ptr(p.xf).flag(p.normB).flag(p.largest).
+		ptr(p.out).ptr(p.cand).i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.bbuf).flag(p.sortSmem)
 }
 
 // rowScan is the SIMT search: groups of up to 8 queries (1 for a single
@@ -152,9 +170,9 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	}
 	for q0 := 0; q0 < m; q0 += mq {
 		g := min(mq, m-q0)
-		if err := r.d.run(v, "rowscan", [3]int{nb}, 256, smem,
-			q.ptr, x.ptr, int64(m), int64(n), int64(d), q0, g, qscale, scales, at.NormB, at.Largest,
-			dptr(0), cand, kk, c, wbuf, bbuf, sortSmem); err != nil {
+		if err := launch(r.d, v, [3]int{nb}, 256, smem, rowscanArgs{q: q.ptr, x: x.ptr, m: int64(m), n: int64(n), d: int64(d),
+			q0: int32(q0), mq: int32(g), qscale: qscale, xf: scales, normB: at.NormB, largest: at.Largest,
+			cand: cand, kk: int32(kk), C: int32(c), wbuf: wbuf, bbuf: bbuf, sortSmem: sortSmem}); err != nil {
 			return err
 		}
 	}
@@ -222,8 +240,8 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 		return err
 	}
 	v := rescoreVariant()
-	if err := r.d.run(v, "rescore", [3]int{r.d.blocks(m*kc, 8)}, 256, 0,
-		q.ptr, x.ptr, int64(m), int64(d), kc, qscale, at.NormB, at.Largest, approx, exact); err != nil {
+	if err := launch(r.d, v, [3]int{r.d.blocks(m*kc, 8)}, 256, 0, rescoreArgs{q: q.ptr, x: x.ptr, m: int64(m), d: int64(d),
+		kc: int32(kc), qscale: qscale, normB: at.NormB, largest: at.Largest, approx: approx, exact: exact}); err != nil {
 		return err
 	}
 	best, err := r.tmp(m * k * 8)
@@ -238,11 +256,45 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 		return err
 	}
 	eps := tf32Bound(d, trunc)
-	if err := r.d.run(v, "verify", [3]int{r.d.blocks(m*k, 256)}, 256, 0,
-		best, approx, int64(m), k, kc, qn, qscale, maxnorm, at.NormB, eps, at.Largest, vals, idx, ok); err != nil {
+	if err := launch(r.d, v, [3]int{r.d.blocks(m*k, 256)}, 256, 0, verifyArgs{best: best, approx: approx, m: int64(m),
+		k: int32(k), kc: int32(kc), qnorm: qn, qscale: qscale, xmax: maxnorm, normB: at.NormB, eps: eps, largest: at.Largest,
+		vals: vals, idx: idx, ok: ok}); err != nil {
 		return err
 	}
 	return r.refine(at, q, x, ok, vals, idx)
+}
+
+// rescoreArgs are the parameters of rescore (scan_rescore.cu).
+type rescoreArgs struct {
+	q, x           dptr
+	m, d           int64
+	kc             int32
+	qscale         dptr
+	normB, largest bool
+	approx, exact  dptr
+}
+
+func (rescoreArgs) entry() (string, string) { return "scan_rescore.cu", "rescore" }
+func (p rescoreArgs) pack(a *argPack) {
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.d).i32(p.kc).ptr(p.qscale).flag(p.normB).flag(p.largest).ptr(p.approx).ptr(p.exact)
+}
+
+// verifyArgs are the parameters of verify (scan_rescore.cu).
+type verifyArgs struct {
+	best, approx        dptr
+	m                   int64
+	k, kc               int32
+	qnorm, qscale, xmax dptr
+	normB               bool
+	eps                 float32
+	largest             bool
+	vals, idx, ok       dptr
+}
+
+func (verifyArgs) entry() (string, string) { return "scan_rescore.cu", "verify" }
+func (p verifyArgs) pack(a *argPack) {
+	a.ptr(p.best).ptr(p.approx).i64(p.m).i32(p.k).i32(p.kc).ptr(p.qnorm).ptr(p.qscale).ptr(p.xmax).flag(p.normB).
+		f32(p.eps).flag(p.largest).ptr(p.vals).ptr(p.idx).ptr(p.ok)
 }
 
 // tf32Candidates is kc, the candidates a query of a TF32 search keeps
@@ -278,7 +330,7 @@ func mmaSumSquares(at engine.Attrs, t engine.DType) string {
 // rescoreVariant is scan_rescore.cu, which ends a TF32 search: rescore
 // and verify, for float32 rows.
 func rescoreVariant() variant {
-	return variant{file: "scan_rescore.cu", kind: "exact", dtype: "f32"}
+	return variant{file: "scan_rescore.cu", kind: "exact", dtype: engine.Float32}
 }
 
 // refine searches again, exactly, the queries whose TF32 bound failed.

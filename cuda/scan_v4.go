@@ -155,7 +155,7 @@ func v4Variant(t engine.DType, ss string, c v4Config) variant {
 	case engine.BFloat16:
 		defs = append(defs, "IS_BF16")
 	}
-	v := variant{file: "scan_mma_v4.cu", kind: "scan", dtype: short(t),
+	v := variant{file: "scan_mma_v4.cu", kind: "scan", dtype: t,
 		params: []string{"ss" + ss, fmt.Sprintf("bm%d", c.bm), fmt.Sprintf("bn%d", c.bn), fmt.Sprintf("bkb%d", c.bkb),
 			fmt.Sprintf("st%d", c.stages), fmt.Sprintf("pf%d", pf)},
 		defines: defs}
@@ -226,11 +226,39 @@ func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dp
 		return 0, 0, false, err
 	}
 	v := v4Variant(x.DType, mmaSumSquares(at, x.DType), c)
-	err = r.d.run(v, c.kernel(), [3]int{nmt, parts}, 256, c.smem(),
-		q.ptr, x.ptr, int64(m), int64(n), int64(d), int64(per), qscale, at.NormB, at.Largest,
-		kc, C, wbuf, cand, maxnorm)
+	args := mmaScanV4Args{q: q.ptr, x: x.ptr, m: int64(m), n: int64(n),
+		d: int64(d), per: int64(per), qscale: qscale, normB: at.NormB, largest: at.Largest,
+		kk: int32(kc), C: int32(C), wbuf: wbuf, cand: cand, maxnorm: maxnorm}
+	if c.wg {
+		err = launch(r.d, v, [3]int{nmt, parts}, 256, c.smem(), wgmmaScanV5Args(args))
+	} else {
+		err = launch(r.d, v, [3]int{nmt, parts}, 256, c.smem(), args)
+	}
 	return cand, parts, c.wg, err
 }
+
+// mmaScanV4Args are the parameters of mma_scan_v4 (scan_mma_v4.cu).
+type mmaScanV4Args struct {
+	q, x                dptr
+	m, n, d, per        int64
+	qscale              dptr
+	normB, largest      bool
+	kk, C               int32
+	wbuf, cand, maxnorm dptr
+}
+
+func (mmaScanV4Args) entry() (string, string) { return "scan_mma_v4.cu", "mma_scan_v4" }
+func (p mmaScanV4Args) pack(a *argPack) {
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.n).i64(p.d).i64(p.per).ptr(p.qscale).flag(p.normB).flag(p.largest).
+		i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.cand).ptr(p.maxnorm)
+}
+
+// wgmmaScanV5Args are the parameters of wgmma_scan_v5 (scan_wgmma_v5.cu):
+// those of mma_scan_v4.
+type wgmmaScanV5Args mmaScanV4Args
+
+func (wgmmaScanV5Args) entry() (string, string) { return "scan_wgmma_v5.cu", "wgmma_scan_v5" }
+func (p wgmmaScanV5Args) pack(a *argPack)        { mmaScanV4Args(p).pack(a) }
 
 // kernel is the entry point of the scan in tiling c.
 func (c v4Config) kernel() string {

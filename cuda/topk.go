@@ -40,7 +40,25 @@ func (r *runner) selectRows(dt engine.DType, x, keys dptr, rows, L, k int, large
 	if keys != 0 {
 		dt = engine.Float32
 	}
-	v := variant{file: "topk.cu", kind: "select", dtype: short(dt), defines: []string{"T=" + ctype(dt)}}
-	return r.d.run(v, "topk_select", [3]int{min(rows, 1<<30)}, 512, 0,
-		x, keys, int64(rows), int64(L), k, largest, vals, idx, outKeys, scratch)
+	return launch(r.d, selectVariant(dt), [3]int{min(rows, 1<<30)}, 512, 0, topkSelectArgs{x: x, keysIn: keys, rows: int64(rows), L: int64(L),
+		k: int32(k), largest: largest, vals: vals, idx: idx, outKeys: outKeys, scratch: scratch})
+}
+
+// selectVariant is topk.cu's topk_select of scores of dtype t.
+func selectVariant(t engine.DType) variant {
+	return variant{file: "topk.cu", kind: "select", dtype: t, defines: []string{"T=" + ctype(t)}}
+}
+
+// topkSelectArgs are the parameters of topk_select (topk.cu).
+type topkSelectArgs struct {
+	x, keysIn                   dptr
+	rows, L                     int64
+	k                           int32
+	largest                     bool
+	vals, idx, outKeys, scratch dptr
+}
+
+func (topkSelectArgs) entry() (string, string) { return "topk.cu", "topk_select" }
+func (p topkSelectArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.keysIn).i64(p.rows).i64(p.L).i32(p.k).flag(p.largest).ptr(p.vals).ptr(p.idx).ptr(p.outKeys).ptr(p.scratch)
 }

@@ -10,70 +10,21 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/testenv"
+	src "github.com/silica-go/silica/kernels/cuda"
 )
 
-// everyVariant lists one variant of each kernel kind, over the dtypes and
-// parameters the backend builds, for the compile test: in core those the
-// backend builds with its default settings (the tensor-core scans in their
-// default tilings for every dtype), in sweep the other tilings of the
-// scan that the device script times (v4Sweep, v5Sweep).
+// everyVariant lists the variants the compile test builds: in core the
+// backend's own list of what it builds with its default settings
+// (defaultVariants) and two generated element-wise kernels, in sweep the
+// other tilings of the scan that the device script times (v4Sweep,
+// v5Sweep).
 func everyVariant() (core, sweep []variant) {
-	var vs []variant
-	floats := []engine.DType{engine.Float32, engine.Float16, engine.BFloat16}
-	all := append(floats, engine.Int8, engine.Int32, engine.Int64)
-	for _, t := range append(floats, engine.Int8) {
-		for _, op := range []engine.Op{engine.OpSum, engine.OpReduceMax, engine.OpNorm} {
-			vs = append(vs, variant{file: "reduce.cu", kind: op.String(), dtype: short(t),
-				defines: []string{"T=" + ctype(t), "OP=" + reduceOps[op]}})
-		}
-		vs = append(vs, variant{file: "reduce.cu", kind: "rowscales", dtype: short(t), defines: []string{"T=" + ctype(t)}})
-	}
-	for _, b := range all {
-		vs = append(vs, variant{file: "convert.cu", kind: "cast", dtype: "f32", params: []string{"to" + short(b)},
-			defines: []string{"SRC=float", "DST=" + ctype(b)}})
-	}
-	for _, t := range floats {
-		vs = append(vs, variant{file: "reduce.cu", kind: "normalize", dtype: short(t), defines: []string{"T=" + ctype(t)}},
-			variant{file: "topk.cu", kind: "select", dtype: short(t), defines: []string{"T=" + ctype(t)}},
-			variant{file: "convert.cu", kind: "quantize", dtype: short(t), defines: []string{"T=" + ctype(t)}},
-			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"l0"}, defines: []string{"T=" + ctype(t), "L2=0"}},
-			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"l1"}, defines: []string{"T=" + ctype(t), "L2=1"}},
-			variant{file: "matmul.cu", kind: "tiled", dtype: short(t), params: []string{"bi8"}, defines: []string{"T=" + ctype(t), "TB=i8"}})
-		for _, mq := range []int{1, 8} {
-			for _, d := range []int{768, 100} {
-				vs = append(vs, rowVariant(t, t, mq, d, 1, engine.MetricDot), rowVariant(t, t, mq, d, 0, engine.MetricL2))
-			}
-		}
-		vs = append(vs, rowVariant(t, engine.Int8, 8, 768, 1, engine.MetricDot))
-	}
-	vs = append(vs, variant{file: "reduce.cu", kind: "normalize4", dtype: "f32", defines: []string{"T=float", "NV4=3"}},
-		variant{file: "convert.cu", kind: "dequantize", dtype: "i8"},
-		rescoreVariant())
-	for _, t := range floats {
-		for _, ss := range []string{"0", "1"} {
-			vs = append(vs, v4Variant(t, ss, defaultV4(64)), v4Variant(t, ss, defaultV4(1024)))
-		}
-	}
+	vs := defaultVariants()
 	for _, c := range v4Sweep {
 		sweep = append(sweep, v4Variant(engine.Float32, "1", c), v4Variant(engine.Float16, "0", c))
 	}
-	for _, t := range floats {
-		for _, ss := range []string{"0", "1"} {
-			vs = append(vs, v4Variant(t, ss, defaultV5(64, t == engine.Float32)), v4Variant(t, ss, defaultV5(1024, t == engine.Float32)))
-		}
-	}
 	for _, c := range v5Sweep {
 		sweep = append(sweep, v4Variant(engine.Float32, "1", c), v4Variant(engine.Float16, "0", c))
-	}
-	for _, w := range []string{"uint4", "u32", "unsigned char"} {
-		vs = append(vs, variant{file: "gather.cu", kind: "rows", dtype: "i32", params: []string{w}, defines: []string{"W=" + w, "IDX=int"}},
-			variant{file: "gather.cu", kind: "slice", dtype: "bytes", params: []string{w}, defines: []string{"W=" + w}})
-	}
-	for _, a := range all {
-		for _, b := range []engine.DType{engine.Float32, a} {
-			vs = append(vs, variant{file: "convert.cu", kind: "cast", dtype: short(a), params: []string{"to" + short(b)},
-				defines: []string{"SRC=" + ctype(a), "DST=" + ctype(b)}})
-		}
 	}
 	prog := &engine.Program{NumInputs: 3, Instrs: []engine.Instr{{Op: engine.OpMul, Args: [3]int{0, 1}},
 		{Op: engine.OpMax, Args: [3]int{3, 2}}, {Op: engine.OpScale, Args: [3]int{4}, Scalar: 0.5}}}
@@ -156,14 +107,14 @@ func TestCompileEveryVariant(t *testing.T) {
 func TestCompileErrorCarriesLog(t *testing.T) {
 	testenv.Need(t, "nvrtc", loadNVRTC())
 	arch, cubin := target(90)
-	v := variant{file: "elementwise.cu", kind: "broken", dtype: "f32", extra: "extern \"C\" __global__ void ew() { undefined_thing(); }\n"}
+	v := variant{file: "elementwise.cu", kind: "broken", dtype: engine.Float32, extra: "extern \"C\" __global__ void ew() { undefined_thing(); }\n"}
 	_, err := v.build(arch, cubin, "", "test")
 	if err == nil {
 		t.Fatal("a broken kernel compiled")
 	}
 	ce, ok := err.(*CompileError)
-	if !ok || ce.Kernel != "elementwise_broken_f32" || ce.Log == "" {
-		t.Fatalf("want a CompileError naming elementwise_broken_f32 with a log, got %#v", err)
+	if !ok || ce.Kernel != "elementwise_broken_float32" || ce.Log == "" {
+		t.Fatalf("want a CompileError naming elementwise_broken_float32 with a log, got %#v", err)
 	}
 }
 
@@ -215,4 +166,19 @@ func ptxasReport(v variant, arch string) (string, error) {
 		return "", fmt.Errorf("no resource report in the log:\n%s", log)
 	}
 	return strings.Join(out, "; "), nil
+}
+
+// TestEveryFileCompiled: every kernel file has a variant in the compile
+// test's list.
+func TestEveryFileCompiled(t *testing.T) {
+	core, _ := everyVariant()
+	have := map[string]bool{}
+	for _, v := range core {
+		have[v.file] = true
+	}
+	for _, f := range src.Files() {
+		if !have[f] {
+			t.Errorf("no variant of %s is compiled", f)
+		}
+	}
 }

@@ -21,7 +21,8 @@
 //
 // A file is specialised by -D flags (the element type T, vector widths,
 // query-group sizes); the backend names each compiled variant
-// <family>_<variant>_<dtype>[_<param>] and caches it.
+// <family>_<variant>_<dtype>[_<param>...] with kernels.Name, as the Metal
+// backend names its kernels, and caches it.
 package cuda
 
 import (
