@@ -71,6 +71,8 @@
 //
 // # Measuring
 //
-// cmd/cudabench times the PyTorch anchors' operations; NOTES.md holds the
-// measurements, side by side with PyTorch on the same card.
+// The backend implements engine.Timer: device time of runs and of each
+// kernel, from CUDA events. cmd/cudabench times the PyTorch anchors'
+// operations with it; bench/cuda/NOTES.md holds the measurements, side by
+// side with PyTorch on the same card.
 package cuda

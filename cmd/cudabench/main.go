@@ -22,7 +22,8 @@
 // (the host's time to plan and launch is reported beside it). Inputs are
 // random normal, never zeros. Results are checked against the CPU
 // backend's exact answers only by the tests (go test ./cuda); this
-// program measures.
+// program measures, through the engine: engine.Open("cuda") and the
+// backend's engine.Timer.
 package main
 
 import (
@@ -97,17 +98,19 @@ func main() {
 			}
 		}
 	}
-	b, err := cuda.Open(0)
+	e, err := engine.Open("cuda")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cudabench:", err)
-		os.Exit(1)
+		fatal(err)
 	}
-	defer b.Close()
+	defer e.Close()
+	b, ok := e.Backend().(engine.Timer)
+	if !ok {
+		fatal(fmt.Errorf("the cuda backend does not time its runs (engine.Timer)"))
+	}
 	if err := b.EnableTiming(true); err != nil {
 		fatal(err)
 	}
-	e := engine.New("cuda", b)
-	fmt.Printf("device: %s (%s)\n", b.Device().Name, b.Device().Version)
+	fmt.Printf("device: %s (%s)\n", e.Device().Name, e.Device().Version)
 
 	var rows []row
 	add := func(r row) {
@@ -319,7 +322,9 @@ func main() {
 		E.Free()
 	}
 
-	fmt.Printf("\nqueries the TF32 scan searched again exactly: %d\n", b.Refined())
+	if r, ok := e.Backend().(interface{ Refined() int64 }); ok {
+		fmt.Printf("\nqueries the TF32 scan searched again exactly: %d\n", r.Refined())
+	}
 	fmt.Println()
 	fmt.Println("| operation | silica cuda (ms) | torch (ms) | torch / silica | target (ms) | note |")
 	fmt.Println("|---|---|---|---|---|---|")
