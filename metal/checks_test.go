@@ -11,7 +11,7 @@ import (
 
 	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/examples/hamming"
+	"github.com/silica-go/silica/hamming"
 	"github.com/silica-go/silica/kernels"
 )
 
@@ -194,7 +194,7 @@ func checkCompileError(t *testing.T, b *Backend) {
 	}
 }
 
-// checkHamming runs the worked custom-kernel example (examples/hamming:
+// checkHamming runs the worked custom-kernel example (package hamming:
 // threadgroup atomics in kernel scope, two passes over the codes) through
 // the backend and compares it with the example's Go function on the CPU
 // backend, ties included.
