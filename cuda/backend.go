@@ -26,11 +26,28 @@ func (driver) Open(device string) (engine.Backend, error) {
 		}
 		ordinal = n
 	}
-	return Open(ordinal)
+	return New(ordinal)
+}
+
+// Devices lists the GPUs the driver sees, "0" to "n-1"; none without the
+// driver (engine.DeviceLister).
+func (driver) Devices() []string {
+	if loadDriver() != nil {
+		return nil
+	}
+	var n int32
+	if check("cuDeviceGetCount", cuDeviceGetCount(&n)) != nil {
+		return nil
+	}
+	devs := make([]string, n)
+	for i := range devs {
+		devs[i] = strconv.Itoa(i)
+	}
+	return devs
 }
 
 // Backend runs plans on one NVIDIA GPU through the CUDA driver API, with
-// kernels compiled by NVRTC. Make one with Open, or engine.Open("cuda").
+// kernels compiled by NVRTC. Make one with New, or engine.Open("cuda").
 type Backend struct {
 	d    *device
 	pool pool
@@ -41,8 +58,10 @@ type Backend struct {
 	refined atomic.Int64 // queries the TF32 scan had to search again exactly
 }
 
-// Open opens the GPU of the given ordinal.
-func Open(ordinal int) (*Backend, error) {
+// New opens the GPU of the given ordinal (0 for the first). Without the
+// NVIDIA driver, that GPU or NVRTC it returns an error wrapping
+// engine.ErrUnavailable that says which is missing.
+func New(ordinal int) (*Backend, error) {
 	if err := loadDriver(); err != nil {
 		return nil, unavailable(err)
 	}

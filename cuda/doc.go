@@ -8,12 +8,13 @@
 //
 // # Availability
 //
-// Open fails with an error wrapping engine.ErrUnavailable, saying what is
-// missing, when libcuda.so.1 (the driver), a GPU, or libnvrtc is absent;
-// engine.Default then moves on to the CPU. SILICA_LIBCUDA and SILICA_NVRTC
-// name the libraries' paths when the loader cannot find them; NVRTC is
-// also looked for in the CUDA toolkit's folders and in the pip wheel
-// nvidia-cuda-nvrtc of the Python environments at hand.
+// New (and engine.Open("cuda")) fails with an error wrapping
+// engine.ErrUnavailable, saying what is missing, when libcuda.so.1 (the
+// driver), a GPU, or libnvrtc is absent; engine.Default then moves on to
+// the CPU. SILICA_LIBCUDA and SILICA_NVRTC name the libraries' paths when
+// the loader cannot find them; NVRTC is also looked for in the CUDA
+// toolkit's folders and in the pip wheel nvidia-cuda-nvrtc of the Python
+// environments at hand.
 //
 // # Threads
 //

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/kernels"
@@ -158,9 +157,9 @@ func TestBrokenVariantsCaught(t *testing.T) {
 			}
 			broken := strings.Replace(orig, v.old, v.new, 1)
 			run := func(sources map[string]string, order msltest.Order) error {
-				b := &mslBackend{Backend: cpu.New(), h: h, opt: msltest.Options{Order: order, Seed: 5},
+				b := &mslBackend{Backend: newCPU(), h: h, opt: msltest.Options{Order: order, Seed: 5},
 					libs: map[string]*msltest.Program{}, sources: sources}
-				p := &pair{t: t, cpu: engine.New("cpu", cpu.New()), msl: engine.New("msl", b)}
+				p := &pair{t: t, cpu: engine.New("cpu", newCPU()), msl: engine.New("msl", b)}
 				return check(p)
 			}
 			if err := run(nil, msltest.Shuffled); err != nil {

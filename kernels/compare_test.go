@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/kernels/msltest"
@@ -53,7 +52,7 @@ func engines(t *testing.T) *pair {
 func enginesWith(t *testing.T, opt msltest.Options) *pair {
 	t.Helper()
 	m := newMSL(t, opt)
-	return &pair{t: t, cpu: engine.New("cpu", cpu.New()), msl: m}
+	return &pair{t: t, cpu: engine.New("cpu", newCPU()), msl: m}
 }
 
 // normal makes the same standard-normal array on both engines.

@@ -39,7 +39,7 @@ func newMSL(t testing.TB, opt msltest.Options) *engine.Engine {
 	t.Helper()
 	h, err := msltest.Default()
 	testenv.Need(t, "clang", err)
-	return engine.New("msl", &mslBackend{Backend: cpu.New(), h: h, opt: opt, libs: map[string]*msltest.Program{}})
+	return engine.New("msl", &mslBackend{Backend: newCPU(), h: h, opt: opt, libs: map[string]*msltest.Program{}})
 }
 
 func (b *mslBackend) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool {

@@ -3,7 +3,6 @@ package kernels_test
 import (
 	"testing"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/kernels/msltest"
@@ -15,6 +14,6 @@ import (
 func TestBackendSuite(t *testing.T) {
 	h, err := msltest.Default()
 	testenv.Need(t, "clang", err)
-	b := &mslBackend{Backend: cpu.New(), h: h, opt: msltest.Options{Order: msltest.Shuffled, Seed: 7}, libs: map[string]*msltest.Program{}}
+	b := &mslBackend{Backend: newCPU(), h: h, opt: msltest.Options{Order: msltest.Shuffled, Seed: 7}, libs: map[string]*msltest.Program{}}
 	backendtest.Run(t, "msl", b)
 }

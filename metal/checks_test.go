@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/hamming"
 	"github.com/silica-go/silica/kernels"
@@ -33,7 +32,7 @@ func must[T any](t *testing.T) func(T, error) T {
 // product and a top-k; both return the CPU backend's results.
 func checkSearch(t *testing.T, b *Backend, m, n, d int, ks []int) {
 	e := engine.New("metal", b)
-	c := engine.New("cpu", cpu.New())
+	c := engine.New("cpu", newCPU())
 	rng := rand.New(rand.NewPCG(5, 6))
 	qv, xv := randn(rng, m*d), randn(rng, n*d)
 	for _, k := range ks {
@@ -200,7 +199,7 @@ func checkCompileError(t *testing.T, b *Backend) {
 // backend, ties included.
 func checkHamming(t *testing.T, b *Backend) {
 	e := engine.New("metal", b)
-	c := engine.New("cpu", cpu.New())
+	c := engine.New("cpu", newCPU())
 	rng := rand.New(rand.NewPCG(3, 4))
 	const q, n, d, k = 3, 700, 100, 25
 	w := hamming.Words(d)
