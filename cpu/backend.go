@@ -17,8 +17,11 @@ func (driver) Open(device string) (engine.Backend, error) {
 	if device != "" && device != "cpu" {
 		return nil, fmt.Errorf("cpu: unknown device %q (the cpu backend has one device, \"cpu\")", device)
 	}
-	return New(), nil
+	return New()
 }
+
+// Devices lists the one device (engine.DeviceLister).
+func (driver) Devices() []string { return []string{"cpu"} }
 
 // Backend runs plans on the host's cores. Make one with New, or through
 // engine.Open("cpu").
@@ -33,8 +36,12 @@ type Backend struct {
 	poison func([]byte)
 }
 
-// New returns a CPU backend using GOMAXPROCS worker goroutines.
-func New() *Backend { return &Backend{workers: runtime.GOMAXPROCS(0)} }
+// New returns a CPU backend using GOMAXPROCS worker goroutines. It does
+// not fail; it returns an error as every backend's New does.
+func New() (*Backend, error) { return newBackend(), nil }
+
+// newBackend is New without the error.
+func newBackend() *Backend { return &Backend{workers: runtime.GOMAXPROCS(0)} }
 
 // buffer is host memory, 8-byte aligned so that it can be viewed as any
 // element type.

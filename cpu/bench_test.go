@@ -160,7 +160,7 @@ func bytesOf(x []float32) []byte {
 // scanVariant is the backend's fused scan (MatMul(q, xᵀ) then TopK, which
 // the engine fuses into one OpScanTopK) over stored rows of dtype dt.
 func scanVariant(b *testing.B, name string, q []float32, x []float32, dt engine.DType, cosine bool) variant {
-	e := engine.New("cpu", New())
+	e := engine.New("cpu", newBackend())
 	qa, err := e.FromFloat32As(q, dt, 1, scanD)
 	if err != nil {
 		b.Fatal(err)
@@ -193,7 +193,7 @@ func scanVariant(b *testing.B, name string, q []float32, x []float32, dt engine.
 // checkScan checks, before anything is timed, that the fused scan finds
 // the row a plain loop scores highest.
 func checkScan(b *testing.B, q, x []float32) {
-	e := engine.New("cpu", New())
+	e := engine.New("cpu", newBackend())
 	qa, _ := e.FromFloat32(q, 1, scanD)
 	xa, err := e.FromBytesNoCopy(bytesOf(x), engine.Float32, scanN, scanD)
 	if err != nil {
@@ -307,7 +307,7 @@ func BenchmarkScanStored(b *testing.B) {
 // (the store's quantized form), cosine, a quarter of the float32 bytes.
 func BenchmarkScanInt8(b *testing.B) {
 	q, x := scanData()
-	e := engine.New("cpu", New())
+	e := engine.New("cpu", newBackend())
 	qa, err := e.FromFloat32(q, 1, scanD)
 	if err != nil {
 		b.Fatal(err)
@@ -353,7 +353,7 @@ func BenchmarkScanBatch(b *testing.B) {
 	const m = 64
 	_, x := scanData()
 	q := randomFloats(30, m*scanD)
-	e := engine.New("cpu", New())
+	e := engine.New("cpu", newBackend())
 	qa, err := e.FromFloat32(q, m, scanD)
 	if err != nil {
 		b.Fatal(err)
@@ -391,7 +391,7 @@ func BenchmarkScanBatch(b *testing.B) {
 func BenchmarkMatMul(b *testing.B) {
 	const n = 1024
 	a, bb := randomFloats(3, n*n), randomFloats(4, n*n)
-	e := engine.New("cpu", New())
+	e := engine.New("cpu", newBackend())
 	A, err := e.FromFloat32(a, n, n)
 	if err != nil {
 		b.Fatal(err)
@@ -423,7 +423,7 @@ func BenchmarkMatMul(b *testing.B) {
 // BenchmarkElementwise is a*b+c over 10M float32 (three reads, one write).
 func BenchmarkElementwise(b *testing.B) {
 	const n = 10_000_000
-	e := engine.New("cpu", New())
+	e := engine.New("cpu", newBackend())
 	var in [3]*engine.Array
 	var raw [3][]float32
 	for i := range in {
@@ -465,7 +465,7 @@ func BenchmarkElementwise(b *testing.B) {
 func rowsFixture(b *testing.B) (*engine.Engine, *engine.Array, []float32) {
 	const n, d = 100_000, 384
 	x := randomFloats(20, n*d)
-	e := engine.New("cpu", New())
+	e := engine.New("cpu", newBackend())
 	xa, err := e.FromFloat32(x, n, d)
 	if err != nil {
 		b.Fatal(err)

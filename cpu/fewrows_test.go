@@ -11,7 +11,7 @@ import (
 // two rows of a) against the blocked product's path (three rows) on every
 // stored form, int8 with scales included, and both normalizations.
 func TestFewRowsMatchesProduct(t *testing.T) {
-	e := engine.New("cpu", New())
+	e := engine.New("cpu", newBackend())
 	for _, dt := range []engine.DType{engine.Float32, engine.Float16, engine.BFloat16, engine.Int8} {
 		for _, norm := range []bool{false, true} {
 			q, _ := e.RandomNormal(1, engine.Float32, 3, 77)

@@ -6,7 +6,7 @@ import "testing"
 // of its size, counted in MemoryInUse while pooled, and that small ones
 // and wrapped host memory are not pooled.
 func TestPool(t *testing.T) {
-	c := New()
+	c := newBackend()
 	big, err := c.Alloc(poolMin + 12)
 	if err != nil {
 		t.Fatal(err)

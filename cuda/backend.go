@@ -26,11 +26,28 @@ func (driver) Open(device string) (engine.Backend, error) {
 		}
 		ordinal = n
 	}
-	return Open(ordinal)
+	return New(ordinal)
+}
+
+// Devices lists the GPUs the driver sees, "0" to "n-1"; none without the
+// driver (engine.DeviceLister).
+func (driver) Devices() []string {
+	if loadDriver() != nil {
+		return nil
+	}
+	var n int32
+	if check("cuDeviceGetCount", cuDeviceGetCount(&n)) != nil {
+		return nil
+	}
+	devs := make([]string, n)
+	for i := range devs {
+		devs[i] = strconv.Itoa(i)
+	}
+	return devs
 }
 
 // Backend runs plans on one NVIDIA GPU through the CUDA driver API, with
-// kernels compiled by NVRTC. Make one with Open, or engine.Open("cuda").
+// kernels compiled by NVRTC. Make one with New, or engine.Open("cuda").
 type Backend struct {
 	d    *device
 	pool pool
@@ -50,9 +67,11 @@ type Backend struct {
 	poison bool
 }
 
-// Open opens the GPU of the given ordinal, with the Config of the
-// environment (ConfigFromEnv): an invalid one is an error.
-func Open(ordinal int) (*Backend, error) { return OpenConfig(ordinal, ConfigFromEnv()) }
+// New opens the GPU of the given ordinal (0 for the first), with the
+// Config of the environment (ConfigFromEnv): an invalid one is an error.
+// Without the NVIDIA driver, that GPU or NVRTC it returns an error
+// wrapping engine.ErrUnavailable that says which is missing.
+func New(ordinal int) (*Backend, error) { return NewConfig(ordinal, ConfigFromEnv()) }
 
 // open opens the GPU of the given ordinal with the default Config.
 func open(ordinal int) (*Backend, error) {

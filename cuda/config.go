@@ -11,7 +11,7 @@ import (
 // queries, and its tiling. The zero Config is the default: the device's
 // best scan (v5 on Hopper, else v4) in the tiling chosen for the number
 // of queries. Open reads it from the environment (ConfigFromEnv), once;
-// OpenConfig takes it from the caller.
+// NewConfig takes it from the caller.
 type Config struct {
 	// Scan is the tensor-core scan: "" for the device's best, "v4" (the
 	// mma.sync main loop, scan_mma_v4.cu) or "v5" (the wgmma main loop,
@@ -51,10 +51,10 @@ func (c Config) check() error {
 	return nil
 }
 
-// OpenConfig opens the GPU of the given ordinal with Config c instead of
+// NewConfig opens the GPU of the given ordinal with Config c instead of
 // the environment's. An invalid c is an error before any device is
 // touched.
-func OpenConfig(ordinal int, c Config) (*Backend, error) {
+func NewConfig(ordinal int, c Config) (*Backend, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 // allowed missing) saying why it cannot.
 func openTest(t *testing.T) *Backend {
 	t.Helper()
-	b, err := Open(0)
+	b, err := New(0)
 	testenv.Need(t, "cuda", err)
 	t.Cleanup(func() { b.Close() })
 	return b
@@ -43,6 +43,9 @@ func TestOpenWithoutDriver(t *testing.T) {
 		t.Fatalf("engine.Open(\"cuda\") without a driver: %v; want ErrUnavailable", err)
 	}
 	t.Log(err)
+	if devs, ok := engine.Devices("cuda"); !ok || len(devs) != 0 {
+		t.Errorf(`engine.Devices("cuda") without a driver = %q, %v; want none, listed`, devs, ok)
+	}
 }
 
 // searchCase is one fused search checked against a float64 reference.

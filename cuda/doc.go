@@ -8,12 +8,13 @@
 //
 // # Availability
 //
-// Open fails with an error wrapping engine.ErrUnavailable, saying what is
-// missing, when libcuda.so.1 (the driver), a GPU, or libnvrtc is absent;
-// engine.Default then moves on to the CPU. SILICA_LIBCUDA and SILICA_NVRTC
-// name the libraries' paths when the loader cannot find them; NVRTC is
-// also looked for in the CUDA toolkit's folders and in the pip wheel
-// nvidia-cuda-nvrtc of the Python environments at hand.
+// New (and engine.Open("cuda")) fails with an error wrapping
+// engine.ErrUnavailable, saying what is missing, when libcuda.so.1 (the
+// driver), a GPU, or libnvrtc is absent; engine.Default then moves on to
+// the CPU. SILICA_LIBCUDA and SILICA_NVRTC name the libraries' paths when
+// the loader cannot find them; NVRTC is also looked for in the CUDA
+// toolkit's folders and in the pip wheel nvidia-cuda-nvrtc of the Python
+// environments at hand.
 //
 // # Threads
 //
@@ -80,6 +81,8 @@
 //
 // # Measuring
 //
-// cmd/cudabench times the PyTorch anchors' operations; NOTES.md holds the
-// measurements, side by side with PyTorch on the same card.
+// The backend implements engine.Timer: device time of runs and of each
+// kernel, from CUDA events. cmd/cudabench times the PyTorch anchors'
+// operations with it; bench/cuda/NOTES.md holds the measurements, side by
+// side with PyTorch on the same card.
 package cuda

@@ -9,7 +9,7 @@ import (
 )
 
 // The tensor-core scan: on Hopper (compute capability 9.0) the wgmma main
-// loop of scan_wgmma_v5.cu, version 5 (compiled for sm_90a; cuda/NOTES.md,
+// loop of scan_wgmma_v5.cu, version 5 (compiled for sm_90a; bench/cuda/NOTES.md,
 // runs 7-10: same ids as v4 on every query, 1.2 to 1.5 times faster),
 // elsewhere the mma.sync main loop of scan_mma_v4.cu, version 4; both
 // share scan_tc.cuh's selection. The backend's Config (config.go) may
@@ -56,7 +56,7 @@ func defaultV4(m int) v4Config {
 // rows (each warpgroup 64 x 128), 4 stages deep (two in flight), except
 // for more than 64 float32 queries, 128 by 128 (each warpgroup 64 x 128),
 // 5 deep. These were the fastest at 64 and at 1024 queries on the H100
-// (cuda/NOTES.md, run 9).
+// (bench/cuda/NOTES.md, run 9).
 func defaultV5(m int, tf32 bool) v4Config {
 	if m > 64 && tf32 {
 		return v4Config{bm: 128, bn: 128, bkb: 128, stages: 5, wg: true, swz: true}
@@ -258,7 +258,7 @@ func (p mmaScanV4Args) pack(a *argPack) {
 type wgmmaScanV5Args mmaScanV4Args
 
 func (wgmmaScanV5Args) entry() (string, string) { return "scan_wgmma_v5.cu", "wgmma_scan_v5" }
-func (p wgmmaScanV5Args) pack(a *argPack)        { mmaScanV4Args(p).pack(a) }
+func (p wgmmaScanV5Args) pack(a *argPack)       { mmaScanV4Args(p).pack(a) }
 
 // kernel is the entry point of the scan in tiling c.
 func (c v4Config) kernel() string {

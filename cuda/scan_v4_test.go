@@ -47,8 +47,8 @@ func TestConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), scanVersionEnv) || !strings.Contains(err.Error(), `"`+bad+`"`) {
 			t.Errorf("scan %s: error %v, want one naming %s and the value", bad, err, scanVersionEnv)
 		}
-		if _, err2 := OpenConfig(0, Config{Scan: bad}); err != nil && (err2 == nil || err2.Error() != err.Error()) {
-			t.Errorf("OpenConfig with scan %s: %v, want %v before any device is opened", bad, err2, err)
+		if _, err2 := NewConfig(0, Config{Scan: bad}); err != nil && (err2 == nil || err2.Error() != err.Error()) {
+			t.Errorf("NewConfig with scan %s: %v, want %v before any device is opened", bad, err2, err)
 		}
 	}
 	for _, bad := range []string{"bm=32", "tile=3", "wg=1,stages=2"} {

@@ -2,14 +2,19 @@ package cuda
 
 import (
 	"fmt"
+
+	"github.com/silica-go/silica/engine"
 )
 
-// Timing support for benchmarks: the device time of runs, measured with
-// CUDA events on the backend's stream, and the device's copy bandwidth.
+// Timing support for benchmarks (engine.Timer): the device time of runs,
+// measured with CUDA events on the backend's stream, and the device's copy
+// bandwidth.
+
+var _ engine.Timer = (*Backend)(nil)
 
 // EnableTiming makes every Run record events around its steps, so that
 // LastRunMillis reports the device time of the last Run (launch gaps
-// included, host work before the first launch excluded).
+// included, host work before the first launch excluded). See engine.Timer.
 func (b *Backend) EnableTiming(on bool) error {
 	return b.do(func() error {
 		if on && b.d.evStart == 0 {
@@ -39,7 +44,7 @@ func (b *Backend) EnableProfile(on bool) error {
 }
 
 // Profile returns milliseconds by kernel (variant.function) since
-// EnableProfile.
+// EnableProfile(true).
 func (b *Backend) Profile() map[string]float64 {
 	out := map[string]float64{}
 	b.do(func() error {
@@ -53,7 +58,7 @@ func (b *Backend) Profile() map[string]float64 {
 
 // Refined returns how many queries the TF32 scan has had to search again
 // exactly because its error bound could not prove the TF32 candidates
-// complete (see NOTES.md).
+// complete (bench/cuda/NOTES.md). cmd/cudabench prints it.
 func (b *Backend) Refined() int64 { return b.refined.Load() }
 
 // LastRunMillis returns the device milliseconds of the last Run with

@@ -124,7 +124,7 @@ func TestCompileErrorCarriesLog(t *testing.T) {
 // v4 scan is tuned to keep its accumulators in registers), except for
 // the wgmma loop with 128 accumulators a thread (v5, BM=128, BN=256):
 // there ptxas spills a few hundred bytes in the tile's epilogue, not in
-// the main loop (cuobjdump of its SASS, cuda/NOTES.md v5), and the report
+// the main loop (cuobjdump of its SASS, bench/cuda/NOTES.md v5), and the report
 // says so.
 func ptxasReport(v variant, arch string) (string, error) {
 	allowSpill := v.file == "scan_wgmma_v5.cu" && slices.Contains(v.defines, "BM=128") && slices.Contains(v.defines, "BN=256")

@@ -29,7 +29,8 @@ type DeviceInfo struct {
 //
 // Extra abilities are optional interfaces, found by type assertion:
 // Capabilities (which fused kernels the backend runs), HostWrapper
-// (zero-copy buffers over host memory), MemoryReporter (bytes in use).
+// (zero-copy buffers over host memory), MemoryReporter (bytes in use),
+// Timer (device time of runs, for benchmarks).
 type Backend interface {
 	// Device describes the device.
 	Device() DeviceInfo
@@ -78,6 +79,29 @@ type MemoryReporter interface {
 	// MemoryInUse returns the bytes currently allocated on the device,
 	// pooled buffers included.
 	MemoryInUse() int64
+}
+
+// Timer is implemented by backends that time work on the device itself
+// (CUDA events on the backend's stream), for benchmarks: the device time of
+// a Run apart from the host's time to plan and launch it. cmd/cudabench
+// finds it by type assertion.
+type Timer interface {
+	// EnableTiming makes every Run record its device time, which
+	// LastRunMillis then reports: milliseconds from the Run's first launch
+	// to the end of its last (launch gaps included, host work before the
+	// first launch excluded).
+	EnableTiming(on bool) error
+	LastRunMillis() float64
+	// EnableProfile makes every launch record its own device time (which
+	// slows the Runs: profile apart from timing) and clears what was
+	// recorded; Profile returns the milliseconds of each kernel, by the
+	// backend's name for it, summed over the Runs since.
+	EnableProfile(on bool) error
+	Profile() map[string]float64
+	// CopyBandwidth copies bytes bytes between two device buffers reps
+	// times and returns the median rate in GB/s, bytes read plus bytes
+	// written: the memory ceiling a kernel is measured against.
+	CopyBandwidth(bytes, reps int) (float64, error)
 }
 
 // Errors a backend or the engine returns; test with errors.Is.

@@ -160,7 +160,7 @@ func (noFusion) Supports(op engine.Op, _ *engine.Attrs, _ []engine.Value) bool {
 func TestFusedEqualsUnfused(t *testing.T) {
 	ok := mk(t)
 	fused := open(t)
-	plain := engine.New("cpu-unfused", noFusion{cpu.New()})
+	plain := engine.New("cpu-unfused", noFusion{newCPU()})
 	build := func(e *engine.Engine) []*engine.Array {
 		q := ok(e.RandomNormal(7, engine.Float32, 5, 48))
 		x := ok(e.RandomNormal(8, engine.Float32, 2001, 48))
@@ -216,7 +216,7 @@ func TestFusedEqualsUnfused(t *testing.T) {
 // intermediate buffers.
 func TestBufferReuse(t *testing.T) {
 	ok := mk(t)
-	e := engine.New("cpu-unfused", noFusion{cpu.New()})
+	e := engine.New("cpu-unfused", noFusion{newCPU()})
 	a := ok(e.RandomNormal(1, engine.Float32, 64, 64))
 	x := a
 	for range 6 {
@@ -353,7 +353,7 @@ func TestConcurrentEval(t *testing.T) {
 
 func TestUnsupportedIsAnError(t *testing.T) {
 	ok := mk(t)
-	e := engine.New("nothing", refuseAll{cpu.New()})
+	e := engine.New("nothing", refuseAll{newCPU()})
 	a := ok(e.RandomNormal(1, engine.Float32, 3))
 	err := ok(engine.Neg(a)).Eval()
 	if !errors.Is(err, engine.ErrUnsupported) || !strings.Contains(err.Error(), "neg") {

@@ -54,7 +54,7 @@ func (n noCustom) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) boo
 func TestCustomKernel(t *testing.T) {
 	ok := mk(t)
 	k := rowSumSq(t)
-	for _, e := range []*engine.Engine{engine.New("cpu", cpu.New()), engine.New("refuses-custom", noCustom{cpu.New()})} {
+	for _, e := range []*engine.Engine{engine.New("cpu", newCPU()), engine.New("refuses-custom", noCustom{newCPU()})} {
 		x := ok(e.RandomNormal(5, engine.Float32, 37, 19))
 		s := ok(engine.Scale(x, 2))
 		outs, err := k.Call([]int64{3}, s)
@@ -91,7 +91,7 @@ func TestCustomKernel(t *testing.T) {
 			}
 		}
 	}
-	e := engine.New("cpu", cpu.New())
+	e := engine.New("cpu", newCPU())
 	if _, err := k.Call(nil, ok(e.RandomNormal(1, engine.Float32, 3, 3))); err == nil || !strings.Contains(err.Error(), "parameter") {
 		t.Errorf("bad params: %v", err)
 	}

@@ -18,6 +18,18 @@ type Driver interface {
 	Open(device string) (Backend, error)
 }
 
+// DeviceLister is implemented by drivers that can name their devices, so
+// that a program can open each (embench measures every device of every
+// driver); the engine finds it by type assertion (see Devices).
+type DeviceLister interface {
+	// Devices returns the names Open takes for this driver's devices, in
+	// the driver's order, each once: "0", "1" for cuda's GPUs; "cpu",
+	// "cuda", "mps" for torch. A driver that would have to load its library
+	// to know may list a device this machine lacks: opening that one fails
+	// with an error wrapping ErrUnavailable that says what is missing.
+	Devices() []string
+}
+
 // EnvBackend names the environment variable that overrides Default's
 // choice, e.g. SILICA_BACKEND=cpu or SILICA_BACKEND=torch:cuda.
 const EnvBackend = "SILICA_BACKEND"
@@ -57,6 +69,20 @@ func Drivers() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Devices returns the devices the named driver lists (DeviceLister), and
+// whether it lists them: false for an unknown driver or one that does not
+// implement DeviceLister, whose only device is then its default ("").
+func Devices(driver string) (devices []string, listed bool) {
+	driversMu.RLock()
+	d := drivers[driver] // nil, and so no DeviceLister, when unknown
+	driversMu.RUnlock()
+	l, ok := d.(DeviceLister)
+	if !ok {
+		return nil, false
+	}
+	return l.Devices(), true
 }
 
 // SplitName splits a backend name such as "torch:mps" into the driver

@@ -50,3 +50,23 @@ func TestOpenMessages(t *testing.T) {
 		t.Errorf("Default with %s=absent: %v; want the variable named and ErrUnavailable wrapped", engine.EnvBackend, err)
 	}
 }
+
+// listingDriver names two devices; absentDriver names none.
+type listingDriver struct{ absentDriver }
+
+func (listingDriver) Devices() []string { return []string{"a", "b"} }
+
+func init() { engine.Register("listing", listingDriver{}) }
+
+// TestDevices: a driver's DeviceLister answers Devices; a driver without
+// one, and an unknown name, list nothing.
+func TestDevices(t *testing.T) {
+	if got, ok := engine.Devices("listing"); !ok || strings.Join(got, ",") != "a,b" {
+		t.Errorf(`Devices("listing") = %q, %v; want [a b], true`, got, ok)
+	}
+	for _, name := range []string{"absent", "nosuch"} {
+		if got, ok := engine.Devices(name); ok || got != nil {
+			t.Errorf("Devices(%q) = %q, %v; want nil, false", name, got, ok)
+		}
+	}
+}

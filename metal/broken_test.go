@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/internal/testenv"
@@ -162,7 +161,7 @@ func TestBrokenVariantsCaught(t *testing.T) {
 			run := func(sources map[string]string, order msltest.Order) error {
 				m, d := newHarnessBackendWith(t, msltest.Options{Order: order, Seed: 5})
 				d.sources = sources
-				p := &pair{t: t, cpu: engine.New("cpu", cpu.New()), msl: backendtest.Poisoned("metal", m)}
+				p := &pair{t: t, cpu: engine.New("cpu", newCPU()), msl: backendtest.Poisoned("metal", m)}
 				return check(p)
 			}
 			if err := run(nil, msltest.Shuffled); err != nil {

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
-	"github.com/silica-go/silica/examples/hamming"
+	"github.com/silica-go/silica/hamming"
 )
 
 // The checks below run on a backend of either device: the GPU
@@ -33,7 +32,7 @@ func must[T any](t *testing.T) func(T, error) T {
 // product and a top-k; both return the CPU backend's results.
 func checkSearch(t *testing.T, b *Backend, m, n, d int, ks []int) {
 	e := engine.New("metal", b)
-	c := engine.New("cpu", cpu.New())
+	c := engine.New("cpu", newCPU())
 	rng := rand.New(rand.NewPCG(5, 6))
 	qv, xv := randn(rng, m*d), randn(rng, n*d)
 	for _, k := range ks {
@@ -194,13 +193,13 @@ func checkCompileError(t *testing.T, b *Backend) {
 	}
 }
 
-// checkHamming runs the worked custom-kernel example (examples/hamming:
+// checkHamming runs the worked custom-kernel example (package hamming:
 // threadgroup atomics in kernel scope, two passes over the codes) through
 // the backend and compares it with the example's Go function on the CPU
 // backend, ties included.
 func checkHamming(t *testing.T, b *Backend) {
 	e := engine.New("metal", b)
-	c := engine.New("cpu", cpu.New())
+	c := engine.New("cpu", newCPU())
 	rng := rand.New(rand.NewPCG(3, 4))
 	const q, n, d, k = 3, 700, 100, 25
 	w := hamming.Words(d)

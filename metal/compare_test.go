@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/kernels/msltest"
@@ -63,7 +62,7 @@ func enginesWith(t *testing.T, opt msltest.Options, poison ...byte) *pair {
 	if len(poison) > 0 {
 		d.poison = poison[0]
 	}
-	return &pair{t: t, cpu: engine.New("cpu", cpu.New()), msl: backendtest.Poisoned("metal", m)}
+	return &pair{t: t, cpu: engine.New("cpu", newCPU()), msl: backendtest.Poisoned("metal", m)}
 }
 
 // normal makes the same standard-normal array on both engines.

@@ -20,6 +20,10 @@ func (driver) Open(device string) (engine.Backend, error) {
 	return New()
 }
 
+// Devices lists the system's default GPU, the one device the backend opens
+// (engine.DeviceLister).
+func (driver) Devices() []string { return []string{"gpu"} }
+
 // New opens a backend on the system's default Metal device. Without one it
 // returns an error wrapping engine.ErrUnavailable.
 func New() (*Backend, error) {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/internal/testenv"
@@ -289,7 +288,7 @@ func TestSuiteOnHarness(t *testing.T) {
 func TestPlanIsOneBatchWithBarriers(t *testing.T) {
 	m, d := newHarnessBackend(t)
 	e := engine.New("metal", m)
-	c := engine.New("cpu", cpu.New())
+	c := engine.New("cpu", newCPU())
 	eval := func(e *engine.Engine) ([]float32, *engine.Plan) {
 		x := must[*engine.Array](t)(e.RandomNormal(3, engine.Float32, 37, 19))
 		y := must[*engine.Array](t)(e.RandomNormal(4, engine.Float32, 19))

@@ -21,13 +21,24 @@ type driver struct{}
 // Open opens device "cpu", "gpu", or "" for the best one MLX has (gpu,
 // then cpu).
 func (driver) Open(device string) (engine.Backend, error) {
-	return Open(device)
+	return New(device)
 }
 
-// Open returns a backend on the MLX device named device (see the driver).
+// Devices lists the devices MLX may have, "cpu" and "gpu"
+// (engine.DeviceLister); knowing which this machine has needs MLX loaded,
+// so opening one may fail with engine.ErrUnavailable.
+func (driver) Devices() []string { return []string{"cpu", "gpu"} }
+
+// Backend runs engine plans as MLX calls, one MLX op an engine op, with
+// MLX's own lazy evaluation (one eval an engine Run). It implements
+// engine.Backend, engine.Capabilities and engine.MemoryReporter; it is the
+// backend of the shim torchcompat uses too.
+type Backend = shim.Backend
+
+// New returns a backend on the MLX device named device (see the driver).
 // Without MLX, a C++ compiler or the device, the error wraps
 // engine.ErrUnavailable and says what to install.
-func Open(device string) (*shim.Backend, error) {
+func New(device string) (*Backend, error) {
 	if device != "" && device != "cpu" && device != "gpu" {
 		return nil, fmt.Errorf("unknown device %q; want mlx:cpu or mlx:gpu", device)
 	}

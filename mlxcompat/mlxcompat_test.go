@@ -6,7 +6,6 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
-	"github.com/silica-go/silica/internal/shim"
 	"github.com/silica-go/silica/internal/shim/shimtest"
 )
 
@@ -14,7 +13,7 @@ import (
 // tests run on (default cpu), e.g. SILICA_MLX_DEVICE=gpu.
 const EnvTestDevice = "SILICA_MLX_DEVICE"
 
-func openTest() (*shim.Backend, error) { return Open(shimtest.Device(EnvTestDevice, "cpu")) }
+func openTest() (*Backend, error) { return New(shimtest.Device(EnvTestDevice, "cpu")) }
 
 func TestBackend(t *testing.T) {
 	b := shimtest.Open(t, "mlx", openTest)
@@ -29,8 +28,21 @@ func TestRegistry(t *testing.T) {
 
 func TestMissingDevice(t *testing.T) {
 	shimtest.Open(t, "mlx", openTest)
-	shimtest.MissingDevices(t, "mlx", Open, "gpu")
-	if _, err := Open("metal"); err == nil || errors.Is(err, engine.ErrUnavailable) {
-		t.Errorf("Open(metal): %v; want an unknown-device error", err)
+	shimtest.MissingDevices(t, "mlx", New, "gpu")
+	if _, err := New("metal"); err == nil || errors.Is(err, engine.ErrUnavailable) {
+		t.Errorf("New(metal): %v; want an unknown-device error", err)
+	}
+	// Every device the driver lists opens or is absent: none is unknown.
+	listed, ok := engine.Devices("mlx")
+	if !ok || len(listed) == 0 {
+		t.Errorf(`engine.Devices("mlx") = %q, %v; want the driver's devices`, listed, ok)
+	}
+	for _, d := range listed {
+		b, err := New(d)
+		if err == nil {
+			b.Close()
+		} else if !errors.Is(err, engine.ErrUnavailable) {
+			t.Errorf("listed device %q: %v; want it to open, or ErrUnavailable", d, err)
+		}
 	}
 }

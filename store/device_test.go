@@ -30,7 +30,7 @@ func (d deviceLike) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) b
 }
 
 func TestDeviceMemoryPaths(t *testing.T) {
-	e := engine.New("device-like", deviceLike{cpu.New()})
+	e := engine.New("device-like", deviceLike{newCPU()})
 	for _, m := range allMetrics {
 		for _, dt := range allDTypes {
 			name := fmt.Sprintf("%s/%s", m, dt)

@@ -23,13 +23,24 @@ type driver struct{}
 // Open opens device "cpu", "cuda", "cuda:N", "mps", or "" for the best
 // one libtorch has (cuda, then mps, then cpu).
 func (driver) Open(device string) (engine.Backend, error) {
-	return Open(device)
+	return New(device)
 }
 
-// Open returns a backend on the libtorch device named device (see the
+// Devices lists the kinds of device libtorch may have, "cpu", "cuda" (the
+// first GPU; "cuda:N" opens another) and "mps" (engine.DeviceLister);
+// knowing which this machine has needs libtorch loaded, so opening one may
+// fail with engine.ErrUnavailable.
+func (driver) Devices() []string { return []string{"cpu", "cuda", "mps"} }
+
+// Backend runs engine plans as libtorch calls, one call an engine op. It
+// implements engine.Backend, engine.Capabilities and
+// engine.MemoryReporter; it is the backend of the shim mlxcompat uses too.
+type Backend = shim.Backend
+
+// New returns a backend on the libtorch device named device (see the
 // driver). Without libtorch, a C++ compiler or the device, the error wraps
 // engine.ErrUnavailable and says what to install.
-func Open(device string) (*shim.Backend, error) {
+func New(device string) (*Backend, error) {
 	if err := checkDevice(device); err != nil {
 		return nil, err
 	}

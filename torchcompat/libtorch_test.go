@@ -77,14 +77,24 @@ func TestFindLibtorchPython(t *testing.T) {
 
 func TestUnknownDevice(t *testing.T) {
 	for _, d := range []string{"tpu", "cuda:x", "cuda:-1", "CPU"} {
-		_, err := Open(d)
+		_, err := New(d)
 		if err == nil || errors.Is(err, engine.ErrUnavailable) || !strings.Contains(err.Error(), "unknown device") {
-			t.Errorf("Open(%q): %v; want an unknown-device error", d, err)
+			t.Errorf("New(%q): %v; want an unknown-device error", d, err)
 		}
 	}
 	for _, d := range []string{"", "cpu", "cuda", "cuda:3", "mps"} {
 		if err := checkDevice(d); err != nil {
 			t.Errorf("checkDevice(%q): %v", d, err)
+		}
+	}
+	// Every device the driver lists is a name it takes.
+	listed, ok := engine.Devices("torch")
+	if !ok || len(listed) == 0 {
+		t.Errorf(`engine.Devices("torch") = %q, %v; want the driver's devices`, listed, ok)
+	}
+	for _, d := range listed {
+		if err := checkDevice(d); err != nil {
+			t.Errorf("listed device %q: %v", d, err)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine/backendtest"
-	"github.com/silica-go/silica/internal/shim"
 	"github.com/silica-go/silica/internal/shim/shimtest"
 )
 
@@ -12,7 +11,7 @@ import (
 // tests run on (default cpu), e.g. SILICA_TORCH_DEVICE=cuda.
 const EnvTestDevice = "SILICA_TORCH_DEVICE"
 
-func openTest() (*shim.Backend, error) { return Open(shimtest.Device(EnvTestDevice, "cpu")) }
+func openTest() (*Backend, error) { return New(shimtest.Device(EnvTestDevice, "cpu")) }
 
 func TestBackend(t *testing.T) {
 	b := shimtest.Open(t, "libtorch", openTest)
@@ -27,5 +26,5 @@ func TestRegistry(t *testing.T) {
 
 func TestMissingDevice(t *testing.T) {
 	shimtest.Open(t, "libtorch", openTest)
-	shimtest.MissingDevices(t, "torch", Open, "cuda", "cuda:7", "mps")
+	shimtest.MissingDevices(t, "torch", New, "cuda", "cuda:7", "mps")
 }

@@ -38,7 +38,7 @@ for s in store:
             problems.append("cpu has no %s %s result" % (s, dt))
 binary = [r for r in rep["results"] if r["scenario"] == "binary_search_1"]
 if not binary or any(r.get("recall_at_10") is None for r in binary):
-    problems.append("binary_search_1 (examples/hamming) missing or without recall@10: %s" % binary)
+    problems.append("binary_search_1 (package hamming) missing or without recall@10: %s" % binary)
 core = ["scenario", "backend", "dtype", "size", "median_ms", "p99_ms", "ratio_to_best", "verified"]
 best = {}
 for r in rep["results"]:

@@ -1,19 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/silica-go/silica/engine"
 )
-
-// probeDevices are the devices tried on every registered driver besides
-// its default one, so that an adapter with several devices (torch:cpu,
-// torch:cuda, torch:mps; mlx:cpu, mlx:gpu) shows each. The engine has no
-// call that lists a driver's devices (see the report to the lead), so
-// embench asks for these: a driver that lacks one answers with an error
-// that does not wrap engine.ErrUnavailable, and that answer is dropped.
-var probeDevices = []string{"cpu", "cuda", "mps", "gpu"}
 
 // openBackend is an engine that will be measured.
 type openBackend struct {
@@ -45,11 +36,16 @@ func openBackends(specs []string) (open []*openBackend, missing []Missing) {
 	return open, missing
 }
 
-// openDriver opens every device of driver d: its default and those of
-// probeDevices that open to a device not seen yet. The name kept for a
-// device is the driver's own when the default opened it and the driver
-// names its device alike ("cpu"), else "driver:device" ("torch:cpu").
+// openDriver opens every device of driver d: its default, then each
+// device it lists (engine.Devices) that opens to a device not seen yet, so
+// that an adapter with several devices (torch:cpu, torch:cuda, torch:mps;
+// mlx:cpu, mlx:gpu) shows each; a listed device that is absent here is
+// reported with its reason. The name kept for a device is the driver's own
+// when the default opened it and the driver lists one device at most
+// ("cpu", "cuda" on a machine of one GPU), else "driver:device"
+// ("torch:cpu", "cuda:0" beside "cuda:1").
 func openDriver(d string) (open []*openBackend, missing []Missing) {
+	devices, _ := engine.Devices(d)
 	seen := map[string]*openBackend{}
 	var defaultErr error
 	var unavailable []Missing
@@ -58,7 +54,7 @@ func openDriver(d string) (open []*openBackend, missing []Missing) {
 		if err != nil {
 			if spec == d {
 				defaultErr = err
-			} else if errors.Is(err, engine.ErrUnavailable) {
+			} else { // a device the driver lists: absent here (ErrUnavailable), or broken
 				unavailable = append(unavailable, Missing{spec, err.Error()})
 			}
 			return
@@ -66,9 +62,9 @@ func openDriver(d string) (open []*openBackend, missing []Missing) {
 		info := e.Device()
 		key := info.Backend + "\x00" + info.Device
 		if prev, dup := seen[key]; dup {
-			// The default and an explicit device are one device: keep the
-			// explicit name unless it repeats the driver's.
-			if prev.name == d && spec != d+":"+d {
+			// The default and a listed device are one device: keep the
+			// listed name where the driver has several.
+			if prev.name == d && len(devices) > 1 {
 				prev.name = spec
 			}
 			e.Close()
@@ -79,7 +75,7 @@ func openDriver(d string) (open []*openBackend, missing []Missing) {
 		open = append(open, b)
 	}
 	try(d)
-	for _, dev := range probeDevices {
+	for _, dev := range devices {
 		try(d + ":" + dev)
 	}
 	if len(open) == 0 {

@@ -11,8 +11,11 @@ import (
 
 // multiDriver is an adapter with several devices, as torch has: its
 // default device is "cpu"; "cuda" is a second device; "mps" is absent on
-// this machine (ErrUnavailable); any other name is not a device of it.
+// this machine (ErrUnavailable); "gpu" it accepts but does not list; any
+// other name is not a device of it.
 type multiDriver struct{}
+
+func (multiDriver) Devices() []string { return []string{"cpu", "cuda", "mps"} }
 
 type deviceBackend struct {
 	*cpu.Backend
@@ -28,13 +31,32 @@ func (d deviceBackend) Device() engine.DeviceInfo {
 func (multiDriver) Open(device string) (engine.Backend, error) {
 	switch device {
 	case "", "cpu":
-		return deviceBackend{cpu.New(), "cpu"}, nil
+		return deviceBackend{newCPU(), "cpu"}, nil
 	case "cuda":
-		return deviceBackend{cpu.New(), "cuda:0"}, nil
+		return deviceBackend{newCPU(), "cuda:0"}, nil
 	case "mps":
 		return nil, fmt.Errorf("%w: fakemulti: MPS needs macOS", engine.ErrUnavailable)
+	case "gpu":
+		return deviceBackend{newCPU(), "gpu"}, nil
 	}
 	return nil, fmt.Errorf("fakemulti: unknown device %q", device)
+}
+
+// gpuDriver has the GPUs it lists, as cuda has: "0" the default, then
+// "1" and so on; a listed GPU that fails to open for another reason than
+// its absence is "broken".
+type gpuDriver []string
+
+func (g gpuDriver) Devices() []string { return g }
+
+func (g gpuDriver) Open(device string) (engine.Backend, error) {
+	if device == "" {
+		device = "0"
+	}
+	if device == "broken" {
+		return nil, fmt.Errorf("fakegpu: device broken: context creation failed")
+	}
+	return deviceBackend{newCPU(), "gpu:" + device}, nil
 }
 
 // absentDriver is a backend whose library is missing.
@@ -47,6 +69,8 @@ func (absentDriver) Open(string) (engine.Backend, error) {
 func init() {
 	engine.Register("fakemulti", multiDriver{})
 	engine.Register("fakeabsent", absentDriver{})
+	engine.Register("fakeonegpu", gpuDriver{"0"})
+	engine.Register("faketwogpu", gpuDriver{"0", "1", "broken"})
 }
 
 // TestOpenBackends: every device of every registered driver opens once,
@@ -60,13 +84,16 @@ func TestOpenBackends(t *testing.T) {
 		names = append(names, b.name)
 	}
 	got := strings.Join(names, ",")
-	for _, want := range []string{"cpu", "fakemulti:cpu", "fakemulti:cuda"} {
+	for _, want := range []string{"cpu", "fakemulti:cpu", "fakemulti:cuda", "fakeonegpu", "faketwogpu:0", "faketwogpu:1"} {
 		if !strings.Contains(","+got+",", ","+want+",") {
 			t.Errorf("opened %s: want %s among them", got, want)
 		}
 	}
-	if strings.Contains(got, "cpu:cpu") || strings.Count(got, "fakemulti") != 2 {
+	if strings.Contains(got, "cpu:cpu") || strings.Count(got, "fakemulti") != 2 || strings.Count(got, "fakeonegpu") != 1 || strings.Count(got, "faketwogpu") != 2 {
 		t.Errorf("opened %s: a device twice, or under a name that repeats the driver's", got)
+	}
+	if strings.Contains(got, "fakemulti:gpu") {
+		t.Errorf("opened %s: a device the driver does not list", got)
 	}
 	reasons := map[string]string{}
 	for _, m := range missing {
@@ -77,6 +104,9 @@ func TestOpenBackends(t *testing.T) {
 	}
 	if !strings.Contains(reasons["fakeabsent"], "install fake") {
 		t.Errorf("fakeabsent reason %q", reasons["fakeabsent"])
+	}
+	if !strings.Contains(reasons["faketwogpu:broken"], "context creation failed") {
+		t.Errorf("faketwogpu:broken reason %q: a listed device that fails is reported", reasons["faketwogpu:broken"])
 	}
 	for name := range reasons {
 		if strings.HasPrefix(name, "cpu:") || name == "fakemulti:gpu" || strings.HasPrefix(name, "fakeabsent:") {

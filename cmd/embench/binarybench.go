@@ -5,12 +5,12 @@ import (
 	"sort"
 
 	"github.com/silica-go/silica/engine"
-	"github.com/silica-go/silica/examples/hamming"
+	"github.com/silica-go/silica/hamming"
 	"github.com/silica-go/silica/store"
 )
 
 // The binary scenario: the store's rows and queries as sign-bit codes
-// (examples/hamming, a kernel added through the public engine.NewKernel
+// (package hamming, a kernel added through the public engine.NewKernel
 // API), searched by Hamming distance with the kernel's fused top-k: one
 // query at a time, beside store_search_1's float32 search of the same
 // rows. Its rows report recall@10 against the exact float32 answer (by
@@ -28,7 +28,7 @@ func binaryGroup(c *config) *group {
 	var exact [][]int64 // per rotated query: the float32 top 10
 	g := &group{
 		Name: "store", Inputs: []*tensor{&in.data, &in.queries},
-		PeerSkip: func(string) string { return "binary codes are searched by a Silica kernel (examples/hamming)" },
+		PeerSkip: func(string) string { return "binary codes are searched by a Silica kernel (package hamming)" },
 	}
 	pack := func() error {
 		var err error

@@ -69,7 +69,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "\n### The store: %dx%d, top-%d by %s\n\n", c.Docs, c.Dim, c.K, c.Metric)
 		fmt.Fprintf(w, "Through package store: store_add is store.New and Append of every row (conversion to the storage dtype, normalizing); "+
 			"store_search_B is one SearchBatch of B queries, hits back on the host; "+
-			"binary_search_1 searches the same rows as sign-bit codes by Hamming distance (examples/hamming, a kernel added through engine.NewKernel), "+
+			"binary_search_1 searches the same rows as sign-bit codes by Hamming distance (package hamming, a kernel added through engine.NewKernel), "+
 			"one query at a time, hits back on the host, with its recall@10 against the exact float32 answer.\n\n")
 		fmt.Fprintf(w, "| scenario | dtype | backend | median ms | p99 ms | spread | reps | queries/s | vs best | verified |\n")
 		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|--:|---|\n")

@@ -19,7 +19,7 @@ func (n noCustomBackend) Supports(op engine.Op, a *engine.Attrs, in []engine.Val
 
 type noCustomDriver struct{}
 
-func (noCustomDriver) Open(string) (engine.Backend, error) { return noCustomBackend{cpu.New()}, nil }
+func (noCustomDriver) Open(string) (engine.Backend, error) { return noCustomBackend{newCPU()}, nil }
 
 func init() { engine.Register("fakenocustom", noCustomDriver{}) }
 

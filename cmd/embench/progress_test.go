@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/errtext"
 )
@@ -17,7 +16,7 @@ type slowDriver struct{}
 
 func (slowDriver) Open(string) (engine.Backend, error) {
 	engine.Progress("compiling the fake shim (first use)")
-	return cpu.New(), nil
+	return newCPU(), nil
 }
 
 func init() { engine.Register("fakeslow", slowDriver{}) }

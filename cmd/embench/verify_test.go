@@ -31,9 +31,9 @@ type fakeDriver struct{ kind string }
 
 func (d fakeDriver) Open(string) (engine.Backend, error) {
 	if d.kind == "failing" {
-		return failingBackend{cpu.New()}, nil
+		return failingBackend{newCPU()}, nil
 	}
-	return wrongBackend{cpu.New(), &wrongRuns}, nil
+	return wrongBackend{newCPU(), &wrongRuns}, nil
 }
 
 func init() {

@@ -9,7 +9,7 @@
 // products in flight while the next stage is issued, so the stages are
 // prefetched STAGES-2 ahead. Warpgroup w owns 64 queries by BN rows (BM
 // 128) or 64 queries by BN/2 rows (BM 64). TF32 operands are truncated,
-// not rounded, by wgmma (measured, cuda/results/run6_wgmma_probe.log):
+// not rounded, by wgmma (measured, bench/cuda/results/run6_wgmma_probe.log):
 // the host's error bound says so. MINB caps the registers for that many
 // blocks an SM.
 //

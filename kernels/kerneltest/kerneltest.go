@@ -27,6 +27,14 @@
 // without it the MSL part skips with the reason (fails in CI). Without a
 // GPU the CUDA part skips (also in CI: CI has no GPU).
 //
+// Backends are taken by name from the engine's registry (engine.Open), and
+// this package imports none: the test registers those it wants, e.g.
+//
+//	import _ "github.com/silica-go/silica/cuda" // or .../backends for every one
+//
+// A backend that is not registered skips like one that does not open,
+// with the engine's reason.
+//
 // # Comparison
 //
 // Float outputs must be within Options.Tol (default 1e-5) of the
@@ -42,7 +50,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	_ "github.com/silica-go/silica/cuda" // registers the "cuda" backend the GPU check uses
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/internal/testenv"
@@ -62,7 +69,8 @@ type Options struct {
 	Tol     float64 // relative tolerance on float outputs; 0: 1e-5
 	Compare func(output int, got, want engine.HostArray) error
 	// Backends lists the engine backends to run the kernel on besides the
-	// harness; default {"cuda"} (skipped where it does not open).
+	// harness, by registered name; default {"cuda"} (skipped where it is
+	// not registered or does not open).
 	Backends []string
 }
 

@@ -23,7 +23,8 @@
 // (the host's time to plan and launch is reported beside it). Inputs are
 // random normal, never zeros. Results are checked against the CPU
 // backend's exact answers only by the tests (go test ./cuda); this
-// program measures.
+// program measures, through the engine: engine.Open("cuda") and the
+// backend's engine.Timer.
 package main
 
 import (
@@ -99,17 +100,23 @@ func main() {
 			}
 		}
 	}
-	b, err := cuda.Open(0)
+	e, err := engine.Open("cuda")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "cudabench:", err)
-		os.Exit(1)
+		fatal(err)
 	}
-	defer b.Close()
+	defer e.Close()
+	b, ok := e.Backend().(engine.Timer)
+	if !ok {
+		fatal(fmt.Errorf("the cuda backend does not time its runs (engine.Timer)"))
+	}
+	cb, ok := e.Backend().(*cuda.Backend)
+	if !ok {
+		fatal(fmt.Errorf("engine %q is not the cuda backend", e.Name()))
+	}
 	if err := b.EnableTiming(true); err != nil {
 		fatal(err)
 	}
-	e := engine.New("cuda", b)
-	fmt.Printf("device: %s (%s)\n", b.Device().Name, b.Device().Version)
+	fmt.Printf("device: %s (%s)\n", e.Device().Name, e.Device().Version)
 
 	var rows []row
 	add := func(r row) {
@@ -297,7 +304,7 @@ func main() {
 			// and v4's other tilings, each checked against the first's ids.
 			var ref []int64
 			for _, sv := range scanRuns(versions, bq >= 16, sweeps) {
-				if err := b.SetConfig(cuda.Config{Scan: sv.version, Tiling: sv.tiling}); err != nil {
+				if err := cb.SetConfig(cuda.Config{Scan: sv.version, Tiling: sv.tiling}); err != nil {
 					fatal(fmt.Errorf("%s %s: %w", label, sv, err))
 				}
 				if !want(label + sv.suffix()) {
@@ -315,7 +322,7 @@ func main() {
 				}
 				timeIt(label+sv.suffix(), label, target, note, search)
 			}
-			if err := b.SetConfig(cuda.Config{}); err != nil {
+			if err := cb.SetConfig(cuda.Config{}); err != nil {
 				fatal(err)
 			}
 			Q.Free()
@@ -323,7 +330,9 @@ func main() {
 		E.Free()
 	}
 
-	fmt.Printf("\nqueries the TF32 scan searched again exactly: %d\n", b.Refined())
+	if r, ok := e.Backend().(interface{ Refined() int64 }); ok {
+		fmt.Printf("\nqueries the TF32 scan searched again exactly: %d\n", r.Refined())
+	}
 	fmt.Println()
 	fmt.Println("| operation | silica cuda (ms) | torch (ms) | torch / silica | target (ms) | note |")
 	fmt.Println("|---|---|---|---|---|---|")

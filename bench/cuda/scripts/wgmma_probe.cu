@@ -4,7 +4,7 @@
 // operands are truncated or rounded. Built on the device machine:
 //
 //   nvcc -std=c++17 -gencode=arch=compute_90a,code=sm_90a [-DSIL_IS_TF32|-DSIL_IS_BF16] \
-//        -I kernels/cuda -o probe cuda/scripts/wgmma_probe.cu && ./probe
+//        -I kernels/cuda -o probe bench/cuda/scripts/wgmma_probe.cu && ./probe
 //
 // It prints, for each descriptor hypothesis, the largest error against a
 // float64 product of the same operands; "ok" needs it under 1e-5 of the

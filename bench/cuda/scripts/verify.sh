@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# cuda/scripts/verify.sh: the closing check on the GPU machine, one device
+# bench/cuda/scripts/verify.sh: the closing check on the GPU machine, one device
 # call (carry [".gpu"]), after building here:
 #
 #   F='-ldflags=-s -w'; export CGO_ENABLED=0
 #   go test -c "$F" -o .gpu/cuda.test ./cuda
-#   go build "$F" -o .gpu/cudabench ./cuda/cmd/cudabench
+#   go build "$F" -o .gpu/cudabench ./cmd/cudabench
 #   go build "$F" -o .gpu/embench ./cmd/embench
 #   cp ../shared/anchors/torch_cuda.py .gpu/
 #
-# 1. go test ./cuda/... as the package's test binary: every test, in the
-#    package folder (cuda/cmd/cudabench has no tests).
+# 1. go test ./cuda as the package's test binary: every test, in the
+#    package folder.
 # 2. torch_cuda.py, then cudabench's search rows with the v5 scan and the
 #    tilings of $V5SWEEP (default: cudabench's own list) beside it.
 # 3. embench on cuda and torch:cuda: the seed table, then the 1M-row
@@ -23,7 +23,7 @@ export SILICA_CUDA_CACHE=/tmp/silica-cuda-cache
 export SILICA_PYTHON=/opt/torch/.venv/bin/python3 SILICA_TORCH_PYTHON=/opt/torch/.venv/bin/python3
 lim() { timeout -k 5 "$@"; }
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
-echo "== go test ./cuda/... ($((SECONDS - T0)) s)"
+echo "== go test ./cuda ($((SECONDS - T0)) s)"
 (cd cuda && lim 300 "$G/cuda.test" -test.v -test.timeout 295s >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" | tee -a "$OUT/cuda_tests.log")
 grep -E -- '^(--- |PASS|FAIL|ok|panic)' "$OUT/cuda_tests.log" | head -30
 echo "subtests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	_ "github.com/silica-go/silica/cuda" // registers the backend of kerneltest's GPU check
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/kernels/kerneltest"
 )

@@ -1,6 +1,9 @@
-// Package hamming is a worked example of a kernel added to Silica from
-// outside the engine, through its public API only (engine.NewKernel): a
-// search of binary embeddings by Hamming distance with a fused top-k.
+// Package hamming searches binary embeddings by Hamming distance with a
+// fused top-k: float vectors packed to sign bits (Pack), then the k
+// nearest codes of each query (Search), on any engine backend. It is built
+// on the engine's public API only (engine.NewKernel), as a kernel added
+// from outside Silica would be, so it doubles as the worked example of
+// kernels/README.md ("Adding a kernel from outside Silica").
 //
 // # Binary embeddings
 //

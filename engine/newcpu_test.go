@@ -1,0 +1,13 @@
+package engine_test
+
+import "github.com/silica-go/silica/cpu"
+
+// newCPU returns a CPU backend for the tests' wrappers; cpu.New does not
+// fail, so an error here is a bug.
+func newCPU() *cpu.Backend {
+	b, err := cpu.New()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
