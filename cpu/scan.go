@@ -63,8 +63,9 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	for i := range j.m {
 		merged := newSelector(o, a.K)
 		for _, mine := range sels[:used] {
-			for k := range mine[i].vals {
-				merged.push(mine[i].vals[k], mine[i].idx[k])
+			v, ix := mine[i].kept()
+			for k := range v {
+				merged.push(v[k], ix[k])
 			}
 		}
 		merged.sorted(vals[i*a.K:(i+1)*a.K], idx)
