@@ -183,10 +183,7 @@ func (j *scanJob) tiles(lo, hi int, mine []*selector) {
 			mq := min(scanQueryBlock, j.m-i0)
 			dotTile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scores)
 			for i := range mq {
-				sel := mine[i0+i]
-				for r, v := range scores[i*nt : (i+1)*nt] {
-					sel.offer(v*f[r], int64(r0+r))
-				}
+				mine[i0+i].offerScaled(scores[i*nt:(i+1)*nt], f, int64(r0))
 			}
 		}
 	}

@@ -52,6 +52,20 @@ func (s *selector) offer(v float32, i int64) {
 	s.push(v, i)
 }
 
+// offerScaled offers the candidates (scores[r]·f[r], base+r), the
+// threshold test inlined in the loop.
+func (s *selector) offerScaled(scores, f []float32, base int64) {
+	f = f[:len(scores)]
+	for r, v := range scores {
+		v *= f[r]
+		i := base + int64(r)
+		if s.has && !s.o.ahead(v, i, s.tv, s.ti) {
+			continue
+		}
+		s.push(v, i)
+	}
+}
+
 // push adds a candidate that passed the threshold.
 func (s *selector) push(v float32, i int64) {
 	if s.has && !s.o.ahead(v, i, s.tv, s.ti) {
