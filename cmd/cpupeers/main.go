@@ -3,7 +3,8 @@
 // the store's batch search (store.New on "cpu", AddFlat, SearchBatch)
 // against faiss-cpu's IndexFlatIP and NumPy (x @ q.T, argpartition, sort)
 // on the same data, and the engine's 1024^3 MatMul against NumPy's a @ b.
-// Each round runs ours, then each peer, once; the table gives medians
+// Each round runs ours (after a pause that lets the peers' idle threads
+// stop spinning), then each peer, once; the table gives medians
 // and the peers' times over ours.
 //
 // The peers run in one Python process (peers.py beside this file, run by
@@ -119,6 +120,12 @@ func (p *peers) time(format string, a ...any) (float64, error) {
 	return strconv.ParseFloat(s, 64)
 }
 
+// settle waits before each of our timings for the peers' idle threads to
+// stop spinning: OpenBLAS's workers busy-wait for about 2^28 cycles after
+// a call and OpenMP's (faiss) for a while too, which would take a core
+// from the Go code timed right after them.
+func settle() { time.Sleep(250 * time.Millisecond) }
+
 func median(x []float64) float64 {
 	s := slices.Clone(x)
 	slices.Sort(s)
@@ -190,6 +197,7 @@ func searchRows(p *peers, n, d, k, maxM int, queries []int, reps int) error {
 	for _, m := range queries {
 		var ours, fa, np []float64
 		for rep := -1; rep < reps; rep++ {
+			settle()
 			t0 := time.Now()
 			if _, err := s.SearchBatch(q[:m], k); err != nil {
 				return err
@@ -231,6 +239,7 @@ func matmul(p *peers, n, reps int) error {
 	}
 	var ours, np []float64
 	for rep := -1; rep < reps; rep++ {
+		settle()
 		t0 := time.Now()
 		c, err := engine.MatMul(A, B, false, false)
 		if err != nil {
