@@ -56,13 +56,20 @@ func (s *selector) offer(v float32, i int64) {
 // threshold test inlined in the loop.
 func (s *selector) offerScaled(scores, f []float32, base int64) {
 	f = f[:len(scores)]
+	// A score strictly behind the threshold value is dropped by one
+	// comparison (false for NaN on either side, which ahead then ranks).
+	has, tv, largest := s.has, s.tv, s.o.largest
 	for r, v := range scores {
 		v *= f[r]
+		if has && (largest && v < tv || !largest && v > tv) {
+			continue
+		}
 		i := base + int64(r)
-		if s.has && !s.o.ahead(v, i, s.tv, s.ti) {
+		if has && !s.o.ahead(v, i, s.tv, s.ti) {
 			continue
 		}
 		s.push(v, i)
+		has, tv = s.has, s.tv
 	}
 }
 
