@@ -2,7 +2,8 @@
 // the host's cores, with no limit on k. It is the reference the GPU
 // backends are tested against, so each kernel is written to be right
 // first: reductions, norms of Normalize and sums accumulate in float64,
-// top-k keeps an exact bounded heap per worker and merges them, ties go to
+// top-k keeps an exact bounded selection per worker (a threshold and
+// a buffer of 2k compacted by quickselect) and merges them, ties go to
 // the smaller index and NaN ranks last. Dot products and matrix products
 // accumulate in float32, as on every backend.
 //
@@ -13,7 +14,7 @@
 // 2048 lanes at a time), reduce.go (sum, max, norm, normalize), matmul.go
 // (matmul and the fused normalize-matmul on the blocked gemm of gemm.go;
 // L2 distance from the differences), topk.go and scan.go (top-k and the
-// fused scan), gather.go (gather, slice) and convert.go (cast, quantize,
+// fused scan; its tile kernel in dottile.go), gather.go (gather, slice) and convert.go (cast, quantize,
 // dequantize). select.go is the bounded selection they share; pool.go
 // keeps large freed buffers for reuse.
 //
@@ -22,11 +23,18 @@
 // The fused scan reads each stored row once, straight from memory. With
 // one or two queries a direct row kernel scores the row in registers,
 // converting float16 (F16C), bfloat16 or int8 elements eight at a time,
-// so a float16 store is read at half the bytes of float32; with more
-// queries a block of rows is converted once (16 KB, in the L1 cache) and
-// scored against every query by float32 kernels that repeat the direct
-// kernels' operations exactly, so a query's results do not depend on the
-// other queries of its batch. No [m, n] score matrix exists. The row
+// so a float16 store is read at half the bytes of float32. With more
+// queries, a dot or cosine scan works as a blocked matrix product: a tile
+// of rows (192 KB as float32, in the L2 cache) is converted and its row
+// norms summed once, then every block of four queries is scored against
+// it by a register-blocked tile kernel (dottile_amd64.s: 4 queries x 3
+// rows, twelve FMAs for seven loads) into a small score tile, whose rows
+// go to each query's selection, a threshold test first. The tile kernel
+// sums each pair in the very order of the direct kernels, so a query's
+// results do not depend on the other queries of its batch (the store's
+// Search and SearchBatch agree bit for bit). An L2 scan converts blocks
+// of rows (16 KB) and scores them with float32 kernels that repeat the
+// direct kernels' operations. No [m, n] score matrix exists. The row
 // norms of a cosine scan are summed in float32 (32 partial sums), which
 // costs less than reading the row.
 //

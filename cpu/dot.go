@@ -115,6 +115,7 @@ func init() { setSIMD(true) }
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
 	gemmKernel, gemmMR, gemmNR = gemm1x1Go, 1, 1
+	dotTile = dotTileGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
 	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
 	simd = on && useSIMD()

@@ -38,6 +38,7 @@ func useSIMD() bool {
 	useRowKernels(withTail(dotRowF32, engine.Float32, false), withTail(dotOnlyF32, engine.Float32, false),
 		withTail(l2RowF32, engine.Float32, true))
 	sumSquares = sumSquaresAVX2
+	dotTile = dotTileAVX2
 	gemmKernel, gemmMR, gemmNR = gemm6x16Checked, 6, 16
 	sum = sumAVX2
 	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }

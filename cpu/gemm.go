@@ -15,6 +15,10 @@ const (
 	gemmMC = 96
 )
 
+// gemmPackedB bounds the bytes of B packed at a time (a variable so that
+// the tests can make every panel a group of its own).
+var gemmPackedB = 16 << 20
+
 // microKernel computes the mr x nr block C = A·B (or C += A·B with acc)
 // from packed slivers: a holds kc columns of mr values, b kc rows of nr
 // values; c is row-major with row stride ldc.
@@ -52,21 +56,37 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 	// Split n as well when there are too few row blocks to go round.
 	nSlivers := (n + nr - 1) / nr
 	nParts := max(1, min(nSlivers/4, (2*c.workers+mBlocks-1)/mBlocks))
-	packedB := make([]float32, min(k, gemmKC)*nSlivers*nr)
-	for p0 := 0; p0 < k; p0 += gemmKC {
-		kc := min(gemmKC, k-p0)
-		c.parallelFor(nSlivers, 8, func(lo, hi int) {
-			packB(packedB, b, p0, kc, lo*nr, min(hi*nr, n), nr)
+	// B is packed a group of panels at a time (all of it when it takes at
+	// most gemmPackedB bytes), so that the workers meet twice a group,
+	// not twice a panel.
+	panelFloats := gemmKC * nSlivers * nr
+	group := max(1, gemmPackedB/4/panelFloats) * gemmKC // depth of a group
+	packedB := make([]float32, min(k, group)*nSlivers*nr)
+	for g0 := 0; g0 < k; g0 += group {
+		g1 := min(k, g0+group)
+		panels := (g1 - g0 + gemmKC - 1) / gemmKC
+		c.parallelFor(panels*nSlivers, 8, func(lo, hi int) {
+			for t := lo; t < hi; {
+				p, s0 := t/nSlivers, t%nSlivers
+				s1 := min(nSlivers, s0+hi-t)
+				p0 := g0 + p*gemmKC
+				kc := min(gemmKC, g1-p0)
+				packB(packedB[(p0-g0)*nSlivers*nr:], b, p0, kc, s0*nr, min(s1*nr, n), nr)
+				t += s1 - s0
+			}
 		})
 		c.parallelFor(mBlocks*nParts, 1, func(lo, hi int) {
-			packedA := make([]float32, gemmMC*kc)
+			packedA := make([]float32, gemmMC*gemmKC)
 			tile := make([]float32, mr*nr)
 			for t := lo; t < hi; t++ {
 				ib, part := t/nParts, t%nParts
 				i0, i1 := ib*mSlivers/mBlocks*mr, min((ib+1)*mSlivers/mBlocks*mr, m)
-				packA(packedA, a, i0, i1, p0, kc, mr)
 				s0, s1 := part*nSlivers/nParts, (part+1)*nSlivers/nParts
-				macroKernel(packedA, packedB, i0, i1, s0, s1, kc, n, out, p0 > 0, tile)
+				for p0 := g0; p0 < g1; p0 += gemmKC {
+					kc := min(gemmKC, g1-p0)
+					packA(packedA, a, i0, i1, p0, kc, mr)
+					macroKernel(packedA, packedB[(p0-g0)*nSlivers*nr:], i0, i1, s0, s1, kc, n, out, p0 > 0, tile)
+				}
 			}
 		})
 	}

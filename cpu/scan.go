@@ -48,10 +48,13 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		for i := range mine {
 			mine[i] = newSelector(o, a.K)
 		}
-		if direct != nil && j.m <= directMaxQueries {
+		switch {
+		case direct != nil && j.m <= directMaxQueries:
 			j.direct(direct, lo, hi, mine)
-		} else {
+		case a.Metric == engine.MetricL2:
 			j.blocks(lo, hi, mine)
+		default:
+			j.tiles(lo, hi, mine)
 		}
 		sels[w] = mine
 	})
@@ -60,8 +63,9 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	for i := range j.m {
 		merged := newSelector(o, a.K)
 		for _, mine := range sels[:used] {
-			for k := range mine[i].vals {
-				merged.push(mine[i].vals[k], mine[i].idx[k])
+			v, ix := mine[i].kept()
+			for k := range v {
+				merged.push(v[k], ix[k])
 			}
 		}
 		merged.sorted(vals[i*a.K:(i+1)*a.K], idx)
@@ -137,4 +141,50 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 // 1040 elements).
 func invNormScaled(ss, scale float32) float32 {
 	return float32(1 / max(float64(scale)*math.Sqrt(float64(ss)), NormEps))
+}
+
+// scanTileBytes is the size of a tile of stored rows as float32: it stays
+// in the L2 cache while every query block is scored against it.
+const scanTileBytes = 192 << 10
+
+// scanQueryBlock is the number of queries scored against a row tile at a
+// time (the rows of dotTile's register block on amd64).
+const scanQueryBlock = 4
+
+// tiles scores rows [lo, hi) for a dot or cosine scan a tile at a time:
+// the tile converted to float32 once (a view when stored so) and its row
+// factors (scale, inverse norm) computed once, then blocks of queries
+// against the whole tile through dotTile into a small score tile, whose
+// scores go to each query's selector. dotTile computes dot's very
+// operations, so the scores are those of blocks and of a single-query
+// scan, bit for bit.
+func (j *scanJob) tiles(lo, hi int, mine []*selector) {
+	d := j.d
+	tile := max(3, scanTileBytes/(4*d)/3*3)
+	var scratch []float32
+	if j.x.DType != engine.Float32 {
+		scratch = make([]float32, tile*d)
+	}
+	f := make([]float32, tile)
+	scores := make([]float32, scanQueryBlock*tile)
+	for r0 := lo; r0 < hi; r0 += tile {
+		nt := min(tile, hi-r0)
+		rows := load(j.x.DType, j.x.b, r0*d, nt*d, scratch)
+		for r := range nt {
+			f[r] = 1
+			if j.scales != nil {
+				f[r] = j.scales[r0+r]
+			}
+			if j.a.NormB {
+				f[r] *= invNormScaled(sumSquares32(rows[r*d:(r+1)*d]), f[r])
+			}
+		}
+		for i0 := 0; i0 < j.m; i0 += scanQueryBlock {
+			mq := min(scanQueryBlock, j.m-i0)
+			dotTile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scores)
+			for i := range mq {
+				mine[i0+i].offerScaled(scores[i*nt:(i+1)*nt], f, int64(r0))
+			}
+		}
+	}
 }

@@ -21,63 +21,126 @@ func (o order) ahead(v float32, i int64, w float32, j int64) bool {
 	return v < w
 }
 
-// selector keeps the k best candidates seen, as a heap whose root is the
-// worst of them.
+// selector keeps the k best candidates seen. Candidates that rank ahead
+// of a threshold (the worst of the k best at the last compaction; none
+// before the first) are appended to a buffer of 2k; a full buffer is
+// compacted to its k best by a quickselect, which sets the threshold.
+// Each candidate costs one comparison once the threshold has settled and
+// O(1) amortized before, whatever k (a heap costs log k per kept one).
 type selector struct {
 	o    order
 	k    int
 	vals []float32
 	idx  []int64
+	max  int     // the buffer's length at which it is compacted: 2k
+	has  bool    // whether the threshold is set
+	tv   float32 // the threshold: the worst candidate kept at the last compaction
+	ti   int64
 }
 
 func newSelector(o order, k int) *selector {
-	return &selector{o: o, k: k, vals: make([]float32, 0, k), idx: make([]int64, 0, k)}
+	c := min(2*k, 256) // grown by append up to 2k, as candidates come
+	return &selector{o: o, k: k, max: 2 * k, vals: make([]float32, 0, c), idx: make([]int64, 0, c)}
 }
 
-// worse reports whether heap entry a ranks behind entry b.
-func (s *selector) worse(a, b int) bool {
-	return s.o.ahead(s.vals[b], s.idx[b], s.vals[a], s.idx[a])
-}
-
-// offer is push with the common case inlined: once k candidates are kept,
-// one that does not beat the worst of them is dropped without a call.
+// offer considers candidate (v, i): dropped at once when it does not
+// rank ahead of the threshold.
 func (s *selector) offer(v float32, i int64) {
-	if len(s.vals) == s.k && !s.o.ahead(v, i, s.vals[0], s.idx[0]) {
+	if s.has && !s.o.ahead(v, i, s.tv, s.ti) {
 		return
 	}
 	s.push(v, i)
 }
 
+// offerScaled offers the candidates (scores[r]·f[r], base+r), the
+// threshold test inlined in the loop.
+func (s *selector) offerScaled(scores, f []float32, base int64) {
+	f = f[:len(scores)]
+	// A score strictly behind the threshold value is dropped by one
+	// comparison (false for NaN on either side, which ahead then ranks).
+	has, tv, largest := s.has, s.tv, s.o.largest
+	for r, v := range scores {
+		v *= f[r]
+		if has && (largest && v < tv || !largest && v > tv) {
+			continue
+		}
+		i := base + int64(r)
+		if has && !s.o.ahead(v, i, s.tv, s.ti) {
+			continue
+		}
+		s.push(v, i)
+		has, tv = s.has, s.tv
+	}
+}
+
+// push adds a candidate that passed the threshold.
 func (s *selector) push(v float32, i int64) {
-	if len(s.vals) < s.k {
-		s.vals = append(s.vals, v)
-		s.idx = append(s.idx, i)
-		for c := len(s.vals) - 1; c > 0; {
-			p := (c - 1) / 2
-			if !s.worse(c, p) {
+	if s.has && !s.o.ahead(v, i, s.tv, s.ti) {
+		return
+	}
+	s.vals = append(s.vals, v)
+	s.idx = append(s.idx, i)
+	if len(s.vals) == s.max {
+		s.compact()
+	}
+}
+
+// compact keeps the k best candidates of the buffer (in no order) and
+// makes the worst of them the threshold.
+func (s *selector) compact() {
+	if len(s.vals) <= s.k {
+		return
+	}
+	s.selectBest(0, len(s.vals)-1, s.k-1)
+	s.vals, s.idx = s.vals[:s.k], s.idx[:s.k]
+	s.has, s.tv, s.ti = true, s.vals[s.k-1], s.idx[s.k-1]
+}
+
+// selectBest reorders entries lo..hi so that entry n ranks n-th among
+// them, with every entry before it ahead of it (Hoare's quickselect, the
+// pivot the median of three).
+func (s *selector) selectBest(lo, hi, n int) {
+	ahead := func(a, b int) bool { return s.o.ahead(s.vals[a], s.idx[a], s.vals[b], s.idx[b]) }
+	for hi > lo {
+		mid := lo + (hi-lo)/2
+		if ahead(mid, lo) {
+			s.swap(mid, lo)
+		}
+		if ahead(hi, lo) {
+			s.swap(hi, lo)
+		}
+		if ahead(hi, mid) {
+			s.swap(hi, mid)
+		}
+		// lo, mid, hi now rank best to worst: the median is the pivot,
+		// kept at lo while lo+1..hi are partitioned.
+		s.swap(mid, lo)
+		pv, pi := s.vals[lo], s.idx[lo]
+		i, j := lo+1, hi
+		for {
+			for i <= j && s.o.ahead(s.vals[i], s.idx[i], pv, pi) {
+				i++
+			}
+			for i <= j && s.o.ahead(pv, pi, s.vals[j], s.idx[j]) {
+				j--
+			}
+			if i >= j {
 				break
 			}
-			s.swap(c, p)
-			c = p
+			s.swap(i, j)
+			i++
+			j--
 		}
-		return
-	}
-	if !s.o.ahead(v, i, s.vals[0], s.idx[0]) {
-		return
-	}
-	s.vals[0], s.idx[0] = v, i
-	for p := 0; ; {
-		w := p
-		for _, c := range [2]int{2*p + 1, 2*p + 2} {
-			if c < len(s.vals) && s.worse(c, w) {
-				w = c
-			}
-		}
-		if w == p {
+		// Entries lo+1..j rank ahead of the pivot, j+1..hi behind it.
+		s.swap(lo, j)
+		switch {
+		case n == j:
 			return
+		case n < j:
+			hi = j - 1
+		default:
+			lo = j + 1
 		}
-		s.swap(p, w)
-		p = w
 	}
 }
 
@@ -86,16 +149,25 @@ func (s *selector) swap(a, b int) {
 	s.idx[a], s.idx[b] = s.idx[b], s.idx[a]
 }
 
+// kept returns the k best candidates (or all, when fewer), in no order.
+func (s *selector) kept() ([]float32, []int64) {
+	s.compact()
+	return s.vals, s.idx
+}
+
 // sorted writes the kept candidates best first.
 func (s *selector) sorted(vals []float32, idx []int64) {
-	p := make([]int, len(s.vals))
-	for i := range p {
-		p[i] = i
-	}
-	sort.Slice(p, func(a, b int) bool {
-		return s.o.ahead(s.vals[p[a]], s.idx[p[a]], s.vals[p[b]], s.idx[p[b]])
-	})
-	for r, i := range p {
-		vals[r], idx[r] = s.vals[i], s.idx[i]
-	}
+	s.compact()
+	sort.Sort(byRank{s})
+	copy(vals, s.vals)
+	copy(idx, s.idx)
+}
+
+// byRank sorts a selector's buffer best first.
+type byRank struct{ s *selector }
+
+func (b byRank) Len() int      { return len(b.s.vals) }
+func (b byRank) Swap(i, j int) { b.s.swap(i, j) }
+func (b byRank) Less(i, j int) bool {
+	return b.s.o.ahead(b.s.vals[i], b.s.idx[i], b.s.vals[j], b.s.idx[j])
 }

@@ -53,8 +53,9 @@ func topkKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		})
 		merged := newSelector(o, k)
 		for _, sel := range sels[:used] {
-			for i := range sel.vals {
-				merged.push(sel.vals[i], sel.idx[i])
+			v, ix := sel.kept()
+			for i := range v {
+				merged.push(v[i], ix[i])
 			}
 		}
 		idx := make([]int64, k)

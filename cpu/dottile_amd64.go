@@ -1,0 +1,43 @@
+package cpu
+
+import "github.com/silica-go/silica/engine"
+
+// dotTile4x3 is the AVX2/FMA tile kernel (dottile_amd64.s): out[3i+j] =
+// the dot product of elements [0, d &^ 7) of query i (q[i*d:]) and row j
+// (x[j*d:]), computed as dotOnlyF32 computes it; acc is scratch.
+//
+//go:noescape
+func dotTile4x3(q, x []float32, d int, acc, out []float32)
+
+// dotTileAVX2 is dotTile on the tile kernel: blocks of 4 queries by 3
+// rows through dotTile4x3 (with dotOnlyF32's tail added by rowTail, as
+// withTail adds it), the edges through dot.
+func dotTileAVX2(q []float32, mq int, x []float32, nr, d int, out []float32) {
+	var acc [384]float32
+	var t [12]float32
+	n8 := d &^ 7
+	i := 0
+	for ; i+4 <= mq; i += 4 {
+		qs := q[i*d : (i+4)*d]
+		j := 0
+		for ; j+3 <= nr; j += 3 {
+			dotTile4x3(qs, x[j*d:(j+3)*d], d, acc[:], t[:])
+			for ii := range 4 {
+				o := out[(i+ii)*nr+j : (i+ii)*nr+j+3]
+				for jj := range 3 {
+					v := t[3*ii+jj]
+					if n8 < d {
+						v, _ = rowTail(engine.Float32, false, qs[ii*d:(ii+1)*d], f32Bytes(x[(j+jj)*d:(j+jj+1)*d]), n8, 1, v, 0)
+					}
+					o[jj] = v
+				}
+			}
+		}
+		for ; j < nr; j++ {
+			for ii := range 4 {
+				out[(i+ii)*nr+j] = dot(qs[ii*d:(ii+1)*d], x[j*d:(j+1)*d])
+			}
+		}
+	}
+	dotTileGo(q[i*d:], mq-i, x, nr, d, out[i*nr:])
+}

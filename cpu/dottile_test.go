@@ -1,0 +1,51 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestDotTile checks the batch scan's tile kernel: every score equal bit
+// for bit to dot of its pair (what a single-query scan computes), and
+// within the float32 bound of a float64 reference, at widths around the
+// kernel's chunk (8) and pass (32) sizes and block shapes around 4 x 3,
+// with operands at odd offsets and the output poisoned first.
+func TestDotTile(t *testing.T) {
+	bothKernelSets(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(21, 21))
+		for _, d := range []int{1, 7, 8, 9, 24, 31, 32, 33, 40, 63, 77, 96, 131, 768, 771} {
+			for _, sh := range [][2]int{{1, 1}, {4, 3}, {3, 4}, {5, 7}, {8, 6}, {9, 10}, {13, 2}} {
+				mq, nr := sh[0], sh[1]
+				qb, xb := make([]float32, mq*d+3), make([]float32, nr*d+5)
+				normals(r, qb)
+				normals(r, xb)
+				q, x := qb[3:], xb[5:]
+				out := make([]float32, mq*nr)
+				for i := range out {
+					out[i] = float32(math.NaN())
+				}
+				dotTile(q, mq, x, nr, d, out)
+				for i := range mq {
+					for j := range nr {
+						qi, xj := q[i*d:(i+1)*d], x[j*d:(j+1)*d]
+						name := fmt.Sprintf("d=%d %dx%d pair (%d, %d)", d, mq, nr, i, j)
+						got, want := out[i*nr+j], dot(qi, xj)
+						if math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("%s: tile %v, dot %v", name, got, want)
+						}
+						var ref, mag float64
+						for p := range d {
+							ref += float64(qi[p]) * float64(xj[p])
+							mag += math.Abs(float64(qi[p]) * float64(xj[p]))
+						}
+						if e := math.Abs(float64(got) - ref); !(e <= sumBound(d, mag)) {
+							t.Fatalf("%s: %v, reference %v", name, got, ref)
+						}
+					}
+				}
+			}
+		}
+	})
+}
