@@ -223,7 +223,11 @@ func searchRows(p *peers, n, d, k, maxM int, queries []int, reps int) error {
 
 // matmul times the engine's n x n x n float32 MatMul beside NumPy's.
 func matmul(p *peers, n, reps int) error {
-	e := engine.New("cpu", cpu.New())
+	cb, err := cpu.New()
+	if err != nil {
+		return err
+	}
+	e := engine.New("cpu", cb)
 	r := rand.New(rand.NewPCG(1, 1))
 	a, b := make([]float32, n*n), make([]float32, n*n)
 	for i := range a {
