@@ -131,7 +131,7 @@ func writeRows(w io.Writer, rows []Result, store bool, adapter map[string]bool) 
 			verified = "**" + r.Status + "**"
 		}
 		be := backendCell(r)
-		if store && adapter[r.Backend] {
+		if store && adapter[r.Backend] && strings.HasPrefix(r.Scenario, "store_") {
 			be += adapterMark
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s |", name, second, be, ms(r.MedianMS))
