@@ -3,8 +3,11 @@
 # backend that opens here and both Python peers (NumPy and FAISS, installed
 # by setup.d/40-embench.sh), then a check of the JSON report: the schema,
 # every answer verified and timed, and present: the CPU backend, the torch
-# and MLX adapters on the CPU (setup.d/20-mlx.sh, 21-libtorch.sh) and both
-# peers.
+# and MLX adapters on the CPU (setup.d/20-mlx.sh, 21-libtorch.sh), the NumPy
+# and FAISS peers (the torch peer needs PyTorch in that Python, which CI
+# does not install: it is listed as unavailable), every store row on the
+# CPU backend, the large-k rows among them, each search with its
+# kernel-only time.
 # embench itself exits non-zero when a case is wrong or failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,8 +30,14 @@ for want in ("cpu", "torch:cpu", "mlx:cpu", "numpy", "faiss"):
     if want not in names:
         problems.append("%s did not run (unavailable: %s)" % (want, rep["unavailable"]))
 seed = ["matmul", "cosine", "cosine_prenorm", "normalize", "fma", "gather", "slice"]
+if rep["config"].get("large_k") != [1000, 4096]:
+    problems.append("large-k cases %r ran, want [1000, 4096] (left out: %r)" % (rep["config"].get("large_k"), rep["config"].get("large_k_left_out")))
 store = ["store_add", "store_search_1"] + ["store_search_%d" % b for b in rep["config"]["batches"]]
+store += ["store_search_8_k%d" % k for k in rep["config"].get("large_k") or []]
 cpu = {(r["scenario"], r["dtype"]) for r in rep["results"] if r["backend"] == "cpu"}
+for r in rep["results"]:
+    if r["backend"] == "cpu" and r["scenario"].startswith("store_search_") and r["status"] == "ok" and not r.get("kernel_median_ms"):
+        problems.append("cpu %s %s has no kernel-only time" % (r["scenario"], r["dtype"]))
 for s in seed:
     if (s, "float32") not in cpu:
         problems.append("cpu has no %s result" % s)

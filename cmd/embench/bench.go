@@ -79,6 +79,8 @@ func newResult(c *caseDef, backend, runner string) Result {
 // answer (status wrong): no times.
 func (b *bench) fail(r Result, status string, err error) {
 	r.Status, r.Error, r.Verified = status, err.Error(), false
+	r.Reps, r.MedianMS, r.P99MS, r.MinMS, r.MaxMS, r.IQRMS, r.QueriesPerS = 0, nil, nil, nil, nil, nil, nil
+	r.KernelMS, r.KernelP99MS, r.KernelReps = nil, nil, 0
 	live.Lock()
 	b.rep.Results = append(b.rep.Results, r)
 	live.Unlock()
@@ -148,27 +150,59 @@ func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error)
 	}
 	defer p.free()
 	r.Plan, r.HostFallback = p.plan, p.host
-	b.verifyThenTime(r, c, p.output, func(verified time.Duration) ([]float64, error) {
+	status, err := b.verifyThenTime(&r, c, p.output, func(verified time.Duration) ([]float64, error) {
 		samples, err := measure(b.policy(c), verified, p.run)
 		return millis(samples), err
 	})
+	if err == nil && c.Kernel != nil {
+		status, err = b.kernelTime(be, c, state, &r)
+	}
+	if err != nil {
+		b.fail(r, status, err)
+		return
+	}
+	b.record(r)
+}
+
+// kernelTime verifies and times the kernel-only form of case c on one
+// backend, into the kernel fields of r. A failure is the row's: the
+// status and error to record it with.
+func (b *bench) kernelTime(be *openBackend, c *caseDef, state any, r *Result) (string, error) {
+	p, err := c.Kernel(be.e, state)
+	if err != nil {
+		return statusError, fmt.Errorf("kernel only: %w", err)
+	}
+	if p == nil {
+		return statusOK, nil
+	}
+	defer p.free()
+	kr := Result{Backend: r.Backend + " (kernel only)"}
+	status, err := b.verifyThenTime(&kr, c, p.output, func(verified time.Duration) ([]float64, error) {
+		samples, err := measure(b.policy(c), verified, p.run)
+		return millis(samples), err
+	})
+	if err != nil {
+		return status, fmt.Errorf("kernel only: %w", err)
+	}
+	r.KernelMS, r.KernelP99MS, r.KernelReps = kr.MedianMS, kr.P99MS, kr.Reps
+	r.KernelPlan = p.plan
+	return statusOK, nil
 }
 
 // verifyThenTime is the rule of every case: run it once, check the answer
-// against the reference, and only if it is right time it. output runs the
-// case once; timing runs the timing loop, given how long output took.
-func (b *bench) verifyThenTime(r Result, c *caseDef, output func() ([]tensor, error), timing func(verified time.Duration) ([]float64, error)) {
+// against the reference, and only if it is right time it into r. output
+// runs the case once; timing runs the timing loop, given how long output
+// took. A failure comes back as the status and error to record.
+func (b *bench) verifyThenTime(r *Result, c *caseDef, output func() ([]tensor, error), timing func(verified time.Duration) ([]float64, error)) (string, error) {
 	b.prog.show("%s %s %s on %s: verifying", c.Scenario, c.DType, c.Size, r.Backend)
 	t0 := time.Now()
 	out, err := output()
 	verified := time.Since(t0)
 	if err != nil {
-		b.fail(r, statusError, err)
-		return
+		return statusError, err
 	}
 	if err := c.Check(out); err != nil {
-		b.fail(r, statusWrong, fmt.Errorf("wrong answer, not timed: %w", err))
-		return
+		return statusWrong, fmt.Errorf("wrong answer, not timed: %w", err)
 	}
 	r.Verified = true
 	if c.Recall != nil {
@@ -178,11 +212,15 @@ func (b *bench) verifyThenTime(r Result, c *caseDef, output func() ([]tensor, er
 	b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, r.Backend)
 	ms, err := timing(verified)
 	if err != nil {
-		b.fail(r, statusError, fmt.Errorf("failed while timing: %w", err))
-		return
+		return statusError, fmt.Errorf("failed while timing: %w", err)
 	}
 	r.Status = statusOK
 	r.setTimes(ms, c.Queries)
+	return statusOK, nil
+}
+
+// record adds a verified and timed result to the report.
+func (b *bench) record(r Result) {
 	live.Lock()
 	b.rep.Results = append(b.rep.Results, r)
 	live.Unlock()
@@ -214,12 +252,20 @@ func (b *bench) peerGroup(peer string, g *group, refErr error) {
 		if g.Setup != nil && ga.ResidentBytes > 0 {
 			r.ResidentBytes = &ga.ResidentBytes
 		}
+		if g.Setup != nil && ga.DeviceBytes > 0 {
+			r.DeviceBytes = &ga.DeviceBytes
+		}
 		if refErr != nil {
 			b.fail(r, statusError, refErr)
 			continue
 		}
-		b.verifyThenTime(r, c, func() ([]tensor, error) { return proc.output(c) }, func(verified time.Duration) ([]float64, error) {
+		status, err := b.verifyThenTime(&r, c, func() ([]tensor, error) { return proc.output(c) }, func(verified time.Duration) ([]float64, error) {
 			return proc.time(c, b.policy(c), verified)
 		})
+		if err != nil {
+			b.fail(r, status, err)
+			continue
+		}
+		b.record(r)
 	}
 }

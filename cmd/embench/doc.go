@@ -17,10 +17,19 @@
 // "cpu", "cuda", "mps" and "gpu" (one row per distinct device). --backend
 // picks some by name ("cpu,torch:cpu"); --backend none runs none.
 //
-// Beside them, the Python peers: NumPy (the CPU baseline) and FAISS
-// (IndexFlatIP for cosine and dot, IndexFlatL2 for l2, and
-// IndexScalarQuantizer with QT_fp16 for float16 storage: the exact-search
-// library a user would otherwise pick). embench starts peers.py (embedded)
+// Beside them, the Python peers, each doing what its users write: NumPy
+// (the CPU baseline: rows normalized once when added; a search normalizes
+// the queries, q @ x.T, argpartition and a sort of the k), FAISS
+// (IndexFlatIP over normalize_L2'd rows for cosine and dot, IndexFlatL2
+// for l2, and IndexScalarQuantizer with QT_fp16 for float16 storage: the
+// exact-search library a user would otherwise pick) and torch, plain
+// PyTorch (the rows a tensor on the device, moved there, normalized and
+// converted to the storage dtype when added; a search moves the queries to
+// the device, normalizes them, q @ x.T, torch.topk, .cpu() of the results,
+// the device synchronized). The torch peer runs on --torch-device (cuda
+// where PyTorch sees a GPU, else cpu) and only the store; it is not the
+// torch:cpu or torch:cuda engine adapter, whose store rows are Silica's
+// store on libtorch and are marked so. embench starts peers.py (embedded)
 // with the python named by SILICA_PYTHON, else python3 from PATH, one
 // process per peer, and hands it the same inputs as .npy files. NumPy does
 // not run the float16 store (NumPy has no BLAS for half precision); FAISS
@@ -40,13 +49,25 @@
 //	gather          10000 rows [500] of 100000x384 [5000] at random indices
 //	slice           a contiguous tenth of the rows of 100000x384 [5000], copied
 //
-// The store: --docs rows (default 10000, 2000 with --quick) of --dim 768,
+// The store: --docs rows (default 10000, 5000 with --quick) of --dim 768,
 // stored as each of --dtypes (float32, float16), searched for the top --k
 // 100 by --metric (cosine):
 //
-//	store_add          store.New and Append every row (conversion to the storage dtype; normalizing under cosine)
-//	store_search_1     Search: one query (cycling through 8), hits back on the host
-//	store_search_B     SearchBatch of B queries, for each B of --batches (64, 1024)
+//	store_add            store.New and Append every row (conversion to the storage dtype; normalizing under cosine)
+//	store_search_1       Search: one query (cycling through 8), hits back on the host
+//	store_search_B       SearchBatch of B queries, for each B of --batches (64, 1024)
+//	store_search_8_kK    SearchBatch of 8 queries for the top K, for each K of --large-k (1000, 4096) up to --docs
+//
+// A search case is timed end to end on every backend and peer (for the
+// engine backends: the store's call, queries from the host, hits back on
+// the host) and, on Silica's own backends (cpu, cuda, metal), also kernel
+// only: the engine's scan of the same search, TopK(MatMul(Normalize(q),
+// xᵀ)) (MatMul under dot, L2Distance under l2), fused into one scan_topk
+// step, over the same rows already on the device and the queries uploaded
+// beforehand (float16 for float16 rows, else float32), each repetition an
+// Eval and a Synchronize with nothing read back. The kernel-only answer is
+// verified like the row's own before it is timed, and the table shows the
+// two times side by side; a wrong kernel-only answer makes the row wrong.
 //
 // The store cases run through package store (store.New with the
 // backend's engine, Append, Search, SearchBatch), as a user of the store
@@ -121,9 +142,11 @@
 //	              "load" (1-minute load average at the start, -1 if unknown), "command"},
 //	  "backends": [{"name" ("cpu", "torch:cpu"...), "backend", "device", "device_name",
 //	                "version", "memory_bytes", "unified"}],
-//	  "peers": [{"name" ("numpy", "faiss"), "version", "python"}],
+//	  "peers": [{"name" ("numpy", "faiss", "torch"), "version" (torch: "2.11.0 on cuda (NVIDIA H200)"), "python"}],
 //	  "unavailable": [{"name", "reason"}],
 //	  "config": {"quick", "docs", "dim", "k", "metric", "batches", "seed",
+//	             "large_k" (the large k that ran), "large_k_left_out" (those above docs),
+//	             "torch_device" (the torch peer's, where it ran),
 //	             "min_time_ms", "min_reps", "max_reps", "warmup"},
 //	  "results": [{
 //	      "scenario": "store_search_64",   // a name from the lists above
@@ -143,7 +166,9 @@
 //	      "resident_bytes", "device_bytes", // store cases, where known: growth while the rows were added
 //	      "plan": "scan_topk(dot normA k=100 largest=true)", // the engine's steps
 //	      "host_fallback": true,           // a custom kernel ran in Go on the host (omitted when false)
-//	      "recall_at_10": 0.26             // binary_search_1: against the exact float32 top 10
+//	      "recall_at_10": 0.26,            // binary_search_1: against the exact float32 top 10
+//	      "kernel_median_ms", "kernel_p99_ms", "kernel_reps", "kernel_plan"
+//	                                       // store searches on cpu, cuda, metal: the kernel-only time (see Scenarios)
 //	  }],
 //	  "skipped": [{"scenario", "backend", "dtype", "reason"}]  // not run by design
 //	}

@@ -17,7 +17,7 @@ func list(w io.Writer, c *config) {
 	for _, m := range missing {
 		fmt.Fprintf(w, "  %-12s unavailable: %s\n", m.Name, oneLine(m.Reason))
 	}
-	py, err := findPython()
+	py, err := findPython(c.TorchDevice)
 	if err != nil {
 		fmt.Fprintf(w, "Python peers: unavailable: %v\n", err)
 		return

@@ -103,6 +103,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 		Results: []Result{}, Skipped: []Skip{},
 		Config: ConfigInfo{
 			Quick: c.Quick, Docs: c.Docs, Dim: c.Dim, K: c.K, Metric: c.Metric.String(), Batches: c.Batches, Seed: c.Seed,
+			LargeK: largeKRun(c), LargeKLeftOut: largeKLeftOut(c),
 			MinTimeMS: float64(c.Policy.MinTime.Microseconds()) / 1e3, MinReps: c.Policy.MinReps, MaxReps: c.Policy.MaxReps, Warmup: c.Policy.Warmup,
 		},
 	}
@@ -129,7 +130,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 
 	if c.Peers == nil || len(c.Peers) > 0 {
 		prog.show("starting the Python peers")
-		py, err := findPython()
+		py, err := findPython(c.TorchDevice)
 		if err != nil {
 			rep.Unavailable = append(rep.Unavailable, Missing{"python peers", err.Error()})
 		} else {
@@ -141,6 +142,9 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 				}
 				if v, ok := py.mods[p]; ok {
 					b.peers = append(b.peers, p)
+					if p == "torch" {
+						rep.Config.TorchDevice = py.torchDevice
+					}
 					rep.Peers = append(rep.Peers, PeerInfo{p, v, "Python " + py.version + " " + py.path})
 				} else {
 					rep.Unavailable = append(rep.Unavailable, Missing{p, py.why[p]})

@@ -83,3 +83,40 @@ func TestTailLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreTableColumns: the store table shows each search's end-to-end
+// and kernel-only medians side by side, and marks the store rows of an
+// engine adapter (Silica's store on another library) but not Silica's
+// own backends, the peers, or the adapter's rows outside the store.
+func TestStoreTableColumns(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	row := func(scenario, backend string, median float64, kernel *float64) Result {
+		return Result{Scenario: scenario, Backend: backend, DType: "float32", Size: "10x4", MedianMS: f(median), P99MS: f(median),
+			KernelMS: kernel, Verified: true, Status: statusOK}
+	}
+	rep := &Report{
+		Backends: []BackendInfo{{Name: "cpu", Backend: "cpu"}, {Name: "torch:cpu", Backend: "torch"}},
+		Results: []Result{
+			row("store_search_64", "cpu", 5, f(3.25)),
+			row("store_search_64", "torch:cpu", 6, nil),
+			row("store_search_64", "torch", 7, nil),
+			row("binary_search_1", "torch:cpu", 8, nil),
+		},
+		Config: ConfigInfo{Docs: 10, Dim: 4, K: 2, Metric: "cosine", LargeK: []int{8}, LargeKLeftOut: []int{4096}, MinReps: 3, MaxReps: 9, MinTimeMS: 20},
+	}
+	var b strings.Builder
+	writeMarkdown(&b, rep)
+	table := b.String()
+	for _, want := range []string{
+		"| median ms (end to end) | kernel only ms |",
+		"| store_search_64 | float32 | cpu | 5.00 | 3.25 |",
+		"|  |  | torch:cpu" + adapterMark + " | 6.00 | - |",
+		"|  |  | torch | 7.00 | - |",
+		"| binary_search_1 | float32 | torch:cpu | 8.00 | - |",
+		"and 8 queries at k = 8 (k = [4096] not run: above the 10 rows)",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks %q:\n%s", want, table)
+		}
+	}
+}

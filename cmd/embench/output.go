@@ -22,6 +22,7 @@ var csvHeader = []string{
 	"scenario", "backend", "dtype", "size", "median_ms", "p99_ms", "ratio_to_best", "verified",
 	"runner", "status", "reps", "min_ms", "max_ms", "iqr_ms", "queries_per_s",
 	"stored_bytes", "resident_bytes", "device_bytes", "plan", "error", "host_fallback", "recall_at_10",
+	"kernel_median_ms", "kernel_p99_ms", "kernel_reps", "kernel_plan",
 }
 
 // writeCSV writes one line per result to path, empty cells for absent
@@ -40,6 +41,7 @@ func writeCSV(path string, rep *Report) error {
 			num(r.MinMS), num(r.MaxMS), num(r.IQRMS), num(r.QueriesPerS),
 			integer(r.StoredBytes), integer(r.ResidentBytes), integer(r.DeviceBytes), r.Plan, r.Error,
 			strconv.FormatBool(r.HostFallback), num(r.RecallAt10),
+			num(r.KernelMS), num(r.KernelP99MS), kernelReps(r), r.KernelPlan,
 		})
 	}
 	w.Flush()
@@ -48,6 +50,15 @@ func writeCSV(path string, rep *Report) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// kernelReps is the kernel_reps cell: empty where there is no kernel-only
+// time.
+func kernelReps(r Result) string {
+	if r.KernelMS == nil {
+		return ""
+	}
+	return strconv.Itoa(r.KernelReps)
 }
 
 func num(v *float64) string {

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// peersScript is the Python side of the NumPy and FAISS peers.
+// peersScript is the Python side of the NumPy, FAISS and PyTorch peers.
 //
 //go:embed peers.py
 var peersScript []byte
@@ -33,11 +33,17 @@ type python struct {
 	why     map[string]string  // peer -> why it is missing
 	dir     string             // scratch directory: the script, inputs, outputs
 	files   map[*tensor]string // inputs already written, by host tensor
+
+	torchDevice string // the torch peer's device ("cpu" or "cuda"), where it has torch
 }
 
-// findPython finds the interpreter and asks it which peers it has. The
-// error says why no Python peer can run at all.
-func findPython() (*python, error) {
+// findPython finds the interpreter and asks it which peers it has, the
+// torch peer on torchDevice ("cpu", "cuda"; "" for cuda where PyTorch sees
+// one, else cpu). The error says why no Python peer can run at all.
+func findPython(torchDevice string) (*python, error) {
+	if torchDevice == "" {
+		torchDevice = "auto"
+	}
 	path := os.Getenv(EnvPython)
 	if path == "" {
 		p, err := exec.LookPath("python3")
@@ -55,7 +61,7 @@ func findPython() (*python, error) {
 		removeDir(dir)
 		return nil, err
 	}
-	out, err := exec.Command(path, script, "--probe").Output()
+	out, err := exec.Command(path, script, "--probe", "--torch-device", torchDevice).Output()
 	if err != nil {
 		removeDir(dir)
 		var ee *exec.ExitError
@@ -71,18 +77,29 @@ func findPython() (*python, error) {
 	}
 	py := &python{path: path, dir: dir, mods: map[string]string{}, why: map[string]string{}, files: map[*tensor]string{}}
 	py.version, _ = probe["python"].(string)
-	install := map[string]string{"numpy": "numpy", "faiss": "faiss-cpu"}
+	install := map[string]string{"numpy": "numpy", "faiss": "faiss-cpu", "torch": "torch"}
 	for _, peer := range knownPeers {
 		if v, ok := probe[peer].(string); ok {
 			py.mods[peer] = v
+		} else if why, ok := probe[peer+"_unusable"].(string); ok {
+			py.why[peer] = fmt.Sprintf("%s: %s", path, why) // installed, but not for this run
 		} else {
 			why, _ := probe[peer+"_error"].(string)
 			py.why[peer] = peerHint(path, peer, why, install[peer])
 		}
 	}
+	if v, ok := py.mods["torch"]; ok {
+		py.torchDevice, _ = probe["torch_device"].(string)
+		name, _ := probe["torch_device_name"].(string)
+		py.mods["torch"] = fmt.Sprintf("%s on %s (%s)", v, py.torchDevice, name)
+	}
 	if _, ok := py.mods["numpy"]; !ok {
-		py.why["faiss"] = py.why["numpy"] // peers.py needs NumPy for both
-		delete(py.mods, "faiss")
+		for _, peer := range []string{"faiss", "torch"} {
+			if _, ok := py.mods[peer]; ok {
+				py.why[peer] = py.why["numpy"] // peers.py needs NumPy for every peer
+				delete(py.mods, peer)
+			}
+		}
 	}
 	return py, nil
 }
@@ -132,6 +149,7 @@ type answer struct {
 	Files         []string  `json:"files"`
 	MS            []float64 `json:"ms"`
 	ResidentBytes int64     `json:"resident_bytes"`
+	DeviceBytes   int64     `json:"device_bytes"`
 }
 
 // call sends one request and reads its answer.
@@ -205,7 +223,14 @@ func (p *peerProc) group(peer string, g *group) (*answer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.call(map[string]any{"cmd": "group", "peer": peer, "group": g.Peer, "inputs": in, "params": g.PeerParams})
+	params := map[string]any{}
+	for k, v := range g.PeerParams {
+		params[k] = v
+	}
+	if peer == "torch" {
+		params["device"] = p.py.torchDevice
+	}
+	return p.call(map[string]any{"cmd": "group", "peer": peer, "group": g.Peer, "inputs": in, "params": params})
 }
 
 // output runs a case once and reads its outputs back.

@@ -1,4 +1,4 @@
-"""embench's Python peers: NumPy and FAISS, driven by cmd/embench.
+"""embench's Python peers: NumPy, FAISS and PyTorch, driven by cmd/embench.
 
 embench starts this script (embedded in the Go binary) with the python it
 found (SILICA_PYTHON, else python3 on PATH) and talks to it in JSON lines:
@@ -10,8 +10,9 @@ against the CPU reference before it asks for a timing.
 Requests and answers:
 
   {"cmd": "group", "peer": P, "group": G, "inputs": {name: path}, "params": {...}}
-      -> {"ok": true, "resident_bytes": R} or {"ok": false, "error": ...}
-      (R: growth of resident memory while the store's rows were added)
+      -> {"ok": true, "resident_bytes": R, "device_bytes": D} or {"ok": false, "error": ...}
+      (R: growth of resident memory while the store's rows were added;
+      D: growth of the memory torch allocated on a CUDA device, else 0)
   {"cmd": "case", "op": OP, "params": {...}, "out": PREFIX}
       -> {"ok": true, "files": [PREFIX0.npy, ...]} (outputs of one run)
   {"cmd": "time", "op": OP, "params": {...}, "policy": {...}}
@@ -24,8 +25,20 @@ warm-up runs, then samples until both a minimum count and a minimum time
 are reached, or a maximum time (after at least three samples), or a
 maximum count.
 
-`python3 peers.py --probe` prints the versions of Python, NumPy and FAISS
-(null for a missing package, with the import error).
+`python3 peers.py --probe [--torch-device cpu|cuda|auto]` prints the
+versions of Python, NumPy, FAISS and PyTorch (null for a missing package,
+with the import error); for PyTorch also the device its peer would use
+(auto: cuda where torch sees one, else cpu) and that device's name, or
+why it cannot use the device asked for.
+
+The peers do what their users write. NumPy: rows normalized once when
+added; a search normalizes the queries, `q @ x.T`, argpartition and a sort
+of the k. FAISS: IndexFlatIP over normalize_L2'd rows (cosine, dot) or
+IndexFlatL2, IndexScalarQuantizer QT_fp16 for float16. PyTorch: the rows
+a tensor on the device (moved there, normalized and converted to the
+storage dtype when added); a search moves the queries to the device,
+normalizes them, `q @ x.T` (||q||^2 - 2 q.x + ||x||^2 under l2),
+`torch.topk`, and `.cpu()` of the results, the device synchronized.
 """
 
 import gc
@@ -36,15 +49,26 @@ import sys
 import time
 
 
-def probe():
+def probe(torch_device):
     out = {"python": platform.python_version(), "executable": sys.executable}
-    for mod in ("numpy", "faiss"):
+    for mod in ("numpy", "faiss", "torch"):
         try:
             m = __import__(mod)
             out[mod] = getattr(m, "__version__", "unknown")
         except Exception as e:  # any import failure means: not available
             out[mod] = None
             out[mod + "_error"] = "%s: %s" % (type(e).__name__, e)
+    if out["torch"] is not None:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        dev = torch_device if torch_device != "auto" else ("cuda" if cuda else "cpu")
+        if dev == "cuda" and not cuda:
+            out["torch_unusable"] = "torch %s sees no CUDA device (--torch-device cuda); use --torch-device cpu" % out["torch"]
+            out["torch"] = None
+        else:
+            out["torch_device"] = dev
+            out["torch_device_name"] = torch.cuda.get_device_name() if dev == "cuda" else platform.processor() or "cpu"
     print(json.dumps(out))
 
 
@@ -84,12 +108,32 @@ class Group:
         self.x = {k: np.load(v) for k, v in inputs.items()}
         self.state = None
         self.resident = 0
+        self.device_bytes = 0
         if group == "seed" and "x" in self.x and params.get("prenormalize"):
             self.x["xn"] = normalize_rows(np, self.x["x"]).astype(np.float32)
         if group == "store_search":
-            before = resident_bytes()
+            before, dev_before = resident_bytes(), self.device_allocated()
             self.state = self.build()
             self.resident = resident_bytes() - before
+            self.device_bytes = self.device_allocated() - dev_before
+
+    # PyTorch: the device of the torch peer, and waiting for it.
+
+    def torch_device(self):
+        return self.params.get("device", "cpu")
+
+    def sync(self):
+        if self.peer == "torch" and self.torch_device() == "cuda":
+            import torch
+
+            torch.cuda.synchronize()
+
+    def device_allocated(self):
+        if self.peer == "torch" and self.torch_device() == "cuda":
+            import torch
+
+            return torch.cuda.memory_allocated()
+        return 0
 
     # The store: the embeddings as a peer keeps them.
 
@@ -100,13 +144,15 @@ class Group:
         np = self.np
         metric = self.params["metric"]
         data = self.x["data"]
+        if self.peer == "torch":
+            return self.build_torch()
         if self.peer == "numpy":
             dt = self.dtype()
             if dt != np.float32:
                 raise ValueError("NumPy has no BLAS for float16 (its float16 matmul is a scalar loop)")
-            x = data.astype(dt)
+            x = data.astype(dt, copy=False)
             if metric == "cosine":
-                x = normalize_rows(np, x).astype(dt)
+                x = normalize_rows(np, x).astype(dt, copy=False)
             sq = None
             if metric == "l2":
                 sq = np.einsum("ij,ij->i", x, x)
@@ -127,8 +173,51 @@ class Group:
         index.add(x)
         return index
 
+    def torch_dtype(self):
+        import torch
+
+        return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[self.params["dtype"]]
+
+    def build_torch(self):
+        """The rows as a PyTorch user keeps them: a tensor on the device,
+        normalized (in float32) and converted to the storage dtype once;
+        under l2 also each row's squared norm."""
+        import torch
+
+        x = torch.from_numpy(self.x["data"]).to(self.torch_device())
+        if self.params["metric"] == "cosine":
+            x = torch.nn.functional.normalize(x, dim=1)
+        x = x.to(self.torch_dtype())
+        sq = None
+        if self.params["metric"] == "l2":
+            sq = (x * x).sum(dim=1)
+        self.sync()
+        return (x, sq)
+
+    def search_torch(self, state, q, k):
+        import torch
+
+        x, sq = state
+        metric = self.params["metric"]
+        q = torch.from_numpy(q).to(self.torch_device())
+        if metric == "cosine":
+            q = torch.nn.functional.normalize(q, dim=1)
+        q = q.to(x.dtype)
+        s = q @ x.T
+        if metric == "l2":
+            s = (q * q).sum(dim=1, keepdim=True) - 2 * s + sq[None, :]
+        vals, idx = torch.topk(s, k, dim=1, largest=metric != "l2")
+        vals, idx = vals.float().cpu(), idx.cpu()
+        self.sync()
+        return vals.numpy(), idx.numpy()
+
     def stored_rows(self, state, rows):
         np = self.np
+        if self.peer == "torch":
+            import torch
+
+            x = state[0]
+            return x[torch.from_numpy(np.asarray(rows, dtype=np.int64)).to(x.device)].float().cpu().numpy()
         if self.peer == "numpy":
             return state[0][rows].astype(np.float32)
         return np.stack([state.reconstruct(int(i)) for i in rows]).astype(np.float32)
@@ -136,6 +225,8 @@ class Group:
     def search(self, state, q, k):
         np = self.np
         metric = self.params["metric"]
+        if self.peer == "torch":
+            return self.search_torch(state, q, k)
         if self.peer == "numpy":
             x, sq = state
             q = q.astype(x.dtype)
@@ -183,7 +274,10 @@ class Group:
             # A view would cost nothing; the engine makes a contiguous copy.
             return (x["x"][p["start"] : p["end"]].copy(),)
         if op == "add":
+            # Timed: the add alone. Verified: the rows it stored.
             state = self.build()
+            if p.get("_timing"):
+                return ()
             return (self.stored_rows(state, x["sample"]),)
         if op == "search":
             b, k = p["batch"], p["k"]
@@ -213,12 +307,12 @@ class Group:
         for i in range(policy["warmup"]):
             if time.perf_counter() - warm >= min_t / 2:
                 break
-            self.run(op, dict(p, _rep=i))
+            self.run(op, dict(p, _rep=i, _timing=True))
         samples = []
         start = time.perf_counter()
         while len(samples) < max_reps:
             t0 = time.perf_counter_ns()
-            self.run(op, dict(p, _rep=len(samples)))
+            self.run(op, dict(p, _rep=len(samples), _timing=True))
             samples.append((time.perf_counter_ns() - t0) / 1e6)
             elapsed = time.perf_counter() - start
             if len(samples) >= min_reps and elapsed >= min_t:
@@ -246,7 +340,7 @@ def serve():
                 group = None
                 gc.collect()
                 group = Group(np, req["peer"], req["group"], req["inputs"], req.get("params") or {})
-                ans = {"ok": True, "resident_bytes": group.resident}
+                ans = {"ok": True, "resident_bytes": group.resident, "device_bytes": group.device_bytes}
             elif cmd == "case":
                 outs = group.outputs(req["op"], req.get("params") or {})
                 files = []
@@ -266,7 +360,7 @@ def serve():
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--probe"]:
-        probe()
+    if sys.argv[1:2] == ["--probe"]:
+        probe(sys.argv[3] if sys.argv[2:3] == ["--torch-device"] else "auto")
     else:
         serve()

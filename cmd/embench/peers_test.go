@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/internal/testenv"
@@ -11,10 +12,10 @@ import (
 // needPeers skips (fails in CI) without a Python that has NumPy and FAISS.
 func needPeers(t *testing.T) {
 	t.Helper()
-	py, err := findPython()
+	py, err := findPython("")
 	if err == nil {
 		defer py.close()
-		for _, p := range knownPeers {
+		for _, p := range []string{"numpy", "faiss"} {
 			if _, ok := py.mods[p]; !ok {
 				err = fmt.Errorf("%s", py.why[p])
 				break
@@ -28,7 +29,7 @@ func needPeers(t *testing.T) {
 // answer verified against the CPU reference, then timed.
 func TestPeers(t *testing.T) {
 	needPeers(t)
-	code, rep, _ := runJSON(t, "--quick", "--backend", "none", "--docs", "500", "--batches", "64",
+	code, rep, _ := runJSON(t, "--quick", "--backend", "none", "--peers", "numpy,faiss", "--docs", "500", "--batches", "64",
 		"--scenario", "matmul,cosine_prenorm,slice,store_add,store_search_1,store_search_64")
 	if code != 0 {
 		t.Errorf("exit %d", code)
@@ -89,5 +90,37 @@ if __name__ == "__main__":`)
 		if r.Verified || r.Status != statusWrong || r.MedianMS != nil {
 			t.Errorf("%s %s: verified %t, status %s, error %q: want wrong and untimed", r.Backend, r.Scenario, r.Verified, r.Status, r.Error)
 		}
+	}
+}
+
+// TestTorchPeer runs the torch peer (plain PyTorch in Python, on the
+// device --torch-device picks) on the store at both dtypes, a large-k case
+// among the searches: each answer verified against the CPU reference,
+// then timed. It needs a SILICA_PYTHON with torch and NumPy, which CI
+// does not install.
+func TestTorchPeer(t *testing.T) {
+	py, err := findPython("")
+	if err == nil {
+		defer py.close()
+		if _, ok := py.mods["torch"]; !ok {
+			err = fmt.Errorf("%s", py.why["torch"])
+		}
+	}
+	testenv.Need(t, "torch-python", err)
+	code, rep, table := runJSON(t, "--quick", "--backend", "none", "--peers", "torch", "--docs", "1100", "--batches", "64",
+		"--large-k", "1000", "--scenario", "store_add,store_search_1,store_search_64,store_search_8_k1000")
+	if code != 0 {
+		t.Errorf("exit %d:\n%s", code, table)
+	}
+	if len(rep.Results) != 8 {
+		t.Errorf("%d results, want 4 cases at each of 2 dtypes", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		if r.Backend != "torch" || !r.Verified || r.Status != statusOK || r.MedianMS == nil || r.Runner != "python" {
+			t.Errorf("%s %s %s: verified %t, status %s, error %q", r.Backend, r.Scenario, r.DType, r.Verified, r.Status, r.Error)
+		}
+	}
+	if rep.Config.TorchDevice != py.torchDevice || len(rep.Peers) != 1 || !strings.Contains(rep.Peers[0].Version, " on "+py.torchDevice) {
+		t.Errorf("torch device %q, peers %+v: want the device the probe chose, %q", rep.Config.TorchDevice, rep.Peers, py.torchDevice)
 	}
 }

@@ -73,17 +73,22 @@ type Skip struct {
 
 // ConfigInfo records the settings of the run.
 type ConfigInfo struct {
-	Quick     bool    `json:"quick"`
-	Docs      int     `json:"docs"`
-	Dim       int     `json:"dim"`
-	K         int     `json:"k"`
-	Metric    string  `json:"metric"`
-	Batches   []int   `json:"batches"`
-	Seed      uint64  `json:"seed"`
-	MinTimeMS float64 `json:"min_time_ms"`
-	MinReps   int     `json:"min_reps"`
-	MaxReps   int     `json:"max_reps"`
-	Warmup    int     `json:"warmup"`
+	Quick   bool   `json:"quick"`
+	Docs    int    `json:"docs"`
+	Dim     int    `json:"dim"`
+	K       int    `json:"k"`
+	Metric  string `json:"metric"`
+	Batches []int  `json:"batches"`
+	// LargeK are the k of the store's large-k cases that ran
+	// (store_search_8_kK); LargeKLeftOut those of --large-k above --docs.
+	LargeK        []int   `json:"large_k"`
+	LargeKLeftOut []int   `json:"large_k_left_out,omitempty"`
+	TorchDevice   string  `json:"torch_device,omitempty"` // the torch peer's device, where it ran
+	Seed          uint64  `json:"seed"`
+	MinTimeMS     float64 `json:"min_time_ms"`
+	MinReps       int     `json:"min_reps"`
+	MaxReps       int     `json:"max_reps"`
+	Warmup        int     `json:"warmup"`
 }
 
 // Result is one measured (or refused) case. The first eight fields are
@@ -113,6 +118,14 @@ type Result struct {
 	Plan          string   `json:"plan,omitempty"`
 	HostFallback  bool     `json:"host_fallback,omitempty"` // the plan ran a custom kernel's Go function on the host
 	RecallAt10    *float64 `json:"recall_at_10,omitempty"`  // binary_search_1: against the exact float32 top 10
+
+	// The kernel-only time of a store search on an engine backend: the
+	// engine's scan on rows and queries already on the device, nothing
+	// read back (verified like the row's own answer before it is timed).
+	KernelMS    *float64 `json:"kernel_median_ms,omitempty"`
+	KernelP99MS *float64 `json:"kernel_p99_ms,omitempty"`
+	KernelReps  int      `json:"kernel_reps,omitempty"`
+	KernelPlan  string   `json:"kernel_plan,omitempty"`
 }
 
 // Result statuses.

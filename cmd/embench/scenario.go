@@ -52,6 +52,12 @@ type caseDef struct {
 
 	// Prepare sets the case up on e, given the group's state.
 	Prepare func(e *engine.Engine, state any) (*prepared, error)
+	// Kernel, if set, sets up the kernel-only form of the case on an
+	// engine backend (the store's searches on Silica's own backends: the
+	// engine's scan alone, on arrays already on the device), verified by
+	// Check and timed beside the case's own time, in the same row. A nil
+	// prepared case means none on this backend.
+	Kernel func(e *engine.Engine, state any) (*prepared, error)
 	// Check compares outputs (from a backend or a peer) with the
 	// reference; an error says what is wrong.
 	Check func(out []tensor) error

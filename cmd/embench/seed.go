@@ -342,10 +342,14 @@ func seedGroup(c *config, s seedOp) *group {
 	return g
 }
 
-// seedPeerSkip: NumPy runs the seed's table; FAISS has no such operations.
+// seedPeerSkip: NumPy runs the seed's table; FAISS has no such
+// operations; the torch peer runs the store only.
 func seedPeerSkip(peer string) string {
-	if peer == "faiss" {
+	switch peer {
+	case "faiss":
 		return "FAISS has no general array operations"
+	case "torch":
+		return "the torch peer runs the store scenario only (the torch adapter's rows run these operations on libtorch)"
 	}
 	return ""
 }

@@ -30,6 +30,12 @@ const rotateQueries = 8
 // reference; the rest of a batch is checked by rescoring (searchCheck).
 const refQueries = 64
 
+// largeKBatch is the number of queries of a large-k case.
+const largeKBatch = 8
+
+// largeKName is the name of the large-k case for k.
+func largeKName(k int) string { return fmt.Sprintf("store_search_%d_k%d", largeKBatch, k) }
+
 // searchBatches returns the batch sizes of the search cases: 1, then
 // those of --batches.
 func searchBatches(batches []int) []int {
@@ -42,18 +48,63 @@ func searchBatches(batches []int) []int {
 	return out
 }
 
+// searchCase is one search case of the store: batch queries, top k.
+type searchCase struct {
+	name     string
+	batch, k int
+}
+
+// searchCases returns the store's search cases: each batch size (1 and
+// --batches) at --k, then largeKBatch queries at each --large-k that the
+// rows can satisfy (k at most --docs).
+func searchCases(c *config) []searchCase {
+	var out []searchCase
+	for _, b := range searchBatches(c.Batches) {
+		out = append(out, searchCase{"store_search_" + strconv.Itoa(b), b, c.K})
+	}
+	for _, k := range c.LargeK {
+		if k <= c.Docs {
+			out = append(out, searchCase{largeKName(k), largeKBatch, k})
+		}
+	}
+	return out
+}
+
+// largeKLeftOut returns the --large-k values above --docs: their cases
+// do not run.
+func largeKLeftOut(c *config) []int {
+	var out []int
+	for _, k := range c.LargeK {
+		if k > c.Docs {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// largeKRun returns the --large-k values whose cases run (never nil).
+func largeKRun(c *config) []int {
+	out := []int{}
+	for _, k := range c.LargeK {
+		if k <= c.Docs {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // storeNames returns the store scenario's case names.
-func storeNames(batches []int) []string {
+func storeNames(c *config) []string {
 	names := []string{"store_add"}
-	for _, b := range searchBatches(batches) {
-		names = append(names, "store_search_"+strconv.Itoa(b))
+	for _, sc := range searchCases(c) {
+		names = append(names, sc.name)
 	}
 	return names
 }
 
 // selectedSearch reports whether any search case is selected.
 func (c *config) selectedSearch() bool {
-	for _, n := range storeNames(c.Batches)[1:] {
+	for _, n := range storeNames(c)[1:] {
 		if c.selected("store", n) {
 			return true
 		}
@@ -238,17 +289,27 @@ func storeAddGroup(c *config, dt engine.DType) *group {
 	return g
 }
 
-// storeState is the store on one engine while its searches run.
+// storeState is the store on one engine while its searches run, and
+// the same rows as engine arrays for the kernel-only timings.
 type storeState struct {
 	st               *store.Store
 	resident, device int64
+	x                *engine.Array // the rows as the store keeps them, [N, dim] of the storage dtype; nil on an adapter
 }
 
 // storeSearchGroup measures top-k searches: one query at a time (cycling
-// through rotateQueries of them) and batches.
+// through rotateQueries of them), batches, and largeKBatch queries at
+// each large k. On the engine backends each case is timed twice: end to
+// end through the store (queries from the host, hits back on the host),
+// and kernel only (caseDef.Kernel).
 func storeSearchGroup(c *config, dt engine.DType) *group {
 	in := inputsFor(c)
-	var refVals [][]float32 // the reference's scores, per query
+	cases := searchCases(c)
+	kmax := 0
+	for _, sc := range cases {
+		kmax = max(kmax, sc.k)
+	}
+	var refVals [][]float32 // the reference's kmax best scores, per query
 	g := &group{
 		Name: "store", Inputs: []*tensor{&in.data, &in.queries},
 		Peer: "store_search", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt), Fresh: true,
@@ -263,72 +324,80 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 		if dev0 < 0 {
 			st.device = -1
 		}
-		return st, func() { s.Close() }, nil
+		if !slices.Contains(silicaBackends, e.Device().Backend) {
+			return st, func() { s.Close() }, nil // an adapter: no kernel-only timing
+		}
+		if st.x, err = deviceRows(e, &in.data, dt, c.Metric); err != nil {
+			s.Close()
+			return nil, nil, fmt.Errorf("the rows for the kernel-only scan: %w", err)
+		}
+		return st, func() { s.Close(); st.x.Free() }, nil
 	}
-	search := func(st *store.Store, first, n int) ([]tensor, error) {
-		hits, err := st.SearchBatch(rowsOf(&in.queries, first, first+n), c.K)
+	search := func(st *store.Store, first, n, k int) ([]tensor, error) {
+		hits, err := st.SearchBatch(rowsOf(&in.queries, first, first+n), k)
 		if err != nil {
 			return nil, err
 		}
-		return hitsTensors(hits, c.K), nil
+		return hitsTensors(hits, k), nil
 	}
 	g.Reference = func(ref *engine.Engine) error {
-		st, free, err := g.Setup(ref)
+		st, err := newStore(ref, &in.data, dt, c.Metric)
 		if err != nil {
 			return err
 		}
-		defer free()
+		defer st.Close()
 		n := min(refQueries, in.queries.rows())
-		outs, err := search(st.(*storeState).st, 0, n)
+		outs, err := search(st, 0, n, kmax)
 		if err != nil {
 			return err
 		}
 		vals, idx := outs[0], outs[1]
 		refVals = make([][]float32, n)
 		for r := range n {
-			refVals[r] = vals.F32[r*c.K : (r+1)*c.K]
+			refVals[r] = vals.F32[r*kmax : (r+1)*kmax]
 		}
 		// The reference against exact float64 scores of every row, for
-		// two queries.
+		// two queries, at the largest k (the best k of any smaller k are
+		// its first k).
 		sc := in.scorer(dt)
 		truth := make([][]float32, 2)
 		for r := range truth {
-			truth[r] = sc.topK(in.queries.F32[r*c.Dim:(r+1)*c.Dim], c.K)
+			truth[r] = sc.topK(in.queries.F32[r*c.Dim:(r+1)*c.Dim], kmax)
 		}
-		two := []tensor{{Shape: []int{2, c.K}, F32: vals.F32[:2*c.K]}, {Shape: []int{2, c.K}, I64: idx.I64[:2*c.K]}}
-		return searchCheck(sc, two, &in.queries, 0, truth, dt, c.K)
+		two := []tensor{{Shape: []int{2, kmax}, F32: vals.F32[:2*kmax]}, {Shape: []int{2, kmax}, I64: idx.I64[:2*kmax]}}
+		return searchCheck(sc, two, &in.queries, 0, truth, dt, kmax)
 	}
-	for _, b := range searchBatches(c.Batches) {
-		name := "store_search_" + strconv.Itoa(b)
-		if !c.selected("store", name) {
+	for _, sc := range cases {
+		if !c.selected("store", sc.name) {
 			continue
 		}
+		b, k := sc.batch, sc.k
 		rotate := 0
 		if b == 1 {
 			rotate = rotateQueries
 		}
 		cs := &caseDef{
-			Scenario: name, DType: dt, Size: storeSize(c), Queries: b, PeerOp: "search", Stored: storedBytes(c, dt),
-			PeerParams: map[string]any{"batch": b, "k": c.K, "rotate": rotate},
+			Scenario: sc.name, DType: dt, Size: storeSize(c), Queries: b, PeerOp: "search", Stored: storedBytes(c, dt),
+			PeerParams: map[string]any{"batch": b, "k": k, "rotate": rotate},
 		}
 		cs.Prepare = func(e *engine.Engine, state any) (*prepared, error) {
 			st := state.(*storeState).st
-			p := &prepared{free: func() {}, plan: fmt.Sprintf("store.SearchBatch of %d", b)}
+			p := &prepared{free: func() {}, plan: fmt.Sprintf("store.SearchBatch of %d, k=%d", b, k)}
 			p.run = func(rep int) error {
 				first := 0
 				if rotate > 0 {
 					first = rep % rotate
 				}
-				_, err := search(st, first, b)
+				_, err := search(st, first, b, k)
 				return err
 			}
 			p.output = func() ([]tensor, error) {
 				if rotate == 0 {
-					return search(st, 0, b)
+					return search(st, 0, b, k)
 				}
 				var all []tensor
 				for rep := range rotate {
-					res, err := search(st, rep, 1)
+					res, err := search(st, rep, 1, k)
 					if err != nil {
 						return nil, err
 					}
@@ -338,17 +407,116 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 			}
 			return p, nil
 		}
+		cs.Kernel = func(e *engine.Engine, state any) (*prepared, error) {
+			x := state.(*storeState).x
+			if x == nil {
+				return nil, nil
+			}
+			return kernelSearch(e, x, &in.queries, dt, c.Metric, b, k, rotate)
+		}
 		cs.Check = func(out []tensor) error {
 			n := max(b, rotate)
-			shape := []int{n, c.K}
+			shape := []int{n, k}
 			if err := checkShapes(out, tensor{Shape: shape, F32: []float32{}}, tensor{Shape: shape, I64: []int64{}}); err != nil {
 				return err
 			}
-			return searchCheck(in.scorer(dt), out, &in.queries, 0, refVals, dt, c.K)
+			expect := make([][]float32, min(n, len(refVals)))
+			for r := range expect {
+				expect[r] = refVals[r][:k]
+			}
+			return searchCheck(in.scorer(dt), out, &in.queries, 0, expect, dt, k)
 		}
 		g.Cases = append(g.Cases, cs)
 	}
 	return g
+}
+
+// deviceRows puts the rows on e as the store keeps them: under cosine
+// uploaded as float32, normalized and converted to dt on the device (as
+// store.Append does); otherwise converted to dt while uploading.
+func deviceRows(e *engine.Engine, data *tensor, dt engine.DType, metric store.Metric) (*engine.Array, error) {
+	if metric != store.Cosine {
+		return data.upload(e, dt)
+	}
+	x32, err := data.upload(e, engine.Float32)
+	if err != nil {
+		return nil, err
+	}
+	defer x32.Free()
+	x, err := engine.Normalize(x32)
+	if err == nil && dt != engine.Float32 {
+		x, err = engine.Cast(x, dt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Eval(x); err != nil {
+		x.Free()
+		return nil, err
+	}
+	return x, nil
+}
+
+// kernelSearch is the kernel-only form of a search case: the engine's
+// scan alone, TopK(MatMul(Normalize(q), xᵀ)) under cosine (MatMul under
+// dot, L2Distance under l2), which the engine fuses into one scan_topk
+// step, over rows x already on the device and queries uploaded before
+// the timing (in the dtype the store uploads them in: float16 for
+// float16 rows, else float32); a repetition is Eval and Synchronize,
+// nothing read back. rotate > 0 cycles through that many single queries.
+func kernelSearch(e *engine.Engine, x *engine.Array, queries *tensor, dt engine.DType, metric store.Metric, b, k, rotate int) (*prepared, error) {
+	qdt := engine.Float32
+	if dt == engine.Float16 {
+		qdt = engine.Float16
+	}
+	d := queries.cols()
+	var qs []*engine.Array
+	free := func() {
+		for _, q := range qs {
+			q.Free()
+		}
+	}
+	for i := range max(1, rotate) {
+		n := b
+		if rotate > 0 {
+			n = 1
+		}
+		q, err := e.FromFloat32As(queries.F32[i*d:(i+n)*d], qdt, n, d)
+		if err != nil {
+			free()
+			return nil, fmt.Errorf("upload the queries: %w", err)
+		}
+		qs = append(qs, q)
+	}
+	build := func(rep int) ([]*engine.Array, error) {
+		q := qs[rep%len(qs)]
+		var s *engine.Array
+		var err error
+		switch metric {
+		case store.Cosine:
+			if q, err = engine.Normalize(q); err == nil {
+				s, err = engine.MatMul(q, x, false, true)
+			}
+		case store.Dot:
+			s, err = engine.MatMul(q, x, false, true)
+		default:
+			s, err = engine.L2Distance(q, x)
+		}
+		if err != nil {
+			return nil, err
+		}
+		vals, idx, err := engine.TopK(s, k, metric != store.L2)
+		if err != nil {
+			return nil, err
+		}
+		return []*engine.Array{vals, idx}, nil
+	}
+	p, err := graphCase(e, build, false, rotate, free)
+	if err != nil {
+		free()
+		return nil, err
+	}
+	return p, nil
 }
 
 // residentBytes returns the process's resident memory after a garbage

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/errtext"
+)
+
+// TestStoreKernelOnly runs the store's searches on the CPU backend under
+// every metric, a large-k case among them, at both dtypes: each row is
+// verified and timed end to end and kernel only, and the table shows the
+// two side by side.
+func TestStoreKernelOnly(t *testing.T) {
+	for _, metric := range []string{"cosine", "dot", "l2"} {
+		t.Run(metric, func(t *testing.T) {
+			code, rep, table := runJSON(t, "--quick", "--docs", "1100", "--backend", "cpu", "--peers", "none", "--metric", metric,
+				"--batches", "64", "--large-k", "1000", "--scenario", "store_search_1,store_search_8_k1000")
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, table)
+			}
+			got := map[string]bool{}
+			for _, r := range rep.Results {
+				got[r.Scenario+" "+r.DType] = true
+				if !r.Verified || r.MedianMS == nil || r.KernelMS == nil || r.KernelReps < 1 || !strings.Contains(r.KernelPlan, "scan_topk") {
+					t.Errorf("%s %s: verified %t, median %v, kernel only %v (%d reps, plan %q)",
+						r.Scenario, r.DType, r.Verified, r.MedianMS, r.KernelMS, r.KernelReps, r.KernelPlan)
+				}
+			}
+			for _, want := range []string{"store_search_1 float32", "store_search_8_k1000 float32", "store_search_1 float16", "store_search_8_k1000 float16"} {
+				if !got[want] {
+					t.Errorf("no result for %s: %v", want, got)
+				}
+			}
+			if !slices.Equal(rep.Config.LargeK, []int{1000}) {
+				t.Errorf("config large_k %v, want [1000]", rep.Config.LargeK)
+			}
+			if !strings.Contains(table, "| median ms (end to end) | kernel only ms |") {
+				t.Errorf("the table has no end-to-end and kernel-only columns side by side:\n%s", table)
+			}
+		})
+	}
+}
+
+// TestKernelOnlyWrongNotTimed gives the store's search cases a kernel-only
+// form whose answer is off: the row is reported wrong, with neither time,
+// and the kernel-only timing loop never runs.
+func TestKernelOnlyWrongNotTimed(t *testing.T) {
+	c, err := parseFlags([]string{"--quick", "--docs", "300", "--dtypes", "float32", "--batches", "8", "--large-k", "none",
+		"--scenario", "store_search_1,store_search_8"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := storeSearchGroup(c, engine.Float32)
+	timed := 0
+	for _, cs := range g.Cases {
+		kernel := cs.Kernel
+		cs.Kernel = func(e *engine.Engine, state any) (*prepared, error) {
+			p, err := kernel(e, state)
+			if err != nil || p == nil {
+				t.Fatalf("kernel-only set-up: %v, %v", p, err)
+			}
+			out := p.output
+			p.output = func() ([]tensor, error) {
+				res, err := out()
+				if err == nil {
+					res[0].F32[len(res[0].F32)/2] += 0.5
+				}
+				return res, err
+			}
+			p.run = func(int) error { timed++; return nil }
+			return p, nil
+		}
+	}
+	open, missing := openBackends([]string{"cpu"})
+	if len(missing) > 0 {
+		t.Fatal(missing)
+	}
+	defer closeBackends(open)
+	b := &bench{cfg: c, backends: open, rep: &Report{}, prog: newProgress(io.Discard, true)}
+	b.runGroup(g)
+	if len(b.rep.Results) != 2 {
+		t.Fatalf("%d results, want 2", len(b.rep.Results))
+	}
+	for _, r := range b.rep.Results {
+		if r.Verified || r.Status != statusWrong || r.MedianMS != nil || r.KernelMS != nil || r.Reps != 0 {
+			t.Errorf("%s: verified %t, status %s, median %v, kernel only %v: want wrong and untimed", r.Scenario, r.Verified, r.Status, r.MedianMS, r.KernelMS)
+		}
+		if !strings.HasPrefix(r.Error, "kernel only: wrong answer, not timed: ") {
+			t.Errorf("%s: error %q does not say the kernel-only answer was wrong", r.Scenario, r.Error)
+		}
+	}
+	if timed != 0 {
+		t.Errorf("the wrong kernel-only cases were timed (%d runs)", timed)
+	}
+}
+
+// TestLargeKAboveDocs: a --large-k above --docs does not run and the
+// report says so; naming its case is an error.
+func TestLargeKAboveDocs(t *testing.T) {
+	c, err := parseFlags([]string{"--docs", "3000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(largeKRun(c), []int{1000}) || !slices.Equal(largeKLeftOut(c), []int{4096}) {
+		t.Errorf("--docs 3000: large k run %v, left out %v; want [1000] and [4096]", largeKRun(c), largeKLeftOut(c))
+	}
+	names := storeNames(c)
+	if !slices.Contains(names, "store_search_8_k1000") || slices.Contains(names, "store_search_8_k4096") {
+		t.Errorf("store cases %v", names)
+	}
+	_, err = parseFlags([]string{"--docs", "3000", "--scenario", "store_search_8_k4096"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "k 4096 is more than -docs 3000") {
+		t.Errorf("naming a large-k case above --docs: %v", err)
+	}
+	if err != nil {
+		if bad := errtext.Check(err.Error(), ""); bad != nil {
+			t.Errorf("%q: %s", err, strings.Join(bad, "; "))
+		}
+	}
+	c, err = parseFlags([]string{"--quick"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(largeKRun(c), []int{1000, 4096}) {
+		t.Errorf("--quick runs large k %v, want every default one", largeKRun(c))
+	}
+	if c, err = parseFlags([]string{"--large-k", "none"}, io.Discard); err != nil || len(c.LargeK) != 0 {
+		t.Errorf("--large-k none: %v, %v", c.LargeK, err)
+	}
+	for _, bad := range [][]string{{"--large-k", "0"}, {"--torch-device", "mps"}} {
+		if _, err := parseFlags(bad, io.Discard); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
