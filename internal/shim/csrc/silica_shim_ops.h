@@ -51,4 +51,24 @@ enum {
 static const int8_t sil_op_inputs[SIL_NUM_OPS] = {0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 1, 1, 1, 1, 2, 2, 1, 2, 1, 1, 1, 2};
 static const int8_t sil_op_outputs[SIL_NUM_OPS] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1};
 
+// SIL_UNARY_OPS(X) and SIL_BINARY_OPS(X) call X(code, torch, mlx) for
+// each element-wise op of one and two operands that the shims run as one
+// library call: at::torch(x...) in libtorch, mlx::core::mlx(x...) in MLX
+// (engine.Elementwise's Torch and MLX). OpScale and OpFMA are written by
+// hand.
+#define SIL_UNARY_OPS(X) \
+  X(SIL_OP_NEG, neg, negative) \
+  X(SIL_OP_ABS, abs, abs) \
+  X(SIL_OP_SQRT, sqrt, sqrt) \
+  X(SIL_OP_RSQRT, rsqrt, rsqrt) \
+  X(SIL_OP_EXP, exp, exp) \
+  X(SIL_OP_LOG, log, log)
+#define SIL_BINARY_OPS(X) \
+  X(SIL_OP_ADD, add, add) \
+  X(SIL_OP_SUB, sub, subtract) \
+  X(SIL_OP_MUL, mul, multiply) \
+  X(SIL_OP_DIV, div, divide) \
+  X(SIL_OP_MAX, maximum, maximum) \
+  X(SIL_OP_MIN, minimum, minimum)
+
 #endif
