@@ -34,6 +34,7 @@ const (
 	OpRsqrt // 1/sqrt(x); +Inf for x = 0
 	OpExp   // e^x
 	OpLog   // natural log; -Inf for 0, NaN for x < 0
+	OpErf   // the error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x; +-1 for +-Inf
 	OpScale // x * Attrs.Scalar
 
 	// Element-wise, binary with NumPy broadcasting: (a, b) -> y, a and b
@@ -258,6 +259,7 @@ var opTable = [numOps]OpInfo{
 	OpRsqrt: unaryRow("rsqrt", func(x float64) float64 { return 1 / math.Sqrt(x) }, "rsqrtf($a)", "rsqrt", "rsqrt"),
 	OpExp:   unaryRow("exp", math.Exp, "expf($a)", "exp", "exp"),
 	OpLog:   unaryRow("log", math.Log, "logf($a)", "log", "log"),
+	OpErf:   unaryRow("erf", math.Erf, "erff($a)", "erf", "erf"),
 	OpScale: {"scale", KindElementwise, 1, 1, unaryShape, FuseChain, &Elementwise{
 		Eval: func(a, _, _, s float64) float64 { return a * s }, C: "$a * $s"}}, // the shims scale by hand
 
