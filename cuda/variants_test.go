@@ -15,7 +15,8 @@ import (
 
 // everyVariant lists the variants the compile test builds: in core the
 // backend's own list of what it builds with its default settings
-// (defaultVariants) and two generated element-wise kernels, in sweep the
+// (defaultVariants) and three generated element-wise kernels (the last
+// with every element-wise op of the op table), in sweep the
 // other tilings of the scan that the device script times (v4Sweep,
 // v5Sweep).
 func everyVariant() (core, sweep []variant) {
@@ -42,7 +43,20 @@ func everyVariant() (core, sweep []variant) {
 	if err != nil {
 		panic(err)
 	}
-	return append(vs, ew, ew4), sweep
+	// Every element-wise op of the op table in one chain, so that each
+	// op's C expression (engine.Elementwise.C) compiles here.
+	all := &engine.Program{NumInputs: 3}
+	for _, op := range engine.Ops() {
+		if op.IsElementwise() {
+			all.Instrs = append(all.Instrs, engine.Instr{Op: op, Args: [3]int{all.NumRegs() - 1, 0, 1}, Scalar: 0.5})
+		}
+	}
+	in3 := []arg{in32[0], in32[1], in32[0]}
+	ewAll, _, err := elementwiseVariant(all, in3, engine.Value{Shape: engine.Shape{8}, DType: engine.Float32})
+	if err != nil {
+		panic(err)
+	}
+	return append(vs, ew, ew4, ewAll), sweep
 }
 
 // TestCompileEveryVariant compiles every kernel kind for sm_90 with NVRTC

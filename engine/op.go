@@ -15,9 +15,13 @@ import (
 // enum means nothing: a new op goes beside its family. "float" means
 // Float32, Float16 or BFloat16.
 //
-// Adding an op touches this enum and its table row, its builder (ops.go),
-// the op-family file of each backend, and one row of the shared backend
-// test table (package backendtest); then go generate ./internal/shim.
+// Adding an element-wise op touches this enum and its table row (which
+// defines it for every backend and shim: Elementwise), its builder
+// (ops.go) and one row of the shared backend test table (package
+// backendtest); then go generate ./internal/shim. A Metal kernel needs
+// the C function of its expression in kernels/metal/silica.h when MSL
+// lacks one. Any other op touches the enum and its row, its builder, the
+// op-family file of each backend, each compat shim, and its test row.
 type Op uint16
 
 const (
@@ -30,6 +34,7 @@ const (
 	OpRsqrt // 1/sqrt(x); +Inf for x = 0
 	OpExp   // e^x
 	OpLog   // natural log; -Inf for 0, NaN for x < 0
+	OpErf   // the error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x; +-1 for +-Inf
 	OpScale // x * Attrs.Scalar
 
 	// Element-wise, binary with NumPy broadcasting: (a, b) -> y, a and b
@@ -183,47 +188,109 @@ type OpInfo struct {
 	Outputs int    // number of outputs, or Variadic
 	Shape   string // the shape and dtype rule, in one line (the enum's comment gives the semantics)
 	Fusion  Fusion // the fusion passes that may absorb the op into a fused step
+
+	// Elementwise is the definition of an element-wise op (nil for every
+	// other kind): the backends and the shims run the op from it.
+	Elementwise *Elementwise
+}
+
+// Elementwise defines an element-wise op in one place: its semantics,
+// which ApplyElementwise, the CPU's generic loop and Program.Eval run, its
+// C expression, which Program.Source prints for the CUDA and Metal
+// kernels, and the vendor functions the compat shims call (the generated
+// X-macro lists SIL_UNARY_OPS and SIL_BINARY_OPS of
+// internal/shim/csrc/silica_shim_ops.h).
+type Elementwise struct {
+	// Eval computes the op in float64 on the float32 operands a, b and c
+	// (those it does not read are ignored) and the float32 scalar s
+	// (OpScale's factor); the result is rounded to float32 once. For the
+	// basic operations this is exactly their float32 arithmetic (float64
+	// carries more than twice float32's precision); NaN and infinities
+	// follow from the function, and a NaN result is quiet (a signaling
+	// NaN operand comes back quieted, as from any float arithmetic; the
+	// sign flip of OpNeg included).
+	Eval func(a, b, c, s float64) float64
+
+	// C is the expression Program.Source prints, with $a, $b and $c for
+	// the operands and $s for the scalar as a float from its bits. It may
+	// call the C math names CUDA provides (expf, erff, fmaxf, ...); the
+	// Metal kernels define each one they use in kernels/metal/silica.h.
+	C string
+
+	// Torch and MLX name the functions of libtorch (at::Torch) and MLX
+	// (mlx::core::MLX) that compute the op from its one or two operands;
+	// empty where the shims write the op by hand (OpScale, OpFMA).
+	Torch, MLX string
+}
+
+// unaryShape is the shape rule of the unary element-wise ops.
+const unaryShape = "x -> y: same shape and dtype, x float"
+
+// unaryRow is the table row of a unary element-wise op computing f.
+func unaryRow(name string, f func(float64) float64, c, torch, mlx string) OpInfo {
+	return OpInfo{name, KindElementwise, 1, 1, unaryShape, FuseChain, &Elementwise{
+		Eval: func(a, _, _, _ float64) float64 { return f(a) }, C: c, Torch: torch, MLX: mlx}}
+}
+
+// binaryRow is the table row of a binary element-wise op computing f.
+func binaryRow(name string, f func(a, b float64) float64, c, torch, mlx string) OpInfo {
+	return OpInfo{name, KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain, &Elementwise{
+		Eval: func(a, b, _, _ float64) float64 { return f(a, b) }, C: c, Torch: torch, MLX: mlx}}
+}
+
+// nanOr is f, except that a NaN operand gives NaN (math.Max and math.Min
+// already do; the row states it as the C expression does).
+func nanOr(f func(a, b float64) float64) func(a, b float64) float64 {
+	return func(a, b float64) float64 {
+		if a != a || b != b {
+			return a + b
+		}
+		return f(a, b)
+	}
 }
 
 // opTable is the op table, one row per op.
 var opTable = [numOps]OpInfo{
 	OpInvalid: {Name: "invalid"},
 
-	OpNeg:   {"neg", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
-	OpAbs:   {"abs", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
-	OpSqrt:  {"sqrt", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
-	OpRsqrt: {"rsqrt", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
-	OpExp:   {"exp", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
-	OpLog:   {"log", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
-	OpScale: {"scale", KindElementwise, 1, 1, "x -> y: same shape and dtype, x float", FuseChain},
+	OpNeg:   unaryRow("neg", func(x float64) float64 { return -x }, "-$a", "neg", "negative"),
+	OpAbs:   unaryRow("abs", math.Abs, "fabsf($a)", "abs", "abs"),
+	OpSqrt:  unaryRow("sqrt", math.Sqrt, "sqrtf($a)", "sqrt", "sqrt"),
+	OpRsqrt: unaryRow("rsqrt", func(x float64) float64 { return 1 / math.Sqrt(x) }, "rsqrtf($a)", "rsqrt", "rsqrt"),
+	OpExp:   unaryRow("exp", math.Exp, "expf($a)", "exp", "exp"),
+	OpLog:   unaryRow("log", math.Log, "logf($a)", "log", "log"),
+	OpErf:   unaryRow("erf", math.Erf, "erff($a)", "erf", "erf"),
+	OpScale: {"scale", KindElementwise, 1, 1, unaryShape, FuseChain, &Elementwise{
+		Eval: func(a, _, _, s float64) float64 { return a * s }, C: "$a * $s"}}, // the shims scale by hand
 
-	OpAdd: {"add", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
-	OpSub: {"sub", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
-	OpMul: {"mul", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
-	OpDiv: {"div", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
-	OpMax: {"max", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
-	OpMin: {"min", KindElementwise, 2, 1, "(a, b) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+	OpAdd: binaryRow("add", func(a, b float64) float64 { return a + b }, "$a + $b", "add", "add"),
+	OpSub: binaryRow("sub", func(a, b float64) float64 { return a - b }, "$a - $b", "sub", "subtract"),
+	OpMul: binaryRow("mul", func(a, b float64) float64 { return a * b }, "$a * $b", "mul", "multiply"),
+	OpDiv: binaryRow("div", func(a, b float64) float64 { return a / b }, "$a / $b", "div", "divide"),
+	OpMax: binaryRow("max", nanOr(math.Max), "($a != $a || $b != $b) ? ($a + $b) : fmaxf($a, $b)", "maximum", "maximum"),
+	OpMin: binaryRow("min", nanOr(math.Min), "($a != $a || $b != $b) ? ($a + $b) : fminf($a, $b)", "minimum", "minimum"),
 
-	OpFMA: {"fma", KindElementwise, 3, 1, "(a, b, c) -> y: broadcast shape, the inputs' float dtype", FuseChain},
+	OpFMA: {"fma", KindElementwise, 3, 1, "(a, b, c) -> y: broadcast shape, the inputs' float dtype", FuseChain, &Elementwise{
+		Eval: func(a, b, c, _ float64) float64 { return math.FMA(a, b, c) }, C: "fmaf($a, $b, $c)"}}, // the shims add a*b by hand
 
-	OpSum:       {"sum", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0},
-	OpReduceMax: {"reduce_max", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0},
-	OpNorm:      {"norm", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0},
+	OpSum:       {"sum", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0, nil},
+	OpReduceMax: {"reduce_max", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0, nil},
+	OpNorm:      {"norm", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0, nil},
 
-	OpNormalize:  {"normalize", KindRows, 1, 1, "x [..., d] -> y [..., d], same dtype", FuseScan | FuseNormMatMul},
-	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul},
-	OpL2Distance: {"l2_distance", KindMatMul, 2, 1, "a [m, d], b [n, d] -> [m, n] float32", FuseScan},
-	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan},
-	OpGather:     {"gather", KindGather, 2, 1, "x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype", 0},
-	OpSlice:      {"slice", KindGather, 1, 1, "x [n] or [n, d] -> [r] or [r, c] of x's dtype", 0},
-	OpCast:       {"cast", KindConvert, 1, 1, "x -> y: same shape, dtype Attrs.To", 0},
-	OpQuantize:   {"quantize", KindConvert, 1, 2, "x [n, d] float -> q [n, d] int8, scales [n] float32", 0},
-	OpDequantize: {"dequantize", KindConvert, 2, 1, "q [n, d] int8, scales [n] float32 -> [n, d] float32", FuseScan | FuseNormMatMul},
-	OpCustom:     {"custom", KindCustom, Variadic, Variadic, "as the kernel's KernelSpec says", 0},
+	OpNormalize:  {"normalize", KindRows, 1, 1, "x [..., d] -> y [..., d], same dtype", FuseScan | FuseNormMatMul, nil},
+	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul, nil},
+	OpL2Distance: {"l2_distance", KindMatMul, 2, 1, "a [m, d], b [n, d] -> [m, n] float32", FuseScan, nil},
+	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan, nil},
+	OpGather:     {"gather", KindGather, 2, 1, "x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype", 0, nil},
+	OpSlice:      {"slice", KindGather, 1, 1, "x [n] or [n, d] -> [r] or [r, c] of x's dtype", 0, nil},
+	OpCast:       {"cast", KindConvert, 1, 1, "x -> y: same shape, dtype Attrs.To", 0, nil},
+	OpQuantize:   {"quantize", KindConvert, 1, 2, "x [n, d] float -> q [n, d] int8, scales [n] float32", 0, nil},
+	OpDequantize: {"dequantize", KindConvert, 2, 1, "q [n, d] int8, scales [n] float32 -> [n, d] float32", FuseScan | FuseNormMatMul, nil},
+	OpCustom:     {"custom", KindCustom, Variadic, Variadic, "as the kernel's KernelSpec says", 0, nil},
 
-	OpFusedElementwise: {"fused_elementwise", KindFused, Variadic, 1, "the inputs of a chain -> the shape and dtype of its last op", 0},
-	OpNormMatMul:       {"norm_matmul", KindFused, Variadic, 1, "a [m, k], b [n, k] (int8 and scales [n] with Attrs.Quantize) -> [m, n] float32", 0},
-	OpScanTopK:         {"scan_topk", KindFused, Variadic, 2, "q [m, d], x [n, d] (int8 and scales [n] with Attrs.Quantize) -> values [m, k] float32, indices [m, k] int64", 0},
+	OpFusedElementwise: {"fused_elementwise", KindFused, Variadic, 1, "the inputs of a chain -> the shape and dtype of its last op", 0, nil},
+	OpNormMatMul:       {"norm_matmul", KindFused, Variadic, 1, "a [m, k], b [n, k] (int8 and scales [n] with Attrs.Quantize) -> [m, n] float32", 0, nil},
+	OpScanTopK:         {"scan_topk", KindFused, Variadic, 2, "q [m, d], x [n, d] (int8 and scales [n] with Attrs.Quantize) -> values [m, k] float32, indices [m, k] int64", 0, nil},
 }
 
 // Info returns o's row of the op table (the zero OpInfo for a value that

@@ -38,6 +38,11 @@ func Exp(a *Array) (*Array, error) { return unary(OpExp, 0, a) }
 // Log returns the natural logarithm of each element.
 func Log(a *Array) (*Array, error) { return unary(OpLog, 0, a) }
 
+// Erf returns the error function of each element (float in, same dtype
+// out; +-1 at +-Inf, NaN for NaN), as math.Erf rounded to the dtype within
+// a few ulps: the GELU of an encoder is x/2 * (1 + erf(x/sqrt(2))).
+func Erf(a *Array) (*Array, error) { return unary(OpErf, 0, a) }
+
 // Scale returns a*s.
 func Scale(a *Array, s float32) (*Array, error) { return unary(OpScale, s, a) }
 

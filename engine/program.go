@@ -57,51 +57,23 @@ func (p *Program) String() string {
 // Source returns the program as C statements over float registers named
 // r0, r1, ...: the inputs r0..r(NumInputs-1) must be declared and loaded
 // by the caller, the statements declare the rest, and the result is in the
-// register named by the second return value. The functions it calls are
-// the C names of the math library (sqrtf, expf, logf, fmaf, fmaxf, fminf,
-// fabsf, rsqrtf) and __int_as_float (a float from its bits), which CUDA
-// provides and the Metal kernels define as inline aliases
-// (kernels/metal/silica.h); NaN propagation for max/min is written out
-// explicitly. An op it has no expression for prints a comment that fails
-// the compile (TestChainTakesEveryElementwiseOp checks every op has one).
+// register named by the second return value. Each instruction is its op's
+// C expression (Elementwise.C): it calls the C names of the math library
+// (sqrtf, expf, logf, erff, fmaf, fmaxf, fminf, fabsf, rsqrtf) and
+// __int_as_float (a float from its bits), which CUDA provides and the
+// Metal kernels define as inline functions (kernels/metal/silica.h); NaN
+// propagation for max/min is written out explicitly. An op with no
+// expression prints a comment that fails the compile
+// (TestChainTakesEveryElementwiseOp checks every op has one).
 func (p *Program) Source() (string, string) {
 	var b strings.Builder
 	r := func(i int) string { return fmt.Sprintf("r%d", i) }
 	for i, in := range p.Instrs {
 		dst := r(p.NumInputs + i)
-		a, c, d := r(in.Args[0]), r(in.Args[1]), r(in.Args[2])
-		var e string
-		switch in.Op {
-		case OpNeg:
-			e = "-" + a
-		case OpAbs:
-			e = "fabsf(" + a + ")"
-		case OpSqrt:
-			e = "sqrtf(" + a + ")"
-		case OpRsqrt:
-			e = "rsqrtf(" + a + ")"
-		case OpExp:
-			e = "expf(" + a + ")"
-		case OpLog:
-			e = "logf(" + a + ")"
-		case OpScale:
-			e = fmt.Sprintf("%s * __int_as_float(0x%08x)", a, math.Float32bits(in.Scalar))
-		case OpAdd:
-			e = a + " + " + c
-		case OpSub:
-			e = a + " - " + c
-		case OpMul:
-			e = a + " * " + c
-		case OpDiv:
-			e = a + " / " + c
-		case OpMax:
-			e = fmt.Sprintf("(%s != %s || %s != %s) ? (%s + %s) : fmaxf(%s, %s)", a, a, c, c, a, c, a, c)
-		case OpMin:
-			e = fmt.Sprintf("(%s != %s || %s != %s) ? (%s + %s) : fminf(%s, %s)", a, a, c, c, a, c, a, c)
-		case OpFMA:
-			e = fmt.Sprintf("fmaf(%s, %s, %s)", a, c, d)
-		default:
-			e = "/* unsupported " + in.Op.String() + " */"
+		e := "/* unsupported " + in.Op.String() + " */"
+		if def := in.Op.Info().Elementwise; def != nil && def.C != "" {
+			e = strings.NewReplacer("$a", r(in.Args[0]), "$b", r(in.Args[1]), "$c", r(in.Args[2]),
+				"$s", fmt.Sprintf("__int_as_float(0x%08x)", math.Float32bits(in.Scalar))).Replace(def.C)
 		}
 		fmt.Fprintf(&b, "float %s = %s;\n", dst, e)
 	}
@@ -121,44 +93,12 @@ func (p *Program) Eval(in []float32, regs []float32) float32 {
 }
 
 // ApplyElementwise computes one element-wise op on float32 operands (b and
-// c are ignored by ops that do not read them). It defines the semantics of
-// every element-wise op, NaN and infinities included.
+// c are ignored by ops that do not read them) as its op table row defines
+// it (Elementwise.Eval), NaN and infinities included; NaN for an op that
+// is not element-wise.
 func ApplyElementwise(op Op, scalar, a, b, c float32) float32 {
-	switch op {
-	case OpNeg:
-		return -a
-	case OpAbs:
-		return float32(math.Abs(float64(a)))
-	case OpSqrt:
-		return float32(math.Sqrt(float64(a)))
-	case OpRsqrt:
-		return float32(1 / math.Sqrt(float64(a)))
-	case OpExp:
-		return float32(math.Exp(float64(a)))
-	case OpLog:
-		return float32(math.Log(float64(a)))
-	case OpScale:
-		return a * scalar
-	case OpAdd:
-		return a + b
-	case OpSub:
-		return a - b
-	case OpMul:
-		return a * b
-	case OpDiv:
-		return a / b
-	case OpMax:
-		if a != a || b != b {
-			return a + b
-		}
-		return max(a, b)
-	case OpMin:
-		if a != a || b != b {
-			return a + b
-		}
-		return min(a, b)
-	case OpFMA:
-		return float32(math.FMA(float64(a), float64(b), float64(c)))
+	if op <= OpInvalid || op >= numOps || opTable[op].Elementwise == nil {
+		return float32(math.NaN())
 	}
-	return float32(math.NaN())
+	return float32(opTable[op].Elementwise.Eval(float64(a), float64(b), float64(c), float64(scalar)))
 }

@@ -51,50 +51,8 @@ func broadcastRef(out engine.Shape, f func([]float64) float64, in ...tensor) []f
 	return res
 }
 
-func unaryRef(op engine.Op, s float64) func([]float64) float64 {
-	return func(a []float64) float64 {
-		x := a[0]
-		switch op {
-		case engine.OpNeg:
-			return -x
-		case engine.OpAbs:
-			return math.Abs(x)
-		case engine.OpSqrt:
-			return math.Sqrt(x)
-		case engine.OpRsqrt:
-			return 1 / math.Sqrt(x)
-		case engine.OpExp:
-			return math.Exp(x)
-		case engine.OpLog:
-			return math.Log(x)
-		case engine.OpScale:
-			return x * s
-		}
-		panic("not unary: " + op.String())
-	}
-}
-
-func binaryRef(op engine.Op) func([]float64) float64 {
-	return func(a []float64) float64 {
-		switch op {
-		case engine.OpAdd:
-			return a[0] + a[1]
-		case engine.OpSub:
-			return a[0] - a[1]
-		case engine.OpMul:
-			return a[0] * a[1]
-		case engine.OpDiv:
-			return a[0] / a[1]
-		case engine.OpMax:
-			return math.Max(a[0], a[1])
-		case engine.OpMin:
-			return math.Min(a[0], a[1])
-		case engine.OpFMA:
-			return a[0]*a[1] + a[2]
-		}
-		panic("not binary: " + op.String())
-	}
-}
+// fmaRef is a*b + c.
+func fmaRef(a []float64) float64 { return a[0]*a[1] + a[2] }
 
 // reduceRef reduces along axis.
 func reduceRef(op engine.Op, x tensor, axis int) []float64 {

@@ -34,6 +34,7 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		{"Unary", testUnary},
 		{"Binary", testBinary},
 		{"FMA", testFMA},
+		{"Erf", testErf},
 		{"Chain", testChain},
 		{"Reduce", testReduce},
 		{"Normalize", testNormalize},
@@ -63,15 +64,18 @@ func testUnary(t *testing.T, s *suite) {
 	ops := []struct {
 		op  engine.Op
 		f   func(*engine.Array) (*engine.Array, error)
+		ref func(float64) float64
 		gen func(*rand.Rand) float64
 	}{
-		{engine.OpNeg, engine.Neg, normal},
-		{engine.OpAbs, engine.Abs, normal},
-		{engine.OpSqrt, engine.Sqrt, uniform(0.01, 9)},
-		{engine.OpRsqrt, engine.Rsqrt, uniform(0.01, 9)},
-		{engine.OpExp, engine.Exp, uniform(-4, 4)},
-		{engine.OpLog, engine.Log, uniform(0.01, 9)},
-		{engine.OpScale, func(a *engine.Array) (*engine.Array, error) { return engine.Scale(a, -2.75) }, normal},
+		{engine.OpNeg, engine.Neg, func(x float64) float64 { return -x }, normal},
+		{engine.OpAbs, engine.Abs, math.Abs, normal},
+		{engine.OpSqrt, engine.Sqrt, math.Sqrt, uniform(0.01, 9)},
+		{engine.OpRsqrt, engine.Rsqrt, func(x float64) float64 { return 1 / math.Sqrt(x) }, uniform(0.01, 9)},
+		{engine.OpExp, engine.Exp, math.Exp, uniform(-4, 4)},
+		{engine.OpLog, engine.Log, math.Log, uniform(0.01, 9)},
+		{engine.OpErf, engine.Erf, math.Erf, uniform(-4.5, 4.5)},
+		{engine.OpScale, func(a *engine.Array) (*engine.Array, error) { return engine.Scale(a, -2.75) },
+			func(x float64) float64 { return x * -2.75 }, normal},
 	}
 	shapes := []engine.Shape{{1}, {7, 33}, {3, 5, 9}, {2, 3, 4, 5}, {10007}}
 	for _, o := range ops {
@@ -79,8 +83,56 @@ func testUnary(t *testing.T, s *suite) {
 			for _, sh := range shapes {
 				a, x := s.random(t, dt, sh, o.gen)
 				y := s.ok(o.f(a))
-				want := broadcastRef(sh, unaryRef(o.op, -2.75), x)
+				want := broadcastRef(sh, func(a []float64) float64 { return o.ref(a[0]) }, x)
 				expect(t, name(o.op, " ", dt, sh), y, sh, want, Tol(dt))
+			}
+		}
+	}
+}
+
+// erfULPs bounds erf's error element by element, in units of the result
+// dtype's epsilon times max(|erf(x)|, 1/2): relative above 1/2, absolute
+// (against the 1 of GELU's 1 + erf) below. It is set by the loosest peer:
+// MLX 0.32's erf is off by up to 4.5 epsilons absolute (8.9 in this
+// measure, near x = -0.03; it returns 0 for |x| <= 1e-7). Metal's erff is
+// within 1.22 ulp on every float32 (measured; kernels/metal/silica.h),
+// CUDA's erff within 2 ulp (its documentation), the CPU's math.Erf within
+// half an ulp; a 16-bit result adds one rounding (half an ulp).
+const erfULPs = 12
+
+// testErf checks erf element by element at its edges: NaN, +-Inf and
+// +-large inputs, zeros, tiny values, both sides of 1 and of 3.92 (where
+// approximations switch formulas) and a sweep of 1001 points over
+// [-5, 5], each within erfULPs of math.Erf of the input rounded to dt
+// (the reference rounded to dt too).
+func testErf(t *testing.T, s *suite) {
+	xs := []float64{math.Inf(1), math.Inf(-1), 1e30, -1e30, 0, math.Copysign(0, -1), 1e-20, -1e-20, 1e-3, -1e-3,
+		math.Nextafter(1, 0), 1, -math.Nextafter(1, 0), -1, 3.919, 3.921, -3.92, 3.83, 6, -9}
+	for i := range 1001 {
+		xs = append(xs, -5+float64(i)/100+0.001*s.rng.Float64())
+	}
+	eps := map[engine.DType]float64{engine.Float32: 0x1p-23, engine.Float16: 0x1p-10, engine.BFloat16: 0x1p-7}
+	for _, dt := range floatTypes {
+		in := append([]float32{float32(math.NaN())}, make([]float32, len(xs))...)
+		want := make([]float64, len(xs))
+		tol := make([]float64, len(xs))
+		for i, x := range xs {
+			x = roundTo(dt, x)
+			in[i+1] = float32(x)
+			want[i] = roundTo(dt, math.Erf(x))
+			tol[i] = erfULPs * eps[dt] * math.Max(math.Abs(want[i]), 0.5)
+		}
+		a, err := s.e.FromFloat32As(in, dt, len(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := values(t, s.ok(engine.Erf(a)))
+		if !math.IsNaN(got[0]) {
+			t.Fatalf("erf %s: erf(NaN) = %g, want NaN", dt, got[0])
+		}
+		for i, w := range want {
+			if d := math.Abs(got[i+1] - w); !(d <= tol[i]) {
+				t.Fatalf("erf %s: erf(%g) = %g, want %g within %.3g (off by %.3g)", dt, in[i+1], got[i+1], w, tol[i], d)
 			}
 		}
 	}
@@ -88,11 +140,16 @@ func testUnary(t *testing.T, s *suite) {
 
 func testBinary(t *testing.T, s *suite) {
 	ops := []struct {
-		op engine.Op
-		f  func(a, b *engine.Array) (*engine.Array, error)
+		op  engine.Op
+		f   func(a, b *engine.Array) (*engine.Array, error)
+		ref func(a, b float64) float64
 	}{
-		{engine.OpAdd, engine.Add}, {engine.OpSub, engine.Sub}, {engine.OpMul, engine.Mul},
-		{engine.OpDiv, engine.Div}, {engine.OpMax, engine.Maximum}, {engine.OpMin, engine.Minimum},
+		{engine.OpAdd, engine.Add, func(a, b float64) float64 { return a + b }},
+		{engine.OpSub, engine.Sub, func(a, b float64) float64 { return a - b }},
+		{engine.OpMul, engine.Mul, func(a, b float64) float64 { return a * b }},
+		{engine.OpDiv, engine.Div, func(a, b float64) float64 { return a / b }},
+		{engine.OpMax, engine.Maximum, math.Max},
+		{engine.OpMin, engine.Minimum, math.Min},
 	}
 	pairs := [][2]engine.Shape{
 		{{7, 33}, {7, 33}}, {{7, 33}, {33}}, {{7, 1}, {1, 33}}, {{1}, {5, 3}},
@@ -108,7 +165,8 @@ func testBinary(t *testing.T, s *suite) {
 					t.Fatal(err)
 				}
 				c := s.ok(o.f(a, b))
-				expect(t, name(o.op, " ", dt, p), c, out, broadcastRef(out, binaryRef(o.op), x, y), Tol(dt))
+				ref := func(a []float64) float64 { return o.ref(a[0], a[1]) }
+				expect(t, name(o.op, " ", dt, p), c, out, broadcastRef(out, ref, x, y), Tol(dt))
 			}
 		}
 	}
@@ -120,7 +178,7 @@ func testFMA(t *testing.T, s *suite) {
 		b, y := s.random(t, dt, engine.Shape{17}, normal)
 		c, z := s.random(t, dt, engine.Shape{5, 1}, normal)
 		out := engine.Shape{5, 17}
-		expect(t, name("fma ", dt), s.ok(engine.FMA(a, b, c)), out, broadcastRef(out, binaryRef(engine.OpFMA), x, y, z), Tol(dt))
+		expect(t, name("fma ", dt), s.ok(engine.FMA(a, b, c)), out, broadcastRef(out, fmaRef, x, y, z), Tol(dt))
 	}
 }
 

@@ -95,7 +95,33 @@ enum {
 static const int8_t sil_op_inputs[SIL_NUM_OPS] = {%s};
 static const int8_t sil_op_outputs[SIL_NUM_OPS] = {%s};
 
+// SIL_UNARY_OPS(X) and SIL_BINARY_OPS(X) call X(code, torch, mlx) for
+// each element-wise op of one and two operands that the shims run as one
+// library call: at::torch(x...) in libtorch, mlx::core::mlx(x...) in MLX
+// (engine.Elementwise's Torch and MLX). OpScale and OpFMA are written by
+// hand.
+#define SIL_UNARY_OPS(X)%s
+#define SIL_BINARY_OPS(X)%s
+
 #endif
-`, n, opsVersion(), strings.Join(in, ", "), strings.Join(out, ", "))
+`, n, opsVersion(), strings.Join(in, ", "), strings.Join(out, ", "), xList(ops, 1), xList(ops, 2))
 	return b.Bytes()
+}
+
+// xList is the body of an X-macro list: the element-wise ops of the given
+// number of inputs that name their library functions.
+func xList(ops []engine.Op, inputs int) string {
+	var b strings.Builder
+	for _, op := range ops {
+		r := op.Info()
+		e := r.Elementwise
+		if e == nil || r.Inputs != inputs || e.Torch == "" {
+			continue
+		}
+		if e.MLX == "" {
+			panic(fmt.Sprintf("shim: element-wise op %s names a libtorch function but no MLX one", op))
+		}
+		fmt.Fprintf(&b, " \\\n  X(SIL_OP_%s, %s, %s)", strings.ToUpper(r.Name), e.Torch, e.MLX)
+	}
+	return b.String()
 }

@@ -122,19 +122,16 @@ mx::array elementwise(int op, const sil_attrs* at, std::vector<mx::array> x, con
   }
   mx::array y = x[0];
   switch (op) {
-    case SIL_OP_NEG: y = mx::negative(x[0], d); break;
-    case SIL_OP_ABS: y = mx::abs(x[0], d); break;
-    case SIL_OP_SQRT: y = mx::sqrt(x[0], d); break;
-    case SIL_OP_RSQRT: y = mx::rsqrt(x[0], d); break;
-    case SIL_OP_EXP: y = mx::exp(x[0], d); break;
-    case SIL_OP_LOG: y = mx::log(x[0], d); break;
+    // The ops of the engine's table (maximum and minimum propagate NaN).
+#define X(code, torch, mlx) \
+  case code: y = mx::mlx(x[0], d); break;
+    SIL_UNARY_OPS(X)
+#undef X
+#define X(code, torch, mlx) \
+  case code: y = mx::mlx(x[0], x[1], d); break;
+    SIL_BINARY_OPS(X)
+#undef X
     case SIL_OP_SCALE: y = mx::multiply(x[0], scalar(static_cast<float>(at->scalar)), d); break;
-    case SIL_OP_ADD: y = mx::add(x[0], x[1], d); break;
-    case SIL_OP_SUB: y = mx::subtract(x[0], x[1], d); break;
-    case SIL_OP_MUL: y = mx::multiply(x[0], x[1], d); break;
-    case SIL_OP_DIV: y = mx::divide(x[0], x[1], d); break;
-    case SIL_OP_MAX: y = mx::maximum(x[0], x[1], d); break;  // propagates NaN
-    case SIL_OP_MIN: y = mx::minimum(x[0], x[1], d); break;
     case SIL_OP_FMA: y = mx::add(mx::multiply(x[0], x[1], d), x[2], d); break;
     default: throw Fail{SIL_UNSUPPORTED, "mlx shim: not an element-wise op"};
   }

@@ -89,19 +89,16 @@ at::Tensor elementwise(int op, const sil_attrs* a, const std::vector<at::Tensor>
     for (auto& t : x) t = t.to(at::kFloat);
   at::Tensor y;
   switch (op) {
-    case SIL_OP_NEG: y = at::neg(x[0]); break;
-    case SIL_OP_ABS: y = at::abs(x[0]); break;
-    case SIL_OP_SQRT: y = at::sqrt(x[0]); break;
-    case SIL_OP_RSQRT: y = at::rsqrt(x[0]); break;
-    case SIL_OP_EXP: y = at::exp(x[0]); break;
-    case SIL_OP_LOG: y = at::log(x[0]); break;
+    // The ops of the engine's table (maximum and minimum propagate NaN).
+#define X(code, torch, mlx) \
+  case code: y = at::torch(x[0]); break;
+    SIL_UNARY_OPS(X)
+#undef X
+#define X(code, torch, mlx) \
+  case code: y = at::torch(x[0], x[1]); break;
+    SIL_BINARY_OPS(X)
+#undef X
     case SIL_OP_SCALE: y = at::mul(x[0], at::Scalar(a->scalar)); break;
-    case SIL_OP_ADD: y = at::add(x[0], x[1]); break;
-    case SIL_OP_SUB: y = at::sub(x[0], x[1]); break;
-    case SIL_OP_MUL: y = at::mul(x[0], x[1]); break;
-    case SIL_OP_DIV: y = at::div(x[0], x[1]); break;
-    case SIL_OP_MAX: y = at::maximum(x[0], x[1]); break;  // propagates NaN
-    case SIL_OP_MIN: y = at::minimum(x[0], x[1]); break;
     case SIL_OP_FMA: y = at::addcmul(x[2], x[0], x[1]); break;  // torch.addcmul(c, a, b)
     default: throw Fail{SIL_UNSUPPORTED, "torch shim: not an element-wise op"};
   }

@@ -17,38 +17,60 @@ enum {
   SIL_OP_RSQRT = 4,  // x -> y: same shape and dtype, x float
   SIL_OP_EXP = 5,  // x -> y: same shape and dtype, x float
   SIL_OP_LOG = 6,  // x -> y: same shape and dtype, x float
-  SIL_OP_SCALE = 7,  // x -> y: same shape and dtype, x float
-  SIL_OP_ADD = 8,  // (a, b) -> y: broadcast shape, the inputs' float dtype
-  SIL_OP_SUB = 9,  // (a, b) -> y: broadcast shape, the inputs' float dtype
-  SIL_OP_MUL = 10,  // (a, b) -> y: broadcast shape, the inputs' float dtype
-  SIL_OP_DIV = 11,  // (a, b) -> y: broadcast shape, the inputs' float dtype
-  SIL_OP_MAX = 12,  // (a, b) -> y: broadcast shape, the inputs' float dtype
-  SIL_OP_MIN = 13,  // (a, b) -> y: broadcast shape, the inputs' float dtype
-  SIL_OP_FMA = 14,  // (a, b, c) -> y: broadcast shape, the inputs' float dtype
-  SIL_OP_SUM = 15,  // x -> y: x's shape without Attrs.Axis, float32
-  SIL_OP_REDUCE_MAX = 16,  // x -> y: x's shape without Attrs.Axis, float32
-  SIL_OP_NORM = 17,  // x -> y: x's shape without Attrs.Axis, float32
-  SIL_OP_NORMALIZE = 18,  // x [..., d] -> y [..., d], same dtype
-  SIL_OP_MATMUL = 19,  // a [m, k], b [k, n] (either transposed) -> [m, n] float32
-  SIL_OP_L2_DISTANCE = 20,  // a [m, d], b [n, d] -> [m, n] float32
-  SIL_OP_TOPK = 21,  // x [..., n] -> values [..., k] float32, indices [..., k] int64
-  SIL_OP_GATHER = 22,  // x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype
-  SIL_OP_SLICE = 23,  // x [n] or [n, d] -> [r] or [r, c] of x's dtype
-  SIL_OP_CAST = 24,  // x -> y: same shape, dtype Attrs.To
-  SIL_OP_QUANTIZE = 25,  // x [n, d] float -> q [n, d] int8, scales [n] float32
-  SIL_OP_DEQUANTIZE = 26  // q [n, d] int8, scales [n] float32 -> [n, d] float32
+  SIL_OP_ERF = 7,  // x -> y: same shape and dtype, x float
+  SIL_OP_SCALE = 8,  // x -> y: same shape and dtype, x float
+  SIL_OP_ADD = 9,  // (a, b) -> y: broadcast shape, the inputs' float dtype
+  SIL_OP_SUB = 10,  // (a, b) -> y: broadcast shape, the inputs' float dtype
+  SIL_OP_MUL = 11,  // (a, b) -> y: broadcast shape, the inputs' float dtype
+  SIL_OP_DIV = 12,  // (a, b) -> y: broadcast shape, the inputs' float dtype
+  SIL_OP_MAX = 13,  // (a, b) -> y: broadcast shape, the inputs' float dtype
+  SIL_OP_MIN = 14,  // (a, b) -> y: broadcast shape, the inputs' float dtype
+  SIL_OP_FMA = 15,  // (a, b, c) -> y: broadcast shape, the inputs' float dtype
+  SIL_OP_SUM = 16,  // x -> y: x's shape without Attrs.Axis, float32
+  SIL_OP_REDUCE_MAX = 17,  // x -> y: x's shape without Attrs.Axis, float32
+  SIL_OP_NORM = 18,  // x -> y: x's shape without Attrs.Axis, float32
+  SIL_OP_NORMALIZE = 19,  // x [..., d] -> y [..., d], same dtype
+  SIL_OP_MATMUL = 20,  // a [m, k], b [k, n] (either transposed) -> [m, n] float32
+  SIL_OP_L2_DISTANCE = 21,  // a [m, d], b [n, d] -> [m, n] float32
+  SIL_OP_TOPK = 22,  // x [..., n] -> values [..., k] float32, indices [..., k] int64
+  SIL_OP_GATHER = 23,  // x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype
+  SIL_OP_SLICE = 24,  // x [n] or [n, d] -> [r] or [r, c] of x's dtype
+  SIL_OP_CAST = 25,  // x -> y: same shape, dtype Attrs.To
+  SIL_OP_QUANTIZE = 26,  // x [n, d] float -> q [n, d] int8, scales [n] float32
+  SIL_OP_DEQUANTIZE = 27  // q [n, d] int8, scales [n] float32 -> [n, d] float32
 };
 
 // SIL_NUM_OPS is one more than the largest op code.
-#define SIL_NUM_OPS 27
+#define SIL_NUM_OPS 28
 
 // SIL_OPS_VERSION is a checksum of the op names, codes and arities, part
 // of SIL_ABI_VERSION.
-#define SIL_OPS_VERSION 65261
+#define SIL_OPS_VERSION 59966
 
 // sil_op_inputs[op] and sil_op_outputs[op] are the numbers of inputs and
 // outputs of op code op; both are 0 for a code that is no op of the shims.
-static const int8_t sil_op_inputs[SIL_NUM_OPS] = {0, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 1, 1, 1, 1, 2, 2, 1, 2, 1, 1, 1, 2};
-static const int8_t sil_op_outputs[SIL_NUM_OPS] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1};
+static const int8_t sil_op_inputs[SIL_NUM_OPS] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 3, 1, 1, 1, 1, 2, 2, 1, 2, 1, 1, 1, 2};
+static const int8_t sil_op_outputs[SIL_NUM_OPS] = {0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1};
+
+// SIL_UNARY_OPS(X) and SIL_BINARY_OPS(X) call X(code, torch, mlx) for
+// each element-wise op of one and two operands that the shims run as one
+// library call: at::torch(x...) in libtorch, mlx::core::mlx(x...) in MLX
+// (engine.Elementwise's Torch and MLX). OpScale and OpFMA are written by
+// hand.
+#define SIL_UNARY_OPS(X) \
+  X(SIL_OP_NEG, neg, negative) \
+  X(SIL_OP_ABS, abs, abs) \
+  X(SIL_OP_SQRT, sqrt, sqrt) \
+  X(SIL_OP_RSQRT, rsqrt, rsqrt) \
+  X(SIL_OP_EXP, exp, exp) \
+  X(SIL_OP_LOG, log, log) \
+  X(SIL_OP_ERF, erf, erf)
+#define SIL_BINARY_OPS(X) \
+  X(SIL_OP_ADD, add, add) \
+  X(SIL_OP_SUB, sub, subtract) \
+  X(SIL_OP_MUL, mul, multiply) \
+  X(SIL_OP_DIV, div, divide) \
+  X(SIL_OP_MAX, maximum, maximum) \
+  X(SIL_OP_MIN, minimum, minimum)
 
 #endif
