@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
@@ -92,13 +93,18 @@ func testUnary(t *testing.T, s *suite) {
 
 // erfULPs bounds erf's error element by element, in units of the result
 // dtype's epsilon times max(|erf(x)|, 1/2): relative above 1/2, absolute
-// (against the 1 of GELU's 1 + erf) below. It is set by the loosest peer:
-// MLX 0.32's erf is off by up to 4.5 epsilons absolute (8.9 in this
-// measure, near x = -0.03; it returns 0 for |x| <= 1e-7). Metal's erff is
-// within 1.22 ulp on every float32 (measured; kernels/metal/silica.h),
-// CUDA's erff within 2 ulp (its documentation), the CPU's math.Erf within
-// half an ulp; a 16-bit result adds one rounding (half an ulp).
-const erfULPs = 12
+// (against the 1 of GELU's 1 + erf) below. Silica's backends and libtorch
+// are held to 4: Metal's erff is within 1.22 ulp on every float32
+// (measured; kernels/metal/silica.h), CUDA's erff within 2 ulp (its
+// documentation), the CPU's math.Erf within half an ulp; a 16-bit result
+// adds one rounding (half an ulp). MLX gets erfULPsMLX: MLX 0.32's erf is
+// off by up to 4.5 epsilons absolute (8.9 in this measure, near x = -0.03;
+// it returns 0 for |x| <= 1e-7), so a looser bound there keeps a peer's
+// error from loosening our own.
+const (
+	erfULPs    = 4
+	erfULPsMLX = 12
+)
 
 // testErf checks erf element by element at its edges: NaN, +-Inf and
 // +-large inputs, zeros, tiny values, both sides of 1 and of 3.92 (where
@@ -112,6 +118,10 @@ func testErf(t *testing.T, s *suite) {
 		xs = append(xs, -5+float64(i)/100+0.001*s.rng.Float64())
 	}
 	eps := map[engine.DType]float64{engine.Float32: 0x1p-23, engine.Float16: 0x1p-10, engine.BFloat16: 0x1p-7}
+	ulps := float64(erfULPs)
+	if strings.HasPrefix(s.e.Name(), "mlx") {
+		ulps = erfULPsMLX
+	}
 	for _, dt := range floatTypes {
 		in := append([]float32{float32(math.NaN())}, make([]float32, len(xs))...)
 		want := make([]float64, len(xs))
@@ -120,7 +130,7 @@ func testErf(t *testing.T, s *suite) {
 			x = roundTo(dt, x)
 			in[i+1] = float32(x)
 			want[i] = roundTo(dt, math.Erf(x))
-			tol[i] = erfULPs * eps[dt] * math.Max(math.Abs(want[i]), 0.5)
+			tol[i] = ulps * eps[dt] * math.Max(math.Abs(want[i]), 0.5)
 		}
 		a, err := s.e.FromFloat32As(in, dt, len(in))
 		if err != nil {
