@@ -2,6 +2,7 @@ package metal
 
 import (
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
@@ -79,7 +80,25 @@ func TestL2Distance(t *testing.T) {
 		for i, mnk := range matmulSizes {
 			m, n, d := mnk[0], mnk[1], mnk[2]
 			ca, ma, cb, mb := p.rowPairs(s+uint64(2*i), dt, m, n, d)
-			p.close(fmt.Sprintf("l2 %s m=%d n=%d d=%d", dt, m, n, d), ok(engine.L2Distance(ca, cb)), ok(engine.L2Distance(ma, mb)), backendtest.TolFloat32)
+			what := fmt.Sprintf("l2 %s m=%d n=%d d=%d", dt, m, n, d)
+			want := floatsOf(t, ok(engine.L2Distance(ca, cb)))
+			got := floatsOf(t, ok(engine.L2Distance(ma, mb)))
+			a, b := floatsOf(t, ca), floatsOf(t, cb)
+			for r := range m {
+				for c := range n {
+					// |a|^2 + |b|^2 - 2ab cancels where a is near b: the
+					// error is bounded by the terms, not by the distance.
+					var terms float64
+					for k := range d {
+						terms += float64(a[r*d+k])*float64(a[r*d+k]) + float64(b[c*d+k])*float64(b[c*d+k])
+					}
+					w, g := float64(want[r*n+c]), float64(got[r*n+c])
+					if e := math.Abs(g - w); !(e <= backendtest.TolFloat32*(terms+1e-30)) {
+						t.Fatalf("%s: element (%d, %d) is %g, want %g (off by %.3g, terms %.3g, tolerance %g of the terms)",
+							what, r, c, g, w, e, terms, backendtest.TolFloat32)
+					}
+				}
+			}
 		}
 	}
 }
