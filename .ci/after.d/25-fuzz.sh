@@ -27,11 +27,28 @@ if [ "$listed" != "$found" ]; then
 	exit 1
 fi
 start=$SECONDS
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 for t in "${targets[@]}"; do
 	read -r pkg name <<<"$t"
 	t0=$SECONDS
-	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 2s "$pkg" |
-		grep -v '^fuzz: elapsed' || { echo "fuzz: $name in $pkg failed (the input is in $pkg/testdata/fuzz/$name/)"; exit 1; }
+	dir="$pkg/testdata/fuzz/$name"
+	before=$(ls "$dir" 2>/dev/null | sort || true)
+	if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 2s "$pkg" >"$out" 2>&1; then
+		grep -v '^fuzz: elapsed' "$out" || true
+	else
+		grep -v '^fuzz: elapsed' "$out" || true
+		after=$(ls "$dir" 2>/dev/null | sort || true)
+		# Go 1.26's fuzzing coordinator can report its own -fuzztime
+		# deadline as a failure while a worker is mid-input, writing no
+		# input (golang/go#75804, fixed in Go 1.27): not a finding.
+		if [ "$before" = "$after" ] && grep -q '^    context deadline exceeded$' "$out"; then
+			echo "fuzz: $name: the coordinator's deadline race (golang/go#75804), no failing input written: not a failure"
+		else
+			echo "fuzz: $name in $pkg failed (the input is in $dir/)"
+			exit 1
+		fi
+	fi
 	echo "fuzz: $name ($pkg) $((SECONDS - t0)) s"
 done
 echo "fuzz: $(( ${#targets[@]} )) targets in $((SECONDS - start)) s"
