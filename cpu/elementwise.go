@@ -26,14 +26,7 @@ const segment = 2048
 // (an input register is a view of the input, the last register a view of
 // the output); other dtypes are converted through scratch.
 func elementwiseKernel(c *Backend, s *engine.Step, in, out []arg) error {
-	prog := s.Attrs.Program
-	if prog == nil {
-		ins := engine.Instr{Op: s.Op, Scalar: s.Attrs.Scalar}
-		for j := range in {
-			ins.Args[j] = j
-		}
-		prog = &engine.Program{NumInputs: len(in), Instrs: []engine.Instr{ins}}
-	}
+	prog := s.Program()
 	o := out[0]
 	strides := make([][engine.MaxRank]int, len(in))
 	var dims [engine.MaxRank]int

@@ -21,7 +21,7 @@ func init() {
 // elementwiseKernel runs one element-wise op or a fused Program as one
 // generated kernel (see kernels/cuda/elementwise.cu).
 func elementwiseKernel(r *runner, s *engine.Step, in, out []arg) error {
-	prog := programOf(s, len(in))
+	prog := s.Program()
 	o := out[0]
 	v, bcast, err := elementwiseVariant(prog, in, o.Value)
 	if err != nil {
@@ -62,19 +62,6 @@ func (p ewArgs) pack(a *argPack) {
 	for _, st := range p.strides {
 		a.i64(st[0]).i64(st[1]).i64(st[2]).i64(st[3])
 	}
-}
-
-// programOf is the step's Program, or a one-instruction program for a
-// single element-wise op.
-func programOf(s *engine.Step, inputs int) *engine.Program {
-	if s.Attrs.Program != nil {
-		return s.Attrs.Program
-	}
-	ins := engine.Instr{Op: s.Op, Scalar: s.Attrs.Scalar}
-	for j := range inputs {
-		ins.Args[j] = j
-	}
-	return &engine.Program{NumInputs: inputs, Instrs: []engine.Instr{ins}}
 }
 
 // elementwiseVariant generates the kernel of prog for these input and

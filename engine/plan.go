@@ -33,6 +33,21 @@ type Step struct {
 	Host bool
 }
 
+// Program returns the element-wise program an element-wise step runs: its
+// Attrs.Program (OpFusedElementwise), or for a single element-wise op a
+// one-instruction program over the step's inputs. Backends compile or
+// interpret that one form.
+func (s *Step) Program() *Program {
+	if s.Attrs.Program != nil {
+		return s.Attrs.Program
+	}
+	ins := Instr{Op: s.Op, Scalar: s.Attrs.Scalar}
+	for j := range s.In {
+		ins.Args[j] = j
+	}
+	return &Program{NumInputs: len(s.In), Instrs: []Instr{ins}}
+}
+
 // Plan is an evaluation the engine hands to a backend in one submission:
 // steps in topological order over values, with buffer slots assigned.
 // Plans are cached by Signature and reused for every graph of the same

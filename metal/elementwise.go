@@ -96,7 +96,7 @@ func shapes(vs []engine.Value) []engine.Shape {
 // generated kernel (programKernel), as the cuda backend does: a single op
 // is the program of its one instruction.
 func elementwiseKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
-	k, err := programKernel(programOf(s, len(in)), out[0].DType)
+	k, err := programKernel(s.Program(), out[0].DType)
 	if err != nil {
 		return err
 	}
@@ -106,19 +106,6 @@ func elementwiseKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	}
 	args = append(args, argOut(0), argParams(fusedParams(shapes(in), out[0].Shape)))
 	return b.encode(single(dispatch(k, groups1(ceilDiv(out[0].Shape.Size(), elementwiseThreads)), args)))
-}
-
-// programOf is the step's Program, or a one-instruction program for a
-// single element-wise op.
-func programOf(s *engine.Step, inputs int) *engine.Program {
-	if s.Attrs.Program != nil {
-		return s.Attrs.Program
-	}
-	ins := engine.Instr{Op: s.Op, Scalar: s.Attrs.Scalar}
-	for j := range inputs {
-		ins.Args[j] = j
-	}
-	return &engine.Program{NumInputs: inputs, Instrs: []engine.Instr{ins}}
 }
 
 var (
