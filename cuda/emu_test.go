@@ -1,7 +1,6 @@
 package cuda
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -16,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/testenv"
@@ -253,25 +251,7 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 	for _, s := range qs {
 		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(s))
 	}
-	dir := t.TempDir()
-	inPath, outPath := filepath.Join(dir, "in"), filepath.Join(dir, "out")
-	if err := os.WriteFile(inPath, in, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	// A block that never passes a barrier (a race that derails the
-	// kernel) ends in the timeout, not in a hung test.
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	if msg, err := exec.CommandContext(ctx, exe, inPath, outPath).CombinedOutput(); err != nil {
-		t.Fatalf("emulator: %v (%v)\n%s", err, ctx.Err(), msg)
-	}
-	out, err := os.ReadFile(outPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) != c.m*parts*c.kk*8+4 {
-		t.Fatalf("emulator wrote %d bytes, want %d", len(out), c.m*parts*c.kk*8+4)
-	}
+	out := runEmu(t, exe, in, c.m*parts*c.kk*8+4)
 
 	// float64 reference: scores, row norms.
 	xn := make([]float64, c.n)

@@ -140,6 +140,8 @@ func runEmu(t *testing.T, exe string, in []byte, size int) []byte {
 	if err := os.WriteFile(inPath, in, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A block that never passes a barrier (a race that derails the
+	// kernel) ends in the timeout, not in a hung test.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if msg, err := exec.CommandContext(ctx, exe, inPath, outPath).CombinedOutput(); err != nil {
