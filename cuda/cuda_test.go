@@ -141,21 +141,7 @@ func checkNearTies(t *testing.T, b *Backend, e *engine.Engine, o *nearTieData, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	scores, err := engine.MatMul(q, x, false, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals, idx, err := engine.TopK(scores, o.k, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Explain(vals, idx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
-		t.Fatalf("%+v: the search did not fuse into one scan:\n%s", o.nearTies, p)
-	}
+	vals, idx := fusedSearch(t, e, q, x, false, o.k, o.nearTies)
 	if err := e.Eval(vals, idx); err != nil { // one search: refined counts its queries once
 		t.Fatal(err)
 	}
@@ -177,6 +163,34 @@ func checkNearTies(t *testing.T, b *Backend, e *engine.Engine, o *nearTieData, r
 		t.Errorf("%+v: %d of %d queries searched again; TF32 ranks every query's best rows below its candidates", o.nearTies, refined, o.m)
 	}
 	t.Logf("%+v n %d: exact, %d of %d queries searched again", o.nearTies, o.n, refined, o.m)
+}
+
+// fusedSearch builds the top-k search of queries q over rows x (cosine or
+// dot) and fails the test unless the engine fuses it into one scan_topk
+// step; what names the case in the message.
+func fusedSearch(t *testing.T, e *engine.Engine, q, x *engine.Array, cosine bool, k int, what any) (vals, idx *engine.Array) {
+	t.Helper()
+	var scores *engine.Array
+	var err error
+	if cosine {
+		scores, err = engine.Cosine(q, x)
+	} else {
+		scores, err = engine.MatMul(q, x, false, true)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vals, idx, err = engine.TopK(scores, k, true); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Explain(vals, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
+		t.Fatalf("%+v: the search did not fuse into one scan:\n%s", what, p)
+	}
+	return vals, idx
 }
 
 func checkSearch(t *testing.T, e *engine.Engine, rng *rand.Rand, c searchCase, rowGen func(i, j int) float64) {
@@ -203,26 +217,7 @@ func checkSearch(t *testing.T, e *engine.Engine, rng *rand.Rand, c searchCase, r
 	}
 	qv := engine.DecodeFloat32(c.dt, mustBytes(t, q))
 	xv := engine.DecodeFloat32(c.dt, mustBytes(t, x))
-	var scores *engine.Array
-	if c.cosine {
-		scores, err = engine.Cosine(q, x)
-	} else {
-		scores, err = engine.MatMul(q, x, false, true)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	vals, idx, err := engine.TopK(scores, c.k, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.Explain(vals, idx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
-		t.Fatalf("%+v: the search did not fuse into one scan:\n%s", c, p)
-	}
+	vals, idx := fusedSearch(t, e, q, x, c.cosine, c.k, c)
 	got, err := vals.Float32()
 	if err != nil {
 		t.Fatalf("%+v: %v", c, err)
