@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/silica-go/silica/internal/testenv"
@@ -63,22 +61,7 @@ func TestKernelText(t *testing.T) {
 			todo := byFile[file]
 			lines := make([][]string, len(todo))
 			errs := make([]error, len(todo))
-			var wg sync.WaitGroup
-			next := make(chan int)
-			for range runtime.NumCPU() {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for i := range next {
-						lines[i], errs[i] = kernelText(todo[i], arch, dir)
-					}
-				}()
-			}
-			for i := range todo {
-				next <- i
-			}
-			close(next)
-			wg.Wait()
+			parallel(len(todo), func(i int) { lines[i], errs[i] = kernelText(todo[i], arch, dir) })
 			for i, err := range errs {
 				if err != nil {
 					t.Errorf("%s: %v", todo[i], err)

@@ -81,30 +81,17 @@ func TestCompileEveryVariant(t *testing.T) {
 	}
 	errs := make([]error, len(todo))
 	reports := make([]string, len(todo))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if (todo[i].file == "scan_mma_v4.cu" || todo[i].file == "scan_wgmma_v5.cu") && cubin {
-					reports[i], errs[i] = ptxasReport(todo[i], arch)
-					continue
-				}
-				code, err := todo[i].build(arch, cubin, "", "test")
-				if err == nil && len(code) == 0 {
-					err = fmt.Errorf("empty module")
-				}
-				errs[i] = err
-			}
-		}()
-	}
-	for i := range todo {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(len(todo), func(i int) {
+		if (todo[i].file == "scan_mma_v4.cu" || todo[i].file == "scan_wgmma_v5.cu") && cubin {
+			reports[i], errs[i] = ptxasReport(todo[i], arch)
+			return
+		}
+		code, err := todo[i].build(arch, cubin, "", "test")
+		if err == nil && len(code) == 0 {
+			err = fmt.Errorf("empty module")
+		}
+		errs[i] = err
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("%s: %v", todo[i], err)
@@ -195,4 +182,25 @@ func TestEveryFileCompiled(t *testing.T) {
 			t.Errorf("no variant of %s is compiled", f)
 		}
 	}
+}
+
+// parallel calls f(0) to f(n-1) on as many goroutines as there are CPUs
+// and returns when all have returned.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
