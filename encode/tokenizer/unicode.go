@@ -17,8 +17,8 @@ import (
 //   - lower-casing comes from Rust's char::to_lowercase (Unicode 16 in
 //     tokenizers 0.23): U+0130 lowers to "i" and U+0307, and Unicode 16
 //     added the lower-case mappings in lowerUnicode16;
-//   - U+11938 has a canonical decomposition in the peer's NFD table that
-//     x/text's Unicode 15 table lacks.
+//   - U+11938 has a canonical decomposition in x/text's NFD table (since
+//     Unicode 13) that the peer's NFD does not apply.
 //
 // TestUnicodeAgainstHF checks every code point against the installed
 // tokenizers package and prints the code points that differ, should a

@@ -10,8 +10,8 @@ REQUEST is an object; its "kind" says what to compute:
   of id lists.
 - "vocab": the same by BertWordPieceTokenizer("path", lowercase,
   strip_accents, handle_chinese_chars).
-- "unicode": for each normalizer configuration of "configs" and every
-  code point c (surrogates excepted), the words of "x" + chr(c) + "x"
+- "unicode": for each normalizer configuration of "configs" and each
+  code point c of "code_points", the words of "x" + chr(c) + "x"
   after BertNormalizer and BertPreTokenizer. Writes, per configuration,
   an object from code point to words for the code points whose words are
   not ["x" + chr(c) + "x"].
@@ -34,7 +34,7 @@ def encode(tok, req):
     return [e.ids for e in tok.encode_batch(texts)]
 
 
-def unicode_words(cfg):
+def unicode_words(cfg, code_points):
     n = normalizers.BertNormalizer(
         clean_text=cfg["clean_text"],
         handle_chinese_chars=cfg["handle_chinese_chars"],
@@ -43,9 +43,7 @@ def unicode_words(cfg):
     )
     p = pre_tokenizers.BertPreTokenizer()
     out = {}
-    for c in range(0x110000):
-        if 0xD800 <= c <= 0xDFFF:
-            continue
+    for c in code_points:
         s = "x" + chr(c) + "x"
         words = [w for w, _ in p.pre_tokenize_str(n.normalize_str(s))]
         if words != [s]:
@@ -68,7 +66,7 @@ def main():
         )
         res = encode(tok, req)
     elif kind == "unicode":
-        res = [unicode_words(cfg) for cfg in req["configs"]]
+        res = [unicode_words(cfg, req["code_points"]) for cfg in req["configs"]]
     else:
         raise SystemExit("unknown kind " + kind)
     with open(sys.argv[2], "w", encoding="utf-8") as f:
