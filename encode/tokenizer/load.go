@@ -37,10 +37,10 @@ type tokenizerJSON struct {
 	AddedTokens []addedTokenJSON `json:"added_tokens"`
 	Normalizer  *struct {
 		Type               string `json:"type"`
-		CleanText          bool   `json:"clean_text"`
-		HandleChineseChars bool   `json:"handle_chinese_chars"`
+		CleanText          *bool  `json:"clean_text"`
+		HandleChineseChars *bool  `json:"handle_chinese_chars"`
 		StripAccents       *bool  `json:"strip_accents"`
-		Lowercase          bool   `json:"lowercase"`
+		Lowercase          *bool  `json:"lowercase"`
 	} `json:"normalizer"`
 	PreTokenizer *struct {
 		Type string `json:"type"`
@@ -120,12 +120,20 @@ func fromJSON(path string, data []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer: %s: model.max_input_chars_per_word is %d, want > 0", path, m.MaxInputCharsPerWord)
 	}
 	n := j.Normalizer
+	for _, f := range []struct {
+		name string
+		v    *bool
+	}{{"clean_text", n.CleanText}, {"handle_chinese_chars", n.HandleChineseChars}, {"lowercase", n.Lowercase}} {
+		if f.v == nil {
+			return nil, fmt.Errorf("tokenizer: %s: normalizer.%s is missing or null, want true or false", path, f.name)
+		}
+	}
 	t := &Tokenizer{
-		norm: options{cleanText: n.CleanText, chinese: n.HandleChineseChars,
-			stripAccents: n.Lowercase, lowercase: n.Lowercase},
+		norm: options{cleanText: *n.CleanText, chinese: *n.HandleChineseChars,
+			stripAccents: *n.Lowercase, lowercase: *n.Lowercase},
 		vocab: newWordPiece(m.Vocab, m.ContinuingSubwordPrefix, unk, m.MaxInputCharsPerWord),
 	}
-	if n.StripAccents != nil {
+	if n.StripAccents != nil { // null: follow lowercase
 		t.norm.stripAccents = *n.StripAccents
 	}
 	for i, a := range j.AddedTokens {

@@ -155,6 +155,9 @@ func TestBadDirectories(t *testing.T) {
 			[]string{"pre_tokenizer.type", "ByteLevel"}},
 		{"sequence normalizer", func(t *testing.T) string { return writeTiny(t, set("normalizer.type", "Sequence")) },
 			[]string{"normalizer.type", "Sequence"}},
+		{"normalizer option missing", func(t *testing.T) string {
+			return writeTiny(t, func(j map[string]any) { delete(j["normalizer"].(map[string]any), "lowercase") })
+		}, []string{"normalizer.lowercase"}},
 		{"no normalizer", func(t *testing.T) string { return writeTiny(t, set("normalizer", nil)) }, []string{"normalizer is null"}},
 		{"roberta processing", func(t *testing.T) string { return writeTiny(t, set("post_processor.type", "RobertaProcessing")) },
 			[]string{"post_processor.type", "RobertaProcessing"}},
