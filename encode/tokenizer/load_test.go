@@ -80,6 +80,9 @@ func TestTiny(t *testing.T) {
 		{"a![MASK]a", 0, []int32{2, 8, 10, 4, 8, 3}},
 		{"Über über", 0, []int32{2, 1, 11, 3}}, // cased: no lower-casing, no accent stripping
 		{"", 0, []int32{2, 3}},
+		{"a\xffa", 0, []int32{2, 8, 9, 3}},       // invalid UTF-8 reads as U+FFFD,
+		{"a\ufffda", 0, []int32{2, 8, 9, 3}},     // which clean_text removes
+		{"a\x00\u200ba", 0, []int32{2, 8, 9, 3}}, // as NUL and format characters
 		{"a a a a", 4, []int32{2, 8, 8, 3}},
 		{"a a a a", 1, []int32{2, 8, 8, 8, 8, 3}}, // below the special count: no truncation
 	} {
