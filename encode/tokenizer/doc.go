@@ -29,6 +29,10 @@
 //  5. The special prefix and suffix ([CLS], [SEP]) around the ids,
 //     after truncation to maxTokens.
 //
+// sentence-transformers strips white space from each text, and lower-cases
+// it when sentence_bert_config.json sets do_lower_case, before its
+// tokenizer runs: that belongs to the encoder, not to Encode.
+//
 // Character classes come from the standard library's unicode tables,
 // with the differences of the peer's older tables listed in unicode.go.
 // NFD is golang.org/x/text/unicode/norm's.
