@@ -29,9 +29,11 @@
 //  5. The special prefix and suffix ([CLS], [SEP]) around the ids,
 //     after truncation to maxTokens.
 //
-// sentence-transformers strips white space from each text, and lower-cases
-// it when sentence_bert_config.json sets do_lower_case, before its
-// tokenizer runs: that belongs to the encoder, not to Encode.
+// sentence-transformers (6.x) calls the tokenizer with truncation
+// "longest_first" at max_seq_length, which is Encode's maxTokens; when
+// sentence_bert_config.json sets do_lower_case (false for all-MiniLM,
+// bge, e5) it puts a Lowercase normalizer in front of BertNormalizer,
+// which Encode does not model.
 //
 // Character classes come from the standard library's unicode tables,
 // with the differences of the peer's older tables listed in unicode.go.
