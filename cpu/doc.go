@@ -28,7 +28,9 @@
 // of rows (192 KB as float32, in the L2 cache) is converted and its row
 // norms summed once, then every block of four queries is scored against
 // it by a register-blocked tile kernel (dottile_amd64.s: 4 queries x 3
-// rows, twelve FMAs for seven loads) into a small score tile, whose rows
+// rows, twelve FMAs for seven loads; with AVX-512, dottile512_amd64.s:
+// 8 queries x 3 rows, 24 FMAs of 16 lanes for eleven loads, about 1.3
+// times faster) into a small score tile, whose rows
 // go to each query's selection, a threshold test first. The tile kernel
 // sums each pair in the very order of the direct kernels, so a query's
 // results do not depend on the other queries of its batch (the store's

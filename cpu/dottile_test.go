@@ -16,7 +16,7 @@ func TestDotTile(t *testing.T) {
 	bothKernelSets(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(21, 21))
 		for _, d := range []int{1, 7, 8, 9, 24, 31, 32, 33, 40, 63, 77, 96, 131, 768, 771} {
-			for _, sh := range [][2]int{{1, 1}, {4, 3}, {3, 4}, {5, 7}, {8, 6}, {9, 10}, {13, 2}} {
+			for _, sh := range [][2]int{{1, 1}, {4, 3}, {3, 4}, {5, 7}, {8, 6}, {9, 10}, {13, 2}, {16, 9}, {17, 11}} {
 				mq, nr := sh[0], sh[1]
 				qb, xb := make([]float32, mq*d+3), make([]float32, nr*d+5)
 				normals(r, qb)

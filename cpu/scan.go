@@ -148,8 +148,9 @@ func invNormScaled(ss, scale float32) float32 {
 const scanTileBytes = 192 << 10
 
 // scanQueryBlock is the number of queries scored against a row tile at a
-// time (the rows of dotTile's register block on amd64).
-const scanQueryBlock = 4
+// time (the rows of dotTile's register block on amd64: 4 with AVX2, 8
+// with AVX-512; set by setSIMD).
+var scanQueryBlock = 4
 
 // tiles scores rows [lo, hi) for a dot or cosine scan a tile at a time:
 // the tile converted to float32 once (a view when stored so) and its row
