@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"sync"
 
 	"github.com/silica-go/silica/engine"
 )
@@ -42,27 +43,41 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	j.Q, _, _ = c.rowsOf(q, false, a.NormA && a.Metric == engine.MetricDot, nil)
 	o := order{a.Largest}
 	direct := rowKernel(x.DType, a.Metric == engine.MetricL2)
-	sels := make([][]*selector, c.workers)
-	used := c.parallelWorkers(x.Shape[0], 256, func(w, lo, hi int) {
+	// The rows are cut into chunks of whole tiles, a few per worker, taken
+	// one at a time by whichever worker is free; each worker keeps one
+	// selection per query across its chunks.
+	n := x.Shape[0]
+	chunk := max(256, (n+4*c.workers-1)/(4*c.workers))
+	if t := j.tileRows(); chunk%t != 0 {
+		chunk += t - chunk%t
+	}
+	var mu sync.Mutex
+	var sels [][]*selector
+	c.parallelTasks((n+chunk-1)/chunk, func() func(t int) {
 		mine := make([]*selector, j.m)
 		for i := range mine {
 			mine[i] = newSelector(o, a.K)
 		}
-		switch {
-		case direct != nil && j.m <= directMaxQueries:
-			j.direct(direct, lo, hi, mine)
-		case a.Metric == engine.MetricL2:
-			j.blocks(lo, hi, mine)
-		default:
-			j.tiles(lo, hi, mine)
+		mu.Lock()
+		sels = append(sels, mine)
+		mu.Unlock()
+		return func(t int) {
+			lo, hi := t*chunk, min((t+1)*chunk, n)
+			switch {
+			case direct != nil && j.m <= directMaxQueries:
+				j.direct(direct, lo, hi, mine)
+			case a.Metric == engine.MetricL2:
+				j.blocks(lo, hi, mine)
+			default:
+				j.tiles(lo, hi, mine)
+			}
 		}
-		sels[w] = mine
 	})
 	vals := f32(out[0].b)
 	idx := make([]int64, a.K)
 	for i := range j.m {
 		merged := newSelector(o, a.K)
-		for _, mine := range sels[:used] {
+		for _, mine := range sels {
 			v, ix := mine[i].kept()
 			for k := range v {
 				merged.push(v[k], ix[k])
@@ -152,6 +167,10 @@ const scanTileBytes = 192 << 10
 // with AVX-512; set by setSIMD).
 var scanQueryBlock = 4
 
+// tileRows is the number of rows of a tile of tiles: scanTileBytes as
+// float32, a multiple of 3 (the tile kernel's rows).
+func (j *scanJob) tileRows() int { return max(3, scanTileBytes/(4*j.d)/3*3) }
+
 // tiles scores rows [lo, hi) for a dot or cosine scan a tile at a time:
 // the tile converted to float32 once (a view when stored so) and its row
 // factors (scale, inverse norm) computed once, then blocks of queries
@@ -161,7 +180,7 @@ var scanQueryBlock = 4
 // scan, bit for bit.
 func (j *scanJob) tiles(lo, hi int, mine []*selector) {
 	d := j.d
-	tile := max(3, scanTileBytes/(4*d)/3*3)
+	tile := j.tileRows()
 	var scratch []float32
 	if j.x.DType != engine.Float32 {
 		scratch = make([]float32, tile*d)
