@@ -120,7 +120,7 @@ func init() { setSIMD(true) }
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
 	gemmKernel, gemmMR, gemmNR = gemm1x1Go, 1, 1
-	dotTile, scanQueryBlock = dotTileGo, 4
+	dotTile, scanQueryBlock, l2Tile = dotTileGo, 4, nil
 	avx512 = false
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
 	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go

@@ -45,7 +45,7 @@ func useSIMD() bool {
 	scale = func(d, a []float32, s float32) { scaleAVX2(d, a[:len(d)], s) }
 	prefetch = prefetchAVX2
 	if useAVX512 && cpufeat.AVX512() {
-		dotTile, scanQueryBlock = dotTileAVX512, 8
+		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
 		avx512 = true
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }

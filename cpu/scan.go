@@ -66,7 +66,7 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 			switch {
 			case direct != nil && j.m <= directMaxQueries:
 				j.direct(direct, lo, hi, mine)
-			case a.Metric == engine.MetricL2:
+			case a.Metric == engine.MetricL2 && l2Tile == nil:
 				j.blocks(lo, hi, mine)
 			default:
 				j.tiles(lo, hi, mine)
@@ -171,13 +171,14 @@ var scanQueryBlock = 4
 // float32, a multiple of 3 (the tile kernel's rows).
 func (j *scanJob) tileRows() int { return max(3, scanTileBytes/(4*j.d)/3*3) }
 
-// tiles scores rows [lo, hi) for a dot or cosine scan a tile at a time:
-// the tile converted to float32 once (a view when stored so) and its row
-// factors (scale, inverse norm) computed once, then blocks of queries
-// against the whole tile through dotTile into a small score tile, whose
-// scores go to each query's selector. dotTile computes dot's very
-// operations, so the scores are those of blocks and of a single-query
-// scan, bit for bit.
+// tiles scores rows [lo, hi) a tile at a time: the tile converted to
+// float32 once (a view when stored so) and, for a dot or cosine scan, its
+// row factors (scale, inverse norm) computed once, then blocks of queries
+// against the whole tile through dotTile (or l2Tile, with the rows'
+// scales, for an L2 scan where the kernel set has one) into a small score
+// tile, whose scores go to each query's selector. dotTile and l2Tile
+// compute dot's and sqDist's very operations, so the scores are those of
+// blocks and of a single-query scan, bit for bit.
 func (j *scanJob) tiles(lo, hi int, mine []*selector) {
 	d := j.d
 	tile := j.tileRows()
@@ -187,21 +188,37 @@ func (j *scanJob) tiles(lo, hi int, mine []*selector) {
 	}
 	f := make([]float32, tile)
 	scores := make([]float32, scanQueryBlock*tile)
+	l2 := j.a.Metric == engine.MetricL2
+	var ones []float32
+	if l2 {
+		ones = make([]float32, tile)
+		for r := range ones {
+			ones[r] = 1
+		}
+	}
 	for r0 := lo; r0 < hi; r0 += tile {
 		nt := min(tile, hi-r0)
 		rows := load(j.x.DType, j.x.b, r0*d, nt*d, scratch)
 		for r := range nt {
 			f[r] = 1
-			if j.scales != nil {
+			if j.scales != nil && !l2 {
 				f[r] = j.scales[r0+r]
 			}
-			if j.a.NormB {
+			if j.a.NormB && !l2 {
 				f[r] *= invNormScaled(sumSquares32(rows[r*d:(r+1)*d]), f[r])
 			}
 		}
 		for i0 := 0; i0 < j.m; i0 += scanQueryBlock {
 			mq := min(scanQueryBlock, j.m-i0)
-			dotTile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scores)
+			if l2 {
+				scales := ones[:nt]
+				if j.scales != nil {
+					scales = j.scales[r0 : r0+nt]
+				}
+				l2Tile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scales, scores)
+			} else {
+				dotTile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scores)
+			}
 			for i := range mq {
 				mine[i0+i].offerScaled(scores[i*nt:(i+1)*nt], f, int64(r0))
 			}
