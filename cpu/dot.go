@@ -122,6 +122,7 @@ func setSIMD(on bool) bool {
 	gemmKernel, gemmMR, gemmNR = gemm1x1Go, 1, 1
 	dotTile, scanQueryBlock, l2Tile = dotTileGo, 4, nil
 	avx512 = false
+	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
 	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
 	simd = on && useSIMD()
