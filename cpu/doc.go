@@ -43,8 +43,10 @@
 // norms of a cosine scan are summed in float32 (32 partial sums), which
 // costs less than reading the row.
 //
-// The matrix product follows BLIS: operands read in place through strides,
-// packed into panels that fit the caches, multiplied by a 6 x 16 register
+// The matrix product follows BLIS: operands read in place through strides
+// (float16, bfloat16 and int8 ones converted as they are packed, with no
+// float32 copy of the whole operand), packed into panels that fit the
+// caches, the blocks of rows taken by whichever worker is free, multiplied by a 6 x 16 register
 // block of C (AVX2 and FMA), 8 x 8 (NEON) or one dot product at a time
 // (portable Go).
 //

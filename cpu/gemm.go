@@ -1,5 +1,7 @@
 package cpu
 
+import "github.com/silica-go/silica/engine"
+
 // The float32 matrix product behind MatMul and the fused cosine: C = A·B, blocked as in BLIS (Van Zee and van de Geijn,
 // "BLIS: A Framework for Rapidly Instantiating BLAS Functionality", 2015).
 // B is packed a panel of kc rows at a time into slivers of nr columns, A a
@@ -30,11 +32,38 @@ var (
 	gemmMR, gemmNR             = 1, 1
 )
 
-// matrix is a float32 matrix read through strides: element (i, j) is
-// data[i*rs + j*cs].
+// matrix is a matrix read through strides: element (i, j) is
+// data[i*rs + j*cs], or, when data is nil, element i*rs + j*cs of raw,
+// stored as dt (float16, bfloat16 or int8), converted as the gemm packs
+// its panels (so no float32 copy of the whole operand is made).
 type matrix struct {
 	data   []float32
 	rs, cs int
+	raw    []byte
+	dt     engine.DType
+}
+
+// run returns n elements of m from element offset base at stride m.cs as
+// float32: a view when they are contiguous float32, else converted or
+// gathered into tmp.
+func (m matrix) run(tmp []float32, base, n int) []float32 {
+	switch {
+	case m.data != nil && m.cs == 1:
+		return m.data[base : base+n]
+	case m.data != nil:
+		tmp = tmp[:n]
+		for i := range tmp {
+			tmp[i] = m.data[base+i*m.cs]
+		}
+		return tmp
+	case m.cs == 1:
+		return load(m.dt, m.raw, base, n, tmp)
+	}
+	tmp = tmp[:n]
+	for i := range tmp {
+		load(m.dt, m.raw, base+i*m.cs, 1, tmp[i:i+1])
+	}
+	return tmp
 }
 
 // gemm computes out [m, n] (row-major) = a [m, k] · b [k, n] on the
@@ -70,12 +99,16 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 		// rows at a time: B is read along its rows and each sliver written
 		// 8 x nr floats at a time.
 		c.parallelFor((g1-g0+7)/8, 4, func(lo, hi int) {
+			var tmp []float32
+			if b.data == nil || b.cs != 1 {
+				tmp = make([]float32, n)
+			}
 			for p := g0 + 8*lo; p < min(g1, g0+8*hi); p += 8 {
 				pp := (p - g0) / gemmKC // the panel of row p
 				p0 := g0 + pp*gemmKC
 				kc := min(gemmKC, g1-p0)
 				rows := min(8, p0+kc-p)
-				packB(packedB[(p0-g0)*nSlivers*nr:], b, p0, kc, p-p0, rows, n, nr)
+				packB(packedB[(p0-g0)*nSlivers*nr:], b, p0, kc, p-p0, rows, n, nr, tmp)
 			}
 		})
 		c.parallelTasks(mBlocks*nParts, func() func(t int) {
@@ -128,10 +161,11 @@ func macroKernel(packedA, packedB []float32, i0, i1, s0, s1, kc, n int, out []fl
 // rows: sliver s holds, for each column p, the mr values of rows
 // i0+s*mr..; rows past i1 are zero.
 func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
+	var tmp [gemmKC]float32
 	for i := i0; i < i1; i += mr {
 		s := dst[(i-i0)*kc : (i-i0+mr)*kc]
 		rows := min(mr, i1-i)
-		if a.cs == 1 && rows == 6 && mr == 6 {
+		if a.data != nil && a.cs == 1 && rows == 6 && mr == 6 {
 			packA6(s, a, i, p0, kc)
 			continue
 		}
@@ -142,24 +176,16 @@ func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
 				}
 				continue
 			}
-			base := (i+ii)*a.rs + p0*a.cs
-			if a.cs == 1 {
-				src := a.data[base : base+kc]
-				for p, v := range src {
-					s[p*mr+ii] = v
-				}
-				continue
-			}
-			for p := range kc {
-				s[p*mr+ii] = a.data[base+p*a.cs]
+			for p, v := range a.run(tmp[:], (i+ii)*a.rs+p0*a.cs, kc) {
+				s[p*mr+ii] = v
 			}
 		}
 	}
 }
 
-// packA6 packs six whole rows i.. of a (contiguous along k) into one
-// sliver of mr = 6: the common case, written so that the compiler drops
-// the bounds checks from the loop.
+// packA6 packs six whole rows i.. of a (float32, contiguous along k) into
+// one sliver of mr = 6: the common case, written so that the compiler
+// drops the bounds checks from the loop.
 func packA6(s []float32, a matrix, i, p0, kc int) {
 	base := i*a.rs + p0
 	r0 := a.data[base : base+kc]
@@ -178,25 +204,18 @@ func packA6(s []float32, a matrix, i, p0, kc int) {
 // packB packs rows p0+r0..p0+r0+rows of b (of the panel of rows p0..p0+kc)
 // into dst, the panel's slivers of nr columns: sliver s holds, for each
 // row p of the panel, the nr values of columns s*nr..; columns past n are
-// zero.
-func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int) {
-	for j := 0; j < n; j += nr {
-		s := dst[(j/nr)*kc*nr : (j/nr+1)*kc*nr]
-		cols := min(nr, n-j)
-		for p := r0; p < r0+rows; p++ {
-			base := (p0+p)*b.rs + j*b.cs
-			if b.cs == 1 && cols == 16 && nr == 16 {
-				*(*[16]float32)(s[p*16:]) = *(*[16]float32)(b.data[base:])
+// zero. Each row of b is read (converted or gathered into tmp, n floats,
+// unless it is contiguous float32) once.
+func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) {
+	for p := r0; p < r0+rows; p++ {
+		row := b.run(tmp, (p0+p)*b.rs, n)
+		for j := 0; j < n; j += nr {
+			d := dst[(j/nr)*kc*nr+p*nr : (j/nr)*kc*nr+(p+1)*nr]
+			if j+16 <= n && nr == 16 {
+				*(*[16]float32)(d) = *(*[16]float32)(row[j:])
 				continue
 			}
-			d := s[p*nr : (p+1)*nr]
-			if b.cs == 1 {
-				copy(d, b.data[base:base+cols])
-			} else {
-				for jj := range cols {
-					d[jj] = b.data[base+jj*b.cs]
-				}
-			}
+			cols := copy(d, row[j:min(j+nr, n)])
 			clear(d[cols:])
 		}
 	}
