@@ -386,6 +386,53 @@ func BenchmarkScanBatch(b *testing.B) {
 	compare(b, "GFLOP/s", ours, gn)
 }
 
+// BenchmarkScanBatch1024 is 1024 queries at once (top-100 each) over 10K x
+// 768 float32, by cosine and by L2: the scan as faiss-cpu's IndexFlatIP
+// and IndexFlatL2 see it with a large batch (cmd/cpupeers times those).
+// On a processor with AVX-512 the AVX2 kernel set runs beside it
+// ("x_avx2"); elsewhere the variants are the same code. GFLOP/s counts
+// 2 m n d.
+func BenchmarkScanBatch1024(b *testing.B) {
+	const m, n, k = 1024, 10_000, 100
+	q, x := randomFloats(32, m*scanD), randomFloats(33, n*scanD)
+	e := engine.New("cpu", newBackend())
+	qa, err := e.FromFloat32(q, m, scanD)
+	if err != nil {
+		b.Fatal(err)
+	}
+	xa, err := e.FromFloat32(x, n, scanD)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { useAVX512 = true; setSIMD(true) }()
+	for _, metric := range []string{"cosine", "l2"} {
+		b.Run(metric, func(b *testing.B) {
+			scan := func(wide bool) func() {
+				return func() {
+					useAVX512 = wide
+					setSIMD(true)
+					s, err := engine.Cosine(qa, xa)
+					if metric == "l2" {
+						s, err = engine.L2Distance(qa, xa)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					v, i, err := engine.TopK(s, k, metric != "l2")
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := e.Eval(v, i); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			flops := float64(2 * m * n * scanD)
+			compare(b, "GFLOP/s", variant{"scan1024", flops, scan(true)}, variant{"avx2", flops, scan(false)})
+		})
+	}
+}
+
 // BenchmarkMatMul is the seed's 1024 x 1024 x 1024 float32 product against
 // gonum's Sgemm (which also uses every core).
 func BenchmarkMatMul(b *testing.B) {

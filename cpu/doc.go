@@ -24,24 +24,39 @@
 // one or two queries a direct row kernel scores the row in registers,
 // converting float16 (F16C), bfloat16 or int8 elements eight at a time,
 // so a float16 store is read at half the bytes of float32. With more
-// queries, a dot or cosine scan works as a blocked matrix product: a tile
-// of rows (192 KB as float32, in the L2 cache) is converted and its row
-// norms summed once, then every block of four queries is scored against
-// it by a register-blocked tile kernel (dottile_amd64.s: 4 queries x 3
-// rows, twelve FMAs for seven loads) into a small score tile, whose rows
-// go to each query's selection, a threshold test first. The tile kernel
+// queries, the scan works as a blocked matrix product: a tile of rows
+// (192 KB as float32, in the L2 cache) is converted and its row norms
+// summed once, then every block of queries is scored against it by a
+// register-blocked tile kernel into a small score tile, whose rows go to
+// each query's selection, eight scores to a threshold compare first
+// (select_amd64.s). The tile kernels are dottile_amd64.s (4 queries x 3
+// rows, twelve FMAs for seven loads) and, with AVX-512, dottile512_amd64.s
+// (8 x 3, 24 FMAs of 16 lanes for eleven loads: no faster than the AVX2
+// kernel on Zen 4, whose 512-bit FMAs take both 256-bit units, and meant
+// for processors with 512-bit units) and, for L2, l2tile512_amd64.s (8 x
+// 3, each squared distance from the differences: it needs the 32
+// registers, and makes a batch L2 scan about 1.6 times faster than
+// scoring pair by pair); without AVX-512 an L2 scan converts blocks of
+// rows (16 KB) and scores each pair with the direct kernels' float32
+// versions. Every tile kernel
 // sums each pair in the very order of the direct kernels, so a query's
 // results do not depend on the other queries of its batch (the store's
-// Search and SearchBatch agree bit for bit). An L2 scan converts blocks
-// of rows (16 KB) and scores them with float32 kernels that repeat the
-// direct kernels' operations. No [m, n] score matrix exists. The row
-// norms of a cosine scan are summed in float32 (32 partial sums), which
-// costs less than reading the row.
+// Search and SearchBatch agree bit for bit); this is why they vectorize
+// along the vectors (a dot product per register, summed across lanes at
+// the end) rather than reuse the gemm's micro-kernel, whose sums run in
+// another order. No [m, n] score matrix exists. The row norms of a cosine
+// scan are summed in float32 (32 partial sums), which costs less than
+// reading the row. The rows are cut into chunks of whole tiles that the
+// workers take one at a time, each keeping a selection per query.
 //
-// The matrix product follows BLIS: operands read in place through strides,
-// packed into panels that fit the caches, multiplied by a 6 x 16 register
-// block of C (AVX2 and FMA), 8 x 8 (NEON) or one dot product at a time
-// (portable Go).
+// The matrix product follows BLIS: operands read in place through strides
+// (float16, bfloat16 and int8 ones converted as they are packed, with no
+// float32 copy of the whole operand), packed into panels that fit the
+// caches (B eight rows at a time into every sliver; A a block of rows per
+// task), multiplied by a 6 x 16 register block of C (AVX2 and FMA), 8 x 8
+// (NEON) or one dot product at a time (portable Go); the blocks of rows
+// are taken one at a time by whichever worker is free, so that a core
+// another program slows down holds the others back less.
 //
 // The inner loops have a portable Go version (dot.go, gemm.go and the
 // op files), amd64 assembly (the *_amd64.s files) used when CPUID reports

@@ -107,6 +107,11 @@ var (
 // simd reports whether the SIMD kernels are installed.
 var simd bool
 
+// useAVX512 lets useSIMD install the AVX-512 kernels where the processor
+// has them (tests turn it off to check the AVX2 ones on the same machine);
+// avx512 reports whether it did.
+var useAVX512, avx512 = true, false
+
 func init() { setSIMD(true) }
 
 // setSIMD installs the SIMD kernels of this architecture when on and the
@@ -115,7 +120,9 @@ func init() { setSIMD(true) }
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
 	gemmKernel, gemmMR, gemmNR = gemm1x1Go, 1, 1
-	dotTile = dotTileGo
+	dotTile, scanQueryBlock, l2Tile = dotTileGo, 4, nil
+	avx512 = false
+	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
 	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
 	simd = on && useSIMD()

@@ -44,6 +44,12 @@ func useSIMD() bool {
 	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }
 	scale = func(d, a []float32, s float32) { scaleAVX2(d, a[:len(d)], s) }
 	prefetch = prefetchAVX2
+	firstNotBelow = withTailScan(firstNotBelowAVX2, firstNotBelowGo)
+	firstNotAbove = withTailScan(firstNotAboveAVX2, firstNotAboveGo)
+	if useAVX512 && cpufeat.AVX512() {
+		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
+		avx512 = true
+	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
 	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }
 	if cpufeat.X86.F16C {

@@ -41,3 +41,87 @@ func dotTileAVX2(q []float32, mq int, x []float32, nr, d int, out []float32) {
 	}
 	dotTileGo(q[i*d:], mq-i, x, nr, d, out[i*nr:])
 }
+
+// dotTile8x3 is the AVX-512 tile kernel (dottile512_amd64.s): out[3i+j] =
+// the dot product of elements [0, d &^ 7) of query i (q[i*d:]) and row j
+// (x[j*d:]), computed as dotOnlyF32 computes it; acc is scratch.
+//
+//go:noescape
+func dotTile8x3(q, x []float32, d int, acc, out []float32)
+
+// dotTileAVX512 is dotTile on the AVX-512 tile kernel: blocks of 8 queries
+// by 3 rows through dotTile8x3 (with dotOnlyF32's tail added by rowTail),
+// the edges through dotTileAVX2.
+func dotTileAVX512(q []float32, mq int, x []float32, nr, d int, out []float32) {
+	var acc [768]float32
+	var t [24]float32
+	n8 := d &^ 7
+	n3 := nr - nr%3
+	i := 0
+	for ; i+8 <= mq; i += 8 {
+		qs := q[i*d : (i+8)*d]
+		for j := 0; j < n3; j += 3 {
+			dotTile8x3(qs, x[j*d:(j+3)*d], d, acc[:], t[:])
+			for ii := range 8 {
+				o := out[(i+ii)*nr+j : (i+ii)*nr+j+3]
+				for jj := range 3 {
+					v := t[3*ii+jj]
+					if n8 < d {
+						v, _ = rowTail(engine.Float32, false, qs[ii*d:(ii+1)*d], f32Bytes(x[(j+jj)*d:(j+jj+1)*d]), n8, 1, v, 0)
+					}
+					o[jj] = v
+				}
+			}
+		}
+		for j := n3; j < nr; j++ {
+			for ii := range 8 {
+				out[(i+ii)*nr+j] = dot(qs[ii*d:(ii+1)*d], x[j*d:(j+1)*d])
+			}
+		}
+	}
+	if i < mq {
+		dotTileAVX2(q[i*d:], mq-i, x, nr, d, out[i*nr:])
+	}
+}
+
+// l2Tile8x3 is the AVX-512 tile kernel of the L2 scan
+// (l2tile512_amd64.s): out[3i+j] = sum((q_i - scales[j]*x_j)^2) over
+// elements [0, d &^ 7) of query i (q[i*d:]) and row j (x[j*d:]), computed
+// as l2RowF32 computes it; acc is scratch.
+//
+//go:noescape
+func l2Tile8x3(q, x []float32, d int, scales, acc, out []float32)
+
+// l2TileAVX512 is l2Tile on the AVX-512 tile kernel: blocks of 8 queries
+// by 3 rows through l2Tile8x3 (with l2RowF32's tail added by rowTail), the
+// edges through sqDist.
+func l2TileAVX512(q []float32, mq int, x []float32, nr, d int, scales, out []float32) {
+	var acc [768]float32
+	var t [24]float32
+	n8 := d &^ 7
+	n3 := nr - nr%3
+	scales = scales[:nr]
+	i := 0
+	for ; i+8 <= mq; i += 8 {
+		qs := q[i*d : (i+8)*d]
+		for j := 0; j < n3; j += 3 {
+			l2Tile8x3(qs, x[j*d:(j+3)*d], d, scales[j:j+3], acc[:], t[:])
+			for ii := range 8 {
+				o := out[(i+ii)*nr+j : (i+ii)*nr+j+3]
+				for jj := range 3 {
+					v := t[3*ii+jj]
+					if n8 < d {
+						v, _ = rowTail(engine.Float32, true, qs[ii*d:(ii+1)*d], f32Bytes(x[(j+jj)*d:(j+jj+1)*d]), n8, scales[j+jj], v, 0)
+					}
+					o[jj] = v
+				}
+			}
+		}
+		for j := n3; j < nr; j++ {
+			for ii := range 8 {
+				out[(i+ii)*nr+j] = sqDist(qs[ii*d:(ii+1)*d], x[j*d:(j+1)*d], scales[j])
+			}
+		}
+	}
+	l2TileGo(q[i*d:], mq-i, x, nr, d, scales, out[i*nr:])
+}

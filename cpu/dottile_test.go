@@ -16,7 +16,7 @@ func TestDotTile(t *testing.T) {
 	bothKernelSets(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(21, 21))
 		for _, d := range []int{1, 7, 8, 9, 24, 31, 32, 33, 40, 63, 77, 96, 131, 768, 771} {
-			for _, sh := range [][2]int{{1, 1}, {4, 3}, {3, 4}, {5, 7}, {8, 6}, {9, 10}, {13, 2}} {
+			for _, sh := range [][2]int{{1, 1}, {4, 3}, {3, 4}, {5, 7}, {8, 6}, {9, 10}, {13, 2}, {16, 9}, {17, 11}} {
 				mq, nr := sh[0], sh[1]
 				qb, xb := make([]float32, mq*d+3), make([]float32, nr*d+5)
 				normals(r, qb)
@@ -41,6 +41,61 @@ func TestDotTile(t *testing.T) {
 							mag += math.Abs(float64(qi[p]) * float64(xj[p]))
 						}
 						if e := math.Abs(float64(got) - ref); !(e <= sumBound(d, mag)) {
+							t.Fatalf("%s: %v, reference %v", name, got, ref)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestL2Tile checks the L2 scan's tile kernel where the kernel set has
+// one (else l2TileGo, its edges): every distance equal bit for bit to sqDist of its pair with the
+// row's scale, and within the float32 bound of a float64 reference, at
+// the widths and block shapes of TestDotTile.
+func TestL2Tile(t *testing.T) {
+	bothKernelSets(t, func(t *testing.T) {
+		tile := l2Tile
+		if tile == nil {
+			tile = l2TileGo
+		}
+		r := rand.New(rand.NewPCG(22, 22))
+		for _, d := range []int{1, 7, 8, 9, 24, 31, 32, 33, 40, 63, 77, 96, 131, 768, 771} {
+			for _, sh := range [][2]int{{1, 1}, {4, 3}, {3, 4}, {5, 7}, {8, 6}, {9, 10}, {13, 2}, {16, 9}, {17, 11}} {
+				mq, nr := sh[0], sh[1]
+				qb, xb := make([]float32, mq*d+3), make([]float32, nr*d+5)
+				normals(r, qb)
+				normals(r, xb)
+				q, x := qb[3:], xb[5:]
+				scales := make([]float32, nr)
+				for j := range scales {
+					scales[j] = float32(0.5 + r.Float64())
+				}
+				out := make([]float32, mq*nr)
+				for i := range out {
+					out[i] = float32(math.NaN())
+				}
+				tile(q, mq, x, nr, d, scales, out)
+				for i := range mq {
+					for j := range nr {
+						qi, xj := q[i*d:(i+1)*d], x[j*d:(j+1)*d]
+						name := fmt.Sprintf("d=%d %dx%d pair (%d, %d)", d, mq, nr, i, j)
+						got, want := out[i*nr+j], sqDist(qi, xj, scales[j])
+						if math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("%s: tile %v, sqDist %v", name, got, want)
+						}
+						var ref, mag float64
+						for p := range d {
+							e := float64(qi[p]) - float64(scales[j])*float64(xj[p])
+							ref += e * e
+							sx := float64(scales[j]) * float64(xj[p])
+							mag += e*e + 2*math.Abs(e)*(math.Abs(float64(qi[p]))+math.Abs(sx))
+						}
+						// The portable kernel rounds scale*x before the
+						// difference: an error of |scale*x| ulps, doubled
+						// by the square.
+						if e := math.Abs(float64(got) - ref); !(e <= sumBound(d+2, mag)) {
 							t.Fatalf("%s: %v, reference %v", name, got, ref)
 						}
 					}

@@ -14,7 +14,7 @@ import (
 // emulatedTests are the tests that exercise the architecture kernels
 // against float64 references: their "simd" subtests only, as the
 // portable code is the same on every architecture and runs natively.
-const emulatedTests = "(Kernels|Exact|Random|Special|Gemm|MatMul|Scan$|DotTile|Reduce)/simd"
+const emulatedTests = "(Kernels|Exact|Random|Special|Gemm|MatMul|Scan$|DotTile|L2Tile|Reduce)/simd"
 
 // TestArm64Emulated runs the arm64 build of this package's kernel tests
 // (the NEON assembly) under qemu-user, so that an amd64 machine checks

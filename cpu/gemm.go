@@ -1,5 +1,7 @@
 package cpu
 
+import "github.com/silica-go/silica/engine"
+
 // The float32 matrix product behind MatMul and the fused cosine: C = A·B, blocked as in BLIS (Van Zee and van de Geijn,
 // "BLIS: A Framework for Rapidly Instantiating BLAS Functionality", 2015).
 // B is packed a panel of kc rows at a time into slivers of nr columns, A a
@@ -30,11 +32,38 @@ var (
 	gemmMR, gemmNR             = 1, 1
 )
 
-// matrix is a float32 matrix read through strides: element (i, j) is
-// data[i*rs + j*cs].
+// matrix is a matrix read through strides: element (i, j) is
+// data[i*rs + j*cs], or, when data is nil, element i*rs + j*cs of raw,
+// stored as dt (float16, bfloat16 or int8), converted as the gemm packs
+// its panels (so no float32 copy of the whole operand is made).
 type matrix struct {
 	data   []float32
 	rs, cs int
+	raw    []byte
+	dt     engine.DType
+}
+
+// run returns n elements of m from element offset base at stride m.cs as
+// float32: a view when they are contiguous float32, else converted or
+// gathered into tmp.
+func (m matrix) run(tmp []float32, base, n int) []float32 {
+	switch {
+	case m.data != nil && m.cs == 1:
+		return m.data[base : base+n]
+	case m.data != nil:
+		tmp = tmp[:n]
+		for i := range tmp {
+			tmp[i] = m.data[base+i*m.cs]
+		}
+		return tmp
+	case m.cs == 1:
+		return load(m.dt, m.raw, base, n, tmp)
+	}
+	tmp = tmp[:n]
+	for i := range tmp {
+		load(m.dt, m.raw, base+i*m.cs, 1, tmp[i:i+1])
+	}
+	return tmp
 }
 
 // gemm computes out [m, n] (row-major) = a [m, k] · b [k, n] on the
@@ -48,37 +77,44 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 		return
 	}
 	mr, nr := gemmMR, gemmNR
-	// Row blocks of at most gemmMC rows, as many as a multiple of the
-	// workers so that they finish together, cut at sliver boundaries.
+	// Row blocks of at most gemmMC rows, as many as a multiple of twice
+	// the workers, cut at sliver boundaries; column parts as well when
+	// there are too few row blocks to go round. The workers take these
+	// tasks one at a time as they finish the last, so that one slowed
+	// down by another program on its core takes fewer.
 	mSlivers := (m + mr - 1) / mr
 	mBlocks := (mSlivers + gemmMC/mr - 1) / (gemmMC / mr)
-	mBlocks = min(mSlivers, (mBlocks+c.workers-1)/c.workers*c.workers)
-	// Split n as well when there are too few row blocks to go round.
+	mBlocks = min(mSlivers, (mBlocks+2*c.workers-1)/(2*c.workers)*(2*c.workers))
 	nSlivers := (n + nr - 1) / nr
 	nParts := max(1, min(nSlivers/4, (2*c.workers+mBlocks-1)/mBlocks))
 	// B is packed a group of panels at a time (all of it when it takes at
 	// most gemmPackedB bytes), so that the workers meet twice a group,
 	// not twice a panel.
 	panelFloats := gemmKC * nSlivers * nr
-	group := max(1, gemmPackedB/4/panelFloats) * gemmKC // depth of a group
+	group := max(1, gemmPackedB/4/panelFloats) * gemmKC // depth of a group, a multiple of 8
 	packedB := make([]float32, min(k, group)*nSlivers*nr)
 	for g0 := 0; g0 < k; g0 += group {
 		g1 := min(k, g0+group)
-		panels := (g1 - g0 + gemmKC - 1) / gemmKC
-		c.parallelFor(panels*nSlivers, 8, func(lo, hi int) {
-			for t := lo; t < hi; {
-				p, s0 := t/nSlivers, t%nSlivers
-				s1 := min(nSlivers, s0+hi-t)
-				p0 := g0 + p*gemmKC
+		// Each worker packs a range of rows of B into every sliver, eight
+		// rows at a time: B is read along its rows and each sliver written
+		// 8 x nr floats at a time.
+		c.parallelFor((g1-g0+7)/8, 4, func(lo, hi int) {
+			var tmp []float32
+			if b.data == nil || b.cs != 1 {
+				tmp = make([]float32, n)
+			}
+			for p := g0 + 8*lo; p < min(g1, g0+8*hi); p += 8 {
+				pp := (p - g0) / gemmKC // the panel of row p
+				p0 := g0 + pp*gemmKC
 				kc := min(gemmKC, g1-p0)
-				packB(packedB[(p0-g0)*nSlivers*nr:], b, p0, kc, s0*nr, min(s1*nr, n), nr)
-				t += s1 - s0
+				rows := min(8, p0+kc-p)
+				packB(packedB[(p0-g0)*nSlivers*nr:], b, p0, kc, p-p0, rows, n, nr, tmp)
 			}
 		})
-		c.parallelFor(mBlocks*nParts, 1, func(lo, hi int) {
+		c.parallelTasks(mBlocks*nParts, func() func(t int) {
 			packedA := make([]float32, gemmMC*gemmKC)
 			tile := make([]float32, mr*nr)
-			for t := lo; t < hi; t++ {
+			return func(t int) {
 				ib, part := t/nParts, t%nParts
 				i0, i1 := ib*mSlivers/mBlocks*mr, min((ib+1)*mSlivers/mBlocks*mr, m)
 				s0, s1 := part*nSlivers/nParts, (part+1)*nSlivers/nParts
@@ -125,9 +161,14 @@ func macroKernel(packedA, packedB []float32, i0, i1, s0, s1, kc, n int, out []fl
 // rows: sliver s holds, for each column p, the mr values of rows
 // i0+s*mr..; rows past i1 are zero.
 func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
+	var tmp [gemmKC]float32
 	for i := i0; i < i1; i += mr {
 		s := dst[(i-i0)*kc : (i-i0+mr)*kc]
 		rows := min(mr, i1-i)
+		if a.data != nil && a.cs == 1 && rows == 6 && mr == 6 {
+			packA6(s, a, i, p0, kc)
+			continue
+		}
 		for ii := range mr {
 			if ii >= rows {
 				for p := range kc {
@@ -135,38 +176,46 @@ func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
 				}
 				continue
 			}
-			base := (i+ii)*a.rs + p0*a.cs
-			if a.cs == 1 {
-				src := a.data[base : base+kc]
-				for p, v := range src {
-					s[p*mr+ii] = v
-				}
-				continue
-			}
-			for p := range kc {
-				s[p*mr+ii] = a.data[base+p*a.cs]
+			for p, v := range a.run(tmp[:], (i+ii)*a.rs+p0*a.cs, kc) {
+				s[p*mr+ii] = v
 			}
 		}
 	}
 }
 
-// packB packs rows p0..p0+kc and columns j0..j1 of b into slivers of nr
-// columns (j0 a multiple of nr): sliver s holds, for each row p, the nr
-// values of columns s*nr..; columns past j1 are zero.
-func packB(dst []float32, b matrix, p0, kc, j0, j1, nr int) {
-	for j := j0; j < j1; j += nr {
-		s := dst[(j/nr)*kc*nr : (j/nr+1)*kc*nr]
-		cols := min(nr, j1-j)
-		for p := range kc {
-			d := s[p*nr : (p+1)*nr]
-			base := (p0+p)*b.rs + j*b.cs
-			if b.cs == 1 {
-				copy(d, b.data[base:base+cols])
-			} else {
-				for jj := range cols {
-					d[jj] = b.data[base+jj*b.cs]
-				}
+// packA6 packs six whole rows i.. of a (float32, contiguous along k) into
+// one sliver of mr = 6: the common case, written so that the compiler
+// drops the bounds checks from the loop.
+func packA6(s []float32, a matrix, i, p0, kc int) {
+	base := i*a.rs + p0
+	r0 := a.data[base : base+kc]
+	r1 := a.data[base+a.rs : base+a.rs+kc]
+	r2 := a.data[base+2*a.rs : base+2*a.rs+kc]
+	r3 := a.data[base+3*a.rs : base+3*a.rs+kc]
+	r4 := a.data[base+4*a.rs : base+4*a.rs+kc]
+	r5 := a.data[base+5*a.rs : base+5*a.rs+kc]
+	s = s[:6*kc]
+	for p := range r0 {
+		d := (*[6]float32)(s[6*p:])
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// packB packs rows p0+r0..p0+r0+rows of b (of the panel of rows p0..p0+kc)
+// into dst, the panel's slivers of nr columns: sliver s holds, for each
+// row p of the panel, the nr values of columns s*nr..; columns past n are
+// zero. Each row of b is read (converted or gathered into tmp, n floats,
+// unless it is contiguous float32) once.
+func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) {
+	for p := r0; p < r0+rows; p++ {
+		row := b.run(tmp, (p0+p)*b.rs, n)
+		for j := 0; j < n; j += nr {
+			d := dst[(j/nr)*kc*nr+p*nr : (j/nr)*kc*nr+(p+1)*nr]
+			if j+16 <= n && nr == 16 {
+				*(*[16]float32)(d) = *(*[16]float32)(row[j:])
+				continue
 			}
+			cols := copy(d, row[j:min(j+nr, n)])
 			clear(d[cols:])
 		}
 	}

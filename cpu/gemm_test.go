@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/half"
 )
 
 // gemmSizes are awkward sizes for every blocking level: 1, around the
@@ -31,24 +32,27 @@ func testGemmSizes() [][3]int {
 
 // TestGemm checks the blocked product against a float64 reference for
 // every combination of operand layouts, on one worker and several, with
-// the output poisoned first.
+// the output poisoned first; the operands are float32, or float16 (every
+// other size) converted as the panels are packed.
 func TestGemm(t *testing.T) {
 	packedB := gemmPackedB
 	defer func() { gemmPackedB = packedB }()
 	bothKernelSets(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(7, 7))
-		for _, sz := range testGemmSizes() {
+		for si, sz := range testGemmSizes() {
 			m, n, k := sz[0], sz[1], sz[2]
 			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				a, b := make([]float32, m*k), make([]float32, k*n)
 				normals(r, a)
 				normals(r, b)
-				am, bm := matrix{a, k, 1}, matrix{b, n, 1}
+				dt := []engine.DType{engine.Float32, engine.Float16}[si%2]
+				a, b = stored32(dt, a), stored32(dt, b)
+				am, bm := matrix{data: a, rs: k, cs: 1}, matrix{data: b, rs: n, cs: 1}
 				if tr[0] {
-					am = matrix{a, 1, m}
+					am = matrix{data: a, rs: 1, cs: m}
 				}
 				if tr[1] {
-					bm = matrix{b, 1, k}
+					bm = matrix{data: b, rs: 1, cs: k}
 				}
 				want, mag := make([]float64, m*n), make([]float64, m*n)
 				for i := range m {
@@ -67,8 +71,13 @@ func TestGemm(t *testing.T) {
 					for i := range out {
 						out[i] = float32(math.NaN())
 					}
-					name := fmt.Sprintf("%dx%dx%d trans %v workers %d", m, n, k, tr, workers)
-					(&Backend{workers: workers}).gemm(m, n, k, am, bm, out)
+					name := fmt.Sprintf("%dx%dx%d %s trans %v workers %d", m, n, k, dt, tr, workers)
+					ar, br := am, bm
+					if dt != engine.Float32 {
+						ar = matrix{rs: am.rs, cs: am.cs, raw: halves(am.data), dt: dt}
+						br = matrix{rs: bm.rs, cs: bm.cs, raw: halves(bm.data), dt: dt}
+					}
+					(&Backend{workers: workers}).gemm(m, n, k, ar, br, out)
 					for i, v := range out {
 						if e := math.Abs(float64(v) - want[i]); !(e <= sumBound(k, mag[i])) {
 							t.Fatalf("%s: element (%d, %d) = %v, want %v", name, i/n, i%n, v, want[i])
@@ -78,6 +87,22 @@ func TestGemm(t *testing.T) {
 			}
 		}
 	})
+}
+
+// stored32 returns x rounded to what dt stores.
+func stored32(dt engine.DType, x []float32) []float32 {
+	out := make([]float32, len(x))
+	for i, v := range storedValues(dt, x) {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+// halves returns x (exact float16 values) encoded as float16.
+func halves(x []float32) []byte {
+	b := make([]byte, 2*len(x))
+	half.EncodeFloat16(b, x)
+	return b
 }
 
 // TestMatMulOps checks MatMul (every dtype and layout) and the fused

@@ -87,13 +87,12 @@ func matmulKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		if a.TransB {
 			n = in[1].Shape[0]
 		}
-		A, B := c.floats(in[0]), c.floats(in[1])
-		am, bm := matrix{A, k, 1}, matrix{B, n, 1}
+		am, bm := operand(in[0], k, 1), operand(in[1], n, 1)
 		if a.TransA { // stored [k, m]
-			am = matrix{A, 1, m}
+			am = operand(in[0], 1, m)
 		}
 		if a.TransB { // stored [n, k]
-			bm = matrix{B, 1, k}
+			bm = operand(in[1], 1, k)
 		}
 		c.gemm(m, n, k, am, bm, y)
 		return nil
@@ -116,8 +115,18 @@ func matmulKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		A = c.floats(in[0])
 	}
 	B, n, _ := c.rowsOf(in[1], false, a.NormB, scales)
-	c.gemm(m, n, k, matrix{A, k, 1}, matrix{B, 1, k}, y)
+	c.gemm(m, n, k, matrix{data: A, rs: k, cs: 1}, matrix{data: B, rs: 1, cs: k}, y)
 	return nil
+}
+
+// operand returns x as a matrix with strides rs, cs: a view of a Float32
+// buffer, else of its stored elements, which the gemm converts as it
+// packs them.
+func operand(x arg, rs, cs int) matrix {
+	if x.DType == engine.Float32 {
+		return matrix{data: f32(x.b)[:x.Shape.Size()], rs: rs, cs: cs}
+	}
+	return matrix{rs: rs, cs: cs, raw: x.b, dt: x.DType}
 }
 
 // floats returns a float matrix's elements as float32: a view of a

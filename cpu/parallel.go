@@ -1,6 +1,9 @@
 package cpu
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // parallelFor splits [0, n) into contiguous chunks of at least grain items
 // and runs body on them on up to c.workers goroutines.
@@ -43,4 +46,36 @@ func (c *Backend) parallelWorkers(n, grain int, body func(w, lo, hi int)) int {
 	}
 	wg.Wait()
 	return parts
+}
+
+// parallelTasks runs tasks 0..n-1 on up to c.workers goroutines, each
+// taking the next task when it finishes one, so that a worker slowed down
+// (by another program on its core) takes fewer. worker is called once on
+// each goroutine and returns the function that runs a task there, so that
+// it can keep scratch memory of its own.
+func (c *Backend) parallelTasks(n int, worker func() func(t int)) {
+	if n <= 0 {
+		return
+	}
+	parts := min(c.workers, n)
+	if parts <= 1 {
+		run := worker()
+		for t := range n {
+			run(t)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run := worker()
+			for t := int(next.Add(1) - 1); t < n; t = int(next.Add(1) - 1) {
+				run(t)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"sync"
 
 	"github.com/silica-go/silica/engine"
 )
@@ -42,27 +43,41 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	j.Q, _, _ = c.rowsOf(q, false, a.NormA && a.Metric == engine.MetricDot, nil)
 	o := order{a.Largest}
 	direct := rowKernel(x.DType, a.Metric == engine.MetricL2)
-	sels := make([][]*selector, c.workers)
-	used := c.parallelWorkers(x.Shape[0], 256, func(w, lo, hi int) {
+	// The rows are cut into chunks of whole tiles, a few per worker, taken
+	// one at a time by whichever worker is free; each worker keeps one
+	// selection per query across its chunks.
+	n := x.Shape[0]
+	chunk := max(256, (n+4*c.workers-1)/(4*c.workers))
+	if t := j.tileRows(); chunk%t != 0 {
+		chunk += t - chunk%t
+	}
+	var mu sync.Mutex
+	var sels [][]*selector
+	c.parallelTasks((n+chunk-1)/chunk, func() func(t int) {
 		mine := make([]*selector, j.m)
 		for i := range mine {
 			mine[i] = newSelector(o, a.K)
 		}
-		switch {
-		case direct != nil && j.m <= directMaxQueries:
-			j.direct(direct, lo, hi, mine)
-		case a.Metric == engine.MetricL2:
-			j.blocks(lo, hi, mine)
-		default:
-			j.tiles(lo, hi, mine)
+		mu.Lock()
+		sels = append(sels, mine)
+		mu.Unlock()
+		return func(t int) {
+			lo, hi := t*chunk, min((t+1)*chunk, n)
+			switch {
+			case direct != nil && j.m <= directMaxQueries:
+				j.direct(direct, lo, hi, mine)
+			case a.Metric == engine.MetricL2 && l2Tile == nil:
+				j.blocks(lo, hi, mine)
+			default:
+				j.tiles(lo, hi, mine)
+			}
 		}
-		sels[w] = mine
 	})
 	vals := f32(out[0].b)
 	idx := make([]int64, a.K)
 	for i := range j.m {
 		merged := newSelector(o, a.K)
-		for _, mine := range sels[:used] {
+		for _, mine := range sels {
 			v, ix := mine[i].kept()
 			for k := range v {
 				merged.push(v[k], ix[k])
@@ -148,40 +163,62 @@ func invNormScaled(ss, scale float32) float32 {
 const scanTileBytes = 192 << 10
 
 // scanQueryBlock is the number of queries scored against a row tile at a
-// time (the rows of dotTile's register block on amd64).
-const scanQueryBlock = 4
+// time (the rows of dotTile's register block on amd64: 4 with AVX2, 8
+// with AVX-512; set by setSIMD).
+var scanQueryBlock = 4
 
-// tiles scores rows [lo, hi) for a dot or cosine scan a tile at a time:
-// the tile converted to float32 once (a view when stored so) and its row
-// factors (scale, inverse norm) computed once, then blocks of queries
-// against the whole tile through dotTile into a small score tile, whose
-// scores go to each query's selector. dotTile computes dot's very
-// operations, so the scores are those of blocks and of a single-query
-// scan, bit for bit.
+// tileRows is the number of rows in a tile of the tiles method:
+// scanTileBytes as float32, a multiple of 3 (the tile kernels' rows).
+func (j *scanJob) tileRows() int { return max(3, scanTileBytes/(4*j.d)/3*3) }
+
+// tiles scores rows [lo, hi) a tile at a time: the tile converted to
+// float32 once (a view when stored so) and, for a dot or cosine scan, its
+// row factors (scale, inverse norm) computed once, then blocks of queries
+// against the whole tile through dotTile (or l2Tile, with the rows'
+// scales, for an L2 scan where the kernel set has one) into a small score
+// tile, whose scores go to each query's selector. dotTile and l2Tile
+// compute dot's and sqDist's very operations, so the scores are those of
+// blocks and of a single-query scan, bit for bit.
 func (j *scanJob) tiles(lo, hi int, mine []*selector) {
 	d := j.d
-	tile := max(3, scanTileBytes/(4*d)/3*3)
+	tile := j.tileRows()
 	var scratch []float32
 	if j.x.DType != engine.Float32 {
 		scratch = make([]float32, tile*d)
 	}
 	f := make([]float32, tile)
 	scores := make([]float32, scanQueryBlock*tile)
+	l2 := j.a.Metric == engine.MetricL2
+	var ones []float32
+	if l2 {
+		ones = make([]float32, tile)
+		for r := range ones {
+			ones[r] = 1
+		}
+	}
 	for r0 := lo; r0 < hi; r0 += tile {
 		nt := min(tile, hi-r0)
 		rows := load(j.x.DType, j.x.b, r0*d, nt*d, scratch)
 		for r := range nt {
 			f[r] = 1
-			if j.scales != nil {
+			if j.scales != nil && !l2 {
 				f[r] = j.scales[r0+r]
 			}
-			if j.a.NormB {
+			if j.a.NormB && !l2 {
 				f[r] *= invNormScaled(sumSquares32(rows[r*d:(r+1)*d]), f[r])
 			}
 		}
 		for i0 := 0; i0 < j.m; i0 += scanQueryBlock {
 			mq := min(scanQueryBlock, j.m-i0)
-			dotTile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scores)
+			if l2 {
+				scales := ones[:nt]
+				if j.scales != nil {
+					scales = j.scales[r0 : r0+nt]
+				}
+				l2Tile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scales, scores)
+			} else {
+				dotTile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scores)
+			}
 			for i := range mq {
 				mine[i0+i].offerScaled(scores[i*nt:(i+1)*nt], f, int64(r0))
 			}

@@ -18,6 +18,7 @@ type scanCase struct{ m, n, d, k int }
 var scanCases = []scanCase{
 	{1, 1, 1, 1}, {1, 5, 7, 3}, {2, 300, 64, 7}, {1, 1031, 131, 10},
 	{3, 1031, 131, 1031}, {6, 517, 9, 600}, {1, 2000, 768, 100}, {5, 700, 33, 1},
+	{19, 1031, 131, 10}, {9, 2000, 768, 100},
 }
 
 // testScanCases is scanCases, less those of a million stored values or
@@ -224,15 +225,16 @@ func TestScanWritesEveryOutput(t *testing.T) {
 
 // TestScanBatchInvariant checks that a query's results do not depend on
 // the other queries of its scan: one query alone (the direct row kernels)
-// and the same query among five (the block path) give the same values,
-// bit for bit, and the same rows.
+// and the same query among thirteen (the tile path: a block of eight and
+// one of five with AVX-512) give the same values, bit for bit, and the
+// same rows.
 func TestScanBatchInvariant(t *testing.T) {
 	bothKernelSets(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(13, 13))
 		for _, stored := range []string{"float32", "float16", "bfloat16", "int8"} {
 			dt, quant := storedForm(stored)
 			for _, metric := range []string{"dot", "cosine", "l2"} {
-				one, five := scanCase{1, 333, 77, 20}, scanCase{5, 333, 77, 20}
+				one, five := scanCase{1, 333, 77, 20}, scanCase{13, 333, 77, 20}
 				qv, xv := make([]float32, five.m*five.d), make([]float32, five.n*five.d)
 				normals(r, qv)
 				normals(r, xv)
@@ -242,8 +244,8 @@ func TestScanBatchInvariant(t *testing.T) {
 					v1, i1, _, _ := runScan(t, b, metric, dt, quant, one, qv[qi*one.d:(qi+1)*one.d], xv)
 					for k := range one.k {
 						if math.Float32bits(v1[k]) != math.Float32bits(v5[qi*one.k+k]) || i1[k] != i5[qi*one.k+k] {
-							t.Fatalf("%s %s query %d rank %d: alone %v (row %d), among five %v (row %d)",
-								stored, metric, qi, k, v1[k], i1[k], v5[qi*one.k+k], i5[qi*one.k+k])
+							t.Fatalf("%s %s query %d rank %d: alone %v (row %d), among %d %v (row %d)",
+								stored, metric, qi, k, v1[k], i1[k], five.m, v5[qi*one.k+k], i5[qi*one.k+k])
 						}
 					}
 				}

@@ -52,25 +52,51 @@ func (s *selector) offer(v float32, i int64) {
 	s.push(v, i)
 }
 
-// offerScaled offers the candidates (scores[r]·f[r], base+r), the
-// threshold test inlined in the loop.
+// offerScaled offers the candidates (scores[r]·f[r], base+r), leaving
+// the products in scores. Once the threshold is set, the scores strictly
+// behind its value are skipped by firstNotBelow (or firstNotAbove), eight
+// at a time on amd64; the rest go through ahead.
 func (s *selector) offerScaled(scores, f []float32, base int64) {
 	f = f[:len(scores)]
-	// A score strictly behind the threshold value is dropped by one
-	// comparison (false for NaN on either side, which ahead then ranks).
-	has, tv, largest := s.has, s.tv, s.o.largest
-	for r, v := range scores {
-		v *= f[r]
-		if has && (largest && v < tv || !largest && v > tv) {
-			continue
-		}
-		i := base + int64(r)
-		if has && !s.o.ahead(v, i, s.tv, s.ti) {
-			continue
-		}
-		s.push(v, i)
-		has, tv = s.has, s.tv
+	for r := range scores {
+		scores[r] *= f[r]
 	}
+	first := firstNotAbove
+	if s.o.largest {
+		first = firstNotBelow
+	}
+	for r := 0; r < len(scores); r++ {
+		if s.has {
+			r += first(scores[r:], s.tv)
+			if r == len(scores) {
+				return
+			}
+		}
+		s.push(scores[r], base+int64(r))
+	}
+}
+
+// firstNotBelow and firstNotAbove return the index of the first score of
+// v that is not strictly below (above) t, else len(v): NaN never is.
+// setSIMD assigns them.
+var firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
+
+func firstNotBelowGo(v []float32, t float32) int {
+	for i, x := range v {
+		if !(x < t) {
+			return i
+		}
+	}
+	return len(v)
+}
+
+func firstNotAboveGo(v []float32, t float32) int {
+	for i, x := range v {
+		if !(x > t) {
+			return i
+		}
+	}
+	return len(v)
 }
 
 // push adds a candidate that passed the threshold.

@@ -57,3 +57,46 @@ func TestSelector(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstNotBehind checks the threshold tests against a plain loop at
+// every length through three blocks of 16 and every position of the
+// first hit (or none), with values tied to the threshold, NaN and
+// infinities among the scores before and after it.
+func TestFirstNotBehind(t *testing.T) {
+	bothKernelSets(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(33, 33))
+		const th = float32(0.5)
+		specials := []float32{th, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0.75, 0.25}
+		for n := range 50 {
+			for hit := 0; hit <= n; hit++ {
+				for _, largest := range []bool{true, false} {
+					behind := func() float32 { // strictly behind th
+						if largest {
+							return th - 1 - float32(r.Float64())
+						}
+						return th + 1 + float32(r.Float64())
+					}
+					v := make([]float32, n)
+					for i := range v {
+						v[i] = behind()
+					}
+					if hit < n {
+						v[hit] = specials[r.IntN(len(specials))]
+						for i := hit + 1; i < n; i++ {
+							if r.IntN(3) == 0 {
+								v[i] = specials[r.IntN(len(specials))]
+							}
+						}
+					}
+					f, ref := firstNotAbove, firstNotAboveGo
+					if largest {
+						f, ref = firstNotBelow, firstNotBelowGo
+					}
+					if got, want := f(v, th), ref(v, th); got != want {
+						t.Fatalf("n=%d largest %t: first not behind %v in %v: %d, want %d", n, largest, th, v, got, want)
+					}
+				}
+			}
+		}
+	})
+}

@@ -25,10 +25,16 @@ func needSIMD(t *testing.T) {
 }
 
 // bothKernelSets runs f with the SIMD kernels (where the machine has
-// them) and again with the portable ones.
+// them: "simd", and "simd512" again with the AVX-512 ones where it has
+// those too) and with the portable ones.
 func bothKernelSets(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	defer setSIMD(true)
+	defer func() { useAVX512 = true; setSIMD(true) }()
+	useAVX512 = true
+	if setSIMD(true) && avx512 {
+		t.Run("simd512", f)
+	}
+	useAVX512 = false
 	for _, on := range []bool{true, false} {
 		name := "portable"
 		if setSIMD(on) {

@@ -2,7 +2,11 @@
 // this machine would reach for, in one run with the timings interleaved:
 // the store's batch search (store.New on "cpu", AddFlat, SearchBatch)
 // against faiss-cpu's IndexFlatIP and NumPy (x @ q.T, argpartition, sort)
-// on the same data, and the engine's 1024^3 MatMul against NumPy's a @ b.
+// on the same data, by cosine (rows normalized for the peers) and, with
+// -metric l2, by squared L2 distance against IndexFlatL2 and NumPy's
+// |x|^2 - 2 x @ q.T (the row norms computed at load time, as a user
+// would keep them), and the engine's 1024^3 MatMul against NumPy's a @ b.
+// -dtype stores the rows as float16 or int8 (the peers keep float32).
 // Each round runs ours (after a pause that lets the peers' idle threads
 // stop spinning), then each peer, once; the table gives medians
 // and the peers' times over ours.
@@ -13,6 +17,7 @@
 // its kernel for the processor; the first line printed names it.
 //
 //	go run ./cmd/cpupeers [-rows 10000,100000] [-queries 1,64,1024] [-k 100] [-reps 5]
+//	    [-metric cosine,l2] [-dtype float32] [-matmul 1024]
 package main
 
 import (
@@ -43,8 +48,24 @@ func main() {
 	d := flag.Int("d", 768, "dimension")
 	reps := flag.Int("reps", 5, "timed rounds per row (after one warm-up)")
 	mm := flag.Int("matmul", 1024, "matmul size n (n x n x n); 0 skips")
+	metrics := flag.String("metric", "cosine", "metrics to search by: cosine, l2 or both (comma-separated)")
+	dtype := flag.String("dtype", "float32", "the store's row type: float32, float16 or int8")
 	flag.Parse()
-	if err := run(ints(*rows), ints(*queries), *k, *d, *reps, *mm); err != nil {
+	var ms []store.Metric
+	for _, name := range strings.Split(*metrics, ",") {
+		m, err := store.ParseMetric(strings.TrimSpace(name))
+		if err != nil || m == store.Dot {
+			fmt.Fprintf(os.Stderr, "cpupeers: -metric %q: want cosine or l2\n", name)
+			os.Exit(2)
+		}
+		ms = append(ms, m)
+	}
+	dt, err := store.ParseDType(*dtype)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cpupeers: -dtype:", err)
+		os.Exit(2)
+	}
+	if err := run(ints(*rows), ints(*queries), *k, *d, *reps, *mm, ms, dt); err != nil {
 		fmt.Fprintln(os.Stderr, "cpupeers:", err)
 		os.Exit(1)
 	}
@@ -132,7 +153,7 @@ func median(x []float64) float64 {
 	return s[len(s)/2]
 }
 
-func run(rows, queries []int, k, d, reps, mm int) error {
+func run(rows, queries []int, k, d, reps, mm int, metrics []store.Metric, dt engine.DType) error {
 	p, err := startPeers()
 	if err != nil {
 		return err
@@ -144,11 +165,14 @@ func run(rows, queries []int, k, d, reps, mm int) error {
 		return err
 	}
 	fmt.Printf("%s; Go %s, %d cores; medians of %d rounds, interleaved\n\n", strings.TrimPrefix(info, "info "), runtime.Version(), runtime.NumCPU(), reps)
-	fmt.Println("| rows | queries | k | store ms | faiss-cpu ms | NumPy ms | faiss/store | NumPy/store |")
-	fmt.Println("|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Println("| metric | store rows | rows | queries | k | store ms | faiss-cpu ms | NumPy ms | faiss/store | NumPy/store |")
+	fmt.Println("|--|--|--:|--:|--:|--:|--:|--:|--:|--:|")
 	maxM := slices.Max(queries)
 	for _, n := range rows {
-		if err := searchRows(p, n, d, k, maxM, queries, reps); err != nil {
+		if len(queries) == 0 || len(metrics) == 0 {
+			break
+		}
+		if err := searchRows(p, n, d, k, maxM, queries, reps, metrics, dt); err != nil {
 			return err
 		}
 	}
@@ -158,8 +182,9 @@ func run(rows, queries []int, k, d, reps, mm int) error {
 	return nil
 }
 
-// searchRows builds a store of n random rows and times every batch size.
-func searchRows(p *peers, n, d, k, maxM int, queries []int, reps int) error {
+// searchRows builds a store of n random rows per metric and times every
+// batch size.
+func searchRows(p *peers, n, d, k, maxM int, queries []int, reps int, metrics []store.Metric, dt engine.DType) error {
 	r := rand.New(rand.NewPCG(uint64(n), 7))
 	data := make([]float32, (n+maxM)*d)
 	for i := range data {
@@ -177,23 +202,34 @@ func searchRows(p *peers, n, d, k, maxM int, queries []int, reps int) error {
 	if _, err := p.ask("load %s %d %d %d", f.Name(), n, d, maxM); err != nil {
 		return err
 	}
-	s, err := store.New(store.Options{Dim: d, Backend: "cpu"})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
 	ids := r.Perm(n)
 	ids64 := make([]int64, n)
 	for i, v := range ids {
 		ids64[i] = int64(v)*7919 + 13
 	}
-	if err := s.AddFlat(ids64, data[:n*d]); err != nil {
-		return err
-	}
 	q := make([][]float32, maxM)
 	for i := range q {
 		q[i] = data[(n+i)*d : (n+i+1)*d]
 	}
+	for _, metric := range metrics {
+		if err := searchMetric(p, n, d, k, queries, reps, metric, dt, ids64, data[:n*d], q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchMetric times every batch size on a store of the rows by one metric.
+func searchMetric(p *peers, n, d, k int, queries []int, reps int, metric store.Metric, dt engine.DType, ids []int64, rows []float32, q [][]float32) error {
+	s, err := store.New(store.Options{Dim: d, Backend: "cpu", Metric: metric, DType: dt})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.AddFlat(ids, rows); err != nil {
+		return err
+	}
+	name := strings.ToLower(metric.String())
 	for _, m := range queries {
 		var ours, fa, np []float64
 		for rep := -1; rep < reps; rep++ {
@@ -203,11 +239,11 @@ func searchRows(p *peers, n, d, k, maxM int, queries []int, reps int) error {
 				return err
 			}
 			t := time.Since(t0).Seconds()
-			tf, err := p.time("faiss %d %d", m, k)
+			tf, err := p.time("faiss %d %d %s", m, k, name)
 			if err != nil {
 				return err
 			}
-			tn, err := p.time("numpy %d %d", m, k)
+			tn, err := p.time("numpy %d %d %s", m, k, name)
 			if err != nil {
 				return err
 			}
@@ -216,7 +252,7 @@ func searchRows(p *peers, n, d, k, maxM int, queries []int, reps int) error {
 			}
 		}
 		o, a, b := median(ours), median(fa), median(np)
-		fmt.Printf("| %d | %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", n, m, k, 1e3*o, 1e3*a, 1e3*b, a/o, b/o)
+		fmt.Printf("| %s | %s | %d | %d | %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", name, dt, n, m, k, 1e3*o, 1e3*a, 1e3*b, a/o, b/o)
 	}
 	return nil
 }

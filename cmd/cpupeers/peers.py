@@ -2,10 +2,14 @@
 
 Reads commands on stdin, one a line, and answers each with one line of
 seconds (or 'info ...'):
-  load PATH N D M       x [N, D] and q [M, D] float32 from PATH (x, then q),
-                        rows normalized once (as a user would)
-  numpy M K             top-K of x @ q[:M].T: argpartition, then sort
-  faiss M K             IndexFlatIP.search(q[:M], K)
+  load PATH N D M       x [N, D] and q [M, D] float32 from PATH (x, then q);
+                        for cosine a copy of the rows normalized once, for
+                        l2 the rows' squared norms (as a user would keep)
+  numpy M K METRIC      cosine: top-K of x @ q[:M].T (queries normalized);
+                        l2: smallest K of |x|^2 - 2 x @ q[:M].T (adding
+                        |q|^2 after the selection); argpartition, then sort
+  faiss M K METRIC      IndexFlatIP (cosine, queries normalized) or
+                        IndexFlatL2 .search(q[:M], K)
   matmul N              a @ b for two N x N float32 matrices
   info                  versions and the OpenBLAS kernel NumPy runs
 """
@@ -15,6 +19,7 @@ import time
 import numpy as np
 
 x = q = index = None
+xl2 = xsq = index_l2 = None
 mats = {}
 
 
@@ -38,7 +43,15 @@ def blas_info():
     return f"numpy {np.__version__} (OpenBLAS kernel {core}), faiss {faiss.__version__}"
 
 
-def numpy_search(m, k):
+def numpy_search(m, k, metric):
+    if metric == "l2":
+        qs = q[:m]
+        s = xsq[:, None] - 2 * (xl2 @ qs.T)  # [N, m]: distance less |q|^2
+        part = np.argpartition(s, k - 1, axis=0)[:k]  # [k, m]
+        top = np.take_along_axis(s, part, axis=0)
+        order = np.argsort(top, axis=0, kind="stable")
+        dist = np.take_along_axis(top, order, axis=0) + (qs * qs).sum(axis=1)[None, :]
+        return np.take_along_axis(part, order, axis=0), dist
     qs = q[:m] / np.linalg.norm(q[:m], axis=1, keepdims=True)
     s = x @ qs.T  # [N, m]
     part = np.argpartition(-s, k - 1, axis=0)[:k]  # [k, m]
@@ -47,13 +60,15 @@ def numpy_search(m, k):
     return np.take_along_axis(part, order, axis=0)
 
 
-def faiss_search(m, k):
+def faiss_search(m, k, metric):
+    if metric == "l2":
+        return index_l2.search(q[:m], k)
     qs = q[:m] / np.linalg.norm(q[:m], axis=1, keepdims=True)
     return index.search(qs, k)
 
 
 def main():
-    global x, q, index
+    global x, q, index, xl2, xsq, index_l2
     for line in sys.stdin:
         cmd = line.split()
         if not cmd:
@@ -61,13 +76,16 @@ def main():
         if cmd[0] == "load":
             path, n, d, m = cmd[1], int(cmd[2]), int(cmd[3]), int(cmd[4])
             raw = np.fromfile(path, dtype=np.float32)
-            x = raw[: n * d].reshape(n, d).copy()
+            xl2 = raw[: n * d].reshape(n, d).copy()
             q = raw[n * d : n * d + m * d].reshape(m, d).copy()
-            x /= np.linalg.norm(x, axis=1, keepdims=True)
+            x = xl2 / np.linalg.norm(xl2, axis=1, keepdims=True)
+            xsq = (xl2 * xl2).sum(axis=1)
             import faiss
 
             index = faiss.IndexFlatIP(d)
             index.add(x)
+            index_l2 = faiss.IndexFlatL2(d)
+            index_l2.add(xl2)
             print("ok", flush=True)
             continue
         if cmd[0] == "info":
@@ -75,9 +93,9 @@ def main():
             continue
         t0 = time.perf_counter()
         if cmd[0] == "numpy":
-            numpy_search(int(cmd[1]), int(cmd[2]))
+            numpy_search(int(cmd[1]), int(cmd[2]), cmd[3])
         elif cmd[0] == "faiss":
-            faiss_search(int(cmd[1]), int(cmd[2]))
+            faiss_search(int(cmd[1]), int(cmd[2]), cmd[3])
         elif cmd[0] == "matmul":
             n = int(cmd[1])
             if n not in mats:

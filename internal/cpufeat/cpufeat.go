@@ -9,6 +9,9 @@ var X86 struct {
 	AVX2 bool // 256-bit integer vectors, permutes, broadcasts
 	FMA  bool // fused multiply-add (FMA3)
 	F16C bool // float16 <-> float32 conversion (VCVTPH2PS, VCVTPS2PH)
+	// AVX512F: 512-bit float vectors, 32 vector and 8 mask registers,
+	// with OS support for the opmask and ZMM state.
+	AVX512F bool
 }
 
 // ARM64 holds the arm64 features the kernels use.
@@ -22,6 +25,11 @@ var Disabled = os.Getenv("SILICA_CPU_SIMD") == "off"
 // AVX2FMA reports whether the AVX2 and FMA kernels can run: the common
 // level of every x86 machine since 2013 (Haswell, Zen).
 func AVX2FMA() bool { return X86.AVX && X86.AVX2 && X86.FMA }
+
+// AVX512 reports whether the AVX-512 Foundation kernels can run (besides
+// the AVX2 and FMA ones): Skylake-SP and later Intel server parts, Zen 4
+// and later.
+func AVX512() bool { return AVX2FMA() && X86.AVX512F }
 
 func init() {
 	if Disabled {

@@ -14,8 +14,10 @@ const (
 	ecx1AVX     = 1 << 28
 	ecx1F16C    = 1 << 29
 	ebx7AVX2    = 1 << 5
+	ebx7AVX512F = 1 << 16
 	xcr0SSE     = 1 << 1
 	xcr0AVX     = 1 << 2
+	xcr0ZMM     = 1<<5 | 1<<6 | 1<<7 // opmask, ZMM0-15 upper halves, ZMM16-31
 )
 
 func detect() {
@@ -24,10 +26,11 @@ func detect() {
 		return
 	}
 	_, _, ecx1, _ := cpuid(1, 0)
-	osYMM := false
+	osYMM, osZMM := false, false
 	if ecx1&ecx1OSXSAVE != 0 {
 		xcr0, _ := xgetbv0()
 		osYMM = xcr0&(xcr0SSE|xcr0AVX) == xcr0SSE|xcr0AVX
+		osZMM = osYMM && xcr0&xcr0ZMM == xcr0ZMM
 	}
 	X86.AVX = osYMM && ecx1&ecx1AVX != 0
 	X86.FMA = X86.AVX && ecx1&ecx1FMA != 0
@@ -35,5 +38,6 @@ func detect() {
 	if maxLeaf >= 7 {
 		_, ebx7, _, _ := cpuid(7, 0)
 		X86.AVX2 = X86.AVX && ebx7&ebx7AVX2 != 0
+		X86.AVX512F = osZMM && ebx7&ebx7AVX512F != 0
 	}
 }

@@ -7,7 +7,8 @@
 // On amd64 the answers come from the CPUID instruction and, for the AVX
 // family, from XGETBV: an instruction set counts only when the processor
 // has it and the operating system saves its registers (XCR0 bits 1 and 2
-// for the 256-bit YMM state). The assembly is in cpuid_amd64.s. Other
+// for the 256-bit YMM state, and bits 5 to 7 for AVX-512's opmask and ZMM
+// state). The assembly is in cpuid_amd64.s. Other
 // architectures report nothing, so their callers use portable code, except
 // arm64, where Advanced SIMD (NEON) is part of the base architecture.
 //
