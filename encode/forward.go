@@ -40,6 +40,14 @@ func (g *graph) slice(a *engine.Array, r0, r1, c0, c1 int) *engine.Array {
 	return g.keep(engine.Slice(a, r0, r1, c0, c1))
 }
 
+// eval evaluates a (nil after an error) and returns it.
+func (g *graph) eval(a *engine.Array) *engine.Array {
+	if g.err == nil {
+		g.err = a.Eval()
+	}
+	return a
+}
+
 // linear returns x·Wᵀ + b: x [n, in] -> [n, out].
 func (g *graph) linear(x *engine.Array, d dense) *engine.Array {
 	return g.add(g.matmul(x, d.w, false, true), d.b)
@@ -112,9 +120,17 @@ func (g *graph) forward(ids, pos *engine.Array, spans []span, n int) *engine.Arr
 	x = g.layerNorm(x, w.ln)
 	for i := range w.layers {
 		l := &w.layers[i]
+		in := x
 		x = g.layerNorm(g.add(g.attention(x, l, spans, n), x), l.ln1)
 		y := g.linear(g.gelu(g.linear(x, l.up)), l.down)
 		x = g.layerNorm(g.add(y, x), l.ln2)
+		// One evaluation per layer: the scheduler's passes cost more than
+		// linear time in the nodes of a graph, and a layer has
+		// texts x heads x 10 of them.
+		x = g.eval(x)
+		if i > 0 && g.err == nil {
+			in.Free() // the previous layer's output
+		}
 	}
 	out := g.pool(x, spans, n)
 	if m.cfg.Normalize {

@@ -8,6 +8,8 @@
       writes {"texts": [...], "runs": [{"dir", "ids", "emb"}...]}: for each
       model directory, the token ids sentence-transformers feeds the model
       (truncated at max_seq_length, padding dropped) and its embeddings.
+  reference.py ids N SEED OUT.json
+      writes only {"texts", "ids"} for all-MiniLM-L6-v2 (for the Go benchmark).
   reference.py bench N SEED
       times model.encode of the same kind of N texts (documents/s).
 """
@@ -66,6 +68,13 @@ def main():
         m.encode(texts, batch_size=32)
         dt = time.perf_counter() - t
         print(f"sentence-transformers (torch {__import__('torch').__version__}, {__import__('torch').get_num_threads()} threads, cpu, float32, batch_size 32): {n} texts in {dt:.2f} s = {n/dt:.1f} documents/s")
+        return
+    if cmd == "ids":
+        from transformers import AutoTokenizer
+        tok = AutoTokenizer.from_pretrained(path())
+        ids = tok(texts, truncation=True, max_length=256)["input_ids"]
+        with open(sys.argv[4], "w") as fh:
+            json.dump({"texts": texts, "ids": ids}, fh)
         return
     out, dirs = sys.argv[4], sys.argv[5:]
     runs = []
