@@ -158,9 +158,9 @@ func writeWithout(t *testing.T, src, dst, drop string) {
 func TestBadDirectories(t *testing.T) {
 	src := modelDir(t)
 	cases := []struct {
-		name  string
+		name   string
 		break_ func(dir string)
-		want  string
+		want   string
 	}{
 		{"no config.json", func(d string) { os.Remove(filepath.Join(d, "config.json")) }, "config.json is missing"},
 		{"no modules.json", func(d string) { os.Remove(filepath.Join(d, "modules.json")) }, "modules.json is missing"},
