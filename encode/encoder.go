@@ -29,6 +29,11 @@ type Options struct {
 	// texts encoded so far and the total, from the goroutine that called
 	// EncodeIDs.
 	Progress func(done, total int)
+	// DType stores the weight matrices and embedding tables as Float32
+	// (the default when zero), Float16 or BFloat16; products then round
+	// their activations to it and accumulate in float32. Biases, layer
+	// norms and everything between the products stay float32.
+	DType engine.DType
 	// Name overrides the model name (by default taken from the
 	// directory: see Encoder.Name).
 	Name string
@@ -41,6 +46,7 @@ type Encoder struct {
 	w     *weights
 	e     *engine.Engine
 	opts  Options
+	dtype engine.DType
 	name  string
 	sum   string        // hex SHA-256 of model.safetensors
 	onesH *engine.Array // [hidden, 1]
@@ -66,6 +72,13 @@ func Load(dir string, opts Options) (*Encoder, error) {
 	if opts.BatchTokens < 0 {
 		return nil, fmt.Errorf("encode: BatchTokens %d; want 0 (the default) or more", opts.BatchTokens)
 	}
+	switch opts.DType {
+	case 0:
+		opts.DType = engine.Float32
+	case engine.Float32, engine.Float16, engine.BFloat16:
+	default:
+		return nil, fmt.Errorf("encode: DType %s; want Float32, Float16 or BFloat16", opts.DType)
+	}
 	if opts.BatchTokens == 0 {
 		opts.BatchTokens = DefaultBatchTokens
 	}
@@ -79,11 +92,11 @@ func Load(dir string, opts Options) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := loadWeights(dir, cfg, e)
+	w, err := loadWeights(dir, cfg, e, opts.DType)
 	if err != nil {
 		return nil, err
 	}
-	m := &Encoder{cfg: cfg, w: w, e: e, opts: opts, sum: sum, name: opts.Name}
+	m := &Encoder{cfg: cfg, w: w, e: e, opts: opts, dtype: opts.DType, sum: sum, name: opts.Name}
 	if m.name == "" {
 		m.name = modelName(dir)
 	}

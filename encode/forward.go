@@ -50,7 +50,18 @@ func (g *graph) eval(a *engine.Array) *engine.Array {
 
 // linear returns x·Wᵀ + b: x [n, in] -> [n, out].
 func (g *graph) linear(x *engine.Array, d dense) *engine.Array {
-	return g.add(g.matmul(x, d.w, false, true), d.b)
+	return g.add(g.matmul(g.storage(x), d.w, false, true), d.b)
+}
+
+// storage returns x as the dtype the weights are stored in (MatMul takes
+// one dtype; it accumulates in float32 and returns Float32).
+func (g *graph) storage(x *engine.Array) *engine.Array {
+	return g.keep(engine.Cast(x, g.m.dtype))
+}
+
+// float32 returns x as Float32.
+func (g *graph) float32(x *engine.Array) *engine.Array {
+	return g.keep(engine.Cast(x, engine.Float32))
 }
 
 // layerNorm normalizes each row of x [n, h] to mean 0 and variance 1
@@ -103,7 +114,7 @@ func (g *graph) attention(x *engine.Array, l *layer, spans []span, n int) *engin
 			ex := g.keep(engine.Exp(g.sub(st, mx)))
 			p := g.div(ex, g.keep(engine.Sum(ex, 0)))
 			ctx := g.matmul(p, vh, true, false) // [queries, dh]
-			acc = g.add(acc, g.matmul(ctx, l.oHeads[h], false, true))
+			acc = g.add(acc, g.matmul(g.storage(ctx), l.oHeads[h], false, true))
 		}
 		place := g.slice(m.eye, 0, n, s.start, s.end) // [n, t]
 		out = g.add(out, g.matmul(place, acc, false, false))
@@ -116,7 +127,7 @@ func (g *graph) attention(x *engine.Array, l *layer, spans []span, n int) *engin
 func (g *graph) forward(ids, pos *engine.Array, spans []span, n int) *engine.Array {
 	m := g.m
 	w := m.w
-	x := g.add(g.add(g.keep(engine.Gather(w.word, ids)), g.keep(engine.Gather(w.pos, pos))), w.typeRow)
+	x := g.add(g.add(g.float32(g.keep(engine.Gather(w.word, ids))), g.float32(g.keep(engine.Gather(w.pos, pos)))), w.typeRow)
 	x = g.layerNorm(x, w.ln)
 	for i := range w.layers {
 		l := &w.layers[i]

@@ -26,7 +26,9 @@ type layer struct {
 	ln2     norm            // after the feed-forward part
 }
 
-// weights are the model's parameters on the engine, Float32.
+// weights are the model's parameters on the engine: the matrices (dense
+// weights, embedding tables) as Options.DType, biases and layer norms as
+// Float32.
 type weights struct {
 	word, pos *engine.Array // [vocab, hidden], [max positions, hidden]
 	typeRow   *engine.Array // [1, hidden]: token type 0, the only one a single text uses
@@ -52,6 +54,7 @@ type loader struct {
 	f    *safetensors.File
 	path string
 	e    *engine.Engine
+	dt   engine.DType // the storage of matrices (dense weights, embedding tables)
 	err  error
 }
 
@@ -60,6 +63,15 @@ type loader struct {
 // a negative size in shape accepts any (the vocabulary when config.json
 // omits it). After the first error it returns nil and keeps that error.
 func (l *loader) tensor(name string, shape ...int) *engine.Array {
+	return l.tensorAs(engine.Float32, name, shape...)
+}
+
+// matrix is tensor stored as the loader's dtype.
+func (l *loader) matrix(name string, shape ...int) *engine.Array {
+	return l.tensorAs(l.dt, name, shape...)
+}
+
+func (l *loader) tensorAs(dt engine.DType, name string, shape ...int) *engine.Array {
 	if l.err != nil {
 		return nil
 	}
@@ -82,7 +94,7 @@ func (l *loader) tensor(name string, shape ...int) *engine.Array {
 		l.err = fmt.Errorf("encode: %s: %w", l.path, err)
 		return nil
 	}
-	a, err := l.e.FromFloat32(vals, t.Shape...)
+	a, err := l.e.FromFloat32As(vals, dt, t.Shape...)
 	if err != nil {
 		l.err = fmt.Errorf("encode: %s: tensor %q: %w", l.path, t.Name, err)
 	}
@@ -108,7 +120,7 @@ func (l *loader) find(name string) (safetensors.Tensor, bool) {
 }
 
 func (l *loader) dense(name string, out, in int) dense {
-	return dense{l.tensor(name+".weight", out, in), l.tensor(name+".bias", out)}
+	return dense{l.matrix(name+".weight", out, in), l.tensor(name+".bias", out)}
 }
 
 func (l *loader) norm(name string, n int) norm {
@@ -117,24 +129,24 @@ func (l *loader) norm(name string, n int) norm {
 
 // loadWeights reads dir/model.safetensors onto e, checking every tensor
 // against c.
-func loadWeights(dir string, c *config, e *engine.Engine) (*weights, error) {
+func loadWeights(dir string, c *config, e *engine.Engine, dt engine.DType) (*weights, error) {
 	path := filepath.Join(dir, "model.safetensors")
 	f, err := safetensors.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 	defer f.Close()
-	l := &loader{f: f, path: path, e: e}
+	l := &loader{f: f, path: path, e: e, dt: dt}
 	h, vocab := c.Hidden, c.Vocab
 	if vocab == 0 {
 		vocab = -1
 	}
 	w := &weights{
-		word: l.tensor("embeddings.word_embeddings.weight", vocab, h),
-		pos:  l.tensor("embeddings.position_embeddings.weight", c.MaxPositions, h),
+		word: l.matrix("embeddings.word_embeddings.weight", vocab, h),
+		pos:  l.matrix("embeddings.position_embeddings.weight", c.MaxPositions, h),
 		ln:   l.norm("embeddings.LayerNorm", h),
 	}
-	types := l.tensor("embeddings.token_type_embeddings.weight", c.TypeVocab, h)
+	types := l.matrix("embeddings.token_type_embeddings.weight", c.TypeVocab, h)
 	d := h / c.Heads
 	for i := 0; i < c.Layers && l.err == nil; i++ {
 		p := fmt.Sprintf("encoder.layer.%d.", i)
@@ -166,6 +178,9 @@ func loadWeights(dir string, c *config, e *engine.Engine) (*weights, error) {
 	}
 	w.vocab = w.word.Shape()[0]
 	if w.typeRow, err = engine.Slice(types, 0, 1, 0, h); err == nil {
+		w.typeRow, err = engine.Cast(w.typeRow, engine.Float32)
+	}
+	if err == nil {
 		err = w.typeRow.Eval()
 	}
 	types.Free()
