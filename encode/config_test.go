@@ -231,3 +231,28 @@ func TestBadIDs(t *testing.T) {
 		t.Errorf("EncodeIDs(nil) = %v, %v", got, err)
 	}
 }
+
+// TestOtherSizes: a small BERT of other sizes (hidden 48, 3 layers, 4
+// heads, intermediate 100, 96 positions, max_seq_length 80, eps 1e-6), its
+// random weights stored as F16 under "bert." names, CLS pooling without
+// Normalize, against sentence-transformers loading the same directory.
+func TestOtherSizes(t *testing.T) {
+	src := modelDir(t)
+	dir := filepath.Join(t.TempDir(), "tiny")
+	runPython(t, "tiny", src, dir)
+	ref := loadReference(t, 120, 9, dir)
+	run := ref.Runs[0]
+	m, err := Load(dir, Options{Engine: cpuEngine(), BatchTokens: 150})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.Dim() != 48 || m.MaxTokens() != 80 || m.Pooling() != PoolCLS || m.Normalized() {
+		t.Fatalf("Load: dim %d, max tokens %d, pooling %s, normalized %t", m.Dim(), m.MaxTokens(), m.Pooling(), m.Normalized())
+	}
+	got, err := m.EncodeIDs(run.IDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "tiny", got, run.Emb, false)
+}

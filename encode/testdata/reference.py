@@ -10,6 +10,11 @@
       (truncated at max_seq_length, padding dropped) and its embeddings.
   reference.py ids N SEED OUT.json
       writes only {"texts", "ids"} for all-MiniLM-L6-v2 (for the Go benchmark).
+  reference.py tiny SRC DST
+      makes a small BERT model directory DST of other sizes (hidden 48, 3
+      layers, 4 heads, intermediate 100, 96 positions, max_seq_length 80,
+      layer_norm_eps 1e-6, CLS pooling, no Normalize) with random weights
+      stored as F16 under "bert." names, the tokenizer files taken from SRC.
   reference.py bench N SEED
       times model.encode of the same kind of N texts (documents/s).
 """
@@ -51,13 +56,55 @@ def corpus(n, seed):
 
 def load(d):
     from sentence_transformers import SentenceTransformer
-    return SentenceTransformer(d, device="cpu")
+    return SentenceTransformer(d, device="cpu").float()
+
+
+def tiny(src, dst):
+    import os, shutil, torch
+    from safetensors.torch import save_file
+    os.makedirs(os.path.join(dst, "1_Pooling"))
+    for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(os.path.join(src, f), dst)
+    h, layers, inter, pos, vocab = 48, 3, 100, 96, 30522
+    cfg = json.load(open(os.path.join(src, "config.json")))
+    cfg.update(hidden_size=h, num_hidden_layers=layers, num_attention_heads=4, intermediate_size=inter,
+               max_position_embeddings=pos, layer_norm_eps=1e-6, vocab_size=vocab)
+    json.dump(cfg, open(os.path.join(dst, "config.json"), "w"))
+    json.dump({"max_seq_length": 80, "do_lower_case": False}, open(os.path.join(dst, "sentence_bert_config.json"), "w"))
+    json.dump([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}],
+              open(os.path.join(dst, "modules.json"), "w"))
+    json.dump({"word_embedding_dimension": h, "pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False,
+               "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False},
+              open(os.path.join(dst, "1_Pooling", "config.json"), "w"))
+    g = torch.Generator().manual_seed(7)
+    t = {}
+    def add(name, *shape, scale=0.2, offset=0.0):
+        t["bert." + name] = (torch.randn(*shape, generator=g) * scale + offset).to(torch.float16)
+    add("embeddings.word_embeddings.weight", vocab, h)
+    add("embeddings.position_embeddings.weight", pos, h)
+    add("embeddings.token_type_embeddings.weight", 2, h)
+    add("embeddings.LayerNorm.weight", h, offset=1.0)
+    add("embeddings.LayerNorm.bias", h)
+    for i in range(layers):
+        p = f"encoder.layer.{i}."
+        for n, o, k in (("attention.self.query", h, h), ("attention.self.key", h, h), ("attention.self.value", h, h),
+                        ("attention.output.dense", h, h), ("intermediate.dense", inter, h), ("output.dense", h, inter)):
+            add(p + n + ".weight", o, k)
+            add(p + n + ".bias", o)
+        for n in ("attention.output.LayerNorm", "output.LayerNorm"):
+            add(p + n + ".weight", h, offset=1.0)
+            add(p + n + ".bias", h)
+    save_file(t, os.path.join(dst, "model.safetensors"), metadata={"format": "pt"})
 
 
 def main():
     cmd = sys.argv[1]
     if cmd == "path":
         print(path())
+        return
+    if cmd == "tiny":
+        tiny(sys.argv[2], sys.argv[3])
         return
     n, seed = int(sys.argv[2]), int(sys.argv[3])
     texts = corpus(n, seed)
