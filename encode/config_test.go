@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -255,4 +256,44 @@ func TestOtherSizes(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare(t, "tiny", got, run.Emb, false)
+}
+
+// TestIdentity: the weights hash is the SHA-256 of model.safetensors as
+// Python's hashlib computes it, and the name comes from the directory
+// (or Options.Name).
+func TestIdentity(t *testing.T) {
+	dir := modelDir(t)
+	py := python(t)
+	out, err := exec.Command(py, "-c", "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())",
+		filepath.Join(dir, "model.safetensors")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(dir, Options{Engine: cpuEngine()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got, want := m.WeightsSHA256(), strings.TrimSpace(string(out)); got != want {
+		t.Errorf("WeightsSHA256 = %s; hashlib says %s", got, want)
+	}
+	if got, want := m.Name(), filepath.Base(filepath.Dir(dir))+"/model"; got != want {
+		t.Errorf("Name = %q; want %q", got, want)
+	}
+	for path, want := range map[string]string{
+		"/home/u/.cache/huggingface/hub/models--sentence-transformers--all-MiniLM-L6-v2/snapshots/abc": "sentence-transformers/all-MiniLM-L6-v2",
+		"/models/bge-small-en": "bge-small-en",
+	} {
+		if got := modelName(path); got != want {
+			t.Errorf("modelName(%s) = %q; want %q", path, got, want)
+		}
+	}
+	named, err := Load(dir, Options{Engine: cpuEngine(), Name: "minilm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer named.Close()
+	if named.Name() != "minilm" {
+		t.Errorf("Name with Options.Name = %q", named.Name())
+	}
 }
