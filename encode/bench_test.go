@@ -2,6 +2,7 @@ package encode
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,22 +24,26 @@ func BenchmarkEncode1000(b *testing.B) {
 	if err := json.Unmarshal(raw, &ref); err != nil {
 		b.Fatal(err)
 	}
-	m, err := Load(dir, Options{Engine: cpuEngine()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
 	tokens := 0
 	for _, ids := range ref.IDs {
 		tokens += len(ids)
 	}
-	b.ResetTimer()
-	for range b.N {
-		if _, err := m.EncodeIDs(ref.IDs); err != nil {
-			b.Fatal(err)
-		}
+	for _, budget := range []int{256, DefaultBatchTokens, 1024} {
+		b.Run(fmt.Sprintf("budget=%d", budget), func(b *testing.B) {
+			m, err := Load(dir, Options{Engine: cpuEngine(), BatchTokens: budget})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			b.ResetTimer()
+			for range b.N {
+				if _, err := m.EncodeIDs(ref.IDs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(len(ref.IDs))/s, "docs/s")
+			b.ReportMetric(float64(tokens)/s, "tokens/s")
+		})
 	}
-	s := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(float64(len(ref.IDs))/s, "docs/s")
-	b.ReportMetric(float64(tokens)/s, "tokens/s")
 }
