@@ -1,0 +1,301 @@
+package encode
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// DefaultBatchTokens is the token budget of a batch when Options leave it
+// zero.
+const DefaultBatchTokens = 512
+
+// Options configure Load.
+type Options struct {
+	// Engine runs the forward pass; nil means engine.Default().
+	Engine *engine.Engine
+	// BatchTokens is the most tokens one batch packs (texts are sorted by
+	// length and packed without padding); 0 means DefaultBatchTokens. A
+	// text longer than the budget is a batch of its own.
+	BatchTokens int
+	// Progress, if set, is called after each batch with the number of
+	// texts encoded so far and the total, from the goroutine that called
+	// EncodeIDs.
+	Progress func(done, total int)
+	// DType stores the weight matrices and embedding tables as Float32
+	// (the default when zero), Float16 or BFloat16; products then round
+	// their activations to it and accumulate in float32. Biases, layer
+	// norms and everything between the products stay float32.
+	DType engine.DType
+	// Name overrides the model name (by default taken from the
+	// directory: see Encoder.Name).
+	Name string
+}
+
+// Encoder is a BERT sentence-transformers model on an engine. It is safe
+// for concurrent use (the engine runs one evaluation at a time).
+type Encoder struct {
+	cfg      *config
+	w        *weights
+	e        *engine.Engine
+	opts     Options
+	dtype    engine.DType
+	name     string
+	sum      string        // hex SHA-256 of model.safetensors
+	onesH    *engine.Array // [hidden, 1]
+	eps      *engine.Array // [1, 1]
+	one      *engine.Array // [1]
+	one11    *engine.Array // [1, 1]
+	eye      *engine.Array // identity [maxRows, maxRows]
+	headMask *engine.Array // [heads, hidden]: row h is 1 on head h's columns
+}
+
+// Load reads the sentence-transformers model directory dir: config.json
+// (model_type "bert", hidden_act "gelu"; the sizes decide everything),
+// modules.json (Transformer, Pooling, optional Normalize),
+// <pooling>/config.json (exactly one of mean, cls, max),
+// sentence_bert_config.json (max_seq_length; optional) and
+// model.safetensors (F32, F16 or BF16; names with or without "bert.").
+// A missing or malformed file, an unsupported setting, and a missing or
+// misshapen tensor are one-line errors naming the file and the tensor.
+func Load(dir string, opts Options) (*Encoder, error) {
+	cfg, err := readConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.BatchTokens < 0 {
+		return nil, fmt.Errorf("encode: BatchTokens %d; want 0 (the default) or more", opts.BatchTokens)
+	}
+	switch opts.DType {
+	case 0:
+		opts.DType = engine.Float32
+	case engine.Float32, engine.Float16, engine.BFloat16:
+	default:
+		return nil, fmt.Errorf("encode: DType %s; want Float32, Float16 or BFloat16", opts.DType)
+	}
+	if opts.BatchTokens == 0 {
+		opts.BatchTokens = DefaultBatchTokens
+	}
+	e := opts.Engine
+	if e == nil {
+		if e, err = engine.Default(); err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+	}
+	sum, err := fileSHA256(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		return nil, err
+	}
+	w, err := loadWeights(dir, cfg, e, opts.DType)
+	if err != nil {
+		return nil, err
+	}
+	m := &Encoder{cfg: cfg, w: w, e: e, opts: opts, dtype: opts.DType, sum: sum, name: opts.Name}
+	if m.name == "" {
+		m.name = modelName(dir)
+	}
+	rows := max(opts.BatchTokens, cfg.MaxSeq)
+	eye := make([]float32, rows*rows)
+	for i := range rows {
+		eye[i*rows+i] = 1
+	}
+	consts := []struct {
+		dst  **engine.Array
+		v    float64
+		dims []int
+	}{{&m.onesH, 1, []int{cfg.Hidden, 1}}, {&m.eps, cfg.Eps, []int{1, 1}}, {&m.one, 1, []int{1}}, {&m.one11, 1, []int{1, 1}}}
+	for _, c := range consts {
+		if *c.dst, err = e.Full(c.v, engine.Float32, c.dims...); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		m.eye, err = e.FromFloat32(eye, rows, rows)
+	}
+	if err == nil {
+		mask := make([]float32, cfg.Heads*cfg.Hidden)
+		dh := cfg.Hidden / cfg.Heads
+		for h := range cfg.Heads {
+			for c := h * dh; c < (h+1)*dh; c++ {
+				mask[h*cfg.Hidden+c] = 1
+			}
+		}
+		m.headMask, err = e.FromFloat32(mask, cfg.Heads, cfg.Hidden)
+	}
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return m, nil
+}
+
+// fileSHA256 returns the hex SHA-256 of a file's bytes.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("encode: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("encode: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// modelName names a model directory: "owner/name" for a Hugging Face
+// cache directory (models--owner--name/snapshots/<hash>), else the
+// directory's base name, with its parent's when the base is the generic
+// "model".
+func modelName(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	parts := strings.Split(filepath.ToSlash(abs), "/")
+	for _, p := range parts {
+		if s, ok := strings.CutPrefix(p, "models--"); ok {
+			return strings.ReplaceAll(s, "--", "/")
+		}
+	}
+	base := parts[len(parts)-1]
+	if base == "model" && len(parts) > 1 {
+		return parts[len(parts)-2] + "/" + base
+	}
+	return base
+}
+
+// Close releases the encoder's arrays (not its engine).
+func (m *Encoder) Close() error {
+	if m.w != nil {
+		m.w.free()
+		m.w = nil
+	}
+	for _, a := range []*engine.Array{m.onesH, m.eps, m.one, m.one11, m.eye, m.headMask} {
+		if a != nil {
+			a.Free()
+		}
+	}
+	m.onesH, m.eps, m.one, m.one11, m.eye, m.headMask = nil, nil, nil, nil, nil, nil
+	return nil
+}
+
+// Dim returns the length of an embedding (hidden_size).
+func (m *Encoder) Dim() int { return m.cfg.Hidden }
+
+// MaxTokens returns the most tokens of one text, [CLS] and [SEP]
+// included (max_seq_length): the limit to give the tokenizer.
+func (m *Encoder) MaxTokens() int { return m.cfg.MaxSeq }
+
+// Name returns the model's name (Options.Name, else derived from its
+// directory).
+func (m *Encoder) Name() string { return m.name }
+
+// WeightsSHA256 returns the hex SHA-256 of model.safetensors, which
+// identifies the weights (for a store's manifest).
+func (m *Encoder) WeightsSHA256() string { return m.sum }
+
+// Pooling returns the model's pooling mode.
+func (m *Encoder) Pooling() Pooling { return m.cfg.Pooling }
+
+// Normalized reports whether embeddings are L2-normalized (modules.json
+// lists Normalize).
+func (m *Encoder) Normalized() bool { return m.cfg.Normalize }
+
+// Engine returns the engine the encoder runs on.
+func (m *Encoder) Engine() *engine.Engine { return m.e }
+
+// EncodeIDs returns the embedding [Dim()] of each text given as token ids
+// (as the tokenizer gives them: [CLS] ... [SEP], at most MaxTokens()), in
+// the order given. Texts are sorted by length and packed into batches of
+// at most Options.BatchTokens tokens with no padding; Options.Progress is
+// told after each batch. An empty text, one over MaxTokens(), or an id
+// outside the vocabulary is an error naming the text, before any work.
+func (m *Encoder) EncodeIDs(batch [][]int32) ([][]float32, error) {
+	if m.w == nil {
+		return nil, fmt.Errorf("encode: the encoder is closed")
+	}
+	for i, ids := range batch {
+		if len(ids) == 0 {
+			return nil, fmt.Errorf("encode: text %d has no tokens; want at least [CLS] and [SEP]", i)
+		}
+		if len(ids) > m.cfg.MaxSeq {
+			return nil, fmt.Errorf("encode: text %d has %d tokens; the model takes at most %d (truncate with the tokenizer)", i, len(ids), m.cfg.MaxSeq)
+		}
+		for _, id := range ids {
+			if id < 0 || int(id) >= m.w.vocab {
+				return nil, fmt.Errorf("encode: text %d has token id %d, outside the vocabulary [0, %d)", i, id, m.w.vocab)
+			}
+		}
+	}
+	order := make([]int, len(batch))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(batch[order[a]]) < len(batch[order[b]]) })
+	out := make([][]float32, len(batch))
+	for start := 0; start < len(order); {
+		end, tokens := start, 0
+		for end < len(order) && (end == start || tokens+len(batch[order[end]]) <= m.opts.BatchTokens) {
+			tokens += len(batch[order[end]])
+			end++
+		}
+		texts := make([][]int32, end-start)
+		for i := range texts {
+			texts[i] = batch[order[start+i]]
+		}
+		vecs, err := m.encodeBatch(texts, tokens)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range vecs {
+			out[order[start+i]] = v
+		}
+		start = end
+		if m.opts.Progress != nil {
+			m.opts.Progress(start, len(batch))
+		}
+	}
+	return out, nil
+}
+
+// encodeBatch runs one packed batch of n tokens in all.
+func (m *Encoder) encodeBatch(texts [][]int32, n int) ([][]float32, error) {
+	ids := make([]int32, 0, n)
+	pos := make([]int32, 0, n)
+	spans := make([]span, len(texts))
+	for i, t := range texts {
+		spans[i] = span{len(ids), len(ids) + len(t)}
+		ids = append(ids, t...)
+		for p := range t {
+			pos = append(pos, int32(p))
+		}
+	}
+	g := &graph{m: m}
+	ia := g.keep(m.e.FromInt32(ids, n))
+	pa := g.keep(m.e.FromInt32(pos, n))
+	res := g.forward(ia, pa, spans, n)
+	if g.err != nil {
+		return nil, fmt.Errorf("encode: build the forward pass: %w", g.err)
+	}
+	flat, err := res.Float32()
+	res.Free()
+	ia.Free()
+	pa.Free()
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	h := m.cfg.Hidden
+	vecs := make([][]float32, len(texts))
+	for i := range vecs {
+		vecs[i] = flat[i*h : (i+1)*h : (i+1)*h]
+	}
+	return vecs, nil
+}
