@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/internal/testenv"
+	"github.com/silica-go/silica/internal/textcorpus"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -251,7 +252,7 @@ func TestTruncationMatchesHF(t *testing.T) {
 	for i := 0; i < len(all); i += 97 {
 		texts = append(texts, all[i])
 	}
-	texts = append(texts, edgeTexts...)
+	texts = append(texts, textcorpus.EdgeTexts...)
 	for _, limit := range []int{1, 2, 3, 4, 5, 7, 12, 31, 128, 257, 512} {
 		var want [][]int32
 		peer(t, py, map[string]any{"kind": "file", "path": filepath.Join(model, "tokenizer.json"), "max_length": limit}, texts, &want)
