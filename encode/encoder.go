@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/silica-go/silica/encode/tokenizer"
 	"github.com/silica-go/silica/engine"
 )
 
@@ -43,6 +44,7 @@ type Options struct {
 // for concurrent use (the engine runs one evaluation at a time).
 type Encoder struct {
 	cfg      *config
+	tok      *tokenizer.Tokenizer
 	w        *weights
 	e        *engine.Engine
 	opts     Options
@@ -89,6 +91,10 @@ func Load(dir string, opts Options) (*Encoder, error) {
 			return nil, fmt.Errorf("encode: %w", err)
 		}
 	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
 	sum, err := fileSHA256(filepath.Join(dir, "model.safetensors"))
 	if err != nil {
 		return nil, err
@@ -97,7 +103,7 @@ func Load(dir string, opts Options) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Encoder{cfg: cfg, w: w, e: e, opts: opts, dtype: opts.DType, sum: sum, name: opts.Name}
+	m := &Encoder{cfg: cfg, tok: tok, w: w, e: e, opts: opts, dtype: opts.DType, sum: sum, name: opts.Name}
 	if m.name == "" {
 		m.name = modelName(dir)
 	}
@@ -211,6 +217,24 @@ func (m *Encoder) Normalized() bool { return m.cfg.Normalize }
 
 // Engine returns the engine the encoder runs on.
 func (m *Encoder) Engine() *engine.Engine { return m.e }
+
+// Encode returns the embedding [Dim()] of each text, in the order given:
+// each text tokenized as sentence-transformers does (the directory's
+// tokenizer, truncated at MaxTokens()), then EncodeIDs. An empty text is
+// encoded as [CLS] [SEP], as sentence-transformers does.
+func (m *Encoder) Encode(texts []string) ([][]float32, error) {
+	if m.w == nil {
+		return nil, fmt.Errorf("encode: the encoder is closed")
+	}
+	ids := make([][]int32, len(texts))
+	for i, t := range texts {
+		ids[i] = m.tok.Encode(t, m.cfg.MaxSeq)
+	}
+	return m.EncodeIDs(ids)
+}
+
+// Tokenizer returns the model directory's tokenizer.
+func (m *Encoder) Tokenizer() *tokenizer.Tokenizer { return m.tok }
 
 // EncodeIDs returns the embedding [Dim()] of each text given as token ids
 // (as the tokenizer gives them: [CLS] ... [SEP], at most MaxTokens()), in

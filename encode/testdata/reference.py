@@ -8,6 +8,8 @@
       writes {"texts": [...], "runs": [{"dir", "ids", "emb"}...]}: for each
       model directory, the token ids sentence-transformers feeds the model
       (truncated at max_seq_length, padding dropped) and its embeddings.
+  reference.py file IN.json OUT.json DIR
+      as texts, for the texts of IN.json (a JSON list of strings).
   reference.py ids N SEED OUT.json
       writes only {"texts", "ids"} for all-MiniLM-L6-v2 (for the Go benchmark).
   reference.py tiny SRC DST
@@ -106,8 +108,13 @@ def main():
     if cmd == "tiny":
         tiny(sys.argv[2], sys.argv[3])
         return
-    n, seed = int(sys.argv[2]), int(sys.argv[3])
-    texts = corpus(n, seed)
+    if cmd == "file":
+        with open(sys.argv[2]) as fh:
+            texts = json.load(fh)
+        sys.argv = sys.argv[:2] + ["0", "0"] + sys.argv[3:]
+    else:
+        n, seed = int(sys.argv[2]), int(sys.argv[3])
+        texts = corpus(n, seed)
     if cmd == "bench":
         m = load(path())
         m.encode(texts[:64], batch_size=32)

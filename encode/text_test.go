@@ -1,0 +1,84 @@
+package encode
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/silica-go/silica/internal/testenv"
+	"github.com/silica-go/silica/internal/textcorpus"
+)
+
+// TestEncodeTexts encodes real text from the fortunes corpus (English,
+// German, Chinese, with the derived texts: accents, controls, emoji,
+// texts over 256 tokens, empty ones) with Encode, the tokenizer included,
+// and compares with sentence-transformers given the same strings: the
+// token ids it feeds its model, the cosine of every text and the top-10
+// neighbours. The default run takes a sample; SILICA_EXHAUSTIVE=1 takes
+// over 5,000 fortunes and every derived text.
+func TestEncodeTexts(t *testing.T) {
+	all, fortunes, err := textcorpus.Read()
+	testenv.Need(t, "fortunes", err)
+	dir := modelDir(t)
+	step, derivedStep := 797, 61
+	if testenv.Exhaustive() {
+		step, derivedStep = 7, 1
+	}
+	var texts []string
+	for i := 0; i < fortunes; i += step {
+		texts = append(texts, all[i])
+	}
+	for i := fortunes; i < len(all); i += derivedStep {
+		texts = append(texts, all[i])
+	}
+	texts = append(texts, textcorpus.EdgeTexts...)
+	in := filepath.Join(t.TempDir(), "texts.json")
+	b, err := json.Marshal(texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "ref.json")
+	runPython(t, "file", in, out, dir)
+	var ref reference
+	if b, err = os.ReadFile(out); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Runs) != 1 || len(ref.Runs[0].Emb) != len(texts) || len(ref.Texts) != len(texts) {
+		t.Fatalf("reference.py gave %d runs for %d texts", len(ref.Runs), len(texts))
+	}
+	m, err := Load(dir, Options{Engine: cpuEngine()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	long := 0
+	for i, text := range texts {
+		// json.Marshal replaces invalid UTF-8 with U+FFFD: compare what
+		// the peer was given.
+		ids := m.Tokenizer().Encode(ref.Texts[i], m.MaxTokens())
+		if !slices.Equal(ids, ref.Runs[0].IDs[i]) {
+			t.Fatalf("text %d %q: token ids %v; sentence-transformers feeds %v", i, text, ids, ref.Runs[0].IDs[i])
+		}
+		if len(ids) == m.MaxTokens() {
+			long++
+		}
+	}
+	got, err := m.Encode(ref.Texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d texts (%d fortunes), %d truncated at %d tokens", len(texts), (fortunes+step-1)/step, long, m.MaxTokens())
+	if long == 0 {
+		t.Errorf("no text reached %d tokens: the truncation is untested", m.MaxTokens())
+	}
+	compare(t, fmt.Sprintf("%d fortunes corpus texts", len(texts)), got, ref.Runs[0].Emb, true)
+}
