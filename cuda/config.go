@@ -27,6 +27,11 @@ type Config struct {
 	// scan of fewer than 16 queries, 1024 for the tensor-core scan (its
 	// limit, which SelectK cannot raise). For benchmarks (cmd/cudabench).
 	SelectK int
+	// RowRU and RowMinB tune the row scan of a single query: rows a warp
+	// loads at once (1 to 4) and blocks an SM its registers are capped for
+	// (1 to 8); 0 is the default (2 and 3 for 16-bit rows, 1 and 4 for
+	// others). For benchmarks (cmd/cudabench).
+	RowRU, RowMinB int
 }
 
 // The environment variables ConfigFromEnv reads.
@@ -46,6 +51,9 @@ func ConfigFromEnv() Config {
 func (c Config) check() error {
 	if c.SelectK < 0 {
 		return fmt.Errorf("cuda: SelectK = %d; want 0 (the default) or a k", c.SelectK)
+	}
+	if c.RowRU < 0 || c.RowRU > 4 || c.RowMinB < 0 || c.RowMinB > 8 {
+		return fmt.Errorf("cuda: RowRU = %d, RowMinB = %d; want 0 (the default) or 1 to 4, and 1 to 8", c.RowRU, c.RowMinB)
 	}
 	switch c.Scan {
 	case "", "v4", "v5":

@@ -3,6 +3,8 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
@@ -147,8 +149,16 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales dptr, vals, idx d
 	return nil
 }
 
-// rowVariant is the row kernel of scan.cu for these types.
+// rowVariant is the row kernel of scan.cu for these types, in its
+// default tuning.
 func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) variant {
+	return rowVariantTuned(qt, xt, mq, d, mode, metric, 0, 0)
+}
+
+// rowVariantTuned is rowVariant with ru rows loaded at once by a warp
+// (vectorised rows only) and registers capped for minb blocks an SM; 0
+// for either is the default (rowsAtOnce, rowBlocksPerSM).
+func rowVariantTuned(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric, ru, minb int) variant {
 	vec := 16 / xt.Size()
 	nv := 0
 	if d%vec == 0 && (d/vec+31)/32 <= 8 {
@@ -158,11 +168,18 @@ func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) 
 	if mode == 0 {
 		kind = "scores"
 	}
-	ru := rowsAtOnce(mq, nv, xt)
-	return variant{file: "scan.cu", kind: kind, dtype: xt,
-		params: []string{qt.String(), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()},
+	if ru == 0 || nv == 0 {
+		ru = rowsAtOnce(mq, nv, xt)
+	}
+	params := []string{qt.String(), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()}
+	if minb == 0 {
+		minb = rowBlocksPerSM(mq, ru)
+	} else if minb != rowBlocksPerSM(mq, ru) {
+		params = append(params, fmt.Sprintf("b%d", minb))
+	}
+	return variant{file: "scan.cu", kind: kind, dtype: xt, params: params,
 		defines: []string{"T=" + ctype(xt), "TQ=" + ctype(qt), fmt.Sprintf("MQ=%d", mq), fmt.Sprintf("NV=%d", nv),
-			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", rowBlocksPerSM(mq, ru)), fmt.Sprintf("RU=%d", ru)}}
+			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", minb), fmt.Sprintf("RU=%d", ru)}}
 }
 
 // rowScores writes the scores of the m (<= 8) rows of a against the n
@@ -219,7 +236,10 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	kp := pow2AtLeast(kk)
 	c := max(64, pow2AtLeast(2*kk))
 	v := rowVariant(q.DType, x.DType, mq, d, 1, at.Metric)
-	nb := max(1, min((n+255)/256, r.d.sms*rowBlocksPerSM(mq, v.ru())))
+	if c := r.b.cfg; mq == 1 && (c.RowRU != 0 || c.RowMinB != 0) {
+		v = rowVariantTuned(q.DType, x.DType, mq, d, 1, at.Metric, c.RowRU, c.RowMinB)
+	}
+	nb := max(1, min((n+255)/256, r.d.sms*v.minb()))
 	for nb > 1 && nb*8*mq*c*8 > 256<<20 {
 		nb /= 2
 	}
@@ -442,11 +462,13 @@ func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
 	return nil
 }
 
-// ru is the rows-at-once parameter of a row-scan variant.
-func (v variant) ru() int {
-	for _, p := range v.params {
-		if p == "ru2" {
-			return 2
+// minb is the blocks an SM a row-scan variant's registers are capped
+// for (its MINB define).
+func (v variant) minb() int {
+	for _, d := range v.defines {
+		if n, ok := strings.CutPrefix(d, "MINB="); ok {
+			b, _ := strconv.Atoi(n)
+			return max(1, b)
 		}
 	}
 	return 1
