@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench/cuda/scripts/run14.sh: any k, first use and the single query (issue
+# 15), one device call (carry [".gpu"]), after building here:
+#
+#   F='-ldflags=-s -w'; export CGO_ENABLED=0
+#   go test -c "$F" -o .gpu/cuda.test ./cuda
+#   go build "$F" -o .gpu/cudabench ./cmd/cudabench
+#
+# (or into any folder, run14.sh beside them: G is the script's folder)
+#
+# 1. the GPU tests of ./cuda (TestBackend: the shared suite);
+# 2. plain PyTorch (anyk_torch.py), then cudabench -anyk beside it;
+# 3. first use: a fresh process's first and second search, cold cache,
+#    cached, and cold with Engine.Warm first.
+# Logs in $OUT; tables at the end of the output.
+set -o pipefail
+G="${G:-$(cd "$(dirname "$0")" && pwd)}"
+T0=$SECONDS
+OUT="${OUT:-$(mktemp -d)}"
+lim() { timeout -k 5 "$@"; }
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
+export SILICA_CACHE_DIR=/tmp/sil-cache
+echo "== go test ./cuda ($((SECONDS - T0)) s)"
+(cd cuda && lim ${TESTS_S:-200} "$G/cuda.test" -test.v -test.run "${TESTS:-TestBackend|TestSearch|TestWarm|TestDiskCache|TestMemory|TestConfig}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" | tee -a "$OUT/cuda_tests.log")
+grep -E -- '^(--- FAIL|FAIL|ok|panic)|rc ' "$OUT/cuda_tests.log" | head -30
+grep -E -- '^    --- FAIL' "$OUT/cuda_tests.log" | head -10
+echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+echo "== torch ($((SECONDS - T0)) s)"
+lim ${TORCH_S:-120} env OUT="$OUT" PYTHONUNBUFFERED=1 /opt/torch/.venv/bin/python "$G/anyk_torch.py" >"$OUT/torch.log" 2>&1
+echo "torch rc $?"
+echo "== cudabench -anyk ($((SECONDS - T0)) s)"
+lim ${BENCH_S:-150} "$G/cudabench" -anyk -reps ${REPS:-10} -rowsweep "${ROWSWEEP:-2,4;4,2;3,3;2,2;1,4}" ${ONLY:+-only "$ONLY"} \
+	-torch "$OUT/anyk_torch.json" -out "$OUT/anyk.json" >"$OUT/anyk.log" 2>&1
+echo "cudabench rc $?"
+cat "$OUT/torch.log" | grep -v '^device' | awk '{print "torch: " $0}' | sed 's/ over 1Mx768//' | cut -c1-100
+grep -E '^any-k' "$OUT/anyk.log" | cut -c1-150
+echo "== first use ($((SECONDS - T0)) s)"
+{
+	for spec in fp16,1,100 fp32,64,1000; do
+		export SILICA_CACHE_DIR=/tmp/sil-cold-$spec
+		lim 40 "$G/cudabench" -firstuse $spec | grep 'first use' | sed 's/^/cold cache: /'
+		lim 40 "$G/cudabench" -firstuse $spec | grep 'first use' | sed 's/^/cached:     /'
+		export SILICA_CACHE_DIR=/tmp/sil-warm-$spec
+		lim 40 "$G/cudabench" -firstuse $spec -warm | grep 'first use' | sed 's/^/cold, warm: /'
+		lim 40 "$G/cudabench" -firstuse $spec -warm | grep 'first use' | sed 's/^/cached, warm: /'
+	done
+} 2>&1 | tee "$OUT/firstuse.log"
+echo "done in $((SECONDS - T0)) s"
