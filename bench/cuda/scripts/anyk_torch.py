@@ -15,7 +15,7 @@ import time
 
 import torch
 
-REPS = int(os.environ.get("REPS", "10"))
+REPS = int(os.environ.get("REPS", "8"))
 out = os.environ.get("OUT", ".")
 dev = torch.device("cuda")
 rows = []

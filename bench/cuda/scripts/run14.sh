@@ -21,15 +21,15 @@ lim() { timeout -k 5 "$@"; }
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
 export SILICA_CACHE_DIR=/tmp/sil-cache
 echo "== go test ./cuda ($((SECONDS - T0)) s)"
-(cd cuda && lim ${TESTS_S:-200} "$G/cuda.test" -test.v -test.run "${TESTS:-TestBackend|TestSearch|TestWarm|TestDiskCache|TestMemory|TestConfig}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" | tee -a "$OUT/cuda_tests.log")
+(cd cuda && lim ${TESTS_S:-170} "$G/cuda.test" -test.v -test.run "${TESTS:-TestBackend|TestSearch|TestWarm|TestDiskCache|TestMemory|TestConfig}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" | tee -a "$OUT/cuda_tests.log")
 grep -E -- '^(--- FAIL|FAIL|ok|panic)|rc ' "$OUT/cuda_tests.log" | head -30
 grep -E -- '^    --- FAIL' "$OUT/cuda_tests.log" | head -10
 echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
 echo "== torch ($((SECONDS - T0)) s)"
-lim ${TORCH_S:-120} env OUT="$OUT" PYTHONUNBUFFERED=1 /opt/torch/.venv/bin/python "$G/anyk_torch.py" >"$OUT/torch.log" 2>&1
+lim ${TORCH_S:-75} env OUT="$OUT" PYTHONUNBUFFERED=1 /opt/torch/.venv/bin/python "$G/anyk_torch.py" >"$OUT/torch.log" 2>&1
 echo "torch rc $?"
 echo "== cudabench -anyk ($((SECONDS - T0)) s)"
-lim ${BENCH_S:-150} "$G/cudabench" -anyk -reps ${REPS:-10} -rowsweep "${ROWSWEEP:-2,4;4,2;3,3;2,2;1,4}" ${ONLY:+-only "$ONLY"} \
+lim ${BENCH_S:-110} "$G/cudabench" -anyk -reps ${REPS:-8} -rowsweep "${ROWSWEEP:-2,4;4,2;3,3}" ${ONLY:+-only "$ONLY"} \
 	-torch "$OUT/anyk_torch.json" -out "$OUT/anyk.json" >"$OUT/anyk.log" 2>&1
 echo "cudabench rc $?"
 cat "$OUT/torch.log" | grep -v '^device' | awk '{print "torch: " $0}' | sed 's/ over 1Mx768//' | cut -c1-100
