@@ -36,13 +36,12 @@ cat "$OUT/torch.log" | grep -v '^device' | awk '{print "torch: " $0}' | sed 's/ 
 grep -E '^any-k' "$OUT/anyk.log" | cut -c1-150
 echo "== first use ($((SECONDS - T0)) s)"
 {
-	for spec in fp16,1,100 fp32,64,1000; do
+	for spec in ${FIRSTUSE:-fp16,1,100 fp32,64,1000}; do
 		export SILICA_CACHE_DIR=/tmp/sil-cold-$spec
-		lim 40 "$G/cudabench" -firstuse $spec | grep 'first use' | sed 's/^/cold cache: /'
-		lim 40 "$G/cudabench" -firstuse $spec | grep 'first use' | sed 's/^/cached:     /'
+		lim 25 "$G/cudabench" -firstuse $spec | grep 'first use' | sed 's/^/cold cache: /'
+		lim 25 "$G/cudabench" -firstuse $spec | grep 'first use' | sed 's/^/cached:     /'
 		export SILICA_CACHE_DIR=/tmp/sil-warm-$spec
-		lim 40 "$G/cudabench" -firstuse $spec -warm | grep 'first use' | sed 's/^/cold, warm: /'
-		lim 40 "$G/cudabench" -firstuse $spec -warm | grep 'first use' | sed 's/^/cached, warm: /'
+		lim 25 "$G/cudabench" -firstuse $spec -warm | grep 'first use' | sed 's/^/cold, warm: /'
 	done
 } 2>&1 | tee "$OUT/firstuse.log"
 echo "done in $((SECONDS - T0)) s"
