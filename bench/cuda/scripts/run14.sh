@@ -21,7 +21,7 @@ lim() { timeout -k 5 "$@"; }
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
 export SILICA_CACHE_DIR=/tmp/sil-cache
 echo "== go test ./cuda ($((SECONDS - T0)) s)"
-(cd cuda && lim ${TESTS_S:-170} "$G/cuda.test" -test.v -test.run "${TESTS:-TestBackend|TestSearch|TestWarm|TestDiskCache|TestMemory|TestConfig}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" | tee -a "$OUT/cuda_tests.log")
+(cd cuda && lim ${TESTS_S:-170} "$G/cuda.test" -test.v -test.run "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestDiskCache|TestMemory|TestConfig}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" | tee -a "$OUT/cuda_tests.log")
 grep -E -- '^(--- FAIL|FAIL|ok|panic)|rc ' "$OUT/cuda_tests.log" | head -30
 grep -E -- '^    --- FAIL' "$OUT/cuda_tests.log" | head -10
 echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
