@@ -20,6 +20,9 @@ OUT="${OUT:-$(mktemp -d)}"
 lim() { timeout -k 5 "$@"; }
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
 export SILICA_CACHE_DIR=/tmp/sil-cache
+# Kernels compiled ahead on the build machine (same NVRTC and driver
+# versions, or they are simply not used), to spare the tests' NVRTC time.
+if [ -d "$G/kcache" ]; then mkdir -p /tmp/sil-cache/cuda && cp "$G/kcache/"* /tmp/sil-cache/cuda/; fi
 echo "== go test ./cuda ($((SECONDS - T0)) s)"
 (cd cuda && lim ${TESTS_S:-170} "$G/cuda.test" -test.v -test.run "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestDiskCache|TestMemory|TestConfig}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" | tee -a "$OUT/cuda_tests.log")
 grep -E -- '^(--- FAIL|FAIL|ok|panic)|rc ' "$OUT/cuda_tests.log" | head -30
