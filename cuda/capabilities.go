@@ -4,8 +4,9 @@ import "github.com/silica-go/silica/engine"
 
 // Supports reports which steps the backend runs (engine.Capabilities):
 // every op of the enum, fused element-wise programs of float inputs, the
-// fused cosine, and the fused scan up to k = maxFusedK (above it the
-// engine runs the product and a topk, which has no limit on k).
+// fused cosine, and the fused scan for any k (a large k is scored and
+// selected in chunks of queries, scan.go's scoreSelect, so the [m, n]
+// score matrix is never whole).
 func (b *Backend) Supports(op engine.Op, attrs *engine.Attrs, in []engine.Value) bool {
 	if _, ok := kernels[op]; !ok {
 		return false
@@ -20,7 +21,7 @@ func (b *Backend) Supports(op engine.Op, attrs *engine.Attrs, in []engine.Value)
 	case engine.OpCustom:
 		return attrs.Kernel != nil && attrs.Kernel.Spec().CUDA != ""
 	case engine.OpScanTopK:
-		return attrs.K >= 1 && attrs.K <= maxFusedK
+		return attrs.K >= 1
 	}
 	return true
 }

@@ -21,6 +21,17 @@ type Config struct {
 	// "bm=128,bn=256,bkb=64,stages=4,pf=1,wg=1,swz=1,mb=2" (any subset;
 	// wg=1 is v5's main loop), "" for none. Environment: SILICA_CUDA_V4.
 	Tiling string
+	// SelectK is the largest k a search keeps in the fused scan's
+	// buffers; a larger k scores the rows and selects with many blocks a
+	// query (scan.go, scoreSelect). 0 is the default: 128 for the row
+	// scan of fewer than 16 queries, 1024 for the tensor-core scan (its
+	// limit, which SelectK cannot raise). For benchmarks (cmd/cudabench).
+	SelectK int
+	// RowRU and RowMinB tune the row scan of a single query: rows a warp
+	// loads at once (1 to 4) and blocks an SM its registers are capped for
+	// (1 to 8); 0 is the default (2 and 3 for 16-bit rows, 1 and 4 for
+	// others). For benchmarks (cmd/cudabench).
+	RowRU, RowMinB int
 }
 
 // The environment variables ConfigFromEnv reads.
@@ -38,6 +49,12 @@ func ConfigFromEnv() Config {
 // check reports a Config that no search could run with: an unknown scan,
 // or tiling overrides that do not parse or give no valid tiling.
 func (c Config) check() error {
+	if c.SelectK < 0 {
+		return fmt.Errorf("cuda: SelectK = %d; want 0 (the default) or a k", c.SelectK)
+	}
+	if c.RowRU < 0 || c.RowRU > 4 || c.RowMinB < 0 || c.RowMinB > 8 {
+		return fmt.Errorf("cuda: RowRU = %d, RowMinB = %d; want 0 (the default) or 1 to 4, and 1 to 8", c.RowRU, c.RowMinB)
+	}
 	switch c.Scan {
 	case "", "v4", "v5":
 	default:

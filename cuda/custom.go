@@ -32,8 +32,10 @@ func customKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if err != nil {
 		return err
 	}
-	if err := check("cuMemcpyHtoD", cuMemcpyHtoD(pp, unsafe.Pointer(&params[0]), uint64(8*len(params)))); err != nil {
-		return err
+	if !r.d.dry {
+		if err := check("cuMemcpyHtoD", cuMemcpyHtoD(pp, unsafe.Pointer(&params[0]), uint64(8*len(params)))); err != nil {
+			return err
+		}
 	}
 	a.ptr(pp)
 	threads, group := spec.Grid(inv, outv, s.Attrs.Params)

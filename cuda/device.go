@@ -32,6 +32,7 @@ type device struct {
 	arch  string // NVRTC target, e.g. sm_90
 	cubin bool
 	cache string // disk cache folder, "" for none
+	dry   bool   // Warm: kernels are loaded, launchN launches nothing
 	stamp string // NVRTC and driver versions, part of the cache key
 	mods  map[string]*module
 
@@ -168,6 +169,9 @@ func (d *device) launchN(name string, fn uintptr, grid, block [3]int, smem int, 
 	}
 	if grid[1] > 65535 || grid[2] > 65535 || grid[0] > math.MaxInt32 {
 		return fmt.Errorf("cuda: %s: grid %v too large", name, grid)
+	}
+	if d.dry {
+		return nil
 	}
 	if d.profiling {
 		if err := d.profMark(name); err != nil {

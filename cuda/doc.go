@@ -27,11 +27,29 @@
 //
 // A kernel file is specialised by -D flags (element types, vector widths,
 // query-group sizes) and compiled on first use; compiled modules are kept
-// in memory and on disk under SILICA_CUDA_CACHE (default: silica/cuda in
-// the user's cache folder), keyed by the hash of source and flags, the
-// architecture, and the NVRTC and driver versions. A kernel that does not
-// compile fails with a CompileError naming it and carrying NVRTC's log.
-// Every CUresult becomes an *Error naming the call and the result.
+// in memory and on disk, keyed by the hash of source and NVRTC options
+// (the architecture among them), the kind of code (cubin or PTX), and the
+// NVRTC and driver versions. The disk cache is silica/cuda in the user's
+// cache folder (os.UserCacheDir), or cuda under SILICA_CACHE_DIR when it
+// is set, or SILICA_CUDA_CACHE itself ("off" in either: no disk cache);
+// the folder is read when the backend opens. Each entry carries a
+// SHA-256 of its module and is written to a temporary file, synced and
+// renamed, so a reader sees a whole entry or none; an entry that is
+// short, damaged or refused by the driver is compiled again and replaced,
+// never an error. A kernel that does not compile fails with a
+// CompileError naming it and carrying NVRTC's log. Every CUresult
+// becomes an *Error naming the call and the result.
+//
+// # First use
+//
+// Compiling a kernel takes NVRTC 0.2 to 2 seconds, once per machine (the
+// disk cache keeps it); loading a cached one takes milliseconds. The
+// backend implements engine.Warmer: Engine.Warm(arrays...) plans the
+// arrays as Eval would and Warm compiles and loads every kernel the plan's
+// steps would launch, chosen for its shapes exactly as Run chooses them
+// (a dry run of the steps: nothing is allocated or launched), so that a
+// program (the store, when it opens) pays for compilation before its
+// first search rather than during it.
 //
 // Variants are named <family>_<variant>_<dtype>[_<param>...] by
 // kernels.Name, the builder the Metal backend names its kernels with.
@@ -69,8 +87,20 @@
 //     searched again by the exact scan, so results always equal the exact
 //     float32 top-k (up to ties).
 //
-// Supports accepts the fused scan up to k = 1024; above it the engine runs
-// the product and topk, whose kernel (a radix select) takes any k.
+// A search whose k is larger than the fused scans keep in their buffers
+// (128 for the row scans, 1024 for the tensor-core scan; Config.SelectK
+// moves the first) scores and selects instead (scoreSelect): the scores
+// of a chunk of queries against every row go to scratch ([g, n] float32,
+// with the select's buffers at most 64 MiB, g a multiple of 8 or all the
+// queries), written by the row scan's kernel in its scoring mode (the
+// same arithmetic, so the same results), then a multi-block radix select
+// (topk.cu: radix_pass, many blocks a row and a histogram of 8-bit digits
+// a pass, until the keys at or before the k-th's digits fit k + max(2048,
+// k) candidates; radix_collect; topk_select orders them). Supports
+// accepts the fused scan for any k, so the engine never allocates the
+// [m, n] score matrix whole. OpTopK over few long rows (at least 16384
+// long, fewer than twice the SMs) runs the same multi-block select; other
+// rows one block a row.
 //
 // # Memory
 //

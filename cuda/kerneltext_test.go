@@ -81,7 +81,7 @@ func TestKernelText(t *testing.T) {
 // the cubin into dir and returns a line "variant kernel bytes sha256" for
 // each .text section.
 func kernelText(v variant, arch, dir string) ([]string, error) {
-	code, err := v.build(arch, true, "", "text")
+	code, _, err := v.build(arch, true, "", "text")
 	if err != nil {
 		return nil, err
 	}

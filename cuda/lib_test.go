@@ -64,14 +64,14 @@ func TestCompileSaysSo(t *testing.T) {
 	defer engine.SetProgress(nil)
 	v := variant{file: "elementwise.cu", kind: "progress", dtype: engine.Float32, extra: "extern \"C\" __global__ void ew_progress(float* x) { x[0] = 1; }\n"}
 	dir := t.TempDir()
-	if _, err := v.build(arch, cubin, dir, "test"); err != nil {
+	if _, _, err := v.build(arch, cubin, dir, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if len(lines) != 1 || !strings.Contains(lines[0], "compiling kernel elementwise_progress_float32 with NVRTC") || !strings.Contains(lines[0], dir) {
 		t.Errorf("progress of a compile: %q; want one line naming the kernel and the cache", lines)
 	}
 	lines = nil
-	if _, err := v.build(arch, cubin, dir, "test"); err != nil {
+	if _, _, err := v.build(arch, cubin, dir, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if len(lines) != 0 {

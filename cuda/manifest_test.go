@@ -20,7 +20,7 @@ import (
 var kernelManifest = []kernelArgs{
 	castArgs{}, quantizeRowsArgs{}, dequantizeRowsArgs{},
 	reduceInnerArgs{}, reduceStridedArgs{}, normalizeRowsArgs{}, normalizeRows4Args{}, rowScalesArgs{},
-	matmulTiledArgs{}, gatherRowsArgs{}, sliceRowsArgs{}, topkSelectArgs{},
+	matmulTiledArgs{}, gatherRowsArgs{}, sliceRowsArgs{}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{},
 	ewArgs{}, rowscanArgs{}, rescoreArgs{}, verifyArgs{}, mmaScanV4Args{}, wgmmaScanV5Args{},
 }
 

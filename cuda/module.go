@@ -66,31 +66,50 @@ func (v variant) options(arch string) []string {
 	return opts
 }
 
-// build compiles the variant for arch (cubin, or PTX when !cubin), going
-// through the disk cache dir when it is not "". stamp adds what else the
-// cached code depends on (NVRTC and driver versions).
-func (v variant) build(arch string, cubin bool, dir, stamp string) ([]byte, error) {
+// cacheMagic starts every file of the disk cache; the SHA-256 of the
+// module follows it, then the module.
+const cacheMagic = "silica-cuda-module-1\n"
+
+// cacheName is the file name of the variant's module in the disk cache:
+// a hash of its source, its NVRTC options (arch among them), stamp (the
+// NVRTC and driver versions) and the kind of code (cubin or PTX).
+func (v variant) cacheName(arch string, cubin bool, stamp string) (string, error) {
 	s, err := v.source()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	opts := v.options(arch)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t", s, strings.Join(opts, " "), stamp, cubin)
-	name := hex.EncodeToString(h.Sum(nil))[:32] + map[bool]string{true: ".cubin", false: ".ptx"}[cubin]
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%t", s, strings.Join(v.options(arch), " "), stamp, cubin)
+	return hex.EncodeToString(h.Sum(nil))[:32] + map[bool]string{true: ".cubin", false: ".ptx"}[cubin], nil
+}
+
+// build compiles the variant for arch (cubin, or PTX when !cubin), going
+// through the disk cache dir when it is not "": a cached module whose
+// checksum holds is returned without compiling (cached reports so); a
+// missing, short or corrupt one is compiled again and replaced. stamp
+// adds what else the code depends on (NVRTC and driver versions).
+func (v variant) build(arch string, cubin bool, dir, stamp string) (code []byte, cached bool, err error) {
+	name, err := v.cacheName(arch, cubin, stamp)
+	if err != nil {
+		return nil, false, err
+	}
 	if dir != "" {
-		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil && len(b) > 0 {
-			return b, nil
+		if code, ok := readCache(filepath.Join(dir, name)); ok {
+			return code, true, nil
 		}
+	}
+	s, err := v.source()
+	if err != nil {
+		return nil, false, err
 	}
 	where := "not kept: no cache folder"
 	if dir != "" {
 		where = "kept in " + dir
 	}
 	engine.Progress("cuda: compiling kernel %s with NVRTC (first use; %s)", v, where)
-	code, log, err := compile(v.String(), s, opts, cubin)
+	code, log, err := compile(v.String(), s, v.options(arch), cubin)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if os.Getenv("SILICA_CUDA_VERBOSE") != "" && log != "" {
 		fmt.Fprintf(os.Stderr, "cuda: %s:\n%s\n", v, log)
@@ -101,11 +120,26 @@ func (v variant) build(arch string, cubin bool, dir, stamp string) ([]byte, erro
 	if dir != "" {
 		writeCache(dir, name, code)
 	}
-	return code, nil
+	return code, false, nil
 }
 
-// writeCache stores a compiled module; a failure only costs a later
-// recompile, so it is ignored. The file appears whole or not at all.
+// readCache returns the module in the cache file path when the file is
+// whole: the magic, then the SHA-256 of the rest, which matches.
+func readCache(path string) ([]byte, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) <= len(cacheMagic)+sha256.Size || string(b[:len(cacheMagic)]) != cacheMagic {
+		return nil, false
+	}
+	sum, code := b[len(cacheMagic):len(cacheMagic)+sha256.Size], b[len(cacheMagic)+sha256.Size:]
+	if h := sha256.Sum256(code); string(h[:]) != string(sum) {
+		return nil, false
+	}
+	return code, true
+}
+
+// writeCache stores a compiled module with its checksum; a failure only
+// costs a later recompile, so it is ignored. The file appears whole or
+// not at all: written to a temporary file in dir, synced, renamed.
 func writeCache(dir, name string, code []byte) {
 	if os.MkdirAll(dir, 0o755) != nil {
 		return
@@ -114,25 +148,49 @@ func writeCache(dir, name string, code []byte) {
 	if err != nil {
 		return
 	}
-	_, werr := f.Write(code)
+	sum := sha256.Sum256(code)
+	_, werr := f.Write(append(append([]byte(cacheMagic), sum[:]...), code...))
+	if werr == nil {
+		werr = f.Sync()
+	}
 	cerr := f.Close()
 	if werr != nil || cerr != nil || os.Rename(f.Name(), filepath.Join(dir, name)) != nil {
 		os.Remove(f.Name())
 	}
 }
 
+// The environment variables cacheDir reads.
+const (
+	cacheRootEnv = "SILICA_CACHE_DIR"  // Silica's cache root; kernels go in its cuda folder
+	cudaCacheEnv = "SILICA_CUDA_CACHE" // the kernels' folder itself (wins over the root)
+)
+
 // cacheDir is where compiled kernels are kept: SILICA_CUDA_CACHE, else
-// silica/cuda under the user's cache folder; "" (no disk cache) when
-// neither can be had.
+// cuda under SILICA_CACHE_DIR, else silica/cuda under the user's cache
+// folder (os.UserCacheDir); "" (no disk cache) when none can be had or
+// the variable says "off".
 func cacheDir() string {
-	if d := os.Getenv("SILICA_CUDA_CACHE"); d != "" {
-		return d
+	if d := os.Getenv(cudaCacheEnv); d != "" {
+		return offOr(d)
+	}
+	if d := os.Getenv(cacheRootEnv); d != "" {
+		if d == "off" {
+			return ""
+		}
+		return filepath.Join(d, "cuda")
 	}
 	d, err := os.UserCacheDir()
 	if err != nil {
 		return ""
 	}
 	return filepath.Join(d, "silica", "cuda")
+}
+
+func offOr(d string) string {
+	if d == "off" {
+		return ""
+	}
+	return d
 }
 
 // module is a loaded variant and the functions taken from it.
@@ -147,12 +205,8 @@ func (d *device) function(v variant, name string) (uintptr, error) {
 	k := v.key()
 	m, ok := d.mods[k]
 	if !ok {
-		code, err := v.build(d.arch, d.cubin, d.cache, d.stamp)
+		h, err := d.load(v)
 		if err != nil {
-			return 0, err
-		}
-		var h uintptr
-		if err := check("cuModuleLoadData("+v.String()+")", cuModuleLoadData(&h, unsafe.Pointer(&code[0]))); err != nil {
 			return 0, err
 		}
 		m = &module{handle: h, fns: map[string]uintptr{}}
@@ -167,4 +221,27 @@ func (d *device) function(v variant, name string) (uintptr, error) {
 	}
 	m.fns[name] = f
 	return f, nil
+}
+
+// load compiles (or takes from the disk cache) and loads variant v. A
+// cached module the driver refuses (a cache written by another driver
+// under the same versions, or damaged past its checksum) is removed and
+// compiled again.
+func (d *device) load(v variant) (uintptr, error) {
+	code, cached, err := v.build(d.arch, d.cubin, d.cache, d.stamp)
+	if err != nil {
+		return 0, err
+	}
+	var h uintptr
+	err = check("cuModuleLoadData("+v.String()+")", cuModuleLoadData(&h, unsafe.Pointer(&code[0])))
+	if err != nil && cached {
+		if name, nerr := v.cacheName(d.arch, d.cubin, d.stamp); nerr == nil {
+			os.Remove(filepath.Join(d.cache, name))
+		}
+		if code, _, err = v.build(d.arch, d.cubin, d.cache, d.stamp); err != nil {
+			return 0, err
+		}
+		err = check("cuModuleLoadData("+v.String()+")", cuModuleLoadData(&h, unsafe.Pointer(&code[0])))
+	}
+	return h, err
 }

@@ -28,14 +28,30 @@ type runner struct {
 	after   []func() error
 }
 
-// tmp returns scratch device memory of n bytes for the rest of the run.
+// tmp returns scratch device memory of n bytes for the rest of the run
+// (in a dry run, an address that nothing reads).
 func (r *runner) tmp(n int) (dptr, error) {
+	if r.d.dry {
+		return dryAddr, nil
+	}
 	buf, err := r.d.alloc(&r.b.pool, max(n, 1))
 	if err != nil {
 		return 0, err
 	}
 	r.scratch = append(r.scratch, buf)
 	return buf.ptr, nil
+}
+
+// dryAddr is the address of every buffer of a dry run (Warm): kernels are
+// loaded, never launched, so nothing reads it.
+const dryAddr dptr = 1 << 40
+
+// memset32 fills n 32-bit words at p with v, in the stream's order.
+func (r *runner) memset32(p dptr, v uint32, n int) error {
+	if r.d.dry || n == 0 {
+		return nil
+	}
+	return check("cuMemsetD32Async", cuMemsetD32Async(p, v, uint64(n), r.d.stream))
 }
 
 func (r *runner) release() {
@@ -55,28 +71,13 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		if err := r.d.timeStart(); err != nil {
 			return err
 		}
-		for i := range p.Steps {
-			s := &p.Steps[i]
-			k, ok := kernels[s.Op]
-			if !ok {
-				return fmt.Errorf("%w: cuda has no kernel for %s", engine.ErrUnsupported, s.Op)
-			}
-			in, err := args(p, bufs, s.In)
-			if err != nil {
-				return err
-			}
-			out, err := args(p, bufs, s.Out)
-			if err != nil {
-				return err
-			}
+		if err := r.steps(p, func(ids []int) ([]arg, error) { return args(p, bufs, ids) }, func(s *engine.Step) error {
 			if b.poison {
-				if err := r.poison(bufs, s.Out); err != nil {
-					return err
-				}
+				return r.poison(bufs, s.Out)
 			}
-			if err := k(r, s, in, out); err != nil {
-				return fmt.Errorf("cuda: step %d %s: %w", i, engine.DescribeStep(s), err)
-			}
+			return nil
+		}); err != nil {
+			return err
 		}
 		if err := r.d.timeEnd(); err != nil {
 			return err
@@ -91,6 +92,52 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 			}
 		}
 		return nil
+	})
+}
+
+// steps runs each step of p with its arguments from bind, calling
+// before(step) ahead of each.
+func (r *runner) steps(p *engine.Plan, bind func(ids []int) ([]arg, error), before func(s *engine.Step) error) error {
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		k, ok := kernels[s.Op]
+		if !ok {
+			return fmt.Errorf("%w: cuda has no kernel for %s", engine.ErrUnsupported, s.Op)
+		}
+		in, err := bind(s.In)
+		if err != nil {
+			return err
+		}
+		out, err := bind(s.Out)
+		if err != nil {
+			return err
+		}
+		if err := before(s); err != nil {
+			return err
+		}
+		if err := k(r, s, in, out); err != nil {
+			return fmt.Errorf("cuda: step %d %s: %w", i, engine.DescribeStep(s), err)
+		}
+	}
+	return nil
+}
+
+// Warm compiles and loads every kernel the steps of p would launch, as
+// Run would choose them for the plan's shapes, without allocating or
+// launching anything (engine.Warmer). Kernels found in the disk cache
+// are only loaded. A kernel that does not compile is an error naming it.
+func (b *Backend) Warm(p *engine.Plan) error {
+	return b.do(func() error {
+		r := &runner{b: b, d: b.d}
+		b.d.dry = true
+		defer func() { b.d.dry = false }()
+		return r.steps(p, func(ids []int) ([]arg, error) {
+			a := make([]arg, len(ids))
+			for j, v := range ids {
+				a[j] = arg{p.Values[v], dryAddr}
+			}
+			return a, nil
+		}, func(*engine.Step) error { return nil })
 	})
 }
 

@@ -3,6 +3,8 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
@@ -13,9 +15,16 @@ func init() { kernels[engine.OpScanTopK] = scanKernel }
 // Tuning of the fused search (see NOTES.md for the measurements behind
 // them).
 var (
-	// maxFusedK is the largest k the fused scan takes; above it Supports
-	// refuses the fusion and the engine runs the product and topk.
+	// maxFusedK is the largest k the tensor-core scan keeps in its
+	// buffers; above it a search scores and selects (scoreSelect).
 	maxFusedK = 1024
+	// rowSelectK is the largest k the row scan keeps in its warps'
+	// buffers by default (Config.SelectK overrides it); above it a
+	// search of few queries scores and selects.
+	rowSelectK = 128
+	// scoreScratch is the most scratch memory the scores of a search
+	// that scores and selects take at once (queries go in chunks).
+	scoreScratch = 64 << 20
 	// mmaMinQueries is the fewest queries the tensor-core scan takes;
 	// fewer go to the SIMT row scan.
 	mmaMinQueries = 16
@@ -56,7 +65,11 @@ func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if at.Quantize {
 		scales = in[2].ptr
 	}
-	if useMMA(at, q.DType, x.DType, m, d) {
+	mma := useMMA(at, q.DType, x.DType, m, d)
+	if at.K > r.fusedK(mma) {
+		return r.scoreSelect(at, q, x, scales, out[0].ptr, out[1].ptr)
+	}
+	if mma {
 		return r.mmaScan(at, q, x, out[0].ptr, out[1].ptr)
 	}
 	return r.rowScan(at, q, x, scales, out[0].ptr, out[1].ptr)
@@ -67,11 +80,85 @@ func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
 // of 16.
 func useMMA(at engine.Attrs, qt, xt engine.DType, m, d int) bool {
 	return at.Metric == engine.MetricDot && !at.Quantize && qt == xt && qt.IsFloat() &&
-		(d*qt.Size())%16 == 0 && m >= mmaMinQueries && at.K <= maxFusedK
+		(d*qt.Size())%16 == 0 && m >= mmaMinQueries
 }
 
-// rowVariant is the row kernel of scan.cu for these types.
+// fusedK is the largest k the fused scans keep in their buffers: the
+// tensor-core scan (mma) up to maxFusedK, the row scan up to
+// rowSelectK; the Config's SelectK lowers or raises both (the
+// tensor-core scan never past maxFusedK).
+func (r *runner) fusedK(mma bool) int {
+	k := rowSelectK
+	if mma {
+		k = maxFusedK
+	}
+	if c := r.b.cfg.SelectK; c != 0 {
+		k = c
+		if mma {
+			k = min(c, maxFusedK)
+		}
+	}
+	return k
+}
+
+// scoreSelect is the search for large k: the scores of a chunk of
+// queries against every row ([g, n] float32 in scratch, at most
+// scoreScratch bytes with the select's buffers; rowscan in MODE 0, eight
+// queries a pass over the rows), then the multi-block select of their
+// best k (selectLong). The scores are the fused scan's own arithmetic, so
+// the results are the same; only the selection differs.
+func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr) error {
+	m, d := q.Shape[0], q.Shape[1]
+	n, k := x.Shape[0], at.K
+	var qscale dptr
+	if at.NormA && at.Metric == engine.MetricDot {
+		var err error
+		if qscale, err = r.rowScales(q, m, d, 0, true, 0); err != nil {
+			return err
+		}
+	}
+	per := 4*n + 8*(k+radixCap(k)) + 32 + 256*4
+	g := max(1, min(m, scoreScratch/per, r.d.radixMaxRows()-1))
+	if g > rowKernelMaxM {
+		g -= g % rowKernelMaxM
+	}
+	scores, err := r.tmp(g * n * 4)
+	if err != nil {
+		return err
+	}
+	rowBytes := uint64(d * q.DType.Size())
+	for q0 := 0; q0 < m; q0 += g {
+		gg := min(g, m-q0)
+		for s0 := 0; s0 < gg; s0 += rowKernelMaxM {
+			j := q0 + s0
+			a := q
+			a.Shape = engine.Shape{min(rowKernelMaxM, gg-s0), d}
+			a.ptr = q.ptr + uint64(j)*rowBytes
+			var sa dptr
+			if qscale != 0 {
+				sa = qscale + uint64(4*j)
+			}
+			if err := r.rowScores(a, x, a.Shape[0], n, d, sa, scales, at.NormB, at.Metric, scores+uint64(4*s0*n)); err != nil {
+				return err
+			}
+		}
+		if err := r.selectLong(engine.Float32, scores, gg, n, k, at.Largest, vals+uint64(4*q0*k), idx+uint64(8*q0*k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rowVariant is the row kernel of scan.cu for these types, in its
+// default tuning.
 func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) variant {
+	return rowVariantTuned(qt, xt, mq, d, mode, metric, 0, 0)
+}
+
+// rowVariantTuned is rowVariant with ru rows loaded at once by a warp
+// (vectorised rows only) and registers capped for minb blocks an SM; 0
+// for either is the default (rowsAtOnce, rowBlocksPerSM).
+func rowVariantTuned(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric, ru, minb int) variant {
 	vec := 16 / xt.Size()
 	nv := 0
 	if d%vec == 0 && (d/vec+31)/32 <= 8 {
@@ -81,11 +168,18 @@ func rowVariant(qt, xt engine.DType, mq, d int, mode int, metric engine.Metric) 
 	if mode == 0 {
 		kind = "scores"
 	}
-	ru := rowsAtOnce(mq, nv, xt)
-	return variant{file: "scan.cu", kind: kind, dtype: xt,
-		params: []string{qt.String(), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()},
+	if ru == 0 || nv == 0 {
+		ru = rowsAtOnce(mq, nv, xt)
+	}
+	params := []string{qt.String(), fmt.Sprintf("mq%d", mq), fmt.Sprintf("nv%d", nv), fmt.Sprintf("ru%d", ru), metric.String()}
+	if minb == 0 {
+		minb = rowBlocksPerSM(mq, ru)
+	} else if minb != rowBlocksPerSM(mq, ru) {
+		params = append(params, fmt.Sprintf("b%d", minb))
+	}
+	return variant{file: "scan.cu", kind: kind, dtype: xt, params: params,
 		defines: []string{"T=" + ctype(xt), "TQ=" + ctype(qt), fmt.Sprintf("MQ=%d", mq), fmt.Sprintf("NV=%d", nv),
-			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", rowBlocksPerSM(mq, ru)), fmt.Sprintf("RU=%d", ru)}}
+			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", minb), fmt.Sprintf("RU=%d", ru)}}
 }
 
 // rowScores writes the scores of the m (<= 8) rows of a against the n
@@ -142,7 +236,10 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	kp := pow2AtLeast(kk)
 	c := max(64, pow2AtLeast(2*kk))
 	v := rowVariant(q.DType, x.DType, mq, d, 1, at.Metric)
-	nb := max(1, min((n+255)/256, r.d.sms*rowBlocksPerSM(mq, v.ru())))
+	if c := r.b.cfg; mq == 1 && (c.RowRU != 0 || c.RowMinB != 0) {
+		v = rowVariantTuned(q.DType, x.DType, mq, d, 1, at.Metric, c.RowRU, c.RowMinB)
+	}
+	nb := max(1, min((n+255)/256, r.d.sms*v.minb()))
 	for nb > 1 && nb*8*mq*c*8 > 256<<20 {
 		nb /= 2
 	}
@@ -218,7 +315,7 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err != nil {
 		return err
 	}
-	if err := check("cuMemsetD32Async", cuMemsetD32Async(maxnorm, 0, 1, r.d.stream)); err != nil {
+	if err := r.memset32(maxnorm, 0, 1); err != nil {
 		return err
 	}
 	cand, parts, trunc, err := r.mmaScanV4(at, q, x, kc, qscale, maxnorm, r.scanVersion())
@@ -336,6 +433,11 @@ func rescoreVariant() variant {
 // refine searches again, exactly, the queries whose TF32 bound failed.
 func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
+	if r.d.dry { // compile what a failed proof would run
+		one := q
+		one.Shape = engine.Shape{1, d}
+		return r.rowScan(at, one, x, 0, vals, idx)
+	}
 	if err := r.d.sync(); err != nil {
 		return err
 	}
@@ -360,11 +462,13 @@ func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
 	return nil
 }
 
-// ru is the rows-at-once parameter of a row-scan variant.
-func (v variant) ru() int {
-	for _, p := range v.params {
-		if p == "ru2" {
-			return 2
+// minb is the blocks an SM a row-scan variant's registers are capped
+// for (its MINB define).
+func (v variant) minb() int {
+	for _, d := range v.defines {
+		if n, ok := strings.CutPrefix(d, "MINB="); ok {
+			b, _ := strconv.Atoi(n)
+			return max(1, b)
 		}
 	}
 	return 1

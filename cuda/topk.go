@@ -8,7 +8,22 @@ func init() { kernels[engine.OpTopK] = topkKernel }
 
 // selectSmemKeys mirrors SELECT_SMEM_KEYS of topk.cu: larger selections
 // sort in scratch memory.
-const selectSmemKeys = 2048
+const selectSmemKeys = 4096
+
+// Rows at least radixMinLen long, fewer than radixMaxRows(device), are
+// selected by many blocks a row (radix_pass, radix_collect) rather than
+// one: one block a row would leave most of the device idle.
+const radixMinLen = 1 << 14
+
+// radixMaxRows is the most rows the multi-block select takes: beyond
+// twice the SMs one block a row fills the device (and the grid's y
+// dimension stops at 65535).
+func (d *device) radixMaxRows() int { return min(2*d.sms, 65535) }
+
+// radixCap is cap, how many keys of the k-th key's digit the passes of
+// the multi-block select allow before they collect: each row's
+// candidate buffer holds k + cap keys.
+func radixCap(k int) int { return max(2048, k) }
 
 func pow2AtLeast(n int) int {
 	p := 1
@@ -23,6 +38,9 @@ func topkKernel(r *runner, s *engine.Step, in, out []arg) error {
 	x := in[0]
 	n := x.Shape[len(x.Shape)-1]
 	rows := x.Shape.Size() / n
+	if n >= radixMinLen && rows < r.d.radixMaxRows() {
+		return r.selectLong(x.DType, x.ptr, rows, n, s.Attrs.K, s.Attrs.Largest, out[0].ptr, out[1].ptr)
+	}
 	return r.selectRows(x.DType, x.ptr, 0, rows, n, s.Attrs.K, s.Attrs.Largest, out[0].ptr, out[1].ptr, 0)
 }
 
@@ -61,4 +79,73 @@ type topkSelectArgs struct {
 func (topkSelectArgs) entry() (string, string) { return "topk.cu", "topk_select" }
 func (p topkSelectArgs) pack(a *argPack) {
 	a.ptr(p.x).ptr(p.keysIn).i64(p.rows).i64(p.L).i32(p.k).flag(p.largest).ptr(p.vals).ptr(p.idx).ptr(p.outKeys).ptr(p.scratch)
+}
+
+// selectLong selects the k best of each of rows rows of scores x [rows,
+// L] (dtype dt) into vals/idx [rows, k], many blocks a row: radix passes
+// over 8-bit digits of the rank keys, each a launch, until each row's
+// candidates at or before the chosen prefix fit k + radixCap(k) keys;
+// then they are collected and topk_select orders them. rows <=
+// radixMaxRows.
+func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest bool, vals, idx dptr) error {
+	cap := radixCap(k)
+	kcap := k + cap
+	state, err := r.tmp(rows * (32 + 256*4))
+	if err != nil {
+		return err
+	}
+	hist := state + uint64(rows*32)
+	cand, err := r.tmp(rows * kcap * 8)
+	if err != nil {
+		return err
+	}
+	if err := r.memset32(state, 0, rows*(32+256*4)/4); err != nil {
+		return err
+	}
+	if err := r.memset32(cand, 0xffffffff, rows*kcap*2); err != nil {
+		return err
+	}
+	nb := max(1, min((L+512*16-1)/(512*16), 4*r.d.sms/rows))
+	v := selectVariant(dt)
+	grid := [3]int{nb, rows}
+	for pass := range 8 {
+		if err := launch(r.d, v, grid, 512, 0, radixPassArgs{x: x, L: int64(L), k: int32(k), largest: largest,
+			pass: int32(pass), cap: int32(cap), state: state, hist: hist}); err != nil {
+			return err
+		}
+	}
+	if err := launch(r.d, v, grid, 512, 0, radixCollectArgs{x: x, L: int64(L), largest: largest, kcap: int32(kcap),
+		state: state, out: cand}); err != nil {
+		return err
+	}
+	return r.selectRows(engine.Float32, 0, cand, rows, kcap, k, largest, vals, idx, 0)
+}
+
+// radixPassArgs are the parameters of radix_pass (topk.cu).
+type radixPassArgs struct {
+	x           dptr
+	L           int64
+	k           int32
+	largest     bool
+	pass, cap   int32
+	state, hist dptr
+}
+
+func (radixPassArgs) entry() (string, string) { return "topk.cu", "radix_pass" }
+func (p radixPassArgs) pack(a *argPack) {
+	a.ptr(p.x).i64(p.L).i32(p.k).flag(p.largest).i32(p.pass).i32(p.cap).ptr(p.state).ptr(p.hist)
+}
+
+// radixCollectArgs are the parameters of radix_collect (topk.cu).
+type radixCollectArgs struct {
+	x          dptr
+	L          int64
+	largest    bool
+	kcap       int32
+	state, out dptr
+}
+
+func (radixCollectArgs) entry() (string, string) { return "topk.cu", "radix_collect" }
+func (p radixCollectArgs) pack(a *argPack) {
+	a.ptr(p.x).i64(p.L).flag(p.largest).i32(p.kcap).ptr(p.state).ptr(p.out)
 }

@@ -86,7 +86,7 @@ func TestCompileEveryVariant(t *testing.T) {
 			reports[i], errs[i] = ptxasReport(todo[i], arch)
 			return
 		}
-		code, err := todo[i].build(arch, cubin, "", "test")
+		code, _, err := todo[i].build(arch, cubin, "", "test")
 		if err == nil && len(code) == 0 {
 			err = fmt.Errorf("empty module")
 		}
@@ -109,7 +109,7 @@ func TestCompileErrorCarriesLog(t *testing.T) {
 	testenv.Need(t, "nvrtc", loadNVRTC())
 	arch, cubin := target(90)
 	v := variant{file: "elementwise.cu", kind: "broken", dtype: engine.Float32, extra: "extern \"C\" __global__ void ew() { undefined_thing(); }\n"}
-	_, err := v.build(arch, cubin, "", "test")
+	_, _, err := v.build(arch, cubin, "", "test")
 	if err == nil {
 		t.Fatal("a broken kernel compiled")
 	}

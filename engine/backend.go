@@ -30,7 +30,8 @@ type DeviceInfo struct {
 // Extra abilities are optional interfaces, found by type assertion:
 // Capabilities (which fused kernels the backend runs), HostWrapper
 // (zero-copy buffers over host memory), MemoryReporter (bytes in use),
-// Timer (device time of runs, for benchmarks).
+// Timer (device time of runs, for benchmarks), Warmer (compile a plan's
+// kernels ahead of its first run).
 type Backend interface {
 	// Device describes the device.
 	Device() DeviceInfo
@@ -72,6 +73,17 @@ type Capabilities interface {
 // unchanged while the buffer lives.
 type HostWrapper interface {
 	WrapHost(data []byte) (Buffer, error)
+}
+
+// Warmer is implemented by backends that compile kernels on first use
+// (CUDA's NVRTC), so that a program can pay for compilation before its
+// first real work: Engine.Warm hands it the plan Eval would run.
+type Warmer interface {
+	// Warm compiles and loads every kernel the steps of p would launch,
+	// chosen as Run would choose them for the plan's shapes, without
+	// running any or touching the plan's buffers. A kernel that does not
+	// compile is an error naming it.
+	Warm(p *Plan) error
 }
 
 // MemoryReporter is implemented by backends that count their device memory.

@@ -33,7 +33,10 @@
 // (one per stretch of backend steps when a custom kernel runs on the
 // host, below).
 // Engine.Explain returns the plan without running it; Engine.Stats counts
-// plans built and reused.
+// plans built and reused. Engine.Warm plans arrays the same way and, on a
+// backend that compiles kernels on first use (Warmer: CUDA), has it
+// compile the plan's kernels without running them, so that a program can
+// pay for compilation before its first real evaluation.
 //
 // # Numbers
 //
@@ -50,7 +53,8 @@
 // database/sql pattern); Open("cuda"), Open("torch:mps") and Default()
 // (SILICA_BACKEND, else metal, cuda, cpu) open them. A backend implements
 // the small Backend interface; fused kernels and other abilities are
-// optional interfaces (Capabilities, HostWrapper, MemoryReporter). A step
+// optional interfaces (Capabilities, HostWrapper, MemoryReporter, Timer,
+// Warmer). A step
 // a backend cannot run is an error (ErrUnsupported), never a silent fall
 // back to another device. The one exception is a custom kernel
 // (NewKernel) whose source the backend lacks or does not accept: the

@@ -100,6 +100,27 @@ func (e *Engine) Eval(arrays ...*Array) error {
 	return e.run(g)
 }
 
+// Warm prepares the first Eval of the arrays without running it: it plans
+// the graph as Eval would (the plan is cached, so that Eval finds it) and,
+// when the backend implements Warmer, asks it to compile every kernel the
+// plan's steps would launch. The arrays stay unevaluated and no buffer is
+// allocated. A backend without Warmer has nothing to prepare: nil. Errors
+// are Eval's planning errors and the backend's compile errors.
+func (e *Engine) Warm(arrays ...*Array) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	g, err := e.prepare(arrays)
+	if err != nil || g == nil {
+		return err
+	}
+	if w, ok := e.b.(Warmer); ok {
+		if err := w.Warm(g.plan); err != nil {
+			return fmt.Errorf("engine: warm %s: %w", e.name, err)
+		}
+	}
+	return nil
+}
+
 // Explain returns the plan Eval would run for the arrays, without running
 // it (nil if every array is already evaluated).
 func (e *Engine) Explain(arrays ...*Array) (*Plan, error) {

@@ -60,6 +60,10 @@ func main() {
 	scanFlag := flag.String("scan", "both", "tensor-core scans to time on the search rows: a list of default (the device's), v4 (mma.sync) and v5 (wgmma), or both (default,v4) or all")
 	sweep := flag.String("v4sweep", strings.Join(cudatest.V4Tilings, ";"), "with v4 in -scan: further v4 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
 	sweep5 := flag.String("v5sweep", strings.Join(cudatest.V5Tilings, ";"), "with v5 in -scan: further v5 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
+	anyKFlag := flag.Bool("anyk", false, "time searches of 1, 8, 64 and 1024 queries with k = 100, 1000 and 4096 over 1M x 768 rows, in each select mode (default, [select]: score and select, [fused]: the fused scans' buffers), instead of the top-100 rows")
+	firstUseFlag := flag.String("firstuse", "", "dtype,queries,k: time this process's first search of that shape and a second one (wall, hits read back), and exit")
+	rowSweep := flag.String("rowsweep", "", "with -anyk: single-query row-scan tunings to time at k <= 128, \"ru,minb;...\" (rows a warp loads at once, blocks an SM)")
+	warmFlag := flag.Bool("warm", false, "with -firstuse: call Engine.Warm before the first search")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
 	flag.Parse()
 	if *table != "" {
@@ -117,6 +121,10 @@ func main() {
 		fatal(err)
 	}
 	fmt.Printf("device: %s (%s)\n", e.Device().Name, e.Device().Version)
+	if *firstUseFlag != "" {
+		firstUse(e, *firstUseFlag, *warmFlag)
+		return
+	}
 
 	var rows []row
 	add := func(r row) {
@@ -275,6 +283,13 @@ func main() {
 		bb.Free()
 		c.Free()
 	}
+	if *anyKFlag {
+		var tunings []string
+		if *rowSweep != "" {
+			tunings = strings.Split(*rowSweep, ";")
+		}
+		anyK(e, cb, []int{1, 8, 64, 1024}, []int{100, 1000, 4096}, tunings, want, timeIt, randn, normalized)
+	}
 	targets := map[string]float64{"fp32 1": 1.10, "fp16 1": 0.56, "fp32 64": 1.5, "fp32 1024": 11, "fp16 1024": 3.3}
 	for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
 		name := map[engine.DType]string{engine.Float32: "fp32", engine.Float16: "fp16"}[dt]
@@ -284,7 +299,7 @@ func main() {
 				wanted = wanted || want(fmt.Sprintf("top-100 over 1Mx768 %s, %d queries%s", name, bq, sv.suffix()))
 			}
 		}
-		if !wanted {
+		if !wanted || *anyKFlag {
 			continue
 		}
 		E := normalized(randn(10+uint64(dt), dt, 1000000, 768))

@@ -51,13 +51,12 @@
 #define VEC (16 / (int)sizeof(T))
 #define WARPS 8
 
-// load16 converts one 16-byte vector of T into VEC floats.
-__device__ __forceinline__ void load16(const float* p, float* v) {
-	float4 a = *(const float4*)p;
-	v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w;
+// conv16 converts one 16-byte vector of T, as loaded, into VEC floats
+// (the pointer only picks the type).
+__device__ __forceinline__ void conv16(uint4 a, float* v, const float*) {
+	v[0] = __uint_as_float(a.x); v[1] = __uint_as_float(a.y); v[2] = __uint_as_float(a.z); v[3] = __uint_as_float(a.w);
 }
-__device__ __forceinline__ void load16(const f16* p, float* v) {
-	uint4 a = *(const uint4*)p;
+__device__ __forceinline__ void conv16(uint4 a, float* v, const f16*) {
 	u32 w[4] = {a.x, a.y, a.z, a.w};
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
@@ -68,8 +67,7 @@ __device__ __forceinline__ void load16(const f16* p, float* v) {
 		v[2 * i + 1] = to_f32(hi);
 	}
 }
-__device__ __forceinline__ void load16(const bf16* p, float* v) {
-	uint4 a = *(const uint4*)p;
+__device__ __forceinline__ void conv16(uint4 a, float* v, const bf16*) {
 	u32 w[4] = {a.x, a.y, a.z, a.w};
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
@@ -77,8 +75,7 @@ __device__ __forceinline__ void load16(const bf16* p, float* v) {
 		v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
 	}
 }
-__device__ __forceinline__ void load16(const i8* p, float* v) {
-	uint4 a = *(const uint4*)p;
+__device__ __forceinline__ void conv16(uint4 a, float* v, const i8*) {
 	u32 w[4] = {a.x, a.y, a.z, a.w};
 #pragma unroll
 	for (int i = 0; i < 4; i++)
@@ -89,26 +86,28 @@ __device__ __forceinline__ void load16(const i8* p, float* v) {
 // row_partials accumulates this lane's share of the row's score against
 // each query (dot, or squared distance) and of the row's sum of squares.
 #if NV > 0
-// row_load loads this lane's vectors of a row (zeros past d).
-__device__ __forceinline__ void row_load(const T* xr, i64 d, float (&v)[NV][VEC]) {
+// row_load loads this lane's 16-byte vectors of a row as they are
+// stored (zeros past d): 4 registers a vector whatever T, so that 16-bit
+// rows keep twice as many bytes in flight as converted floats would.
+__device__ __forceinline__ void row_load(const T* xr, i64 d, uint4 (&v)[NV]) {
 	int lane = threadIdx.x & 31;
 #pragma unroll
 	for (int i = 0; i < NV; i++) {
 		i64 c = (i64)(lane + 32 * i) * VEC;
-		if (c < d) load16(xr + c, v[i]);
-		else {
-#pragma unroll
-			for (int e = 0; e < VEC; e++) v[i][e] = 0.0f;
-		}
+		if (c < d) v[i] = *(const uint4*)(xr + c);
+		else v[i].x = v[i].y = v[i].z = v[i].w = 0u;
 	}
 }
 
 // row_compute accumulates this lane's share of the row's score against
 // each query (dot, or squared distance) and of the row's sum of squares.
-__device__ __forceinline__ void row_compute(float (&v)[NV][VEC], const float* qs, int dpad, i64 d, int mq,
+__device__ __forceinline__ void row_compute(uint4 (&raw)[NV], const float* qs, int dpad, i64 d, int mq,
                                             float f, float (&part)[MQ], float& ss)
 {
 	int lane = threadIdx.x & 31;
+	float v[NV][VEC];
+#pragma unroll
+	for (int i = 0; i < NV; i++) conv16(raw[i], v[i], (const T*)0);
 #pragma unroll
 	for (int i = 0; i < NV; i++)
 #pragma unroll
@@ -201,7 +200,7 @@ extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
 #if NV > 0
 		// RU rows' loads in flight before any is used (rows past n load
 		// row n-1 and are not scored).
-		float v[RU][NV][VEC];
+		uint4 v[RU][NV];
 #pragma unroll
 		for (int u = 0; u < RU; u++) row_load(x + min(r0 + u * nw, n - 1) * d, d, v[u]);
 #endif

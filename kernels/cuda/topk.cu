@@ -7,6 +7,15 @@
 // is exactly the CPU's: largest or smallest first, ties to the smaller
 // index, NaN last. Any k works, up to the row length.
 //
+// radix_pass and radix_collect select over few long rows (a search's
+// score rows, 1M long) with many blocks a row: each pass, every block
+// counts the next 8-bit digit of its slice's keys into the row's global
+// histogram and the last block to finish picks the digit of the k-th key
+// (the same choice as select_keys). Once the keys at or before that
+// prefix are few (at most cap in its digit, or exactly the ones still
+// wanted), radix_collect appends them to the row's candidate buffer, and
+// topk_select over the buffers orders them.
+//
 // Defines: T, the element type of score rows (float, f16, bf16).
 
 #ifndef SIL_T
@@ -14,7 +23,7 @@
 #endif
 #define T SIL_T
 
-#define SELECT_SMEM_KEYS 2048
+#define SELECT_SMEM_KEYS 4096
 
 struct select_state {
 	u64 prefix;
@@ -119,5 +128,107 @@ extern "C" __global__ void __launch_bounds__(512) topk_select(
 			}
 		}
 		__syncthreads();
+	}
+}
+
+// radix_state is one row's progress through the multi-block select
+// (32 bytes; zeroed before the first pass).
+struct radix_state {
+	u64 prefix; // digits chosen so far
+	int krem;   // keys still to take among those whose top digits equal prefix
+	int shift;  // bits below prefix
+	int done;   // the keys at or before prefix fit the candidate buffer
+	u32 arrived; // blocks of this pass that have finished
+	u32 count;  // keys collected
+	u32 pad;
+};
+
+__device__ __forceinline__ u64 score_key(const T* xr, i64 i, bool lg) { return make_key(to_f32(xr[i]), lg, (u32)i); }
+
+// radix_pass: pass number pass (0 to 7) over rows x [rows][L] (grid: x
+// blocks a row, y rows); st [rows] and hist [rows][256] zeroed before
+// pass 0, and left zeroed by each pass for the next.
+extern "C" __global__ void __launch_bounds__(512) radix_pass(
+	const T* x, i64 L, int k, int largest, int pass, int cap, radix_state* state, u32* hist)
+{
+	__shared__ u32 h[256];
+	__shared__ int last;
+	i64 row = blockIdx.y;
+	radix_state* s = state + row;
+	if (pass > 0 && s->done) return;
+	u64 prefix = pass > 0 ? s->prefix : 0;
+	int sh = 56 - 8 * pass;
+	for (int b = threadIdx.x; b < 256; b += blockDim.x) h[b] = 0;
+	__syncthreads();
+	const T* xr = x + row * L;
+	bool lg = largest != 0;
+	int lane = threadIdx.x & 31;
+	i64 stride = (i64)gridDim.x * blockDim.x;
+	for (i64 i0 = (i64)blockIdx.x * blockDim.x; i0 < L; i0 += stride) {
+		i64 i = i0 + threadIdx.x;
+		int digit = -1;
+		if (i < L) {
+			u64 key = score_key(xr, i, lg);
+			if (pass == 0 || (key >> (sh + 8)) == prefix) digit = (int)((key >> sh) & 255u);
+		}
+		unsigned peers = __match_any_sync(0xffffffffu, digit);
+		if (digit >= 0 && lane == __ffs(peers) - 1) atomicAdd(&h[digit], (u32)__popc(peers));
+	}
+	__syncthreads();
+	u32* hr = hist + row * 256;
+	for (int b = threadIdx.x; b < 256; b += blockDim.x)
+		if (h[b]) atomicAdd(&hr[b], h[b]);
+	__threadfence();
+	__syncthreads();
+	if (threadIdx.x == 0) last = atomicAdd(&s->arrived, 1u) == gridDim.x - 1;
+	__syncthreads();
+	if (!last) return;
+	__threadfence();
+	volatile u32* vh = hr;
+	if (threadIdx.x == 0) {
+		int krem = pass > 0 ? s->krem : k;
+		int c = 0, b = 0;
+		for (; b < 255; b++) {
+			int hb = (int)vh[b];
+			if (c + hb >= krem) break;
+			c += hb;
+		}
+		int hb = (int)vh[b];
+		krem -= c;
+		s->prefix = (prefix << 8) | (u64)b;
+		s->krem = krem;
+		s->shift = sh;
+		s->done = hb == krem || hb <= cap;
+		s->arrived = 0;
+	}
+	__syncthreads();
+	for (int b = threadIdx.x; b < 256; b += blockDim.x) vh[b] = 0;
+}
+
+// radix_collect appends the keys of each row at or before its prefix
+// (after the passes: k - krem + at most cap keys, or exactly k) to out
+// [rows][kcap], which holds EMPTY_KEY elsewhere; grid as radix_pass.
+extern "C" __global__ void __launch_bounds__(512) radix_collect(
+	const T* x, i64 L, int largest, int kcap, radix_state* state, u64* out)
+{
+	i64 row = blockIdx.y;
+	radix_state* s = state + row;
+	u64 prefix = s->prefix;
+	int sh = s->shift;
+	const T* xr = x + row * L;
+	u64* o = out + row * (i64)kcap;
+	bool lg = largest != 0;
+	int lane = threadIdx.x & 31;
+	i64 stride = (i64)gridDim.x * blockDim.x;
+	for (i64 i0 = (i64)blockIdx.x * blockDim.x; i0 < L; i0 += stride) {
+		i64 i = i0 + threadIdx.x;
+		u64 key = i < L ? score_key(xr, i, lg) : EMPTY_KEY;
+		bool take = i < L && (key >> sh) <= prefix;
+		unsigned bal = __ballot_sync(0xffffffffu, take);
+		if (bal == 0) continue;
+		u32 base = 0;
+		if (lane == 0) base = atomicAdd(&s->count, (u32)__popc(bal));
+		base = __shfl_sync(0xffffffffu, base, 0);
+		if (take) o[base + __popc(bal & ((1u << lane) - 1u))] = key;
 	}
 }

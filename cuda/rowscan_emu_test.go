@@ -1,0 +1,136 @@
+package cuda
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// TestRowScanEmulated runs scan.cu's rowscan in the CPU emulator, in both
+// modes, for float32 and bfloat16 rows (float32 queries), vectorised
+// (one and six 16-byte vectors a lane, one or two rows loaded at once)
+// and scalar row lengths, one query and a group of five, dot (with and
+// without normB) and squared L2: MODE 0's scores against float64
+// (relative 1e-5 of the scale of the terms), and MODE 1's candidates,
+// merged over the blocks, against the best kk keys of MODE 0's own scores
+// (the same arithmetic, so the same keys, bit for bit).
+func TestRowScanEmulated(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 19))
+	cases := []struct {
+		xt          engine.DType
+		m, n, d, kk int
+		ru          int // 0: the default
+		metric      engine.Metric
+		normB       bool
+	}{
+		{engine.Float32, 1, 1500, 768, 37, 0, engine.MetricDot, false},
+		{engine.Float32, 1, 1300, 100, 20, 2, engine.MetricDot, true},
+		{engine.Float32, 5, 999, 65, 16, 0, engine.MetricL2, false},
+		{engine.BFloat16, 1, 1400, 96, 30, 0, engine.MetricDot, true},
+		{engine.BFloat16, 5, 700, 768, 9, 0, engine.MetricL2, false},
+		{engine.BFloat16, 1, 800, 40, 12, 0, engine.MetricDot, false},
+	}
+	for _, c := range cases {
+		mq := rowKernelMaxM
+		if c.m == 1 {
+			mq = 1
+		}
+		q := make([]float32, c.m*c.d)
+		for i := range q {
+			q[i] = float32(rng.NormFloat64())
+		}
+		xv := make([]float32, c.n*c.d) // the stored values, rounded to the type
+		var xb []byte
+		for i := range xv {
+			v := float32(rng.NormFloat64())
+			if c.xt == engine.BFloat16 {
+				bits := uint16(math.Float32bits(v) >> 16)
+				xb = binary.LittleEndian.AppendUint16(xb, bits)
+				v = math.Float32frombits(uint32(bits) << 16)
+			} else {
+				xb = binary.LittleEndian.AppendUint32(xb, math.Float32bits(v))
+			}
+			xv[i] = v
+		}
+		nb, C := 3, max(64, pow2AtLeast(2*c.kk))
+		in := func() []byte {
+			var b []byte
+			for _, h := range []int64{int64(c.m), int64(c.n), int64(c.d), int64(nb), int64(c.kk), int64(C), b2i(c.metric == engine.MetricDot), b2i(c.normB)} {
+				b = binary.LittleEndian.AppendUint64(b, uint64(h))
+			}
+			for _, v := range q {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+			}
+			return append(b, xb...)
+		}()
+		v0 := rowVariantTuned(engine.Float32, c.xt, mq, c.d, 0, c.metric, c.ru, 0)
+		v1 := rowVariantTuned(engine.Float32, c.xt, mq, c.d, 1, c.metric, c.ru, 0)
+		out0 := runEmu(t, buildEmuMain(t, v0, "rowscan_main.cpp"), in, c.m*c.n*4)
+		out1 := runEmu(t, buildEmuMain(t, v1, "rowscan_main.cpp"), in, c.m*nb*c.kk*8)
+		for i := range c.m {
+			keys := make([]uint64, c.n)
+			for r := range c.n {
+				got := math.Float32frombits(binary.LittleEndian.Uint32(out0[4*(i*c.n+r):]))
+				var want, scale, xn float64
+				for j := range c.d {
+					a, b := float64(q[i*c.d+j]), float64(xv[r*c.d+j])
+					xn += b * b
+					if c.metric == engine.MetricL2 {
+						want += (a - b) * (a - b)
+						scale += a*a + b*b
+					} else {
+						want += a * b
+						scale += math.Abs(a * b)
+					}
+				}
+				if c.normB && c.metric == engine.MetricDot {
+					xn = max(math.Sqrt(xn), 1e-12)
+					want, scale = want/xn, scale/xn
+				}
+				if math.Abs(float64(got)-want) > 1e-5*scale+1e-30 {
+					t.Fatalf("%s: query %d row %d: score %v, float64 %v", v0, i, r, got, want)
+				}
+				keys[r] = hostKey(got, c.metric == engine.MetricDot, r)
+			}
+			slices.Sort(keys)
+			var cand []uint64
+			for u := range nb * c.kk {
+				cand = append(cand, binary.LittleEndian.Uint64(out1[8*(i*nb*c.kk+u):]))
+			}
+			slices.Sort(cand)
+			for j := range c.kk {
+				if cand[j] != keys[j] {
+					t.Fatalf("%s: query %d rank %d: key %#x, from the scores %#x", v1, i, j, cand[j], keys[j])
+				}
+			}
+		}
+	}
+}
+
+// hostKey is prelude.cuh's make_key on the host: the rank of score v
+// (largest or smallest first, NaN last) above index r.
+func hostKey(v float32, largest bool, r int) uint64 {
+	var k uint32
+	switch {
+	case v != v:
+		k = 0xffffffff
+	default:
+		if v == 0 {
+			v = 0
+		}
+		b := math.Float32bits(v)
+		if b&0x80000000 != 0 {
+			k = ^b
+		} else {
+			k = b | 0x80000000
+		}
+		if largest {
+			k = ^k
+		}
+	}
+	return uint64(k)<<32 | uint64(uint32(r))
+}

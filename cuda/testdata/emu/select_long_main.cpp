@@ -1,0 +1,67 @@
+// select_long_main.cpp: runs the multi-block select of topk.cu (radix_pass
+// eight times, radix_collect, then topk_select over the candidates, as
+// cuda/topk.go's selectLong launches them) in the CPU emulator, with T =
+// float. The kernels' static __shared__ arrays become statics here: the
+// blocks of a grid run one after another, so each block has them alone.
+//
+// Usage: select_long IN OUT. IN: 6 int64 (rows, L, k, largest, cap, nb),
+// then x [rows][L] float32. OUT: vals [rows][k] float32, idx [rows][k]
+// int64.
+#include "cuda_emu.h"
+#undef __shared__
+#define __shared__ static
+inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+#include "kernel.cu"
+
+int main(int argc, char** argv) {
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s IN OUT\n", argv[0]);
+		return 2;
+	}
+	FILE* in = fopen(argv[1], "rb");
+	if (!in) {
+		perror(argv[1]);
+		return 1;
+	}
+	int64_t h[6];
+	if (fread(h, 8, 6, in) != 6) {
+		fprintf(stderr, "short header\n");
+		return 1;
+	}
+	int64_t rows = h[0], L = h[1];
+	int k = (int)h[2], largest = (int)h[3], cap = (int)h[4], nb = (int)h[5];
+	int kcap = k + cap;
+	std::vector<float> x(rows * L);
+	if (fread(x.data(), 4, x.size(), in) != x.size()) {
+		fprintf(stderr, "short input\n");
+		return 1;
+	}
+	fclose(in);
+	std::vector<radix_state> st(rows);
+	memset(st.data(), 0, st.size() * sizeof(radix_state));
+	std::vector<u32> hist(rows * 256, 0);
+	std::vector<u64> cand(rows * kcap, EMPTY_KEY);
+	for (int pass = 0; pass < 8; pass++)
+		sil_launch(nb, rows, 11 + pass, [&] { radix_pass(x.data(), L, k, largest, pass, cap, st.data(), hist.data()); });
+	sil_launch(nb, rows, 3, [&] { radix_collect(x.data(), L, largest, kcap, st.data(), cand.data()); });
+	for (u32 v : hist)
+		if (v != 0) {
+			fprintf(stderr, "a histogram was left non-zero\n");
+			return 1;
+		}
+	std::vector<float> vals(rows * k);
+	std::vector<int64_t> idx(rows * k);
+	int kp = 1;
+	while (kp < k) kp <<= 1;
+	std::vector<u64> scratch(rows * kp);
+	sil_launch(rows, 1, 5, [&] {
+		topk_select((const T*)0, cand.data(), rows, kcap, k, largest, vals.data(), (i64*)idx.data(), (u64*)0, scratch.data());
+	});
+	FILE* out = fopen(argv[2], "wb");
+	if (!out || fwrite(vals.data(), 4, vals.size(), out) != vals.size() ||
+	    fwrite(idx.data(), 8, idx.size(), out) != idx.size() || fclose(out) != 0) {
+		perror(argv[2]);
+		return 1;
+	}
+	return 0;
+}
