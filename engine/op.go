@@ -18,10 +18,12 @@ import (
 // Adding an element-wise op touches this enum and its table row (which
 // defines it for every backend and shim: Elementwise), its builder
 // (ops.go) and one row of the shared backend test table (package
-// backendtest); then go generate ./internal/shim. A Metal kernel needs
-// the C function of its expression in kernels/metal/silica.h when MSL
-// lacks one. Any other op touches the enum and its row, its builder, the
-// op-family file of each backend, each compat shim, and its test row.
+// backendtest). A Metal kernel needs the C function of its expression in
+// kernels/metal/silica.h when MSL lacks one. Any other op touches the enum
+// and its row, its builder, the op-family file of each backend, and its
+// test row; the compat shims implement it only if they choose to
+// (internal/shim: each lists the ops it implements, the others are
+// ErrUnsupported there and skipped by the suite).
 type Op uint16
 
 const (
@@ -198,8 +200,8 @@ type OpInfo struct {
 // which ApplyElementwise, the CPU's generic loop and Program.Eval run, its
 // C expression, which Program.Source prints for the CUDA and Metal
 // kernels, and the vendor functions the compat shims call (the generated
-// X-macro lists SIL_UNARY_OPS and SIL_BINARY_OPS of
-// internal/shim/csrc/silica_shim_ops.h).
+// X-macro lists SIL_UNARY_OPS and SIL_BINARY_OPS of the shims'
+// silica_shim_ops.h, which internal/shim generates when it builds a shim).
 type Elementwise struct {
 	// Eval computes the op in float64 on the float32 operands a, b and c
 	// (those it does not read are ignored) and the float32 scalar s
