@@ -11,6 +11,23 @@ func init() {
 	kernels[engine.OpReduceMax] = reduceKernel
 	kernels[engine.OpNorm] = reduceKernel
 	kernels[engine.OpNormalize] = normalizeKernel
+	registerFamily(reduceVariants, reduceInnerArgs{}, reduceStridedArgs{}, normalizeRowsArgs{}, normalizeRows4Args{}, rowScalesArgs{})
+}
+
+// reduceVariants are the family's default variants: the reductions and
+// row scales of every float dtype and int8, the row normalizations.
+func reduceVariants() []variant {
+	var vs []variant
+	for _, t := range append(floatTypes[:len(floatTypes):len(floatTypes)], engine.Int8) {
+		for _, op := range []engine.Op{engine.OpSum, engine.OpReduceMax, engine.OpNorm} {
+			vs = append(vs, reduceVariant(op, t))
+		}
+		vs = append(vs, rowScalesVariant(t))
+	}
+	for _, t := range floatTypes {
+		vs = append(vs, normalizeVariant(t))
+	}
+	return append(vs, normalize4Variant(3))
 }
 
 var reduceOps = map[engine.Op]string{engine.OpSum: "0", engine.OpReduceMax: "1", engine.OpNorm: "2"}
