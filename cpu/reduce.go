@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"slices"
 
 	"github.com/silica-go/silica/engine"
 )
@@ -11,6 +12,7 @@ func init() {
 	kernels[engine.OpReduceMax] = reduceKernel
 	kernels[engine.OpNorm] = reduceKernel
 	kernels[engine.OpNormalize] = normalizeKernel
+	kernels[engine.OpLayerNorm] = layerNormKernel
 }
 
 // reduceChunk is the most elements a reduction converts at a time.
@@ -147,6 +149,45 @@ func normalizeKernel(c *Backend, s *engine.Step, in, out []arg) error {
 			}
 			scale(res, row, invNorm(row))
 			store(o.DType, o.b, r*d, res)
+		}
+	})
+	return nil
+}
+
+// layerNormKernel normalizes each row to zero mean and unit variance and
+// applies gamma and beta: the mean and the biased variance of the row in
+// float64 (two passes, so that a large mean does not cancel the
+// variance), y = (x - mean) * (1/sqrt(var + eps)) * gamma + beta in
+// float64, rounded once to the output dtype.
+func layerNormKernel(c *Backend, s *engine.Step, in, out []arg) error {
+	x, o := in[0], out[0]
+	d := x.Shape[len(x.Shape)-1]
+	rows := x.Shape.Size() / d
+	gamma := slices.Clone(load(in[1].DType, in[1].b, 0, d, make([]float32, d)))
+	beta := slices.Clone(load(in[2].DType, in[2].b, 0, d, make([]float32, d)))
+	eps := float64(s.Attrs.Eps)
+	c.parallelFor(rows, max(1, 16384/d), func(lo, hi int) {
+		scratch := make([]float32, d)
+		res := make([]float32, d)
+		for r := lo; r < hi; r++ {
+			row := load(x.DType, x.b, r*d, d, scratch)
+			mean := sum(row) / float64(d)
+			v := 0.0
+			for _, x := range row {
+				t := float64(x) - mean
+				v += t * t
+			}
+			inv := 1 / math.Sqrt(v/float64(d)+eps)
+			y := res
+			if o.DType == engine.Float32 {
+				y = f32(o.b)[r*d : (r+1)*d]
+			}
+			for j, x := range row {
+				y[j] = float32((float64(x)-mean)*inv*float64(gamma[j]) + float64(beta[j]))
+			}
+			if o.DType != engine.Float32 {
+				store(o.DType, o.b, r*d, res)
+			}
 		}
 	})
 	return nil

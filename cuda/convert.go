@@ -6,6 +6,21 @@ func init() {
 	kernels[engine.OpCast] = castKernel
 	kernels[engine.OpQuantize] = quantizeKernel
 	kernels[engine.OpDequantize] = dequantizeKernel
+	registerFamily(convertVariants, castArgs{}, quantizeRowsArgs{}, dequantizeRowsArgs{})
+}
+
+// convertVariants are the family's default variants: casts to and from
+// float32 and the copies of every dtype, quantize of every float dtype,
+// dequantize.
+func convertVariants() []variant {
+	var vs []variant
+	for _, a := range append(floatTypes[:len(floatTypes):len(floatTypes)], engine.Int8, engine.Int32, engine.Int64) {
+		vs = append(vs, castVariant(engine.Float32, a), castVariant(a, engine.Float32), castVariant(a, a))
+	}
+	for _, t := range floatTypes {
+		vs = append(vs, quantizeVariant(t))
+	}
+	return append(vs, dequantizeVariant())
 }
 
 func castKernel(r *runner, s *engine.Step, in, out []arg) error {

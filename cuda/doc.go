@@ -57,7 +57,9 @@
 // order (castArgs for cast; manifest.go); launch packs it, and a test
 // checks every struct against the kernel's signature in its .cu file.
 // The compile test builds defaultVariants, the list made by the
-// constructors the launch sites call.
+// constructors the launch sites call. Each op-family file registers both
+// (registerFamily, in its init), so a new kernel is declared in the file
+// that launches it.
 //
 // # The fused search
 //

@@ -16,6 +16,7 @@ func init() {
 		}
 	}
 	kernels[engine.OpFusedElementwise] = elementwiseKernel
+	registerFamily(nil, ewArgs{}) // generated kernels: each program has its own
 }
 
 // elementwiseKernel runs one element-wise op or a fused Program as one

@@ -11,6 +11,13 @@ import (
 func init() {
 	kernels[engine.OpGather] = gatherKernel
 	kernels[engine.OpSlice] = sliceKernel
+	registerFamily(func() []variant {
+		var vs []variant
+		for _, w := range copyWords {
+			vs = append(vs, gatherVariant(engine.Int32, w.bytes, w.ctype), sliceVariant(w.bytes, w.ctype))
+		}
+		return vs
+	}, gatherRowsArgs{}, sliceRowsArgs{})
 }
 
 // copyWords are the units the gather kernels copy, widest first, with

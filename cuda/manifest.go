@@ -28,6 +28,35 @@ type kernelArgs interface {
 	pack(a *argPack)
 }
 
+// family is what an op-family file registers about its kernels, from its
+// init (registerFamily): the parameter struct of each kernel it launches
+// (the manifest, which TestKernelManifest checks against the .cu source)
+// and the variants it builds in the default settings (defaultVariants,
+// which the compile test builds). So a new kernel is listed in the file
+// that launches it, and nowhere else.
+type family struct {
+	variants func() []variant
+	args     []kernelArgs
+}
+
+// families are the registered op-family files.
+var families []family
+
+// registerFamily registers an op-family file's default variants (nil for
+// none: generated kernels) and its kernels' parameter structs.
+func registerFamily(variants func() []variant, args ...kernelArgs) {
+	families = append(families, family{variants, args})
+}
+
+// manifest returns every registered kernel's parameter struct.
+func manifest() []kernelArgs {
+	var ps []kernelArgs
+	for _, f := range families {
+		ps = append(ps, f.args...)
+	}
+	return ps
+}
+
 // maxKernelArgs is the most arguments a launch passes (the device's
 // parameter slots).
 const maxKernelArgs = 64

@@ -8,6 +8,13 @@ func init() {
 	kernels[engine.OpMatMul] = matmulKernel
 	kernels[engine.OpNormMatMul] = matmulKernel
 	kernels[engine.OpL2Distance] = matmulKernel
+	registerFamily(func() []variant {
+		var vs []variant
+		for _, t := range floatTypes {
+			vs = append(vs, matmulVariant(t, t, false), matmulVariant(t, t, true), matmulVariant(t, engine.Int8, false))
+		}
+		return vs
+	}, matmulTiledArgs{})
 }
 
 // rowKernelMaxM is the most rows of a for which a product against rows

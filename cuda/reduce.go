@@ -11,6 +11,26 @@ func init() {
 	kernels[engine.OpReduceMax] = reduceKernel
 	kernels[engine.OpNorm] = reduceKernel
 	kernels[engine.OpNormalize] = normalizeKernel
+	kernels[engine.OpLayerNorm] = layerNormKernel
+	registerFamily(reduceVariants, reduceInnerArgs{}, reduceStridedArgs{}, normalizeRowsArgs{}, normalizeRows4Args{}, rowScalesArgs{},
+		layerNormRowsArgs{})
+}
+
+// reduceVariants are the family's default variants: the reductions and
+// row scales of every float dtype and int8, the row and layer
+// normalizations.
+func reduceVariants() []variant {
+	var vs []variant
+	for _, t := range append(floatTypes[:len(floatTypes):len(floatTypes)], engine.Int8) {
+		for _, op := range []engine.Op{engine.OpSum, engine.OpReduceMax, engine.OpNorm} {
+			vs = append(vs, reduceVariant(op, t))
+		}
+		vs = append(vs, rowScalesVariant(t))
+	}
+	for _, t := range floatTypes {
+		vs = append(vs, normalizeVariant(t), layerNormVariant(t))
+	}
+	return append(vs, normalize4Variant(3))
 }
 
 var reduceOps = map[engine.Op]string{engine.OpSum: "0", engine.OpReduceMax: "1", engine.OpNorm: "2"}
@@ -99,6 +119,32 @@ type normalizeRows4Args struct {
 
 func (normalizeRows4Args) entry() (string, string) { return "reduce.cu", "normalize_rows4" }
 func (p normalizeRows4Args) pack(a *argPack)       { a.ptr(p.x).ptr(p.y).i64(p.rows).i64(p.d4) }
+
+// layerNormKernel runs layer_norm_rows (reduce.cu), a warp a row.
+func layerNormKernel(r *runner, s *engine.Step, in, out []arg) error {
+	x := in[0]
+	d := x.Shape[len(x.Shape)-1]
+	rows := x.Shape.Size() / d
+	return launch(r.d, layerNormVariant(x.DType), [3]int{r.d.blocks(rows, 8)}, 256, 0,
+		layerNormRowsArgs{x: x.ptr, gamma: in[1].ptr, beta: in[2].ptr, y: out[0].ptr, rows: int64(rows), d: int64(d), eps: s.Attrs.Eps})
+}
+
+// layerNormVariant is reduce.cu's layer_norm_rows of dtype t.
+func layerNormVariant(t engine.DType) variant {
+	return variant{file: "reduce.cu", kind: "layernorm", dtype: t, defines: []string{"T=" + ctype(t)}}
+}
+
+// layerNormRowsArgs are the parameters of layer_norm_rows (reduce.cu).
+type layerNormRowsArgs struct {
+	x, gamma, beta, y dptr
+	rows, d           int64
+	eps               float32
+}
+
+func (layerNormRowsArgs) entry() (string, string) { return "reduce.cu", "layer_norm_rows" }
+func (p layerNormRowsArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.gamma).ptr(p.beta).ptr(p.y).i64(p.rows).i64(p.d).f32(p.eps)
+}
 
 // rowScales launches row_scales over x [rows, d] (float or int8): s[r] =
 // f[r]/max(f[r]*||x_r||, 1e-12) when norm, else f[r] (f = 1 when 0), and

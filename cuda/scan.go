@@ -10,7 +10,34 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
-func init() { kernels[engine.OpScanTopK] = scanKernel }
+func init() {
+	kernels[engine.OpScanTopK] = scanKernel
+	registerFamily(scanVariants, rowscanArgs{}, rescoreArgs{}, verifyArgs{}, mmaScanV4Args{}, wgmmaScanV5Args{})
+}
+
+// scanVariants are the family's default variants: the row scans of every
+// float dtype (one and rowKernelMaxM queries, a vectorised and a ragged
+// row length, dot and L2) and of int8 rows, the rescore, and the
+// tensor-core scans (scan_v4.go) in their default tilings.
+func scanVariants() []variant {
+	var vs []variant
+	for _, t := range floatTypes {
+		for _, mq := range []int{1, rowKernelMaxM} {
+			for _, d := range []int{768, 100} {
+				vs = append(vs, rowVariant(t, t, mq, d, 1, engine.MetricDot), rowVariant(t, t, mq, d, 0, engine.MetricL2))
+			}
+		}
+		vs = append(vs, rowVariant(t, engine.Int8, 8, 768, 1, engine.MetricDot))
+	}
+	vs = append(vs, rescoreVariant())
+	for _, t := range floatTypes {
+		for _, ss := range []string{"0", "1"} {
+			vs = append(vs, v4Variant(t, ss, defaultV4(64)), v4Variant(t, ss, defaultV4(1024)),
+				v4Variant(t, ss, defaultV5(64, t == engine.Float32)), v4Variant(t, ss, defaultV5(1024, t == engine.Float32)))
+		}
+	}
+	return vs
+}
 
 // Tuning of the fused search (see NOTES.md for the measurements behind
 // them).

@@ -4,7 +4,16 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
-func init() { kernels[engine.OpTopK] = topkKernel }
+func init() {
+	kernels[engine.OpTopK] = topkKernel
+	registerFamily(func() []variant {
+		var vs []variant
+		for _, t := range floatTypes {
+			vs = append(vs, selectVariant(t))
+		}
+		return vs
+	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{})
+}
 
 // selectSmemKeys mirrors SELECT_SMEM_KEYS of topk.cu: larger selections
 // sort in scratch memory.

@@ -28,7 +28,8 @@ type DeviceInfo struct {
 // (a collected Array's cleanup).
 //
 // Extra abilities are optional interfaces, found by type assertion:
-// Capabilities (which fused kernels the backend runs), HostWrapper
+// Capabilities (which fused kernels the backend runs), OpSubset (which
+// primitive ops a compat peer lacks), HostWrapper
 // (zero-copy buffers over host memory), MemoryReporter (bytes in use),
 // Timer (device time of runs, for benchmarks), Warmer (compile a plan's
 // kernels ahead of its first run).
@@ -65,6 +66,17 @@ type Backend interface {
 // made, a refused primitive step fails the Eval with ErrUnsupported.
 type Capabilities interface {
 	Supports(op Op, attrs *Attrs, in []Value) bool
+}
+
+// OpSubset is implemented by backends that run only some of the primitive
+// ops: the compat peers (torchcompat, mlxcompat), whose shims list the ops
+// they implement, so that a new op needs no shim. Implements reports
+// whether the backend has op at all; a step of an op it lacks fails the
+// Eval with ErrUnsupported, and the shared test suite (backendtest) skips
+// that op's cases, saying so. Silica's own backends run every primitive
+// op and do not implement OpSubset.
+type OpSubset interface {
+	Implements(op Op) bool
 }
 
 // HostWrapper is implemented by backends that can use host memory in place

@@ -18,10 +18,18 @@ import (
 // Adding an element-wise op touches this enum and its table row (which
 // defines it for every backend and shim: Elementwise), its builder
 // (ops.go) and one row of the shared backend test table (package
-// backendtest); then go generate ./internal/shim. A Metal kernel needs
-// the C function of its expression in kernels/metal/silica.h when MSL
-// lacks one. Any other op touches the enum and its row, its builder, the
-// op-family file of each backend, each compat shim, and its test row.
+// backendtest): 3 files (4 when MSL lacks the C function of its
+// expression, which then goes in kernels/metal/silica.h). Any other
+// primitive op touches this file (enum, table row, any new Attrs field),
+// its builder (ops.go), the op-family file of each backend with its kernel
+// source (cpu/<family>.go; cuda/<family>.go, which also registers the
+// kernel's parameter struct and default variants, and
+// kernels/cuda/<family>.cu; metal/<family>.go, which also registers its
+// manifest rows, and kernels/metal/<family>.metal) and its test row in
+// backendtest: 8 files, as OpLayerNorm did. The compat shims implement
+// an op only if they choose to (internal/shim: each lists the ops it
+// implements; the others are ErrUnsupported there and their test cases
+// skipped), and their op header is generated when they are built.
 type Op uint16
 
 const (
@@ -62,6 +70,14 @@ const (
 	// last axis divided by max(||row||, 1e-12) (a zero row stays zero, as in
 	// torch.nn.functional.normalize).
 	OpNormalize
+
+	// OpLayerNorm: x [..., d], gamma [d] and beta [d], one float dtype ->
+	// y [..., d] of that dtype: each row along the last axis, (x - mean) /
+	// sqrt(var + Attrs.Eps) * gamma + beta, with the row's mean and biased
+	// variance (the mean of the squared deviations, divided by d),
+	// accumulated in float32 or wider, as torch.nn.functional.layer_norm
+	// over the last axis computes it.
+	OpLayerNorm
 
 	// OpMatMul: a [m, k] (or [k, m] with Attrs.TransA), b [k, n] (or [n, k]
 	// with Attrs.TransB) -> [m, n] float32. a and b share one float dtype.
@@ -139,7 +155,7 @@ const (
 	KindInvalid     OpKind = iota
 	KindElementwise        // element-wise (its Inputs say unary, binary or ternary): elementwise.go
 	KindReduction          // along Attrs.Axis: reduce.go
-	KindRows               // row-wise, same shape (OpNormalize): reduce.go
+	KindRows               // row-wise, same shape (OpNormalize, OpLayerNorm): reduce.go
 	KindMatMul             // products and distances of rows: matmul.go
 	KindTopK               // selection: topk.go
 	KindGather             // gathers and copies of rows: gather.go
@@ -198,8 +214,8 @@ type OpInfo struct {
 // which ApplyElementwise, the CPU's generic loop and Program.Eval run, its
 // C expression, which Program.Source prints for the CUDA and Metal
 // kernels, and the vendor functions the compat shims call (the generated
-// X-macro lists SIL_UNARY_OPS and SIL_BINARY_OPS of
-// internal/shim/csrc/silica_shim_ops.h).
+// X-macro lists SIL_UNARY_OPS and SIL_BINARY_OPS of the shims'
+// silica_shim_ops.h, which internal/shim generates when it builds a shim).
 type Elementwise struct {
 	// Eval computes the op in float64 on the float32 operands a, b and c
 	// (those it does not read are ignored) and the float32 scalar s
@@ -278,6 +294,7 @@ var opTable = [numOps]OpInfo{
 	OpNorm:      {"norm", KindReduction, 1, 1, "x -> y: x's shape without Attrs.Axis, float32", 0, nil},
 
 	OpNormalize:  {"normalize", KindRows, 1, 1, "x [..., d] -> y [..., d], same dtype", FuseScan | FuseNormMatMul, nil},
+	OpLayerNorm:  {"layer_norm", KindRows, 3, 1, "x [..., d], gamma [d], beta [d] -> y [..., d], one float dtype", 0, nil},
 	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul, nil},
 	OpL2Distance: {"l2_distance", KindMatMul, 2, 1, "a [m, d], b [n, d] -> [m, n] float32", FuseScan, nil},
 	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan, nil},
@@ -397,6 +414,7 @@ type Attrs struct {
 	Metric   Metric   // OpScanTopK
 	Quantize bool     // OpNormMatMul, OpScanTopK: the second input is Int8 with row scales
 	Scalar   float32  // OpScale
+	Eps      float32  // OpLayerNorm: added to the variance
 	To       DType    // OpCast
 	Rows     [2]int   // OpSlice: [start, end)
 	Cols     [2]int   // OpSlice: [start, end) for 2-D inputs
@@ -414,7 +432,7 @@ func (a *Attrs) appendKey(b []byte) []byte {
 			flags |= 1 << i
 		}
 	}
-	for _, v := range []int{a.Axis, a.K, flags, int(a.Metric), int(math.Float32bits(a.Scalar)), int(a.To),
+	for _, v := range []int{a.Axis, a.K, flags, int(a.Metric), int(math.Float32bits(a.Scalar)), int(math.Float32bits(a.Eps)), int(a.To),
 		a.Rows[0], a.Rows[1], a.Cols[0], a.Cols[1]} {
 		b = strconv.AppendInt(b, int64(v), 10)
 		b = append(b, ',')

@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Every builder checks its inputs' shapes and dtypes when it is called and
 // returns an error naming them; nothing runs until Eval.
@@ -130,6 +133,41 @@ func Normalize(a *Array) (*Array, error) {
 		return nil, fmt.Errorf("engine: normalize: input is %s %v; want a float array of rank 1 or more", a.dtype, a.shape)
 	}
 	return e.newLazy(OpNormalize, Attrs{}, []*Array{a}, []Shape{a.shape}, []DType{a.dtype})[0], nil
+}
+
+// LayerNorm normalizes each row of x along the last axis to zero mean and
+// unit variance, then scales it by gamma and shifts it by beta, as
+// torch.nn.functional.layer_norm(x, [d], gamma, beta, eps):
+//
+//	y = (x - mean) / sqrt(var + eps) * gamma + beta
+//
+// with mean and var the row's mean and biased variance (squared
+// deviations divided by d), accumulated in float32 or wider. x is
+// [..., d] (rank 1 or more, d >= 1) of a float dtype; gamma and beta are
+// [d] of the same dtype; y has x's shape and dtype. It returns an error
+// for other shapes or dtypes, and for an eps that is negative, infinite
+// or NaN.
+func LayerNorm(x, gamma, beta *Array, eps float32) (*Array, error) {
+	e, err := sameEngine("layer_norm", x, gamma, beta)
+	if err != nil {
+		return nil, err
+	}
+	if !x.dtype.IsFloat() || len(x.shape) == 0 || x.shape[len(x.shape)-1] == 0 {
+		return nil, fmt.Errorf("engine: layer_norm: input is %s %v; want a float array of rank 1 or more with rows of at least 1", x.dtype, x.shape)
+	}
+	d := x.shape[len(x.shape)-1]
+	for _, p := range []struct {
+		name string
+		a    *Array
+	}{{"gamma", gamma}, {"beta", beta}} {
+		if p.a.dtype != x.dtype || !p.a.shape.Equal(Shape{d}) {
+			return nil, fmt.Errorf("engine: layer_norm: %s is %s %v; want %s [%d], as the rows of x %v", p.name, p.a.dtype, p.a.shape, x.dtype, d, x.shape)
+		}
+	}
+	if !(eps >= 0) || math.IsInf(float64(eps), 1) {
+		return nil, fmt.Errorf("engine: layer_norm: eps %g; want a finite eps >= 0", eps)
+	}
+	return e.newLazy(OpLayerNorm, Attrs{Eps: eps}, []*Array{x, gamma, beta}, []Shape{x.shape}, []DType{x.dtype})[0], nil
 }
 
 func matrixPair(op string, a, b *Array) (*Engine, error) {

@@ -81,6 +81,32 @@ func init() {
 		}
 	}
 	stepKernels[engine.OpNormalize] = normalizeKernel
+	for _, dt := range floatTypes {
+		register(&mslKernel{
+			Name: kernels.Name("normalize", "layernorm", dt, ""), Family: "normalize", Ops: []engine.Op{engine.OpLayerNorm},
+			Threads: rowThreads,
+			Buffers: []binding{{0, "x", roleInput, false}, {1, "gamma", roleInput, false}, {2, "beta", roleInput, false},
+				{3, "y", roleOutput, true}, {4, "p", roleParams, false}},
+		})
+	}
+	stepKernels[engine.OpLayerNorm] = layerNormKernel
+}
+
+// layerNormParams packs normalize.metal's LayerNormParams {uint rows;
+// uint cols; float eps;}.
+func layerNormParams(rows, cols int, eps float32) []byte { return params(rows, cols, eps) }
+
+// layerNormKernel runs normalize_layernorm, a SIMD group a row.
+func layerNormKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
+	x := in[0]
+	d := x.Shape[len(x.Shape)-1]
+	rows := x.Shape.Size() / d
+	k, err := mustKernel(kernels.Name("normalize", "layernorm", x.DType, ""))
+	if err != nil {
+		return err
+	}
+	return b.encode(single(dispatch(k, groups1(ceilDiv(rows, rowThreads/32)),
+		[]kernelArg{argIn(0), argIn(1), argIn(2), argOut(0), argParams(layerNormParams(rows, d, s.Attrs.Eps))})))
 }
 
 // rowsParams packs silica.h's RowsParams {uint rows; uint cols;}.

@@ -18,8 +18,10 @@
 // Each engine op becomes the MLX op an MLX user would write (mx.matmul,
 // mx.linalg.norm, mx.take, ...), recorded in MLX's lazy graph; the whole
 // plan is then evaluated by one mx::eval per engine Run, so MLX schedules
-// it as its own users' programs are. The backend accepts every primitive
-// op and no fused one (engine.Capabilities): no fusion of Silica's runs;
+// it as its own users' programs are. The backend accepts the primitive ops
+// its shim implements (the list in csrc/mlx_shim.cpp; the others are
+// ErrUnsupported, see package internal/shim) and no fused one
+// (engine.Capabilities): no fusion of Silica's runs;
 // custom kernels (engine.NewKernel) run on the host. Calls into MLX run on
 // one locked OS thread, since MLX keeps its default streams per thread.
 // Where MLX's result differs from the engine's definition the shim fixes

@@ -18,8 +18,9 @@
 // Each engine op is the ATen call a PyTorch user would write: torch.mm,
 // torch.topk, torch.cdist(a, b)**2, torch.nn.functional.normalize's
 // formula, index_select, addcmul. The backend implements
-// engine.Capabilities by accepting every primitive op and no fused one,
-// so the scheduler fuses nothing and a comparison measures PyTorch, not
+// engine.Capabilities by accepting the primitive ops its shim implements
+// (the list in csrc/torch_shim.cpp; the others are ErrUnsupported, see
+// package internal/shim) and no fused one, so the scheduler fuses nothing and a comparison measures PyTorch, not
 // Silica's fusion; custom kernels (engine.NewKernel) run on the host, as
 // the engine arranges for a backend without their source. Float32 matrix
 // products use full float32 (PyTorch's default: TF32 off). On the CPU,

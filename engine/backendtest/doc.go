@@ -8,6 +8,16 @@
 // element, sizes that are multiples of no tile, k = 1, k = n, k > n
 // (clamped), long rows, ranks up to engine.MaxRank, every float dtype.
 //
+// # Compat peers
+//
+// Each case names the primitive ops it is about. A backend that runs only
+// some primitive ops says which (engine.OpSubset: the compat peers over
+// libtorch and MLX, whose shims list the ops they implement); a case about
+// an op it lacks is skipped through testenv.SkipBecause, with a log line
+// naming the backend and the op, and counted in the package's skip line.
+// An op a peer lists but does not run fails its case. Silica's own
+// backends do not implement OpSubset and run every case.
+//
 // # Poison
 //
 // The backend is wrapped so that every buffer it allocates for the

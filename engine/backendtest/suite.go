@@ -5,11 +5,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // floatTypes are the dtypes every element-wise and matrix test covers.
@@ -28,34 +30,46 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		seed = v
 	}
 	e := Poisoned(name, b)
+	subset, _ := b.(engine.OpSubset)
+	// Each case names the primitive ops it exercises where it is about
+	// them: a compat peer that lacks one (engine.OpSubset) skips the case,
+	// saying so; any other backend runs every case.
 	cases := []struct {
 		name string
+		ops  []engine.Op
 		f    func(*testing.T, *suite)
 	}{
-		{"Unary", testUnary},
-		{"Binary", testBinary},
-		{"FMA", testFMA},
-		{"Erf", testErf},
-		{"Chain", testChain},
-		{"Reduce", testReduce},
-		{"Normalize", testNormalize},
-		{"MatMul", testMatMul},
-		{"Cosine", testCosine},
-		{"L2Distance", testL2Distance},
-		{"TopK", testTopK},
-		{"TopKTiesAndNaN", testTopKTiesNaN},
-		{"Scan", testScan},
-		{"ScanQuantized", testScanQuantized},
-		{"Gather", testGather},
-		{"Slice", testSlice},
-		{"Cast", testCast},
-		{"Quantize", testQuantize},
-		{"InputsUnchanged", testInputsUnchanged},
-		{"ReusedSlot", testReusedSlot},
-		{"CustomKernel", testCustom},
+		{"Unary", nil, testUnary},
+		{"Binary", nil, testBinary},
+		{"FMA", []engine.Op{engine.OpFMA}, testFMA},
+		{"Erf", []engine.Op{engine.OpErf}, testErf},
+		{"Chain", nil, testChain},
+		{"Reduce", []engine.Op{engine.OpSum, engine.OpReduceMax, engine.OpNorm}, testReduce},
+		{"Normalize", []engine.Op{engine.OpNormalize}, testNormalize},
+		{"LayerNorm", []engine.Op{engine.OpLayerNorm}, testLayerNorm},
+		{"MatMul", []engine.Op{engine.OpMatMul}, testMatMul},
+		{"Cosine", nil, testCosine},
+		{"L2Distance", []engine.Op{engine.OpL2Distance}, testL2Distance},
+		{"TopK", []engine.Op{engine.OpTopK}, testTopK},
+		{"TopKTiesAndNaN", []engine.Op{engine.OpTopK}, testTopKTiesNaN},
+		{"Scan", nil, testScan},
+		{"ScanQuantized", nil, testScanQuantized},
+		{"Gather", []engine.Op{engine.OpGather}, testGather},
+		{"Slice", []engine.Op{engine.OpSlice}, testSlice},
+		{"Cast", []engine.Op{engine.OpCast}, testCast},
+		{"Quantize", []engine.Op{engine.OpQuantize, engine.OpDequantize}, testQuantize},
+		{"InputsUnchanged", nil, testInputsUnchanged},
+		{"ReusedSlot", nil, testReusedSlot},
+		{"CustomKernel", nil, testCustom},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			for _, op := range c.ops {
+				if subset != nil && !subset.Implements(op) {
+					t.Logf("%s does not implement %s (a compat peer's shim lists the ops it implements)", name, op)
+					testenv.SkipBecause(t, "op not in the peer's shim")
+				}
+			}
 			c.f(t, &suite{t: t, e: e, rng: rand.New(rand.NewPCG(seed, uint64(i)))})
 		})
 	}
@@ -318,6 +332,85 @@ func testNormalize(t *testing.T, s *suite) {
 		}
 		expect(t, name("normalize zero and tiny rows ", dt), s.ok(engine.Normalize(a)), engine.Shape{4, 9}, normalizeRef(x, 9), Tol(dt))
 	}
+}
+
+// testLayerNorm checks LayerNorm against layerNormRef in float64 on the
+// inputs rounded to each dtype, within Tol(dt): rows of mean about 4
+// (so that a kernel that skips the mean, or subtracts it late, fails), of
+// 1 to 4097 elements, rank 1 to 3; an eps large beside the variance; eps
+// 0; constant rows, whose variance is 0 (y = beta exactly); and the
+// builder's errors.
+func testLayerNorm(t *testing.T, s *suite) {
+	cases := []struct {
+		shape engine.Shape
+		std   float64
+		eps   float32
+	}{
+		{engine.Shape{1, 1}, 1, 1e-5}, {engine.Shape{7, 33}, 1, 1e-5}, {engine.Shape{3, 5, 129}, 1, 1e-5},
+		{engine.Shape{2, 768}, 1, 1e-5}, {engine.Shape{1, 4097}, 1, 1e-5}, {engine.Shape{300}, 1, 1e-5},
+		{engine.Shape{65, 100}, 1, 1e-5}, {engine.Shape{9, 70}, 0.3, 0.25}, {engine.Shape{4, 31}, 2, 0},
+	}
+	for _, dt := range floatTypes {
+		for _, c := range cases {
+			d := c.shape[len(c.shape)-1]
+			x, xv := s.random(t, dt, c.shape, func(r *rand.Rand) float64 { return 4 + c.std*r.NormFloat64() })
+			g, gv := s.random(t, dt, engine.Shape{d}, normal)
+			b, bv := s.random(t, dt, engine.Shape{d}, normal)
+			want := layerNormRef(xv.v, gv.v, bv.v, d, float64(c.eps))
+			expect(t, name("layer_norm ", dt, c.shape, " eps ", c.eps), s.ok(engine.LayerNorm(x, g, b, c.eps)), c.shape, want, Tol(dt))
+		}
+		// Constant rows: the variance is 0, so y = beta (times gamma*0).
+		v := make([]float32, 3*50)
+		for i := range v {
+			v[i] = float32(i/50) - 1.5
+		}
+		x, err := s.e.FromFloat32As(v, dt, 3, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, _ := s.random(t, dt, engine.Shape{50}, normal)
+		b, bv := s.random(t, dt, engine.Shape{50}, normal)
+		want := append(append(slices.Clone(bv.v), bv.v...), bv.v...)
+		expect(t, name("layer_norm constant rows ", dt), s.ok(engine.LayerNorm(x, g, b, 1e-5)), engine.Shape{3, 50}, want, 0)
+	}
+	x, _ := s.random(t, engine.Float32, engine.Shape{4, 8}, normal)
+	g, _ := s.random(t, engine.Float32, engine.Shape{8}, normal)
+	g7, _ := s.random(t, engine.Float32, engine.Shape{7}, normal)
+	g16, _ := s.random(t, engine.Float16, engine.Shape{8}, normal)
+	for _, c := range []struct {
+		what        string
+		gamma, beta *engine.Array
+		eps         float32
+	}{
+		{"gamma of 7 for rows of 8", g7, g, 1e-5}, {"float16 beta", g, g16, 1e-5},
+		{"negative eps", g, g, -1e-5}, {"NaN eps", g, g, float32(math.NaN())}, {"infinite eps", g, g, float32(math.Inf(1))},
+	} {
+		if _, err := engine.LayerNorm(x, c.gamma, c.beta, c.eps); err == nil {
+			t.Errorf("layer_norm with %s: no error", c.what)
+		}
+	}
+}
+
+// layerNormRef is LayerNorm of rows of d in float64: the mean, the biased
+// variance, then (x - mean) / sqrt(var + eps) * gamma + beta.
+func layerNormRef(x, gamma, beta []float64, d int, eps float64) []float64 {
+	y := make([]float64, len(x))
+	for r := 0; r < len(x); r += d {
+		row := x[r : r+d]
+		mean, v := 0.0, 0.0
+		for _, a := range row {
+			mean += a
+		}
+		mean /= float64(d)
+		for _, a := range row {
+			v += (a - mean) * (a - mean)
+		}
+		inv := 1 / math.Sqrt(v/float64(d)+eps)
+		for j, a := range row {
+			y[r+j] = (a-mean)*inv*gamma[j] + beta[j]
+		}
+	}
+	return y
 }
 
 func testMatMul(t *testing.T, s *suite) {

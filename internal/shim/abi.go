@@ -12,7 +12,7 @@ import (
 )
 
 // abiBase is SIL_ABI_BASE of csrc/silica_shim.h.
-const abiBase = 1
+const abiBase = 2
 
 // abiVersion is SIL_ABI_VERSION of csrc/silica_shim.h: abiBase and the
 // checksum of the op codes. A loaded library reporting another number was
@@ -74,10 +74,15 @@ type Lib struct {
 	nbytes     func(h uintptr) int64
 	free       func(h uintptr)
 	view       func(ctx, h uintptr, dtype int32, shape *int64, ndim int32, out *uintptr) int32
+	listOps    func(out *int32, n int32) int32
 	op         func(ctx uintptr, op int32, a *attrs, in *uintptr, nin int32, out *uintptr, nout int32) int32
 	eval       func(ctx uintptr, h *uintptr, n int32) int32
 	begin      func(ctx uintptr) int32
 	sync       func(ctx uintptr) int32
+
+	// implements[op] reports whether the library implements op (its
+	// sil_ops), read once by Load.
+	implements []bool
 }
 
 var (
@@ -106,7 +111,7 @@ func Load(path string) (*Lib, error) {
 		{&l.abiVersion, "sil_abi_version"}, {&l.lastError, "sil_error"}, {&l.open, "sil_open"},
 		{&l.info, "sil_info"}, {&l.close, "sil_close"}, {&l.setThreads, "sil_set_threads"}, {&l.upload, "sil_upload"}, {&l.zeros, "sil_zeros"},
 		{&l.write, "sil_write"}, {&l.read, "sil_read"}, {&l.nbytes, "sil_nbytes"}, {&l.free, "sil_free"},
-		{&l.view, "sil_view"}, {&l.op, "sil_op"}, {&l.eval, "sil_eval"}, {&l.begin, "sil_begin"},
+		{&l.view, "sil_view"}, {&l.listOps, "sil_ops"}, {&l.op, "sil_op"}, {&l.eval, "sil_eval"}, {&l.begin, "sil_begin"},
 		{&l.sync, "sil_synchronize"},
 	}
 	for _, f := range fns {
@@ -119,9 +124,35 @@ func Load(path string) (*Lib, error) {
 	if v := l.abiVersion(); v != abiVersion {
 		return nil, fmt.Errorf("shim: %s implements ABI version %d, this program needs %d (rebuild it)", path, v, abiVersion)
 	}
+	if err := l.readOps(); err != nil {
+		return nil, err
+	}
 	libs[path] = l
 	return l, nil
 }
+
+// readOps fills l.implements from sil_ops. A code that is no primitive
+// op of the engine is an error: the library was built from another table.
+func (l *Lib) readOps() error {
+	ops := engine.Ops()
+	l.implements = make([]bool, len(ops)+1)
+	codes := make([]int32, len(ops)+1)
+	n := int(l.listOps(&codes[0], int32(len(codes))))
+	if n < 0 || n > len(codes) {
+		return fmt.Errorf("shim: %s lists %d ops, the engine has %d", l.Path, n, len(ops))
+	}
+	for _, c := range codes[:n] {
+		op := engine.Op(c)
+		if c <= 0 || int(c) >= len(l.implements) || !primitive(op) {
+			return fmt.Errorf("shim: %s lists op code %d, which is no primitive op of the engine (built from other sources?)", l.Path, c)
+		}
+		l.implements[op] = true
+	}
+	return nil
+}
+
+// Implements reports whether the library implements op (its sil_ops).
+func (l *Lib) Implements(op engine.Op) bool { return int(op) < len(l.implements) && l.implements[op] }
 
 // check turns a status into an error carrying the shim's message, after
 // what (a call's name; "" where the caller's error names it already): an

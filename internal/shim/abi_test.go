@@ -1,7 +1,6 @@
 package shim
 
 import (
-	"bytes"
 	"regexp"
 	"strconv"
 	"strings"
@@ -71,26 +70,6 @@ func TestHeaderMatchesEngine(t *testing.T) {
 	if !strings.Contains(string(Header), "#define SIL_ABI_BASE "+strconv.Itoa(abiBase)+"\n") {
 		t.Errorf("silica_shim.h does not define SIL_ABI_BASE %d", abiBase)
 	}
-}
-
-// TestOpsHeaderCurrent fails when csrc/silica_shim_ops.h is not what the
-// engine's op table generates (CI runs the tests, so this is the check
-// that go generate was run).
-func TestOpsHeaderCurrent(t *testing.T) {
-	if want := OpsHeader(); !bytes.Equal(opsHeader, want) {
-		t.Errorf("%s is stale: run go generate ./internal/shim (line %d differs)", OpsHeaderFile, firstDiff(opsHeader, want))
-	}
-}
-
-// firstDiff returns the number of the first line where a and b differ.
-func firstDiff(a, b []byte) int {
-	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
-	for i := range min(len(la), len(lb)) {
-		if !bytes.Equal(la[i], lb[i]) {
-			return i + 1
-		}
-	}
-	return min(len(la), len(lb)) + 1
 }
 
 // TestAttrsLayout checks that attrs has sil_attrs's layout: ten 8-byte

@@ -225,16 +225,23 @@ func (b *Backend) Close() error {
 	return nil
 }
 
-// Supports reports every primitive op as supported, and neither the
-// fused ops nor custom kernels (engine.Capabilities): the compat backends
-// run each op as the library's own call, with no fusion of Silica's, so
-// that comparisons are fair; custom kernels have no source for these
-// libraries and run on the host, as the engine arranges.
+// Supports reports the primitive ops the library implements (its shim's
+// sil_ops) as supported, and neither the fused ops nor custom kernels
+// (engine.Capabilities): the compat backends run each op as the library's
+// own call, with no fusion of Silica's, so that comparisons are fair;
+// custom kernels have no source for these libraries and run on the host,
+// as the engine arranges. A step of any other op fails with
+// engine.ErrUnsupported.
 func (b *Backend) Supports(op engine.Op, _ *engine.Attrs, _ []engine.Value) bool {
-	return primitive(op)
+	return b.Implements(op)
 }
 
-// primitive reports whether op is one the shims implement (sil_op): the
-// engine's primitive ops, which the generated csrc/silica_shim_ops.h
+// Implements reports whether the shim implements op (engine.OpSubset):
+// a compat backend is a peer for comparisons and may lack an op the
+// engine has, which the shared test suite then skips, saying so.
+func (b *Backend) Implements(op engine.Op) bool { return primitive(op) && b.lib.Implements(op) }
+
+// primitive reports whether op is one the shims may implement (sil_op):
+// the engine's primitive ops, which the generated silica_shim_ops.h
 // lists.
 func primitive(op engine.Op) bool { return op.IsPrimitive() }

@@ -22,11 +22,9 @@ import (
 //go:embed csrc/silica_shim.h
 var Header []byte
 
-// opsHeader is csrc/silica_shim_ops.h, the op codes and arities that
-// OpsHeader generates; silica_shim.h includes it.
-//
-//go:embed csrc/silica_shim_ops.h
-var opsHeader []byte
+// opsHeader is silica_shim_ops.h, the op codes and arities that
+// OpsHeader generates from the op table; silica_shim.h includes it.
+var opsHeader = OpsHeader()
 
 // cxxHeader is csrc/silica_shim_cxx.h, C++ helpers the sources share.
 //

@@ -30,6 +30,19 @@
 // sil_eval waits for the device; MLX records a lazy graph, so sil_eval is
 // its single eval of the whole plan. (A plan with custom kernels run on
 // the host reaches Run in parts; see Backend.Run.) Backend implements
-// engine.Capabilities with every primitive op and no fused one: the
-// libraries' own calls run, not Silica's fusion.
+// engine.Capabilities with the primitive ops its shim implements and no
+// fused one: the libraries' own calls run, not Silica's fusion.
+//
+// # Which ops a shim implements
+//
+// The compat backends are peers for comparisons, not products, so a shim
+// need not implement every engine op. Each lists the op codes it
+// implements (sil_ops, read once by Load); the backend supports those
+// (engine.OpSubset) and refuses the others with engine.ErrUnsupported,
+// and the shared test suite skips their cases for that backend, saying
+// so. The op codes, arities and element-wise lists the shims compile
+// against (silica_shim_ops.h) are generated from the engine's op table
+// when a shim is built (OpsHeader), so adding an op to the engine needs
+// no shim edit: the element-wise ops that name a libtorch and an MLX
+// function come with it, any other op when a shim adds it to its list.
 package shim

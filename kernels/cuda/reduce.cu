@@ -1,4 +1,5 @@
-// reduce.cu: reductions along an axis, row normalization, row norms.
+// reduce.cu: reductions along an axis, row normalization, layer
+// normalization, row norms.
 //
 // Defines: T, the input element type (float, f16, bf16, i8); OP, the
 // reduction (0 sum, 1 max, 2 L2 norm).
@@ -82,6 +83,31 @@ extern "C" __global__ void normalize_rows(const T* x, T* y, i64 rows, i64 d)
 		float ss = row_sumsq(xr, d);
 		float inv = 1.0f / fmaxf(sqrtf(ss), 1e-12f);
 		for (i64 j = lane; j < d; j += 32) store_f32(y, r * d + j, to_f32(xr[j]) * inv);
+	}
+}
+
+// layer_norm_rows: y = (x - mean) / sqrt(var + eps) * gamma + beta for
+// each row of d, one warp a row, in float32: the mean, then the biased
+// variance from the deviations (a second pass, from cache, so that a large
+// mean does not cancel the variance), then the output (a third pass).
+extern "C" __global__ void layer_norm_rows(const T* x, const T* gamma, const T* beta, T* y, i64 rows, i64 d, float eps)
+{
+	int lane = threadIdx.x & 31;
+	i64 w = (blockIdx.x * (i64)blockDim.x + threadIdx.x) >> 5;
+	i64 nw = ((i64)gridDim.x * blockDim.x) >> 5;
+	for (i64 r = w; r < rows; r += nw) {
+		const T* xr = x + r * d;
+		float s = 0.0f;
+		for (i64 j = lane; j < d; j += 32) s += to_f32(xr[j]);
+		float mean = warp_sum(s) / (float)d;
+		float ss = 0.0f;
+		for (i64 j = lane; j < d; j += 32) {
+			float t = to_f32(xr[j]) - mean;
+			ss = fmaf(t, t, ss);
+		}
+		float inv = 1.0f / sqrtf(warp_sum(ss) / (float)d + eps);
+		for (i64 j = lane; j < d; j += 32)
+			store_f32(y, r * d + j, fmaf((to_f32(xr[j]) - mean) * inv, to_f32(gamma[j]), to_f32(beta[j])));
 	}
 }
 

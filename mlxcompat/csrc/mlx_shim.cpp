@@ -275,11 +275,26 @@ std::string info_string(const mx::Device& d) {
   return s.str();
 }
 
+// The ops this shim implements (sil_ops): the element-wise ops that name
+// a MLX function in the engine's table (the generated X-macro lists),
+// scale and fma, and the cases of sil_op. An engine op missing here is
+// refused, and reported unsupported by the Go backend: adding an op to
+// the engine needs no edit here, adding it here is optional.
+#define X(code, torch, mlx) code,
+const int implemented_ops[] = {SIL_UNARY_OPS(X) SIL_BINARY_OPS(X) SIL_OP_SCALE, SIL_OP_FMA,
+                               SIL_OP_SUM, SIL_OP_REDUCE_MAX, SIL_OP_NORM, SIL_OP_NORMALIZE,
+                               SIL_OP_MATMUL, SIL_OP_L2_DISTANCE, SIL_OP_TOPK, SIL_OP_GATHER,
+                               SIL_OP_SLICE, SIL_OP_CAST, SIL_OP_QUANTIZE, SIL_OP_DEQUANTIZE};
+#undef X
+const sil::op_list implemented{implemented_ops, sizeof(implemented_ops) / sizeof(implemented_ops[0])};
+
 }  // namespace
 
 extern "C" {
 
 int sil_abi_version(void) { return SIL_ABI_VERSION; }
+
+int sil_ops(int32_t* out, int n) { return implemented.copy(out, n); }
 
 const char* sil_error(void) { return sil::last_error.c_str(); }
 
@@ -387,7 +402,7 @@ int sil_view(sil_ctx* c, sil_h h, int dtype, const int64_t* shape, int ndim, sil
 
 int sil_op(sil_ctx* c, int op, const sil_attrs* a, const sil_h* in, int nin, sil_h* out, int nout) {
   SIL_TRY
-  sil::check_arity("mlx shim", op, nin, nout);
+  sil::check_op("mlx shim", implemented, op, nin, nout);
   const mx::Device& d = c->dev;
   std::vector<mx::array> x;
   for (int i = 0; i < nin; i++) x.push_back(A(in[i]));

@@ -21,7 +21,7 @@ extern "C" {
 // SIL_ABI_BASE changes whenever a signature or a status or dtype code
 // below changes; SIL_ABI_VERSION adds the checksum of the op codes
 // (SIL_OPS_VERSION, silica_shim_ops.h), so that it changes with them.
-#define SIL_ABI_BASE 1
+#define SIL_ABI_BASE 2
 #define SIL_ABI_VERSION (SIL_ABI_BASE * 65536 + SIL_OPS_VERSION)
 
 // Status codes.
@@ -44,9 +44,11 @@ enum {
   SIL_UINT8 = 100
 };
 
-// Ops: SIL_OP_* (the values of engine.Op), SIL_NUM_OPS and the arity
-// tables sil_op_inputs and sil_op_outputs, generated from the engine's op
-// table (go generate ./internal/shim; a Go test checks it is current).
+// Ops: SIL_OP_* (the values of engine.Op) of every primitive op,
+// SIL_NUM_OPS, the arity tables sil_op_inputs and sil_op_outputs and the
+// names sil_op_names, generated from the engine's op table when the shim
+// is built (shim.OpsHeader; go run ./internal/tools/shimops prints it). A
+// shim implements the ops it lists in sil_ops, not necessarily all.
 #include "silica_shim_ops.h"
 
 // sil_attrs carries a step's attributes (engine.Attrs); each op reads the
@@ -94,6 +96,13 @@ void sil_free(sil_h h);
 // sil_view returns the first prod(shape) elements of h's bytes as an
 // array of dtype and shape (no copy where the library allows).
 int sil_view(sil_ctx* c, sil_h h, int dtype, const int64_t* shape, int ndim, sil_h* out);
+
+// sil_ops writes the codes of the ops the shim implements to out (at most
+// n of them) and returns how many it implements. Go asks once, at load:
+// the compat backend supports those ops and refuses the others
+// (ErrUnsupported), so a new engine op needs no shim edit. sil_op refuses
+// an op the list lacks with SIL_UNSUPPORTED.
+int sil_ops(int32_t* out, int n);
 
 // sil_op runs (or, for a lazy library, records) one engine op: nin inputs,
 // nout outputs written to out. Each output is a new array.

@@ -1,6 +1,7 @@
 // silica_shim_cxx.h: C++ helpers the shims' sources share (not part of the
 // ABI): the per-thread error message, the Fail exception, the try/catch
-// that turns exceptions into statuses, and the check of an op's arity.
+// that turns exceptions into statuses, a shim's list of the ops it
+// implements, and the check of an op against it and its arity.
 //
 // A source may define SIL_CATCH_VENDOR, a catch clause for its library's
 // own exception type, before including this header.
@@ -27,11 +28,33 @@ struct Fail {
   std::string msg;
 };
 
-// check_arity fails unless op is an op of the shims that takes nin inputs
-// and gives nout outputs (sil_op_inputs, sil_op_outputs).
-inline void check_arity(const char* shim, int op, int nin, int nout) {
+// op_list is the codes of the ops a shim implements: its sil_ops.
+struct op_list {
+  const int* ops;
+  int count;
+
+  bool has(int op) const {
+    for (int i = 0; i < count; i++)
+      if (ops[i] == op) return true;
+    return false;
+  }
+
+  // copy is the body of sil_ops.
+  int copy(int32_t* out, int n) const {
+    for (int i = 0; i < count && i < n; i++) out[i] = ops[i];
+    return count;
+  }
+};
+
+// check_op fails unless op is an op of the shims that this shim implements
+// (in ops) and that takes nin inputs and gives nout outputs (sil_op_inputs,
+// sil_op_outputs).
+inline void check_op(const char* shim, const op_list& ops, int op, int nin, int nout) {
   if (op <= 0 || op >= SIL_NUM_OPS || sil_op_outputs[op] == 0)
     throw Fail{SIL_UNSUPPORTED, std::string(shim) + ": op " + std::to_string(op) + " is not an op of the shims"};
+  if (!ops.has(op))
+    throw Fail{SIL_UNSUPPORTED, std::string(shim) + ": op " + std::to_string(op) + " (" + sil_op_names[op] +
+                                    ") is not implemented by this shim"};
   int want_in = sil_op_inputs[op], want_out = sil_op_outputs[op];
   if (nin != want_in || nout != want_out)
     throw Fail{SIL_ERROR, std::string(shim) + ": op " + std::to_string(op) + " takes " + std::to_string(want_in) +

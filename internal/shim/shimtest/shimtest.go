@@ -41,6 +41,7 @@ func Run(t *testing.T, need string, open func() (*shim.Backend, error)) {
 	b := Open(t, need, open)
 	t.Run("NoFusion", func(t *testing.T) { testNoFusion(t, b) })
 	t.Run("Arity", func(t *testing.T) { testArity(t, b) })
+	t.Run("Unimplemented", func(t *testing.T) { testUnimplemented(t, b) })
 	t.Run("PartialWrites", func(t *testing.T) { testPartialWrites(t, b) })
 	t.Run("OutOfRangeMessage", func(t *testing.T) { testOutOfRange(t, b) })
 	t.Run("OutputReadByLaterStep", func(t *testing.T) { testOutputReused(t, b) })
@@ -92,41 +93,78 @@ func testNoFusion(t *testing.T, b *shim.Backend) {
 	}
 }
 
-// testArity calls every op of the shims with one input too many, in a plan
-// made by hand: the shim's check (check_arity over the generated tables
-// of silica_shim_ops.h) must refuse it, naming the op table's counts.
+// testArity calls every op the shim implements with one input too many,
+// in a plan made by hand: the shim's check (check_op over the generated
+// tables of silica_shim_ops.h) must refuse it, naming the op table's
+// counts.
 func testArity(t *testing.T, b *shim.Backend) {
+	n := 0
 	for _, op := range engine.Ops() {
-		if !op.IsPrimitive() {
+		if !b.Implements(op) {
 			continue
 		}
+		n++
 		r := op.Info()
 		nin := r.Inputs + 1
-		p := &engine.Plan{}
-		var bufs []engine.Buffer
-		for v := range nin + r.Outputs {
-			p.Values = append(p.Values, engine.Value{Shape: engine.Shape{2, 3}, DType: engine.Float32, Slot: v})
-			buf, err := b.Alloc(24)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Free(buf)
-			bufs = append(bufs, buf)
-		}
-		s := engine.Step{Op: op}
-		for v := range nin {
-			s.In = append(s.In, v)
-		}
-		for j := range r.Outputs {
-			s.Out = append(s.Out, nin+j)
-		}
-		p.Steps, p.Inputs, p.Outputs = []engine.Step{s}, s.In, s.Out
+		p, bufs := handPlan(t, b, op, nin)
 		err := b.Run(p, bufs)
 		want := fmt.Sprintf("op %d takes %d inputs and %d outputs, got %d and %d", op, r.Inputs, r.Outputs, nin, r.Outputs)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s with %d inputs: error %v, want one saying %q", op, nin, err, want)
 		}
 	}
+	if n == 0 {
+		t.Error("the shim implements no op")
+	}
+}
+
+// testUnimplemented checks every primitive op the shim does not list
+// (sil_ops): the backend says so (Supports, Implements), a step of it
+// fails with ErrUnsupported naming the op, and an engine evaluation of it
+// fails the same way, never with a result.
+func testUnimplemented(t *testing.T, b *shim.Backend) {
+	for _, op := range engine.Ops() {
+		if !op.IsPrimitive() || b.Implements(op) {
+			continue
+		}
+		t.Logf("%s: not implemented by the %s shim", op, b.Device().Backend)
+		if b.Supports(op, &engine.Attrs{}, nil) {
+			t.Errorf("%s: Supports is true for an op the shim does not implement", op)
+		}
+		p, bufs := handPlan(t, b, op, op.Info().Inputs)
+		err := b.Run(p, bufs)
+		if !errors.Is(err, engine.ErrUnsupported) || !strings.Contains(err.Error(), op.String()) {
+			t.Errorf("%s: Run gives %v; want ErrUnsupported naming the op", op, err)
+		}
+	}
+}
+
+// handPlan makes a plan of one step of op with nin inputs and the op
+// table's outputs, every value a [2, 3] float32 in a buffer of its own
+// (freed when the test ends).
+func handPlan(t *testing.T, b *shim.Backend, op engine.Op, nin int) (*engine.Plan, []engine.Buffer) {
+	t.Helper()
+	r := op.Info()
+	p := &engine.Plan{}
+	var bufs []engine.Buffer
+	for v := range nin + r.Outputs {
+		p.Values = append(p.Values, engine.Value{Shape: engine.Shape{2, 3}, DType: engine.Float32, Slot: v})
+		buf, err := b.Alloc(24)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Free(buf) })
+		bufs = append(bufs, buf)
+	}
+	s := engine.Step{Op: op}
+	for v := range nin {
+		s.In = append(s.In, v)
+	}
+	for j := range r.Outputs {
+		s.Out = append(s.Out, nin+j)
+	}
+	p.Steps, p.Inputs, p.Outputs = []engine.Step{s}, s.In, s.Out
+	return p, bufs
 }
 
 // testPartialWrites writes into parts of buffers, before and after they

@@ -1,20 +1,14 @@
-// Command shimops writes internal/shim/csrc/silica_shim_ops.h, the compat
-// shims' op codes and arity tables, from the engine's op table. It runs
-// from go generate in internal/shim:
+// Command shimops prints silica_shim_ops.h, the compat shims' op codes,
+// arity tables and element-wise lists, as shim.Build generates it from
+// the engine's op table beside every shim source it compiles:
 //
-//	go generate ./internal/shim
+//	go run ./internal/tools/shimops
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/silica-go/silica/internal/shim"
 )
 
-func main() {
-	if err := os.WriteFile(shim.OpsHeaderFile, shim.OpsHeader(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "shimops:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Stdout.Write(shim.OpsHeader()) }
