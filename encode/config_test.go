@@ -76,13 +76,14 @@ func dropNormalize(t *testing.T, dir string) {
 // pooling without Normalize, each on a copy of the model directory with
 // edited configs, against sentence-transformers loading the same copy.
 func TestPoolingVariants(t *testing.T) {
+	t.Parallel() // most of the time is Python starting: overlap it
 	src := modelDir(t)
 	cls, maxNoNorm, meanNoNorm := copyModel(t, src), copyModel(t, src), copyModel(t, src)
 	setPooling(t, cls, "cls_token")
 	setPooling(t, maxNoNorm, "max_tokens")
 	dropNormalize(t, maxNoNorm)
 	dropNormalize(t, meanNoNorm)
-	ref := loadReference(t, 60, 5, cls, maxNoNorm, meanNoNorm)
+	ref := loadReference(t, 30, 5, cls, maxNoNorm, meanNoNorm)
 	for i, c := range []struct {
 		pool Pooling
 		norm bool
@@ -157,6 +158,7 @@ func writeWithout(t *testing.T, src, dst, drop string) {
 // TestBadDirectories: each broken model directory gives a one-line error
 // that says what is wrong.
 func TestBadDirectories(t *testing.T) {
+	t.Parallel() // most of the time is Python starting: overlap it
 	src := modelDir(t)
 	cases := []struct {
 		name   string
@@ -209,6 +211,7 @@ func TestBadDirectories(t *testing.T) {
 // TestBadIDs: EncodeIDs refuses empty texts, texts over MaxTokens and ids
 // outside the vocabulary, naming the text.
 func TestBadIDs(t *testing.T) {
+	t.Parallel() // most of the time is Python starting: overlap it
 	m, err := Load(modelDir(t), Options{Engine: cpuEngine()})
 	if err != nil {
 		t.Fatal(err)
@@ -238,10 +241,11 @@ func TestBadIDs(t *testing.T) {
 // random weights stored as F16 under "bert." names, CLS pooling without
 // Normalize, against sentence-transformers loading the same directory.
 func TestOtherSizes(t *testing.T) {
+	t.Parallel() // most of the time is Python starting: overlap it
 	src := modelDir(t)
 	dir := filepath.Join(t.TempDir(), "tiny")
 	runPython(t, "tiny", src, dir)
-	ref := loadReference(t, 120, 9, dir)
+	ref := loadReference(t, 60, 9, dir)
 	run := ref.Runs[0]
 	m, err := Load(dir, Options{Engine: cpuEngine(), BatchTokens: 150})
 	if err != nil {
@@ -262,6 +266,7 @@ func TestOtherSizes(t *testing.T) {
 // Python's hashlib computes it, and the name comes from the directory
 // (or Options.Name).
 func TestIdentity(t *testing.T) {
+	t.Parallel() // most of the time is Python starting: overlap it
 	dir := modelDir(t)
 	py := python(t)
 	out, err := exec.Command(py, "-c", "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())",

@@ -20,6 +20,7 @@ import (
 // neighbours. The default run takes a sample; SILICA_EXHAUSTIVE=1 takes
 // over 5,000 fortunes and every derived text.
 func TestEncodeTexts(t *testing.T) {
+	t.Parallel() // most of the time is Python starting: overlap it
 	all, fortunes, err := textcorpus.Read()
 	testenv.Need(t, "fortunes", err)
 	dir := modelDir(t)
