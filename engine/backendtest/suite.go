@@ -48,6 +48,7 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		{"ScanQuantized", testScanQuantized},
 		{"Gather", testGather},
 		{"Slice", testSlice},
+		{"CopyRows", testCopyRows},
 		{"Cast", testCast},
 		{"Quantize", testQuantize},
 		{"InputsUnchanged", testInputsUnchanged},
