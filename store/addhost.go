@@ -42,9 +42,9 @@ func (s *Store) writeHost(op string, chunks []chunk, ids []int64, vectors [][]fl
 		host, hs := cur.host, cur.hostScales
 		if cur.m != nil || cap(host) < need*rb {
 			nc := growRows(need, rb, hostSlack, s.cfg.segRows)
-			host = append(alignedBytes(nc*rb)[:0], cur.host...)
+			host = append(alignedBytes(nc * rb)[:0], cur.host...)
 			if q8 {
-				hs = append(alignedBytes(4*nc)[:0], cur.hostScales...)
+				hs = append(alignedBytes(4 * nc)[:0], cur.hostScales...)
 			}
 		}
 		host = host[:need*rb]
