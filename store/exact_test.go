@@ -139,7 +139,7 @@ func exactCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRow
 	search("after adds")
 	// Deletes (below and past an arena's compaction threshold) and
 	// upserts of tie-group rows and others, which append them anew.
-	del := ids[100:100+n/20]
+	del := ids[100 : 100+n/20]
 	if _, err := s.Delete(del...); err != nil {
 		t.Fatal(err)
 	}
