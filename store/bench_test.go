@@ -185,3 +185,51 @@ func residentMB() float64 {
 	}
 	return -1
 }
+
+// BenchmarkAdd adds 100,000 x 768 float32 rows in one AddFlat to a new
+// store on the backend SILICA_BACKEND names (default cpu), per storage
+// type under Cosine; MB/s is of float32 input (issue 15's target on the
+// CPU: 1 GB/s).
+//
+//	go test -run '^$' -bench BenchmarkAdd -benchtime 5x ./store
+func BenchmarkAdd(b *testing.B) {
+	const n, d = 100_000, 768
+	backend := os.Getenv("SILICA_BACKEND")
+	if backend == "" {
+		backend = "cpu"
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	flat := make([]float32, n*d)
+	for i := range flat {
+		flat[i] = r.Float32()*2 - 1 + 1e-3
+	}
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = int64(r.Uint64())
+	}
+	for _, c := range []struct {
+		m  Metric
+		dt string
+	}{{Cosine, "float32"}, {Dot, "float32"}, {Cosine, "float16"}, {Cosine, "int8"}} {
+		b.Run(fmt.Sprintf("%s-%s", c.m, c.dt), func(b *testing.B) {
+			dt, err := ParseDType(c.dt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(4 * n * d)
+			for range b.N {
+				s, err := New(Options{Dim: d, Metric: c.m, DType: dt, Backend: backend})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.AddFlat(ids, flat); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				s.Close()
+				runtime.GC()
+				b.StartTimer()
+			}
+		})
+	}
+}
