@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // tieGroups is the rows of a test store that are copies of one vector:
@@ -178,19 +179,37 @@ func exactCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRow
 }
 
 // TestSearchExact checks searches against the float64 reference with
-// exact ties, on the CPU (rows in host memory) and the device-like
-// backend (rows in engine arrays grown on the device), in one arena and
-// in several.
+// exact ties, on the CPU (rows in host memory), the device-like backend
+// (rows in engine arrays grown on the device) and every other registered
+// backend that opens here (CUDA on a GPU machine; testenv.Need skips the
+// others), in one arena and in several.
 func TestSearchExact(t *testing.T) {
-	engines := []*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})}
-	for _, e := range engines {
-		for _, c := range []struct {
-			m  Metric
-			dt engine.DType
-		}{{Cosine, engine.Float32}, {Dot, engine.Float32}, {L2, engine.Float32}, {Cosine, engine.Float16}, {L2, engine.Float16}, {Cosine, engine.Int8}} {
-			for _, segRows := range []int{0, 700} {
-				exactCase(t, e, c.m, c.dt, segRows)
-			}
+	engines := map[string]func() (*engine.Engine, error){
+		"cpu":         func() (*engine.Engine, error) { return engine.New("cpu", newCPU()), nil },
+		"device-like": func() (*engine.Engine, error) { return engine.New("device-like", deviceLike{newCPU()}), nil },
+	}
+	for _, name := range engine.Drivers() {
+		if name != "cpu" {
+			engines[name] = func() (*engine.Engine, error) { return engine.Open(name) }
 		}
+	}
+	for name, open := range engines {
+		t.Run(name, func(t *testing.T) {
+			e, err := open()
+			if err != nil {
+				testenv.Need(t, name, err)
+			}
+			defer e.Close()
+			for _, c := range []struct {
+				m  Metric
+				dt engine.DType
+			}{{Cosine, engine.Float32}, {Dot, engine.Float32}, {L2, engine.Float32}, {Cosine, engine.Float16}, {L2, engine.Float16}, {Cosine, engine.Int8}} {
+				for _, segRows := range []int{0, 700} {
+					t.Run(fmt.Sprintf("%s/%s/%d", c.m, c.dt, segRows), func(t *testing.T) {
+						exactCase(t, e, c.m, c.dt, segRows)
+					})
+				}
+			}
+		})
 	}
 }
