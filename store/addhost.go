@@ -115,11 +115,18 @@ func (s *Store) convertRows(dst []byte, scales []float32, vectors [][]float32) b
 // divided by it first, then by its norm. tmp has length Dim. It reports
 // false for a row checkVectors refuses.
 func (s *Store) convertRow(out []byte, scale *float32, v, tmp []float32) bool {
-	m, finite := maxAbs(v)
+	cosine := s.cfg.metric == Cosine
+	var m float32
+	var ss float64
+	finite := true
+	if cosine {
+		m, ss, finite = maxAbsSquares(v)
+	} else {
+		m, finite = maxAbs(v)
+	}
 	if !finite {
 		return false
 	}
-	cosine := s.cfg.metric == Cosine
 	inv := float32(1)
 	if cosine {
 		if m == 0 {
@@ -128,8 +135,8 @@ func (s *Store) convertRow(out []byte, scale *float32, v, tmp []float32) bool {
 		pre := float32(1)
 		if m < 1e-6 || m > 1e15 {
 			pre = 1 / m
+			ss = sumSquares(v, pre)
 		}
-		ss := sumSquares(v, pre)
 		inv = float32(float64(pre) / max(math.Sqrt(ss), 1e-12))
 	}
 	switch s.cfg.dtype {
@@ -189,6 +196,49 @@ func maxAbs(v []float32) (float32, bool) {
 		}
 	}
 	return max(m0, m1, m2, m3), true
+}
+
+// maxAbsSquares is maxAbs and sumSquares(v, 1) in one pass.
+func maxAbsSquares(v []float32) (float32, float64, bool) {
+	var m0, m1, m2, m3, s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		x0, x1, x2, x3 := v[i], v[i+1], v[i+2], v[i+3]
+		a0 := math.Float32frombits(math.Float32bits(x0) &^ (1 << 31))
+		a1 := math.Float32frombits(math.Float32bits(x1) &^ (1 << 31))
+		a2 := math.Float32frombits(math.Float32bits(x2) &^ (1 << 31))
+		a3 := math.Float32frombits(math.Float32bits(x3) &^ (1 << 31))
+		if !(a0 <= math.MaxFloat32 && a1 <= math.MaxFloat32 && a2 <= math.MaxFloat32 && a3 <= math.MaxFloat32) {
+			return 0, 0, false
+		}
+		if a0 > m0 {
+			m0 = a0
+		}
+		if a1 > m1 {
+			m1 = a1
+		}
+		if a2 > m2 {
+			m2 = a2
+		}
+		if a3 > m3 {
+			m3 = a3
+		}
+		s0 += x0 * x0
+		s1 += x1 * x1
+		s2 += x2 * x2
+		s3 += x3 * x3
+	}
+	for ; i < len(v); i++ {
+		a := math.Float32frombits(math.Float32bits(v[i]) &^ (1 << 31))
+		if !(a <= math.MaxFloat32) {
+			return 0, 0, false
+		}
+		if a > m0 {
+			m0 = a
+		}
+		s0 += v[i] * v[i]
+	}
+	return max(m0, m1, m2, m3), float64(s0) + float64(s1) + float64(s2) + float64(s3), true
 }
 
 // sumSquares returns the sum of (pre*x)² over v, accumulated in float32
