@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -105,7 +106,7 @@ func exactCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRow
 	queries := [][]float32{bases[0], bases[5], small(), small()}
 	search := func(stage string) {
 		t.Helper()
-		for _, k := range []int{1, 7, 100, 1000, 4096, len(want) + 3} {
+		for _, k := range []int{1, 7, 100, 1000, 4096, len(want) + 3, math.MaxInt} {
 			res, err := s.SearchBatch(queries, k)
 			if err != nil {
 				t.Fatal(err)

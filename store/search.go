@@ -244,7 +244,7 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, bool, error) {
 	}
 	out := make([][]Hit, m)
 	for i := range out {
-		kept := make([]Hit, 0, min(k+1, p.k))
+		kept := make([]Hit, 0, p.k)
 		for j := i * p.k; j < (i+1)*p.k; j++ {
 			r := int(index[j])
 			if p.rows != nil {
@@ -311,7 +311,8 @@ func (s *Store) parts(k int, f Filter) ([]*part, error) {
 		parts = append(parts, p)
 		excluded := a.n() - passing[ai]
 		if excluded*deadShare <= a.n() {
-			p.k = min(p.n, k+excluded+1)
+			p.k = min(p.n, k, p.n-excluded) // k may be near MaxInt
+			p.k = min(p.n, p.k+excluded+1)
 			continue
 		}
 		p.rows = make([]int64, 0, passing[ai])
@@ -333,7 +334,7 @@ func (s *Store) parts(k int, f Filter) ([]*part, error) {
 			}
 		}
 		p.n = len(p.rows)
-		p.k = min(p.n, k+1)
+		p.k = min(p.n, min(p.n, k)+1)
 	}
 	return parts, nil
 }
