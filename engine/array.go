@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	"github.com/silica-go/silica/half"
@@ -27,17 +28,22 @@ type Array struct {
 	data *storage
 }
 
-// storage owns one backend buffer. It is released by Array.Free, or, as a
-// safety net, when its array is collected.
+// storage is one array's hold on a backend buffer. It is released by
+// Array.Free, or, as a safety net, when its array is collected. Several
+// arrays may share a buffer (Array.Head): each has its own storage, and
+// the buffer is freed when the last of them is released.
 type storage struct {
-	once sync.Once
-	b    Backend
-	buf  Buffer
+	once  sync.Once
+	b     Backend
+	buf   Buffer
+	holds *atomic.Int32 // the storages sharing buf not yet released
 }
 
 func (s *storage) release() {
 	s.once.Do(func() {
-		s.b.Free(s.buf)
+		if s.holds.Add(-1) == 0 {
+			s.b.Free(s.buf)
+		}
 		s.buf = nil
 	})
 }
@@ -202,7 +208,9 @@ func EncodeFloat32(dt DType, src []float32) ([]byte, error) {
 
 // materialize gives a its buffer. Called with e.mu held.
 func (a *Array) materialize(buf Buffer) {
-	s := &storage{b: a.e.b, buf: buf}
+	holds := new(atomic.Int32)
+	holds.Store(1)
+	s := &storage{b: a.e.b, buf: buf, holds: holds}
 	a.data, a.node = s, nil
 	runtime.AddCleanup(a, func(s *storage) { s.release() }, s)
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"github.com/silica-go/silica/engine"
 )
 
 // Add inserts vectors under the given ids: len(ids) == len(vectors), each
@@ -24,7 +22,7 @@ func (s *Store) Add(ids []int64, vectors [][]float32) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	return s.add("add", ids, vectors)
+	return s.add("add", ids, vectors, nil)
 }
 
 // AddFlat is Add with the vectors in one flat, row-major slice, as
@@ -40,7 +38,9 @@ func (s *Store) AddFlat(ids []int64, flat []float32) error {
 	for i := range rows {
 		rows[i] = flat[i*d : (i+1)*d : (i+1)*d]
 	}
-	return s.Add(ids, rows)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.add("add", ids, rows, flat)
 }
 
 // Append adds vectors under new sequential ids (one more than the largest
@@ -55,71 +55,124 @@ func (s *Store) Append(vectors [][]float32) ([]int64, error) {
 	for i := range ids {
 		ids[i] = s.nextID + int64(i)
 	}
-	if err := s.add("append", ids, vectors); err != nil {
+	if err := s.add("append", ids, vectors, nil); err != nil {
 		return nil, err
 	}
 	return ids, nil
 }
 
-// add does Add with s.wmu held.
-func (s *Store) add(op string, ids []int64, vectors [][]float32) error {
+// add does Add with s.wmu held. flat, if not nil, is vectors as one
+// row-major slice (AddFlat), uploaded without a copy.
+func (s *Store) add(op string, ids []int64, vectors [][]float32, flat []float32) error {
 	if s.closed {
 		return ErrClosed
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.checkVectors(op, "vector", vectors, ids); err != nil {
-		return err
-	}
-	order := identity(len(ids))
-	slices.SortFunc(order, func(a, b int) int { return cmpID(ids[a], ids[b]) })
-	for j := 1; j < len(order); j++ {
-		if ids[order[j]] == ids[order[j-1]] {
-			return fmt.Errorf("store: %s: id %d appears twice in the batch (vectors %d and %d)",
-				op, ids[order[j]], min(order[j-1], order[j]), max(order[j-1], order[j]))
+	for i, v := range vectors {
+		if len(v) != s.cfg.dim {
+			return fmt.Errorf("store: %s: vector %d (id %d) has %d values; the store's dimension is %d", op, i, ids[i], len(v), s.cfg.dim)
 		}
+	}
+	if err := checkDistinct(op, ids); err != nil {
+		return err
 	}
 	if err := s.checkBudget(op, len(ids)); err != nil {
 		return err
 	}
-	type loc struct {
-		g *segment
-		r int
-	}
 	var replaced []loc
 	for _, id := range ids {
-		if g, r, ok := s.locate(id); ok {
-			replaced = append(replaced, loc{g, r})
+		if l, ok := s.where[id]; ok {
+			replaced = append(replaced, l)
 		}
 	}
-	var made []*segment
-	for lo := 0; lo < len(order); lo += s.cfg.segRows {
-		hi := min(lo+s.cfg.segRows, len(order))
-		g, err := s.upload(s.flatten(vectors, order[lo:hi], false), sortedIDs(ids, order[lo:hi]))
-		if err != nil {
-			for _, g := range made {
-				g.free()
-			}
-			return opErr(err, "%s", op)
-		}
-		made = append(made, g)
+	chunks := s.placement(len(ids))
+	var next []rows
+	var err error
+	if s.inPlace {
+		next, err = s.writeHost(op, chunks, ids, vectors)
+	} else {
+		next, err = s.writeDevice(op, chunks, ids, vectors, flat)
+	}
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
-	for _, l := range replaced {
-		l.g.kill(l.r)
+	var old []rows
+	dests := make([]*arena, len(chunks))
+	for i, c := range chunks {
+		a := c.a
+		if a == nil {
+			a = &arena{}
+			s.arenas = append(s.arenas, a)
+		}
+		dests[i] = a
+		old = append(old, a.rows)
+		if a.dead != nil {
+			next[i].dead = append(a.dead, make([]bool, c.hi-c.lo)...)
+			next[i].ndead = a.ndead
+		}
+		a.rows = next[i]
+		for r := a.n() - (c.hi - c.lo); r < a.n(); r++ {
+			s.where[a.ids[r]] = loc{a, r}
+		}
 	}
-	s.segs = append(s.segs, made...)
+	for _, l := range replaced {
+		l.a.kill(l.r)
+	}
 	s.live += len(ids) - len(replaced)
-	if top := ids[order[len(order)-1]]; top >= s.nextID {
+	top := slices.Max(ids)
+	if top >= s.nextID {
 		s.nextID = top + 1
 		if top == math.MaxInt64 {
 			s.nextID = top // Append then reports that no ids are left
 		}
 	}
 	s.mu.Unlock()
+	// No reader holds the old rows now: each holds s.mu while it uses them.
+	for i := range old {
+		release(&old[i], &dests[i].rows)
+	}
 	s.maintain()
 	return nil
+}
+
+// checkDistinct fails if an id appears twice in ids.
+func checkDistinct(op string, ids []int64) error {
+	seen := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		if j, ok := seen[id]; ok {
+			return fmt.Errorf("store: %s: id %d appears twice in the batch (vectors %d and %d)", op, id, j, i)
+		}
+		seen[id] = i
+	}
+	return nil
+}
+
+// chunk is a part of an add's batch, rows [lo, hi), and the arena it
+// goes to (nil: a new one).
+type chunk struct {
+	a      *arena
+	lo, hi int
+}
+
+// placement splits n new rows into chunks: the last arena up to
+// SegmentRows rows, then new arenas of at most that many.
+func (s *Store) placement(n int) []chunk {
+	var out []chunk
+	lo := 0
+	if k := len(s.arenas); k > 0 {
+		if a := s.arenas[k-1]; a.n() < s.cfg.segRows {
+			c := min(n, s.cfg.segRows-a.n())
+			out = append(out, chunk{a, 0, c})
+			lo = c
+		}
+	}
+	for ; lo < n; lo += s.cfg.segRows {
+		out = append(out, chunk{nil, lo, min(n, lo+s.cfg.segRows)})
+	}
+	return out
 }
 
 func cmpID(a, b int64) int {
@@ -130,70 +183,4 @@ func cmpID(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-func sortedIDs(ids []int64, order []int) []int64 {
-	out := make([]int64, len(order))
-	for j, p := range order {
-		out[j] = ids[p]
-	}
-	return out
-}
-
-// upload makes a segment of rows (flat, row-major, already in ascending id
-// order): normalized under Cosine, converted to the storage dtype. Where
-// the store holds rows on the host, the converted rows are read back into
-// host memory it owns, so that later merges append to them.
-func (s *Store) upload(flat []float32, ids []int64) (*segment, error) {
-	n, d := len(ids), s.cfg.dim
-	if s.cfg.metric != Cosine && s.cfg.dtype != engine.Int8 {
-		// Float32 or float16 rows as given: converted on the host.
-		raw := float32Bytes(flat)
-		if s.cfg.dtype == engine.Float16 {
-			var err error
-			if raw, err = engine.EncodeFloat32(engine.Float16, flat); err != nil {
-				return nil, err
-			}
-		}
-		return s.fromHost(hostSegment{rowBytes: d * s.cfg.dtype.Size(), ids: ids, x: raw})
-	}
-	x32, _, err := wrap(s.e, s.inPlace, float32Bytes(flat), engine.Float32, n, d)
-	if err != nil {
-		return nil, err
-	}
-	defer x32.Free()
-	x := x32
-	if s.cfg.metric == Cosine {
-		if x, err = engine.Normalize(x); err != nil {
-			return nil, err
-		}
-	}
-	g := &segment{ids: ids}
-	switch s.cfg.dtype {
-	case engine.Float32:
-		g.x = x
-	case engine.Float16:
-		g.x, err = engine.Cast(x, engine.Float16)
-	case engine.Int8:
-		g.x, g.scales, err = engine.Quantize(x)
-	}
-	if err != nil {
-		return nil, err
-	}
-	outs := []*engine.Array{g.x}
-	if g.scales != nil {
-		outs = append(outs, g.scales)
-	}
-	if err := s.e.Eval(outs...); err != nil {
-		return nil, fmt.Errorf("convert %d rows to %s: %w", n, s.cfg.dtype, err)
-	}
-	if !s.inPlace {
-		return g, nil
-	}
-	defer g.free()
-	h, err := hostRows(g)
-	if err != nil {
-		return nil, err
-	}
-	return s.fromHost(h)
 }

@@ -27,11 +27,20 @@ func snapshot(t *testing.T, s *Store, ids []int64, queries [][]float32) string {
 	return b.String()
 }
 
+// TestBadInputChangesNothing runs on the CPU (rows checked on the host)
+// and the device-like backend (rows checked by their norms on the device,
+// the host naming the bad one).
 func TestBadInputChangesNothing(t *testing.T) {
+	for _, e := range []*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})} {
+		badInputChangesNothing(t, e)
+	}
+}
+
+func badInputChangesNothing(t *testing.T, e *engine.Engine) {
 	for _, dt := range allDTypes {
 		for _, m := range allMetrics {
 			r := rand.New(rand.NewPCG(8, 8))
-			s := newStore(t, Options{Dim: 4, Metric: m, DType: dt, SegmentRows: 8, MemoryGB: 1e-6})
+			s := newStore(t, Options{Dim: 4, Metric: m, DType: dt, SegmentRows: 8, MemoryGB: 1e-6, Engine: e})
 			want := fill(t, s, r, 20)
 			ids := append(want.ids(), -1)
 			queries := randVectors(r, 2, 4)
@@ -77,13 +86,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 			for _, c := range calls {
 				err := c.do()
 				if err == nil || !strings.Contains(err.Error(), c.want) {
-					t.Errorf("%s %s %s: error %v; want one containing %q", dt, m, c.name, err, c.want)
+					t.Errorf("%s: %s %s %s: error %v; want one containing %q", e.Name(), dt, m, c.name, err, c.want)
 				}
 				if err != nil && strings.Contains(err.Error(), "\n") {
 					t.Errorf("%s %s %s: error spans lines: %q", dt, m, c.name, err)
 				}
 				if after := snapshot(t, s, ids, queries); after != before {
-					t.Fatalf("%s %s %s changed the store:\nbefore %s\nafter  %s", dt, m, c.name, before, after)
+					t.Fatalf("%s: %s %s %s changed the store:\nbefore %s\nafter  %s", e.Name(), dt, m, c.name, before, after)
 				}
 			}
 		}

@@ -11,8 +11,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/silica-go/silica/engine"
 )
 
 // BenchmarkStore is the store scenario: N x 768 float32 rows under Cosine
@@ -184,4 +187,194 @@ func residentMB() float64 {
 		}
 	}
 	return -1
+}
+
+// BenchmarkAdd adds 100,000 x 768 float32 rows in one AddFlat to a new
+// store on the backend SILICA_BACKEND names (default cpu), per storage
+// type under Cosine; MB/s is of float32 input (issue 15's target on the
+// CPU: 1 GB/s).
+//
+//	go test -run '^$' -bench BenchmarkAdd -benchtime 5x ./store
+func BenchmarkAdd(b *testing.B) {
+	const n, d = 100_000, 768
+	backend := os.Getenv("SILICA_BACKEND")
+	if backend == "" {
+		backend = "cpu"
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	flat := make([]float32, n*d)
+	for i := range flat {
+		flat[i] = r.Float32()*2 - 1 + 1e-3
+	}
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = int64(r.Uint64())
+	}
+	for _, c := range []struct {
+		m  Metric
+		dt string
+	}{{Cosine, "float32"}, {Dot, "float32"}, {Cosine, "float16"}, {Cosine, "int8"}} {
+		b.Run(fmt.Sprintf("%s-%s", c.m, c.dt), func(b *testing.B) {
+			dt, err := ParseDType(c.dt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(4 * n * d)
+			for range b.N {
+				s, err := New(Options{Dim: d, Metric: c.m, DType: dt, Backend: backend})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.AddFlat(ids, flat); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				s.Close()
+				runtime.GC()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// BenchmarkArena measures issue 15's targets on one backend
+// (SILICA_BACKEND, default engine.Default()), per storage type (float32,
+// float16) under Cosine: one AddFlat of N x 768 float32 rows (N from
+// SILICA_STORE_BENCH_N, default 1,000,000) into a new store (add-s),
+// the store's device bytes and the engine's memory in use over the rows'
+// bytes; the first search and the median of 5 searches end to end for
+// (queries, k) in (1, 100), (64, 100), (1024, 100), (8, 1000), (8, 4096),
+// beside the engine's scan alone (the same graph, read back, no ids); and
+// N rows added in 100 batches to a new store (add100-s).
+//
+//	SILICA_BACKEND=cuda go test -run '^$' -bench BenchmarkArena -benchtime 1x ./store
+func BenchmarkArena(b *testing.B) {
+	n := 1_000_000
+	if v := os.Getenv("SILICA_STORE_BENCH_N"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("SILICA_STORE_BENCH_N=%q: want a positive number of rows", v)
+		}
+	}
+	const d = 768
+	flat := make([]float32, n*d)
+	parallelRows(n, func(lo, hi int) {
+		r := rand.New(rand.NewPCG(uint64(lo), 9))
+		for i := lo * d; i < hi*d; i++ {
+			flat[i] = r.Float32()*2 - 1 + 1e-3
+		}
+	})
+	ids := make([]int64, n)
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range ids {
+		ids[i] = int64(i)*7 + r.Int64N(7) // distinct, not 0..n-1
+	}
+	queries := make([][]float32, 1024)
+	for i := range queries {
+		queries[i] = slices.Clone(flat[r.IntN(n)*d:][:d])
+	}
+	for _, dt := range []string{"float32", "float16"} {
+		b.Run(dt, func(b *testing.B) {
+			t, _ := ParseDType(dt)
+			s, err := New(Options{Dim: d, DType: t, Backend: os.Getenv("SILICA_BACKEND")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			start := time.Now()
+			if err := s.AddFlat(ids, flat); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(time.Since(start).Seconds(), "add-s")
+			rowBytes := float64(n) * float64(d*t.Size())
+			b.ReportMetric(float64(s.Stats().DeviceBytes)/rowBytes, "store/rows")
+			if used := s.Engine().MemoryInUse(); used >= 0 {
+				b.ReportMetric(float64(used)/rowBytes, "inuse/rows")
+			}
+			for i, c := range [][2]int{{1, 100}, {64, 100}, {1024, 100}, {8, 1000}, {8, 4096}} {
+				m, k := c[0], c[1]
+				q := queries[:m]
+				var end, scan []float64
+				for rep := range 6 {
+					start := time.Now()
+					if _, err := s.SearchBatch(q, k); err != nil {
+						b.Fatal(err)
+					}
+					end = append(end, ms(time.Since(start)))
+					if rep == 0 && i == 0 {
+						b.ReportMetric(end[0], "first-ms")
+					}
+					start = time.Now()
+					if err := s.engineScan(q, k); err != nil {
+						b.Fatal(err)
+					}
+					scan = append(scan, ms(time.Since(start)))
+				}
+				end, scan = end[1:], scan[1:]
+				slices.Sort(end)
+				slices.Sort(scan)
+				b.ReportMetric(end[len(end)/2], fmt.Sprintf("q%dk%d-ms", m, k))
+				b.ReportMetric(scan[len(scan)/2], fmt.Sprintf("q%dk%d-scan-ms", m, k))
+			}
+			s.Close()
+			s2, err := New(Options{Dim: d, DType: t, Backend: os.Getenv("SILICA_BACKEND")})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s2.Close()
+			start = time.Now()
+			for lo := 0; lo < n; lo += n / 100 {
+				hi := min(n, lo+n/100)
+				if err := s2.AddFlat(ids[lo:hi], flat[lo*d:hi*d]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(time.Since(start).Seconds(), "add100-s")
+			b.ReportMetric(float64(s2.Stats().DeviceBytes)/rowBytes, "store100/rows")
+		})
+	}
+}
+
+// engineScan runs the graph a search of one arena runs (queries uploaded,
+// the fused scan, values and indices read back) without the store's work
+// on the host, for BenchmarkArena.
+func (s *Store) engineScan(queries [][]float32, k int) error {
+	q, err := s.uploadQueries(queries)
+	if err != nil {
+		return err
+	}
+	defer q.Free()
+	a := s.arenas[0]
+	scores, err := s.scores(q, a.x, a.scales)
+	if err != nil {
+		return err
+	}
+	vals, index, err := engine.TopK(scores, k, s.cfg.metric.larger())
+	if err != nil {
+		return err
+	}
+	defer vals.Free()
+	defer index.Free()
+	if err := s.e.Eval(vals, index); err != nil {
+		return err
+	}
+	if _, err := vals.Float32(); err != nil {
+		return err
+	}
+	_, err = index.Int64()
+	return err
+}
+
+// parallelRows calls f on parts of [0, n) on every core.
+func parallelRows(n int, f func(lo, hi int)) {
+	w := runtime.NumCPU()
+	var wg sync.WaitGroup
+	for i := range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i*n/w, (i+1)*n/w)
+		}()
+	}
+	wg.Wait()
 }

@@ -2,7 +2,7 @@ package store
 
 // Delete removes the given ids and returns how many were in the store;
 // ids that are not are ignored. The rows' memory is reclaimed by
-// compaction: a segment is rewritten without its deleted rows once more
+// compaction: an arena is rewritten without its deleted rows once more
 // than an eighth of it is deleted (Stats.Reclaimable counts the rows
 // waiting), so the cost is amortized over many deletes.
 func (s *Store) Delete(ids ...int64) (int, error) {
@@ -11,10 +11,6 @@ func (s *Store) Delete(ids ...int64) (int, error) {
 	if s.closed {
 		return 0, ErrClosed
 	}
-	type loc struct {
-		g *segment
-		r int
-	}
 	var found []loc
 	seen := map[int64]bool{}
 	for _, id := range ids {
@@ -22,8 +18,8 @@ func (s *Store) Delete(ids ...int64) (int, error) {
 			continue
 		}
 		seen[id] = true
-		if g, r, ok := s.locate(id); ok {
-			found = append(found, loc{g, r})
+		if l, ok := s.where[id]; ok {
+			found = append(found, l)
 		}
 	}
 	if len(found) == 0 {
@@ -31,7 +27,8 @@ func (s *Store) Delete(ids ...int64) (int, error) {
 	}
 	s.mu.Lock()
 	for _, l := range found {
-		l.g.kill(l.r)
+		l.a.kill(l.r)
+		delete(s.where, l.a.ids[l.r])
 	}
 	s.live -= len(found)
 	s.mu.Unlock()
@@ -39,14 +36,33 @@ func (s *Store) Delete(ids ...int64) (int, error) {
 	return len(found), nil
 }
 
-// Compact rewrites every segment that holds deleted rows, freeing them
-// now rather than when the amortized policy would, and merges small
-// segments. Searches and the store's contents are unaffected.
+// Compact rewrites every arena that holds deleted rows, freeing them
+// now rather than when the amortized policy would, and packs the rows
+// into as few arenas as Options.SegmentRows allows. Searches and the store's contents are unaffected.
 func (s *Store) Compact() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.closed {
 		return ErrClosed
 	}
-	return s.tidy(true)
+	if err := s.tidy(true); err != nil || !s.packable() {
+		return err
+	}
+	packed, err := s.pack()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	old := s.arenas
+	s.arenas = packed
+	for _, a := range packed {
+		for r, id := range a.ids {
+			s.where[id] = loc{a, r}
+		}
+	}
+	s.mu.Unlock()
+	for _, a := range old {
+		release(&a.rows, nil)
+	}
+	return nil
 }

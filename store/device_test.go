@@ -83,3 +83,44 @@ func TestDeviceMemoryPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceAddScalesAndGrows adds, on the device-like backend, rows the
+// device's norm check sends to the host (tiny and huge rows under Cosine,
+// valid: stored as unit rows) among ordinary ones, in many small adds, and
+// checks the answers and that the arena's memory stays within 1.05 x the
+// rows plus 64 MiB.
+func TestDeviceAddScalesAndGrows(t *testing.T) {
+	e := engine.New("device-like", deviceLike{newCPU()})
+	for _, dt := range allDTypes {
+		r := rand.New(rand.NewPCG(4, uint64(dt)))
+		s := newStore(t, Options{Dim: 9, Metric: Cosine, DType: dt, Engine: e})
+		want := model{}
+		for b := range 40 {
+			vecs := randVectors(r, 1+r.IntN(50), 9)
+			if b%7 == 3 {
+				for j := range vecs[0] {
+					vecs[0][j] *= 1e-30
+				}
+				for j := range vecs[len(vecs)-1] {
+					vecs[len(vecs)-1][j] *= 1e30
+				}
+			}
+			ids, err := s.Append(vecs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, id := range ids {
+				want[id] = vecs[i]
+			}
+		}
+		for _, q := range randVectors(r, 3, 9) {
+			for _, k := range []int{1, 10, 2000} {
+				checkHits(t, fmt.Sprintf("%s k=%d", dt, k), Cosine, dt, want, nil, q, k, must(s.Search(q, k)))
+			}
+		}
+		st := s.Stats()
+		if rows := int64(st.Count) * int64(s.rowBytes()-8); st.DeviceBytes > rows+rows/20+64<<20 || st.DeviceBytes < rows {
+			t.Errorf("%s: %d rows of %d bytes held in %d device bytes; want at most 1.05 x plus 64 MiB", dt, st.Count, s.rowBytes()-8, st.DeviceBytes)
+		}
+	}
+}

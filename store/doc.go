@@ -21,57 +21,86 @@
 //
 // # Search
 //
-// The rows live in segments (engine arrays of up to Options.SegmentRows
-// rows, in ascending id order). A search builds one top-k per segment,
-// over MatMul(queries, rowsᵀ) or L2Distance, which the engine's scheduler
-// fuses into one scan_topk step that never writes the score matrix, and
-// evaluates them all in one engine.Eval: one submission to the device.
-// The per-segment results are merged on the host by score, ties to the
-// smaller id (exact, because rows are in id order within a segment and
-// the engine breaks ties by the smaller row). Any k >= 1 works; k above
-// Len returns everything. SearchBatch runs many queries in the same
-// submission.
+// The rows live in one arena: an engine array with room to grow, in
+// insertion order (Options.SegmentRows caps the rows of an arena; past it
+// rows go to a new one, and a search scans each in the same submission).
+// The store keeps the ids by row on the host and an index from id to row.
+// A search is one top-k per arena, over MatMul(queries, rowsᵀ) or
+// L2Distance, which the engine's scheduler fuses into one scan_topk step
+// that never writes the score matrix, all in one engine.Eval: one
+// submission to the device. The host then maps rows to ids, drops
+// excluded rows (deleted, or filtered out) and merges the arenas.
+//
+// Ties go to the smaller id. The engine breaks them by the smaller row,
+// which is not the smaller id, so each arena is asked for k + excluded +
+// 1 results and runs of equal scores are put in id order. When the last
+// result still ties the k-th (a tie across the k-th place) and the scan
+// did not return every row, rows of that score may be missing, and the
+// arena is scanned again for twice as many: exact, and one scan in the
+// common case. Any k >= 1 works; k above Len returns everything.
+// SearchBatch runs many queries in the same submission.
 //
 // Filters are evaluated on the host when a search is built (Where calls
 // its predicate once per stored id, AllowIDs looks its ids up); the scan
-// kernels themselves are not filtered. A segment with few rows filtered
-// out (or deleted: at most an eighth) is scanned whole for k plus that
-// many results and the excluded ones dropped on the host; a segment with
-// more has its passing rows gathered into a new array (engine.Gather, a
-// copy on the device, in the same submission) and scanned. Either way the
-// top k are chosen after the filter, so k hits come back when k pass.
-// SearchRange returns every hit within a score or distance bound.
+// kernels themselves are not filtered. An arena with few rows excluded
+// (at most an eighth) is scanned whole for k plus that many results and
+// the excluded ones dropped on the host; one with more has its passing
+// rows gathered into a new array (engine.Gather, a copy on the device, in
+// the same submission) and scanned. Either way the top k are chosen after
+// the filter, so k hits come back when k pass. SearchRange returns every
+// hit within a score or distance bound.
 //
 // # Adds and deletes
 //
-// An add checks the whole batch (dimension, NaN and Inf, zero vectors
-// under Cosine, float16 range, duplicate ids, the memory budget) before
-// changing anything, so an error leaves the store exactly as it was. New
-// rows become new segments; a segment merges into the one before it when
-// that one is no larger (a binary counter: each row is copied at most
-// log2(SegmentRows) times). On backends that use host memory in place
-// (the CPU) the store owns its rows' memory, and a segment whose ids
-// follow the previous one's is appended to it, as a Go slice grows: each
-// row copied about twice. The engine has no concatenation, so merges
-// elsewhere go through the host. Delete marks rows dead; a segment more
-// than an eighth dead is compacted (on the device, by a gather). Stats
+// An add checks the batch (dimension, NaN and Inf, zero vectors under
+// Cosine, float16 range, duplicate ids, the memory budget) before
+// changing anything, so an error leaves the store exactly as it was. The
+// new rows are written past the end of the arena, where searches do not
+// look, and published when all are written.
+//
+// On backends that use host memory in place (the CPU) the arena is the
+// store's own memory, grown by a quarter as a Go slice grows (a store
+// opened from files reads the memory-mapped file until its first add),
+// and an add is one pass over the input on every core that checks each
+// row, normalizes, converts or quantizes it and writes it into the arena.
+//
+// Elsewhere (CUDA) the batch is copied to the device once as float32,
+// normalized, converted or quantized there, and each row's norm (and,
+// for float16 without Cosine, its largest magnitude) read back and
+// checked; a row that fails sends the batch through the host's checks,
+// which name it. The rows are then copied into the arena on the device
+// (engine.CopyRows). A full arena grows on the device (engine.Empty, then
+// a copy) by a twentieth, at least doubling while under 64 MiB, so the
+// rows take at most 1.05 times their size plus 64 MiB (the CUDA backend
+// rounds allocations up to its size classes, up to an eighth more), and
+// each row is copied a bounded number of times however small the adds.
+// The host keeps no copy of the rows. Backends without a device copy
+// (engine.BufferCopier: the libtorch and MLX adapters) copy through the
+// host instead.
+//
+// Delete marks rows dead, and Add of an id already stored marks its old
+// row dead and appends the new one. An arena more than an eighth dead is
+// compacted (its live rows gathered on the device, or copied on the
+// host); Compact does it now, for every arena, and packs them. Stats
 // reports live and reclaimable rows and the bytes held.
 //
 // # Concurrency
 //
 // A Store is safe for concurrent use. Searches share a read lock for
-// their whole run; writers are serialized and build new segments outside
-// the lock, then publish them under it, so a search sees every write
-// whole or not at all.
+// their whole run; writers are serialized and write rows outside the
+// lock, then publish them under it, so a search sees every write whole or
+// not at all.
 //
 // # Files
 //
 // Save writes manifest.json (format version, dim, dtype, metric, count,
-// segments, CRC-32C checksums of every file and of itself) and NumPy .npy
-// files: embeddings.npy ([count, dim] '<f4', '<f2' or '|i1'), ids.npy
-// ([count] '<i8') and, for int8, scales.npy ([count] '<f4'). A save goes
-// to a new version directory inside the store directory, fsynced, and is
-// switched in by renaming a symlink (see layout.go), so a crash leaves the
+// rows per arena, CRC-32C checksums of every file and of itself) and
+// NumPy .npy files: embeddings.npy ([count, dim] '<f4', '<f2' or '|i1'),
+// ids.npy ([count] '<i8', in insertion order since format version 2;
+// version 1 stores, with ascending ids per segment, still open) and, for
+// int8, scales.npy ([count] '<f4'). A save goes to a new version
+// directory inside the store directory, fsynced, and is switched in by
+// renaming a symlink (see layout.go), so a crash leaves the
 // old store or the new one. Open checks sizes, headers and checksums,
 // naming the file at fault, and memory-maps large files; on the CPU
 // backend the rows are used in place. The checksum pass reads every byte

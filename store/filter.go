@@ -3,7 +3,7 @@ package store
 import "slices"
 
 // Filter restricts a search to some ids. It is evaluated on the host for
-// each stored id, and the scans are built from it (a segment with many
+// each stored id, and the scans are built from it (an arena with many
 // rows filtered out is gathered to its passing rows first, one with few
 // is scanned for k plus that many), so that the top k are chosen among
 // the passing vectors: a search returns k hits whenever k vectors pass
@@ -28,36 +28,49 @@ func AllowIDs(ids ...int64) Filter {
 // call the store's methods.
 func Where(pred func(id int64) bool) Filter { return Filter{where: pred} }
 
-// mask returns which rows of g pass f (nil: every live row) and how many.
-// Dead rows never pass.
-func (f Filter) mask(g *segment) ([]bool, int) {
+// masks returns, for each arena of s, which rows pass f (nil: every
+// live row) and how many. Dead rows never pass. Called with s.mu held.
+func (f Filter) masks(s *Store) ([][]bool, []int) {
+	masks := make([][]bool, len(s.arenas))
+	passing := make([]int, len(s.arenas))
 	switch {
 	case f.list:
-		m := make([]bool, g.n())
-		n := 0
-		// The allow-list is sorted, so only the part within g's id range
-		// is looked up.
-		lo, _ := slices.BinarySearch(f.allow, g.ids[0])
-		for _, id := range f.allow[lo:] {
-			if id > g.ids[len(g.ids)-1] {
-				break
+		index := make(map[*arena]int, len(s.arenas))
+		for i, a := range s.arenas {
+			index[a] = i
+		}
+		for _, id := range f.allow {
+			l, ok := s.where[id]
+			if !ok {
+				continue
 			}
-			if r, ok := g.find(id); ok {
-				m[r] = true
-				n++
+			i := index[l.a]
+			if masks[i] == nil {
+				masks[i] = make([]bool, l.a.n())
+			}
+			masks[i][l.r] = true
+			passing[i]++
+		}
+		for i, a := range s.arenas {
+			if masks[i] == nil {
+				masks[i] = make([]bool, a.n()) // nothing passes
 			}
 		}
-		return m, n
 	case f.where != nil:
-		m := make([]bool, g.n())
-		n := 0
-		for r, id := range g.ids {
-			if !g.isDead(r) && f.where(id) {
-				m[r] = true
-				n++
+		for i, a := range s.arenas {
+			m := make([]bool, a.n())
+			for r, id := range a.ids {
+				if !a.isDead(r) && f.where(id) {
+					m[r] = true
+					passing[i]++
+				}
 			}
+			masks[i] = m
 		}
-		return m, n
+	default:
+		for i, a := range s.arenas {
+			passing[i] = a.live()
+		}
 	}
-	return nil, g.live()
+	return masks, passing
 }

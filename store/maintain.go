@@ -6,15 +6,15 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
-// deadShare is the share of deleted rows past which a segment is
+// deadShare is the share of deleted rows past which an arena is
 // compacted: it is rewritten when more than 1/deadShare of its rows are
-// dead. Searches ask each segment for k plus its dead rows and drop the
+// dead. Searches ask each arena for k plus its dead rows and drop the
 // dead ones, so this also bounds that extra work.
 const deadShare = 8
 
-// maintain tidies the segments after a successful add or delete; a
-// failure (the device out of memory) is kept for Stats and otherwise
-// ignored, as the store is correct without it. Called with s.wmu held.
+// maintain tidies the arenas after a successful add or delete; a failure
+// (the device out of memory) is kept for Stats and otherwise ignored, as
+// the store is correct without it. Called with s.wmu held.
 func (s *Store) maintain() {
 	err := s.tidy(false)
 	s.mu.Lock()
@@ -22,118 +22,120 @@ func (s *Store) maintain() {
 	s.mu.Unlock()
 }
 
-// tidy compacts segments with too many dead rows (with all: any dead row)
-// and merges neighbours (with all: any two that fit in one segment), then
-// publishes the new list. Until it publishes,
-// nothing is changed; on an error it frees what it made. Called with
-// s.wmu held.
+// tidy compacts the arenas with too many dead rows (with all: any dead
+// row) and drops those with no live row, then publishes them. Until it
+// publishes nothing is changed; on an error it frees what it made.
+// Called with s.wmu held.
 func (s *Store) tidy(all bool) error {
-	next := slices.Clone(s.segs)
-	published := map[*segment]bool{}
-	for _, g := range s.segs {
-		published[g] = true
+	type job struct {
+		a    *arena
+		next rows
 	}
-	var made []*segment // new segments, until published
-	fail := func(err error) error {
-		for _, g := range made {
-			g.free()
-		}
-		return err
-	}
-	// Drop an unpublished segment that a later step replaced.
-	retire := func(gs ...*segment) {
-		for _, g := range gs {
-			if !published[g] {
-				g.free()
-				made = slices.DeleteFunc(made, func(x *segment) bool { return x == g })
-			}
-		}
-	}
-	for i := 0; i < len(next); i++ {
-		g := next[i]
+	var jobs []job
+	drop := false
+	for _, a := range s.arenas {
 		switch {
-		case g.live() == 0:
-			next = slices.Delete(next, i, i+1)
-			i--
-		case g.ndead > 0 && (all || g.ndead*deadShare > g.n()):
-			c, err := s.compact(g)
+		case a.live() == 0:
+			drop = true
+		case a.ndead > 0 && (all || a.ndead*deadShare > a.n()):
+			next, err := s.compact(&a.rows)
 			if err != nil {
-				return fail(err)
+				for _, j := range jobs {
+					release(&j.next, nil)
+				}
+				return err
 			}
-			made = append(made, c)
-			next[i] = c
+			jobs = append(jobs, job{a, next})
 		}
 	}
-	for i := len(next) - 1; i >= 1; {
-		a, b := next[i-1], next[i]
-		la, lb := a.live(), b.live()
-		// Merging only into a segment no larger than the new one keeps the
-		// segments a binary counter: a row is copied at most
-		// log2(SegmentRows) times however small the adds. Rows the store
-		// holds on the host, with b's ids after a's, are appended instead,
-		// at the cost of copying b alone. Compact packs every pair that fits.
-		if la+lb > s.cfg.segRows || (lb < la && !all && !appendable(a, b)) {
-			i--
-			continue
-		}
-		m, err := s.merge(a, b)
-		if err != nil {
-			return fail(err)
-		}
-		made = append(made, m)
-		retire(a, b)
-		next = slices.Replace(next, i-1, i+1, m)
-		i--
-	}
-	if len(made) == 0 && len(next) == len(s.segs) {
+	if len(jobs) == 0 && !drop {
 		return nil
 	}
 	s.mu.Lock()
-	old := s.segs
-	s.segs = next
-	s.mu.Unlock()
-	// No reader holds the old list now: each holds s.mu while it uses one.
-	for _, g := range old {
-		if !slices.Contains(next, g) {
-			g.free()
+	old := make([]rows, len(jobs))
+	for i, j := range jobs {
+		old[i] = j.a.rows
+		j.a.rows = j.next
+		for r, id := range j.a.ids {
+			s.where[id] = loc{j.a, r}
 		}
+	}
+	var dropped []*arena
+	s.arenas = slices.DeleteFunc(s.arenas, func(a *arena) bool {
+		if a.live() == 0 {
+			dropped = append(dropped, a)
+			return true
+		}
+		return false
+	})
+	s.mu.Unlock()
+	// No reader holds the old rows now: each holds s.mu while it uses them.
+	for i, j := range jobs {
+		release(&old[i], &j.a.rows)
+	}
+	for _, a := range dropped {
+		release(&a.rows, nil)
 	}
 	return nil
 }
 
-// compact returns g without its dead rows: copied on the host when the
-// store holds g's rows there, else gathered on the device.
-func (s *Store) compact(g *segment) (*segment, error) {
-	if g.host != nil {
-		h, err := hostRows(g)
+// compact returns a's live rows as new rows: copied on the host when the
+// store holds them there, else gathered on the device.
+func (s *Store) compact(a *rows) (rows, error) {
+	d := s.cfg.dim
+	if a.host != nil {
+		h, err := readRows(a)
 		if err != nil {
-			return nil, err
+			return rows{}, err
 		}
-		return s.fromHost(h)
+		next := rows{ids: h.ids, host: append(alignedBytes(len(h.x))[:0], h.x...)}
+		n := len(h.ids)
+		if next.x, _, err = wrap(s.e, true, next.host, s.cfg.dtype, n, d); err != nil {
+			return rows{}, opErr(err, "compact")
+		}
+		if h.scales != nil {
+			next.hostScales = append(alignedBytes(len(h.scales))[:0], h.scales...)
+			if next.scales, _, err = wrap(s.e, true, next.hostScales, engine.Float32, n); err != nil {
+				next.x.Free()
+				return rows{}, opErr(err, "compact")
+			}
+		}
+		return next, nil
 	}
-	rows := g.liveRows()
-	idx, err := s.e.FromInt64(rows, len(rows))
+	live := a.liveRows()
+	idx, err := s.e.FromInt64(live, len(live))
 	if err != nil {
-		return nil, opErr(err, "compact")
+		return rows{}, opErr(err, "compact")
 	}
 	defer idx.Free()
-	c := &segment{ids: make([]int64, len(rows))}
-	for j, r := range rows {
-		c.ids[j] = g.ids[r]
+	next := rows{ids: make([]int64, len(live))}
+	for j, r := range live {
+		next.ids[j] = a.ids[r]
 	}
-	outs := []*engine.Array{}
-	if c.x, err = engine.Gather(g.x, idx); err != nil {
-		return nil, err
+	fail := func(err error) (rows, error) {
+		release(&next, nil)
+		return rows{}, opErr(err, "compact %d rows", len(live))
 	}
-	outs = append(outs, c.x)
-	if g.scales != nil {
-		if c.scales, err = engine.Gather(g.scales, idx); err != nil {
-			return nil, err
+	if next.buf, err = engine.Gather(a.x, idx); err != nil {
+		return fail(err)
+	}
+	outs := []*engine.Array{next.buf}
+	if a.scales != nil {
+		if next.sbuf, err = engine.Gather(a.scales, idx); err != nil {
+			return fail(err)
 		}
-		outs = append(outs, c.scales)
+		outs = append(outs, next.sbuf)
 	}
 	if err := s.e.Eval(outs...); err != nil {
-		return nil, opErr(err, "compact %d rows", len(rows))
+		return fail(err)
 	}
-	return c, nil
+	if next.x, err = next.buf.Head(len(live)); err != nil {
+		return fail(err)
+	}
+	if next.sbuf != nil {
+		if next.scales, err = next.sbuf.Head(len(live)); err != nil {
+			return fail(err)
+		}
+	}
+	return next, nil
 }

@@ -22,10 +22,12 @@ const (
 )
 
 // FormatName and FormatVersion identify the manifest format this package
-// writes. Open reads this version and refuses newer ones.
+// writes. Open reads this version and the older ones and refuses newer
+// ones. Version 1 kept each segment's ids ascending; version 2 writes rows
+// in insertion order, so ids may come in any order (still unique).
 const (
 	FormatName    = "silica-store"
-	FormatVersion = 1
+	FormatVersion = 2
 )
 
 // checksumChunk is the span of one CRC-32C in a file's checksum list, so
@@ -43,8 +45,8 @@ type Manifest struct {
 	// NextID is the id Append gives next (one more than the largest id
 	// the store has held, deleted ones included).
 	NextID int64 `json:"next_id"`
-	// Segments splits the rows, in file order, into runs of ascending id
-	// (a saved store's segments); they sum to Count.
+	// Segments splits the rows, in file order, into the saved store's
+	// arenas (version 1: runs of ascending id); they sum to Count.
 	Segments []int `json:"segments"`
 	// Checksums has an entry for each .npy file of the store.
 	Checksums map[string]Checksum `json:"checksums"`
@@ -79,7 +81,7 @@ func (m *Manifest) check() (resolved, error) {
 		return r, fmt.Errorf("%s: format %q, not a %s manifest", ManifestFile, m.Format, FormatName)
 	}
 	if m.Version > FormatVersion || m.Version < 1 {
-		return r, fmt.Errorf("%s: format version %d; this build reads version %d (a newer silica wrote it?)", ManifestFile, m.Version, FormatVersion)
+		return r, fmt.Errorf("%s: format version %d; this build reads versions 1 to %d (a newer silica wrote it?)", ManifestFile, m.Version, FormatVersion)
 	}
 	if m.Dim <= 0 || m.Count < 0 {
 		return r, fmt.Errorf("%s: dim %d, count %d; want dim > 0 and count >= 0", ManifestFile, m.Dim, m.Count)

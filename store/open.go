@@ -118,39 +118,71 @@ func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, e
 		return nil, err
 	}
 	_, s.inPlace = s.e.Backend().(engine.HostWrapper)
+	s.where = make(map[int64]loc, m.Count)
 	rb := cfg.dim * cfg.dtype.Size()
-	lo := 0
-	for _, n := range m.Segments {
-		g := &segment{ids: ids[lo : lo+n : lo+n]}
-		// The rows are used in place where the backend can (the slice's
-		// capacity ends with it: a merge must copy, not append into the
-		// read-only mapping); the scales, small, are copied.
-		x := x[lo*rb : (lo+n)*rb : (lo+n)*rb]
+	for lo := 0; lo < m.Count; lo += cfg.segRows {
+		hi := min(m.Count, lo+cfg.segRows)
+		a := &arena{}
+		s.arenas = append(s.arenas, a)
+		a.ids = ids[lo:hi:hi] // an add copies them
 		var sc []byte
-		wrapped, scWrapped := false, true
-		if g.x, wrapped, err = wrap(s.e, s.inPlace, x, cfg.dtype, n, cfg.dim); err == nil && scales != nil {
-			sc = slices.Clone(scales[4*lo : 4*(lo+n)])
-			if g.scales, scWrapped, err = wrap(s.e, s.inPlace, sc, engine.Float32, n); err != nil {
-				g.x.Free()
-			}
+		if scales != nil {
+			sc = scales[4*lo : 4*hi : 4*hi]
 		}
-		if err != nil {
+		if err := s.load(a, x[lo*rb:hi*rb:hi*rb], sc, files[EmbeddingsFile]); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("load rows %d to %d: %w", lo, lo+n, err)
+			return nil, fmt.Errorf("load rows %d to %d: %w", lo, hi, err)
 		}
-		if wrapped {
-			g.m = files[EmbeddingsFile]
-			g.m.hold()
+		for r, id := range a.ids {
+			s.where[id] = loc{a, r}
 		}
-		if wrapped && scWrapped {
-			// The store holds these rows on the host (both, or neither).
-			g.host, g.hostScales = x, sc
-		}
-		s.segs = append(s.segs, g)
-		lo += n
 	}
 	s.live = m.Count
 	return s, nil
+}
+
+// load gives a new arena the rows x (and int8 scales sc) of file f. Where
+// the store keeps rows on the host, the rows are read from f in place
+// (held until the first write copies them) when the backend takes them,
+// else copied into the store's memory; the scales, small, are copied.
+// Elsewhere both are copied to the device.
+func (s *Store) load(a *arena, x, sc []byte, f *mapping) error {
+	n, d := len(a.ids), s.cfg.dim
+	var err error
+	if !s.inPlace {
+		if a.buf, err = s.e.FromBytes(x, s.cfg.dtype, n, d); err != nil {
+			return err
+		}
+		if a.x, err = a.buf.Head(n); err != nil {
+			return err
+		}
+		if sc != nil {
+			if a.sbuf, err = s.e.FromBytes(sc, engine.Float32, n); err != nil {
+				return err
+			}
+			a.scales, err = a.sbuf.Head(n)
+		}
+		return err
+	}
+	wrapped := false
+	if a.x, wrapped, err = wrap(s.e, true, x, s.cfg.dtype, n, d); err != nil {
+		return err
+	}
+	if wrapped {
+		a.host, a.m = x, f
+		f.hold()
+	} else {
+		a.x.Free()
+		a.host = append(alignedBytes(len(x))[:0], x...)
+		if a.x, _, err = wrap(s.e, true, a.host, s.cfg.dtype, n, d); err != nil {
+			return err
+		}
+	}
+	if sc != nil {
+		a.hostScales = append(alignedBytes(len(sc))[:0], sc...)
+		a.scales, _, err = wrap(s.e, true, a.hostScales, engine.Float32, n)
+	}
+	return err
 }
 
 // mmapMin is the size from which files are memory-mapped rather than
@@ -194,9 +226,22 @@ func npyData(f *mapping, name, descr string, shape ...int) ([]byte, error) {
 	return f.data[off:], nil
 }
 
-// checkIDs checks that ids ascend within each segment and that no id is
-// in two segments.
+// checkIDs checks that no id appears twice (and, in a version 1 store,
+// that ids ascend within each segment).
 func checkIDs(ids []int64, m *Manifest) error {
+	if m.Version >= 2 {
+		all := slices.Clone(ids)
+		slices.Sort(all)
+		for j := 1; j < len(all); j++ {
+			if all[j] == all[j-1] {
+				return fmt.Errorf("%s: id %d appears twice", IDsFile, all[j])
+			}
+		}
+		if len(all) > 0 && all[len(all)-1] >= m.NextID {
+			return fmt.Errorf("%s: next_id %d is not above the largest id %d", ManifestFile, m.NextID, all[len(all)-1])
+		}
+		return nil
+	}
 	type span struct{ lo, hi int64 }
 	var spans []span
 	lo := 0

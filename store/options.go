@@ -86,9 +86,9 @@ func checkDType(dt engine.DType) error {
 	return fmt.Errorf("store: storage dtype %s is not supported (want float32, float16 or int8)", dt)
 }
 
-// DefaultSegmentRows is the largest number of rows a segment grows to
-// when Options.SegmentRows is zero.
-const DefaultSegmentRows = 1 << 17
+// DefaultSegmentRows is the most rows an arena holds when
+// Options.SegmentRows is zero: no limit but the int range.
+const DefaultSegmentRows = math.MaxInt32
 
 // Options configure a store. The zero value of every field but Dim has a
 // default.
@@ -124,9 +124,9 @@ type Options struct {
 	// every byte (about 0.9 s for a 1M x 768 float32 store on a busy
 	// 2-core machine); skip it only for files on storage you trust.
 	SkipChecksums bool
-	// SegmentRows is the most rows a segment grows to by merging (zero:
-	// DefaultSegmentRows). Smaller segments make adds and deletes cheaper
-	// and searches run more, smaller scans.
+	// SegmentRows is the most rows one arena (one engine array, scanned
+	// by one kernel) holds (zero: DefaultSegmentRows, no limit); past it
+	// rows go to a new arena, and a search scans each and merges.
 	SegmentRows int
 }
 

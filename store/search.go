@@ -98,27 +98,58 @@ func (s *Store) SearchRange(query []float32, bound float32) ([]Hit, error) {
 	}
 }
 
-// part is the scan of one segment within a search.
+// part is the scan of one arena within a search.
 type part struct {
-	g     *segment
-	mask  []bool  // rows that may be returned; nil: the live rows
-	rows  []int64 // the rows scanned when gathered; nil: all of g
-	k     int     // results asked of the scan per query
-	vals  *engine.Array
-	index *engine.Array
+	a    *arena
+	mask []bool  // rows that may be returned; nil: the live rows
+	rows []int64 // the rows scanned when gathered; nil: all of a
+	n    int     // rows scanned
+	k    int     // results asked of the scan per query
+	// The scan's graph and results, per attempt.
+	x, sc, idx  *engine.Array // gathered rows and scales, their indices
+	vals, index *engine.Array
 }
 
-// passes reports whether row r of the segment may be returned.
+// passes reports whether row r of the arena may be returned.
 func (p *part) passes(r int) bool {
 	if p.mask != nil {
 		return p.mask[r]
 	}
-	return !p.g.isDead(r)
+	return !p.a.isDead(r)
 }
 
-// scan searches with s.mu held for reading. Each segment is one top-k
-// scan, all of them in one Eval (one submission to the backend), and the
-// per-segment results are merged on the host by id.
+// free releases the part's arrays of one attempt.
+func (p *part) free() {
+	for _, a := range []*engine.Array{p.vals, p.index} {
+		if a != nil {
+			a.Free()
+		}
+	}
+	p.vals, p.index = nil, nil
+}
+
+// freeAll releases every array of the part.
+func (p *part) freeAll() {
+	p.free()
+	for _, a := range []*engine.Array{p.x, p.sc, p.idx} {
+		if a != nil {
+			a.Free()
+		}
+	}
+}
+
+// scan searches with s.mu held for reading: one top-k scan per arena, all
+// in one Eval (one submission to the backend), then, per query, the rows
+// mapped to ids, the excluded ones (dead or filtered out) dropped, runs
+// of equal scores put in id order, and the arenas' hits merged.
+//
+// Ties: the engine breaks them by the smaller row, the store's contract
+// is the smaller id, and rows are in insertion order. So each arena is
+// asked for k + excluded + 1 results; if its last result still scores as
+// well as the k-th kept one (a tie across the k-th place) and the scan
+// did not return every row, rows of that score with smaller ids may be
+// missing, and the arena is scanned again for twice as many. Otherwise
+// every row not returned scores worse than the k-th hit: exact.
 func (s *Store) scan(queries [][]float32, k int, f Filter) ([][]Hit, error) {
 	res := make([][]Hit, len(queries))
 	for i := range res {
@@ -127,41 +158,51 @@ func (s *Store) scan(queries [][]float32, k int, f Filter) ([][]Hit, error) {
 	if len(queries) == 0 || s.live == 0 {
 		return res, nil
 	}
-	sp, err := s.plan(queries, k, f)
-	defer sp.free()
+	q, err := s.uploadQueries(queries)
 	if err != nil {
 		return nil, opErr(err, "search")
 	}
-	if len(sp.outs) == 0 {
-		return res, nil
-	}
-	if err := s.e.Eval(sp.outs...); err != nil {
+	defer q.Free()
+	parts, err := s.parts(k, f)
+	defer func() {
+		for _, p := range parts {
+			p.freeAll()
+		}
+	}()
+	if err != nil {
 		return nil, opErr(err, "search")
 	}
 	cands := make([][]Hit, len(queries))
-	for _, p := range sp.parts {
-		vals, err := p.vals.Float32()
+	for todo := parts; len(todo) > 0; {
+		outs, err := s.build(q, todo)
 		if err != nil {
 			return nil, opErr(err, "search")
 		}
-		index, err := p.index.Int64()
-		if err != nil {
+		if err := s.e.Eval(outs...); err != nil {
 			return nil, opErr(err, "search")
 		}
-		for i := range queries {
-			for j := i * p.k; j < (i+1)*p.k; j++ {
-				r := int(index[j])
-				if p.rows != nil {
-					r = int(p.rows[r])
-				}
-				if p.passes(r) {
-					cands[i] = append(cands[i], Hit{p.g.ids[r], vals[j]})
-				}
+		var again []*part
+		for _, p := range todo {
+			hits, done, err := s.collect(p, len(queries), k)
+			p.free()
+			if err != nil {
+				return nil, opErr(err, "search")
+			}
+			if !done {
+				p.k = min(p.n, 2*p.k)
+				again = append(again, p)
+				continue
+			}
+			for i := range cands {
+				cands[i] = append(cands[i], hits[i]...)
 			}
 		}
+		todo = again
 	}
 	for i, c := range cands {
-		slices.SortFunc(c, s.compareHits)
+		if len(parts) > 1 {
+			slices.SortFunc(c, s.compareHits)
+		}
 		if len(c) > 0 {
 			res[i] = c[:min(k, len(c))]
 		}
@@ -169,78 +210,133 @@ func (s *Store) scan(queries [][]float32, k int, f Filter) ([][]Hit, error) {
 	return res, nil
 }
 
-// searchPlan is the lazy graph of one search: a top-k scan per segment.
-type searchPlan struct {
-	parts []*part
-	outs  []*engine.Array // the values and indices of every part
-	temps []*engine.Array // arrays to free after the search
-}
-
-func (sp *searchPlan) free() {
-	for _, a := range sp.temps {
-		a.Free()
-	}
-}
-
-// plan builds the search graph. A segment with few rows excluded (deleted
-// or filtered out: at most 1/deadShare of it) is scanned whole for k plus
-// that many results, the excluded ones dropped afterwards; one with more
-// has its passing rows gathered and scanned. Either way k hits come back
-// when k pass, and the scan never writes the full score matrix.
-func (s *Store) plan(queries [][]float32, k int, f Filter) (*searchPlan, error) {
-	sp := &searchPlan{}
-	q, err := s.uploadQueries(queries)
-	if err != nil {
-		return sp, err
-	}
-	sp.temps = append(sp.temps, q)
-	for _, g := range s.segs {
-		p := &part{g: g}
-		var passing int
-		p.mask, passing = f.mask(g)
-		if passing == 0 {
-			continue
-		}
-		x, sc := g.x, g.scales
-		excluded := g.n() - passing
-		p.k = min(g.n(), k)
-		if p.k < g.n() {
-			p.k = min(g.n(), k+excluded)
-		}
-		if excluded*deadShare > g.n() {
-			p.rows = make([]int64, 0, passing)
-			for r := range g.ids {
-				if p.passes(r) {
-					p.rows = append(p.rows, int64(r))
-				}
-			}
-			idx, err := s.e.FromInt64(p.rows, passing)
-			if err != nil {
-				return sp, err
-			}
-			sp.temps = append(sp.temps, idx)
-			if x, err = engine.Gather(x, idx); err != nil {
-				return sp, err
-			}
-			if sc != nil {
-				if sc, err = engine.Gather(sc, idx); err != nil {
-					return sp, err
-				}
-			}
-			p.k = min(passing, k)
+// build makes the lazy top-k scan of each part for queries q and returns
+// their values and indices.
+func (s *Store) build(q *engine.Array, parts []*part) ([]*engine.Array, error) {
+	var outs []*engine.Array
+	for _, p := range parts {
+		x, sc := p.a.x, p.a.scales
+		if p.x != nil {
+			x, sc = p.x, p.sc
 		}
 		scores, err := s.scores(q, x, sc)
 		if err != nil {
-			return sp, err
+			return nil, err
 		}
 		if p.vals, p.index, err = engine.TopK(scores, p.k, s.cfg.metric.larger()); err != nil {
-			return sp, err
+			return nil, err
 		}
-		sp.temps = append(sp.temps, p.vals, p.index)
-		sp.outs = append(sp.outs, p.vals, p.index)
-		sp.parts = append(sp.parts, p)
+		outs = append(outs, p.vals, p.index)
 	}
-	return sp, nil
+	return outs, nil
+}
+
+// collect reads a part's scan: per query, its first k passing hits in
+// order (ties by id), and whether they are exact (see scan).
+func (s *Store) collect(p *part, m, k int) ([][]Hit, bool, error) {
+	vals, err := p.vals.Float32()
+	if err != nil {
+		return nil, false, err
+	}
+	index, err := p.index.Int64()
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([][]Hit, m)
+	for i := range out {
+		kept := make([]Hit, 0, p.k)
+		for j := i * p.k; j < (i+1)*p.k; j++ {
+			r := int(index[j])
+			if p.rows != nil {
+				r = int(p.rows[r])
+			}
+			if p.passes(r) {
+				kept = append(kept, Hit{p.a.ids[r], vals[j]})
+			}
+		}
+		if p.k < p.n {
+			if len(kept) < k || !s.worse(vals[(i+1)*p.k-1], kept[k-1].Score) {
+				return nil, false, nil
+			}
+		}
+		s.sortTies(kept)
+		out[i] = kept[:min(k, len(kept))]
+	}
+	return out, true, nil
+}
+
+// worse reports whether score a ranks strictly after score b (NaN after
+// every number; a NaN b leaves nothing after it).
+func (s *Store) worse(a, b float32) bool {
+	switch {
+	case b != b:
+		return true
+	case a != a:
+		return true
+	case s.cfg.metric.larger():
+		return a < b
+	}
+	return a > b
+}
+
+// sortTies puts each run of equal scores of hits (sorted by score) in id
+// order.
+func (s *Store) sortTies(hits []Hit) {
+	for lo := 0; lo < len(hits); {
+		hi := lo + 1
+		for hi < len(hits) && (hits[hi].Score == hits[lo].Score || (hits[hi].Score != hits[hi].Score && hits[lo].Score != hits[lo].Score)) {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(hits[lo:hi], func(a, b Hit) int { return cmpID(a.ID, b.ID) })
+		}
+		lo = hi
+	}
+}
+
+// parts plans the scan of each arena that has passing rows. One with few
+// rows excluded (deleted or filtered out: at most 1/deadShare of it) is
+// scanned whole for k plus that many results (plus one, for ties), the
+// excluded ones dropped afterwards; one with more has its passing rows
+// gathered (on the device) and scanned. Either way k hits come back when
+// k pass, and the scan never writes the full score matrix.
+func (s *Store) parts(k int, f Filter) ([]*part, error) {
+	masks, passing := f.masks(s)
+	var parts []*part
+	for ai, a := range s.arenas {
+		if passing[ai] == 0 {
+			continue
+		}
+		p := &part{a: a, mask: masks[ai], n: a.n()}
+		parts = append(parts, p)
+		excluded := a.n() - passing[ai]
+		if excluded*deadShare <= a.n() {
+			p.k = min(p.n, k, p.n-excluded) // k may be near MaxInt
+			p.k = min(p.n, p.k+excluded+1)
+			continue
+		}
+		p.rows = make([]int64, 0, passing[ai])
+		for r := range a.ids {
+			if p.passes(r) {
+				p.rows = append(p.rows, int64(r))
+			}
+		}
+		var err error
+		if p.idx, err = s.e.FromInt64(p.rows, len(p.rows)); err != nil {
+			return parts, err
+		}
+		if p.x, err = engine.Gather(a.x, p.idx); err != nil {
+			return parts, err
+		}
+		if a.scales != nil {
+			if p.sc, err = engine.Gather(a.scales, p.idx); err != nil {
+				return parts, err
+			}
+		}
+		p.n = len(p.rows)
+		p.k = min(p.n, min(p.n, k)+1)
+	}
+	return parts, nil
 }
 
 // compareHits orders hits best first, ties by the smaller id, NaN last.

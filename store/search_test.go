@@ -157,12 +157,23 @@ func TestExplainIsOneScan(t *testing.T) {
 			if _, err := s.Append(randVectors(r, 100, 16)); err != nil {
 				t.Fatal(err)
 			}
-			sp, err := s.plan(randVectors(r, 4, 16), 5, Filter{})
+			q, err := s.uploadQueries(randVectors(r, 4, 16))
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := s.e.Explain(sp.outs...)
-			sp.free()
+			parts, err := s.parts(5, Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs, err := s.build(q, parts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := s.e.Explain(outs...)
+			for _, p := range parts {
+				p.freeAll()
+			}
+			q.Free()
 			if err != nil {
 				t.Fatal(err)
 			}

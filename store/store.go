@@ -23,11 +23,18 @@ type Store struct {
 	wmu sync.Mutex   // serializes the writers: Add, Delete, Compact, Close
 	mu  sync.RWMutex // readers hold it shared; writers take it to publish
 	// Guarded by mu (writers hold wmu too, so they may read without mu).
-	segs    []*segment
+	arenas  []*arena
+	where   map[int64]loc // the live row of each id
 	live    int
 	nextID  int64 // the id Append gives next
 	closed  bool
 	lastErr error // the last failure of background maintenance
+}
+
+// loc is where a live row is: its arena and row.
+type loc struct {
+	a *arena
+	r int
 }
 
 // ErrClosed is returned by every method of a closed store.
@@ -49,7 +56,7 @@ func New(opts Options) (*Store, error) {
 		return nil, err
 	}
 	_, inPlace := e.Backend().(engine.HostWrapper)
-	return &Store{e: e, ownEngine: own, cfg: cfg, inPlace: inPlace}, nil
+	return &Store{e: e, ownEngine: own, cfg: cfg, inPlace: inPlace, where: map[int64]loc{}}, nil
 }
 
 // Dim returns the length of the store's vectors.
@@ -75,13 +82,14 @@ func (s *Store) Len() int {
 type Stats struct {
 	Count       int // vectors in the store (Len)
 	Reclaimable int // rows deleted or replaced but still held, until compaction
-	Segments    int // engine arrays the rows are split into
-	// DeviceBytes is the bytes of the rows and scales held by the backend
-	// (on the CPU and on unified-memory devices, host memory; for a store
-	// opened from files, memory-mapped pages included).
+	Segments    int // arenas: engine arrays the rows are split into (see Options.SegmentRows)
+	// DeviceBytes is the bytes of the rows and scales held by the backend,
+	// spare capacity of the arenas included (on the CPU and on
+	// unified-memory devices, host memory; for a store opened from files,
+	// memory-mapped pages included).
 	DeviceBytes int64
-	// HostBytes is the bytes the store keeps on the host besides: ids and
-	// deletion flags.
+	// HostBytes is the bytes the store keeps on the host besides: ids,
+	// deletion flags and the id index (about 40 bytes a row).
 	HostBytes int64
 	// MappedBytes is the bytes of files mapped into memory and read in
 	// place (a part of DeviceBytes).
@@ -91,7 +99,7 @@ type Stats struct {
 	BudgetBytes, UsedBytes int64
 	Backend                string // the engine's name
 	Device                 string // the device's own name
-	// MaintenanceError is the last failure to merge or compact segments
+	// MaintenanceError is the last failure to compact an arena
 	// after an add or delete had succeeded ("" if none): the store stays
 	// correct, only less compact.
 	MaintenanceError string
@@ -101,24 +109,29 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := Stats{Count: s.live, Segments: len(s.segs), BudgetBytes: s.cfg.budget,
+	st := Stats{Count: s.live, Segments: len(s.arenas), BudgetBytes: s.cfg.budget,
 		Backend: s.e.Name(), Device: s.e.Device().Name}
 	maps := map[*mapping]bool{}
-	for _, g := range s.segs {
-		st.Reclaimable += g.ndead
-		st.DeviceBytes += g.deviceBytes()
-		st.HostBytes += g.hostBytes()
-		if g.m != nil && g.m.mapped && !maps[g.m] {
-			maps[g.m] = true
-			st.MappedBytes += int64(len(g.m.data))
+	rb := s.cfg.dim * s.cfg.dtype.Size()
+	for _, a := range s.arenas {
+		st.Reclaimable += a.ndead
+		st.DeviceBytes += a.deviceBytes(rb)
+		st.HostBytes += a.hostBytes()
+		if a.m != nil && a.m.mapped && !maps[a.m] {
+			maps[a.m] = true
+			st.MappedBytes += int64(len(a.m.data))
 		}
 	}
+	st.HostBytes += int64(mapEntryBytes * len(s.where))
 	st.UsedBytes = s.usedBytes()
 	if s.lastErr != nil {
 		st.MaintenanceError = s.lastErr.Error()
 	}
 	return st
 }
+
+// mapEntryBytes is about what an entry of the id index costs.
+const mapEntryBytes = 32
 
 // rowBytes is what one row costs against the budget.
 func (s *Store) rowBytes() int64 {
@@ -132,8 +145,8 @@ func (s *Store) rowBytes() int64 {
 // usedBytes counts every row held, live or not. Called with mu or wmu held.
 func (s *Store) usedBytes() int64 {
 	var n int64
-	for _, g := range s.segs {
-		n += int64(g.n())
+	for _, a := range s.arenas {
+		n += int64(a.n())
 	}
 	return n * s.rowBytes()
 }
@@ -157,8 +170,8 @@ func (s *Store) checkBudget(op string, rows int) error {
 
 func (s *Store) deadRows() int {
 	n := 0
-	for _, g := range s.segs {
-		n += g.ndead
+	for _, a := range s.arenas {
+		n += a.ndead
 	}
 	return n
 }
@@ -177,13 +190,9 @@ func human(b int64) string {
 }
 
 // locate finds the live row of id.
-func (s *Store) locate(id int64) (*segment, int, bool) {
-	for _, g := range s.segs {
-		if r, ok := g.find(id); ok {
-			return g, r, true
-		}
-	}
-	return nil, 0, false
+func (s *Store) locate(id int64) (*arena, int, bool) {
+	l, ok := s.where[id]
+	return l.a, l.r, ok
 }
 
 // Contains reports whether id is in the store.
@@ -239,10 +248,10 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	for _, g := range s.segs {
-		g.free()
+	for _, a := range s.arenas {
+		release(&a.rows, nil)
 	}
-	s.segs, s.live = nil, 0
+	s.arenas, s.where, s.live = nil, nil, 0
 	if s.ownEngine {
 		return s.e.Close()
 	}

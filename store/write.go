@@ -47,8 +47,8 @@ type column struct {
 }
 
 // writeFiles writes the live rows as embeddings.npy, ids.npy and (int8)
-// scales.npy into k, segment by segment, and returns the manifest that
-// describes them. Called with s.wmu held, so nothing changes meanwhile.
+// scales.npy into k, arena by arena in row order (insertion order, ids
+// in any order), and returns the manifest that describes them. Called with s.wmu held, so nothing changes meanwhile.
 func (s *Store) writeFiles(k sink) (*Manifest, error) {
 	m := &Manifest{
 		Format: FormatName, Version: FormatVersion, Dim: s.cfg.dim, DType: s.cfg.dtype.String(),
@@ -73,11 +73,11 @@ func (s *Store) writeFiles(k sink) (*Manifest, error) {
 	if _, err := sum.Write(head); err != nil {
 		return nil, fmt.Errorf("%s: %w", EmbeddingsFile, err)
 	}
-	for i, g := range s.segs {
-		if g.live() == 0 {
+	for i, a := range s.arenas {
+		if a.live() == 0 {
 			continue
 		}
-		h, err := hostRows(g)
+		h, err := readRows(&a.rows)
 		if err != nil {
 			return nil, err
 		}

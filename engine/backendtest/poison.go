@@ -69,3 +69,16 @@ func Poisoned(name string, b engine.Backend) *engine.Engine {
 	caps, _ := b.(engine.Capabilities)
 	return engine.New(name, &poison{Backend: b, caps: caps})
 }
+
+// CopyBuffer forwards to the backend's engine.BufferCopier, or copies
+// through the host (Read, then Write) as the engine does without one.
+func (p *poison) CopyBuffer(dst engine.Buffer, dstOff int, src engine.Buffer, srcOff, n int) error {
+	if c, ok := p.Backend.(engine.BufferCopier); ok {
+		return c.CopyBuffer(dst, dstOff, src, srcOff, n)
+	}
+	tmp := make([]byte, n)
+	if err := p.Backend.Read(src, srcOff, tmp); err != nil {
+		return err
+	}
+	return p.Backend.Write(dst, dstOff, tmp)
+}

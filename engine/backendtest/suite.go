@@ -56,6 +56,7 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		{"ScanQuantized", nil, testScanQuantized},
 		{"Gather", []engine.Op{engine.OpGather}, testGather},
 		{"Slice", []engine.Op{engine.OpSlice}, testSlice},
+		{"CopyRows", nil, testCopyRows},
 		{"Cast", []engine.Op{engine.OpCast}, testCast},
 		{"Quantize", []engine.Op{engine.OpQuantize, engine.OpDequantize}, testQuantize},
 		{"InputsUnchanged", nil, testInputsUnchanged},
