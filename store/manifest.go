@@ -48,6 +48,8 @@ type Manifest struct {
 	// Segments splits the rows, in file order, into the saved store's
 	// arenas (version 1: runs of ascending id); they sum to Count.
 	Segments []int `json:"segments"`
+	// Model is the text model the vectors come from (AddTexts), if any.
+	Model *Model `json:"model,omitempty"`
 	// Checksums has an entry for each .npy file of the store.
 	Checksums map[string]Checksum `json:"checksums"`
 	// SelfCRC32C is the CRC-32C of the manifest itself, encoded as this

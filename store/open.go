@@ -138,6 +138,10 @@ func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, e
 		}
 	}
 	s.live = m.Count
+	if err := s.adoptEncoder(opts.Encoder, m.Model); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -118,6 +118,11 @@ type Options struct {
 	// deleted rows not yet compacted included), in GB of 10^9 bytes; zero
 	// means no bound. An add that would pass it fails whole.
 	MemoryGB float64
+	// Encoder, if not nil, turns texts into vectors for AddTexts and
+	// SearchText (encode.Encoder implements it); Dim may then be zero (the
+	// encoder's). The manifest records its model, and Open refuses an
+	// encoder of other weights than the store's vectors came from.
+	Encoder TextEncoder
 	// SkipChecksums makes Open and Load skip the CRC-32C pass over the
 	// data of the .npy files. Sizes, .npy headers, the manifest's own
 	// checksum and the order of the ids are still checked. The pass reads
@@ -142,9 +147,12 @@ type resolved struct {
 // resolve checks o and fills in the defaults. needDim: New needs Dim.
 func (o *Options) resolve(needDim bool) (resolved, error) {
 	r := resolved{dim: o.Dim, metric: o.Metric, dtype: o.DType, segRows: o.SegmentRows}
+	if o.Encoder != nil && r.dim == 0 && needDim {
+		r.dim = o.Encoder.Dim()
+	}
 	switch {
-	case o.Dim < 0 || (needDim && o.Dim == 0):
-		return r, fmt.Errorf("store: dimension %d; want Dim > 0", o.Dim)
+	case r.dim < 0 || (needDim && r.dim == 0):
+		return r, fmt.Errorf("store: dimension %d; want Dim > 0", r.dim)
 	case o.SegmentRows < 0:
 		return r, fmt.Errorf("store: SegmentRows %d; want 0 (the default) or more", o.SegmentRows)
 	case math.IsNaN(o.MemoryGB) || o.MemoryGB < 0 || o.MemoryGB > 1e9:

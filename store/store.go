@@ -29,6 +29,10 @@ type Store struct {
 	nextID  int64 // the id Append gives next
 	closed  bool
 	lastErr error // the last failure of background maintenance
+	// enc encodes texts (Options.Encoder, nil without one); model is the
+	// text model the vectors come from, nil if none is recorded.
+	enc   TextEncoder
+	model *Model
 }
 
 // loc is where a live row is: its arena and row.
@@ -56,7 +60,14 @@ func New(opts Options) (*Store, error) {
 		return nil, err
 	}
 	_, inPlace := e.Backend().(engine.HostWrapper)
-	return &Store{e: e, ownEngine: own, cfg: cfg, inPlace: inPlace, where: map[int64]loc{}}, nil
+	s := &Store{e: e, ownEngine: own, cfg: cfg, inPlace: inPlace, where: map[int64]loc{}}
+	if err := s.adoptEncoder(opts.Encoder, nil); err != nil {
+		if own {
+			e.Close()
+		}
+		return nil, err
+	}
+	return s, nil
 }
 
 // Dim returns the length of the store's vectors.

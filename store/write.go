@@ -53,7 +53,7 @@ func (s *Store) writeFiles(k sink) (*Manifest, error) {
 	m := &Manifest{
 		Format: FormatName, Version: FormatVersion, Dim: s.cfg.dim, DType: s.cfg.dtype.String(),
 		Metric: s.cfg.metric.String(), Count: s.live, NextID: s.nextID, Segments: []int{},
-		Checksums: map[string]Checksum{},
+		Checksums: map[string]Checksum{}, Model: s.model,
 	}
 	d := s.cfg.dim
 	ids := make([]byte, 0, 8*s.live)
