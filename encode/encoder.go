@@ -50,6 +50,7 @@ type Encoder struct {
 	opts     Options
 	dtype    engine.DType
 	name     string
+	dir      string        // the model directory, absolute
 	sum      string        // hex SHA-256 of model.safetensors
 	onesH    *engine.Array // [hidden, 1]
 	eps      *engine.Array // [1, 1]
@@ -106,6 +107,9 @@ func Load(dir string, opts Options) (*Encoder, error) {
 	m := &Encoder{cfg: cfg, tok: tok, w: w, e: e, opts: opts, dtype: opts.DType, sum: sum, name: opts.Name}
 	if m.name == "" {
 		m.name = modelName(dir)
+	}
+	if m.dir, err = filepath.Abs(dir); err != nil {
+		m.dir = dir
 	}
 	rows := max(opts.BatchTokens, cfg.MaxSeq)
 	eye := make([]float32, rows*rows)
@@ -203,6 +207,9 @@ func (m *Encoder) MaxTokens() int { return m.cfg.MaxSeq }
 // Name returns the model's name (Options.Name, else derived from its
 // directory).
 func (m *Encoder) Name() string { return m.name }
+
+// Dir returns the model directory (absolute).
+func (m *Encoder) Dir() string { return m.dir }
 
 // WeightsSHA256 returns the hex SHA-256 of model.safetensors, which
 // identifies the weights (for a store's manifest).

@@ -23,6 +23,10 @@ type TextEncoder interface {
 type Model struct {
 	Name   string `json:"name"`
 	SHA256 string `json:"sha256"` // of the weights
+	// Dir is where the model was loaded from when the store recorded it
+	// (if the encoder says: a Dir() string method), a hint for tools
+	// that reopen the store; the weights' hash is what is checked.
+	Dir string `json:"dir,omitempty"`
 }
 
 // Model returns the text model the store's vectors come from (recorded
@@ -40,7 +44,11 @@ func (s *Store) Model() *Model {
 
 // modelOf returns the Model of enc.
 func modelOf(enc TextEncoder) *Model {
-	return &Model{Name: enc.Name(), SHA256: enc.WeightsSHA256()}
+	m := &Model{Name: enc.Name(), SHA256: enc.WeightsSHA256()}
+	if d, ok := enc.(interface{ Dir() string }); ok {
+		m.Dir = d.Dir()
+	}
+	return m
 }
 
 // adoptEncoder checks enc against the store's recorded model (nil: none)
@@ -115,4 +123,21 @@ func (s *Store) SearchTexts(queries []string, k int) ([][]Hit, error) {
 		return nil, fmt.Errorf("store: search text: %w", err)
 	}
 	return s.SearchBatch(vecs, k)
+}
+
+// SetEncoder gives an open store its text encoder, as Options.Encoder
+// would have: an encoder of other weights than the store's recorded model
+// is an error and changes nothing.
+func (s *Store) SetEncoder(enc TextEncoder) error {
+	if enc == nil {
+		return fmt.Errorf("store: SetEncoder: nil encoder")
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.adoptEncoder(enc, s.model)
 }

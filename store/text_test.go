@@ -115,6 +115,15 @@ func TestTexts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "model-a") || !strings.Contains(err.Error(), "model-bb") {
 		t.Errorf("open with another model: %v; want an error naming both", err)
 	}
+	if err := s3.SetEncoder(hashEncoder{dim: 29, name: "model-bb"}); err == nil {
+		t.Error("SetEncoder with another model: no error")
+	}
+	if err := s3.SetEncoder(enc); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s3.SearchText("green sea", 3); err != nil || fmt.Sprint(a) != fmt.Sprint(c) {
+		t.Errorf("after SetEncoder: %v, %v; before %v", c, err, a)
+	}
 	if _, err := New(Options{Backend: "cpu", Dim: 30, Encoder: enc}); err == nil {
 		t.Error("Dim 30 with a 29-d encoder: no error")
 	}

@@ -16,11 +16,21 @@ func importCmd(args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("import", flag.ContinueOnError)
 	dir := fl.String("store", "", "store directory")
 	in := fl.String("in", "", "vectors, a 2-D .npy array")
+	text := fl.String("text", "", "texts instead of vectors: one a line, or JSON lines {\"id\", \"text\"}")
+	model := fl.String("model", "", "with --text: the model directory (or a model name in the Hugging Face cache)")
 	idsPath := fl.String("ids", "", "ids, a 1-D int64 .npy array")
 	metricName := fl.String("metric", "", "cosine, dot or l2")
 	dtypeName := fl.String("dtype", "", "f32, f16 or i8")
-	if err := parse(fl, args, "store", "in"); err != nil {
+	if err := parse(fl, args, "store"); err != nil {
 		return err
+	}
+	switch {
+	case (*in == "") == (*text == ""):
+		return fmt.Errorf("%w: give --in (vectors) or --text (texts), one of them", errUsage)
+	case *text != "" && *model == "":
+		return fmt.Errorf("%w: --text needs --model (a model directory, e.g. all-MiniLM-L6-v2's)", errUsage)
+	case *text != "" && *idsPath != "":
+		return fmt.Errorf("%w: --ids is for --in; a JSON lines --text file carries its ids", errUsage)
 	}
 	var opts store.Options
 	var err error
@@ -33,6 +43,9 @@ func importCmd(args []string, stdout io.Writer) error {
 		if opts.DType, err = store.ParseDType(*dtypeName); err != nil {
 			return fmt.Errorf("%w: --dtype: %v", errUsage, err)
 		}
+	}
+	if *text != "" {
+		return importTexts(*dir, *text, *model, opts, stdout)
 	}
 	vecs, dim, err := readVectors(*in)
 	if err != nil {

@@ -14,7 +14,11 @@ import (
 
 const usage = `usage:
   silica import --store DIR --in VECTORS.npy [--ids IDS.npy] [--metric cosine|dot|l2] [--dtype f32|f16|i8]
+  silica import --store DIR --text TEXTS --model MODEL [--metric ...] [--dtype ...]
+      (TEXTS: one text a line, or JSON lines {"id": N, "text": "..."}; MODEL: a
+      sentence-transformers BERT directory, or a name in the Hugging Face cache)
   silica search --store DIR --queries Q.npy -k K [--json]
+  silica search --store DIR --text "QUERY" -k K [--model MODEL] [--json]
   silica info --store DIR
 `
 
@@ -48,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	// Say why the command is silent when a backend compiles at first use.
 	engine.SetProgress(func(msg string) { fmt.Fprintf(stderr, "silica: %s\n", msg) })
+	progressOut = stderr
+	defer func() { progressOut = io.Discard }()
 	defer engine.SetProgress(nil)
 	err := cmd(args[1:], stdout)
 	switch {

@@ -24,20 +24,35 @@ func searchCmd(args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("search", flag.ContinueOnError)
 	dir := fl.String("store", "", "store directory")
 	qpath := fl.String("queries", "", "queries, a 2-D .npy array")
+	text := fl.String("text", "", "one query as text, encoded by the store's model")
+	model := fl.String("model", "", "with --text: the model (default: the one the store recorded)")
 	k := fl.Int("k", 0, "results per query")
 	asJSON := fl.Bool("json", false, "print one JSON array")
-	if err := parse(fl, args, "store", "queries", "k"); err != nil {
+	if err := parse(fl, args, "store", "k"); err != nil {
 		return err
 	}
-	queries, _, err := readVectors(*qpath)
-	if err != nil {
-		return err
+	if (*qpath == "") == (*text == "") {
+		return fmt.Errorf("%w: give --queries (vectors) or --text (a query text), one of them", errUsage)
+	}
+	var queries [][]float32
+	var err error
+	if *qpath != "" {
+		if queries, _, err = readVectors(*qpath); err != nil {
+			return err
+		}
 	}
 	s, err := store.Open(*dir, store.Options{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if *text != "" {
+		q, err := textQuery(s, *text, *model)
+		if err != nil {
+			return err
+		}
+		queries = [][]float32{q}
+	}
 	res, err := s.SearchBatch(queries, *k)
 	if err != nil {
 		return err
