@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"encoding/binary"
+	"github.com/silica-go/silica/internal/testenv"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -34,7 +35,11 @@ func TestRowScanEmulated(t *testing.T) {
 		{engine.BFloat16, 5, 700, 768, 9, 0, engine.MetricL2, false},
 		{engine.BFloat16, 1, 800, 40, 12, 0, engine.MetricDot, false},
 	}
-	for _, c := range cases {
+	// Each case builds two emulators: the default run takes a float32 and
+	// a bfloat16 case (the defaults' types) and one drawn at random; the
+	// exhaustive run (SILICA_EXHAUSTIVE=1) all of them.
+	for _, i := range testenv.Sample(t, len(cases), []int{0, 4}, 1) {
+		c := cases[i]
 		mq := rowKernelMaxM
 		if c.m == 1 {
 			mq = 1
