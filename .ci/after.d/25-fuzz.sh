@@ -17,6 +17,7 @@ targets=(
 	"./cmd/embench FuzzParseNPY"
 	"./cmd/silica FuzzSearchK"
 	"./cmd/silica FuzzImportFlags"
+	"./encode/safetensors FuzzParse"
 )
 # Every FuzzX of the repository is in the list above.
 listed=$(printf '%s\n' "${targets[@]}" | awk '{print $2}' | sort)
