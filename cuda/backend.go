@@ -135,10 +135,14 @@ func (b *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	return buf, nil
 }
 
-// Free returns a buffer to the pool; any goroutine may call it.
+// Free returns a buffer to the pool; any goroutine but the device's may
+// call it. A large buffer (above largeBuffer) goes back to the driver.
 func (b *Backend) Free(buf engine.Buffer) {
 	if bb, ok := buf.(*buffer); ok {
 		b.pool.release(bb)
+		if bb.class > largeBuffer {
+			_ = b.do(func() error { b.d.trimAbove(&b.pool, largeBuffer); return nil })
+		}
 	}
 }
 

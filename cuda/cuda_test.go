@@ -308,6 +308,18 @@ func TestMemory(t *testing.T) {
 		t.Errorf("a freed buffer of the same class was not reused: %d then %d bytes in use", used, b.MemoryInUse())
 	}
 	b.Free(buf2)
+	// A large buffer goes back to the driver when freed.
+	big, err := b.Alloc(largeBuffer + 12345)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.MemoryInUse() - used; got < largeBuffer || got > largeBuffer+2<<20 {
+		t.Errorf("a %d-byte buffer added %d bytes in use; want it sized to 2 MiB", largeBuffer+12345, got)
+	}
+	b.Free(big)
+	if b.MemoryInUse() != used {
+		t.Errorf("a freed large buffer stayed with the device: %d bytes in use, %d before", b.MemoryInUse(), used)
+	}
 	if _, err := b.Alloc(1 << 50); err == nil {
 		t.Fatal("allocating 1 PiB succeeded")
 	} else {

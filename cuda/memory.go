@@ -7,6 +7,10 @@ import (
 	"sync/atomic"
 )
 
+// largeBuffer is the size above which a freed allocation is given back
+// to the driver rather than pooled (see pool).
+const largeBuffer = 64 << 20
+
 // buffer is a device allocation of the pool.
 type buffer struct {
 	ptr   dptr
@@ -21,7 +25,11 @@ func (b *buffer) Size() int { return b.size }
 // rounded up to 256 bytes, and above 2 KiB to an eighth of the next power
 // of two, so at most 12.5% is wasted and a repeated plan finds its
 // buffers again. Allocations stay with the device until an allocation
-// fails (the pool is then emptied and the allocation retried) or Close.
+// fails (the pool is then emptied and the allocation retried) or Close,
+// except large ones (above largeBuffer: a store's arena, the upload of a
+// large add), which are sized to 2 MiB and given back to the driver when
+// freed, so that device memory is the rows plus scratch, not the rows
+// plus every arena the store outgrew.
 type pool struct {
 	mu     sync.Mutex
 	free   map[int][]dptr
@@ -32,6 +40,9 @@ type pool struct {
 func classOf(n int) int {
 	if n <= 2048 {
 		return (n + 255) &^ 255
+	}
+	if n > largeBuffer {
+		return (n + 2<<20 - 1) &^ (2<<20 - 1)
 	}
 	p := 1 << bits.Len(uint(n-1))
 	step := p / 8
@@ -59,13 +70,19 @@ func (p *pool) put(c int, ptr dptr) {
 	p.pooled += int64(c)
 }
 
-// drain removes every pooled allocation and returns them with their sizes.
-func (p *pool) drain() map[int][]dptr {
+// drain removes every pooled allocation of a class above limit and
+// returns them with their sizes.
+func (p *pool) drain(limit int) map[int][]dptr {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	f := p.free
-	p.free = map[int][]dptr{}
-	p.pooled = 0
+	f := map[int][]dptr{}
+	for c, l := range p.free {
+		if c > limit && len(l) > 0 {
+			f[c] = l
+			delete(p.free, c)
+			p.pooled -= int64(c * len(l))
+		}
+	}
 	return f
 }
 
@@ -96,8 +113,12 @@ func (d *device) alloc(p *pool, n int) (*buffer, error) {
 }
 
 // trim returns every pooled allocation to the driver.
-func (d *device) trim(p *pool) {
-	for c, l := range p.drain() {
+func (d *device) trim(p *pool) { d.trimAbove(p, 0) }
+
+// trimAbove returns the pooled allocations above limit bytes to the
+// driver; on the device goroutine.
+func (d *device) trimAbove(p *pool, limit int) {
+	for c, l := range p.drain(limit) {
 		for _, ptr := range l {
 			cuMemFree(ptr)
 			p.mu.Lock()
