@@ -132,6 +132,7 @@ type emuCase struct {
 // of the part's rows (ties of equal scores accepted), EMPTY_KEY padding
 // where a part has fewer rows, and the largest row norm.
 func TestScanV4Emulated(t *testing.T) {
+	t.Parallel() // CPU-bound and long: beside the others, not after them
 	if testing.Short() {
 		t.Log("the emulator runs a block as 256 threads")
 		testenv.SkipBecause(t, "-short")

@@ -20,6 +20,7 @@ import (
 // merged over the blocks, against the best kk keys of MODE 0's own scores
 // (the same arithmetic, so the same keys, bit for bit).
 func TestRowScanEmulated(t *testing.T) {
+	t.Parallel() // CPU-bound and long: beside the others, not after them
 	rng := rand.New(rand.NewPCG(3, 19))
 	cases := []struct {
 		xt          engine.DType

@@ -18,6 +18,7 @@ import (
 // checks every value and index against a float64 sort: best first, ties
 // to the smaller index, NaN last.
 func TestSelectLongEmulated(t *testing.T) {
+	t.Parallel() // CPU-bound and long: beside the others, not after them
 	exe := buildEmuMain(t, selectVariant(engine.Float32), "select_long_main.cpp")
 	rng := rand.New(rand.NewPCG(17, 4))
 	cases := []struct {

@@ -25,6 +25,7 @@ import (
 // checks on the GPU). A bound smaller than the TF32 error lets verify
 // accept the candidates, and the answer is wrong.
 func TestTF32BoundEmulated(t *testing.T) {
+	t.Parallel() // CPU-bound and long: beside the others, not after them
 	cases := []struct {
 		name  string
 		cfg   v4Config

@@ -65,6 +65,7 @@ func everyVariant() (core, sweep []variant) {
 // core and two of its sweep's tilings drawn at random (testenv.Sample),
 // every one with SILICA_EXHAUSTIVE=1.
 func TestCompileEveryVariant(t *testing.T) {
+	t.Parallel() // CPU-bound and long: beside the others, not after them
 	testenv.Need(t, "nvrtc", loadNVRTC())
 	arch, cubin := target(90)
 	seen := map[string]bool{}
