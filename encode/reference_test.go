@@ -1,8 +1,10 @@
 package encode
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -27,11 +29,17 @@ const (
 	minSameTop    = 0.99
 )
 
-// python returns SILICA_PYTHON (else python3) after checking that it
-// imports sentence-transformers and the model package
+// python returns SILICA_PYTHON (else python3) after checking, once per
+// process, that it imports sentence-transformers and the model package
 // (.ci/setup.d/35-sentence-transformers.sh installs both).
 func python(t testing.TB) string {
 	t.Helper()
+	py, err := checkPython()
+	testenv.Need(t, "sentence-transformers", err)
+	return py
+}
+
+var checkPython = sync.OnceValues(func() (string, error) {
 	py := os.Getenv("SILICA_PYTHON")
 	if py == "" {
 		py = "python3"
@@ -41,23 +49,71 @@ func python(t testing.TB) string {
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		err = fmt.Errorf("%s: %v: %s", py, err, lines[len(lines)-1])
 	}
-	testenv.Need(t, "sentence-transformers", err)
-	return py
+	return py, err
+})
+
+// refServer is one `reference.py serve` process shared by the tests of a
+// run: torch and sentence-transformers take seconds to import, and each
+// test used to start its own Python (the package took 195 s of CI).
+type refServer struct {
+	mu  sync.Mutex
+	in  io.WriteCloser
+	out *bufio.Reader
+	err error
 }
 
-// runPython runs testdata/reference.py with args and returns its stdout.
+var server refServer
+
+// runPython runs testdata/reference.py's command args in the shared
+// server and returns what it printed.
 func runPython(t testing.TB, args ...string) string {
 	t.Helper()
 	py := python(t)
-	script, _ := filepath.Abs("testdata/reference.py")
-	cmd := exec.Command(py, append([]string{script}, args...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("reference.py %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	s := &server
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.in == nil && s.err == nil {
+		script, _ := filepath.Abs("testdata/reference.py")
+		cmd := exec.Command(py, script, "serve")
+		cmd.Stderr = os.Stderr
+		in, err := cmd.StdinPipe()
+		var out io.ReadCloser
+		if err == nil {
+			out, err = cmd.StdoutPipe()
+		}
+		if err == nil {
+			err = cmd.Start()
+		}
+		if err != nil {
+			s.err = fmt.Errorf("reference.py serve: %v", err)
+		} else {
+			s.in, s.out = in, bufio.NewReaderSize(out, 1<<20)
+		}
 	}
-	return string(out)
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	req, _ := json.Marshal(args)
+	var reply struct {
+		Out string  `json:"out"`
+		Err *string `json:"err"`
+	}
+	if _, err := s.in.Write(append(req, '\n')); err != nil {
+		s.err = fmt.Errorf("reference.py serve: %v", err)
+		t.Fatal(s.err)
+	}
+	line, err := s.out.ReadBytes('\n')
+	if err == nil {
+		err = json.Unmarshal(line, &reply)
+	}
+	if err != nil {
+		s.err = fmt.Errorf("reference.py serve: %v", err)
+		t.Fatal(s.err)
+	}
+	if reply.Err != nil {
+		t.Fatalf("reference.py %s:\n%s", strings.Join(args, " "), *reply.Err)
+	}
+	return reply.Out
 }
 
 // modelDir returns the all-MiniLM-L6-v2 directory of the

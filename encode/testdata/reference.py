@@ -19,8 +19,12 @@
       stored as F16 under "bert." names, the tokenizer files taken from SRC.
   reference.py bench N SEED
       times model.encode of the same kind of N texts (documents/s).
+  reference.py serve
+      reads one JSON list of arguments a line (any command above) and
+      writes one JSON line {"out": stdout, "err": error or null} each, so
+      that the Go tests import torch once per process, not once per call.
 """
-import importlib, inspect, json, pkgutil, random, sys, time
+import contextlib, functools, importlib, inspect, io, json, pkgutil, random, sys, time, traceback
 
 
 def path():
@@ -29,6 +33,11 @@ def path():
 
 
 def corpus(n, seed):
+    return random.Random(seed).sample(all_texts(), n)
+
+
+@functools.lru_cache(maxsize=None)
+def all_texts():
     names = sorted(m.name for m in pkgutil.iter_modules() if not m.name.startswith("_") and m.module_finder.path.find("site-packages") < 0)
     docs = []
     for name in names:
@@ -52,10 +61,10 @@ def corpus(n, seed):
             p = p.strip()
             if p:
                 texts.add(p)
-    texts = sorted(texts)
-    return random.Random(seed).sample(texts, n)
+    return sorted(texts)
 
 
+@functools.lru_cache(maxsize=None)
 def load(d):
     from sentence_transformers import SentenceTransformer
     return SentenceTransformer(d, device="cpu").float()
@@ -100,8 +109,25 @@ def tiny(src, dst):
     save_file(t, os.path.join(dst, "model.safetensors"), metadata={"format": "pt"})
 
 
+def serve():
+    out = sys.stdout
+    for line in sys.stdin:
+        sys.argv = ["reference.py"] + json.loads(line)
+        buf, err = io.StringIO(), None
+        try:
+            with contextlib.redirect_stdout(buf):
+                main()
+        except BaseException:
+            err = traceback.format_exc()
+        out.write(json.dumps({"out": buf.getvalue(), "err": err}) + "\n")
+        out.flush()
+
+
 def main():
     cmd = sys.argv[1]
+    if cmd == "serve":
+        serve()
+        return
     if cmd == "path":
         print(path())
         return
