@@ -119,11 +119,7 @@ func (s *Store) convertRow(out []byte, scale *float32, v, tmp []float32) bool {
 	var m float32
 	var ss float64
 	finite := true
-	if cosine {
-		m, ss, finite = maxAbsSquares(v)
-	} else {
-		m, finite = maxAbs(v)
-	}
+	m, ss, finite = maxAbsSquares(v) // ss serves Cosine only
 	if !finite {
 		return false
 	}
@@ -160,45 +156,8 @@ func (s *Store) convertRow(out []byte, scale *float32, v, tmp []float32) bool {
 	return true
 }
 
-// maxAbs returns the largest magnitude in v and whether every value is
-// finite.
-func maxAbs(v []float32) (float32, bool) {
-	var m0, m1, m2, m3 float32
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		a0 := math.Float32frombits(math.Float32bits(v[i]) &^ (1 << 31))
-		a1 := math.Float32frombits(math.Float32bits(v[i+1]) &^ (1 << 31))
-		a2 := math.Float32frombits(math.Float32bits(v[i+2]) &^ (1 << 31))
-		a3 := math.Float32frombits(math.Float32bits(v[i+3]) &^ (1 << 31))
-		if !(a0 <= math.MaxFloat32 && a1 <= math.MaxFloat32 && a2 <= math.MaxFloat32 && a3 <= math.MaxFloat32) {
-			return 0, false
-		}
-		if a0 > m0 {
-			m0 = a0
-		}
-		if a1 > m1 {
-			m1 = a1
-		}
-		if a2 > m2 {
-			m2 = a2
-		}
-		if a3 > m3 {
-			m3 = a3
-		}
-	}
-	for ; i < len(v); i++ {
-		a := math.Float32frombits(math.Float32bits(v[i]) &^ (1 << 31))
-		if !(a <= math.MaxFloat32) {
-			return 0, false
-		}
-		if a > m0 {
-			m0 = a
-		}
-	}
-	return max(m0, m1, m2, m3), true
-}
-
-// maxAbsSquares is maxAbs and sumSquares(v, 1) in one pass.
+// maxAbsSquares returns the largest magnitude in v, sumSquares(v, 1), and
+// whether every value is finite, in one pass.
 func maxAbsSquares(v []float32) (float32, float64, bool) {
 	var m0, m1, m2, m3, s0, s1, s2, s3 float32
 	i := 0
@@ -276,7 +235,7 @@ func scaleInto(dst, v []float32, f float32) {
 // (cpu.QuantizeRow): scale = max|x|/127 (1 for a zero row), q =
 // round(x/scale) with ties away from zero, clamped to ±127.
 func quantizeRow(x []float32, q []int8) float32 {
-	m, _ := maxAbs(x)
+	m, _, _ := maxAbsSquares(x)
 	scale := m / 127
 	if scale == 0 {
 		scale = 1
