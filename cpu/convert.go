@@ -66,7 +66,10 @@ func decodeI8Go(dst []float32, src []byte) {
 // machine has it (dot_amd64.go). Each converts len(dst) (decode) or
 // len(src) (encode) elements, rounding as package half does.
 // setSIMD (dot.go) assigns them.
-var decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
+var decodeF16, decodeBF16, decodeI8 = decodeF16Go, decodeBF16Go, decodeI8Go
+
+// encodeF16 converts to float16 (with F16C where the processor has it).
+var encodeF16 = half.EncodeFloat16
 
 // decodeF16Go is the portable float16 decoder: exact, as
 // half.Float16.Float32, but with the exponent rebiased by one add and
@@ -97,12 +100,6 @@ func decodeF16Go(dst []float32, src []byte) {
 func decodeBF16Go(dst []float32, src []byte) {
 	if len(dst) > 0 {
 		half.DecodeBFloat16(dst, src)
-	}
-}
-
-func encodeF16Go(dst []byte, src []float32) {
-	if len(src) > 0 {
-		half.EncodeFloat16(dst, src)
 	}
 }
 

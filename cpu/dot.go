@@ -124,7 +124,7 @@ func setSIMD(on bool) bool {
 	avx512 = false
 	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
-	decodeF16, decodeBF16, decodeI8, encodeF16 = decodeF16Go, decodeBF16Go, decodeI8Go, encodeF16Go
+	decodeF16, decodeBF16, decodeI8 = decodeF16Go, decodeBF16Go, decodeI8Go
 	simd = on && useSIMD()
 	return simd
 }

@@ -21,9 +21,6 @@ func sumAVX2(x []float32) float64
 func f16ToF32F16C(dst []float32, src []byte)
 
 //go:noescape
-func f32ToF16F16C(dst []byte, src []float32)
-
-//go:noescape
 func bf16ToF32AVX2(dst []float32, src []byte)
 
 //go:noescape
@@ -54,7 +51,6 @@ func useSIMD() bool {
 	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }
 	if cpufeat.X86.F16C {
 		decodeF16 = func(dst []float32, src []byte) { f16ToF32F16C(dst, src[:2*len(dst)]) }
-		encodeF16 = func(dst []byte, src []float32) { f32ToF16F16C(dst[:2*len(src)], src) }
 	}
 	return true
 }

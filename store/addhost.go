@@ -148,7 +148,7 @@ func (s *Store) convertRow(out []byte, scale *float32, v, tmp []float32) bool {
 			return false
 		}
 		scaleInto(tmp, v, inv)
-		encodeFloat16(out, tmp)
+		half.EncodeFloat16(out, tmp)
 	case engine.Int8:
 		scaleInto(tmp, v, inv)
 		*scale = quantizeRow(tmp, unsafe.Slice((*int8)(unsafe.Pointer(&out[0])), len(v)))
