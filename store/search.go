@@ -158,6 +158,9 @@ func (s *Store) scan(queries [][]float32, k int, f Filter) ([][]Hit, error) {
 	if len(queries) == 0 || s.live == 0 {
 		return res, nil
 	}
+	if s.shards != nil {
+		return s.scanShards(queries, k, f)
+	}
 	q, err := s.uploadQueries(queries)
 	if err != nil {
 		return nil, opErr(err, "search")
