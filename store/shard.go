@@ -160,8 +160,12 @@ func spread(counts []int, n int) []int {
 		if m < len(order) && n >= m*counts[order[m]]-sum {
 			continue // the m emptiest can all reach the next one's count
 		}
+		// All m rise to total/m; the remainder goes one a shard to the
+		// first of them, as one row at a time to the first emptiest would.
 		total := sum + n
-		for i, j := range order[:m] {
+		low := slices.Clone(order[:m])
+		slices.Sort(low)
+		for i, j := range low {
 			give[j] = total/m - counts[j]
 			if i < total%m {
 				give[j]++
