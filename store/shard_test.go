@@ -287,6 +287,19 @@ func TestShardedSaveOpen(t *testing.T) {
 		opened.add(append(more, ids[n-3:]...), append(moreVecs, vecs[:3]...))
 		opened.del(ids[n/5 : n/4])
 		opened.check(name+", then changed", r)
+		appended := randVectors(r, 3, d)
+		var first []int64
+		for i, s := range opened.stores {
+			got, err := s.Append(appended)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = got
+			} else if !slices.Equal(got, first) {
+				t.Fatalf("%s: %s: Append gave ids %v, the unsharded store %v", name, opened.names[i], got, first)
+			}
+		}
 	}
 }
 
@@ -377,6 +390,33 @@ func TestSpread(t *testing.T) {
 		}
 		if got := spread(counts, n); !slices.Equal(got, want) {
 			t.Fatalf("spread(%v, %d) = %v, want %v", counts, n, got, want)
+		}
+	}
+}
+
+// TestShardedTexts adds and searches texts in a store of 3 shards and an
+// unsharded one.
+func TestShardedTexts(t *testing.T) {
+	enc := hashEncoder{dim: 16, name: "hash"}
+	texts := []string{"a red fox", "the red sky", "a blue sky", "foxes run", "sky", "red", "a fox", "blue red fox"}
+	ids := []int64{70, -3, 12, 9, 1 << 40, 5, 6, -7}
+	var ref []Hit
+	for _, shards := range []int{0, 3} {
+		s := newStore(t, Options{Encoder: enc, Shards: shards})
+		if err := s.AddTexts(ids, texts); err != nil {
+			t.Fatal(err)
+		}
+		hits, err := s.SearchText("red fox", len(texts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := s.Model(); m == nil || m.Name != "hash" {
+			t.Fatalf("Shards %d: Model %v", shards, m)
+		}
+		if shards == 0 {
+			ref = hits
+		} else if !slices.Equal(hits, ref) {
+			t.Fatalf("3 shards: %v; unsharded %v", hits, ref)
 		}
 	}
 }
