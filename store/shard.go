@@ -130,7 +130,9 @@ func (s *Store) shardStats(st *Stats, maps map[*mapping]bool) {
 }
 
 // closeShards closes the shards and the engines the store opened. Called
-// with s.wmu and s.mu held.
+// with s.wmu and s.mu held: taking a shard's wmu after s.mu breaks the
+// lock order, but whoever holds a shard's wmu holds s.wmu too, so none
+// waits here.
 func (s *Store) closeShards() error {
 	var errs []error
 	for _, sh := range s.shards {

@@ -369,6 +369,21 @@ func TestShardedErrors(t *testing.T) {
 	if s.Len() != 70 {
 		t.Fatalf("Len %d after a failed add; want 70", s.Len())
 	}
+	// The shards that had written their part aside before the bad one
+	// are intact and take the good rows.
+	if err := s.Add(ids[70:100], vecs[70:100]); err != nil {
+		t.Fatal(err)
+	}
+	want := model{}
+	for i, id := range ids[:100] {
+		want[id] = vecs[i]
+	}
+	q := randVectors(r, 1, 4)[0]
+	hits, err := s.Search(q, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHits(t, "after a failed add", Dot, engine.Float32, want, nil, q, 100, hits)
 }
 
 // TestSpread compares spread with giving one row at a time to the first

@@ -34,7 +34,7 @@ type config struct {
 	// first n devices, store.Options.Devices) with each shard count per
 	// device (1 on one device: the plain store).
 	Devices, Shards []int
-	Seed    uint64
+	Seed            uint64
 
 	Policy policy // how long each case is timed
 
