@@ -435,3 +435,61 @@ func TestShardedTexts(t *testing.T) {
 		}
 	}
 }
+
+// sameHits reports whether a and b hold the same ids with the same
+// scores (bit for bit, or both NaN).
+func sameHits(a, b []Hit) bool {
+	return slices.EqualFunc(a, b, func(x, y Hit) bool {
+		return x.ID == y.ID && (math.Float32bits(x.Score) == math.Float32bits(y.Score) || (x.Score != x.Score && y.Score != y.Score))
+	})
+}
+
+// TestShardedNaNScores stores rows whose dot product with the query
+// overflows to +Inf - Inf = NaN (finite rows and queries, so the store
+// takes them): sharded stores give the unsharded store's hits, NaN last
+// and ordered by id.
+func TestShardedNaNScores(t *testing.T) {
+	const d, n = 5, 60
+	r := rand.New(rand.NewPCG(4, 4))
+	ids, vecs := tiedRows(r, n, d)
+	for i := range vecs[:n/3] {
+		vecs[i] = []float32{1e30, -1e30, float32(i % 4), 0, 1}
+	}
+	q := []float32{1e30, 1e30, 1, 1, 1}
+	var ref [][]Hit
+	for _, shards := range []int{0, 1, 2, 3, 5} {
+		s := newStore(t, Options{Dim: d, Metric: Dot, SegmentRows: 7, Shards: shards})
+		if err := s.Add(ids, vecs); err != nil {
+			t.Fatal(err)
+		}
+		for ki, k := range []int{1, 9, n - n/3, n - n/3 + 1, n - 1, n + 2} {
+			hits, err := s.Search(q, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if shards == 0 {
+				ref = append(ref, hits)
+				if k >= n {
+					nan := 0
+					for i, h := range hits {
+						if h.Score != h.Score {
+							nan++
+							if i > 0 && hits[i-1].Score != hits[i-1].Score && hits[i-1].ID > h.ID {
+								t.Fatalf("NaN hits out of id order: %v", hits)
+							}
+						} else if nan > 0 {
+							t.Fatalf("a number after a NaN: %v", hits)
+						}
+					}
+					if nan != n/3 {
+						t.Fatalf("%d NaN scores, want %d: %v", nan, n/3, hits)
+					}
+				}
+				continue
+			}
+			if !sameHits(hits, ref[ki]) {
+				t.Fatalf("%d shards, k=%d:\n got %v\nwant %v (unsharded)", shards, k, hits, ref[ki])
+			}
+		}
+	}
+}
