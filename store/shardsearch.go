@@ -3,19 +3,21 @@ package store
 import (
 	"slices"
 	"sync"
+
+	"github.com/silica-go/silica/engine"
 )
 
-// scanShards is scan for a sharded store, with s.mu held for reading:
-// every shard's scan runs at once, each in its goroutine and as one
-// submission to its engine (a shard's arenas are scanned together), and
-// each returns its exact top k per query, ordered as the store orders
-// hits. The merge runs on the host: it reads k candidates per query from
-// each shard (no score matrix moves) and keeps the best k, ties by the
-// smaller id, NaN last. Since every row is in exactly one shard and each
-// shard's hits are its exact best, the result is the unsharded store's,
-// hit for hit.
+// scanShards is scan for a sharded store, with s.mu held for reading.
+// The shards of each device are scanned together, as the arenas of one
+// store are: one Eval (one submission to the device) a round, in a
+// goroutine per device, all devices at once. Each device returns its
+// exact top k per query, ordered as the store orders hits; the host
+// merges them: it reads k candidates per query from each device (no
+// score matrix moves) and keeps the best k, ties by the smaller id, NaN
+// last. Every row is in exactly one shard and each device's hits are
+// its exact best, so the result is the unsharded store's, hit for hit.
 //
-// A Where filter's predicate is called from each shard's goroutine, one
+// A Where filter's predicate is called from each device's goroutine, one
 // call at a time.
 func (s *Store) scanShards(queries [][]float32, k int, f Filter) ([][]Hit, error) {
 	if f.where != nil {
@@ -27,15 +29,22 @@ func (s *Store) scanShards(queries [][]float32, k int, f Filter) ([][]Hit, error
 			return pred(id)
 		}
 	}
-	hits := make([][][]Hit, len(s.shards))
-	errs := make([]error, len(s.shards))
+	var devices [][]*Store // the shards, by engine
+	index := map[*engine.Engine]int{}
+	for _, sh := range s.shards {
+		i, ok := index[sh.e]
+		if !ok {
+			i = len(devices)
+			index[sh.e] = i
+			devices = append(devices, nil)
+		}
+		devices[i] = append(devices[i], sh)
+	}
+	hits := make([][][]Hit, len(devices))
+	errs := make([]error, len(devices))
 	var wg sync.WaitGroup
-	for j, sh := range s.shards {
-		wg.Go(func() {
-			sh.mu.RLock()
-			defer sh.mu.RUnlock()
-			hits[j], errs[j] = sh.scan(queries, k, f)
-		})
+	for j, shards := range devices {
+		wg.Go(func() { hits[j], errs[j] = scanDevice(shards, queries, k, f) })
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -53,4 +62,22 @@ func (s *Store) scanShards(queries [][]float32, k int, f Filter) ([][]Hit, error
 		res[i] = c[:min(k, len(c)):min(k, len(c))]
 	}
 	return res, nil
+}
+
+// scanDevice scans the arenas of shards, which share one engine, as one
+// store's: their parts in one Eval a round. It holds each shard's read
+// lock meanwhile.
+func scanDevice(shards []*Store, queries [][]float32, k int, f Filter) ([][]Hit, error) {
+	var parts []*part
+	defer func() { freeParts(parts) }()
+	for _, sh := range shards {
+		sh.mu.RLock()
+		defer sh.mu.RUnlock()
+		p, err := sh.parts(k, f)
+		parts = append(parts, p...)
+		if err != nil {
+			return nil, opErr(err, "search")
+		}
+	}
+	return shards[0].scanParts(queries, k, parts)
 }
