@@ -343,6 +343,16 @@ func TestShardedErrors(t *testing.T) {
 			t.Fatalf("Devices %q, Shards 2: Stats.Shards %d, Backend %q", devs, st.Shards, st.Backend)
 		}
 	}
+	// No Backend: the default one's devices (SILICA_BACKEND's here).
+	t.Setenv(engine.EnvBackend, "cpu")
+	def, err := New(Options{Dim: 4, Devices: []string{"all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := def.Stats(); st.Shards != 1 || st.Backend != "cpu:cpu" {
+		t.Fatalf("Devices all without a Backend: Stats.Shards %d, Backend %q", st.Shards, st.Backend)
+	}
+	def.Close()
 
 	// A budget of 100 rows of 4 float32 and an id (24 bytes) over 3 shards.
 	s := newStore(t, Options{Dim: 4, Metric: Dot, Shards: 3, MemoryGB: 100 * 24 / 1e9})
