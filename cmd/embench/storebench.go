@@ -365,8 +365,14 @@ func storeSearchGroup(c *config, dt engine.DType, lay layout) *group {
 		Peer: "store_search", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt), Fresh: true,
 	}
 	if !lay.plain() {
-		g.PeerSkip = func(string) string {
-			return "the peers run the plain store's cases, not those of --devices and --shards"
+		// Plain PyTorch sharded by hand beside the sharded store; the
+		// other peers run the plain store's cases only.
+		g.PeerParams["devices"], g.PeerParams["shards"] = lay.Devices, lay.Shards
+		g.PeerSkip = func(peer string) string {
+			if peer == "torch" {
+				return storePeerSkip(dt)(peer)
+			}
+			return "runs the plain store's cases, not those of --devices and --shards (torch shards by hand)"
 		}
 	}
 	g.Setup = func(e *engine.Engine) (any, func(), error) {
