@@ -140,7 +140,8 @@ type Options struct {
 	// one's); Device and Engine must be empty. A device the backend does
 	// not list, or one named twice, is an error. Empty (with Shards zero):
 	// one device, as Backend and Device say. See "Sharding" in the package
-	// doc.
+	// doc: searches merge the devices' top k on the host, and the speed on
+	// several GPUs has not been measured yet.
 	Devices []string
 	// Shards is the number of shards on each device (zero: 1 when Devices
 	// is set). With Devices empty, Shards > 0 shards the store on the one

@@ -21,6 +21,11 @@ type Hit struct {
 // smaller id. Any k >= 1 is allowed: with k above Len all vectors come
 // back. A query of the wrong length, with NaN or Inf, all zeros under
 // Cosine, or k < 1 is an error.
+//
+// A sharded store (Options.Devices, Options.Shards) returns the same hits
+// in the same order: every device scans its shards at once, and the host
+// merges the devices' top k, reading k candidates per query from each
+// (see "Sharding" in the package doc).
 func (s *Store) Search(query []float32, k int) ([]Hit, error) {
 	return first(s.SearchBatchFiltered([][]float32{query}, k, Filter{}))
 }
