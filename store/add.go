@@ -64,64 +64,107 @@ func (s *Store) Append(vectors [][]float32) ([]int64, error) {
 // add does Add with s.wmu held. flat, if not nil, is vectors as one
 // row-major slice (AddFlat), uploaded without a copy.
 func (s *Store) add(op string, ids []int64, vectors [][]float32, flat []float32) error {
+	if s.shards != nil {
+		return s.addShards(op, ids, vectors, flat)
+	}
+	st, err := s.stage(op, ids, vectors, flat)
+	if err != nil || st == nil {
+		return err
+	}
+	s.mu.Lock()
+	s.publish(st)
+	s.mu.Unlock()
+	s.settle(st)
+	return nil
+}
+
+// staged is an add written aside: the next rows of each chunk's arena,
+// which readers do not see until publish swaps them in.
+type staged struct {
+	ids      []int64
+	chunks   []chunk
+	next     []rows
+	replaced []loc
+	old      []rows   // set by publish: the rows it replaced
+	dests    []*arena // set by publish: the arena of each chunk
+}
+
+// stage checks an add's batch and writes its rows aside; nil for an
+// empty batch. On an error nothing has changed. Called with s.wmu held.
+func (s *Store) stage(op string, ids []int64, vectors [][]float32, flat []float32) (*staged, error) {
 	if s.closed {
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
+	if err := s.checkBatch(op, ids, vectors); err != nil {
+		return nil, err
+	}
+	if err := s.checkBudget(op, len(ids)); err != nil {
+		return nil, err
+	}
+	st := &staged{ids: ids}
+	for _, id := range ids {
+		if l, ok := s.where[id]; ok {
+			st.replaced = append(st.replaced, l)
+		}
+	}
+	st.chunks = s.placement(len(ids))
+	var err error
+	if s.inPlace {
+		st.next, err = s.writeHost(op, st.chunks, ids, vectors)
+	} else {
+		st.next, err = s.writeDevice(op, st.chunks, ids, vectors, flat)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// checkBatch checks the lengths of an add's vectors and that no id
+// appears twice.
+func (s *Store) checkBatch(op string, ids []int64, vectors [][]float32) error {
 	for i, v := range vectors {
 		if len(v) != s.cfg.dim {
 			return fmt.Errorf("store: %s: vector %d (id %d) has %d values; the store's dimension is %d", op, i, ids[i], len(v), s.cfg.dim)
 		}
 	}
-	if err := checkDistinct(op, ids); err != nil {
-		return err
-	}
-	if err := s.checkBudget(op, len(ids)); err != nil {
-		return err
-	}
-	var replaced []loc
-	for _, id := range ids {
-		if l, ok := s.where[id]; ok {
-			replaced = append(replaced, l)
-		}
-	}
-	chunks := s.placement(len(ids))
-	var next []rows
-	var err error
-	if s.inPlace {
-		next, err = s.writeHost(op, chunks, ids, vectors)
-	} else {
-		next, err = s.writeDevice(op, chunks, ids, vectors, flat)
-	}
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	var old []rows
-	dests := make([]*arena, len(chunks))
-	for i, c := range chunks {
+	return checkDistinct(op, ids)
+}
+
+// publish makes a staged add visible: the next rows swapped in, the
+// replaced rows killed. Called with s.wmu and s.mu held for writing.
+func (s *Store) publish(st *staged) {
+	st.dests = make([]*arena, len(st.chunks))
+	for i, c := range st.chunks {
 		a := c.a
 		if a == nil {
 			a = &arena{}
 			s.arenas = append(s.arenas, a)
 		}
-		dests[i] = a
-		old = append(old, a.rows)
+		st.dests[i] = a
+		st.old = append(st.old, a.rows)
 		if a.dead != nil {
-			next[i].dead = append(a.dead, make([]bool, c.hi-c.lo)...)
-			next[i].ndead = a.ndead
+			st.next[i].dead = append(a.dead, make([]bool, c.hi-c.lo)...)
+			st.next[i].ndead = a.ndead
 		}
-		a.rows = next[i]
+		a.rows = st.next[i]
 		for r := a.n() - (c.hi - c.lo); r < a.n(); r++ {
 			s.where[a.ids[r]] = loc{a, r}
 		}
 	}
-	for _, l := range replaced {
+	for _, l := range st.replaced {
 		l.a.kill(l.r)
 	}
-	s.live += len(ids) - len(replaced)
+	s.live += len(st.ids) - len(st.replaced)
+	s.bumpNextID(st.ids)
+}
+
+// bumpNextID makes the id Append gives next pass the ids added. Called
+// with s.mu held for writing.
+func (s *Store) bumpNextID(ids []int64) {
 	top := slices.Max(ids)
 	if top >= s.nextID {
 		s.nextID = top + 1
@@ -129,13 +172,28 @@ func (s *Store) add(op string, ids []int64, vectors [][]float32, flat []float32)
 			s.nextID = top // Append then reports that no ids are left
 		}
 	}
-	s.mu.Unlock()
-	// No reader holds the old rows now: each holds s.mu while it uses them.
-	for i := range old {
-		release(&old[i], &dests[i].rows)
+}
+
+// settle finishes a published add: the replaced rows' arrays freed (no
+// reader holds them: each holds s.mu while it uses them) and the arenas
+// tidied. Called with s.wmu held, s.mu not.
+func (s *Store) settle(st *staged) {
+	for i := range st.old {
+		release(&st.old[i], &st.dests[i].rows)
 	}
 	s.maintain()
-	return nil
+}
+
+// discard frees what a staged add that will not be published made.
+// Called with s.wmu held.
+func (s *Store) discard(st *staged) {
+	for i, c := range st.chunks {
+		if c.a != nil {
+			release(&st.next[i], &c.a.rows)
+		} else {
+			release(&st.next[i], nil)
+		}
+	}
 }
 
 // checkDistinct fails if an id appears twice in ids.

@@ -10,10 +10,20 @@ import (
 // TestConcurrentSearchesAndWrites runs searches beside adds, upserts and
 // deletes. Every vector of a batch is a copy of one vector, and batches
 // are written and deleted whole, so a search that saw part of a write
-// would find a batch's id range partly present: a torn read.
+// would find a batch's id range partly present: a torn read. A store of
+// 3 shards spreads each batch of new ids over them.
 func TestConcurrentSearchesAndWrites(t *testing.T) {
-	const d, batch = 6, 10
-	s := newStore(t, Options{Dim: d, Metric: Dot, SegmentRows: 32})
+	for _, shards := range []int{0, 3} {
+		t.Run(fmt.Sprintf("shards=%d", shards), func(t *testing.T) {
+			testConcurrent(t, Options{Dim: 6, Metric: Dot, SegmentRows: 32, Shards: shards})
+		})
+	}
+}
+
+func testConcurrent(t *testing.T, o Options) {
+	const batch = 10
+	d := o.Dim
+	s := newStore(t, o)
 	r := rand.New(rand.NewPCG(11, 11))
 	base := randVectors(r, 1, d)[0]
 	vecs := make([][]float32, batch)

@@ -11,6 +11,9 @@ func (s *Store) Delete(ids ...int64) (int, error) {
 	if s.closed {
 		return 0, ErrClosed
 	}
+	if s.shards != nil {
+		return s.deleteShards(ids), nil
+	}
 	var found []loc
 	seen := map[int64]bool{}
 	for _, id := range ids {
@@ -26,14 +29,20 @@ func (s *Store) Delete(ids ...int64) (int, error) {
 		return 0, nil
 	}
 	s.mu.Lock()
+	s.kill(found)
+	s.mu.Unlock()
+	s.maintain()
+	return len(found), nil
+}
+
+// kill deletes the rows found, live rows of distinct ids. Called with
+// s.wmu and s.mu held for writing.
+func (s *Store) kill(found []loc) {
 	for _, l := range found {
 		l.a.kill(l.r)
 		delete(s.where, l.a.ids[l.r])
 	}
 	s.live -= len(found)
-	s.mu.Unlock()
-	s.maintain()
-	return len(found), nil
 }
 
 // Compact rewrites every arena that holds deleted rows, freeing them
@@ -44,6 +53,11 @@ func (s *Store) Compact() error {
 	defer s.wmu.Unlock()
 	if s.closed {
 		return ErrClosed
+	}
+	for _, sh := range s.shards {
+		if err := sh.Compact(); err != nil {
+			return err
+		}
 	}
 	if err := s.tidy(true); err != nil || !s.packable() {
 		return err

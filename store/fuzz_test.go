@@ -351,7 +351,8 @@ func fixManifest(b []byte, files map[string][]byte) []byte {
 // FuzzOpen opens a store from a manifest and .npy files, with their
 // checksums made right when fix is set (so that the fuzzer reaches the
 // checks of the files against the manifest), and checks that a store that
-// opens has the manifest's shape and answers a search.
+// opens has the manifest's shape and answers a search, and opens with 3
+// shards too, with the same hits.
 func FuzzOpen(f *testing.F) {
 	for _, dt := range allDTypes {
 		fs := streamFiles(f, savedStream(f, dt, Dot))
@@ -371,11 +372,10 @@ func FuzzOpen(f *testing.F) {
 			s   *Store
 			err error
 		)
-		n := allocated(func() {
-			s, err = openFiles(Options{Backend: "cpu"}, func(name string) (*mapping, error) {
-				return &mapping{data: files[name], refs: 1}, nil
-			})
-		})
+		get := func(name string) (*mapping, error) {
+			return &mapping{data: files[name], refs: 1}, nil
+		}
+		n := allocated(func() { s, err = openFiles(Options{Backend: "cpu"}, get) })
 		if n > allocSlack+8*uint64(len(manifest)+len(emb)+len(ids)+len(scales)) {
 			t.Fatalf("opening %d bytes allocated %d", len(manifest)+len(emb)+len(ids)+len(scales), n)
 		}
@@ -400,6 +400,14 @@ func FuzzOpen(f *testing.F) {
 		hits, err := s.Search(q, 3)
 		if err != nil || len(hits) != min(3, m.Count) {
 			t.Fatalf("search of a store of %d rows: %d hits, %v", m.Count, len(hits), err)
+		}
+		sharded, err := openFiles(Options{Backend: "cpu", Shards: 3}, get)
+		if err != nil {
+			t.Fatalf("the store opens, but not with 3 shards: %v", err)
+		}
+		defer sharded.Close()
+		if got, err := sharded.Search(q, 3); err != nil || !sameHits(got, hits) {
+			t.Fatalf("with 3 shards: %v, %v; unsharded %v", got, err, hits)
 		}
 	})
 }

@@ -114,27 +114,21 @@ func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, e
 	if err := checkIDs(ids, m); err != nil {
 		return nil, err
 	}
-	if s.e, s.ownEngine, err = opts.openEngine(); err != nil {
+	if s, err = makeStore(cfg, &opts); err != nil {
 		return nil, err
 	}
-	_, s.inPlace = s.e.Backend().(engine.HostWrapper)
-	s.where = make(map[int64]loc, m.Count)
-	rb := cfg.dim * cfg.dtype.Size()
-	for lo := 0; lo < m.Count; lo += cfg.segRows {
-		hi := min(m.Count, lo+cfg.segRows)
-		a := &arena{}
-		s.arenas = append(s.arenas, a)
-		a.ids = ids[lo:hi:hi] // an add copies them
-		var sc []byte
-		if scales != nil {
-			sc = scales[4*lo : 4*hi : 4*hi]
-		}
-		if err := s.load(a, x[lo*rb:hi*rb:hi*rb], sc, files[EmbeddingsFile]); err != nil {
+	s.nextID = m.NextID
+	// The rows, in file order, split evenly over the shards in runs;
+	// each run split into arenas of at most SegmentRows.
+	targets := []*Store{s}
+	if s.shards != nil {
+		targets = s.shards
+	}
+	for j, t := range targets {
+		lo, hi := j*m.Count/len(targets), (j+1)*m.Count/len(targets)
+		if err := t.loadRows(ids, x, scales, files[EmbeddingsFile], lo, hi); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("load rows %d to %d: %w", lo, hi, err)
-		}
-		for r, id := range a.ids {
-			s.where[id] = loc{a, r}
+			return nil, err
 		}
 	}
 	s.live = m.Count
@@ -143,6 +137,31 @@ func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, e
 		return nil, err
 	}
 	return s, nil
+}
+
+// loadRows gives s rows [lo, hi) of a store's files: ids, the rows x
+// and (int8) scales of file f, in arenas of at most SegmentRows rows.
+func (s *Store) loadRows(ids []int64, x, scales []byte, f *mapping, lo, hi int) error {
+	rb := s.cfg.dim * s.cfg.dtype.Size()
+	s.where = make(map[int64]loc, hi-lo)
+	for a0 := lo; a0 < hi; a0 += s.cfg.segRows {
+		a1 := min(hi, a0+s.cfg.segRows)
+		a := &arena{}
+		s.arenas = append(s.arenas, a)
+		a.ids = ids[a0:a1:a1] // an add copies them
+		var sc []byte
+		if scales != nil {
+			sc = scales[4*a0 : 4*a1 : 4*a1]
+		}
+		if err := s.load(a, x[a0*rb:a1*rb:a1*rb], sc, f); err != nil {
+			return fmt.Errorf("load rows %d to %d: %w", a0, a1, err)
+		}
+		for r, id := range a.ids {
+			s.where[id] = loc{a, r}
+		}
+	}
+	s.live = hi - lo
+	return nil
 }
 
 // load gives a new arena the rows x (and int8 scales sc) of file f. Where

@@ -133,7 +133,25 @@ type Options struct {
 	// by one kernel) holds (zero: DefaultSegmentRows, no limit); past it
 	// rows go to a new arena, and a search scans each and merges.
 	SegmentRows int
+	// Devices spreads the rows over several devices of the backend: each
+	// a device name the backend lists (engine.Devices: "0", "1" for cuda,
+	// "cpu" for the cpu backend), or the single value "all" for every
+	// device it lists. Backend names the backend (empty: the default
+	// one's); Device and Engine must be empty. A device the backend does
+	// not list, or one named twice, is an error. Empty (with Shards zero):
+	// one device, as Backend and Device say. See "Sharding" in the package
+	// doc: searches merge the devices' top k on the host, and the speed on
+	// several GPUs has not been measured yet.
+	Devices []string
+	// Shards is the number of shards on each device (zero: 1 when Devices
+	// is set). With Devices empty, Shards > 0 shards the store on the one
+	// device Backend/Device or Engine give; Shards 0 and Devices empty is
+	// the unsharded store. Negative or above MaxShards is an error.
+	Shards int
 }
+
+// MaxShards bounds Options.Shards times the number of devices.
+const MaxShards = 1024
 
 // resolved is Options after defaults and checks.
 type resolved struct {
@@ -142,6 +160,8 @@ type resolved struct {
 	dtype   engine.DType
 	budget  int64 // bytes, 0 for none
 	segRows int
+	// shards per device; 0 for an unsharded store.
+	shards int
 }
 
 // resolve checks o and fills in the defaults. needDim: New needs Dim.
@@ -159,6 +179,12 @@ func (o *Options) resolve(needDim bool) (resolved, error) {
 		return r, fmt.Errorf("store: memory budget %g GB; want 0 (none) or a positive number of GB", o.MemoryGB)
 	case o.Engine != nil && (o.Backend != "" || o.Device != ""):
 		return r, fmt.Errorf("store: Options.Engine is set together with Backend %q / Device %q; give one or the other", o.Backend, o.Device)
+	}
+	if err := o.checkShards(); err != nil {
+		return r, err
+	}
+	if o.Shards > 0 || len(o.Devices) > 0 {
+		r.shards = max(o.Shards, 1)
 	}
 	if r.metric == 0 && needDim {
 		r.metric = Cosine
@@ -205,4 +231,37 @@ func (o *Options) openEngine() (*engine.Engine, bool, error) {
 		return nil, false, fmt.Errorf("store: %w", err) // engine.Open names spec
 	}
 	return e, true, nil
+}
+
+// checkShards checks Devices and Shards (the devices against the
+// backend's list later, in openEngines).
+func (o *Options) checkShards() error {
+	switch {
+	case o.Shards < 0:
+		return fmt.Errorf("store: Shards %d; want 0 (the default) or more", o.Shards)
+	case len(o.Devices) == 0:
+		if o.Shards > MaxShards {
+			return fmt.Errorf("store: Shards %d; want at most MaxShards (%d)", o.Shards, MaxShards)
+		}
+		return nil
+	case o.Engine != nil:
+		return fmt.Errorf("store: Options.Engine is set together with Devices %q; give one or the other", o.Devices)
+	case o.Device != "":
+		return fmt.Errorf("store: Device %q is set together with Devices %q; give one or the other", o.Device, o.Devices)
+	case max(o.Shards, 1)*len(o.Devices) > MaxShards:
+		return fmt.Errorf("store: %d shards on each of %d devices; want at most MaxShards (%d) in all", o.Shards, len(o.Devices), MaxShards)
+	}
+	seen := map[string]bool{}
+	for _, d := range o.Devices {
+		switch {
+		case d == "":
+			return fmt.Errorf("store: Devices %q holds an empty name", o.Devices)
+		case d == "all" && len(o.Devices) > 1:
+			return fmt.Errorf("store: Devices %q: \"all\" must be the only entry", o.Devices)
+		case seen[d]:
+			return fmt.Errorf("store: Devices %q names device %q twice", o.Devices, d)
+		}
+		seen[d] = true
+	}
+	return nil
 }

@@ -21,6 +21,11 @@ type Hit struct {
 // smaller id. Any k >= 1 is allowed: with k above Len all vectors come
 // back. A query of the wrong length, with NaN or Inf, all zeros under
 // Cosine, or k < 1 is an error.
+//
+// A sharded store (Options.Devices, Options.Shards) returns the same hits
+// in the same order: every device scans its shards at once, and the host
+// merges the devices' top k, reading k candidates per query from each
+// (see "Sharding" in the package doc).
 func (s *Store) Search(query []float32, k int) ([]Hit, error) {
 	return first(s.SearchBatchFiltered([][]float32{query}, k, Filter{}))
 }
@@ -151,11 +156,42 @@ func (p *part) freeAll() {
 // missing, and the arena is scanned again for twice as many. Otherwise
 // every row not returned scores worse than the k-th hit: exact.
 func (s *Store) scan(queries [][]float32, k int, f Filter) ([][]Hit, error) {
-	res := make([][]Hit, len(queries))
+	if len(queries) == 0 || s.live == 0 {
+		return noHits(len(queries)), nil
+	}
+	if s.shards != nil {
+		return s.scanShards(queries, k, f)
+	}
+	parts, err := s.parts(k, f)
+	defer freeParts(parts)
+	if err != nil {
+		return nil, opErr(err, "search")
+	}
+	return s.scanParts(queries, k, parts)
+}
+
+// noHits returns m empty results.
+func noHits(m int) [][]Hit {
+	res := make([][]Hit, m)
 	for i := range res {
 		res[i] = []Hit{}
 	}
-	if len(queries) == 0 || s.live == 0 {
+	return res
+}
+
+// freeParts releases the arrays of parts.
+func freeParts(parts []*part) {
+	for _, p := range parts {
+		p.freeAll()
+	}
+}
+
+// scanParts runs the scans of parts, arenas on s's engine (of s or of
+// other shards on the same engine), in one Eval a round, and merges
+// their hits (see scan).
+func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, error) {
+	res := noHits(len(queries))
+	if len(parts) == 0 {
 		return res, nil
 	}
 	q, err := s.uploadQueries(queries)
@@ -163,15 +199,6 @@ func (s *Store) scan(queries [][]float32, k int, f Filter) ([][]Hit, error) {
 		return nil, opErr(err, "search")
 	}
 	defer q.Free()
-	parts, err := s.parts(k, f)
-	defer func() {
-		for _, p := range parts {
-			p.freeAll()
-		}
-	}()
-	if err != nil {
-		return nil, opErr(err, "search")
-	}
 	cands := make([][]Hit, len(queries))
 	for todo := parts; len(todo) > 0; {
 		outs, err := s.build(q, todo)

@@ -33,6 +33,12 @@ type Store struct {
 	// text model the vectors come from, nil if none is recorded.
 	enc   TextEncoder
 	model *Model
+	// shards, in a sharded store (Options.Devices, Options.Shards), are
+	// the unsharded stores that hold the rows (see shard.go); the store
+	// itself then holds no arena and counts live rows and ids for all.
+	// engines are the engines it opened, one per device, closed by Close.
+	shards  []*Store
+	engines []*engine.Engine
 }
 
 // loc is where a live row is: its arena and row.
@@ -55,19 +61,33 @@ func New(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := makeStore(cfg, &opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.adoptEncoder(opts.Encoder, nil); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// makeStore makes an empty store of cfg on the engines opts name: one
+// store, or a sharded one when cfg.shards > 0.
+func makeStore(cfg resolved, opts *Options) (*Store, error) {
+	if cfg.shards > 0 {
+		engines, own, err := opts.openEngines()
+		if err != nil {
+			return nil, err
+		}
+		return newSharded(cfg, engines, own), nil
+	}
 	e, own, err := opts.openEngine()
 	if err != nil {
 		return nil, err
 	}
 	_, inPlace := e.Backend().(engine.HostWrapper)
-	s := &Store{e: e, ownEngine: own, cfg: cfg, inPlace: inPlace, where: map[int64]loc{}}
-	if err := s.adoptEncoder(opts.Encoder, nil); err != nil {
-		if own {
-			e.Close()
-		}
-		return nil, err
-	}
-	return s, nil
+	return &Store{e: e, ownEngine: own, cfg: cfg, inPlace: inPlace, where: map[int64]loc{}}, nil
 }
 
 // Dim returns the length of the store's vectors.
@@ -79,7 +99,8 @@ func (s *Store) Metric() Metric { return s.cfg.metric }
 // DType returns the storage type of the rows.
 func (s *Store) DType() engine.DType { return s.cfg.dtype }
 
-// Engine returns the engine the store runs on.
+// Engine returns the engine the store runs on (in a sharded store, that
+// of its first device).
 func (s *Store) Engine() *engine.Engine { return s.e }
 
 // Len returns the number of vectors in the store.
@@ -108,8 +129,11 @@ type Stats struct {
 	// BudgetBytes is the memory budget, 0 for none; UsedBytes is what it is
 	// compared with (rows, scales and ids, reclaimable rows included).
 	BudgetBytes, UsedBytes int64
-	Backend                string // the engine's name
-	Device                 string // the device's own name
+	// Backend is the engine's name, Device the device's own name (in a
+	// sharded store, those of its devices, comma-separated, each once).
+	Backend, Device string
+	// Shards is the number of shards (1 for an unsharded store).
+	Shards int
 	// MaintenanceError is the last failure to compact an arena
 	// after an add or delete had succeeded ("" if none): the store stays
 	// correct, only less compact.
@@ -120,9 +144,25 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := Stats{Count: s.live, Segments: len(s.arenas), BudgetBytes: s.cfg.budget,
+	st := Stats{Count: s.live, BudgetBytes: s.cfg.budget, Shards: 1,
 		Backend: s.e.Name(), Device: s.e.Device().Name}
 	maps := map[*mapping]bool{}
+	if s.shards != nil {
+		s.shardStats(&st, maps)
+		return st
+	}
+	s.arenaStats(&st, maps)
+	st.UsedBytes = s.usedBytes()
+	if s.lastErr != nil {
+		st.MaintenanceError = s.lastErr.Error()
+	}
+	return st
+}
+
+// arenaStats adds the arenas of s to st; maps holds the mappings counted
+// already. Called with s.mu held.
+func (s *Store) arenaStats(st *Stats, maps map[*mapping]bool) {
+	st.Segments += len(s.arenas)
 	rb := s.cfg.dim * s.cfg.dtype.Size()
 	for _, a := range s.arenas {
 		st.Reclaimable += a.ndead
@@ -134,11 +174,6 @@ func (s *Store) Stats() Stats {
 		}
 	}
 	st.HostBytes += int64(mapEntryBytes * len(s.where))
-	st.UsedBytes = s.usedBytes()
-	if s.lastErr != nil {
-		st.MaintenanceError = s.lastErr.Error()
-	}
-	return st
 }
 
 // mapEntryBytes is about what an entry of the id index costs.
@@ -155,6 +190,15 @@ func (s *Store) rowBytes() int64 {
 
 // usedBytes counts every row held, live or not. Called with mu or wmu held.
 func (s *Store) usedBytes() int64 {
+	if s.shards != nil {
+		var b int64
+		for _, sh := range s.shards {
+			sh.mu.RLock()
+			b += sh.usedBytes()
+			sh.mu.RUnlock()
+		}
+		return b
+	}
 	var n int64
 	for _, a := range s.arenas {
 		n += int64(a.n())
@@ -181,6 +225,11 @@ func (s *Store) checkBudget(op string, rows int) error {
 
 func (s *Store) deadRows() int {
 	n := 0
+	for _, sh := range s.shards {
+		sh.mu.RLock()
+		n += sh.deadRows()
+		sh.mu.RUnlock()
+	}
 	for _, a := range s.arenas {
 		n += a.ndead
 	}
@@ -210,6 +259,9 @@ func (s *Store) locate(id int64) (*arena, int, bool) {
 func (s *Store) Contains(id int64) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.shards != nil {
+		return s.shardOf(id) != nil
+	}
 	_, _, ok := s.locate(id)
 	return ok
 }
@@ -222,6 +274,12 @@ func (s *Store) Get(id int64) ([]float32, error) {
 	defer s.mu.RUnlock()
 	if s.closed {
 		return nil, ErrClosed
+	}
+	if s.shards != nil {
+		if sh := s.shardOf(id); sh != nil {
+			return sh.Get(id)
+		}
+		return nil, fmt.Errorf("%w: %d", ErrNotFound, id)
 	}
 	g, r, ok := s.locate(id)
 	if !ok {
@@ -259,6 +317,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.shards != nil {
+		return s.closeShards()
+	}
 	for _, a := range s.arenas {
 		release(&a.rows, nil)
 	}

@@ -48,7 +48,8 @@ type column struct {
 
 // writeFiles writes the live rows as embeddings.npy, ids.npy and (int8)
 // scales.npy into k, arena by arena in row order (insertion order, ids
-// in any order), and returns the manifest that describes them. Called with s.wmu held, so nothing changes meanwhile.
+// in any order; a sharded store's shards one after the other, each a
+// segment or more), and returns the manifest that describes them. Called with s.wmu held, so nothing changes meanwhile.
 func (s *Store) writeFiles(k sink) (*Manifest, error) {
 	m := &Manifest{
 		Format: FormatName, Version: FormatVersion, Dim: s.cfg.dim, DType: s.cfg.dtype.String(),
@@ -73,7 +74,11 @@ func (s *Store) writeFiles(k sink) (*Manifest, error) {
 	if _, err := sum.Write(head); err != nil {
 		return nil, fmt.Errorf("%s: %w", EmbeddingsFile, err)
 	}
-	for i, a := range s.arenas {
+	arenas := s.arenas
+	for _, sh := range s.shards {
+		arenas = append(arenas, sh.arenas...) // writers wait for s.wmu
+	}
+	for i, a := range arenas {
 		if a.live() == 0 {
 			continue
 		}

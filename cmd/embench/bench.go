@@ -72,6 +72,9 @@ func newResult(c *caseDef, backend, runner string) Result {
 	if c.Stored > 0 {
 		r.StoredBytes = &c.Stored
 	}
+	if !c.Layout.plain() {
+		r.Devices, r.Shards = c.Layout.Devices, c.Layout.Shards
+	}
 	return r
 }
 

@@ -29,7 +29,12 @@ type config struct {
 	LargeK  []int          // k of the store's large-k cases (largeKBatch queries each), as asked
 	DTypes  []engine.DType // storage dtypes of the store scenario
 	Metric  store.Metric   // the store scenario's: cosine, dot or l2
-	Seed    uint64
+	// Devices and Shards lay the store of the search cases out: each
+	// device count (1: the measured engine's device; n: the backend's
+	// first n devices, store.Options.Devices) with each shard count per
+	// device (1 on one device: the plain store).
+	Devices, Shards []int
+	Seed            uint64
 
 	Policy policy // how long each case is timed
 
@@ -87,7 +92,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.SetOutput(io.Discard) // errors are returned, printed once by the caller
 	fs.Usage = func() {}
 	c := &config{}
-	var backends, peers, only, batches, large, dtypes, metric string
+	var backends, peers, only, batches, large, dtypes, metric, devices, shards string
 	var minTime time.Duration
 	var docs int
 	fs.BoolVar(&c.List, "list", false, "print the backends and peers available here, and why the others are not, then exit")
@@ -102,6 +107,8 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.StringVar(&batches, "batches", defaultBatch, "comma-separated query batch sizes of the store's throughput cases")
 	fs.StringVar(&large, "large-k", defaultLarge, fmt.Sprintf("comma-separated k of the store's large-k cases (%d queries each), none for none; a k above --docs is not run", largeKBatch))
 	fs.StringVar(&dtypes, "dtypes", "float32,float16", "comma-separated storage dtypes of the store scenario (float32, float16, bfloat16)")
+	fs.StringVar(&devices, "devices", "1", "comma-separated device counts of the store's search cases: 1 is the measured backend's device, n > 1 its first n devices (store.Options.Devices)")
+	fs.StringVar(&shards, "shards", "1", "comma-separated shard counts per device of the store's search cases (store.Options.Shards); 1 on one device is the plain store")
 	fs.StringVar(&metric, "metric", "cosine", "metric of the store scenario: cosine, dot or l2")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the random inputs")
 	fs.DurationVar(&minTime, "time", 0, fmt.Sprintf("least time to measure each case for (default %v, %v with --quick)", defaultTime, quickTime))
@@ -145,6 +152,12 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 		if c.LargeK, err = parseInts("large-k", large); err != nil {
 			return nil, err
 		}
+	}
+	if c.Devices, err = parseInts("devices", devices); err != nil {
+		return nil, err
+	}
+	if c.Shards, err = parseInts("shards", shards); err != nil {
+		return nil, err
 	}
 	switch c.TorchDevice {
 	case "", "cpu", "cuda":

@@ -58,6 +58,17 @@
 //	store_search_B       SearchBatch of B queries, for each B of --batches (64, 1024)
 //	store_search_8_kK    SearchBatch of 8 queries for the top K, for each K of --large-k (1000, 4096) up to --docs
 //
+// --devices and --shards (comma-separated counts, default 1 each) run the
+// search cases again for every other layout of the store: over the first
+// n devices of each backend (store.Options.Devices; 1 is the measured
+// engine's own device) with s shards on each (store.Options.Shards), the
+// table's devices × shards column. Beside them the torch peer shards by
+// hand: the rows cut into devices × shards runs, run j on GPU j %
+// devices, each searched and the candidates merged on the host; numpy
+// and faiss run the plain store's cases only, and the layouts other than
+// 1 × 1 have no kernel-only time. A backend with fewer devices than asked
+// fails those rows with a one-line error.
+//
 // A search case is timed end to end on every backend and peer (for the
 // engine backends: the store's call, queries from the host, hits back on
 // the host) and, on Silica's own backends (cpu, cuda, metal), also kernel
@@ -169,6 +180,7 @@
 //	      "recall_at_10": 0.26,            // binary_search_1: against the exact float32 top 10
 //	      "kernel_median_ms", "kernel_p99_ms", "kernel_reps", "kernel_plan"
 //	                                       // store searches on cpu, cuda, metal: the kernel-only time (see Scenarios)
+//	      "devices", "shards",             // a search's store layout (--devices, --shards); omitted for 1 × 1
 //	  }],
 //	  "skipped": [{"scenario", "backend", "dtype", "reason"}]  // not run by design
 //	}

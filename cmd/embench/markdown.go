@@ -76,8 +76,10 @@ func writeMarkdown(w io.Writer, rep *Report) {
 			"the same work as their users write it. Kernel only is the engine's own scan of the same search (TopK(MatMul(Normalize(q), xᵀ)), one fused scan_topk) "+
 			"on rows and queries already on the device, nothing read back, verified like the row's answer before it was timed. "+
 			"Rows marked %q are Silica's store on a library's engine adapter, not the library as its users call it.\n\n", largeKBatch, largeKBatch, strings.TrimSpace(adapterMark))
-		fmt.Fprintf(w, "| scenario | dtype | backend | median ms (end to end) | kernel only ms | p99 ms | spread | reps | queries/s | vs best | verified |\n")
-		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
+		fmt.Fprintf(w, "Devices × shards is how a search's store spreads its rows (store.Options.Devices and Shards): "+
+			"1 × 1 is the plain store; more shards are searched at once and their top k merged on the host.\n\n")
+		fmt.Fprintf(w, "| scenario | dtype | backend | devices × shards | median ms (end to end) | kernel only ms | p99 ms | spread | reps | queries/s | vs best | verified |\n")
+		fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 		writeRows(w, store, true, adapters(rep))
 		writeHostNote(w, store)
 		writeMemory(w, store)
@@ -134,7 +136,11 @@ func writeRows(w io.Writer, rows []Result, store bool, adapter map[string]bool) 
 		if store && adapter[r.Backend] && strings.HasPrefix(r.Scenario, "store_") {
 			be += adapterMark
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |", name, second, be, ms(r.MedianMS))
+		fmt.Fprintf(w, "| %s | %s | %s |", name, second, be)
+		if store {
+			fmt.Fprintf(w, " %s |", layoutCell(r))
+		}
+		fmt.Fprintf(w, " %s |", ms(r.MedianMS))
 		if store {
 			fmt.Fprintf(w, " %s |", ms(r.KernelMS))
 		}
@@ -355,4 +361,16 @@ func shorten(s string, n int) string {
 // isStoreScenario reports whether a scenario belongs to the store table.
 func isStoreScenario(name string) bool {
 	return strings.HasPrefix(name, "store_") || strings.HasPrefix(name, "binary_")
+}
+
+// layoutCell is a store row's devices × shards: 1 × 1 for a search of the
+// plain store, empty for the peers and the other store cases.
+func layoutCell(r Result) string {
+	switch {
+	case r.Devices > 0:
+		return fmt.Sprintf("%d × %d", r.Devices, r.Shards)
+	case r.Runner == "engine" && strings.HasPrefix(r.Scenario, "store_search"):
+		return "1 × 1"
+	}
+	return ""
 }

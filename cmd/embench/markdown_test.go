@@ -91,15 +91,22 @@ func TestTailLabel(t *testing.T) {
 func TestStoreTableColumns(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	row := func(scenario, backend string, median float64, kernel *float64) Result {
+		runner := "engine"
+		if backend == "torch" {
+			runner = "python"
+		}
 		return Result{Scenario: scenario, Backend: backend, DType: "float32", Size: "10x4", MedianMS: f(median), P99MS: f(median),
-			KernelMS: kernel, Verified: true, Status: statusOK}
+			KernelMS: kernel, Verified: true, Status: statusOK, Runner: runner}
 	}
+	sharded := row("store_search_64", "cpu", 4, nil)
+	sharded.Devices, sharded.Shards = 1, 2
 	rep := &Report{
 		Backends: []BackendInfo{{Name: "cpu", Backend: "cpu"}, {Name: "torch:cpu", Backend: "torch"}},
 		Results: []Result{
 			row("store_search_64", "cpu", 5, f(3.25)),
 			row("store_search_64", "torch:cpu", 6, nil),
 			row("store_search_64", "torch", 7, nil),
+			sharded,
 			row("binary_search_1", "torch:cpu", 8, nil),
 		},
 		Config: ConfigInfo{Docs: 10, Dim: 4, K: 2, Metric: "cosine", LargeK: []int{8}, LargeKLeftOut: []int{4096}, MinReps: 3, MaxReps: 9, MinTimeMS: 20},
@@ -108,11 +115,12 @@ func TestStoreTableColumns(t *testing.T) {
 	writeMarkdown(&b, rep)
 	table := b.String()
 	for _, want := range []string{
-		"| median ms (end to end) | kernel only ms |",
-		"| store_search_64 | float32 | cpu | 5.00 | 3.25 |",
-		"|  |  | torch:cpu" + adapterMark + " | 6.00 | - |",
-		"|  |  | torch | 7.00 | - |",
-		"| binary_search_1 | float32 | torch:cpu | 8.00 | - |",
+		"| devices × shards | median ms (end to end) | kernel only ms |",
+		"| store_search_64 | float32 | cpu | 1 × 2 | 4.00 | - |",
+		"|  |  | cpu | 1 × 1 | 5.00 | 3.25 |",
+		"|  |  | torch:cpu" + adapterMark + " | 1 × 1 | 6.00 | - |",
+		"|  |  | torch |  | 7.00 | - |",
+		"| binary_search_1 | float32 | torch:cpu |  | 8.00 | - |",
 		"and 8 queries at k = 8 (k = [4096] not run: above the 10 rows)",
 	} {
 		if !strings.Contains(table, want) {

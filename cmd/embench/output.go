@@ -22,7 +22,7 @@ var csvHeader = []string{
 	"scenario", "backend", "dtype", "size", "median_ms", "p99_ms", "ratio_to_best", "verified",
 	"runner", "status", "reps", "min_ms", "max_ms", "iqr_ms", "queries_per_s",
 	"stored_bytes", "resident_bytes", "device_bytes", "plan", "error", "host_fallback", "recall_at_10",
-	"kernel_median_ms", "kernel_p99_ms", "kernel_reps", "kernel_plan",
+	"kernel_median_ms", "kernel_p99_ms", "kernel_reps", "kernel_plan", "devices", "shards",
 }
 
 // writeCSV writes one line per result to path, empty cells for absent
@@ -41,7 +41,7 @@ func writeCSV(path string, rep *Report) error {
 			num(r.MinMS), num(r.MaxMS), num(r.IQRMS), num(r.QueriesPerS),
 			integer(r.StoredBytes), integer(r.ResidentBytes), integer(r.DeviceBytes), r.Plan, r.Error,
 			strconv.FormatBool(r.HostFallback), num(r.RecallAt10),
-			num(r.KernelMS), num(r.KernelP99MS), kernelReps(r), r.KernelPlan,
+			num(r.KernelMS), num(r.KernelP99MS), kernelReps(r), r.KernelPlan, count(r.Devices), count(r.Shards),
 		})
 	}
 	w.Flush()
@@ -73,4 +73,12 @@ func integer(v *int64) string {
 		return ""
 	}
 	return strconv.FormatInt(*v, 10)
+}
+
+// count is a CSV cell of a count, empty when zero (absent).
+func count(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }

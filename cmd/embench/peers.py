@@ -122,17 +122,32 @@ class Group:
     def torch_device(self):
         return self.params.get("device", "cpu")
 
+    def torch_devices(self):
+        """The devices of the rows: with params devices > 1 (embench's
+        --devices) the first that many GPUs, else the one device."""
+        n = int(self.params.get("devices", 1))
+        if n <= 1:
+            return [self.torch_device()]
+        if self.torch_device() != "cuda":
+            raise ValueError("--devices %d needs the torch peer on cuda" % n)
+        import torch
+
+        if torch.cuda.device_count() < n:
+            raise ValueError("torch sees %d GPUs; --devices %d needs that many" % (torch.cuda.device_count(), n))
+        return ["cuda:%d" % i for i in range(n)]
+
     def sync(self):
         if self.peer == "torch" and self.torch_device() == "cuda":
             import torch
 
-            torch.cuda.synchronize()
+            for d in self.torch_devices():
+                torch.cuda.synchronize(d)
 
     def device_allocated(self):
         if self.peer == "torch" and self.torch_device() == "cuda":
             import torch
 
-            return torch.cuda.memory_allocated()
+            return sum(torch.cuda.memory_allocated(d) for d in self.torch_devices())
         return 0
 
     # The store: the embeddings as a peer keeps them.
@@ -181,32 +196,60 @@ class Group:
     def build_torch(self):
         """The rows as a PyTorch user keeps them: a tensor on the device,
         normalized (in float32) and converted to the storage dtype once;
-        under l2 also each row's squared norm."""
+        under l2 also each row's squared norm. With params devices and
+        shards (embench's --devices, --shards) the user shards by hand:
+        the rows cut into devices x shards runs, run j on device j %
+        devices, as the store spreads them."""
         import torch
 
-        x = torch.from_numpy(self.x["data"]).to(self.torch_device())
-        if self.params["metric"] == "cosine":
-            x = torch.nn.functional.normalize(x, dim=1)
-        x = x.to(self.torch_dtype())
-        sq = None
-        if self.params["metric"] == "l2":
-            sq = (x * x).sum(dim=1)
+        data = self.x["data"]
+        devs = self.torch_devices()
+        n = len(devs) * int(self.params.get("shards", 1))
+        shards = []
+        for j in range(n):
+            lo, hi = j * len(data) // n, (j + 1) * len(data) // n
+            x = torch.from_numpy(data[lo:hi]).to(devs[j % len(devs)])
+            if self.params["metric"] == "cosine":
+                x = torch.nn.functional.normalize(x, dim=1)
+            x = x.to(self.torch_dtype())
+            sq = None
+            if self.params["metric"] == "l2":
+                sq = (x * x).sum(dim=1)
+            shards.append((x, sq, lo))
         self.sync()
-        return (x, sq)
+        if n == 1:
+            return shards[0][:2]
+        return shards
 
-    def search_torch(self, state, q, k):
+    def scan_torch(self, x, sq, q, k):
+        """The top k of queries q (a host tensor) over rows x on x's device."""
         import torch
 
-        x, sq = state
         metric = self.params["metric"]
-        q = torch.from_numpy(q).to(self.torch_device())
+        q = q.to(x.device)
         if metric == "cosine":
             q = torch.nn.functional.normalize(q, dim=1)
         q = q.to(x.dtype)
         s = q @ x.T
         if metric == "l2":
             s = (q * q).sum(dim=1, keepdim=True) - 2 * s + sq[None, :]
-        vals, idx = torch.topk(s, k, dim=1, largest=metric != "l2")
+        return torch.topk(s, min(k, len(x)), dim=1, largest=metric != "l2")
+
+    def search_torch(self, state, q, k):
+        import torch
+
+        q = torch.from_numpy(q)
+        if isinstance(state, tuple):
+            vals, idx = self.scan_torch(state[0], state[1], q, k)
+        else:
+            # Sharded by hand: every shard's top k (the devices run at
+            # once: CUDA calls return before the work is done), then the
+            # candidates merged on the host.
+            parts = [self.scan_torch(x, sq, q, k) + (lo,) for x, sq, lo in state]
+            vals = torch.cat([v.float().cpu() for v, _, _ in parts], dim=1)
+            idx = torch.cat([i.cpu() + lo for _, i, lo in parts], dim=1)
+            vals, at = torch.topk(vals, k, dim=1, largest=self.params["metric"] != "l2")
+            idx = torch.gather(idx, 1, at)
         vals, idx = vals.float().cpu(), idx.cpu()
         self.sync()
         return vals.numpy(), idx.numpy()
@@ -216,6 +259,8 @@ class Group:
         if self.peer == "torch":
             import torch
 
+            if not isinstance(state, tuple):
+                raise ValueError("stored rows of a sharded torch store are not read back")
             x = state[0]
             return x[torch.from_numpy(np.asarray(rows, dtype=np.int64)).to(x.device)].float().cpu().numpy()
         if self.peer == "numpy":

@@ -124,3 +124,33 @@ func TestTorchPeer(t *testing.T) {
 		t.Errorf("torch device %q, peers %+v: want the device the probe chose, %q", rep.Config.TorchDevice, rep.Peers, py.torchDevice)
 	}
 }
+
+// TestTorchPeerSharded runs the torch peer sharded by hand (--shards 3:
+// the rows in three runs, each searched, the candidates merged) beside
+// the plain one, a large k above a shard's rows among the cases: every
+// answer verified against the CPU reference, then timed.
+func TestTorchPeerSharded(t *testing.T) {
+	py, err := findPython("")
+	if err == nil {
+		defer py.close()
+		if _, ok := py.mods["torch"]; !ok {
+			err = fmt.Errorf("%s", py.why["torch"])
+		}
+	}
+	testenv.Need(t, "torch-python", err)
+	code, rep, table := runJSON(t, "--quick", "--backend", "none", "--peers", "torch", "--docs", "1100", "--batches", "64",
+		"--large-k", "1000", "--dtypes", "float32", "--shards", "1,3", "--scenario", "store_search_1,store_search_64,store_search_8_k1000")
+	if code != 0 {
+		t.Errorf("exit %d:\n%s", code, table)
+	}
+	shards := map[int]int{}
+	for _, r := range rep.Results {
+		shards[r.Shards]++
+		if r.Backend != "torch" || !r.Verified || r.Status != statusOK || r.MedianMS == nil {
+			t.Errorf("%s %s, %d shards: verified %t, status %s, error %q", r.Backend, r.Scenario, r.Shards, r.Verified, r.Status, r.Error)
+		}
+	}
+	if shards[0] != 3 || shards[3] != 3 {
+		t.Errorf("results by shard count %v; want 3 plain and 3 of 3 shards", shards)
+	}
+}

@@ -118,6 +118,10 @@ type Result struct {
 	Plan          string   `json:"plan,omitempty"`
 	HostFallback  bool     `json:"host_fallback,omitempty"` // the plan ran a custom kernel's Go function on the host
 	RecallAt10    *float64 `json:"recall_at_10,omitempty"`  // binary_search_1: against the exact float32 top 10
+	// Devices and Shards (per device) lay out a store search case's
+	// store; absent for the plain store on one device.
+	Devices int `json:"devices,omitempty"`
+	Shards  int `json:"shards,omitempty"`
 
 	// The kernel-only time of a store search on an engine backend: the
 	// engine's scan on rows and queries already on the device, nothing

@@ -49,6 +49,9 @@ type caseDef struct {
 	Queries  int   // queries answered by one run (search cases), for queries/s
 	Few      bool  // one run is expensive: three samples, no extra warm-up
 	Stored   int64 // store cases: the bytes of the rows as stored
+	// Layout is how a store search case spreads its rows (zero: one store
+	// on the engine's device).
+	Layout layout
 
 	// Prepare sets the case up on e, given the group's state.
 	Prepare func(e *engine.Engine, state any) (*prepared, error)
@@ -217,7 +220,9 @@ func groups(c *config) []func() *group {
 			out = append(out, func() *group { return storeAddGroup(c, dt) })
 		}
 		if c.selectedSearch() {
-			out = append(out, func() *group { return storeSearchGroup(c, dt) })
+			for _, lay := range c.layouts() {
+				out = append(out, func() *group { return storeSearchGroup(c, dt, lay) })
+			}
 		}
 	}
 	if c.selected("store", "binary_search_1") {

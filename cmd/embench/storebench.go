@@ -171,6 +171,52 @@ func newStore(e *engine.Engine, data *tensor, dt engine.DType, metric store.Metr
 	return st, nil
 }
 
+// layout is how a store spreads its rows: over Devices devices (1: the
+// engine's own) with Shards shards on each.
+type layout struct{ Devices, Shards int }
+
+// plain reports whether l is the plain store on one device.
+func (l layout) plain() bool { return l.Devices <= 1 && l.Shards <= 1 }
+
+// layouts returns the store layouts of the search cases: every
+// --devices count with every --shards count.
+func (c *config) layouts() []layout {
+	var out []layout
+	for _, d := range c.Devices {
+		for _, s := range c.Shards {
+			out = append(out, layout{d, s})
+		}
+	}
+	return out
+}
+
+// layoutStore is newStore for layout lay: on the engine's own device
+// with lay.Shards shards, or over the first lay.Devices devices of the
+// engine's backend (which the store opens itself).
+func layoutStore(e *engine.Engine, lay layout, data *tensor, dt engine.DType, metric store.Metric) (*store.Store, error) {
+	if lay.plain() {
+		return newStore(e, data, dt, metric)
+	}
+	o := store.Options{Dim: data.cols(), Metric: metric, DType: dt, Engine: e, Shards: lay.Shards}
+	if lay.Devices > 1 {
+		driver, _ := engine.SplitName(e.Name())
+		devs, _ := engine.Devices(driver)
+		if len(devs) < lay.Devices {
+			return nil, fmt.Errorf("backend %s lists %d devices; --devices %d needs that many", driver, len(devs), lay.Devices)
+		}
+		o.Engine, o.Backend, o.Devices = nil, driver, devs[:lay.Devices]
+	}
+	st, err := store.New(o)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Append(rowsOf(data, 0, data.rows())); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
 // rowsOf returns rows [lo, hi) of a matrix as the slices a store takes
 // (no copy).
 func rowsOf(t *tensor, lo, hi int) [][]float32 {
@@ -302,7 +348,11 @@ type storeState struct {
 // each large k. On the engine backends each case is timed twice: end to
 // end through the store (queries from the host, hits back on the host),
 // and kernel only (caseDef.Kernel).
-func storeSearchGroup(c *config, dt engine.DType) *group {
+//
+// A layout other than the plain one (--devices, --shards) makes the store
+// with that many devices and shards per device; its cases have no
+// kernel-only form and no peers (they run the plain store's).
+func storeSearchGroup(c *config, dt engine.DType, lay layout) *group {
 	in := inputsFor(c)
 	cases := searchCases(c)
 	kmax := 0
@@ -314,17 +364,28 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 		Name: "store", Inputs: []*tensor{&in.data, &in.queries},
 		Peer: "store_search", PeerParams: storePeerParams(c, dt), PeerSkip: storePeerSkip(dt), Fresh: true,
 	}
+	if !lay.plain() {
+		// Plain PyTorch sharded by hand beside the sharded store; the
+		// other peers run the plain store's cases only.
+		g.PeerParams["devices"], g.PeerParams["shards"] = lay.Devices, lay.Shards
+		g.PeerSkip = func(peer string) string {
+			if peer == "torch" {
+				return storePeerSkip(dt)(peer)
+			}
+			return "runs the plain store's cases, not those of --devices and --shards (torch shards by hand)"
+		}
+	}
 	g.Setup = func(e *engine.Engine) (any, func(), error) {
 		res0, dev0 := residentBytes(), e.MemoryInUse()
-		s, err := newStore(e, &in.data, dt, c.Metric)
+		s, err := layoutStore(e, lay, &in.data, dt, c.Metric)
 		if err != nil {
 			return nil, nil, err
 		}
 		st := &storeState{st: s, resident: residentBytes() - res0, device: e.MemoryInUse() - dev0}
-		if dev0 < 0 {
-			st.device = -1
+		if dev0 < 0 || lay.Devices > 1 {
+			st.device = -1 // the other devices' memory is not counted
 		}
-		if !slices.Contains(silicaBackends, e.Device().Backend) {
+		if !lay.plain() || !slices.Contains(silicaBackends, e.Device().Backend) {
 			return st, func() { s.Close() }, nil // an adapter: no kernel-only timing
 		}
 		if st.x, err = deviceRows(e, &in.data, dt, c.Metric); err != nil {
@@ -378,11 +439,14 @@ func storeSearchGroup(c *config, dt engine.DType) *group {
 		}
 		cs := &caseDef{
 			Scenario: sc.name, DType: dt, Size: storeSize(c), Queries: b, PeerOp: "search", Stored: storedBytes(c, dt),
-			PeerParams: map[string]any{"batch": b, "k": k, "rotate": rotate},
+			PeerParams: map[string]any{"batch": b, "k": k, "rotate": rotate}, Layout: lay,
 		}
 		cs.Prepare = func(e *engine.Engine, state any) (*prepared, error) {
 			st := state.(*storeState).st
 			p := &prepared{free: func() {}, plan: fmt.Sprintf("store.SearchBatch of %d, k=%d", b, k)}
+			if ss := st.Stats(); ss.Shards > 1 {
+				p.plan += fmt.Sprintf(", %d shards on %s", ss.Shards, ss.Backend)
+			}
 			p.run = func(rep int) error {
 				first := 0
 				if rotate > 0 {

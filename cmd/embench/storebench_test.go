@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -54,7 +55,7 @@ func TestKernelOnlyWrongNotTimed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := storeSearchGroup(c, engine.Float32)
+	g := storeSearchGroup(c, engine.Float32, layout{1, 1})
 	timed := 0
 	for _, cs := range g.Cases {
 		kernel := cs.Kernel
@@ -135,5 +136,46 @@ func TestLargeKAboveDocs(t *testing.T) {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
+	}
+}
+
+// TestStoreLayouts runs the store's searches with --shards 1,3 and
+// --devices 1,2 on the CPU backend: the 3-shard rows are verified and
+// timed with their layout (and no kernel-only time), and the 2-device
+// ones fail with a one-line error, the cpu backend listing one device.
+func TestStoreLayouts(t *testing.T) {
+	code, rep, table := runJSON(t, "--quick", "--docs", "700", "--backend", "cpu", "--peers", "none", "--dtypes", "float32",
+		"--batches", "64", "--large-k", "none", "--scenario", "store_search_1,store_search_64", "--shards", "1,3", "--devices", "1,2")
+	if code == 0 {
+		t.Fatalf("exit 0 with the 2-device rows failing:\n%s", table)
+	}
+	got := map[string]int{}
+	for _, r := range rep.Results {
+		key := fmt.Sprintf("%s %d×%d", r.Scenario, r.Devices, r.Shards)
+		got[key]++
+		switch r.Devices {
+		case 2:
+			if r.Status != statusError || !strings.Contains(r.Error, "backend cpu lists 1 devices; --devices 2 needs that many") {
+				t.Errorf("%s: status %s, error %q", key, r.Status, r.Error)
+			}
+		case 1:
+			if !r.Verified || r.MedianMS == nil || r.KernelMS != nil || r.Shards != 3 || !strings.HasSuffix(r.Plan, ", 3 shards on cpu") {
+				t.Errorf("%s: verified %t, median %v, kernel only %v, plan %q", key, r.Verified, r.MedianMS, r.KernelMS, r.Plan)
+			}
+		default:
+			if !r.Verified || r.KernelMS == nil {
+				t.Errorf("%s (plain): verified %t, kernel only %v", key, r.Verified, r.KernelMS)
+			}
+		}
+	}
+	for _, s := range []string{"store_search_1", "store_search_64"} {
+		for _, lay := range []string{"0×0", "1×3", "2×1", "2×3"} {
+			if got[s+" "+lay] != 1 {
+				t.Errorf("%d results for %s %s; want 1 (%v)", got[s+" "+lay], s, lay, got)
+			}
+		}
+	}
+	if !strings.Contains(table, "| cpu | 1 × 3 |") {
+		t.Errorf("no 1 × 3 row in the table:\n%s", table)
 	}
 }

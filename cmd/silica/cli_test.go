@@ -130,6 +130,16 @@ func TestImportSearchInfo(t *testing.T) {
 	if code != 0 || errs != "" {
 		t.Fatalf("search: %d %q", code, errs)
 	}
+	for _, layout := range [][]string{{"--shards", "3"}, {"--devices", "all", "--shards", "2"}, {"--devices", "cpu"}} {
+		sharded, errs, code := silica(t, append([]string{"search", "--store", st, "--queries", filepath.Join(dir, "q.npy"), "-k", "7", "--json"}, layout...)...)
+		if code != 0 || errs != "" || sharded != out {
+			t.Fatalf("search %v: %d %q\n%s\nwithout: %s", layout, code, errs, sharded, out)
+		}
+	}
+	_, errs, code = silica(t, "search", "--store", st, "--queries", filepath.Join(dir, "q.npy"), "-k", "7", "--devices", "gpu3")
+	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, `backend "cpu" has no device "gpu3"`) {
+		t.Fatalf("search --devices gpu3: %d %q", code, errs)
+	}
 	var res []struct {
 		Query *int `json:"query"`
 		Hits  []struct {
@@ -160,6 +170,10 @@ func TestImportSearchInfo(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(lines) != 13 || lines[0] != "query\trank\tid\tscore" || !strings.HasPrefix(lines[1], "0\t1\t") {
 		t.Fatalf("search text output: %d %q", code, out)
+	}
+	out, _, code = silica(t, "info", "--store", st, "--shards", "4")
+	if code != 0 || !strings.Contains(strings.Join(strings.Fields(out), " "), "shards 4") {
+		t.Fatalf("info --shards 4: %d\n%s", code, out)
 	}
 	out, _, code = silica(t, "info", "--store", st)
 	squeezed := strings.Join(strings.Fields(out), " ")

@@ -13,6 +13,7 @@ import (
 func infoCmd(args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("info", flag.ContinueOnError)
 	dir := fl.String("store", "", "store directory")
+	layout := shardFlags(fl)
 	if err := parse(fl, args, "store"); err != nil {
 		return err
 	}
@@ -20,7 +21,7 @@ func infoCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := store.Open(*dir, store.Options{})
+	s, err := store.Open(*dir, layout())
 	if err != nil {
 		return err
 	}
@@ -45,6 +46,9 @@ func infoCmd(args []string, stdout io.Writer) error {
 		fmt.Fprintf(w, "file %s\t%d bytes, crc32c of %d chunk(s) of %d bytes: %v\n", name, c.Bytes, len(c.CRC32C), c.ChunkBytes, c.CRC32C)
 	}
 	fmt.Fprintf(w, "backend\t%s (%s)\n", st.Backend, st.Device)
+	if st.Shards > 1 {
+		fmt.Fprintf(w, "shards\t%d\n", st.Shards)
+	}
 	fmt.Fprintf(w, "vectors\t%d\n", st.Count)
 	fmt.Fprintf(w, "reclaimable rows\t%d\n", st.Reclaimable)
 	fmt.Fprintf(w, "bytes on device\t%d\n", st.DeviceBytes)
