@@ -27,18 +27,26 @@ type scanJob struct {
 	m, d   int
 	x      arg
 	scales []float32
+	bits   []uint32 // the row bitmap of a masked scan (nil: every row passes)
+	worst  float32  // the score of a row that fails bits
 }
 
 // scanKernel is the fused search: the stored rows x [n, d] are split among
 // the workers; each reads its rows once, scores them against every query
 // and keeps a selection per query; the selections are merged at the end.
-// No [m, n] score matrix exists at any time.
+// No [m, n] score matrix exists at any time. A masked scan (Attrs.Mask)
+// offers the rows that fail its bitmap with the worst score: the direct
+// and block methods skip their products, the tiles method overwrites
+// their scores in the tile.
 func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	a := s.Attrs
 	q, x := in[0], in[1]
 	j := scanJob{a: a, m: q.Shape[0], d: q.Shape[1], x: x}
 	if a.Quantize {
 		j.scales = f32(in[2].b)
+	}
+	if a.Mask {
+		j.bits, j.worst = words(in[len(in)-1].b), worst(a.Largest)
 	}
 	j.Q, _, _ = c.rowsOf(q, false, a.NormA && a.Metric == engine.MetricDot, nil)
 	o := order{a.Largest}
@@ -94,6 +102,10 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	d, rb := j.d, j.d*j.x.DType.Size()
 	l2 := j.a.Metric == engine.MetricL2
 	for r := lo; r < hi; r++ {
+		if j.bits != nil && !passes(j.bits, r) {
+			j.offerWorst(r, mine)
+			continue
+		}
 		row := j.x.b[r*rb : (r+1)*rb]
 		scale := float32(1)
 		if j.scales != nil {
@@ -128,6 +140,10 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 		r1 := min(r0+block, hi)
 		rows := load(j.x.DType, j.x.b, r0*d, (r1-r0)*d, scratch)
 		for r := r0; r < r1; r++ {
+			if j.bits != nil && !passes(j.bits, r) {
+				j.offerWorst(r, mine)
+				continue
+			}
 			row := rows[(r-r0)*d : (r-r0+1)*d]
 			scale := float32(1)
 			if j.scales != nil {
@@ -147,6 +163,15 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 				sel.offer(dot(j.Q[i*d:(i+1)*d], row)*f, int64(r))
 			}
 		}
+	}
+}
+
+// offerWorst offers row r, which fails the scan's bitmap, to every
+// query's selection with the worst score, as OpMaskRows scores it (a
+// selection with k rows ahead of it drops it at once).
+func (j *scanJob) offerWorst(r int, mine []*selector) {
+	for _, sel := range mine {
+		sel.offer(j.worst, int64(r))
 	}
 }
 
@@ -220,7 +245,7 @@ func (j *scanJob) tiles(lo, hi int, mine []*selector) {
 				dotTile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scores)
 			}
 			for i := range mq {
-				mine[i0+i].offerScaled(scores[i*nt:(i+1)*nt], f, int64(r0))
+				mine[i0+i].offerScaled(scores[i*nt:(i+1)*nt], f, int64(r0), j.bits)
 			}
 		}
 	}

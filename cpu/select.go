@@ -53,13 +53,18 @@ func (s *selector) offer(v float32, i int64) {
 }
 
 // offerScaled offers the candidates (scores[r]·f[r], base+r), leaving
-// the products in scores. Once the threshold is set, the scores strictly
+// the products in scores; with a row bitmap bits (nil: none), the rows
+// base+r that fail it are offered with the worst score instead (as
+// OpMaskRows scores them). Once the threshold is set, the scores strictly
 // behind its value are skipped by firstNotBelow (or firstNotAbove), eight
 // at a time on amd64; the rest go through ahead.
-func (s *selector) offerScaled(scores, f []float32, base int64) {
+func (s *selector) offerScaled(scores, f []float32, base int64, bits []uint32) {
 	f = f[:len(scores)]
 	for r := range scores {
 		scores[r] *= f[r]
+	}
+	if bits != nil {
+		maskScores(scores, bits, int(base), worst(s.o.largest))
 	}
 	first := firstNotAbove
 	if s.o.largest {
