@@ -36,8 +36,10 @@ type scanJob struct {
 // and keeps a selection per query; the selections are merged at the end.
 // No [m, n] score matrix exists at any time. A masked scan (Attrs.Mask)
 // offers the rows that fail its bitmap with the worst score: the direct
-// and block methods skip their products, the tiles method overwrites
-// their scores in the tile.
+// method skips the 32 rows of an empty bitmap word and scores the rest,
+// masking the scores; the block method skips each failing row's
+// products; the tiles method overwrites the failing rows' scores in the
+// tile.
 func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	a := s.Attrs
 	q, x := in[0], in[1]
@@ -102,10 +104,11 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	d, rb := j.d, j.d*j.x.DType.Size()
 	l2 := j.a.Metric == engine.MetricL2
 	for r := lo; r < hi; r++ {
-		if j.bits != nil && !passes(j.bits, r) {
-			j.offerWorst(r, mine)
+		if skip := j.emptyWord(r, hi, mine); skip > 0 {
+			r += skip - 1
 			continue
 		}
+		fails := j.bits != nil && !passes(j.bits, r)
 		row := j.x.b[r*rb : (r+1)*rb]
 		scale := float32(1)
 		if j.scales != nil {
@@ -119,6 +122,9 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 				r0 *= scale * invNormScaled(ss, scale)
 			default:
 				r0 *= scale
+			}
+			if fails {
+				r0 = j.worst
 			}
 			sel.offer(r0, int64(r))
 		}
@@ -141,7 +147,7 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 		rows := load(j.x.DType, j.x.b, r0*d, (r1-r0)*d, scratch)
 		for r := r0; r < r1; r++ {
 			if j.bits != nil && !passes(j.bits, r) {
-				j.offerWorst(r, mine)
+				j.offerWorst(r, mine) // the products of a block are cheap next to its conversion
 				continue
 			}
 			row := rows[(r-r0)*d : (r-r0+1)*d]
@@ -164,6 +170,22 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 			}
 		}
 	}
+}
+
+// emptyWord returns 32 when rows r..r+31 of [r, hi) are one word of the
+// scan's bitmap with no bit set, after offering them with the worst
+// score, else 0. The direct method scores the rows of any other word
+// whole and masks their scores after: skipping single rows would stall
+// the streaming of rows on mispredicted branches (a 50% filter took 1.9x
+// an unmasked scan that way, a word-level skip 1.0x).
+func (j *scanJob) emptyWord(r, hi int, mine []*selector) int {
+	if j.bits == nil || r&31 != 0 || r+32 > hi || j.bits[r>>5] != 0 {
+		return 0
+	}
+	for i := range 32 {
+		j.offerWorst(r+i, mine)
+	}
+	return 32
 }
 
 // offerWorst offers row r, which fails the scan's bitmap, to every
