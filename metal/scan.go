@@ -62,6 +62,9 @@ func init() {
 }
 
 func scanFits(a *engine.Attrs, in []engine.Value) bool {
+	if a.Mask {
+		return false // the scan reads no bitmap yet: MaskRows runs on the scores (issue 15)
+	}
 	if a.K < 1 || a.K > maxScanK || len(in) < 2 || in[1].Shape[0] >= math.MaxUint32 {
 		return false
 	}
