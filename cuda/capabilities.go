@@ -21,7 +21,9 @@ func (b *Backend) Supports(op engine.Op, attrs *engine.Attrs, in []engine.Value)
 	case engine.OpCustom:
 		return attrs.Kernel != nil && attrs.Kernel.Spec().CUDA != ""
 	case engine.OpScanTopK:
-		return attrs.K >= 1
+		// The scan kernels read no bitmap yet (issue 15): a masked search
+		// runs the scores, mask_rows and the top-k.
+		return attrs.K >= 1 && !attrs.Mask
 	}
 	return true
 }

@@ -6,13 +6,14 @@ import (
 
 func init() {
 	kernels[engine.OpTopK] = topkKernel
+	kernels[engine.OpMaskRows] = maskRowsKernel
 	registerFamily(func() []variant {
 		var vs []variant
 		for _, t := range floatTypes {
 			vs = append(vs, selectVariant(t))
 		}
 		return vs
-	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{})
+	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, maskRowsArgs{})
 }
 
 // selectSmemKeys mirrors SELECT_SMEM_KEYS of topk.cu: larger selections
@@ -157,4 +158,30 @@ type radixCollectArgs struct {
 func (radixCollectArgs) entry() (string, string) { return "topk.cu", "radix_collect" }
 func (p radixCollectArgs) pack(a *argPack) {
 	a.ptr(p.x).i64(p.L).flag(p.largest).i32(p.kcap).ptr(p.state).ptr(p.out)
+}
+
+// maskRowsKernel is OpMaskRows: topk.cu's mask_rows, a grid-stride loop
+// over the scores.
+func maskRowsKernel(r *runner, s *engine.Step, in, out []arg) error {
+	x := in[0]
+	total := x.Shape.Size()
+	if total == 0 {
+		return nil
+	}
+	blocks := min((total+255)/256, 16*r.d.sms)
+	return launch(r.d, selectVariant(x.DType), [3]int{blocks}, 256, 0, maskRowsArgs{x: x.ptr, bits: in[1].ptr,
+		total: int64(total), n: int64(x.Shape[len(x.Shape)-1]), largest: s.Attrs.Largest, y: out[0].ptr})
+}
+
+// maskRowsArgs are the parameters of mask_rows (topk.cu).
+type maskRowsArgs struct {
+	x, bits  dptr
+	total, n int64
+	largest  bool
+	y        dptr
+}
+
+func (maskRowsArgs) entry() (string, string) { return "topk.cu", "mask_rows" }
+func (p maskRowsArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.bits).i64(p.total).i64(p.n).flag(p.largest).ptr(p.y)
 }
