@@ -38,8 +38,8 @@ type scanJob struct {
 // offers the rows that fail its bitmap with the worst score: the direct
 // method skips the 32 rows of an empty bitmap word and scores the rest,
 // masking the scores; the block method skips each failing row's
-// products; the tiles method overwrites the failing rows' scores in the
-// tile.
+// products; the tiles method tests the bit of each score that beats its
+// selection's threshold (few, once the threshold settles).
 func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	a := s.Attrs
 	q, x := in[0], in[1]

@@ -57,14 +57,13 @@ func (s *selector) offer(v float32, i int64) {
 // base+r that fail it are offered with the worst score instead (as
 // OpMaskRows scores them). Once the threshold is set, the scores strictly
 // behind its value are skipped by firstNotBelow (or firstNotAbove), eight
-// at a time on amd64; the rest go through ahead.
+// at a time on amd64; the rest go through ahead, and only those have
+// their bit tested: masking every score of a 64-query scan's tiles cost
+// 14% of the scan at a 50% filter.
 func (s *selector) offerScaled(scores, f []float32, base int64, bits []uint32) {
 	f = f[:len(scores)]
 	for r := range scores {
 		scores[r] *= f[r]
-	}
-	if bits != nil {
-		maskScores(scores, bits, int(base), worst(s.o.largest))
 	}
 	first := firstNotAbove
 	if s.o.largest {
@@ -77,7 +76,11 @@ func (s *selector) offerScaled(scores, f []float32, base int64, bits []uint32) {
 				return
 			}
 		}
-		s.push(scores[r], base+int64(r))
+		v := scores[r]
+		if bits != nil && !passes(bits, int(base)+r) {
+			v = worst(s.o.largest)
+		}
+		s.push(v, base+int64(r))
 	}
 }
 

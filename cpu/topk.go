@@ -53,8 +53,7 @@ func maskRowsKernel(c *Backend, s *engine.Step, in, out []arg) error {
 
 // maskScores sets scores[r] to w for each row base+r that fails bits,
 // without a branch per row (a random half of the rows failing would
-// mispredict half the branches: the scan's tiles method masks each
-// query's tile scores, so that cost 10% of a 64-query scan).
+// mispredict half the branches).
 func maskScores(scores []float32, bits []uint32, base int, w float32) {
 	wb := math.Float32bits(w)
 	for r := range scores {
