@@ -168,9 +168,20 @@ func maskRowsKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if total == 0 {
 		return nil
 	}
+	return r.maskRows(x.DType, x.ptr, in[1].ptr, total, x.Shape[len(x.Shape)-1], s.Attrs.Largest, out[0].ptr)
+}
+
+// maskRows launches mask_rows over total scores x of dtype dt (rows of
+// n) into y (float32; y may be x when dt is Float32).
+func (r *runner) maskRows(dt engine.DType, x, bits dptr, total, n int, largest bool, y dptr) error {
 	blocks := min((total+255)/256, 16*r.d.sms)
-	return launch(r.d, selectVariant(x.DType), [3]int{blocks}, 256, 0, maskRowsArgs{x: x.ptr, bits: in[1].ptr,
-		total: int64(total), n: int64(x.Shape[len(x.Shape)-1]), largest: s.Attrs.Largest, y: out[0].ptr})
+	return launch(r.d, selectVariant(dt), [3]int{blocks}, 256, 0, maskRowsArgs{x: x, bits: bits,
+		total: int64(total), n: int64(n), largest: largest, y: y})
+}
+
+// maskScores masks float32 scores [total/n, n] in place.
+func (r *runner) maskScores(scores, bits dptr, total, n int, largest bool) error {
+	return r.maskRows(engine.Float32, scores, bits, total, n, largest, scores)
 }
 
 // maskRowsArgs are the parameters of mask_rows (topk.cu).
