@@ -128,28 +128,25 @@ func TestRowScanEmulated(t *testing.T) {
 					maskedKeys[r] = keys[r]
 				}
 			}
-			slices.Sort(keys)
-			slices.Sort(maskedKeys)
-			var candM []uint64
-			for u := range nb * c.kk {
-				candM = append(candM, binary.LittleEndian.Uint64(outM[8*(i*nb*c.kk+u):]))
-			}
-			slices.Sort(candM)
-			for j := range c.kk {
-				if candM[j] != maskedKeys[j] {
-					t.Fatalf("%s masked: query %d rank %d: key %#x, from the masked scores %#x", v1, i, j, candM[j], maskedKeys[j])
-				}
-			}
-			var cand []uint64
-			for u := range nb * c.kk {
-				cand = append(cand, binary.LittleEndian.Uint64(out1[8*(i*nb*c.kk+u):]))
-			}
-			slices.Sort(cand)
-			for j := range c.kk {
-				if cand[j] != keys[j] {
-					t.Fatalf("%s: query %d rank %d: key %#x, from the scores %#x", v1, i, j, cand[j], keys[j])
-				}
-			}
+			checkCandidates(t, v1.String(), out1, i, nb, c.kk, keys)
+			checkCandidates(t, v1.masked().String(), outM, i, nb, c.kk, maskedKeys)
+		}
+	}
+}
+
+// checkCandidates fails unless query i's candidates of rowscan's MODE 1
+// (out: [m][nb][kk] keys) are the kk best of keys (sorted here).
+func checkCandidates(t *testing.T, what string, out []byte, i, nb, kk int, keys []uint64) {
+	t.Helper()
+	slices.Sort(keys)
+	var cand []uint64
+	for u := range nb * kk {
+		cand = append(cand, binary.LittleEndian.Uint64(out[8*(i*nb*kk+u):]))
+	}
+	slices.Sort(cand)
+	for j := range kk {
+		if cand[j] != keys[j] {
+			t.Fatalf("%s: query %d rank %d: key %#x, from the scores %#x", what, i, j, cand[j], keys[j])
 		}
 	}
 }
