@@ -27,18 +27,28 @@ type scanJob struct {
 	m, d   int
 	x      arg
 	scales []float32
+	bits   []uint32 // the row bitmap of a masked scan (nil: every row passes)
+	worst  float32  // the score of a row that fails bits
 }
 
 // scanKernel is the fused search: the stored rows x [n, d] are split among
 // the workers; each reads its rows once, scores them against every query
 // and keeps a selection per query; the selections are merged at the end.
-// No [m, n] score matrix exists at any time.
+// No [m, n] score matrix exists at any time. A masked scan (Attrs.Mask)
+// offers the rows that fail its bitmap with the worst score: the direct
+// method skips the 32 rows of an empty bitmap word and scores the rest,
+// masking the scores; the block method skips each failing row's
+// products; the tiles method tests the bit of each score that beats its
+// selection's threshold (few, once the threshold settles).
 func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	a := s.Attrs
 	q, x := in[0], in[1]
 	j := scanJob{a: a, m: q.Shape[0], d: q.Shape[1], x: x}
 	if a.Quantize {
 		j.scales = f32(in[2].b)
+	}
+	if a.Mask {
+		j.bits, j.worst = words(in[len(in)-1].b), worst(a.Largest)
 	}
 	j.Q, _, _ = c.rowsOf(q, false, a.NormA && a.Metric == engine.MetricDot, nil)
 	o := order{a.Largest}
@@ -94,6 +104,11 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	d, rb := j.d, j.d*j.x.DType.Size()
 	l2 := j.a.Metric == engine.MetricL2
 	for r := lo; r < hi; r++ {
+		if skip := j.emptyWord(r, hi, mine); skip > 0 {
+			r += skip - 1
+			continue
+		}
+		fails := j.bits != nil && !passes(j.bits, r)
 		row := j.x.b[r*rb : (r+1)*rb]
 		scale := float32(1)
 		if j.scales != nil {
@@ -107,6 +122,9 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 				r0 *= scale * invNormScaled(ss, scale)
 			default:
 				r0 *= scale
+			}
+			if fails {
+				r0 = j.worst
 			}
 			sel.offer(r0, int64(r))
 		}
@@ -128,6 +146,10 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 		r1 := min(r0+block, hi)
 		rows := load(j.x.DType, j.x.b, r0*d, (r1-r0)*d, scratch)
 		for r := r0; r < r1; r++ {
+			if j.bits != nil && !passes(j.bits, r) {
+				j.offerWorst(r, mine) // the products of a block are cheap next to its conversion
+				continue
+			}
 			row := rows[(r-r0)*d : (r-r0+1)*d]
 			scale := float32(1)
 			if j.scales != nil {
@@ -147,6 +169,31 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 				sel.offer(dot(j.Q[i*d:(i+1)*d], row)*f, int64(r))
 			}
 		}
+	}
+}
+
+// emptyWord returns 32 when rows r..r+31 of [r, hi) are one word of the
+// scan's bitmap with no bit set, after offering them with the worst
+// score, else 0. The direct method scores the rows of any other word
+// whole and masks their scores after: skipping single rows would stall
+// the streaming of rows on mispredicted branches (a 50% filter took 1.9x
+// an unmasked scan that way, a word-level skip 1.0x).
+func (j *scanJob) emptyWord(r, hi int, mine []*selector) int {
+	if j.bits == nil || r&31 != 0 || r+32 > hi || j.bits[r>>5] != 0 {
+		return 0
+	}
+	for i := range 32 {
+		j.offerWorst(r+i, mine)
+	}
+	return 32
+}
+
+// offerWorst offers row r, which fails the scan's bitmap, to every
+// query's selection with the worst score, as OpMaskRows scores it (a
+// selection with k rows ahead of it drops it at once).
+func (j *scanJob) offerWorst(r int, mine []*selector) {
+	for _, sel := range mine {
+		sel.offer(j.worst, int64(r))
 	}
 }
 
@@ -220,7 +267,7 @@ func (j *scanJob) tiles(lo, hi int, mine []*selector) {
 				dotTile(j.Q[i0*d:(i0+mq)*d], mq, rows, nt, d, scores)
 			}
 			for i := range mq {
-				mine[i0+i].offerScaled(scores[i*nt:(i+1)*nt], f, int64(r0))
+				mine[i0+i].offerScaled(scores[i*nt:(i+1)*nt], f, int64(r0), j.bits)
 			}
 		}
 	}

@@ -53,10 +53,14 @@ func (s *selector) offer(v float32, i int64) {
 }
 
 // offerScaled offers the candidates (scores[r]·f[r], base+r), leaving
-// the products in scores. Once the threshold is set, the scores strictly
+// the products in scores; with a row bitmap bits (nil: none), the rows
+// base+r that fail it are offered with the worst score instead (as
+// OpMaskRows scores them). Once the threshold is set, the scores strictly
 // behind its value are skipped by firstNotBelow (or firstNotAbove), eight
-// at a time on amd64; the rest go through ahead.
-func (s *selector) offerScaled(scores, f []float32, base int64) {
+// at a time on amd64; the rest go through ahead, and only those have
+// their bit tested: masking every score of a 64-query scan's tiles cost
+// 14% of the scan at a 50% filter.
+func (s *selector) offerScaled(scores, f []float32, base int64, bits []uint32) {
 	f = f[:len(scores)]
 	for r := range scores {
 		scores[r] *= f[r]
@@ -72,7 +76,11 @@ func (s *selector) offerScaled(scores, f []float32, base int64) {
 				return
 			}
 		}
-		s.push(scores[r], base+int64(r))
+		v := scores[r]
+		if bits != nil && !passes(bits, int(base)+r) {
+			v = worst(s.o.largest)
+		}
+		s.push(v, base+int64(r))
 	}
 }
 

@@ -18,7 +18,10 @@ import (
 // without normB) and squared L2: MODE 0's scores against float64
 // (relative 1e-5 of the scale of the terms), and MODE 1's candidates,
 // merged over the blocks, against the best kk keys of MODE 0's own scores
-// (the same arithmetic, so the same keys, bit for bit).
+// (the same arithmetic, so the same keys, bit for bit); and MODE 1's
+// masked variant (MASK=1) with a random row bitmap keeping about a third
+// of the rows (bits past n set), against the keys of those scores with
+// the failing rows scored -Inf or +Inf, as engine.OpMaskRows says.
 func TestRowScanEmulated(t *testing.T) {
 	t.Parallel() // CPU-bound and long: beside the others, not after them
 	rng := rand.New(rand.NewPCG(3, 19))
@@ -77,8 +80,26 @@ func TestRowScanEmulated(t *testing.T) {
 		v1 := rowVariantTuned(engine.Float32, c.xt, mq, c.d, 1, c.metric, c.ru, 0)
 		out0 := runEmu(t, buildEmuMain(t, v0, "rowscan_main.cpp"), in, c.m*c.n*4)
 		out1 := runEmu(t, buildEmuMain(t, v1, "rowscan_main.cpp"), in, c.m*nb*c.kk*8)
+		words := make([]uint32, (c.n+31)/32)
+		for r := range c.n {
+			if rng.IntN(3) == 0 {
+				words[r/32] |= 1 << (r % 32)
+			}
+		}
+		if c.n%32 != 0 {
+			words[len(words)-1] |= ^uint32(0) << (c.n % 32) // bits past n, which the kernel must ignore
+		}
+		inMask := slices.Clone(in)
+		for _, w := range words {
+			inMask = binary.LittleEndian.AppendUint32(inMask, w)
+		}
+		outM := runEmu(t, buildEmuMain(t, v1.masked(), "rowscan_main.cpp"), inMask, c.m*nb*c.kk*8)
+		bad := float32(math.Inf(1))
+		if c.metric == engine.MetricDot {
+			bad = float32(math.Inf(-1))
+		}
 		for i := range c.m {
-			keys := make([]uint64, c.n)
+			keys, maskedKeys := make([]uint64, c.n), make([]uint64, c.n)
 			for r := range c.n {
 				got := math.Float32frombits(binary.LittleEndian.Uint32(out0[4*(i*c.n+r):]))
 				var want, scale, xn float64
@@ -101,18 +122,31 @@ func TestRowScanEmulated(t *testing.T) {
 					t.Fatalf("%s: query %d row %d: score %v, float64 %v", v0, i, r, got, want)
 				}
 				keys[r] = hostKey(got, c.metric == engine.MetricDot, r)
-			}
-			slices.Sort(keys)
-			var cand []uint64
-			for u := range nb * c.kk {
-				cand = append(cand, binary.LittleEndian.Uint64(out1[8*(i*nb*c.kk+u):]))
-			}
-			slices.Sort(cand)
-			for j := range c.kk {
-				if cand[j] != keys[j] {
-					t.Fatalf("%s: query %d rank %d: key %#x, from the scores %#x", v1, i, j, cand[j], keys[j])
+				if words[r/32]>>(r%32)&1 == 0 {
+					maskedKeys[r] = hostKey(bad, c.metric == engine.MetricDot, r)
+				} else {
+					maskedKeys[r] = keys[r]
 				}
 			}
+			checkCandidates(t, v1.String(), out1, i, nb, c.kk, keys)
+			checkCandidates(t, v1.masked().String(), outM, i, nb, c.kk, maskedKeys)
+		}
+	}
+}
+
+// checkCandidates fails unless query i's candidates of rowscan's MODE 1
+// (out: [m][nb][kk] keys) are the kk best of keys (sorted here).
+func checkCandidates(t *testing.T, what string, out []byte, i, nb, kk int, keys []uint64) {
+	t.Helper()
+	slices.Sort(keys)
+	var cand []uint64
+	for u := range nb * kk {
+		cand = append(cand, binary.LittleEndian.Uint64(out[8*(i*nb*kk+u):]))
+	}
+	slices.Sort(cand)
+	for j := range kk {
+		if cand[j] != keys[j] {
+			t.Fatalf("%s: query %d rank %d: key %#x, from the scores %#x", what, i, j, cand[j], keys[j])
 		}
 	}
 }

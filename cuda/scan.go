@@ -3,6 +3,7 @@ package cuda
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -27,7 +28,8 @@ func scanVariants() []variant {
 				vs = append(vs, rowVariant(t, t, mq, d, 1, engine.MetricDot), rowVariant(t, t, mq, d, 0, engine.MetricL2))
 			}
 		}
-		vs = append(vs, rowVariant(t, engine.Int8, 8, 768, 1, engine.MetricDot))
+		vs = append(vs, rowVariant(t, engine.Int8, 8, 768, 1, engine.MetricDot),
+			rowVariant(t, t, 1, 768, 1, engine.MetricDot).masked(), rowVariant(t, t, rowKernelMaxM, 100, 1, engine.MetricL2).masked())
 	}
 	vs = append(vs, rescoreVariant())
 	for _, t := range floatTypes {
@@ -92,14 +94,20 @@ func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if at.Quantize {
 		scales = in[2].ptr
 	}
-	mma := useMMA(at, q.DType, x.DType, m, d)
+	var bits dptr
+	if at.Mask {
+		bits = in[len(in)-1].ptr
+	}
+	// A masked scan runs on the row scan (or scores and selects): the
+	// tensor-core scans read no bitmap yet.
+	mma := !at.Mask && useMMA(at, q.DType, x.DType, m, d)
 	if at.K > r.fusedK(mma) {
-		return r.scoreSelect(at, q, x, scales, out[0].ptr, out[1].ptr)
+		return r.scoreSelect(at, q, x, scales, bits, out[0].ptr, out[1].ptr)
 	}
 	if mma {
 		return r.mmaScan(at, q, x, out[0].ptr, out[1].ptr)
 	}
-	return r.rowScan(at, q, x, scales, out[0].ptr, out[1].ptr)
+	return r.rowScan(at, q, x, scales, bits, out[0].ptr, out[1].ptr)
 }
 
 // useMMA reports whether the tensor-core scan runs a search: many
@@ -132,9 +140,10 @@ func (r *runner) fusedK(mma bool) int {
 // queries against every row ([g, n] float32 in scratch, at most
 // scoreScratch bytes with the select's buffers; rowscan in MODE 0, eight
 // queries a pass over the rows), then the multi-block select of their
-// best k (selectLong). The scores are the fused scan's own arithmetic, so
+// best k (selectLong), through mask_rows of the row bitmap bits when not
+// 0 (a masked scan). The scores are the fused scan's own arithmetic, so
 // the results are the same; only the selection differs.
-func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr) error {
+func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
 	n, k := x.Shape[0], at.K
 	var qscale dptr
@@ -166,6 +175,11 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales dptr, vals, idx d
 				sa = qscale + uint64(4*j)
 			}
 			if err := r.rowScores(a, x, a.Shape[0], n, d, sa, scales, at.NormB, at.Metric, scores+uint64(4*s0*n)); err != nil {
+				return err
+			}
+		}
+		if bits != 0 {
+			if err := r.maskScores(scores, bits, gg*n, n, at.Largest); err != nil {
 				return err
 			}
 		}
@@ -209,6 +223,13 @@ func rowVariantTuned(qt, xt engine.DType, mq, d int, mode int, metric engine.Met
 			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", minb), fmt.Sprintf("RU=%d", ru)}}
 }
 
+// masked is the row scan variant v reading a row bitmap (MASK=1).
+func (v variant) masked() variant {
+	v.params = append(slices.Clip(v.params), "mask")
+	v.defines = append(slices.Clip(v.defines), "MASK=1")
+	return v
+}
+
 // rowScores writes the scores of the m (<= 8) rows of a against the n
 // rows of b [n, k] into out [m, n]: dot products times sa (if any) and
 // the scale and inverse norm of b's rows as asked, or squared distances.
@@ -235,17 +256,19 @@ type rowscanArgs struct {
 	kk, C          int32
 	wbuf, bbuf     dptr
 	sortSmem       bool
+	bits           dptr // the row bitmap of a masked variant (MASK=1)
 }
 
 func (rowscanArgs) entry() (string, string) { return "scan.cu", "rowscan" }
 func (p rowscanArgs) pack(a *argPack) {
 	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.n).i64(p.d).i32(p.q0).i32(p.mq).ptr(p.qscale).ptr(p.xf).flag(p.normB).flag(p.largest).
-		ptr(p.out).ptr(p.cand).i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.bbuf).flag(p.sortSmem)
+		ptr(p.out).ptr(p.cand).i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.bbuf).flag(p.sortSmem).ptr(p.bits)
 }
 
 // rowScan is the SIMT search: groups of up to 8 queries (1 for a single
-// query), every stored row read once per group.
-func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr) error {
+// query), every stored row read once per group; with a row bitmap bits
+// (not 0), the masked variant, which scores failing rows as the worst.
+func (r *runner) rowScan(at engine.Attrs, q, x arg, scales, bits dptr, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
 	n, k := x.Shape[0], at.K
 	var qscale dptr
@@ -265,6 +288,9 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 	v := rowVariant(q.DType, x.DType, mq, d, 1, at.Metric)
 	if c := r.b.cfg; mq == 1 && (c.RowRU != 0 || c.RowMinB != 0) {
 		v = rowVariantTuned(q.DType, x.DType, mq, d, 1, at.Metric, c.RowRU, c.RowMinB)
+	}
+	if bits != 0 {
+		v = v.masked()
 	}
 	nb := max(1, min((n+255)/256, r.d.sms*v.minb()))
 	for nb > 1 && nb*8*mq*c*8 > 256<<20 {
@@ -296,7 +322,7 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales dptr, vals, idx dptr)
 		g := min(mq, m-q0)
 		if err := launch(r.d, v, [3]int{nb}, 256, smem, rowscanArgs{q: q.ptr, x: x.ptr, m: int64(m), n: int64(n), d: int64(d),
 			q0: int32(q0), mq: int32(g), qscale: qscale, xf: scales, normB: at.NormB, largest: at.Largest,
-			cand: cand, kk: int32(kk), C: int32(c), wbuf: wbuf, bbuf: bbuf, sortSmem: sortSmem}); err != nil {
+			cand: cand, kk: int32(kk), C: int32(c), wbuf: wbuf, bbuf: bbuf, sortSmem: sortSmem, bits: bits}); err != nil {
 			return err
 		}
 	}
@@ -463,7 +489,7 @@ func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
 	if r.d.dry { // compile what a failed proof would run
 		one := q
 		one.Shape = engine.Shape{1, d}
-		return r.rowScan(at, one, x, 0, vals, idx)
+		return r.rowScan(at, one, x, 0, 0, vals, idx)
 	}
 	if err := r.d.sync(); err != nil {
 		return err
@@ -481,7 +507,7 @@ func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
 		one := q
 		one.Shape = engine.Shape{1, d}
 		one.ptr = q.ptr + uint64(i*rowBytes)
-		if err := r.rowScan(at, one, x, 0, vals+uint64(4*i*k), idx+uint64(8*i*k)); err != nil {
+		if err := r.rowScan(at, one, x, 0, 0, vals+uint64(4*i*k), idx+uint64(8*i*k)); err != nil {
 			return err
 		}
 		r.b.refined.Add(1)

@@ -6,13 +6,14 @@ import (
 
 func init() {
 	kernels[engine.OpTopK] = topkKernel
+	kernels[engine.OpMaskRows] = maskRowsKernel
 	registerFamily(func() []variant {
 		var vs []variant
 		for _, t := range floatTypes {
 			vs = append(vs, selectVariant(t))
 		}
 		return vs
-	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{})
+	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, maskRowsArgs{})
 }
 
 // selectSmemKeys mirrors SELECT_SMEM_KEYS of topk.cu: larger selections
@@ -157,4 +158,41 @@ type radixCollectArgs struct {
 func (radixCollectArgs) entry() (string, string) { return "topk.cu", "radix_collect" }
 func (p radixCollectArgs) pack(a *argPack) {
 	a.ptr(p.x).i64(p.L).flag(p.largest).i32(p.kcap).ptr(p.state).ptr(p.out)
+}
+
+// maskRowsKernel is OpMaskRows: topk.cu's mask_rows, a grid-stride loop
+// over the scores.
+func maskRowsKernel(r *runner, s *engine.Step, in, out []arg) error {
+	x := in[0]
+	total := x.Shape.Size()
+	if total == 0 {
+		return nil
+	}
+	return r.maskRows(x.DType, x.ptr, in[1].ptr, total, x.Shape[len(x.Shape)-1], s.Attrs.Largest, out[0].ptr)
+}
+
+// maskRows launches mask_rows over total scores x of dtype dt (rows of
+// n) into y (float32; y may be x when dt is Float32).
+func (r *runner) maskRows(dt engine.DType, x, bits dptr, total, n int, largest bool, y dptr) error {
+	blocks := min((total+255)/256, 16*r.d.sms)
+	return launch(r.d, selectVariant(dt), [3]int{blocks}, 256, 0, maskRowsArgs{x: x, bits: bits,
+		total: int64(total), n: int64(n), largest: largest, y: y})
+}
+
+// maskScores masks float32 scores [total/n, n] in place.
+func (r *runner) maskScores(scores, bits dptr, total, n int, largest bool) error {
+	return r.maskRows(engine.Float32, scores, bits, total, n, largest, scores)
+}
+
+// maskRowsArgs are the parameters of mask_rows (topk.cu).
+type maskRowsArgs struct {
+	x, bits  dptr
+	total, n int64
+	largest  bool
+	y        dptr
+}
+
+func (maskRowsArgs) entry() (string, string) { return "topk.cu", "mask_rows" }
+func (p maskRowsArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.bits).i64(p.total).i64(p.n).flag(p.largest).ptr(p.y)
 }

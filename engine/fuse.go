@@ -1,5 +1,7 @@
 package engine
 
+import "slices"
+
 // Fusion passes, run in order by the scheduler. Each pass rewrites the
 // graph only where the backend's Capabilities.Supports accepts the fused
 // step, and only absorbs a node whose output no one else reads and that
@@ -77,8 +79,10 @@ func indexOfNode(nodes []*irNode, nd *irNode) int {
 }
 
 // fuseScan (pass 1): TopK over the scores of MatMul(a, bᵀ) (through
-// Normalize and Dequantize) or of L2Distance(a, b) becomes one OpScanTopK,
-// which never writes the [m, n] score matrix.
+// Normalize and Dequantize) or of L2Distance(a, b), optionally through a
+// MaskRows of the TopK's order, becomes one OpScanTopK (with Attrs.Mask
+// and the bitmap as its last input), which never writes the [m, n] score
+// matrix.
 func fuseScan(g *ir) {
 	for _, nd := range g.nodes {
 		if nd.dead || nd.op != OpTopK || !nd.op.FusedBy(FuseScan) || len(g.vals[nd.in[0]].Shape) != 2 {
@@ -89,6 +93,16 @@ func fuseScan(g *ir) {
 			continue
 		}
 		attrs := Attrs{K: nd.attrs.K, Largest: nd.attrs.Largest}
+		var mask *irNode
+		if src.op == OpMaskRows {
+			if src.attrs.Largest != nd.attrs.Largest {
+				continue // failing rows ranked first: not a scan we have
+			}
+			if mask, src = src, g.absorbable(src.in[0], FuseScan); src == nil {
+				continue
+			}
+			attrs.Mask = true
+		}
 		switch {
 		case src.op == OpMatMul && !src.attrs.TransA && src.attrs.TransB:
 			attrs.Metric = MetricDot
@@ -103,11 +117,17 @@ func fuseScan(g *ir) {
 		}
 		full := attrs
 		full.NormA, full.NormB, full.Quantize = o.normA, o.normB, o.quant
+		in, plain, absorbed := o.in, slices.Clone(src.in[:2]), []*irNode{src}
+		if mask != nil {
+			in = append(in, mask.in[1])
+			plain = append(plain, mask.in[1])
+			absorbed = append(absorbed, mask)
+		}
 		switch {
-		case g.supports(OpScanTopK, &full, o.in):
-			g.replace(nd, OpScanTopK, full, o.in, append(o.absorbed, src)...)
-		case len(o.absorbed) > 0 && g.supports(OpScanTopK, &attrs, src.in[:2]):
-			g.replace(nd, OpScanTopK, attrs, src.in[:2], src)
+		case g.supports(OpScanTopK, &full, in):
+			g.replace(nd, OpScanTopK, full, in, append(o.absorbed, absorbed...)...)
+		case len(o.absorbed) > 0 && g.supports(OpScanTopK, &attrs, plain):
+			g.replace(nd, OpScanTopK, attrs, plain, absorbed...)
 		}
 	}
 }

@@ -93,6 +93,14 @@ const (
 	// index. NaN ranks after every number in either order. K <= n.
 	OpTopK
 
+	// OpMaskRows: x [n] or [m, n] float, bits [(n+31)/32] Int32 -> y of
+	// x's shape, Float32: x where row j of the last axis passes (bit j%32
+	// of word j/32 of bits is set), else the worst score of the order
+	// Attrs.Largest names (-Inf when largest, +Inf otherwise), so that a
+	// TopK of that order ranks the failing rows after every passing row
+	// with a finite score. Bits past n are ignored.
+	OpMaskRows
+
 	// OpGather: x [n, d...] (any dtype), idx [r] Int32 or Int64 -> [r, d...]:
 	// rows of x. An index outside [0, n) fails the evaluation with
 	// ErrIndexOutOfRange.
@@ -138,10 +146,12 @@ const (
 	OpNormMatMul
 
 	// OpScanTopK: the fused search. q [m, d], x [n, d] (and, with
-	// Attrs.Quantize, x Int8 and scales [n]) -> values [m, k] float32 and
-	// indices [m, k] Int64, as OpTopK over the scores of Attrs.Metric
-	// (MetricDot with Attrs.NormA/NormB, or MetricL2), without ever writing
-	// the [m, n] score matrix.
+	// Attrs.Quantize, x Int8 and scales [n]; with Attrs.Mask, last, a row
+	// bitmap [(n+31)/32] Int32) -> values [m, k] float32 and indices
+	// [m, k] Int64, as OpTopK over the scores of Attrs.Metric (MetricDot
+	// with Attrs.NormA/NormB, or MetricL2), through OpMaskRows of the
+	// bitmap with Attrs.Mask, without ever writing the [m, n] score
+	// matrix.
 	OpScanTopK
 
 	numOps
@@ -298,6 +308,7 @@ var opTable = [numOps]OpInfo{
 	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul, nil},
 	OpL2Distance: {"l2_distance", KindMatMul, 2, 1, "a [m, d], b [n, d] -> [m, n] float32", FuseScan, nil},
 	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan, nil},
+	OpMaskRows:   {"mask_rows", KindTopK, 2, 1, "x [..., n] float, bits [(n+31)/32] int32 -> [..., n] float32", FuseScan, nil},
 	OpGather:     {"gather", KindGather, 2, 1, "x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype", 0, nil},
 	OpSlice:      {"slice", KindGather, 1, 1, "x [n] or [n, d] -> [r] or [r, c] of x's dtype", 0, nil},
 	OpCast:       {"cast", KindConvert, 1, 1, "x -> y: same shape, dtype Attrs.To", 0, nil},
@@ -307,7 +318,7 @@ var opTable = [numOps]OpInfo{
 
 	OpFusedElementwise: {"fused_elementwise", KindFused, Variadic, 1, "the inputs of a chain -> the shape and dtype of its last op", 0, nil},
 	OpNormMatMul:       {"norm_matmul", KindFused, Variadic, 1, "a [m, k], b [n, k] (int8 and scales [n] with Attrs.Quantize) -> [m, n] float32", 0, nil},
-	OpScanTopK:         {"scan_topk", KindFused, Variadic, 2, "q [m, d], x [n, d] (int8 and scales [n] with Attrs.Quantize) -> values [m, k] float32, indices [m, k] int64", 0, nil},
+	OpScanTopK:         {"scan_topk", KindFused, Variadic, 2, "q [m, d], x [n, d] (int8 and scales [n] with Attrs.Quantize; bits [(n+31)/32] int32 with Attrs.Mask) -> values [m, k] float32, indices [m, k] int64", 0, nil},
 }
 
 // Info returns o's row of the op table (the zero OpInfo for a value that
@@ -406,13 +417,14 @@ func (m Metric) Larger() bool { return m != MetricL2 }
 type Attrs struct {
 	Axis     int      // reductions
 	K        int      // OpTopK, OpScanTopK: the number of results per row
-	Largest  bool     // OpTopK, OpScanTopK: the largest first (else smallest)
+	Largest  bool     // OpTopK, OpScanTopK: the largest first (else smallest); OpMaskRows: failing rows -Inf (else +Inf)
 	TransA   bool     // OpMatMul
 	TransB   bool     // OpMatMul
 	NormA    bool     // OpNormMatMul, OpScanTopK: normalize rows of the first input
 	NormB    bool     // OpNormMatMul, OpScanTopK: normalize rows of the second input
 	Metric   Metric   // OpScanTopK
 	Quantize bool     // OpNormMatMul, OpScanTopK: the second input is Int8 with row scales
+	Mask     bool     // OpScanTopK: the last input is a row bitmap (OpMaskRows)
 	Scalar   float32  // OpScale
 	Eps      float32  // OpLayerNorm: added to the variance
 	To       DType    // OpCast
@@ -427,7 +439,7 @@ type Attrs struct {
 // of a plan signature that tells steps of one op apart.
 func (a *Attrs) appendKey(b []byte) []byte {
 	flags := 0
-	for i, f := range []bool{a.Largest, a.TransA, a.TransB, a.NormA, a.NormB, a.Quantize} {
+	for i, f := range []bool{a.Largest, a.TransA, a.TransB, a.NormA, a.NormB, a.Quantize, a.Mask} {
 		if f {
 			flags |= 1 << i
 		}

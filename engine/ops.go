@@ -268,6 +268,33 @@ func TopK(a *Array, k int, largest bool) (values, indices *Array, err error) {
 	return outs[0], outs[1], nil
 }
 
+// MaskRows returns the scores x ([n] or [m, n] float) with every row j of
+// the last axis that fails the bitmap bits scored as the worst of the
+// order largest names: -Inf when largest, +Inf otherwise; passing rows
+// keep their score. Row j passes when bit j%32 of word j/32 of bits is
+// set; bits is an Int32 vector of (n+31)/32 words (bits past n are
+// ignored). The result is Float32 of x's shape. TopK(MaskRows(s, bits,
+// largest), k, largest) thus ranks the failing rows after the passing
+// ones (but for passing rows scored ±Inf or NaN, which tie with or rank
+// after them), and the scheduler fuses it with the scores of a MatMul or
+// L2Distance into one scan that reads the bitmap (OpScanTopK with
+// Attrs.Mask) where the backend can. Wrong dtypes or a bitmap of the
+// wrong length are errors.
+func MaskRows(x, bits *Array, largest bool) (*Array, error) {
+	e, err := sameEngine("mask_rows", x, bits)
+	if err != nil {
+		return nil, err
+	}
+	if !x.dtype.IsFloat() || len(x.shape) < 1 || len(x.shape) > 2 {
+		return nil, fmt.Errorf("engine: mask_rows: scores are %s %v; want a float vector or matrix", x.dtype, x.shape)
+	}
+	n := x.shape[len(x.shape)-1]
+	if bits.dtype != Int32 || len(bits.shape) != 1 || bits.shape[0] != (n+31)/32 {
+		return nil, fmt.Errorf("engine: mask_rows: bitmap is %s %v; want int32 [%d] for %d rows", bits.dtype, bits.shape, (n+31)/32, n)
+	}
+	return e.newLazy(OpMaskRows, Attrs{Largest: largest}, []*Array{x, bits}, []Shape{x.shape.Clone()}, []DType{Float32})[0], nil
+}
+
 // Gather returns the rows of a [n, ...] selected by idx, an Int32 or Int64
 // vector [r]: the result is [r, ...] of a's dtype. An index outside [0, n)
 // makes Eval fail with ErrIndexOutOfRange.

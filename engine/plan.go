@@ -112,6 +112,8 @@ func DescribeStep(s *Step) string {
 		parts = append(parts, fmt.Sprintf("transA=%t transB=%t", a.TransA, a.TransB))
 	case s.Op == OpTopK:
 		parts = append(parts, fmt.Sprintf("k=%d largest=%t", a.K, a.Largest))
+	case s.Op == OpMaskRows:
+		parts = append(parts, fmt.Sprintf("largest=%t", a.Largest))
 	case s.Op == OpSlice:
 		parts = append(parts, fmt.Sprintf("rows=%v cols=%v", a.Rows, a.Cols))
 	case s.Op == OpCast:
@@ -138,6 +140,9 @@ func DescribeStep(s *Step) string {
 		}
 		if a.Quantize {
 			parts = append(parts, "int8")
+		}
+		if a.Mask {
+			parts = append(parts, "mask")
 		}
 		if s.Op == OpScanTopK {
 			parts = append(parts, fmt.Sprintf("k=%d largest=%t", a.K, a.Largest))

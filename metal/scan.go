@@ -37,17 +37,22 @@ func init() {
 	for _, K := range scanKs {
 		ks := strconv.Itoa(K)
 		for _, dt := range append(floatTypes, engine.Int8) {
-			k := &mslKernel{
-				Name: kernels.Name("cosine_topk", "scan", dt, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
-				Threads: scanThreads,
-				Buffers: []binding{{0, "q", roleInput, false}, {1, "x", roleInput, false}, {2, "partial", roleScratch, true},
-					{3, "p", roleParams, false}},
-				ThreadgroupMemory: []int{2*scanQueries(K)*K*8 + 64},
+			for _, variant := range []string{"scan", "scanmask"} {
+				k := &mslKernel{
+					Name: kernels.Name("cosine_topk", variant, dt, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
+					Threads: scanThreads,
+					Buffers: []binding{{0, "q", roleInput, false}, {1, "x", roleInput, false}, {2, "partial", roleScratch, true},
+						{3, "p", roleParams, false}},
+					ThreadgroupMemory: []int{2*scanQueries(K)*K*8 + 64},
+				}
+				if dt == engine.Int8 {
+					k.Buffers = append(k.Buffers, binding{4, "scales", roleInput, false})
+				}
+				if variant == "scanmask" {
+					k.Buffers = append(k.Buffers, binding{len(k.Buffers), "bits", roleInput, false})
+				}
+				register(k)
 			}
-			if dt == engine.Int8 {
-				k.Buffers = append(k.Buffers, binding{4, "scales", roleInput, false})
-			}
-			register(k)
 		}
 		register(&mslKernel{
 			Name: kernels.Name("cosine_topk", "merge", engine.Float32, ks), Family: "cosine_topk", Ops: []engine.Op{engine.OpScanTopK},
@@ -62,6 +67,12 @@ func init() {
 }
 
 func scanFits(a *engine.Attrs, in []engine.Value) bool {
+	if a.Mask {
+		if len(in) < 3 || in[len(in)-1].DType != engine.Int32 {
+			return false
+		}
+		in = in[:len(in)-1] // the bitmap, last
+	}
 	if a.K < 1 || a.K > maxScanK || len(in) < 2 || in[1].Shape[0] >= math.MaxUint32 {
 		return false
 	}
@@ -69,7 +80,7 @@ func scanFits(a *engine.Attrs, in []engine.Value) bool {
 	if a.Quantize {
 		return len(in) == 3 && x.DType == engine.Int8 && q.DType == engine.Float32
 	}
-	return q.DType == x.DType && q.DType.IsFloat()
+	return len(in) == 2 && q.DType == x.DType && q.DType.IsFloat()
 }
 
 // scanParams packs silica.h's ScanParams {uint m, n, d, k, largest,
@@ -95,7 +106,11 @@ func scanKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	rpg := ceilDiv(n, groups)
 	groups = ceilDiv(n, rpg)
 	ks := strconv.Itoa(K)
-	scan, err := mustKernel(kernels.Name("cosine_topk", "scan", x.DType, ks))
+	variant := "scan"
+	if a.Mask {
+		variant = "scanmask"
+	}
+	scan, err := mustKernel(kernels.Name("cosine_topk", variant, x.DType, ks))
 	if err != nil {
 		return err
 	}
@@ -107,6 +122,9 @@ func scanKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 		argParams(scanParams(m, n, d, a.K, a.Largest, a.Metric, a.NormA, a.NormB, rpg, groups))}
 	if a.Quantize {
 		args = append(args, argIn(2))
+	}
+	if a.Mask {
+		args = append(args, argIn(len(in)-1))
 	}
 	return b.encode(&stepLaunch{
 		Status:  -1,

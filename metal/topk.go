@@ -26,6 +26,31 @@ func init() {
 	}
 	stepKernels[engine.OpTopK] = topkKernel
 	fits[engine.OpTopK] = topkFits
+	for _, dt := range floatTypes {
+		register(&mslKernel{
+			Name: kernels.Name("topk", "mask", dt, ""), Family: "topk", Ops: []engine.Op{engine.OpMaskRows},
+			Threads: copyThreads,
+			Buffers: []binding{{0, "x", roleInput, false}, {1, "bits", roleInput, false}, {2, "y", roleOutput, true},
+				{3, "p", roleParams, false}},
+		})
+	}
+	stepKernels[engine.OpMaskRows] = maskRowsKernel
+	fits[engine.OpMaskRows] = elementwiseFits
+}
+
+// maskParams packs silica.h's MaskParams {uint total, n, largest;}.
+func maskParams(total, n int, largest bool) []byte { return params(total, n, largest) }
+
+// maskRowsKernel: one thread a score (engine.OpMaskRows).
+func maskRowsKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
+	x := in[0]
+	k, err := mustKernel(kernels.Name("topk", "mask", x.DType, ""))
+	if err != nil {
+		return err
+	}
+	total := x.Shape.Size()
+	return b.encode(single(dispatch(k, groups1(ceilDiv(total, copyThreads)),
+		[]kernelArg{argIn(0), argIn(1), argOut(0), argParams(maskParams(total, x.Shape[len(x.Shape)-1], s.Attrs.Largest))})))
 }
 
 // topkFits: row positions are packed in 32 bits.

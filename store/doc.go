@@ -32,22 +32,28 @@
 // excluded rows (deleted, or filtered out) and merges the arenas.
 //
 // Ties go to the smaller id. The engine breaks them by the smaller row,
-// which is not the smaller id, so each arena is asked for k + excluded +
-// 1 results and runs of equal scores are put in id order. When the last
-// result still ties the k-th (a tie across the k-th place) and the scan
-// did not return every row, rows of that score may be missing, and the
-// arena is scanned again for twice as many: exact, and one scan in the
-// common case. Any k >= 1 works; k above Len returns everything.
-// SearchBatch runs many queries in the same submission.
+// which is not the smaller id, so each arena is asked for k + 1 results
+// and runs of equal scores are put in id order. When the last result
+// still ties the k-th (a tie across the k-th place) and the scan did not
+// return every row, rows of that score may be missing, and the arena is
+// scanned again for twice as many: exact, and one scan in the common
+// case. Any k >= 1 works; k above Len returns everything. SearchBatch
+// runs many queries in the same submission.
 //
 // Filters are evaluated on the host when a search is built (Where calls
-// its predicate once per stored id, AllowIDs looks its ids up); the scan
-// kernels themselves are not filtered. An arena with few rows excluded
-// (at most an eighth) is scanned whole for k plus that many results and
-// the excluded ones dropped on the host; one with more has its passing
-// rows gathered into a new array (engine.Gather, a copy on the device, in
-// the same submission) and scanned. Either way the top k are chosen after
-// the filter, so k hits come back when k pass. SearchRange returns every
+// its predicate once per stored id, AllowIDs looks its ids up) into a
+// bitmap of each arena's passing rows, deleted rows clear (an arena with
+// deletes and no filter gets the bitmap of its live rows). The bitmap is
+// uploaded (n/8 bytes) and read by the scan: engine.MaskRows scores the
+// failing rows as the worst score, and the scheduler fuses it into the
+// scan kernel where the backend has a masked scan (CPU, Metal, and
+// CUDA's row scan; CUDA's tensor-core scans read no bitmap yet, so a
+// masked search of many queries runs on the row scan there). So the scan covers the
+// arena whole, is asked for k + 1 results whatever the filter excludes,
+// and k hits come back when k pass; passing rows that score as badly as
+// failing ones (±Inf) are found by the rescan above. A backend without
+// engine.OpMaskRows (a compat peer) is asked for k + excluded + 1 and the
+// excluded dropped on the host. SearchRange returns every
 // hit within a score or distance bound.
 //
 // # Adds and deletes

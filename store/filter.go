@@ -3,11 +3,11 @@ package store
 import "slices"
 
 // Filter restricts a search to some ids. It is evaluated on the host for
-// each stored id, and the scans are built from it (an arena with many
-// rows filtered out is gathered to its passing rows first, one with few
-// is scanned for k plus that many), so that the top k are chosen among
-// the passing vectors: a search returns k hits whenever k vectors pass
-// the filter. The zero Filter lets every id pass.
+// each stored id into a bitmap of the rows that pass (n/8 bytes for n
+// rows), which the search uploads and its scan reads (engine.MaskRows,
+// fused into the scan kernel): the rows that fail never enter the top k,
+// so a search returns k hits whenever k vectors pass the filter, at about
+// the cost of an unfiltered search. The zero Filter lets every id pass.
 type Filter struct {
 	allow []int64          // sorted, unique; used when isList
 	where func(int64) bool // used when not nil
@@ -28,49 +28,53 @@ func AllowIDs(ids ...int64) Filter {
 // call the store's methods.
 func Where(pred func(id int64) bool) Filter { return Filter{where: pred} }
 
-// masks returns, for each arena of s, which rows pass f (nil: every
-// live row) and how many. Dead rows never pass. Called with s.mu held.
-func (f Filter) masks(s *Store) ([][]bool, []int) {
-	masks := make([][]bool, len(s.arenas))
+// bitmaps returns, for each arena of s, the bitmap of the rows that pass
+// f (bit r%32 of word r/32 set: row r passes; nil: every row of the
+// arena passes) and how many pass. Dead rows never pass. Called with s.mu
+// held.
+func (f Filter) bitmaps(s *Store) ([][]int32, []int) {
+	bits := make([][]int32, len(s.arenas))
 	passing := make([]int, len(s.arenas))
+	words := func(a *arena) []int32 { return make([]int32, (a.n()+31)/32) }
 	switch {
 	case f.list:
 		index := make(map[*arena]int, len(s.arenas))
 		for i, a := range s.arenas {
 			index[a] = i
+			bits[i] = words(a) // nothing passes but the listed ids
 		}
 		for _, id := range f.allow {
-			l, ok := s.where[id]
-			if !ok {
-				continue
-			}
-			i := index[l.a]
-			if masks[i] == nil {
-				masks[i] = make([]bool, l.a.n())
-			}
-			masks[i][l.r] = true
-			passing[i]++
-		}
-		for i, a := range s.arenas {
-			if masks[i] == nil {
-				masks[i] = make([]bool, a.n()) // nothing passes
+			if l, ok := s.where[id]; ok {
+				i := index[l.a]
+				bits[i][l.r/32] |= int32(uint32(1) << (l.r % 32))
+				passing[i]++
 			}
 		}
 	case f.where != nil:
 		for i, a := range s.arenas {
-			m := make([]bool, a.n())
+			w := words(a)
 			for r, id := range a.ids {
 				if !a.isDead(r) && f.where(id) {
-					m[r] = true
+					w[r/32] |= int32(uint32(1) << (r % 32))
 					passing[i]++
 				}
 			}
-			masks[i] = m
+			bits[i] = w
 		}
 	default:
 		for i, a := range s.arenas {
 			passing[i] = a.live()
+			if a.ndead == 0 {
+				continue
+			}
+			w := words(a)
+			for r := range a.ids {
+				if !a.isDead(r) {
+					w[r/32] |= int32(uint32(1) << (r % 32))
+				}
+			}
+			bits[i] = w
 		}
 	}
-	return masks, passing
+	return bits, passing
 }

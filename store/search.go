@@ -105,23 +105,18 @@ func (s *Store) SearchRange(query []float32, bound float32) ([]Hit, error) {
 
 // part is the scan of one arena within a search.
 type part struct {
-	a    *arena
-	mask []bool  // rows that may be returned; nil: the live rows
-	rows []int64 // the rows scanned when gathered; nil: all of a
-	n    int     // rows scanned
-	k    int     // results asked of the scan per query
-	// The scan's graph and results, per attempt.
-	x, sc, idx  *engine.Array // gathered rows and scales, their indices
+	a       *arena
+	bits    []int32       // the rows that may be returned; nil: all of a
+	passing int           // how many rows pass
+	n       int           // rows scanned
+	k       int           // results asked of the scan per query
+	mask    *engine.Array // bits on the device, when the scan reads them
+	// The scan's results, per attempt.
 	vals, index *engine.Array
 }
 
 // passes reports whether row r of the arena may be returned.
-func (p *part) passes(r int) bool {
-	if p.mask != nil {
-		return p.mask[r]
-	}
-	return !p.a.isDead(r)
-}
+func (p *part) passes(r int) bool { return p.bits == nil || uint32(p.bits[r/32])>>(r%32)&1 != 0 }
 
 // free releases the part's arrays of one attempt.
 func (p *part) free() {
@@ -136,10 +131,8 @@ func (p *part) free() {
 // freeAll releases every array of the part.
 func (p *part) freeAll() {
 	p.free()
-	for _, a := range []*engine.Array{p.x, p.sc, p.idx} {
-		if a != nil {
-			a.Free()
-		}
+	if p.mask != nil {
+		p.mask.Free()
 	}
 }
 
@@ -150,8 +143,10 @@ func (p *part) freeAll() {
 //
 // Ties: the engine breaks them by the smaller row, the store's contract
 // is the smaller id, and rows are in insertion order. So each arena is
-// asked for k + excluded + 1 results; if its last result still scores as
-// well as the k-th kept one (a tie across the k-th place) and the scan
+// asked for k + 1 results (its excluded rows masked in the scan, see
+// parts); if fewer than k of them pass while more rows pass, or its last
+// result still scores as well as the k-th kept one (a tie across the
+// k-th place, or passing rows scored as the masked ones are) and the scan
 // did not return every row, rows of that score with smaller ids may be
 // missing, and the arena is scanned again for twice as many. Otherwise
 // every row not returned scores worse than the k-th hit: exact.
@@ -237,20 +232,23 @@ func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, e
 	return res, nil
 }
 
-// build makes the lazy top-k scan of each part for queries q and returns
-// their values and indices.
+// build makes the lazy top-k scan of each part for queries q (through
+// the part's mask, when it has one) and returns their values and
+// indices.
 func (s *Store) build(q *engine.Array, parts []*part) ([]*engine.Array, error) {
 	var outs []*engine.Array
+	larger := s.cfg.metric.larger()
 	for _, p := range parts {
-		x, sc := p.a.x, p.a.scales
-		if p.x != nil {
-			x, sc = p.x, p.sc
-		}
-		scores, err := s.scores(q, x, sc)
+		scores, err := s.scores(q, p.a.x, p.a.scales)
 		if err != nil {
 			return nil, err
 		}
-		if p.vals, p.index, err = engine.TopK(scores, p.k, s.cfg.metric.larger()); err != nil {
+		if p.mask != nil {
+			if scores, err = engine.MaskRows(scores, p.mask, larger); err != nil {
+				return nil, err
+			}
+		}
+		if p.vals, p.index, err = engine.TopK(scores, p.k, larger); err != nil {
 			return nil, err
 		}
 		outs = append(outs, p.vals, p.index)
@@ -273,15 +271,11 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, bool, error) {
 	for i := range out {
 		kept := make([]Hit, 0, p.k)
 		for j := i * p.k; j < (i+1)*p.k; j++ {
-			r := int(index[j])
-			if p.rows != nil {
-				r = int(p.rows[r])
-			}
-			if p.passes(r) {
+			if r := int(index[j]); p.passes(r) {
 				kept = append(kept, Hit{p.a.ids[r], vals[j]})
 			}
 		}
-		if p.k < p.n {
+		if p.k < p.n && len(kept) < p.passing {
 			if len(kept) < k || !s.worse(vals[(i+1)*p.k-1], kept[k-1].Score) {
 				return nil, false, nil
 			}
@@ -321,47 +315,42 @@ func (s *Store) sortTies(hits []Hit) {
 	}
 }
 
-// parts plans the scan of each arena that has passing rows. One with few
-// rows excluded (deleted or filtered out: at most 1/deadShare of it) is
-// scanned whole for k plus that many results (plus one, for ties), the
-// excluded ones dropped afterwards; one with more has its passing rows
-// gathered (on the device) and scanned. Either way k hits come back when
-// k pass, and the scan never writes the full score matrix.
+// parts plans the scan of each arena that has passing rows. An arena
+// with rows excluded (deleted or filtered out) gets the bitmap of its
+// passing rows (Filter.bitmaps), uploaded (n/8 bytes) for its scan to
+// read (engine.MaskRows, which the scheduler fuses into the scan), so the
+// scan covers the arena whole, never writes the full score matrix, and
+// is asked for k results (plus one, for ties) whatever the share
+// excluded. On a backend without engine.OpMaskRows (a compat peer may
+// lack it) the scan is asked for k plus the excluded rows plus one, and
+// the excluded ones are dropped afterwards. Either way k hits come back
+// when k pass.
 func (s *Store) parts(k int, f Filter) ([]*part, error) {
-	masks, passing := f.masks(s)
+	bits, passing := f.bitmaps(s)
+	masks := true
+	if sub, ok := s.e.Backend().(engine.OpSubset); ok && !sub.Implements(engine.OpMaskRows) {
+		masks = false
+	}
 	var parts []*part
 	for ai, a := range s.arenas {
 		if passing[ai] == 0 {
 			continue
 		}
-		p := &part{a: a, mask: masks[ai], n: a.n()}
+		p := &part{a: a, bits: bits[ai], passing: passing[ai], n: a.n()}
 		parts = append(parts, p)
-		excluded := a.n() - passing[ai]
-		if excluded*deadShare <= a.n() {
-			p.k = min(p.n, k, p.n-excluded) // k may be near MaxInt
-			p.k = min(p.n, p.k+excluded+1)
-			continue
-		}
-		p.rows = make([]int64, 0, passing[ai])
-		for r := range a.ids {
-			if p.passes(r) {
-				p.rows = append(p.rows, int64(r))
-			}
-		}
-		var err error
-		if p.idx, err = s.e.FromInt64(p.rows, len(p.rows)); err != nil {
-			return parts, err
-		}
-		if p.x, err = engine.Gather(a.x, p.idx); err != nil {
-			return parts, err
-		}
-		if a.scales != nil {
-			if p.sc, err = engine.Gather(a.scales, p.idx); err != nil {
+		want := min(k, p.passing) // k may be near MaxInt
+		switch {
+		case p.bits == nil:
+			p.k = min(p.n, want+1)
+		case masks:
+			p.k = min(p.n, want+1)
+			var err error
+			if p.mask, err = s.e.FromInt32(p.bits, len(p.bits)); err != nil {
 				return parts, err
 			}
+		default:
+			p.k = min(p.n, want+(p.n-p.passing)+1)
 		}
-		p.n = len(p.rows)
-		p.k = min(p.n, min(p.n, k)+1)
 	}
 	return parts, nil
 }

@@ -53,6 +53,8 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		{"TopK", []engine.Op{engine.OpTopK}, testTopK},
 		{"TopKTiesAndNaN", []engine.Op{engine.OpTopK}, testTopKTiesNaN},
 		{"Scan", nil, testScan},
+		{"MaskRows", []engine.Op{engine.OpMaskRows}, testMaskRows},
+		{"ScanMasked", []engine.Op{engine.OpMaskRows}, testScanMasked},
 		{"ScanQuantized", nil, testScanQuantized},
 		{"Gather", []engine.Op{engine.OpGather}, testGather},
 		{"Slice", []engine.Op{engine.OpSlice}, testSlice},

@@ -13,7 +13,9 @@
 // Defines: T, the stored rows' type (float, f16, bf16, i8); TQ, the
 // queries' type; MQ, the most queries of a group; NV, 16-byte vectors a
 // lane loads per row (0: a scalar loop for any d); MODE; METRIC (0 dot, 1
-// squared L2); RU, rows a warp loads at once (with NV > 0); MINB.
+// squared L2); RU, rows a warp loads at once (with NV > 0); MINB; MASK
+// (MODE 1: read the row bitmap bits, engine.OpMaskRows: a row whose bit
+// is clear is offered with the worst score).
 
 #ifndef SIL_T
 #define SIL_T float
@@ -47,6 +49,10 @@
 #define SIL_METRIC 0
 #endif
 #define METRIC SIL_METRIC
+#ifndef SIL_MASK
+#define SIL_MASK 0
+#endif
+#define MASK SIL_MASK
 
 #define VEC (16 / (int)sizeof(T))
 #define WARPS 8
@@ -169,11 +175,13 @@ __device__ __forceinline__ void row_partials(const T* xr, const float* qs, int d
 // 1/max(xf*||x_r||, 1e-12) when normB), or with METRIC 1 the squared
 // distance to x_r * xf[r]. MODE 0: out [m, n] float32. MODE 1: cand
 // [m][gridDim.x][kk] keys (best first, EMPTY_KEY padded), using wbuf
-// (C keys per warp and query) and bbuf (WARPS*kp keys per block).
+// (C keys per warp and query) and bbuf (WARPS*kp keys per block); with
+// MASK, row r scores -Inf (largest) or +Inf unless bit r%32 of bits[r/32]
+// is set (bits is unread without MASK).
 extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
 	const TQ* q, const T* x, i64 m, i64 n, i64 d, int q0, int mq,
 	const float* qscale, const float* xf, int normB, int largest,
-	float* out, u64* cand, int kk, int C, u64* wbuf, u64* bbuf, int sortSmem)
+	float* out, u64* cand, int kk, int C, u64* wbuf, u64* bbuf, int sortSmem, const u32* bits)
 {
 	extern __shared__ __align__(16) float qs[];
 	int dpad = (int)((d + 3) & ~3ll);
@@ -223,11 +231,14 @@ extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
 			ss = warp_sum(ss);
 			xs = f / fmaxf(f * sqrtf(ss), 1e-12f);
 		}
+		// the row's bit: one load per warp and row, uniform in the warp
+		bool fails = MASK && MODE == 1 && ((bits[r >> 5] >> (r & 31)) & 1u) == 0u;
 #pragma unroll
 		for (int j = 0; j < MQ; j++) {
 			if (j >= mq) continue;
 			float s = warp_sum(part[j]);
 			if (METRIC == 0) s = s * qsc[j] * xs;
+			if (fails) s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
 #if MODE == 0
 			if (lane == 0) out[(i64)(q0 + j) * n + r] = s;
 #else

@@ -232,3 +232,18 @@ extern "C" __global__ void __launch_bounds__(512) radix_collect(
 		if (take) o[base + __popc(bal & ((1u << lane) - 1u))] = key;
 	}
 }
+
+// mask_rows (engine.OpMaskRows): scores x [total] (rows of n) as float,
+// each whose row r fails the bitmap (bit r%32 of word r/32 clear) replaced
+// by the worst score: -Inf when largest, +Inf otherwise. A grid-stride
+// loop, one thread a score.
+extern "C" __global__ void __launch_bounds__(256) mask_rows(
+	const T* x, const u32* bits, i64 total, i64 n, int largest, float* y)
+{
+	for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) {
+		i64 r = i % n;
+		float v = to_f32(x[i]);
+		if (((bits[r >> 5] >> (r & 31)) & 1u) == 0u) v = __uint_as_float(largest ? 0xff800000u : 0x7f800000u);
+		y[i] = v;
+	}
+}

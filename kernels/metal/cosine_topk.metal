@@ -14,6 +14,10 @@
 // Metrics: dot (optionally normalized: cosine), or squared L2. int8 rows
 // are dequantized by their row scale.
 //
+// cosine_topk_scanmask_<dtype>_<K>: the same with a row bitmap (bit r%32
+// of word r/32 set: row r passes, engine.OpMaskRows): a SIMD group skips
+// the products of a failing row and offers it with the worst score.
+//
 // cosine_topk_merge_<K>: one threadgroup (K/2 threads, 32 to 256) per
 // query merges its groups' sorted lists and writes the first k values (float32) and row indices
 // (int64).
@@ -28,9 +32,9 @@ constant uint SCAN_THREADS = 256;
 template <class TX>
 inline float row_value(device const TX* x, ulong at) { return load_f(x[at]); }
 
-template <class TQ, class TX, uint K>
-void scan(device const TQ* q, device const TX* x, device const float* scales, device ulong* partial,
-	constant ScanParams& p, threadgroup ulong* mem, uint2 tg, uint tid, uint sg, uint lane) {
+template <class TQ, class TX, uint K, bool MASK>
+void scan(device const TQ* q, device const TX* x, device const float* scales, device const uint* bits,
+	device ulong* partial, constant ScanParams& p, threadgroup ulong* mem, uint2 tg, uint tid, uint sg, uint lane) {
 	constexpr uint QB = 1024 / K < 16 ? 1024 / K : 16;
 	constexpr uint QB4 = (QB + 3) / 4;
 	threadgroup ulong* best = mem;                   // [QB][K]
@@ -63,6 +67,11 @@ void scan(device const TQ* q, device const TX* x, device const float* scales, de
 			if (r >= r1) {
 				if (lane < QB)
 					for (uint i = lane; i < QB; i += 32) cand[i * K + c] = EMPTY;
+				continue;
+			}
+			if (MASK && ((bits[r >> 5] >> (r & 31u)) & 1u) == 0u) { // uniform in the SIMD group
+				float bad = as_type<float>(largest ? 0xff800000u : 0x7f800000u);
+				for (uint i = lane; i < QB; i += 32) cand[i * K + c] = i < nq ? pack(order_key(bad, largest), r) : EMPTY;
 				continue;
 			}
 			float s = scales ? scales[r] : 1.0f;
@@ -135,7 +144,15 @@ void merge(device const ulong* partial, device float* values, device long* indic
 		constant ScanParams& p [[buffer(3)]], threadgroup ulong* mem [[threadgroup(0)]],                \
 		uint2 tg [[threadgroup_position_in_grid]], uint tid [[thread_index_in_threadgroup]],            \
 		uint sg [[simdgroup_index_in_threadgroup]], uint lane [[thread_index_in_simdgroup]]) {          \
-		scan<TQ, TX, K>(q, x, nullptr, partial, p, mem, tg, tid, sg, lane);                             \
+		scan<TQ, TX, K, false>(q, x, nullptr, nullptr, partial, p, mem, tg, tid, sg, lane);             \
+	}                                                                                                 \
+	kernel void cosine_topk_scanmask_##name##_##K(device const TQ* q [[buffer(0)]],                      \
+		device const TX* x [[buffer(1)]], device ulong* partial [[buffer(2)]],                          \
+		constant ScanParams& p [[buffer(3)]], device const uint* bits [[buffer(4)]],                    \
+		threadgroup ulong* mem [[threadgroup(0)]], uint2 tg [[threadgroup_position_in_grid]],           \
+		uint tid [[thread_index_in_threadgroup]], uint sg [[simdgroup_index_in_threadgroup]],           \
+		uint lane [[thread_index_in_simdgroup]]) {                                                      \
+		scan<TQ, TX, K, true>(q, x, nullptr, bits, partial, p, mem, tg, tid, sg, lane);                 \
 	}
 #define SCAN_INT8(K)                                                                                      \
 	kernel void cosine_topk_scan_int8_##K(device const float* q [[buffer(0)]],                           \
@@ -144,7 +161,15 @@ void merge(device const ulong* partial, device float* values, device long* indic
 		threadgroup ulong* mem [[threadgroup(0)]], uint2 tg [[threadgroup_position_in_grid]],           \
 		uint tid [[thread_index_in_threadgroup]], uint sg [[simdgroup_index_in_threadgroup]],           \
 		uint lane [[thread_index_in_simdgroup]]) {                                                      \
-		scan<float, char, K>(q, x, scales, partial, p, mem, tg, tid, sg, lane);                         \
+		scan<float, char, K, false>(q, x, scales, nullptr, partial, p, mem, tg, tid, sg, lane);         \
+	}                                                                                                 \
+	kernel void cosine_topk_scanmask_int8_##K(device const float* q [[buffer(0)]],                       \
+		device const char* x [[buffer(1)]], device ulong* partial [[buffer(2)]],                        \
+		constant ScanParams& p [[buffer(3)]], device const float* scales [[buffer(4)]],                 \
+		device const uint* bits [[buffer(5)]], threadgroup ulong* mem [[threadgroup(0)]],               \
+		uint2 tg [[threadgroup_position_in_grid]], uint tid [[thread_index_in_threadgroup]],            \
+		uint sg [[simdgroup_index_in_threadgroup]], uint lane [[thread_index_in_simdgroup]]) {          \
+		scan<float, char, K, true>(q, x, scales, bits, partial, p, mem, tg, tid, sg, lane);             \
 	}
 #define MERGE(K)                                                                                          \
 	kernel void cosine_topk_merge_float32_##K(device const ulong* partial [[buffer(0)]],                 \

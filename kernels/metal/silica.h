@@ -153,6 +153,14 @@ struct TopkParams {
 	uint largest;
 };
 
+// MaskParams: total scores, rows of n; a score whose row fails the
+// bitmap becomes -Inf when largest != 0, else +Inf (engine.OpMaskRows).
+struct MaskParams {
+	uint total;
+	uint n;
+	uint largest;
+};
+
 // ScanParams: m queries [m, d] against n stored rows [n, d]; threadgroup
 // (g, qb) scans rows [g*rows_per_group, min(n, (g+1)*rows_per_group)) for
 // queries [qb*QB, ...) and writes its k best per query to the partial

@@ -15,6 +15,9 @@
 //     device scratch; ties keep index order.
 // Values are re-read from the row, so -0 and NaN payloads come out as
 // stored.
+//
+// mask_rows (engine.OpMaskRows): one thread a score, which it copies as
+// float, or replaces by the worst score when its row's bit is clear.
 #include "silica.h"
 
 constant uint TK_THREADS = 256;
@@ -164,3 +167,22 @@ void topk_radix(device const T* x, device float* values, device long* indices, c
 TOPK(float, float32)
 TOPK(half, float16)
 TOPK(bf16, bfloat16)
+
+template <class T>
+void mask_rows(device const T* x, device const uint* bits, device float* y, constant MaskParams& p, uint i) {
+	if (i >= p.total) return;
+	uint r = i % p.n;
+	float v = load_f(x[i]);
+	if (((bits[r >> 5] >> (r & 31u)) & 1u) == 0u) v = as_type<float>(p.largest != 0u ? 0xff800000u : 0x7f800000u);
+	y[i] = v;
+}
+
+#define MASK(T, name)                                                                                  \
+	kernel void topk_mask_##name(device const T* x [[buffer(0)]], device const uint* bits [[buffer(1)]], \
+		device float* y [[buffer(2)]], constant MaskParams& p [[buffer(3)]],                          \
+		uint i [[thread_position_in_grid]]) {                                                          \
+		mask_rows<T>(x, bits, y, p, i);                                                                \
+	}
+MASK(float, float32)
+MASK(half, float16)
+MASK(bf16, bfloat16)

@@ -4,8 +4,9 @@
 // float32 queries (TQ = float).
 //
 // Usage: rowscan IN OUT. IN: 8 int64 (m, n, d, nb, kk, C, largest,
-// normB), then q [m][d] float32 and x [n][d] as T. OUT: MODE 0: scores
-// [m][n] float32; MODE 1: cand [m][nb][kk] keys.
+// normB), then q [m][d] float32 and x [n][d] as T, then with MASK the
+// row bitmap [(n+31)/32] uint32. OUT: MODE 0: scores [m][n] float32;
+// MODE 1: cand [m][nb][kk] keys.
 #include "cuda_emu.h"
 // The kernel's dynamic shared memory (extern __shared__ float qs[]); it
 // calls nothing with static __shared__ arrays.
@@ -37,6 +38,11 @@ int main(int argc, char** argv) {
 		fprintf(stderr, "short input\n");
 		return 1;
 	}
+	std::vector<u32> bits(MASK ? (n + 31) / 32 : 1, 0u);
+	if (MASK && fread(bits.data(), 4, bits.size(), in) != bits.size()) {
+		fprintf(stderr, "short bitmap\n");
+		return 1;
+	}
 	fclose(in);
 	int kp = 1;
 	while (kp < kk) kp <<= 1;
@@ -47,7 +53,7 @@ int main(int argc, char** argv) {
 		int mq = (int)(m - q0 < MQ ? m - q0 : MQ);
 		sil_launch(nb, 1, 7 + q0, [&] {
 			rowscan((const TQ*)q.data(), x.data(), m, n, d, q0, mq, (const float*)0, (const float*)0, normB, largest,
-			        out.data(), cand.data(), kk, C, wbuf.data(), bbuf.data(), sortSmem);
+			        out.data(), cand.data(), kk, C, wbuf.data(), bbuf.data(), sortSmem, bits.data());
 		});
 	}
 	FILE* o = fopen(argv[2], "wb");

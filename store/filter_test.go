@@ -1,0 +1,201 @@
+package store
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// TestFilteredSearchShares checks filtered searches against the float64
+// reference on the CPU and the device-like backend, every metric and
+// dtype, one arena and several: rows of small integers under random int64
+// ids, a third of them copies of a few vectors (exact ties across the
+// k-th place), some deleted, and filters passing no row, one row, 1%,
+// 10%, half and every row, by Where and by AllowIDs, with k from 1 to
+// past the passing count.
+func TestFilteredSearchShares(t *testing.T) {
+	engines := []*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})}
+	for _, e := range engines {
+		defer e.Close()
+		for _, m := range allMetrics {
+			for _, dt := range allDTypes {
+				for _, segRows := range []int{0, 400} {
+					t.Run(fmt.Sprintf("%s/%s/%s/%d", e.Name(), m, dt, segRows), func(t *testing.T) {
+						filterCase(t, e, m, dt, segRows)
+					})
+				}
+			}
+		}
+	}
+}
+
+func filterCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRows int) {
+	const n, d = 1201, 19
+	r := rand.New(rand.NewPCG(uint64(segRows)+3, uint64(m)*5+uint64(dt)))
+	s := newStore(t, Options{Dim: d, Metric: m, DType: dt, SegmentRows: segRows, Engine: e})
+	small := func() []float32 {
+		v := make([]float32, d)
+		for j := range v {
+			v[j] = float32(r.IntN(5) - 2)
+		}
+		v[r.IntN(d)] = 3 // never all zeros
+		return v
+	}
+	bases := [][]float32{small(), small(), small(), small()}
+	want, groups := model{}, tieGroups{}
+	ids := randIDs(r, n)
+	vecs := make([][]float32, n)
+	for i, id := range ids {
+		vecs[i] = small()
+		if r.IntN(3) == 0 {
+			g := r.IntN(len(bases))
+			vecs[i] = bases[g]
+			groups[g] = append(groups[g], id)
+		}
+		want[id] = vecs[i]
+	}
+	for _, g := range groups {
+		slices.Sort(g)
+	}
+	for lo := 0; lo < n; lo += 300 {
+		if err := s.Add(ids[lo:min(n, lo+300)], vecs[lo:min(n, lo+300)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del := ids[50:90] // a few dead rows, under the compaction threshold
+	if _, err := s.Delete(del...); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range del {
+		delete(want, id)
+	}
+	queries := [][]float32{bases[0], bases[2], small()}
+	for _, share := range []float64{0, -1, 0.01, 0.1, 0.5, 1} {
+		pass := map[int64]bool{}
+		switch {
+		case share < 0:
+			pass[ids[r.IntN(n)]] = true // perhaps a deleted one
+		default:
+			for _, id := range ids {
+				if r.Float64() < share {
+					pass[id] = true
+				}
+			}
+		}
+		allow := func(id int64) bool { return pass[id] }
+		list := make([]int64, 0, len(pass)+1)
+		for id := range pass {
+			list = append(list, id)
+		}
+		list = append(list, -7) // not in the store
+		passing := 0
+		for id := range want {
+			if pass[id] {
+				passing++
+			}
+		}
+		for _, f := range []struct {
+			name string
+			f    Filter
+		}{{"where", Where(allow)}, {"allow", AllowIDs(list...)}} {
+			for _, k := range []int{1, 10, max(1, passing-1), passing + 1, 4096} {
+				res, err := s.SearchBatchFiltered(queries, k, f.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, q := range queries {
+					what := fmt.Sprintf("share %g (%d pass) %s k=%d query %d", share, passing, f.name, k, i)
+					checkHits(t, what, m, dt, want, allow, q, k, res[i])
+					checkTies(t, what, groups, want, allow, res[i])
+				}
+			}
+		}
+	}
+}
+
+// TestFilteredSearchIsOneMaskedScan checks that a filtered search is
+// planned as one scan that reads the filter's bitmap and asks for k + 1
+// rows, however many rows the filter excludes (no gather of the passing
+// rows, no k + excluded).
+func TestFilteredSearchIsOneMaskedScan(t *testing.T) {
+	for _, m := range allMetrics {
+		for _, dt := range allDTypes {
+			s := newStore(t, Options{Dim: 16, Metric: m, DType: dt})
+			r := rand.New(rand.NewPCG(2, 2))
+			ids, err := s.Append(randVectors(r, 1000, 16))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q, err := s.uploadQueries(randVectors(r, 4, 16))
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts, err := s.parts(5, AllowIDs(ids[10:110]...)) // 10% pass
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs, err := s.build(q, parts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := s.e.Explain(outs...)
+			for _, p := range parts {
+				p.freeAll()
+			}
+			q.Free()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK || !p.Steps[0].Attrs.Mask || p.Steps[0].Attrs.K != 6 {
+				t.Errorf("%s %s: filtered search plan is not one masked scan_topk step for k+1 = 6:\n%s", m, dt, p)
+			}
+		}
+	}
+}
+
+// TestFilteredSearchInfiniteScores checks the rescan of a masked scan
+// whose passing rows score as the masked ones do: under L2, rows so large
+// that every squared distance overflows to +Inf, the score a masked row
+// gets. The scan's first k+1 results may all be masked rows (they tie,
+// and the smaller rows come first); the store must still return k hits
+// when k pass, the smallest passing ids first.
+func TestFilteredSearchInfiniteScores(t *testing.T) {
+	const n, d = 700, 8
+	r := rand.New(rand.NewPCG(9, 9))
+	s := newStore(t, Options{Dim: d, Metric: L2, DType: engine.Float32, SegmentRows: 300})
+	ids := randIDs(r, n)
+	vecs := make([][]float32, n)
+	for i := range vecs {
+		vecs[i] = make([]float32, d)
+		for j := range vecs[i] {
+			vecs[i][j] = 3e19 * float32(1-2*r.IntN(2))
+		}
+	}
+	if err := s.Add(ids, vecs); err != nil {
+		t.Fatal(err)
+	}
+	var pass []int64
+	for _, id := range ids[n/2:] { // the rows added last pass, one in 5
+		if r.IntN(5) == 0 {
+			pass = append(pass, id)
+		}
+	}
+	slices.Sort(pass)
+	for _, k := range []int{1, 3, len(pass), len(pass) + 2} {
+		hits, err := s.SearchFiltered(make([]float32, d), k, AllowIDs(pass...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != min(k, len(pass)) {
+			t.Fatalf("k=%d: %d hits, want %d", k, len(hits), min(k, len(pass)))
+		}
+		for i, h := range hits {
+			if h.ID != pass[i] || !(h.Score > 3e38) {
+				t.Fatalf("k=%d: hit %d is %+v, want id %d scored +Inf (ties by id)", k, i, h, pass[i])
+			}
+		}
+	}
+}
