@@ -66,16 +66,9 @@ func (g *graph) float32(x *engine.Array) *engine.Array {
 
 // layerNorm normalizes each row of x [n, h] to mean 0 and variance 1
 // (the biased variance, eps inside the square root, as torch) and applies
-// the scale and shift. The per-row means come out as [n, 1] columns from
-// a product with a ones column, so they broadcast along the rows.
+// the scale and shift: engine.LayerNorm.
 func (g *graph) layerNorm(x *engine.Array, p norm) *engine.Array {
-	m := g.m
-	inv := 1 / float64(m.cfg.Hidden)
-	mean := g.scale(g.matmul(x, m.onesH, false, false), inv)
-	d := g.sub(x, mean)
-	variance := g.scale(g.matmul(g.mul(d, d), m.onesH, false, false), inv)
-	r := g.keep(engine.Rsqrt(g.add(variance, m.eps)))
-	return g.add(g.mul(g.mul(d, r), p.g), p.b)
+	return g.keep(engine.LayerNorm(x, p.g, p.b, float32(g.m.cfg.Eps)))
 }
 
 // gelu is BERT's GELU, x/2 * (1 + erf(x/sqrt 2)).
