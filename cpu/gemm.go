@@ -233,3 +233,50 @@ func gemm1x1Go(kc int, a, b, c []float32, ldc int, acc bool) {
 	}
 	c[0] = v
 }
+
+// gemmScratch holds the packing buffers of gemmSerial, reused from call
+// to call by one goroutine.
+type gemmScratch struct {
+	a, b, tile, tmp []float32
+}
+
+// grow returns buf with at least n elements, reallocating when short.
+func grow(buf *[]float32, n int) []float32 {
+	if len(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
+
+// run computes out [m, n] (row-major) = a [m, k] · b [k, n] on the calling
+// goroutine: the blocked product of gemm without its workers, for callers
+// that run many small products in parallel themselves.
+func (g *gemmScratch) run(m, n, k int, a, b matrix, out []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(out[:m*n])
+		return
+	}
+	mr, nr := gemmMR, gemmNR
+	nSlivers := (n + nr - 1) / nr
+	tile := grow(&g.tile, mr*nr)
+	var tmp []float32
+	if b.data == nil || b.cs != 1 {
+		tmp = grow(&g.tmp, n)
+	}
+	for p0 := 0; p0 < k; p0 += gemmKC {
+		kc := min(gemmKC, k-p0)
+		pb := grow(&g.b, kc*nSlivers*nr)
+		for p := 0; p < kc; p += 8 {
+			packB(pb, b, p0, kc, p, min(8, kc-p), n, nr, tmp)
+		}
+		pa := grow(&g.a, gemmMC*kc)
+		for i0 := 0; i0 < m; i0 += gemmMC {
+			i1 := min(m, i0+gemmMC)
+			packA(pa, a, i0, i1, p0, kc, mr)
+			macroKernel(pa, pb, i0, i1, 0, nSlivers, kc, n, out, p0 > 0, tile)
+		}
+	}
+}
