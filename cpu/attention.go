@@ -64,24 +64,23 @@ func attentionKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	return nil
 }
 
-// softmaxRow replaces the scores x by softmax(scale·x): the largest
+// softmaxRow replaces the scores x by softmax(f·x): the largest
 // subtracted before exp (so large scores do not overflow), the sum in
 // float64.
-func softmaxRow(x []float32, scale float32) {
+func softmaxRow(x []float32, f float32) {
 	mx := float32(math.Inf(-1))
 	for i, v := range x {
-		v *= scale
+		v *= f
 		x[i] = v
 		mx = max(mx, v)
 	}
+	for i := range x {
+		x[i] -= mx
+	}
+	expVec(x, x)
 	sum := 0.0
-	for i, v := range x {
-		e := expF32(v - mx)
-		x[i] = e
+	for _, e := range x {
 		sum += float64(e)
 	}
-	inv := float32(1 / sum)
-	for i := range x {
-		x[i] *= inv
-	}
+	scale(x, x, float32(1/sum))
 }

@@ -101,21 +101,13 @@ func run(ins engine.Instr, regs [][]float32, dst int) {
 	b := regs[ins.Args[1]][:len(d)]
 	switch ins.Op {
 	case engine.OpAdd:
-		for i := range d {
-			d[i] = a[i] + b[i]
-		}
+		addVec(d, a, b)
 	case engine.OpSub:
-		for i := range d {
-			d[i] = a[i] - b[i]
-		}
+		subVec(d, a, b)
 	case engine.OpMul:
-		for i := range d {
-			d[i] = a[i] * b[i]
-		}
+		mulVec(d, a, b)
 	case engine.OpDiv:
-		for i := range d {
-			d[i] = a[i] / b[i]
-		}
+		divVec(d, a, b)
 	case engine.OpScale:
 		scale(d, a, ins.Scalar)
 	case engine.OpNeg:
@@ -133,13 +125,9 @@ func run(ins engine.Instr, regs [][]float32, dst int) {
 	case engine.OpFMA:
 		fma(d, a, b, regs[ins.Args[2]][:len(d)])
 	case engine.OpExp:
-		for i := range d {
-			d[i] = expF32(a[i])
-		}
+		expVec(d, a)
 	case engine.OpErf:
-		for i := range d {
-			d[i] = erfF32(a[i])
-		}
+		erfVec(d, a)
 	case engine.OpRsqrt:
 		for i := range d {
 			d[i] = float32(1 / math.Sqrt(float64(a[i])))
@@ -166,5 +154,36 @@ func scaleGo(d, a []float32, s float32) {
 	a = a[:len(d)]
 	for i := range d {
 		d[i] = a[i] * s
+	}
+}
+
+// The portable binary kernels, d[i] = a[i] op b[i] in float32 (exactly
+// engine.ApplyElementwise's: the float64 result of two float32 operands
+// rounds to the float32 one).
+func addGo(d, a, b []float32) {
+	a, b = a[:len(d)], b[:len(d)]
+	for i := range d {
+		d[i] = a[i] + b[i]
+	}
+}
+
+func subGo(d, a, b []float32) {
+	a, b = a[:len(d)], b[:len(d)]
+	for i := range d {
+		d[i] = a[i] - b[i]
+	}
+}
+
+func mulGo(d, a, b []float32) {
+	a, b = a[:len(d)], b[:len(d)]
+	for i := range d {
+		d[i] = a[i] * b[i]
+	}
+}
+
+func divGo(d, a, b []float32) {
+	a, b = a[:len(d)], b[:len(d)]
+	for i := range d {
+		d[i] = a[i] / b[i]
 	}
 }

@@ -112,3 +112,19 @@ func expF64Short(q float64) float64 {
 	p = p*r + 1
 	return p * math.Float64frombits(uint64(int64(k)+1023)<<52)
 }
+
+// expGo is the portable d[i] = expF32(a[i]).
+func expGo(d, a []float32) {
+	a = a[:len(d)]
+	for i := range d {
+		d[i] = expF32(a[i])
+	}
+}
+
+// erfGo is the portable d[i] = erfF32(a[i]).
+func erfGo(d, a []float32) {
+	a = a[:len(d)]
+	for i := range d {
+		d[i] = erfF32(a[i])
+	}
+}
