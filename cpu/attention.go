@@ -68,19 +68,14 @@ func attentionKernel(c *Backend, s *engine.Step, in, out []arg) error {
 // subtracted before exp (so large scores do not overflow), the sum in
 // float64.
 func softmaxRow(x []float32, f float32) {
+	scale(x, x, f)
 	mx := float32(math.Inf(-1))
-	for i, v := range x {
-		v *= f
-		x[i] = v
+	for _, v := range x {
 		mx = max(mx, v)
 	}
 	for i := range x {
 		x[i] -= mx
 	}
 	expVec(x, x)
-	sum := 0.0
-	for _, e := range x {
-		sum += float64(e)
-	}
-	scale(x, x, float32(1/sum))
+	scale(x, x, float32(1/sum(x)))
 }

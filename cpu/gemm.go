@@ -207,6 +207,10 @@ func packA6(s []float32, a matrix, i, p0, kc int) {
 // zero. Each row of b is read (converted or gathered into tmp, n floats,
 // unless it is contiguous float32) once.
 func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) {
+	if b.data != nil && b.rs == 1 {
+		packBT(dst, b, p0, kc, r0, rows, n, nr)
+		return
+	}
 	for p := r0; p < r0+rows; p++ {
 		row := b.run(tmp, (p0+p)*b.rs, n)
 		for j := 0; j < n; j += nr {
@@ -217,6 +221,27 @@ func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) 
 			}
 			cols := copy(d, row[j:min(j+nr, n)])
 			clear(d[cols:])
+		}
+	}
+}
+
+// packBT is packB for a float32 b stored transposed (b.rs == 1: column j
+// of b is contiguous from j*b.cs, as the weights of x·Wᵀ and the keys of
+// attention's scores are): it reads each column's rows p0+r0.. at once
+// and scatters them down its sliver, instead of gathering every row of b
+// element by element at stride b.cs.
+func packBT(dst []float32, b matrix, p0, kc, r0, rows, n, nr int) {
+	for j := range n {
+		col := b.data[j*b.cs+p0+r0 : j*b.cs+p0+r0+rows]
+		d := dst[(j/nr)*kc*nr+r0*nr+j%nr:]
+		for p, v := range col {
+			d[p*nr] = v
+		}
+	}
+	if n%nr != 0 { // the last sliver's columns past n are zero
+		last := n / nr
+		for p := r0; p < r0+rows; p++ {
+			clear(dst[last*kc*nr+p*nr+n%nr : last*kc*nr+(p+1)*nr])
 		}
 	}
 }
