@@ -11,7 +11,11 @@
 //
 // One file per op family, the same names as the other backends:
 // elementwise.go (single ops and fused programs, interpreted a vector of
-// 2048 lanes at a time), reduce.go (sum, max, norm, normalize), matmul.go
+// 2048 lanes at a time; add, sub, mul, div, exp and erf in AVX2, exp and
+// erf by the polynomials of expf.go), reduce.go (sum, max, norm,
+// normalize, layer norm), attention.go (attention over packed sequences:
+// per sequence and head, the scores and the value product on the gemm,
+// the softmax between them), matmul.go
 // (matmul and the fused normalize-matmul on the blocked gemm of gemm.go;
 // L2 distance from the differences), topk.go and scan.go (top-k and the
 // fused scan; its tile kernel in dottile.go), gather.go (gather, slice) and convert.go (cast, quantize,

@@ -101,6 +101,12 @@ var (
 	sum          = sumGo
 	fma          = fmaGo
 	scale        = scaleGo
+	expVec       = expGo // d[i] = expF32(a[i])
+	erfVec       = erfGo // d[i] = erfF32(a[i])
+	addVec       = addGo // d[i] = a[i] + b[i], and so on
+	subVec       = subGo
+	mulVec       = mulGo
+	divVec       = divGo
 	prefetch     = prefetchNone // asks for a slice in the cache ahead of use
 )
 
@@ -125,6 +131,8 @@ func setSIMD(on bool) bool {
 	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
 	decodeF16, decodeBF16, decodeI8 = decodeF16Go, decodeBF16Go, decodeI8Go
+	expVec, erfVec = expGo, erfGo
+	addVec, subVec, mulVec, divVec = addGo, subGo, mulGo, divGo
 	simd = on && useSIMD()
 	return simd
 }

@@ -40,6 +40,20 @@ func useSIMD() bool {
 	sum = sumAVX2
 	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }
 	scale = func(d, a []float32, s float32) { scaleAVX2(d, a[:len(d)], s) }
+	addVec = func(d, a, b []float32) { addAVX2(d, a[:len(d)], b[:len(d)]) }
+	subVec = func(d, a, b []float32) { subAVX2(d, a[:len(d)], b[:len(d)]) }
+	mulVec = func(d, a, b []float32) { mulAVX2(d, a[:len(d)], b[:len(d)]) }
+	divVec = func(d, a, b []float32) { divAVX2(d, a[:len(d)], b[:len(d)]) }
+	expVec = func(d, a []float32) {
+		a = a[:len(d)]
+		expAVX2(d, a)
+		expGo(d[len(d)&^3:], a[len(d)&^3:])
+	}
+	erfVec = func(d, a []float32) {
+		a = a[:len(d)]
+		erfAVX2(d, a)
+		erfGo(d[len(d)&^3:], a[len(d)&^3:])
+	}
 	prefetch = prefetchAVX2
 	firstNotBelow = withTailScan(firstNotBelowAVX2, firstNotBelowGo)
 	firstNotAbove = withTailScan(firstNotAboveAVX2, firstNotAboveGo)

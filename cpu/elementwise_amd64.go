@@ -8,3 +8,15 @@ func fmaAVX2(d, a, b, c []float32)
 
 //go:noescape
 func scaleAVX2(d, a []float32, s float32)
+
+//go:noescape
+func addAVX2(d, a, b []float32)
+
+//go:noescape
+func subAVX2(d, a, b []float32)
+
+//go:noescape
+func mulAVX2(d, a, b []float32)
+
+//go:noescape
+func divAVX2(d, a, b []float32)

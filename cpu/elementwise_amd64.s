@@ -105,3 +105,64 @@ sc1:
 scdone:
 	VZEROUPPER
 	RET
+
+// BINARY defines func name(d, a, b []float32): d[i] = a[i] op b[i] in
+// float32 (exactly engine.ApplyElementwise's add, sub, mul and div: the
+// float64 result rounds to the float32 one), 32 lanes a step, then 8,
+// then 1. Requires len(a), len(b) >= len(d).
+#define BINARY(name, OP, OPS) \
+TEXT name(SB), NOSPLIT, $0-72; \
+	MOVQ d_base+0(FP), DI; \
+	MOVQ d_len+8(FP), CX; \
+	MOVQ a_base+24(FP), SI; \
+	MOVQ b_base+48(FP), DX; \
+loop32: \
+	CMPQ    CX, $32; \
+	JLT     loop8; \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS 32(SI), Y1; \
+	VMOVUPS 64(SI), Y2; \
+	VMOVUPS 96(SI), Y3; \
+	OP      (DX), Y0, Y0; \
+	OP      32(DX), Y1, Y1; \
+	OP      64(DX), Y2, Y2; \
+	OP      96(DX), Y3, Y3; \
+	VMOVUPS Y0, (DI); \
+	VMOVUPS Y1, 32(DI); \
+	VMOVUPS Y2, 64(DI); \
+	VMOVUPS Y3, 96(DI); \
+	ADDQ    $128, SI; \
+	ADDQ    $128, DX; \
+	ADDQ    $128, DI; \
+	SUBQ    $32, CX; \
+	JMP     loop32; \
+loop8: \
+	CMPQ    CX, $8; \
+	JLT     loop1; \
+	VMOVUPS (SI), Y0; \
+	OP      (DX), Y0, Y0; \
+	VMOVUPS Y0, (DI); \
+	ADDQ    $32, SI; \
+	ADDQ    $32, DX; \
+	ADDQ    $32, DI; \
+	SUBQ    $8, CX; \
+	JMP     loop8; \
+loop1: \
+	TESTQ   CX, CX; \
+	JZ      done; \
+	VMOVSS  (SI), X0; \
+	OPS     (DX), X0, X0; \
+	VMOVSS  X0, (DI); \
+	ADDQ    $4, SI; \
+	ADDQ    $4, DX; \
+	ADDQ    $4, DI; \
+	DECQ    CX; \
+	JMP     loop1; \
+done: \
+	VZEROUPPER; \
+	RET
+
+BINARY(·addAVX2, VADDPS, VADDSS)
+BINARY(·subAVX2, VSUBPS, VSUBSS)
+BINARY(·mulAVX2, VMULPS, VMULSS)
+BINARY(·divAVX2, VDIVPS, VDIVSS)

@@ -24,7 +24,8 @@ func specialsAnd(r *rand.Rand, n int) []float32 {
 	return x
 }
 
-// TestElementwiseKernels checks the vector FMA and scale against
+// TestElementwiseKernels checks the vector FMA, scale, add, sub, mul and
+// div against
 // engine.ApplyElementwise, bit for bit (any NaN for NaN), at every length
 // and unaligned offsets, with the destination poisoned and guarded.
 func TestElementwiseKernels(t *testing.T) {
@@ -46,6 +47,20 @@ func TestElementwiseKernels(t *testing.T) {
 			}
 			if d[off+n] != -7 || (off > 0 && d[off-1] != -7) {
 				t.Fatalf("fma n=%d wrote outside its destination", n)
+			}
+			for _, op := range []struct {
+				op engine.Op
+				f  func(d, a, b []float32)
+			}{{engine.OpAdd, addVec}, {engine.OpSub, subVec}, {engine.OpMul, mulVec}, {engine.OpDiv, divVec}} {
+				op.f(d[off:off+n], a, b)
+				for i := range n {
+					if want := engine.ApplyElementwise(op.op, 0, a[i], b[i], 0); !sameFloat(d[off+i], want) {
+						t.Fatalf("%s n=%d [%d]: %s(%v, %v) = %v, want %v", op.op, n, i, op.op, a[i], b[i], d[off+i], want)
+					}
+				}
+				if d[off+n] != -7 || (off > 0 && d[off-1] != -7) {
+					t.Fatalf("%s n=%d wrote outside its destination", op.op, n)
+				}
 			}
 			s := float32(r.NormFloat64())
 			scale(d[off:off+n], a, s)

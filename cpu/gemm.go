@@ -207,6 +207,10 @@ func packA6(s []float32, a matrix, i, p0, kc int) {
 // zero. Each row of b is read (converted or gathered into tmp, n floats,
 // unless it is contiguous float32) once.
 func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) {
+	if b.data != nil && b.rs == 1 {
+		packBT(dst, b, p0, kc, r0, rows, n, nr)
+		return
+	}
 	for p := r0; p < r0+rows; p++ {
 		row := b.run(tmp, (p0+p)*b.rs, n)
 		for j := 0; j < n; j += nr {
@@ -217,6 +221,27 @@ func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) 
 			}
 			cols := copy(d, row[j:min(j+nr, n)])
 			clear(d[cols:])
+		}
+	}
+}
+
+// packBT is packB for a float32 b stored transposed (b.rs == 1: column j
+// of b is contiguous from j*b.cs, as the weights of x·Wᵀ and the keys of
+// attention's scores are): it reads each column's rows p0+r0.. at once
+// and scatters them down its sliver, instead of gathering every row of b
+// element by element at stride b.cs.
+func packBT(dst []float32, b matrix, p0, kc, r0, rows, n, nr int) {
+	for j := range n {
+		col := b.data[j*b.cs+p0+r0 : j*b.cs+p0+r0+rows]
+		d := dst[(j/nr)*kc*nr+r0*nr+j%nr:]
+		for p, v := range col {
+			d[p*nr] = v
+		}
+	}
+	if n%nr != 0 { // the last sliver's columns past n are zero
+		last := n / nr
+		for p := r0; p < r0+rows; p++ {
+			clear(dst[last*kc*nr+p*nr+n%nr : last*kc*nr+(p+1)*nr])
 		}
 	}
 }
@@ -232,4 +257,51 @@ func gemm1x1Go(kc int, a, b, c []float32, ldc int, acc bool) {
 		v += c[0]
 	}
 	c[0] = v
+}
+
+// gemmScratch holds the packing buffers of gemmSerial, reused from call
+// to call by one goroutine.
+type gemmScratch struct {
+	a, b, tile, tmp []float32
+}
+
+// grow returns buf with at least n elements, reallocating when short.
+func grow(buf *[]float32, n int) []float32 {
+	if len(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	return (*buf)[:n]
+}
+
+// run computes out [m, n] (row-major) = a [m, k] · b [k, n] on the calling
+// goroutine: the blocked product of gemm without its workers, for callers
+// that run many small products in parallel themselves.
+func (g *gemmScratch) run(m, n, k int, a, b matrix, out []float32) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		clear(out[:m*n])
+		return
+	}
+	mr, nr := gemmMR, gemmNR
+	nSlivers := (n + nr - 1) / nr
+	tile := grow(&g.tile, mr*nr)
+	var tmp []float32
+	if b.data == nil || b.cs != 1 {
+		tmp = grow(&g.tmp, n)
+	}
+	for p0 := 0; p0 < k; p0 += gemmKC {
+		kc := min(gemmKC, k-p0)
+		pb := grow(&g.b, kc*nSlivers*nr)
+		for p := 0; p < kc; p += 8 {
+			packB(pb, b, p0, kc, p, min(8, kc-p), n, nr, tmp)
+		}
+		pa := grow(&g.a, gemmMC*kc)
+		for i0 := 0; i0 < m; i0 += gemmMC {
+			i1 := min(m, i0+gemmMC)
+			packA(pa, a, i0, i1, p0, kc, mr)
+			macroKernel(pa, pb, i0, i1, 0, nSlivers, kc, n, out, p0 > 0, tile)
+		}
+	}
 }

@@ -43,21 +43,18 @@ type Options struct {
 // Encoder is a BERT sentence-transformers model on an engine. It is safe
 // for concurrent use (the engine runs one evaluation at a time).
 type Encoder struct {
-	cfg      *config
-	tok      *tokenizer.Tokenizer
-	w        *weights
-	e        *engine.Engine
-	opts     Options
-	dtype    engine.DType
-	name     string
-	dir      string        // the model directory, absolute
-	sum      string        // hex SHA-256 of model.safetensors
-	onesH    *engine.Array // [hidden, 1]
-	eps      *engine.Array // [1, 1]
-	one      *engine.Array // [1]
-	one11    *engine.Array // [1, 1]
-	eye      *engine.Array // identity [maxRows, maxRows]
-	headMask *engine.Array // [heads, hidden]: row h is 1 on head h's columns
+	cfg   *config
+	tok   *tokenizer.Tokenizer
+	w     *weights
+	e     *engine.Engine
+	opts  Options
+	dtype engine.DType
+	name  string
+	dir   string        // the model directory, absolute
+	sum   string        // hex SHA-256 of model.safetensors
+	one   *engine.Array // [1]
+	one11 *engine.Array // [1, 1]
+	eye   *engine.Array // identity [maxRows, maxRows]
 }
 
 // Load reads the sentence-transformers model directory dir: config.json
@@ -120,7 +117,7 @@ func Load(dir string, opts Options) (*Encoder, error) {
 		dst  **engine.Array
 		v    float64
 		dims []int
-	}{{&m.onesH, 1, []int{cfg.Hidden, 1}}, {&m.eps, cfg.Eps, []int{1, 1}}, {&m.one, 1, []int{1}}, {&m.one11, 1, []int{1, 1}}}
+	}{{&m.one, 1, []int{1}}, {&m.one11, 1, []int{1, 1}}}
 	for _, c := range consts {
 		if *c.dst, err = e.Full(c.v, engine.Float32, c.dims...); err != nil {
 			break
@@ -128,16 +125,6 @@ func Load(dir string, opts Options) (*Encoder, error) {
 	}
 	if err == nil {
 		m.eye, err = e.FromFloat32(eye, rows, rows)
-	}
-	if err == nil {
-		mask := make([]float32, cfg.Heads*cfg.Hidden)
-		dh := cfg.Hidden / cfg.Heads
-		for h := range cfg.Heads {
-			for c := h * dh; c < (h+1)*dh; c++ {
-				mask[h*cfg.Hidden+c] = 1
-			}
-		}
-		m.headMask, err = e.FromFloat32(mask, cfg.Heads, cfg.Hidden)
 	}
 	if err != nil {
 		m.Close()
@@ -188,12 +175,12 @@ func (m *Encoder) Close() error {
 		m.w.free()
 		m.w = nil
 	}
-	for _, a := range []*engine.Array{m.onesH, m.eps, m.one, m.one11, m.eye, m.headMask} {
+	for _, a := range []*engine.Array{m.one, m.one11, m.eye} {
 		if a != nil {
 			a.Free()
 		}
 	}
-	m.onesH, m.eps, m.one, m.one11, m.eye, m.headMask = nil, nil, nil, nil, nil, nil
+	m.one, m.one11, m.eye = nil, nil, nil
 	return nil
 }
 

@@ -27,7 +27,6 @@ func (g *graph) add(a, b *engine.Array) *engine.Array {
 	}
 	return g.keep(engine.Add(a, b))
 }
-func (g *graph) sub(a, b *engine.Array) *engine.Array { return g.keep(engine.Sub(a, b)) }
 func (g *graph) mul(a, b *engine.Array) *engine.Array { return g.keep(engine.Mul(a, b)) }
 func (g *graph) div(a, b *engine.Array) *engine.Array { return g.keep(engine.Div(a, b)) }
 func (g *graph) scale(a *engine.Array, s float64) *engine.Array {
@@ -66,16 +65,9 @@ func (g *graph) float32(x *engine.Array) *engine.Array {
 
 // layerNorm normalizes each row of x [n, h] to mean 0 and variance 1
 // (the biased variance, eps inside the square root, as torch) and applies
-// the scale and shift. The per-row means come out as [n, 1] columns from
-// a product with a ones column, so they broadcast along the rows.
+// the scale and shift: engine.LayerNorm.
 func (g *graph) layerNorm(x *engine.Array, p norm) *engine.Array {
-	m := g.m
-	inv := 1 / float64(m.cfg.Hidden)
-	mean := g.scale(g.matmul(x, m.onesH, false, false), inv)
-	d := g.sub(x, mean)
-	variance := g.scale(g.matmul(g.mul(d, d), m.onesH, false, false), inv)
-	r := g.keep(engine.Rsqrt(g.add(variance, m.eps)))
-	return g.add(g.mul(g.mul(d, r), p.g), p.b)
+	return g.keep(engine.LayerNorm(x, p.g, p.b, float32(g.m.cfg.Eps)))
 }
 
 // gelu is BERT's GELU, x/2 * (1 + erf(x/sqrt 2)).
@@ -87,115 +79,17 @@ func (g *graph) gelu(x *engine.Array) *engine.Array {
 // span is one text's rows [start, end) in the packed batch.
 type span struct{ start, end int }
 
-// maxTogether is the longest text whose heads attend together (see
-// attention); longer texts take one head at a time.
-const maxTogether = 96
-
-// aux holds one text's index vectors for the all-heads attention, each
-// [heads*t] Int32 with row h*t+q for head h and query q: rows the query's
-// row in the batch, head h, local q.
-type aux struct{ rows, head, local *engine.Array }
-
-// auxFor makes the index vectors of every text short enough for the
-// all-heads attention (nil for the others).
-func (g *graph) auxFor(spans []span) []*aux {
-	heads := g.m.cfg.Heads
-	out := make([]*aux, len(spans))
-	for i, s := range spans {
-		t := s.end - s.start
-		if t > maxTogether {
-			continue
-		}
-		rows, head, local := make([]int32, heads*t), make([]int32, heads*t), make([]int32, heads*t)
-		for h := range heads {
-			for q := range t {
-				rows[h*t+q], head[h*t+q], local[h*t+q] = int32(s.start+q), int32(h), int32(q)
-			}
-		}
-		out[i] = &aux{g.keep(g.m.e.FromInt32(rows, heads*t)), g.keep(g.m.e.FromInt32(head, heads*t)), g.keep(g.m.e.FromInt32(local, heads*t))}
-	}
-	return out
-}
-
-// column returns v [r] as a column [r, 1]: broadcast against a [1, 1]
-// one it is a row [1, r], and a product with its transpose makes it a
-// column.
-func (g *graph) column(v *engine.Array) *engine.Array {
-	return g.matmul(g.mul(v, g.m.one11), g.m.one11, true, false)
-}
-
 // attention is multi-head self-attention over x [n, h], the rows of each
-// text attending only to that text's rows (so no mask is needed). Each
-// text's result [t, h] is placed at its rows of the [n, h] output by a
-// product with the identity's columns [start, end).
-//
-// A short text runs every head in one set of products (headsTogether);
-// a long one runs one head at a time: the scores built transposed, s
-// [keys, queries], so the softmax's per-query max and sum (reductions
-// along axis 0, shape [queries]) broadcast along the last axis, and the
-// context [queries, headDim] projected by the head's columns of the
-// output weights and summed over heads.
-func (g *graph) attention(x *engine.Array, l *layer, spans []span, aux []*aux, n int) *engine.Array {
+// text attending only to that text's rows (engine.Attention over the
+// packed texts, so no padding and no mask), then the output projection.
+func (g *graph) attention(x *engine.Array, l *layer, lengths []int) *engine.Array {
 	m := g.m
 	dh := m.cfg.Hidden / m.cfg.Heads
-	q := g.scale(g.linear(x, l.q), 1/math.Sqrt(float64(dh)))
+	q := g.linear(x, l.q)
 	k := g.linear(x, l.k)
 	v := g.linear(x, l.v)
-	var ctx, out *engine.Array // placed contexts (to project), placed projected outputs
-	for i, s := range spans {
-		place := g.slice(m.eye, 0, n, s.start, s.end) // [n, t]
-		if aux[i] != nil {
-			c := g.headsTogether(q, k, v, s, aux[i])
-			ctx = g.add(ctx, g.matmul(place, c, false, false))
-			continue
-		}
-		var acc *engine.Array
-		for h := range m.cfg.Heads {
-			c0, c1 := h*dh, (h+1)*dh
-			qh := g.slice(q, s.start, s.end, c0, c1)
-			kh := g.slice(k, s.start, s.end, c0, c1)
-			vh := g.slice(v, s.start, s.end, c0, c1)
-			st := g.matmul(kh, qh, false, true) // [keys, queries]
-			mx := g.keep(engine.ReduceMax(st, 0))
-			ex := g.keep(engine.Exp(g.sub(st, mx)))
-			p := g.div(ex, g.keep(engine.Sum(ex, 0)))
-			c := g.matmul(p, vh, true, false) // [queries, dh]
-			acc = g.add(acc, g.matmul(g.storage(c), l.oHeads[h], false, true))
-		}
-		out = g.add(out, g.matmul(place, acc, false, false))
-	}
-	res := l.o.b
-	if ctx != nil {
-		res = g.linear(ctx, l.o)
-	}
-	if out != nil {
-		res = g.add(out, res)
-	}
-	return res
-}
-
-// headsTogether returns the context [t, h] (heads side by side) of one
-// text, every head at once: the queries are repeated per head and masked
-// to the head's columns, qm [heads*t, h] (row h*t+q), so one product with
-// the text's keys gives every head's scores [heads*t, keys]; the softmax
-// runs along the last axis with [heads*t, 1] columns of maxima and sums;
-// the product with the values keeps, masked, each row's head columns, and
-// a product with the repeated identity [heads*t, t] adds the heads' rows
-// of each query. The masked zeros make every score and context exactly
-// the one head's.
-func (g *graph) headsTogether(q, k, v *engine.Array, s span, a *aux) *engine.Array {
-	m := g.m
-	t, hid := s.end-s.start, m.cfg.Hidden
-	mask := g.keep(engine.Gather(m.headMask, a.head)) // [heads*t, h]
-	qm := g.mul(g.keep(engine.Gather(q, a.rows)), mask)
-	kt := g.slice(k, s.start, s.end, 0, hid)
-	vt := g.slice(v, s.start, s.end, 0, hid)
-	st := g.matmul(qm, kt, false, true) // [heads*t, keys]
-	ex := g.keep(engine.Exp(g.sub(st, g.column(g.keep(engine.ReduceMax(st, 1))))))
-	p := g.div(ex, g.column(g.keep(engine.Sum(ex, 1))))
-	c := g.mul(g.matmul(p, vt, false, false), mask) // [heads*t, h]
-	rep := g.keep(engine.Gather(g.slice(m.eye, 0, t, 0, t), a.local))
-	return g.matmul(rep, c, true, false) // [t, h]
+	c := g.keep(engine.Attention(q, k, v, m.cfg.Heads, float32(1/math.Sqrt(float64(dh))), lengths))
+	return g.linear(c, l.o)
 }
 
 // forward returns the sentence vectors [len(spans), h] of a packed batch:
@@ -205,16 +99,18 @@ func (g *graph) forward(ids, pos *engine.Array, spans []span, n int) *engine.Arr
 	w := m.w
 	x := g.add(g.add(g.float32(g.keep(engine.Gather(w.word, ids))), g.float32(g.keep(engine.Gather(w.pos, pos)))), w.typeRow)
 	x = g.layerNorm(x, w.ln)
-	aux := g.auxFor(spans)
+	lengths := make([]int, len(spans))
+	for i, s := range spans {
+		lengths[i] = s.end - s.start
+	}
 	for i := range w.layers {
 		l := &w.layers[i]
 		in := x
-		x = g.layerNorm(g.add(g.attention(x, l, spans, aux, n), x), l.ln1)
+		x = g.layerNorm(g.add(g.attention(x, l, lengths), x), l.ln1)
 		y := g.linear(g.gelu(g.linear(x, l.up)), l.down)
 		x = g.layerNorm(g.add(y, x), l.ln2)
-		// One evaluation per layer: the scheduler's passes cost more than
-		// linear time in the nodes of a graph, and a layer has
-		// texts x heads x 10 of them.
+		// One evaluation per layer, so that each layer's intermediates
+		// are freed as it ends.
 		x = g.eval(x)
 		if i > 0 && g.err == nil {
 			in.Free() // the previous layer's output

@@ -19,11 +19,10 @@ type norm struct{ g, b *engine.Array }
 type layer struct {
 	q, k, v dense
 	o       dense
-	oHeads  []*engine.Array // o.w's columns of each head, [hidden, headDim] (the output projection summed per head)
-	ln1     norm            // after attention
-	up      dense           // intermediate
-	down    dense           // output
-	ln2     norm            // after the feed-forward part
+	ln1     norm  // after attention
+	up      dense // intermediate
+	down    dense // output
+	ln2     norm  // after the feed-forward part
 }
 
 // weights are the model's parameters on the engine: the matrices (dense
@@ -43,7 +42,6 @@ func (w *weights) all() []*engine.Array {
 	for _, l := range w.layers {
 		out = append(out, l.q.w, l.q.b, l.k.w, l.k.b, l.v.w, l.v.b, l.o.w, l.o.b, l.ln1.g, l.ln1.b,
 			l.up.w, l.up.b, l.down.w, l.down.b, l.ln2.g, l.ln2.b)
-		out = append(out, l.oHeads...)
 	}
 	return out
 }
@@ -147,7 +145,6 @@ func loadWeights(dir string, c *config, e *engine.Engine, dt engine.DType) (*wei
 		ln:   l.norm("embeddings.LayerNorm", h),
 	}
 	types := l.matrix("embeddings.token_type_embeddings.weight", c.TypeVocab, h)
-	d := h / c.Heads
 	for i := 0; i < c.Layers && l.err == nil; i++ {
 		p := fmt.Sprintf("encoder.layer.%d.", i)
 		ly := layer{
@@ -159,16 +156,6 @@ func loadWeights(dir string, c *config, e *engine.Engine, dt engine.DType) (*wei
 			up:   l.dense(p+"intermediate.dense", c.Intermediate, h),
 			down: l.dense(p+"output.dense", h, c.Intermediate),
 			ln2:  l.norm(p+"output.LayerNorm", h),
-		}
-		for j := 0; j < c.Heads && l.err == nil; j++ {
-			s, err := engine.Slice(ly.o.w, 0, h, j*d, (j+1)*d)
-			if err == nil {
-				err = s.Eval()
-			}
-			if err != nil {
-				l.err = fmt.Errorf("encode: slice head %d of layer %d: %w", j, i, err)
-			}
-			ly.oHeads = append(ly.oHeads, s)
 		}
 		w.layers = append(w.layers, ly)
 	}

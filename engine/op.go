@@ -87,6 +87,17 @@ const (
 	// Euclidean distance between every row of a and every row of b.
 	OpL2Distance
 
+	// OpAttention: q, k, v [n, h] of one float dtype -> [n, h] float32:
+	// multi-head self-attention over sequences packed one after another,
+	// Attrs.Segments their lengths (each >= 1, summing to n), Attrs.Heads
+	// heads of dh = h/Heads columns (dh <= MaxHeadDim). A row attends only
+	// to the rows of its own sequence, so packed sequences need no padding
+	// and no mask. For query row i of the sequence [s0, s1) and head j
+	// (columns c in [j*dh, (j+1)*dh)): out[i, c] = sum over r in [s0, s1)
+	// of p_r v[r, c], with p = softmax_r(Attrs.Scalar * q[i, c]·k[r, c]),
+	// accumulated in float32. The score matrix is never stored whole.
+	OpAttention
+
 	// OpTopK: x [n] or [m, n] float -> values (float32) and indices (Int64),
 	// shape [k] or [m, k], along the last axis: the Attrs.K largest (or
 	// smallest when !Attrs.Largest) in order, ties broken by the smaller
@@ -171,10 +182,11 @@ const (
 	KindGather             // gathers and copies of rows: gather.go
 	KindConvert            // dtype conversions: convert.go
 	KindCustom             // a kernel defined outside the engine: custom.go
+	KindAttention          // attention over packed sequences: attention.go
 	KindFused              // built only by the scheduler's fusion passes
 )
 
-var kindNames = [...]string{"invalid", "elementwise", "reduction", "rows", "matmul", "topk", "gather", "convert", "custom", "fused"}
+var kindNames = [...]string{"invalid", "elementwise", "reduction", "rows", "matmul", "topk", "gather", "convert", "custom", "attention", "fused"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) {
@@ -307,6 +319,7 @@ var opTable = [numOps]OpInfo{
 	OpLayerNorm:  {"layer_norm", KindRows, 3, 1, "x [..., d], gamma [d], beta [d] -> y [..., d], one float dtype", 0, nil},
 	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul, nil},
 	OpL2Distance: {"l2_distance", KindMatMul, 2, 1, "a [m, d], b [n, d] -> [m, n] float32", FuseScan, nil},
+	OpAttention:  {"attention", KindAttention, 3, 1, "q, k, v [n, h], one float dtype -> [n, h] float32", 0, nil},
 	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan, nil},
 	OpMaskRows:   {"mask_rows", KindTopK, 2, 1, "x [..., n] float, bits [(n+31)/32] int32 -> [..., n] float32", FuseScan, nil},
 	OpGather:     {"gather", KindGather, 2, 1, "x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype", 0, nil},
@@ -425,8 +438,10 @@ type Attrs struct {
 	Metric   Metric   // OpScanTopK
 	Quantize bool     // OpNormMatMul, OpScanTopK: the second input is Int8 with row scales
 	Mask     bool     // OpScanTopK: the last input is a row bitmap (OpMaskRows)
-	Scalar   float32  // OpScale
+	Scalar   float32  // OpScale; OpAttention: the factor of the scores
 	Eps      float32  // OpLayerNorm: added to the variance
+	Heads    int      // OpAttention: the number of heads
+	Segments []int    // OpAttention: the lengths of the packed sequences
 	To       DType    // OpCast
 	Rows     [2]int   // OpSlice: [start, end)
 	Cols     [2]int   // OpSlice: [start, end) for 2-D inputs
@@ -447,6 +462,14 @@ func (a *Attrs) appendKey(b []byte) []byte {
 	for _, v := range []int{a.Axis, a.K, flags, int(a.Metric), int(math.Float32bits(a.Scalar)), int(math.Float32bits(a.Eps)), int(a.To),
 		a.Rows[0], a.Rows[1], a.Cols[0], a.Cols[1]} {
 		b = strconv.AppendInt(b, int64(v), 10)
+		b = append(b, ',')
+	}
+	if a.Heads != 0 || a.Segments != nil {
+		b = strconv.AppendInt(b, int64(a.Heads), 10)
+		for _, l := range a.Segments {
+			b = append(b, '/')
+			b = strconv.AppendInt(b, int64(l), 10)
+		}
 		b = append(b, ',')
 	}
 	if a.Program != nil {

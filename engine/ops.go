@@ -392,3 +392,51 @@ func Dequantize(q, scales *Array) (*Array, error) {
 	}
 	return e.newLazy(OpDequantize, Attrs{}, []*Array{q, scales}, []Shape{q.shape}, []DType{Float32})[0], nil
 }
+
+// MaxHeadDim is the widest head Attention takes (h/heads): the GPU
+// kernels keep a query's head in the registers of one warp or SIMD group,
+// eight columns a lane.
+const MaxHeadDim = 256
+
+// Attention returns multi-head self-attention over sequences packed row
+// after row (OpAttention): q, k and v are [n, h] of one float dtype, the
+// rows of len(lengths) sequences of lengths[i] rows each, in order; each
+// row attends to the rows of its own sequence only, each of the heads to
+// its own h/heads columns, with scores scale·(q·k) and a softmax over
+// the sequence's rows. The result is [n, h] Float32, the heads side by
+// side, as torch's scaled_dot_product_attention over the unpadded
+// sequences gives them. It returns an error for shapes that differ or are
+// not matrices, a non-float or mixed dtype, heads that do not divide h or
+// make heads wider than MaxHeadDim, lengths below 1 or not summing to n,
+// and a scale that is not finite.
+func Attention(q, k, v *Array, heads int, scale float32, lengths []int) (*Array, error) {
+	e, err := sameEngine("attention", q, k, v)
+	if err != nil {
+		return nil, err
+	}
+	for i, a := range []*Array{q, k, v} {
+		if len(a.shape) != 2 || !a.shape.Equal(q.shape) || !a.dtype.IsFloat() || a.dtype != q.dtype {
+			return nil, fmt.Errorf("engine: attention: input %d is %s %v; want q, k and v float matrices of one shape and dtype (q is %s %v)",
+				i, a.dtype, a.shape, q.dtype, q.shape)
+		}
+	}
+	n, h := q.shape[0], q.shape[1]
+	if heads < 1 || h%heads != 0 || h/heads > MaxHeadDim {
+		return nil, fmt.Errorf("engine: attention: %d heads over %d columns; want heads >= 1 dividing the columns into heads of at most %d", heads, h, MaxHeadDim)
+	}
+	if math.IsNaN(float64(scale)) || math.IsInf(float64(scale), 0) {
+		return nil, fmt.Errorf("engine: attention: scale %g; want a finite scale", scale)
+	}
+	total := 0
+	for i, l := range lengths {
+		if l < 1 {
+			return nil, fmt.Errorf("engine: attention: sequence %d has length %d; want at least 1", i, l)
+		}
+		total += l
+	}
+	if total != n {
+		return nil, fmt.Errorf("engine: attention: %d sequences of %d rows in all, but q has %d rows", len(lengths), total, n)
+	}
+	attrs := Attrs{Heads: heads, Scalar: scale, Segments: append([]int(nil), lengths...)}
+	return e.newLazy(OpAttention, attrs, []*Array{q, k, v}, []Shape{{n, h}}, []DType{Float32})[0], nil
+}

@@ -52,7 +52,7 @@
 //
 // # Op families
 //
-// One file per op family, named as in cpu/ and cuda/: convert.go,
+// One file per op family, named as in cpu/ and cuda/: attention.go, convert.go,
 // elementwise.go, gather.go, matmul.go, reduce.go, scan.go, topk.go and
 // custom.go. Each registers, for the ops it runs, a step kernel with the
 // shape of the other backends' (batch, step, inputs, outputs), and the

@@ -47,6 +47,7 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		{"Reduce", []engine.Op{engine.OpSum, engine.OpReduceMax, engine.OpNorm}, testReduce},
 		{"Normalize", []engine.Op{engine.OpNormalize}, testNormalize},
 		{"LayerNorm", []engine.Op{engine.OpLayerNorm}, testLayerNorm},
+		{"Attention", []engine.Op{engine.OpAttention}, testAttention},
 		{"MatMul", []engine.Op{engine.OpMatMul}, testMatMul},
 		{"Cosine", nil, testCosine},
 		{"L2Distance", []engine.Op{engine.OpL2Distance}, testL2Distance},

@@ -1,0 +1,81 @@
+package cuda
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
+)
+
+// TestAttentionEmulated runs attention.cu's attention_rows in the CPU
+// emulator for float32 and bfloat16 inputs: sequences of 1 row and of
+// more rows than a block has warps, heads of 24, 64 and MaxHeadDim
+// columns, one block (each warp loops over many pairs) and more blocks
+// than pairs, scores of several hundred (the online softmax's maximum),
+// against backendtest.AttentionRef within backendtest.TolFloat32.
+func TestAttentionEmulated(t *testing.T) {
+	t.Parallel() // CPU-bound: beside the others, not after them
+	rng := rand.New(rand.NewPCG(4, 21))
+	cases := []struct {
+		dt       engine.DType
+		h, heads int
+		lengths  []int
+		blocks   int
+		std      float64
+		scale    float32
+	}{
+		{engine.Float32, 384, 6, []int{1, 40, 3, 70}, 1, 1, 0.125},
+		{engine.BFloat16, 48, 2, []int{9, 1, 30}, 13, 1, 0.2},
+		{engine.Float32, 2 * engine.MaxHeadDim, 2, []int{5, 11}, 2, 0.5, 0.0625},
+		{engine.Float32, 32, 2, []int{12, 20}, 1, 6, 2.5},
+	}
+	for _, c := range cases {
+		n := 0
+		starts := []int32{0}
+		for _, l := range c.lengths {
+			n += l
+			starts = append(starts, int32(n))
+		}
+		var in []byte
+		for _, x := range []int64{int64(n), int64(c.h), int64(c.heads), int64(len(c.lengths)), int64(c.blocks)} {
+			in = binary.LittleEndian.AppendUint64(in, uint64(x))
+		}
+		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(c.scale))
+		for _, s := range starts {
+			in = binary.LittleEndian.AppendUint32(in, uint32(s))
+		}
+		vals := make([][]float64, 3) // q, k, v as stored
+		for i := range vals {
+			std := c.std
+			if i == 2 {
+				std = 1
+			}
+			for range n * c.h {
+				f := float32(std * rng.NormFloat64())
+				if c.dt == engine.BFloat16 {
+					bits := uint16(math.Float32bits(f) >> 16)
+					in = binary.LittleEndian.AppendUint16(in, bits)
+					f = math.Float32frombits(uint32(bits) << 16)
+				} else {
+					in = binary.LittleEndian.AppendUint32(in, math.Float32bits(f))
+				}
+				vals[i] = append(vals[i], float64(f))
+			}
+		}
+		v := attentionVariant(c.dt)
+		out := runEmu(t, buildEmuMain(t, v, "attention_main.cpp"), in, 4*n*c.h)
+		want := backendtest.AttentionRef(vals[0], vals[1], vals[2], c.h, c.heads, float64(c.scale), c.lengths)
+		var num, den float64
+		for i, w := range want {
+			g := float64(math.Float32frombits(binary.LittleEndian.Uint32(out[4*i:])))
+			num += (g - w) * (g - w)
+			den += w * w
+		}
+		if e := math.Sqrt(num / den); !(e <= backendtest.TolFloat32) {
+			t.Errorf("%s h=%d heads=%d lengths %v: relative error %.3g > %.3g", v, c.h, c.heads, c.lengths, e, backendtest.TolFloat32)
+		}
+	}
+}
