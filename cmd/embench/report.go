@@ -81,21 +81,21 @@ type ConfigInfo struct {
 	Batches []int  `json:"batches"`
 	// LargeK are the k of the store's large-k cases that ran
 	// (store_search_8_kK); LargeKLeftOut those of --large-k above --docs.
-	LargeK        []int   `json:"large_k"`
-	LargeKLeftOut []int   `json:"large_k_left_out,omitempty"`
-	TorchDevice   string  `json:"torch_device,omitempty"` // the torch peer's device, where it ran
+	LargeK        []int  `json:"large_k"`
+	LargeKLeftOut []int  `json:"large_k_left_out,omitempty"`
+	TorchDevice   string `json:"torch_device,omitempty"` // the torch peer's device, where it ran
 	// The encode scenarios' texts, queries, model directory and Silica's
 	// token budget of a batch (the peers batch peer_batch texts).
-	Texts       int    `json:"texts"`
-	TextQueries int    `json:"text_queries"`
-	Model       string `json:"model,omitempty"`
-	BatchTokens int    `json:"batch_tokens"`
-	PeerBatch   int    `json:"peer_batch"`
-	Seed          uint64  `json:"seed"`
-	MinTimeMS     float64 `json:"min_time_ms"`
-	MinReps       int     `json:"min_reps"`
-	MaxReps       int     `json:"max_reps"`
-	Warmup        int     `json:"warmup"`
+	Texts       int     `json:"texts"`
+	TextQueries int     `json:"text_queries"`
+	Model       string  `json:"model,omitempty"`
+	BatchTokens int     `json:"batch_tokens"`
+	PeerBatch   int     `json:"peer_batch"`
+	Seed        uint64  `json:"seed"`
+	MinTimeMS   float64 `json:"min_time_ms"`
+	MinReps     int     `json:"min_reps"`
+	MaxReps     int     `json:"max_reps"`
+	Warmup      int     `json:"warmup"`
 }
 
 // Result is one measured (or refused) case. The first eight fields are
