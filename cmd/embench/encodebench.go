@@ -163,11 +163,11 @@ func (t *textData) reference() error {
 	return t.refErr
 }
 
-// cosineCheck checks that each row of got has a cosine of at least
-// minCos with row first+i of the reference.
-func (t *textData) cosineCheck(got *tensor, first int, minCos float64) error {
-	n, d := got.rows(), t.dim
-	if len(got.Shape) != 2 || got.cols() != d || len(got.F32) != n*d || first+n > t.ref.rows() {
+// cosineCheck checks that got holds n rows, each with a cosine of at
+// least minCos with row first+i of the reference.
+func (t *textData) cosineCheck(got *tensor, first, n int, minCos float64) error {
+	d := t.dim
+	if len(got.Shape) != 2 || got.rows() != n || got.cols() != d || len(got.F32) != n*d || first+n > t.ref.rows() {
 		return fmt.Errorf("embeddings %s, want [%d %d]", got, n, d)
 	}
 	bad, worst, worstAt := 0, 2.0, -1
@@ -289,7 +289,7 @@ func encodeGroup(c *config, dt engine.DType) *group {
 		if len(out) != 1 {
 			return fmt.Errorf("%d outputs, want 1", len(out))
 		}
-		return t.cosineCheck(&out[0], 0, minCosineOf(dt))
+		return t.cosineCheck(&out[0], 0, len(t.docs), minCosineOf(dt))
 	}
 	g.Cases = []*caseDef{cs}
 	return g
@@ -395,10 +395,10 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 			return fmt.Errorf("%d outputs, want 4 (stored vectors, query vectors, scores, ids)", len(out))
 		}
 		minCos := minCosineOf(dt)
-		if err := t.cosineCheck(&out[0], 0, minCos); err != nil {
+		if err := t.cosineCheck(&out[0], 0, len(t.docs), minCos); err != nil {
 			return fmt.Errorf("stored vectors: %w", err)
 		}
-		if err := t.cosineCheck(&out[1], len(t.docs), minCos); err != nil {
+		if err := t.cosineCheck(&out[1], len(t.docs), len(t.queries), minCos); err != nil {
 			return fmt.Errorf("query vectors: %w", err)
 		}
 		shape := []int{len(t.queries), k}
