@@ -123,7 +123,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.StringVar(&backends, "backend", "all", "comma-separated engine backends to measure (cpu, cuda, metal, torch:cpu, mlx...), all for every one that opens, none for none")
 	fs.StringVar(&peers, "peers", "all", "comma-separated Python peers to measure (numpy, faiss, torch), all for those installed, none for none")
 	fs.StringVar(&c.TorchDevice, "torch-device", "", "device of the torch peer: cpu or cuda (default cuda where PyTorch sees one, else cpu)")
-	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, store_search_8_kK, binary_search_1, encode, encode_store), or seed or store for a whole table")
+	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, store_search_8_kK, binary_search_1, encode, encode_store), or seed, store or encoder for a whole table")
 	fs.IntVar(&docs, "docs", 0, fmt.Sprintf("rows of the store scenario (default %d, %d with --quick; 1000000 for a million)", defaultDocs, quickDocs))
 	fs.IntVar(&c.Dim, "dim", defaultDim, "row length of the store scenario")
 	fs.IntVar(&c.K, "k", defaultK, "results per query of the store scenario")
@@ -273,7 +273,7 @@ func parseInts(name, s string) ([]int, error) {
 
 // checkOnly checks the -scenario names against the scenarios that exist.
 func checkOnly(only []string, c *config) error {
-	known := append([]string{"seed", "store"}, seedNames...)
+	known := append([]string{"seed", "store", encoderTable}, seedNames...)
 	known = append(known, encodeNames...)
 	known = append(known, storeNames(c)...)
 	known = append(known, "binary_search_1")

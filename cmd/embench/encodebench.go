@@ -52,6 +52,9 @@ const (
 // encodePeers are the peers that run the encode scenarios.
 var encodePeers = []string{peerST, peerORT}
 
+// encoderTable is the -scenario name of both encode scenarios.
+const encoderTable = "encoder"
+
 // encodeNames are the encode scenarios.
 var encodeNames = []string{"encode", "encode_store"}
 
@@ -148,6 +151,7 @@ func (t *textData) reference() error {
 			t.refErr = err
 			return
 		}
+		defer os.Remove(paths["ref"])
 		a, err := proc.call(map[string]any{"cmd": "encode_reference", "model": t.model, "texts": paths["ref"], "out": paths["ref"] + ".npy"})
 		if err != nil {
 			t.refErr = fmt.Errorf("sentence-transformers (the reference): %w", err)

@@ -283,3 +283,20 @@ EncodeGroup.__init__ = _init_no_time
 		}
 	}
 }
+
+// TestEncodeSelection: -scenario encode runs encode alone, encoder both
+// encode scenarios, store none of them.
+func TestEncodeSelection(t *testing.T) {
+	for _, tc := range []struct {
+		flag         string
+		encode, pipe bool
+	}{{"encode", true, false}, {"encode_store", false, true}, {"encoder", true, true}, {"store", false, false}, {"all", true, true}} {
+		c, err := parseFlags([]string{"--scenario", tc.flag}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, p := c.selected(encoderTable, "encode"), c.selected(encoderTable, "encode_store"); e != tc.encode || p != tc.pipe {
+			t.Errorf("-scenario %s: encode %t, encode_store %t; want %t, %t", tc.flag, e, p, tc.encode, tc.pipe)
+		}
+	}
+}

@@ -129,7 +129,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 	}
 	b := &bench{cfg: c, backends: open, rep: rep, prog: prog}
 
-	encoding := c.selected("encode", "encode") || c.selected("encode", "encode_store")
+	encoding := c.selected(encoderTable, "encode") || c.selected(encoderTable, "encode_store")
 	if c.Peers == nil || len(c.Peers) > 0 || encoding {
 		prog.show("starting the Python peers")
 		py, err := findPython(c.TorchDevice)

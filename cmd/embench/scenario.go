@@ -239,10 +239,10 @@ func groups(c *config) []func() *group {
 		out = append(out, func() *group { return binaryGroup(c) })
 	}
 	for _, dt := range c.DTypes {
-		if c.selected("encode", "encode") {
+		if c.selected(encoderTable, "encode") {
 			out = append(out, func() *group { return encodeGroup(c, dt) })
 		}
-		if c.selected("encode", "encode_store") {
+		if c.selected(encoderTable, "encode_store") {
 			out = append(out, func() *group { return encodeStoreGroup(c, dt) })
 		}
 	}
