@@ -85,8 +85,9 @@
 // exact top k over the vectors it stored, before anything is timed. An
 // adapter backend runs the encoder only when --backend names it (its many
 // small steps cost a shim call each: 1 to 4 documents/s measured); float16
-// runs on GPUs only. Without the model, the corpus or
-// sentence-transformers, the scenarios are listed as not measured.
+// runs on GPUs only. --scenario encoder runs both. Without the model,
+// the corpus or sentence-transformers, the scenarios are listed as not
+// measured.
 //
 // A search case is timed end to end on every backend and peer (for the
 // engine backends: the store's call, queries from the host, hits back on
