@@ -7,7 +7,9 @@
 # and FAISS peers (the torch peer needs PyTorch in that Python, which CI
 # does not install: it is listed as unavailable), every store row on the
 # CPU backend, the large-k rows among them, each search with its
-# kernel-only time.
+# kernel-only time; the encode scenarios (200 fortunes) on the CPU backend,
+# sentence-transformers and ONNX Runtime (setup.d/35, 40), with their
+# documents/s.
 # embench itself exits non-zero when a case is wrong or failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,7 +28,7 @@ for key in ("os", "arch", "cpu", "cores", "go", "silica", "time"):
     if not rep["machine"].get(key):
         problems.append("machine.%s missing" % key)
 names = {b["name"] for b in rep["backends"]} | {p["name"] for p in rep["peers"]}
-for want in ("cpu", "torch:cpu", "mlx:cpu", "numpy", "faiss"):
+for want in ("cpu", "torch:cpu", "mlx:cpu", "numpy", "faiss", "sentence-transformers", "onnxruntime"):
     if want not in names:
         problems.append("%s did not run (unavailable: %s)" % (want, rep["unavailable"]))
 seed = ["matmul", "cosine", "cosine_prenorm", "normalize", "fma", "gather", "slice"]
@@ -45,6 +47,11 @@ for s in store:
     for dt in ("float32", "float16"):
         if (s, dt) not in cpu:
             problems.append("cpu has no %s %s result" % (s, dt))
+for s in ("encode", "encode_store"):
+    for who in ("cpu", "sentence-transformers", "onnxruntime"):
+        rows = [r for r in rep["results"] if r["scenario"] == s and r["backend"] == who and r["dtype"] == "float32"]
+        if not rows or not rows[0].get("docs_per_s"):
+            problems.append("%s float32 on %s missing or without docs/s (unavailable: %s)" % (s, who, rep["unavailable"]))
 binary = [r for r in rep["results"] if r["scenario"] == "binary_search_1"]
 if not binary or any(r.get("recall_at_10") is None for r in binary):
     problems.append("binary_search_1 (package hamming) missing or without recall@10: %s" % binary)

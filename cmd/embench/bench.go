@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/silica-go/silica/engine"
@@ -26,12 +27,25 @@ func (b *bench) run() {
 		b.prog.group = fmt.Sprintf("%d/%d", i+1, len(makers))
 		b.prog.show("making inputs")
 		g := mk()
+		if g.Unavailable != "" {
+			b.unavailable(g.Name+" scenarios", g.Unavailable)
+			continue
+		}
 		if len(g.Cases) == 0 {
 			continue
 		}
 		b.runGroup(g)
 	}
 	b.prog.clear()
+}
+
+// unavailable lists what cannot run here, once per name.
+func (b *bench) unavailable(name, why string) {
+	live.Lock()
+	defer live.Unlock()
+	if !slices.ContainsFunc(b.rep.Unavailable, func(m Missing) bool { return m.Name == name }) {
+		b.rep.Unavailable = append(b.rep.Unavailable, Missing{name, why})
+	}
 }
 
 func (b *bench) runGroup(g *group) {
@@ -46,7 +60,7 @@ func (b *bench) runGroup(g *group) {
 	for _, peer := range b.peers {
 		b.peerGroup(peer, g, refErr)
 	}
-	if b.py != nil && g.Name != "store" { // the store's inputs serve every dtype
+	if b.py != nil && g.Name == "seed" { // the store's and encoder's inputs serve every dtype
 		b.py.forget(g.Inputs)
 	}
 }
@@ -84,6 +98,7 @@ func (b *bench) fail(r Result, status string, err error) {
 	r.Status, r.Error, r.Verified = status, err.Error(), false
 	r.Reps, r.MedianMS, r.P99MS, r.MinMS, r.MaxMS, r.IQRMS, r.QueriesPerS = 0, nil, nil, nil, nil, nil, nil
 	r.KernelMS, r.KernelP99MS, r.KernelReps = nil, nil, 0
+	r.DocsPerS, r.TokensPerS, r.AddMS, r.SearchMS, r.SearchP99MS, r.PeakBytes = nil, nil, nil, nil, nil, nil
 	live.Lock()
 	b.rep.Results = append(b.rep.Results, r)
 	live.Unlock()
@@ -102,6 +117,16 @@ func (b *bench) engineGroup(be *openBackend, g *group, refErr error) {
 	// copies made while uploading) goes back to the system before the next
 	// one runs.
 	defer debug.FreeOSMemory()
+	if g.BackendSkip != nil {
+		if why := g.BackendSkip(be); why != "" {
+			for _, c := range g.Cases {
+				live.Lock()
+				b.rep.Skipped = append(b.rep.Skipped, Skip{c.Scenario, be.name, c.DType.String(), why})
+				live.Unlock()
+			}
+			return
+		}
+	}
 	if g.Fresh {
 		fresh, err := engine.Open(be.name)
 		if err != nil {
@@ -159,6 +184,9 @@ func (b *bench) engineCase(be *openBackend, c *caseDef, state any, refErr error)
 	})
 	if err == nil && c.Kernel != nil {
 		status, err = b.kernelTime(be, c, state, &r)
+	}
+	if err == nil && p.extra != nil {
+		r.setPipeline(p.extra(), c.Texts)
 	}
 	if err != nil {
 		b.fail(r, status, err)
@@ -219,6 +247,7 @@ func (b *bench) verifyThenTime(r *Result, c *caseDef, output func() ([]tensor, e
 	}
 	r.Status = statusOK
 	r.setTimes(ms, c.Queries)
+	r.setRates(c)
 	return statusOK, nil
 }
 
@@ -262,13 +291,17 @@ func (b *bench) peerGroup(peer string, g *group, refErr error) {
 			b.fail(r, statusError, refErr)
 			continue
 		}
+		var extra *pipelineStats
 		status, err := b.verifyThenTime(&r, c, func() ([]tensor, error) { return proc.output(c) }, func(verified time.Duration) ([]float64, error) {
-			return proc.time(c, b.policy(c), verified)
+			ms, x, err := proc.time(c, b.policy(c), verified)
+			extra = x
+			return ms, err
 		})
 		if err != nil {
 			b.fail(r, status, err)
 			continue
 		}
+		r.setPipeline(extra, c.Texts)
 		b.record(r)
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/silica-go/silica/encode"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/store"
 )
@@ -42,14 +44,32 @@ type config struct {
 	// picks cuda where PyTorch sees one, else cpu.
 	TorchDevice string
 
+	// The encode scenarios: texts encoded (documents), queries of
+	// encode_store, the model directory or name (encode.Find), and the
+	// encoder's token budget per batch (0: encode.DefaultBatchTokens).
+	Texts, TextQueries int
+	Model              string
+	BatchTokens        int
+
 	JSON, CSV, Plot string // output files, "" for none
 	Quiet           bool   // no progress line
 
 	store *storeData // the store scenario's inputs, made on first use
+	text  *textData  // the encode scenarios' inputs, made on first use
+	// pythonWhy says why no Python runs (the encode reference needs one).
+	pythonWhy string
+}
+
+// batchTokens returns the encoder's token budget of a batch.
+func (c *config) batchTokens() int {
+	if c.BatchTokens == 0 {
+		return encode.DefaultBatchTokens
+	}
+	return c.BatchTokens
 }
 
 // knownPeers are the Python peers embench can run.
-var knownPeers = []string{"numpy", "faiss", "torch"}
+var knownPeers = []string{"numpy", "faiss", "torch", peerST, peerORT}
 
 // Default sizes. The store's default row count is sized so that a whole
 // run (every scenario, the CPU backend and both Python peers) takes a
@@ -67,6 +87,14 @@ const (
 	quickTime    = 20 * time.Millisecond
 	defaultBatch = "64,1024"
 	defaultLarge = "1000,4096"
+
+	// The encode scenarios: a thousand texts take about 30 s a run on the
+	// CPU backend of the 2-core development machine; --quick's 200 about
+	// 6 s.
+	defaultTexts   = 1000
+	quickTexts     = 200
+	defaultQueries = 64
+	quickQueries   = 16
 )
 
 // usage is printed by -h.
@@ -100,7 +128,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.StringVar(&backends, "backend", "all", "comma-separated engine backends to measure (cpu, cuda, metal, torch:cpu, mlx...), all for every one that opens, none for none")
 	fs.StringVar(&peers, "peers", "all", "comma-separated Python peers to measure (numpy, faiss, torch), all for those installed, none for none")
 	fs.StringVar(&c.TorchDevice, "torch-device", "", "device of the torch peer: cpu or cuda (default cuda where PyTorch sees one, else cpu)")
-	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, store_search_8_kK, binary_search_1), or seed or store for a whole table")
+	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, store_search_8_kK, binary_search_1, encode, encode_store), or seed, store or encoder for a whole table")
 	fs.IntVar(&docs, "docs", 0, fmt.Sprintf("rows of the store scenario (default %d, %d with --quick; 1000000 for a million)", defaultDocs, quickDocs))
 	fs.IntVar(&c.Dim, "dim", defaultDim, "row length of the store scenario")
 	fs.IntVar(&c.K, "k", defaultK, "results per query of the store scenario")
@@ -112,6 +140,10 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.StringVar(&metric, "metric", "cosine", "metric of the store scenario: cosine, dot or l2")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the random inputs")
 	fs.DurationVar(&minTime, "time", 0, fmt.Sprintf("least time to measure each case for (default %v, %v with --quick)", defaultTime, quickTime))
+	fs.IntVar(&c.Texts, "texts", 0, fmt.Sprintf("texts of the encode scenarios, fortunes of internal/textcorpus (default %d, %d with --quick)", defaultTexts, quickTexts))
+	fs.IntVar(&c.TextQueries, "text-queries", 0, fmt.Sprintf("queries of encode_store, other fortunes (default %d, %d with --quick)", defaultQueries, quickQueries))
+	fs.StringVar(&c.Model, "model", "", "sentence-transformers model directory, or a name in the local Hugging Face cache, of the encode scenarios (default $SILICA_MODEL_DIR, else all-MiniLM-L6-v2)")
+	fs.IntVar(&c.BatchTokens, "batch-tokens", 0, fmt.Sprintf("Silica's encoder: the most tokens of one batch (default %d)", encode.DefaultBatchTokens))
 	fs.StringVar(&c.JSON, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&c.CSV, "csv", "", "also write the results as CSV to this file")
 	fs.StringVar(&c.Plot, "plot", "", "also draw the results as a bar chart into this .svg (or .png, .pdf) file")
@@ -142,6 +174,23 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 		c.Docs = defaultDocs
 		if c.Quick {
 			c.Docs = quickDocs
+		}
+	}
+	if c.Texts == 0 {
+		c.Texts = defaultTexts
+		if c.Quick {
+			c.Texts = quickTexts
+		}
+	}
+	if c.TextQueries == 0 {
+		c.TextQueries = defaultQueries
+		if c.Quick {
+			c.TextQueries = quickQueries
+		}
+	}
+	if c.Model == "" {
+		if c.Model = os.Getenv("SILICA_MODEL_DIR"); c.Model == "" {
+			c.Model = "all-MiniLM-L6-v2"
 		}
 	}
 	var err error
@@ -181,6 +230,12 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 		return nil, fmt.Errorf("embench: -k %d: want at least 1", c.K)
 	case c.Docs < 1:
 		return nil, fmt.Errorf("embench: -docs %d: want at least 1", c.Docs)
+	case c.Texts < 1:
+		return nil, fmt.Errorf("embench: -texts %d: want at least 1", c.Texts)
+	case c.TextQueries < 1:
+		return nil, fmt.Errorf("embench: -text-queries %d: want at least 1", c.TextQueries)
+	case c.BatchTokens < 0:
+		return nil, fmt.Errorf("embench: -batch-tokens %d: want at least 1 (0: the encoder's default)", c.BatchTokens)
 	case c.K > c.Docs:
 		return nil, fmt.Errorf("embench: -k %d is more than -docs %d: a top-k needs at least k rows", c.K, c.Docs)
 	case minTime < 0:
@@ -231,7 +286,8 @@ func parseInts(name, s string) ([]int, error) {
 
 // checkOnly checks the -scenario names against the scenarios that exist.
 func checkOnly(only []string, c *config) error {
-	known := append([]string{"seed", "store"}, seedNames...)
+	known := append([]string{"seed", "store", encoderTable}, seedNames...)
+	known = append(known, encodeNames...)
 	known = append(known, storeNames(c)...)
 	known = append(known, "binary_search_1")
 	for _, n := range only {

@@ -33,7 +33,9 @@
 // with the python named by SILICA_PYTHON, else python3 from PATH, one
 // process per peer, and hands it the same inputs as .npy files. NumPy does
 // not run the float16 store (NumPy has no BLAS for half precision); FAISS
-// runs only the store. --peers picks them; --peers none runs none. The
+// runs only the store; sentence-transformers and onnxruntime only the
+// encode scenarios (see Scenarios). --peers picks them; --peers none runs
+// none. The
 // libraries keep their own thread settings (all cores); OMP_NUM_THREADS and
 // OPENBLAS_NUM_THREADS in the environment reach them.
 //
@@ -68,6 +70,35 @@
 // and faiss run the plain store's cases only, and the layouts other than
 // 1 × 1 have no kernel-only time. A backend with fewer devices than asked
 // fails those rows with a one-line error.
+//
+// The encoder: --texts fortunes (1000, 200 with --quick; the Debian
+// fortunes packages read by internal/textcorpus, picked by --seed) encoded
+// by the sentence-transformers model of --model (default
+// $SILICA_MODEL_DIR, else all-MiniLM-L6-v2 from the Hugging Face cache;
+// package encode), at each of --dtypes:
+//
+//	encode        Encoder.Encode of every text, tokenizing included: documents/s and tokens/s
+//	encode_store  the seed's pipeline: store.New with the encoder, AddTexts of every text, then
+//	              --text-queries (64, 16 with --quick) other fortunes, each SearchText for the
+//	              top --k: total time, documents/s of encoding and adding, ms of one query
+//	              (p50, p99), the largest growth of the process's peak resident memory
+//
+// Silica's encoder batches by --batch-tokens (sorted by length, packed,
+// no padding). Its peers: sentence-transformers on torch (--torch-device;
+// model.encode with batch_size 32, fp16 through .half() on a GPU) and
+// ONNX Runtime on the CPU (the model's transformer exported once with
+// torch.onnx.export into the user cache directory, tokenizers, batches of
+// 32 sorted by length and padded, mean pooling and normalizing in NumPy),
+// each keeping the pipeline's embeddings as a tensor or array and
+// searching with q @ x.T and a top k (encode_peers.py). Every embedding
+// is checked against sentence-transformers in float32 on the CPU (cosine
+// at least 0.9999, 0.9995 in float16) and the pipeline's hits against the
+// exact top k over the vectors it stored, before anything is timed. An
+// adapter backend runs the encoder only when --backend names it (its many
+// small steps cost a shim call each: 1 to 4 documents/s measured); float16
+// runs on GPUs only. --scenario encoder runs both. Without the model,
+// the corpus or sentence-transformers, the scenarios are listed as not
+// measured.
 //
 // A search case is timed end to end on every backend and peer (for the
 // engine backends: the store's call, queries from the host, hits back on
@@ -158,6 +189,7 @@
 //	  "config": {"quick", "docs", "dim", "k", "metric", "batches", "seed",
 //	             "large_k" (the large k that ran), "large_k_left_out" (those above docs),
 //	             "torch_device" (the torch peer's, where it ran),
+//	             "texts", "text_queries", "model", "batch_tokens", "peer_batch" (the encode scenarios'),
 //	             "min_time_ms", "min_reps", "max_reps", "warmup"},
 //	  "results": [{
 //	      "scenario": "store_search_64",   // a name from the lists above
@@ -181,6 +213,10 @@
 //	      "kernel_median_ms", "kernel_p99_ms", "kernel_reps", "kernel_plan"
 //	                                       // store searches on cpu, cuda, metal: the kernel-only time (see Scenarios)
 //	      "devices", "shards",             // a search's store layout (--devices, --shards); omitted for 1 × 1
+//	      "docs_per_s", "tokens_per_s",    // encode: over the median run; encode_store: docs/s of its encoding and adding
+//	      "add_ms", "search_ms", "search_p99_ms", "peak_bytes"
+//	                                       // encode_store: median ms of the store made and the texts encoded and added,
+//	                                       // ms of one query (encoding it and searching), peak resident growth
 //	  }],
 //	  "skipped": [{"scenario", "backend", "dtype", "reason"}]  // not run by design
 //	}

@@ -104,6 +104,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 		Config: ConfigInfo{
 			Quick: c.Quick, Docs: c.Docs, Dim: c.Dim, K: c.K, Metric: c.Metric.String(), Batches: c.Batches, Seed: c.Seed,
 			LargeK: largeKRun(c), LargeKLeftOut: largeKLeftOut(c),
+			Texts: c.Texts, TextQueries: c.TextQueries, BatchTokens: c.batchTokens(), PeerBatch: peerBatch,
 			MinTimeMS: float64(c.Policy.MinTime.Microseconds()) / 1e3, MinReps: c.Policy.MinReps, MaxReps: c.Policy.MaxReps, Warmup: c.Policy.Warmup,
 		},
 	}
@@ -128,16 +129,24 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 	}
 	b := &bench{cfg: c, backends: open, rep: rep, prog: prog}
 
-	if c.Peers == nil || len(c.Peers) > 0 {
+	encoding := c.selected(encoderTable, "encode") || c.selected(encoderTable, "encode_store")
+	if c.Peers == nil || len(c.Peers) > 0 || encoding {
 		prog.show("starting the Python peers")
 		py, err := findPython(c.TorchDevice)
 		if err != nil {
-			rep.Unavailable = append(rep.Unavailable, Missing{"python peers", err.Error()})
+			c.pythonWhy = err.Error()
+			if c.Peers == nil || len(c.Peers) > 0 {
+				rep.Unavailable = append(rep.Unavailable, Missing{"python peers", err.Error()})
+			}
 		} else {
 			defer py.close()
 			b.py = py
+			if c.text == nil {
+				c.text = &textData{}
+			}
+			c.text.py = py // the encode scenarios' reference runs in it
 			for _, p := range knownPeers {
-				if c.Peers != nil && !slices.Contains(c.Peers, p) {
+				if c.Peers != nil && !slices.Contains(c.Peers, p) || slices.Contains(encodePeers, p) && !encoding {
 					continue
 				}
 				if v, ok := py.mods[p]; ok {
@@ -165,6 +174,9 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 		return nil, fmt.Errorf("nothing to measure: no engine backend opened and no Python peer is available (try --list)")
 	}
 	b.run()
+	if c.text != nil {
+		rep.Config.Model = c.text.model
+	}
 	rep.rank()
 	return rep, nil
 }

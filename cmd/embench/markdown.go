@@ -43,11 +43,14 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	}
 
 	results := rep.sorted()
-	var seed, store []Result
+	var seed, store, enc []Result
 	for _, r := range results {
-		if isStoreScenario(r.Scenario) {
+		switch {
+		case isEncodeScenario(r.Scenario):
+			enc = append(enc, r)
+		case isStoreScenario(r.Scenario):
 			store = append(store, r)
-		} else {
+		default:
 			seed = append(seed, r)
 		}
 	}
@@ -83,6 +86,9 @@ func writeMarkdown(w io.Writer, rep *Report) {
 		writeRows(w, store, true, adapters(rep))
 		writeHostNote(w, store)
 		writeMemory(w, store)
+	}
+	if len(enc) > 0 {
+		writeEncode(w, rep, enc)
 	}
 	if len(rep.Skipped) > 0 {
 		fmt.Fprintf(w, "\nNot run by design:\n\n")

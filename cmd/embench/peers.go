@@ -20,6 +20,12 @@ import (
 //go:embed peers.py
 var peersScript []byte
 
+// encodePeersScript is the Python side of the encode scenarios' peers
+// (sentence-transformers and ONNX Runtime), imported by peers.py.
+//
+//go:embed encode_peers.py
+var encodePeersScript []byte
+
 // EnvPython names the variable that chooses the Python with the peers'
 // packages; without it embench uses python3 from PATH. CI sets it to its
 // virtual environment's python (.ci/setup.d/05-python.sh).
@@ -61,6 +67,10 @@ func findPython(torchDevice string) (*python, error) {
 		removeDir(dir)
 		return nil, err
 	}
+	if err := os.WriteFile(filepath.Join(dir, "encode_peers.py"), encodePeersScript, 0o600); err != nil {
+		removeDir(dir)
+		return nil, err
+	}
 	out, err := exec.Command(path, script, "--probe", "--torch-device", torchDevice).Output()
 	if err != nil {
 		removeDir(dir)
@@ -77,7 +87,8 @@ func findPython(torchDevice string) (*python, error) {
 	}
 	py := &python{path: path, dir: dir, mods: map[string]string{}, why: map[string]string{}, files: map[*tensor]string{}}
 	py.version, _ = probe["python"].(string)
-	install := map[string]string{"numpy": "numpy", "faiss": "faiss-cpu", "torch": "torch"}
+	install := map[string]string{"numpy": "numpy", "faiss": "faiss-cpu", "torch": "torch",
+		peerST: "sentence-transformers", peerORT: "onnxruntime tokenizers sentence-transformers (the ONNX export needs torch)"}
 	for _, peer := range knownPeers {
 		if v, ok := probe[peer].(string); ok {
 			py.mods[peer] = v
@@ -94,7 +105,7 @@ func findPython(torchDevice string) (*python, error) {
 		py.mods["torch"] = fmt.Sprintf("%s on %s (%s)", v, py.torchDevice, name)
 	}
 	if _, ok := py.mods["numpy"]; !ok {
-		for _, peer := range []string{"faiss", "torch"} {
+		for _, peer := range knownPeers[1:] {
 			if _, ok := py.mods[peer]; ok {
 				py.why[peer] = py.why["numpy"] // peers.py needs NumPy for every peer
 				delete(py.mods, peer)
@@ -150,6 +161,9 @@ type answer struct {
 	MS            []float64 `json:"ms"`
 	ResidentBytes int64     `json:"resident_bytes"`
 	DeviceBytes   int64     `json:"device_bytes"`
+	// Extra is what a timing loop recorded of its runs' parts
+	// (encode_store).
+	Extra *pipelineStats `json:"extra"`
 }
 
 // call sends one request and reads its answer.
@@ -207,6 +221,24 @@ func (py *python) inputs(ts []*tensor) (map[string]string, error) {
 	return out, nil
 }
 
+// texts writes each list of texts as a JSON file and returns their
+// paths by name.
+func (py *python) texts(ts map[string][]string) (map[string]string, error) {
+	out := map[string]string{}
+	for name, list := range ts {
+		b, err := json.Marshal(list)
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(py.dir, fmt.Sprintf("text%d-%s.json", len(py.files)+len(out), name))
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, err
+		}
+		out[name] = path
+	}
+	return out, nil
+}
+
 // forget deletes the input files of tensors no longer needed.
 func (py *python) forget(ts []*tensor) {
 	for _, t := range ts {
@@ -223,11 +255,23 @@ func (p *peerProc) group(peer string, g *group) (*answer, error) {
 	if err != nil {
 		return nil, err
 	}
+	texts, err := p.py.texts(g.Texts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, path := range texts {
+			os.Remove(path)
+		}
+	}()
+	for name, path := range texts {
+		in[name] = path
+	}
 	params := map[string]any{}
 	for k, v := range g.PeerParams {
 		params[k] = v
 	}
-	if peer == "torch" {
+	if peer == "torch" || peer == peerST {
 		params["device"] = p.py.torchDevice
 	}
 	return p.call(map[string]any{"cmd": "group", "peer": peer, "group": g.Peer, "inputs": in, "params": params})
@@ -255,8 +299,9 @@ func (p *peerProc) output(c *caseDef) ([]tensor, error) {
 func (p *peerProc) release() { p.call(map[string]any{"cmd": "release"}) }
 
 // time runs the timing loop of a case in the peer; verified is how long
-// its verification run took (see measure).
-func (p *peerProc) time(c *caseDef, pol policy, verified time.Duration) ([]float64, error) {
+// its verification run took (see measure). It returns the samples and
+// what the runs recorded of their parts, if anything.
+func (p *peerProc) time(c *caseDef, pol policy, verified time.Duration) ([]float64, *pipelineStats, error) {
 	polJSON := map[string]any{
 		"verified_ms": float64(verified.Microseconds()) / 1e3, "slow_case": slowCase,
 		"warmup": pol.Warmup, "min_reps": pol.MinReps, "max_reps": pol.MaxReps,
@@ -264,7 +309,7 @@ func (p *peerProc) time(c *caseDef, pol policy, verified time.Duration) ([]float
 	}
 	a, err := p.call(map[string]any{"cmd": "time", "op": c.PeerOp, "params": c.PeerParams, "policy": polJSON})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.MS, nil
+	return a.MS, a.Extra, nil
 }

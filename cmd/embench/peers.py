@@ -1,4 +1,6 @@
-"""embench's Python peers: NumPy, FAISS and PyTorch, driven by cmd/embench.
+"""embench's Python peers: NumPy, FAISS and PyTorch, driven by cmd/embench
+(and, through encode_peers.py beside it, sentence-transformers and ONNX
+Runtime for the encode scenarios).
 
 embench starts this script (embedded in the Go binary) with the python it
 found (SILICA_PYTHON, else python3 on PATH) and talks to it in JSON lines:
@@ -16,8 +18,12 @@ Requests and answers:
   {"cmd": "case", "op": OP, "params": {...}, "out": PREFIX}
       -> {"ok": true, "files": [PREFIX0.npy, ...]} (outputs of one run)
   {"cmd": "time", "op": OP, "params": {...}, "policy": {...}}
-      -> {"ok": true, "ms": [sample, ...]}
+      -> {"ok": true, "ms": [sample, ...], "extra": null or {...}}
+      (extra: what encode_store's runs recorded of their parts)
   {"cmd": "release"} -> {"ok": true} (the group's arrays are freed)
+  {"cmd": "encode_reference", "model": DIR, "texts": JSON, "out": PATH}
+      -> {"ok": true, "files": [PATH]} (the embeddings of the texts by
+      sentence-transformers in float32 on the CPU: the encode reference)
   {"cmd": "quit"}
 
 The timing loop is the one measure.go runs for the engine backends:
@@ -26,8 +32,8 @@ are reached, or a maximum time (after at least three samples), or a
 maximum count.
 
 `python3 peers.py --probe [--torch-device cpu|cuda|auto]` prints the
-versions of Python, NumPy, FAISS and PyTorch (null for a missing package,
-with the import error); for PyTorch also the device its peer would use
+versions of Python and of each peer's library (null for a missing
+package, with the import error); for PyTorch also the device its peer would use
 (auto: cuda where torch sees one, else cpu) and that device's name, or
 why it cannot use the device asked for.
 
@@ -51,13 +57,23 @@ import time
 
 def probe(torch_device):
     out = {"python": platform.python_version(), "executable": sys.executable}
-    for mod in ("numpy", "faiss", "torch"):
+    # peer: the modules it needs, the first giving its version.
+    needs = {
+        "numpy": ["numpy"],
+        "faiss": ["faiss"],
+        "torch": ["torch"],
+        "sentence-transformers": ["sentence_transformers"],
+        # The ONNX export (once, cached) needs torch and the model's
+        # transformer as sentence-transformers loads it.
+        "onnxruntime": ["onnxruntime", "tokenizers", "torch", "sentence_transformers"],
+    }
+    for peer, mods in needs.items():
         try:
-            m = __import__(mod)
-            out[mod] = getattr(m, "__version__", "unknown")
+            ms = [__import__(mod) for mod in mods]
+            out[peer] = getattr(ms[0], "__version__", "unknown")
         except Exception as e:  # any import failure means: not available
-            out[mod] = None
-            out[mod + "_error"] = "%s: %s" % (type(e).__name__, e)
+            out[peer] = None
+            out[peer + "_error"] = "%s: %s" % (type(e).__name__, e)
     if out["torch"] is not None:
         import torch
 
@@ -384,7 +400,13 @@ def serve():
             elif cmd == "group":
                 group = None
                 gc.collect()
-                group = Group(np, req["peer"], req["group"], req["inputs"], req.get("params") or {})
+                kind = Group
+                if req["group"] in ("encode", "encode_store"):
+                    import encode_peers
+
+                    kind = encode_peers.EncodeGroup
+                    kind.time = Group.time  # the same timing loop, over its run
+                group = kind(np, req["peer"], req["group"], req["inputs"], req.get("params") or {})
                 ans = {"ok": True, "resident_bytes": group.resident, "device_bytes": group.device_bytes}
             elif cmd == "case":
                 outs = group.outputs(req["op"], req.get("params") or {})
@@ -396,6 +418,11 @@ def serve():
                 ans = {"ok": True, "files": files}
             elif cmd == "time":
                 ans = {"ok": True, "ms": group.time(req["op"], req.get("params") or {}, req["policy"])}
+                ans["extra"] = getattr(group, "extra", None)
+            elif cmd == "encode_reference":
+                import encode_peers
+
+                ans = {"ok": True, "files": [encode_peers.reference(req["model"], req["texts"], req["out"])]}
             else:
                 ans = {"ok": False, "error": "unknown command %r" % cmd}
         except Exception as e:  # reported to embench, which says why the peer did not run

@@ -81,14 +81,21 @@ type ConfigInfo struct {
 	Batches []int  `json:"batches"`
 	// LargeK are the k of the store's large-k cases that ran
 	// (store_search_8_kK); LargeKLeftOut those of --large-k above --docs.
-	LargeK        []int   `json:"large_k"`
-	LargeKLeftOut []int   `json:"large_k_left_out,omitempty"`
-	TorchDevice   string  `json:"torch_device,omitempty"` // the torch peer's device, where it ran
-	Seed          uint64  `json:"seed"`
-	MinTimeMS     float64 `json:"min_time_ms"`
-	MinReps       int     `json:"min_reps"`
-	MaxReps       int     `json:"max_reps"`
-	Warmup        int     `json:"warmup"`
+	LargeK        []int  `json:"large_k"`
+	LargeKLeftOut []int  `json:"large_k_left_out,omitempty"`
+	TorchDevice   string `json:"torch_device,omitempty"` // the torch peer's device, where it ran
+	// The encode scenarios' texts, queries, model directory and Silica's
+	// token budget of a batch (the peers batch peer_batch texts).
+	Texts       int     `json:"texts"`
+	TextQueries int     `json:"text_queries"`
+	Model       string  `json:"model,omitempty"`
+	BatchTokens int     `json:"batch_tokens"`
+	PeerBatch   int     `json:"peer_batch"`
+	Seed        uint64  `json:"seed"`
+	MinTimeMS   float64 `json:"min_time_ms"`
+	MinReps     int     `json:"min_reps"`
+	MaxReps     int     `json:"max_reps"`
+	Warmup      int     `json:"warmup"`
 }
 
 // Result is one measured (or refused) case. The first eight fields are
@@ -130,6 +137,19 @@ type Result struct {
 	KernelP99MS *float64 `json:"kernel_p99_ms,omitempty"`
 	KernelReps  int      `json:"kernel_reps,omitempty"`
 	KernelPlan  string   `json:"kernel_plan,omitempty"`
+
+	// The encode scenarios: documents and tokens encoded per second
+	// (encode: over the median run; encode_store: documents/s of
+	// store.New, encoding and adding, over the median of that part, in
+	// add_ms); encode_store's median and p99 ms of one query (encoding
+	// it and searching), and the largest growth of the process's peak
+	// resident memory during a run.
+	DocsPerS    *float64 `json:"docs_per_s,omitempty"`
+	TokensPerS  *float64 `json:"tokens_per_s,omitempty"`
+	AddMS       *float64 `json:"add_ms,omitempty"`
+	SearchMS    *float64 `json:"search_ms,omitempty"`
+	SearchP99MS *float64 `json:"search_p99_ms,omitempty"`
+	PeakBytes   *int64   `json:"peak_bytes,omitempty"`
 }
 
 // Result statuses.

@@ -39,6 +39,16 @@ type group struct {
 	Peer       string
 	PeerParams map[string]any
 	PeerSkip   func(peer string) string
+
+	// Texts are the group's text inputs by name (the encode scenarios),
+	// handed to the peers as JSON files.
+	Texts map[string][]string
+	// BackendSkip, if set, says why an engine backend does not run the
+	// group ("" when it does).
+	BackendSkip func(be *openBackend) string
+	// Unavailable, if set, says why the group cannot run here (it has no
+	// cases): the report lists it as not measured.
+	Unavailable string
 }
 
 // caseDef is one row of the tables: a scenario at one dtype and size.
@@ -49,6 +59,8 @@ type caseDef struct {
 	Queries  int   // queries answered by one run (search cases), for queries/s
 	Few      bool  // one run is expensive: three samples, no extra warm-up
 	Stored   int64 // store cases: the bytes of the rows as stored
+	Texts    int   // encode cases: the texts encoded by one run
+	Tokens   int   // and their tokens
 	// Layout is how a store search case spreads its rows (zero: one store
 	// on the engine's device).
 	Layout layout
@@ -89,6 +101,9 @@ type prepared struct {
 	host bool
 	// free releases the case's inputs.
 	free func()
+	// extra, if set, returns what the timed runs recorded of their parts
+	// (encode_store).
+	extra func() *pipelineStats
 }
 
 // graphCase makes the usual prepared case: build makes the output arrays
@@ -227,6 +242,14 @@ func groups(c *config) []func() *group {
 	}
 	if c.selected("store", "binary_search_1") {
 		out = append(out, func() *group { return binaryGroup(c) })
+	}
+	for _, dt := range c.DTypes {
+		if c.selected(encoderTable, "encode") {
+			out = append(out, func() *group { return encodeGroup(c, dt) })
+		}
+		if c.selected(encoderTable, "encode_store") {
+			out = append(out, func() *group { return encodeStoreGroup(c, dt) })
+		}
 	}
 	return out
 }

@@ -17,6 +17,10 @@ import (
 // stderr).
 var progressOut io.Writer = io.Discard
 
+// progressEvery is the least time between two progress lines of a long
+// encode.
+var progressEvery = 2 * time.Second
+
 // loadEncoder loads the model that name means (a directory, or a model
 // of the local Hugging Face cache: encode.Find), on the default engine,
 // reporting progress of long encodes.
@@ -27,7 +31,7 @@ func loadEncoder(name string) (*encode.Encoder, error) {
 	}
 	last := time.Now()
 	return encode.Load(dir, encode.Options{Progress: func(done, total int) {
-		if time.Since(last) > 2*time.Second || done == total && total > 1000 {
+		if time.Since(last) > progressEvery || done == total && total > 1000 {
 			last = time.Now()
 			fmt.Fprintf(progressOut, "silica: encoded %d of %d texts\n", done, total)
 		}

@@ -3,10 +3,13 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/silica-go/silica/internal/testenv"
 )
@@ -93,5 +96,41 @@ func TestTextCommands(t *testing.T) {
 	}
 	if _, errs, code := silica(t, "import", "--store", st, "--text", badJSON, "--model", model); code == 0 || !strings.Contains(errs, "line 2") {
 		t.Errorf("a JSON line without an id: exit %d, %q", code, errs)
+	}
+}
+
+// TestImportTextProgress: import --text prints progress lines on stderr
+// while it encodes (each batch here: the least time between two lines
+// set to zero), counting up to every text, and nothing of them on stdout.
+func TestImportTextProgress(t *testing.T) {
+	model := modelDir(t)
+	t.Setenv("SILICA_BACKEND", "cpu")
+	defer func(d time.Duration) { progressEvery = d }(progressEvery)
+	progressEvery = 0
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := range 61 {
+		fmt.Fprintf(&lines, "Text number %d of the progress test, with a few more words to encode.\n", i)
+	}
+	in := filepath.Join(dir, "texts.txt")
+	if err := os.WriteFile(in, []byte(lines.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs strings.Builder
+	if code := run([]string{"import", "--store", filepath.Join(dir, "st"), "--text", in, "--model", model}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out.String(), errs.String())
+	}
+	var counts []int
+	for _, l := range strings.Split(errs.String(), "\n") {
+		var done, total int
+		if _, err := fmt.Sscanf(l, "silica: encoded %d of %d texts", &done, &total); err == nil && total == 61 {
+			counts = append(counts, done)
+		}
+	}
+	if len(counts) < 2 || counts[len(counts)-1] != 61 || !slices.IsSorted(counts) {
+		t.Errorf("progress counts %v, want two or more rising to 61; stderr:\n%s", counts, errs.String())
+	}
+	if strings.Contains(out.String(), "silica: encoded") {
+		t.Errorf("progress on stdout: %q", out.String())
 	}
 }
