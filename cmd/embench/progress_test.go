@@ -46,7 +46,7 @@ func TestProgressSaysWhatIsSlow(t *testing.T) {
 // one line with the action last.
 func TestPeerHint(t *testing.T) {
 	py := filepath.Join(t.TempDir(), "python")
-	script := "#!/bin/sh\necho '{\"python\": \"3.0.0\", \"numpy_error\": \"No module named numpy\", \"faiss_error\": \"No module named faiss\", \"torch_error\": \"No module named torch\"}'\n"
+	script := "#!/bin/sh\necho '{\"python\": \"3.0.0\", \"numpy_error\": \"No module named numpy\", \"faiss_error\": \"No module named faiss\", \"torch_error\": \"No module named torch\", \"sentence-transformers_error\": \"No module named sentence_transformers\", \"onnxruntime_error\": \"No module named onnxruntime\"}'\n"
 	if err := os.WriteFile(py, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -134,6 +134,7 @@ func testScanMasked(t *testing.T, s *suite) {
 	}
 	shapes := [][4]int{ // m, n, d, k
 		{1, 1, 3, 1}, {1, 1000, 31, 10}, {1, 3001, 384, 100}, {2, 777, 65, 1000}, {9, 2049, 96, 50}, {64, 1111, 40, 17},
+		{3, 1500, 24, 200}, {2, 1200, 20, 400}, // k of every size class of the backends' scans
 	}
 	for _, dt := range floatTypes {
 		for _, sr := range searches {
@@ -174,7 +175,7 @@ func testScanMasked(t *testing.T, s *suite) {
 // testScanMaskedQuantized is testScanMasked over int8 rows with row
 // scales (Dequantize under the scores).
 func testScanMaskedQuantized(t *testing.T, s *suite) {
-	for shi, sh := range [][4]int{{1, 1000, 64, 10}, {7, 2001, 33, 100}, {3, 50, 768, 60}} {
+	for shi, sh := range [][4]int{{1, 1000, 64, 10}, {7, 2001, 33, 100}, {3, 50, 768, 60}, {2, 1100, 16, 200}, {1, 900, 24, 400}, {2, 1500, 20, 1000}} {
 		m, n, d, k := sh[0], sh[1], sh[2], sh[3]
 		qa, qv := s.random(t, engine.Float32, engine.Shape{m, d}, normal)
 		xa, _ := s.random(t, engine.Float32, engine.Shape{n, d}, normal)
@@ -193,7 +194,7 @@ func testScanMaskedQuantized(t *testing.T, s *suite) {
 				deq[r*d+j] = float64(ints[r*d+j]) * scales[r]
 			}
 		}
-		share := []float64{0.1, -1, 0.5}[shi]
+		share := []float64{0.1, -1, 0.5, 0.01, 1, 0.1}[shi]
 		words, pass := bitmap(s.rng, n, share)
 		bits := s.ok(s.e.FromInt32(words, len(words)))
 		for _, metric := range []string{"dot", "cosine", "l2"} {
