@@ -2,14 +2,18 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
 
-// resetPeak resets the kernel's record of the process's peak resident
-// memory (VmHWM; writing 5 to /proc/self/clear_refs, Linux 4.0 on) and
-// returns the resident memory now, or -1 where it cannot.
+// resetPeak returns the Go heap's free pages to the system (else a run
+// that reuses them, resident from earlier work, shows no growth), resets
+// the kernel's record of the process's peak resident memory (VmHWM;
+// writing 5 to /proc/self/clear_refs, Linux 4.0 on) and returns the
+// resident memory now, or -1 where it cannot.
 func resetPeak() int64 {
+	debug.FreeOSMemory()
 	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
 		return -1
 	}
