@@ -56,6 +56,23 @@
 // excluded dropped on the host. SearchRange returns every
 // hit within a score or distance bound.
 //
+// # First use
+//
+// A backend that compiles its kernels on first use (CUDA: NVRTC, 0.2 to
+// 2 s a kernel, once per machine; its disk cache keeps them) would make a
+// fresh process's first search of each shape seconds slower than the
+// second. Open therefore prepares, in the background, the scans of the
+// top 10 and top 100 (WarmK) for one query and for batches of 64
+// (WarmBatches) over the rows it loaded: Store.Warm plans each as a
+// search would and has the backend compile or load every kernel it would
+// launch, without running it. A search meanwhile waits at most for the
+// one scan being prepared (the engine runs one thing at a time); a
+// failure is kept as Stats' MaintenanceError and the search compiles
+// what it needs. After New, a
+// program that has added its rows calls Warm itself for its own k and
+// batch sizes. On the CPU nothing is compiled and Open starts nothing.
+// The effect on a GPU has not been measured yet.
+//
 // # Adds and deletes
 //
 // An add checks the batch (dimension, NaN and Inf, zero vectors under

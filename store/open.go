@@ -136,6 +136,7 @@ func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, e
 		s.Close()
 		return nil, err
 	}
+	s.warmInBackground()
 	return s, nil
 }
 

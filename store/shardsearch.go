@@ -3,8 +3,6 @@ package store
 import (
 	"slices"
 	"sync"
-
-	"github.com/silica-go/silica/engine"
 )
 
 // scanShards is scan for a sharded store, with s.mu held for reading.
@@ -29,17 +27,7 @@ func (s *Store) scanShards(queries [][]float32, k int, f Filter) ([][]Hit, error
 			return pred(id)
 		}
 	}
-	var devices [][]*Store // the shards, by engine
-	index := map[*engine.Engine]int{}
-	for _, sh := range s.shards {
-		i, ok := index[sh.e]
-		if !ok {
-			i = len(devices)
-			index[sh.e] = i
-			devices = append(devices, nil)
-		}
-		devices[i] = append(devices[i], sh)
-	}
+	devices := byEngine(s.shards)
 	hits := make([][][]Hit, len(devices))
 	errs := make([]error, len(devices))
 	var wg sync.WaitGroup

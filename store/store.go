@@ -39,6 +39,8 @@ type Store struct {
 	// engines are the engines it opened, one per device, closed by Close.
 	shards  []*Store
 	engines []*engine.Engine
+	// warmed is closed when Open's background Warm ends (nil after New).
+	warmed chan struct{}
 }
 
 // loc is where a live row is: its arena and row.
