@@ -47,3 +47,25 @@ func BenchmarkEncode1000(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeQuery encodes one short text a call, as a search by
+// text does (store.SearchText), on the CPU backend.
+func BenchmarkEncodeQuery(b *testing.B) {
+	m, err := Load(modelDir(b), Options{Engine: cpuEngine()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	queries := []string{
+		"how do I reverse a list in place",
+		"the weather tomorrow",
+		"a fortune cookie says you will find what you lost",
+		"exact nearest neighbour search on a GPU without Python",
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := m.Encode(queries[i%len(queries) : i%len(queries)+1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
