@@ -307,3 +307,41 @@ template <int N> inline void wg_wait() {
 		sil_wg_groups.erase(sil_wg_groups.begin());
 	}
 }
+
+// The mains' files: `NAME IN OUT`. sil_open_in checks the arguments and
+// opens IN; sil_read reads a value or an array of them from it; sil_out
+// collects the outputs in memory and sil_save writes them to OUT. Any
+// failure prints what failed and exits 1 (2 for a usage error), so a main
+// holds only its layout.
+inline FILE* sil_open_in(int argc, char** argv) {
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s IN OUT\n", argv[0]);
+		exit(2);
+	}
+	FILE* in = fopen(argv[1], "rb");
+	if (!in) {
+		perror(argv[1]);
+		exit(1);
+	}
+	return in;
+}
+template <class X> inline void sil_read(FILE* in, X* p, size_t n, const char* what) {
+	if (fread(p, sizeof(X), n, in) != n) {
+		fprintf(stderr, "short %s\n", what);
+		exit(1);
+	}
+}
+template <class X> inline void sil_read(FILE* in, std::vector<X>& v, const char* what) { sil_read(in, v.data(), v.size(), what); }
+inline std::vector<char> sil_out;
+template <class X> inline void sil_write(const X* p, size_t n) {
+	sil_out.insert(sil_out.end(), (const char*)p, (const char*)(p + n));
+}
+template <class X> inline void sil_write(const std::vector<X>& v) { sil_write(v.data(), v.size()); }
+inline int sil_save(char** argv) {
+	FILE* o = fopen(argv[2], "wb");
+	if (!o || fwrite(sil_out.data(), 1, sil_out.size(), o) != sil_out.size() || fclose(o) != 0) {
+		perror(argv[2]);
+		return 1;
+	}
+	return 0;
+}

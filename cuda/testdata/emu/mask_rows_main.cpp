@@ -11,35 +11,18 @@ inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); } // radi
 #include "kernel.cu"
 
 int main(int argc, char** argv) {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s IN OUT\n", argv[0]);
-		return 2;
-	}
-	FILE* in = fopen(argv[1], "rb");
-	if (!in) {
-		perror(argv[1]);
-		return 1;
-	}
+	FILE* in = sil_open_in(argc, argv);
 	int64_t h[4];
-	if (fread(h, 8, 4, in) != 4) {
-		fprintf(stderr, "short header\n");
-		return 1;
-	}
+	sil_read(in, h, 4, "header");
 	int64_t total = h[0], n = h[1];
 	int largest = (int)h[2];
 	unsigned blocks = (unsigned)h[3];
 	std::vector<float> x(total), y(total, 12345.0f);
 	std::vector<u32> bits((n + 31) / 32);
-	if (fread(x.data(), 4, x.size(), in) != x.size() || fread(bits.data(), 4, bits.size(), in) != bits.size()) {
-		fprintf(stderr, "short input\n");
-		return 1;
-	}
+	sil_read(in, x, "input");
+	sil_read(in, bits, "input");
 	fclose(in);
 	sil_launch(blocks, 1, 1, [&] { mask_rows(x.data(), bits.data(), total, n, largest, y.data()); });
-	FILE* out = fopen(argv[2], "wb");
-	if (!out || fwrite(y.data(), 4, y.size(), out) != y.size() || fclose(out) != 0) {
-		perror(argv[2]);
-		return 1;
-	}
-	return 0;
+	sil_write(y);
+	return sil_save(argv);
 }

@@ -16,33 +16,17 @@ alignas(16) float qs[64 * 1024];
 #include "kernel.cu"
 
 int main(int argc, char** argv) {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s IN OUT\n", argv[0]);
-		return 2;
-	}
-	FILE* in = fopen(argv[1], "rb");
-	if (!in) {
-		perror(argv[1]);
-		return 1;
-	}
+	FILE* in = sil_open_in(argc, argv);
 	int64_t h[8];
-	if (fread(h, 8, 8, in) != 8) {
-		fprintf(stderr, "short header\n");
-		return 1;
-	}
+	sil_read(in, h, 8, "header");
 	int64_t m = h[0], n = h[1], d = h[2];
 	int nb = (int)h[3], kk = (int)h[4], C = (int)h[5], largest = (int)h[6], normB = (int)h[7];
 	std::vector<float> q(m * d);
 	std::vector<T> x(n * d);
-	if (fread(q.data(), 4, q.size(), in) != q.size() || fread(x.data(), sizeof(T), x.size(), in) != x.size()) {
-		fprintf(stderr, "short input\n");
-		return 1;
-	}
+	sil_read(in, q, "input");
+	sil_read(in, x, "input");
 	std::vector<u32> bits(MASK ? (n + 31) / 32 : 1, 0u);
-	if (MASK && fread(bits.data(), 4, bits.size(), in) != bits.size()) {
-		fprintf(stderr, "short bitmap\n");
-		return 1;
-	}
+	if (MASK) sil_read(in, bits, "bitmap");
 	fclose(in);
 	int kp = 1;
 	while (kp < kk) kp <<= 1;
@@ -56,13 +40,7 @@ int main(int argc, char** argv) {
 			        out.data(), cand.data(), kk, C, wbuf.data(), bbuf.data(), sortSmem, bits.data());
 		});
 	}
-	FILE* o = fopen(argv[2], "wb");
-	bool bad = !o;
-	if (!bad && MODE == 0) bad = fwrite(out.data(), 4, out.size(), o) != out.size();
-	if (!bad && MODE == 1) bad = fwrite(cand.data(), 8, cand.size(), o) != cand.size();
-	if (bad || fclose(o) != 0) {
-		perror(argv[2]);
-		return 1;
-	}
-	return 0;
+	if (MODE == 0) sil_write(out);
+	if (MODE == 1) sil_write(cand);
+	return sil_save(argv);
 }

@@ -13,31 +13,19 @@
 #include <algorithm>
 
 int main(int argc, char** argv) {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s IN OUT\n", argv[0]);
-		return 2;
-	}
-	FILE* in = fopen(argv[1], "rb");
-	if (!in) {
-		perror(argv[1]);
-		return 1;
-	}
+	FILE* in = sil_open_in(argc, argv);
 	int64_t h[6];
 	float eps;
 	u32 maxnorm;
-	if (fread(h, 8, 6, in) != 6 || fread(&eps, 4, 1, in) != 1 || fread(&maxnorm, 4, 1, in) != 1) {
-		fprintf(stderr, "short header\n");
-		return 1;
-	}
+	sil_read(in, h, 6, "header");
+	sil_read(in, &eps, 1, "header");
+	sil_read(in, &maxnorm, 1, "header");
 	int64_t m = h[0], n = h[1], d = h[2];
 	int k = (int)h[3], kc = (int)h[4], largest = (int)h[5];
 	std::vector<float> q(m * d), x(n * d), qnorm(m), qscale(m, 1.0f);
 	std::vector<u64> approx(m * kc);
-	if (fread(q.data(), 4, q.size(), in) != q.size() || fread(x.data(), 4, x.size(), in) != x.size() ||
-	    fread(qnorm.data(), 4, m, in) != (size_t)m || fread(approx.data(), 8, approx.size(), in) != approx.size()) {
-		fprintf(stderr, "short input\n");
-		return 1;
-	}
+	for (auto* a : {&q, &x, &qnorm}) sil_read(in, *a, "input");
+	sil_read(in, approx, "input");
 	fclose(in);
 	// One block: the kernels stride over their work.
 	std::vector<u64> exact(m * kc, 0xababababababababull);
@@ -57,12 +45,8 @@ int main(int argc, char** argv) {
 		verify(best.data(), approx.data(), m, k, kc, qnorm.data(), qscale.data(), &maxnorm, 0, eps, largest,
 		       vals.data(), (i64*)idx.data(), ok.data());
 	});
-	FILE* out = fopen(argv[2], "wb");
-	if (!out || fwrite(vals.data(), 4, vals.size(), out) != vals.size() ||
-	    fwrite(idx.data(), 8, idx.size(), out) != idx.size() || fwrite(ok.data(), 4, ok.size(), out) != ok.size() ||
-	    fclose(out) != 0) {
-		perror(argv[2]);
-		return 1;
-	}
-	return 0;
+	sil_write(vals);
+	sil_write(idx);
+	sil_write(ok);
+	return sil_save(argv);
 }

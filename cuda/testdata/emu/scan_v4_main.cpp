@@ -14,31 +14,18 @@
 #endif
 
 int main(int argc, char** argv) {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s IN OUT\n", argv[0]);
-		return 2;
-	}
-	FILE* in = fopen(argv[1], "rb");
-	if (!in) {
-		perror(argv[1]);
-		return 1;
-	}
+	FILE* in = sil_open_in(argc, argv);
 	int64_t h[12];
-	if (fread(h, 8, 12, in) != 12) {
-		fprintf(stderr, "short header\n");
-		return 1;
-	}
+	sil_read(in, h, 12, "header");
 	int64_t m = h[0], n = h[1], d = h[2], per = h[3];
 	int normB = (int)h[4], largest = (int)h[5], kk = (int)h[6], C = (int)h[7];
 	unsigned gx = (unsigned)h[8], gy = (unsigned)h[9], seed = (unsigned)h[10];
 	bool hasQ = h[11] != 0;
 	std::vector<unsigned char> q(m * d * sizeof(T)), x(n * d * sizeof(T));
 	std::vector<float> qs(m);
-	if (fread(q.data(), 1, q.size(), in) != q.size() || fread(x.data(), 1, x.size(), in) != x.size() ||
-	    fread(qs.data(), 4, m, in) != (size_t)m) {
-		fprintf(stderr, "short input\n");
-		return 1;
-	}
+	sil_read(in, q, "input");
+	sil_read(in, x, "input");
+	sil_read(in, qs, "input");
 	fclose(in);
 	std::vector<u64> wbuf((size_t)gx * gy * BM * C, 0xababababababababull);
 	std::vector<u64> cand((size_t)m * gy * kk, 0xababababababababull);
@@ -47,11 +34,7 @@ int main(int argc, char** argv) {
 		SIL_EMU_KERNEL((const T*)q.data(), (const T*)x.data(), m, n, d, per, hasQ ? qs.data() : nullptr, normB, largest,
 		               kk, C, wbuf.data(), cand.data(), &maxnorm);
 	});
-	FILE* out = fopen(argv[2], "wb");
-	if (!out || fwrite(cand.data(), 8, cand.size(), out) != cand.size() || fwrite(&maxnorm, 4, 1, out) != 1 ||
-	    fclose(out) != 0) {
-		perror(argv[2]);
-		return 1;
-	}
-	return 0;
+	sil_write(cand);
+	sil_write(&maxnorm, 1);
+	return sil_save(argv);
 }

@@ -14,28 +14,14 @@ inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 #include "kernel.cu"
 
 int main(int argc, char** argv) {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s IN OUT\n", argv[0]);
-		return 2;
-	}
-	FILE* in = fopen(argv[1], "rb");
-	if (!in) {
-		perror(argv[1]);
-		return 1;
-	}
+	FILE* in = sil_open_in(argc, argv);
 	int64_t h[6];
-	if (fread(h, 8, 6, in) != 6) {
-		fprintf(stderr, "short header\n");
-		return 1;
-	}
+	sil_read(in, h, 6, "header");
 	int64_t rows = h[0], L = h[1];
 	int k = (int)h[2], largest = (int)h[3], cap = (int)h[4], nb = (int)h[5];
 	int kcap = k + cap;
 	std::vector<float> x(rows * L);
-	if (fread(x.data(), 4, x.size(), in) != x.size()) {
-		fprintf(stderr, "short input\n");
-		return 1;
-	}
+	sil_read(in, x, "input");
 	fclose(in);
 	std::vector<radix_state> st(rows);
 	memset(st.data(), 0, st.size() * sizeof(radix_state));
@@ -57,11 +43,7 @@ int main(int argc, char** argv) {
 	sil_launch(rows, 1, 5, [&] {
 		topk_select((const T*)0, cand.data(), rows, kcap, k, largest, vals.data(), (i64*)idx.data(), (u64*)0, scratch.data());
 	});
-	FILE* out = fopen(argv[2], "wb");
-	if (!out || fwrite(vals.data(), 4, vals.size(), out) != vals.size() ||
-	    fwrite(idx.data(), 8, idx.size(), out) != idx.size() || fclose(out) != 0) {
-		perror(argv[2]);
-		return 1;
-	}
-	return 0;
+	sil_write(vals);
+	sil_write(idx);
+	return sil_save(argv);
 }
