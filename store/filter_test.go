@@ -129,26 +129,7 @@ func TestFilteredSearchIsOneMaskedScan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := s.uploadQueries(randVectors(r, 4, 16))
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts, err := s.parts(5, AllowIDs(ids[10:110]...)) // 10% pass
-			if err != nil {
-				t.Fatal(err)
-			}
-			outs, err := s.build(q, parts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := s.e.Explain(outs...)
-			for _, p := range parts {
-				p.freeAll()
-			}
-			q.Free()
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := searchPlan(t, s, randVectors(r, 4, 16), 5, AllowIDs(ids[10:110]...)) // 10% pass
 			if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK || !p.Steps[0].Attrs.Mask || p.Steps[0].Attrs.K != 6 {
 				t.Errorf("%s %s: filtered search plan is not one masked scan_topk step for k+1 = 6:\n%s", m, dt, p)
 			}

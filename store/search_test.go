@@ -149,6 +149,31 @@ func TestTiesGoToTheSmallerID(t *testing.T) {
 	}
 }
 
+// searchPlan returns the plan a search of queries for the top k through
+// filter f would run on s (what it builds, explained, not run).
+func searchPlan(t *testing.T, s *Store, queries [][]float32, k int, f Filter) *engine.Plan {
+	t.Helper()
+	q, err := s.uploadQueries(queries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Free()
+	parts, err := s.parts(k, f)
+	defer freeParts(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs, err := s.build(q, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.e.Explain(outs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestExplainIsOneScan(t *testing.T) {
 	for _, m := range allMetrics {
 		for _, dt := range allDTypes {
@@ -157,26 +182,7 @@ func TestExplainIsOneScan(t *testing.T) {
 			if _, err := s.Append(randVectors(r, 100, 16)); err != nil {
 				t.Fatal(err)
 			}
-			q, err := s.uploadQueries(randVectors(r, 4, 16))
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts, err := s.parts(5, Filter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			outs, err := s.build(q, parts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := s.e.Explain(outs...)
-			for _, p := range parts {
-				p.freeAll()
-			}
-			q.Free()
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := searchPlan(t, s, randVectors(r, 4, 16), 5, Filter{})
 			if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
 				t.Errorf("%s %s: search plan is not one scan_topk step:\n%s", m, dt, p)
 			}

@@ -179,41 +179,12 @@ func testScanMaskedQuantized(t *testing.T, s *suite) {
 		m, n, d, k := sh[0], sh[1], sh[2], sh[3]
 		qa, qv := s.random(t, engine.Float32, engine.Shape{m, d}, normal)
 		xa, _ := s.random(t, engine.Float32, engine.Shape{n, d}, normal)
-		qi, sc, err := engine.Quantize(xa)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.e.Eval(qi, sc); err != nil {
-			t.Fatal(err)
-		}
-		ints, _ := qi.Int64()
-		scales := values(t, sc)
-		deq := make([]float64, n*d)
-		for r := range n {
-			for j := range d {
-				deq[r*d+j] = float64(ints[r*d+j]) * scales[r]
-			}
-		}
+		qi, sc, deq := s.quantized(t, xa, n, d)
 		share := []float64{0.1, -1, 0.5, 0.01, 1, 0.1}[shi]
 		words, pass := bitmap(s.rng, n, share)
 		bits := s.ok(s.e.FromInt32(words, len(words)))
 		for _, metric := range []string{"dot", "cosine", "l2"} {
-			x := s.ok(engine.Dequantize(qi, sc))
-			var scores *engine.Array
-			var ref []float64
-			large := true
-			switch metric {
-			case "dot":
-				scores = s.ok(engine.MatMul(qa, x, false, true))
-				ref = pairRef(rows(qv.v, m, d, false), rows(deq, n, d, false), dot64)
-			case "cosine":
-				scores = s.ok(engine.Cosine(qa, x))
-				ref = pairRef(rows(normalizeRef(qv.v, d), m, d, false), rows(normalizeRef(deq, d), n, d, false), dot64)
-			case "l2":
-				scores = s.ok(engine.L2Distance(qa, x))
-				ref = pairRef(rows(qv.v, m, d, false), rows(deq, n, d, false), sqdist64)
-				large = false
-			}
+			scores, ref, large := s.quantizedScores(metric, qa, qv, qi, sc, deq, m, n, d)
 			vals, idx, err := engine.TopK(s.ok(engine.MaskRows(scores, bits, large)), k, large)
 			if err != nil {
 				t.Fatal(err)

@@ -605,39 +605,9 @@ func testScanQuantized(t *testing.T, s *suite) {
 		for i := range raw {
 			raw[i] = float32(s.rng.NormFloat64())
 		}
-		xa := s.ok(s.e.FromFloat32(raw, n, d))
-		qi, sc, err := engine.Quantize(xa)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.e.Eval(qi, sc); err != nil {
-			t.Fatal(err)
-		}
-		ints, _ := qi.Int64()
-		scales := values(t, sc)
-		deq := make([]float64, n*d)
-		for r := range n {
-			for j := range d {
-				deq[r*d+j] = float64(ints[r*d+j]) * scales[r]
-			}
-		}
+		qi, sc, deq := s.quantized(t, s.ok(s.e.FromFloat32(raw, n, d)), n, d)
 		for _, metric := range []string{"dot", "cosine", "l2"} {
-			x := s.ok(engine.Dequantize(qi, sc))
-			var scores *engine.Array
-			var ref []float64
-			large := true
-			switch metric {
-			case "dot":
-				scores = s.ok(engine.MatMul(qa, x, false, true))
-				ref = pairRef(rows(qv.v, m, d, false), rows(deq, n, d, false), dot64)
-			case "cosine":
-				scores = s.ok(engine.Cosine(qa, x))
-				ref = pairRef(rows(normalizeRef(qv.v, d), m, d, false), rows(normalizeRef(deq, d), n, d, false), dot64)
-			case "l2":
-				scores = s.ok(engine.L2Distance(qa, x))
-				ref = pairRef(rows(qv.v, m, d, false), rows(deq, n, d, false), sqdist64)
-				large = false
-			}
+			scores, ref, large := s.quantizedScores(metric, qa, qv, qi, sc, deq, m, n, d)
 			vals, idx, err := engine.TopK(scores, k, large)
 			if err != nil {
 				t.Fatal(err)
@@ -645,6 +615,43 @@ func testScanQuantized(t *testing.T, s *suite) {
 			expectTopK(t, name("int8 scan ", metric, sh), vals, idx, ref, m, n, k, large, 1e-5)
 		}
 	}
+}
+
+// quantized quantizes the rows xa [n, d] (engine.Quantize, evaluated) and
+// returns the int8 rows, their scales and the rows as dequantized, in
+// float64.
+func (s *suite) quantized(t *testing.T, xa *engine.Array, n, d int) (qi, sc *engine.Array, deq []float64) {
+	qi, sc, err := engine.Quantize(xa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.e.Eval(qi, sc); err != nil {
+		t.Fatal(err)
+	}
+	ints, _ := qi.Int64()
+	scales := values(t, sc)
+	deq = make([]float64, n*d)
+	for r := range n {
+		for j := range d {
+			deq[r*d+j] = float64(ints[r*d+j]) * scales[r]
+		}
+	}
+	return qi, sc, deq
+}
+
+// quantizedScores builds the [m, n] scores under metric ("dot",
+// "cosine" or "l2") of the queries qa (values qv) against the int8 rows qi
+// with scales sc (Dequantize under the scores; deq their values), and
+// their float64 reference; large says whether larger scores are better.
+func (s *suite) quantizedScores(metric string, qa *engine.Array, qv tensor, qi, sc *engine.Array, deq []float64, m, n, d int) (*engine.Array, []float64, bool) {
+	x := s.ok(engine.Dequantize(qi, sc))
+	switch metric {
+	case "dot":
+		return s.ok(engine.MatMul(qa, x, false, true)), pairRef(rows(qv.v, m, d, false), rows(deq, n, d, false), dot64), true
+	case "cosine":
+		return s.ok(engine.Cosine(qa, x)), pairRef(rows(normalizeRef(qv.v, d), m, d, false), rows(normalizeRef(deq, d), n, d, false), dot64), true
+	}
+	return s.ok(engine.L2Distance(qa, x)), pairRef(rows(qv.v, m, d, false), rows(deq, n, d, false), sqdist64), false
 }
 
 func testGather(t *testing.T, s *suite) {
