@@ -467,6 +467,26 @@ func BenchmarkMatMul(b *testing.B) {
 	compare(b, "GFLOP/s", ours, gn)
 }
 
+// BenchmarkGemmDot is the product of a few rows by a transposed B (x·Wᵀ,
+// MiniLM's linear layers) by gemmDot's dot products against the packed
+// blocked product, for the row counts around gemmDotRows.
+func BenchmarkGemmDot(b *testing.B) {
+	c := newBackend()
+	for _, m := range []int{16, 64, 128, 192} {
+		for _, nk := range [][2]int{{384, 384}, {1536, 384}, {384, 1536}} {
+			n, k := nk[0], nk[1]
+			a, w, out := randomFloats(5, m*k), randomFloats(6, n*k), make([]float32, m*n)
+			am, wm := matrix{data: a, rs: k, cs: 1}, matrix{data: w, rs: 1, cs: k} // packed's view
+			b.Run(fmt.Sprintf("m=%d/n=%d/k=%d", m, n, k), func(b *testing.B) {
+				flops := float64(2 * m * n * k)
+				compare(b, "GFLOP/s",
+					variant{"dot", flops, func() { c.gemmDots(m, n, k, a, w, out) }},
+					variant{"packed", flops, func() { c.gemmPacked(m, n, k, am, wm, out) }})
+			})
+		}
+	}
+}
+
 // BenchmarkElementwise is a*b+c over 10M float32 (three reads, one write).
 func BenchmarkElementwise(b *testing.B) {
 	const n = 10_000_000

@@ -66,12 +66,16 @@ func (m matrix) run(tmp []float32, base, n int) []float32 {
 	return tmp
 }
 
-// gemmDotRows is the most rows of A that gemmDot takes.
-const gemmDotRows = 16
+// gemmDotRows is the most rows of A that gemmDot takes. On the 2-core
+// development machine (AVX2; BenchmarkGemmDot, products of MiniLM's
+// layers: 384 x 384, 1536 x 384, 384 x 1536) the dot products run 2.6 to
+// 3.3 times the packed product's speed at 16 rows, 1.3 to 1.6 at 64,
+// about the same at 128 (0.98 to 1.18) and behind at 192 (0.75 to 1.1).
+const gemmDotRows = 128
 
 // gemmDot computes the product, when A has at most gemmDotRows rows and
 // both operands are float32 with A's rows and B's columns contiguous (x·Wᵀ:
-// a linear layer on a few tokens, as when one query is encoded), as the
+// a linear layer on a few tokens, as when a query is encoded), as the
 // dot products of A's rows with B's columns (dotTile, a block of columns
 // a task), reading B once in place; it reports whether it did. Packing B
 // would read and write all of it for a few rows' products: in a profile of
@@ -80,19 +84,25 @@ func (c *Backend) gemmDot(m, n, k int, a, b matrix, out []float32) bool {
 	if m > gemmDotRows || a.data == nil || b.data == nil || a.cs != 1 || a.rs != k || b.rs != 1 || b.cs != k {
 		return false
 	}
+	c.gemmDots(m, n, k, a.data, b.data, out)
+	return true
+}
+
+// gemmDots is gemmDot's product of a [m, k] by the transpose of w [n, k],
+// both row-major, into out [m, n]: dotTile on a block of columns a task.
+func (c *Backend) gemmDots(m, n, k int, a, w, out []float32) {
 	const cols = 64 // columns of B a task
 	c.parallelFor((n+cols-1)/cols, 1, func(lo, hi int) {
 		tile := make([]float32, m*cols)
 		for blk := lo; blk < hi; blk++ {
 			j0 := blk * cols
 			nr := min(cols, n-j0)
-			dotTile(a.data[:m*k], m, b.data[j0*k:(j0+nr)*k], nr, k, tile)
+			dotTile(a[:m*k], m, w[j0*k:(j0+nr)*k], nr, k, tile)
 			for i := range m {
 				copy(out[i*n+j0:i*n+j0+nr], tile[i*nr:(i+1)*nr])
 			}
 		}
 	})
-	return true
 }
 
 // gemm computes out [m, n] (row-major) = a [m, k] · b [k, n] on the
@@ -105,9 +115,13 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 		clear(out[:m*n])
 		return
 	}
-	if c.gemmDot(m, n, k, a, b, out) {
-		return
+	if !c.gemmDot(m, n, k, a, b, out) {
+		c.gemmPacked(m, n, k, a, b, out)
 	}
+}
+
+// gemmPacked is gemm's blocked product (m, n and k at least 1).
+func (c *Backend) gemmPacked(m, n, k int, a, b matrix, out []float32) {
 	mr, nr := gemmMR, gemmNR
 	// Row blocks of at most gemmMC rows, as many as a multiple of twice
 	// the workers, cut at sliver boundaries; column parts as well when
@@ -263,7 +277,21 @@ func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) 
 // and scatters them down its sliver, instead of gathering every row of b
 // element by element at stride b.cs.
 func packBT(dst []float32, b matrix, p0, kc, r0, rows, n, nr int) {
-	for j := range n {
+	j := 0
+	if rows == 8 && nr == 16 {
+		// Whole slivers: a block of 8 rows by 16 columns at a time, read a
+		// column at a time and written through fixed-size arrays (no
+		// bounds checks in the loop).
+		for ; j+16 <= n; j += 16 {
+			d := (*[7*16 + 16]float32)(dst[(j/16)*kc*16+r0*16:])
+			for jj := range 16 {
+				c := (*[8]float32)(b.data[(j+jj)*b.cs+p0+r0:])
+				d[jj], d[16+jj], d[32+jj], d[48+jj] = c[0], c[1], c[2], c[3]
+				d[64+jj], d[80+jj], d[96+jj], d[112+jj] = c[4], c[5], c[6], c[7]
+			}
+		}
+	}
+	for ; j < n; j++ {
 		col := b.data[j*b.cs+p0+r0 : j*b.cs+p0+r0+rows]
 		d := dst[(j/nr)*kc*nr+r0*nr+j%nr:]
 		for p, v := range col {

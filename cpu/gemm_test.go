@@ -17,7 +17,7 @@ import (
 var gemmSizes = [][3]int{
 	{1, 1, 1}, {1, 17, 5}, {5, 1, 3}, {6, 16, 1}, {7, 17, 9}, {13, 33, 31},
 	{97, 35, 257}, {3, 200, 300}, {193, 70, 513}, {64, 64, 64},
-	{16, 150, 70}, {17, 40, 24}, // at and past gemmDotRows (x·Wᵀ of a few rows: gemmDot)
+	{128, 150, 70}, {129, 40, 24}, // at and past gemmDotRows (x·Wᵀ of a few rows: gemmDot)
 }
 
 // testGemmSizes is gemmSizes, less the products of 4M multiplications or

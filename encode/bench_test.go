@@ -48,8 +48,9 @@ func BenchmarkEncode1000(b *testing.B) {
 	}
 }
 
-// BenchmarkEncodeQuery encodes one short text a call, as a search by
-// text does (store.SearchText), on the CPU backend.
+// BenchmarkEncodeQuery encodes one text a call (four short ones and one
+// of about 50 tokens, in turn), as a search by text does
+// (store.SearchText), on the CPU backend.
 func BenchmarkEncodeQuery(b *testing.B) {
 	m, err := Load(modelDir(b), Options{Engine: cpuEngine()})
 	if err != nil {
@@ -61,6 +62,8 @@ func BenchmarkEncodeQuery(b *testing.B) {
 		"the weather tomorrow",
 		"a fortune cookie says you will find what you lost",
 		"exact nearest neighbour search on a GPU without Python",
+		"Whenever you find yourself on the side of the majority, it is time to pause and reflect. " +
+			"The reports of my death are greatly exaggerated, and so are the reports of this benchmark's speed.",
 	}
 	b.ResetTimer()
 	for i := range b.N {
