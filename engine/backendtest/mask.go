@@ -115,23 +115,7 @@ func testMaskRows(t *testing.T, s *suite) {
 // float64: every share of passing rows, k from 1 to past the passing
 // count and past n, and a mask of the other order (never fused).
 func testScanMasked(t *testing.T, s *suite) {
-	searches := []struct {
-		metric string
-		build  func(q, x *engine.Array) (*engine.Array, error)
-		ref    func(q, x []float64, m, n, d int) []float64
-		large  bool
-	}{
-		{"cosine", engine.Cosine, func(q, x []float64, m, n, d int) []float64 {
-			return pairRef(rows(normalizeRef(q, d), m, d, false), rows(normalizeRef(x, d), n, d, false), dot64)
-		}, true},
-		{"dot", func(q, x *engine.Array) (*engine.Array, error) { return engine.MatMul(q, x, false, true) },
-			func(q, x []float64, m, n, d int) []float64 {
-				return pairRef(rows(q, m, d, false), rows(x, n, d, false), dot64)
-			}, true},
-		{"l2", engine.L2Distance, func(q, x []float64, m, n, d int) []float64 {
-			return pairRef(rows(q, m, d, false), rows(x, n, d, false), sqdist64)
-		}, false},
-	}
+	searches := metricSearches()
 	shapes := [][4]int{ // m, n, d, k
 		{1, 1, 3, 1}, {1, 1000, 31, 10}, {1, 3001, 384, 100}, {2, 777, 65, 1000}, {9, 2049, 96, 50}, {64, 1111, 40, 17},
 		{3, 1500, 24, 200}, {2, 1200, 20, 400}, // k of every size class of the backends' scans

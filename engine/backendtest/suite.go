@@ -536,17 +536,18 @@ func testTopKTiesNaN(t *testing.T, s *suite) {
 	}
 }
 
-// testScan checks searches the scheduler fuses into one scan (where the
-// backend can) against brute force in float64: cosine, dot and L2, one to
-// many queries, k from 1 to beyond n.
-func testScan(t *testing.T, s *suite) {
-	type search struct {
-		metric string
-		build  func(q, x *engine.Array) (*engine.Array, error)
-		ref    func(q, x []float64, m, n, d int) []float64
-		large  bool
-	}
-	searches := []search{
+// search is a scan's scores: built on the engine and as a float64
+// reference of queries [m, d] against rows [n, d]; large: larger is better.
+type search struct {
+	metric string
+	build  func(q, x *engine.Array) (*engine.Array, error)
+	ref    func(q, x []float64, m, n, d int) []float64
+	large  bool
+}
+
+// metricSearches are the scores of the store's metrics: cosine, dot, L2.
+func metricSearches() []search {
+	return []search{
 		{"cosine", engine.Cosine, func(q, x []float64, m, n, d int) []float64 {
 			return pairRef(rows(normalizeRef(q, d), m, d, false), rows(normalizeRef(x, d), n, d, false), dot64)
 		}, true},
@@ -557,16 +558,22 @@ func testScan(t *testing.T, s *suite) {
 		{"l2", engine.L2Distance, func(q, x []float64, m, n, d int) []float64 {
 			return pairRef(rows(q, m, d, false), rows(x, n, d, false), sqdist64)
 		}, false},
-		{"cosine-stored-unit", func(q, x *engine.Array) (*engine.Array, error) {
-			nq, err := engine.Normalize(q)
-			if err != nil {
-				return nil, err
-			}
-			return engine.MatMul(nq, x, false, true)
-		}, func(q, x []float64, m, n, d int) []float64 {
-			return pairRef(rows(normalizeRef(q, d), m, d, false), rows(x, n, d, false), dot64)
-		}, true},
 	}
+}
+
+// testScan checks searches the scheduler fuses into one scan (where the
+// backend can) against brute force in float64: cosine, dot and L2, one to
+// many queries, k from 1 to beyond n.
+func testScan(t *testing.T, s *suite) {
+	searches := append(metricSearches(), search{"cosine-stored-unit", func(q, x *engine.Array) (*engine.Array, error) {
+		nq, err := engine.Normalize(q)
+		if err != nil {
+			return nil, err
+		}
+		return engine.MatMul(nq, x, false, true)
+	}, func(q, x []float64, m, n, d int) []float64 {
+		return pairRef(rows(normalizeRef(q, d), m, d, false), rows(x, n, d, false), dot64)
+	}, true})
 	shapes := [][4]int{ // m, n, d, k
 		{1, 1, 1, 1}, {1, 1000, 31, 10}, {1, 3001, 768, 100}, {5, 3001, 65, 3001}, {5, 777, 65, 1000},
 		{64, 2049, 96, 100}, {300, 1500, 40, 17}, {1, 20000, 8, 1024}, {2, 5000, 16, 2048},
