@@ -56,16 +56,36 @@ func (s *Store) scanShards(queries [][]float32, k int, f Filter) ([][]Hit, error
 // store's: their parts in one Eval a round. It holds each shard's read
 // lock meanwhile.
 func scanDevice(shards []*Store, queries [][]float32, k int, f Filter) ([][]Hit, error) {
-	var parts []*part
-	defer func() { freeParts(parts) }()
+	parts, release, err := deviceParts(shards, true, k, f)
+	defer release()
+	if err != nil {
+		return nil, opErr(err, "search")
+	}
+	return shards[0].scanParts(queries, k, parts)
+}
+
+// deviceParts gathers the parts of a search for the top k through f over
+// the arenas of shards, which share one engine, read-locking each shard
+// first when lock. release frees the parts and unlocks the shards; call
+// it whatever the error.
+func deviceParts(shards []*Store, lock bool, k int, f Filter) (parts []*part, release func(), err error) {
+	var locked []*Store
+	release = func() {
+		freeParts(parts)
+		for _, sh := range locked {
+			sh.mu.RUnlock()
+		}
+	}
 	for _, sh := range shards {
-		sh.mu.RLock()
-		defer sh.mu.RUnlock()
+		if lock {
+			sh.mu.RLock()
+			locked = append(locked, sh)
+		}
 		p, err := sh.parts(k, f)
 		parts = append(parts, p...)
 		if err != nil {
-			return nil, opErr(err, "search")
+			return parts, release, err
 		}
 	}
-	return shards[0].scanParts(queries, k, parts)
+	return parts, release, nil
 }

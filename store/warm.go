@@ -64,21 +64,10 @@ func (s *Store) Warm(k int, batches ...int) error {
 // store whose lock Warm holds.
 func warmDevice(shards []*Store, lock bool, k, m int) error {
 	s := shards[0]
-	var parts []*part
-	defer func() { freeParts(parts) }()
-	for _, sh := range shards {
-		if lock {
-			sh.mu.RLock()
-			defer sh.mu.RUnlock()
-		}
-		p, err := sh.parts(k, Filter{})
-		parts = append(parts, p...)
-		if err != nil {
-			return err
-		}
-	}
-	if len(parts) == 0 {
-		return nil
+	parts, release, err := deviceParts(shards, lock, k, Filter{})
+	defer release()
+	if err != nil || len(parts) == 0 {
+		return err
 	}
 	one := make([]float32, s.cfg.dim) // any query: only the shape counts
 	for i := range one {
