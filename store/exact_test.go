@@ -46,6 +46,18 @@ func checkTies(t *testing.T, what string, groups tieGroups, live model, allow fu
 	}
 }
 
+// smallInts returns d integers from -span to span, one of them span+1
+// (never all zeros), as float32: rows whose products are exact, so that
+// equal rows tie exactly.
+func smallInts(r *rand.Rand, d, span int) []float32 {
+	v := make([]float32, d)
+	for j := range v {
+		v[j] = float32(r.IntN(2*span+1) - span)
+	}
+	v[r.IntN(d)] = float32(span + 1)
+	return v
+}
+
 // exactCase fills a store in many small adds with rows of small integers
 // under ids that are random int64 values (not 0..N-1), a quarter of them
 // copies of a few vectors (ties that cross the k-th place), and searches
@@ -57,14 +69,7 @@ func exactCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRow
 	name := fmt.Sprintf("%s %s %s arena<=%d", e.Name(), m, dt, segRows)
 	r := rand.New(rand.NewPCG(uint64(segRows), uint64(m)*7+uint64(dt)))
 	s := newStore(t, Options{Dim: d, Metric: m, DType: dt, SegmentRows: segRows, Engine: e})
-	small := func() []float32 {
-		v := make([]float32, d)
-		for j := range v {
-			v[j] = float32(r.IntN(7) - 3)
-		}
-		v[r.IntN(d)] = 4 // never all zeros
-		return v
-	}
+	small := func() []float32 { return smallInts(r, d, 3) }
 	bases := make([][]float32, 12)
 	for i := range bases {
 		bases[i] = small()

@@ -36,14 +36,7 @@ func filterCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRo
 	const n, d = 1201, 19
 	r := rand.New(rand.NewPCG(uint64(segRows)+3, uint64(m)*5+uint64(dt)))
 	s := newStore(t, Options{Dim: d, Metric: m, DType: dt, SegmentRows: segRows, Engine: e})
-	small := func() []float32 {
-		v := make([]float32, d)
-		for j := range v {
-			v[j] = float32(r.IntN(5) - 2)
-		}
-		v[r.IntN(d)] = 3 // never all zeros
-		return v
-	}
+	small := func() []float32 { return smallInts(r, d, 2) }
 	bases := [][]float32{small(), small(), small(), small()}
 	want, groups := model{}, tieGroups{}
 	ids := randIDs(r, n)

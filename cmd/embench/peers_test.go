@@ -93,20 +93,29 @@ if __name__ == "__main__":`)
 	}
 }
 
+// needTorchPeer returns the Python that embench would use, closed when
+// the test ends; without torch and NumPy there the test is skipped (or,
+// under SILICA_CI without torch-python allowed missing, fails).
+func needTorchPeer(t *testing.T) *python {
+	t.Helper()
+	py, err := findPython("")
+	if err == nil {
+		t.Cleanup(py.close)
+		if _, ok := py.mods["torch"]; !ok {
+			err = fmt.Errorf("%s", py.why["torch"])
+		}
+	}
+	testenv.Need(t, "torch-python", err)
+	return py
+}
+
 // TestTorchPeer runs the torch peer (plain PyTorch in Python, on the
 // device --torch-device picks) on the store at both dtypes, a large-k case
 // among the searches: each answer verified against the CPU reference,
 // then timed. It needs a SILICA_PYTHON with torch and NumPy, which CI
 // does not install.
 func TestTorchPeer(t *testing.T) {
-	py, err := findPython("")
-	if err == nil {
-		defer py.close()
-		if _, ok := py.mods["torch"]; !ok {
-			err = fmt.Errorf("%s", py.why["torch"])
-		}
-	}
-	testenv.Need(t, "torch-python", err)
+	py := needTorchPeer(t)
 	code, rep, table := runJSON(t, "--quick", "--backend", "none", "--peers", "torch", "--docs", "1100", "--batches", "64",
 		"--large-k", "1000", "--scenario", "store_add,store_search_1,store_search_64,store_search_8_k1000")
 	if code != 0 {
@@ -130,14 +139,7 @@ func TestTorchPeer(t *testing.T) {
 // the plain one, a large k above a shard's rows among the cases: every
 // answer verified against the CPU reference, then timed.
 func TestTorchPeerSharded(t *testing.T) {
-	py, err := findPython("")
-	if err == nil {
-		defer py.close()
-		if _, ok := py.mods["torch"]; !ok {
-			err = fmt.Errorf("%s", py.why["torch"])
-		}
-	}
-	testenv.Need(t, "torch-python", err)
+	needTorchPeer(t)
 	code, rep, table := runJSON(t, "--quick", "--backend", "none", "--peers", "torch", "--docs", "1100", "--batches", "64",
 		"--large-k", "1000", "--dtypes", "float32", "--shards", "1,3", "--scenario", "store_search_1,store_search_64,store_search_8_k1000")
 	if code != 0 {
