@@ -52,6 +52,7 @@ type config struct {
 	BatchTokens        int
 
 	JSON, CSV, Plot string // output files, "" for none
+	CPUProfile      string // a Go CPU profile of the whole run, "" for none
 	Quiet           bool   // no progress line
 
 	store *storeData // the store scenario's inputs, made on first use
@@ -147,6 +148,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.StringVar(&c.JSON, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&c.CSV, "csv", "", "also write the results as CSV to this file")
 	fs.StringVar(&c.Plot, "plot", "", "also draw the results as a bar chart into this .svg (or .png, .pdf) file")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "also write a Go CPU profile of the run (runtime/pprof) to this file: where the host's time goes around the kernels")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress line on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -167,7 +167,8 @@
 // per result (the result fields as columns, with the same meanings:
 // p99_ms is max_ms below 100 reps), --plot FILE.svg a grouped bar
 // chart of each backend's speed relative to the fastest (.png and .pdf
-// work too).
+// work too). --cpuprofile FILE writes a Go CPU profile of the whole run
+// (`go tool pprof FILE`): where the host's time goes around the kernels.
 //
 // # The JSON report (schema 1)
 //

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 
 	_ "github.com/silica-go/silica/backends" // every engine backend of this platform
@@ -43,6 +44,19 @@ func limitMemory() {
 	}
 }
 
+// startProfile starts a CPU profile into path and returns what stops it.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile %s: %w", path, err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 // run is the whole command, for tests: it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	c, err := parseFlags(args, stdout)
@@ -63,6 +77,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	live.Lock()
 	live.cfg, live.stdout, live.stderr = c, stdout, stderr
 	live.Unlock()
+	if c.CPUProfile != "" {
+		stop, err := startProfile(c.CPUProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "embench:", err)
+			return exitFailed
+		}
+		defer stop()
+	}
 	rep, err := benchmark(c, args, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "embench:", err)

@@ -15,12 +15,15 @@ import (
 // their JSON types, which stay stable within a schema version.
 func TestJSONSchema(t *testing.T) {
 	dir := t.TempDir()
-	js, cs, svg := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.csv"), filepath.Join(dir, "r.svg")
+	js, cs, svg, prof := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.csv"), filepath.Join(dir, "r.svg"), filepath.Join(dir, "cpu.pprof")
 	var stdout, stderr strings.Builder
 	code := run([]string{"--quick", "--quiet", "--backend", "cpu", "--peers", "none", "--docs", "300", "--dtypes", "float32",
-		"--scenario", "cosine,gather,store_add,store_search_1", "--json", js, "--csv", cs, "--plot", svg}, &stdout, &stderr)
+		"--scenario", "cosine,gather,store_add,store_search_1", "--json", js, "--csv", cs, "--plot", svg, "--cpuprofile", prof}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if p, err := os.ReadFile(prof); err != nil || len(p) < 2 || p[0] != 0x1f || p[1] != 0x8b {
+		t.Errorf("-cpuprofile wrote %d bytes (%v); want a gzipped pprof profile", len(p), err)
 	}
 	raw, err := os.ReadFile(js)
 	if err != nil {
