@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/encode/safetensors"
+	"github.com/silica-go/silica/engine"
 )
 
 // copyModel makes a copy of the model directory src in a temporary
@@ -301,4 +303,34 @@ func TestIdentity(t *testing.T) {
 	if named.Name() != "minilm" {
 		t.Errorf("Name with Options.Name = %q", named.Name())
 	}
+	// The default token budget follows the device: small batches on the
+	// CPU, large ones on a GPU; Options.BatchTokens wins on either.
+	b, err := cpu.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpu := engine.New("gpu-like", gpuLike{b})
+	defer gpu.Close()
+	for _, c := range []struct {
+		e           *engine.Engine
+		opt, tokens int
+	}{{cpuEngine(), 0, DefaultBatchTokens}, {gpu, 0, DefaultDeviceBatchTokens}, {gpu, 300, 300}} {
+		m, err := Load(dir, Options{Engine: c.e, BatchTokens: c.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.BatchTokens() != c.tokens {
+			t.Errorf("%s, BatchTokens %d: a batch of %d tokens; want %d", c.e.Name(), c.opt, m.BatchTokens(), c.tokens)
+		}
+		m.Close()
+	}
+}
+
+// gpuLike is the CPU backend reporting a GPU as its device.
+type gpuLike struct{ *cpu.Backend }
+
+func (g gpuLike) Device() engine.DeviceInfo {
+	d := g.Backend.Device()
+	d.Backend, d.Device, d.Unified = "gpu-like", "gpu:0", false
+	return d
 }

@@ -14,16 +14,32 @@ import (
 	"github.com/silica-go/silica/engine"
 )
 
-// DefaultBatchTokens is the token budget of a batch when Options leave it
-// zero.
+// DefaultBatchTokens is the token budget of a batch on the CPU when
+// Options leave it zero: a batch's activations stay in the caches.
 const DefaultBatchTokens = 512
+
+// DefaultDeviceBatchTokens is the token budget of a batch on a GPU (an
+// engine whose device is not the CPU) when Options leave it zero: each
+// batch costs a fixed number of kernel launches, so larger batches keep
+// the device busy (a batch of 8192 tokens takes about 100 MB of
+// activations for a 384-wide model).
+const DefaultDeviceBatchTokens = 8192
+
+// batchTokens is the default token budget of a batch on e.
+func batchTokens(e *engine.Engine) int {
+	if e.Device().Device == "cpu" {
+		return DefaultBatchTokens
+	}
+	return DefaultDeviceBatchTokens
+}
 
 // Options configure Load.
 type Options struct {
 	// Engine runs the forward pass; nil means engine.Default().
 	Engine *engine.Engine
 	// BatchTokens is the most tokens one batch packs (texts are sorted by
-	// length and packed without padding); 0 means DefaultBatchTokens. A
+	// length and packed without padding); 0 means DefaultBatchTokens on
+	// the CPU and DefaultDeviceBatchTokens on a GPU. A
 	// text longer than the budget is a batch of its own.
 	BatchTokens int
 	// Progress, if set, is called after each batch with the number of
@@ -54,7 +70,6 @@ type Encoder struct {
 	sum   string        // hex SHA-256 of model.safetensors
 	one   *engine.Array // [1]
 	one11 *engine.Array // [1, 1]
-	eye   *engine.Array // identity [maxRows, maxRows]
 }
 
 // Load reads the sentence-transformers model directory dir: config.json
@@ -80,14 +95,14 @@ func Load(dir string, opts Options) (*Encoder, error) {
 	default:
 		return nil, fmt.Errorf("encode: DType %s; want Float32, Float16 or BFloat16", opts.DType)
 	}
-	if opts.BatchTokens == 0 {
-		opts.BatchTokens = DefaultBatchTokens
-	}
 	e := opts.Engine
 	if e == nil {
 		if e, err = engine.Default(); err != nil {
 			return nil, fmt.Errorf("encode: %w", err)
 		}
+	}
+	if opts.BatchTokens == 0 {
+		opts.BatchTokens = batchTokens(e)
 	}
 	tok, err := tokenizer.Load(dir)
 	if err != nil {
@@ -108,11 +123,6 @@ func Load(dir string, opts Options) (*Encoder, error) {
 	if m.dir, err = filepath.Abs(dir); err != nil {
 		m.dir = dir
 	}
-	rows := max(opts.BatchTokens, cfg.MaxSeq)
-	eye := make([]float32, rows*rows)
-	for i := range rows {
-		eye[i*rows+i] = 1
-	}
 	consts := []struct {
 		dst  **engine.Array
 		v    float64
@@ -122,9 +132,6 @@ func Load(dir string, opts Options) (*Encoder, error) {
 		if *c.dst, err = e.Full(c.v, engine.Float32, c.dims...); err != nil {
 			break
 		}
-	}
-	if err == nil {
-		m.eye, err = e.FromFloat32(eye, rows, rows)
 	}
 	if err != nil {
 		m.Close()
@@ -175,12 +182,12 @@ func (m *Encoder) Close() error {
 		m.w.free()
 		m.w = nil
 	}
-	for _, a := range []*engine.Array{m.one, m.one11, m.eye} {
+	for _, a := range []*engine.Array{m.one, m.one11} {
 		if a != nil {
 			a.Free()
 		}
 	}
-	m.one, m.one11, m.eye = nil, nil, nil
+	m.one, m.one11 = nil, nil
 	return nil
 }
 
@@ -201,6 +208,10 @@ func (m *Encoder) Dir() string { return m.dir }
 // WeightsSHA256 returns the hex SHA-256 of model.safetensors, which
 // identifies the weights (for a store's manifest).
 func (m *Encoder) WeightsSHA256() string { return m.sum }
+
+// BatchTokens returns the token budget of a batch (Options.BatchTokens,
+// or the default for the engine's device).
+func (m *Encoder) BatchTokens() int { return m.opts.BatchTokens }
 
 // Pooling returns the model's pooling mode.
 func (m *Encoder) Pooling() Pooling { return m.cfg.Pooling }

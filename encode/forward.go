@@ -138,12 +138,16 @@ func (g *graph) pool(x *engine.Array, spans []span, n int) *engine.Array {
 	case PoolMax:
 		// Each text's column maxima [h] become a row [1, h] by
 		// broadcasting against a [1, 1] one, placed at row i of the
-		// output by the identity's column i.
+		// output by a one-hot column [b, 1].
 		var out *engine.Array
+		hot := make([]float32, b)
 		for i, s := range spans {
 			mx := g.keep(engine.ReduceMax(g.slice(x, s.start, s.end, 0, m.cfg.Hidden), 0))
 			row := g.mul(mx, m.one11)
-			out = g.add(out, g.matmul(g.slice(m.eye, 0, b, i, i+1), row, false, false))
+			clear(hot)
+			hot[i] = 1
+			col := g.keep(m.e.FromFloat32(hot, b, 1))
+			out = g.add(out, g.matmul(col, row, false, false))
 		}
 		return out
 	}

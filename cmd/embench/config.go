@@ -46,7 +46,9 @@ type config struct {
 
 	// The encode scenarios: texts encoded (documents), queries of
 	// encode_store, the model directory or name (encode.Find), and the
-	// encoder's token budget per batch (0: encode.DefaultBatchTokens).
+	// encoder's token budget per batch (0: the encoder's default for the
+	// device, encode.DefaultBatchTokens on the CPU and
+	// encode.DefaultDeviceBatchTokens on a GPU).
 	Texts, TextQueries int
 	Model              string
 	BatchTokens        int
@@ -59,14 +61,6 @@ type config struct {
 	text  *textData  // the encode scenarios' inputs, made on first use
 	// pythonWhy says why no Python runs (the encode reference needs one).
 	pythonWhy string
-}
-
-// batchTokens returns the encoder's token budget of a batch.
-func (c *config) batchTokens() int {
-	if c.BatchTokens == 0 {
-		return encode.DefaultBatchTokens
-	}
-	return c.BatchTokens
 }
 
 // knownPeers are the Python peers embench can run.
@@ -144,7 +138,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.IntVar(&c.Texts, "texts", 0, fmt.Sprintf("texts of the encode scenarios, fortunes of internal/textcorpus (default %d, %d with --quick)", defaultTexts, quickTexts))
 	fs.IntVar(&c.TextQueries, "text-queries", 0, fmt.Sprintf("queries of encode_store, other fortunes (default %d, %d with --quick)", defaultQueries, quickQueries))
 	fs.StringVar(&c.Model, "model", "", "sentence-transformers model directory, or a name in the local Hugging Face cache, of the encode scenarios (default $SILICA_MODEL_DIR, else all-MiniLM-L6-v2)")
-	fs.IntVar(&c.BatchTokens, "batch-tokens", 0, fmt.Sprintf("Silica's encoder: the most tokens of one batch (default %d)", encode.DefaultBatchTokens))
+	fs.IntVar(&c.BatchTokens, "batch-tokens", 0, fmt.Sprintf("Silica's encoder: the most tokens of one batch (default %d on the CPU, %d on a GPU)", encode.DefaultBatchTokens, encode.DefaultDeviceBatchTokens))
 	fs.StringVar(&c.JSON, "json", "", "also write the results as JSON to this file")
 	fs.StringVar(&c.CSV, "csv", "", "also write the results as CSV to this file")
 	fs.StringVar(&c.Plot, "plot", "", "also draw the results as a bar chart into this .svg (or .png, .pdf) file")

@@ -190,7 +190,7 @@
 //	  "config": {"quick", "docs", "dim", "k", "metric", "batches", "seed",
 //	             "large_k" (the large k that ran), "large_k_left_out" (those above docs),
 //	             "torch_device" (the torch peer's, where it ran),
-//	             "texts", "text_queries", "model", "batch_tokens", "peer_batch" (the encode scenarios'),
+//	             "texts", "text_queries", "model", "batch_tokens" (0: the encoder's default), "peer_batch" (the encode scenarios'),
 //	             "min_time_ms", "min_reps", "max_reps", "warmup"},
 //	  "results": [{
 //	      "scenario": "store_search_64",   // a name from the lists above

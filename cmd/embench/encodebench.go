@@ -278,7 +278,7 @@ func encodeGroup(c *config, dt engine.DType) *group {
 	cs := &caseDef{Scenario: "encode", DType: dt, Size: encodeSize(c), Few: true, PeerOp: "encode", Texts: len(t.docs), Tokens: t.tokens}
 	cs.Prepare = func(e *engine.Engine, state any) (*prepared, error) {
 		m := state.(*encodeState).m
-		p := &prepared{free: func() {}, plan: fmt.Sprintf("Encoder.Encode, batches of %d tokens", c.batchTokens())}
+		p := &prepared{free: func() {}, plan: fmt.Sprintf("Encoder.Encode, batches of %d tokens", m.BatchTokens())}
 		p.run = func(int) error { _, err := m.Encode(t.docs); return err }
 		p.output = func() ([]tensor, error) {
 			vecs, err := m.Encode(t.docs)
