@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
@@ -10,7 +11,8 @@ import (
 )
 
 // BenchmarkFilteredSearch is issue 15's filtered search: 100,000 x 384
-// float32 rows under Cosine on the CPU backend, top 100 of 1 and of 64
+// float32 rows under Cosine on the CPU backend (SILICA_BACKEND names
+// another), top 100 of 1 and of 64
 // queries, unfiltered and through Where filters that keep 10% and 50% of
 // the rows (each evaluated on the host per search, as a user's would be).
 // Each iteration times one unfiltered and one filtered search, so that
@@ -22,7 +24,11 @@ import (
 func BenchmarkFilteredSearch(b *testing.B) {
 	const n, d, k = 100_000, 384, 100
 	r := rand.New(rand.NewPCG(4, 15))
-	s, err := New(Options{Dim: d, Metric: Cosine, DType: engine.Float32, Backend: "cpu"})
+	backend := os.Getenv("SILICA_BACKEND")
+	if backend == "" {
+		backend = "cpu"
+	}
+	s, err := New(Options{Dim: d, Metric: Cosine, DType: engine.Float32, Backend: backend})
 	if err != nil {
 		b.Fatal(err)
 	}

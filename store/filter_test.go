@@ -15,9 +15,10 @@ import (
 // ids, a third of them copies of a few vectors (exact ties across the
 // k-th place), some deleted, and filters passing no row, one row, 1%,
 // 10%, half and every row, by Where and by AllowIDs, with k from 1 to
-// past the passing count.
+// past the passing count. The backends named in SILICA_STORE_BACKENDS
+// (cuda on the GPU machine) run the same cases.
 func TestFilteredSearchShares(t *testing.T) {
-	engines := []*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})}
+	engines := append([]*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})}, namedEngines(t)...)
 	for _, e := range engines {
 		defer e.Close()
 		for _, m := range allMetrics {
