@@ -64,6 +64,12 @@ func main() {
 	firstUseFlag := flag.String("firstuse", "", "dtype,queries,k: time this process's first search of that shape and a second one (wall, hits read back), and exit")
 	rowSweep := flag.String("rowsweep", "", "with -anyk: single-query row-scan tunings to time at k <= 128, \"ru,minb;...\" (rows a warp loads at once, blocks an SM)")
 	warmFlag := flag.Bool("warm", false, "with -firstuse: call Engine.Warm before the first search")
+	storeFirstFlag := flag.String("storefirst", "", "dir,dtype,queries,k: build a 200K x 768 store in dir if it holds none, else open it on cuda, wait -wait, and time its first SearchBatch of that shape and a second one; then exit")
+	waitFlag := flag.Duration("wait", 0, "with -storefirst: time between Open and the first search")
+	storeProfFlag := flag.String("storeprof", "", "dtype,rows: a store of that many random 768-d rows on cuda, then the searches of -storesearch: wall time, device time, the kernel-only scan beside it and one search's kernels; then exit")
+	encProfFlag := flag.String("encprof", "", "modeldir,texts: encode that many fortunes with the token budgets of -encbudgets in float32 and float16 weights: wall time, documents/s and the kernels of one pass; then exit")
+	encBudgetsFlag := flag.String("encbudgets", "512,2048,8192,16384", "with -encprof: token budgets of a batch, comma separated")
+	storeSearchFlag := flag.String("storesearch", "1:100;64:100;1024:100;8:1000", "with -storeprof: searches queries:k[:keep%] separated by ;")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
 	flag.Parse()
 	if *table != "" {
@@ -104,6 +110,10 @@ func main() {
 			}
 		}
 	}
+	if *storeFirstFlag != "" {
+		storeFirst(*storeFirstFlag, *waitFlag)
+		return
+	}
 	e, err := engine.Open("cuda")
 	if err != nil {
 		fatal(err)
@@ -123,6 +133,14 @@ func main() {
 	fmt.Printf("device: %s (%s)\n", e.Device().Name, e.Device().Version)
 	if *firstUseFlag != "" {
 		firstUse(e, *firstUseFlag, *warmFlag)
+		return
+	}
+	if *encProfFlag != "" {
+		encodeProfile(e, cb, *encProfFlag, *encBudgetsFlag, *reps)
+		return
+	}
+	if *storeProfFlag != "" {
+		storeProfile(e, cb, *storeProfFlag, *storeSearchFlag, *reps)
 		return
 	}
 

