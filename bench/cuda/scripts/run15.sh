@@ -28,6 +28,10 @@
 #   the same card (every output checked against sentence-transformers in
 #   float32 on the CPU first), then the 1M-row store beside plain PyTorch
 #   with a Go CPU profile of the run.
+# C (carry .gpu, .m1): cudabench -storeprof over 1M rows, fp16 and fp32:
+#   where the store's search time goes beside the kernel-only scan.
+# D (carry .m2, within 30 s of C): cudabench -encprof by token budget,
+#   then embench's encoder scenarios on 5000 fortunes, with a Go profile.
 # Logs in $OUT.
 set -o pipefail
 T0=$SECONDS
@@ -36,8 +40,7 @@ G=/tmp/g
 lim() { timeout -k 5 "$@"; }
 export SILICA_CACHE_DIR=/tmp/sil-cache
 export SILICA_PYTHON=/opt/torch/.venv/bin/python3 SILICA_TORCH_PYTHON=/opt/torch/.venv/bin/python3
-case "$1" in
-A)
+unpack() {
 	mkdir -p $G /usr/share/games
 	for f in .gpu/*.gz; do
 		b=$G/$(basename "$f" .gz)
@@ -45,6 +48,15 @@ A)
 	done
 	tar xzf .gpu/fort.tgz -C /usr/share/games
 	cp .m1/model.part1 /tmp/
+}
+model() {
+	mkdir -p /tmp/model && cp -r .m2/cfg/. /tmp/model/
+	cat /tmp/model.part1 .m2/model.part2 >/tmp/model/model.safetensors
+	[ "$(sha256sum /tmp/model/model.safetensors | cut -c1-64)" = "$(cat .m2/sha256)" ] || { echo "model checksum differs"; exit 1; }
+}
+case "$1" in
+A)
+	unpack
 	nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
 	head -3 "$OUT/gpu.txt"
 	$SILICA_PYTHON -c 'import torch, sentence_transformers, transformers; print("torch", torch.__version__, "st", sentence_transformers.__version__, "transformers", transformers.__version__)' 2>&1 | tail -1
@@ -73,9 +85,7 @@ A)
 	} 2>&1 | tee "$OUT/firstuse.log"
 	;;
 B)
-	mkdir -p /tmp/model && cp -r .m2/cfg/. /tmp/model/
-	cat /tmp/model.part1 .m2/model.part2 >/tmp/model/model.safetensors
-	[ "$(sha256sum /tmp/model/model.safetensors | cut -c1-64)" = "$(cat .m2/sha256)" ] || { echo "model checksum differs"; exit 1; }
+	model
 	echo "== embench encoder ($((SECONDS - T0)) s)"
 	lim ${ENC_S:-220} $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encoder \
 		--dtypes float32,float16 --model /tmp/model --json "$OUT/encode.json" >"$OUT/encode.md" 2>"$OUT/encode.err"
@@ -91,8 +101,27 @@ B)
 	grep -E '^\|' "$OUT/store.md" | head -40
 	tail -3 "$OUT/store.err"
 	;;
+C)
+	unpack
+	for dt in fp16 fp32; do
+		echo "== cudabench -storeprof $dt,1000000 ($((SECONDS - T0)) s)"
+		lim 240 $G/cudabench -storeprof $dt,1000000 -reps 10 \
+			-storesearch "1:100;64:100;1024:100;8:1000;8:4096;64:100:10;64:100:50;1:100:10" 2>&1 | tee "$OUT/storeprof_$dt.log" | grep -v '^      '
+	done
+	;;
+D)
+	model
+	echo "== cudabench -encprof ($((SECONDS - T0)) s)"
+	lim 200 $G/cudabench -encprof /tmp/model,5000 -reps 3 -encbudgets 512,2048,8192,32768 2>&1 | tee "$OUT/encprof.log"
+	echo "== embench encoder ($((SECONDS - T0)) s)"
+	lim 300 $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encoder --texts 5000 \
+		--dtypes float32,float16 --model /tmp/model --json "$OUT/encode5k.json" --cpuprofile "$OUT/encode.pprof" >"$OUT/encode5k.md" 2>"$OUT/encode5k.err"
+	echo "encode rc $?"
+	grep -E '^\|' "$OUT/encode5k.md" | tail -10
+	tail -3 "$OUT/encode5k.err"
+	;;
 *)
-	echo "usage: run15.sh A|B" >&2
+	echo "usage: run15.sh A|B|C|D" >&2
 	exit 2
 	;;
 esac
