@@ -121,8 +121,9 @@ type emuCase struct {
 	tight          bool // C = kk + bn: every buffer is cut back after every tile
 	normB, largest bool
 	qscale         bool
-	dupRows        int // > 0: x has only this many distinct rows (ties)
-	nanRows        int // rows of x that are all NaN
+	dupRows        int     // > 0: x has only this many distinct rows (ties)
+	nanRows        int     // rows of x that are all NaN
+	keep           float64 // > 0: a masked scan (MASK=1), each row passing with this probability
 }
 
 // TestScanV4Emulated runs the v4 kernel on the CPU for each dtype and
@@ -156,10 +157,20 @@ func TestScanV4Emulated(t *testing.T) {
 		{name: "wg swizzled 128-byte rows, f16", dt: engine.Float16, cfg: v4Config{bm: 128, bn: 256, bkb: 128, stages: 4, wg: true, swz: true}, m: 131, n: 1100, d: 200, kk: 10, sms: 2, tight: true, largest: true},
 		{name: "wg 64 x 64 warpgroup tiles, two blocks an SM", dt: engine.Float16, cfg: v4Config{bm: 64, bn: 128, bkb: 128, stages: 4, wg: true, swz: true, mb: 2}, m: 70, n: 1000, d: 136, kk: 9, sms: 2, tight: true, largest: true},
 		{name: "wg swizzled 64-byte rows, tf32, 64 queries", dt: engine.Float32, cfg: v4Config{bm: 64, bn: 256, bkb: 64, stages: 6, wg: true, swz: true}, m: 50, n: 900, d: 100, kk: 30, sms: 2, tight: true, largest: true, qscale: true},
+		// Masked scans (MASK=1), run by default too: failing rows score the
+		// worst; few passing rows leave parts with fewer than kk.
+		{name: "wg f16 masked, 1% pass", dt: engine.Float16, cfg: defaultV5(64, false), m: 40, n: 1500, d: 64, kk: 12, sms: 2, largest: true, keep: 0.01},
+		{name: "tf32 masked, 40% pass, smallest", dt: engine.Float32, cfg: small, m: 20, n: 1000, d: 100, kk: 30, sms: 2, tight: true, qscale: true, keep: 0.4},
 	}
 	// Each case draws its data from its own seed, so that a subset runs
 	// the same data as the whole sweep.
-	for _, i := range testenv.Sample(t, len(cases), defaultTilings(cases), 0) {
+	keep := defaultTilings(cases)
+	for i, c := range cases {
+		if c.keep > 0 && !slices.Contains(keep, i) {
+			keep = append(keep, i)
+		}
+	}
+	for _, i := range testenv.Sample(t, len(cases), keep, 0) {
 		c := cases[i]
 		t.Run(c.name, func(t *testing.T) { runEmuCase(t, rand.New(rand.NewPCG(17, uint64(i))), c, uint64(i+1)) })
 	}
@@ -194,6 +205,9 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 		ss = "1"
 	}
 	v := v4Variant(c.dt, ss, c.cfg)
+	if c.keep > 0 {
+		v = v.masked()
+	}
 	exe := buildEmu(t, v, c.cfg)
 	C := c.cfg.bufKeys(c.kk)
 	if c.tight {
@@ -252,6 +266,20 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 	for _, s := range qs {
 		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(s))
 	}
+	fails := map[int]bool{} // rows a masked scan scores the worst
+	if c.keep > 0 {
+		bits := make([]uint32, (c.n+31)/32)
+		for r := range c.n {
+			if rng.Float64() < c.keep {
+				bits[r/32] |= 1 << (r % 32)
+			} else {
+				fails[r] = true
+			}
+		}
+		for _, w := range bits {
+			in = binary.LittleEndian.AppendUint32(in, w)
+		}
+	}
 	out := runEmu(t, exe, in, c.m*parts*c.kk*8+4)
 
 	// float64 reference: scores, row norms.
@@ -274,6 +302,12 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 		}
 		qn = math.Sqrt(qn) * float64(qs[i])
 		score := func(r int) float64 {
+			if fails[r] {
+				if c.largest {
+					return math.Inf(-1)
+				}
+				return math.Inf(1)
+			}
 			if nan[r] {
 				return math.NaN()
 			}

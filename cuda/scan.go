@@ -37,6 +37,9 @@ func scanVariants() []variant {
 			vs = append(vs, v4Variant(t, ss, defaultV4(64)), v4Variant(t, ss, defaultV4(1024)),
 				v4Variant(t, ss, defaultV5(64, t == engine.Float32)), v4Variant(t, ss, defaultV5(1024, t == engine.Float32)))
 		}
+		ss := mmaSumSquares(engine.Attrs{}, t) // a store's masked search (its rows unit already under cosine)
+		vs = append(vs, v4Variant(t, ss, defaultV4(64)).masked(), v4Variant(t, ss, defaultV5(64, t == engine.Float32)).masked(),
+			v4Variant(t, ss, defaultV5(1024, t == engine.Float32)).masked())
 	}
 	return vs
 }
@@ -98,14 +101,12 @@ func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if at.Mask {
 		bits = in[len(in)-1].ptr
 	}
-	// A masked scan runs on the row scan (or scores and selects): the
-	// tensor-core scans read no bitmap yet.
-	mma := !at.Mask && useMMA(at, q.DType, x.DType, m, d)
+	mma := useMMA(at, q.DType, x.DType, m, d)
 	if at.K > r.fusedK(mma) {
 		return r.scoreSelect(at, q, x, scales, bits, out[0].ptr, out[1].ptr)
 	}
 	if mma {
-		return r.mmaScan(at, q, x, out[0].ptr, out[1].ptr)
+		return r.mmaScan(at, q, x, bits, out[0].ptr, out[1].ptr)
 	}
 	return r.rowScan(at, q, x, scales, bits, out[0].ptr, out[1].ptr)
 }
@@ -348,7 +349,7 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales, bits dptr, vals, idx
 // which are scored again exactly in float32, and a bound on the TF32
 // error proves that no other row can enter the best k; a query whose
 // proof fails is searched again by the exact row scan.
-func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
+func (r *runner) mmaScan(at engine.Attrs, q, x arg, bits, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
 	k := at.K
 	tf32 := x.DType == engine.Float32
@@ -371,7 +372,7 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	if err := r.memset32(maxnorm, 0, 1); err != nil {
 		return err
 	}
-	cand, parts, trunc, err := r.mmaScanV4(at, q, x, kc, qscale, maxnorm, r.scanVersion())
+	cand, parts, trunc, err := r.mmaScanV4(at, q, x, kc, qscale, maxnorm, bits, r.scanVersion())
 	if err != nil {
 		return err
 	}
@@ -391,7 +392,7 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 	}
 	v := rescoreVariant()
 	if err := launch(r.d, v, [3]int{r.d.blocks(m*kc, 8)}, 256, 0, rescoreArgs{q: q.ptr, x: x.ptr, m: int64(m), d: int64(d),
-		kc: int32(kc), qscale: qscale, normB: at.NormB, largest: at.Largest, approx: approx, exact: exact}); err != nil {
+		kc: int32(kc), qscale: qscale, normB: at.NormB, largest: at.Largest, approx: approx, exact: exact, bits: bits}); err != nil {
 		return err
 	}
 	best, err := r.tmp(m * k * 8)
@@ -411,7 +412,7 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, vals, idx dptr) error {
 		vals: vals, idx: idx, ok: ok}); err != nil {
 		return err
 	}
-	return r.refine(at, q, x, ok, vals, idx)
+	return r.refine(at, q, x, bits, ok, vals, idx)
 }
 
 // rescoreArgs are the parameters of rescore (scan_rescore.cu).
@@ -422,11 +423,12 @@ type rescoreArgs struct {
 	qscale         dptr
 	normB, largest bool
 	approx, exact  dptr
+	bits           dptr
 }
 
 func (rescoreArgs) entry() (string, string) { return "scan_rescore.cu", "rescore" }
 func (p rescoreArgs) pack(a *argPack) {
-	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.d).i32(p.kc).ptr(p.qscale).flag(p.normB).flag(p.largest).ptr(p.approx).ptr(p.exact)
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.d).i32(p.kc).ptr(p.qscale).flag(p.normB).flag(p.largest).ptr(p.approx).ptr(p.exact).ptr(p.bits)
 }
 
 // verifyArgs are the parameters of verify (scan_rescore.cu).
@@ -483,13 +485,14 @@ func rescoreVariant() variant {
 	return variant{file: "scan_rescore.cu", kind: "exact", dtype: engine.Float32}
 }
 
-// refine searches again, exactly, the queries whose TF32 bound failed.
-func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
+// refine searches again, exactly, the queries whose TF32 bound failed
+// (through the row bitmap bits when not 0).
+func (r *runner) refine(at engine.Attrs, q, x arg, bits, ok, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
 	if r.d.dry { // compile what a failed proof would run
 		one := q
 		one.Shape = engine.Shape{1, d}
-		return r.rowScan(at, one, x, 0, 0, vals, idx)
+		return r.rowScan(at, one, x, 0, bits, vals, idx)
 	}
 	if err := r.d.sync(); err != nil {
 		return err
@@ -507,7 +510,7 @@ func (r *runner) refine(at engine.Attrs, q, x arg, ok, vals, idx dptr) error {
 		one := q
 		one.Shape = engine.Shape{1, d}
 		one.ptr = q.ptr + uint64(i*rowBytes)
-		if err := r.rowScan(at, one, x, 0, 0, vals+uint64(4*i*k), idx+uint64(8*i*k)); err != nil {
+		if err := r.rowScan(at, one, x, 0, bits, vals+uint64(4*i*k), idx+uint64(8*i*k)); err != nil {
 			return err
 		}
 		r.b.refined.Add(1)

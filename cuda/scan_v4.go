@@ -202,7 +202,7 @@ func v4Grid(c v4Config, m, n, sms, C int) (nmt, parts, per int) {
 // scan_wgmma_v5.cu's wgmma_scan_v5 when the tiling says wg. Each query's
 // best kc keys of each of parts parts of x go to cand [m][parts][kc].
 // trunc reports TF32 operands truncated (wgmma) rather than rounded.
-func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dptr, ver string) (cand dptr, parts int, trunc bool, err error) {
+func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm, bits dptr, ver string) (cand dptr, parts int, trunc bool, err error) {
 	m, d := q.Shape[0], q.Shape[1]
 	n := x.Shape[0]
 	c, err := r.v4Tiling(ver, m, x.DType)
@@ -226,9 +226,12 @@ func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm dp
 		return 0, 0, false, err
 	}
 	v := v4Variant(x.DType, mmaSumSquares(at, x.DType), c)
+	if bits != 0 {
+		v = v.masked()
+	}
 	args := mmaScanV4Args{q: q.ptr, x: x.ptr, m: int64(m), n: int64(n),
 		d: int64(d), per: int64(per), qscale: qscale, normB: at.NormB, largest: at.Largest,
-		kk: int32(kc), C: int32(C), wbuf: wbuf, cand: cand, maxnorm: maxnorm}
+		kk: int32(kc), C: int32(C), wbuf: wbuf, cand: cand, maxnorm: maxnorm, bits: bits}
 	if c.wg {
 		err = launch(r.d, v, [3]int{nmt, parts}, 256, c.smem(), wgmmaScanV5Args(args))
 	} else {
@@ -245,12 +248,13 @@ type mmaScanV4Args struct {
 	normB, largest      bool
 	kk, C               int32
 	wbuf, cand, maxnorm dptr
+	bits                dptr // the row bitmap of a masked search (MASK=1), else 0
 }
 
 func (mmaScanV4Args) entry() (string, string) { return "scan_mma_v4.cu", "mma_scan_v4" }
 func (p mmaScanV4Args) pack(a *argPack) {
 	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.n).i64(p.d).i64(p.per).ptr(p.qscale).flag(p.normB).flag(p.largest).
-		i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.cand).ptr(p.maxnorm)
+		i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.cand).ptr(p.maxnorm).ptr(p.bits)
 }
 
 // wgmmaScanV5Args are the parameters of wgmma_scan_v5 (scan_wgmma_v5.cu):

@@ -47,8 +47,8 @@
 // uploaded (n/8 bytes) and read by the scan: engine.MaskRows scores the
 // failing rows as the worst score, and the scheduler fuses it into the
 // scan kernel where the backend has a masked scan (CPU, Metal, and
-// CUDA's row scan; CUDA's tensor-core scans read no bitmap yet, so a
-// masked search of many queries runs on the row scan there). So the scan covers the
+// CUDA's row and tensor-core scans, which read a row's bit only for a
+// score good enough to keep). So the scan covers the
 // arena whole, is asked for k + 1 results whatever the filter excludes,
 // and k hits come back when k pass; passing rows that score as badly as
 // failing ones (±Inf) are found by the rescan above. A backend without

@@ -72,11 +72,11 @@ __device__ __forceinline__ void mma_step(float (&c)[4], const u32 (&a)[4], u32 b
 extern "C" __global__ void __launch_bounds__(NT, MINB) mma_scan_v4(
 	const T* q, const T* x, i64 m, i64 n, i64 d, i64 per,
 	const float* qscale, int normB, int largest,
-	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm)
+	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm, const u32* bits)
 {
 	extern __shared__ __align__(1024) unsigned char smem[];
 	unsigned char* tiles = smem; // STAGES x (BM + BN) rows, SB bytes a stage
-	ScanBlock blk(smem + STAGES * SB, m, n, per, qscale, normB, largest, kk, C, wbuf);
+	ScanBlock blk(smem + STAGES * SB, m, n, per, qscale, normB, largest, kk, C, wbuf, bits);
 	int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
 	int wm = warp / WN, wn = warp % WN;
 	int g = lane >> 2, t4 = lane & 3;

@@ -7,10 +7,11 @@
 // rescore: the exact re-scoring of TF32 candidates. approx [m][kc]
 // holds each query's best kc keys by TF32 score, best first; exact [m][kc]
 // receives keys of the same rows scored exactly in float32 (one warp a
-// candidate). q, x float32.
+// candidate), a row whose bit in bits is clear (bits not 0: a masked
+// search) scored the worst, as the scan scored it. q, x float32.
 extern "C" __global__ void rescore(const float* q, const float* x, i64 m, i64 d, int kc,
                                    const float* qscale, int normB, int largest,
-                                   const u64* approx, u64* exact)
+                                   const u64* approx, u64* exact, const u32* bits)
 {
 	int lane = threadIdx.x & 31;
 	i64 w = (blockIdx.x * (i64)blockDim.x + threadIdx.x) >> 5;
@@ -36,6 +37,7 @@ extern "C" __global__ void rescore(const float* q, const float* x, i64 m, i64 d,
 		ss = warp_sum(ss);
 		float s = dot * (qscale ? qscale[qi] : 1.0f);
 		if (normB) s *= 1.0f / fmaxf(sqrtf(ss), 1e-12f);
+		if (bits && ((bits[r >> 5] >> (r & 31)) & 1u) == 0u) s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
 		if (lane == 0) exact[c] = make_key(s, lg, r);
 	}
 }

@@ -38,8 +38,13 @@
 // byte offset in a stage of row r, byte cb of the shared dimension, a
 // multiple of 16), its layout of the tiles.
 //
+// With MASK=1 a row r whose bit r%32 of bits[r/32] is clear scores
+// -Inf (largest) or +Inf (a masked search, engine.OpMaskRows): the bit is
+// read only for a score that passes its query's threshold, so after the
+// first tiles almost never.
+//
 // Defines: T (float, f16, bf16), IS_TF32 for float, IS_BF16 for bf16; SS,
-// BM, BN, BKB (64 or 128), STAGES, PF, MINB. SIL_EMU builds the kernel for
+// BM, BN, BKB (64 or 128), STAGES, PF, MINB, MASK. SIL_EMU builds the kernel for
 // the CPU emulator of the tests (cuda/emu_test.go), which supplies the
 // primitives written here in PTX.
 
@@ -75,6 +80,10 @@
 #define SIL_MINB 1
 #endif
 #define MINB SIL_MINB          // blocks an SM the registers are capped for
+#ifndef SIL_MASK
+#define SIL_MASK 0
+#endif
+#define MASK SIL_MASK          // 1: rows whose bit in bits is clear score the worst
 
 #define NT 256                 // threads a block
 #define ES ((int)sizeof(T))
@@ -268,6 +277,7 @@ struct ScanBlock {
 	u32* hist;    // 8 warps x 256 counters
 	u32* scr;     // scratch: [0] the block's largest row norm
 	u64* wb;      // the block's buffers, BM x C keys
+	const u32* bits; // with MASK: the rows' bitmap
 	i64 m, qbase, nbeg, nend;
 	int normB, kk, C;
 	bool lg;
@@ -276,8 +286,8 @@ struct ScanBlock {
 	// from blockIdx.x*BM, stored rows [blockIdx.y*per, +per) of the n;
 	// sel is the shared memory after the tiles.
 	__device__ __forceinline__ ScanBlock(unsigned char* sel, i64 m_, i64 n, i64 per, const float* qscale, int normB_, int largest,
-	                                     int kk_, int C_, u64* wbuf)
-		: m(m_), normB(normB_), kk(kk_), C(C_) {
+	                                     int kk_, int C_, u64* wbuf, const u32* bits_)
+		: bits(bits_), m(m_), normB(normB_), kk(kk_), C(C_) {
 		thr_s = (float*)sel;
 		cnt_s = (int*)(thr_s + BM);
 		qsc = (float*)(cnt_s + BM);
@@ -349,6 +359,13 @@ struct ScanBlock {
 		if (SS) s *= xsc[c];
 		bool pass = lg ? !(s < thr) : !(s > thr);
 		if (pass && ok && r0 + c < nend) {
+#if MASK
+			i64 r = r0 + c;
+			if (((bits[r >> 5] >> (r & 31)) & 1u) == 0u) { // a failing row: the worst score
+				s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
+				if (lg ? (s < thr) : (s > thr)) return;
+			}
+#endif
 			int pos = atomicAdd(&cnt_s[ql], 1);
 			wb[ql * (i64)C + pos] = make_key(s, lg, (u32)(r0 + c));
 		}

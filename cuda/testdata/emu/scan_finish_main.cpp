@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
 	// One block: the kernels stride over their work.
 	std::vector<u64> exact(m * kc, 0xababababababababull);
 	sil_launch(1, 1, 1, [&] {
-		rescore(q.data(), x.data(), m, d, kc, qscale.data(), 0, largest, approx.data(), exact.data());
+		rescore(q.data(), x.data(), m, d, kc, qscale.data(), 0, largest, approx.data(), exact.data(), nullptr);
 	});
 	// The best k exact keys of each query, best first (selectRows).
 	std::vector<u64> best(m * k);

@@ -5,7 +5,8 @@
 //
 // Usage: scan_v4 IN OUT. IN: 12 int64 (m, n, d, per, normB, largest, kk,
 // C, grid x, grid y, seed, has qscale), then q [m][d] and x [n][d] of T,
-// then qscale [m] float32. OUT: cand [m][grid y][kk] keys, then maxnorm.
+// then qscale [m] float32, then with MASK (a masked variant) the row
+// bitmap [(n+31)/32] uint32. OUT: cand [m][grid y][kk] keys, then maxnorm.
 #include "cuda_emu.h"
 #include "kernel.cu"
 
@@ -26,13 +27,18 @@ int main(int argc, char** argv) {
 	sil_read(in, q, "input");
 	sil_read(in, x, "input");
 	sil_read(in, qs, "input");
+	std::vector<u32> bits;
+#if MASK
+	bits.resize((n + 31) / 32);
+	sil_read(in, bits, "input");
+#endif
 	fclose(in);
 	std::vector<u64> wbuf((size_t)gx * gy * BM * C, 0xababababababababull);
 	std::vector<u64> cand((size_t)m * gy * kk, 0xababababababababull);
 	u32 maxnorm = 0;
 	sil_launch(gx, gy, seed, [&] {
 		SIL_EMU_KERNEL((const T*)q.data(), (const T*)x.data(), m, n, d, per, hasQ ? qs.data() : nullptr, normB, largest,
-		               kk, C, wbuf.data(), cand.data(), &maxnorm);
+		               kk, C, wbuf.data(), cand.data(), &maxnorm, bits.empty() ? nullptr : bits.data());
 	});
 	sil_write(cand);
 	sil_write(&maxnorm, 1);
