@@ -141,13 +141,19 @@ func (a *Array) Int64() ([]int64, error) {
 		return nil, err
 	}
 	out := make([]int64, a.Size())
-	for i := range out {
-		switch a.dtype {
-		case Int64:
+	switch {
+	case a.dtype == Int64 && littleEndian:
+		copy(asBytes(out), raw)
+	case a.dtype == Int64:
+		for i := range out {
 			out[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
-		case Int32:
+		}
+	case a.dtype == Int32:
+		for i := range out {
 			out[i] = int64(int32(binary.LittleEndian.Uint32(raw[4*i:])))
-		case Int8:
+		}
+	default: // Int8
+		for i := range out {
 			out[i] = int64(int8(raw[i]))
 		}
 	}
@@ -160,6 +166,10 @@ func DecodeFloat32(dt DType, raw []byte) []float32 {
 	out := make([]float32, n)
 	switch dt {
 	case Float32:
+		if littleEndian {
+			copy(asBytes(out), raw)
+			break
+		}
 		for i := range out {
 			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
@@ -189,6 +199,10 @@ func EncodeFloat32(dt DType, src []float32) ([]byte, error) {
 	out := make([]byte, len(src)*dt.Size())
 	switch dt {
 	case Float32:
+		if littleEndian {
+			copy(out, asBytes(src))
+			break
+		}
 		for i, f := range src {
 			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(f))
 		}

@@ -22,6 +22,9 @@ func (e *Engine) FromFloat32As(data []float32, dt DType, shape ...int) (*Array, 
 	if err := checkLen("FromFloat32", len(data), shape); err != nil {
 		return nil, err
 	}
+	if dt == Float32 && littleEndian {
+		return e.upload(asBytes(data), dt, shape, false) // copied by the backend's Write
+	}
 	raw, err := EncodeFloat32(dt, data)
 	if err != nil {
 		return nil, err
@@ -34,6 +37,9 @@ func (e *Engine) FromInt64(data []int64, shape ...int) (*Array, error) {
 	if err := checkLen("FromInt64", len(data), shape); err != nil {
 		return nil, err
 	}
+	if littleEndian {
+		return e.upload(asBytes(data), Int64, shape, false)
+	}
 	raw := make([]byte, 8*len(data))
 	for i, v := range data {
 		binary.LittleEndian.PutUint64(raw[8*i:], uint64(v))
@@ -45,6 +51,9 @@ func (e *Engine) FromInt64(data []int64, shape ...int) (*Array, error) {
 func (e *Engine) FromInt32(data []int32, shape ...int) (*Array, error) {
 	if err := checkLen("FromInt32", len(data), shape); err != nil {
 		return nil, err
+	}
+	if littleEndian {
+		return e.upload(asBytes(data), Int32, shape, false)
 	}
 	raw := make([]byte, 4*len(data))
 	for i, v := range data {

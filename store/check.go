@@ -25,17 +25,20 @@ func (s *Store) checkVectors(op, what string, vectors [][]float32, ids []int64) 
 		if len(v) != s.cfg.dim {
 			return fmt.Errorf("store: %s: %s has %d values; the store's dimension is %d", op, name(i), len(v), s.cfg.dim)
 		}
-		zero := true
-		for j, x := range v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return fmt.Errorf("store: %s: %s has %v at index %d; values must be finite", op, name(i), x, j)
+		// One unrolled pass finds the largest magnitude; only a bad row is
+		// walked again for the index the error names.
+		m, _, finite := maxAbsSquares(v)
+		if !finite || f16 && math.IsInf(float64(half.Round16(m)), 0) {
+			for j, x := range v {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return fmt.Errorf("store: %s: %s has %v at index %d; values must be finite", op, name(i), x, j)
+				}
+				if f16 && math.IsInf(float64(half.Round16(x)), 0) {
+					return fmt.Errorf("store: %s: %s has %v at index %d, beyond float16's range (±65504)", op, name(i), x, j)
+				}
 			}
-			if f16 && math.IsInf(float64(half.Round16(x)), 0) {
-				return fmt.Errorf("store: %s: %s has %v at index %d, beyond float16's range (±65504)", op, name(i), x, j)
-			}
-			zero = zero && x == 0
 		}
-		if zero && s.cfg.metric == Cosine {
+		if m == 0 && s.cfg.metric == Cosine {
 			return fmt.Errorf("store: %s: %s is all zeros; cosine similarity needs a nonzero vector", op, name(i))
 		}
 	}
@@ -67,14 +70,14 @@ func (s *Store) flatten(vectors [][]float32, order []int, queries bool) []float3
 		if s.cfg.metric != Cosine {
 			continue
 		}
-		var m float32
-		for _, x := range row {
-			m = max(m, x, -x)
-		}
-		if always || m < 1e-6 || m > 1e15 {
+		m, _, _ := maxAbsSquares(row) // finite: checked before
+		switch {
+		case m < 1e-6 || m > 1e15:
 			for c := range row {
 				row[c] /= m
 			}
+		case always: // into float16's range; a product, as 1/m is finite here
+			scaleInto(row, row, 1/m)
 		}
 	}
 	return flat
