@@ -32,6 +32,10 @@
 #   where the store's search time goes beside the kernel-only scan.
 # D (carry .m2, within 30 s of C): cudabench -encprof by token budget,
 #   then embench's encoder scenarios on 5000 fortunes, with a Go profile.
+# E (carry .gpu, .m1): the GPU tests of ./cuda and the store's on cuda,
+#   then -storeprof with filters (after the masked tensor-core scans).
+# F (carry .m2, within 30 s of E): -encprof, embench's encoder scenarios
+#   and the 1M-row store beside plain PyTorch.
 # Logs in $OUT.
 set -o pipefail
 T0=$SECONDS
@@ -120,8 +124,40 @@ D)
 	grep -E '^\|' "$OUT/encode5k.md" | tail -10
 	tail -3 "$OUT/encode5k.err"
 	;;
+E)
+	unpack
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	(cd cuda && lim 240 $G/cuda.test -test.v -test.run "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestTF32Bound|TestNearTies|TestSearchV5Tilings}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
+	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	echo "== store on cuda ($((SECONDS - T0)) s)"
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 120 $G/store.test -test.v -test.run 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
+	for dt in fp16 fp32; do
+		echo "== cudabench -storeprof $dt,1000000 ($((SECONDS - T0)) s)"
+		lim 120 $G/cudabench -storeprof $dt,1000000 -reps 10 \
+			-storesearch "1:100;64:100;1024:100;64:100:10;64:100:50;1024:100:10;64:100:1" 2>&1 | tee "$OUT/storeprof_$dt.log" | grep -v '^      '
+	done
+	;;
+F)
+	model
+	echo "== cudabench -encprof ($((SECONDS - T0)) s)"
+	lim 100 $G/cudabench -encprof /tmp/model,5000 -reps 3 -encbudgets 4096,8192,16384 2>&1 | tee "$OUT/encprof.log" | grep -v '^      .*elementwise'
+	echo "== embench encoder ($((SECONDS - T0)) s)"
+	lim 200 $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encoder --texts 5000 \
+		--dtypes float32,float16 --model /tmp/model --json "$OUT/encode5k.json" >"$OUT/encode5k.md" 2>"$OUT/encode5k.err"
+	echo "encode rc $?"
+	grep -E '^\|' "$OUT/encode5k.md" | tail -10
+	left=$((570 - (SECONDS - T0)))
+	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
+	lim $((left > 60 ? left : 60)) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
+		--scenario store_add,store_search_1,store_search_64,store_search_1024,store_search_8_k1000,store_search_8_k4096 \
+		--json "$OUT/store.json" >"$OUT/store.md" 2>"$OUT/store.err"
+	echo "store rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/store.md" | head -40
+	;;
 *)
-	echo "usage: run15.sh A|B|C|D" >&2
+	echo "usage: run15.sh A|B|C|D|E|F" >&2
 	exit 2
 	;;
 esac
