@@ -191,7 +191,7 @@ func TestEncodeScenarios(t *testing.T) {
 	}
 	needEncodePeers(t, c)
 	code, rep, table := runJSON(t, "--quick", "--backend", "cpu", "--peers", "sentence-transformers,onnxruntime", "--torch-device", "cpu",
-		"--texts", "30", "--text-queries", "3", "--k", "10", "--scenario", "encode,encode_store")
+		"--texts", "12", "--text-queries", "2", "--k", "5", "--time", "1ms", "--scenario", "encode,encode_store")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, table)
 	}
@@ -236,10 +236,10 @@ func TestEncodeScenarios(t *testing.T) {
 			}
 		}
 	}
-	if rep.Config.Texts != 30 || rep.Config.PeerBatch != peerBatch || rep.Config.Model == "" {
+	if rep.Config.Texts != 12 || rep.Config.PeerBatch != peerBatch || rep.Config.Model == "" {
 		t.Errorf("config %+v", rep.Config)
 	}
-	if !strings.Contains(table, "### Encoding: 30 fortunes") || !strings.Contains(table, "| scenario | dtype | backend | median s | docs/s | tokens/s |") {
+	if !strings.Contains(table, "### Encoding: 12 fortunes") || !strings.Contains(table, "| scenario | dtype | backend | median s | docs/s | tokens/s |") {
 		t.Errorf("no encode table:\n%s", table)
 	}
 }
