@@ -185,6 +185,7 @@ func needEncodePeers(t *testing.T, c *config) {
 // sentence-transformers and timed, with its rates, search times and peak
 // memory; float16 skipped with reasons where it does not run (a CPU).
 func TestEncodeScenarios(t *testing.T) {
+	t.Parallel()
 	c, err := parseFlags([]string{"--quick"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
