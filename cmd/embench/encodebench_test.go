@@ -1,11 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -184,13 +185,14 @@ func needEncodePeers(t *testing.T, c *config) {
 // sentence-transformers and timed, with its rates, search times and peak
 // memory; float16 skipped with reasons where it does not run (a CPU).
 func TestEncodeScenarios(t *testing.T) {
+	t.Parallel()
 	c, err := parseFlags([]string{"--quick"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	needEncodePeers(t, c)
 	code, rep, table := runJSON(t, "--quick", "--backend", "cpu", "--peers", "sentence-transformers,onnxruntime", "--torch-device", "cpu",
-		"--texts", "30", "--text-queries", "3", "--k", "10", "--scenario", "encode,encode_store")
+		"--texts", "12", "--text-queries", "2", "--k", "5", "--time", "1ms", "--scenario", "encode,encode_store")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, table)
 	}
@@ -235,40 +237,32 @@ func TestEncodeScenarios(t *testing.T) {
 			}
 		}
 	}
-	if rep.Config.Texts != 30 || rep.Config.PeerBatch != peerBatch || rep.Config.Model == "" {
+	if rep.Config.Texts != 12 || rep.Config.PeerBatch != peerBatch || rep.Config.Model == "" {
 		t.Errorf("config %+v", rep.Config)
 	}
-	if !strings.Contains(table, "### Encoding: 30 fortunes") || !strings.Contains(table, "| scenario | dtype | backend | median s | docs/s | tokens/s |") {
+	if !strings.Contains(table, "### Encoding: 12 fortunes") || !strings.Contains(table, "| scenario | dtype | backend | median s | docs/s | tokens/s |") {
 		t.Errorf("no encode table:\n%s", table)
 	}
 }
 
-// TestEncodePeerWrongNotTimed corrupts one embedding of every peer output
-// and makes the timing loop fail: the peers' encode rows must be wrong
-// and untimed.
+// TestEncodePeerWrongNotTimed gives both encode peers a wrong answer (one
+// text's embedding negated) and a timing loop that fails: their encode
+// rows must be wrong and untimed. The peers are a stand-in
+// (testdata/fake_encode_peers.py) that loads no model: this is embench's
+// rule, not the peers' code, which TestEncodeScenarios runs.
 func TestEncodePeerWrongNotTimed(t *testing.T) {
 	c, err := parseFlags([]string{"--quick"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	needEncodePeers(t, c)
+	fake, err := os.ReadFile(filepath.Join("testdata", "fake_encode_peers.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	orig := encodePeersScript
 	defer func() { encodePeersScript = orig }()
-	encodePeersScript = append(bytes.Clone(orig), []byte(`
-_outputs = EncodeGroup.outputs
-def _wrong_outputs(self, op, p):
-    outs = _outputs(self, op, p)
-    outs[0][1] = -outs[0][1]
-    return outs
-def _no_time(self, op, p, policy):
-    raise RuntimeError("a wrong answer was timed")
-EncodeGroup.outputs = _wrong_outputs
-_init = EncodeGroup.__init__
-def _init_no_time(self, *a):
-    _init(self, *a)
-    self.time = lambda op, p, policy: _no_time(self, op, p, policy)
-EncodeGroup.__init__ = _init_no_time
-`)...)
+	encodePeersScript = fake
 	code, rep, table := runJSON(t, "--quick", "--backend", "none", "--peers", "sentence-transformers,onnxruntime", "--torch-device", "cpu",
 		"--texts", "12", "--text-queries", "2", "--k", "5", "--dtypes", "float32", "--scenario", "encode,encode_store")
 	if code != exitWrong {

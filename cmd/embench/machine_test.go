@@ -51,6 +51,7 @@ func TestBuildLabel(t *testing.T) {
 // the binary was built from, or says it is unknown; never the revision of
 // the repository it runs in.
 func TestBuildLabelOfBinary(t *testing.T) {
+	t.Parallel()
 	git := func(dir string, args ...string) (string, error) {
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir

@@ -71,7 +71,7 @@ func findPython(torchDevice string) (*python, error) {
 		removeDir(dir)
 		return nil, err
 	}
-	out, err := exec.Command(path, script, "--probe", "--torch-device", torchDevice).Output()
+	out, err := probePython(path, script, torchDevice)
 	if err != nil {
 		removeDir(dir)
 		var ee *exec.ExitError
@@ -113,6 +113,14 @@ func findPython(torchDevice string) (*python, error) {
 		}
 	}
 	return py, nil
+}
+
+// probePython runs `script --probe` with the Python at path and returns
+// its answer, which depends on that Python and torchDevice alone. It is a
+// variable so that the tests can share one probe among their runs:
+// importing every peer's packages takes seconds.
+var probePython = func(path, script, torchDevice string) ([]byte, error) {
+	return exec.Command(path, script, "--probe", "--torch-device", torchDevice).Output()
 }
 
 // peerHint says that the Python at path lacks peer (the import failed

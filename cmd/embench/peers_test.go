@@ -10,9 +10,12 @@ import (
 )
 
 // needPeers skips (fails in CI) without a Python that has NumPy and FAISS.
+// It probes with the torch peer on the CPU, as the runs of its tests do
+// (--torch-device cpu, which NumPy and FAISS ignore): the probe the
+// encode tests make, shared among the tests (memoProbe).
 func needPeers(t *testing.T) {
 	t.Helper()
-	py, err := findPython("")
+	py, err := findPython("cpu")
 	if err == nil {
 		defer py.close()
 		for _, p := range []string{"numpy", "faiss"} {
@@ -28,8 +31,9 @@ func needPeers(t *testing.T) {
 // TestPeers runs NumPy and FAISS on the seed's table and the store: each
 // answer verified against the CPU reference, then timed.
 func TestPeers(t *testing.T) {
+	t.Parallel()
 	needPeers(t)
-	code, rep, _ := runJSON(t, "--quick", "--backend", "none", "--peers", "numpy,faiss", "--docs", "500", "--batches", "64",
+	code, rep, _ := runJSON(t, "--quick", "--backend", "none", "--peers", "numpy,faiss", "--torch-device", "cpu", "--docs", "500", "--batches", "64",
 		"--scenario", "matmul,cosine_prenorm,slice,store_add,store_search_1,store_search_64")
 	if code != 0 {
 		t.Errorf("exit %d", code)
@@ -78,7 +82,7 @@ Group.time = _no_time
 
 if __name__ == "__main__":`)
 	peersScript = bytes.Replace(orig, []byte("\nif __name__ == \"__main__\":"), patch, 1)
-	code, rep, _ := runJSON(t, "--quick", "--backend", "none", "--peers", "numpy,faiss", "--docs", "300",
+	code, rep, _ := runJSON(t, "--quick", "--backend", "none", "--peers", "numpy,faiss", "--torch-device", "cpu", "--docs", "300",
 		"--dtypes", "float32", "--scenario", "normalize,store_search_1")
 	if code != exitWrong {
 		t.Errorf("exit %d, want %d", code, exitWrong)
@@ -115,6 +119,7 @@ func needTorchPeer(t *testing.T) *python {
 // then timed. It needs a SILICA_PYTHON with torch and NumPy, which CI
 // does not install.
 func TestTorchPeer(t *testing.T) {
+	t.Parallel()
 	py := needTorchPeer(t)
 	code, rep, table := runJSON(t, "--quick", "--backend", "none", "--peers", "torch", "--docs", "1100", "--batches", "64",
 		"--large-k", "1000", "--scenario", "store_add,store_search_1,store_search_64,store_search_8_k1000")
@@ -139,6 +144,7 @@ func TestTorchPeer(t *testing.T) {
 // the plain one, a large k above a shard's rows among the cases: every
 // answer verified against the CPU reference, then timed.
 func TestTorchPeerSharded(t *testing.T) {
+	t.Parallel()
 	needTorchPeer(t)
 	code, rep, table := runJSON(t, "--quick", "--backend", "none", "--peers", "torch", "--docs", "1100", "--batches", "64",
 		"--large-k", "1000", "--dtypes", "float32", "--shards", "1,3", "--scenario", "store_search_1,store_search_64,store_search_8_k1000")

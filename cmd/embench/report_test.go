@@ -145,6 +145,7 @@ func TestRank(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
+	t.Parallel()
 	var out strings.Builder
 	if code := run([]string{"--list"}, &out, &out); code != 0 {
 		t.Fatalf("exit %d", code)
