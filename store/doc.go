@@ -71,7 +71,10 @@
 // what it needs. After New, a
 // program that has added its rows calls Warm itself for its own k and
 // batch sizes. On the CPU nothing is compiled and Open starts nothing.
-// The effect on a GPU has not been measured yet.
+// On an H200 with an empty kernel cache, a float32 single-query search
+// of a 200K-row store took 3.4 s right after Open and 1.2 ms once Open's
+// warm-up had finished (0.5 ms the second time); with the kernels in the
+// disk cache, 3.6 ms right after Open (cudabench -storefirst).
 //
 // # Adds and deletes
 //
