@@ -20,11 +20,7 @@ import (
 // per second), the device time of the runs, and the kernels of one pass
 // (EnableProfile), the slowest first.
 func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, reps int) {
-	f := strings.Split(spec, ",")
-	n := 0
-	if len(f) == 2 {
-		n, _ = strconv.Atoi(f[1])
-	}
+	dir, n := nameCount(spec)
 	if n < 1 {
 		fatal(fmt.Errorf("-encprof %q: want modeldir,texts", spec))
 	}
@@ -39,7 +35,7 @@ func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, rep
 			fatal(fmt.Errorf("-encbudgets %q: want token budgets above 0", budgets))
 		}
 		for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
-			m, err := encode.Load(f[0], encode.Options{Engine: e, BatchTokens: budget, DType: dt})
+			m, err := encode.Load(dir, encode.Options{Engine: e, BatchTokens: budget, DType: dt})
 			if err != nil {
 				fatal(err)
 			}
@@ -60,21 +56,11 @@ func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, rep
 			wall = wall[1:]
 			sort.Float64s(wall)
 			med := wall[len(wall)/2]
-			if err := cb.EnableProfile(true); err != nil {
-				fatal(err)
-			}
-			if _, err := m.EncodeIDs(ids); err != nil {
-				fatal(err)
-			}
-			prof := cb.Profile()
-			cb.EnableProfile(false)
-			names := make([]string, 0, len(prof))
-			total := 0.0
-			for k, ms := range prof {
-				names = append(names, k)
-				total += ms
-			}
-			sort.Slice(names, func(i, j int) bool { return prof[names[i]] > prof[names[j]] })
+			prof, names, total := kernelProfile(cb, func() {
+				if _, err := m.EncodeIDs(ids); err != nil {
+					fatal(err)
+				}
+			})
 			fmt.Printf("encode %d texts (%d tokens) %s, budget %d tokens: %.1f ms wall, %.0f docs/s; kernels %.1f ms\n",
 				len(ids), tokens, dt, budget, med*1e3, float64(len(ids))/med, total)
 			for _, k := range names[:min(12, len(names))] {

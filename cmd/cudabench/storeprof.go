@@ -23,12 +23,8 @@ import (
 // search (EnableProfile) and the queries the TF32 scan refined. keep
 // below 100 searches through a Where filter keeping that share of ids.
 func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, reps int) {
-	f := strings.Split(spec, ",")
-	dt, ok := map[string]engine.DType{"fp32": engine.Float32, "fp16": engine.Float16}[f[0]]
-	n := 0
-	if len(f) == 2 {
-		n, _ = strconv.Atoi(f[1])
-	}
+	name, n := nameCount(spec)
+	dt, ok := map[string]engine.DType{"fp32": engine.Float32, "fp16": engine.Float16}[name]
 	if !ok || n < 1 {
 		fatal(fmt.Errorf("-storeprof %q: want dtype (fp32, fp16),rows", spec))
 	}
@@ -55,7 +51,7 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 			fatal(err)
 		}
 	}
-	fmt.Printf("store %s %d x %d: added in %.0f ms\n", f[0], n, d, time.Since(t0).Seconds()*1e3)
+	fmt.Printf("store %s %d x %d: added in %.0f ms\n", name, n, d, time.Since(t0).Seconds()*1e3)
 	x32, err := e.FromFloat32(host, n, d)
 	if err != nil {
 		fatal(err)
@@ -152,23 +148,42 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 		}
 		k0, k1 := kernel(k), kernel(k+1)
 		fmt.Printf("store search %s %d queries k=%d keep %d%%: wall %.3f ms, last Eval on the device %.3f ms; kernel-only scan k=%d %.3f ms, k=%d %.3f ms; %d queries refined in %d searches\n",
-			f[0], m, k, keep, median(wall), median(dev), k, k0, k+1, k1, refined, reps+2)
-		if err := cb.EnableProfile(true); err != nil {
-			fatal(err)
-		}
-		search()
-		prof := cb.Profile()
-		cb.EnableProfile(false)
-		names := make([]string, 0, len(prof))
-		total := 0.0
-		for name, ms := range prof {
-			names = append(names, name)
-			total += ms
-		}
-		sort.Slice(names, func(i, j int) bool { return prof[names[i]] > prof[names[j]] })
+			name, m, k, keep, median(wall), median(dev), k, k0, k+1, k1, refined, reps+2)
+		prof, names, total := kernelProfile(cb, search)
 		fmt.Printf("      kernels of one search: %.3f ms\n", total)
 		for _, name := range names {
 			fmt.Printf("      %-70s %9.4f ms\n", name, prof[name])
 		}
 	}
+}
+
+// kernelProfile runs f with every launch timed (EnableProfile) and returns
+// the milliseconds by kernel, the kernels' names slowest first and their
+// sum.
+func kernelProfile(cb *cuda.Backend, f func()) (map[string]float64, []string, float64) {
+	if err := cb.EnableProfile(true); err != nil {
+		fatal(err)
+	}
+	f()
+	prof := cb.Profile()
+	cb.EnableProfile(false)
+	names := make([]string, 0, len(prof))
+	total := 0.0
+	for name, ms := range prof {
+		names = append(names, name)
+		total += ms
+	}
+	sort.Slice(names, func(i, j int) bool { return prof[names[i]] > prof[names[j]] })
+	return prof, names, total
+}
+
+// nameCount splits a flag value "name,count"; count is 0 when missing or
+// not a number.
+func nameCount(spec string) (string, int) {
+	name, count, ok := strings.Cut(spec, ",")
+	n, err := strconv.Atoi(count)
+	if !ok || err != nil {
+		n = 0
+	}
+	return name, n
 }

@@ -58,6 +58,14 @@ model() {
 	cat /tmp/model.part1 .m2/model.part2 >/tmp/model/model.safetensors
 	[ "$(sha256sum /tmp/model/model.safetensors | cut -c1-64)" = "$(cat .m2/sha256)" ] || { echo "model checksum differs"; exit 1; }
 }
+# storeprof SEARCHES: cudabench -storeprof over 1M rows, float16 then
+# float32, for the searches given (queries:k[:keep%];...).
+storeprof() {
+	for dt in fp16 fp32; do
+		echo "== cudabench -storeprof $dt,1000000 ($((SECONDS - T0)) s)"
+		lim 240 $G/cudabench -storeprof $dt,1000000 -reps 10 -storesearch "$1" 2>&1 | tee "$OUT/storeprof_$dt.log" | grep -v '^      '
+	done
+}
 case "$1" in
 A)
 	unpack
@@ -107,11 +115,7 @@ B)
 	;;
 C)
 	unpack
-	for dt in fp16 fp32; do
-		echo "== cudabench -storeprof $dt,1000000 ($((SECONDS - T0)) s)"
-		lim 240 $G/cudabench -storeprof $dt,1000000 -reps 10 \
-			-storesearch "1:100;64:100;1024:100;8:1000;8:4096;64:100:10;64:100:50;1:100:10" 2>&1 | tee "$OUT/storeprof_$dt.log" | grep -v '^      '
-	done
+	storeprof "1:100;64:100;1024:100;8:1000;8:4096;64:100:10;64:100:50;1:100:10"
 	;;
 D)
 	model
@@ -133,11 +137,7 @@ E)
 	echo "== store on cuda ($((SECONDS - T0)) s)"
 	(cd store && SILICA_STORE_BACKENDS=cuda lim 120 $G/store.test -test.v -test.run 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
 	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
-	for dt in fp16 fp32; do
-		echo "== cudabench -storeprof $dt,1000000 ($((SECONDS - T0)) s)"
-		lim 120 $G/cudabench -storeprof $dt,1000000 -reps 10 \
-			-storesearch "1:100;64:100;1024:100;64:100:10;64:100:50;1024:100:10;64:100:1" 2>&1 | tee "$OUT/storeprof_$dt.log" | grep -v '^      '
-	done
+	storeprof "1:100;64:100;1024:100;64:100:10;64:100:50;1024:100:10;64:100:1"
 	;;
 F)
 	model
