@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -44,6 +45,26 @@ func TestAddFlat(t *testing.T) {
 		err := s.AddFlat([]int64{1 << 40, 1<<40 + 1}, make([]float32, 2*c.d-1))
 		if err == nil || !strings.Contains(err.Error(), "2 ids of dimension") || s.Len() != c.n {
 			t.Errorf("AddFlat of a short slice: %v, %d rows; want an error with the numbers, %d rows", err, s.Len(), c.n)
+		}
+	}
+}
+
+// TestRoundAway: roundAway equals math.Round on every float32 from -200
+// to 200 a sixteenth apart (every half included), both signs of zero,
+// and random values of quantized magnitude.
+func TestRoundAway(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	var ys []float32
+	for i := -3200; i <= 3200; i++ {
+		ys = append(ys, float32(i)/16)
+	}
+	ys = append(ys, float32(math.Copysign(0, -1)), math.Nextafter32(0.5, 0), math.Nextafter32(-0.5, 0), math.Nextafter32(126.5, 127))
+	for range 100000 {
+		ys = append(ys, float32(r.Float64()*300-150))
+	}
+	for _, y := range ys {
+		if got, want := roundAway(y), int32(math.Round(float64(y))); got != want {
+			t.Fatalf("roundAway(%v) = %v; math.Round gives %v", y, got, want)
 		}
 	}
 }

@@ -241,10 +241,17 @@ func quantizeRow(x []float32, q []int8) float32 {
 		scale = 1
 	}
 	for i, v := range x {
-		r := math.Round(float64(v / scale))
-		q[i] = int8(max(-127, min(127, r)))
+		q[i] = int8(max(-127, min(127, roundAway(v/scale))))
 	}
 	return scale
+}
+
+// roundAway rounds y to the nearest integer, halves away from zero, as
+// math.Round does, for |y| < 2^31 (a quantized value is at most about
+// 127), without branches: y ± 1/2 is exact in float64, then truncated.
+func roundAway(y float32) int32 {
+	f := float64(y)
+	return int32(f + math.Copysign(0.5, f))
 }
 
 // alignedBytes returns n zeroed bytes aligned for any element type.
