@@ -37,9 +37,12 @@ func scanVariants() []variant {
 			vs = append(vs, v4Variant(t, ss, defaultV4(64)), v4Variant(t, ss, defaultV4(1024)),
 				v4Variant(t, ss, defaultV5(64, t == engine.Float32)), v4Variant(t, ss, defaultV5(1024, t == engine.Float32)))
 		}
-		ss := mmaSumSquares(engine.Attrs{}, t) // a store's masked search (its rows unit already under cosine)
-		vs = append(vs, v4Variant(t, ss, defaultV4(64)).masked(), v4Variant(t, ss, defaultV5(64, t == engine.Float32)).masked(),
-			v4Variant(t, ss, defaultV5(1024, t == engine.Float32)).masked())
+	}
+	// A store's masked search (float32 or float16 rows, unit already under
+	// cosine) in each main loop: MASK adds the same lines to every tiling.
+	for _, t := range []engine.DType{engine.Float32, engine.Float16} {
+		ss := mmaSumSquares(engine.Attrs{}, t)
+		vs = append(vs, v4Variant(t, ss, defaultV4(64)).masked(), v4Variant(t, ss, defaultV5(64, t == engine.Float32)).masked())
 	}
 	return vs
 }
