@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/silica-go/silica/encode"
+	sentence "github.com/silica-go/silica/encode"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/internal/textcorpus"
@@ -71,7 +71,7 @@ func TestEncoderOnHarness(t *testing.T) {
 		dt     engine.DType
 		minCos float64
 	}{{engine.Float32, 0.99999}, {engine.Float16, 0.9995}} {
-		enc, err := encode.Load(dir, encode.Options{Engine: e, DType: c.dt})
+		enc, err := sentence.Load(dir, sentence.Options{Engine: e, DType: c.dt})
 		if err != nil {
 			t.Fatal(err)
 		}
