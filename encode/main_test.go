@@ -3,6 +3,7 @@ package encode
 import (
 	"testing"
 
+	_ "github.com/silica-go/silica/backends" // SILICA_ENCODE_BACKENDS names any of them
 	"github.com/silica-go/silica/internal/testenv"
 )
 

