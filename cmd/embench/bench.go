@@ -240,6 +240,10 @@ func (b *bench) verifyThenTime(r *Result, c *caseDef, output func() ([]tensor, e
 		v := c.Recall(out)
 		r.RecallAt10 = &v
 	}
+	if c.Cosine != nil {
+		v := c.Cosine(out)
+		r.MinCosine = &v
+	}
 	b.prog.show("%s %s %s on %s: timing", c.Scenario, c.DType, c.Size, r.Backend)
 	ms, err := timing(verified)
 	if err != nil {

@@ -211,6 +211,7 @@
 //	      "plan": "scan_topk(dot normA k=100 largest=true)", // the engine's steps
 //	      "host_fallback": true,           // a custom kernel ran in Go on the host (omitted when false)
 //	      "recall_at_10": 0.26,            // binary_search_1: against the exact float32 top 10
+//	      "min_cosine": 0.9999998,         // encode scenarios: the lowest cosine of a text's embedding with the reference's
 //	      "kernel_median_ms", "kernel_p99_ms", "kernel_reps", "kernel_plan"
 //	                                       // store searches on cpu, cuda, metal: the kernel-only time (see Scenarios)
 //	      "devices", "shards",             // a search's store layout (--devices, --shards); omitted for 1 × 1

@@ -174,7 +174,19 @@ func (t *textData) cosineCheck(got *tensor, first, n int, minCos float64) error 
 	if len(got.Shape) != 2 || got.rows() != n || got.cols() != d || len(got.F32) != n*d || first+n > t.ref.rows() {
 		return fmt.Errorf("embeddings %s, want [%d %d]", got, n, d)
 	}
-	bad, worst, worstAt := 0, 2.0, -1
+	bad, worst, worstAt := t.cosines(got, first, n, minCos)
+	if bad > 0 {
+		return fmt.Errorf("%d of %d texts have a cosine below %g with sentence-transformers' embedding; the worst, text %d, %.6f", bad, n, minCos, worstAt, worst)
+	}
+	return nil
+}
+
+// cosines returns how many of got's n rows have a cosine below minCos
+// with rows first... of the reference (NaN counts), and the lowest cosine
+// and its row. got must hold n rows of the reference's width.
+func (t *textData) cosines(got *tensor, first, n int, minCos float64) (bad int, worst float64, worstAt int) {
+	d := t.dim
+	worst, worstAt = 2.0, -1
 	for i := range n {
 		c := cosine64(got.F32[i*d:(i+1)*d], t.ref.F32[(first+i)*d:(first+i+1)*d])
 		if !(c >= minCos) { // NaN fails
@@ -184,10 +196,7 @@ func (t *textData) cosineCheck(got *tensor, first, n int, minCos float64) error 
 			worst, worstAt = c, i
 		}
 	}
-	if bad > 0 {
-		return fmt.Errorf("%d of %d texts have a cosine below %g with sentence-transformers' embedding; the worst, text %d, %.6f", bad, n, minCos, worstAt, worst)
-	}
-	return nil
+	return bad, worst, worstAt
 }
 
 // cosine64 is the cosine of a and b in float64 (NaN for a zero vector).
@@ -295,6 +304,10 @@ func encodeGroup(c *config, dt engine.DType) *group {
 		}
 		return t.cosineCheck(&out[0], 0, len(t.docs), minCosineOf(dt))
 	}
+	cs.Cosine = func(out []tensor) float64 { // out passed Check
+		_, worst, _ := t.cosines(&out[0], 0, len(t.docs), 0)
+		return worst
+	}
 	g.Cases = []*caseDef{cs}
 	return g
 }
@@ -393,6 +406,11 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 		}
 		p.extra = func() *pipelineStats { return stats }
 		return p, nil
+	}
+	cs.Cosine = func(out []tensor) float64 { // out passed Check
+		_, docs, _ := t.cosines(&out[0], 0, len(t.docs), 0)
+		_, queries, _ := t.cosines(&out[1], len(t.docs), len(t.queries), 0)
+		return min(docs, queries)
 	}
 	cs.Check = func(out []tensor) error {
 		if len(out) != 4 {

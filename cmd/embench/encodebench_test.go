@@ -90,6 +90,9 @@ func TestEncodeCheck(t *testing.T) {
 	if err := check([]tensor{near}); err != nil {
 		t.Errorf("a text at cosine 0.99995: %v", err)
 	}
+	if got := encodeGroup(c, engine.Float32).Cases[0].Cosine([]tensor{near}); math.Abs(got-0.99995) > 1e-6 {
+		t.Errorf("the lowest cosine of a run with a text at 0.99995 is reported as %v", got)
+	}
 	far := rowsOfRef(td, 0, 40)
 	bend(&far, 17, 0.9998)
 	if err := check([]tensor{far}); err == nil || !strings.Contains(err.Error(), "1 of 40 texts") || !strings.Contains(err.Error(), "text 17") {

@@ -38,6 +38,9 @@ func writeEncode(w io.Writer, rep *Report, rows []Result) {
 			prev = key
 		}
 		verified := "yes"
+		if r.MinCosine != nil {
+			verified = fmt.Sprintf("yes (cosine ≥ 1 - %.1g)", 1-*r.MinCosine)
+		}
 		if !r.Verified {
 			verified = "**" + r.Status + "**"
 		}

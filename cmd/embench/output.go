@@ -23,7 +23,7 @@ var csvHeader = []string{
 	"runner", "status", "reps", "min_ms", "max_ms", "iqr_ms", "queries_per_s",
 	"stored_bytes", "resident_bytes", "device_bytes", "plan", "error", "host_fallback", "recall_at_10",
 	"kernel_median_ms", "kernel_p99_ms", "kernel_reps", "kernel_plan", "devices", "shards",
-	"docs_per_s", "tokens_per_s", "add_ms", "search_ms", "search_p99_ms", "peak_bytes",
+	"docs_per_s", "tokens_per_s", "add_ms", "search_ms", "search_p99_ms", "peak_bytes", "min_cosine",
 }
 
 // writeCSV writes one line per result to path, empty cells for absent
@@ -44,6 +44,7 @@ func writeCSV(path string, rep *Report) error {
 			strconv.FormatBool(r.HostFallback), num(r.RecallAt10),
 			num(r.KernelMS), num(r.KernelP99MS), kernelReps(r), r.KernelPlan, count(r.Devices), count(r.Shards),
 			num(r.DocsPerS), num(r.TokensPerS), num(r.AddMS), num(r.SearchMS), num(r.SearchP99MS), integer(r.PeakBytes),
+			num(r.MinCosine),
 		})
 	}
 	w.Flush()

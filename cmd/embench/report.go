@@ -125,6 +125,7 @@ type Result struct {
 	Plan          string   `json:"plan,omitempty"`
 	HostFallback  bool     `json:"host_fallback,omitempty"` // the plan ran a custom kernel's Go function on the host
 	RecallAt10    *float64 `json:"recall_at_10,omitempty"`  // binary_search_1: against the exact float32 top 10
+	MinCosine     *float64 `json:"min_cosine,omitempty"`    // encode scenarios: the lowest cosine with the reference's embedding
 	// Devices and Shards (per device) lay out a store search case's
 	// store; absent for the plain store on one device.
 	Devices int `json:"devices,omitempty"`

@@ -82,6 +82,9 @@ type caseDef struct {
 	// Recall, if set, measures a verified answer's quality: recall@10
 	// against the exact float32 search.
 	Recall func(out []tensor) float64
+	// Cosine, if set, is a verified encode answer's lowest cosine with
+	// the reference's embedding.
+	Cosine func(out []tensor) float64
 
 	PeerOp     string         // the op peers.py runs
 	PeerParams map[string]any // and its parameters
