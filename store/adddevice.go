@@ -127,7 +127,7 @@ func (s *Store) convertDevice(op string, ids []int64, vectors [][]float32, flat 
 			flat = append(flat, v...)
 		}
 	}
-	x32, err := s.e.FromBytes(float32Bytes(flat), engine.Float32, n, d)
+	x32, err := s.e.FromFloat32(flat, n, d)
 	if err != nil {
 		return nil, nil, opErr(err, "%s: upload %d rows", op, n)
 	}
@@ -243,7 +243,7 @@ func (s *Store) convertChecked(op string, ids []int64, vectors [][]float32, flat
 		return nil, nil, err
 	}
 	rows := s.flatten(vectors, identity(len(vectors)), false)
-	x32, err := s.e.FromBytes(float32Bytes(rows), engine.Float32, len(vectors), d)
+	x32, err := s.e.FromFloat32(rows, len(vectors), d)
 	if err != nil {
 		return nil, nil, opErr(err, "%s: upload %d rows", op, len(vectors))
 	}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/binary"
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
@@ -69,23 +68,6 @@ func wrap(e *engine.Engine, inPlace bool, data []byte, dt engine.DType, shape ..
 	a, err = e.FromBytes(data, dt, shape...)
 	return a, false, err
 }
-
-// float32Bytes returns f's memory as bytes when the machine is
-// little-endian (the layout of '<f4' and of engine arrays), else an
-// encoded copy.
-func float32Bytes(f []float32) []byte {
-	if len(f) == 0 {
-		return nil
-	}
-	if littleEndian {
-		return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f))
-	}
-	b, _ := engine.EncodeFloat32(engine.Float32, f)
-	return b
-}
-
-// littleEndian reports whether the machine stores numbers little-endian.
-var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // uintptrOf returns the address of b's first byte (len(b) > 0), to test
 // alignment before the backend views the bytes as wider elements.
