@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -53,9 +52,7 @@ func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, rep
 				}
 				wall = append(wall, time.Since(t0).Seconds())
 			}
-			wall = wall[1:]
-			sort.Float64s(wall)
-			med := wall[len(wall)/2]
+			med := median(wall[1:])
 			prof, names, total := kernelProfile(cb, func() {
 				if _, err := m.EncodeIDs(ids); err != nil {
 					fatal(err)

@@ -68,7 +68,6 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 		fatal(err)
 	}
 	defer x.Free()
-	median := func(v []float64) float64 { sort.Float64s(v); return v[len(v)/2] }
 	for _, sp := range strings.Split(searches, ";") {
 		p := strings.Split(sp, ":")
 		m, _ := strconv.Atoi(p[0])
