@@ -40,37 +40,9 @@
 # G (carry .m2, after A, C or E; also build encode.test into .gpu):
 #   encode's TestAgainstSentenceTransformers with the cuda engine
 #   (SILICA_ENCODE_BACKENDS), cosine 0.99999 and the same top-10 as on
-#   the CPU; not yet run.
+#   the CPU (run in run16.sh).
 # Logs in $OUT.
-set -o pipefail
-T0=$SECONDS
-OUT="${OUT:-$(mktemp -d)}"
-G=/tmp/g
-lim() { timeout -k 5 "$@"; }
-export SILICA_CACHE_DIR=/tmp/sil-cache
-export SILICA_PYTHON=/opt/torch/.venv/bin/python3 SILICA_TORCH_PYTHON=/opt/torch/.venv/bin/python3
-unpack() {
-	mkdir -p $G /usr/share/games
-	for f in .gpu/*.gz; do
-		b=$G/$(basename "$f" .gz)
-		gunzip -c "$f" >"$b" && chmod +x "$b"
-	done
-	tar xzf .gpu/fort.tgz -C /usr/share/games
-	cp .m1/model.part1 /tmp/
-}
-model() {
-	mkdir -p /tmp/model && cp -r .m2/cfg/. /tmp/model/
-	cat /tmp/model.part1 .m2/model.part2 >/tmp/model/model.safetensors
-	[ "$(sha256sum /tmp/model/model.safetensors | cut -c1-64)" = "$(cat .m2/sha256)" ] || { echo "model checksum differs"; exit 1; }
-}
-# storeprof SEARCHES: cudabench -storeprof over 1M rows, float16 then
-# float32, for the searches given (queries:k[:keep%];...).
-storeprof() {
-	for dt in fp16 fp32; do
-		echo "== cudabench -storeprof $dt,1000000 ($((SECONDS - T0)) s)"
-		lim 240 $G/cudabench -storeprof $dt,1000000 -reps 10 -storesearch "$1" 2>&1 | tee "$OUT/storeprof_$dt.log" | grep -v '^      '
-	done
-}
+. "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
 	unpack
