@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"math"
-	"runtime"
 	"sync"
 	"unsafe"
 
@@ -83,29 +82,21 @@ func (s *Store) writeHost(op string, chunks []chunk, ids []int64, vectors [][]fl
 func (s *Store) convertRows(dst []byte, scales []float32, vectors [][]float32) bool {
 	n, d := len(vectors), s.cfg.dim
 	rb := d * s.cfg.dtype.Size()
-	workers := min(runtime.NumCPU(), max(1, n*d/(1<<16)))
 	var bad sync.Once
 	ok := true
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*n/workers, (w+1)*n/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tmp := make([]float32, d)
-			for r := lo; r < hi; r++ {
-				var sc *float32
-				if scales != nil {
-					sc = &scales[r]
-				}
-				if !s.convertRow(dst[r*rb:(r+1)*rb], sc, vectors[r], tmp) {
-					bad.Do(func() { ok = false })
-					return
-				}
+	splitRows(n, d, func(lo, hi int) {
+		tmp := make([]float32, d)
+		for r := lo; r < hi; r++ {
+			var sc *float32
+			if scales != nil {
+				sc = &scales[r]
 			}
-		}()
-	}
-	wg.Wait()
+			if !s.convertRow(dst[r*rb:(r+1)*rb], sc, vectors[r], tmp) {
+				bad.Do(func() { ok = false })
+				return
+			}
+		}
+	})
 	return ok
 }
 

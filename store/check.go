@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/half"
@@ -25,24 +26,37 @@ func (s *Store) checkVectors(op, what string, vectors [][]float32, ids []int64) 
 		if len(v) != s.cfg.dim {
 			return fmt.Errorf("store: %s: %s has %d values; the store's dimension is %d", op, name(i), len(v), s.cfg.dim)
 		}
-		// One unrolled pass finds the largest magnitude; only a bad row is
-		// walked again for the index the error names.
-		m, _, finite := maxAbsSquares(v)
-		if !finite || f16 && math.IsInf(float64(half.Round16(m)), 0) {
-			for j, x := range v {
-				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-					return fmt.Errorf("store: %s: %s has %v at index %d; values must be finite", op, name(i), x, j)
+	}
+	// One unrolled pass a row, split over the cores, finds the first bad
+	// row; only that row is walked again for the index the error names.
+	first := make([]int, 0, 1)
+	var mu sync.Mutex
+	splitRows(len(vectors), s.cfg.dim, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			m, _, finite := maxAbsSquares(vectors[i])
+			if !finite || f16 && math.IsInf(float64(half.Round16(m)), 0) || m == 0 && s.cfg.metric == Cosine {
+				mu.Lock()
+				if len(first) == 0 || i < first[0] {
+					first = append(first[:0], i)
 				}
-				if f16 && math.IsInf(float64(half.Round16(x)), 0) {
-					return fmt.Errorf("store: %s: %s has %v at index %d, beyond float16's range (±65504)", op, name(i), x, j)
-				}
+				mu.Unlock()
+				return
 			}
 		}
-		if m == 0 && s.cfg.metric == Cosine {
-			return fmt.Errorf("store: %s: %s is all zeros; cosine similarity needs a nonzero vector", op, name(i))
+	})
+	if len(first) == 0 {
+		return nil
+	}
+	i, v := first[0], vectors[first[0]]
+	for j, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("store: %s: %s has %v at index %d; values must be finite", op, name(i), x, j)
+		}
+		if f16 && math.IsInf(float64(half.Round16(x)), 0) {
+			return fmt.Errorf("store: %s: %s has %v at index %d, beyond float16's range (±65504)", op, name(i), x, j)
 		}
 	}
-	return nil
+	return fmt.Errorf("store: %s: %s is all zeros; cosine similarity needs a nonzero vector", op, name(i))
 }
 
 // checkK validates a search's k.
@@ -64,22 +78,24 @@ func (s *Store) flatten(vectors [][]float32, order []int, queries bool) []float3
 	d := s.cfg.dim
 	flat := make([]float32, len(order)*d)
 	always := queries && s.cfg.dtype == engine.Float16
-	for j, p := range order {
-		row := flat[j*d : (j+1)*d]
-		copy(row, vectors[p])
-		if s.cfg.metric != Cosine {
-			continue
-		}
-		m, _, _ := maxAbsSquares(row) // finite: checked before
-		switch {
-		case m < 1e-6 || m > 1e15:
-			for c := range row {
-				row[c] /= m
+	splitRows(len(order), d, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			row := flat[j*d : (j+1)*d]
+			copy(row, vectors[order[j]])
+			if s.cfg.metric != Cosine {
+				continue
 			}
-		case always: // into float16's range; a product, as 1/m is finite here
-			scaleInto(row, row, 1/m)
+			m, _, _ := maxAbsSquares(row) // finite: checked before
+			switch {
+			case m < 1e-6 || m > 1e15:
+				for c := range row {
+					row[c] /= m
+				}
+			case always: // into float16's range; a product, as 1/m is finite here
+				scaleInto(row, row, 1/m)
+			}
 		}
-	}
+	})
 	return flat
 }
 

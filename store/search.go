@@ -5,8 +5,10 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync/atomic"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/half"
 )
 
 // Hit is one search result: a stored id and its score (cosine similarity,
@@ -216,7 +218,11 @@ func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, e
 				continue
 			}
 			for i := range cands {
-				cands[i] = append(cands[i], hits[i]...)
+				if cands[i] == nil {
+					cands[i] = hits[i]
+				} else {
+					cands[i] = append(cands[i], hits[i]...)
+				}
 			}
 		}
 		todo = again
@@ -268,20 +274,29 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, bool, error) {
 		return nil, false, err
 	}
 	out := make([][]Hit, m)
-	for i := range out {
-		kept := make([]Hit, 0, p.k)
-		for j := i * p.k; j < (i+1)*p.k; j++ {
-			if r := int(index[j]); p.passes(r) {
-				kept = append(kept, Hit{p.a.ids[r], vals[j]})
+	var again atomic.Bool
+	splitRows(m, 8*p.k, func(lo, hi int) { // about 8 values of work a hit
+		slab := make([]Hit, 0, (hi-lo)*p.k)
+		for i := lo; i < hi && !again.Load(); i++ {
+			kept := slab[len(slab):len(slab):cap(slab)]
+			for j := i * p.k; j < (i+1)*p.k; j++ {
+				if r := int(index[j]); p.passes(r) {
+					kept = append(kept, Hit{p.a.ids[r], vals[j]})
+				}
 			}
-		}
-		if p.k < p.n && len(kept) < p.passing {
-			if len(kept) < k || !s.worse(vals[(i+1)*p.k-1], kept[k-1].Score) {
-				return nil, false, nil
+			if p.k < p.n && len(kept) < p.passing {
+				if len(kept) < k || !s.worse(vals[(i+1)*p.k-1], kept[k-1].Score) {
+					again.Store(true)
+					return
+				}
 			}
+			s.sortTies(kept)
+			out[i] = kept[:min(k, len(kept)):min(k, len(kept))]
+			slab = slab[:len(slab)+len(kept)]
 		}
-		s.sortTies(kept)
-		out[i] = kept[:min(k, len(kept))]
+	})
+	if again.Load() {
+		return nil, false, nil
 	}
 	return out, true, nil
 }
@@ -378,12 +393,17 @@ func (s *Store) compareHits(a, b Hit) int {
 // dequantized to float32 inside the scan). Under Cosine each query is
 // scaled by its largest magnitude first (see flatten).
 func (s *Store) uploadQueries(queries [][]float32) (*engine.Array, error) {
-	flat := s.flatten(queries, identity(len(queries)), true)
-	dt := engine.Float32
+	m, d := len(queries), s.cfg.dim
+	flat := s.flatten(queries, identity(m), true)
+	var q *engine.Array
+	var err error
 	if s.cfg.dtype == engine.Float16 {
-		dt = engine.Float16
+		raw := make([]byte, 2*len(flat))
+		splitRows(m, d, func(lo, hi int) { half.EncodeFloat16(raw[2*lo*d:2*hi*d], flat[lo*d:hi*d]) })
+		q, err = s.e.FromBytes(raw, engine.Float16, m, d)
+	} else {
+		q, err = s.e.FromFloat32(flat, m, d)
 	}
-	q, err := s.e.FromFloat32As(flat, dt, len(queries), s.cfg.dim)
 	if err != nil {
 		return nil, opErr(err, "search: upload queries")
 	}
