@@ -32,6 +32,11 @@ type Config struct {
 	// (1 to 8); 0 is the default (2 and 3 for 16-bit rows, 1 and 4 for
 	// others). For benchmarks (cmd/cudabench).
 	RowRU, RowMinB int
+	// ScoresRU and ScoresMinB tune the same way the row kernel that
+	// writes the scores of a large-k search (scan.go, scoreSelect; groups
+	// of 8 queries); 0 is the default (rowsAtOnce, rowBlocksPerSM). For
+	// benchmarks (cmd/cudabench).
+	ScoresRU, ScoresMinB int
 }
 
 // The environment variables ConfigFromEnv reads.
@@ -54,6 +59,9 @@ func (c Config) check() error {
 	}
 	if c.RowRU < 0 || c.RowRU > 4 || c.RowMinB < 0 || c.RowMinB > 8 {
 		return fmt.Errorf("cuda: RowRU = %d, RowMinB = %d; want 0 (the default) or 1 to 4, and 1 to 8", c.RowRU, c.RowMinB)
+	}
+	if c.ScoresRU < 0 || c.ScoresRU > 4 || c.ScoresMinB < 0 || c.ScoresMinB > 8 {
+		return fmt.Errorf("cuda: ScoresRU = %d, ScoresMinB = %d; want 0 (the default) or 1 to 4, and 1 to 8", c.ScoresRU, c.ScoresMinB)
 	}
 	switch c.Scan {
 	case "", "v4", "v5":

@@ -243,6 +243,9 @@ func (r *runner) rowScores(a, b arg, m, n, k int, sa, scales dptr, normB bool, m
 		mq = 1
 	}
 	v := rowVariant(a.DType, b.DType, mq, k, 0, metric)
+	if c := r.b.cfg; c.ScoresRU != 0 || c.ScoresMinB != 0 {
+		v = rowVariantTuned(a.DType, b.DType, mq, k, 0, metric, c.ScoresRU, c.ScoresMinB)
+	}
 	dpad := (k + 3) &^ 3
 	nb := max(1, min((n+7)/8, r.d.sms*4))
 	return launch(r.d, v, [3]int{nb}, 256, mq*dpad*4, rowscanArgs{q: a.ptr, x: b.ptr, m: int64(m), n: int64(n), d: int64(k),

@@ -22,7 +22,7 @@ var selectModes = []struct {
 // anyK times searches over 1M x 768 rows for each dtype, query count and
 // k of the lists, in each select mode, and notes whether each mode's ids
 // equal the default's.
-func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings []string, want func(string) bool,
+func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, scoresTunings []string, want func(string) bool,
 	timeIt func(name, torchName string, target float64, note string, build func() ([]*engine.Array, error)),
 	randn func(seed uint64, dt engine.DType, shape ...int) *engine.Array, normalized func(*engine.Array) *engine.Array) {
 	for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
@@ -83,6 +83,23 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings []st
 						fatal(err)
 					}
 					timeIt(label+" [row "+rt+"]", torchName, 0, fmt.Sprintf("ids = default's in %d/%d queries", sameSets(ref, ids, k), bq), search)
+				}
+				for _, st := range scoresTunings {
+					var ru, minb int
+					if k <= 128 || (bq >= 16 && k <= 1024) || !want(label+" [scores "+st+"]") {
+						continue // the fused scans' k: no scores kernel
+					}
+					if _, err := fmt.Sscanf(st, "%d,%d", &ru, &minb); err != nil {
+						fatal(fmt.Errorf("-scoressweep %q: want ru,minb", st))
+					}
+					if err := cb.SetConfig(cuda.Config{ScoresRU: ru, ScoresMinB: minb}); err != nil {
+						fatal(err)
+					}
+					ids, err := searchIDs(search)
+					if err != nil {
+						fatal(err)
+					}
+					timeIt(label+" [scores "+st+"]", torchName, 0, fmt.Sprintf("ids = default's in %d/%d queries", sameSets(ref, ids, k), bq), search)
 				}
 				if err := cb.SetConfig(cuda.Config{}); err != nil {
 					fatal(err)

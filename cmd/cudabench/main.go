@@ -63,6 +63,7 @@ func main() {
 	anyKFlag := flag.Bool("anyk", false, "time searches of 1, 8, 64 and 1024 queries with k = 100, 1000 and 4096 over 1M x 768 rows, in each select mode (default, [select]: score and select, [fused]: the fused scans' buffers), instead of the top-100 rows")
 	firstUseFlag := flag.String("firstuse", "", "dtype,queries,k: time this process's first search of that shape and a second one (wall, hits read back), and exit")
 	rowSweep := flag.String("rowsweep", "", "with -anyk: single-query row-scan tunings to time at k <= 128, \"ru,minb;...\" (rows a warp loads at once, blocks an SM)")
+	scoresSweep := flag.String("scoressweep", "", "with -anyk: tunings of the kernel that writes a large-k search's scores to time, \"ru,minb;...\" (as -rowsweep)")
 	warmFlag := flag.Bool("warm", false, "with -firstuse: call Engine.Warm before the first search")
 	storeFirstFlag := flag.String("storefirst", "", "dir,dtype,queries,k: build a 200K x 768 store in dir if it holds none, else open it on cuda, wait -wait, and time its first SearchBatch of that shape and a second one; then exit")
 	waitFlag := flag.Duration("wait", 0, "with -storefirst: time between Open and the first search")
@@ -302,11 +303,14 @@ func main() {
 		c.Free()
 	}
 	if *anyKFlag {
-		var tunings []string
+		var tunings, scores []string
 		if *rowSweep != "" {
 			tunings = strings.Split(*rowSweep, ";")
 		}
-		anyK(e, cb, []int{1, 8, 64, 1024}, []int{100, 1000, 4096}, tunings, want, timeIt, randn, normalized)
+		if *scoresSweep != "" {
+			scores = strings.Split(*scoresSweep, ";")
+		}
+		anyK(e, cb, []int{1, 8, 64, 1024}, []int{100, 1000, 4096}, tunings, scores, want, timeIt, randn, normalized)
 	}
 	targets := map[string]float64{"fp32 1": 1.10, "fp16 1": 0.56, "fp32 64": 1.5, "fp32 1024": 11, "fp16 1024": 3.3}
 	for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
