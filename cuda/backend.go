@@ -169,6 +169,9 @@ func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 		if err := b.d.sync(); err != nil {
 			return err
 		}
+		if len(src) >= stagedMin {
+			return b.d.writeStaged(d.ptr+uint64(off), src)
+		}
 		return check("cuMemcpyHtoD", cuMemcpyHtoD(d.ptr+uint64(off), unsafe.Pointer(&src[0]), uint64(len(src))))
 	})
 }

@@ -45,6 +45,8 @@ type device struct {
 	evStart, evEnd uintptr
 	lastMs         float64
 
+	staging [2]staged // pinned host memory for large writes (write.go)
+
 	profiling bool      // record events around each launch (EnableProfile)
 	evPool    []uintptr // events for profiling, reused
 	evUsed    int
@@ -120,6 +122,7 @@ func (d *device) init() error {
 }
 
 func (d *device) release() {
+	d.freeStaging()
 	for _, m := range d.mods {
 		cuModuleUnload(m.handle)
 	}

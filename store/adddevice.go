@@ -122,10 +122,12 @@ func copyPart(dst *engine.Array, at int, x *engine.Array, c chunk, n int) error 
 func (s *Store) convertDevice(op string, ids []int64, vectors [][]float32, flat []float32) (x, sc *engine.Array, err error) {
 	n, d := len(ids), s.cfg.dim
 	if flat == nil {
-		flat = make([]float32, 0, n*d)
-		for _, v := range vectors {
-			flat = append(flat, v...)
-		}
+		flat = make([]float32, n*d)
+		splitRows(n, d, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				copy(flat[i*d:(i+1)*d], vectors[i])
+			}
+		})
 	}
 	x32, err := s.e.FromFloat32(flat, n, d)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 )
 
 // fill adds n random vectors with random ids in batches of assorted sizes
@@ -204,30 +205,36 @@ func TestExplainIsOneScan(t *testing.T) {
 // TestLargeBatch searches batches large enough that the host's work on
 // them (checks, scaling, conversion to float16, reading the hits) is
 // split over the cores: every hit against float64, and a bad query named
-// by its index whichever part of the batch finds it.
+// by its index whichever part of the batch finds it; on the CPU, the
+// device-like path (rows added on the device) and the backends named in
+// SILICA_STORE_BACKENDS.
 func TestLargeBatch(t *testing.T) {
 	const d, n, m, k = 131, 301, 1100, 40 // 1100 x 131 values: split over two cores or more
-	for _, metric := range allMetrics {
-		for _, dt := range allDTypes {
-			r := rand.New(rand.NewPCG(uint64(metric), uint64(dt)))
-			s := newStore(t, Options{Dim: d, Metric: metric, DType: dt})
-			want := fill(t, s, r, n)
-			queries := randVectors(r, m, d)
-			res, err := s.SearchBatch(queries, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, q := range queries {
-				checkHits(t, fmt.Sprintf("%s/%s query %d", metric, dt, i), metric, dt, want, nil, q, k, res[i])
-			}
-			bad := slices.Clone(queries)
-			bad[1050] = slices.Clone(bad[1050])
-			bad[1050][7] = float32(math.NaN())
-			bad[100] = make([]float32, d) // all zeros: an error under Cosine only
-			bad[100][3] = float32(math.Inf(-1))
-			_, err = s.SearchBatch(bad, k)
-			if err == nil || !strings.Contains(err.Error(), "query 100 has -Inf at index 3") {
-				t.Errorf("%s/%s: error %v; want query 100's -Inf", metric, dt, err)
+	engines := append([]*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})}, backendtest.Named(t, "SILICA_STORE_BACKENDS")...)
+	for _, e := range engines {
+		defer e.Close()
+		for _, metric := range allMetrics {
+			for _, dt := range allDTypes {
+				r := rand.New(rand.NewPCG(uint64(metric), uint64(dt)))
+				s := newStore(t, Options{Dim: d, Metric: metric, DType: dt, Engine: e})
+				want := fill(t, s, r, n)
+				queries := randVectors(r, m, d)
+				res, err := s.SearchBatch(queries, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, q := range queries {
+					checkHits(t, fmt.Sprintf("%s %s/%s query %d", e.Name(), metric, dt, i), metric, dt, want, nil, q, k, res[i])
+				}
+				bad := slices.Clone(queries)
+				bad[1050] = slices.Clone(bad[1050])
+				bad[1050][7] = float32(math.NaN())
+				bad[100] = make([]float32, d) // all zeros: an error under Cosine only
+				bad[100][3] = float32(math.Inf(-1))
+				_, err = s.SearchBatch(bad, k)
+				if err == nil || !strings.Contains(err.Error(), "query 100 has -Inf at index 3") {
+					t.Errorf("%s %s/%s: error %v; want query 100's -Inf", e.Name(), metric, dt, err)
+				}
 			}
 		}
 	}

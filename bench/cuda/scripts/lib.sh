@@ -17,7 +17,7 @@ unpack() {
 		gunzip -c "$f" >"$b" && chmod +x "$b"
 	done
 	tar xzf .gpu/fort.tgz -C /usr/share/games
-	cp .m1/model.part1 /tmp/
+	[ ! -e .m1/model.part1 ] || cp .m1/model.part1 /tmp/
 }
 model() {
 	mkdir -p /tmp/model && cp -r .m2/cfg/. /tmp/model/

@@ -9,6 +9,13 @@
 #   encode's TestAgainstSentenceTransformers with the cuda engine
 #   (SILICA_ENCODE_BACKENDS=cuda): cosine 0.99999 with
 #   sentence-transformers and the same top-10 as on the CPU.
+# P (carry .gpu only): the store's tests on cuda (large batches, filters);
+#   cudabench -anyk over the large-k searches of few queries with the
+#   scores kernel's tunings (-scoressweep); embench's 1M-row store beside
+#   plain PyTorch with a Go CPU profile of the run (store.prof).
+# Q (carry .gpu, with cuda.test): P after the GPU tests of ./cuda
+#   (TestLargeWrite: the pinned staging of large writes), with the
+#   scores kernel's new default and further tunings.
 # Logs in $OUT.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
@@ -32,8 +39,33 @@ G)
 		-test.run 'TestAgainstSentenceTransformers' >"$OUT/encode_tests.log" 2>&1; echo "rc $?" >>"$OUT/encode_tests.log")
 	grep -E -- '^(--- |FAIL|ok|panic)|^rc |cuda|cosine' "$OUT/encode_tests.log" | head -30
 	;;
+Q)
+	unpack
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	(cd cuda && lim 150 $G/cuda.test -test.v -test.run "TestLargeWrite|TestBackend|TestSearchLargeK|TestSearchRegimes|TestMemory|TestCloseThenUse" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
+	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	;&
+P)
+	[ "$1" = Q ] || unpack
+	echo "== store on cuda ($((SECONDS - T0)) s)"
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 150 $G/store.test -test.v -test.run 'TestLargeBatch|TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
+	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	echo "== cudabench -anyk, scores tunings ($((SECONDS - T0)) s)"
+	lim 170 $G/cudabench -anyk -reps 10 -only "any-k fp16, 8 queries, k=1000|any-k fp16, 8 queries, k=4096|any-k fp32, 8 queries, k=1000|any-k fp16, 64 queries, k=4096" \
+		-scoressweep "${SWEEP:-2,2;2,3;3,2;4,2;1,3;1,4;2,4}" -out "$OUT/anyk.json" 2>&1 | tee "$OUT/anyk.log" | grep -E 'any-k' | cut -c1-150
+	left=$((560 - (SECONDS - T0)))
+	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
+	lim $((left > 60 ? left : 60)) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
+		--scenario store_add,store_search_1,store_search_64,store_search_1024,store_search_8_k1000,store_search_8_k4096 \
+		--cpuprofile "$OUT/store.prof" --json "$OUT/store.json" >"$OUT/store.md" 2>"$OUT/store.err"
+	echo "store rc $?"
+	grep -E '^\|' "$OUT/store.md" | tail -22
+	tail -3 "$OUT/store.err"
+	;;
 *)
-	echo "usage: run16.sh A|G" >&2
+	echo "usage: run16.sh A|G|P|Q" >&2
 	exit 2
 	;;
 esac
