@@ -230,6 +230,20 @@ func rowVariantTuned(qt, xt engine.DType, mq, d int, mode int, metric engine.Met
 			fmt.Sprintf("MODE=%d", mode), fmt.Sprintf("METRIC=%d", metric), fmt.Sprintf("MINB=%d", minb), fmt.Sprintf("RU=%d", ru)}}
 }
 
+// rowQStride is the floats a query takes in the shared memory of the
+// row scan variant v for rows of d values (scan.cu's QSTRIDE: whole
+// warps of 16-byte vectors for a vectorised variant, else d rounded up
+// to 4).
+func rowQStride(v variant, d int) int {
+	for _, p := range v.params {
+		var nv int
+		if _, err := fmt.Sscanf(p, "nv%d", &nv); err == nil && nv > 0 {
+			return nv * 32 * (16 / v.dtype.Size())
+		}
+	}
+	return (d + 3) &^ 3
+}
+
 // masked is the row scan variant v reading a row bitmap (MASK=1).
 func (v variant) masked() variant {
 	v.params = append(slices.Clip(v.params), "mask")
@@ -249,9 +263,8 @@ func (r *runner) rowScores(a, b arg, m, n, k int, sa, scales dptr, normB bool, m
 	if c := r.b.cfg; c.ScoresRU != 0 || c.ScoresMinB != 0 {
 		v = rowVariantTuned(a.DType, b.DType, mq, k, 0, metric, c.ScoresRU, c.ScoresMinB)
 	}
-	dpad := (k + 3) &^ 3
 	nb := max(1, min((n+7)/8, r.d.sms*4))
-	return launch(r.d, v, [3]int{nb}, 256, mq*dpad*4, rowscanArgs{q: a.ptr, x: b.ptr, m: int64(m), n: int64(n), d: int64(k),
+	return launch(r.d, v, [3]int{nb}, 256, mq*rowQStride(v, k)*4, rowscanArgs{q: a.ptr, x: b.ptr, m: int64(m), n: int64(n), d: int64(k),
 		q0: 0, mq: int32(m), qscale: sa, xf: scales, normB: normB, largest: true, out: outp})
 }
 
@@ -322,11 +335,11 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales, bits dptr, vals, idx
 	if err != nil {
 		return err
 	}
-	dpad := (d + 3) &^ 3
-	smem := (mq*dpad+1)&^1*4 + 8*c*8
+	qs := rowQStride(v, d)
+	smem := (mq*qs+1)&^1*4 + 8*c*8
 	sortSmem := c <= sortSmemMaxC && smem <= r.d.smemOptin
 	if !sortSmem {
-		smem = mq * dpad * 4
+		smem = mq * qs * 4
 	}
 	for q0 := 0; q0 < m; q0 += mq {
 		g := min(mq, m-q0)

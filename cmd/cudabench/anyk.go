@@ -27,7 +27,13 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 	randn func(seed uint64, dt engine.DType, shape ...int) *engine.Array, normalized func(*engine.Array) *engine.Array) {
 	for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
 		name := map[engine.DType]string{engine.Float32: "fp32", engine.Float16: "fp16"}[dt]
-		if !want("any-k " + name) {
+		wanted := false
+		for _, bq := range queries {
+			for _, k := range ks {
+				wanted = wanted || want(fmt.Sprintf("any-k %s, %d queries, k=%d", name, bq, k))
+			}
+		}
+		if !wanted {
 			continue
 		}
 		E := normalized(randn(30+uint64(dt), dt, 1000000, 768))
@@ -35,6 +41,9 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 			Q := normalized(randn(40+uint64(bq), dt, bq, 768))
 			for _, k := range ks {
 				label := fmt.Sprintf("any-k %s, %d queries, k=%d", name, bq, k)
+				if !want(label) {
+					continue
+				}
 				torchName := fmt.Sprintf("top-%d over 1Mx768 %s, %d queries", k, name, bq)
 				search := func() ([]*engine.Array, error) {
 					s, err := engine.MatMul(Q, E, false, true)

@@ -55,7 +55,7 @@ func main() {
 	torchPath := flag.String("torch", "", "anchor_torch.json written by torch_cuda.py (optional)")
 	outPath := flag.String("out", "", "write the rows as JSON here")
 	reps := flag.Int("reps", 20, "timed repetitions per row")
-	only := flag.String("only", "", "run only rows whose name contains this")
+	only := flag.String("only", "", "run only rows whose name contains this (or one of these, separated by |)")
 	profile := flag.Bool("profile", false, "after timing each row, run it once more with events around every kernel and print where the time goes")
 	scanFlag := flag.String("scan", "both", "tensor-core scans to time on the search rows: a list of default (the device's), v4 (mma.sync) and v5 (wgmma), or both (default,v4) or all")
 	sweep := flag.String("v4sweep", strings.Join(cudatest.V4Tilings, ";"), "with v4 in -scan: further v4 tilings (SILICA_CUDA_V4 values) to time, separated by ;")
@@ -161,7 +161,17 @@ func main() {
 			}
 		}
 	}
-	want := func(name string) bool { return *only == "" || strings.Contains(name, *only) }
+	want := func(name string) bool {
+		if *only == "" {
+			return true
+		}
+		for _, o := range strings.Split(*only, "|") {
+			if strings.Contains(name, o) {
+				return true
+			}
+		}
+		return false
+	}
 
 	if want("copy") {
 		gbs, err := b.CopyBandwidth(1<<32, 10)

@@ -54,6 +54,10 @@
 #endif
 #define MASK SIL_MASK
 
+#if NV == 0 && RU != 1
+#error "RU > 1 needs vectorised rows (NV > 0)"
+#endif
+
 #define VEC (16 / (int)sizeof(T))
 #define WARPS 8
 
@@ -92,6 +96,18 @@ __device__ __forceinline__ void conv16(uint4 a, float* v, const i8*) {
 // row_partials accumulates this lane's share of the row's score against
 // each query (dot, or squared distance) and of the row's sum of squares.
 #if NV > 0
+// QSTRIDE is a query's floats in shared memory, laid out for the
+// vectorised rows: the 4 floats of quarter e/4 of lane l's vector i at
+// qpos = ((i * VEC/4 + e/4) * 32 + l) * 4, so that a warp's 16-byte loads
+// of one quarter read 512 contiguous bytes, free of bank conflicts
+// whatever VEC (a plain row-major copy would put 16-bit rows' lanes 32
+// bytes apart, two loads' worth of bank cycles each).
+#define QSTRIDE (NV * 32 * VEC)
+__device__ __forceinline__ int qpos(int c) {
+	int vi = c / VEC, e = c % VEC;
+	return (((vi >> 5) * (VEC / 4) + e / 4) * 32 + (vi & 31)) * 4 + (e & 3);
+}
+
 // row_load loads this lane's 16-byte vectors of a row as they are
 // stored (zeros past d): 4 registers a vector whatever T, so that 16-bit
 // rows keep twice as many bytes in flight as converted floats would.
@@ -105,48 +121,62 @@ __device__ __forceinline__ void row_load(const T* xr, i64 d, uint4 (&v)[NV]) {
 	}
 }
 
-// row_compute accumulates this lane's share of the row's score against
-// each query (dot, or squared distance) and of the row's sum of squares.
-__device__ __forceinline__ void row_compute(uint4 (&raw)[NV], const float* qs, int dpad, i64 d, int mq,
-                                            float f, float (&part)[MQ], float& ss)
+// rows_compute accumulates this lane's share of each of the RU rows'
+// scores against each query (dot, or squared distance) and of each row's
+// sum of squares (f: the rows' scales); each query value read from shared
+// memory serves all RU rows.
+__device__ __forceinline__ void rows_compute(uint4 (&raw)[RU][NV], const float* qs, i64 d, int mq,
+                                             const float (&f)[RU], float (&part)[RU][MQ], float (&ss)[RU])
 {
 	int lane = threadIdx.x & 31;
-	float v[NV][VEC];
+	float v[RU][NV][VEC];
 #pragma unroll
-	for (int i = 0; i < NV; i++) conv16(raw[i], v[i], (const T*)0);
+	for (int u = 0; u < RU; u++)
 #pragma unroll
-	for (int i = 0; i < NV; i++)
+		for (int i = 0; i < NV; i++) conv16(raw[u][i], v[u][i], (const T*)0);
 #pragma unroll
-		for (int e = 0; e < VEC; e++) {
-			if (METRIC == 1) v[i][e] *= f;
-			ss = fmaf(v[i][e], v[i][e], ss);
-		}
+	for (int u = 0; u < RU; u++)
+#pragma unroll
+		for (int i = 0; i < NV; i++)
+#pragma unroll
+			for (int e = 0; e < VEC; e++) {
+				if (METRIC == 1) v[u][i][e] *= f[u];
+				ss[u] = fmaf(v[u][i][e], v[u][i][e], ss[u]);
+			}
 #pragma unroll
 	for (int j = 0; j < MQ; j++) {
 		if (j >= mq) continue;
-		const float* qj = qs + j * dpad;
-		float acc = 0.0f;
+		const float* qj = qs + j * QSTRIDE;
+		float acc[RU];
+#pragma unroll
+		for (int u = 0; u < RU; u++) acc[u] = 0.0f;
 #pragma unroll
 		for (int i = 0; i < NV; i++) {
 			int c = (lane + 32 * i) * VEC;
 			if (c >= d) continue;
 #pragma unroll
 			for (int e = 0; e < VEC; e += 4) {
-				float4 q4 = *(const float4*)(qj + c + e);
-				if (METRIC == 1) {
-					float a0 = q4.x - v[i][e], a1 = q4.y - v[i][e + 1], a2 = q4.z - v[i][e + 2], a3 = q4.w - v[i][e + 3];
-					acc = fmaf(a0, a0, acc); acc = fmaf(a1, a1, acc); acc = fmaf(a2, a2, acc); acc = fmaf(a3, a3, acc);
-				} else {
-					acc = fmaf(q4.x, v[i][e], acc); acc = fmaf(q4.y, v[i][e + 1], acc);
-					acc = fmaf(q4.z, v[i][e + 2], acc); acc = fmaf(q4.w, v[i][e + 3], acc);
+				float4 q4 = *(const float4*)(qj + ((i * (VEC / 4) + e / 4) * 32 + lane) * 4);
+#pragma unroll
+				for (int u = 0; u < RU; u++) {
+					const float* w = &v[u][i][e];
+					if (METRIC == 1) {
+						float a0 = q4.x - w[0], a1 = q4.y - w[1], a2 = q4.z - w[2], a3 = q4.w - w[3];
+						acc[u] = fmaf(a0, a0, acc[u]); acc[u] = fmaf(a1, a1, acc[u]);
+						acc[u] = fmaf(a2, a2, acc[u]); acc[u] = fmaf(a3, a3, acc[u]);
+					} else {
+						acc[u] = fmaf(q4.x, w[0], acc[u]); acc[u] = fmaf(q4.y, w[1], acc[u]);
+						acc[u] = fmaf(q4.z, w[2], acc[u]); acc[u] = fmaf(q4.w, w[3], acc[u]);
+					}
 				}
 			}
 		}
-		part[j] += acc;
+#pragma unroll
+		for (int u = 0; u < RU; u++) part[u][j] += acc[u];
 	}
 }
 #else
-// row_partials is row_load and row_compute for any d, element by element.
+// row_partials is row_load and rows_compute for one row of any d, element by element.
 __device__ __forceinline__ void row_partials(const T* xr, const float* qs, int dpad, i64 d, int mq,
                                              float f, float (&part)[MQ], float& ss)
 {
@@ -185,10 +215,20 @@ extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
 {
 	extern __shared__ __align__(16) float qs[];
 	int dpad = (int)((d + 3) & ~3ll);
-	u64* sb = sortSmem ? (u64*)(qs + ((MQ * dpad + 1) & ~1)) + (threadIdx.x >> 5) * C : (u64*)0;
-	for (int t = threadIdx.x; t < mq * dpad; t += blockDim.x) {
-		int j = t / dpad, c = t - j * dpad;
-		qs[t] = c < d ? to_f32(q[(i64)(q0 + j) * d + c]) : 0.0f;
+#if NV > 0
+	const int qstride = QSTRIDE; // the host sizes shared memory alike (scan.go, rowQStride)
+#else
+	const int qstride = dpad;
+#endif
+	u64* sb = sortSmem ? (u64*)(qs + ((MQ * qstride + 1) & ~1)) + (threadIdx.x >> 5) * C : (u64*)0;
+	for (int t = threadIdx.x; t < mq * qstride; t += blockDim.x) {
+		int j = t / qstride, c = t - j * qstride;
+		float v = c < d ? to_f32(q[(i64)(q0 + j) * d + c]) : 0.0f;
+#if NV > 0
+		qs[j * qstride + qpos(c)] = v;
+#else
+		qs[t] = v;
+#endif
 	}
 	__syncthreads();
 	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -205,6 +245,7 @@ extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
 		cnt[j] = 0;
 	}
 	for (i64 r0 = gw; r0 < n; r0 += nw * RU) {
+		float part[RU][MQ], ss[RU], f[RU];
 #if NV > 0
 		// RU rows' loads in flight before any is used (rows past n load
 		// row n-1 and are not scored).
@@ -214,29 +255,31 @@ extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
 #endif
 #pragma unroll
 		for (int u = 0; u < RU; u++) {
+			f[u] = xf ? xf[min(r0 + u * nw, n - 1)] : 1.0f;
+			ss[u] = 0.0f;
+#pragma unroll
+			for (int j = 0; j < MQ; j++) part[u][j] = 0.0f;
+		}
+#if NV > 0
+		rows_compute(v, qs, d, mq, f, part, ss);
+#else
+		row_partials(x + r0 * d, qs, dpad, d, mq, f[0], part[0], ss[0]); // RU is 1
+#endif
+#pragma unroll
+		for (int u = 0; u < RU; u++) {
 		i64 r = r0 + u * nw;
 		if (r >= n) continue;
-		float f = xf ? xf[r] : 1.0f;
-		float part[MQ];
-#pragma unroll
-		for (int j = 0; j < MQ; j++) part[j] = 0.0f;
-		float ss = 0.0f;
-#if NV > 0
-		row_compute(v[u], qs, dpad, d, mq, f, part, ss);
-#else
-		row_partials(x + r * d, qs, dpad, d, mq, f, part, ss);
-#endif
-		float xs = f;
+		float xs = f[u];
 		if (METRIC == 0 && normB) {
-			ss = warp_sum(ss);
-			xs = f / fmaxf(f * sqrtf(ss), 1e-12f);
+			float s2 = warp_sum(ss[u]);
+			xs = f[u] / fmaxf(f[u] * sqrtf(s2), 1e-12f);
 		}
 		// the row's bit: one load per warp and row, uniform in the warp
 		bool fails = MASK && MODE == 1 && ((bits[r >> 5] >> (r & 31)) & 1u) == 0u;
 #pragma unroll
 		for (int j = 0; j < MQ; j++) {
 			if (j >= mq) continue;
-			float s = warp_sum(part[j]);
+			float s = warp_sum(part[u][j]);
 			if (METRIC == 0) s = s * qsc[j] * xs;
 			if (fails) s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
 #if MODE == 0

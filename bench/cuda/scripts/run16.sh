@@ -16,6 +16,11 @@
 # Q (carry .gpu, with cuda.test): P after the GPU tests of ./cuda
 #   (TestLargeWrite: the pinned staging of large writes), with the
 #   scores kernel's new default and further tunings.
+# R (carry .gpu, with cuda.test and cudabench_old, cudabench built from
+#   the commit before the row scan's query layout and shared loads): the
+#   GPU tests of ./cuda, then the row scan's searches (1 and 8 queries,
+#   k = 100 and 1000; 64 queries, k = 4096) by the old and the new
+#   cudabench in turn.
 # Logs in $OUT.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
@@ -64,8 +69,22 @@ P)
 	grep -E '^\|' "$OUT/store.md" | tail -22
 	tail -3 "$OUT/store.err"
 	;;
+R)
+	unpack
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	(cd cuda && lim 200 $G/cuda.test -test.v -test.run "TestBackend|TestSearchLargeK|TestSearchRegimes|TestTF32Bound|TestNearTies|TestSearchRefine" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
+	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	rows="any-k fp16, 1 queries, k=100|any-k fp32, 1 queries, k=100|any-k fp16, 8 queries, k=100|any-k fp32, 8 queries, k=100|any-k fp16, 8 queries, k=1000|any-k fp32, 8 queries, k=1000|any-k fp16, 64 queries, k=4096"
+	for round in 1 2; do
+		for b in cudabench_old cudabench; do
+			echo "== $b, round $round ($((SECONDS - T0)) s)"
+			lim 120 $G/$b -anyk -reps 10 -only "$rows" ${SWEEP:+-scoressweep "$SWEEP"} 2>&1 | tee "$OUT/anyk_${b}_$round.log" | grep -E '^any-k' | grep -v '\[fused\]\|\[select\]' | cut -c1-100
+		done
+	done
+	;;
 *)
-	echo "usage: run16.sh A|G|P|Q" >&2
+	echo "usage: run16.sh A|G|P|Q|R" >&2
 	exit 2
 	;;
 esac
