@@ -56,8 +56,10 @@ type searchCase struct {
 }
 
 // TestSearchRegimes runs the fused search in each of its regimes (one
-// query: the streaming row scan; a few: grouped row scan; many: tensor
-// cores, TF32 with exact re-scoring for float32) at sizes that are
+// query: the streaming row scan; a few: grouped row scan, scoring and
+// selecting or, over more rows than the scratch holds scores of, keeping
+// candidates; many: tensor cores, TF32 with exact re-scoring for float32)
+// at sizes that are
 // multiples of no tile, and checks ids and scores against float64.
 func TestSearchRegimes(t *testing.T) {
 	b := openTest(t)
@@ -68,6 +70,7 @@ func TestSearchRegimes(t *testing.T) {
 		{1, 5003, 100, 1, engine.BFloat16, false},
 		{1, 700, 96, 700, engine.Float32, true},
 		{7, 20011, 384, 100, engine.Float32, true},
+		{7, 2500003, 8, 50, engine.Float32, false}, // too many rows for the group's scores in scratch: the fused select
 		{64, 20011, 768, 100, engine.Float32, false},
 		{64, 20011, 768, 100, engine.Float16, false},
 		{257, 20011, 768, 100, engine.Float32, true},

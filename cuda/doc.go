@@ -68,8 +68,11 @@
 //   - one query: a streaming scan, a warp a stored row, 16-byte loads,
 //     candidates kept per warp in buffers sorted in shared memory, then a
 //     merge; near the memory bandwidth;
-//   - a few queries (up to 15): the same scan scoring a group of up to 8
-//     queries against each row while it is in registers;
+//   - a few queries (2 to 15): the same scan scoring a group of up to 8
+//     queries against each row while it is in registers, writing the
+//     group's scores to scratch for a multi-block select (scoreSelect,
+//     below) when the scratch holds them, else keeping candidates in
+//     its warps' buffers as for one query;
 //   - many queries (16 and more, dot products, row bytes a multiple of
 //     16): tensor cores over 64- or 128-query x 128- or 256-row block
 //     tiles streamed into shared memory with cp.async: wgmma from

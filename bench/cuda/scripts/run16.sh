@@ -21,6 +21,9 @@
 #   GPU tests of ./cuda, then the row scan's searches (1 and 8 queries,
 #   k = 100 and 1000; 64 queries, k = 4096) by the old and the new
 #   cudabench in turn.
+# S (carry .gpu, with cuda.test): Q again, with SWEEP="" and ONLY the
+#   few-query searches, after groups of queries score and select at any
+#   k (groupScores).
 # Logs in $OUT.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
@@ -44,7 +47,7 @@ G)
 		-test.run 'TestAgainstSentenceTransformers' >"$OUT/encode_tests.log" 2>&1; echo "rc $?" >>"$OUT/encode_tests.log")
 	grep -E -- '^(--- |FAIL|ok|panic)|^rc |cuda|cosine' "$OUT/encode_tests.log" | head -30
 	;;
-Q)
+Q | S)
 	unpack
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
 	(cd cuda && lim 150 $G/cuda.test -test.v -test.run "TestLargeWrite|TestBackend|TestSearchLargeK|TestSearchRegimes|TestMemory|TestCloseThenUse" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
@@ -52,14 +55,14 @@ Q)
 	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
 	;&
 P)
-	[ "$1" = Q ] || unpack
+	[ "$1" = P ] && unpack
 	echo "== store on cuda ($((SECONDS - T0)) s)"
 	(cd store && SILICA_STORE_BACKENDS=cuda lim 150 $G/store.test -test.v -test.run 'TestLargeBatch|TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
 	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
 	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
 	echo "== cudabench -anyk, scores tunings ($((SECONDS - T0)) s)"
-	lim 170 $G/cudabench -anyk -reps 10 -only "any-k fp16, 8 queries, k=1000|any-k fp16, 8 queries, k=4096|any-k fp32, 8 queries, k=1000|any-k fp16, 64 queries, k=4096" \
-		-scoressweep "${SWEEP:-2,2;2,3;3,2;4,2;1,3;1,4;2,4}" -out "$OUT/anyk.json" 2>&1 | tee "$OUT/anyk.log" | grep -E 'any-k' | cut -c1-150
+	lim 170 $G/cudabench -anyk -reps 10 -only "${ONLY:-any-k fp16, 8 queries, k=1000|any-k fp16, 8 queries, k=4096|any-k fp32, 8 queries, k=1000|any-k fp16, 64 queries, k=4096}" \
+		-scoressweep "${SWEEP-2,2;2,3;3,2;4,2;1,3;1,4;2,4}" -out "$OUT/anyk.json" 2>&1 | tee "$OUT/anyk.log" | grep -E 'any-k' | cut -c1-150
 	left=$((560 - (SECONDS - T0)))
 	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
 	lim $((left > 60 ? left : 60)) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
@@ -84,7 +87,7 @@ R)
 	done
 	;;
 *)
-	echo "usage: run16.sh A|G|P|Q|R" >&2
+	echo "usage: run16.sh A|G|P|Q|R|S" >&2
 	exit 2
 	;;
 esac
