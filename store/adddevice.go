@@ -111,165 +111,123 @@ func copyPart(dst *engine.Array, at int, x *engine.Array, c chunk, n int) error 
 	return engine.CopyRows(dst, at, part)
 }
 
-// deviceChunk is the most bytes of float32 rows an add uploads and
-// converts at once: a larger batch goes in chunks through one host buffer
-// of this size, each converted on the device and copied into the batch's
-// rows of the storage dtype, so neither the host nor the device holds the
-// whole batch in float32 beside the caller's rows.
-var deviceChunk = 32 << 20 // a variable for the tests
-
 // convertDevice turns the batch into evaluated rows of the storage dtype
-// (and int8 scales) on the device: the float32 rows copied to the device
-// (in chunks of deviceChunk bytes, see convertPart), then Normalize
-// (Cosine), Cast (float16) or Quantize (int8), with each row's norm (and,
-// for float16 without Cosine, its largest magnitude) computed in the same
-// submission and checked on the host. A row that is not finite, is zero or
-// badly scaled under Cosine, or is beyond float16's range sends the batch
-// to convertChecked, which checks it on the host (the error names the row)
-// and converts it as before.
+// (and int8 scales) on the device: one copy of the float32 rows, then
+// Normalize (Cosine), Cast (float16) or Quantize (int8), with each row's
+// norm (and, for float16 without Cosine, its largest magnitude) computed
+// in the same submission and checked on the host. A row that is not
+// finite, is zero or badly scaled under Cosine, or is beyond float16's
+// range sends the batch to convertChecked, which checks it on the host
+// (the error names the row) and converts it as before.
 func (s *Store) convertDevice(op string, ids []int64, vectors [][]float32, flat []float32) (x, sc *engine.Array, err error) {
 	n, d := len(ids), s.cfg.dim
-	rows := max(1, deviceChunk/(4*d))
-	part := func(lo, hi int, buf []float32) []float32 {
-		if flat != nil {
-			return flat[lo*d : hi*d]
-		}
-		buf = buf[:(hi-lo)*d]
-		splitRows(hi-lo, d, func(a, b int) {
-			for i := a; i < b; i++ {
-				copy(buf[i*d:(i+1)*d], vectors[lo+i])
+	if flat == nil {
+		flat = make([]float32, n*d)
+		splitRows(n, d, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				copy(flat[i*d:(i+1)*d], vectors[i])
 			}
 		})
-		return buf
 	}
-	if n <= rows {
-		x, sc, ok, err := s.convertPart(part(0, n, make([]float32, n*d)), n)
+	x32, err := s.e.FromFloat32(flat, n, d)
+	if err != nil {
+		return nil, nil, opErr(err, "%s: upload %d rows", op, n)
+	}
+	temps := []*engine.Array{x32}
+	free := func() {
+		for _, a := range temps {
+			a.Free()
+		}
+	}
+	ok, err := func() (bool, error) {
+		norms, err := engine.Norm(x32, 1)
+		if err != nil {
+			return false, err
+		}
+		temps = append(temps, norms)
+		outs := []*engine.Array{norms}
+		var peak *engine.Array
+		f16 := s.cfg.dtype == engine.Float16 && s.cfg.metric != Cosine
+		if f16 {
+			a, err := engine.Abs(x32)
+			if err != nil {
+				return false, err
+			}
+			if peak, err = engine.ReduceMax(a, 1); err != nil {
+				return false, err
+			}
+			temps = append(temps, peak)
+			outs = append(outs, peak)
+		}
+		if x, sc, err = s.convert(x32); err != nil {
+			return false, err
+		}
+		if x != x32 {
+			temps = append(temps, x)
+		}
+		outs = append(outs, x)
+		if sc != nil {
+			temps = append(temps, sc)
+			outs = append(outs, sc)
+		}
+		if err := s.e.Eval(outs...); err != nil {
+			return false, err
+		}
+		nv, err := norms.Float32()
+		if err != nil {
+			return false, err
+		}
+		for _, v := range nv {
+			f := float64(v)
+			if math.IsNaN(f) || math.IsInf(f, 0) || (s.cfg.metric == Cosine && (f < 1e-6 || f > 1e18)) {
+				return false, nil
+			}
+		}
+		if f16 {
+			pv, err := peak.Float32()
+			if err != nil {
+				return false, err
+			}
+			for _, v := range pv {
+				if math.IsInf(float64(half.Round16(v)), 0) {
+					return false, nil
+				}
+			}
+		}
+		return true, nil
+	}()
+	if err != nil || !ok {
+		free()
 		if err != nil {
 			return nil, nil, opErr(err, "%s: convert %d rows to %s", op, n, s.cfg.dtype)
 		}
-		if !ok {
-			return s.convertChecked(op, ids, vectors, flat)
-		}
-		return x, sc, nil
+		return s.convertChecked(op, ids, vectors, flat)
 	}
-	if x, err = s.e.Empty(s.cfg.dtype, n, d); err != nil {
-		return nil, nil, opErr(err, "%s: %d rows of %s", op, n, s.cfg.dtype)
-	}
-	if s.cfg.dtype == engine.Int8 {
-		if sc, err = s.e.Empty(engine.Float32, n); err != nil {
-			x.Free()
-			return nil, nil, opErr(err, "%s: %d scales", op, n)
-		}
-	}
-	fail := func() {
-		x.Free()
-		if sc != nil {
-			sc.Free()
-		}
-	}
-	var buf []float32
-	if flat == nil {
-		buf = make([]float32, rows*d)
-	}
-	for lo := 0; lo < n; lo += rows {
-		hi := min(n, lo+rows)
-		xc, scc, ok, err := s.convertPart(part(lo, hi, buf), hi-lo)
-		if err != nil || !ok {
-			fail()
-			if err != nil {
-				return nil, nil, opErr(err, "%s: convert %d rows to %s", op, n, s.cfg.dtype)
-			}
-			return s.convertChecked(op, ids, vectors, flat)
-		}
-		err = engine.CopyRows(x, lo, xc)
-		if err == nil && sc != nil {
-			err = engine.CopyRows(sc, lo, scc)
-		}
-		xc.Free()
-		if scc != nil {
-			scc.Free()
-		}
-		if err != nil {
-			fail()
-			return nil, nil, opErr(err, "%s", op)
+	for _, a := range temps {
+		if a != x && a != sc {
+			a.Free()
 		}
 	}
 	return x, sc, nil
 }
 
-// convertPart uploads the n float32 rows of flat and converts them on the
-// device (see convertDevice), returning the evaluated rows of the storage
-// dtype and int8 scales, or ok false if a row fails the norms' checks.
-func (s *Store) convertPart(flat []float32, n int) (x, sc *engine.Array, ok bool, err error) {
-	d := s.cfg.dim
-	x32, err := s.e.FromFloat32(flat, n, d)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	temps := []*engine.Array{x32}
-	defer func() {
-		for _, a := range temps {
-			if ok && (a == x || a == sc) {
-				continue
-			}
-			a.Free()
-		}
-	}()
-	norms, err := engine.Norm(x32, 1)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	temps = append(temps, norms)
-	outs := []*engine.Array{norms}
-	var peak *engine.Array
-	f16 := s.cfg.dtype == engine.Float16 && s.cfg.metric != Cosine
-	if f16 {
-		a, err := engine.Abs(x32)
-		if err != nil {
-			return nil, nil, false, err
-		}
-		if peak, err = engine.ReduceMax(a, 1); err != nil {
-			return nil, nil, false, err
-		}
-		temps = append(temps, peak)
-		outs = append(outs, peak)
-	}
-	if x, sc, err = s.convert(x32); err != nil {
-		return nil, nil, false, err
-	}
-	if x != x32 {
-		temps = append(temps, x)
-	}
-	outs = append(outs, x)
-	if sc != nil {
-		temps = append(temps, sc)
-		outs = append(outs, sc)
-	}
-	if err := s.e.Eval(outs...); err != nil {
-		return nil, nil, false, err
-	}
-	nv, err := norms.Float32()
-	if err != nil {
-		return nil, nil, false, err
-	}
-	for _, v := range nv {
-		f := float64(v)
-		if math.IsNaN(f) || math.IsInf(f, 0) || (s.cfg.metric == Cosine && (f < 1e-6 || f > 1e18)) {
-			return nil, nil, false, nil
+// convert builds the rows of the storage dtype from float32 rows x32:
+// normalized under Cosine, then cast or quantized; x32 itself for float32
+// rows under Dot and L2.
+func (s *Store) convert(x32 *engine.Array) (x, sc *engine.Array, err error) {
+	x = x32
+	if s.cfg.metric == Cosine {
+		if x, err = engine.Normalize(x); err != nil {
+			return nil, nil, err
 		}
 	}
-	if f16 {
-		pv, err := peak.Float32()
-		if err != nil {
-			return nil, nil, false, err
-		}
-		for _, v := range pv {
-			if math.IsInf(float64(half.Round16(v)), 0) {
-				return nil, nil, false, nil
-			}
-		}
+	switch s.cfg.dtype {
+	case engine.Float16:
+		x, err = engine.Cast(x, engine.Float16)
+	case engine.Int8:
+		x, sc, err = engine.Quantize(x)
 	}
-	return x, sc, true, nil
+	return x, sc, err
 }
 
 // convertChecked is convertDevice for a batch a row of which failed the
@@ -310,23 +268,4 @@ func (s *Store) convertChecked(op string, ids []int64, vectors [][]float32, flat
 		return nil, nil, opErr(fmt.Errorf("convert %d rows to %s: %w", len(vectors), s.cfg.dtype, err), "%s", op)
 	}
 	return x, sc, nil
-}
-
-// convert builds the rows of the storage dtype from float32 rows x32:
-// normalized under Cosine, then cast or quantized; x32 itself for float32
-// rows under Dot and L2.
-func (s *Store) convert(x32 *engine.Array) (x, sc *engine.Array, err error) {
-	x = x32
-	if s.cfg.metric == Cosine {
-		if x, err = engine.Normalize(x); err != nil {
-			return nil, nil, err
-		}
-	}
-	switch s.cfg.dtype {
-	case engine.Float16:
-		x, err = engine.Cast(x, engine.Float16)
-	case engine.Int8:
-		x, sc, err = engine.Quantize(x)
-	}
-	return x, sc, err
 }

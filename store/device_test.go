@@ -2,11 +2,8 @@ package store
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/cpu"
@@ -124,76 +121,6 @@ func TestDeviceAddScalesAndGrows(t *testing.T) {
 		st := s.Stats()
 		if rows := int64(st.Count) * int64(s.rowBytes()-8); st.DeviceBytes > rows+rows/20+64<<20 || st.DeviceBytes < rows {
 			t.Errorf("%s: %d rows of %d bytes held in %d device bytes; want at most 1.05 x plus 64 MiB", dt, st.Count, s.rowBytes()-8, st.DeviceBytes)
-		}
-	}
-}
-
-// TestDeviceAddChunks adds batches larger than a device add's chunk (made
-// small here) on the device path: every row exact afterwards, whichever
-// chunk it went in, for each dtype and metric, through Add and AddFlat;
-// and a bad row in a later chunk fails the add, named, the store as it
-// was.
-func TestDeviceAddChunks(t *testing.T) {
-	const d, n, k = 24, 100, 5
-	defer func(c int) { deviceChunk = c }(deviceChunk)
-	deviceChunk = 7 * 4 * d // 7 rows a chunk
-	e := engine.New("device-like", deviceLike{newCPU()})
-	for _, m := range allMetrics {
-		for _, dt := range allDTypes {
-			r := rand.New(rand.NewPCG(uint64(m), uint64(dt)))
-			s := newStore(t, Options{Dim: d, Metric: m, DType: dt, Engine: e})
-			ids := randIDs(r, n)
-			vecs := randVectors(r, n, d)
-			if err := s.Add(ids[:60], vecs[:60]); err != nil {
-				t.Fatal(err)
-			}
-			var flat []float32
-			for _, v := range vecs[60:] {
-				flat = append(flat, v...)
-			}
-			if err := s.AddFlat(ids[60:], flat); err != nil {
-				t.Fatal(err)
-			}
-			want := model{}
-			for i, id := range ids {
-				want[id] = vecs[i]
-				got, err := s.Get(id)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var dot, gg, ww float64
-				for j := range got {
-					dot += float64(got[j]) * float64(vecs[i][j])
-					gg += float64(got[j]) * float64(got[j])
-					ww += float64(vecs[i][j]) * float64(vecs[i][j])
-				}
-				ratio := math.Sqrt(gg / ww) // 1 but under Cosine, whose rows are unit
-				if m == Cosine {
-					ratio *= math.Sqrt(ww)
-				}
-				if c := dot / math.Sqrt(gg*ww); c < 0.999 || math.Abs(ratio-1) > 0.01 {
-					t.Fatalf("%s/%s: row %d (id %d) stored as cosine %v, norm ratio %v of what was added", m, dt, i, id, c, ratio)
-				}
-			}
-			queries := randVectors(r, 3, d)
-			before := snapshot(t, s, ids, queries)
-			bad := slices.Clone(vecs[:50])
-			bad[44] = slices.Clone(bad[44])
-			bad[44][5] = float32(math.Inf(1))
-			err := s.Add(randIDs(r, 50), bad)
-			if err == nil || !strings.Contains(err.Error(), "vector 44") {
-				t.Errorf("%s/%s: error %v; want one naming vector 44", m, dt, err)
-			}
-			if after := snapshot(t, s, ids, queries); after != before {
-				t.Fatalf("%s/%s: a failed add changed the store", m, dt)
-			}
-			res, err := s.SearchBatch(queries, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, q := range queries {
-				checkHits(t, fmt.Sprintf("%s/%s query %d", m, dt, i), m, dt, want, nil, q, k, res[i])
-			}
 		}
 	}
 }
