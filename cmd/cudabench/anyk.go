@@ -76,39 +76,34 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 					}
 					timeIt(label+m.name, torchName, 0, note, search)
 				}
-				for _, rt := range rowTunings {
+				// tuned times the search in a tuning "ru,minb" of -rowsweep
+				// or -scoressweep (flag), which cfg turns into a Config.
+				tuned := func(kind, flag, rt string, cfg func(ru, minb int) cuda.Config) {
 					var ru, minb int
-					if bq != 1 || k > 128 || !want(label+" [row "+rt+"]") {
-						continue
-					}
 					if _, err := fmt.Sscanf(rt, "%d,%d", &ru, &minb); err != nil {
-						fatal(fmt.Errorf("-rowsweep %q: want ru,minb", rt))
+						fatal(fmt.Errorf("%s %q: want ru,minb", flag, rt))
 					}
-					if err := cb.SetConfig(cuda.Config{RowRU: ru, RowMinB: minb}); err != nil {
+					if err := cb.SetConfig(cfg(ru, minb)); err != nil {
 						fatal(err)
 					}
 					ids, err := searchIDs(search)
 					if err != nil {
 						fatal(err)
 					}
-					timeIt(label+" [row "+rt+"]", torchName, 0, fmt.Sprintf("ids = default's in %d/%d queries", sameSets(ref, ids, k), bq), search)
+					timeIt(label+" ["+kind+" "+rt+"]", torchName, 0, fmt.Sprintf("ids = default's in %d/%d queries", sameSets(ref, ids, k), bq), search)
+				}
+				for _, rt := range rowTunings {
+					if bq == 1 && k <= 128 && want(label+" [row "+rt+"]") {
+						tuned("row", "-rowsweep", rt, func(ru, minb int) cuda.Config { return cuda.Config{RowRU: ru, RowMinB: minb} })
+					}
 				}
 				for _, st := range scoresTunings {
-					var ru, minb int
-					if k <= 128 || (bq >= 16 && k <= 1024) || !want(label+" [scores "+st+"]") {
-						continue // the fused scans' k: no scores kernel
+					// The scores kernel serves k past the fused scans', and any
+					// k for 2 to 15 queries.
+					if (bq == 1 && k <= 128) || (bq >= 16 && k <= 1024) || !want(label+" [scores "+st+"]") {
+						continue
 					}
-					if _, err := fmt.Sscanf(st, "%d,%d", &ru, &minb); err != nil {
-						fatal(fmt.Errorf("-scoressweep %q: want ru,minb", st))
-					}
-					if err := cb.SetConfig(cuda.Config{ScoresRU: ru, ScoresMinB: minb}); err != nil {
-						fatal(err)
-					}
-					ids, err := searchIDs(search)
-					if err != nil {
-						fatal(err)
-					}
-					timeIt(label+" [scores "+st+"]", torchName, 0, fmt.Sprintf("ids = default's in %d/%d queries", sameSets(ref, ids, k), bq), search)
+					tuned("scores", "-scoressweep", st, func(ru, minb int) cuda.Config { return cuda.Config{ScoresRU: ru, ScoresMinB: minb} })
 				}
 				if err := cb.SetConfig(cuda.Config{}); err != nil {
 					fatal(err)

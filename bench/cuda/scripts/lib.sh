@@ -2,7 +2,9 @@
 # carried in two parts share (sourced; see run15.sh's header for the
 # build and the carries): lim, unpack (the gzipped binaries of .gpu into
 # $G, the fortunes, the model's first part), model (the model assembled
-# in /tmp/model and checked), storeprof.
+# in /tmp/model and checked), storeprof, gpu_tests (a test binary's
+# tests, logged and counted), store1m (embench's 1M-row store beside plain
+# PyTorch).
 set -o pipefail
 T0=$SECONDS
 OUT="${OUT:-$(mktemp -d)}"
@@ -31,4 +33,26 @@ storeprof() {
 		echo "== cudabench -storeprof $dt,1000000 ($((SECONDS - T0)) s)"
 		lim 240 $G/cudabench -storeprof $dt,1000000 -reps 10 -storesearch "$1" 2>&1 | tee "$OUT/storeprof_$dt.log" | grep -v '^      '
 	done
+}
+# gpu_tests NAME LIMIT PATTERN [ENV=VALUE...]: runs $G/NAME.test -test.run
+# PATTERN in the package folder NAME with the environment given, logs to
+# $OUT/NAME_tests.log and prints its failures and counts.
+gpu_tests() {
+	local name=$1 limit=$2 pattern=$3 log="$OUT/$1_tests.log"
+	shift 3
+	(cd "$name" && env "$@" timeout -k 5 "$limit" "$G/$name.test" -test.v -test.run "$pattern" >"$log" 2>&1; echo "rc $?" >>"$log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$log" | head -20
+	echo "$name tests: $(grep -c -- '--- PASS' "$log") pass, $(grep -c -- '--- FAIL' "$log") fail, $(grep -c -- '--- SKIP' "$log") skip"
+}
+# store1m LIMIT [EMBENCH FLAGS...]: embench's 1M-row store on cuda beside
+# plain PyTorch into $OUT/store.{md,json,err}.
+store1m() {
+	local limit=$1
+	shift
+	lim "$limit" $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
+		--scenario store_add,store_search_1,store_search_64,store_search_1024,store_search_8_k1000,store_search_8_k4096 \
+		--json "$OUT/store.json" "$@" >"$OUT/store.md" 2>"$OUT/store.err"
+	echo "store rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/store.md" | head -40
+	tail -3 "$OUT/store.err"
 }

@@ -50,13 +50,9 @@ A)
 	head -3 "$OUT/gpu.txt"
 	$SILICA_PYTHON -c 'import torch, sentence_transformers, transformers; print("torch", torch.__version__, "st", sentence_transformers.__version__, "transformers", transformers.__version__)' 2>&1 | tail -1
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
-	(cd cuda && lim ${TESTS_S:-280} $G/cuda.test -test.v -test.run "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestDiskCache|TestMemory|TestConfig|TestTF32Bound|TestNearTies|TestCloseThenUse|TestCloseConcurrent}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
-	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	gpu_tests cuda ${TESTS_S:-280} "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestDiskCache|TestMemory|TestConfig|TestTF32Bound|TestNearTies|TestCloseThenUse|TestCloseConcurrent}"
 	echo "== store on cuda ($((SECONDS - T0)) s)"
-	(cd store && SILICA_STORE_BACKENDS=cuda lim 150 $G/store.test -test.v -test.run 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
-	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	gpu_tests store 150 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' SILICA_STORE_BACKENDS=cuda
 	(cd store && SILICA_BACKEND=cuda lim 90 $G/store.test -test.run '^$' -test.bench BenchmarkFilteredSearch -test.benchtime 100x >"$OUT/filter_bench.log" 2>&1; echo "rc $?" >>"$OUT/filter_bench.log")
 	grep -E 'Benchmark|rc ' "$OUT/filter_bench.log"
 	echo "== store first use ($((SECONDS - T0)) s)"
@@ -83,12 +79,7 @@ B)
 	tail -3 "$OUT/encode.err"
 	left=$((575 - (SECONDS - T0)))
 	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
-	lim $((left > 60 ? left : 60)) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
-		--scenario store_add,store_search_1,store_search_64,store_search_1024,store_search_8_k1000,store_search_8_k4096 \
-		--json "$OUT/store.json" --cpuprofile "$OUT/store.pprof" >"$OUT/store.md" 2>"$OUT/store.err"
-	echo "store rc $? ($((SECONDS - T0)) s)"
-	grep -E '^\|' "$OUT/store.md" | head -40
-	tail -3 "$OUT/store.err"
+	store1m $((left > 60 ? left : 60)) --cpuprofile "$OUT/store.pprof"
 	;;
 C)
 	unpack
@@ -108,12 +99,9 @@ D)
 E)
 	unpack
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
-	(cd cuda && lim 240 $G/cuda.test -test.v -test.run "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestTF32Bound|TestNearTies|TestSearchV5Tilings}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
-	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	gpu_tests cuda 240 "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestTF32Bound|TestNearTies|TestSearchV5Tilings}"
 	echo "== store on cuda ($((SECONDS - T0)) s)"
-	(cd store && SILICA_STORE_BACKENDS=cuda lim 120 $G/store.test -test.v -test.run 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
+	gpu_tests store 120 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' SILICA_STORE_BACKENDS=cuda
 	storeprof "1:100;64:100;1024:100;64:100:10;64:100:50;1024:100:10;64:100:1"
 	;;
 F)
@@ -127,11 +115,7 @@ F)
 	grep -E '^\|' "$OUT/encode5k.md" | tail -10
 	left=$((570 - (SECONDS - T0)))
 	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
-	lim $((left > 60 ? left : 60)) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
-		--scenario store_add,store_search_1,store_search_64,store_search_1024,store_search_8_k1000,store_search_8_k4096 \
-		--json "$OUT/store.json" >"$OUT/store.md" 2>"$OUT/store.err"
-	echo "store rc $? ($((SECONDS - T0)) s)"
-	grep -E '^\|' "$OUT/store.md" | head -40
+	store1m $((left > 60 ? left : 60))
 	;;
 G)
 	model

@@ -32,13 +32,9 @@ A)
 	nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
 	head -2 "$OUT/gpu.txt"
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
-	(cd cuda && lim ${TESTS_S:-240} $G/cuda.test -test.v -test.run "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestDiskCache|TestMemory|TestConfig|TestTF32Bound|TestNearTies|TestCloseThenUse|TestCloseConcurrent}" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
-	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	gpu_tests cuda ${TESTS_S:-240} "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestDiskCache|TestMemory|TestConfig|TestTF32Bound|TestNearTies|TestCloseThenUse|TestCloseConcurrent}"
 	echo "== store on cuda ($((SECONDS - T0)) s)"
-	(cd store && SILICA_STORE_BACKENDS=cuda lim 150 $G/store.test -test.v -test.run 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
-	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	gpu_tests store 150 'TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' SILICA_STORE_BACKENDS=cuda
 	;;
 G)
 	model
@@ -50,34 +46,23 @@ G)
 Q | S)
 	unpack
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
-	(cd cuda && lim 150 $G/cuda.test -test.v -test.run "TestLargeWrite|TestBackend|TestSearchLargeK|TestSearchRegimes|TestMemory|TestCloseThenUse" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
-	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	gpu_tests cuda 150 "TestLargeWrite|TestBackend|TestSearchLargeK|TestSearchRegimes|TestMemory|TestCloseThenUse"
 	;&
 P)
 	[ "$1" = P ] && unpack
 	echo "== store on cuda ($((SECONDS - T0)) s)"
-	(cd store && SILICA_STORE_BACKENDS=cuda lim 150 $G/store.test -test.v -test.run 'TestLargeBatch|TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
-	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	gpu_tests store 150 'TestLargeBatch|TestFilteredSearchShares|TestOpensOnEveryBackend/cuda' SILICA_STORE_BACKENDS=cuda
 	echo "== cudabench -anyk, scores tunings ($((SECONDS - T0)) s)"
 	lim 170 $G/cudabench -anyk -reps 10 -only "${ONLY:-any-k fp16, 8 queries, k=1000|any-k fp16, 8 queries, k=4096|any-k fp32, 8 queries, k=1000|any-k fp16, 64 queries, k=4096}" \
 		-scoressweep "${SWEEP-2,2;2,3;3,2;4,2;1,3;1,4;2,4}" -out "$OUT/anyk.json" 2>&1 | tee "$OUT/anyk.log" | grep -E 'any-k' | cut -c1-150
 	left=$((560 - (SECONDS - T0)))
 	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
-	lim $((left > 60 ? left : 60)) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
-		--scenario store_add,store_search_1,store_search_64,store_search_1024,store_search_8_k1000,store_search_8_k4096 \
-		--cpuprofile "$OUT/store.prof" --json "$OUT/store.json" >"$OUT/store.md" 2>"$OUT/store.err"
-	echo "store rc $?"
-	grep -E '^\|' "$OUT/store.md" | tail -22
-	tail -3 "$OUT/store.err"
+	store1m $((left > 60 ? left : 60)) --cpuprofile "$OUT/store.prof"
 	;;
 R)
 	unpack
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
-	(cd cuda && lim 200 $G/cuda.test -test.v -test.run "TestBackend|TestSearchLargeK|TestSearchRegimes|TestTF32Bound|TestNearTies|TestSearchRefine" >"$OUT/cuda_tests.log" 2>&1; echo "rc $?" >>"$OUT/cuda_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/cuda_tests.log" | head -20
-	echo "tests: $(grep -c -- '--- PASS' "$OUT/cuda_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/cuda_tests.log") fail, $(grep -c -- '--- SKIP' "$OUT/cuda_tests.log") skip"
+	gpu_tests cuda 200 "TestBackend|TestSearchLargeK|TestSearchRegimes|TestTF32Bound|TestNearTies|TestSearchRefine"
 	rows="any-k fp16, 1 queries, k=100|any-k fp32, 1 queries, k=100|any-k fp16, 8 queries, k=100|any-k fp32, 8 queries, k=100|any-k fp16, 8 queries, k=1000|any-k fp32, 8 queries, k=1000|any-k fp16, 64 queries, k=4096"
 	for round in 1 2; do
 		for b in cudabench_old cudabench; do
