@@ -1,0 +1,377 @@
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	class   = "SilicaDoc"
+	dim     = 16
+	groups  = 5
+	distTol = 1e-4 // float32 cosine distances against the float64 reference
+)
+
+// object is the reference's copy of an object.
+type object struct {
+	vec   []float32
+	group int
+}
+
+// model is what the cluster must hold: every acknowledged write.
+type model map[string]object
+
+func uuidOf(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012x", i) }
+
+func randVec(rng *rand.Rand) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+// cosineDistance is Weaviate's cosine distance, 1 - cos, in float64.
+func cosineDistance(a, b []float32) float64 {
+	var dot, aa, bb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		aa += float64(a[i]) * float64(a[i])
+		bb += float64(b[i]) * float64(b[i])
+	}
+	return 1 - dot/math.Sqrt(aa*bb)
+}
+
+type ranked struct {
+	id string
+	d  float64
+}
+
+// rank returns the model's objects of group g (any group for g < 0),
+// closest to q first.
+func (m model) rank(q []float32, g int) []ranked {
+	var out []ranked
+	for id, o := range m {
+		if g < 0 || o.group == g {
+			out = append(out, ranked{id, cosineDistance(q, o.vec)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].d < out[j].d || out[i].d == out[j].d && out[i].id < out[j].id })
+	return out
+}
+
+// batchObject is an object of a batch insert.
+type batchObject struct {
+	Class      string         `json:"class"`
+	ID         string         `json:"id"`
+	Properties map[string]any `json:"properties"`
+	Vector     []float32      `json:"vector"`
+}
+
+// insert writes objects through node n with consistency ALL and returns the
+// ids the cluster acknowledged.
+func insert(ctx context.Context, n *node, objs map[string]object) ([]string, error) {
+	var body struct {
+		Objects []batchObject `json:"objects"`
+	}
+	for id, o := range objs {
+		body.Objects = append(body.Objects, batchObject{class, id,
+			map[string]any{"title": "doc " + id, "group": o.group}, o.vec})
+	}
+	var out []struct {
+		ID     string `json:"id"`
+		Result struct {
+			Errors *struct {
+				Error []struct{ Message string } `json:"error"`
+			} `json:"errors"`
+		} `json:"result"`
+	}
+	if err := call(ctx, "POST", n.url("/v1/batch/objects?consistency_level=ALL"), body, &out); err != nil {
+		return nil, err
+	}
+	var acked []string
+	var firstErr error
+	for _, r := range out {
+		if r.Result.Errors == nil || len(r.Result.Errors.Error) == 0 {
+			acked = append(acked, r.ID)
+		} else if firstErr == nil {
+			firstErr = fmt.Errorf("object %s: %s", r.ID, r.Result.Errors.Error[0].Message)
+		}
+	}
+	return acked, firstErr
+}
+
+// hit is one result of a nearVector query.
+type hit struct {
+	id    string
+	group int
+	d     float64
+}
+
+// nearVector runs a GraphQL nearVector query on node n: the top limit
+// (limit > 0) or everything within distance (distance >= 0), of group g
+// (g >= 0) or of every group.
+func nearVector(ctx context.Context, n *node, q []float32, limit int, distance float64, g int) ([]hit, error) {
+	vec := make([]string, len(q))
+	for i, x := range q {
+		vec[i] = fmt.Sprint(x)
+	}
+	args := fmt.Sprintf("nearVector: {vector: [%s]", strings.Join(vec, ","))
+	if distance >= 0 {
+		args += fmt.Sprintf(", distance: %v", distance)
+	}
+	args += "}"
+	if limit > 0 {
+		args += fmt.Sprintf(", limit: %d", limit)
+	}
+	if g >= 0 {
+		args += fmt.Sprintf(`, where: {path: ["group"], operator: Equal, valueInt: %d}`, g)
+	}
+	query := fmt.Sprintf("{ Get { %s(%s) { group _additional { id distance } } } }", class, args)
+	var out struct {
+		Data struct {
+			Get map[string][]struct {
+				Group      int `json:"group"`
+				Additional struct {
+					ID       string  `json:"id"`
+					Distance float64 `json:"distance"`
+				} `json:"_additional"`
+			} `json:"Get"`
+		} `json:"data"`
+		Errors []struct{ Message string } `json:"errors"`
+	}
+	if err := call(ctx, "POST", n.url("/v1/graphql"), map[string]string{"query": query}, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Errors) > 0 {
+		return nil, fmt.Errorf("%s: graphql: %s", n.name, out.Errors[0].Message)
+	}
+	var hits []hit
+	for _, r := range out.Data.Get[class] {
+		hits = append(hits, hit{r.Additional.ID, r.Group, r.Additional.Distance})
+	}
+	return hits, nil
+}
+
+// compare checks hits against the reference's first len(want) objects:
+// the i-th distance within distTol of the reference's i-th, each hit's
+// distance its own reference distance, its group the model's, no id twice.
+// Ties may come in any order.
+func compare(m model, q []float32, want []ranked, hits []hit) error {
+	if len(hits) != len(want) {
+		return fmt.Errorf("%d hits; the reference has %d", len(hits), len(want))
+	}
+	seen := map[string]bool{}
+	for i, h := range hits {
+		o, ok := m[h.id]
+		if !ok || seen[h.id] {
+			return fmt.Errorf("hit %d is %s: not in the reference, or twice", i, h.id)
+		}
+		seen[h.id] = true
+		if o.group != h.group {
+			return fmt.Errorf("hit %d (%s) has group %d; the reference %d", i, h.id, h.group, o.group)
+		}
+		if d := cosineDistance(q, o.vec); math.Abs(h.d-d) > distTol {
+			return fmt.Errorf("hit %d (%s) has distance %v; the reference %v", i, h.id, h.d, d)
+		}
+		if math.Abs(h.d-want[i].d) > distTol {
+			return fmt.Errorf("hit %d has distance %v; the reference's %d-th is %v (%s)", i, h.d, i, want[i].d, want[i].id)
+		}
+	}
+	return nil
+}
+
+// boundAt returns a distance halfway between the n-th and (n+1)-th of
+// ranked (n counted from 1), moving n up until they are 1e-3 apart, so that
+// no tolerance decides what is within it.
+func boundAt(r []ranked, n int) float64 {
+	for n < len(r) && r[n].d-r[n-1].d < 1e-3 {
+		n++
+	}
+	if n >= len(r) {
+		return r[len(r)-1].d + 1e-3
+	}
+	return (r[n-1].d + r[n].d) / 2
+}
+
+// check runs top-k and distance queries, unfiltered and filtered by group,
+// on every running node, against the model.
+func check(ctx context.Context, t *testing.T, stage string, c *cluster, m model, rng *rand.Rand) {
+	t.Helper()
+	for _, n := range c.nodes {
+		for qi := range 3 {
+			q := randVec(rng)
+			for _, g := range []int{-1, qi % groups} {
+				all := m.rank(q, g)
+				for _, k := range []int{1, 10, 100} {
+					hits, err := nearVector(ctx, n, q, k, -1, g)
+					if err != nil {
+						t.Fatalf("%s: %s: top %d (group %d): %v", stage, n.name, k, g, err)
+					}
+					if err := compare(m, q, all[:min(k, len(all))], hits); err != nil {
+						t.Fatalf("%s: %s: top %d (group %d): %v", stage, n.name, k, g, err)
+					}
+				}
+				bound := boundAt(all, 25)
+				var want []ranked
+				for _, r := range all {
+					if r.d <= bound {
+						want = append(want, r)
+					}
+				}
+				hits, err := nearVector(ctx, n, q, 0, bound, g)
+				if err != nil {
+					t.Fatalf("%s: %s: distance %v (group %d): %v", stage, n.name, bound, g, err)
+				}
+				if err := compare(m, q, want, hits); err != nil {
+					t.Fatalf("%s: %s: distance %v (group %d): %v", stage, n.name, bound, g, err)
+				}
+			}
+		}
+		var agg struct {
+			Data struct {
+				Aggregate map[string][]struct {
+					Meta struct{ Count int } `json:"meta"`
+				} `json:"Aggregate"`
+			} `json:"data"`
+		}
+		q := fmt.Sprintf("{ Aggregate { %s { meta { count } } } }", class)
+		if err := call(ctx, "POST", n.url("/v1/graphql"), map[string]string{"query": q}, &agg); err != nil {
+			t.Fatalf("%s: %s: count: %v", stage, n.name, err)
+		}
+		if a := agg.Data.Aggregate[class]; len(a) != 1 || a[0].Meta.Count != len(m) {
+			t.Fatalf("%s: %s: the collection counts %v objects; the reference %d", stage, n.name, a, len(m))
+		}
+	}
+}
+
+// TestCluster runs a three-node cluster with a collection of three shards,
+// replication factor 2 and vectorIndexType silica, and checks queries on
+// every node against brute force after inserts, updates and deletes, a
+// kill -9 of a node during inserts and its restart, and a restart of all.
+func TestCluster(t *testing.T) {
+	bin := binary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	defer cancel()
+	if d, ok := t.Deadline(); ok {
+		ctx, cancel = context.WithDeadline(ctx, d.Add(-30*time.Second))
+		defer cancel()
+	}
+	c := newCluster(t, bin, t.TempDir())
+	c.startAll(ctx)
+	for _, n := range c.nodes {
+		bad, err := nonLoopback(n.cmd.Process.Pid)
+		if err != nil {
+			t.Fatalf("%s: read its sockets: %v", n.name, err)
+		}
+		if len(bad) > 0 {
+			t.Fatalf("%s listens beyond loopback: %v", n.name, bad)
+		}
+	}
+
+	schema := map[string]any{
+		"class":             class,
+		"vectorizer":        "none",
+		"vectorIndexType":   "silica",
+		"vectorIndexConfig": map[string]any{"distance": "cosine", "backend": "cpu"},
+		"shardingConfig":    map[string]any{"desiredCount": 3},
+		"replicationConfig": map[string]any{"factor": 2},
+		"properties": []map[string]any{
+			{"name": "title", "dataType": []string{"text"}},
+			{"name": "group", "dataType": []string{"int"}},
+		},
+	}
+	if err := call(ctx, "POST", c.nodes[0].url("/v1/schema"), schema, nil); err != nil {
+		t.Fatalf("create the collection: %v", err)
+	}
+	// A refused configuration is a clear error.
+	bad := map[string]any{"class": "SilicaBad", "vectorIndexType": "silica",
+		"vectorIndexConfig": map[string]any{"pq": map[string]any{"enabled": true}}}
+	if err := call(ctx, "POST", c.nodes[0].url("/v1/schema"), bad, nil); err == nil || !strings.Contains(err.Error(), "compression pq is not supported") {
+		t.Fatalf("a silica collection with pq: %v; want the index's refusal", err)
+	}
+
+	rng := rand.New(rand.NewPCG(7, 11))
+	m := model{}
+	next := 0
+	newObjects := func(n int) map[string]object {
+		objs := map[string]object{}
+		for range n {
+			objs[uuidOf(next)] = object{randVec(rng), next % groups}
+			next++
+		}
+		return objs
+	}
+	insertAll := func(stage string, n *node, objs map[string]object) {
+		t.Helper()
+		acked, err := insert(ctx, n, objs)
+		if err != nil || len(acked) != len(objs) {
+			t.Fatalf("%s: %d of %d objects acknowledged: %v", stage, len(acked), len(objs), err)
+		}
+		for id, o := range objs {
+			m[id] = o
+		}
+	}
+	for i := range 6 {
+		insertAll("insert", c.nodes[i%3], newObjects(100))
+	}
+	check(ctx, t, "after inserts", c, m, rng)
+
+	// Updates (new vectors and groups) and deletes, through different nodes.
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	upd := map[string]object{}
+	for _, id := range ids[:40] {
+		upd[id] = object{randVec(rng), rng.IntN(groups)}
+	}
+	insertAll("update", c.nodes[1], upd)
+	for i, id := range ids[40:80] {
+		if err := call(ctx, "DELETE", c.nodes[i%3].url("/v1/objects/"+class+"/"+id+"?consistency_level=ALL"), nil, nil); err != nil {
+			t.Fatalf("delete %s: %v", id, err)
+		}
+		delete(m, id)
+	}
+	check(ctx, t, "after updates and deletes", c, m, rng)
+
+	// kill -9 of node1 during inserts through node0: what the cluster
+	// acknowledged must be there after node1's restart; what it did not is
+	// written again, as a client would.
+	pending := map[string]object{}
+	for b := range 12 {
+		if b == 4 {
+			c.nodes[1].kill()
+		}
+		objs := newObjects(25)
+		acked, _ := insert(ctx, c.nodes[0], objs)
+		for _, id := range acked {
+			m[id] = objs[id]
+			delete(objs, id)
+		}
+		for id, o := range objs {
+			pending[id] = o
+		}
+	}
+	if len(pending) == 0 {
+		t.Fatalf("no insert failed while node1 was down: the kill did not take")
+	}
+	t.Logf("%d objects not acknowledged while node1 was down", len(pending))
+	c.startAll(ctx)
+	insertAll("retry after restart", c.nodes[2], pending)
+	check(ctx, t, "after kill -9 and restart of node1", c, m, rng)
+
+	// Restart of every node: the indexes rebuild from their buckets.
+	for _, n := range c.nodes {
+		n.stop()
+	}
+	c.startAll(ctx)
+	check(ctx, t, "after a restart of all nodes", c, m, rng)
+}
