@@ -215,6 +215,7 @@ func check(ctx context.Context, t *testing.T, stage string, c *cluster, m model,
 						t.Fatalf("%s: %s: top %d (group %d): %v", stage, n.name, k, g, err)
 					}
 					if err := compare(m, q, all[:min(k, len(all))], hits); err != nil {
+						diagnose(ctx, t, c, m, all[:min(k, len(all))], hits)
 						t.Fatalf("%s: %s: top %d (group %d): %v", stage, n.name, k, g, err)
 					}
 				}
@@ -374,4 +375,22 @@ func TestCluster(t *testing.T) {
 	}
 	c.startAll(ctx)
 	check(ctx, t, "after a restart of all nodes", c, m, rng)
+}
+
+// diagnose logs, for each reference object missing from hits, what every
+// node finds nearest to its own vector.
+func diagnose(ctx context.Context, t *testing.T, c *cluster, m model, want []ranked, hits []hit) {
+	got := map[string]bool{}
+	for _, h := range hits {
+		got[h.id] = true
+	}
+	for _, w := range want {
+		if got[w.id] {
+			continue
+		}
+		for _, n := range c.nodes {
+			h, err := nearVector(ctx, n, m[w.id].vec, 2, -1, -1)
+			t.Logf("missing %s: %s finds %v (%v)", w.id, n.name, h, err)
+		}
+	}
 }

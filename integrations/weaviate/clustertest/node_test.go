@@ -45,33 +45,57 @@ func binary(t *testing.T) string {
 // ports of one node, all on 127.0.0.1.
 type ports struct{ http, grpc, gossip, data, raft, raftRPC int }
 
-// freePorts returns n ports free for TCP and UDP on 127.0.0.1, holding them
-// until all are chosen so that none is returned twice.
-func freePorts(t *testing.T, n int) []int {
+// freePairs returns n pairs of ports p, p+1, each free for TCP and UDP on
+// 127.0.0.1, holding them until all are chosen so that none is returned
+// twice. Pairs, because a cluster in localhost mode finds a node's Raft RPC
+// port at its Raft port + 1 (Weaviate's cluster/resolver), and the cluster
+// data port defaults to the gossip port + 1.
+func freePairs(t *testing.T, n int) [][2]int {
 	t.Helper()
-	var out []int
+	var out [][2]int
 	var hold []io.Closer
 	defer func() {
 		for _, c := range hold {
 			c.Close()
 		}
 	}()
-	for len(out) < n {
+	grab := func(p int) bool {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			l.Close()
+			return false
+		}
+		hold = append(hold, l, u)
+		return true
+	}
+	for tries := 0; len(out) < n; tries++ {
+		if tries > 1000 {
+			t.Fatalf("found only %d pairs of free ports on 127.0.0.1", len(out))
+		}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatalf("find a free port: %v", err)
 		}
-		hold = append(hold, l)
 		p := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			continue // taken for UDP: keep the TCP one held, try another
+		l.Close()
+		if p+1 > 65535 || !grab(p) {
+			continue
 		}
-		hold = append(hold, u)
-		out = append(out, p)
+		if !grab(p + 1) {
+			continue
+		}
+		out = append(out, [2]int{p, p + 1})
 	}
 	return out
 }
+
+// startTimeout bounds the start of the cluster (about 25 s on a 2-core
+// machine).
+const startTimeout = 3 * time.Minute
 
 // node is one weaviate-silica process.
 type node struct {
@@ -93,15 +117,16 @@ type cluster struct {
 
 // newCluster prepares (does not start) three nodes in dirs under base.
 func newCluster(t *testing.T, bin, base string) *cluster {
-	ps := freePorts(t, 18)
+	ps := freePairs(t, 9)
 	c := &cluster{t: t}
 	for i := range 3 {
-		q := ps[6*i:]
+		q := ps[3*i:]
 		c.nodes = append(c.nodes, &node{
 			name: fmt.Sprintf("node%d", i),
 			dir:  filepath.Join(base, fmt.Sprintf("node%d", i)),
-			p:    ports{http: q[0], grpc: q[1], gossip: q[2], data: q[3], raft: q[4], raftRPC: q[5]},
-			bin:  bin,
+			p: ports{http: q[0][0], grpc: q[0][1], gossip: q[1][0], data: q[1][1],
+				raft: q[2][0], raftRPC: q[2][1]},
+			bin: bin,
 		})
 	}
 	var raftJoin []string
@@ -247,7 +272,7 @@ func (n *node) waitReady(ctx context.Context, t *testing.T) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%s not ready before the test's deadline; its log ends:\n%s", n.name, n.tail())
+			t.Fatalf("%s not ready within %v; its log ends:\n%s", n.name, startTimeout, n.tail())
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
@@ -274,7 +299,7 @@ func (c *cluster) waitHealthy(ctx context.Context, n *node) {
 		}
 		select {
 		case <-ctx.Done():
-			c.t.Fatalf("%s: the cluster is not healthy before the test's deadline (%d healthy, %v); log ends:\n%s", n.name, healthy, err, n.tail())
+			c.t.Fatalf("%s: the cluster is not healthy within %v (%d healthy, %v); log ends:\n%s", n.name, startTimeout, healthy, err, n.tail())
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -284,6 +309,8 @@ func (c *cluster) waitHealthy(ctx context.Context, n *node) {
 // ready and sees the others healthy.
 func (c *cluster) startAll(ctx context.Context) {
 	c.t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
 	for _, n := range c.nodes {
 		if !n.running() {
 			n.start(c.t)

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/weaviate/weaviate/adapters/repos/db/lsmkv"
 )
 
 // key returns the bucket key of a doc id: 8 bytes, big-endian, so that a
@@ -97,6 +99,19 @@ func (ix *Index) AddBatch(ctx context.Context, ids []uint64, vectors [][]float32
 			return fmt.Errorf("silica vector index %q: write doc id %d to bucket: %w", ix.id, id, err)
 		}
 	}
+	return ix.writeWAL(b)
+}
+
+// writeWAL hands the bucket's buffered write-ahead log to the operating
+// system, so that a write the index has acknowledged survives a crash of
+// the process (kill -9). The shard flushes every bucket's log after a write
+// (Store.WriteWALs), but its batches add vectors on workers that may finish
+// after that flush, and a vector left in the buffer would be lost by a
+// crash while its object was kept.
+func (ix *Index) writeWAL(b *lsmkv.Bucket) error {
+	if err := b.WriteWAL(); err != nil {
+		return fmt.Errorf("silica vector index %q: flush the write-ahead log of bucket %s: %w", ix.id, ix.bucket, err)
+	}
 	return nil
 }
 
@@ -122,6 +137,9 @@ func (ix *Index) Delete(ids ...uint64) error {
 		if id <= math.MaxInt64 {
 			sids = append(sids, int64(id))
 		}
+	}
+	if err := ix.writeWAL(b); err != nil {
+		return err
 	}
 	if st == nil || len(sids) == 0 {
 		return nil
