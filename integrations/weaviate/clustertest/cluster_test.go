@@ -28,6 +28,7 @@ type object struct {
 type model struct {
 	class    string
 	distance string // "cosine", "dot" or "l2-squared"
+	target   string // the named vector the index serves; "": the collection's one vector
 	objs     map[string]object
 }
 
@@ -81,21 +82,28 @@ func (m *model) rank(q []float32, g int) []ranked {
 
 // batchObject is an object of a batch insert.
 type batchObject struct {
-	Class      string         `json:"class"`
-	ID         string         `json:"id"`
-	Properties map[string]any `json:"properties"`
-	Vector     []float32      `json:"vector"`
+	Class      string               `json:"class"`
+	ID         string               `json:"id"`
+	Properties map[string]any       `json:"properties"`
+	Vector     []float32            `json:"vector,omitempty"`
+	Vectors    map[string][]float32 `json:"vectors,omitempty"`
 }
 
 // insert writes objects through node n with consistency ALL and returns the
 // ids the cluster acknowledged.
-func insert(ctx context.Context, n *node, class string, objs map[string]object) ([]string, error) {
+func insert(ctx context.Context, n *node, m *model, objs map[string]object) ([]string, error) {
 	var body struct {
 		Objects []batchObject `json:"objects"`
 	}
 	for id, o := range objs {
-		body.Objects = append(body.Objects, batchObject{class, id,
-			map[string]any{"title": "doc " + id, "group": o.group}, o.vec})
+		b := batchObject{Class: m.class, ID: id,
+			Properties: map[string]any{"title": "doc " + id, "group": o.group}}
+		if m.target == "" {
+			b.Vector = o.vec
+		} else {
+			b.Vectors = map[string][]float32{m.target: o.vec}
+		}
+		body.Objects = append(body.Objects, b)
 	}
 	var out []struct {
 		ID     string `json:"id"`
@@ -130,12 +138,15 @@ type hit struct {
 // nearVector runs a GraphQL nearVector query on node n: the top limit
 // (limit > 0) or everything within distance (distance >= 0), of group g
 // (g >= 0) or of every group.
-func nearVector(ctx context.Context, n *node, class string, q []float32, limit int, distance float64, g int) ([]hit, error) {
+func nearVector(ctx context.Context, n *node, m *model, q []float32, limit int, distance float64, g int) ([]hit, error) {
 	vec := make([]string, len(q))
 	for i, x := range q {
 		vec[i] = fmt.Sprint(x)
 	}
 	args := fmt.Sprintf("nearVector: {vector: [%s]", strings.Join(vec, ","))
+	if m.target != "" {
+		args += fmt.Sprintf(", targetVectors: [%q]", m.target)
+	}
 	if distance >= 0 {
 		args += fmt.Sprintf(", distance: %v", distance)
 	}
@@ -146,7 +157,7 @@ func nearVector(ctx context.Context, n *node, class string, q []float32, limit i
 	if g >= 0 {
 		args += fmt.Sprintf(`, where: {path: ["group"], operator: Equal, valueInt: %d}`, g)
 	}
-	query := fmt.Sprintf("{ Get { %s(%s) { group _additional { id distance } } } }", class, args)
+	query := fmt.Sprintf("{ Get { %s(%s) { group _additional { id distance } } } }", m.class, args)
 	var out struct {
 		Data struct {
 			Get map[string][]struct {
@@ -166,7 +177,7 @@ func nearVector(ctx context.Context, n *node, class string, q []float32, limit i
 		return nil, fmt.Errorf("%s: graphql: %s", n.name, out.Errors[0].Message)
 	}
 	var hits []hit
-	for _, r := range out.Data.Get[class] {
+	for _, r := range out.Data.Get[m.class] {
 		hits = append(hits, hit{r.Additional.ID, r.Group, r.Additional.Distance})
 	}
 	return hits, nil
@@ -225,7 +236,7 @@ func check(ctx context.Context, t *testing.T, stage string, c *cluster, models [
 				for _, g := range []int{-1, qi % groups} {
 					all := m.rank(q, g)
 					for _, k := range []int{1, 10, 100} {
-						hits, err := nearVector(ctx, n, m.class, q, k, -1, g)
+						hits, err := nearVector(ctx, n, m, q, k, -1, g)
 						if err != nil {
 							t.Fatalf("%s: %s: %s: top %d (group %d): %v", stage, m.class, n.name, k, g, err)
 						}
@@ -254,7 +265,7 @@ func check(ctx context.Context, t *testing.T, stage string, c *cluster, models [
 							want = append(want, r)
 						}
 					}
-					hits, err := nearVector(ctx, n, m.class, q, 0, bound, g)
+					hits, err := nearVector(ctx, n, m, q, 0, bound, g)
 					if err != nil {
 						t.Fatalf("%s: %s: %s: distance %v (group %d): %v", stage, m.class, n.name, bound, g, err)
 					}
@@ -285,11 +296,9 @@ func check(ctx context.Context, t *testing.T, stage string, c *cluster, models [
 // factor 2, with the model's distance.
 func createCollection(ctx context.Context, t *testing.T, c *cluster, m *model) {
 	t.Helper()
+	index := map[string]any{"distance": m.distance, "backend": "cpu"}
 	schema := map[string]any{
 		"class":             m.class,
-		"vectorizer":        "none",
-		"vectorIndexType":   "silica",
-		"vectorIndexConfig": map[string]any{"distance": m.distance, "backend": "cpu"},
 		"shardingConfig":    map[string]any{"desiredCount": 3},
 		"replicationConfig": map[string]any{"factor": 2},
 		"properties": []map[string]any{
@@ -297,13 +306,24 @@ func createCollection(ctx context.Context, t *testing.T, c *cluster, m *model) {
 			{"name": "group", "dataType": []string{"int"}},
 		},
 	}
+	if m.target == "" {
+		schema["vectorizer"] = "none"
+		schema["vectorIndexType"] = "silica"
+		schema["vectorIndexConfig"] = index
+	} else {
+		schema["vectorConfig"] = map[string]any{m.target: map[string]any{
+			"vectorizer":        map[string]any{"none": map[string]any{}},
+			"vectorIndexType":   "silica",
+			"vectorIndexConfig": index,
+		}}
+	}
 	if err := call(ctx, "POST", c.nodes[0].url("/v1/schema"), schema, nil); err != nil {
 		t.Fatalf("create the collection %s: %v", m.class, err)
 	}
 }
 
-// TestCluster runs a three-node cluster with three collections (cosine,
-// dot, l2-squared) of three shards each, replication factor 2 and
+// TestCluster runs a three-node cluster with four collections (cosine,
+// dot, l2-squared, and cosine on a named vector) of three shards each, replication factor 2 and
 // vectorIndexType silica, and checks queries on every node against brute
 // force after inserts, updates and deletes (of the cosine collection), a
 // kill -9 of a node during inserts and its restart, and a restart of all.
@@ -330,7 +350,8 @@ func TestCluster(t *testing.T) {
 	m := &model{class: "SilicaDoc", distance: "cosine", objs: map[string]object{}}
 	other := &model{class: "SilicaDot", distance: "dot", objs: map[string]object{}}
 	third := &model{class: "SilicaL2", distance: "l2-squared", objs: map[string]object{}}
-	models := []*model{m, other, third}
+	named := &model{class: "SilicaNamed", distance: "cosine", target: "v", objs: map[string]object{}}
+	models := []*model{m, other, third, named}
 	for _, x := range models {
 		createCollection(ctx, t, c, x)
 	}
@@ -353,7 +374,7 @@ func TestCluster(t *testing.T) {
 	}
 	insertAll := func(stage string, n *node, m *model, objs map[string]object) {
 		t.Helper()
-		acked, err := insert(ctx, n, m.class, objs)
+		acked, err := insert(ctx, n, m, objs)
 		if err != nil || len(acked) != len(objs) {
 			t.Fatalf("%s: %s: %d of %d objects acknowledged: %v", stage, m.class, len(acked), len(objs), err)
 		}
@@ -367,6 +388,7 @@ func TestCluster(t *testing.T) {
 	// The other distances: fewer objects, written once.
 	insertAll("insert", c.nodes[1], other, newObjects(200))
 	insertAll("insert", c.nodes[2], third, newObjects(200))
+	insertAll("insert", c.nodes[0], named, newObjects(200))
 	check(ctx, t, "after inserts", c, models, rng)
 
 	// Updates (new vectors and groups) and deletes, through different nodes.
@@ -406,7 +428,7 @@ func TestCluster(t *testing.T) {
 			c.nodes[1].kill()
 		}
 		objs := newObjects(25)
-		acked, _ := insert(ctx, c.nodes[0], m.class, objs)
+		acked, _ := insert(ctx, c.nodes[0], m, objs)
 		for _, id := range acked {
 			m.objs[id] = objs[id]
 			delete(objs, id)
@@ -452,7 +474,7 @@ func diagnose(ctx context.Context, t *testing.T, c *cluster, m *model, want []ra
 			continue
 		}
 		for _, n := range c.nodes {
-			h, err := nearVector(ctx, n, m.class, m.objs[w.id].vec, 2, -1, -1)
+			h, err := nearVector(ctx, n, m, m.objs[w.id].vec, 2, -1, -1)
 			t.Logf("missing %s: %s finds %v (%v)", w.id, n.name, h, err)
 		}
 	}
