@@ -109,17 +109,17 @@ type node struct {
 	log  *os.File
 }
 
-// cluster is three nodes that know each other.
+// cluster is nodes that know each other.
 type cluster struct {
 	t     *testing.T
 	nodes []*node
 }
 
-// newCluster prepares (does not start) three nodes in dirs under base.
-func newCluster(t *testing.T, bin, base string) *cluster {
-	ps := freePairs(t, 9)
+// newCluster prepares (does not start) size nodes in dirs under base.
+func newCluster(t *testing.T, bin, base string, size int) *cluster {
+	ps := freePairs(t, 3*size)
 	c := &cluster{t: t}
-	for i := range 3 {
+	for i := range size {
 		q := ps[3*i:]
 		c.nodes = append(c.nodes, &node{
 			name: fmt.Sprintf("node%d", i),
@@ -146,7 +146,8 @@ func newCluster(t *testing.T, bin, base string) *cluster {
 			"AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED=true",
 			"PERSISTENCE_DATA_PATH=" + n.dir,
 			"DEFAULT_VECTORIZER_MODULE=none",
-			"ENABLE_MODULES=",
+			"ENABLE_MODULES=backup-filesystem",
+			"BACKUP_FILESYSTEM_PATH=" + filepath.Join(base, "backups"), // one directory for all: shared storage
 			"DISABLE_TELEMETRY=true",
 			"GO_PROFILING_DISABLE=true",
 			"PROMETHEUS_MONITORING_ENABLED=false",
@@ -165,7 +166,7 @@ func newCluster(t *testing.T, bin, base string) *cluster {
 			fmt.Sprintf("RAFT_PORT=%d", n.p.raft),
 			fmt.Sprintf("RAFT_INTERNAL_RPC_PORT=%d", n.p.raftRPC),
 			"RAFT_JOIN=" + strings.Join(raftJoin, ","),
-			"RAFT_BOOTSTRAP_EXPECT=3",
+			fmt.Sprintf("RAFT_BOOTSTRAP_EXPECT=%d", size),
 		}
 	}
 	t.Cleanup(func() {
