@@ -245,9 +245,9 @@ func check(ctx context.Context, t *testing.T, stage string, c *cluster, models [
 							t.Fatalf("%s: %s: %s: top %d (group %d): %v", stage, m.class, n.name, k, g, err)
 						}
 					}
-					// Weaviate v1.39.0 answers a negative distance threshold
-					// (dot distances are negative for close vectors) with
-					// about the top 100, not a range search, above the index
+					// Weaviate v1.39.0 turns a negative distance threshold
+					// (dot distances are negative for close vectors) into a
+					// top 100 (SearchByVector, k = 100), above the index
 					// (whose own tests cover negative bounds): keep this
 					// threshold positive.
 					within := 25
