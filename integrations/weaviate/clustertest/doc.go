@@ -1,6 +1,7 @@
 // Package clustertest runs weaviate-silica (built by ../build.sh) as a
 // three-node cluster on 127.0.0.1 (TestCluster), and as one node for a
-// backup and restore (TestBackup), and checks Silica's index through
+// backup and restore (TestBackup) and for async indexing
+// (TestAsyncIndexing), and checks Silica's index through
 // Weaviate's REST and GraphQL APIs against a float64 brute-force answer.
 //
 // The tests find the binary at $SILICA_WEAVIATE_BIN, else at
