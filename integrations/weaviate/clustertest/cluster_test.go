@@ -29,6 +29,7 @@ type model struct {
 	class    string
 	distance string // "cosine", "dot" or "l2-squared"
 	target   string // the named vector the index serves; "": the collection's one vector
+	index    string // the vectorIndexType; "": silica
 	objs     map[string]object
 }
 
@@ -292,11 +293,15 @@ func check(ctx context.Context, t *testing.T, stage string, c *cluster, models [
 	}
 }
 
-// createCollection makes a silica collection of 3 shards with the model's
-// distance and the given replication factor.
+// createCollection makes a collection of 3 shards with the model's index
+// type (silica unless it says) and distance, and the given replication
+// factor.
 func createCollection(ctx context.Context, t *testing.T, c *cluster, m *model, replicas int) {
 	t.Helper()
-	index := map[string]any{"distance": m.distance, "backend": "cpu"}
+	indexType, index := "silica", map[string]any{"distance": m.distance, "backend": "cpu"}
+	if m.index != "" {
+		indexType, index = m.index, map[string]any{"distance": m.distance}
+	}
 	schema := map[string]any{
 		"class":             m.class,
 		"shardingConfig":    map[string]any{"desiredCount": 3},
@@ -308,12 +313,12 @@ func createCollection(ctx context.Context, t *testing.T, c *cluster, m *model, r
 	}
 	if m.target == "" {
 		schema["vectorizer"] = "none"
-		schema["vectorIndexType"] = "silica"
+		schema["vectorIndexType"] = indexType
 		schema["vectorIndexConfig"] = index
 	} else {
 		schema["vectorConfig"] = map[string]any{m.target: map[string]any{
 			"vectorizer":        map[string]any{"none": map[string]any{}},
-			"vectorIndexType":   "silica",
+			"vectorIndexType":   indexType,
 			"vectorIndexConfig": index,
 		}}
 	}
@@ -323,10 +328,11 @@ func createCollection(ctx context.Context, t *testing.T, c *cluster, m *model, r
 }
 
 // TestCluster runs a three-node cluster with four collections (cosine,
-// dot, l2-squared, and cosine on a named vector) of three shards each, replication factor 2 and
-// vectorIndexType silica, and checks queries on every node against brute
-// force after inserts, updates and deletes (of the cosine collection), a
-// kill -9 of a node during inserts and its restart, and a restart of all.
+// dot, l2-squared, and cosine on a named vector) of three shards each,
+// replication factor 2 and vectorIndexType silica, and checks queries on
+// every node against brute force after inserts, updates and deletes (of the
+// cosine collection), a kill -9 of a node during inserts and its restart,
+// and a restart of all.
 func TestCluster(t *testing.T) {
 	bin := binary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
