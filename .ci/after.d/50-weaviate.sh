@@ -10,6 +10,8 @@
 # prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/../../integrations/weaviate"
+# build.sh applies the patch with patch(1): on the base image, installed if not.
+command -v patch >/dev/null || { apt-get update -qq && apt-get install -y -qq patch >/dev/null; }
 start=$SECONDS
 bin=$(./build.sh)
 echo "weaviate: build.sh took $((SECONDS - start)) s ($bin)"
