@@ -24,6 +24,13 @@
 # S (carry .gpu, with cuda.test): Q again, with SWEEP="" and ONLY the
 #   few-query searches, after groups of queries score and select at any
 #   k (groupScores).
+# W (carry .gpu holding only weaviate-silica.xz, built by
+#   integrations/weaviate/build.sh -o and compressed by xz -6 to fit the
+#   carry, and clustertest.test.gz, go test -c
+#   of integrations/weaviate/clustertest): integrations/weaviate's
+#   TestBench on this machine's cores and GPU, the three nodes' silica
+#   indexes on cuda, then on cpu, N objects (default 50000) of dimension
+#   DIM (default 128).
 # Logs in $OUT.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
@@ -71,8 +78,22 @@ R)
 		done
 	done
 	;;
+W)
+	mkdir -p $G
+	gunzip -c .gpu/clustertest.test.gz >$G/clustertest.test && xz -dc .gpu/weaviate-silica.xz >$G/weaviate-silica || exit 1
+	chmod +x $G/clustertest.test $G/weaviate-silica
+	for be in cuda cpu; do
+		echo "== TestBench, silica on $be ($((SECONDS - T0)) s)"
+		(cd integrations/weaviate/clustertest && SILICA_WEAVIATE_BIN=$G/weaviate-silica SILICA_WEAVIATE_BACKEND=$be \
+			SILICA_WEAVIATE_BENCH=1 SILICA_WEAVIATE_BENCH_N=${N:-50000} SILICA_WEAVIATE_BENCH_DIM=${DIM:-128} \
+			SILICA_WEAVIATE_BENCH_OUT="$OUT/bench_$be.md" lim ${BENCH_S:-210} $G/clustertest.test -test.run TestBench -test.v \
+			>"$OUT/bench_$be.log" 2>&1; echo "rc $?" >>"$OUT/bench_$be.log")
+		grep -E -- '^(--- |FAIL|ok|panic)|^rc |inserted' "$OUT/bench_$be.log" | head
+		cat "$OUT/bench_$be.md" 2>/dev/null
+	done
+	;;
 *)
-	echo "usage: run16.sh A|G|P|Q|R|S" >&2
+	echo "usage: run16.sh A|G|P|Q|R|S|W" >&2
 	exit 2
 	;;
 esac

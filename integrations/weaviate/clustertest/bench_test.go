@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // TestBench compares Silica's index with Weaviate's own flat (exact) and
@@ -23,7 +25,7 @@ import (
 // nothing about time.
 func TestBench(t *testing.T) {
 	if os.Getenv("SILICA_WEAVIATE_BENCH") != "1" {
-		t.Skip("the benchmark runs with SILICA_WEAVIATE_BENCH=1")
+		testenv.SkipBecause(t, "the benchmark runs with SILICA_WEAVIATE_BENCH=1")
 	}
 	n, vdim := envInt("SILICA_WEAVIATE_BENCH_N", 20000), envInt("SILICA_WEAVIATE_BENCH_DIM", 128)
 	const queries, warm, k = 200, 20, 10
@@ -124,7 +126,7 @@ func TestBench(t *testing.T) {
 
 func indexName(m *model) string {
 	if m.index == "" {
-		return "silica (cpu)"
+		return "silica (" + nodeBackend() + ")"
 	}
 	return m.index
 }

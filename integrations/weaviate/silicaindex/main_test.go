@@ -1,0 +1,9 @@
+package silicaindex_test
+
+import (
+	"testing"
+
+	"github.com/silica-go/silica/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
