@@ -29,25 +29,23 @@ func (s *Store) checkVectors(op, what string, vectors [][]float32, ids []int64) 
 	}
 	// One unrolled pass a row, split over the cores, finds the first bad
 	// row; only that row is walked again for the index the error names.
-	first := make([]int, 0, 1)
+	first := len(vectors) // the first bad row; none
 	var mu sync.Mutex
 	splitRows(len(vectors), s.cfg.dim, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			m, _, finite := maxAbsSquares(vectors[i])
 			if !finite || f16 && math.IsInf(float64(half.Round16(m)), 0) || m == 0 && s.cfg.metric == Cosine {
 				mu.Lock()
-				if len(first) == 0 || i < first[0] {
-					first = append(first[:0], i)
-				}
+				first = min(first, i)
 				mu.Unlock()
 				return
 			}
 		}
 	})
-	if len(first) == 0 {
+	if first == len(vectors) {
 		return nil
 	}
-	i, v := first[0], vectors[first[0]]
+	i, v := first, vectors[first]
 	for j, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return fmt.Errorf("store: %s: %s has %v at index %d; values must be finite", op, name(i), x, j)

@@ -27,10 +27,11 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 	randn func(seed uint64, dt engine.DType, shape ...int) *engine.Array, normalized func(*engine.Array) *engine.Array) {
 	for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
 		name := map[engine.DType]string{engine.Float32: "fp32", engine.Float16: "fp16"}[dt]
+		labelOf := func(bq, k int) string { return fmt.Sprintf("any-k %s, %d queries, k=%d", name, bq, k) }
 		wanted := false
 		for _, bq := range queries {
 			for _, k := range ks {
-				wanted = wanted || want(fmt.Sprintf("any-k %s, %d queries, k=%d", name, bq, k))
+				wanted = wanted || want(labelOf(bq, k))
 			}
 		}
 		if !wanted {
@@ -40,7 +41,7 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 		for _, bq := range queries {
 			Q := normalized(randn(40+uint64(bq), dt, bq, 768))
 			for _, k := range ks {
-				label := fmt.Sprintf("any-k %s, %d queries, k=%d", name, bq, k)
+				label := labelOf(bq, k)
 				if !want(label) {
 					continue
 				}
