@@ -3,11 +3,12 @@ package cpu
 import (
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/cpufeat"
+	"github.com/silica-go/silica/internal/vec"
 )
 
 // Assembly kernels (dot_amd64.s, convert_amd64.s; the others are declared
 // beside their families: dotrow_amd64.go, gemm_amd64.go,
-// elementwise_amd64.go). They read and write exactly the lengths their
+// elementwise_amd64.go; the scaling one is internal/vec's). They read and write exactly the lengths their
 // comments give; the Go closures installed by useSIMD reslice first, so a
 // short operand panics in Go instead of reading past its end.
 
@@ -39,7 +40,7 @@ func useSIMD() bool {
 	gemmKernel, gemmMR, gemmNR = gemm6x16Checked, 6, 16
 	sum = sumAVX2
 	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }
-	scale = func(d, a []float32, s float32) { scaleAVX2(d, a[:len(d)], s) }
+	scale = func(d, a []float32, s float32) { vec.ScaleAVX2(d, a[:len(d)], s) }
 	addVec = func(d, a, b []float32) { addAVX2(d, a[:len(d)], b[:len(d)]) }
 	subVec = func(d, a, b []float32) { subAVX2(d, a[:len(d)], b[:len(d)]) }
 	mulVec = func(d, a, b []float32) { mulAVX2(d, a[:len(d)], b[:len(d)]) }

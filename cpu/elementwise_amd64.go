@@ -7,9 +7,6 @@ package cpu
 func fmaAVX2(d, a, b, c []float32)
 
 //go:noescape
-func scaleAVX2(d, a []float32, s float32)
-
-//go:noescape
 func addAVX2(d, a, b []float32)
 
 //go:noescape

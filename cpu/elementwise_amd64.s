@@ -57,55 +57,6 @@ fmadone:
 	VZEROUPPER
 	RET
 
-// func scaleAVX2(d, a []float32, s float32)
-// d[i] = a[i] * s. Requires len(a) >= len(d).
-TEXT ·scaleAVX2(SB), NOSPLIT, $0-52
-	MOVQ         d_base+0(FP), DI
-	MOVQ         d_len+8(FP), CX
-	MOVQ         a_base+24(FP), SI
-	VBROADCASTSS s+48(FP), Y15
-	CMPQ         CX, $32
-	JLT          sc8
-
-sc32:
-	VMULPS  (SI), Y15, Y0
-	VMULPS  32(SI), Y15, Y1
-	VMULPS  64(SI), Y15, Y2
-	VMULPS  96(SI), Y15, Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ    $128, SI
-	ADDQ    $128, DI
-	SUBQ    $32, CX
-	CMPQ    CX, $32
-	JGE     sc32
-
-sc8:
-	CMPQ    CX, $8
-	JLT     sc1
-	VMULPS  (SI), Y15, Y0
-	VMOVUPS Y0, (DI)
-	ADDQ    $32, SI
-	ADDQ    $32, DI
-	SUBQ    $8, CX
-	JMP     sc8
-
-sc1:
-	TESTQ  CX, CX
-	JZ     scdone
-	VMULSS (SI), X15, X0
-	VMOVSS X0, (DI)
-	ADDQ   $4, SI
-	ADDQ   $4, DI
-	DECQ   CX
-	JMP    sc1
-
-scdone:
-	VZEROUPPER
-	RET
-
 // BINARY defines func name(d, a, b []float32): d[i] = a[i] op b[i] in
 // float32 (exactly engine.ApplyElementwise's add, sub, mul and div: the
 // float64 result rounds to the float32 one), 32 lanes a step, then 8,

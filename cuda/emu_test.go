@@ -127,8 +127,8 @@ type emuCase struct {
 }
 
 // TestScanV4Emulated runs the v4 kernel on the CPU for each dtype and
-// tiling (by default a case in the default tiling for float16 and
-// float32 and each main loop, the masked cases and one drawn at random;
+// tiling (by default a case in a default tiling for each main loop, one
+// float16 and one float32, the masked cases and one drawn at random;
 // every case with SILICA_EXHAUSTIVE=1, CI's sweep step)
 // and checks every part's candidates against float64: the best kk
 // of the part's rows (ties of equal scores accepted), EMPTY_KEY padding
@@ -165,12 +165,13 @@ func TestScanV4Emulated(t *testing.T) {
 	}
 	// Each case draws its data from its own seed, so that a subset runs
 	// the same data as the whole sweep.
-	// The default run keeps the float16 and float32 (TF32) cases of the
-	// default tilings and the masked ones, and draws one more (bfloat16's
-	// among them); the exhaustive one (CI's sweep step) runs all.
+	// The default run keeps the float16 case of mma.sync's default tiling,
+	// the float32 (TF32) one of wgmma's and the masked ones (a float32 on
+	// mma.sync, a float16 on wgmma), and draws one more; the exhaustive
+	// run (CI's sweep step) runs all.
 	var keep []int
 	for _, i := range defaultTilings(cases) {
-		if cases[i].dt != engine.BFloat16 {
+		if c := cases[i]; (c.dt == engine.Float16 && !c.cfg.wg) || (c.dt == engine.Float32 && c.cfg.wg) {
 			keep = append(keep, i)
 		}
 	}

@@ -147,9 +147,9 @@ func (s *Store) convertRow(out []byte, scale *float32, v, tmp []float32) bool {
 	return true
 }
 
-// maxAbsSquares returns the largest magnitude in v, sumSquares(v, 1), and
-// whether every value is finite, in one pass.
-func maxAbsSquares(v []float32) (float32, float64, bool) {
+// maxAbsSquaresGo is maxAbsSquares in Go: the largest magnitude in v,
+// sumSquares(v, 1), and whether every value is finite, in one pass.
+func maxAbsSquaresGo(v []float32) (float32, float64, bool) {
 	var m0, m1, m2, m3, s0, s1, s2, s3 float32
 	i := 0
 	for ; i+4 <= len(v); i += 4 {
@@ -210,8 +210,8 @@ func sumSquares(v []float32, pre float32) float64 {
 	return float64(s0) + float64(s1) + float64(s2) + float64(s3)
 }
 
-// scaleInto writes v*f into dst.
-func scaleInto(dst, v []float32, f float32) {
+// scaleIntoGo is scaleInto in Go.
+func scaleIntoGo(dst, v []float32, f float32) {
 	dst = dst[:len(v)]
 	i := 0
 	for ; i+4 <= len(v); i += 4 {
