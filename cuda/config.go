@@ -37,6 +37,10 @@ type Config struct {
 	// of 8 queries); 0 is the default (rowsAtOnce, rowBlocksPerSM). For
 	// benchmarks (cmd/cudabench).
 	ScoresRU, ScoresMinB int
+	// TiledMatMul runs the products of 16-bit operands on the CUDA cores
+	// (matmul.cu) instead of the tensor cores (matmul_mma.cu). For
+	// benchmarks (cmd/cudabench -encprof).
+	TiledMatMul bool
 }
 
 // The environment variables ConfigFromEnv reads.

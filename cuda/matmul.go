@@ -15,6 +15,9 @@ func init() {
 		}
 		return vs
 	}, matmulTiledArgs{})
+	registerFamily(func() []variant {
+		return []variant{matmulMMAVariant(engine.Float16), matmulMMAVariant(engine.BFloat16)}
+	}, matmulMMAArgs{})
 }
 
 // rowKernelMaxM is the most rows of a for which a product against rows
@@ -64,6 +67,10 @@ func matmulKernel(r *runner, s *engine.Step, in, out []arg) error {
 			return err
 		}
 	}
+	if !r.b.cfg.TiledMatMul && mmaProduct(r.d, a, b, m, n, k, transA, transB, l2) {
+		return launch(r.d, matmulMMAVariant(a.DType), [3]int{(n + mmaTile - 1) / mmaTile, (m + mmaTile - 1) / mmaTile}, 256, mmaSmem, matmulMMAArgs{
+			a: a.ptr, b: b.ptr, c: out[0].ptr, m: int64(m), n: int64(n), K: int64(k), lda: int64(k), ldb: int64(k), sa: sa, sb: sb})
+	}
 	sam, sak := int64(k), int64(1)
 	if transA {
 		sam, sak = 1, int64(m)
@@ -98,4 +105,45 @@ type matmulTiledArgs struct {
 func (matmulTiledArgs) entry() (string, string) { return "matmul.cu", "matmul_tiled" }
 func (p matmulTiledArgs) pack(a *argPack) {
 	a.ptr(p.a).ptr(p.b).ptr(p.c).i64(p.m).i64(p.n).i64(p.K).i64(p.sam).i64(p.sak).i64(p.sbk).i64(p.sbn).ptr(p.sa).ptr(p.sb)
+}
+
+// The tensor-core product (matmul_mma.cu): 128 x 128 tiles of C, two
+// stages of 128 + 128 rows of 80 bytes in shared memory.
+const (
+	mmaTile = 128
+	mmaSmem = 2 * (2 * mmaTile) * (32*2 + 16)
+)
+
+// mmaProduct reports whether a product runs on tensor cores: A [m, k] by
+// B stored [n, k], both float16 or both bfloat16 (each product exact in
+// float32, as the tiled kernel's), not a distance, on a GPU with mma.sync
+// for 16-bit types (compute capability 8.0 or later), with k a multiple
+// of 8 and both operands 16-byte aligned, so that every row of a tile is
+// whole 16-byte copies.
+func mmaProduct(d *device, a, b arg, m, n, k int, transA, transB, l2 bool) bool {
+	t := a.DType
+	return d.cc >= 80 && !transA && transB && !l2 && b.DType == t && (t == engine.Float16 || t == engine.BFloat16) &&
+		k%8 == 0 && a.ptr%16 == 0 && b.ptr%16 == 0 && m > 0 && n > 0
+}
+
+// matmulMMAVariant is matmul_mma.cu for 16-bit operands of type t.
+func matmulMMAVariant(t engine.DType) variant {
+	defs := []string{"T=" + ctype(t)}
+	if t == engine.BFloat16 {
+		defs = append(defs, "IS_BF16")
+	}
+	return variant{file: "matmul_mma.cu", kind: "tc", dtype: t, defines: defs}
+}
+
+// matmulMMAArgs are the parameters of matmul_mma (matmul_mma.cu).
+type matmulMMAArgs struct {
+	a, b, c  dptr
+	m, n, K  int64
+	lda, ldb int64
+	sa, sb   dptr
+}
+
+func (matmulMMAArgs) entry() (string, string) { return "matmul_mma.cu", "matmul_mma" }
+func (p matmulMMAArgs) pack(a *argPack) {
+	a.ptr(p.a).ptr(p.b).ptr(p.c).i64(p.m).i64(p.n).i64(p.K).i64(p.lda).i64(p.ldb).ptr(p.sa).ptr(p.sb)
 }

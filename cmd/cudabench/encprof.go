@@ -17,7 +17,9 @@ import (
 // tokenized, then for each token budget of budgets (comma separated) and
 // each weight dtype the median wall time of encoding them all (documents
 // per second), the device time of the runs, and the kernels of one pass
-// (EnableProfile), the slowest first.
+// (EnableProfile), the slowest first; float16 weights once with the
+// products on tensor cores (the default) and once on the CUDA cores
+// (Config.TiledMatMul), in turn.
 func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, reps int) {
 	dir, n := nameCount(spec)
 	if n < 1 {
@@ -33,7 +35,14 @@ func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, rep
 		if err != nil || budget < 1 {
 			fatal(fmt.Errorf("-encbudgets %q: want token budgets above 0", budgets))
 		}
-		for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
+		for _, run := range []struct {
+			dt    engine.DType
+			tiled bool
+		}{{engine.Float32, false}, {engine.Float16, false}, {engine.Float16, true}} {
+			dt := run.dt
+			if err := cb.SetConfig(cuda.Config{TiledMatMul: run.tiled}); err != nil {
+				fatal(err)
+			}
 			m, err := encode.Load(dir, encode.Options{Engine: e, BatchTokens: budget, DType: dt})
 			if err != nil {
 				fatal(err)
@@ -58,12 +67,19 @@ func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, rep
 					fatal(err)
 				}
 			})
-			fmt.Printf("encode %d texts (%d tokens) %s, budget %d tokens: %.1f ms wall, %.0f docs/s; kernels %.1f ms\n",
-				len(ids), tokens, dt, budget, med*1e3, float64(len(ids))/med, total)
+			products := ""
+			if dt != engine.Float32 {
+				products = map[bool]string{false: " (products on tensor cores)", true: " (products on CUDA cores, TiledMatMul)"}[run.tiled]
+			}
+			fmt.Printf("encode %d texts (%d tokens) %s%s, budget %d tokens: %.1f ms wall, %.0f docs/s; kernels %.1f ms\n",
+				len(ids), tokens, dt, products, budget, med*1e3, float64(len(ids))/med, total)
 			for _, k := range names[:min(12, len(names))] {
 				fmt.Printf("      %-70s %9.3f ms\n", k, prof[k])
 			}
 			m.Close()
 		}
+	}
+	if err := cb.SetConfig(cuda.Config{}); err != nil {
+		fatal(err)
 	}
 }

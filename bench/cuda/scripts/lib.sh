@@ -56,3 +56,17 @@ store1m() {
 	grep -E '^\|' "$OUT/store.md" | head -40
 	tail -3 "$OUT/store.err"
 }
+# gpuinfo: the GPU's name, driver, clocks and temperature into $OUT/gpu.txt.
+gpuinfo() {
+	nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
+	head -2 "$OUT/gpu.txt"
+}
+# encode5k LIMIT: embench's encoder scenarios over 5,000 fortunes on cuda
+# beside sentence-transformers on the same card (the model in /tmp/model)
+# into $OUT/encode5k.{md,json,err}.
+encode5k() {
+	lim "$1" $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encoder --texts 5000 \
+		--dtypes float32,float16 --model /tmp/model --json "$OUT/encode5k.json" >"$OUT/encode5k.md" 2>"$OUT/encode5k.err"
+	echo "encode rc $?"
+	grep -E '^\|' "$OUT/encode5k.md" | tail -10
+}

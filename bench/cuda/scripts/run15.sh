@@ -109,10 +109,7 @@ F)
 	echo "== cudabench -encprof ($((SECONDS - T0)) s)"
 	lim 100 $G/cudabench -encprof /tmp/model,5000 -reps 3 -encbudgets 4096,8192,16384 2>&1 | tee "$OUT/encprof.log" | grep -v '^      .*elementwise'
 	echo "== embench encoder ($((SECONDS - T0)) s)"
-	lim 200 $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encoder --texts 5000 \
-		--dtypes float32,float16 --model /tmp/model --json "$OUT/encode5k.json" >"$OUT/encode5k.md" 2>"$OUT/encode5k.err"
-	echo "encode rc $?"
-	grep -E '^\|' "$OUT/encode5k.md" | tail -10
+	encode5k 200
 	left=$((570 - (SECONDS - T0)))
 	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
 	store1m $((left > 60 ? left : 60))

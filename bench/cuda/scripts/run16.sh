@@ -36,8 +36,7 @@
 case "$1" in
 A)
 	unpack
-	nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
-	head -2 "$OUT/gpu.txt"
+	gpuinfo
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
 	gpu_tests cuda ${TESTS_S:-240} "${TESTS:-TestBackend|TestSearchRegimes|TestSearchLargeK|TestSearchRefine|TestWarmCompiles|TestDiskCache|TestMemory|TestConfig|TestTF32Bound|TestNearTies|TestCloseThenUse|TestCloseConcurrent}"
 	echo "== store on cuda ($((SECONDS - T0)) s)"
