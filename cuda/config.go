@@ -37,9 +37,10 @@ type Config struct {
 	// of 8 queries); 0 is the default (rowsAtOnce, rowBlocksPerSM). For
 	// benchmarks (cmd/cudabench).
 	ScoresRU, ScoresMinB int
-	// TiledMatMul runs the products of 16-bit operands on the CUDA cores
-	// (matmul.cu) instead of the tensor cores (matmul_mma.cu). For
-	// benchmarks (cmd/cudabench -encprof).
+	// TiledMatMul runs the products of 16-bit operands, and the scores of
+	// a large-k search of 16-bit rows, on the CUDA cores (matmul.cu, the
+	// row kernel of scan.cu) instead of the tensor cores (matmul_mma.cu).
+	// For benchmarks (cmd/cudabench -encprof, -anyk).
 	TiledMatMul bool
 }
 

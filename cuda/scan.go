@@ -165,10 +165,12 @@ func scorePer(n, k int) int { return 4*n + 8*(k+radixCap(k)) + 32 + 256*4 }
 // scoreSelect is the search for large k: the scores of a chunk of
 // queries against every row ([g, n] float32 in scratch, at most
 // scoreScratch bytes with the select's buffers; rowscan in MODE 0, eight
-// queries a pass over the rows), then the multi-block select of their
-// best k (selectLong), through mask_rows of the row bitmap bits when not
-// 0 (a masked scan). The scores are the fused scan's own arithmetic, so
-// the results are the same; only the selection differs.
+// queries a pass over the rows, or for 16-bit queries and rows under the
+// dot product matmul_mma, the whole chunk a pass), then the multi-block
+// select of their best k (selectLong), through mask_rows of the row
+// bitmap bits when not 0 (a masked scan). The scores are the fused scan's
+// products, exact in float32, added in its order (the row kernel) or in
+// the tensor cores' (matmul_mma); only the selection differs.
 func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
 	n, k := x.Shape[0], at.K
@@ -188,9 +190,24 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals,
 		return err
 	}
 	rowBytes := uint64(d * q.DType.Size())
+	// 16-bit queries and rows score on tensor cores (matmul_mma.cu: the
+	// rows read once a group, whatever its size, instead of once per 8
+	// queries; each product exact in float32, as in the row kernel).
+	mma := !r.b.cfg.TiledMatMul && at.Metric == engine.MetricDot && !at.NormB && scales == 0 &&
+		mmaProduct(r.d, q, x, m, n, d, false, true, false)
 	for q0 := 0; q0 < m; q0 += g {
 		gg := min(g, m-q0)
-		for s0 := 0; s0 < gg; s0 += rowKernelMaxM {
+		if mma {
+			var sa dptr
+			if qscale != 0 {
+				sa = qscale + uint64(4*q0)
+			}
+			if err := launch(r.d, matmulMMAVariant(q.DType), [3]int{(n + mmaTile - 1) / mmaTile, (gg + mmaTile - 1) / mmaTile}, 256, mmaSmem, matmulMMAArgs{
+				a: q.ptr + uint64(q0)*rowBytes, b: x.ptr, c: scores, m: int64(gg), n: int64(n), K: int64(d), lda: int64(d), ldb: int64(d), sa: sa}); err != nil {
+				return err
+			}
+		}
+		for s0 := 0; s0 < gg && !mma; s0 += rowKernelMaxM {
 			j := q0 + s0
 			a := q
 			a.Shape = engine.Shape{min(rowKernelMaxM, gg-s0), d}

@@ -11,13 +11,15 @@ import (
 )
 
 // selectModes are the ways -anyk times a search: the default choice,
-// every k through the score-and-select path (SelectK 1), and every k the
+// every k through the score-and-select path (SelectK 1), every k the
 // fused scans take in their buffers (SelectK 1<<30; the tensor-core scan
-// stops at its own limit).
+// stops at its own limit), and the default with the scores of 16-bit
+// rows on the CUDA cores (TiledMatMul).
 var selectModes = []struct {
-	name string
-	k    int
-}{{"", 0}, {" [select]", 1}, {" [fused]", 1 << 30}}
+	name  string
+	k     int
+	tiled bool
+}{{"", 0, false}, {" [select]", 1, false}, {" [fused]", 1 << 30, false}, {" [tiled]", 0, true}}
 
 // anyK times searches over 1M x 768 rows for each dtype, query count and
 // k of the lists, in each select mode, and notes whether each mode's ids
@@ -62,7 +64,10 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 					if m.k == 1<<30 && bq >= 16 && k > 1024 {
 						continue // the tensor-core scan's limit: the same as [select]
 					}
-					if err := cb.SetConfig(cuda.Config{SelectK: m.k}); err != nil {
+					if m.tiled && dt == engine.Float32 {
+						continue // float32 rows never take the tensor cores' product
+					}
+					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled}); err != nil {
 						fatal(err)
 					}
 					ids, err := searchIDs(search)
