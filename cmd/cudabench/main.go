@@ -32,6 +32,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -72,7 +73,21 @@ func main() {
 	encBudgetsFlag := flag.String("encbudgets", "512,2048,8192,16384", "with -encprof: token budgets of a batch, comma separated")
 	storeSearchFlag := flag.String("storesearch", "1:100;64:100;1024:100;8:1000", "with -storeprof: searches queries:k[:keep%] separated by ;")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
+	cpuProfile := flag.String("cpuprofile", "", "write a Go CPU profile of the run to this file (runtime/pprof): the host's part around the kernels")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fatal(err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	if *table != "" {
 		var all []row
 		for _, f := range strings.Split(*table, ",") {
