@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/silica-go/silica/engine"
 )
@@ -172,7 +171,7 @@ func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 		if len(src) >= stagedMin {
 			return b.d.writeStaged(d.ptr+uint64(off), src)
 		}
-		return check("cuMemcpyHtoD", cuMemcpyHtoD(d.ptr+uint64(off), unsafe.Pointer(&src[0]), uint64(len(src))))
+		return b.d.writeSmall(d.ptr+uint64(off), src)
 	})
 }
 
@@ -191,7 +190,7 @@ func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 		if err := b.d.sync(); err != nil {
 			return err
 		}
-		return check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&dst[0]), s.ptr+uint64(off), uint64(len(dst))))
+		return b.d.readSmall(dst, s.ptr+uint64(off))
 	})
 }
 

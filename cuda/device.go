@@ -45,7 +45,8 @@ type device struct {
 	evStart, evEnd uintptr
 	lastMs         float64
 
-	staging [2]staged // pinned host memory for large writes (write.go)
+	staging [2]staged      // pinned host memory for large writes (write.go)
+	bounce  unsafe.Pointer // pinned host memory for small reads and writes (write.go), bounceSize bytes
 
 	profiling bool      // record events around each launch (EnableProfile)
 	evPool    []uintptr // events for profiling, reused

@@ -7,14 +7,15 @@ import (
 )
 
 // TestLargeWrite writes sizes around the staged path's threshold and
-// chunk (through the pinned buffers, their last chunk short) at an
-// offset into a poisoned buffer and reads every byte back, the bytes
-// before the offset untouched.
+// chunk (through the pinned buffers, their last chunk short) and around
+// the small pinned buffer's size (reads and writes of bounceSize or less
+// go through it) at an offset into a poisoned buffer and reads every
+// byte back, the bytes before the offset untouched.
 func TestLargeWrite(t *testing.T) {
 	b := openTest(t)
 	r := rand.New(rand.NewPCG(3, 4))
 	const off = 4099
-	for _, n := range []int{stagedMin - 1, stagedMin, 3*stagedChunk + 12345} {
+	for _, n := range []int{1, 777, bounceSize - off, bounceSize - off + 1, stagedMin - 1, stagedMin, 3*stagedChunk + 12345} {
 		src := make([]byte, n)
 		for i := range src {
 			src[i] = byte(r.Uint32())

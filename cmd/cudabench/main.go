@@ -73,6 +73,7 @@ func main() {
 	encBudgetsFlag := flag.String("encbudgets", "512,2048,8192,16384", "with -encprof: token budgets of a batch, comma separated")
 	storeSearchFlag := flag.String("storesearch", "1:100;64:100;1024:100;8:1000", "with -storeprof: searches queries:k[:keep%] separated by ;")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
+	hostCostsFlag := flag.Bool("hostcosts", false, "time the engine calls a store search makes around its kernels (a round trip, an upload, a launch and its wait, reads of hit-sized arrays), then exit")
 	cpuProfile := flag.String("cpuprofile", "", "write a Go CPU profile of the run to this file (runtime/pprof): the host's part around the kernels")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -157,6 +158,10 @@ func main() {
 	}
 	if *storeProfFlag != "" {
 		storeProfile(e, cb, *storeProfFlag, *storeSearchFlag, *reps)
+		return
+	}
+	if *hostCostsFlag {
+		hostCosts(e, b, *reps)
 		return
 	}
 
