@@ -4,6 +4,9 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/silica-go/silica/engine"
 )
 
 // fakeBackend is a Backend over a device with no GPU behind it: its
@@ -69,5 +72,36 @@ func TestCloseConcurrent(t *testing.T) {
 		if err := b.Close(); err != nil {
 			t.Fatalf("Close after Close: %v, want nil", err)
 		}
+	}
+}
+
+// TestAllocFromPool checks that an allocation the pool holds is served on
+// the caller's goroutine (the device goroutine of this backend never
+// runs, so a round trip would hang), and that a closed backend serves
+// none. It needs no GPU.
+func TestAllocFromPool(t *testing.T) {
+	b := &Backend{d: &device{work: make(chan func())}, pool: pool{free: map[int][]dptr{}}}
+	c := classOf(1000)
+	b.pool.put(c, 0x10000)
+	got := make(chan engine.Buffer, 1)
+	go func() {
+		buf, err := b.Alloc(1000)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- buf
+	}()
+	select {
+	case buf := <-got:
+		if bb, ok := buf.(*buffer); !ok || bb.ptr != 0x10000 || bb.size != 1000 || bb.class != c {
+			t.Fatalf("Alloc(1000) = %+v, want the pooled buffer 0x10000 of class %d", buf, c)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Alloc of a pooled size waited for the device goroutine")
+	}
+	b.pool.put(c, 0x20000)
+	b.closed = true
+	if _, err := b.Alloc(1000); !errors.Is(err, errClosed) {
+		t.Fatalf("Alloc after Close: %v, want errClosed", err)
 	}
 }
