@@ -108,6 +108,13 @@ func (c *Backend) gemmDots(m, n, k int, a, w, out []float32) {
 // gemm computes out [m, n] (row-major) = a [m, k] · b [k, n] on the
 // backend's workers.
 func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
+	c.gemmOf(m, n, k, a, b, nil, out)
+}
+
+// gemmOf is gemm where b views the persistent buffer bBuf (nil when it
+// does not): the blocked product then takes b's packed panels from the
+// backend's cache (packcache.go).
+func (c *Backend) gemmOf(m, n, k int, a, b matrix, bBuf *buffer, out []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -115,13 +122,44 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 		clear(out[:m*n])
 		return
 	}
-	if !c.gemmDot(m, n, k, a, b, out) {
-		c.gemmPacked(m, n, k, a, b, out)
+	if c.gemmDot(m, n, k, a, b, out) {
+		return
 	}
+	packed := c.packs.panels(bBuf, b, n, k, func() []float32 {
+		nSlivers := (n + gemmNR - 1) / gemmNR
+		p := make([]float32, k*nSlivers*gemmNR)
+		c.packPanels(p, b, 0, k, n)
+		return p
+	})
+	c.gemmPacked(m, n, k, a, b, packed, out)
 }
 
-// gemmPacked is gemm's blocked product (m, n and k at least 1).
-func (c *Backend) gemmPacked(m, n, k int, a, b matrix, out []float32) {
+// packPanels packs rows g0..g1 of b (n columns) into dst, panel after
+// panel of gemmKC rows from g0, on the backend's workers.
+func (c *Backend) packPanels(dst []float32, b matrix, g0, g1, n int) {
+	nr := gemmNR
+	nSlivers := (n + nr - 1) / nr
+	// Each worker packs a range of rows of B into every sliver, eight
+	// rows at a time: B is read along its rows and each sliver written
+	// 8 x nr floats at a time.
+	c.parallelFor((g1-g0+7)/8, 4, func(lo, hi int) {
+		var tmp []float32
+		if b.data == nil || b.cs != 1 {
+			tmp = make([]float32, n)
+		}
+		for p := g0 + 8*lo; p < min(g1, g0+8*hi); p += 8 {
+			pp := (p - g0) / gemmKC // the panel of row p
+			p0 := g0 + pp*gemmKC
+			kc := min(gemmKC, g1-p0)
+			rows := min(8, p0+kc-p)
+			packB(dst[(p0-g0)*nSlivers*nr:], b, p0, kc, p-p0, rows, n, nr, tmp)
+		}
+	})
+}
+
+// gemmPacked is gemm's blocked product (m, n and k at least 1); packed,
+// when not nil, holds all of b's panels packed (packPanels of rows 0..k).
+func (c *Backend) gemmPacked(m, n, k int, a, b matrix, packed []float32, out []float32) {
 	mr, nr := gemmMR, gemmNR
 	// Row blocks of at most gemmMC rows, as many as a multiple of twice
 	// the workers, cut at sliver boundaries; column parts as well when
@@ -138,25 +176,17 @@ func (c *Backend) gemmPacked(m, n, k int, a, b matrix, out []float32) {
 	// not twice a panel.
 	panelFloats := gemmKC * nSlivers * nr
 	group := max(1, gemmPackedB/4/panelFloats) * gemmKC // depth of a group, a multiple of 8
-	packedB := make([]float32, min(k, group)*nSlivers*nr)
+	packedB := packed
+	if packed != nil {
+		group = k
+	} else {
+		packedB = make([]float32, min(k, group)*nSlivers*nr)
+	}
 	for g0 := 0; g0 < k; g0 += group {
 		g1 := min(k, g0+group)
-		// Each worker packs a range of rows of B into every sliver, eight
-		// rows at a time: B is read along its rows and each sliver written
-		// 8 x nr floats at a time.
-		c.parallelFor((g1-g0+7)/8, 4, func(lo, hi int) {
-			var tmp []float32
-			if b.data == nil || b.cs != 1 {
-				tmp = make([]float32, n)
-			}
-			for p := g0 + 8*lo; p < min(g1, g0+8*hi); p += 8 {
-				pp := (p - g0) / gemmKC // the panel of row p
-				p0 := g0 + pp*gemmKC
-				kc := min(gemmKC, g1-p0)
-				rows := min(8, p0+kc-p)
-				packB(packedB[(p0-g0)*nSlivers*nr:], b, p0, kc, p-p0, rows, n, nr, tmp)
-			}
-		})
+		if packed == nil {
+			c.packPanels(packedB, b, g0, g1, n)
+		}
 		c.parallelTasks(mBlocks*nParts, func() func(t int) {
 			packedA := make([]float32, gemmMC*gemmKC)
 			tile := make([]float32, mr*nr)
