@@ -241,8 +241,10 @@ func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
 	for i := i0; i < i1; i += mr {
 		s := dst[(i-i0)*kc : (i-i0+mr)*kc]
 		rows := min(mr, i1-i)
-		if a.data != nil && a.cs == 1 && rows == 6 && mr == 6 {
-			packA6(s, a, i, p0, kc)
+		if a.data != nil && a.cs == 1 && rows == mr && mr%6 == 0 {
+			for r := 0; r < mr; r += 6 {
+				packA6(s, a, i+r, p0, kc, mr, r)
+			}
 			continue
 		}
 		for ii := range mr {
@@ -260,9 +262,10 @@ func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
 }
 
 // packA6 packs six whole rows i.. of a (float32, contiguous along k) into
-// one sliver of mr = 6: the common case, written so that the compiler
-// drops the bounds checks from the loop.
-func packA6(s []float32, a matrix, i, p0, kc int) {
+// rows r..r+6 of a sliver of mr rows (mr a multiple of 6): the common
+// case, written so that the compiler drops the bounds checks from the
+// loop.
+func packA6(s []float32, a matrix, i, p0, kc, mr, r int) {
 	base := i*a.rs + p0
 	r0 := a.data[base : base+kc]
 	r1 := a.data[base+a.rs : base+a.rs+kc]
@@ -270,9 +273,9 @@ func packA6(s []float32, a matrix, i, p0, kc int) {
 	r3 := a.data[base+3*a.rs : base+3*a.rs+kc]
 	r4 := a.data[base+4*a.rs : base+4*a.rs+kc]
 	r5 := a.data[base+5*a.rs : base+5*a.rs+kc]
-	s = s[:6*kc]
+	s = s[:mr*kc]
 	for p := range r0 {
-		d := (*[6]float32)(s[6*p:])
+		d := (*[6]float32)(s[mr*p+r:])
 		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
