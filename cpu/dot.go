@@ -101,9 +101,11 @@ var (
 	sum          = sumGo
 	fma          = fmaGo
 	scale        = scaleGo
-	expVec       = expGo // d[i] = expF32(a[i])
-	erfVec       = erfGo // d[i] = erfF32(a[i])
-	addVec       = addGo // d[i] = a[i] + b[i], and so on
+	affine       = affineGo // d[i] = a[i]*s + t
+	maxVec       = maxOf    // the largest element, -Inf for none; unspecified with a NaN
+	expVec       = expGo    // d[i] = expF32(a[i])
+	erfVec       = erfGo    // d[i] = erfF32(a[i])
+	addVec       = addGo    // d[i] = a[i] + b[i], and so on
 	subVec       = subGo
 	mulVec       = mulGo
 	divVec       = divGo
@@ -130,6 +132,7 @@ func setSIMD(on bool) bool {
 	avx512 = false
 	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
+	affine, maxVec = affineGo, maxOf
 	decodeF16, decodeBF16, decodeI8 = decodeF16Go, decodeBF16Go, decodeI8Go
 	expVec, erfVec = expGo, erfGo
 	addVec, subVec, mulVec, divVec = addGo, subGo, mulGo, divGo

@@ -40,6 +40,8 @@ func useSIMD() bool {
 	sum = sumAVX2
 	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }
 	scale = func(d, a []float32, s float32) { scaleAVX2(d, a[:len(d)], s) }
+	affine = func(d, a []float32, s, t float32) { affineAVX2(d, a[:len(d)], s, t) }
+	maxVec = func(x []float32) float32 { return max(maxAVX2(x), maxOf(x[len(x)&^7:])) }
 	addVec = func(d, a, b []float32) { addAVX2(d, a[:len(d)], b[:len(d)]) }
 	subVec = func(d, a, b []float32) { subAVX2(d, a[:len(d)], b[:len(d)]) }
 	mulVec = func(d, a, b []float32) { mulAVX2(d, a[:len(d)], b[:len(d)]) }

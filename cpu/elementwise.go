@@ -157,6 +157,15 @@ func scaleGo(d, a []float32, s float32) {
 	}
 }
 
+// affineGo is the portable d = a*s + t, one rounding (an FMA), as
+// affineAVX2 computes it.
+func affineGo(d, a []float32, s, t float32) {
+	a = a[:len(d)]
+	for i := range d {
+		d[i] = float32(math.FMA(float64(a[i]), float64(s), float64(t)))
+	}
+}
+
 // The portable binary kernels, d[i] = a[i] op b[i] in float32 (exactly
 // engine.ApplyElementwise's: the float64 result of two float32 operands
 // rounds to the float32 one).
