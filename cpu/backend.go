@@ -71,7 +71,7 @@ func (c *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	if bytes <= 0 {
 		return nil, fmt.Errorf("cpu: allocation of %d bytes", bytes)
 	}
-	n := (bytes + 7) / 8
+	n := poolWords((bytes + 7) / 8)
 	words := c.pool.get(n)
 	if words == nil {
 		words = make([]uint64, n)

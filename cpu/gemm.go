@@ -237,7 +237,7 @@ func macroKernel(packedA, packedB []float32, i0, i1, s0, s1, kc, n int, out []fl
 // rows: sliver s holds, for each column p, the mr values of rows
 // i0+s*mr..; rows past i1 are zero.
 func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
-	var tmp [gemmKC]float32
+	var tmp []float32 // for rows read through run: made on first use, as it escapes (load's decoders are function values)
 	for i := i0; i < i1; i += mr {
 		s := dst[(i-i0)*kc : (i-i0+mr)*kc]
 		rows := min(mr, i1-i)
@@ -254,7 +254,10 @@ func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
 				}
 				continue
 			}
-			for p, v := range a.run(tmp[:], (i+ii)*a.rs+p0*a.cs, kc) {
+			if tmp == nil {
+				tmp = make([]float32, kc)
+			}
+			for p, v := range a.run(tmp, (i+ii)*a.rs+p0*a.cs, kc) {
 				s[p*mr+ii] = v
 			}
 		}
