@@ -127,7 +127,7 @@ func init() { setSIMD(true) }
 // portable ones, and reports which. Tests use it to check both.
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
-	gemmKernel, gemmMR, gemmNR = gemm1x1Go, 1, 1
+	gemmKernel, gemmMR, gemmNR, packA12 = gemm1x1Go, 1, 1, nil
 	dotTile, scanQueryBlock, l2Tile = dotTileGo, 4, nil
 	avx512 = false
 	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo

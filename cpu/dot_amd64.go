@@ -61,7 +61,7 @@ func useSIMD() bool {
 	firstNotAbove = withTailScan(firstNotAboveAVX2, firstNotAboveGo)
 	if useAVX512 && cpufeat.AVX512() {
 		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
-		gemmKernel, gemmMR, gemmNR = gemm12x32Checked, 12, 32
+		gemmKernel, gemmMR, gemmNR, packA12 = gemm12x32Checked, 12, 32, packA12Checked
 		avx512 = true
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }

@@ -26,10 +26,13 @@ var gemmPackedB = 16 << 20
 // values; c is row-major with row stride ldc.
 type microKernel func(kc int, a, b, c []float32, ldc int, acc bool)
 
-// The micro-kernel in use and its block shape (set by setSIMD).
+// The micro-kernel in use and its block shape, and a packer of whole
+// 12-row slivers of a row-major A where the machine has one (set by
+// setSIMD).
 var (
 	gemmKernel     microKernel = gemm1x1Go
 	gemmMR, gemmNR             = 1, 1
+	packA12        func(dst, a []float32, lda, kc int)
 )
 
 // matrix is a matrix read through strides: element (i, j) is
@@ -241,6 +244,10 @@ func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
 	for i := i0; i < i1; i += mr {
 		s := dst[(i-i0)*kc : (i-i0+mr)*kc]
 		rows := min(mr, i1-i)
+		if a.data != nil && a.cs == 1 && rows == 12 && mr == 12 && packA12 != nil {
+			packA12(s, a.data[i*a.rs+p0:], a.rs, kc)
+			continue
+		}
 		if a.data != nil && a.cs == 1 && rows == mr && mr%6 == 0 {
 			for r := 0; r < mr; r += 6 {
 				packA6(s, a, i+r, p0, kc, mr, r)

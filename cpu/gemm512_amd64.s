@@ -140,3 +140,60 @@ store:
 	ROW12(Z22, Z23)
 	VZEROUPPER
 	RET
+
+// PACKQ transposes four rows of A (from base, R8 bytes apart; R9 =
+// 3*R8), eight columns of them, into slot g of the eight 12-value
+// columns at DI: unpack and shuffle build each column's four values in
+// a 128-bit lane, column j in the low lane and j+4 in the high one.
+#define PACKQ(base, g) \
+	VMOVUPS      (base), Y0; \
+	VMOVUPS      (base)(R8*1), Y1; \
+	VMOVUPS      (base)(R8*2), Y2; \
+	VMOVUPS      (base)(R9*1), Y3; \
+	VUNPCKLPS    Y1, Y0, Y4; \
+	VUNPCKHPS    Y1, Y0, Y5; \
+	VUNPCKLPS    Y3, Y2, Y6; \
+	VUNPCKHPS    Y3, Y2, Y7; \
+	VSHUFPS      $0x44, Y6, Y4, Y0; \
+	VSHUFPS      $0xee, Y6, Y4, Y1; \
+	VSHUFPS      $0x44, Y7, Y5, Y2; \
+	VSHUFPS      $0xee, Y7, Y5, Y3; \
+	VMOVUPS      X0, (16*g)(DI); \
+	VMOVUPS      X1, (48+16*g)(DI); \
+	VMOVUPS      X2, (96+16*g)(DI); \
+	VMOVUPS      X3, (144+16*g)(DI); \
+	VEXTRACTF128 $1, Y0, (192+16*g)(DI); \
+	VEXTRACTF128 $1, Y1, (240+16*g)(DI); \
+	VEXTRACTF128 $1, Y2, (288+16*g)(DI); \
+	VEXTRACTF128 $1, Y3, (336+16*g)(DI)
+
+// func packA12AVX2(dst, a []float32, lda, kc int)
+// Packs columns 0..kc&^7 of twelve rows of a (row stride lda) into a
+// 12-row sliver: dst[p*12 + r] = a[r*lda + p]. AVX2 only. Requires
+// len(a) >= 11*lda + kc&^7, len(dst) >= 12*(kc&^7).
+TEXT ·packA12AVX2(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), SI
+	MOVQ lda+48(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R10
+	LEAQ (R10)(R8*4), R11
+	MOVQ kc+56(FP), CX
+	SHRQ $3, CX
+	JZ   packdone
+
+pack8:
+	PACKQ(SI, 0)
+	PACKQ(R10, 1)
+	PACKQ(R11, 2)
+	ADDQ $32, SI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $384, DI
+	DECQ CX
+	JNZ  pack8
+
+packdone:
+	VZEROUPPER
+	RET

@@ -25,3 +25,21 @@ func gemm12x32Checked(kc int, a, b, c []float32, ldc int, acc bool) {
 	_, _, _ = a[:12*kc], b[:32*kc], c[:11*ldc+32]
 	gemm12x32(kc, a, b, c, ldc, acc)
 }
+
+// packA12AVX2 packs the first kc&^7 columns of twelve rows of a (row
+// stride lda) into a 12-row sliver (gemm512_amd64.s).
+//
+//go:noescape
+func packA12AVX2(dst, a []float32, lda, kc int)
+
+// packA12Checked is packA12AVX2 with the operands' lengths checked,
+// packing the last kc%8 columns itself.
+func packA12Checked(dst, a []float32, lda, kc int) {
+	_, _ = dst[:12*kc], a[:11*lda+kc]
+	packA12AVX2(dst, a, lda, kc)
+	for p := kc &^ 7; p < kc; p++ {
+		for r := range 12 {
+			dst[p*12+r] = a[r*lda+p]
+		}
+	}
+}

@@ -2,8 +2,45 @@ package cpu
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 )
+
+// TestPackA12 checks the AVX2 packer of 12-row slivers against its
+// definition, dst[p*12 + r] = a[r*lda + p], for every depth up to 40 and
+// the panel's, with the destination poisoned and guarded.
+func TestPackA12(t *testing.T) {
+	needSIMD(t)
+	r := rand.New(rand.NewPCG(13, 13))
+	for _, kc := range append([]int{256, 255}, func() []int {
+		var ks []int
+		for k := range 41 {
+			ks = append(ks, k)
+		}
+		return ks
+	}()...) {
+		for _, lda := range []int{kc, kc + 3, 1024} {
+			a := make([]float32, 11*lda+kc)
+			normals(r, a)
+			dst := make([]float32, 12*kc+1)
+			for i := range dst {
+				dst[i] = float32(math.NaN())
+			}
+			packA12Checked(dst[:12*kc], a, lda, kc)
+			for p := range kc {
+				for row := range 12 {
+					if got, want := dst[p*12+row], a[row*lda+p]; got != want {
+						t.Fatalf("kc %d lda %d: (%d, %d) = %v, want %v", kc, lda, row, p, got, want)
+					}
+				}
+			}
+			if dst[12*kc] == dst[12*kc] {
+				t.Fatalf("kc %d lda %d: wrote past the sliver", kc, lda)
+			}
+		}
+	}
+}
 
 // BenchmarkGemmKernels runs the blocked product with the AVX-512 and the
 // AVX2 micro-kernels in turn, in one process: 1024³ and the products of
