@@ -48,8 +48,8 @@ func newBackend() *Backend { return &Backend{workers: runtime.GOMAXPROCS(0)} }
 // element type.
 type buffer struct {
 	b       []byte
-	wrapped bool   // memory the caller owns (WrapHost)
-	gen     uint64 // bumped by every write, so that packCache sees changes
+	wrapped bool          // memory the caller owns (WrapHost)
+	gen     atomic.Uint64 // bumped by every write, so that packCache sees changes
 }
 
 func (b *buffer) Size() int { return len(b.b) }
@@ -113,7 +113,7 @@ func (c *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 		return fmt.Errorf("cpu: write of %d bytes at %d into a %d-byte buffer", len(src), off, len(d.b))
 	}
 	copy(d.b[off:], src)
-	d.gen++
+	d.gen.Add(1)
 	return nil
 }
 
@@ -164,7 +164,7 @@ func (c *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		out := make([]arg, len(s.Out))
 		for j, v := range s.Out {
 			b := bufs[v].(*buffer)
-			b.gen++
+			b.gen.Add(1)
 			out[j] = arg{p.Values[v], b.b, b}
 			if c.poison != nil {
 				c.poison(out[j].b)

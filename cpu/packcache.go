@@ -62,14 +62,15 @@ func (pc *packCache) panels(b *buffer, m matrix, n, k int, pack func() []float32
 		key.dt = m.dt
 	}
 	size := int64(4 * k * ((n + gemmNR - 1) / gemmNR * gemmNR))
+	gen := b.gen.Load()
 	pc.mu.Lock()
 	e := pc.entries[b]
 	switch {
-	case e != nil && e.key == key && e.gen == b.gen && e.data != nil:
+	case e != nil && e.key == key && e.gen == gen && e.data != nil:
 		pc.hits++
 		pc.mu.Unlock()
 		return e.data
-	case e == nil || e.key != key || e.gen != b.gen || pc.bytes-int64(4*len(e.data))+size > int64(packCacheMax):
+	case e == nil || e.key != key || e.gen != gen || pc.bytes-int64(4*len(e.data))+size > int64(packCacheMax):
 		// First sighting (or a changed buffer, or no room): remember it.
 		if pc.entries == nil {
 			pc.entries = map[*buffer]*packEntry{}
@@ -77,7 +78,7 @@ func (pc *packCache) panels(b *buffer, m matrix, n, k int, pack func() []float32
 		if e != nil {
 			pc.bytes -= int64(4 * len(e.data))
 		}
-		pc.entries[b] = &packEntry{key: key, gen: b.gen}
+		pc.entries[b] = &packEntry{key: key, gen: gen}
 		pc.mu.Unlock()
 		return nil
 	}

@@ -152,7 +152,7 @@ func TestPackCacheWrite(t *testing.T) {
 	}
 	// A step that writes the buffer as its output (as Run does).
 	normals(r, w)
-	b.gen++
+	b.gen.Add(1)
 	copy(f32(b.b), w)
 	product("after a step's output")
 	if c.packs.hits != 1 {
