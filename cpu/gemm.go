@@ -245,13 +245,11 @@ func macroKernel(packedA, packedB []float32, i0, i1, s0, s1, kc, n int, out []fl
 			gemmKernel(kc, as, bs, tile, nr, false)
 			for ii := i; ii < min(i+mr, i1); ii++ {
 				row := out[ii*n+j0 : ii*n+min(j0+nr, n)]
-				t := tile[(ii-i)*nr:]
-				for jj := range row {
-					if acc {
-						row[jj] += t[jj]
-					} else {
-						row[jj] = t[jj]
-					}
+				t := tile[(ii-i)*nr:][:len(row)]
+				if acc {
+					addVec(row, row, t)
+				} else {
+					copy(row, t)
 				}
 			}
 		}
