@@ -1,7 +1,6 @@
 package cpu
 
 import (
-	"math"
 	"sort"
 
 	"github.com/silica-go/silica/engine"
@@ -65,17 +64,16 @@ func attentionKernel(c *Backend, s *engine.Step, in, out []arg) error {
 }
 
 // softmaxRow replaces the scores x by softmax(f·x): the largest
-// subtracted before exp (so large scores do not overflow), the sum in
+// subtracted before exp (so large scores do not overflow), as one FMA
+// f·x - f·max (for f > 0; x is scaled first otherwise), the sum in
 // float64.
 func softmaxRow(x []float32, f float32) {
-	scale(x, x, f)
-	mx := float32(math.Inf(-1))
-	for _, v := range x {
-		mx = max(mx, v)
+	if !(f > 0) {
+		scale(x, x, f)
+		f = 1
 	}
-	for i := range x {
-		x[i] -= mx
-	}
+	mx := maxVec(x)
+	affine(x, x, f, -f*mx)
 	expVec(x, x)
 	scale(x, x, float32(1/sum(x)))
 }

@@ -29,6 +29,7 @@ type Backend struct {
 	workers int
 	inUse   atomic.Int64
 	pool    pool
+	packs   packCache // packed panels of persistent matmul operands (packcache.go)
 	// poison, a test hook (nil in use; export_test.go sets
 	// backendtest.Poison), fills new buffers, and each step's outputs
 	// before the step runs, so that an element a kernel leaves unwritten
@@ -47,7 +48,8 @@ func newBackend() *Backend { return &Backend{workers: runtime.GOMAXPROCS(0)} }
 // element type.
 type buffer struct {
 	b       []byte
-	wrapped bool // memory the caller owns (WrapHost)
+	wrapped bool          // memory the caller owns (WrapHost)
+	gen     atomic.Uint64 // bumped by every write, so that packCache sees changes
 }
 
 func (b *buffer) Size() int { return len(b.b) }
@@ -69,7 +71,7 @@ func (c *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	if bytes <= 0 {
 		return nil, fmt.Errorf("cpu: allocation of %d bytes", bytes)
 	}
-	n := (bytes + 7) / 8
+	n := poolWords((bytes + 7) / 8)
 	words := c.pool.get(n)
 	if words == nil {
 		words = make([]uint64, n)
@@ -94,15 +96,16 @@ func (c *Backend) WrapHost(data []byte) (engine.Buffer, error) {
 func (c *Backend) Free(b engine.Buffer) {
 	if bb, ok := b.(*buffer); ok && !bb.wrapped && bb.b != nil {
 		c.inUse.Add(-int64(len(bb.b)))
+		c.packs.drop(bb)
 		c.pool.put(wordsOf(bb.b))
 		bb.b = nil
 	}
 }
 
 // MemoryInUse returns the bytes of buffers allocated and not freed, plus
-// the freed ones kept for reuse (engine.MemoryReporter); wrapped host
-// memory is not counted.
-func (c *Backend) MemoryInUse() int64 { return c.inUse.Load() + c.pool.held() }
+// the freed ones kept for reuse and the cached packed panels
+// (engine.MemoryReporter); wrapped host memory is not counted.
+func (c *Backend) MemoryInUse() int64 { return c.inUse.Load() + c.pool.held() + c.packs.held() }
 
 func (c *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 	d := dst.(*buffer)
@@ -110,6 +113,7 @@ func (c *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 		return fmt.Errorf("cpu: write of %d bytes at %d into a %d-byte buffer", len(src), off, len(d.b))
 	}
 	copy(d.b[off:], src)
+	d.gen.Add(1)
 	return nil
 }
 
@@ -136,10 +140,11 @@ func (c *Backend) Supports(op engine.Op, attrs *engine.Attrs, in []engine.Value)
 // kernel runs one step. vals are the step's input and output values.
 type kernel func(c *Backend, s *engine.Step, in, out []arg) error
 
-// arg is a value with its buffer.
+// arg is a value with its buffer's bytes and the buffer.
 type arg struct {
 	engine.Value
-	b []byte
+	b   []byte
+	buf *buffer
 }
 
 var kernels = map[engine.Op]kernel{}
@@ -153,11 +158,14 @@ func (c *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		}
 		in := make([]arg, len(s.In))
 		for j, v := range s.In {
-			in[j] = arg{p.Values[v], bufs[v].(*buffer).b}
+			b := bufs[v].(*buffer)
+			in[j] = arg{p.Values[v], b.b, b}
 		}
 		out := make([]arg, len(s.Out))
 		for j, v := range s.Out {
-			out[j] = arg{p.Values[v], bufs[v].(*buffer).b}
+			b := bufs[v].(*buffer)
+			b.gen.Add(1)
+			out[j] = arg{p.Values[v], b.b, b}
 			if c.poison != nil {
 				c.poison(out[j].b)
 			}

@@ -481,7 +481,7 @@ func BenchmarkGemmDot(b *testing.B) {
 				flops := float64(2 * m * n * k)
 				compare(b, "GFLOP/s",
 					variant{"dot", flops, func() { c.gemmDots(m, n, k, a, w, out) }},
-					variant{"packed", flops, func() { c.gemmPacked(m, n, k, am, wm, out) }})
+					variant{"packed", flops, func() { c.gemmPacked(m, n, k, am, wm, nil, out) }})
 			})
 		}
 	}

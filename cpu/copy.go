@@ -19,5 +19,6 @@ func (c *Backend) CopyBuffer(dst engine.Buffer, dstOff int, src engine.Buffer, s
 		return fmt.Errorf("cpu: copy of %d bytes from %d of a %d-byte buffer to %d of a %d-byte buffer", n, srcOff, len(s.b), dstOff, len(d.b))
 	}
 	copy(d.b[dstOff:dstOff+n], s.b[srcOff:srcOff+n])
+	d.gen.Add(1)
 	return nil
 }

@@ -101,9 +101,11 @@ var (
 	sum          = sumGo
 	fma          = fmaGo
 	scale        = scaleGo
-	expVec       = expGo // d[i] = expF32(a[i])
-	erfVec       = erfGo // d[i] = erfF32(a[i])
-	addVec       = addGo // d[i] = a[i] + b[i], and so on
+	affine       = affineGo // d[i] = a[i]*s + t
+	maxVec       = maxOf    // the largest element, -Inf for none; unspecified with a NaN
+	expVec       = expGo    // d[i] = expF32(a[i])
+	erfVec       = erfGo    // d[i] = erfF32(a[i])
+	addVec       = addGo    // d[i] = a[i] + b[i], and so on
 	subVec       = subGo
 	mulVec       = mulGo
 	divVec       = divGo
@@ -125,11 +127,12 @@ func init() { setSIMD(true) }
 // portable ones, and reports which. Tests use it to check both.
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
-	gemmKernel, gemmMR, gemmNR = gemm1x1Go, 1, 1
+	gemmKernel, gemmMR, gemmNR, packA12 = gemm1x1Go, 1, 1, nil
 	dotTile, scanQueryBlock, l2Tile = dotTileGo, 4, nil
 	avx512 = false
 	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone
+	affine, maxVec = affineGo, maxOf
 	decodeF16, decodeBF16, decodeI8 = decodeF16Go, decodeBF16Go, decodeI8Go
 	expVec, erfVec = expGo, erfGo
 	addVec, subVec, mulVec, divVec = addGo, subGo, mulGo, divGo

@@ -41,6 +41,8 @@ func useSIMD() bool {
 	sum = sumAVX2
 	fma = func(d, a, b, c []float32) { fmaAVX2(d, a[:len(d)], b[:len(d)], c[:len(d)]) }
 	scale = func(d, a []float32, s float32) { vec.ScaleAVX2(d, a[:len(d)], s) }
+	affine = func(d, a []float32, s, t float32) { affineAVX2(d, a[:len(d)], s, t) }
+	maxVec = func(x []float32) float32 { return max(maxAVX2(x), maxOf(x[len(x)&^7:])) }
 	addVec = func(d, a, b []float32) { addAVX2(d, a[:len(d)], b[:len(d)]) }
 	subVec = func(d, a, b []float32) { subAVX2(d, a[:len(d)], b[:len(d)]) }
 	mulVec = func(d, a, b []float32) { mulAVX2(d, a[:len(d)], b[:len(d)]) }
@@ -60,7 +62,7 @@ func useSIMD() bool {
 	firstNotAbove = withTailScan(firstNotAboveAVX2, firstNotAboveGo)
 	if useAVX512 && cpufeat.AVX512() {
 		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
-		gemmKernel, gemmMR, gemmNR = gemm6x32Checked, 6, 32
+		gemmKernel, gemmMR, gemmNR, packA12 = gemm12x32Checked, 12, 32, packA12Checked
 		avx512 = true
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }

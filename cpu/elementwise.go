@@ -40,6 +40,12 @@ func elementwiseKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	c.parallelFor(rows*segs, max(1, 8192/min(inner, segment)), func(lo, hi int) {
 		regs := make([][]float32, prog.NumRegs())
 		own := make([][]float32, prog.NumRegs()) // storage of registers that are not views
+		// A broadcast input register filled with one value keeps it (the
+		// program never writes its inputs): filled[j] lanes of value
+		// bits fill[j], so that a scalar such as GELU's 1 is not
+		// written again for every row.
+		filled, fill := make([]int, len(in)), make([]uint32, len(in))
+		one := make([]float32, 1)
 		for w := lo; w < hi; w++ {
 			row, seg := w/segs, w%segs
 			i0, i1, i2 := row/(dims[1]*dims[2]), row/dims[2]%dims[1], row%dims[2]
@@ -51,10 +57,12 @@ func elementwiseKernel(c *Backend, s *engine.Step, in, out []arg) error {
 				switch {
 				case st[3] == 0:
 					r := ownReg(own, j, n)
-					var one [1]float32
-					v := load(a.DType, a.b, base, 1, one[:])[0]
-					for k := range r {
-						r[k] = v
+					v := load(a.DType, a.b, base, 1, one)[0]
+					if filled[j] < n || math.Float32bits(v) != fill[j] {
+						for k := range r {
+							r[k] = v
+						}
+						filled[j], fill[j] = n, math.Float32bits(v)
 					}
 					regs[j] = r
 				case a.DType == engine.Float32:
@@ -154,6 +162,15 @@ func scaleGo(d, a []float32, s float32) {
 	a = a[:len(d)]
 	for i := range d {
 		d[i] = a[i] * s
+	}
+}
+
+// affineGo is the portable d = a*s + t, one rounding (an FMA), as
+// affineAVX2 computes it.
+func affineGo(d, a []float32, s, t float32) {
+	a = a[:len(d)]
+	for i := range d {
+		d[i] = float32(math.FMA(float64(a[i]), float64(s), float64(t)))
 	}
 }
 

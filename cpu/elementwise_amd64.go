@@ -17,3 +17,9 @@ func mulAVX2(d, a, b []float32)
 
 //go:noescape
 func divAVX2(d, a, b []float32)
+
+//go:noescape
+func affineAVX2(d, a []float32, s, t float32)
+
+//go:noescape
+func maxAVX2(x []float32) float32

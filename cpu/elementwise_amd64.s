@@ -117,3 +117,75 @@ BINARY(·addAVX2, VADDPS, VADDSS)
 BINARY(·subAVX2, VSUBPS, VSUBSS)
 BINARY(·mulAVX2, VMULPS, VMULSS)
 BINARY(·divAVX2, VDIVPS, VDIVSS)
+
+// func affineAVX2(d, a []float32, s, t float32)
+// d[i] = a[i]*s + t, one FMA (one rounding). Requires len(a) >= len(d).
+TEXT ·affineAVX2(SB), NOSPLIT, $0-56
+	MOVQ         d_base+0(FP), DI
+	MOVQ         d_len+8(FP), CX
+	MOVQ         a_base+24(FP), SI
+	VBROADCASTSS s+48(FP), Y14
+	VBROADCASTSS t+52(FP), Y15
+
+af8:
+	CMPQ        CX, $8
+	JLT         af1
+	VMOVUPS     (SI), Y0
+	VFMADD213PS Y15, Y14, Y0
+	VMOVUPS     Y0, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JMP         af8
+
+af1:
+	TESTQ       CX, CX
+	JZ          afdone
+	VMOVSS      (SI), X0
+	VFMADD213SS X15, X14, X0
+	VMOVSS      X0, (DI)
+	ADDQ        $4, SI
+	ADDQ        $4, DI
+	DECQ        CX
+	JMP         af1
+
+afdone:
+	VZEROUPPER
+	RET
+
+// func maxAVX2(x []float32) float32
+// The largest of x[:len(x)&^7] by VMAXPS, -Inf when there are none. With
+// a NaN among them the result is unspecified (VMAXPS returns the element
+// when either operand is NaN, so a lane's maximum so far can be lost).
+// The caller takes the rest.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-28
+	MOVQ         x_base+0(FP), SI
+	MOVQ         x_len+8(FP), CX
+	MOVL         $0xff800000, AX
+	VMOVD        AX, X0
+	VPBROADCASTD X0, Y0
+	VMOVAPS      Y0, Y1
+	SHRQ         $3, CX
+	JZ           mxreduce
+
+mx8:
+	VMAXPS (SI), Y0, Y0
+	ADDQ   $32, SI
+	DECQ   CX
+	JZ     mxreduce
+	VMAXPS (SI), Y1, Y1
+	ADDQ   $32, SI
+	DECQ   CX
+	JNZ    mx8
+
+mxreduce:
+	VMAXPS       Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	VMOVHLPS     X0, X1, X1
+	VMAXPS       X1, X0, X0
+	VPSHUFD      $1, X0, X1
+	VMAXPS       X1, X0, X0
+	VMOVSS       X0, ret+24(FP)
+	VZEROUPPER
+	RET

@@ -102,3 +102,53 @@ func TestSumKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestSoftmaxKernels checks affine (d = a*s + t, one rounding: the
+// float64 FMA rounded to float32, within one float32 ulp for the double
+// rounding) and maxVec (the largest element, -Inf for none) on both
+// kernel sets, at every test length and unaligned offsets, the
+// destination guarded, and that a NaN score makes softmaxRow's whole row
+// NaN whatever maxVec makes of it.
+func TestSoftmaxKernels(t *testing.T) {
+	bothKernelSets(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(12, 12))
+		for _, n := range testLengths() {
+			for off := range 3 {
+				a := make([]float32, n+off)[off:]
+				normals(r, a)
+				d := make([]float32, n+off+1)
+				for i := range d {
+					d[i] = float32(math.NaN())
+				}
+				s, c := float32(r.NormFloat64()), float32(r.NormFloat64())
+				affine(d[off:off+n], a, s, c)
+				for i := range n {
+					want := float32(math.FMA(float64(a[i]), float64(s), float64(c)))
+					ulp := math.Nextafter32(float32(math.Abs(float64(want))), float32(math.Inf(1))) - float32(math.Abs(float64(want)))
+					if e := math.Abs(float64(d[off+i] - want)); !(e <= float64(ulp)) {
+						t.Fatalf("affine n=%d [%d]: %v*%v + %v = %v, want %v", n, i, a[i], s, c, d[off+i], want)
+					}
+				}
+				if d[off+n] == d[off+n] || (off > 0 && d[off-1] == d[off-1]) {
+					t.Fatalf("affine n=%d wrote outside its destination", n)
+				}
+				want := float32(math.Inf(-1))
+				for _, v := range a {
+					want = max(want, v)
+				}
+				if got := maxVec(a); got != want {
+					t.Fatalf("maxVec n=%d off %d: %v, want %v", n, off, got, want)
+				}
+				if n > 0 { // a NaN score makes the whole softmax row NaN
+					a[r.IntN(n)] = float32(math.NaN())
+					softmaxRow(a, 0.125)
+					for i, v := range a {
+						if v == v {
+							t.Fatalf("softmax n=%d with a NaN: [%d] = %v, want NaN", n, i, v)
+						}
+					}
+				}
+			}
+		}
+	})
+}

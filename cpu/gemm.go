@@ -1,6 +1,10 @@
 package cpu
 
-import "github.com/silica-go/silica/engine"
+import (
+	"sync"
+
+	"github.com/silica-go/silica/engine"
+)
 
 // The float32 matrix product behind MatMul and the fused cosine: C = A·B, blocked as in BLIS (Van Zee and van de Geijn,
 // "BLIS: A Framework for Rapidly Instantiating BLAS Functionality", 2015).
@@ -26,10 +30,13 @@ var gemmPackedB = 16 << 20
 // values; c is row-major with row stride ldc.
 type microKernel func(kc int, a, b, c []float32, ldc int, acc bool)
 
-// The micro-kernel in use and its block shape (set by setSIMD).
+// The micro-kernel in use and its block shape, and a packer of whole
+// 12-row slivers of a row-major A where the machine has one (set by
+// setSIMD).
 var (
 	gemmKernel     microKernel = gemm1x1Go
 	gemmMR, gemmNR             = 1, 1
+	packA12        func(dst, a []float32, lda, kc int)
 )
 
 // matrix is a matrix read through strides: element (i, j) is
@@ -108,6 +115,13 @@ func (c *Backend) gemmDots(m, n, k int, a, w, out []float32) {
 // gemm computes out [m, n] (row-major) = a [m, k] · b [k, n] on the
 // backend's workers.
 func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
+	c.gemmOf(m, n, k, a, b, nil, out)
+}
+
+// gemmOf is gemm where b views the persistent buffer bBuf (nil when it
+// does not): the blocked product then takes b's packed panels from the
+// backend's cache (packcache.go).
+func (c *Backend) gemmOf(m, n, k int, a, b matrix, bBuf *buffer, out []float32) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -115,13 +129,44 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 		clear(out[:m*n])
 		return
 	}
-	if !c.gemmDot(m, n, k, a, b, out) {
-		c.gemmPacked(m, n, k, a, b, out)
+	if c.gemmDot(m, n, k, a, b, out) {
+		return
 	}
+	packed := c.packs.panels(bBuf, b, n, k, func() []float32 {
+		nSlivers := (n + gemmNR - 1) / gemmNR
+		p := make([]float32, k*nSlivers*gemmNR)
+		c.packPanels(p, b, 0, k, n)
+		return p
+	})
+	c.gemmPacked(m, n, k, a, b, packed, out)
 }
 
-// gemmPacked is gemm's blocked product (m, n and k at least 1).
-func (c *Backend) gemmPacked(m, n, k int, a, b matrix, out []float32) {
+// packPanels packs rows g0..g1 of b (n columns) into dst, panel after
+// panel of gemmKC rows from g0, on the backend's workers.
+func (c *Backend) packPanels(dst []float32, b matrix, g0, g1, n int) {
+	nr := gemmNR
+	nSlivers := (n + nr - 1) / nr
+	// Each worker packs a range of rows of B into every sliver, eight
+	// rows at a time: B is read along its rows and each sliver written
+	// 8 x nr floats at a time.
+	c.parallelFor((g1-g0+7)/8, 4, func(lo, hi int) {
+		var tmp []float32
+		if b.data == nil || b.cs != 1 {
+			tmp = make([]float32, n)
+		}
+		for p := g0 + 8*lo; p < min(g1, g0+8*hi); p += 8 {
+			pp := (p - g0) / gemmKC // the panel of row p
+			p0 := g0 + pp*gemmKC
+			kc := min(gemmKC, g1-p0)
+			rows := min(8, p0+kc-p)
+			packB(dst[(p0-g0)*nSlivers*nr:], b, p0, kc, p-p0, rows, n, nr, tmp)
+		}
+	})
+}
+
+// gemmPacked is gemm's blocked product (m, n and k at least 1); packed,
+// when not nil, holds all of b's panels packed (packPanels of rows 0..k).
+func (c *Backend) gemmPacked(m, n, k int, a, b matrix, packed []float32, out []float32) {
 	mr, nr := gemmMR, gemmNR
 	// Row blocks of at most gemmMC rows, as many as a multiple of twice
 	// the workers, cut at sliver boundaries; column parts as well when
@@ -138,41 +183,51 @@ func (c *Backend) gemmPacked(m, n, k int, a, b matrix, out []float32) {
 	// not twice a panel.
 	panelFloats := gemmKC * nSlivers * nr
 	group := max(1, gemmPackedB/4/panelFloats) * gemmKC // depth of a group, a multiple of 8
-	packedB := make([]float32, min(k, group)*nSlivers*nr)
+	packedB := packed
+	if packed != nil {
+		group = k
+	} else {
+		packedB = make([]float32, min(k, group)*nSlivers*nr)
+	}
+	var mu sync.Mutex
+	var works []*gemmWork
+	defer func() {
+		for _, w := range works {
+			gemmWorkPool.Put(w)
+		}
+	}()
 	for g0 := 0; g0 < k; g0 += group {
 		g1 := min(k, g0+group)
-		// Each worker packs a range of rows of B into every sliver, eight
-		// rows at a time: B is read along its rows and each sliver written
-		// 8 x nr floats at a time.
-		c.parallelFor((g1-g0+7)/8, 4, func(lo, hi int) {
-			var tmp []float32
-			if b.data == nil || b.cs != 1 {
-				tmp = make([]float32, n)
-			}
-			for p := g0 + 8*lo; p < min(g1, g0+8*hi); p += 8 {
-				pp := (p - g0) / gemmKC // the panel of row p
-				p0 := g0 + pp*gemmKC
-				kc := min(gemmKC, g1-p0)
-				rows := min(8, p0+kc-p)
-				packB(packedB[(p0-g0)*nSlivers*nr:], b, p0, kc, p-p0, rows, n, nr, tmp)
-			}
-		})
+		if packed == nil {
+			c.packPanels(packedB, b, g0, g1, n)
+		}
 		c.parallelTasks(mBlocks*nParts, func() func(t int) {
-			packedA := make([]float32, gemmMC*gemmKC)
-			tile := make([]float32, mr*nr)
+			w := gemmWorkPool.Get().(*gemmWork)
+			mu.Lock()
+			works = append(works, w)
+			mu.Unlock()
+			packedA, tile, tmp := grow(&w.a, gemmMC*gemmKC), grow(&w.tile, mr*nr), grow(&w.tmp, gemmKC)
 			return func(t int) {
 				ib, part := t/nParts, t%nParts
 				i0, i1 := ib*mSlivers/mBlocks*mr, min((ib+1)*mSlivers/mBlocks*mr, m)
 				s0, s1 := part*nSlivers/nParts, (part+1)*nSlivers/nParts
 				for p0 := g0; p0 < g1; p0 += gemmKC {
 					kc := min(gemmKC, g1-p0)
-					packA(packedA, a, i0, i1, p0, kc, mr)
+					packA(packedA, a, i0, i1, p0, kc, mr, tmp)
 					macroKernel(packedA, packedB[(p0-g0)*nSlivers*nr:], i0, i1, s0, s1, kc, n, out, p0 > 0, tile)
 				}
 			}
 		})
 	}
 }
+
+// gemmWork is a worker's scratch in gemmPacked (the packed A block, the
+// edge tile, packA's row buffer), pooled from product to product: a
+// cleared 96 KiB block for each worker and product took 1.4% of the CPU
+// encoder's time.
+type gemmWork struct{ a, tile, tmp []float32 }
+
+var gemmWorkPool = sync.Pool{New: func() any { return new(gemmWork) }}
 
 // macroKernel multiplies the packed A block (rows i0..i1) by B slivers
 // s0..s1 into out, through the micro-kernel; edge blocks go through tile.
@@ -190,13 +245,11 @@ func macroKernel(packedA, packedB []float32, i0, i1, s0, s1, kc, n int, out []fl
 			gemmKernel(kc, as, bs, tile, nr, false)
 			for ii := i; ii < min(i+mr, i1); ii++ {
 				row := out[ii*n+j0 : ii*n+min(j0+nr, n)]
-				t := tile[(ii-i)*nr:]
-				for jj := range row {
-					if acc {
-						row[jj] += t[jj]
-					} else {
-						row[jj] = t[jj]
-					}
+				t := tile[(ii-i)*nr:][:len(row)]
+				if acc {
+					addVec(row, row, t)
+				} else {
+					copy(row, t)
 				}
 			}
 		}
@@ -205,14 +258,20 @@ func macroKernel(packedA, packedB []float32, i0, i1, s0, s1, kc, n int, out []fl
 
 // packA packs rows i0..i1 and columns p0..p0+kc of a into slivers of mr
 // rows: sliver s holds, for each column p, the mr values of rows
-// i0+s*mr..; rows past i1 are zero.
-func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
-	var tmp [gemmKC]float32
+// i0+s*mr..; rows past i1 are zero. tmp (kc floats) holds a row read
+// through matrix.run.
+func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int, tmp []float32) {
 	for i := i0; i < i1; i += mr {
 		s := dst[(i-i0)*kc : (i-i0+mr)*kc]
 		rows := min(mr, i1-i)
-		if a.data != nil && a.cs == 1 && rows == 6 && mr == 6 {
-			packA6(s, a, i, p0, kc)
+		if a.data != nil && a.cs == 1 && rows == 12 && mr == 12 && packA12 != nil {
+			packA12(s, a.data[i*a.rs+p0:], a.rs, kc)
+			continue
+		}
+		if a.data != nil && a.cs == 1 && rows == mr && mr%6 == 0 {
+			for r := 0; r < mr; r += 6 {
+				packA6(s, a, i+r, p0, kc, mr, r)
+			}
 			continue
 		}
 		for ii := range mr {
@@ -222,7 +281,7 @@ func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
 				}
 				continue
 			}
-			for p, v := range a.run(tmp[:], (i+ii)*a.rs+p0*a.cs, kc) {
+			for p, v := range a.run(tmp, (i+ii)*a.rs+p0*a.cs, kc) {
 				s[p*mr+ii] = v
 			}
 		}
@@ -230,9 +289,10 @@ func packA(dst []float32, a matrix, i0, i1, p0, kc, mr int) {
 }
 
 // packA6 packs six whole rows i.. of a (float32, contiguous along k) into
-// one sliver of mr = 6: the common case, written so that the compiler
-// drops the bounds checks from the loop.
-func packA6(s []float32, a matrix, i, p0, kc int) {
+// rows r..r+6 of a sliver of mr rows (mr a multiple of 6): the common
+// case, written so that the compiler drops the bounds checks from the
+// loop.
+func packA6(s []float32, a matrix, i, p0, kc, mr, r int) {
 	base := i*a.rs + p0
 	r0 := a.data[base : base+kc]
 	r1 := a.data[base+a.rs : base+a.rs+kc]
@@ -240,9 +300,9 @@ func packA6(s []float32, a matrix, i, p0, kc int) {
 	r3 := a.data[base+3*a.rs : base+3*a.rs+kc]
 	r4 := a.data[base+4*a.rs : base+4*a.rs+kc]
 	r5 := a.data[base+5*a.rs : base+5*a.rs+kc]
-	s = s[:6*kc]
+	s = s[:mr*kc]
 	for p := range r0 {
-		d := (*[6]float32)(s[6*p:])
+		d := (*[6]float32)(s[mr*p+r:])
 		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
 	}
 }
@@ -261,12 +321,15 @@ func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) 
 		row := b.run(tmp, (p0+p)*b.rs, n)
 		for j := 0; j < n; j += nr {
 			d := dst[(j/nr)*kc*nr+p*nr : (j/nr)*kc*nr+(p+1)*nr]
-			if j+16 <= n && nr == 16 {
+			switch {
+			case j+16 <= n && nr == 16:
 				*(*[16]float32)(d) = *(*[16]float32)(row[j:])
-				continue
+			case j+32 <= n && nr == 32: // a fixed-size copy, not a call of memmove
+				*(*[32]float32)(d) = *(*[32]float32)(row[j:])
+			default:
+				cols := copy(d, row[j:min(j+nr, n)])
+				clear(d[cols:])
 			}
-			cols := copy(d, row[j:min(j+nr, n)])
-			clear(d[cols:])
 		}
 	}
 }
@@ -278,7 +341,8 @@ func packB(dst []float32, b matrix, p0, kc, r0, rows, n, nr int, tmp []float32) 
 // element by element at stride b.cs.
 func packBT(dst []float32, b matrix, p0, kc, r0, rows, n, nr int) {
 	j := 0
-	if rows == 8 && nr == 16 {
+	switch {
+	case rows == 8 && nr == 16:
 		// Whole slivers: a block of 8 rows by 16 columns at a time, read a
 		// column at a time and written through fixed-size arrays (no
 		// bounds checks in the loop).
@@ -288,6 +352,18 @@ func packBT(dst []float32, b matrix, p0, kc, r0, rows, n, nr int) {
 				c := (*[8]float32)(b.data[(j+jj)*b.cs+p0+r0:])
 				d[jj], d[16+jj], d[32+jj], d[48+jj] = c[0], c[1], c[2], c[3]
 				d[64+jj], d[80+jj], d[96+jj], d[112+jj] = c[4], c[5], c[6], c[7]
+			}
+		}
+	case rows == 8:
+		// The same for other sliver widths (AVX-512's 32: 1.5 to 2 times
+		// the element loop below on attention's keys), with bounds checks
+		// (a quarter slower than the fixed arrays at 16).
+		for ; j+nr <= n; j += nr {
+			d := dst[(j/nr)*kc*nr+r0*nr:][:8*nr]
+			for jj := range nr {
+				c := (*[8]float32)(b.data[(j+jj)*b.cs+p0+r0:])
+				d[jj], d[nr+jj], d[2*nr+jj], d[3*nr+jj] = c[0], c[1], c[2], c[3]
+				d[4*nr+jj], d[5*nr+jj], d[6*nr+jj], d[7*nr+jj] = c[4], c[5], c[6], c[7]
 			}
 		}
 	}
@@ -322,7 +398,7 @@ func gemm1x1Go(kc int, a, b, c []float32, ldc int, acc bool) {
 // gemmScratch holds the packing buffers of gemmSerial, reused from call
 // to call by one goroutine.
 type gemmScratch struct {
-	a, b, tile, tmp []float32
+	a, b, tile, tmp, ta []float32
 }
 
 // grow returns buf with at least n elements, reallocating when short.
@@ -360,7 +436,7 @@ func (g *gemmScratch) run(m, n, k int, a, b matrix, out []float32) {
 		pa := grow(&g.a, gemmMC*kc)
 		for i0 := 0; i0 < m; i0 += gemmMC {
 			i1 := min(m, i0+gemmMC)
-			packA(pa, a, i0, i1, p0, kc, mr)
+			packA(pa, a, i0, i1, p0, kc, mr, grow(&g.ta, kc))
 			macroKernel(pa, pb, i0, i1, 0, nSlivers, kc, n, out, p0 > 0, tile)
 		}
 	}

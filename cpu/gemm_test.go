@@ -12,10 +12,11 @@ import (
 )
 
 // gemmSizes are awkward sizes for every blocking level: 1, around the
-// micro-kernel shapes (4, 6, 16, 32), the A block (96) and the panel
+// micro-kernel shapes (4, 6, 12, 16, 32), the A block (96) and the panel
 // depth (256).
 var gemmSizes = [][3]int{
 	{1, 1, 1}, {1, 17, 5}, {5, 1, 3}, {6, 16, 1}, {6, 32, 3}, {7, 17, 9}, {13, 33, 31},
+	{12, 32, 4}, {11, 31, 2}, {24, 64, 7}, {25, 47, 258}, {36, 96, 11},
 	{97, 35, 257}, {3, 200, 300}, {193, 70, 513}, {64, 64, 64},
 	{128, 150, 70}, {129, 40, 24}, // at and past gemmDotRows (x·Wᵀ of a few rows: gemmDot)
 }

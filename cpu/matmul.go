@@ -94,7 +94,11 @@ func matmulKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		if a.TransB { // stored [n, k]
 			bm = operand(in[1], 1, k)
 		}
-		c.gemm(m, n, k, am, bm, y)
+		var bBuf *buffer
+		if in[1].Slot < 0 { // a plan input: an evaluated array, maybe weights used again
+			bBuf = in[1].buf
+		}
+		c.gemmOf(m, n, k, am, bm, bBuf, y)
 		return nil
 	}
 	var scales []float32

@@ -16,7 +16,7 @@ func TestPool(t *testing.T) {
 	}
 	first := &big.(*buffer).b[0]
 	c.Free(big)
-	held := int64(8 * ((poolMin + 12 + 7) / 8))
+	held := int64(8 * poolWords((poolMin+12+7)/8))
 	if c.MemoryInUse() != held {
 		t.Fatalf("in use %d after freeing into the pool, want %d (the pooled bytes)", c.MemoryInUse(), held)
 	}
@@ -30,6 +30,17 @@ func TestPool(t *testing.T) {
 	other, _ := c.Alloc(poolMin + 4096)
 	if &other.(*buffer).b[0] == first {
 		t.Fatal("a buffer in use was handed out again")
+	}
+	// A buffer of the same size class, freed, serves a slightly larger
+	// Alloc, which sees only the bytes it asked for.
+	if poolWords((poolMin+4096+7)/8) != poolWords((poolMin+8192+7)/8) {
+		t.Fatal("test sizes are not of one size class")
+	}
+	second := &other.(*buffer).b[0]
+	c.Free(other)
+	larger, _ := c.Alloc(poolMin + 8192)
+	if &larger.(*buffer).b[0] != second || larger.Size() != poolMin+8192 {
+		t.Fatalf("a freed buffer of the same size class was not reused (size %d)", larger.Size())
 	}
 	small, _ := c.Alloc(4000)
 	before := c.MemoryInUse()

@@ -172,12 +172,7 @@ func layerNormKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		for r := lo; r < hi; r++ {
 			row := load(x.DType, x.b, r*d, d, scratch)
 			mean := sum(row) / float64(d)
-			v := 0.0
-			for _, x := range row {
-				t := float64(x) - mean
-				v += t * t
-			}
-			inv := 1 / math.Sqrt(v/float64(d)+eps)
+			inv := 1 / math.Sqrt(sqDev(row, mean)/float64(d)+eps)
 			y := res
 			if o.DType == engine.Float32 {
 				y = f32(o.b)[r*d : (r+1)*d]
@@ -191,4 +186,25 @@ func layerNormKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		}
 	})
 	return nil
+}
+
+// sqDev returns the sum of (x - mean)² over x in float64, in four
+// interleaved partial sums (one sum's chain of dependent adds took
+// most of LayerNorm's time).
+func sqDev(x []float32, mean float64) float64 {
+	var v0, v1, v2, v3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		t0, t1 := float64(x[i])-mean, float64(x[i+1])-mean
+		t2, t3 := float64(x[i+2])-mean, float64(x[i+3])-mean
+		v0 += t0 * t0
+		v1 += t1 * t1
+		v2 += t2 * t2
+		v3 += t3 * t3
+	}
+	for ; i < len(x); i++ {
+		t := float64(x[i]) - mean
+		v0 += t * t
+	}
+	return (v0 + v1) + (v2 + v3)
 }
