@@ -126,14 +126,14 @@ func (b *Backend) do(f func() error) error {
 func (b *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	if bytes > 0 {
 		b.mu.RLock()
+		var buf *buffer
 		if !b.closed {
-			c := classOf(bytes)
-			if ptr := b.pool.take(c); ptr != 0 {
-				b.mu.RUnlock()
-				return &buffer{ptr: ptr, size: bytes, class: c}, nil
-			}
+			buf = b.pool.takeBuffer(bytes)
 		}
 		b.mu.RUnlock()
+		if buf != nil {
+			return buf, nil
+		}
 	}
 	var buf *buffer
 	err := b.do(func() error {

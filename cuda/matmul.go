@@ -68,8 +68,7 @@ func matmulKernel(r *runner, s *engine.Step, in, out []arg) error {
 		}
 	}
 	if !r.b.cfg.TiledMatMul && mmaProduct(r.d, a, b, m, n, k, transA, transB, l2) {
-		return launch(r.d, matmulMMAVariant(a.DType), [3]int{(n + mmaTile - 1) / mmaTile, (m + mmaTile - 1) / mmaTile}, 256, mmaSmem, matmulMMAArgs{
-			a: a.ptr, b: b.ptr, c: out[0].ptr, m: int64(m), n: int64(n), K: int64(k), lda: int64(k), ldb: int64(k), sa: sa, sb: sb})
+		return r.mmaMatMul(a.DType, a.ptr, b.ptr, out[0].ptr, m, n, k, sa, sb)
 	}
 	sam, sak := int64(k), int64(1)
 	if transA {
@@ -124,6 +123,13 @@ func mmaProduct(d *device, a, b arg, m, n, k int, transA, transB, l2 bool) bool 
 	t := a.DType
 	return d.cc >= 80 && !transA && transB && !l2 && b.DType == t && (t == engine.Float16 || t == engine.BFloat16) &&
 		k%8 == 0 && a.ptr%16 == 0 && b.ptr%16 == 0 && m > 0 && n > 0
+}
+
+// mmaMatMul launches matmul_mma: c [m, n] = sa[i] sb[j] a·bᵀ for a [m, k]
+// and b [n, k] of type t, contiguous (mmaProduct's conditions hold).
+func (r *runner) mmaMatMul(t engine.DType, a, b, c dptr, m, n, k int, sa, sb dptr) error {
+	return launch(r.d, matmulMMAVariant(t), [3]int{(n + mmaTile - 1) / mmaTile, (m + mmaTile - 1) / mmaTile}, 256, mmaSmem, matmulMMAArgs{
+		a: a, b: b, c: c, m: int64(m), n: int64(n), K: int64(k), lda: int64(k), ldb: int64(k), sa: sa, sb: sb})
 }
 
 // matmulMMAVariant is matmul_mma.cu for 16-bit operands of type t.

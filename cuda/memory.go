@@ -63,6 +63,15 @@ func (p *pool) take(c int) dptr {
 	return ptr
 }
 
+// takeBuffer returns a pooled buffer for n bytes (n > 0), or nil.
+func (p *pool) takeBuffer(n int) *buffer {
+	c := classOf(n)
+	if ptr := p.take(c); ptr != 0 {
+		return &buffer{ptr: ptr, size: n, class: c}
+	}
+	return nil
+}
+
 func (p *pool) put(c int, ptr dptr) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -91,10 +100,10 @@ func (d *device) alloc(p *pool, n int) (*buffer, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("cuda: allocation of %d bytes", n)
 	}
-	c := classOf(n)
-	if ptr := p.take(c); ptr != 0 {
-		return &buffer{ptr: ptr, size: n, class: c}, nil
+	if buf := p.takeBuffer(n); buf != nil {
+		return buf, nil
 	}
+	c := classOf(n)
 	var ptr dptr
 	r := cuMemAlloc(&ptr, uint64(c))
 	if r == cudaErrOutOfMemory {

@@ -202,8 +202,7 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals,
 			if qscale != 0 {
 				sa = qscale + uint64(4*q0)
 			}
-			if err := launch(r.d, matmulMMAVariant(q.DType), [3]int{(n + mmaTile - 1) / mmaTile, (gg + mmaTile - 1) / mmaTile}, 256, mmaSmem, matmulMMAArgs{
-				a: q.ptr + uint64(q0)*rowBytes, b: x.ptr, c: scores, m: int64(gg), n: int64(n), K: int64(d), lda: int64(d), ldb: int64(d), sa: sa}); err != nil {
+			if err := r.mmaMatMul(q.DType, q.ptr+uint64(q0)*rowBytes, x.ptr, scores, gg, n, d, sa, 0); err != nil {
 				return err
 			}
 		}
