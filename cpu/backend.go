@@ -131,8 +131,12 @@ func (c *Backend) Synchronize() error { return nil }
 func (c *Backend) Close() error { return nil }
 
 // Supports reports every op and fusion as supported: the CPU backend has
-// all of them, with no limit on k (engine.Capabilities).
+// all of them, with no limit on k (engine.Capabilities), except a matmul
+// epilogue over inputs that are not Float32 matrices (epilogueFits).
 func (c *Backend) Supports(op engine.Op, attrs *engine.Attrs, in []engine.Value) bool {
+	if op == engine.OpMatMulEpilogue {
+		return epilogueFits(attrs, in)
+	}
 	_, ok := kernels[op]
 	return ok
 }

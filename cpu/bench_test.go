@@ -480,8 +480,8 @@ func BenchmarkGemmDot(b *testing.B) {
 			b.Run(fmt.Sprintf("m=%d/n=%d/k=%d", m, n, k), func(b *testing.B) {
 				flops := float64(2 * m * n * k)
 				compare(b, "GFLOP/s",
-					variant{"dot", flops, func() { c.gemmDots(m, n, k, a, w, out) }},
-					variant{"packed", flops, func() { c.gemmPacked(m, n, k, am, wm, nil, out) }})
+					variant{"dot", flops, func() { c.gemmDots(m, n, k, a, w, out, nil) }},
+					variant{"packed", flops, func() { c.gemmPacked(m, n, k, am, wm, nil, out, nil) }})
 			})
 		}
 	}

@@ -16,8 +16,10 @@
 // normalize, layer norm), attention.go (attention over packed sequences:
 // per sequence and head, the scores and the value product on the gemm,
 // the softmax between them), matmul.go
-// (matmul and the fused normalize-matmul on the blocked gemm of gemm.go;
-// L2 distance from the differences), topk.go and scan.go (top-k and the
+// (matmul and the fused normalize-matmul on the blocked gemm of gemm.go,
+// the matmul epilogue applied by each worker to the block of the product
+// it has just finished, still in its cache: epilogue.go; L2 distance from
+// the differences), topk.go and scan.go (top-k and the
 // fused scan; its tile kernel in dottile.go), gather.go (gather, slice) and convert.go (cast, quantize,
 // dequantize). select.go is the bounded selection they share; pool.go
 // keeps large freed buffers for reuse.

@@ -87,17 +87,18 @@ const gemmDotRows = 128
 // a task), reading B once in place; it reports whether it did. Packing B
 // would read and write all of it for a few rows' products: in a profile of
 // one short text's encoding, packBT took half the time.
-func (c *Backend) gemmDot(m, n, k int, a, b matrix, out []float32) bool {
+func (c *Backend) gemmDot(m, n, k int, a, b matrix, out []float32, epi *epilogue) bool {
 	if m > gemmDotRows || a.data == nil || b.data == nil || a.cs != 1 || a.rs != k || b.rs != 1 || b.cs != k {
 		return false
 	}
-	c.gemmDots(m, n, k, a.data, b.data, out)
+	c.gemmDots(m, n, k, a.data, b.data, out, epi)
 	return true
 }
 
 // gemmDots is gemmDot's product of a [m, k] by the transpose of w [n, k],
-// both row-major, into out [m, n]: dotTile on a block of columns a task.
-func (c *Backend) gemmDots(m, n, k int, a, w, out []float32) {
+// both row-major, into out [m, n]: dotTile on a block of columns a task,
+// then the epilogue (if not nil) on that block.
+func (c *Backend) gemmDots(m, n, k int, a, w, out []float32, epi *epilogue) {
 	const cols = 64 // columns of B a task
 	c.parallelFor((n+cols-1)/cols, 1, func(lo, hi int) {
 		tile := make([]float32, m*cols)
@@ -107,6 +108,9 @@ func (c *Backend) gemmDots(m, n, k int, a, w, out []float32) {
 			dotTile(a[:m*k], m, w[j0*k:(j0+nr)*k], nr, k, tile)
 			for i := range m {
 				copy(out[i*n+j0:i*n+j0+nr], tile[i*nr:(i+1)*nr])
+			}
+			if epi != nil {
+				epi.apply(0, m, j0, j0+nr)
 			}
 		}
 	})
@@ -122,14 +126,24 @@ func (c *Backend) gemm(m, n, k int, a, b matrix, out []float32) {
 // does not): the blocked product then takes b's packed panels from the
 // backend's cache (packcache.go).
 func (c *Backend) gemmOf(m, n, k int, a, b matrix, bBuf *buffer, out []float32) {
+	c.gemmEpi(m, n, k, a, b, bBuf, out, nil)
+}
+
+// gemmEpi is gemmOf followed by the epilogue epi (nil for none), applied
+// by each worker to each block of out it computed, as soon as the block
+// is complete.
+func (c *Backend) gemmEpi(m, n, k int, a, b matrix, bBuf *buffer, out []float32, epi *epilogue) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 {
 		clear(out[:m*n])
+		if epi != nil {
+			epi.apply(0, m, 0, n)
+		}
 		return
 	}
-	if c.gemmDot(m, n, k, a, b, out) {
+	if c.gemmDot(m, n, k, a, b, out, epi) {
 		return
 	}
 	packed := c.packs.panels(bBuf, b, n, k, func() []float32 {
@@ -138,7 +152,7 @@ func (c *Backend) gemmOf(m, n, k int, a, b matrix, bBuf *buffer, out []float32) 
 		c.packPanels(p, b, 0, k, n)
 		return p
 	})
-	c.gemmPacked(m, n, k, a, b, packed, out)
+	c.gemmPacked(m, n, k, a, b, packed, out, epi)
 }
 
 // packPanels packs rows g0..g1 of b (n columns) into dst, panel after
@@ -166,7 +180,9 @@ func (c *Backend) packPanels(dst []float32, b matrix, g0, g1, n int) {
 
 // gemmPacked is gemm's blocked product (m, n and k at least 1); packed,
 // when not nil, holds all of b's panels packed (packPanels of rows 0..k).
-func (c *Backend) gemmPacked(m, n, k int, a, b matrix, packed []float32, out []float32) {
+// A task that completes its block of out (rows, a part of the columns)
+// applies epi to it, when epi is not nil.
+func (c *Backend) gemmPacked(m, n, k int, a, b matrix, packed []float32, out []float32, epi *epilogue) {
 	mr, nr := gemmMR, gemmNR
 	// Row blocks of at most gemmMC rows, as many as a multiple of twice
 	// the workers, cut at sliver boundaries; column parts as well when
@@ -215,6 +231,9 @@ func (c *Backend) gemmPacked(m, n, k int, a, b matrix, packed []float32, out []f
 					kc := min(gemmKC, g1-p0)
 					packA(packedA, a, i0, i1, p0, kc, mr, tmp)
 					macroKernel(packedA, packedB[(p0-g0)*nSlivers*nr:], i0, i1, s0, s1, kc, n, out, p0 > 0, tile)
+				}
+				if epi != nil && g1 == k {
+					epi.apply(i0, i1, s0*nr, min(s1*nr, n))
 				}
 			}
 		})

@@ -72,7 +72,7 @@ func BenchmarkGemmKernels(b *testing.B) {
 			for _, kn := range kerns {
 				vs = append(vs, variant{kn.name, flops, func() {
 					gemmKernel, gemmMR, gemmNR = kn.k, kn.mr, kn.nr
-					c.gemmPacked(m, n, k, am, wm, nil, out)
+					c.gemmPacked(m, n, k, am, wm, nil, out, nil)
 				}})
 			}
 			compare(b, "GFLOP/s", vs...)

@@ -8,6 +8,7 @@ func init() {
 	kernels[engine.OpMatMul] = matmulKernel
 	kernels[engine.OpNormMatMul] = matmulKernel
 	kernels[engine.OpL2Distance] = matmulKernel
+	kernels[engine.OpMatMulEpilogue] = matmulKernel
 }
 
 // rowsOf packs a matrix operand as float32 rows of length k: the rows of
@@ -67,7 +68,8 @@ func (c *Backend) rowsOf(x arg, trans, norm bool, scales []float32) ([]float32, 
 	return out, r, k
 }
 
-// matmulKernel computes MatMul and NormMatMul with the blocked gemm,
+// matmulKernel computes MatMul, MatMulEpilogue and NormMatMul with the blocked gemm
+// (the epilogue applied to each block of the product as it is finished),
 // reading float32 operands in place through strides; other dtypes are
 // converted first, and normalized or dequantized operands are packed as
 // rows by rowsOf. L2Distance computes every distance directly (see
@@ -78,7 +80,7 @@ func matmulKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		return l2Kernel(c, in, out)
 	}
 	y := f32(out[0].b)
-	if s.Op == engine.OpMatMul {
+	if s.Op == engine.OpMatMul || s.Op == engine.OpMatMulEpilogue {
 		m, k := in[0].Shape[0], in[0].Shape[1]
 		if a.TransA {
 			m, k = k, m
@@ -98,7 +100,11 @@ func matmulKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		if in[1].Slot < 0 { // a plan input: an evaluated array, maybe weights used again
 			bBuf = in[1].buf
 		}
-		c.gemmOf(m, n, k, am, bm, bBuf, y)
+		var epi *epilogue
+		if s.Op == engine.OpMatMulEpilogue {
+			epi = newEpilogue(a.Program, y, m, n, in[2:])
+		}
+		c.gemmEpi(m, n, k, am, bm, bBuf, y, epi)
 		return nil
 	}
 	var scales []float32

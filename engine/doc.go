@@ -27,7 +27,9 @@
 // engine's plan cache. On a miss the scheduler runs the fusion passes
 // (fuse.go: 1 scores->topk into one scan that never writes the score
 // matrix, 2 normalize->matmul into a fused cosine, 3 element-wise chains
-// into one kernel), each only where the backend's Capabilities accepts the
+// into one kernel, 4 a matmul into the element-wise step that reads its
+// product, an epilogue applied as the product is written: bias, GELU,
+// residual), each only where the backend's Capabilities accepts the
 // fused step, then assigns buffer slots by liveness so that intermediates
 // reuse memory. The plan goes to the backend in one Run: one submission
 // (one per stretch of backend steps when a custom kernel runs on the

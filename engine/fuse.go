@@ -7,7 +7,7 @@ import "slices"
 // step, and only absorbs a node whose output no one else reads and that
 // is not an output of the plan.
 // A pass takes only ops whose row of the op table names it (OpInfo.Fusion:
-// FuseScan, FuseNormMatMul, FuseChain for passes 1, 2, 3).
+// FuseScan, FuseNormMatMul, FuseChain, FuseEpilogue for passes 1 to 4).
 var fusionPasses = []struct {
 	name string
 	run  func(*ir)
@@ -15,6 +15,7 @@ var fusionPasses = []struct {
 	{"1 scores->topk into a fused scan", fuseScan},
 	{"2 normalize->matmul into a fused cosine", fuseNormMatMul},
 	{"3 element-wise chains into one kernel", fuseElementwise},
+	{"4 matmul -> element-wise epilogue into one product", fuseEpilogue},
 }
 
 // absorbable returns the producer of v if pass f may absorb it: its op's
@@ -151,10 +152,13 @@ func fuseNormMatMul(g *ir) {
 }
 
 // fuseElementwise (pass 3): every maximal tree of element-wise nodes whose
-// inner values have one reader becomes one OpFusedElementwise running a
-// Program. Broadcasting composes, so inner values of smaller shapes are
-// recomputed per output element rather than stored; intermediates keep
-// float32 precision instead of being rounded to a 16-bit dtype.
+// inner values are read only inside it becomes one OpFusedElementwise
+// running a Program. An inner value may have several readers in the
+// group (GELU reads x twice: x/2 and erf(x/sqrt 2)); it is computed once,
+// in one register. Broadcasting composes, so inner values of smaller
+// shapes are recomputed per output element rather than stored;
+// intermediates keep float32 precision instead of being rounded to a
+// 16-bit dtype.
 func fuseElementwise(g *ir) {
 	consumer := func(v int) *irNode {
 		for _, nd := range g.nodes {
@@ -174,17 +178,7 @@ func fuseElementwise(g *ir) {
 				continue // not a root: it will be absorbed by its reader
 			}
 		}
-		var group []*irNode
-		var grow func(nd *irNode)
-		grow = func(nd *irNode) {
-			group = append(group, nd)
-			for _, v := range nd.in {
-				if p := g.absorbable(v, FuseChain); p != nil && !contains(group, p) {
-					grow(p)
-				}
-			}
-		}
-		grow(root)
+		group := g.chainFrom(root)
 		if len(group) < 2 {
 			continue
 		}
@@ -194,6 +188,100 @@ func fuseElementwise(g *ir) {
 			g.replace(root, OpFusedElementwise, attrs, in, group[1:]...)
 		}
 	}
+}
+
+// chainFrom returns root and the element-wise nodes it can absorb: a
+// producer of a value the group reads joins when every live reader of
+// that value is in the group and the value is not an output, until no
+// more join.
+func (g *ir) chainFrom(root *irNode) []*irNode {
+	group := []*irNode{root}
+	inGroup := func(v int) bool {
+		for _, nd := range g.nodes {
+			if !nd.dead && indexOf(nd.in, v) >= 0 && !contains(group, nd) {
+				return false
+			}
+		}
+		return true
+	}
+	for grew := true; grew; {
+		grew = false
+		for j := 0; j < len(group); j++ {
+			for _, v := range group[j].in {
+				p := g.producer(v)
+				if p == nil || !p.op.FusedBy(FuseChain) || contains(group, p) || g.external[v] || !inGroup(v) {
+					continue
+				}
+				group = append(group, p)
+				grew = true
+			}
+		}
+	}
+	return group
+}
+
+// fuseEpilogue (pass 4): an element-wise step (a single op or a chain of
+// pass 3) that reads the product of a MatMul no one else reads becomes
+// one OpMatMulEpilogue: the product's operands, then the step's other
+// inputs, with the step's program renumbered so that register 0 is the
+// product. The step's output must have the product's shape, so that the
+// program runs once per element of the product (a bias add, a residual
+// add, bias+GELU as the product is written).
+func fuseEpilogue(g *ir) {
+	for _, nd := range g.nodes {
+		if nd.dead || !(nd.op.IsElementwise() || nd.op == OpFusedElementwise) {
+			continue
+		}
+		for _, v := range nd.in {
+			mm := g.absorbable(v, FuseEpilogue)
+			if mm == nil || mm.op != OpMatMul || !g.vals[nd.out[0]].Shape.Equal(g.vals[v].Shape) {
+				continue
+			}
+			prog, in := epilogueProgram(nd, v)
+			attrs := Attrs{TransA: mm.attrs.TransA, TransB: mm.attrs.TransB, Program: prog}
+			in = append(slices.Clone(mm.in), in...)
+			if g.supports(OpMatMulEpilogue, &attrs, in) {
+				g.replace(nd, OpMatMulEpilogue, attrs, in, mm)
+				break
+			}
+		}
+	}
+}
+
+// epilogueProgram returns the program of the element-wise node nd
+// renumbered so that value v (one of its inputs) is register 0, and the
+// node's other inputs in the order of their registers 1...
+func epilogueProgram(nd *irNode, v int) (*Program, []int) {
+	prog := &Program{NumInputs: len(nd.in), Instrs: []Instr{{Op: nd.op, Scalar: nd.attrs.Scalar}}}
+	if nd.op == OpFusedElementwise {
+		prog = nd.attrs.Program
+	} else {
+		for j := range nd.in {
+			prog.Instrs[0].Args[j] = j
+		}
+	}
+	// reg maps the old register numbers to the new: v's to 0, the other
+	// inputs' in order from 1, the instructions' unchanged (the number of
+	// inputs is the same).
+	p := indexOf(nd.in, v)
+	reg := func(r int) int {
+		switch {
+		case r == p:
+			return 0
+		case r < p:
+			return r + 1
+		}
+		return r
+	}
+	out := &Program{NumInputs: prog.NumInputs}
+	for _, ins := range prog.Instrs {
+		for j := range ins.Args {
+			ins.Args[j] = reg(ins.Args[j])
+		}
+		out.Instrs = append(out.Instrs, ins)
+	}
+	rest := append(slices.Clone(nd.in[:p]), nd.in[p+1:]...)
+	return out, rest
 }
 
 func contains(nodes []*irNode, nd *irNode) bool { return indexOfNode(nodes, nd) >= 0 }

@@ -165,6 +165,15 @@ const (
 	// matrix.
 	OpScanTopK
 
+	// OpMatMulEpilogue: a, b as OpMatMul (Attrs.TransA, Attrs.TransB),
+	// then the other inputs of Attrs.Program -> [m, n] float32: the
+	// program applied to every element of the product as it is written,
+	// its register 0 the product's element and registers 1.. the further
+	// inputs broadcast to [m, n] (a bias [n], a residual [m, n]), so the
+	// product is never stored and read back by a separate element-wise
+	// step.
+	OpMatMulEpilogue
+
 	numOps
 )
 
@@ -208,6 +217,9 @@ const (
 	FuseNormMatMul
 	// FuseChain: pass 3, element-wise chains into one OpFusedElementwise.
 	FuseChain
+	// FuseEpilogue: pass 4, a matmul into the element-wise step (a single
+	// op or a chain) that reads its product: one OpMatMulEpilogue.
+	FuseEpilogue
 )
 
 // Variadic is OpInfo.Inputs or Outputs of an op whose count its
@@ -317,7 +329,7 @@ var opTable = [numOps]OpInfo{
 
 	OpNormalize:  {"normalize", KindRows, 1, 1, "x [..., d] -> y [..., d], same dtype", FuseScan | FuseNormMatMul, nil},
 	OpLayerNorm:  {"layer_norm", KindRows, 3, 1, "x [..., d], gamma [d], beta [d] -> y [..., d], one float dtype", 0, nil},
-	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul, nil},
+	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul | FuseEpilogue, nil},
 	OpL2Distance: {"l2_distance", KindMatMul, 2, 1, "a [m, d], b [n, d] -> [m, n] float32", FuseScan, nil},
 	OpAttention:  {"attention", KindAttention, 3, 1, "q, k, v [n, h], one float dtype -> [n, h] float32", 0, nil},
 	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan, nil},
@@ -332,6 +344,7 @@ var opTable = [numOps]OpInfo{
 	OpFusedElementwise: {"fused_elementwise", KindFused, Variadic, 1, "the inputs of a chain -> the shape and dtype of its last op", 0, nil},
 	OpNormMatMul:       {"norm_matmul", KindFused, Variadic, 1, "a [m, k], b [n, k] (int8 and scales [n] with Attrs.Quantize) -> [m, n] float32", 0, nil},
 	OpScanTopK:         {"scan_topk", KindFused, Variadic, 2, "q [m, d], x [n, d] (int8 and scales [n] with Attrs.Quantize; bits [(n+31)/32] int32 with Attrs.Mask) -> values [m, k] float32, indices [m, k] int64", 0, nil},
+	OpMatMulEpilogue:   {"matmul_epilogue", KindFused, Variadic, 1, "a [m, k], b [k, n] (either transposed), the program's other inputs -> [m, n] float32", 0, nil},
 }
 
 // Info returns o's row of the op table (the zero OpInfo for a value that
@@ -431,8 +444,8 @@ type Attrs struct {
 	Axis     int      // reductions
 	K        int      // OpTopK, OpScanTopK: the number of results per row
 	Largest  bool     // OpTopK, OpScanTopK: the largest first (else smallest); OpMaskRows: failing rows -Inf (else +Inf)
-	TransA   bool     // OpMatMul
-	TransB   bool     // OpMatMul
+	TransA   bool     // OpMatMul, OpMatMulEpilogue
+	TransB   bool     // OpMatMul, OpMatMulEpilogue
 	NormA    bool     // OpNormMatMul, OpScanTopK: normalize rows of the first input
 	NormB    bool     // OpNormMatMul, OpScanTopK: normalize rows of the second input
 	Metric   Metric   // OpScanTopK
@@ -445,7 +458,7 @@ type Attrs struct {
 	To       DType    // OpCast
 	Rows     [2]int   // OpSlice: [start, end)
 	Cols     [2]int   // OpSlice: [start, end) for 2-D inputs
-	Program  *Program // OpFusedElementwise
+	Program  *Program // OpFusedElementwise, OpMatMulEpilogue
 	Kernel   *Kernel  // OpCustom
 	Params   []int64  // OpCustom: the kernel's integer parameters
 }

@@ -110,6 +110,8 @@ func DescribeStep(s *Step) string {
 		parts = append(parts, fmt.Sprintf("axis=%d", a.Axis))
 	case s.Op == OpMatMul:
 		parts = append(parts, fmt.Sprintf("transA=%t transB=%t", a.TransA, a.TransB))
+	case s.Op == OpMatMulEpilogue:
+		parts = append(parts, fmt.Sprintf("transA=%t transB=%t", a.TransA, a.TransB), a.Program.String())
 	case s.Op == OpTopK:
 		parts = append(parts, fmt.Sprintf("k=%d largest=%t", a.K, a.Largest))
 	case s.Op == OpMaskRows:
