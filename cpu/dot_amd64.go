@@ -63,6 +63,13 @@ func useSIMD() bool {
 	if useAVX512 && cpufeat.AVX512() {
 		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
 		gemmKernel, gemmMR, gemmNR, packA12 = gemm12x32Checked, 12, 32, packA12Checked
+		erfVec = func(d, a []float32) {
+			a = a[:len(d)]
+			erfAVX512(d, a)
+			n := len(d) &^ 7
+			erfAVX2(d[n:], a[n:])
+			erfGo(d[len(d)&^3:], a[len(d)&^3:])
+		}
 		avx512 = true
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
