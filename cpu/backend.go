@@ -76,7 +76,7 @@ func (c *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	if words == nil {
 		words = make([]uint64, n)
 	}
-	b := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*n)
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), 8*len(words)) // maybe a class above n's (pool.get)
 	if c.poison != nil {
 		c.poison(b)
 	}

@@ -41,21 +41,32 @@ type pool struct {
 	bytes int64 // bytes held
 }
 
-// get returns a pooled buffer of exactly words words, or nil.
+// poolReach is the number of size classes above its own that an Alloc
+// may take a pooled buffer from (each 1/16 octave: at most about 28%
+// more than asked), so that freed buffers of nearby sizes serve each
+// other instead of each size class keeping buffers of its own: the CPU
+// encoder's batches, whose token counts vary, otherwise left the pool
+// holding a set of activation buffers for every class they touched.
+const poolReach = 4
+
+// get returns a pooled buffer of words words (words a size class), or of
+// one of the poolReach classes above, or nil.
 func (p *pool) get(words int) []uint64 {
 	if 8*words < poolMin {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	list := p.free[words]
-	if len(list) == 0 {
-		return nil
+	for range poolReach + 1 {
+		if list := p.free[words]; len(list) > 0 {
+			w := list[len(list)-1]
+			p.free[words] = list[:len(list)-1]
+			p.bytes -= int64(8 * words)
+			return w
+		}
+		words = poolWords(words + 1)
 	}
-	w := list[len(list)-1]
-	p.free[words] = list[:len(list)-1]
-	p.bytes -= int64(8 * words)
-	return w
+	return nil
 }
 
 // put keeps w for reuse when it is large enough and the pool has room,

@@ -69,3 +69,37 @@ func TestPoolLimit(t *testing.T) {
 		t.Fatalf("pool holds %d bytes, limit %d", p.held(), poolMax)
 	}
 }
+
+// TestPoolReach checks that a freed buffer is not taken by an Alloc of
+// a size class more than poolReach classes below its own, serves one
+// poolReach classes below, and goes back to its own class when freed
+// (the pool counts its whole size).
+func TestPoolReach(t *testing.T) {
+	c := newBackend()
+	class := func(words int, up int) int {
+		for range up {
+			words = poolWords(words + 1)
+		}
+		return words
+	}
+	far := poolWords(poolMin / 8 * 3)
+	base := class(far, 1)
+	top := class(base, poolReach)
+	big, _ := c.Alloc(8 * top)
+	first := &big.(*buffer).b[0]
+	c.Free(big)
+	if got, _ := c.Alloc(8 * far); &got.(*buffer).b[0] == first {
+		t.Fatalf("a buffer %d classes up served the Alloc", poolReach+1)
+	}
+	got, _ := c.Alloc(8 * base)
+	if &got.(*buffer).b[0] != first || got.Size() != 8*base {
+		t.Fatalf("a buffer %d classes up did not serve the Alloc (size %d)", poolReach, got.Size())
+	}
+	c.Free(got)
+	if held := c.pool.held(); held != int64(8*top) {
+		t.Fatalf("pool holds %d bytes after the free, want %d (the buffer's own class)", held, 8*top)
+	}
+	if again, _ := c.Alloc(8 * top); &again.(*buffer).b[0] != first {
+		t.Fatal("the buffer did not go back to its own class")
+	}
+}
