@@ -63,6 +63,13 @@ func useSIMD() bool {
 	if useAVX512 && cpufeat.AVX512() {
 		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
 		gemmKernel, gemmMR, gemmNR, packA12 = gemm12x32Checked, 12, 32, packA12Checked
+		expVec = func(d, a []float32) {
+			a = a[:len(d)]
+			expAVX512(d, a)
+			n := len(d) &^ 7
+			expAVX2(d[n:], a[n:])
+			expGo(d[len(d)&^3:], a[len(d)&^3:])
+		}
 		erfVec = func(d, a []float32) {
 			a = a[:len(d)]
 			erfAVX512(d, a)

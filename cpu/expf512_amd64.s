@@ -1,12 +1,12 @@
 #include "textflag.h"
 
-// Vector erf of float32 lanes for AVX-512 (AVX512F only; see expf.go and
-// expf_amd64.s): erfF32's algorithm, eight lanes at a time in float64
-// (twice the lanes of erfAVX2), rounded once to float32 at the end. The
-// constants are single float64s, broadcast by each instruction that
-// reads one (.BCST); the selections use mask registers instead of
-// VBLENDVPD. It processes len(d) rounded down to a multiple of 8; the
-// caller does the rest.
+// Vector exp and erf of float32 lanes for AVX-512 (AVX512F only; see
+// expf.go and expf_amd64.s): expF32's and erfF32's algorithms, eight
+// lanes at a time in float64 (twice the lanes of expAVX2 and erfAVX2),
+// rounded once to float32 at the end. The constants are single float64s,
+// broadcast by each instruction that reads one (.BCST); the selections
+// use mask registers instead of VBLENDVPD. Both process len(d) rounded
+// down to a multiple of 8; the caller does the rest.
 
 #define C1(off, v) DATA erfconst512<>+(off)(SB)/8, v
 
@@ -43,7 +43,10 @@ C1(216, $-1.099096462e-01)
 C1(224, $-6.320134997e-01)
 C1(232, $-1.130119681e+00)
 C1(240, $2.910125186e-04)
-GLOBL erfconst512<>(SB), RODATA|NOPTR, $248
+C1(248, $88.72284)                  // expHi
+C1(256, $-104.0)                    // expLo
+C1(264, $0x7ff0000000000000)        // +Inf
+GLOBL erfconst512<>(SB), RODATA|NOPTR, $272
 
 #define B(off) erfconst512<>+(off)(SB)
 
@@ -67,6 +70,17 @@ GLOBL erfconst512<>(SB), RODATA|NOPTR, $248
 	VADDPD.BCST       B(24), T1, T1; \
 	VPSLLQ            $52, T1, T1; \
 	VMULPD            T1, P, P
+
+// EXP8 sets P = e^X with expF32's edge cases, as EXP4 does: +Inf above
+// expHi, 0 below expLo, NaN for NaN (the arithmetic carries it). Uses T1,
+// T2, K1 and K2.
+#define EXP8(X, P, T1, T2) \
+	EXPCORE8(X, P, T1, T2); \
+	VCMPPD.BCST  $0x1e, B(248), X, K1; \
+	VBROADCASTSD B(264), K1, P; \
+	VCMPPD.BCST  $0x11, B(256), X, K2; \
+	VPXORQ       T1, T1, T1; \
+	VMOVAPD      T1, K2, P
 
 // ERF8 sets P = erf(X) as erfF32 computes it, as ERF4 does. Uses T1..T5,
 // K1 and K2.
@@ -136,5 +150,28 @@ erf8:
 	VMOVUPS    Y1, (DI)
 
 erfdone:
+	VZEROUPPER
+	RET
+
+// func expAVX512(d, a []float32)
+// d[i] = expF32(a[i]) for i < len(d) &^ 7. Requires len(a) >= len(d).
+TEXT ·expAVX512(SB), NOSPLIT, $0-48
+	MOVQ d_base+0(FP), DI
+	MOVQ d_len+8(FP), CX
+	MOVQ a_base+24(FP), SI
+	SHRQ $3, CX
+	JZ   expdone
+
+exp8:
+	VCVTPS2PD  (SI), Z0
+	EXP8(Z0, Z1, Z2, Z3)
+	VCVTPD2PS  Z1, Y1
+	VMOVUPS    Y1, (DI)
+	ADDQ       $32, SI
+	ADDQ       $32, DI
+	DECQ       CX
+	JNZ        exp8
+
+expdone:
 	VZEROUPPER
 	RET

@@ -10,8 +10,11 @@ func expAVX2(d, a []float32)
 //go:noescape
 func erfAVX2(d, a []float32)
 
-// erfAVX512 is erfAVX2 eight lanes at a time (expf512_amd64.s), for
-// len(d) &^ 7 lanes.
+// expAVX512 and erfAVX512 are expAVX2 and erfAVX2 eight lanes at a time
+// (expf512_amd64.s), for len(d) &^ 7 lanes.
 //
+//go:noescape
+func expAVX512(d, a []float32)
+
 //go:noescape
 func erfAVX512(d, a []float32)
