@@ -64,6 +64,9 @@ func useSIMD() bool {
 		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
 		gemmKernel, gemmMR, gemmNR, packA12 = gemm12x32Checked, 12, 32, packA12Checked
 		avx512 = true
+		if useAMX && cpufeat.EnableAMX() {
+			amxDots, amxHits, splitRow = amxDotsChecked, amxHitsChecked, splitBF16Rows
+		}
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
 	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }
