@@ -46,7 +46,14 @@ const (
 
 // amxMinQueries is the fewest queries for which a scan is screened: with
 // fewer, reading the rows dominates and the float32 kernels keep up.
-var amxMinQueries = 16
+// amxCostCheck keeps scans whose k is large next to their rows on the
+// tile kernels (amxUsable); the tests turn it off, and count the screened
+// scans in amxScans.
+var (
+	amxMinQueries = 16
+	amxCostCheck  = true
+	amxScans      atomic.Int64
+)
 
 // amxDots and amxHits are the screened scan's kernels (amx_amd64.s), nil
 // where the machine has no tile unit; amxDotsGo and amxHitsGo compute the
@@ -199,11 +206,16 @@ func packQueries(q []float32, m, d int) *amxQueryPack {
 // amxBand is one query's candidates in a worker: the approximate score A,
 // g and the row of each, and a min-heap of the k best A.
 type amxBand struct {
-	vals, gs []float32 // A and g of each candidate
-	idx      []int64
-	heap     []float32
-	limit    int  // the length at which the candidates are pruned
-	rose     bool // whether the heap's worst rose since L was last raised
+	cands []amxCand
+	heap  []float32
+	limit int  // the length at which the candidates are pruned
+	rose  bool // whether the heap's worst rose since L was last raised
+}
+
+// amxCand is a candidate row r with its approximate score v and g.
+type amxCand struct {
+	v, g float32
+	r    int64
 }
 
 // amxShared is what a screened scan's workers share: the packed queries,
@@ -236,13 +248,15 @@ func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
 		j: j, s: s, k: j.a.K, band: make([]amxBand, j.m),
 		ah: make([]uint16, amxTileRows*ks*32), al: make([]uint16, amxTileRows*ks*32),
 		fa: make([]float32, amxTileRows), gr: make([]float32, amxTileRows),
-		c:     make([]float32, amxQueryChunk/amxQueries*amxRows*amxQueries),
-		masks: make([]uint16, amxQueryChunk/amxQueries*amxRows),
+		c:     make([]float32, amxTileRows*amxQueryChunk),
+		masks: make([]uint16, amxTileRows/amxRows*amxQueryChunk/amxQueries*amxRows),
 		row:   make([]float32, j.d),
 		sel:   make([]*selector, j.m),
 	}
 	for i := range j.m {
 		w.band[i].limit = max(2*w.k, 64)
+		w.band[i].cands = make([]amxCand, 0, w.band[i].limit)
+		w.band[i].heap = make([]float32, 0, w.k)
 		w.sel[i] = newSelector(o, w.k)
 	}
 	return w
@@ -293,25 +307,35 @@ func (w *amxWorker) scan(lo, hi int) {
 		for q0 := 0; q0 < w.s.p.nqb; q0 += amxQueryChunk / amxQueries {
 			nqb := min(amxQueryChunk/amxQueries, w.s.p.nqb-q0)
 			l, eq := w.s.l[q0*amxQueries:], w.s.eq[q0*amxQueries:]
+			// The tile's blocks first, then each query block's hits over the
+			// whole tile: a query's band is visited once a tile, not once
+			// a block (the bands of 256 queries outgrow the L2 cache).
+			hits := 0
 			for b := 0; b < nt; b += amxRows {
-				amxDots(amxConfig, w.ah[b*dp:], w.al[b*dp:], dp*2, w.s.p.hi[q0*ks*512:], w.s.p.lo[q0*ks*512:], ks, nqb, w.c)
-				if amxHits(w.c, w.fa[b:b+amxRows], w.gr[b:b+amxRows], l, eq, nqb, w.masks) == 0 {
-					continue
-				}
-				for qb := range nqb {
-					for r, m := range w.masks[qb*amxRows : (qb+1)*amxRows] {
+				c := w.c[b/amxRows*amxQueryChunk*amxRows:]
+				amxDots(amxConfig, w.ah[b*dp:], w.al[b*dp:], dp*2, w.s.p.hi[q0*ks*512:], w.s.p.lo[q0*ks*512:], ks, nqb, c)
+				hits += amxHits(c, w.fa[b:b+amxRows], w.gr[b:b+amxRows], l, eq, nqb, w.masks[b/amxRows*amxQueryChunk/amxQueries*amxRows:])
+			}
+			if hits == 0 {
+				continue
+			}
+			for qb := range nqb {
+				for b := 0; b < nt; b += amxRows {
+					c := w.c[b/amxRows*amxQueryChunk*amxRows:]
+					masks := w.masks[b/amxRows*amxQueryChunk/amxQueries*amxRows:]
+					for r, m := range masks[qb*amxRows : (qb+1)*amxRows] {
 						for m != 0 {
 							n := bits.TrailingZeros16(m)
 							m &= m - 1
-							w.push((q0+qb)*amxQueries+n, w.c[(qb*amxRows+r)*amxQueries+n], w.gr[b+r], int64(r0+b+r))
+							w.push((q0+qb)*amxQueries+n, c[(qb*amxRows+r)*amxQueries+n], w.gr[b+r], int64(r0+b+r))
 						}
 					}
 				}
-				for _, i := range w.rose {
-					w.raise(i)
-				}
-				w.rose = w.rose[:0]
 			}
+			for _, i := range w.rose {
+				w.raise(i)
+			}
+			w.rose = w.rose[:0]
 		}
 	}
 }
@@ -333,9 +357,7 @@ func (w *amxWorker) exact(r int, row []float32, f float32) {
 // after its hits), and prunes the band when it is full.
 func (w *amxWorker) push(i int, v, g float32, r int64) {
 	b := &w.band[i]
-	b.vals = append(b.vals, v)
-	b.gs = append(b.gs, g)
-	b.idx = append(b.idx, r)
+	b.cands = append(b.cands, amxCand{v, g, r})
 	if len(b.heap) < w.k {
 		b.heap = append(b.heap, v)
 		siftUp(b.heap)
@@ -347,18 +369,18 @@ func (w *amxWorker) push(i int, v, g float32, r int64) {
 		siftDown(b.heap)
 		w.rise(i)
 	}
-	if len(b.vals) < b.limit {
+	if len(b.cands) < b.limit {
 		return
 	}
 	l, eq := float64(loadF32(&w.s.l[i])), float64(w.s.eq[i])
 	n := 0
-	for c, v := range b.vals {
-		if float64(roundUp(float64(v)+eq*float64(b.gs[c]))) >= l {
-			b.vals[n], b.gs[n], b.idx[n] = v, b.gs[c], b.idx[c]
+	for _, c := range b.cands {
+		if float64(roundUp(float64(c.v)+eq*float64(c.g))) >= l {
+			b.cands[n] = c
 			n++
 		}
 	}
-	b.vals, b.gs, b.idx = b.vals[:n], b.gs[:n], b.idx[:n]
+	b.cands = b.cands[:n]
 	b.limit = max(2*w.k, 64, 2*n)
 }
 
@@ -455,6 +477,7 @@ func kthLargest(v []float32, n int) float32 {
 // (whole tiles): it returns one list of exact selections per worker, as
 // the other scan methods leave them.
 func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
+	amxScans.Add(1)
 	o := order{j.a.Largest}
 	p := packQueries(j.Q, j.m, j.d)
 	sh := &amxShared{p: p, l: make([]float32, p.nqb*amxQueries), eq: make([]float32, p.nqb*amxQueries)}
@@ -497,7 +520,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	}
 	// The candidates of every worker within reach of the k best, by row
 	// (a counting sort), so that each row is read once for all its queries.
-	cand := make([][]int32, j.m)
+	cand := make([][]int64, j.m)
 	c.parallelFor(j.m, 8, func(lo, hi int) {
 		var all []float32
 		for i := lo; i < hi; i++ {
@@ -505,23 +528,24 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 			// candidates (which hold the k best of all rows).
 			all = all[:0]
 			for _, w := range ws {
-				all = append(all, w.band[i].vals...)
+				for _, c := range w.band[i].cands {
+					all = append(all, c.v)
+				}
 			}
 			l := float64(sh.l[i])
 			if len(all) >= j.a.K {
 				l = max(l, float64(roundDown(float64(kthLargest(all, j.a.K-1))-float64(sh.eq[i])*g)))
 			}
 			for _, w := range ws {
-				b := &w.band[i]
-				for ci, v := range b.vals {
-					if float64(roundUp(float64(v)+float64(sh.eq[i])*float64(b.gs[ci]))) >= l {
-						cand[i] = append(cand[i], int32(b.idx[ci]))
+				for _, c := range w.band[i].cands {
+					if float64(roundUp(float64(c.v)+float64(sh.eq[i])*float64(c.g))) >= l {
+						cand[i] = append(cand[i], c.r)
 					}
 				}
 			}
 		}
 	})
-	start := make([]int32, n+1)
+	start := make([]int, n+1)
 	for _, rows := range cand {
 		for _, r := range rows {
 			start[r+1]++
@@ -531,7 +555,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 		start[r+1] += start[r]
 	}
 	byRow := make([]int32, start[n]) // the queries of row r: byRow[start[r]:start[r+1]]
-	next := append([]int32(nil), start[:n]...)
+	next := append([]int(nil), start[:n]...)
 	for i, rows := range cand {
 		for _, r := range rows {
 			byRow[next[r]] = int32(i)
@@ -551,8 +575,8 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 		mu.Unlock()
 		row := make([]float32, j.d)
 		return func(t int) {
-			lo := sort.Search(n, func(r int) bool { return int(start[r+1]) > t*len(byRow)/parts })
-			hi := sort.Search(n, func(r int) bool { return int(start[r+1]) > (t+1)*len(byRow)/parts })
+			lo := sort.Search(n, func(r int) bool { return start[r+1] > t*len(byRow)/parts })
+			hi := sort.Search(n, func(r int) bool { return start[r+1] > (t+1)*len(byRow)/parts })
 			if t == parts-1 {
 				hi = n
 			}
@@ -578,11 +602,20 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	return sels
 }
 
-// amxUsable reports whether the scan can be screened: a dot or cosine scan
-// for the largest scores, enough queries, a tile unit, and queries whose
-// norms bfloat16 and float32 hold with room.
-func (j *scanJob) amxUsable() bool {
-	if amxDots == nil || j.m < amxMinQueries || !j.a.Largest || j.a.Metric == engine.MetricL2 || j.d == 0 {
+// amxUsable reports whether a scan of n rows on w workers is screened: a
+// dot or cosine scan for the largest scores, enough queries, a tile unit,
+// queries whose norms bfloat16 and float32 hold with room, and a k small
+// enough next to the rows that the candidates (about w·k·(1 + ln(n/(w·k)))
+// a query, each through a heap of k) cost at most about a quarter of the
+// tile kernels' scan of the query (n·d products). On the development
+// machine k = 100 over 10,000 rows and k = 1000 over 50,000 are screened,
+// k = 4096 over 50,000 not (its screen took as long as the tile scan).
+func (j *scanJob) amxUsable(n, w int) bool {
+	if amxDots == nil || j.m < amxMinQueries || !j.a.Largest || j.a.Metric == engine.MetricL2 || j.d == 0 || n == 0 {
+		return false
+	}
+	wk := float64(w * j.a.K)
+	if amxCostCheck && wk*(1+math.Log(max(1, float64(n)/wk))) > float64(n)*float64(j.d)/2400 {
 		return false
 	}
 	for i := range j.m {

@@ -20,8 +20,8 @@ func screenKernels(t *testing.T, f func(t *testing.T)) {
 	setSIMD(true)
 	asmDots, asmHits := amxDots, amxHits
 	min0 := amxMinQueries
-	defer func() { amxDots, amxHits, amxMinQueries = asmDots, asmHits, min0 }()
-	amxMinQueries = 1
+	defer func() { amxDots, amxHits, amxMinQueries, amxCostCheck = asmDots, asmHits, min0, true }()
+	amxMinQueries, amxCostCheck = 1, false
 	t.Run("go", func(t *testing.T) {
 		amxDots, amxHits = amxDotsGo, amxHitsGo
 		f(t)
@@ -152,8 +152,12 @@ func screenedRun(t *testing.T, metric string, dt engine.DType, quant bool, c sca
 	if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
 		t.Fatalf("not one fused scan:\n%s", p)
 	}
+	before := amxScans.Load()
 	v, err := vals.Float32()
 	must(err)
+	if got := amxScans.Load() - before; got != map[bool]int64{true: 1, false: 0}[screened] {
+		t.Fatalf("%d screened scans, want %t", got, screened)
+	}
 	i, err := idx.Int64()
 	must(err)
 	return v, i

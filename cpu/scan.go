@@ -63,7 +63,7 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	}
 	var mu sync.Mutex
 	var sels [][]*selector
-	if n > 0 && j.amxUsable() {
+	if j.amxUsable(n, c.workers) {
 		sels = c.amxScan(&j, n, chunk)
 	} else {
 		c.parallelTasks((n+chunk-1)/chunk, func() func(t int) {
