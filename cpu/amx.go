@@ -60,7 +60,7 @@ var (
 // same in Go, for the tests on other machines.
 var (
 	amxDots func(cfg *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ksteps, nqb int, c []float32)
-	amxHits func(c, f, g, l, eq []float32, nqb int, masks []uint16) int
+	amxHits func(c, f, bias, g, l, eq []float32, nqb int, masks []uint16) int
 )
 
 // amxConfig is the tile configuration the kernels load: palette 1, eight
@@ -104,14 +104,14 @@ func amxDotsGo(_ *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ksteps, n
 }
 
 // amxHitsGo is amxHits in Go.
-func amxHitsGo(c, f, g, l, eq []float32, nqb int, masks []uint16) int {
+func amxHitsGo(c, f, bias, g, l, eq []float32, nqb int, masks []uint16) int {
 	hits := 0
 	for qb := range nqb {
 		for r := range amxRows {
 			var m uint16
 			row := c[(qb*amxRows+r)*amxQueries:][:amxQueries]
 			for n := range row {
-				row[n] *= f[r]
+				row[n] = float32(float64(row[n])*float64(f[r]) + float64(bias[r]))
 				q := qb*amxQueries + n
 				if row[n] >= float32(float64(loadF32(&l[q]))-float64(eq[q])*float64(g[r])) {
 					m |= 1 << n
@@ -219,11 +219,27 @@ type amxCand struct {
 }
 
 // amxShared is what a screened scan's workers share: the packed queries,
-// each query's L (raised by any worker; +Inf for the padding of the last
-// block, so that it never passes) and e·|q| (rounded up; 0 for padding).
+// each query's bound l (raised by any worker; +Inf for the padding of the
+// last block, so that it never passes) and eq (rounded up; 0 for
+// padding), so that a row passes when v >= l - eq·g.
+//
+// For a dot or cosine scan v is the approximate score A, eq = e·|q| and
+// l = L. An L2 scan ranks by P = |q|² - D (D the squared distance:
+// larger P, closer row), which the tile unit gives as v = 2s·(q·x) -
+// s²·|x|² + 4c2·g² (s the row's scale, g = s·|x|, the last term from the
+// row's bias; the constant |q|² left out, as it is the same for every
+// row of a query). With c2 = 1.25·(d+16)·2^-24, the float32 distance F
+// is within c2·(|q| + g)² <= 2c2·(|q|² + g²) of D, and so (with eq =
+// 2e·|q| now) F' = |q|² - F is at most U = v + eq·g + 2c2·|q|² and at
+// least v - eq·g - 7c2·g² - 2c2·|q|²: k rows with v >= θ give L = θ -
+// eq·G - 7c2·G² - cq, cq = 2c2·|q|², and the rows that pass are those
+// with U >= L, v >= (L - cq) - eq·g: l = L - cq. For a dot scan c2 and
+// cq are 0.
 type amxShared struct {
 	p     *amxQueryPack
 	l, eq []float32
+	cq    []float64
+	c2    float64
 }
 
 // amxWorker is a worker's part of a screened scan.
@@ -235,6 +251,7 @@ type amxWorker struct {
 	g      float64 // the largest g of the rows seen
 	ah, al []uint16
 	fa, gr []float32 // row factors (NaN for rows not screened) and g (rounded up)
+	bias   []float32 // added to each row's scaled score (L2: see amxShared)
 	c      []float32
 	masks  []uint16
 	row    []float32
@@ -247,7 +264,7 @@ func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
 	w := &amxWorker{
 		j: j, s: s, k: j.a.K, band: make([]amxBand, j.m),
 		ah: make([]uint16, amxTileRows*ks*32), al: make([]uint16, amxTileRows*ks*32),
-		fa: make([]float32, amxTileRows), gr: make([]float32, amxTileRows),
+		fa: make([]float32, amxTileRows), gr: make([]float32, amxTileRows), bias: make([]float32, amxTileRows),
 		c:     make([]float32, amxTileRows*amxQueryChunk),
 		masks: make([]uint16, amxTileRows/amxRows*amxQueryChunk/amxQueries*amxRows),
 		row:   make([]float32, j.d),
@@ -274,7 +291,7 @@ func (w *amxWorker) scan(lo, hi int) {
 			if r >= nt {
 				clear(ah)
 				clear(al)
-				w.fa[r], w.gr[r] = nan, 0
+				w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
 				continue
 			}
 			row := load(j.x.DType, j.x.b, (r0+r)*d, d, w.row)
@@ -287,11 +304,15 @@ func (w *amxWorker) scan(lo, hi int) {
 				f *= invNormScaled(ss, f)
 			}
 			g := math.Sqrt(float64(ss)) * math.Abs(float64(f))
-			w.fa[r], w.gr[r] = f, math.Nextafter32(float32(g), float32(math.Inf(1)))
+			w.fa[r], w.gr[r], w.bias[r] = f, math.Nextafter32(float32(g), float32(math.Inf(1))), 0
+			if w.s.c2 != 0 {
+				// L2: 2s·(q·x) - s²·|x|², and 4c2·g² (see amxShared).
+				w.fa[r], w.bias[r] = 2*f, float32(-g*g+4*w.s.c2*g*g)
+			}
 			if !(g <= 1e15) {
 				// Too large or not finite for bfloat16: scored exactly here.
-				w.exact(r0+r, row, f)
-				w.fa[r], w.gr[r] = nan, 0
+				w.exact(r0+r, row)
+				w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
 				clear(ah)
 				clear(al)
 				continue
@@ -314,7 +335,7 @@ func (w *amxWorker) scan(lo, hi int) {
 			for b := 0; b < nt; b += amxRows {
 				c := w.c[b/amxRows*amxQueryChunk*amxRows:]
 				amxDots(amxConfig, w.ah[b*dp:], w.al[b*dp:], dp*2, w.s.p.hi[q0*ks*512:], w.s.p.lo[q0*ks*512:], ks, nqb, c)
-				hits += amxHits(c, w.fa[b:b+amxRows], w.gr[b:b+amxRows], l, eq, nqb, w.masks[b/amxRows*amxQueryChunk/amxQueries*amxRows:])
+				hits += amxHits(c, w.fa[b:b+amxRows], w.bias[b:b+amxRows], w.gr[b:b+amxRows], l, eq, nqb, w.masks[b/amxRows*amxQueryChunk/amxQueries*amxRows:])
 			}
 			if hits == 0 {
 				continue
@@ -340,16 +361,33 @@ func (w *amxWorker) scan(lo, hi int) {
 	}
 }
 
-// exact offers row r (its values row, factor f) to every query's exact
-// selection.
-func (w *amxWorker) exact(r int, row []float32, f float32) {
+// exact offers row r (its values row) to every query's exact selection.
+func (w *amxWorker) exact(r int, row []float32) {
 	j := w.j
 	if j.bits != nil && !passes(j.bits, r) {
 		return // offered with the worst score at the end, if among the first k masked rows
 	}
 	for i, sel := range w.sel {
-		sel.offer(dot(j.Q[i*j.d:(i+1)*j.d], row)*f, int64(r))
+		sel.offer(j.score(i, r, row), int64(r))
 	}
+}
+
+// score is the scan's float32 score of query i and row r (its values
+// row), computed as every other path computes it: dot times the row's
+// factor, or sqDist with the row's scale.
+func (j *scanJob) score(i, r int, row []float32) float32 {
+	q := j.Q[i*j.d : (i+1)*j.d]
+	s := float32(1)
+	if j.scales != nil {
+		s = j.scales[r]
+	}
+	if j.a.Metric == engine.MetricL2 {
+		return sqDist(q, row, s)
+	}
+	if j.a.NormB {
+		s *= invNormScaled(sumSquares32(row), s)
+	}
+	return dot(q, row) * s
 }
 
 // push adds row r, its approximate score v and g, to query i's band,
@@ -397,7 +435,13 @@ func (w *amxWorker) rise(i int) {
 func (w *amxWorker) raise(i int) {
 	b := &w.band[i]
 	b.rose = false
-	raiseF32(&w.s.l[i], roundDown(float64(b.heap[0])-float64(w.s.eq[i])*w.g))
+	raiseF32(&w.s.l[i], w.s.bound(i, b.heap[0], w.g))
+}
+
+// bound is l for query i from k rows whose v is at least theta and g at
+// most g (see amxShared).
+func (s *amxShared) bound(i int, theta float32, g float64) float32 {
+	return roundDown(float64(theta) - float64(s.eq[i])*g - 7*s.c2*g*g - 2*s.cq[i])
 }
 
 // roundUp and roundDown return a float32 at or above (below) v, by a
@@ -480,12 +524,17 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	amxScans.Add(1)
 	o := order{j.a.Largest}
 	p := packQueries(j.Q, j.m, j.d)
-	sh := &amxShared{p: p, l: make([]float32, p.nqb*amxQueries), eq: make([]float32, p.nqb*amxQueries)}
+	sh := &amxShared{p: p, l: make([]float32, p.nqb*amxQueries), eq: make([]float32, p.nqb*amxQueries), cq: make([]float64, j.m)}
+	e := amxErr(j.d)
+	if j.a.Metric == engine.MetricL2 {
+		sh.c2, e = 1.25*float64(j.d+16)/(1<<24), 2*e
+	}
 	for i := range sh.l {
 		sh.l[i] = float32(math.Inf(1))
 		if i < j.m {
 			sh.l[i] = float32(math.Inf(-1))
-			sh.eq[i] = roundUp(amxErr(j.d) * p.norm[i])
+			sh.eq[i] = roundUp(e * p.norm[i])
+			sh.cq[i] = 2 * sh.c2 * p.norm[i] * p.norm[i]
 		}
 	}
 	var mu sync.Mutex
@@ -534,7 +583,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 			}
 			l := float64(sh.l[i])
 			if len(all) >= j.a.K {
-				l = max(l, float64(roundDown(float64(kthLargest(all, j.a.K-1))-float64(sh.eq[i])*g)))
+				l = max(l, float64(sh.bound(i, kthLargest(all, j.a.K-1), g)))
 			}
 			for _, w := range ws {
 				for _, c := range w.band[i].cands {
@@ -586,13 +635,19 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 					continue
 				}
 				x := load(j.x.DType, j.x.b, r*j.d, j.d, row)
+				if j.a.Metric == engine.MetricL2 || !j.a.NormB {
+					for _, i := range qs {
+						mine[i].offer(j.score(int(i), r, x), int64(r))
+					}
+					continue
+				}
+				// The row's factor once for all its queries, as score
+				// computes it.
 				f := float32(1)
 				if j.scales != nil {
 					f = j.scales[r]
 				}
-				if j.a.NormB {
-					f *= invNormScaled(sumSquares32(x), f)
-				}
+				f *= invNormScaled(sumSquares32(x), f)
 				for _, i := range qs {
 					mine[i].offer(dot(j.Q[int(i)*j.d:(int(i)+1)*j.d], x)*f, int64(r))
 				}
@@ -603,7 +658,8 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 }
 
 // amxUsable reports whether a scan of n rows on w workers is screened: a
-// dot or cosine scan for the largest scores, enough queries, a tile unit,
+// dot or cosine scan for the largest scores or an L2 scan for the
+// smallest, enough queries, a tile unit,
 // queries whose norms bfloat16 and float32 hold with room, and a k small
 // enough next to the rows that the candidates (about w·k·(1 + ln(n/(w·k)))
 // a query, each through a heap of k) cost at most about a quarter of the
@@ -611,7 +667,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 // machine k = 100 over 10,000 rows and k = 1000 over 50,000 are screened,
 // k = 4096 over 50,000 not (its screen took as long as the tile scan).
 func (j *scanJob) amxUsable(n, w int) bool {
-	if amxDots == nil || j.m < amxMinQueries || !j.a.Largest || j.a.Metric == engine.MetricL2 || j.d == 0 || n == 0 {
+	if amxDots == nil || j.m < amxMinQueries || j.a.Largest == (j.a.Metric == engine.MetricL2) || j.d == 0 || n == 0 {
 		return false
 	}
 	wk := float64(w * j.a.K)

@@ -6,7 +6,7 @@ import "unsafe"
 func amxDotsAsm(cfg *byte, ah, al unsafe.Pointer, ars int, bh, bl unsafe.Pointer, bstride, ksteps, nqb int, c unsafe.Pointer, acc int)
 
 //go:noescape
-func amxHitsAsm(c, f, gr, l, eq unsafe.Pointer, nqb int, masks unsafe.Pointer) int
+func amxHitsAsm(c, f, bias, gr, l, eq unsafe.Pointer, nqb int, masks unsafe.Pointer) int
 
 //go:noescape
 func splitBF16AVX512(hi, lo *uint16, x *float32, n int)
@@ -46,11 +46,11 @@ func amxDotsChecked(cfg *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ks
 var amxStepChunk = 6
 
 // amxHitsChecked is amxHitsAsm behind bounds checks.
-func amxHitsChecked(c, f, g, l, eq []float32, nqb int, masks []uint16) int {
-	if nqb < 1 || len(c) < nqb*amxRows*amxQueries || len(f) < amxRows || len(g) < amxRows ||
+func amxHitsChecked(c, f, bias, g, l, eq []float32, nqb int, masks []uint16) int {
+	if nqb < 1 || len(c) < nqb*amxRows*amxQueries || len(f) < amxRows || len(bias) < amxRows || len(g) < amxRows ||
 		len(l) < nqb*amxQueries || len(eq) < nqb*amxQueries || len(masks) < nqb*amxRows {
 		panic("cpu: amxHits: operands too short")
 	}
-	return amxHitsAsm(unsafe.Pointer(&c[0]), unsafe.Pointer(&f[0]), unsafe.Pointer(&g[0]), unsafe.Pointer(&l[0]),
-		unsafe.Pointer(&eq[0]), nqb, unsafe.Pointer(&masks[0]))
+	return amxHitsAsm(unsafe.Pointer(&c[0]), unsafe.Pointer(&f[0]), unsafe.Pointer(&bias[0]), unsafe.Pointer(&g[0]),
+		unsafe.Pointer(&l[0]), unsafe.Pointer(&eq[0]), nqb, unsafe.Pointer(&masks[0]))
 }

@@ -83,31 +83,34 @@ kloop:
 	BYTE $0xc4; BYTE $0xe2; BYTE $0x78; BYTE $0x49; BYTE $0xc0 // tilerelease
 	RET
 
-// func amxHitsAsm(c, f, gr, l, eq unsafe.Pointer, nqb int, masks unsafe.Pointer) int
+// func amxHitsAsm(c, f, bias, gr, l, eq unsafe.Pointer, nqb int, masks unsafe.Pointer) int
 //
 // Scales and screens amxDotsAsm's output: for each query block qb and row
-// r (0-31), the 16 values v = c[qb][r][:]·f[r] are written back to c, and
-// masks[32 qb + r] gets bit n set when v[n] >= l[q] - eq[q]·gr[r] (one
-// fused multiply-add), q = 16 qb + n; never for NaN. Returns the number
-// of nonzero masks.
-TEXT ·amxHitsAsm(SB), NOSPLIT, $0-64
+// r (0-31), the 16 values v = c[qb][r][:]·f[r] + bias[r] (one fused
+// multiply-add) are written back to c, and masks[32 qb + r] gets bit n
+// set when v[n] >= l[q] - eq[q]·gr[r] (another), q = 16 qb + n; never for
+// NaN. Returns the number of nonzero masks.
+TEXT ·amxHitsAsm(SB), NOSPLIT, $0-72
 	MOVQ c+0(FP), SI
-	MOVQ l+24(FP), BX
-	MOVQ eq+32(FP), R11
-	MOVQ nqb+40(FP), CX
-	MOVQ masks+48(FP), DI
+	MOVQ l+32(FP), BX
+	MOVQ eq+40(FP), R11
+	MOVQ nqb+48(FP), CX
+	MOVQ masks+56(FP), DI
 	XORQ R8, R8
 
 hqb:
 	VMOVUPS (BX), Z2
 	VMOVUPS (R11), Z3
 	MOVQ    f+8(FP), DX
-	MOVQ    gr+16(FP), R12
+	MOVQ    bias+16(FP), R13
+	MOVQ    gr+24(FP), R12
 	XORQ    AX, AX
 
 hrow:
+	VMOVUPS      (SI), Z0
 	VBROADCASTSS (DX)(AX*4), Z1
-	VMULPS       (SI), Z1, Z0
+	VBROADCASTSS (R13)(AX*4), Z7
+	VFMADD213PS  Z7, Z1, Z0
 	VMOVUPS      Z0, (SI)
 	VBROADCASTSS (R12)(AX*4), Z6
 	VMOVAPS      Z2, Z5
@@ -131,7 +134,7 @@ hrow:
 	JNZ  hqb
 
 	VZEROUPPER
-	MOVQ R8, ret+56(FP)
+	MOVQ R8, ret+64(FP)
 	RET
 
 // func splitBF16AVX512(hi, lo *uint16, x *float32, n int)

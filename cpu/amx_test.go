@@ -66,8 +66,8 @@ func nearTies(r *rand.Rand, n, d int) []float32 {
 }
 
 // TestScreenedScan checks the screened scan against the tile scan of the
-// same backend: the same values, bit for bit, and the same rows, for dot
-// and cosine scans of stored float32, float16, bfloat16 and int8 rows
+// same backend: the same values, bit for bit, and the same rows, for dot,
+// cosine and L2 scans of stored float32, float16, bfloat16 and int8 rows
 // with near ties and ties, with and without a row mask, at awkward sizes.
 func TestScreenedScan(t *testing.T) {
 	screenKernels(t, func(t *testing.T) {
@@ -78,7 +78,7 @@ func TestScreenedScan(t *testing.T) {
 			xv := nearTies(r, c.n, c.d)
 			for _, stored := range []string{"float32", "float16", "bfloat16", "int8"} {
 				dt, quant := storedForm(stored)
-				for _, metric := range []string{"dot", "cosine"} {
+				for _, metric := range []string{"dot", "cosine", "l2"} {
 					for _, masked := range []bool{false, true} {
 						name := fmt.Sprintf("%v %s %s masked=%t", c, stored, metric, masked)
 						var bits []uint32
@@ -131,8 +131,11 @@ func screenedRun(t *testing.T, metric string, dt engine.DType, quant bool, c sca
 		must(err)
 	}
 	s, err := engine.MatMul(qa, xa, false, true)
-	if metric == "cosine" {
+	switch metric {
+	case "cosine":
 		s, err = engine.Cosine(qa, xa)
+	case "l2":
+		s, err = engine.L2Distance(qa, xa)
 	}
 	must(err)
 	if bits != nil {
@@ -142,10 +145,10 @@ func screenedRun(t *testing.T, metric string, dt engine.DType, quant bool, c sca
 		}
 		ba, err := e.FromBytes(raw, engine.Int32, len(bits))
 		must(err)
-		s, err = engine.MaskRows(s, ba, true)
+		s, err = engine.MaskRows(s, ba, metric != "l2")
 		must(err)
 	}
-	vals, idx, err := engine.TopK(s, c.k, true)
+	vals, idx, err := engine.TopK(s, c.k, metric != "l2")
 	must(err)
 	p, err := e.Explain(vals, idx)
 	must(err)
@@ -238,10 +241,10 @@ func TestAMXKernels(t *testing.T) {
 				}
 			}
 		}
-		f, g := make([]float32, amxRows), make([]float32, amxRows)
+		f, bias, g := make([]float32, amxRows), make([]float32, amxRows), make([]float32, amxRows)
 		l, eq := make([]float32, c.nqb*amxQueries), make([]float32, c.nqb*amxQueries)
 		for i := range f {
-			f[i], g[i] = float32(r.Float64()), float32(r.Float64())
+			f[i], g[i], bias[i] = float32(r.Float64()), float32(r.Float64()), float32(r.NormFloat64())
 		}
 		f[3] = float32(math.NaN())
 		for i := range l {
@@ -251,7 +254,7 @@ func TestAMXKernels(t *testing.T) {
 		l[6] = float32(math.Inf(-1))
 		copy(want, got)
 		mg, mw := make([]uint16, c.nqb*amxRows), make([]uint16, c.nqb*amxRows)
-		hg, hw := amxHits(got, f, g, l, eq, c.nqb, mg), amxHitsGo(want, f, g, l, eq, c.nqb, mw)
+		hg, hw := amxHits(got, f, bias, g, l, eq, c.nqb, mg), amxHitsGo(want, f, bias, g, l, eq, c.nqb, mw)
 		if hg != hw {
 			t.Fatalf("d %d: amxHits counts %d rows with hits, Go %d", c.d, hg, hw)
 		}

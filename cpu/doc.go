@@ -55,8 +55,8 @@
 //
 // Where the processor has AMX tiles with bfloat16 products (Sapphire
 // Rapids and later Xeons; internal/cpufeat detects them and asks Linux
-// for their state), a dot or cosine scan of 16 queries or more is
-// screened first (amx.go, amx_amd64.s): rows and queries are split into
+// for their state), a dot, cosine or L2 scan of 16 queries or more (and
+// a k small next to its rows) is screened first (amx.go, amx_amd64.s): rows and queries are split into
 // high and low bfloat16 parts, the tile unit scores 32 rows x 16 queries
 // at a time from three products (hi·hi, hi·lo, lo·hi: about 16 bits of
 // each operand), and a fused compare keeps, per query, only the rows whose
