@@ -594,7 +594,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 			}
 		}
 	})
-	start := make([]int, n+1)
+	start := make([]uint32, n+1) // fewer than 2^32 candidates (16 bytes each in a band)
 	for _, rows := range cand {
 		for _, r := range rows {
 			start[r+1]++
@@ -604,7 +604,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 		start[r+1] += start[r]
 	}
 	byRow := make([]int32, start[n]) // the queries of row r: byRow[start[r]:start[r+1]]
-	next := append([]int(nil), start[:n]...)
+	next := append([]uint32(nil), start[:n]...)
 	for i, rows := range cand {
 		for _, r := range rows {
 			byRow[next[r]] = int32(i)
@@ -624,8 +624,8 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 		mu.Unlock()
 		row := make([]float32, j.d)
 		return func(t int) {
-			lo := sort.Search(n, func(r int) bool { return start[r+1] > t*len(byRow)/parts })
-			hi := sort.Search(n, func(r int) bool { return start[r+1] > (t+1)*len(byRow)/parts })
+			lo := sort.Search(n, func(r int) bool { return int(start[r+1]) > t*len(byRow)/parts })
+			hi := sort.Search(n, func(r int) bool { return int(start[r+1]) > (t+1)*len(byRow)/parts })
 			if t == parts-1 {
 				hi = n
 			}
