@@ -255,7 +255,9 @@ type amxWorker struct {
 	c      []float32
 	masks  []uint16
 	row    []float32
-	rose   []int       // the queries whose band's heap rose in this block
+	rose   []int       // the queries whose band's heap rose in this tile
+	qlo    int         // the queries of the current scan call: [qlo, qhi)
+	qhi    int
 	sel    []*selector // exact selections of rows the screen cannot take
 }
 
@@ -271,16 +273,14 @@ func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
 		sel:   make([]*selector, j.m),
 	}
 	for i := range j.m {
-		w.band[i].limit = max(2*w.k, 64)
-		w.band[i].cands = make([]amxCand, 0, w.band[i].limit)
-		w.band[i].heap = make([]float32, 0, w.k)
-		w.sel[i] = newSelector(o, w.k)
+		w.sel[i] = newSelector(o, w.k) // the bands are made at their first candidate
 	}
 	return w
 }
 
-// scan screens rows [lo, hi).
-func (w *amxWorker) scan(lo, hi int) {
+// scan screens rows [lo, hi) for query blocks [qb0, qb1).
+func (w *amxWorker) scan(lo, hi, qb0, qb1 int) {
+	w.qlo, w.qhi = qb0*amxQueries, min(qb1*amxQueries, w.j.m)
 	j, ks := w.j, w.s.p.ksteps
 	d, dp := j.d, ks*32
 	nan := float32(math.NaN())
@@ -325,8 +325,8 @@ func (w *amxWorker) scan(lo, hi int) {
 			clear(ah[d:])
 			clear(al[d:])
 		}
-		for q0 := 0; q0 < w.s.p.nqb; q0 += amxQueryChunk / amxQueries {
-			nqb := min(amxQueryChunk/amxQueries, w.s.p.nqb-q0)
+		for q0 := qb0; q0 < qb1; q0 += amxQueryChunk / amxQueries {
+			nqb := min(amxQueryChunk/amxQueries, qb1-q0)
 			l, eq := w.s.l[q0*amxQueries:], w.s.eq[q0*amxQueries:]
 			// The tile's blocks first, then each query block's hits over the
 			// whole tile: a query's band is visited once a tile, not once
@@ -367,8 +367,8 @@ func (w *amxWorker) exact(r int, row []float32) {
 	if j.bits != nil && !passes(j.bits, r) {
 		return // offered with the worst score at the end, if among the first k masked rows
 	}
-	for i, sel := range w.sel {
-		sel.offer(j.score(i, r, row), int64(r))
+	for i := w.qlo; i < w.qhi; i++ {
+		w.sel[i].offer(j.score(i, r, row), int64(r))
 	}
 }
 
@@ -395,6 +395,10 @@ func (j *scanJob) score(i, r int, row []float32) float32 {
 // after its hits), and prunes the band when it is full.
 func (w *amxWorker) push(i int, v, g float32, r int64) {
 	b := &w.band[i]
+	if b.limit == 0 {
+		b.limit = max(2*w.k, 64)
+		b.cands, b.heap = make([]amxCand, 0, b.limit), make([]float32, 0, w.k)
+	}
 	b.cands = append(b.cands, amxCand{v, g, r})
 	if len(b.heap) < w.k {
 		b.heap = append(b.heap, v)
@@ -410,10 +414,13 @@ func (w *amxWorker) push(i int, v, g float32, r int64) {
 	if len(b.cands) < b.limit {
 		return
 	}
-	l, eq := float64(loadF32(&w.s.l[i])), float64(w.s.eq[i])
+	// Keep U = v + eq·g >= l, in float32 against l lowered by more than
+	// the sum's rounding (at most 2^-23 of |v| + eq·g <= |l| + 2eq·G).
+	l, eq := float64(loadF32(&w.s.l[i])), w.s.eq[i]
+	lo := float32(l - (math.Abs(l)+2*float64(eq)*w.g)/(1<<20) - 1e-30)
 	n := 0
 	for _, c := range b.cands {
-		if float64(roundUp(float64(c.v)+eq*float64(c.g))) >= l {
+		if c.v+eq*c.g >= lo {
 			b.cands[n] = c
 			n++
 		}
@@ -539,12 +546,27 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	}
 	var mu sync.Mutex
 	var ws []*amxWorker
-	c.parallelTasks((n+chunk-1)/chunk, func() func(t int) {
+	// With a query chunk or more per worker, the workers share out the
+	// queries and each scans every row: a query's candidates then come
+	// from one worker, whose k-th best covers all rows (on 1024 queries
+	// over 10K rows, 40% fewer candidates than with the rows shared out,
+	// for one more conversion of each row). Else they share out the rows.
+	tasks, qparts := (n+chunk-1)/chunk, 1
+	if chunks := (p.nqb*amxQueries + amxQueryChunk - 1) / amxQueryChunk; chunks >= c.workers && c.workers > 1 {
+		tasks, qparts = c.workers, c.workers
+	}
+	c.parallelTasks(tasks, func() func(t int) {
 		w := j.newAMXWorker(sh, o)
 		mu.Lock()
 		ws = append(ws, w)
 		mu.Unlock()
-		return func(t int) { w.scan(t*chunk, min((t+1)*chunk, n)) }
+		return func(t int) {
+			if qparts > 1 {
+				w.scan(0, n, t*p.nqb/qparts, (t+1)*p.nqb/qparts)
+				return
+			}
+			w.scan(t*chunk, min((t+1)*chunk, n), 0, p.nqb)
+		}
 	})
 	g := 0.0
 	for _, w := range ws {
