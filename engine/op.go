@@ -26,8 +26,9 @@ import (
 // source (cpu/<family>.go; cuda/<family>.go, which also registers the
 // kernel's parameter struct and default variants, and
 // kernels/cuda/<family>.cu; metal/<family>.go, which also registers its
-// manifest rows, and kernels/metal/<family>.metal) and its test row in
-// backendtest: 8 files, as OpLayerNorm did. The compat shims implement
+// manifest rows, and kernels/metal/<family>.metal, with a params struct
+// of its own if it needs one) and its test row in backendtest: 8 files,
+// as OpLayerNorm did. The compat shims implement
 // an op only if they choose to (internal/shim: each lists the ops it
 // implements; the others are ErrUnsupported there and their test cases
 // skipped), and their op header is generated when they are built.
