@@ -255,8 +255,8 @@ type amxWorker struct {
 	c      []float32
 	masks  []uint16
 	row    []float32
-	rose   []int       // the queries whose band's heap rose in this tile
-	qlo    int         // the queries of the current scan call: [qlo, qhi)
+	rose   []int // the queries whose band's heap rose in this tile
+	qlo    int   // the queries of the current scan call: [qlo, qhi)
 	qhi    int
 	sel    []*selector // exact selections of rows the screen cannot take
 }
