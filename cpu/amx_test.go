@@ -273,9 +273,9 @@ func TestAMXKernels(t *testing.T) {
 	}
 }
 
-// BenchmarkAMXDots is the tile kernel alone on 768-wide rows: 32 rows
-// against 256 queries a call, the operands in the L2 cache as the screened
-// scan keeps them. GFLOP/s counts 2·rows·queries·d, the float32 products
+// BenchmarkAMXDots is the tile kernel alone on 768-wide rows of random
+// values: 32 rows against 256 queries a call, the operands in the L2
+// cache as the screened scan keeps them. GFLOP/s counts 2·rows·queries·d, the float32 products
 // the three bfloat16 ones stand for.
 func BenchmarkAMXDots(b *testing.B) {
 	setSIMD(true)
@@ -287,6 +287,12 @@ func BenchmarkAMXDots(b *testing.B) {
 	ah, al := make([]uint16, amxTileRows*d), make([]uint16, amxTileRows*d)
 	bh, bl := make([]uint16, nqb*ks*512), make([]uint16, nqb*ks*512)
 	c := make([]float32, nqb*amxRows*amxQueries)
+	r := rand.New(rand.NewPCG(73, 73))
+	for _, v := range [][]uint16{ah, al, bh, bl} {
+		for i := range v {
+			v[i] = roundBF16(float32(r.NormFloat64()))
+		}
+	}
 	b.ResetTimer()
 	for range b.N {
 		for blk := 0; blk < amxTileRows; blk += amxRows {

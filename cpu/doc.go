@@ -66,7 +66,8 @@
 // stay exact and batch-invariant, bit for bit; on the development machine
 // the screen ran 1.4 to 1.7 times the tile kernels' speed for 1024
 // queries over 10,000 rows (BenchmarkScanBatch1024, on a busy machine), and the tile kernel
-// alone about 800 GFLOP/s a core counted as float32 products
+// alone about 650 GFLOP/s counted as float32 products (the unit is shared
+// by the two vCPUs of the development machine)
 // (BenchmarkAMXDots).
 //
 // The matrix product follows BLIS: operands read in place through strides
