@@ -404,12 +404,12 @@ func BenchmarkScanBatch1024(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer func() { useAVX512 = true; setSIMD(true) }()
+	defer func() { useAVX512, useAMX = true, true; setSIMD(true) }()
 	for _, metric := range []string{"cosine", "l2"} {
 		b.Run(metric, func(b *testing.B) {
-			scan := func(wide bool) func() {
+			scan := func(wide, tiles bool) func() {
 				return func() {
-					useAVX512 = wide
+					useAVX512, useAMX = wide, tiles
 					setSIMD(true)
 					s, err := engine.Cosine(qa, xa)
 					if metric == "l2" {
@@ -428,7 +428,8 @@ func BenchmarkScanBatch1024(b *testing.B) {
 				}
 			}
 			flops := float64(2 * m * n * scanD)
-			compare(b, "GFLOP/s", variant{"scan1024", flops, scan(true)}, variant{"avx2", flops, scan(false)})
+			compare(b, "GFLOP/s", variant{"scan1024", flops, scan(true, true)},
+				variant{"avx512", flops, scan(true, false)}, variant{"avx2", flops, scan(false, false)})
 		})
 	}
 }

@@ -120,6 +120,10 @@ var simd bool
 // avx512 reports whether it did.
 var useAVX512, avx512 = true, false
 
+// useAMX lets useSIMD install the screened scan's tile kernels (amx.go)
+// where the processor has them and Linux grants their state.
+var useAMX = true
+
 func init() { setSIMD(true) }
 
 // setSIMD installs the SIMD kernels of this architecture when on and the
@@ -129,6 +133,7 @@ func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
 	gemmKernel, gemmMR, gemmNR, packA12 = gemm1x1Go, 1, 1, nil
 	dotTile, scanQueryBlock, l2Tile = dotTileGo, 4, nil
+	amxDots, amxHits, splitRow = nil, nil, splitBF16Go
 	avx512 = false
 	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone

@@ -78,6 +78,9 @@ func useSIMD() bool {
 			erfGo(d[len(d)&^3:], a[len(d)&^3:])
 		}
 		avx512 = true
+		if useAMX && cpufeat.EnableAMX() {
+			amxDots, amxHits, splitRow = amxDotsChecked, amxHitsChecked, splitBF16Rows
+		}
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
 	decodeI8 = func(dst []float32, src []byte) { i8ToF32AVX2(dst, src[:len(dst)]) }

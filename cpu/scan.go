@@ -63,26 +63,30 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	}
 	var mu sync.Mutex
 	var sels [][]*selector
-	c.parallelTasks((n+chunk-1)/chunk, func() func(t int) {
-		mine := make([]*selector, j.m)
-		for i := range mine {
-			mine[i] = newSelector(o, a.K)
-		}
-		mu.Lock()
-		sels = append(sels, mine)
-		mu.Unlock()
-		return func(t int) {
-			lo, hi := t*chunk, min((t+1)*chunk, n)
-			switch {
-			case direct != nil && j.m <= directMaxQueries:
-				j.direct(direct, lo, hi, mine)
-			case a.Metric == engine.MetricL2 && l2Tile == nil:
-				j.blocks(lo, hi, mine)
-			default:
-				j.tiles(lo, hi, mine)
+	if j.amxUsable(n, c.workers) {
+		sels = c.amxScan(&j, n, chunk)
+	} else {
+		c.parallelTasks((n+chunk-1)/chunk, func() func(t int) {
+			mine := make([]*selector, j.m)
+			for i := range mine {
+				mine[i] = newSelector(o, a.K)
 			}
-		}
-	})
+			mu.Lock()
+			sels = append(sels, mine)
+			mu.Unlock()
+			return func(t int) {
+				lo, hi := t*chunk, min((t+1)*chunk, n)
+				switch {
+				case direct != nil && j.m <= directMaxQueries:
+					j.direct(direct, lo, hi, mine)
+				case a.Metric == engine.MetricL2 && l2Tile == nil:
+					j.blocks(lo, hi, mine)
+				default:
+					j.tiles(lo, hi, mine)
+				}
+			}
+		})
+	}
 	vals := f32(out[0].b)
 	idx := make([]int64, a.K)
 	for i := range j.m {

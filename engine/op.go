@@ -18,15 +18,17 @@ import (
 // Adding an element-wise op touches this enum and its table row (which
 // defines it for every backend and shim: Elementwise), its builder
 // (ops.go) and one row of the shared backend test table (package
-// backendtest): 3 files (4 when MSL lacks the C function of its
-// expression, which then goes in kernels/metal/silica.h). Any other
+// backendtest): 3 files, when its expression calls a C function that
+// MSL's standard library has (kernels/metal/silica.h names them all); 4
+// when MSL lacks it and silica.h writes it out, as erff. Any other
 // primitive op touches this file (enum, table row, any new Attrs field),
 // its builder (ops.go), the op-family file of each backend with its kernel
 // source (cpu/<family>.go; cuda/<family>.go, which also registers the
 // kernel's parameter struct and default variants, and
 // kernels/cuda/<family>.cu; metal/<family>.go, which also registers its
-// manifest rows, and kernels/metal/<family>.metal) and its test row in
-// backendtest: 8 files, as OpLayerNorm did. The compat shims implement
+// manifest rows, and kernels/metal/<family>.metal, with a params struct
+// of its own if it needs one) and its test row in backendtest: 8 files,
+// as OpLayerNorm did. The compat shims implement
 // an op only if they choose to (internal/shim: each lists the ops it
 // implements; the others are ErrUnsupported there and their test cases
 // skipped), and their op header is generated when they are built.
@@ -264,7 +266,10 @@ type Elementwise struct {
 	// C is the expression Program.Source prints, with $a, $b and $c for
 	// the operands and $s for the scalar as a float from its bits. It may
 	// call the C math names CUDA provides (expf, erff, fmaxf, ...); the
-	// Metal kernels define each one they use in kernels/metal/silica.h.
+	// Metal kernels find them in kernels/metal/silica.h, which names every
+	// float function of MSL's standard library so and writes out those MSL
+	// lacks (erff); package kernels' TestElementwiseCallsInHeader checks
+	// that each one called is there.
 	C string
 
 	// Torch and MLX name the functions of libtorch (at::Torch) and MLX

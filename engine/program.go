@@ -59,9 +59,10 @@ func (p *Program) String() string {
 // by the caller, the statements declare the rest, and the result is in the
 // register named by the second return value. Each instruction is its op's
 // C expression (Elementwise.C): it calls the C names of the math library
-// (sqrtf, expf, logf, erff, fmaf, fmaxf, fminf, fabsf, rsqrtf) and
-// __int_as_float (a float from its bits), which CUDA provides and the
-// Metal kernels define as inline functions (kernels/metal/silica.h); NaN
+// (expf, erff, fmaf, fmaxf, ...) and __int_as_float (a float from its
+// bits), which CUDA provides and the Metal kernels define as inline
+// functions (kernels/metal/silica.h: every float function of MSL's
+// standard library, and erff; TestElementwiseCallsInHeader); NaN
 // propagation for max/min is written out explicitly. An op with no
 // expression prints a comment that fails the compile
 // (TestChainTakesEveryElementwiseOp checks every op has one).

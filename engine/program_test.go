@@ -14,10 +14,12 @@ import (
 	"github.com/silica-go/silica/internal/testenv"
 )
 
-// TestProgramSourceCompiles renders a program that uses every element-wise
-// op as C, compiles it with the machine's C compiler, and checks that it
-// computes what Program.Eval computes: the GPU backends splice the same
-// text into their kernels.
+// TestProgramSourceCompiles renders a program as C, compiles it with the
+// machine's C compiler, and checks that it computes what Program.Eval
+// computes: the GPU backends splice the same text into their kernels.
+// The program is a chain of ops, then every element-wise op of the op
+// table applied to the inputs (so a new op's C expression is checked
+// against its Eval with no change here); every register is compared.
 func TestProgramSourceCompiles(t *testing.T) {
 	cc, err := exec.LookPath("cc")
 	testenv.Need(t, "cc", err)
@@ -37,7 +39,17 @@ func TestProgramSourceCompiles(t *testing.T) {
 		{Op: OpNeg, Args: [3]int{14}},                // r15
 		{Op: OpFMA, Args: [3]int{15, 0, 1}},          // r16
 	}}
-	body, out := p.Source()
+	chain := p.NumRegs()
+	for _, op := range Ops() {
+		if op.IsElementwise() {
+			p.Instrs = append(p.Instrs, Instr{Op: op, Args: [3]int{0, 1, 2}, Scalar: 1.5})
+		}
+	}
+	body, _ := p.Source()
+	var prints strings.Builder
+	for i := chain - 1; i < p.NumRegs(); i++ { // the chain's result, then each op's
+		fmt.Fprintf(&prints, "\tprintf(\"%%.9g\\n\", r%d);\n", i)
+	}
 	src := `#include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +58,7 @@ static float rsqrtf(float x) { return 1.0f / sqrtf(x); }
 static float __int_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 int main(int argc, char **argv) {
 	float r0 = strtof(argv[1], 0), r1 = strtof(argv[2], 0), r2 = strtof(argv[3], 0);
-` + body + `	printf("%.9g\n", ` + out + `);
-	return 0;
+` + body + prints.String() + `	return 0;
 }
 `
 	dir := t.TempDir()
@@ -70,13 +81,24 @@ int main(int argc, char **argv) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := strconv.ParseFloat(strings.TrimSpace(string(res)), 64)
-		if err != nil {
-			t.Fatal(err)
+		p.Eval(in, regs)
+		lines := strings.Fields(string(res))
+		if len(lines) != p.NumRegs()-chain+1 {
+			t.Fatalf("the program printed %d values, want %d:\n%s", len(lines), p.NumRegs()-chain+1, res)
 		}
-		want := float64(p.Eval(in, regs))
-		if math.Abs(got-want) > 1e-5*math.Max(1, math.Abs(want)) && !(math.IsNaN(got) && math.IsNaN(want)) {
-			t.Fatalf("inputs %v: C gives %g, Eval %g\n%s", in, got, want, body)
+		for j, line := range lines {
+			if line == "-nan" { // printf's NaN with its sign bit set
+				line = "nan"
+			}
+			got, err := strconv.ParseFloat(line, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg := chain - 1 + j
+			want := float64(regs[reg])
+			if math.Abs(got-want) > 1e-5*math.Max(1, math.Abs(want)) && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Fatalf("inputs %v: r%d (%s) C gives %g, Eval %g\n%s", in, reg, p.Instrs[reg-p.NumInputs].Op, got, want, body)
+			}
 		}
 	}
 }

@@ -52,7 +52,9 @@ const (
 	roleOutput
 	// roleParams: a small constant struct of 4-byte fields, kernelArg.Bytes, bound
 	// with setBytes. Its layout is documented on the Go type that packs it
-	// (the *Params functions of this package) and mirrored in silica.h.
+	// (the *Params functions of this package) and mirrored by an MSL
+	// struct: in silica.h when several families share it, else beside
+	// its kernel in the family's .metal file.
 	roleParams
 	// roleScratch: a temporary buffer of the step, kernelArg.Operand indexes
 	// stepLaunch.Scratch. Its contents need no initialisation unless the

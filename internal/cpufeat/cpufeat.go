@@ -12,6 +12,11 @@ var X86 struct {
 	// AVX512F: 512-bit float vectors, 32 vector and 8 mask registers,
 	// with OS support for the opmask and ZMM state.
 	AVX512F bool
+	// AMXBF16: the tile registers and their bfloat16 dot products
+	// (TDPBF16PS), with OS support for the tile state (XCR0 bits 17 and
+	// 18). A program must still ask Linux for the tile data state before
+	// its first tile instruction: see EnableAMX.
+	AMXBF16 bool
 }
 
 // ARM64 holds the arm64 features the kernels use.

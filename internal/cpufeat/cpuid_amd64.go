@@ -18,6 +18,9 @@ const (
 	xcr0SSE     = 1 << 1
 	xcr0AVX     = 1 << 2
 	xcr0ZMM     = 1<<5 | 1<<6 | 1<<7 // opmask, ZMM0-15 upper halves, ZMM16-31
+	edx7AMXBF16 = 1 << 22
+	edx7AMXTile = 1 << 24
+	xcr0Tile    = 1<<17 | 1<<18 // XTILECFG, XTILEDATA
 )
 
 func detect() {
@@ -26,18 +29,20 @@ func detect() {
 		return
 	}
 	_, _, ecx1, _ := cpuid(1, 0)
-	osYMM, osZMM := false, false
+	osYMM, osZMM, osTile := false, false, false
 	if ecx1&ecx1OSXSAVE != 0 {
 		xcr0, _ := xgetbv0()
 		osYMM = xcr0&(xcr0SSE|xcr0AVX) == xcr0SSE|xcr0AVX
 		osZMM = osYMM && xcr0&xcr0ZMM == xcr0ZMM
+		osTile = xcr0&xcr0Tile == xcr0Tile
 	}
 	X86.AVX = osYMM && ecx1&ecx1AVX != 0
 	X86.FMA = X86.AVX && ecx1&ecx1FMA != 0
 	X86.F16C = X86.AVX && ecx1&ecx1F16C != 0
 	if maxLeaf >= 7 {
-		_, ebx7, _, _ := cpuid(7, 0)
+		_, ebx7, _, edx7 := cpuid(7, 0)
 		X86.AVX2 = X86.AVX && ebx7&ebx7AVX2 != 0
 		X86.AVX512F = osZMM && ebx7&ebx7AVX512F != 0
+		X86.AMXBF16 = X86.AVX512F && osTile && edx7&(edx7AMXBF16|edx7AMXTile) == edx7AMXBF16|edx7AMXTile
 	}
 }

@@ -51,13 +51,42 @@ inline ulong2 origin(ulong x, ulong y) {
 
 // ---- the C math names of engine.Program.Source ---------------------------
 // A fused element-wise body calls these (engine.Elementwise.C); they live in namespace silica so
-// that code inside it finds them before any global C library names.
+// that code inside it finds them before any global C library names. Every
+// float function of the Metal standard library that CUDA and C also have
+// has its C name here, so that an element-wise op whose expression calls
+// one changes no kernel file; a function MSL lacks (erff, below) is
+// written out here from MSL's primitives.
 namespace silica {
 inline float sqrtf(float x) { return precise::sqrt(x); }
 inline float rsqrtf(float x) { return 1.0f / precise::sqrt(x); }
 inline float expf(float x) { return precise::exp(x); }
+inline float exp2f(float x) { return precise::exp2(x); }
+inline float exp10f(float x) { return precise::exp10(x); }
 inline float logf(float x) { return precise::log(x); }
+inline float log2f(float x) { return precise::log2(x); }
+inline float log10f(float x) { return precise::log10(x); }
+inline float powf(float a, float b) { return precise::pow(a, b); }
+inline float sinf(float x) { return precise::sin(x); }
+inline float cosf(float x) { return precise::cos(x); }
+inline float tanf(float x) { return precise::tan(x); }
+inline float asinf(float x) { return precise::asin(x); }
+inline float acosf(float x) { return precise::acos(x); }
+inline float atanf(float x) { return precise::atan(x); }
+inline float atan2f(float a, float b) { return precise::atan2(a, b); }
+inline float sinhf(float x) { return precise::sinh(x); }
+inline float coshf(float x) { return precise::cosh(x); }
+inline float tanhf(float x) { return precise::tanh(x); }
+inline float asinhf(float x) { return precise::asinh(x); }
+inline float acoshf(float x) { return precise::acosh(x); }
+inline float atanhf(float x) { return precise::atanh(x); }
 inline float fabsf(float x) { return fabs(x); }
+inline float floorf(float x) { return floor(x); }
+inline float ceilf(float x) { return ceil(x); }
+inline float truncf(float x) { return trunc(x); }
+inline float roundf(float x) { return round(x); }
+inline float rintf(float x) { return rint(x); }
+inline float fmodf(float a, float b) { return fmod(a, b); }
+inline float copysignf(float a, float b) { return copysign(a, b); }
 inline float fmaxf(float a, float b) { return fmax(a, b); }
 inline float fminf(float a, float b) { return fmin(a, b); }
 inline float fmaf(float a, float b, float c) { return fma(a, b, c); }

@@ -71,10 +71,13 @@
 //     Not the multi-argument constructors float4(a, b, c, d) nor
 //     conversions float4(h4): clang's vectors have no such constructors;
 //     assign components instead.
-//   - as_type; math on float: sqrt, rsqrt, exp, log, abs, fabs, fmax,
-//     fmin, max, min, clamp, fma, round, rint, trunc, floor, ceil, isnan,
-//     isinf, isfinite, signbit, copysign, select, dot (float2, float4),
-//     popcount, clz, ctz, and precise::sqrt, rsqrt, exp, log, divide;
+//   - as_type; math on float: sqrt, rsqrt, exp, exp2, exp10, log, log2,
+//     log10, pow, sin, cos, tan, asin, acos, atan, atan2, sinh, cosh,
+//     tanh, asinh, acosh, atanh, abs, fabs, fmax, fmin, max, min, clamp,
+//     fma, fmod, round, rint, trunc, floor, ceil, isnan, isinf, isfinite,
+//     signbit, copysign, select, dot (float2, float4), popcount, clz, ctz,
+//     and precise:: sqrt, rsqrt, exp, log, divide and the transcendental
+//     functions above (exp2 to atanh);
 //     numeric_limits<float, int, uint>. The harness computes them with the
 //     C library's correctly rounded or nearly so functions: it does not
 //     model Metal's fast-math precision.

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The CPU measurements behind the README's development-machine tables and
+# bench/cpu/NOTES.md, on an idle machine (the scan's two workers need
+# both cores: another busy process halves them). Needs the environment of
+# .ci/setup.sh (SILICA_PYTHON for the NumPy and FAISS peers, the torch and
+# MLX libraries). Writes bench/cpu/results/NAME.*; prints what it runs.
+#   bash bench/cpu/run.sh NAME [kernels] [store] [default] [exact]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+name=$1
+shift
+out=bench/cpu/results/$name
+mkdir -p "$(dirname "$out")"
+go build -o /tmp/silica-embench ./cmd/embench
+go build -o /tmp/silica-exactcheck ./cmd/exactcheck
+for part in "${@:-kernels store default exact}"; do
+	for p in $part; do
+		echo "== $p: $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
+		case $p in
+		kernels) # the scan kernels against each other and the memory read speed
+			go test -run '^$' -bench '^(BenchmarkScan|BenchmarkScanBatch|BenchmarkScanBatch1024|BenchmarkAMXDots)$' \
+				-benchtime 10x ./cpu | tee "$out.kernels.txt" ;;
+		store) # the store over 100K x 768 beside NumPy and FAISS
+			/tmp/silica-embench --backend cpu --peers numpy,faiss --scenario store --docs 100000 \
+				--dtypes float32,float16 | tee "$out.store100k.md" ;;
+		default) # the README's first command
+			/tmp/silica-embench | tee "$out.default.md" ;;
+		exact) # exactness against float64: random int64 ids, deletes, upserts, k up to 4096
+			/tmp/silica-exactcheck -backend cpu -queries 40 | tee "$out.exactcheck.txt" ;;
+		esac
+	done
+done

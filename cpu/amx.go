@@ -1,0 +1,705 @@
+package cpu
+
+import (
+	"math"
+	"math/bits"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/silica-go/silica/engine"
+)
+
+// The screened scan: a dot or cosine scan of many queries scores every
+// (query, row) pair first on the tile unit (AMX) in bfloat16, each value
+// split into a high and a low part so that the three products hi·hi,
+// hi·lo and lo·hi carry about 16 bits of each operand, and keeps, per
+// query, only the rows whose approximate score could still be among the k
+// best; those few are then scored again by dot, the same kernel every
+// other path uses, and offered to the query's selection as usual. The
+// results are therefore the scan's own float32 results, bit for bit (see
+// TestScanBatchInvariant), and no row of the top k is ever dropped:
+//
+// Let A be a row's approximate score, F its float32 score and S the real
+// one, all scaled by the row's factor f (scale and inverse norm), and g
+// the row's norm times f. Both |A - S| and |F - S| are at most e·|q|·g
+// (amxErr), so F <= U = A + e·|q|·g. Any k rows with A >= θ have F >=
+// θ - e·|q|·G, G the largest of their g: the k-th best F of the whole scan
+// is at least L = θ - e·|q|·G. Each worker keeps, per query, the k best A
+// of its rows so far in a heap, and raises the query's L, shared by the
+// workers, whenever the heap's worst rises; a row with U < L cannot rank
+// among the k best and is dropped, every other row is kept and scored
+// exactly at the end (where L is raised once more from the k best A of
+// all the candidates).
+
+// Blocking of the screened scan: amxDots scores 32 rows against blocks of
+// 16 queries; amxTileRows rows are converted to bfloat16 at a time and
+// scored against amxQueryChunk queries at a time, whose packed parts (768
+// KiB at d = 768) stay in the L2 cache while the tile's rows go by.
+const (
+	amxRows       = 32
+	amxQueries    = 16
+	amxTileRows   = 128
+	amxQueryChunk = 256
+)
+
+// amxMinQueries is the fewest queries for which a scan is screened: with
+// fewer, reading the rows dominates and the float32 kernels keep up.
+// amxCostCheck keeps scans whose k is large next to their rows on the
+// tile kernels (amxUsable); the tests turn it off, and count the screened
+// scans in amxScans.
+var (
+	amxMinQueries = 16
+	amxCostCheck  = true
+	amxScans      atomic.Int64
+)
+
+// amxDots and amxHits are the screened scan's kernels (amx_amd64.s), nil
+// where the machine has no tile unit; amxDotsGo and amxHitsGo compute the
+// same in Go, for the tests on other machines.
+var (
+	amxDots func(cfg *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ksteps, nqb int, c []float32)
+	amxHits func(c, f, bias, g, l, eq []float32, nqb int, masks []uint16) int
+)
+
+// amxConfig is the tile configuration the kernels load: palette 1, eight
+// tiles of 16 rows of 64 bytes.
+var amxConfig = func() *[64]byte {
+	var cfg [64]byte
+	cfg[0] = 1
+	for t := range 8 {
+		cfg[16+2*t] = 64
+		cfg[48+t] = 16
+	}
+	return &cfg
+}()
+
+// amxDotsGo is amxDots in Go: the three products accumulated in float32
+// in the order of the tile unit's steps (its roundings may differ: the
+// screen's bound allows for that).
+func amxDotsGo(_ *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ksteps, nqb int, c []float32) {
+	rs := ars / 2
+	for qb := range nqb {
+		out := c[qb*amxRows*amxQueries : (qb+1)*amxRows*amxQueries]
+		clear(out)
+		for s := range ksteps {
+			th := bh[(qb*ksteps+s)*512 : (qb*ksteps+s+1)*512]
+			tl := bl[(qb*ksteps+s)*512 : (qb*ksteps+s+1)*512]
+			for r := range amxRows {
+				rh := ah[r*rs+s*32 : r*rs+s*32+32]
+				rl := al[r*rs+s*32 : r*rs+s*32+32]
+				for n := range amxQueries {
+					acc := out[r*amxQueries+n]
+					for _, pr := range [3]struct{ a, b []uint16 }{{rh, th}, {rh, tl}, {rl, th}} {
+						for p := range 16 {
+							acc += bf16f(pr.a[2*p])*bf16f(pr.b[p*32+2*n]) + bf16f(pr.a[2*p+1])*bf16f(pr.b[p*32+2*n+1])
+						}
+					}
+					out[r*amxQueries+n] = acc
+				}
+			}
+		}
+	}
+}
+
+// amxHitsGo is amxHits in Go.
+func amxHitsGo(c, f, bias, g, l, eq []float32, nqb int, masks []uint16) int {
+	hits := 0
+	for qb := range nqb {
+		for r := range amxRows {
+			var m uint16
+			row := c[(qb*amxRows+r)*amxQueries:][:amxQueries]
+			for n := range row {
+				row[n] = float32(float64(row[n])*float64(f[r]) + float64(bias[r]))
+				q := qb*amxQueries + n
+				if row[n] >= float32(float64(loadF32(&l[q]))-float64(eq[q])*float64(g[r])) {
+					m |= 1 << n
+				}
+			}
+			masks[qb*amxRows+r] = m
+			if m != 0 {
+				hits++
+			}
+		}
+	}
+	return hits
+}
+
+// loadF32 and raiseF32 read and raise (to v, if above) a float32 shared
+// between workers.
+func loadF32(p *float32) float32 {
+	return math.Float32frombits(atomic.LoadUint32((*uint32)(unsafe.Pointer(p))))
+}
+
+func raiseF32(p *float32, v float32) {
+	u := (*uint32)(unsafe.Pointer(p))
+	for {
+		old := atomic.LoadUint32(u)
+		if !(v > math.Float32frombits(old)) || atomic.CompareAndSwapUint32(u, old, math.Float32bits(v)) {
+			return
+		}
+	}
+}
+
+func bf16f(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+
+// splitBF16 returns v's nearest bfloat16 (ties to even) and the nearest
+// bfloat16 to the rest, v - hi, which float32 holds exactly. v is finite
+// and below 2^127 in magnitude.
+func splitBF16(v float32) (hi, lo uint16) {
+	hi = roundBF16(v)
+	return hi, roundBF16(v - bf16f(hi))
+}
+
+// splitRow is splitBF16 of each value of x into hi and lo (set with the
+// tile kernels: AVX-512 on amd64).
+var splitRow = splitBF16Go
+
+func splitBF16Go(hi, lo []uint16, x []float32) {
+	for e, v := range x {
+		hi[e], lo[e] = splitBF16(v)
+	}
+}
+
+func roundBF16(v float32) uint16 {
+	b := math.Float32bits(v)
+	return uint16((b + 0x7fff + (b >> 16 & 1)) >> 16)
+}
+
+// amxErr is e of the screen's bound for rows of d elements: the two
+// dropped terms of the split (lo·lo and the low parts' own rounding, 3.1 ·
+// 2^-16 of |q|·|x|), float32 accumulation of the 3d products on the tile
+// unit and of the d products of dot (one rounding each, at most the sum of
+// the magnitudes times 2^-24, counted twice in case the tile unit rounds
+// each half of a pair), with a margin of 25%.
+func amxErr(d int) float64 {
+	return 1.25 * (3.2/65536 + float64(6*d+d+16)/(1<<24))
+}
+
+// amxQueryPack holds the queries in the tile unit's B layout: for block qb
+// of 16 queries and step s of 32 elements, a 1 KiB tile of 16 element
+// pairs x 16 queries x 2; hi and lo parts apart.
+type amxQueryPack struct {
+	hi, lo      []uint16
+	nqb, ksteps int
+	norm        []float64 // |q| of each query
+}
+
+func packQueries(q []float32, m, d int) *amxQueryPack {
+	ks := (d + 31) / 32
+	nqb := (m + amxQueries - 1) / amxQueries
+	p := &amxQueryPack{hi: make([]uint16, nqb*ks*512), lo: make([]uint16, nqb*ks*512), nqb: nqb, ksteps: ks, norm: make([]float64, m)}
+	for i := range m {
+		qb, n := i/amxQueries, i%amxQueries
+		ss := 0.0
+		for e, v := range q[i*d : (i+1)*d] {
+			ss += float64(v) * float64(v)
+			at := (qb*ks+e/32)*512 + (e%32/2)*32 + 2*n + e%2
+			p.hi[at], p.lo[at] = splitBF16(v)
+		}
+		p.norm[i] = math.Sqrt(ss)
+	}
+	return p
+}
+
+// amxBand is one query's candidates in a worker: the approximate score A,
+// g and the row of each, and a min-heap of the k best A.
+type amxBand struct {
+	cands []amxCand
+	heap  []float32
+	limit int  // the length at which the candidates are pruned
+	rose  bool // whether the heap's worst rose since L was last raised
+}
+
+// amxCand is a candidate row r with its approximate score v and g.
+type amxCand struct {
+	v, g float32
+	r    int64
+}
+
+// amxShared is what a screened scan's workers share: the packed queries,
+// each query's bound l (raised by any worker; +Inf for the padding of the
+// last block, so that it never passes) and eq (rounded up; 0 for
+// padding), so that a row passes when v >= l - eq·g.
+//
+// For a dot or cosine scan v is the approximate score A, eq = e·|q| and
+// l = L. An L2 scan ranks by P = |q|² - D (D the squared distance:
+// larger P, closer row), which the tile unit gives as v = 2s·(q·x) -
+// s²·|x|² + 4c2·g² (s the row's scale, g = s·|x|, the last term from the
+// row's bias; the constant |q|² left out, as it is the same for every
+// row of a query). With c2 = 1.25·(d+16)·2^-24, the float32 distance F
+// is within c2·(|q| + g)² <= 2c2·(|q|² + g²) of D, and so (with eq =
+// 2e·|q| now) F' = |q|² - F is at most U = v + eq·g + 2c2·|q|² and at
+// least v - eq·g - 7c2·g² - 2c2·|q|²: k rows with v >= θ give L = θ -
+// eq·G - 7c2·G² - cq, cq = 2c2·|q|², and the rows that pass are those
+// with U >= L, v >= (L - cq) - eq·g: l = L - cq. For a dot scan c2 and
+// cq are 0.
+type amxShared struct {
+	p     *amxQueryPack
+	l, eq []float32
+	cq    []float64
+	c2    float64
+}
+
+// amxWorker is a worker's part of a screened scan.
+type amxWorker struct {
+	j      *scanJob
+	s      *amxShared
+	k      int
+	band   []amxBand
+	g      float64 // the largest g of the rows seen
+	ah, al []uint16
+	fa, gr []float32 // row factors (NaN for rows not screened) and g (rounded up)
+	bias   []float32 // added to each row's scaled score (L2: see amxShared)
+	c      []float32
+	masks  []uint16
+	row    []float32
+	rose   []int // the queries whose band's heap rose in this tile
+	qlo    int   // the queries of the current scan call: [qlo, qhi)
+	qhi    int
+	sel    []*selector // exact selections of rows the screen cannot take
+}
+
+func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
+	ks := s.p.ksteps
+	w := &amxWorker{
+		j: j, s: s, k: j.a.K, band: make([]amxBand, j.m),
+		ah: make([]uint16, amxTileRows*ks*32), al: make([]uint16, amxTileRows*ks*32),
+		fa: make([]float32, amxTileRows), gr: make([]float32, amxTileRows), bias: make([]float32, amxTileRows),
+		c:     make([]float32, amxTileRows*amxQueryChunk),
+		masks: make([]uint16, amxTileRows/amxRows*amxQueryChunk/amxQueries*amxRows),
+		row:   make([]float32, j.d),
+		sel:   make([]*selector, j.m),
+	}
+	for i := range j.m {
+		w.sel[i] = newSelector(o, w.k) // the bands are made at their first candidate
+	}
+	return w
+}
+
+// scan screens rows [lo, hi) for query blocks [qb0, qb1).
+func (w *amxWorker) scan(lo, hi, qb0, qb1 int) {
+	w.qlo, w.qhi = qb0*amxQueries, min(qb1*amxQueries, w.j.m)
+	j, ks := w.j, w.s.p.ksteps
+	d, dp := j.d, ks*32
+	nan := float32(math.NaN())
+	for r0 := lo; r0 < hi; r0 += amxTileRows {
+		nt := min(amxTileRows, hi-r0)
+		for r := range (nt + amxRows - 1) / amxRows * amxRows {
+			ah, al := w.ah[r*dp:(r+1)*dp], w.al[r*dp:(r+1)*dp]
+			if r >= nt {
+				clear(ah)
+				clear(al)
+				w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
+				continue
+			}
+			row := load(j.x.DType, j.x.b, (r0+r)*d, d, w.row)
+			ss := sumSquares32(row)
+			f := float32(1)
+			if j.scales != nil {
+				f = j.scales[r0+r]
+			}
+			if j.a.NormB {
+				f *= invNormScaled(ss, f)
+			}
+			g := math.Sqrt(float64(ss)) * math.Abs(float64(f))
+			w.fa[r], w.gr[r], w.bias[r] = f, math.Nextafter32(float32(g), float32(math.Inf(1))), 0
+			if w.s.c2 != 0 {
+				// L2: 2s·(q·x) - s²·|x|², and 4c2·g² (see amxShared).
+				w.fa[r], w.bias[r] = 2*f, float32(-g*g+4*w.s.c2*g*g)
+			}
+			if !(g <= 1e15) {
+				// Too large or not finite for bfloat16: scored exactly here.
+				w.exact(r0+r, row)
+				w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
+				clear(ah)
+				clear(al)
+				continue
+			}
+			if j.bits != nil && !passes(j.bits, r0+r) {
+				w.fa[r] = nan
+			}
+			w.g = max(w.g, g)
+			splitRow(ah, al, row)
+			clear(ah[d:])
+			clear(al[d:])
+		}
+		for q0 := qb0; q0 < qb1; q0 += amxQueryChunk / amxQueries {
+			nqb := min(amxQueryChunk/amxQueries, qb1-q0)
+			l, eq := w.s.l[q0*amxQueries:], w.s.eq[q0*amxQueries:]
+			// The tile's blocks first, then each query block's hits over the
+			// whole tile: a query's band is visited once a tile, not once
+			// a block (the bands of 256 queries outgrow the L2 cache).
+			hits := 0
+			for b := 0; b < nt; b += amxRows {
+				c := w.c[b/amxRows*amxQueryChunk*amxRows:]
+				amxDots(amxConfig, w.ah[b*dp:], w.al[b*dp:], dp*2, w.s.p.hi[q0*ks*512:], w.s.p.lo[q0*ks*512:], ks, nqb, c)
+				hits += amxHits(c, w.fa[b:b+amxRows], w.bias[b:b+amxRows], w.gr[b:b+amxRows], l, eq, nqb, w.masks[b/amxRows*amxQueryChunk/amxQueries*amxRows:])
+			}
+			if hits == 0 {
+				continue
+			}
+			for qb := range nqb {
+				for b := 0; b < nt; b += amxRows {
+					c := w.c[b/amxRows*amxQueryChunk*amxRows:]
+					masks := w.masks[b/amxRows*amxQueryChunk/amxQueries*amxRows:]
+					for r, m := range masks[qb*amxRows : (qb+1)*amxRows] {
+						for m != 0 {
+							n := bits.TrailingZeros16(m)
+							m &= m - 1
+							w.push((q0+qb)*amxQueries+n, c[(qb*amxRows+r)*amxQueries+n], w.gr[b+r], int64(r0+b+r))
+						}
+					}
+				}
+			}
+			for _, i := range w.rose {
+				w.raise(i)
+			}
+			w.rose = w.rose[:0]
+		}
+	}
+}
+
+// exact offers row r (its values row) to every query's exact selection.
+func (w *amxWorker) exact(r int, row []float32) {
+	j := w.j
+	if j.bits != nil && !passes(j.bits, r) {
+		return // offered with the worst score at the end, if among the first k masked rows
+	}
+	for i := w.qlo; i < w.qhi; i++ {
+		w.sel[i].offer(j.score(i, r, row), int64(r))
+	}
+}
+
+// score is the scan's float32 score of query i and row r (its values
+// row), computed as every other path computes it: dot times the row's
+// factor, or sqDist with the row's scale.
+func (j *scanJob) score(i, r int, row []float32) float32 {
+	q := j.Q[i*j.d : (i+1)*j.d]
+	s := float32(1)
+	if j.scales != nil {
+		s = j.scales[r]
+	}
+	if j.a.Metric == engine.MetricL2 {
+		return sqDist(q, row, s)
+	}
+	if j.a.NormB {
+		s *= invNormScaled(sumSquares32(row), s)
+	}
+	return dot(q, row) * s
+}
+
+// push adds row r, its approximate score v and g, to query i's band,
+// noting when the band's k-th best A rises (L is raised once a block,
+// after its hits), and prunes the band when it is full.
+func (w *amxWorker) push(i int, v, g float32, r int64) {
+	b := &w.band[i]
+	if b.limit == 0 {
+		b.limit = max(2*w.k, 64)
+		b.cands, b.heap = make([]amxCand, 0, b.limit), make([]float32, 0, w.k)
+	}
+	b.cands = append(b.cands, amxCand{v, g, r})
+	if len(b.heap) < w.k {
+		b.heap = append(b.heap, v)
+		siftUp(b.heap)
+		if len(b.heap) == w.k {
+			w.rise(i)
+		}
+	} else if v > b.heap[0] {
+		b.heap[0] = v
+		siftDown(b.heap)
+		w.rise(i)
+	}
+	if len(b.cands) < b.limit {
+		return
+	}
+	// Keep U = v + eq·g >= l, in float32 against l lowered by more than
+	// the sum's rounding (at most 2^-23 of |v| + eq·g <= |l| + 2eq·G).
+	l, eq := float64(loadF32(&w.s.l[i])), w.s.eq[i]
+	lo := float32(l - (math.Abs(l)+2*float64(eq)*w.g)/(1<<20) - 1e-30)
+	n := 0
+	for _, c := range b.cands {
+		if c.v+eq*c.g >= lo {
+			b.cands[n] = c
+			n++
+		}
+	}
+	b.cands = b.cands[:n]
+	b.limit = max(2*w.k, 64, 2*n)
+}
+
+// rise notes that query i's k-th best A rose.
+func (w *amxWorker) rise(i int) {
+	if b := &w.band[i]; !b.rose {
+		b.rose = true
+		w.rose = append(w.rose, i)
+	}
+}
+
+// raise raises query i's L to θ - e·|q|·G, θ the worst of the band's k
+// best A.
+func (w *amxWorker) raise(i int) {
+	b := &w.band[i]
+	b.rose = false
+	raiseF32(&w.s.l[i], w.s.bound(i, b.heap[0], w.g))
+}
+
+// bound is l for query i from k rows whose v is at least theta and g at
+// most g (see amxShared).
+func (s *amxShared) bound(i int, theta float32, g float64) float32 {
+	return roundDown(float64(theta) - float64(s.eq[i])*g - 7*s.c2*g*g - 2*s.cq[i])
+}
+
+// roundUp and roundDown return a float32 at or above (below) v, by a
+// relative 2^-20 and 1e-30 more than its rounding (room for the float32
+// arithmetic of amxHits' comparison).
+func roundUp(v float64) float32 {
+	return float32(v + math.Abs(v)/(1<<20) + 1e-30)
+}
+
+func roundDown(v float64) float32 {
+	return float32(v - math.Abs(v)/(1<<20) - 1e-30)
+}
+
+// siftUp restores the min-heap h after an append; siftDown after its
+// first value rose.
+func siftUp(h []float32) {
+	for c := len(h) - 1; c > 0; {
+		p := (c - 1) / 2
+		if !(h[c] < h[p]) {
+			return
+		}
+		h[c], h[p] = h[p], h[c]
+		c = p
+	}
+}
+
+func siftDown(h []float32) {
+	for p := 0; ; {
+		c := 2*p + 1
+		if c >= len(h) {
+			return
+		}
+		if c+1 < len(h) && h[c+1] < h[c] {
+			c++
+		}
+		if !(h[c] < h[p]) {
+			return
+		}
+		h[c], h[p] = h[p], h[c]
+		p = c
+	}
+}
+
+// kthLargest returns the value that ranks n-th (from 0) of v, largest
+// first, reordering v (Hoare's quickselect). v holds no NaN.
+func kthLargest(v []float32, n int) float32 {
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		p := v[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] > p {
+				i++
+			}
+			for v[j] < p {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case n <= j:
+			hi = j
+		case n >= i:
+			lo = i
+		default:
+			return v[n]
+		}
+	}
+	return v[n]
+}
+
+// amxScan is the screened scan of rows [0, n) in chunks of chunk rows
+// (whole tiles): it returns one list of exact selections per worker, as
+// the other scan methods leave them.
+func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
+	amxScans.Add(1)
+	o := order{j.a.Largest}
+	p := packQueries(j.Q, j.m, j.d)
+	sh := &amxShared{p: p, l: make([]float32, p.nqb*amxQueries), eq: make([]float32, p.nqb*amxQueries), cq: make([]float64, j.m)}
+	e := amxErr(j.d)
+	if j.a.Metric == engine.MetricL2 {
+		sh.c2, e = 1.25*float64(j.d+16)/(1<<24), 2*e
+	}
+	for i := range sh.l {
+		sh.l[i] = float32(math.Inf(1))
+		if i < j.m {
+			sh.l[i] = float32(math.Inf(-1))
+			sh.eq[i] = roundUp(e * p.norm[i])
+			sh.cq[i] = 2 * sh.c2 * p.norm[i] * p.norm[i]
+		}
+	}
+	var mu sync.Mutex
+	var ws []*amxWorker
+	// With a query chunk or more per worker, the workers share out the
+	// queries and each scans every row: a query's candidates then come
+	// from one worker, whose k-th best covers all rows (on 1024 queries
+	// over 10K rows, 40% fewer candidates than with the rows shared out,
+	// for one more conversion of each row). Else they share out the rows.
+	tasks, qparts := (n+chunk-1)/chunk, 1
+	if chunks := (p.nqb*amxQueries + amxQueryChunk - 1) / amxQueryChunk; chunks >= c.workers && c.workers > 1 {
+		tasks, qparts = c.workers, c.workers
+	}
+	c.parallelTasks(tasks, func() func(t int) {
+		w := j.newAMXWorker(sh, o)
+		mu.Lock()
+		ws = append(ws, w)
+		mu.Unlock()
+		return func(t int) {
+			if qparts > 1 {
+				w.scan(0, n, t*p.nqb/qparts, (t+1)*p.nqb/qparts)
+				return
+			}
+			w.scan(t*chunk, min((t+1)*chunk, n), 0, p.nqb)
+		}
+	})
+	g := 0.0
+	for _, w := range ws {
+		g = max(g, w.g)
+	}
+	sels := make([][]*selector, 0, len(ws)+c.workers)
+	for _, w := range ws {
+		sels = append(sels, w.sel)
+	}
+	if j.bits != nil {
+		// The first k masked rows, which rank last when fewer than k
+		// rows pass.
+		failing := 0
+		for r := 0; r < n && failing < j.a.K; r++ {
+			if !passes(j.bits, r) {
+				for _, sel := range ws[0].sel {
+					sel.offer(j.worst, int64(r))
+				}
+				failing++
+			}
+		}
+	}
+	// The candidates of every worker within reach of the k best, by row
+	// (a counting sort), so that each row is read once for all its queries.
+	cand := make([][]int64, j.m)
+	c.parallelFor(j.m, 8, func(lo, hi int) {
+		var all []float32
+		for i := lo; i < hi; i++ {
+			// L once more, from the k best A of every worker's
+			// candidates (which hold the k best of all rows).
+			all = all[:0]
+			for _, w := range ws {
+				for _, c := range w.band[i].cands {
+					all = append(all, c.v)
+				}
+			}
+			l := float64(sh.l[i])
+			if len(all) >= j.a.K {
+				l = max(l, float64(sh.bound(i, kthLargest(all, j.a.K-1), g)))
+			}
+			for _, w := range ws {
+				for _, c := range w.band[i].cands {
+					if float64(roundUp(float64(c.v)+float64(sh.eq[i])*float64(c.g))) >= l {
+						cand[i] = append(cand[i], c.r)
+					}
+				}
+			}
+		}
+	})
+	start := make([]uint32, n+1) // fewer than 2^32 candidates (16 bytes each in a band)
+	for _, rows := range cand {
+		for _, r := range rows {
+			start[r+1]++
+		}
+	}
+	for r := range n {
+		start[r+1] += start[r]
+	}
+	byRow := make([]int32, start[n]) // the queries of row r: byRow[start[r]:start[r+1]]
+	next := append([]uint32(nil), start[:n]...)
+	for i, rows := range cand {
+		for _, r := range rows {
+			byRow[next[r]] = int32(i)
+			next[r]++
+		}
+	}
+	// Rows in parts of about equal candidates, a part a task; each worker
+	// offers to selections of its own.
+	parts := 4 * c.workers
+	c.parallelTasks(parts, func() func(t int) {
+		mine := make([]*selector, j.m)
+		for i := range mine {
+			mine[i] = newSelector(o, j.a.K)
+		}
+		mu.Lock()
+		sels = append(sels, mine)
+		mu.Unlock()
+		row := make([]float32, j.d)
+		return func(t int) {
+			lo := sort.Search(n, func(r int) bool { return int(start[r+1]) > t*len(byRow)/parts })
+			hi := sort.Search(n, func(r int) bool { return int(start[r+1]) > (t+1)*len(byRow)/parts })
+			if t == parts-1 {
+				hi = n
+			}
+			for r := lo; r < hi; r++ {
+				qs := byRow[start[r]:start[r+1]]
+				if len(qs) == 0 {
+					continue
+				}
+				x := load(j.x.DType, j.x.b, r*j.d, j.d, row)
+				if j.a.Metric == engine.MetricL2 || !j.a.NormB {
+					for _, i := range qs {
+						mine[i].offer(j.score(int(i), r, x), int64(r))
+					}
+					continue
+				}
+				// The row's factor once for all its queries, as score
+				// computes it.
+				f := float32(1)
+				if j.scales != nil {
+					f = j.scales[r]
+				}
+				f *= invNormScaled(sumSquares32(x), f)
+				for _, i := range qs {
+					mine[i].offer(dot(j.Q[int(i)*j.d:(int(i)+1)*j.d], x)*f, int64(r))
+				}
+			}
+		}
+	})
+	return sels
+}
+
+// amxUsable reports whether a scan of n rows on w workers is screened: a
+// dot or cosine scan for the largest scores or an L2 scan for the
+// smallest, enough queries, a tile unit,
+// queries whose norms bfloat16 and float32 hold with room, and a k small
+// enough next to the rows that the candidates (about w·k·(1 + ln(n/(w·k)))
+// a query, each through a heap of k) cost at most about a quarter of the
+// tile kernels' scan of the query (n·d products). On the development
+// machine k = 100 over 10,000 rows and k = 1000 over 50,000 are screened,
+// k = 4096 over 50,000 not (its screen took as long as the tile scan).
+func (j *scanJob) amxUsable(n, w int) bool {
+	if amxDots == nil || j.m < amxMinQueries || j.a.Largest == (j.a.Metric == engine.MetricL2) || j.d == 0 || n == 0 {
+		return false
+	}
+	wk := float64(w * j.a.K)
+	if amxCostCheck && wk*(1+math.Log(max(1, float64(n)/wk))) > float64(n)*float64(j.d)/2400 {
+		return false
+	}
+	for i := range j.m {
+		if ss := sumSquares32(j.Q[i*j.d : (i+1)*j.d]); !(ss <= 1e30) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,303 @@
+package cpu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/testenv"
+)
+
+// screenKernels runs f with the screened scan's Go kernels and, where the
+// machine has a tile unit, with its assembly ones; the screened scan runs
+// for every scan of amxMinQueries (set to 1) queries or more.
+func screenKernels(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	setSIMD(true)
+	asmDots, asmHits := amxDots, amxHits
+	min0 := amxMinQueries
+	defer func() { amxDots, amxHits, amxMinQueries, amxCostCheck = asmDots, asmHits, min0, true }()
+	amxMinQueries, amxCostCheck = 1, false
+	t.Run("go", func(t *testing.T) {
+		amxDots, amxHits = amxDotsGo, amxHitsGo
+		f(t)
+	})
+	t.Run("amx", func(t *testing.T) {
+		if asmDots == nil {
+			testenv.SkipBecause(t, "no tile unit (AMX-BF16) on this machine, or Linux did not grant its state")
+		}
+		amxDots, amxHits = asmDots, asmHits
+		f(t)
+	})
+}
+
+// freshSeed returns a seed of the clock, logged so that a failure can be
+// run again.
+func freshSeed(t *testing.T) uint64 {
+	s := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", s)
+	return s
+}
+
+// nearTies returns n rows of d values drawn around five base rows, the
+// offsets 1e-6 of a base's values (so that many scores differ from
+// others by less than the screen's bfloat16 error, and a screen without
+// its margin drops rows of the top k), every seventh row a copy of an
+// earlier one (ties, broken by the smaller index).
+func nearTies(r *rand.Rand, n, d int) []float32 {
+	base := make([]float32, 5*d)
+	normals(r, base)
+	x := make([]float32, n*d)
+	for i := range n {
+		row := x[i*d : (i+1)*d]
+		if i%7 == 6 {
+			copy(row, x[(i/2)*d:(i/2+1)*d])
+			continue
+		}
+		for e := range row {
+			row[e] = base[(i%5)*d+e] * float32(1+1e-6*r.NormFloat64())
+		}
+	}
+	return x
+}
+
+// TestScreenedScan checks the screened scan against the tile scan of the
+// same backend: the same values, bit for bit, and the same rows, for dot,
+// cosine and L2 scans of stored float32, float16, bfloat16 and int8 rows
+// with near ties and ties, with and without a row mask, at awkward sizes.
+func TestScreenedScan(t *testing.T) {
+	screenKernels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(71, freshSeed(t)))
+		// The last case has two query chunks (512 queries or more): the two
+		// workers share out the queries instead of the rows.
+		for _, c := range []scanCase{{37, 333, 77, 20}, {17, 1000, 200, 300}, {33, 1301, 64, 1}, {16, 40, 31, 100}, {530, 301, 40, 5}} {
+			qv := make([]float32, c.m*c.d)
+			normals(r, qv)
+			xv := nearTies(r, c.n, c.d)
+			for _, stored := range []string{"float32", "float16", "bfloat16", "int8"} {
+				dt, quant := storedForm(stored)
+				for _, metric := range []string{"dot", "cosine", "l2"} {
+					for _, masked := range []bool{false, true} {
+						name := fmt.Sprintf("%v %s %s masked=%t", c, stored, metric, masked)
+						var bits []uint32
+						if masked {
+							bits = make([]uint32, (c.n+31)/32)
+							for i := range bits {
+								bits[i] = r.Uint32() & r.Uint32() // a quarter of the rows pass
+							}
+						}
+						got, gi := screenedRun(t, metric, dt, quant, c, qv, xv, bits, true)
+						want, wi := screenedRun(t, metric, dt, quant, c, qv, xv, bits, false)
+						for k := range want {
+							if math.Float32bits(got[k]) != math.Float32bits(want[k]) || gi[k] != wi[k] {
+								t.Fatalf("%s: query %d rank %d: screened %v (row %d), tile scan %v (row %d)",
+									name, k/c.k, k%c.k, got[k], gi[k], want[k], wi[k])
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// screenedRun runs one scan, screened or not, and returns its values and
+// rows.
+func screenedRun(t *testing.T, metric string, dt engine.DType, quant bool, c scanCase, qv, xv []float32, bits []uint32, screened bool) ([]float32, []int64) {
+	t.Helper()
+	if !screened {
+		dots, hits := amxDots, amxHits
+		amxDots, amxHits = nil, nil
+		defer func() { amxDots, amxHits = dots, hits }()
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := engine.New("cpu", poisoned(2))
+	qa, err := e.FromFloat32As(qv, dt, c.m, c.d)
+	must(err)
+	xa, err := e.FromFloat32As(xv, dt, c.n, c.d)
+	must(err)
+	if quant {
+		qx, scales, err := engine.Quantize(xa)
+		must(err)
+		must(e.Eval(qx, scales))
+		xa, err = engine.Dequantize(qx, scales)
+		must(err)
+	}
+	s, err := engine.MatMul(qa, xa, false, true)
+	switch metric {
+	case "cosine":
+		s, err = engine.Cosine(qa, xa)
+	case "l2":
+		s, err = engine.L2Distance(qa, xa)
+	}
+	must(err)
+	if bits != nil {
+		raw := make([]byte, 4*len(bits))
+		for i, w := range bits {
+			binary.LittleEndian.PutUint32(raw[4*i:], w)
+		}
+		ba, err := e.FromBytes(raw, engine.Int32, len(bits))
+		must(err)
+		s, err = engine.MaskRows(s, ba, metric != "l2")
+		must(err)
+	}
+	vals, idx, err := engine.TopK(s, c.k, metric != "l2")
+	must(err)
+	p, err := e.Explain(vals, idx)
+	must(err)
+	if len(p.Steps) != 1 || p.Steps[0].Op != engine.OpScanTopK {
+		t.Fatalf("not one fused scan:\n%s", p)
+	}
+	before := amxScans.Load()
+	v, err := vals.Float32()
+	must(err)
+	if got := amxScans.Load() - before; got != map[bool]int64{true: 1, false: 0}[screened] {
+		t.Fatalf("%d screened scans, want %t", got, screened)
+	}
+	i, err := idx.Int64()
+	must(err)
+	return v, i
+}
+
+// TestAMXKernels checks the tile unit's kernels against their Go
+// versions: amxDots within the screen's error bound of the exact products
+// of the split parts (its roundings may differ from Go's order), amxHits
+// exactly (the same scaling and comparisons).
+func TestAMXKernels(t *testing.T) {
+	setSIMD(true)
+	if amxDots == nil {
+		testenv.SkipBecause(t, "no tile unit (AMX-BF16) on this machine, or Linux did not grant its state")
+	}
+	r := rand.New(rand.NewPCG(72, freshSeed(t)))
+	// The split: bit for bit splitBF16's, on values at rounding ties (low
+	// halves 0x8000, odd and even high halves), tiny, huge and random ones.
+	x := make([]float32, 1000)
+	for i := range x {
+		b := r.Uint32()&^(0xff<<23) | uint32(1+r.IntN(253))<<23 // finite
+		switch i % 4 {
+		case 0:
+			b = b&^0xffff | 0x8000
+		case 1:
+			b &^= 0x7f << 23 // tiny
+		}
+		x[i] = math.Float32frombits(b)
+	}
+	for _, n := range []int{1000, 992, 17, 15} {
+		gh, gl, wh, wl := make([]uint16, n), make([]uint16, n), make([]uint16, n), make([]uint16, n)
+		splitRow(gh, gl, x[:n])
+		splitBF16Go(wh, wl, x[:n])
+		for i := range n {
+			if gh[i] != wh[i] || gl[i] != wl[i] {
+				t.Fatalf("split of %v (%#x): %#x %#x, Go %#x %#x", x[i], math.Float32bits(x[i]), gh[i], gl[i], wh[i], wl[i])
+			}
+		}
+	}
+	for _, c := range []struct{ d, nqb int }{{32, 1}, {77, 3}, {768, 2}} {
+		ks := (c.d + 31) / 32
+		dp := ks * 32
+		m := c.nqb * amxQueries
+		q := make([]float32, m*c.d)
+		x := make([]float32, amxRows*c.d)
+		normals(r, q)
+		normals(r, x)
+		p := packQueries(q, m, c.d)
+		ah, al := make([]uint16, amxRows*dp), make([]uint16, amxRows*dp)
+		for i := range amxRows {
+			for e := range c.d {
+				ah[i*dp+e], al[i*dp+e] = splitBF16(x[i*c.d+e])
+			}
+		}
+		got := make([]float32, c.nqb*amxRows*amxQueries)
+		want := make([]float32, len(got))
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		amxDots(amxConfig, ah, al, dp*2, p.hi, p.lo, ks, c.nqb, got)
+		amxDotsGo(amxConfig, ah, al, dp*2, p.hi, p.lo, ks, c.nqb, want)
+		for qb := range c.nqb {
+			for row := range amxRows {
+				for n := range amxQueries {
+					qi := qb*amxQueries + n
+					exact, mag := 0.0, 0.0
+					for e := range c.d {
+						exact += float64(q[qi*c.d+e]) * float64(x[row*c.d+e])
+						mag += math.Abs(float64(q[qi*c.d+e]) * float64(x[row*c.d+e]))
+					}
+					at := (qb*amxRows+row)*amxQueries + n
+					bound := amxErr(c.d) * mag
+					if e := math.Abs(float64(got[at]) - exact); !(e <= bound) {
+						t.Fatalf("d %d query %d row %d: tile unit %v, exact %v: error %.3g over the bound %.3g", c.d, qi, row, got[at], exact, e, bound)
+					}
+					if e := math.Abs(float64(want[at]) - exact); !(e <= bound) {
+						t.Fatalf("d %d query %d row %d: Go %v, exact %v: error %.3g over the bound %.3g", c.d, qi, row, want[at], exact, e, bound)
+					}
+				}
+			}
+		}
+		f, bias, g := make([]float32, amxRows), make([]float32, amxRows), make([]float32, amxRows)
+		l, eq := make([]float32, c.nqb*amxQueries), make([]float32, c.nqb*amxQueries)
+		for i := range f {
+			f[i], g[i], bias[i] = float32(r.Float64()), float32(r.Float64()), float32(r.NormFloat64())
+		}
+		f[3] = float32(math.NaN())
+		for i := range l {
+			l[i], eq[i] = float32(r.NormFloat64()), float32(r.Float64())
+		}
+		l[5] = float32(math.Inf(1))
+		l[6] = float32(math.Inf(-1))
+		copy(want, got)
+		mg, mw := make([]uint16, c.nqb*amxRows), make([]uint16, c.nqb*amxRows)
+		hg, hw := amxHits(got, f, bias, g, l, eq, c.nqb, mg), amxHitsGo(want, f, bias, g, l, eq, c.nqb, mw)
+		if hg != hw {
+			t.Fatalf("d %d: amxHits counts %d rows with hits, Go %d", c.d, hg, hw)
+		}
+		for i := range mg {
+			if mg[i] != mw[i] {
+				t.Fatalf("d %d: mask %d is %#x, Go %#x", c.d, i, mg[i], mw[i])
+			}
+		}
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("d %d: scaled value %d is %v, Go %v", c.d, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+// BenchmarkAMXDots is the tile kernel alone on 768-wide rows of random
+// values: 32 rows against 256 queries a call, the operands in the L2
+// cache as the screened scan keeps them. GFLOP/s counts 2·rows·queries·d, the float32 products
+// the three bfloat16 ones stand for.
+func BenchmarkAMXDots(b *testing.B) {
+	setSIMD(true)
+	if amxDots == nil {
+		testenv.SkipBecause(b, "no tile unit (AMX-BF16) on this machine, or Linux did not grant its state")
+	}
+	const d, nqb = 768, amxQueryChunk / amxQueries
+	ks := d / 32
+	ah, al := make([]uint16, amxTileRows*d), make([]uint16, amxTileRows*d)
+	bh, bl := make([]uint16, nqb*ks*512), make([]uint16, nqb*ks*512)
+	c := make([]float32, nqb*amxRows*amxQueries)
+	r := rand.New(rand.NewPCG(73, 73))
+	for _, v := range [][]uint16{ah, al, bh, bl} {
+		for i := range v {
+			v[i] = roundBF16(float32(r.NormFloat64()))
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		for blk := 0; blk < amxTileRows; blk += amxRows {
+			amxDots(amxConfig, ah[blk*d:], al[blk*d:], 2*d, bh, bl, ks, nqb, c)
+		}
+	}
+	b.ReportMetric(float64(2*amxTileRows*nqb*amxQueries*d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
