@@ -9,15 +9,16 @@ import (
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/half"
 )
 
-// The screened scan: a dot or cosine scan of many queries scores every
+// The screened scan: a dot, cosine or L2 scan of many queries scores every
 // (query, row) pair first on the tile unit (AMX) in bfloat16, each value
 // split into a high and a low part so that the three products hi·hi,
 // hi·lo and lo·hi carry about 16 bits of each operand, and keeps, per
 // query, only the rows whose approximate score could still be among the k
-// best; those few are then scored again by dot, the same kernel every
-// other path uses, and offered to the query's selection as usual. The
+// best; those few are then scored again by dot or sqDist (rowScore), as
+// every other path scores them, and offered to the query's selection as usual. The
 // results are therefore the scan's own float32 results, bit for bit (see
 // TestScanBatchInvariant), and no row of the top k is ever dropped:
 //
@@ -142,7 +143,7 @@ func raiseF32(p *float32, v float32) {
 	}
 }
 
-func bf16f(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+func bf16f(h uint16) float32 { return half.BFloat16(h).Float32() }
 
 // splitBF16 returns v's nearest bfloat16 (ties to even) and the nearest
 // bfloat16 to the rest, v - hi, which float32 holds exactly. v is finite
@@ -162,10 +163,7 @@ func splitBF16Go(hi, lo []uint16, x []float32) {
 	}
 }
 
-func roundBF16(v float32) uint16 {
-	b := math.Float32bits(v)
-	return uint16((b + 0x7fff + (b >> 16 & 1)) >> 16)
-}
+func roundBF16(v float32) uint16 { return uint16(half.BFromFloat32(v)) }
 
 // amxErr is e of the screen's bound for rows of d elements: the two
 // dropped terms of the split (lo·lo and the low parts' own rounding, 3.1 ·
@@ -296,13 +294,7 @@ func (w *amxWorker) scan(lo, hi, qb0, qb1 int) {
 			}
 			row := load(j.x.DType, j.x.b, (r0+r)*d, d, w.row)
 			ss := sumSquares32(row)
-			f := float32(1)
-			if j.scales != nil {
-				f = j.scales[r0+r]
-			}
-			if j.a.NormB {
-				f *= invNormScaled(ss, f)
-			}
+			f := j.rowFactor(r0+r, ss)
 			g := math.Sqrt(float64(ss)) * math.Abs(float64(f))
 			w.fa[r], w.gr[r], w.bias[r] = f, math.Nextafter32(float32(g), float32(math.Inf(1))), 0
 			if w.s.c2 != 0 {
@@ -367,27 +359,10 @@ func (w *amxWorker) exact(r int, row []float32) {
 	if j.bits != nil && !passes(j.bits, r) {
 		return // offered with the worst score at the end, if among the first k masked rows
 	}
+	f := j.rowFactor(r, j.normSS(row))
 	for i := w.qlo; i < w.qhi; i++ {
-		w.sel[i].offer(j.score(i, r, row), int64(r))
+		w.sel[i].offer(j.rowScore(i, row, f), int64(r))
 	}
-}
-
-// score is the scan's float32 score of query i and row r (its values
-// row), computed as every other path computes it: dot times the row's
-// factor, or sqDist with the row's scale.
-func (j *scanJob) score(i, r int, row []float32) float32 {
-	q := j.Q[i*j.d : (i+1)*j.d]
-	s := float32(1)
-	if j.scales != nil {
-		s = j.scales[r]
-	}
-	if j.a.Metric == engine.MetricL2 {
-		return sqDist(q, row, s)
-	}
-	if j.a.NormB {
-		s *= invNormScaled(sumSquares32(row), s)
-	}
-	return dot(q, row) * s
 }
 
 // push adds row r, its approximate score v and g, to query i's band,
@@ -657,21 +632,9 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 					continue
 				}
 				x := load(j.x.DType, j.x.b, r*j.d, j.d, row)
-				if j.a.Metric == engine.MetricL2 || !j.a.NormB {
-					for _, i := range qs {
-						mine[i].offer(j.score(int(i), r, x), int64(r))
-					}
-					continue
-				}
-				// The row's factor once for all its queries, as score
-				// computes it.
-				f := float32(1)
-				if j.scales != nil {
-					f = j.scales[r]
-				}
-				f *= invNormScaled(sumSquares32(x), f)
+				f := j.rowFactor(r, j.normSS(x))
 				for _, i := range qs {
-					mine[i].offer(dot(j.Q[int(i)*j.d:(int(i)+1)*j.d], x)*f, int64(r))
+					mine[i].offer(j.rowScore(int(i), x, f), int64(r))
 				}
 			}
 		}

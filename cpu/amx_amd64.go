@@ -43,7 +43,7 @@ func amxDotsChecked(cfg *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ks
 }
 
 // amxStepChunk is the steps of 32 elements amxDotsChecked takes at a time.
-var amxStepChunk = 6
+const amxStepChunk = 6
 
 // amxHitsChecked is amxHitsAsm behind bounds checks.
 func amxHitsChecked(c, f, bias, g, l, eq []float32, nqb int, masks []uint16) int {

@@ -155,22 +155,9 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 				continue
 			}
 			row := rows[(r-r0)*d : (r-r0+1)*d]
-			scale := float32(1)
-			if j.scales != nil {
-				scale = j.scales[r]
-			}
-			if j.a.Metric == engine.MetricL2 {
-				for i, sel := range mine {
-					sel.offer(sqDist(j.Q[i*d:(i+1)*d], row, scale), int64(r))
-				}
-				continue
-			}
-			f := scale
-			if j.a.NormB {
-				f *= invNormScaled(sumSquares32(row), scale)
-			}
+			f := j.rowFactor(r, j.normSS(row))
 			for i, sel := range mine {
-				sel.offer(dot(j.Q[i*d:(i+1)*d], row)*f, int64(r))
+				sel.offer(j.rowScore(i, row, f), int64(r))
 			}
 		}
 	}
@@ -199,6 +186,41 @@ func (j *scanJob) offerWorst(r int, mine []*selector) {
 	for _, sel := range mine {
 		sel.offer(j.worst, int64(r))
 	}
+}
+
+// rowFactor is the factor of row r's scores: its scale (int8 rows) and,
+// for a cosine scan, its inverse norm from ss, the row's float32 sum of
+// squares (read only then: see normSS). An L2 scan, which never
+// normalizes, gets the scale alone, as sqDist takes it.
+func (j *scanJob) rowFactor(r int, ss float32) float32 {
+	f := float32(1)
+	if j.scales != nil {
+		f = j.scales[r]
+	}
+	if j.a.NormB {
+		f *= invNormScaled(ss, f)
+	}
+	return f
+}
+
+// normSS is rowFactor's ss for row: its sum of squares when the scan
+// normalizes rows, else 0, not summed.
+func (j *scanJob) normSS(row []float32) float32 {
+	if !j.a.NormB {
+		return 0
+	}
+	return sumSquares32(row)
+}
+
+// rowScore is the scan's float32 score of query i and a row (its values
+// row, its rowFactor f): sqDist with the scale, or dot times the factor.
+// The tile kernels compute the very same (dotTile, l2Tile).
+func (j *scanJob) rowScore(i int, row []float32, f float32) float32 {
+	q := j.Q[i*j.d : (i+1)*j.d]
+	if j.a.Metric == engine.MetricL2 {
+		return sqDist(q, row, f)
+	}
+	return dot(q, row) * f
 }
 
 // invNormScaled is 1/max(scale·sqrt(ss), NormEps): the inverse norm of a
@@ -251,12 +273,9 @@ func (j *scanJob) tiles(lo, hi int, mine []*selector) {
 		nt := min(tile, hi-r0)
 		rows := load(j.x.DType, j.x.b, r0*d, nt*d, scratch)
 		for r := range nt {
-			f[r] = 1
-			if j.scales != nil && !l2 {
-				f[r] = j.scales[r0+r]
-			}
-			if j.a.NormB && !l2 {
-				f[r] *= invNormScaled(sumSquares32(rows[r*d:(r+1)*d]), f[r])
+			f[r] = 1 // l2Tile takes the scales itself
+			if !l2 {
+				f[r] = j.rowFactor(r0+r, j.normSS(rows[r*d:(r+1)*d]))
 			}
 		}
 		for i0 := 0; i0 < j.m; i0 += scanQueryBlock {
