@@ -3,7 +3,6 @@ package cpu
 import (
 	"math"
 	"math/bits"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -27,12 +26,20 @@ import (
 // the row's norm times f. Both |A - S| and |F - S| are at most e·|q|·g
 // (amxErr), so F <= U = A + e·|q|·g. Any k rows with A >= θ have F >=
 // θ - e·|q|·G, G the largest of their g: the k-th best F of the whole scan
-// is at least L = θ - e·|q|·G. Each worker keeps, per query, the k best A
-// of its rows so far in a heap, and raises the query's L, shared by the
-// workers, whenever the heap's worst rises; a row with U < L cannot rank
-// among the k best and is dropped, every other row is kept and scored
-// exactly at the end (where L is raised once more from the k best A of
-// all the candidates).
+// is at least L = θ - e·|q|·G, and a row with U < L cannot rank among the
+// k best.
+//
+// Before the scan, a sample of rows spread over the store is scored and
+// each query's L guessed from it (amxSample, guess), so that from the
+// first row on only rows near the k best pass. Each worker gathers, per
+// query, the rows that pass (U >= the query's bound, shared by the
+// workers); when a query's candidates reach a few k, their k-th best A
+// proves an L, which raises the bound, and the candidates below it are
+// dropped. At the end L is proved once more from the k best A of all the
+// candidates: the guess must not be above it (else rows it dropped could
+// rank among the k best, and every row is scored exactly for that query,
+// which a sample 4σ off makes rare), and the candidates with U >= L are
+// scored exactly, each row read once for all its queries.
 
 // Blocking of the screened scan: amxDots scores 32 rows against blocks of
 // 16 queries; amxTileRows rows are converted to bfloat16 at a time and
@@ -184,30 +191,41 @@ type amxQueryPack struct {
 	norm        []float64 // |q| of each query
 }
 
-func packQueries(q []float32, m, d int) *amxQueryPack {
+func (c *Backend) packQueries(q []float32, m, d int) *amxQueryPack {
 	ks := (d + 31) / 32
 	nqb := (m + amxQueries - 1) / amxQueries
 	p := &amxQueryPack{hi: make([]uint16, nqb*ks*512), lo: make([]uint16, nqb*ks*512), nqb: nqb, ksteps: ks, norm: make([]float64, m)}
-	for i := range m {
-		qb, n := i/amxQueries, i%amxQueries
-		ss := 0.0
-		for e, v := range q[i*d : (i+1)*d] {
-			ss += float64(v) * float64(v)
-			at := (qb*ks+e/32)*512 + (e%32/2)*32 + 2*n + e%2
-			p.hi[at], p.lo[at] = splitBF16(v)
+	c.parallelFor(m, 64, func(lo, hi int) {
+		// A query's parts, split in a row, then an element pair (one
+		// uint32) at a time to its place: pair e/2 of step s at pair row
+		// e%32/2 of the step's tile, column n (the query's place in its
+		// block).
+		hr, lr := make([]uint16, ks*32), make([]uint16, ks*32)
+		for i := lo; i < hi; i++ {
+			qb, n := i/amxQueries, i%amxQueries
+			v := q[i*d : (i+1)*d]
+			p.norm[i] = math.Sqrt(sumSquares(v))
+			splitRow(hr, lr, v)
+			clear(hr[d:])
+			clear(lr[d:])
+			for e := 0; e < ks*32; e += 2 {
+				at := (qb*ks+e/32)*512 + (e%32/2)*32 + 2*n
+				p.hi[at], p.hi[at+1] = hr[e], hr[e+1]
+				p.lo[at], p.lo[at+1] = lr[e], lr[e+1]
+			}
 		}
-		p.norm[i] = math.Sqrt(ss)
-	}
+	})
 	return p
 }
 
 // amxBand is one query's candidates in a worker: the approximate score A,
-// g and the row of each, and a min-heap of the k best A.
+// g and the row of each. When limit candidates have gathered, the k-th
+// best of their A raises the query's L and the candidates that can no
+// longer rank among the k best are dropped (prune): a selection every
+// few hundred candidates instead of a heap's step for each.
 type amxBand struct {
 	cands []amxCand
-	heap  []float32
-	limit int  // the length at which the candidates are pruned
-	rose  bool // whether the heap's worst rose since L was last raised
+	limit int // the length at which the candidates are pruned
 }
 
 // amxCand is a candidate row r with its approximate score v and g.
@@ -233,11 +251,17 @@ type amxCand struct {
 // eq·G - 7c2·G² - cq, cq = 2c2·|q|², and the rows that pass are those
 // with U >= L, v >= (L - cq) - eq·g: l = L - cq. For a dot scan c2 and
 // cq are 0.
+//
+// l may start from a guess (see guess), not a bound: valid is the bound
+// the candidates proved, raised with l by prune, and amxScan compares
+// the guess with the candidates' final L.
 type amxShared struct {
-	p     *amxQueryPack
-	l, eq []float32
-	cq    []float64
-	c2    float64
+	p            *amxQueryPack
+	l, eq        []float32
+	valid, guess []float32
+	fac          []float32 // each row's rowFactor, set by the scan
+	cq           []float64
+	c2           float64
 }
 
 // amxWorker is a worker's part of a screened scan.
@@ -253,70 +277,164 @@ type amxWorker struct {
 	c      []float32
 	masks  []uint16
 	row    []float32
-	rose   []int // the queries whose band's heap rose in this tile
-	qlo    int   // the queries of the current scan call: [qlo, qhi)
+	vs     []float32 // the candidates' A, reordered by kthLargest
+	qlo    int       // the queries of the current scan call: [qlo, qhi)
 	qhi    int
 	sel    []*selector // exact selections of rows the screen cannot take
+	o      order
+	// keepFac: this worker sets amxShared.fac of its rows (only one of
+	// the workers that scan the same rows does).
+	keepFac bool
 }
 
-func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
+// offer offers candidate (v, r) to query i's exact selection.
+func (w *amxWorker) offer(i int, v float32, r int64) {
+	if w.sel[i] == nil {
+		w.sel[i] = newSelector(w.o, w.k)
+	}
+	w.sel[i].offer(v, r)
+}
+
+// newAMXTile returns a worker with a tile's buffers, enough for prepare
+// and guess.
+func (j *scanJob) newAMXTile(s *amxShared) *amxWorker {
 	ks := s.p.ksteps
-	w := &amxWorker{
-		j: j, s: s, k: j.a.K, band: make([]amxBand, j.m),
+	return &amxWorker{
+		j: j, s: s, k: j.a.K,
 		ah: make([]uint16, amxTileRows*ks*32), al: make([]uint16, amxTileRows*ks*32),
 		fa: make([]float32, amxTileRows), gr: make([]float32, amxTileRows), bias: make([]float32, amxTileRows),
 		c:     make([]float32, amxTileRows*amxQueryChunk),
 		masks: make([]uint16, amxTileRows/amxRows*amxQueryChunk/amxQueries*amxRows),
 		row:   make([]float32, j.d),
-		sel:   make([]*selector, j.m),
 	}
-	for i := range j.m {
-		w.sel[i] = newSelector(o, w.k) // the bands are made at their first candidate
-	}
+}
+
+func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
+	w := j.newAMXTile(s)
+	w.band, w.sel = make([]amxBand, j.m), make([]*selector, j.m) // bands and selections made at their first candidate
+	w.o = o
 	return w
+}
+
+// prepare converts the tile's rows for the tile unit: slot r (r < nt)
+// holds row r0+r, or sample[r0+r] with a sample. A row bfloat16 cannot
+// hold is scored exactly here (skipped in a sample), and it and a masked
+// row get a NaN factor, so that they never pass; so do the slots past nt
+// up to a whole block.
+func (w *amxWorker) prepare(r0, nt int, sample []int) {
+	j, dp := w.j, w.s.p.ksteps*32
+	d := j.d
+	nan := float32(math.NaN())
+	for r := range (nt + amxRows - 1) / amxRows * amxRows {
+		ah, al := w.ah[r*dp:(r+1)*dp], w.al[r*dp:(r+1)*dp]
+		if r >= nt {
+			clear(ah)
+			clear(al)
+			w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
+			continue
+		}
+		x := r0 + r
+		if sample != nil {
+			x = sample[x]
+		}
+		row := load(j.x.DType, j.x.b, x*d, d, w.row)
+		ss := sumSquares32(row)
+		f := j.rowFactor(x, ss)
+		if sample == nil && w.keepFac {
+			w.s.fac[x] = f
+		}
+		g := math.Sqrt(float64(ss)) * math.Abs(float64(f))
+		w.fa[r], w.gr[r], w.bias[r] = f, math.Nextafter32(float32(g), float32(math.Inf(1))), 0
+		if w.s.c2 != 0 {
+			// L2: 2s·(q·x) - s²·|x|², and 4c2·g² (see amxShared).
+			w.fa[r], w.bias[r] = 2*f, float32(-g*g+4*w.s.c2*g*g)
+		}
+		if !(g <= 1e15) {
+			// Too large or not finite for bfloat16: scored exactly here.
+			if sample == nil {
+				w.exact(x, row)
+			}
+			w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
+			clear(ah)
+			clear(al)
+			continue
+		}
+		if j.bits != nil && !passes(j.bits, x) {
+			w.fa[r] = nan
+		}
+		w.g = max(w.g, g)
+		splitRow(ah, al, row)
+		clear(ah[d:])
+		clear(al[d:])
+	}
+}
+
+// amxNever is a bound no approximate score passes, for amxHits to scale
+// the scores of a sample without keeping any.
+var amxNever = func() []float32 {
+	l := make([]float32, amxQueryChunk)
+	for i := range l {
+		l[i] = float32(math.Inf(1))
+	}
+	return l
+}()
+
+// guess scores the sample's rows against query blocks [qb0, qb1) and sets
+// each query's bound l to a guess of the L the whole scan will reach:
+// the bound from the sample's j-th best A (when it has j), with G the
+// largest g of the sample. The guess is not a bound (the sample's j best
+// are not k rows): amxScan checks it against the L of the candidates.
+func (w *amxWorker) guess(sample []int, j, qb0, qb1 int) {
+	w.qlo, w.qhi = qb0*amxQueries, min(qb1*amxQueries, w.j.m)
+	ks := w.s.p.ksteps
+	dp := ks * 32
+	top := make([]float32, (w.qhi-w.qlo)*j) // each query's j best, best first
+	for i := range top {
+		top[i] = float32(math.Inf(-1))
+	}
+	for r0 := 0; r0 < len(sample); r0 += amxTileRows {
+		nt := min(amxTileRows, len(sample)-r0)
+		w.prepare(r0, nt, sample)
+		for q0 := qb0; q0 < qb1; q0 += amxQueryChunk / amxQueries {
+			nqb := min(amxQueryChunk/amxQueries, qb1-q0)
+			for b := 0; b < nt; b += amxRows {
+				c := w.c[b/amxRows*amxQueryChunk*amxRows:]
+				amxDots(amxConfig, w.ah[b*dp:], w.al[b*dp:], dp*2, w.s.p.hi[q0*ks*512:], w.s.p.lo[q0*ks*512:], ks, nqb, c)
+				amxHits(c, w.fa[b:b+amxRows], w.bias[b:b+amxRows], w.gr[b:b+amxRows], amxNever, w.s.eq[q0*amxQueries:], nqb, w.masks)
+			}
+			for i := q0 * amxQueries; i < min((q0+nqb)*amxQueries, w.qhi); i++ {
+				qb, n := i/amxQueries-q0, i%amxQueries
+				t := top[(i-w.qlo)*j : (i-w.qlo+1)*j]
+				for r := range nt {
+					v := w.c[(r/amxRows*amxQueryChunk/amxQueries+qb)*amxRows*amxQueries+r%amxRows*amxQueries+n]
+					if v > t[j-1] { // never NaN
+						at := j - 1
+						for at > 0 && v > t[at-1] {
+							t[at] = t[at-1]
+							at--
+						}
+						t[at] = v
+					}
+				}
+			}
+		}
+	}
+	for i := w.qlo; i < w.qhi; i++ {
+		if v := top[(i-w.qlo+1)*j-1]; v > float32(math.Inf(-1)) {
+			w.s.l[i] = w.s.bound(i, v, w.g)
+			w.s.guess[i] = w.s.l[i]
+		}
+	}
 }
 
 // scan screens rows [lo, hi) for query blocks [qb0, qb1).
 func (w *amxWorker) scan(lo, hi, qb0, qb1 int) {
 	w.qlo, w.qhi = qb0*amxQueries, min(qb1*amxQueries, w.j.m)
-	j, ks := w.j, w.s.p.ksteps
-	d, dp := j.d, ks*32
-	nan := float32(math.NaN())
+	ks := w.s.p.ksteps
+	dp := ks * 32
 	for r0 := lo; r0 < hi; r0 += amxTileRows {
 		nt := min(amxTileRows, hi-r0)
-		for r := range (nt + amxRows - 1) / amxRows * amxRows {
-			ah, al := w.ah[r*dp:(r+1)*dp], w.al[r*dp:(r+1)*dp]
-			if r >= nt {
-				clear(ah)
-				clear(al)
-				w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
-				continue
-			}
-			row := load(j.x.DType, j.x.b, (r0+r)*d, d, w.row)
-			ss := sumSquares32(row)
-			f := j.rowFactor(r0+r, ss)
-			g := math.Sqrt(float64(ss)) * math.Abs(float64(f))
-			w.fa[r], w.gr[r], w.bias[r] = f, math.Nextafter32(float32(g), float32(math.Inf(1))), 0
-			if w.s.c2 != 0 {
-				// L2: 2s·(q·x) - s²·|x|², and 4c2·g² (see amxShared).
-				w.fa[r], w.bias[r] = 2*f, float32(-g*g+4*w.s.c2*g*g)
-			}
-			if !(g <= 1e15) {
-				// Too large or not finite for bfloat16: scored exactly here.
-				w.exact(r0+r, row)
-				w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
-				clear(ah)
-				clear(al)
-				continue
-			}
-			if j.bits != nil && !passes(j.bits, r0+r) {
-				w.fa[r] = nan
-			}
-			w.g = max(w.g, g)
-			splitRow(ah, al, row)
-			clear(ah[d:])
-			clear(al[d:])
-		}
+		w.prepare(r0, nt, nil)
 		for q0 := qb0; q0 < qb1; q0 += amxQueryChunk / amxQueries {
 			nqb := min(amxQueryChunk/amxQueries, qb1-q0)
 			l, eq := w.s.l[q0*amxQueries:], w.s.eq[q0*amxQueries:]
@@ -345,10 +463,6 @@ func (w *amxWorker) scan(lo, hi, qb0, qb1 int) {
 					}
 				}
 			}
-			for _, i := range w.rose {
-				w.raise(i)
-			}
-			w.rose = w.rose[:0]
 		}
 	}
 }
@@ -361,36 +475,43 @@ func (w *amxWorker) exact(r int, row []float32) {
 	}
 	f := j.rowFactor(r, j.normSS(row))
 	for i := w.qlo; i < w.qhi; i++ {
-		w.sel[i].offer(j.rowScore(i, row, f), int64(r))
+		w.offer(i, j.rowScore(i, row, f), int64(r))
 	}
 }
 
 // push adds row r, its approximate score v and g, to query i's band,
-// noting when the band's k-th best A rises (L is raised once a block,
-// after its hits), and prunes the band when it is full.
+// and prunes the band when it is full.
 func (w *amxWorker) push(i int, v, g float32, r int64) {
 	b := &w.band[i]
 	if b.limit == 0 {
-		b.limit = max(2*w.k, 64)
-		b.cands, b.heap = make([]amxCand, 0, b.limit), make([]float32, 0, w.k)
+		b.limit = max(amxPruneAt*w.k, 256)
+		b.cands = make([]amxCand, 0, 64)
 	}
 	b.cands = append(b.cands, amxCand{v, g, r})
-	if len(b.heap) < w.k {
-		b.heap = append(b.heap, v)
-		siftUp(b.heap)
-		if len(b.heap) == w.k {
-			w.rise(i)
+	if len(b.cands) >= b.limit {
+		w.prune(i)
+	}
+}
+
+// amxPruneAt is the length of a band, in k, at which it is pruned: the
+// more, the fewer selections and the more candidates between them.
+const amxPruneAt = 4
+
+// prune raises query i's L to θ - e·|q|·G, θ the k-th best A of the
+// band (when it holds k), and keeps the candidates whose U = v + eq·g
+// is at least L: in float32, against l lowered by more than the sum's
+// rounding (at most 2^-23 of |v| + eq·g <= |l| + 2eq·G).
+func (w *amxWorker) prune(i int) {
+	b := &w.band[i]
+	if len(b.cands) >= w.k {
+		w.vs = w.vs[:0]
+		for _, c := range b.cands {
+			w.vs = append(w.vs, c.v)
 		}
-	} else if v > b.heap[0] {
-		b.heap[0] = v
-		siftDown(b.heap)
-		w.rise(i)
+		l := w.s.bound(i, kthLargest(w.vs, w.k-1), w.g)
+		raiseF32(&w.s.valid[i], l)
+		raiseF32(&w.s.l[i], l)
 	}
-	if len(b.cands) < b.limit {
-		return
-	}
-	// Keep U = v + eq·g >= l, in float32 against l lowered by more than
-	// the sum's rounding (at most 2^-23 of |v| + eq·g <= |l| + 2eq·G).
 	l, eq := float64(loadF32(&w.s.l[i])), w.s.eq[i]
 	lo := float32(l - (math.Abs(l)+2*float64(eq)*w.g)/(1<<20) - 1e-30)
 	n := 0
@@ -401,23 +522,7 @@ func (w *amxWorker) push(i int, v, g float32, r int64) {
 		}
 	}
 	b.cands = b.cands[:n]
-	b.limit = max(2*w.k, 64, 2*n)
-}
-
-// rise notes that query i's k-th best A rose.
-func (w *amxWorker) rise(i int) {
-	if b := &w.band[i]; !b.rose {
-		b.rose = true
-		w.rose = append(w.rose, i)
-	}
-}
-
-// raise raises query i's L to θ - e·|q|·G, θ the worst of the band's k
-// best A.
-func (w *amxWorker) raise(i int) {
-	b := &w.band[i]
-	b.rose = false
-	raiseF32(&w.s.l[i], w.s.bound(i, b.heap[0], w.g))
+	b.limit = max(amxPruneAt*w.k, 256, 2*n)
 }
 
 // bound is l for query i from k rows whose v is at least theta and g at
@@ -435,36 +540,6 @@ func roundUp(v float64) float32 {
 
 func roundDown(v float64) float32 {
 	return float32(v - math.Abs(v)/(1<<20) - 1e-30)
-}
-
-// siftUp restores the min-heap h after an append; siftDown after its
-// first value rose.
-func siftUp(h []float32) {
-	for c := len(h) - 1; c > 0; {
-		p := (c - 1) / 2
-		if !(h[c] < h[p]) {
-			return
-		}
-		h[c], h[p] = h[p], h[c]
-		c = p
-	}
-}
-
-func siftDown(h []float32) {
-	for p := 0; ; {
-		c := 2*p + 1
-		if c >= len(h) {
-			return
-		}
-		if c+1 < len(h) && h[c+1] < h[c] {
-			c++
-		}
-		if !(h[c] < h[p]) {
-			return
-		}
-		h[c], h[p] = h[p], h[c]
-		p = c
-	}
 }
 
 // kthLargest returns the value that ranks n-th (from 0) of v, largest
@@ -505,8 +580,9 @@ func kthLargest(v []float32, n int) float32 {
 func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	amxScans.Add(1)
 	o := order{j.a.Largest}
-	p := packQueries(j.Q, j.m, j.d)
-	sh := &amxShared{p: p, l: make([]float32, p.nqb*amxQueries), eq: make([]float32, p.nqb*amxQueries), cq: make([]float64, j.m)}
+	p := c.packQueries(j.Q, j.m, j.d)
+	nq := p.nqb * amxQueries
+	sh := &amxShared{fac: make([]float32, n), p: p, l: make([]float32, nq), eq: make([]float32, nq), valid: make([]float32, nq), guess: make([]float32, nq), cq: make([]float64, j.m)}
 	e := amxErr(j.d)
 	if j.a.Metric == engine.MetricL2 {
 		sh.c2, e = 1.25*float64(j.d+16)/(1<<24), 2*e
@@ -514,7 +590,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	for i := range sh.l {
 		sh.l[i] = float32(math.Inf(1))
 		if i < j.m {
-			sh.l[i] = float32(math.Inf(-1))
+			sh.l[i], sh.valid[i], sh.guess[i] = float32(math.Inf(-1)), float32(math.Inf(-1)), float32(math.Inf(-1))
 			sh.eq[i] = roundUp(e * p.norm[i])
 			sh.cq[i] = 2 * sh.c2 * p.norm[i] * p.norm[i]
 		}
@@ -530,6 +606,14 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	if chunks := (p.nqb*amxQueries + amxQueryChunk - 1) / amxQueryChunk; chunks >= c.workers && c.workers > 1 {
 		tasks, qparts = c.workers, c.workers
 	}
+	if sample, at := j.amxSample(n); sample != nil {
+		c.parallelTasks(c.workers, func() func(t int) {
+			w := j.newAMXTile(sh)
+			return func(t int) {
+				w.guess(sample, at, t*p.nqb/c.workers, (t+1)*p.nqb/c.workers)
+			}
+		})
+	}
 	c.parallelTasks(tasks, func() func(t int) {
 		w := j.newAMXWorker(sh, o)
 		mu.Lock()
@@ -537,9 +621,11 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 		mu.Unlock()
 		return func(t int) {
 			if qparts > 1 {
+				w.keepFac = t == 0
 				w.scan(0, n, t*p.nqb/qparts, (t+1)*p.nqb/qparts)
 				return
 			}
+			w.keepFac = true
 			w.scan(t*chunk, min((t+1)*chunk, n), 0, p.nqb)
 		}
 	})
@@ -557,8 +643,8 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 		failing := 0
 		for r := 0; r < n && failing < j.a.K; r++ {
 			if !passes(j.bits, r) {
-				for _, sel := range ws[0].sel {
-					sel.offer(j.worst, int64(r))
+				for i := range j.m {
+					ws[0].offer(i, j.worst, int64(r))
 				}
 				failing++
 			}
@@ -578,9 +664,20 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 					all = append(all, c.v)
 				}
 			}
-			l := float64(sh.l[i])
+			l := float64(sh.valid[i])
 			if len(all) >= j.a.K {
 				l = max(l, float64(sh.bound(i, kthLargest(all, j.a.K-1), g)))
+			}
+			if float64(sh.guess[i]) > l {
+				// The guess was above the candidates' L: rows it dropped
+				// may rank among the k best. Every row is a candidate.
+				amxMissed.Add(1)
+				for r := range n {
+					if j.bits == nil || passes(j.bits, r) {
+						cand[i] = append(cand[i], int64(r))
+					}
+				}
+				continue
 			}
 			for _, w := range ws {
 				for _, c := range w.band[i].cands {
@@ -591,64 +688,138 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 			}
 		}
 	})
-	start := make([]uint32, n+1) // fewer than 2^32 candidates (16 bytes each in a band)
-	for _, rows := range cand {
-		for _, r := range rows {
-			start[r+1]++
-		}
-	}
-	for r := range n {
-		start[r+1] += start[r]
-	}
-	byRow := make([]int32, start[n]) // the queries of row r: byRow[start[r]:start[r+1]]
-	next := append([]uint32(nil), start[:n]...)
+	// The re-scoring: each candidate's score goes to its place in exact
+	// (query i's from off[i], in the order of cand[i]). Tasks of a part of
+	// the rows sort their candidates by row (a counting sort), so that
+	// each row is read once for all its queries.
+	off := make([]int, j.m+1)
 	for i, rows := range cand {
-		for _, r := range rows {
-			byRow[next[r]] = int32(i)
-			next[r]++
-		}
+		off[i+1] = off[i] + len(rows)
 	}
-	// Rows in parts of about equal candidates, a part a task; each worker
-	// offers to selections of its own.
+	exact := make([]float32, off[j.m])
 	parts := 4 * c.workers
 	c.parallelTasks(parts, func() func(t int) {
-		mine := make([]*selector, j.m)
-		for i := range mine {
-			mine[i] = newSelector(o, j.a.K)
-		}
-		mu.Lock()
-		sels = append(sels, mine)
-		mu.Unlock()
+		var start []uint32
+		var byQuery, byPlace []int32
+		var scores []float32
 		row := make([]float32, j.d)
 		return func(t int) {
-			lo := sort.Search(n, func(r int) bool { return int(start[r+1]) > t*len(byRow)/parts })
-			hi := sort.Search(n, func(r int) bool { return int(start[r+1]) > (t+1)*len(byRow)/parts })
-			if t == parts-1 {
-				hi = n
+			lo, hi := int64(t*n/parts), int64((t+1)*n/parts)
+			start = append(start[:0], make([]uint32, hi-lo+1)...)
+			for _, rows := range cand {
+				for _, r := range rows {
+					if r >= lo && r < hi {
+						start[r-lo+1]++
+					}
+				}
 			}
+			for r := range hi - lo {
+				start[r+1] += start[r]
+			}
+			byQuery = append(byQuery[:0], make([]int32, start[hi-lo])...)
+			byPlace = append(byPlace[:0], make([]int32, start[hi-lo])...)
+			next := start[:hi-lo] // start[r] until row r's queries are placed, then start[r+1]
+			for i, rows := range cand {
+				for p, r := range rows {
+					if r >= lo && r < hi {
+						byQuery[next[r-lo]], byPlace[next[r-lo]] = int32(i), int32(off[i]+p)
+						next[r-lo]++
+					}
+				}
+			}
+			// Row r's candidates are now [start[r-1-lo], start[r-lo]) (from 0 for the first).
+			from := uint32(0)
 			for r := lo; r < hi; r++ {
-				qs := byRow[start[r]:start[r+1]]
+				qs, at := byQuery[from:start[r-lo]], byPlace[from:start[r-lo]]
+				from = start[r-lo]
 				if len(qs) == 0 {
 					continue
 				}
-				x := load(j.x.DType, j.x.b, r*j.d, j.d, row)
-				f := j.rowFactor(r, j.normSS(x))
-				for _, i := range qs {
-					mine[i].offer(j.rowScore(int(i), x, f), int64(r))
+				x := load(j.x.DType, j.x.b, int(r)*j.d, j.d, row)
+				f := sh.fac[r]
+				if j.a.Metric != engine.MetricL2 {
+					// rowScore's dot(q, x)·f, the queries side by side.
+					scores = append(scores[:0], make([]float32, len(qs))...)
+					dotQueries(x, j.Q, j.d, qs, scores)
+					for k, p := range at {
+						exact[p] = scores[k] * f
+					}
+					continue
+				}
+				for k, i := range qs {
+					exact[at[k]] = j.rowScore(int(i), x, f)
 				}
 			}
 		}
 	})
+	// Each query's candidates to a selection of its own.
+	mine := make([]*selector, j.m)
+	c.parallelFor(j.m, 16, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if len(cand[i]) == 0 {
+				continue
+			}
+			mine[i] = newSelector(o, j.a.K)
+			for p, r := range cand[i] {
+				mine[i].offer(exact[off[i]+p], r)
+			}
+		}
+	})
+	sels = append(sels, mine)
 	return sels
+}
+
+// amxSampleRows is the most rows of the sample that guesses each query's
+// L before a screened scan (amxSample).
+const amxSampleRows = 512
+
+// amxMissed counts the queries whose guess was above their candidates' L
+// (see amxScan), for the tests.
+var amxMissed atomic.Int64
+
+// amxSample returns the rows of the sample that guesses each query's L
+// before the scan, spread evenly over the n rows, and the rank at in the
+// sample whose A gives the guess; nil where a guess is not worth it. Of
+// S sampled rows that pass, about μ = S·k/n' rank among the k best of
+// the n' rows that pass; the guess takes the (μ + 4√μ + 2)-th best of
+// the sample, so that fewer than k rows pass it only when the sample
+// holds 4σ more of the k best than expected (every row of a sample of
+// all the rows: the k-th). With the guess, a query's candidates are
+// about n'·at/S rows from the start, instead of every row until its k
+// best have gathered.
+func (j *scanJob) amxSample(n int) (sample []int, at int) {
+	s := min(n, amxSampleRows)
+	sample = make([]int, 0, s)
+	for t := range s {
+		if r := t * n / s; j.bits == nil || passes(j.bits, r) {
+			sample = append(sample, r)
+		}
+	}
+	pass := n
+	if j.bits != nil {
+		pass = 0
+		for _, w := range j.bits {
+			pass += bits.OnesCount32(w)
+		}
+	}
+	at = j.a.K
+	if s < n {
+		mu := float64(len(sample)) * float64(j.a.K) / float64(pass)
+		at = int(math.Ceil(mu + 4*math.Sqrt(mu) + 2))
+	}
+	if at > len(sample)/2 && s < n || at > len(sample) {
+		return nil, 0
+	}
+	return sample, at
 }
 
 // amxUsable reports whether a scan of n rows on w workers is screened: a
 // dot or cosine scan for the largest scores or an L2 scan for the
 // smallest, enough queries, a tile unit,
 // queries whose norms bfloat16 and float32 hold with room, and a k small
-// enough next to the rows that the candidates (about w·k·(1 + ln(n/(w·k)))
-// a query, each through a heap of k) cost at most about a quarter of the
-// tile kernels' scan of the query (n·d products). On the development
+// enough next to the rows that the candidates (at most about w·k·(1 +
+// ln(n/(w·k))) a query) cost at most about a quarter of the tile kernels'
+// scan of the query (n·d products). On the development
 // machine k = 100 over 10,000 rows and k = 1000 over 50,000 are screened,
 // k = 4096 over 50,000 not (its screen took as long as the tile scan).
 func (j *scanJob) amxUsable(n, w int) bool {

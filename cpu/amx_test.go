@@ -105,6 +105,53 @@ func TestScreenedScan(t *testing.T) {
 	})
 }
 
+// TestScreenedGuessMissed checks the screen where its sample misleads
+// it: the only rows near the queries are 60 of the sampled ones, so the
+// sample's guess of each query's L (from its 26th best of 512) is above
+// the k-th best of all rows (k = 100). The scan must notice it for every
+// query, and still return the tile scan's results, bit for bit.
+func TestScreenedGuessMissed(t *testing.T) {
+	screenKernels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(73, freshSeed(t)))
+		c := scanCase{m: 16, n: 5000, d: 40, k: 100}
+		sample, _ := (&scanJob{a: engine.Attrs{K: c.k}, m: c.m}).amxSample(c.n)
+		if len(sample) != amxSampleRows {
+			t.Fatalf("sample of %d rows, want %d", len(sample), amxSampleRows)
+		}
+		base := make([]float32, c.d)
+		normals(r, base)
+		qv, xv := make([]float32, c.m*c.d), make([]float32, c.n*c.d)
+		normals(r, xv)
+		for i := range xv {
+			xv[i] *= 0.01
+		}
+		for i := range c.m {
+			for e := range c.d {
+				qv[i*c.d+e] = base[e] + 0.01*float32(r.NormFloat64())
+			}
+		}
+		for _, row := range sample[:60] {
+			for e := range c.d {
+				xv[row*c.d+e] += base[e]
+			}
+		}
+		for _, metric := range []string{"dot", "cosine", "l2"} {
+			before := amxMissed.Load()
+			got, gi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, true)
+			if missed := amxMissed.Load() - before; missed != int64(c.m) {
+				t.Fatalf("%s: the guess missed for %d queries, want all %d", metric, missed, c.m)
+			}
+			want, wi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, false)
+			for k := range want {
+				if math.Float32bits(got[k]) != math.Float32bits(want[k]) || gi[k] != wi[k] {
+					t.Fatalf("%s: query %d rank %d: screened %v (row %d), tile scan %v (row %d)",
+						metric, k/c.k, k%c.k, got[k], gi[k], want[k], wi[k])
+				}
+			}
+		}
+	})
+}
+
 // screenedRun runs one scan, screened or not, and returns its values and
 // rows.
 func screenedRun(t *testing.T, metric string, dt engine.DType, quant bool, c scanCase, qv, xv []float32, bits []uint32, screened bool) ([]float32, []int64) {
@@ -209,7 +256,7 @@ func TestAMXKernels(t *testing.T) {
 		x := make([]float32, amxRows*c.d)
 		normals(r, q)
 		normals(r, x)
-		p := packQueries(q, m, c.d)
+		p := newBackend().packQueries(q, m, c.d)
 		ah, al := make([]uint16, amxRows*dp), make([]uint16, amxRows*dp)
 		for i := range amxRows {
 			for e := range c.d {

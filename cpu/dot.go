@@ -8,6 +8,13 @@ package cpu
 
 // dotGo is the portable dot product: eight independent accumulators so
 // that the loop is not bound by the latency of one add chain.
+// dotQueriesGo is dotQueries through dot, a query at a time.
+func dotQueriesGo(x, q []float32, d int, qs []int32, out []float32) {
+	for k, i := range qs {
+		out[k] = dot(q[int(i)*d:(int(i)+1)*d], x)
+	}
+}
+
 func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32
@@ -95,6 +102,7 @@ func sumSquares32Go(x []float32) float32 { return dotGo(x, x) }
 // so that a scan scores a row the same whatever path it takes.
 var (
 	dot          = dotGo
+	dotQueries   = dotQueriesGo // out[t] = dot(query qs[t] of q, x), queries of d elements
 	sqDist       = sqDistGo
 	sumSquares   = sumSquaresGo
 	sumSquares32 = sumSquares32Go
@@ -131,6 +139,7 @@ func init() { setSIMD(true) }
 // portable ones, and reports which. Tests use it to check both.
 func setSIMD(on bool) bool {
 	dot, sqDist, sumSquares, sumSquares32 = dotGo, sqDistGo, sumSquaresGo, sumSquares32Go
+	dotQueries = dotQueriesGo
 	gemmKernel, gemmMR, gemmNR, packA12 = gemm1x1Go, 1, 1, nil
 	dotTile, scanQueryBlock, l2Tile = dotTileGo, 4, nil
 	amxDots, amxHits, splitRow = nil, nil, splitBF16Go

@@ -62,6 +62,7 @@ func useSIMD() bool {
 	firstNotAbove = withTailScan(firstNotAboveAVX2, firstNotAboveGo)
 	if useAVX512 && cpufeat.AVX512() {
 		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
+		dotQueries = dotQueriesAVX512
 		gemmKernel, gemmMR, gemmNR, packA12 = gemm12x32Checked, 12, 32, packA12Checked
 		expVec = func(d, a []float32) {
 			a = a[:len(d)]

@@ -125,3 +125,35 @@ func l2TileAVX512(q []float32, mq int, x []float32, nr, d int, scales, out []flo
 	}
 	l2TileGo(q[i*d:], mq-i, x, nr, d, scales, out[i*nr:])
 }
+
+// dotGather4 is the AVX-512 kernel of dotQueries (dotgather512_amd64.s):
+// out[t] = the dot product of elements [0, d &^ 7) of the row x and of
+// query t (qt), computed as dotOnlyF32 computes it.
+//
+//go:noescape
+func dotGather4(x, q0, q1, q2, q3 *float32, d int, out *[4]float32)
+
+// dotQueriesAVX512 is dotQueries on dotGather4, four queries at a time
+// (with dotOnlyF32's tail added by rowTail), the rest through dot.
+func dotQueriesAVX512(x, q []float32, d int, qs []int32, out []float32) {
+	x, out = x[:d], out[:len(qs)]
+	n8 := d &^ 7
+	var t [4]float32
+	at := func(i int32) *float32 { return &q[int(i)*d : (int(i)+1)*d][0] }
+	k := 0
+	for ; k+4 <= len(qs) && n8 > 0; k += 4 {
+		dotGather4(&x[0], at(qs[k]), at(qs[k+1]), at(qs[k+2]), at(qs[k+3]), d, &t)
+		for u := range 4 {
+			v := t[u]
+			if n8 < d {
+				i := int(qs[k+u])
+				v, _ = rowTail(engine.Float32, false, q[i*d:(i+1)*d], f32Bytes(x), n8, 1, v, 0)
+			}
+			out[k+u] = v
+		}
+	}
+	for ; k < len(qs); k++ {
+		i := int(qs[k])
+		out[k] = dot(q[i*d:(i+1)*d], x)
+	}
+}

@@ -104,3 +104,40 @@ func TestL2Tile(t *testing.T) {
 		}
 	})
 }
+
+// TestDotQueries checks the re-scoring's kernel, one row against queries
+// picked anywhere among many (repeats included): every score equal bit
+// for bit to dot of its pair, at widths around the kernel's chunk (8) and
+// group (32) sizes and at every count of queries around its block of 4,
+// with the row at an odd offset and the output poisoned first.
+func TestDotQueries(t *testing.T) {
+	bothKernelSets(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(23, 23))
+		for _, d := range []int{1, 7, 8, 9, 24, 31, 32, 33, 40, 63, 77, 96, 131, 768, 771} {
+			const m = 37
+			qb, xb := make([]float32, m*d+1), make([]float32, d+3)
+			normals(r, qb)
+			normals(r, xb)
+			q, x := qb[1:], xb[3:]
+			for n := range 14 {
+				qs := make([]int32, n)
+				for k := range qs {
+					qs[k] = int32(r.IntN(m))
+				}
+				out := make([]float32, n+1)
+				for k := range out {
+					out[k] = float32(math.NaN())
+				}
+				dotQueries(x, q, d, qs, out[:n])
+				for k, i := range qs {
+					if got, want := out[k], dot(q[int(i)*d:(int(i)+1)*d], x); math.Float32bits(got) != math.Float32bits(want) {
+						t.Fatalf("d=%d, %d queries: score %d (query %d) %v, dot %v", d, n, k, i, got, want)
+					}
+				}
+				if !math.IsNaN(float64(out[n])) {
+					t.Fatalf("d=%d, %d queries: wrote past the scores", d, n)
+				}
+			}
+		}
+	})
+}

@@ -87,19 +87,31 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 			}
 		})
 	}
+	// Each query's selections merged and sorted, the queries in parallel.
 	vals := f32(out[0].b)
-	idx := make([]int64, a.K)
-	for i := range j.m {
-		merged := newSelector(o, a.K)
-		for _, mine := range sels {
-			v, ix := mine[i].kept()
-			for k := range v {
-				merged.push(v[k], ix[k])
+	c.parallelFor(j.m, 16, func(lo, hi int) {
+		idx := make([]int64, a.K)
+		for i := lo; i < hi; i++ {
+			var merged *selector
+			for _, mine := range sels {
+				switch {
+				case mine[i] == nil:
+				case merged == nil:
+					merged = mine[i] // sorted as it is when it is the only one
+				default:
+					v, ix := mine[i].kept()
+					for k := range v {
+						merged.push(v[k], ix[k])
+					}
+				}
 			}
+			if merged == nil {
+				merged = newSelector(o, a.K)
+			}
+			merged.sorted(vals[i*a.K:(i+1)*a.K], idx)
+			putIndices(out[1].b, i*a.K, idx)
 		}
-		merged.sorted(vals[i*a.K:(i+1)*a.K], idx)
-		putIndices(out[1].b, i*a.K, idx)
-	}
+	})
 	return nil
 }
 

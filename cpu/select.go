@@ -1,6 +1,10 @@
 package cpu
 
-import "sort"
+import (
+	"cmp"
+	"math"
+	"slices"
+)
 
 // order ranks candidates: largest or smallest first, ties to the smaller
 // index, NaN after every number.
@@ -192,16 +196,50 @@ func (s *selector) kept() ([]float32, []int64) {
 // sorted writes the kept candidates best first.
 func (s *selector) sorted(vals []float32, idx []int64) {
 	s.compact()
-	sort.Sort(byRank{s})
-	copy(vals, s.vals)
-	copy(idx, s.idx)
+	n := len(s.vals)
+	// Each candidate as one integer, its rank key (see rankKey) above its
+	// place: sorting the integers orders the candidates by score, and
+	// ties (equal keys, rare) are then put in index order.
+	keys := make([]uint64, n)
+	for p, v := range s.vals {
+		keys[p] = uint64(s.o.rankKey(v))<<32 | uint64(p)
+	}
+	slices.Sort(keys)
+	for a := 0; a < n; {
+		b := a + 1
+		for b < n && keys[b]>>32 == keys[a]>>32 {
+			b++
+		}
+		if b-a > 1 {
+			slices.SortFunc(keys[a:b], func(x, y uint64) int { return cmp.Compare(s.idx[uint32(x)], s.idx[uint32(y)]) })
+		}
+		a = b
+	}
+	for p, key := range keys {
+		vals[p], idx[p] = s.vals[uint32(key)], s.idx[uint32(key)]
+	}
 }
 
-// byRank sorts a selector's buffer best first.
-type byRank struct{ s *selector }
-
-func (b byRank) Len() int      { return len(b.s.vals) }
-func (b byRank) Swap(i, j int) { b.s.swap(i, j) }
-func (b byRank) Less(i, j int) bool {
-	return b.s.o.ahead(b.s.vals[i], b.s.idx[i], b.s.vals[j], b.s.idx[j])
+// rankKey maps a score to an unsigned integer that is smaller the better
+// the score ranks: equal for equal scores (both zeros alike, every NaN
+// alike, after every number).
+func (o order) rankKey(v float32) uint32 {
+	if v != v {
+		return math.MaxUint32
+	}
+	if v == 0 {
+		v = 0 // -0 ranks as +0
+	}
+	b := math.Float32bits(v)
+	if b>>31 != 0 {
+		b = ^b // negative: larger magnitude, smaller number
+	} else {
+		b |= 1 << 31
+	}
+	// b now grows with v, from 0x007fffff (-Inf) to 0xff800000 (+Inf),
+	// and so does ^b the other way: both stay below the NaN key.
+	if o.largest {
+		return ^b
+	}
+	return b
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // TestSelector checks the bounded selection against a full sort: values
-// drawn from a few levels (so most tie) with NaNs, offered in shuffled
+// drawn from a few levels (so most tie) of both signs, with NaNs,
+// infinities and both zeros, offered in shuffled
 // index order, for k around the buffer's compaction (2k) and past the
 // count, both orders; the result must be the reference's first k,
 // exactly, ties to the smaller index and NaN last.
@@ -21,9 +22,9 @@ func TestSelector(t *testing.T) {
 				o := order{largest}
 				vals := make([]float32, n)
 				for i := range vals {
-					vals[i] = float32(r.IntN(50))
-					if r.IntN(20) == 0 {
-						vals[i] = float32(math.NaN())
+					vals[i] = float32(r.IntN(50)-25) / 4
+					if r.IntN(10) == 0 {
+						vals[i] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1))}[r.IntN(4)]
 					}
 				}
 				perm := r.Perm(n)
