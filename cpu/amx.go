@@ -177,7 +177,11 @@ func roundBF16(v float32) uint16 { return uint16(half.BFromFloat32(v)) }
 // 2^-16 of |q|·|x|), float32 accumulation of the 3d products on the tile
 // unit and of the d products of dot (one rounding each, at most the sum of
 // the magnitudes times 2^-24, counted twice in case the tile unit rounds
-// each half of a pair), with a margin of 25%.
+// each half of a pair), with a margin of 25%. The tile unit also flushes
+// subnormal parts, products and sums to zero, an error of at most about
+// 3d·2^-126 + 2^-126·√d·(|q| + |x|): with |q| and |x| at least 2^-40
+// (amxUsable and prepare send smaller ones to the float32 kernels), under
+// 10^-8 of |q|·|x| up to d = 10^5, which the margin holds.
 func amxErr(d int) float64 {
 	return 1.25 * (3.2/65536 + float64(6*d+d+16)/(1<<24))
 }
@@ -228,10 +232,11 @@ type amxBand struct {
 	limit int // the length at which the candidates are pruned
 }
 
-// amxCand is a candidate row r with its approximate score v and g.
+// amxCand is a candidate row r with its approximate score v (its g is
+// in the worker's gRow).
 type amxCand struct {
-	v, g float32
-	r    int64
+	v float32
+	r int32
 }
 
 // amxShared is what a screened scan's workers share: the packed queries,
@@ -259,7 +264,7 @@ type amxShared struct {
 	p            *amxQueryPack
 	l, eq        []float32
 	valid, guess []float32
-	fac          []float32 // each row's rowFactor, set by the scan
+	fac          []float32 // each row's rowFactor, set by the scan (NaN: scored exactly, not screened)
 	cq           []float64
 	c2           float64
 }
@@ -282,6 +287,7 @@ type amxWorker struct {
 	qhi    int
 	sel    []*selector // exact selections of rows the screen cannot take
 	o      order
+	gRow   []float32 // g (rounded up) of each row this worker scanned
 	// keepFac: this worker sets amxShared.fac of its rows (only one of
 	// the workers that scan the same rows does).
 	keepFac bool
@@ -311,6 +317,7 @@ func (j *scanJob) newAMXTile(s *amxShared) *amxWorker {
 
 func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
 	w := j.newAMXTile(s)
+	w.gRow = make([]float32, len(s.fac))
 	w.band, w.sel = make([]amxBand, j.m), make([]*selector, j.m) // bands and selections made at their first candidate
 	w.o = o
 	return w
@@ -345,14 +352,22 @@ func (w *amxWorker) prepare(r0, nt int, sample []int) {
 		}
 		g := math.Sqrt(float64(ss)) * math.Abs(float64(f))
 		w.fa[r], w.gr[r], w.bias[r] = f, math.Nextafter32(float32(g), float32(math.Inf(1))), 0
+		if sample == nil {
+			w.gRow[x] = w.gr[r]
+		}
 		if w.s.c2 != 0 {
 			// L2: 2s·(q·x) - s²·|x|², and 4c2·g² (see amxShared).
 			w.fa[r], w.bias[r] = 2*f, float32(-g*g+4*w.s.c2*g*g)
 		}
-		if !(g <= 1e15) {
-			// Too large or not finite for bfloat16: scored exactly here.
+		if !(g <= 1e15) || ss < 0x1p-80 {
+			// Too large or not finite for bfloat16, or so small that the
+			// tile unit's flushing of subnormal values (and float32's
+			// underflow of ss) could pass the bound: scored exactly here.
 			if sample == nil {
 				w.exact(x, row)
+				if w.keepFac {
+					w.s.fac[x] = nan // not screened: no candidate of any query
+				}
 			}
 			w.fa[r], w.gr[r], w.bias[r] = nan, 0, 0
 			clear(ah)
@@ -458,7 +473,7 @@ func (w *amxWorker) scan(lo, hi, qb0, qb1 int) {
 						for m != 0 {
 							n := bits.TrailingZeros16(m)
 							m &= m - 1
-							w.push((q0+qb)*amxQueries+n, c[(qb*amxRows+r)*amxQueries+n], w.gr[b+r], int64(r0+b+r))
+							w.push((q0+qb)*amxQueries+n, c[(qb*amxRows+r)*amxQueries+n], int32(r0+b+r))
 						}
 					}
 				}
@@ -479,15 +494,15 @@ func (w *amxWorker) exact(r int, row []float32) {
 	}
 }
 
-// push adds row r, its approximate score v and g, to query i's band,
-// and prunes the band when it is full.
-func (w *amxWorker) push(i int, v, g float32, r int64) {
+// push adds row r and its approximate score v to query i's band, and
+// prunes the band when it is full.
+func (w *amxWorker) push(i int, v float32, r int32) {
 	b := &w.band[i]
 	if b.limit == 0 {
 		b.limit = max(amxPruneAt*w.k, 256)
 		b.cands = make([]amxCand, 0, 64)
 	}
-	b.cands = append(b.cands, amxCand{v, g, r})
+	b.cands = append(b.cands, amxCand{v, r})
 	if len(b.cands) >= b.limit {
 		w.prune(i)
 	}
@@ -516,7 +531,7 @@ func (w *amxWorker) prune(i int) {
 	lo := float32(l - (math.Abs(l)+2*float64(eq)*w.g)/(1<<20) - 1e-30)
 	n := 0
 	for _, c := range b.cands {
-		if c.v+eq*c.g >= lo {
+		if c.v+eq*w.gRow[c.r] >= lo {
 			b.cands[n] = c
 			n++
 		}
@@ -673,7 +688,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 				// may rank among the k best. Every row is a candidate.
 				amxMissed.Add(1)
 				for r := range n {
-					if j.bits == nil || passes(j.bits, r) {
+					if (j.bits == nil || passes(j.bits, r)) && sh.fac[r] == sh.fac[r] {
 						cand[i] = append(cand[i], int64(r))
 					}
 				}
@@ -681,8 +696,8 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 			}
 			for _, w := range ws {
 				for _, c := range w.band[i].cands {
-					if float64(roundUp(float64(c.v)+float64(sh.eq[i])*float64(c.g))) >= l {
-						cand[i] = append(cand[i], c.r)
+					if float64(roundUp(float64(c.v)+float64(sh.eq[i])*float64(w.gRow[c.r]))) >= l {
+						cand[i] = append(cand[i], int64(c.r))
 					}
 				}
 			}
@@ -823,7 +838,7 @@ func (j *scanJob) amxSample(n int) (sample []int, at int) {
 // machine k = 100 over 10,000 rows and k = 1000 over 50,000 are screened,
 // k = 4096 over 50,000 not (its screen took as long as the tile scan).
 func (j *scanJob) amxUsable(n, w int) bool {
-	if amxDots == nil || j.m < amxMinQueries || j.a.Largest == (j.a.Metric == engine.MetricL2) || j.d == 0 || n == 0 {
+	if amxDots == nil || j.m < amxMinQueries || j.a.Largest == (j.a.Metric == engine.MetricL2) || j.d == 0 || n == 0 || n > math.MaxInt32 {
 		return false
 	}
 	wk := float64(w * j.a.K)
@@ -831,7 +846,7 @@ func (j *scanJob) amxUsable(n, w int) bool {
 		return false
 	}
 	for i := range j.m {
-		if ss := sumSquares32(j.Q[i*j.d : (i+1)*j.d]); !(ss <= 1e30) {
+		if ss := sumSquares32(j.Q[i*j.d : (i+1)*j.d]); !(ss <= 1e30) || ss < 0x1p-80 {
 			return false
 		}
 	}

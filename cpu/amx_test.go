@@ -109,7 +109,8 @@ func TestScreenedScan(t *testing.T) {
 // it: the only rows near the queries are 60 of the sampled ones, so the
 // sample's guess of each query's L (from its 26th best of 512) is above
 // the k-th best of all rows (k = 100). The scan must notice it for every
-// query, and still return the tile scan's results, bit for bit.
+// query, and still return the tile scan's results, bit for bit (with
+// zero rows among the others, which the scan scores exactly, once).
 func TestScreenedGuessMissed(t *testing.T) {
 	screenKernels(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(73, freshSeed(t)))
@@ -123,7 +124,10 @@ func TestScreenedGuessMissed(t *testing.T) {
 		qv, xv := make([]float32, c.m*c.d), make([]float32, c.n*c.d)
 		normals(r, xv)
 		for i := range xv {
-			xv[i] *= 0.01
+			xv[i] = 0.01*xv[i] - 0.1*base[i%c.d] // pointing away from the queries
+			if i/c.d%10 == 7 {
+				xv[i] = 0 // zero rows, which the scan scores exactly, next after the 60
+			}
 		}
 		for i := range c.m {
 			for e := range c.d {
@@ -141,6 +145,35 @@ func TestScreenedGuessMissed(t *testing.T) {
 			if missed := amxMissed.Load() - before; missed != int64(c.m) {
 				t.Fatalf("%s: the guess missed for %d queries, want all %d", metric, missed, c.m)
 			}
+			want, wi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, false)
+			for k := range want {
+				if math.Float32bits(got[k]) != math.Float32bits(want[k]) || gi[k] != wi[k] {
+					t.Fatalf("%s: query %d rank %d: screened %v (row %d), tile scan %v (row %d)",
+						metric, k/c.k, k%c.k, got[k], gi[k], want[k], wi[k])
+				}
+			}
+		}
+	})
+}
+
+// TestScreenedTinyValues checks the screen where the tile unit flushes
+// to zero what falls below float32's normal range: a store of rows of
+// about 1e-37 by cosine (their float32 sum of squares underflows, so
+// each row's factor is 1/NormEps, which scales up the products the unit
+// flushed), and the same rows by dot and L2. The screened scan must
+// return the tile scan's results, bit for bit.
+func TestScreenedTinyValues(t *testing.T) {
+	screenKernels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(75, freshSeed(t)))
+		c := scanCase{m: 16, n: 700, d: 48, k: 10}
+		qv := make([]float32, c.m*c.d)
+		normals(r, qv)
+		xv := nearTies(r, c.n, c.d)
+		for i := range xv {
+			xv[i] *= 1e-37 * float32(1+1e-3*float64(i/c.d))
+		}
+		for _, metric := range []string{"cosine", "dot", "l2"} {
+			got, gi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, true)
 			want, wi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, false)
 			for k := range want {
 				if math.Float32bits(got[k]) != math.Float32bits(want[k]) || gi[k] != wi[k] {
