@@ -3,7 +3,7 @@
 // backends are tested against, so each kernel is written to be right
 // first: reductions, norms of Normalize and sums accumulate in float64,
 // top-k keeps an exact bounded selection per worker (a threshold and
-// a buffer of 2k compacted by quickselect) and merges them, ties go to
+// a buffer of 2k compacted by a radix selection) and merges them, ties go to
 // the smaller index and NaN ranks last. Dot products and matrix products
 // accumulate in float32, as on every backend.
 //

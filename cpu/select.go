@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sort"
 )
 
 // order ranks candidates: largest or smallest first, ties to the smaller
@@ -28,7 +29,8 @@ func (o order) ahead(v float32, i int64, w float32, j int64) bool {
 // selector keeps the k best candidates seen. Candidates that rank ahead
 // of a threshold (the worst of the k best at the last compaction; none
 // before the first) are appended to a buffer of 2k; a full buffer is
-// compacted to its k best by a quickselect, which sets the threshold.
+// compacted to its k best by a radix selection of their rank keys, which
+// sets the threshold.
 // Each candidate costs one comparison once the threshold has settled and
 // O(1) amortized before, whatever k (a heap costs log k per kept one).
 type selector struct {
@@ -40,6 +42,10 @@ type selector struct {
 	has  bool    // whether the threshold is set
 	tv   float32 // the threshold: the worst candidate kept at the last compaction
 	ti   int64
+	// compact's scratch
+	keys, scratch []uint32
+	tieV          []float32
+	tieI          []int64
 }
 
 func newSelector(o order, k int) *selector {
@@ -124,67 +130,96 @@ func (s *selector) push(v float32, i int64) {
 }
 
 // compact keeps the k best candidates of the buffer (in no order) and
-// makes the worst of them the threshold.
+// makes the worst of them the threshold. It ranks by rank key (see
+// rankKey): the k-th smallest key by a radix selection, every candidate
+// below it kept, and of those at it (equal scores) the ones of the
+// smallest indices.
 func (s *selector) compact() {
-	if len(s.vals) <= s.k {
+	n := len(s.vals)
+	if n <= s.k {
 		return
 	}
-	s.selectBest(0, len(s.vals)-1, s.k-1)
-	s.vals, s.idx = s.vals[:s.k], s.idx[:s.k]
-	s.has, s.tv, s.ti = true, s.vals[s.k-1], s.idx[s.k-1]
-}
-
-// selectBest reorders entries lo..hi so that entry n ranks n-th among
-// them, with every entry before it ahead of it (Hoare's quickselect, the
-// pivot the median of three).
-func (s *selector) selectBest(lo, hi, n int) {
-	ahead := func(a, b int) bool { return s.o.ahead(s.vals[a], s.idx[a], s.vals[b], s.idx[b]) }
-	for hi > lo {
-		mid := lo + (hi-lo)/2
-		if ahead(mid, lo) {
-			s.swap(mid, lo)
-		}
-		if ahead(hi, lo) {
-			s.swap(hi, lo)
-		}
-		if ahead(hi, mid) {
-			s.swap(hi, mid)
-		}
-		// lo, mid, hi now rank best to worst: the median is the pivot,
-		// kept at lo while lo+1..hi are partitioned.
-		s.swap(mid, lo)
-		pv, pi := s.vals[lo], s.idx[lo]
-		i, j := lo+1, hi
-		for {
-			for i <= j && s.o.ahead(s.vals[i], s.idx[i], pv, pi) {
-				i++
-			}
-			for i <= j && s.o.ahead(pv, pi, s.vals[j], s.idx[j]) {
-				j--
-			}
-			if i >= j {
-				break
-			}
-			s.swap(i, j)
-			i++
-			j--
-		}
-		// Entries lo+1..j rank ahead of the pivot, j+1..hi behind it.
-		s.swap(lo, j)
+	keys := s.keys[:0]
+	for _, v := range s.vals {
+		keys = append(keys, s.o.rankKey(v))
+	}
+	s.keys = keys
+	kth, below := selectKey(keys, s.k-1, &s.scratch)
+	// Keep the candidates below kth in place, in order (a write never
+	// passes the read), and copy those at it (equal scores) aside.
+	w := 0
+	tv, ti := s.tieV[:0], s.tieI[:0]
+	for p, key := range keys {
 		switch {
-		case n == j:
-			return
-		case n < j:
-			hi = j - 1
-		default:
-			lo = j + 1
+		case key < kth:
+			s.vals[w], s.idx[w] = s.vals[p], s.idx[p]
+			w++
+		case key == kth:
+			tv, ti = append(tv, s.vals[p]), append(ti, s.idx[p])
 		}
 	}
+	s.tieV, s.tieI = tv, ti
+	// The ties of the smallest indices fill the k; the last of them is
+	// the threshold.
+	need := s.k - below
+	if need < len(ti) {
+		sort.Sort(tiesByIndex{tv, ti})
+	}
+	last := 0
+	for t := range need {
+		s.vals[w], s.idx[w] = tv[t], ti[t]
+		if ti[t] > ti[last] {
+			last = t
+		}
+		w++
+	}
+	s.vals, s.idx = s.vals[:s.k], s.idx[:s.k]
+	s.has, s.tv, s.ti = true, tv[last], ti[last]
 }
 
-func (s *selector) swap(a, b int) {
-	s.vals[a], s.vals[b] = s.vals[b], s.vals[a]
-	s.idx[a], s.idx[b] = s.idx[b], s.idx[a]
+// tiesByIndex sorts equal scores by index.
+type tiesByIndex struct {
+	v []float32
+	i []int64
+}
+
+func (t tiesByIndex) Len() int           { return len(t.i) }
+func (t tiesByIndex) Less(a, b int) bool { return t.i[a] < t.i[b] }
+func (t tiesByIndex) Swap(a, b int) {
+	t.v[a], t.v[b] = t.v[b], t.v[a]
+	t.i[a], t.i[b] = t.i[b], t.i[a]
+}
+
+// selectKey returns the key of rank r (from 0, smallest first) among
+// keys, and how many keys are below it: a radix selection, eight bits at
+// a time from the top, over the keys still in the running (copied into
+// *scratch after the first round).
+func selectKey(keys []uint32, r int, scratch *[]uint32) (key uint32, below int) {
+	cur := keys
+	var prefix uint32
+	for shift := 24; ; shift -= 8 {
+		var hist [256]int
+		for _, k := range cur {
+			hist[k>>shift&0xff]++
+		}
+		bucket := 0
+		for ; r >= hist[bucket]; bucket++ {
+			r -= hist[bucket]
+			below += hist[bucket]
+		}
+		prefix |= uint32(bucket) << shift
+		if shift == 0 {
+			return prefix, below
+		}
+		next := (*scratch)[:0]
+		for _, k := range cur {
+			if k>>shift&0xff == uint32(bucket) {
+				next = append(next, k)
+			}
+		}
+		*scratch = next
+		cur = next
+	}
 }
 
 // kept returns the k best candidates (or all, when fewer), in no order.
@@ -204,7 +239,11 @@ func (s *selector) sorted(vals []float32, idx []int64) {
 	for p, v := range s.vals {
 		keys[p] = uint64(s.o.rankKey(v))<<32 | uint64(p)
 	}
-	slices.Sort(keys)
+	if n < 512 {
+		slices.Sort(keys)
+	} else {
+		radixSortHigh(keys)
+	}
 	for a := 0; a < n; {
 		b := a + 1
 		for b < n && keys[b]>>32 == keys[a]>>32 {
@@ -218,6 +257,30 @@ func (s *selector) sorted(vals []float32, idx []int64) {
 	for p, key := range keys {
 		vals[p], idx[p] = s.vals[uint32(key)], s.idx[uint32(key)]
 	}
+}
+
+// radixSortHigh sorts keys by their upper 32 bits, stably (so keys of
+// equal upper halves keep their order, which is the lower halves' here):
+// three passes of 11 bits.
+func radixSortHigh(keys []uint64) {
+	tmp := make([]uint64, len(keys))
+	src, dst := keys, tmp
+	for shift := 32; shift < 64; shift += 11 {
+		var count [2049]int
+		for _, k := range src {
+			count[k>>shift&0x7ff+1]++
+		}
+		for b := range 2048 {
+			count[b+1] += count[b]
+		}
+		for _, k := range src {
+			b := k >> shift & 0x7ff
+			dst[count[b]] = k
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	copy(keys, src) // after three passes the result is in tmp
 }
 
 // rankKey maps a score to an unsigned integer that is smaller the better

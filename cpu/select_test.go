@@ -9,7 +9,8 @@ import (
 )
 
 // TestSelector checks the bounded selection against a full sort: values
-// drawn from a few levels (so most tie) of both signs, with NaNs,
+// drawn from a few levels (so most tie) of both signs and from a normal
+// distribution (some one ulp apart), with NaNs,
 // infinities and both zeros, offered in shuffled
 // index order, for k around the buffer's compaction (2k) and past the
 // count, both orders; the result must be the reference's first k,
@@ -23,6 +24,12 @@ func TestSelector(t *testing.T) {
 				vals := make([]float32, n)
 				for i := range vals {
 					vals[i] = float32(r.IntN(50)-25) / 4
+					if r.IntN(3) == 0 {
+						vals[i] = float32(r.NormFloat64()) // every bit matters
+						if i > 0 && r.IntN(4) == 0 {
+							vals[i] = math.Nextafter32(vals[i-1], float32(math.Inf(1))) // one ulp apart
+						}
+					}
 					if r.IntN(10) == 0 {
 						vals[i] = []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1))}[r.IntN(4)]
 					}
