@@ -49,7 +49,14 @@ type selector struct {
 }
 
 func newSelector(o order, k int) *selector {
-	c := min(2*k, 256) // grown by append up to 2k, as candidates come
+	return newSelectorFor(o, k, 256) // grown by append up to 2k, as candidates come
+}
+
+// newSelectorFor is newSelector with room for n candidates (at most 2k)
+// at once: a selector offered n candidates or more holds min(n, 2k) of
+// them at some point, and growing to it by doubling copies them twice.
+func newSelectorFor(o order, k, n int) *selector {
+	c := min(2*k, max(n, 1))
 	return &selector{o: o, k: k, max: 2 * k, vals: make([]float32, 0, c), idx: make([]int64, 0, c)}
 }
 
