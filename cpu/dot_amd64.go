@@ -47,16 +47,7 @@ func useSIMD() bool {
 	subVec = func(d, a, b []float32) { subAVX2(d, a[:len(d)], b[:len(d)]) }
 	mulVec = func(d, a, b []float32) { mulAVX2(d, a[:len(d)], b[:len(d)]) }
 	divVec = func(d, a, b []float32) { divAVX2(d, a[:len(d)], b[:len(d)]) }
-	expVec = func(d, a []float32) {
-		a = a[:len(d)]
-		expAVX2(d, a)
-		expGo(d[len(d)&^3:], a[len(d)&^3:])
-	}
-	erfVec = func(d, a []float32) {
-		a = a[:len(d)]
-		erfAVX2(d, a)
-		erfGo(d[len(d)&^3:], a[len(d)&^3:])
-	}
+	expVec, erfVec = unaryTail(expAVX2, 4, expGo), unaryTail(erfAVX2, 4, erfGo)
 	prefetch = prefetchAVX2
 	firstNotBelow = withTailScan(firstNotBelowAVX2, firstNotBelowGo)
 	firstNotAbove = withTailScan(firstNotAboveAVX2, firstNotAboveGo)
@@ -64,20 +55,7 @@ func useSIMD() bool {
 		dotTile, scanQueryBlock, l2Tile = dotTileAVX512, 8, l2TileAVX512
 		dotQueries = dotQueriesAVX512
 		gemmKernel, gemmMR, gemmNR, packA12 = gemm12x32Checked, 12, 32, packA12Checked
-		expVec = func(d, a []float32) {
-			a = a[:len(d)]
-			expAVX512(d, a)
-			n := len(d) &^ 7
-			expAVX2(d[n:], a[n:])
-			expGo(d[len(d)&^3:], a[len(d)&^3:])
-		}
-		erfVec = func(d, a []float32) {
-			a = a[:len(d)]
-			erfAVX512(d, a)
-			n := len(d) &^ 7
-			erfAVX2(d[n:], a[n:])
-			erfGo(d[len(d)&^3:], a[len(d)&^3:])
-		}
+		expVec, erfVec = unaryTail(expAVX512, 8, expVec), unaryTail(erfAVX512, 8, erfVec)
 		avx512 = true
 		if useAMX && cpufeat.EnableAMX() {
 			amxDots, amxHits, splitRow = amxDotsChecked, amxHitsChecked, splitBF16Rows
@@ -89,6 +67,17 @@ func useSIMD() bool {
 		decodeF16 = func(dst []float32, src []byte) { f16ToF32F16C(dst, src[:2*len(dst)]) }
 	}
 	return true
+}
+
+// unaryTail returns d[i] = f(a[i]) through k, which does the elements up
+// to a multiple of block, and rest, which does the others.
+func unaryTail(k func(d, a []float32), block int, rest func(d, a []float32)) func(d, a []float32) {
+	return func(d, a []float32) {
+		a = a[:len(d)]
+		k(d, a)
+		n := len(d) / block * block
+		rest(d[n:], a[n:])
+	}
 }
 
 //go:noescape

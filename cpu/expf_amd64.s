@@ -5,9 +5,10 @@
 // time in float64 (VCVTPS2PD), rounded once to float32 at the end. Both
 // process len(d) rounded down to a multiple of 4; the caller does the
 // rest. Each constant is stored four times (32 bytes) so that it can be
-// an FMA's memory operand.
+// an FMA's memory operand; the AVX-512 kernels (expf512_amd64.s) read the
+// same table, a constant's first copy broadcast.
 
-#define C4(off, v) DATA expconst<>+(off)(SB)/8, v; DATA expconst<>+(off+8)(SB)/8, v; DATA expconst<>+(off+16)(SB)/8, v; DATA expconst<>+(off+24)(SB)/8, v
+#define C4(off, v) DATA ·expconst+(off)(SB)/8, v; DATA ·expconst+(off+8)(SB)/8, v; DATA ·expconst+(off+16)(SB)/8, v; DATA ·expconst+(off+24)(SB)/8, v
 
 C4(0, $1.4426950408889634)      // log2(e)
 C4(32, $6.93147180369123816490e-01)  // ln2 high part
@@ -45,9 +46,9 @@ C4(960, $-1.099096462e-01)
 C4(992, $-6.320134997e-01)
 C4(1024, $-1.130119681e+00)
 C4(1056, $2.910125186e-04)
-GLOBL expconst<>(SB), RODATA|NOPTR, $1088
+GLOBL ·expconst(SB), RODATA|NOPTR, $1088
 
-#define K(off) expconst<>+(off)(SB)
+#define K(off) ·expconst+(off)(SB)
 
 // EXPCORE sets P = e^X for X (float64 lanes) in the range of expF32
 // without its edge cases: k = round(X log2 e), r = X - k ln2 (two
