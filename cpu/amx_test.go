@@ -90,14 +90,7 @@ func TestScreenedScan(t *testing.T) {
 								bits[i] = r.Uint32() & r.Uint32() // a quarter of the rows pass
 							}
 						}
-						got, gi := screenedRun(t, metric, dt, quant, c, qv, xv, bits, true)
-						want, wi := screenedRun(t, metric, dt, quant, c, qv, xv, bits, false)
-						for k := range want {
-							if math.Float32bits(got[k]) != math.Float32bits(want[k]) || gi[k] != wi[k] {
-								t.Fatalf("%s: query %d rank %d: screened %v (row %d), tile scan %v (row %d)",
-									name, k/c.k, k%c.k, got[k], gi[k], want[k], wi[k])
-							}
-						}
+						sameAsTileScan(t, name, metric, dt, quant, c, qv, xv, bits)
 					}
 				}
 			}
@@ -141,16 +134,9 @@ func TestScreenedGuessMissed(t *testing.T) {
 		}
 		for _, metric := range []string{"dot", "cosine", "l2"} {
 			before := amxMissed.Load()
-			got, gi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, true)
+			sameAsTileScan(t, metric, metric, engine.Float32, false, c, qv, xv, nil)
 			if missed := amxMissed.Load() - before; missed != int64(c.m) {
 				t.Fatalf("%s: the guess missed for %d queries, want all %d", metric, missed, c.m)
-			}
-			want, wi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, false)
-			for k := range want {
-				if math.Float32bits(got[k]) != math.Float32bits(want[k]) || gi[k] != wi[k] {
-					t.Fatalf("%s: query %d rank %d: screened %v (row %d), tile scan %v (row %d)",
-						metric, k/c.k, k%c.k, got[k], gi[k], want[k], wi[k])
-				}
 			}
 		}
 	})
@@ -173,16 +159,23 @@ func TestScreenedTinyValues(t *testing.T) {
 			xv[i] *= 1e-37 * float32(1+1e-3*float64(i/c.d))
 		}
 		for _, metric := range []string{"cosine", "dot", "l2"} {
-			got, gi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, true)
-			want, wi := screenedRun(t, metric, engine.Float32, false, c, qv, xv, nil, false)
-			for k := range want {
-				if math.Float32bits(got[k]) != math.Float32bits(want[k]) || gi[k] != wi[k] {
-					t.Fatalf("%s: query %d rank %d: screened %v (row %d), tile scan %v (row %d)",
-						metric, k/c.k, k%c.k, got[k], gi[k], want[k], wi[k])
-				}
-			}
+			sameAsTileScan(t, metric, metric, engine.Float32, false, c, qv, xv, nil)
 		}
 	})
+}
+
+// sameAsTileScan runs a scan screened and on the tile kernels, and fails
+// at the first value or row (bit for bit) where they differ.
+func sameAsTileScan(t *testing.T, name, metric string, dt engine.DType, quant bool, c scanCase, qv, xv []float32, bits []uint32) {
+	t.Helper()
+	got, gi := screenedRun(t, metric, dt, quant, c, qv, xv, bits, true)
+	want, wi := screenedRun(t, metric, dt, quant, c, qv, xv, bits, false)
+	for k := range want {
+		if math.Float32bits(got[k]) != math.Float32bits(want[k]) || gi[k] != wi[k] {
+			t.Fatalf("%s: query %d rank %d: screened %v (row %d), tile scan %v (row %d)",
+				name, k/c.k, k%c.k, got[k], gi[k], want[k], wi[k])
+		}
+	}
 }
 
 // screenedRun runs one scan, screened or not, and returns its values and

@@ -6,8 +6,6 @@ package cpu
 // when the processor has them. Every kernel computes the same value up to
 // the order of its float additions.
 
-// dotGo is the portable dot product: eight independent accumulators so
-// that the loop is not bound by the latency of one add chain.
 // dotQueriesGo is dotQueries through dot, a query at a time.
 func dotQueriesGo(x, q []float32, d int, qs []int32, out []float32) {
 	for k, i := range qs {
@@ -15,6 +13,8 @@ func dotQueriesGo(x, q []float32, d int, qs []int32, out []float32) {
 	}
 }
 
+// dotGo is the portable dot product: eight independent accumulators so
+// that the loop is not bound by the latency of one add chain.
 func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32

@@ -263,11 +263,11 @@ const scanTileBytes = 192 << 10
 // with AVX-512; set by setSIMD).
 var scanQueryBlock = 4
 
-// tileRows is the number of rows in a tile of the tiles method:
-// scanTileBytes as float32, a multiple of 3 (the tile kernels' rows).
 // scanPrefetch is how many rows ahead the tile scan asks for a row.
 const scanPrefetch = 2
 
+// tileRows is the number of rows in a tile of the tiles method:
+// scanTileBytes as float32, a multiple of 3 (the tile kernels' rows).
 func (j *scanJob) tileRows() int { return max(3, scanTileBytes/(4*j.d)/3*3) }
 
 // tiles scores rows [lo, hi) a tile at a time: the tile converted to
