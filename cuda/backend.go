@@ -50,11 +50,11 @@ func (driver) Devices() []string {
 type Backend struct {
 	d    *device
 	pool pool
-	cfg  Config // read and written on the device goroutine
+	cfg  Config // read and written inside do
 
 	// mu is held for reading by every call that hands work to the device
-	// goroutine, for writing by Close, so that the work channel closes
-	// once, after the last such call.
+	// (do), for writing by Close, so that the device is released once,
+	// after the last such call.
 	mu     sync.RWMutex
 	closed bool
 
@@ -108,7 +108,7 @@ func (b *Backend) Device() engine.DeviceInfo {
 	}
 }
 
-// do runs f on the device goroutine; errClosed once Close has begun.
+// do runs f with the device (device.do); errClosed once Close has begun.
 func (b *Backend) do(f func() error) error {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -119,9 +119,8 @@ func (b *Backend) do(f func() error) error {
 }
 
 // Alloc returns device memory of at least bytes bytes, from the pool when
-// it has a buffer of that size class (on the caller's goroutine: a round
-// trip to the device goroutine costs about 0.02 ms, run 17's cudabench
-// -hostcosts, and a search allocates several). Failure is an error naming
+// it has a buffer of that size class (without the device's lock or a
+// driver call: a search allocates several). Failure is an error naming
 // the device's free memory.
 func (b *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	if bytes > 0 {
@@ -147,8 +146,8 @@ func (b *Backend) Alloc(bytes int) (engine.Buffer, error) {
 	return buf, nil
 }
 
-// Free returns a buffer to the pool; any goroutine but the device's may
-// call it. A large buffer (above largeBuffer) goes back to the driver.
+// Free returns a buffer to the pool; any goroutine may call it, but not
+// code running inside do. A large buffer (above largeBuffer) goes back to the driver.
 func (b *Backend) Free(buf engine.Buffer) {
 	if bb, ok := buf.(*buffer); ok {
 		b.pool.release(bb)
@@ -220,11 +219,10 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	b.closed = true
-	err := b.d.do(func() error {
+	return b.d.do(func() error {
 		err := b.d.sync()
 		b.d.trim(&b.pool)
+		b.d.release()
 		return err
 	})
-	close(b.d.work)
-	return err
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+	"sync"
 	"unsafe"
 
 	"github.com/silica-go/silica/engine"
@@ -13,9 +14,14 @@ import (
 
 // device owns one GPU's primary context, its stream and its loaded
 // kernels. A CUDA context is current per OS thread, and Go moves
-// goroutines between threads, so every driver call runs on one goroutine
-// locked to its thread (do hands it the work); only the pool's
-// bookkeeping (Free) happens elsewhere.
+// goroutines between threads, so every driver call runs inside do: under
+// one mutex, on the caller's goroutine locked to its thread for the
+// call, with the context made current on that thread. Only the pool's
+// bookkeeping (Free) happens outside it.
+//
+// do once handed the work to a goroutine locked to its own thread; on the
+// lent H200 each such round trip cost about 0.04 ms (cudabench -hostcosts),
+// waking a parked thread twice, and a search makes several.
 type device struct {
 	ordinal   int
 	dev       int32
@@ -36,7 +42,7 @@ type device struct {
 	stamp string // NVRTC and driver versions, part of the cache key
 	mods  map[string]*module
 
-	work   chan func()
+	mu     sync.Mutex // held by do: one driver call sequence at a time
 	params [64]uint64
 	ptrs   [64]unsafe.Pointer
 	bigSet map[uintptr]int // functions whose dynamic shared memory limit was raised
@@ -55,31 +61,18 @@ type device struct {
 	profile   map[string]float64 // milliseconds by kernel, summed over runs
 }
 
-// openDevice starts the device goroutine and sets up device ordinal.
+// openDevice sets up device ordinal: its primary context and stream.
 func openDevice(ordinal int) (*device, error) {
-	d := &device{ordinal: ordinal, work: make(chan func()), mods: map[string]*module{}, bigSet: map[uintptr]int{}}
+	d := &device{ordinal: ordinal, mods: map[string]*module{}, bigSet: map[uintptr]int{}}
 	for i := range d.ptrs {
 		d.ptrs[i] = unsafe.Pointer(&d.params[i])
 	}
-	started := make(chan error)
-	go d.loop(started)
-	if err := <-started; err != nil {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := d.init(); err != nil {
 		return nil, err
 	}
 	return d, nil
-}
-
-func (d *device) loop(started chan<- error) {
-	runtime.LockOSThread()
-	err := d.init()
-	started <- err
-	if err != nil {
-		return
-	}
-	for f := range d.work {
-		f()
-	}
-	d.release()
 }
 
 func (d *device) init() error {
@@ -131,18 +124,22 @@ func (d *device) release() {
 	cuDevicePrimaryCtxRelease(d.dev)
 }
 
-// do runs f on the device goroutine and returns its error.
-func (d *device) do(f func() error) error {
-	ch := make(chan error, 1)
-	d.work <- func() {
-		defer func() {
-			if r := recover(); r != nil {
-				ch <- fmt.Errorf("cuda: panic on the device goroutine: %v", r)
-			}
-		}()
-		ch <- f()
+// do runs f with the device's context current on the calling thread,
+// one f at a time, and returns its error (a panic in f becomes one).
+func (d *device) do(f func() error) (err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cuda: panic in a driver call sequence: %v", r)
+		}
+	}()
+	if err := check("cuCtxSetCurrent", cuCtxSetCurrent(d.ctx)); err != nil {
+		return err
 	}
-	return <-ch
+	return f()
 }
 
 // dptr is a device address.

@@ -19,9 +19,11 @@
 // # Threads
 //
 // A CUDA context is current per OS thread, and Go moves goroutines between
-// threads: every driver call runs on one goroutine locked to its thread,
-// which owns the device's primary context and its stream. Free, which the
-// engine may call from any goroutine, only returns the buffer to the pool.
+// threads: every driver call runs under the device's lock on the calling
+// goroutine, locked to its thread for the call, with the device's primary
+// context made current there (no hand-off to another thread: on the lent
+// H200 one cost about 0.04 ms). Free, which the engine may call from any
+// goroutine, only returns the buffer to the pool.
 //
 // # Kernels
 //

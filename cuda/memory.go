@@ -95,7 +95,7 @@ func (p *pool) drain(limit int) map[int][]dptr {
 	return f
 }
 
-// alloc returns a buffer of n bytes; on the device goroutine.
+// alloc returns a buffer of n bytes; inside do.
 func (d *device) alloc(p *pool, n int) (*buffer, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("cuda: allocation of %d bytes", n)
@@ -125,7 +125,7 @@ func (d *device) alloc(p *pool, n int) (*buffer, error) {
 func (d *device) trim(p *pool) { d.trimAbove(p, 0) }
 
 // trimAbove returns the pooled allocations above limit bytes to the
-// driver; on the device goroutine.
+// driver; inside do.
 func (d *device) trimAbove(p *pool, limit int) {
 	for c, l := range p.drain(limit) {
 		for _, ptr := range l {

@@ -200,7 +200,7 @@ type module struct {
 }
 
 // function returns the kernel name of variant v, compiling and loading v
-// on first use. Called on the device goroutine.
+// on first use. Called inside do.
 func (d *device) function(v variant, name string) (uintptr, error) {
 	k := v.key()
 	m, ok := d.mods[k]

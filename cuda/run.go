@@ -12,7 +12,7 @@ type arg struct {
 	ptr dptr
 }
 
-// stepKernel runs one step of a plan on the device goroutine, launching
+// stepKernel runs one step of a plan inside do, launching
 // into the device's stream.
 type stepKernel func(r *runner, s *engine.Step, in, out []arg) error
 

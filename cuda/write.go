@@ -26,7 +26,7 @@ type staged struct {
 
 // writeStaged copies src to the device at dst through the pinned
 // buffers (allocated on first use, kept until the device is released),
-// and returns when the device holds it. It runs on the device goroutine,
+// and returns when the device holds it. It runs inside do,
 // with the stream idle.
 func (d *device) writeStaged(dst uint64, src []byte) error {
 	for i := range d.staging {
@@ -100,8 +100,8 @@ func (d *device) bounceBuf(n int) []byte {
 }
 
 // writeSmall copies src (at most bounceSize bytes) to the device at dst
-// through the pinned buffer, or directly without one. It runs on the
-// device goroutine, with the stream idle.
+// through the pinned buffer, or directly without one. It runs inside do,
+// with the stream idle.
 func (d *device) writeSmall(dst uint64, src []byte) error {
 	if b := d.bounceBuf(len(src)); b != nil {
 		copy(b, src)

@@ -9,7 +9,7 @@ import (
 
 // hostCosts times, with the backend's event timing off, the engine calls
 // that a store search makes around its kernels, each alone, median wall
-// time of reps: a round trip to the device goroutine (Synchronize), a
+// time of reps: Synchronize of an idle stream, a
 // query's upload (FromFloat32 and Eval), a launch and its wait (Eval of
 // one small element-wise op), and reading back evaluated arrays of the
 // sizes a search's hits take (Float32 of 1 query x 100 up to 8 x 4096
@@ -33,7 +33,7 @@ func hostCosts(e *engine.Engine, t engine.Timer, reps int) {
 		}
 		fmt.Printf("host %-50s %8.4f ms\n", name, median(ws))
 	}
-	timeIt("Synchronize (a round trip to the device goroutine)", func() error { return e.Backend().Synchronize() })
+	timeIt("Synchronize (an idle stream)", func() error { return e.Backend().Synchronize() })
 	q := make([]float32, 768)
 	timeIt("upload a 768-float query (FromFloat32, Eval)", func() error {
 		a, err := e.FromFloat32(q, 1, 768)

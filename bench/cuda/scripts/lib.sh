@@ -56,6 +56,13 @@ store1m() {
 	grep -E '^\|' "$OUT/store.md" | head -40
 	tail -3 "$OUT/store.err"
 }
+# store1m_rest END: store1m in the time left until END seconds into the
+# script, when at least 100 s are.
+store1m_rest() {
+	local left=$(($1 - (SECONDS - T0)))
+	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
+	[ $left -gt 100 ] && store1m $left
+}
 # gpuinfo: the GPU's name, driver, clocks and temperature into $OUT/gpu.txt.
 gpuinfo() {
 	nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv >"$OUT/gpu.txt" 2>&1
