@@ -42,6 +42,11 @@ type Config struct {
 	// row kernel of scan.cu) instead of the tensor cores (matmul_mma.cu).
 	// For benchmarks (cmd/cudabench -encprof, -anyk).
 	TiledMatMul bool
+	// NoSkinny runs the tensor-core products of up to skinnyMaxM rows of a
+	// (a large-k search's scores of a few queries) through matmul_mma.cu's
+	// 128 x 128 tiles instead of matmul_skinny.cu. For benchmarks
+	// (cmd/cudabench -anyk).
+	NoSkinny bool
 }
 
 // The environment variables ConfigFromEnv reads.

@@ -30,12 +30,16 @@ func TestSearchLargeK(t *testing.T) {
 		{searchCase{13, 40009, 100, 129, engine.Float32, false}, 1 << 20},
 		{searchCase{64, 30011, 256, 2000, engine.Float32, false}, 3 << 20},
 		{searchCase{40, 17001, 128, 4096, engine.BFloat16, true}, 0},
-		// Dot products of 16-bit rows score on tensor cores (matmul_mma):
-		// partial tiles, chunks of queries, and a d that is no multiple
+		// Dot products of 16-bit rows score on tensor cores: up to 64
+		// queries a chunk matmul_skinny (1, 2, 4 and 8 query blocks,
+		// partial ones, groups of 16 rows cut short), more matmul_mma
+		// (partial tiles); chunks of queries, and a d that is no multiple
 		// of 8 (the row kernel instead).
 		{searchCase{8, 50021, 96, 1000, engine.Float16, false}, 0},
 		{searchCase{40, 17001, 200, 300, engine.BFloat16, false}, 1 << 20},
 		{searchCase{9, 20011, 100, 2000, engine.Float16, false}, 0},
+		{searchCase{20, 30011, 768, 1500, engine.Float16, false}, 0},
+		{searchCase{70, 20011, 96, 1500, engine.BFloat16, false}, 0},
 	}
 	for _, c := range cases {
 		scoreScratch = old

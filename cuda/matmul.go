@@ -1,6 +1,8 @@
 package cuda
 
 import (
+	"fmt"
+
 	"github.com/silica-go/silica/engine"
 )
 
@@ -18,6 +20,15 @@ func init() {
 	registerFamily(func() []variant {
 		return []variant{matmulMMAVariant(engine.Float16), matmulMMAVariant(engine.BFloat16)}
 	}, matmulMMAArgs{})
+	registerFamily(func() []variant {
+		var vs []variant
+		for _, t := range []engine.DType{engine.Float16, engine.BFloat16} {
+			for _, qb := range skinnyBlocks {
+				vs = append(vs, skinnyVariant(t, qb))
+			}
+		}
+		return vs
+	}, skinnyArgs{})
 }
 
 // rowKernelMaxM is the most rows of a for which a product against rows
@@ -126,8 +137,16 @@ func mmaProduct(d *device, a, b arg, m, n, k int, transA, transB, l2 bool) bool 
 }
 
 // mmaMatMul launches matmul_mma: c [m, n] = sa[i] sb[j] a·bᵀ for a [m, k]
-// and b [n, k] of type t, contiguous (mmaProduct's conditions hold).
+// and b [n, k] of type t, contiguous (mmaProduct's conditions hold); or,
+// for m up to skinnyMaxM when the queries fit in shared memory,
+// matmul_skinny.
 func (r *runner) mmaMatMul(t engine.DType, a, b, c dptr, m, n, k int, sa, sb dptr) error {
+	if qb, smem := skinnyShape(m, k); qb > 0 && smem <= r.d.smemOptin && !r.b.cfg.NoSkinny {
+		v := skinnyVariant(t, qb)
+		nb := max(1, min((n+127)/128, r.d.sms*skinnyMinB(qb)))
+		return launch(r.d, v, [3]int{nb}, 256, smem, skinnyArgs{
+			a: a, b: b, c: c, m: int64(m), n: int64(n), K: int64(k), lda: int64(k), ldb: int64(k), sa: sa, sb: sb})
+	}
 	return launch(r.d, matmulMMAVariant(t), [3]int{(n + mmaTile - 1) / mmaTile, (m + mmaTile - 1) / mmaTile}, 256, mmaSmem, matmulMMAArgs{
 		a: a, b: b, c: c, m: int64(m), n: int64(n), K: int64(k), lda: int64(k), ldb: int64(k), sa: sa, sb: sb})
 }
@@ -140,6 +159,61 @@ func matmulMMAVariant(t engine.DType) variant {
 	}
 	return variant{file: "matmul_mma.cu", kind: "tc", dtype: t, defines: defs}
 }
+
+// skinnyBlocks are the query blocks of 8 that matmul_skinny is compiled
+// for; skinnyMaxM is the most rows of a it takes.
+var skinnyBlocks = []int{1, 2, 4, 8}
+
+const skinnyMaxM = 64
+
+// skinnyShape is the query blocks and the dynamic shared memory of
+// matmul_skinny for m rows of k values; 0 blocks when m is past
+// skinnyMaxM.
+func skinnyShape(m, k int) (qb, smem int) {
+	if m > skinnyMaxM {
+		return 0, 0
+	}
+	qb = skinnyBlocks[0]
+	for 8*qb < m {
+		qb *= 2
+	}
+	k32 := (k + 31) / 32
+	stride := 64 * k32
+	if k32%2 == 0 {
+		stride += 64
+	}
+	return qb, 8 * qb * stride
+}
+
+// skinnyMinB is the blocks an SM matmul_skinny is compiled for with qb
+// query blocks (its registers: 4 accumulators a query block).
+func skinnyMinB(qb int) int {
+	if qb >= 8 {
+		return 3
+	}
+	return 4
+}
+
+// skinnyVariant is matmul_skinny.cu for 16-bit operands of type t and qb
+// query blocks of 8: the pieces loaded ahead fewer where the accumulators
+// take more registers.
+func skinnyVariant(t engine.DType, qb int) variant {
+	u := 4
+	if qb >= 4 {
+		u = 2
+	}
+	defs := []string{"T=" + ctype(t), fmt.Sprintf("SK_QB=%d", qb), fmt.Sprintf("SK_U=%d", u), fmt.Sprintf("SK_MINB=%d", skinnyMinB(qb))}
+	if t == engine.BFloat16 {
+		defs = append(defs, "IS_BF16")
+	}
+	return variant{file: "matmul_skinny.cu", kind: "tc", dtype: t, params: []string{fmt.Sprintf("qb%d", qb)}, defines: defs}
+}
+
+// skinnyArgs are the parameters of matmul_skinny (matmul_skinny.cu).
+type skinnyArgs matmulMMAArgs
+
+func (skinnyArgs) entry() (string, string) { return "matmul_skinny.cu", "matmul_skinny" }
+func (p skinnyArgs) pack(a *argPack)       { matmulMMAArgs(p).pack(a) }
 
 // matmulMMAArgs are the parameters of matmul_mma (matmul_mma.cu).
 type matmulMMAArgs struct {

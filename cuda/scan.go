@@ -166,11 +166,12 @@ func scorePer(n, k int) int { return 4*n + 8*(k+radixCap(k)) + 32 + 256*4 }
 // queries against every row ([g, n] float32 in scratch, at most
 // scoreScratch bytes with the select's buffers; rowscan in MODE 0, eight
 // queries a pass over the rows, or for 16-bit queries and rows under the
-// dot product matmul_mma, the whole chunk a pass), then the multi-block
+// dot product matmul_skinny for up to 64 queries, else matmul_mma, the
+// whole chunk a pass), then the multi-block
 // select of their best k (selectLong), through mask_rows of the row
 // bitmap bits when not 0 (a masked scan). The scores are the fused scan's
 // products, exact in float32, added in its order (the row kernel) or in
-// the tensor cores' (matmul_mma); only the selection differs.
+// the tensor cores'; only the selection differs.
 func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
 	n, k := x.Shape[0], at.K
@@ -190,8 +191,8 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals,
 		return err
 	}
 	rowBytes := uint64(d * q.DType.Size())
-	// 16-bit queries and rows score on tensor cores (matmul_mma.cu: the
-	// rows read once a group, whatever its size, instead of once per 8
+	// 16-bit queries and rows score on tensor cores (mmaMatMul: the rows
+	// read once a group, whatever its size, instead of once per 8
 	// queries; each product exact in float32, as in the row kernel).
 	mma := !r.b.cfg.TiledMatMul && at.Metric == engine.MetricDot && !at.NormB && scales == 0 &&
 		mmaProduct(r.d, q, x, m, n, d, false, true, false)

@@ -13,13 +13,14 @@ import (
 // selectModes are the ways -anyk times a search: the default choice,
 // every k through the score-and-select path (SelectK 1), every k the
 // fused scans take in their buffers (SelectK 1<<30; the tensor-core scan
-// stops at its own limit), and the default with the scores of 16-bit
-// rows on the CUDA cores (TiledMatMul).
+// stops at its own limit), the default with the scores of 16-bit rows on
+// the CUDA cores (TiledMatMul), and with those of a few queries in
+// matmul_mma's wide tiles (NoSkinny).
 var selectModes = []struct {
-	name  string
-	k     int
-	tiled bool
-}{{"", 0, false}, {" [select]", 1, false}, {" [fused]", 1 << 30, false}, {" [tiled]", 0, true}}
+	name        string
+	k           int
+	tiled, wide bool
+}{{"", 0, false, false}, {" [select]", 1, false, false}, {" [fused]", 1 << 30, false, false}, {" [tiled]", 0, true, false}, {" [wide]", 0, false, true}}
 
 // anyK times searches over 1M x 768 rows for each dtype, query count and
 // k of the lists, in each select mode, and notes whether each mode's ids
@@ -64,10 +65,10 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 					if m.k == 1<<30 && bq >= 16 && k > 1024 {
 						continue // the tensor-core scan's limit: the same as [select]
 					}
-					if m.tiled && dt == engine.Float32 {
+					if (m.tiled || m.wide) && dt == engine.Float32 {
 						continue // float32 rows never take the tensor cores' product
 					}
-					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled}); err != nil {
+					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled, NoSkinny: m.wide}); err != nil {
 						fatal(err)
 					}
 					ids, err := searchIDs(search)

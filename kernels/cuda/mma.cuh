@@ -1,7 +1,8 @@
 // mma.cuh: the warp-level tensor-core primitives of the mma.sync kernels
-// (scan_mma_v4.cu, matmul_mma.cu): ldmatrix and mma.sync m16n8k16 (f16,
-// bf16) or m16n8k8 (TF32, SIL_IS_TF32), f32 accumulators. The element
-// type is f16 unless SIL_IS_BF16 or SIL_IS_TF32 says otherwise.
+// (scan_mma_v4.cu, matmul_mma.cu, matmul_skinny.cu): ldmatrix and
+// mma.sync m16n8k16 (f16, bf16) or m16n8k8 (TF32, SIL_IS_TF32), f32
+// accumulators. The element type is f16 unless SIL_IS_BF16 or
+// SIL_IS_TF32 says otherwise.
 
 #if defined(SIL_IS_BF16)
 #define MMA_TYPE "bf16"

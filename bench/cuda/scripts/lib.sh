@@ -44,6 +44,14 @@ gpu_tests() {
 	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$log" | head -20
 	echo "$name tests: $(grep -c -- '--- PASS' "$log") pass, $(grep -c -- '--- FAIL' "$log") fail, $(grep -c -- '--- SKIP' "$log") skip"
 }
+# gpu_checks CUDA_LIMIT CUDA_PATTERN STORE_LIMIT STORE_PATTERN: the GPU
+# tests of ./cuda, then the store's on cuda (gpu_tests).
+gpu_checks() {
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	gpu_tests cuda "$1" "$2"
+	echo "== store on cuda ($((SECONDS - T0)) s)"
+	gpu_tests store "$3" "$4" SILICA_STORE_BACKENDS=cuda
+}
 # store1m LIMIT [EMBENCH FLAGS...]: embench's 1M-row store on cuda beside
 # plain PyTorch into $OUT/store.{md,json,err}.
 store1m() {

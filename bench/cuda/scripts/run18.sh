@@ -11,6 +11,13 @@
 #   ./cuda and the store's on cuda; -storeprof before and after; the
 #   single-query row scan's tunings on the H200 (-rowsweep); embench's
 #   1M-row store beside plain PyTorch.
+# B (matmul_skinny: the scores of a few queries over 16-bit rows): the
+#   GPU tests of ./cuda and the store's on cuda; cudabench -anyk over
+#   float16 rows, the default beside [wide] (matmul_mma's tiles) and
+#   [tiled] (CUDA cores) in the same process; cmd/exactcheck on float16
+#   rows, 8 and 40 queries; -storeprof with a Go CPU profile of the host's
+#   part (cudabench built unstripped for it); embench's 1M-row store
+#   beside plain PyTorch.
 # Logs in $OUT.
 . "$(dirname "$0")/lib.sh"
 unpack18() {
@@ -29,10 +36,8 @@ A)
 		echo "== hostcosts $v ($((SECONDS - T0)) s)"
 		lim 60 $b -hostcosts -reps 200 2>&1 | tee "$OUT/hostcosts_$v.log" | grep host
 	done
-	echo "== go test ./cuda ($((SECONDS - T0)) s)"
-	gpu_tests cuda 150 "TestBackend|TestSearchLargeK|TestMemory|TestCloseThenUse|TestWarmCompiles|TestLargeWrite"
-	echo "== store on cuda ($((SECONDS - T0)) s)"
-	gpu_tests store 100 'TestSearchExact|TestLargeBatch|TestFilteredSearchShares' SILICA_STORE_BACKENDS=cuda
+	gpu_checks 150 "TestBackend|TestSearchLargeK|TestMemory|TestCloseThenUse|TestWarmCompiles|TestLargeWrite" \
+		100 'TestSearchExact|TestLargeBatch|TestFilteredSearchShares'
 	for v in base new; do
 		b=$G/cudabench; [ $v = base ] && b=$G/cudabench.base
 		echo "== storeprof fp16 $v ($((SECONDS - T0)) s)"
@@ -43,8 +48,26 @@ A)
 		-rowsweep "${ROWSWEEP:-1,3;1,6;2,2;2,3;2,4;3,2;4,2;3,3}" 2>&1 | tee "$OUT/rowsweep.log" | grep -E '^any-k' | cut -c1-120
 	store1m_rest 560
 	;;
+B)
+	unpack18
+	gpu_checks 150 "TestBackend|TestSearchLargeK|TestSearchRegimes|TestMemory|TestWarmCompiles" \
+		100 'TestSearchExact|TestLargeBatch|TestFilteredSearchShares'
+	echo "== cudabench -anyk ($((SECONDS - T0)) s)"
+	lim 120 $G/cudabench -anyk -reps 10 -only "${ONLY:-any-k fp16, 1 queries, k=1000|any-k fp16, 8 queries|any-k fp16, 64 queries, k=4096}" \
+		2>&1 | tee "$OUT/anyk.log" | grep -E '^any-k' | cut -c1-130
+	for qn in 8 40; do
+		echo "== exactcheck f16, $qn queries ($((SECONDS - T0)) s)"
+		lim 100 $G/exactcheck -backend cuda -dtypes f16 -queries $qn -seed 18 >"$OUT/exactcheck_$qn.log" 2>&1
+		grep -E "violation" "$OUT/exactcheck_$qn.log" | grep -v ": 0 violations" | head -4
+		tail -1 "$OUT/exactcheck_$qn.log"
+	done
+	echo "== storeprof with a CPU profile ($((SECONDS - T0)) s)"
+	lim 90 $G/cudabench -storeprof fp16,1000000 -reps 200 -storesearch "64:100;8:4096" -cpuprofile "$OUT/host.prof" 2>&1 |
+		tee "$OUT/storeprof.log" | grep -E '^store search'
+	store1m_rest 560
+	;;
 *)
-	echo "usage: run18.sh A" >&2
+	echo "usage: run18.sh A|B" >&2
 	exit 2
 	;;
 esac
