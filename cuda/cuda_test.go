@@ -55,15 +55,17 @@ type searchCase struct {
 	cosine     bool
 }
 
-// TestSearchRegimes runs the fused search in each of its regimes (one
-// query: the streaming row scan; a few: grouped row scan, scoring and
-// selecting or, over more rows than the scratch holds scores of, keeping
-// candidates; many: tensor cores, TF32 with exact re-scoring for float32)
-// at sizes that are
-// multiples of no tile, and checks ids and scores against float64.
+// TestSearchRegimes runs the fused search in each of its regimes (one or
+// a few queries: scoring and selecting or, over more rows than the
+// scratch holds scores of, the row scan keeping candidates; one query
+// again with Config.SelectK at the row select's limit, the streaming row
+// scan; many: tensor cores, TF32 with exact re-scoring for float32) at
+// sizes that are multiples of no tile, and checks ids and scores against
+// float64.
 func TestSearchRegimes(t *testing.T) {
 	b := openTest(t)
 	e := engine.New("cuda", b)
+	t.Cleanup(func() { b.SetConfig(Config{}) })
 	cases := []searchCase{
 		{1, 20011, 768, 100, engine.Float32, false},
 		{1, 20011, 768, 100, engine.Float16, true},
@@ -81,6 +83,15 @@ func TestSearchRegimes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	for _, c := range cases {
 		checkSearch(t, e, rng, c, nil)
+	}
+	if err := b.SetConfig(Config{SelectK: rowSelectK}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases[:4] {
+		checkSearch(t, e, rng, c, nil)
+	}
+	if err := b.SetConfig(Config{}); err != nil {
+		t.Fatal(err)
 	}
 	var ver string
 	b.do(func() error { ver = (&runner{b: b, d: b.d}).scanVersion(); return nil })

@@ -67,14 +67,12 @@
 //
 // engine.OpScanTopK runs in one of three regimes (scan.go):
 //
-//   - one query: a streaming scan, a warp a stored row, 16-byte loads,
-//     candidates kept per warp in buffers sorted in shared memory, then a
-//     merge; near the memory bandwidth;
-//   - a few queries (2 to 15): the same scan scoring a group of up to 8
-//     queries against each row while it is in registers, writing the
-//     group's scores to scratch for a multi-block select (scoreSelect,
-//     below) when the scratch holds them, else keeping candidates in
-//     its warps' buffers as for one query;
+//   - one to 15 queries: their scores written to scratch for a
+//     multi-block select (scoreSelect, below) when the scratch holds
+//     them; else (or with Config.SelectK set) a streaming scan, a warp a
+//     stored row, 16-byte loads, a group of up to 8 queries scored
+//     against each row while it is in registers, candidates kept per
+//     warp in buffers sorted in shared memory, then a merge;
 //   - many queries (16 and more, dot products, row bytes a multiple of
 //     16): tensor cores over 64- or 128-query x 128- or 256-row block
 //     tiles streamed into shared memory with cp.async: wgmma from
@@ -100,7 +98,9 @@
 // of a chunk of queries against every row go to scratch ([g, n] float32,
 // with the select's buffers at most 64 MiB, g a multiple of 8 or all the
 // queries), written by the row scan's kernel in its scoring mode (the
-// same arithmetic, so the same results), then a multi-block radix select
+// same arithmetic, so the same results) or, for dot products of 16-bit
+// rows, on tensor cores (matmul_skinny.cu for up to 64 queries,
+// matmul_mma.cu past that), then a multi-block radix select
 // (topk.cu: radix_pass, many blocks a row and a histogram of 8-bit digits
 // a pass, until the keys at or before the k-th's digits fit k + max(2048,
 // k) candidates; radix_collect; topk_select orders them). Supports

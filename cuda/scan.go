@@ -143,16 +143,18 @@ func (r *runner) fusedK(mma bool) int {
 	return k
 }
 
-// groupScores reports whether a row-scan search of m > 1 queries over n
-// rows scores and selects (scoreSelect) at a k the fused row select could
+// groupScores reports whether a row-scan search of m queries over n rows
+// scores and selects (scoreSelect) at a k the fused row select could
 // keep: it does when the scratch holds the scores of a whole group of
 // queries, so the rows are still read once a group. (Run 16 on the H200,
 // 8 queries, k = 100 over 1M x 768: 1.33 ms scoring and selecting against
 // 2.83 fused, float32; 1.30 against 2.39, float16; the fused select's
-// candidate buffers cost more than the scores' writes.) Config.SelectK,
-// when set, decides alone.
+// candidate buffers cost more than the scores' writes. One query, run
+// 18 C: 0.784 against 0.820 ms, float32, and 0.768 against 0.809 in run
+// 18 A; float16, whose scores matmul_skinny writes, 0.444 against 0.492.)
+// Config.SelectK, when set, decides alone.
 func (r *runner) groupScores(m, n, k int) bool {
-	if m == 1 || r.b.cfg.SelectK != 0 {
+	if r.b.cfg.SelectK != 0 {
 		return false
 	}
 	return scoreScratch/scorePer(n, k) >= min(m, rowKernelMaxM)

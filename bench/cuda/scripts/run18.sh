@@ -18,6 +18,14 @@
 #   rows, 8 and 40 queries; -storeprof with a Go CPU profile of the host's
 #   part (cudabench built unstripped for it); embench's 1M-row store
 #   beside plain PyTorch.
+# C (the final code): the GPU tests of ./cuda (TestSearchLargeK's new
+#   cases: 20 queries through matmul_skinny's 4 blocks, 70 through
+#   matmul_mma); cudabench -anyk's select modes where the default might
+#   change (one query, float32 and float16; 64 float16 queries at k=100)
+#   and the tunings of the scores kernel for 8 float32 queries.
+# D (a single query scores and selects, scoreSelect, instead of the fused
+#   row scan): TestSearchRegimes and the shared suite on the GPU, then
+#   embench's 1M-row single-query search beside plain PyTorch.
 # Logs in $OUT.
 . "$(dirname "$0")/lib.sh"
 unpack18() {
@@ -66,8 +74,25 @@ B)
 		tee "$OUT/storeprof.log" | grep -E '^store search'
 	store1m_rest 560
 	;;
+C)
+	unpack18
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	gpu_tests cuda 200 "TestBackend|TestSearchLargeK|TestSearchRegimes|TestMemory"
+	echo "== cudabench -anyk ($((SECONDS - T0)) s)"
+	lim 200 $G/cudabench -anyk -reps 15 -only "any-k fp32, 1 queries, k=100|any-k fp16, 1 queries, k=100|any-k fp16, 64 queries, k=100|any-k fp32, 8 queries, k=1000" \
+		-scoressweep "${SCORESSWEEP:-1,2;1,3;2,2;2,3;4,2}" 2>&1 | tee "$OUT/anyk.log" | grep -E '^any-k' | cut -c1-130
+	;;
+D)
+	unpack18
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	gpu_tests cuda 150 "TestSearchRegimes|TestBackend"
+	lim 100 $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --scenario store_search_1 \
+		--json "$OUT/store.json" >"$OUT/store.md" 2>"$OUT/store.err"
+	echo "store rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/store.md" | head -12
+	;;
 *)
-	echo "usage: run18.sh A|B" >&2
+	echo "usage: run18.sh A|B|C|D" >&2
 	exit 2
 	;;
 esac
