@@ -69,14 +69,18 @@ def peak_reset():
 
 
 def peak_since(base):
-    """The growth of peak resident memory since peak_reset gave base."""
+    """The growth of peak resident memory since peak_reset gave base (0
+    when it did not grow), or -1 if unknown."""
     if base < 0:
-        return 0
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return max(0, int(line.split()[1]) * 1024 - base)
-    return 0
+        return -1
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return max(0, int(line.split()[1]) * 1024 - base)
+    except OSError:
+        pass
+    return -1
 
 
 class STEncoder:
@@ -255,7 +259,7 @@ class EncodeGroup:
             qms.append((time.perf_counter() - t1) * 1e3)
         if record:
             if self.extra is None:
-                self.extra = {"add_ms": [], "query_ms": [], "peak_bytes": 0}
+                self.extra = {"add_ms": [], "query_ms": [], "peak_bytes": -1}
             self.extra["add_ms"].append(add * 1e3)
             self.extra["query_ms"].extend(qms)
             self.extra["peak_bytes"] = max(self.extra["peak_bytes"], peak_since(base))

@@ -337,7 +337,7 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 	}
 	cs.Prepare = func(e *engine.Engine, state any) (*prepared, error) {
 		m := state.(*encodeState).m
-		stats := &pipelineStats{}
+		stats := &pipelineStats{PeakBytes: -1}
 		// pipeline runs it once and returns the store, open; hits, if
 		// not nil, receives each query's hits (the checked run), else the
 		// run's parts are recorded in stats (a timed run).
@@ -369,9 +369,7 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 			if hits == nil { // a timed run
 				stats.AddMS = append(stats.AddMS, float64(add.Nanoseconds())/1e6)
 				stats.QueryMS = append(stats.QueryMS, qms...)
-				if base >= 0 {
-					stats.PeakBytes = max(stats.PeakBytes, peakSince(base))
-				}
+				stats.PeakBytes = max(stats.PeakBytes, peakSince(base))
 			}
 			return st, nil
 		}
@@ -453,7 +451,7 @@ func matrix(rows [][]float32, d int) tensor {
 type pipelineStats struct {
 	AddMS     []float64 `json:"add_ms"`     // per run: store.New and encoding and adding every text
 	QueryMS   []float64 `json:"query_ms"`   // per query of every run: encoding it and searching
-	PeakBytes int64     `json:"peak_bytes"` // the largest growth of resident memory during a run, 0 if unknown
+	PeakBytes int64     `json:"peak_bytes"` // the largest growth of resident memory during a run (0: none), -1 if unknown
 }
 
 // setPipeline fills an encode_store row from its stats.
@@ -468,7 +466,7 @@ func (r *Result) setPipeline(s *pipelineStats, docs int) {
 		q := summarize(s.QueryMS)
 		r.SearchMS, r.SearchP99MS = &q.Median, &q.P99
 	}
-	if s.PeakBytes > 0 {
+	if s.PeakBytes >= 0 {
 		r.PeakBytes = &s.PeakBytes
 	}
 }

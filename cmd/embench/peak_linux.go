@@ -21,15 +21,18 @@ func resetPeak() int64 {
 }
 
 // peakSince returns the growth of the peak resident memory since
-// resetPeak returned base, or 0 if unknown.
+// resetPeak returned base (0 when it did not grow), or -1 if unknown.
 func peakSince(base int64) int64 {
+	if base < 0 {
+		return -1
+	}
 	for _, line := range strings.Split(readFile("/proc/self/status"), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err == nil && kb*1024 > base {
-				return kb*1024 - base
+			if err == nil {
+				return max(0, kb*1024-base)
 			}
 		}
 	}
-	return 0
+	return -1
 }

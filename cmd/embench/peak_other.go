@@ -6,4 +6,4 @@ package main
 // unknown.
 func resetPeak() int64 { return -1 }
 
-func peakSince(int64) int64 { return 0 }
+func peakSince(int64) int64 { return -1 }
