@@ -11,6 +11,19 @@ import (
 // else dot(q, x) and sum(x²) (scale unused).
 type rowFunc func(q []float32, x []byte, scale float32) (float32, float32)
 
+// pairFunc is the dot product of a float32 query against two float32
+// rows at once, the direct float32 kernel's results for each.
+type pairFunc func(q []float32, x, y []byte) (float32, float32)
+
+// pairDot returns the two-row dot kernel of the architecture, nil
+// without one (or without the vector kernels).
+func pairDot() pairFunc {
+	if !simd {
+		return nil
+	}
+	return archPairDot()
+}
+
 // rowKernel returns the direct row kernel for rows of dtype dt, or nil
 // where this machine has none (the scan then converts blocks of rows and
 // uses the float32 kernels).

@@ -30,6 +30,9 @@ func dotRowI8(q []float32, x []byte, scale float32) (r0, r1 float32)
 func dotOnlyF32(q []float32, x []byte, scale float32) (r0, r1 float32)
 
 //go:noescape
+func dotOnly2F32(q []float32, x, y []byte) (r0, r1 float32)
+
+//go:noescape
 func l2RowF32(q []float32, x []byte, scale float32) (r0, r1 float32)
 
 //go:noescape
@@ -73,5 +76,18 @@ func withTail(k rowAsm, dt engine.DType, l2 bool) rowFunc {
 		n8 := len(q) &^ 7
 		r0, r1 = k(q[:n8], x[:n8*es], scale)
 		return rowTail(dt, l2, q, x, n8, scale, r0, r1)
+	}
+}
+
+// archPairDot returns the dot product of a float32 query against two
+// float32 rows at once, each as dotOnlyF32 (and its tail) computes it,
+// so as the direct kernel's dot product.
+func archPairDot() pairFunc {
+	return func(q []float32, x, y []byte) (float32, float32) {
+		n8 := len(q) &^ 7
+		r0, r1 := dotOnly2F32(q[:n8], x[:4*n8], y[:4*n8])
+		r0, _ = rowTail(engine.Float32, false, q, x, n8, 1, r0, 0)
+		r1, _ = rowTail(engine.Float32, false, q, y, n8, 1, r1, 0)
+		return r0, r1
 	}
 }

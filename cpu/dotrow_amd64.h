@@ -5,7 +5,7 @@
 // registers, so the row is read once, straight from memory. It reads
 // len(q) &^ 7 elements of each; the caller adds the rest.
 //
-// The includer defines:
+// The includer defines ZERO8 and REDUCE8 (dotrow_amd64.s), and:
 //   XSTEP           bytes of x per 8 elements
 //   LOAD8(off, Y)   convert the 8 elements at off(SI) into Y as float32
 //   METRIC_L2       (optional) leave sum((q - scale*x)^2) in X0 and 0 in
@@ -18,14 +18,7 @@
 // reads only the .s file, sees every argument and result access.
 
 	SHRQ         $3, CX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
+	ZERO8
 	CMPQ         CX, $4
 	JLT          one
 
@@ -85,21 +78,4 @@ one:
 	JMP          one
 
 reduce:
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y7, Y6, Y6
-	VADDPS       Y6, Y4, Y4
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
-	VPERMILPS    $0x4e, X0, X1
-	VADDPS       X1, X0, X0
-	VPERMILPS    $0xb1, X0, X1
-	VADDSS       X1, X0, X0
-	VEXTRACTF128 $1, Y4, X5
-	VADDPS       X5, X4, X4
-	VPERMILPS    $0x4e, X4, X5
-	VADDPS       X5, X4, X4
-	VPERMILPS    $0xb1, X4, X5
-	VADDSS       X5, X4, X1
+	REDUCE8

@@ -61,3 +61,6 @@ func withTail16(k rowNEON, dt engine.DType, l2 bool) rowFunc {
 		return rowTail(dt, l2, q, x, n16, scale, r0, r1)
 	}
 }
+
+// archPairDot returns nil: arm64 has no two-row kernel yet.
+func archPairDot() pairFunc { return nil }

@@ -11,3 +11,6 @@ func useSIMD() bool { return false }
 // archRowKernel returns nil: without direct row kernels the scan
 // converts blocks of rows and uses the float32 kernels.
 func archRowKernel(dt engine.DType, l2 bool) rowFunc { return nil }
+
+// archPairDot returns nil: no two-row kernel here.
+func archPairDot() pairFunc { return nil }
