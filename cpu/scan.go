@@ -102,17 +102,29 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 					total += len(mine[i].vals)
 				}
 			}
-			for _, mine := range sels {
-				switch {
-				case mine[i] == nil:
-				case merged == nil:
-					merged = mine[i] // sorted as it is when it is the only one
-					c := min(total, merged.max)
-					merged.vals, merged.idx = slices.Grow(merged.vals, c-len(merged.vals)), slices.Grow(merged.idx, c-len(merged.idx))
-				default:
-					v, ix := mine[i].kept()
-					for k := range v {
-						merged.push(v[k], ix[k])
+			if total <= mergeWhole*a.K {
+				// Few candidates for the k: all of them in one selection,
+				// compacted once when sorted, rather than each list cut
+				// to k and the merge compacted as it fills.
+				merged = &selector{o: o, k: a.K, max: total + 1, vals: make([]float32, 0, total), idx: make([]int64, 0, total)}
+				for _, mine := range sels {
+					if mine[i] != nil {
+						merged.vals, merged.idx = append(merged.vals, mine[i].vals...), append(merged.idx, mine[i].idx...)
+					}
+				}
+			} else {
+				for _, mine := range sels {
+					switch {
+					case mine[i] == nil:
+					case merged == nil:
+						merged = mine[i] // sorted as it is when it is the only one
+						c := min(total, merged.max)
+						merged.vals, merged.idx = slices.Grow(merged.vals, c-len(merged.vals)), slices.Grow(merged.idx, c-len(merged.idx))
+					default:
+						v, ix := mine[i].kept()
+						for k := range v {
+							merged.push(v[k], ix[k])
+						}
 					}
 				}
 			}
@@ -298,6 +310,10 @@ const scanTileBytes = 192 << 10
 // time (the rows of dotTile's register block on amd64: 4 with AVX2, 8
 // with AVX-512; set by setSIMD).
 var scanQueryBlock = 4
+
+// mergeWhole bounds the candidates, in multiples of k, that the final
+// merge of a query's selections takes into one selection whole.
+const mergeWhole = 4
 
 // scanPrefetch is how many rows ahead the tile scan asks for a row.
 const scanPrefetch = 2
