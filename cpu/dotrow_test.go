@@ -9,6 +9,7 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/half"
+	"github.com/silica-go/silica/internal/testenv"
 )
 
 // rowDTypes are the stored dtypes the direct row kernels read.
@@ -126,7 +127,7 @@ func TestPairDot(t *testing.T) {
 	pair, dk := pairDot(), rowKernel(engine.Float32, false)
 	if pair == nil {
 		if runtime.GOARCH == "arm64" {
-			t.Skip("no two-row kernel on arm64 yet")
+			testenv.SkipBecause(t, "no two-row kernel on arm64 yet")
 		}
 		t.Fatal("no two-row kernel on a machine with SIMD")
 	}
