@@ -30,6 +30,7 @@ type scanJob struct {
 	scales []float32
 	bits   []uint32 // the row bitmap of a masked scan (nil: every row passes)
 	worst  float32  // the score of a row that fails bits
+	pair   pairFunc // the direct scan's two-row kernel, nil where it cannot take one (pairKernel)
 }
 
 // scanKernel is the fused search: the stored rows x [n, d] are split among
@@ -54,6 +55,7 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	j.Q, _, _ = c.rowsOf(q, false, a.NormA && a.Metric == engine.MetricDot, nil)
 	o := order{a.Largest}
 	direct := rowKernel(x.DType, a.Metric == engine.MetricL2)
+	j.pair = j.pairKernel()
 	// The rows are cut into chunks of whole tiles, a few per worker, taken
 	// one at a time by whichever worker is free; each worker keeps one
 	// selection per query across its chunks.
@@ -102,29 +104,26 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 					total += len(mine[i].vals)
 				}
 			}
-			if total <= mergeWhole*a.K {
-				// Few candidates for the k: all of them in one selection,
-				// compacted once when sorted, rather than each list cut
-				// to k and the merge compacted as it fills.
-				merged = &selector{o: o, k: a.K, max: total + 1, vals: make([]float32, 0, total), idx: make([]int64, 0, total)}
-				for _, mine := range sels {
-					if mine[i] != nil {
-						merged.vals, merged.idx = append(merged.vals, mine[i].vals...), append(merged.idx, mine[i].idx...)
+			// Few candidates for the k: all of them in one selection,
+			// compacted once when sorted, rather than each list cut to k
+			// and the merge compacted as it fills.
+			whole := total <= mergeWhole*a.K
+			for _, mine := range sels {
+				switch {
+				case mine[i] == nil:
+				case merged == nil:
+					merged = mine[i] // sorted as it is when it is the only one
+					c := total
+					if !whole {
+						c = min(total, merged.max)
 					}
-				}
-			} else {
-				for _, mine := range sels {
-					switch {
-					case mine[i] == nil:
-					case merged == nil:
-						merged = mine[i] // sorted as it is when it is the only one
-						c := min(total, merged.max)
-						merged.vals, merged.idx = slices.Grow(merged.vals, c-len(merged.vals)), slices.Grow(merged.idx, c-len(merged.idx))
-					default:
-						v, ix := mine[i].kept()
-						for k := range v {
-							merged.push(v[k], ix[k])
-						}
+					merged.vals, merged.idx = slices.Grow(merged.vals, c-len(merged.vals)), slices.Grow(merged.idx, c-len(merged.idx))
+				case whole:
+					merged.vals, merged.idx = append(merged.vals, mine[i].vals...), append(merged.idx, mine[i].idx...)
+				default:
+					v, ix := mine[i].kept()
+					for k := range v {
+						merged.push(v[k], ix[k])
 					}
 				}
 			}
@@ -146,11 +145,11 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	mid := lo + (hi-lo)/2
 	a, b := lo, mid
-	if pair := j.pairKernel(len(mine)); pair != nil {
+	if j.pair != nil {
 		// One query's plain dot products: a row of each stream at once.
 		rb, q, sel := 4*j.d, j.Q[:j.d], mine[0]
 		for ; a < mid && b < hi; a, b = a+1, b+1 {
-			ra, rbb := pair(q, j.x.b[a*rb:(a+1)*rb], j.x.b[b*rb:(b+1)*rb])
+			ra, rbb := j.pair(q, j.x.b[a*rb:(a+1)*rb], j.x.b[b*rb:(b+1)*rb])
 			sel.offer(ra, int64(a))
 			sel.offer(rbb, int64(b))
 		}
@@ -165,11 +164,11 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	}
 }
 
-// pairKernel returns the two-row kernel when the direct scan of m queries
-// can take it: one query's dot products with float32 rows, no row
-// factors, no bitmap; else nil.
-func (j *scanJob) pairKernel(m int) pairFunc {
-	if m != 1 || j.x.DType != engine.Float32 || j.a.Metric == engine.MetricL2 || j.a.NormB || j.scales != nil || j.bits != nil {
+// pairKernel returns the two-row kernel when the direct scan can take it:
+// one query's dot products with float32 rows, no row factors, no bitmap;
+// else nil.
+func (j *scanJob) pairKernel() pairFunc {
+	if j.m != 1 || j.x.DType != engine.Float32 || j.a.Metric == engine.MetricL2 || j.a.NormB || j.scales != nil || j.bits != nil {
 		return nil
 	}
 	return pairDot()
