@@ -1,7 +1,7 @@
 # bench/cuda/scripts/lib.sh: what the runNN.sh scripts of the model
 # carried in two parts share (sourced; see run15.sh's header for the
 # build and the carries): lim, unpack (the gzipped binaries of .gpu into
-# $G, the fortunes, the model's first part), model (the model assembled
+# $G, the fortunes and the model's first part where carried), model (the model assembled
 # in /tmp/model and checked), storeprof, gpu_tests (a test binary's
 # tests, logged and counted), store1m (embench's 1M-row store beside plain
 # PyTorch).
@@ -18,7 +18,7 @@ unpack() {
 		b=$G/$(basename "$f" .gz)
 		gunzip -c "$f" >"$b" && chmod +x "$b"
 	done
-	tar xzf .gpu/fort.tgz -C /usr/share/games
+	[ ! -e .gpu/fort.tgz ] || tar xzf .gpu/fort.tgz -C /usr/share/games
 	[ ! -e .m1/model.part1 ] || cp .m1/model.part1 /tmp/
 }
 model() {

@@ -28,16 +28,9 @@
 #   embench's 1M-row single-query search beside plain PyTorch.
 # Logs in $OUT.
 . "$(dirname "$0")/lib.sh"
-unpack18() {
-	mkdir -p $G
-	for f in .gpu/*.gz; do
-		b=$G/$(basename "$f" .gz)
-		gunzip -c "$f" >"$b" && chmod +x "$b"
-	done
-}
 case "$1" in
 A)
-	unpack18
+	unpack
 	gpuinfo
 	for v in base new; do
 		b=$G/cudabench; [ $v = base ] && b=$G/cudabench.base
@@ -57,7 +50,7 @@ A)
 	store1m_rest 560
 	;;
 B)
-	unpack18
+	unpack
 	gpu_checks 150 "TestBackend|TestSearchLargeK|TestSearchRegimes|TestMemory|TestWarmCompiles" \
 		100 'TestSearchExact|TestLargeBatch|TestFilteredSearchShares'
 	echo "== cudabench -anyk ($((SECONDS - T0)) s)"
@@ -75,7 +68,7 @@ B)
 	store1m_rest 560
 	;;
 C)
-	unpack18
+	unpack
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
 	gpu_tests cuda 200 "TestBackend|TestSearchLargeK|TestSearchRegimes|TestMemory"
 	echo "== cudabench -anyk ($((SECONDS - T0)) s)"
@@ -83,7 +76,7 @@ C)
 		-scoressweep "${SCORESSWEEP:-1,2;1,3;2,2;2,3;4,2}" 2>&1 | tee "$OUT/anyk.log" | grep -E '^any-k' | cut -c1-130
 	;;
 D)
-	unpack18
+	unpack
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
 	gpu_tests cuda 150 "TestSearchRegimes|TestBackend"
 	lim 100 $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --scenario store_search_1 \
