@@ -146,12 +146,27 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	mid := lo + (hi-lo)/2
 	a, b := lo, mid
 	if j.pair != nil {
-		// One query's plain dot products: a row of each stream at once.
+		// One query's plain dot products: a row of each stream at once,
+		// masked as directRow masks them.
 		rb, q, sel := 4*j.d, j.Q[:j.d], mine[0]
-		for ; a < mid && b < hi; a, b = a+1, b+1 {
+		for a < mid && b < hi {
+			if j.bits != nil {
+				if skip := j.emptyWord(a, mid, mine); skip > 0 {
+					a += skip
+					continue
+				}
+				if skip := j.emptyWord(b, hi, mine); skip > 0 {
+					b += skip
+					continue
+				}
+			}
 			ra, rbb := j.pair(q, j.x.b[a*rb:(a+1)*rb], j.x.b[b*rb:(b+1)*rb])
+			if j.bits != nil {
+				ra, rbb = j.masked(ra, a), j.masked(rbb, b)
+			}
 			sel.offer(ra, int64(a))
 			sel.offer(rbb, int64(b))
+			a, b = a+1, b+1
 		}
 	}
 	for a < mid || b < hi {
@@ -164,11 +179,18 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	}
 }
 
+// masked returns score v of row r, or the worst score when r fails the
+// scan's bitmap, without a branch: a filter that keeps rows at random
+// would mispredict one in two.
+func (j *scanJob) masked(v float32, r int) float32 {
+	keep := -(j.bits[r>>5] >> (r & 31) & 1) // all ones when r passes
+	return math.Float32frombits(math.Float32bits(v)&keep | math.Float32bits(j.worst)&^keep)
+}
+
 // pairKernel returns the two-row kernel when the direct scan can take it:
-// one query's dot products with float32 rows, no row factors, no bitmap;
-// else nil.
+// one query's dot products with float32 rows, no row factors; else nil.
 func (j *scanJob) pairKernel() pairFunc {
-	if j.m != 1 || j.x.DType != engine.Float32 || j.a.Metric == engine.MetricL2 || j.a.NormB || j.scales != nil || j.bits != nil {
+	if j.m != 1 || j.x.DType != engine.Float32 || j.a.Metric == engine.MetricL2 || j.a.NormB || j.scales != nil {
 		return nil
 	}
 	return pairDot()
