@@ -12,12 +12,7 @@ import (
 // the write is acknowledged: once every shard's queue is empty, queries are
 // checked against brute force, and again after deletes and a restart.
 func TestAsyncIndexing(t *testing.T) {
-	bin := binary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	c := newCluster(t, bin, t.TempDir(), 1)
-	c.nodes[0].env = append(c.nodes[0].env, "ASYNC_INDEXING=true")
-	c.startAll(ctx)
+	ctx, c := startCluster(t, 1, 5*time.Minute, "ASYNC_INDEXING=true")
 	rng := rand.New(rand.NewPCG(5, 8))
 	m := &model{class: "SilicaAsync", distance: "cosine", objs: map[string]object{}}
 	models := []*model{m}

@@ -20,9 +20,10 @@ import (
 // of five), queries sent one at a time to node0: latency p50 and p99,
 // queries/s, and recall@10 against float64 brute force. It runs only with
 // SILICA_WEAVIATE_BENCH=1 (SILICA_WEAVIATE_BENCH_N objects, default 20000,
-// of dimension SILICA_WEAVIATE_BENCH_DIM, default 128), prints a Markdown
-// table and writes it to SILICA_WEAVIATE_BENCH_OUT if set. It asserts
-// nothing about time.
+// of dimension SILICA_WEAVIATE_BENCH_DIM, default 128; the indexes
+// SILICA_WEAVIATE_BENCH_INDEXES names, default "silica,flat,hnsw"), prints a
+// Markdown table and writes it to SILICA_WEAVIATE_BENCH_OUT if set. It
+// asserts nothing about time. Large runs need go test's -timeout raised.
 func TestBench(t *testing.T) {
 	if os.Getenv("SILICA_WEAVIATE_BENCH") != "1" {
 		testenv.SkipBecause(t, "the benchmark runs with SILICA_WEAVIATE_BENCH=1")
@@ -30,7 +31,11 @@ func TestBench(t *testing.T) {
 	n, vdim := envInt("SILICA_WEAVIATE_BENCH_N", 20000), envInt("SILICA_WEAVIATE_BENCH_DIM", 128)
 	const queries, warm, k = 200, 20, 10
 	bin := binary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	models, err := benchModels(os.Getenv("SILICA_WEAVIATE_BENCH_INDEXES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Hour)
 	defer cancel()
 	c := newCluster(t, bin, t.TempDir(), 3)
 	c.startAll(ctx)
@@ -46,10 +51,8 @@ func TestBench(t *testing.T) {
 	for i := range n {
 		objs[uuidOf(i)] = object{vec(), i % groups}
 	}
-	models := []*model{
-		{class: "BenchSilica", distance: "cosine", objs: objs},
-		{class: "BenchFlat", distance: "cosine", index: "flat", objs: objs},
-		{class: "BenchHNSW", distance: "cosine", index: "hnsw", objs: objs},
+	for _, m := range models {
+		m.objs = objs
 	}
 	ids := make([]string, 0, n)
 	for id := range objs {
@@ -77,6 +80,15 @@ func TestBench(t *testing.T) {
 	}
 	var rows []string
 	for _, g := range []int{-1, 0} {
+		// The reference top k of each query, computed once for every index
+		// (they hold the same objects under the same distance).
+		want := make([]map[string]bool, len(qs))
+		for i, q := range qs[warm:] {
+			want[warm+i] = map[string]bool{}
+			for _, r := range models[0].rank(q, g)[:k] {
+				want[warm+i][r.id] = true
+			}
+		}
 		for _, m := range models {
 			var lat []time.Duration
 			found := 0
@@ -93,12 +105,8 @@ func TestBench(t *testing.T) {
 				}
 				lat = append(lat, d)
 				total += d
-				want := map[string]bool{}
-				for _, r := range m.rank(q, g)[:k] {
-					want[r.id] = true
-				}
 				for _, h := range hits {
-					if want[h.id] {
+					if want[i][h.id] {
 						found++
 					}
 				}
@@ -122,6 +130,28 @@ func TestBench(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// benchModels returns the benchmark's collections for a comma-separated
+// list of index types (silica, flat, hnsw; empty: all three).
+func benchModels(list string) ([]*model, error) {
+	if list == "" {
+		list = "silica,flat,hnsw"
+	}
+	var models []*model
+	for _, name := range strings.Split(list, ",") {
+		switch strings.TrimSpace(name) {
+		case "silica":
+			models = append(models, &model{class: "BenchSilica", distance: "cosine"})
+		case "flat":
+			models = append(models, &model{class: "BenchFlat", distance: "cosine", index: "flat"})
+		case "hnsw":
+			models = append(models, &model{class: "BenchHNSW", distance: "cosine", index: "hnsw"})
+		default:
+			return nil, fmt.Errorf("SILICA_WEAVIATE_BENCH_INDEXES: unknown index %q (silica, flat, hnsw)", name)
+		}
+	}
+	return models, nil
 }
 
 func indexName(m *model) string {

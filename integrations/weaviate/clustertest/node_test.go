@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -173,6 +174,32 @@ func newCluster(t *testing.T, bin, base string, size int) *cluster {
 		}
 	})
 	return c
+}
+
+// startCluster starts a cluster of size nodes, with env set in each node's
+// environment, for a test that must end within limit: the context it
+// returns ends then.
+func startCluster(t *testing.T, size int, limit time.Duration, env ...string) (context.Context, *cluster) {
+	t.Helper()
+	bin := binary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
+	c := newCluster(t, bin, t.TempDir(), size)
+	c.setEnv(env...)
+	c.startAll(ctx)
+	return ctx, c
+}
+
+// setEnv sets variables ("NAME=value") of every node's environment,
+// replacing those of the same name, before the nodes start.
+func (c *cluster) setEnv(kv ...string) {
+	for _, n := range c.nodes {
+		for _, e := range kv {
+			name, _, _ := strings.Cut(e, "=")
+			n.env = slices.DeleteFunc(n.env, func(x string) bool { return strings.HasPrefix(x, name+"=") })
+			n.env = append(n.env, e)
+		}
+	}
 }
 
 // start starts the node's process, its output appended to dir/log.
