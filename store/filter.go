@@ -37,6 +37,27 @@ func (f Filter) bitmaps(s *Store) ([][]int32, []int) {
 	passing := make([]int, len(s.arenas))
 	words := func(a *arena) []int32 { return make([]int32, (a.n()+31)/32) }
 	switch {
+	case f.list && denseAllow(f.allow, s.live):
+		// Many ids in a narrow range: a bitset of the list, tested for
+		// each stored row's id in turn, costs less than a map lookup per
+		// listed id (random reads of the id index).
+		lo := f.allow[0]
+		set := make([]uint64, uint64(f.allow[len(f.allow)-1]-lo)/64+1)
+		for _, id := range f.allow {
+			o := uint64(id - lo)
+			set[o/64] |= 1 << (o % 64)
+		}
+		for i, a := range s.arenas {
+			w := words(a)
+			for r, id := range a.ids {
+				o := uint64(id - lo) // ids below lo wrap past the set
+				if o/64 < uint64(len(set)) && set[o/64]>>(o%64)&1 != 0 && !a.isDead(r) {
+					w[r/32] |= int32(uint32(1) << (r % 32))
+					passing[i]++
+				}
+			}
+			bits[i] = w
+		}
 	case f.list:
 		index := make(map[*arena]int, len(s.arenas))
 		for i, a := range s.arenas {
@@ -77,4 +98,18 @@ func (f Filter) bitmaps(s *Store) ([][]int32, []int) {
 		}
 	}
 	return bits, passing
+}
+
+// denseAllow reports whether bitmaps should test each stored row's id
+// against a bitset of the sorted, unique list allow rather than look each
+// listed id up in the store's index of n live ids: when the list holds at
+// least one id in 32 of the store's (a lookup is a random read, a row's
+// test a sequential one) and spans at most 64 ids per stored one (the set
+// takes at most 8 bytes a row).
+func denseAllow(allow []int64, n int) bool {
+	if len(allow) == 0 || len(allow) < n/32 {
+		return false
+	}
+	span := uint64(allow[len(allow)-1] - allow[0]) // the list is sorted: no wrap, even across 0
+	return span < 64*uint64(n+len(allow))
 }
