@@ -150,7 +150,7 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 		// masked as directRow masks them.
 		rb, q, sel := 4*j.d, j.Q[:j.d], mine[0]
 		for a < mid && b < hi {
-			if j.bits != nil {
+			if j.bits != nil && (a&31 == 0 || b&31 == 0) { // a word starts at a or b: perhaps an empty one
 				if skip := j.emptyWord(a, mid, mine); skip > 0 {
 					a += skip
 					continue
