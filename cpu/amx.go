@@ -161,9 +161,22 @@ func splitBF16(v float32) (hi, lo uint16) {
 	return hi, roundBF16(v - bf16f(hi))
 }
 
-// splitRow is splitBF16 of each value of x into hi and lo (set with the
-// tile kernels: AVX-512 on amd64).
-var splitRow = splitBF16Go
+// splitRow is splitBF16 of each value of x into hi and lo, and splitRowSS
+// the same returning the float32 sum of the squares of x in an order of
+// its own (set with the tile kernels: AVX-512 on amd64).
+var (
+	splitRow   = splitBF16Go
+	splitRowSS = splitBF16SSGo
+)
+
+func splitBF16SSGo(hi, lo []uint16, x []float32) float32 {
+	splitBF16Go(hi, lo, x)
+	var ss float32
+	for _, v := range x {
+		ss += v * v
+	}
+	return ss
+}
 
 func splitBF16Go(hi, lo []uint16, x []float32) {
 	for e, v := range x {
@@ -352,7 +365,17 @@ func (w *amxWorker) prepare(r0, nt int, sample []int) {
 			prefetch(j.x.b[(x+amxPrefetch)*rb : (x+amxPrefetch+1)*rb])
 		}
 		row := load(j.x.DType, j.x.b, x*d, d, w.row)
-		ss := sumSquares32(row)
+		// A cosine scan of rows not normalized scales each score by the
+		// row's inverse norm from sumSquares32, as every path does; else ss
+		// only bounds the row's norm (g), and comes with the split, in one
+		// pass over the row.
+		var ss float32
+		split := !j.a.NormB
+		if split {
+			ss = splitRowSS(ah[:d], al[:d], row)
+		} else {
+			ss = sumSquares32(row)
+		}
 		f := j.rowFactor(x, ss)
 		if sample == nil && w.keepFac {
 			w.s.fac[x] = f
@@ -385,7 +408,9 @@ func (w *amxWorker) prepare(r0, nt int, sample []int) {
 			w.fa[r] = nan
 		}
 		w.g = max(w.g, g)
-		splitRow(ah, al, row)
+		if !split {
+			splitRow(ah, al, row)
+		}
 		clear(ah[d:])
 		clear(al[d:])
 	}

@@ -274,6 +274,25 @@ func TestAMXKernels(t *testing.T) {
 			}
 		}
 	}
+	// The split with the sum of squares (splitRowSS): the same parts, and
+	// the sum within float32's summation error of the float64 one.
+	y := make([]float32, 1000)
+	normals(r, y)
+	for _, n := range []int{1000, 992, 17, 15} {
+		gh, gl, wh, wl := make([]uint16, n), make([]uint16, n), make([]uint16, n), make([]uint16, n)
+		ss := splitRowSS(gh, gl, y[:n])
+		splitBF16Go(wh, wl, y[:n])
+		ref := 0.0
+		for i, v := range y[:n] {
+			if gh[i] != wh[i] || gl[i] != wl[i] {
+				t.Fatalf("split with squares of %v: %#x %#x, Go %#x %#x", v, gh[i], gl[i], wh[i], wl[i])
+			}
+			ref += float64(v) * float64(v)
+		}
+		if math.Abs(float64(ss)-ref) > float64(n)*0x1p-24*ref {
+			t.Fatalf("sum of squares of %d values: %v; float64 %v", n, ss, ref)
+		}
+	}
 	for _, c := range []struct{ d, nqb int }{{32, 1}, {77, 3}, {768, 2}} {
 		ks := (c.d + 31) / 32
 		dp := ks * 32
