@@ -146,7 +146,7 @@ func (s *selector) compact() {
 	if n <= s.k {
 		return
 	}
-	keys := s.keys[:0]
+	keys := slices.Grow(s.keys[:0], n) // one allocation, not a doubling run
 	for _, v := range s.vals {
 		keys = append(keys, s.o.rankKey(v))
 	}
