@@ -161,27 +161,18 @@ func splitBF16(v float32) (hi, lo uint16) {
 	return hi, roundBF16(v - bf16f(hi))
 }
 
-// splitRow is splitBF16 of each value of x into hi and lo, and splitRowSS
-// the same returning the float32 sum of the squares of x in an order of
-// its own (set with the tile kernels: AVX-512 on amd64).
-var (
-	splitRow   = splitBF16Go
-	splitRowSS = splitBF16SSGo
-)
+// splitRow is splitBF16 of each value of x into hi and lo; it returns the
+// float32 sum of the squares of x, in an order of its own (set with the
+// tile kernels: AVX-512 on amd64).
+var splitRow = splitBF16Go
 
-func splitBF16SSGo(hi, lo []uint16, x []float32) float32 {
-	splitBF16Go(hi, lo, x)
+func splitBF16Go(hi, lo []uint16, x []float32) float32 {
 	var ss float32
-	for _, v := range x {
+	for e, v := range x {
+		hi[e], lo[e] = splitBF16(v)
 		ss += v * v
 	}
 	return ss
-}
-
-func splitBF16Go(hi, lo []uint16, x []float32) {
-	for e, v := range x {
-		hi[e], lo[e] = splitBF16(v)
-	}
 }
 
 func roundBF16(v float32) uint16 { return uint16(half.BFromFloat32(v)) }
@@ -365,15 +356,12 @@ func (w *amxWorker) prepare(r0, nt int, sample []int) {
 			prefetch(j.x.b[(x+amxPrefetch)*rb : (x+amxPrefetch+1)*rb])
 		}
 		row := load(j.x.DType, j.x.b, x*d, d, w.row)
-		// A cosine scan of rows not normalized scales each score by the
-		// row's inverse norm from sumSquares32, as every path does; else ss
-		// only bounds the row's norm (g), and comes with the split, in one
-		// pass over the row.
-		var ss float32
-		split := !j.a.NormB
-		if split {
-			ss = splitRowSS(ah[:d], al[:d], row)
-		} else {
+		// The split brings the row's sum of squares, in the same pass:
+		// enough to bound its norm (g). A cosine scan of rows not
+		// normalized scales each score by the row's inverse norm from
+		// sumSquares32's sum, as every path does.
+		ss := splitRow(ah, al, row)
+		if j.a.NormB {
 			ss = sumSquares32(row)
 		}
 		f := j.rowFactor(x, ss)
@@ -408,9 +396,6 @@ func (w *amxWorker) prepare(r0, nt int, sample []int) {
 			w.fa[r] = nan
 		}
 		w.g = max(w.g, g)
-		if !split {
-			splitRow(ah, al, row)
-		}
 		clear(ah[d:])
 		clear(al[d:])
 	}

@@ -9,30 +9,17 @@ func amxDotsAsm(cfg *byte, ah, al unsafe.Pointer, ars int, bh, bl unsafe.Pointer
 func amxHitsAsm(c, f, bias, gr, l, eq unsafe.Pointer, nqb int, masks unsafe.Pointer) int
 
 //go:noescape
-func splitBF16AVX512(hi, lo *uint16, x *float32, n int)
+func splitBF16AVX512(hi, lo *uint16, x *float32, n int) float32
 
-//go:noescape
-func splitBF16SSAVX512(hi, lo *uint16, x *float32, n int) float32
-
-// splitBF16Rows is splitBF16 of each value of x into hi and lo: AVX-512 on
-// whole vectors of 16, Go on the rest.
-func splitBF16Rows(hi, lo []uint16, x []float32) {
-	hi, lo = hi[:len(x)], lo[:len(x)]
-	if n := len(x) &^ 15; n > 0 {
-		splitBF16AVX512(&hi[0], &lo[0], &x[0], n)
-	}
-	splitBF16Go(hi[len(x)&^15:], lo[len(x)&^15:], x[len(x)&^15:])
-}
-
-// splitBF16RowsSS is splitBF16Rows that also returns the float32 sum of
-// the squares of x, in an order of its own.
-func splitBF16RowsSS(hi, lo []uint16, x []float32) float32 {
+// splitBF16Rows is splitBF16Go: AVX-512 on whole vectors of 16, Go on the
+// rest.
+func splitBF16Rows(hi, lo []uint16, x []float32) float32 {
 	hi, lo = hi[:len(x)], lo[:len(x)]
 	var ss float32
 	if n := len(x) &^ 15; n > 0 {
-		ss = splitBF16SSAVX512(&hi[0], &lo[0], &x[0], n)
+		ss = splitBF16AVX512(&hi[0], &lo[0], &x[0], n)
 	}
-	return ss + splitBF16SSGo(hi[len(x)&^15:], lo[len(x)&^15:], x[len(x)&^15:])
+	return ss + splitBF16Go(hi[len(x)&^15:], lo[len(x)&^15:], x[len(x)&^15:])
 }
 
 // amxDotsChecked is amxDotsAsm behind bounds checks of everything it reads

@@ -137,51 +137,13 @@ hrow:
 	MOVQ R8, ret+64(FP)
 	RET
 
-// func splitBF16AVX512(hi, lo *uint16, x *float32, n int)
+// func splitBF16AVX512(hi, lo *uint16, x *float32, n int) float32
 //
 // For n elements of x (n a multiple of 16): hi gets each value's nearest
 // bfloat16 (ties to even) and lo the nearest bfloat16 of the rest, x - hi,
-// as splitBF16 (the values are finite).
-TEXT ·splitBF16AVX512(SB), NOSPLIT, $0-32
-	MOVQ hi+0(FP), DI
-	MOVQ lo+8(FP), SI
-	MOVQ x+16(FP), DX
-	MOVQ n+24(FP), CX
-	MOVL $0x7fff, AX
-	VPBROADCASTD AX, Z30
-	MOVL $1, AX
-	VPBROADCASTD AX, Z31
-
-sloop:
-	VMOVUPS (DX), Z0
-	VPSRLD  $16, Z0, Z2
-	VPANDD  Z31, Z2, Z2
-	VPADDD  Z30, Z0, Z1
-	VPADDD  Z2, Z1, Z1
-	VPSRLD  $16, Z1, Z1
-	VPSLLD  $16, Z1, Z3
-	VSUBPS  Z3, Z0, Z4
-	VPSRLD  $16, Z4, Z5
-	VPANDD  Z31, Z5, Z5
-	VPADDD  Z30, Z4, Z4
-	VPADDD  Z5, Z4, Z4
-	VPSRLD  $16, Z4, Z4
-	VPMOVDW Z1, (DI)
-	VPMOVDW Z4, (SI)
-	ADDQ    $64, DX
-	ADDQ    $32, DI
-	ADDQ    $32, SI
-	SUBQ    $16, CX
-	JNZ     sloop
-
-	VZEROUPPER
-	RET
-
-// func splitBF16SSAVX512(hi, lo *uint16, x *float32, n int) float32
-//
-// splitBF16AVX512, which also returns the float32 sum of the squares of
-// the n values (in its own order: not sumSquares32's).
-TEXT ·splitBF16SSAVX512(SB), NOSPLIT, $0-36
+// as splitBF16 (the values are finite). Returns the float32 sum of the
+// squares of the n values (in its own order: not sumSquares32's).
+TEXT ·splitBF16AVX512(SB), NOSPLIT, $0-36
 	MOVQ hi+0(FP), DI
 	MOVQ lo+8(FP), SI
 	MOVQ x+16(FP), DX

@@ -58,7 +58,7 @@ func useSIMD() bool {
 		expVec, erfVec = unaryTail(expAVX512, 8, expVec), unaryTail(erfAVX512, 8, erfVec)
 		avx512 = true
 		if useAMX && cpufeat.EnableAMX() {
-			amxDots, amxHits, splitRow, splitRowSS = amxDotsChecked, amxHitsChecked, splitBF16Rows, splitBF16RowsSS
+			amxDots, amxHits, splitRow = amxDotsChecked, amxHitsChecked, splitBF16Rows
 		}
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
