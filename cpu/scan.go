@@ -204,7 +204,6 @@ func (j *scanJob) directRow(k rowFunc, r, hi int, mine []*selector) int {
 		return r + skip
 	}
 	d, rb := j.d, j.d*j.x.DType.Size()
-	fails := j.bits != nil && !passes(j.bits, r)
 	row := j.x.b[r*rb : (r+1)*rb]
 	scale := float32(1)
 	if j.scales != nil {
@@ -219,8 +218,8 @@ func (j *scanJob) directRow(k rowFunc, r, hi int, mine []*selector) int {
 		default:
 			r0 *= scale
 		}
-		if fails {
-			r0 = j.worst
+		if j.bits != nil {
+			r0 = j.masked(r0, r)
 		}
 		sel.offer(r0, int64(r))
 	}
