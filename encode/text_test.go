@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 
+	"github.com/silica-go/silica/encode/tokenizer"
 	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/internal/textcorpus"
 )
@@ -82,4 +84,37 @@ func TestEncodeTexts(t *testing.T) {
 		t.Errorf("no text reached %d tokens: the truncation is untested", m.MaxTokens())
 	}
 	compare(t, fmt.Sprintf("%d fortunes corpus texts", len(texts)), got, ref.Runs[0].Emb, true)
+}
+
+// TestTokenizeParallel checks that the texts Encode tokenizes over
+// several goroutines get the ids the tokenizer gives each alone, in
+// their order: every 5th text of the corpus, on GOMAXPROCS 1 and 3.
+func TestTokenizeParallel(t *testing.T) {
+	corpus, _, err := textcorpus.Read()
+	testenv.Need(t, "fortunes", err)
+	var all []string // every 5th text: 9 chunks of tokenizeChunk texts
+	for i := 0; i < len(corpus); i += 5 {
+		all = append(all, corpus[i])
+	}
+	dir := os.Getenv("SILICA_MODEL_DIR") // .ci/setup.sh's; else ask Python
+	if dir == "" {
+		dir = modelDir(t)
+	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, procs := range []int{1, 3} {
+		prev := runtime.GOMAXPROCS(procs)
+		got := tokenize(tok, all, 256)
+		runtime.GOMAXPROCS(prev)
+		if len(got) != len(all) {
+			t.Fatalf("GOMAXPROCS %d: %d token lists for %d texts", procs, len(got), len(all))
+		}
+		for i, s := range all {
+			if want := tok.Encode(s, 256); !slices.Equal(got[i], want) {
+				t.Fatalf("GOMAXPROCS %d: text %d %q: ids %v, want %v", procs, i, s, got[i], want)
+			}
+		}
+	}
 }

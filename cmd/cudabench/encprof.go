@@ -20,16 +20,27 @@ import (
 // (EnableProfile), the slowest first; float16 weights once with the
 // products on tensor cores (the default) and once on the CUDA cores
 // (Config.TiledMatMul), in turn.
-func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, reps int) {
+func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets, kind string, reps int) {
 	dir, n := nameCount(spec)
 	if n < 1 {
 		fatal(fmt.Errorf("-encprof %q: want modeldir,texts", spec))
 	}
-	all, fortunes, err := textcorpus.Read()
-	if err != nil {
-		fatal(err)
+	var texts []string
+	switch kind {
+	case "fortunes":
+		all, fortunes, err := textcorpus.Read()
+		if err != nil {
+			fatal(err)
+		}
+		texts = all[:min(n, fortunes)]
+	case "lines":
+		var err error
+		if texts, err = textcorpus.Lines(n, 1); err != nil {
+			fatal(err)
+		}
+	default:
+		fatal(fmt.Errorf("-enckind %q: want fortunes or lines", kind))
 	}
-	texts := all[:min(n, fortunes)]
 	for _, bs := range strings.Split(budgets, ",") {
 		budget, err := strconv.Atoi(bs)
 		if err != nil || budget < 1 {
@@ -47,11 +58,12 @@ func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, rep
 			if err != nil {
 				fatal(err)
 			}
-			ids := make([][]int32, len(texts))
+			t0 := time.Now()
+			ids := m.Tokenize(texts)
+			tok := time.Since(t0)
 			tokens := 0
-			for i, t := range texts {
-				ids[i] = m.Tokenizer().Encode(t, m.MaxTokens())
-				tokens += len(ids[i])
+			for _, t := range ids {
+				tokens += len(t)
 			}
 			var wall []float64
 			for range reps + 1 {
@@ -71,8 +83,8 @@ func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets string, rep
 			if dt != engine.Float32 {
 				products = map[bool]string{false: " (products on tensor cores)", true: " (products on CUDA cores, TiledMatMul)"}[run.tiled]
 			}
-			fmt.Printf("encode %d texts (%d tokens) %s%s, budget %d tokens: %.1f ms wall, %.0f docs/s; kernels %.1f ms\n",
-				len(ids), tokens, dt, products, budget, med*1e3, float64(len(ids))/med, total)
+			fmt.Printf("encode %d %s (%d tokens, tokenized in %.1f ms) %s%s, budget %d tokens: %.1f ms wall, %.0f docs/s; kernels %.1f ms\n",
+				len(ids), kind, tokens, tok.Seconds()*1e3, dt, products, budget, med*1e3, float64(len(ids))/med, total)
 			for _, k := range names[:min(12, len(names))] {
 				fmt.Printf("      %-70s %9.3f ms\n", k, prof[k])
 			}

@@ -71,6 +71,7 @@ func main() {
 	storeProfFlag := flag.String("storeprof", "", "dtype,rows: a store of that many random 768-d rows on cuda, then the searches of -storesearch: wall time, device time, the kernel-only scan beside it and one search's kernels; then exit")
 	encProfFlag := flag.String("encprof", "", "modeldir,texts: encode that many fortunes with the token budgets of -encbudgets in float32 and float16 weights: wall time, documents/s and the kernels of one pass; then exit")
 	encBudgetsFlag := flag.String("encbudgets", "512,2048,8192,16384", "with -encprof: token budgets of a batch, comma separated")
+	encKindFlag := flag.String("enckind", "fortunes", "with -encprof: the texts, fortunes (whole fortunes of internal/textcorpus) or lines (short documents: textcorpus.Lines)")
 	storeSearchFlag := flag.String("storesearch", "1:100;64:100;1024:100;8:1000", "with -storeprof: searches queries:k[:keep%] separated by ;")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
 	hostCostsFlag := flag.Bool("hostcosts", false, "time the engine calls a store search makes around its kernels (a round trip, an upload, a launch and its wait, reads of hit-sized arrays), then exit")
@@ -153,7 +154,7 @@ func main() {
 		return
 	}
 	if *encProfFlag != "" {
-		encodeProfile(e, cb, *encProfFlag, *encBudgetsFlag, *reps)
+		encodeProfile(e, cb, *encProfFlag, *encBudgetsFlag, *encKindFlag, *reps)
 		return
 	}
 	if *storeProfFlag != "" {

@@ -50,6 +50,7 @@ type config struct {
 	// device, encode.DefaultBatchTokens on the CPU and
 	// encode.DefaultDeviceBatchTokens on a GPU).
 	Texts, TextQueries int
+	TextKind           string // textFortunes or textLines
 	Model              string
 	BatchTokens        int
 
@@ -135,8 +136,9 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.StringVar(&metric, "metric", "cosine", "metric of the store scenario: cosine, dot or l2")
 	fs.Uint64Var(&c.Seed, "seed", 1, "seed of the random inputs")
 	fs.DurationVar(&minTime, "time", 0, fmt.Sprintf("least time to measure each case for (default %v, %v with --quick)", defaultTime, quickTime))
-	fs.IntVar(&c.Texts, "texts", 0, fmt.Sprintf("texts of the encode scenarios, fortunes of internal/textcorpus (default %d, %d with --quick)", defaultTexts, quickTexts))
-	fs.IntVar(&c.TextQueries, "text-queries", 0, fmt.Sprintf("queries of encode_store, other fortunes (default %d, %d with --quick)", defaultQueries, quickQueries))
+	fs.IntVar(&c.Texts, "texts", 0, fmt.Sprintf("texts of the encode scenarios, of --text-kind (default %d, %d with --quick)", defaultTexts, quickTexts))
+	fs.IntVar(&c.TextQueries, "text-queries", 0, fmt.Sprintf("queries of encode_store, other texts of --text-kind (default %d, %d with --quick)", defaultQueries, quickQueries))
+	fs.StringVar(&c.TextKind, "text-kind", textFortunes, "texts of the encode scenarios: fortunes (whole fortunes; about 40,000) or lines (short documents: distinct lines of the fortunes, then pairs of them; millions, for the seed's scenario of a million documents; past 2,000 texts, the check against sentence-transformers takes a sample of 2,000)")
 	fs.StringVar(&c.Model, "model", "", "sentence-transformers model directory, or a name in the local Hugging Face cache, of the encode scenarios (default $SILICA_MODEL_DIR, else all-MiniLM-L6-v2)")
 	fs.IntVar(&c.BatchTokens, "batch-tokens", 0, fmt.Sprintf("Silica's encoder: the most tokens of one batch (default %d on the CPU, %d on a GPU)", encode.DefaultBatchTokens, encode.DefaultDeviceBatchTokens))
 	fs.StringVar(&c.JSON, "json", "", "also write the results as JSON to this file")
@@ -203,6 +205,9 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	}
 	if c.Shards, err = parseInts("shards", shards); err != nil {
 		return nil, err
+	}
+	if c.TextKind != textFortunes && c.TextKind != textLines {
+		return nil, fmt.Errorf("embench: -text-kind %q: want %s or %s", c.TextKind, textFortunes, textLines)
 	}
 	switch c.TorchDevice {
 	case "", "cpu", "cuda":

@@ -72,7 +72,10 @@
 // fails those rows with a one-line error.
 //
 // The encoder: --texts fortunes (1000, 200 with --quick; the Debian
-// fortunes packages read by internal/textcorpus, picked by --seed) encoded
+// fortunes packages read by internal/textcorpus, picked by --seed), or
+// with --text-kind lines as many short documents (the fortunes' distinct
+// lines, about 125,000, then distinct pairs of them: the seed's scenario
+// of a million documents), encoded
 // by the sentence-transformers model of --model (default
 // $SILICA_MODEL_DIR, else all-MiniLM-L6-v2 from the Hugging Face cache;
 // package encode), at each of --dtypes:
@@ -93,7 +96,8 @@
 // searching with q @ x.T and a top k (encode_peers.py). Every embedding
 // is checked against sentence-transformers in float32 on the CPU (cosine
 // at least 0.9999, 0.9995 in float16) and the pipeline's hits against the
-// exact top k over the vectors it stored, before anything is timed. An
+// exact top k over the vectors it stored, before anything is timed (past
+// 2,000 texts, the embeddings of 2,000 texts picked by --seed). An
 // adapter backend runs the encoder only when --backend names it (its many
 // small steps cost a shim call each: 1 to 4 documents/s measured); float16
 // runs on GPUs only. --scenario encoder runs both. Without the model,

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -76,8 +79,23 @@ type textData struct {
 	refErr  error
 	ref     tensor // [docs+queries, dim]: sentence-transformers float32 on the CPU
 
+	// sample are the docs the reference holds, in its order: every doc
+	// (nil), or with more than refDocs of them, refDocs picked by --seed.
+	sample []int
+
 	py *python // the interpreter that computes the reference (set by benchmark)
 }
+
+// refDocs is the most documents the reference encodes (sentence-transformers
+// on the CPU, about 100 a second here): past it, each run's embeddings are
+// checked on a sample of this many documents, the queries always in full.
+const refDocs = 2000
+
+// Text kinds of --text-kind.
+const (
+	textFortunes = "fortunes" // whole fortunes of internal/textcorpus (Read)
+	textLines    = "lines"    // short documents: lines of the fortunes and pairs of them (textcorpus.Lines)
+)
 
 // textsFor returns the run's text inputs, made on first use: --texts
 // fortunes for documents and --text-queries others for queries, picked by
@@ -97,19 +115,8 @@ func (t *textData) load(c *config) error {
 		return err
 	}
 	t.model = dir
-	all, fortunes, err := textcorpus.Read()
-	if err != nil {
+	if err := t.pick(c); err != nil {
 		return err
-	}
-	if n := c.Texts + c.TextQueries; n > fortunes {
-		return fmt.Errorf("-texts %d and -text-queries %d ask for %d texts; the corpus has %d", c.Texts, c.TextQueries, n, fortunes)
-	}
-	order := rand.New(rand.NewPCG(c.Seed, 16)).Perm(fortunes)
-	for _, i := range order[:c.Texts] {
-		t.docs = append(t.docs, all[i])
-	}
-	for _, i := range order[c.Texts : c.Texts+c.TextQueries] {
-		t.queries = append(t.queries, all[i])
 	}
 	// The tokenizer alone, for the token count: the weights load per
 	// backend.
@@ -124,8 +131,8 @@ func (t *textData) load(c *config) error {
 	}
 	defer m.Close()
 	t.dim = m.Dim()
-	for _, s := range t.docs {
-		t.tokens += len(m.Tokenizer().Encode(s, m.MaxTokens()))
+	for _, ids := range m.Tokenize(t.docs) {
+		t.tokens += len(ids)
 	}
 	if t.py == nil {
 		return fmt.Errorf("no Python for the reference (sentence-transformers): %s", c.pythonWhy)
@@ -134,6 +141,59 @@ func (t *textData) load(c *config) error {
 		return fmt.Errorf("the reference is sentence-transformers on the CPU: %s", t.py.why[peerST])
 	}
 	return nil
+}
+
+// pick chooses the documents and queries of --text-kind, and the docs the
+// reference checks.
+func (t *textData) pick(c *config) error {
+	n := c.Texts + c.TextQueries
+	var all []string
+	switch c.TextKind {
+	case textLines:
+		lines, err := textcorpus.Lines(n, c.Seed)
+		if err != nil {
+			return err
+		}
+		all = lines
+	default:
+		texts, fortunes, err := textcorpus.Read()
+		if err != nil {
+			return err
+		}
+		if n > fortunes {
+			return fmt.Errorf("-texts %d and -text-queries %d ask for %d texts; the corpus has %d fortunes (--text-kind lines gives millions)", c.Texts, c.TextQueries, n, fortunes)
+		}
+		all = texts[:fortunes]
+	}
+	order := rand.New(rand.NewPCG(c.Seed, 16)).Perm(len(all))
+	t.docs = make([]string, c.Texts)
+	for j, i := range order[:c.Texts] {
+		t.docs[j] = all[i]
+	}
+	for _, i := range order[c.Texts:n] {
+		t.queries = append(t.queries, all[i])
+	}
+	if c.Texts > refDocs {
+		t.sample = rand.New(rand.NewPCG(c.Seed, 17)).Perm(c.Texts)[:refDocs]
+		slices.Sort(t.sample)
+	}
+	return nil
+}
+
+// refDocCount is the number of documents the reference holds.
+func (t *textData) refDocCount() int {
+	if t.sample != nil {
+		return len(t.sample)
+	}
+	return len(t.docs)
+}
+
+// docRow returns the document of row j of the reference.
+func (t *textData) docRow(j int) int {
+	if t.sample != nil {
+		return t.sample[j]
+	}
+	return j
 }
 
 // reference computes the reference embeddings once, in a Python process
@@ -146,7 +206,11 @@ func (t *textData) reference() error {
 			return
 		}
 		defer proc.close()
-		paths, err := t.py.texts(map[string][]string{"ref": append(slices.Clone(t.docs), t.queries...)})
+		texts := make([]string, 0, t.refDocCount()+len(t.queries))
+		for j := range t.refDocCount() {
+			texts = append(texts, t.docs[t.docRow(j)])
+		}
+		paths, err := t.py.texts(map[string][]string{"ref": append(texts, t.queries...)})
 		if err != nil {
 			t.refErr = err
 			return
@@ -159,36 +223,58 @@ func (t *textData) reference() error {
 		}
 		t.ref, err = readNPY(a.Files[0])
 		os.Remove(a.Files[0])
-		if err == nil && (len(t.ref.Shape) != 2 || t.ref.rows() != len(t.docs)+len(t.queries) || t.ref.cols() != t.dim) {
-			err = fmt.Errorf("the reference is %s, want [%d %d]", &t.ref, len(t.docs)+len(t.queries), t.dim)
+		if err == nil && (len(t.ref.Shape) != 2 || t.ref.rows() != len(texts)+len(t.queries) || t.ref.cols() != t.dim) {
+			err = fmt.Errorf("the reference is %s, want [%d %d]", &t.ref, len(texts)+len(t.queries), t.dim)
 		}
 		t.refErr = err
 	})
 	return t.refErr
 }
 
-// cosineCheck checks that got holds n rows, each with a cosine of at
-// least minCos with row first+i of the reference.
-func (t *textData) cosineCheck(got *tensor, first, n int, minCos float64) error {
+// docsCheck checks that got holds a row for every document, each that the
+// reference holds with a cosine of at least minCos with its row.
+func (t *textData) docsCheck(got *tensor, minCos float64) error {
+	return t.cosineCheck(got, len(t.docs), false, minCos)
+}
+
+// queriesCheck is docsCheck for the queries.
+func (t *textData) queriesCheck(got *tensor, minCos float64) error {
+	return t.cosineCheck(got, len(t.queries), true, minCos)
+}
+
+// cosineCheck checks that got holds n rows (the documents', or with
+// queries the queries'), each that the reference holds with a cosine of
+// at least minCos with its row.
+func (t *textData) cosineCheck(got *tensor, n int, queries bool, minCos float64) error {
 	d := t.dim
-	if len(got.Shape) != 2 || got.rows() != n || got.cols() != d || len(got.F32) != n*d || first+n > t.ref.rows() {
+	if len(got.Shape) != 2 || got.rows() != n || got.cols() != d || len(got.F32) != n*d {
 		return fmt.Errorf("embeddings %s, want [%d %d]", got, n, d)
 	}
-	bad, worst, worstAt := t.cosines(got, first, n, minCos)
+	checked, bad, worst, worstAt := t.cosines(got, queries, minCos)
 	if bad > 0 {
-		return fmt.Errorf("%d of %d texts have a cosine below %g with sentence-transformers' embedding; the worst, text %d, %.6f", bad, n, minCos, worstAt, worst)
+		return fmt.Errorf("%d of %d texts checked have a cosine below %g with sentence-transformers' embedding; the worst, text %d, %.6f", bad, checked, minCos, worstAt, worst)
 	}
 	return nil
 }
 
-// cosines returns how many of got's n rows have a cosine below minCos
-// with rows first... of the reference (NaN counts), and the lowest cosine
-// and its row. got must hold n rows of the reference's width.
-func (t *textData) cosines(got *tensor, first, n int, minCos float64) (bad int, worst float64, worstAt int) {
+// cosines compares the rows of got (the documents', or with queries the
+// queries') that the reference holds with its rows: how many it checked,
+// how many have a cosine below minCos (NaN counts), and the lowest cosine
+// and its row of got. got must hold a row of the reference's width for
+// every text.
+func (t *textData) cosines(got *tensor, queries bool, minCos float64) (checked, bad int, worst float64, worstAt int) {
 	d := t.dim
 	worst, worstAt = 2.0, -1
-	for i := range n {
-		c := cosine64(got.F32[i*d:(i+1)*d], t.ref.F32[(first+i)*d:(first+i+1)*d])
+	n, first := t.refDocCount(), 0
+	if queries {
+		n, first = len(t.queries), t.refDocCount()
+	}
+	for j := range n {
+		i := j
+		if !queries {
+			i = t.docRow(j)
+		}
+		c := cosine64(got.F32[i*d:(i+1)*d], t.ref.F32[(first+j)*d:(first+j+1)*d])
 		if !(c >= minCos) { // NaN fails
 			bad++
 		}
@@ -196,7 +282,7 @@ func (t *textData) cosines(got *tensor, first, n int, minCos float64) (bad int, 
 			worst, worstAt = c, i
 		}
 	}
-	return bad, worst, worstAt
+	return n, bad, worst, worstAt
 }
 
 // cosine64 is the cosine of a and b in float64 (NaN for a zero vector).
@@ -218,7 +304,15 @@ func minCosineOf(dt engine.DType) float64 {
 }
 
 // encodeSize is the encode cases' size column.
-func encodeSize(c *config) string { return fmt.Sprintf("%d texts", c.Texts) }
+func encodeSize(c *config) string { return fmt.Sprintf("%d %s", c.Texts, textNoun(c)) }
+
+// textNoun names the texts of --text-kind in a size column.
+func textNoun(c *config) string {
+	if c.TextKind == textLines {
+		return "lines"
+	}
+	return "texts"
+}
 
 // encodeGroupSkips sets why a backend or peer does not run the encode
 // scenarios at dt.
@@ -302,10 +396,10 @@ func encodeGroup(c *config, dt engine.DType) *group {
 		if len(out) != 1 {
 			return fmt.Errorf("%d outputs, want 1", len(out))
 		}
-		return t.cosineCheck(&out[0], 0, len(t.docs), minCosineOf(dt))
+		return t.docsCheck(&out[0], minCosineOf(dt))
 	}
 	cs.Cosine = func(out []tensor) float64 { // out passed Check
-		_, worst, _ := t.cosines(&out[0], 0, len(t.docs), 0)
+		_, _, worst, _ := t.cosines(&out[0], false, 0)
 		return worst
 	}
 	g.Cases = []*caseDef{cs}
@@ -328,7 +422,7 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 	}
 	encodeGroupSkips(c, g, dt)
 	cs := &caseDef{
-		Scenario: "encode_store", DType: dt, Size: fmt.Sprintf("%d texts, %d queries", c.Texts, c.TextQueries), Few: true,
+		Scenario: "encode_store", DType: dt, Size: fmt.Sprintf("%d %s, %d queries", c.Texts, textNoun(c), c.TextQueries), Few: true,
 		PeerOp: "encode_store", Texts: len(t.docs), Tokens: t.tokens,
 	}
 	ids := make([]int64, len(t.docs))
@@ -388,13 +482,9 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 				return nil, err
 			}
 			defer st.Close()
-			docs := tensor{Shape: []int{len(ids), m.Dim()}}
-			for _, id := range ids {
-				v, err := st.Get(id)
-				if err != nil {
-					return nil, err
-				}
-				docs.F32 = append(docs.F32, v...)
+			docs, err := storedRows(st, len(ids))
+			if err != nil {
+				return nil, err
 			}
 			qv, err := m.Encode(t.queries)
 			if err != nil {
@@ -406,8 +496,8 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 		return p, nil
 	}
 	cs.Cosine = func(out []tensor) float64 { // out passed Check
-		_, docs, _ := t.cosines(&out[0], 0, len(t.docs), 0)
-		_, queries, _ := t.cosines(&out[1], len(t.docs), len(t.queries), 0)
+		_, _, docs, _ := t.cosines(&out[0], false, 0)
+		_, _, queries, _ := t.cosines(&out[1], true, 0)
 		return min(docs, queries)
 	}
 	cs.Check = func(out []tensor) error {
@@ -415,10 +505,10 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 			return fmt.Errorf("%d outputs, want 4 (stored vectors, query vectors, scores, ids)", len(out))
 		}
 		minCos := minCosineOf(dt)
-		if err := t.cosineCheck(&out[0], 0, len(t.docs), minCos); err != nil {
+		if err := t.docsCheck(&out[0], minCos); err != nil {
 			return fmt.Errorf("stored vectors: %w", err)
 		}
-		if err := t.cosineCheck(&out[1], len(t.docs), len(t.queries), minCos); err != nil {
+		if err := t.queriesCheck(&out[1], minCos); err != nil {
 			return fmt.Errorf("query vectors: %w", err)
 		}
 		shape := []int{len(t.queries), k}
@@ -436,6 +526,53 @@ func encodeStoreGroup(c *config, dt engine.DType) *group {
 	}
 	g.Cases = []*caseDef{cs}
 	return g
+}
+
+// storedRows returns the vectors st holds under ids 0..n-1, row i the
+// vector of id i, read back through WriteTo in one stream (a Get per id
+// costs a device round trip: minutes for a million rows).
+func storedRows(st *store.Store, n int) (tensor, error) {
+	var buf bytes.Buffer
+	if _, err := st.WriteTo(&buf); err != nil {
+		return tensor{}, err
+	}
+	var x, ids tensor
+	var haveX, haveIDs bool
+	tr := tar.NewReader(&buf)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return tensor{}, fmt.Errorf("the store's stream: %w", err)
+		}
+		switch h.Name {
+		case store.EmbeddingsFile:
+			x, err = parseNPY(tr)
+			haveX = true
+		case store.IDsFile:
+			ids, err = parseNPY(tr)
+			haveIDs = true
+		}
+		if err != nil {
+			return tensor{}, fmt.Errorf("the store's %s: %w", h.Name, err)
+		}
+	}
+	d := st.Dim()
+	if !haveX || !haveIDs || len(x.Shape) != 2 || x.rows() != n || x.cols() != d || len(ids.I64) != n {
+		return tensor{}, fmt.Errorf("the store's stream holds %s vectors and %d ids; want [%d %d] and %d", &x, len(ids.I64), n, d, n)
+	}
+	out := tensor{Shape: []int{n, d}, F32: make([]float32, n*d)}
+	seen := make([]bool, n)
+	for r, id := range ids.I64 {
+		if id < 0 || id >= int64(n) || seen[id] {
+			return tensor{}, fmt.Errorf("the store's stream holds id %d at row %d; want each of 0..%d once", id, r, n-1)
+		}
+		seen[id] = true
+		copy(out.F32[int(id)*d:(int(id)+1)*d], x.F32[r*d:(r+1)*d])
+	}
+	return out, nil
 }
 
 // matrix turns rows of length d into a [len(rows), d] tensor.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -295,5 +296,68 @@ func TestEncodeSelection(t *testing.T) {
 		if e, p := c.selected(encoderTable, "encode"), c.selected(encoderTable, "encode_store"); e != tc.encode || p != tc.pipe {
 			t.Errorf("-scenario %s: encode %t, encode_store %t; want %t, %t", tc.flag, e, p, tc.encode, tc.pipe)
 		}
+	}
+}
+
+// TestEncodeSample: past refDocs texts, --text-kind lines picks distinct
+// documents and queries and a sorted sample of refDocs documents, and the
+// encode check compares the sampled rows only, each with its own row of
+// the reference.
+func TestEncodeSample(t *testing.T) {
+	c, err := parseFlags([]string{"--text-kind", "lines", "--texts", "2100", "--text-queries", "3"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var td textData
+	err = td.pick(c)
+	testenv.Need(t, "fortunes", err)
+	if len(td.docs) != 2100 || len(td.queries) != 3 || len(td.sample) != refDocs {
+		t.Fatalf("%d docs, %d queries, a sample of %d; want 2100, 3, %d", len(td.docs), len(td.queries), len(td.sample), refDocs)
+	}
+	seen := map[string]bool{}
+	for _, s := range append(slices.Clone(td.docs), td.queries...) {
+		if seen[s] {
+			t.Fatalf("%q twice", s)
+		}
+		seen[s] = true
+	}
+	for j := 1; j < len(td.sample); j++ {
+		if td.sample[j] <= td.sample[j-1] || td.sample[j] >= 2100 {
+			t.Fatalf("sample %v... not sorted, distinct and below 2100", td.sample[:j+1])
+		}
+	}
+
+	// The check over a sample: the reference holds the sampled docs in
+	// their order, then the queries.
+	c, err = parseFlags([]string{"--k", "5"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := fakeTexts(c, 50, 2, 8) // the reference of every doc
+	all := rowsOfRef(full, 0, 50)
+	sampled := &textData{dim: 8, docs: full.docs, queries: full.queries, sample: []int{3, 4, 20, 41}}
+	for _, i := range append(slices.Clone(sampled.sample), 50, 51) {
+		sampled.ref.F32 = append(sampled.ref.F32, full.ref.F32[i*8:(i+1)*8]...)
+	}
+	sampled.ref.Shape = []int{6, 8}
+	if err := sampled.docsCheck(&all, 0.9999); err != nil {
+		t.Errorf("the reference's own rows: %v", err)
+	}
+	off := rowsOfRef(full, 0, 50)
+	bend(&off, 7, 0.5) // not in the sample
+	if err := sampled.docsCheck(&off, 0.9999); err != nil {
+		t.Errorf("a text outside the sample, bent: %v", err)
+	}
+	bend(&off, 20, 0.9) // in it
+	if err := sampled.docsCheck(&off, 0.9999); err == nil || !strings.Contains(err.Error(), "1 of 4 texts checked") || !strings.Contains(err.Error(), "text 20") {
+		t.Errorf("a sampled text bent: %v", err)
+	}
+	qs := rowsOfRef(full, 50, 52)
+	if err := sampled.queriesCheck(&qs, 0.9999); err != nil {
+		t.Errorf("the queries: %v", err)
+	}
+	bend(&qs, 1, 0.9)
+	if err := sampled.queriesCheck(&qs, 0.9999); err == nil || !strings.Contains(err.Error(), "text 1") {
+		t.Errorf("a query bent: %v", err)
 	}
 }

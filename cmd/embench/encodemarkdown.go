@@ -15,18 +15,26 @@ func writeEncode(w io.Writer, rep *Report, rows []Result) {
 	if c.BatchTokens != 0 {
 		budget = fmt.Sprint(c.BatchTokens)
 	}
-	fmt.Fprintf(w, "\n### Encoding: %d fortunes (internal/textcorpus), model %s\n\n", c.Texts, c.Model)
+	what, others := fmt.Sprintf("%d fortunes (internal/textcorpus)", c.Texts), "fortunes"
+	if c.TextKind == textLines {
+		what, others = fmt.Sprintf("%d short documents (distinct lines of the fortunes, then pairs of them: textcorpus.Lines)", c.Texts), "documents"
+	}
+	checked := ""
+	if c.Texts > refDocs {
+		checked = fmt.Sprintf(" (of %d documents picked by the seed, and every query)", refDocs)
+	}
+	fmt.Fprintf(w, "\n### Encoding: %s, model %s\n\n", what, c.Model)
 	fmt.Fprintf(w, "encode is the encoder's call on every text, tokenizing included (Silica: Encoder.Encode, texts sorted by length and packed "+
 		"into batches of at most %s tokens, no padding; sentence-transformers: model.encode(texts, batch_size=%d), which sorts by length "+
 		"and pads each batch to its longest; onnxruntime: the model exported by torch.onnx.export, the tokenizers library, "+
 		"batches of %d sorted by length and padded, mean pooling and normalizing in NumPy). "+
 		"encode_store is the seed's pipeline: a store made and every text encoded and added (Silica: store.New with the encoder, AddTexts; "+
-		"the peers keep the embeddings as a tensor or array), then %d other fortunes searched one at a time for the top %d "+
+		"the peers keep the embeddings as a tensor or array), then %d other %s searched one at a time for the top %d "+
 		"(Silica: SearchText; the peers encode the query, q @ x.T, top k); its docs/s is of the encoding and adding, its search ms of one query, "+
 		"encoding it included, and peak memory the largest growth of the process's peak resident memory during a run. "+
-		"Every output was checked before it was timed: each text's embedding within cosine %g (%g in float16) of "+
+		"Every output was checked before it was timed: each text's embedding%s within cosine %g (%g in float16) of "+
 		"sentence-transformers' in float32 on the CPU, and the pipeline's hits the exact top k over the vectors it stored.\n\n",
-		budget, c.PeerBatch, c.PeerBatch, c.TextQueries, min(c.K, c.Texts), minCosine, minCosineHalf)
+		budget, c.PeerBatch, c.PeerBatch, c.TextQueries, others, min(c.K, c.Texts), checked, minCosine, minCosineHalf)
 	fmt.Fprintf(w, "| scenario | dtype | backend | median s | docs/s | tokens/s | search ms (p50, p99) | peak memory | reps | vs best | verified |\n")
 	fmt.Fprintf(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	prev := ""

@@ -88,6 +88,7 @@ type ConfigInfo struct {
 	// token budget of a batch (the peers batch peer_batch texts).
 	Texts       int     `json:"texts"`
 	TextQueries int     `json:"text_queries"`
+	TextKind    string  `json:"text_kind,omitempty"`
 	Model       string  `json:"model,omitempty"`
 	BatchTokens int     `json:"batch_tokens"`
 	PeerBatch   int     `json:"peer_batch"`

@@ -161,3 +161,45 @@ var EdgeTexts = []string{
 	"$100+<tag>=^`|~ foo@bar.com #hash", "e.g. U.S.A. ... --- !!!",
 	"unaffable unbelievable electroencephalography supercalifragilisticexpialidocious",
 }
+
+// Lines returns n distinct short documents for encoding at scale (the
+// seed's scenario of a million documents): every distinct line of the
+// fortunes (white space collapsed, trimmed, at least 8 bytes), in an
+// order shuffled by seed, then as many distinct pairs of those lines
+// joined by a space as n asks beyond them, picked by seed. Asking for
+// more than the pairs can give is an error; so is a missing package, as
+// for Read.
+func Lines(n int, seed uint64) ([]string, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("textcorpus: %d lines; want 0 or more", n)
+	}
+	all, fortunes, err := Read()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var lines []string
+	for _, f := range all[:fortunes] {
+		for _, l := range strings.Split(f, "\n") {
+			l = strings.Join(strings.Fields(l), " ")
+			if len(l) >= 8 && !seen[l] {
+				seen[l] = true
+				lines = append(lines, l)
+			}
+		}
+	}
+	if limit := len(lines) * (len(lines) - 1) / 4; n > limit {
+		return nil, fmt.Errorf("textcorpus: %d lines asked; the fortunes give at most %d", n, limit)
+	}
+	rng := rand.New(rand.NewPCG(seed, 17))
+	rng.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	out := lines[:min(n, len(lines)):min(n, len(lines))]
+	for len(out) < n {
+		a, b := lines[rng.IntN(len(lines))], lines[rng.IntN(len(lines))]
+		if s := a + " " + b; a != b && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
