@@ -83,6 +83,7 @@ func elementwiseVariant(prog *engine.Program, in []arg, o engine.Value) (variant
 		fmt.Fprintf(&b, ", const %s* in%d", ctype(x.DType), j)
 	}
 	b.WriteString(", i64 n, i64 d1, i64 d2, i64 d3")
+	vec := vectorizable(in, o)
 	forms := make([]string, len(in))
 	for j, x := range in {
 		switch {
@@ -90,6 +91,7 @@ func elementwiseVariant(prog *engine.Program, in []arg, o engine.Value) (variant
 			forms[j] = fmt.Sprintf("in%d[i]", j)
 		case x.Shape.Size() == 1:
 			forms[j] = fmt.Sprintf("in%d[0]", j)
+		case vec: // a row (isRow): vectorBody finds its column
 		default:
 			bcast[j], anyB = true, true
 			fmt.Fprintf(&b, ", i64 s%d_0, i64 s%d_1, i64 s%d_2, i64 s%d_3", j, j, j, j)
@@ -101,8 +103,8 @@ func elementwiseVariant(prog *engine.Program, in []arg, o engine.Value) (variant
 	if strings.Contains(body, "unsupported") {
 		return variant{}, nil, fmt.Errorf("%w: program %s", engine.ErrUnsupported, prog)
 	}
-	if vectorizable(in, o) {
-		vectorBody(&b, in, body, res)
+	if vec {
+		vectorBody(&b, in, o, body, res)
 	} else {
 		scalarBody(&b, forms, anyB, body, res)
 	}
@@ -112,26 +114,58 @@ func elementwiseVariant(prog *engine.Program, in []arg, o engine.Value) (variant
 	return variant{file: "elementwise.cu", kind: "p" + hex.EncodeToString(h[:4]), dtype: o.DType, extra: code}, bcast, nil
 }
 
-// vectorizable: float32 everywhere, every input whole or a single element,
-// a multiple of 4 elements: the kernel then moves float4s.
+// vectorizable: float32 everywhere, a multiple of 4 elements, every input
+// whole, a single element, or a row broadcast down the output (isRow,
+// with rows of a multiple of 4): the kernel then moves float4s. The
+// products' biases (a row of b added to [m, b]) take this path, not the
+// general one's three 64-bit divisions an element.
 func vectorizable(in []arg, o engine.Value) bool {
 	if o.DType != engine.Float32 || o.Shape.Size()%4 != 0 {
 		return false
 	}
 	for _, x := range in {
-		if x.DType != engine.Float32 || (x.Shape.Size() != o.Shape.Size() && x.Shape.Size() != 1) {
+		if x.DType != engine.Float32 || (x.Shape.Size() != o.Shape.Size() && x.Shape.Size() != 1 && !isRow(x.Shape, o.Shape)) {
 			return false
 		}
 	}
 	return true
 }
 
-func vectorBody(b *strings.Builder, in []arg, body, res string) {
+// isRow reports whether x, broadcast to o, is one row of o's last
+// dimension repeated ([c], [1, c], ...; c a multiple of 4) over more
+// than one row.
+func isRow(x, o engine.Shape) bool {
+	if len(o) == 0 {
+		return false
+	}
+	c := o[len(o)-1]
+	if c%4 != 0 || x.Size() != c || o.Size() == c {
+		return false
+	}
+	for len(x) > 1 && x[0] == 1 {
+		x = x[1:]
+	}
+	return len(x) == 1 && x[0] == c
+}
+
+func vectorBody(b *strings.Builder, in []arg, o engine.Value, body, res string) {
+	for _, x := range in {
+		if isRow(x.Shape, o.Shape) {
+			// The column of element i: i modulo the row's float4s, in 32
+			// bits where the output's float4s fit them (a 64-bit division
+			// is many instructions).
+			b.WriteString("\tconst i64 cq = d3 >> 2;\n\tconst bool narrow = (n >> 2) <= 0xffffffffLL;\n")
+			break
+		}
+	}
 	b.WriteString("\tfor (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < (n >> 2); i += (i64)gridDim.x * blockDim.x) {\n")
 	for j, x := range in {
-		if x.Shape.Size() == 1 {
+		switch {
+		case x.Shape.Size() == 1:
 			fmt.Fprintf(b, "\t\tfloat v%d = in%d[0];\n", j, j)
-		} else {
+		case isRow(x.Shape, o.Shape):
+			fmt.Fprintf(b, "\t\tfloat4 v%d = ((const float4*)in%d)[narrow ? (i64)((unsigned)i %% (unsigned)cq) : i %% cq];\n", j, j)
+		default:
 			fmt.Fprintf(b, "\t\tfloat4 v%d = ((const float4*)in%d)[i];\n", j, j)
 		}
 	}

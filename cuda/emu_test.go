@@ -18,7 +18,6 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/testenv"
-	src "github.com/silica-go/silica/kernels/cuda"
 )
 
 // The tensor-core scans v4 and v5 run here on the CPU: scan_mma_v4.cu or
@@ -55,13 +54,13 @@ func buildEmu(t *testing.T, v variant, c v4Config) string {
 }
 
 // buildEmuMain compiles testdata/emu/mainFile, which includes kernel.cu
-// (v's file with the prelude, as NVRTC compiles it), for v's defines and
-// the further defines defs.
+// (v's file with the prelude and any generated code, as NVRTC compiles
+// it), for v's defines and the further defines defs.
 func buildEmuMain(t *testing.T, v variant, mainFile string, defs ...string) string {
 	t.Helper()
 	cxx, err := emuCompiler()
 	testenv.Need(t, "clang", err)
-	kernel, err := src.Source(v.file)
+	kernel, err := v.source()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,15 @@ func everyVariant() (core, sweep []variant) {
 	if err != nil {
 		panic(err)
 	}
-	return append(vs, ew, ew4, ewAll), sweep
+	// A row broadcast down the output (a product's bias) and a single
+	// element: the float4 path with the column of each element.
+	inRow := []arg{{Value: engine.Value{Shape: engine.Shape{6, 8}, DType: engine.Float32}},
+		{Value: engine.Value{Shape: engine.Shape{8}, DType: engine.Float32}}, in32[1]}
+	ewRow, _, err := elementwiseVariant(prog, inRow, engine.Value{Shape: engine.Shape{6, 8}, DType: engine.Float32})
+	if err != nil {
+		panic(err)
+	}
+	return append(vs, ew, ew4, ewAll, ewRow), sweep
 }
 
 // TestCompileEveryVariant compiles the kernel variants for sm_90 with
@@ -111,13 +119,14 @@ func TestCompileEveryVariant(t *testing.T) {
 }
 
 // firstOfEachKind returns the index of the first variant of each kind of
-// each file in vs, and of the last three (everyVariant's element-wise
-// chains, which reach every element-wise op's C expression).
+// each file in vs, and of the last four (everyVariant's element-wise
+// chains, which reach every element-wise op's C expression and the
+// float4 path with a row broadcast).
 func firstOfEachKind(vs []variant) []int {
 	seen := map[[2]string]bool{}
 	var keep []int
 	for i, v := range vs {
-		if k := [2]string{v.file, v.kind}; !seen[k] || i >= len(vs)-3 {
+		if k := [2]string{v.file, v.kind}; !seen[k] || i >= len(vs)-4 {
 			seen[k] = true
 			keep = append(keep, i)
 		}

@@ -182,6 +182,9 @@ func testBinary(t *testing.T, s *suite) {
 	pairs := [][2]engine.Shape{
 		{{7, 33}, {7, 33}}, {{7, 33}, {33}}, {{7, 1}, {1, 33}}, {{1}, {5, 3}},
 		{{2, 1, 4}, {3, 1}}, {{2, 3, 1, 5}, {4, 1}}, {{10007}, {10007}}, {{1}, {1}},
+		// Rows of a multiple of 4 broadcast down the other operand (a
+		// product's bias): CUDA moves these as float4s.
+		{{9, 40}, {40}}, {{40}, {9, 40}}, {{2, 3, 8}, {1, 8}}, {{3, 4}, {1, 1, 4}},
 	}
 	for _, o := range ops {
 		for _, dt := range floatTypes {
@@ -202,11 +205,15 @@ func testBinary(t *testing.T, s *suite) {
 
 func testFMA(t *testing.T, s *suite) {
 	for _, dt := range floatTypes {
-		a, x := s.random(t, dt, engine.Shape{5, 17}, normal)
-		b, y := s.random(t, dt, engine.Shape{17}, normal)
-		c, z := s.random(t, dt, engine.Shape{5, 1}, normal)
-		out := engine.Shape{5, 17}
-		expect(t, name("fma ", dt), s.ok(engine.FMA(a, b, c)), out, broadcastRef(out, fmaRef, x, y, z), Tol(dt))
+		// A column and a row broadcast; then a row (of a multiple of 4)
+		// and a single element.
+		for _, sh := range [][3]engine.Shape{{{5, 17}, {17}, {5, 1}}, {{6, 20}, {20}, {1}}} {
+			a, x := s.random(t, dt, sh[0], normal)
+			b, y := s.random(t, dt, sh[1], normal)
+			c, z := s.random(t, dt, sh[2], normal)
+			out := sh[0]
+			expect(t, name("fma ", dt, sh), s.ok(engine.FMA(a, b, c)), out, broadcastRef(out, fmaRef, x, y, z), Tol(dt))
+		}
 	}
 }
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# bench/cuda/scripts/run19.sh PHASE: the 2026-12-05 afternoon session's GPU
+# work. Build here first (CGO_ENABLED=0, gzipped into .gpu with
+# fort.tgz, the model in .m1/.m2, as run15.sh's header says): the binaries
+# each phase names, and for the profiles cudabench unstripped. Phases in
+# pairs, the second within 30 s of the first (the model travels in two
+# parts):
+#
+# A (carry .gpu, .m1): a Go CPU profile of the store's search at k=4096
+#   over 1M float16 rows (cudabench -storeprof -cpuprofile, kept in
+#   $OUT), float32 beside it.
+# B (carry .m2): cudabench -encprof over 200,000 short documents
+#   (-enckind lines) at token budgets 8192 and 32768: the encoder's wall
+#   time beside its kernels before the pooling op.
+. "$(dirname "$0")/lib.sh"
+case "$1" in
+A)
+	unpack
+	gpuinfo
+	for dt in fp16 fp32; do
+		echo "== storeprof $dt k=4096 ($((SECONDS - T0)) s)"
+		lim 120 $G/cudabench -storeprof $dt,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" -cpuprofile "$OUT/host_$dt.prof" 2>&1 |
+			tee "$OUT/storeprof_$dt.log" | grep -v '^      '
+	done
+	;;
+B)
+	model
+	echo "== encprof lines ($((SECONDS - T0)) s)"
+	lim 400 $G/cudabench -encprof /tmp/model,200000 -enckind lines -encbudgets "${BUDGETS:-8192,32768}" -reps 2 2>&1 | tee "$OUT/encprof.log"
+	;;
+esac
