@@ -49,7 +49,13 @@ func (g *graph) eval(a *engine.Array) *engine.Array {
 
 // linear returns x·Wᵀ + b: x [n, in] -> [n, out].
 func (g *graph) linear(x *engine.Array, d dense) *engine.Array {
-	return g.add(g.matmul(g.storage(x), d.w, false, true), d.b)
+	return g.linearOf(g.storage(x), d)
+}
+
+// linearOf is linear of x already in the weights' dtype (storage), for an
+// x that several products read.
+func (g *graph) linearOf(xs *engine.Array, d dense) *engine.Array {
+	return g.add(g.matmul(xs, d.w, false, true), d.b)
 }
 
 // storage returns x as the dtype the weights are stored in (MatMul takes
@@ -85,9 +91,10 @@ type span struct{ start, end int }
 func (g *graph) attention(x *engine.Array, l *layer, lengths []int) *engine.Array {
 	m := g.m
 	dh := m.cfg.Hidden / m.cfg.Heads
-	q := g.linear(x, l.q)
-	k := g.linear(x, l.k)
-	v := g.linear(x, l.v)
+	xs := g.storage(x) // one cast for the three products
+	q := g.linearOf(xs, l.q)
+	k := g.linearOf(xs, l.k)
+	v := g.linearOf(xs, l.v)
 	c := g.keep(engine.Attention(q, k, v, m.cfg.Heads, float32(1/math.Sqrt(float64(dh))), lengths))
 	return g.linear(c, l.o)
 }

@@ -6,17 +6,21 @@
 # pairs, the second within 30 s of the first (the model travels in two
 # parts):
 #
-# A (carry .gpu, .m1): a Go CPU profile of the store's search at k=4096
-#   over 1M float16 rows (cudabench -storeprof -cpuprofile, kept in
-#   $OUT), float32 beside it.
-# B (carry .m2): cudabench -encprof over 200,000 short documents
-#   (-enckind lines) at token budgets 8192 and 32768: the encoder's wall
-#   time beside its kernels before the pooling op.
+# A (carry .gpu, .m1): the GPU tests of ./cuda (the shared suite with
+#   the row-broadcast element-wise pairs); a Go CPU profile of the
+#   store's search at k=4096 over 1M float16 rows (cudabench -storeprof
+#   -cpuprofile, kept in $OUT), float32 beside it.
+# B (carry .m2): cudabench -encprof over 100,000 short documents
+#   (-enckind lines) at token budgets 8192 and 32768, cudabench.base
+#   (the commit before the row-broadcast element-wise path) then
+#   cudabench: the encoder's wall time beside its kernels.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
 	unpack
 	gpuinfo
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	gpu_tests cuda 200 "TestBackend|TestSearchLargeK|TestMemory"
 	for dt in fp16 fp32; do
 		echo "== storeprof $dt k=4096 ($((SECONDS - T0)) s)"
 		lim 120 $G/cudabench -storeprof $dt,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" -cpuprofile "$OUT/host_$dt.prof" 2>&1 |
@@ -25,7 +29,10 @@ A)
 	;;
 B)
 	model
-	echo "== encprof lines ($((SECONDS - T0)) s)"
-	lim 400 $G/cudabench -encprof /tmp/model,200000 -enckind lines -encbudgets "${BUDGETS:-8192,32768}" -reps 2 2>&1 | tee "$OUT/encprof.log"
+	for v in base new; do
+		b=$G/cudabench; [ $v = base ] && b=$G/cudabench.base
+		echo "== encprof lines $v ($((SECONDS - T0)) s)"
+		lim 250 $b -encprof /tmp/model,${TEXTS:-100000} -enckind lines -encbudgets "${BUDGETS:-8192,32768}" -reps 2 2>&1 | tee "$OUT/encprof_$v.log" | grep -E '^encode|^      '
+	done
 	;;
 esac
