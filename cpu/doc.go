@@ -15,7 +15,8 @@
 // erf by the polynomials of expf.go), reduce.go (sum, max, norm,
 // normalize, layer norm), attention.go (attention over packed sequences:
 // per sequence and head, the scores and the value product on the gemm,
-// the softmax between them), matmul.go
+// the softmax between them), segment.go (sums and maxima over packed
+// segments of rows: a segment and block of columns a task), matmul.go
 // (matmul and the fused normalize-matmul on the blocked gemm of gemm.go,
 // the matmul epilogue applied by each worker to the block of the product
 // it has just finished, still in its cache: epilogue.go; L2 distance from

@@ -39,7 +39,8 @@ const (
 // row, head) pair with the keys and values in shared memory, for heads of
 // a width in tileHeadDims, else attention_rows, a warp a pair. The
 // sequences' start offsets (from Attrs.Segments), and for the tiles the
-// blocks' tasks (a sequence and its first row), go to run scratch.
+// blocks' tasks (a sequence and its first row), go to run scratch in the
+// stream's order (runner.upload).
 func attentionKernel(r *runner, s *engine.Step, in, out []arg) error {
 	n, h := in[0].Shape[0], in[0].Shape[1]
 	if n == 0 {
@@ -50,14 +51,9 @@ func attentionKernel(r *runner, s *engine.Step, in, out []arg) error {
 	dh := h / heads
 	tiles := slices.Contains(tileHeadDims, dh)
 	meta := attentionMeta(segs, tiles)
-	sp, err := r.tmp(4 * len(meta))
+	sp, err := r.upload(unsafe.Slice((*byte)(unsafe.Pointer(&meta[0])), 4*len(meta)))
 	if err != nil {
 		return err
-	}
-	if !r.d.dry {
-		if err := check("cuMemcpyHtoD", cuMemcpyHtoD(sp, unsafe.Pointer(&meta[0]), uint64(4*len(meta)))); err != nil {
-			return err
-		}
 	}
 	if tiles {
 		tasks := (len(meta) - len(segs) - 1) / 2

@@ -69,14 +69,8 @@ func TestAttentionEmulated(t *testing.T) {
 				std = 1
 			}
 			for range n * c.h {
-				f := float32(std * rng.NormFloat64())
-				if c.dt == engine.BFloat16 {
-					bits := uint16(math.Float32bits(f) >> 16)
-					in = binary.LittleEndian.AppendUint16(in, bits)
-					f = math.Float32frombits(uint32(bits) << 16)
-				} else {
-					in = binary.LittleEndian.AppendUint32(in, math.Float32bits(f))
-				}
+				var f float32
+				in, f = appendStored(in, c.dt, float32(std*rng.NormFloat64()))
 				vals[i] = append(vals[i], float64(f))
 			}
 		}

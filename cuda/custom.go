@@ -28,14 +28,9 @@ func customKernel(r *runner, s *engine.Step, in, out []arg) error {
 		a.ptr(x.ptr)
 	}
 	params := engine.KernelParams(inv, outv, s.Attrs.Params)
-	pp, err := r.tmp(8 * len(params))
+	pp, err := r.upload(unsafe.Slice((*byte)(unsafe.Pointer(&params[0])), 8*len(params)))
 	if err != nil {
 		return err
-	}
-	if !r.d.dry {
-		if err := check("cuMemcpyHtoD", cuMemcpyHtoD(pp, unsafe.Pointer(&params[0]), uint64(8*len(params)))); err != nil {
-			return err
-		}
 	}
 	a.ptr(pp)
 	threads, group := spec.Grid(inv, outv, s.Attrs.Params)

@@ -110,6 +110,17 @@ func buildEmuMain(t *testing.T, v variant, mainFile string, defs ...string) stri
 	return out
 }
 
+// appendStored appends f to in as the emulator programs read an element
+// of dt (float32, or bfloat16 cut from float32: their f16 conversion is
+// PTX) and returns the bytes and the value stored.
+func appendStored(in []byte, dt engine.DType, f float32) ([]byte, float32) {
+	if dt == engine.BFloat16 {
+		bits := uint16(math.Float32bits(f) >> 16)
+		return binary.LittleEndian.AppendUint16(in, bits), math.Float32frombits(uint32(bits) << 16)
+	}
+	return binary.LittleEndian.AppendUint32(in, math.Float32bits(f)), f
+}
+
 // emuCase is one run of the v4 kernel in the emulator.
 type emuCase struct {
 	name           string

@@ -55,15 +55,7 @@ func TestRowScanEmulated(t *testing.T) {
 		xv := make([]float32, c.n*c.d) // the stored values, rounded to the type
 		var xb []byte
 		for i := range xv {
-			v := float32(rng.NormFloat64())
-			if c.xt == engine.BFloat16 {
-				bits := uint16(math.Float32bits(v) >> 16)
-				xb = binary.LittleEndian.AppendUint16(xb, bits)
-				v = math.Float32frombits(uint32(bits) << 16)
-			} else {
-				xb = binary.LittleEndian.AppendUint32(xb, math.Float32bits(v))
-			}
-			xv[i] = v
+			xb, xv[i] = appendStored(xb, c.xt, float32(rng.NormFloat64()))
 		}
 		nb, C := 3, max(64, pow2AtLeast(2*c.kk))
 		in := func() []byte {

@@ -26,6 +26,7 @@ type runner struct {
 	d       *device
 	scratch []*buffer
 	after   []func() error
+	upOff   int // the next free byte of the device's uploads buffer (device.upload)
 }
 
 // tmp returns scratch device memory of n bytes for the rest of the run
@@ -40,6 +41,17 @@ func (r *runner) tmp(n int) (dptr, error) {
 	}
 	r.scratch = append(r.scratch, buf)
 	return buf.ptr, nil
+}
+
+// upload returns scratch device memory for the rest of the run holding
+// a copy of src (not empty), made in the stream's order (device.upload):
+// the host does not wait for the kernels queued before it.
+func (r *runner) upload(src []byte) (dptr, error) {
+	p, err := r.tmp(len(src))
+	if err != nil || r.d.dry {
+		return p, err
+	}
+	return p, r.d.upload(p, src, &r.upOff)
 }
 
 // dryAddr is the address of every buffer of a dry run (Warm): kernels are

@@ -123,11 +123,52 @@ func (d *device) readSmall(dst []byte, src uint64) error {
 	return check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&dst[0]), src, uint64(len(dst))))
 }
 
+// A run's small uploads (the starts of packed sequences, a custom
+// kernel's parameters) go through a pinned buffer of their own, in the
+// stream's order: each is copied into the buffer at the next free offset
+// and from there by cuMemcpyHtoDAsync, so the host goes on queueing the
+// run's kernels. A cuMemcpyHtoD from pageable memory would first wait for
+// every kernel queued before it (the legacy default stream, where it
+// runs, waits for the device's stream). The buffer is written from its
+// start again once the stream has drained: in the next run (Run ends with
+// a sync), or after a sync within a run that fills it.
+const uploadSize = 256 << 10
+
+// upload copies src to the device at dst in the stream's order, through
+// the uploads buffer from offset *off (allocated on first use, kept until
+// the device is released; *off is advanced past the copy, or reset after
+// a sync when the buffer is full). Without pinned memory, or for more
+// than uploadSize bytes, it copies directly, waiting for the stream. It
+// runs inside do.
+func (d *device) upload(dst uint64, src []byte, off *int) error {
+	n := (len(src) + 15) &^ 15
+	if d.uploads == nil && cuMemAllocHost(&d.uploads, uint64(uploadSize)) != 0 {
+		d.uploads = nil
+	}
+	if d.uploads == nil || n > uploadSize {
+		return check("cuMemcpyHtoD", cuMemcpyHtoD(dst, unsafe.Pointer(&src[0]), uint64(len(src))))
+	}
+	if *off+n > uploadSize {
+		if err := d.sync(); err != nil {
+			return err
+		}
+		*off = 0
+	}
+	p := unsafe.Add(d.uploads, *off)
+	copy(unsafe.Slice((*byte)(p), len(src)), src)
+	*off += n
+	return check("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(dst, p, uint64(len(src)), d.stream))
+}
+
 // freeStaging releases the pinned buffers.
 func (d *device) freeStaging() {
 	if d.bounce != nil {
 		cuMemFreeHost(d.bounce)
 		d.bounce = nil
+	}
+	if d.uploads != nil {
+		cuMemFreeHost(d.uploads)
+		d.uploads = nil
 	}
 	for i := range d.staging {
 		st := &d.staging[i]

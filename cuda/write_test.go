@@ -2,8 +2,13 @@ package cuda
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/engine/backendtest"
 )
 
 // TestLargeWrite writes sizes around the staged path's threshold and
@@ -53,4 +58,60 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return -1
+}
+
+// TestUploadsInStreamOrder evaluates one plan of 24 attention steps, each
+// over packed sequences of its own: their starts and blocks' tasks (13
+// KB a step) go through the uploads buffer, which fills and is reused
+// after a sync within the run. Each step is checked against
+// backendtest.AttentionRef, so a step that read another's starts, or
+// starts overwritten before their copy ran, fails.
+func TestUploadsInStreamOrder(t *testing.T) {
+	b := openTest(t)
+	e := engine.New("cuda", b)
+	r := rand.New(rand.NewPCG(5, 6))
+	const h, heads, steps = 64, 2, 24
+	base := make([]int, 1100)
+	n := 0
+	for i := range base {
+		base[i] = 1 + r.IntN(3)
+		n += base[i]
+	}
+	vals := make([]float32, n*h)
+	ref := make([]float64, n*h)
+	for i := range vals {
+		vals[i] = float32(r.NormFloat64())
+		ref[i] = float64(vals[i])
+	}
+	x, err := e.FromFloat32(vals, n, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs []*engine.Array
+	var lengths [][]int
+	for s := range steps {
+		l := append(slices.Clone(base[s:]), base[:s]...)
+		a, err := engine.Attention(x, x, x, heads, 0.125, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, lengths = append(outs, a), append(lengths, l)
+	}
+	if err := e.Eval(outs...); err != nil {
+		t.Fatal(err)
+	}
+	for s, a := range outs {
+		got, err := a.Float32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var num, den float64
+		for i, w := range backendtest.AttentionRef(ref, ref, ref, h, heads, 0.125, lengths[s]) {
+			num += (float64(got[i]) - w) * (float64(got[i]) - w)
+			den += w * w
+		}
+		if e := math.Sqrt(num / den); !(e <= backendtest.TolFloat32) {
+			t.Errorf("step %d of %d: relative error %.3g > %.3g", s, steps, e, backendtest.TolFloat32)
+		}
+	}
 }

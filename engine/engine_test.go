@@ -38,6 +38,8 @@ func TestBuildErrorsNameShapes(t *testing.T) {
 	b := ok(e.RandomNormal(2, engine.Float32, 5, 6))
 	h := ok(e.RandomNormal(3, engine.Float16, 3, 4))
 	idx := ok(e.FromInt64([]int64{0, 1}, 2))
+	vec := ok(e.RandomNormal(4, engine.Float32, 4))
+	ints := ok(e.FromInt32([]int32{1, 2, 3, 4}, 2, 2))
 	cases := []struct {
 		name string
 		err  error
@@ -57,11 +59,21 @@ func TestBuildErrorsNameShapes(t *testing.T) {
 		{"nil", second(engine.Neg(nil)), []string{"nil"}},
 		{"slice", second(engine.Slice(a, 0, 4, 0, 4)), []string{"[3 4]", "rows"}},
 		{"dequantize", second(engine.Dequantize(a, a)), []string{"int8"}},
+		{"segment_sum of a vector", second(engine.SegmentSum(vec, []int{4})), []string{"segment_sum", "[4]", "float matrix"}},
+		{"segment_max of ints", second(engine.SegmentMax(ints, []int{2})), []string{"segment_max", "int32 [2 2]", "float matrix"}},
+		{"segment_sum of no segments", second(engine.SegmentSum(a, nil)), []string{"segment_sum", "no segments"}},
+		{"segment_max with a length of 0", second(engine.SegmentMax(a, []int{3, 0})), []string{"segment_max", "segment 1 has length 0", "at least 1"}},
+		{"segment_sum with a negative length", second(engine.SegmentSum(a, []int{4, -1})), []string{"segment 1 has length -1"}},
+		{"segment_max over 2 of 3 rows", second(engine.SegmentMax(a, []int{1, 1})), []string{"2 segments of 2 rows", "x has 3 rows"}},
+		{"segment_sum over 4 of 3 rows", second(engine.SegmentSum(a, []int{1, 3})), []string{"2 segments of 4 rows", "x has 3 rows"}},
 	}
 	for _, c := range cases {
 		if c.err == nil {
 			t.Errorf("%s: no error", c.name)
 			continue
+		}
+		if strings.Contains(c.err.Error(), "\n") {
+			t.Errorf("%s: error %q is more than one line", c.name, c.err)
 		}
 		for _, w := range c.want {
 			if !strings.Contains(c.err.Error(), w) {

@@ -100,6 +100,16 @@ const (
 	// accumulated in float32. The score matrix is never stored whole.
 	OpAttention
 
+	// OpSegmentSum, OpSegmentMax: x [n, h] float -> [len(Attrs.Segments),
+	// h] float32, reductions over segments of rows packed one after
+	// another, Attrs.Segments their lengths (each >= 1, summing to n; at
+	// least one): row i of the result reduces the rows [s_i, s_i +
+	// Attrs.Segments[i]) of x column by column, s_i the sum of the lengths
+	// before it. The pooling of packed sequences (a sentence encoder's
+	// mean and max pooling, with no padding and no selector matrix).
+	OpSegmentSum // the sum, accumulated in float32 (in an order of the backend's)
+	OpSegmentMax // the largest element; NaN if any is NaN, as OpReduceMax
+
 	// OpTopK: x [n] or [m, n] float -> values (float32) and indices (Int64),
 	// shape [k] or [m, k], along the last axis: the Attrs.K largest (or
 	// smallest when !Attrs.Largest) in order, ties broken by the smaller
@@ -194,10 +204,11 @@ const (
 	KindConvert            // dtype conversions: convert.go
 	KindCustom             // a kernel defined outside the engine: custom.go
 	KindAttention          // attention over packed sequences: attention.go
+	KindSegment            // reductions over packed segments of rows: segment.go
 	KindFused              // built only by the scheduler's fusion passes
 )
 
-var kindNames = [...]string{"invalid", "elementwise", "reduction", "rows", "matmul", "topk", "gather", "convert", "custom", "attention", "fused"}
+var kindNames = [...]string{"invalid", "elementwise", "reduction", "rows", "matmul", "topk", "gather", "convert", "custom", "attention", "segment", "fused"}
 
 func (k OpKind) String() string {
 	if int(k) < len(kindNames) {
@@ -337,6 +348,8 @@ var opTable = [numOps]OpInfo{
 	OpMatMul:     {"matmul", KindMatMul, 2, 1, "a [m, k], b [k, n] (either transposed) -> [m, n] float32", FuseScan | FuseNormMatMul | FuseEpilogue, nil},
 	OpL2Distance: {"l2_distance", KindMatMul, 2, 1, "a [m, d], b [n, d] -> [m, n] float32", FuseScan, nil},
 	OpAttention:  {"attention", KindAttention, 3, 1, "q, k, v [n, h], one float dtype -> [n, h] float32", 0, nil},
+	OpSegmentSum: {"segment_sum", KindSegment, 1, 1, "x [n, h] float -> [len(Attrs.Segments), h] float32", 0, nil},
+	OpSegmentMax: {"segment_max", KindSegment, 1, 1, "x [n, h] float -> [len(Attrs.Segments), h] float32", 0, nil},
 	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan, nil},
 	OpMaskRows:   {"mask_rows", KindTopK, 2, 1, "x [..., n] float, bits [(n+31)/32] int32 -> [..., n] float32", FuseScan, nil},
 	OpGather:     {"gather", KindGather, 2, 1, "x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype", 0, nil},
@@ -459,7 +472,7 @@ type Attrs struct {
 	Scalar   float32  // OpScale; OpAttention: the factor of the scores
 	Eps      float32  // OpLayerNorm: added to the variance
 	Heads    int      // OpAttention: the number of heads
-	Segments []int    // OpAttention: the lengths of the packed sequences
+	Segments []int    // OpAttention, OpSegmentSum, OpSegmentMax: the lengths of the packed sequences
 	To       DType    // OpCast
 	Rows     [2]int   // OpSlice: [start, end)
 	Cols     [2]int   // OpSlice: [start, end) for 2-D inputs

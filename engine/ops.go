@@ -427,16 +427,65 @@ func Attention(q, k, v *Array, heads int, scale float32, lengths []int) (*Array,
 	if math.IsNaN(float64(scale)) || math.IsInf(float64(scale), 0) {
 		return nil, fmt.Errorf("engine: attention: scale %g; want a finite scale", scale)
 	}
+	if err := checkLengths("attention", "sequence", "q", lengths, n); err != nil {
+		return nil, err
+	}
+	attrs := Attrs{Heads: heads, Scalar: scale, Segments: append([]int(nil), lengths...)}
+	return e.newLazy(OpAttention, attrs, []*Array{q, k, v}, []Shape{{n, h}}, []DType{Float32})[0], nil
+}
+
+// checkLengths fails unless lengths are each at least 1 and sum to n, the
+// rows of the input named in; what names one of them in the message.
+func checkLengths(op, what, in string, lengths []int, n int) error {
 	total := 0
 	for i, l := range lengths {
 		if l < 1 {
-			return nil, fmt.Errorf("engine: attention: sequence %d has length %d; want at least 1", i, l)
+			return fmt.Errorf("engine: %s: %s %d has length %d; want at least 1", op, what, i, l)
 		}
 		total += l
 	}
 	if total != n {
-		return nil, fmt.Errorf("engine: attention: %d sequences of %d rows in all, but q has %d rows", len(lengths), total, n)
+		return fmt.Errorf("engine: %s: %d %ss of %d rows in all, but %s has %d rows", op, len(lengths), what, total, in, n)
 	}
-	attrs := Attrs{Heads: heads, Scalar: scale, Segments: append([]int(nil), lengths...)}
-	return e.newLazy(OpAttention, attrs, []*Array{q, k, v}, []Shape{{n, h}}, []DType{Float32})[0], nil
+	return nil
+}
+
+// SegmentSum returns the sums of segments of x's rows (OpSegmentSum): x
+// is [n, h] of a float dtype, the rows of len(lengths) segments of
+// lengths[i] rows each, packed in order with no padding (the tokens of
+// texts of different lengths, back to back); row i of the [len(lengths),
+// h] Float32 result is the column-wise sum of segment i's rows,
+// accumulated in float32. Divided by the lengths, it is the mean pooling
+// of a sentence encoder. It returns an error for an x that is not a float
+// matrix, no lengths, a length below 1, and lengths not summing to n.
+func SegmentSum(x *Array, lengths []int) (*Array, error) {
+	return segmentReduce(OpSegmentSum, x, lengths)
+}
+
+// SegmentMax returns the column-wise maxima of segments of x's rows
+// (OpSegmentMax), with x, lengths, the result and the errors as for
+// SegmentSum: row i of the result is the largest element of each column
+// of segment i's rows, NaN where one of them is NaN (as ReduceMax).
+func SegmentMax(x *Array, lengths []int) (*Array, error) {
+	return segmentReduce(OpSegmentMax, x, lengths)
+}
+
+// segmentReduce builds op, OpSegmentSum or OpSegmentMax, of x over the
+// segments of lengths.
+func segmentReduce(op Op, x *Array, lengths []int) (*Array, error) {
+	e, err := sameEngine(op.String(), x)
+	if err != nil {
+		return nil, err
+	}
+	if len(x.shape) != 2 || !x.dtype.IsFloat() {
+		return nil, fmt.Errorf("engine: %s: x is %s %v; want a float matrix [n, h]", op, x.dtype, x.shape)
+	}
+	if len(lengths) == 0 {
+		return nil, fmt.Errorf("engine: %s: no segments; want at least one length", op)
+	}
+	if err := checkLengths(op.String(), "segment", "x", lengths, x.shape[0]); err != nil {
+		return nil, err
+	}
+	attrs := Attrs{Segments: append([]int(nil), lengths...)}
+	return e.newLazy(op, attrs, []*Array{x}, []Shape{{len(lengths), x.shape[1]}}, []DType{Float32})[0], nil
 }

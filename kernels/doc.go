@@ -13,8 +13,9 @@
 // One source file per op family: normalize (row normalization, row
 // norms), reduce (sum, max, norm), matmul (simdgroup_matrix tiles; also
 // the normalized and L2 products), topk (radix select, any k),
-// cosine_topk (the fused scan and its merge), gather (gather, slice) and
-// convert (casts, int8 quantization). Element-wise ops have no library
+// cosine_topk (the fused scan and its merge), gather (gather, slice),
+// convert (casts, int8 quantization), attention (attention over packed
+// sequences) and segment (sums and maxima over packed segments of rows). Element-wise ops have no library
 // family: each op or fused chain is an engine.Program spliced into
 // metal/fused.tmpl. Shared code lives in metal/silica.h: element types
 // (half, and bfloat16 as the scalar type bf16 with its own conversions,

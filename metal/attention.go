@@ -37,21 +37,11 @@ func attentionKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	if err != nil {
 		return err
 	}
-	segs := s.Attrs.Segments
 	l := &stepLaunch{Status: -1}
-	row0 := 0
-	for a := 0; a < len(segs); a += attentionSegments {
-		part := segs[a:min(len(segs), a+attentionSegments)]
-		starts := []any{row0}
-		rows := 0
-		for _, n := range part {
-			rows += n
-			starts = append(starts, row0+rows)
-		}
-		l.Dispatches = append(l.Dispatches, dispatch(k, groups1(ceilDiv(rows*heads, rowThreads/32)),
+	for _, p := range splitSegments(s.Attrs.Segments, attentionSegments) {
+		l.Dispatches = append(l.Dispatches, dispatch(k, groups1(ceilDiv(p.rows*heads, rowThreads/32)),
 			[]kernelArg{argIn(0), argIn(1), argIn(2), argOut(0),
-				argParams(attentionParams(rows, h, heads, len(part), row0, s.Attrs.Scalar)), argParams(params(starts...))}))
-		row0 += rows
+				argParams(attentionParams(p.rows, h, heads, p.n, p.row0, s.Attrs.Scalar)), argParams(p.starts)}))
 	}
 	if len(l.Dispatches) == 0 {
 		return nil

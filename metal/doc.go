@@ -53,8 +53,8 @@
 // # Op families
 //
 // One file per op family, named as in cpu/ and cuda/: attention.go, convert.go,
-// elementwise.go, gather.go, matmul.go, reduce.go, scan.go, topk.go and
-// custom.go. Each registers, for the ops it runs, a step kernel with the
+// elementwise.go, gather.go, matmul.go, reduce.go, scan.go, segment.go,
+// topk.go and custom.go. Each registers, for the ops it runs, a step kernel with the
 // shape of the other backends' (batch, step, inputs, outputs), and the
 // manifest rows of its library kernels (manifest.go: each kernel's
 // buffer bindings and their roles, threadgroup size and memory), which a

@@ -31,11 +31,7 @@ func testAttention(t *testing.T, s *suite) {
 	}
 	for _, dt := range floatTypes {
 		for _, c := range cases {
-			n := 0
-			for _, l := range c.lengths {
-				n += l
-			}
-			sh := engine.Shape{n, c.h}
+			sh := engine.Shape{rowsOf(c.lengths), c.h}
 			gen := func(r *rand.Rand) float64 { return c.std * r.NormFloat64() }
 			q, qv := s.random(t, dt, sh, gen)
 			k, kv := s.random(t, dt, sh, gen)

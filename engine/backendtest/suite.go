@@ -48,6 +48,7 @@ func Run(t *testing.T, name string, b engine.Backend) {
 		{"Normalize", []engine.Op{engine.OpNormalize}, testNormalize},
 		{"LayerNorm", []engine.Op{engine.OpLayerNorm}, testLayerNorm},
 		{"Attention", []engine.Op{engine.OpAttention}, testAttention},
+		{"Segment", []engine.Op{engine.OpSegmentSum, engine.OpSegmentMax}, testSegment},
 		{"MatMul", []engine.Op{engine.OpMatMul}, testMatMul},
 		{"Cosine", nil, testCosine},
 		{"L2Distance", []engine.Op{engine.OpL2Distance}, testL2Distance},

@@ -9,7 +9,8 @@
 // operands on tensor cores; matmul_skinny, the same for up to 64 rows of
 // the first operand, a large-k search's scores of a few queries), topk
 // (selection), gather (gathers and slices), convert (casts and
-// quantization), attention (attention over packed sequences), scan (the
+// quantization), attention (attention over packed sequences), segment
+// (sums and maxima over packed segments of rows), scan (the
 // SIMT search and the row products). mma.cuh holds the mma.sync
 // primitives of matmul_mma, matmul_skinny and scan_mma_v4. The
 // tensor-core search is three files and a header: scan_mma_v4 (its
