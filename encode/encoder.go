@@ -72,7 +72,6 @@ type Encoder struct {
 	dir   string        // the model directory, absolute
 	sum   string        // hex SHA-256 of model.safetensors
 	one   *engine.Array // [1]
-	one11 *engine.Array // [1, 1]
 }
 
 // Load reads the sentence-transformers model directory dir: config.json
@@ -126,17 +125,7 @@ func Load(dir string, opts Options) (*Encoder, error) {
 	if m.dir, err = filepath.Abs(dir); err != nil {
 		m.dir = dir
 	}
-	consts := []struct {
-		dst  **engine.Array
-		v    float64
-		dims []int
-	}{{&m.one, 1, []int{1}}, {&m.one11, 1, []int{1, 1}}}
-	for _, c := range consts {
-		if *c.dst, err = e.Full(c.v, engine.Float32, c.dims...); err != nil {
-			break
-		}
-	}
-	if err != nil {
+	if m.one, err = e.Full(1, engine.Float32, 1); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("encode: %w", err)
 	}
@@ -185,12 +174,10 @@ func (m *Encoder) Close() error {
 		m.w.free()
 		m.w = nil
 	}
-	for _, a := range []*engine.Array{m.one, m.one11} {
-		if a != nil {
-			a.Free()
-		}
+	if m.one != nil {
+		m.one.Free()
 	}
-	m.one, m.one11 = nil, nil
+	m.one = nil
 	return nil
 }
 

@@ -123,17 +123,24 @@ func (g *graph) forward(ids, pos *engine.Array, spans []span, n int) *engine.Arr
 			in.Free() // the previous layer's output
 		}
 	}
-	out := g.pool(x, spans, n)
+	out := g.pool(x, spans)
 	if m.cfg.Normalize {
 		out = g.keep(engine.Normalize(out))
 	}
 	return out
 }
 
-// pool turns the token rows x [n, h] into one row per text, [b, h].
-func (g *graph) pool(x *engine.Array, spans []span, n int) *engine.Array {
+// pool turns the token rows x [n, h] into one row per text, [b, h]:
+// the first row of each text (CLS), the maxima of its rows
+// (engine.SegmentMax), or their sum divided by their count
+// (engine.SegmentSum; sum, then divide, as sentence-transformers does).
+func (g *graph) pool(x *engine.Array, spans []span) *engine.Array {
 	m := g.m
 	b := len(spans)
+	lengths := make([]int, b)
+	for i, s := range spans {
+		lengths[i] = s.end - s.start
+	}
 	switch m.cfg.Pooling {
 	case PoolCLS:
 		first := make([]int32, b)
@@ -143,32 +150,12 @@ func (g *graph) pool(x *engine.Array, spans []span, n int) *engine.Array {
 		idx := g.keep(m.e.FromInt32(first, b))
 		return g.keep(engine.Gather(x, idx))
 	case PoolMax:
-		// Each text's column maxima [h] become a row [1, h] by
-		// broadcasting against a [1, 1] one, placed at row i of the
-		// output by a one-hot column [b, 1].
-		var out *engine.Array
-		hot := make([]float32, b)
-		for i, s := range spans {
-			mx := g.keep(engine.ReduceMax(g.slice(x, s.start, s.end, 0, m.cfg.Hidden), 0))
-			row := g.mul(mx, m.one11)
-			clear(hot)
-			hot[i] = 1
-			col := g.keep(m.e.FromFloat32(hot, b, 1))
-			out = g.add(out, g.matmul(col, row, false, false))
-		}
-		return out
+		return g.keep(engine.SegmentMax(x, lengths))
 	}
-	// Mean: a [b, n] selector of ones times x, divided by the counts [b, 1]
-	// (sum, then divide, as sentence-transformers does).
-	sel := make([]float32, b*n)
 	counts := make([]float32, b)
-	for i, s := range spans {
-		for r := s.start; r < s.end; r++ {
-			sel[i*n+r] = 1
-		}
-		counts[i] = float32(s.end - s.start)
+	for i, l := range lengths {
+		counts[i] = float32(l)
 	}
-	sa := g.keep(m.e.FromFloat32(sel, b, n))
 	ca := g.keep(m.e.FromFloat32(counts, b, 1))
-	return g.div(g.matmul(sa, x, false, false), ca)
+	return g.div(g.keep(engine.SegmentSum(x, lengths)), ca)
 }
