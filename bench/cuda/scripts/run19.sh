@@ -12,8 +12,9 @@
 #   -cpuprofile, kept in $OUT), float32 beside it.
 # B (carry .m2): cudabench -encprof over 100,000 short documents
 #   (-enckind lines) at token budgets 8192 and 32768, cudabench.base
-#   (the commit before the row-broadcast element-wise path) then
-#   cudabench: the encoder's wall time beside its kernels.
+#   (aded95f: before the row-broadcast element-wise path, the one cast
+#   for q, k and v, and the pooling by engine.SegmentSum) then cudabench:
+#   the encoder's wall time beside its kernels.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
