@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -288,11 +287,7 @@ func (m *Encoder) EncodeIDs(batch [][]int32) ([][]float32, error) {
 			}
 		}
 	}
-	order := make([]int, len(batch))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return len(batch[order[a]]) < len(batch[order[b]]) })
+	order := byLength(batch, m.cfg.MaxSeq)
 	out := make([][]float32, len(batch))
 	for start := 0; start < len(order); {
 		end, tokens := start, 0
@@ -317,6 +312,25 @@ func (m *Encoder) EncodeIDs(batch [][]int32) ([][]float32, error) {
 		}
 	}
 	return out, nil
+}
+
+// byLength returns the indices of the texts sorted by length, texts of
+// equal length in their order (a counting sort: lengths are at most
+// maxLen, and a million texts sort in milliseconds).
+func byLength(texts [][]int32, maxLen int) []int {
+	start := make([]int, maxLen+2)
+	for _, t := range texts {
+		start[len(t)+1]++
+	}
+	for l := 1; l < len(start); l++ {
+		start[l] += start[l-1]
+	}
+	order := make([]int, len(texts))
+	for i, t := range texts {
+		order[start[len(t)]] = i
+		start[len(t)]++
+	}
+	return order
 }
 
 // encodeBatch runs one packed batch of n tokens in all.

@@ -3,10 +3,12 @@ package encode
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"testing"
 
 	"github.com/silica-go/silica/encode/tokenizer"
@@ -115,6 +117,27 @@ func TestTokenizeParallel(t *testing.T) {
 			if want := tok.Encode(s, 256); !slices.Equal(got[i], want) {
 				t.Fatalf("GOMAXPROCS %d: text %d %q: ids %v, want %v", procs, i, s, got[i], want)
 			}
+		}
+	}
+}
+
+// TestByLength checks the counting sort of EncodeIDs against a stable
+// sort: texts of every length from 1 to the most, shuffled, equal
+// lengths in their order.
+func TestByLength(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, n := range []int{0, 1, 7, 3000} {
+		texts := make([][]int32, n)
+		for i := range texts {
+			texts[i] = make([]int32, 1+rng.IntN(256))
+		}
+		want := make([]int, n)
+		for i := range want {
+			want[i] = i
+		}
+		sort.SliceStable(want, func(a, b int) bool { return len(texts[want[a]]) < len(texts[want[b]]) })
+		if got := byLength(texts, 256); !slices.Equal(got, want) {
+			t.Fatalf("%d texts: order %v, want %v", n, got[:min(n, 20)], want[:min(n, 20)])
 		}
 	}
 }

@@ -15,6 +15,12 @@
 #   (aded95f: before the row-broadcast element-wise path, the one cast
 #   for q, k and v, and the pooling by engine.SegmentSum) then cudabench:
 #   the encoder's wall time beside its kernels.
+# C (right after B, on the same machine: the model stays in /tmp/model):
+#   the seed's scenario, embench's encode_store over 1,000,000 short
+#   documents in float16 (the check against sentence-transformers on a
+#   sample of 2,000), batches of $BT tokens; then embench's encoder
+#   scenarios over 100,000 short documents beside sentence-transformers
+#   on the same card, float16 and float32.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -35,5 +41,21 @@ B)
 		echo "== encprof lines $v ($((SECONDS - T0)) s)"
 		lim 250 $b -encprof /tmp/model,${TEXTS:-100000} -enckind lines -encbudgets "${BUDGETS:-8192,32768}" -reps 2 2>&1 | tee "$OUT/encprof_$v.log" | grep -E '^encode|^      '
 	done
+	;;
+C)
+	[ -s /tmp/model/model.safetensors ] || { echo "no model in /tmp/model: run B first"; exit 1; }
+	bt=${BT:+--batch-tokens $BT}
+	echo "== embench encode_store, 1M lines, float16 ($((SECONDS - T0)) s)"
+	lim 330 $G/embench --backend cuda --peers none --scenario encode_store --text-kind lines --texts 1000000 --text-queries 16 \
+		--dtypes float16 --model /tmp/model $bt --json "$OUT/seed1m.json" >"$OUT/seed1m.md" 2>"$OUT/seed1m.err"
+	echo "seed rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/seed1m.md" | tail -3
+	tail -3 "$OUT/seed1m.err"
+	echo "== embench encoder, 100K lines, beside sentence-transformers ($((SECONDS - T0)) s)"
+	lim $((570 - (SECONDS - T0))) $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encode \
+		--text-kind lines --texts 100000 --dtypes float16,float32 --model /tmp/model $bt --json "$OUT/enc100k.json" >"$OUT/enc100k.md" 2>"$OUT/enc100k.err"
+	echo "encode rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/enc100k.md" | tail -6
+	tail -3 "$OUT/enc100k.err"
 	;;
 esac
