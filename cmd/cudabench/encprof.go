@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,14 +14,16 @@ import (
 )
 
 // encodeProfile shows where the encoder's time goes on the GPU (spec
-// "modeldir,texts"): the first texts fortunes of internal/textcorpus
+// "modeldir,texts"): the first texts fortunes of internal/textcorpus (or
+// with kind "lines" that many short documents, textcorpus.Lines)
 // tokenized, then for each token budget of budgets (comma separated) and
-// each weight dtype the median wall time of encoding them all (documents
+// each run of modes the median wall time of encoding them all (documents
 // per second), the device time of the runs, and the kernels of one pass
-// (EnableProfile), the slowest first; float16 weights once with the
-// products on tensor cores (the default) and once on the CUDA cores
-// (Config.TiledMatMul), in turn.
-func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets, kind string, reps int) {
+// (EnableProfile), the slowest first. The runs: float32 weights,
+// float16 weights with the products on tensor cores (the default), and
+// tiled, float16 with the products on the CUDA cores
+// (Config.TiledMatMul).
+func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets, kind, modes string, reps int) {
 	dir, n := nameCount(spec)
 	if n < 1 {
 		fatal(fmt.Errorf("-encprof %q: want modeldir,texts", spec))
@@ -47,9 +50,13 @@ func encodeProfile(e *engine.Engine, cb *cuda.Backend, spec, budgets, kind strin
 			fatal(fmt.Errorf("-encbudgets %q: want token budgets above 0", budgets))
 		}
 		for _, run := range []struct {
+			mode  string
 			dt    engine.DType
 			tiled bool
-		}{{engine.Float32, false}, {engine.Float16, false}, {engine.Float16, true}} {
+		}{{"float32", engine.Float32, false}, {"float16", engine.Float16, false}, {"tiled", engine.Float16, true}} {
+			if !slices.Contains(strings.Split(modes, ","), run.mode) {
+				continue
+			}
 			dt := run.dt
 			if err := cb.SetConfig(cuda.Config{TiledMatMul: run.tiled}); err != nil {
 				fatal(err)

@@ -71,6 +71,7 @@ func main() {
 	storeProfFlag := flag.String("storeprof", "", "dtype,rows: a store of that many random 768-d rows on cuda, then the searches of -storesearch: wall time, device time, the kernel-only scan beside it and one search's kernels; then exit")
 	encProfFlag := flag.String("encprof", "", "modeldir,texts: encode that many fortunes with the token budgets of -encbudgets in float32 and float16 weights: wall time, documents/s and the kernels of one pass; then exit")
 	encBudgetsFlag := flag.String("encbudgets", "512,2048,8192,16384", "with -encprof: token budgets of a batch, comma separated")
+	encModesFlag := flag.String("encmodes", "float32,float16,tiled", "with -encprof: the runs, comma separated: float32 and float16 weights, tiled (float16 with the products on the CUDA cores)")
 	encKindFlag := flag.String("enckind", "fortunes", "with -encprof: the texts, fortunes (whole fortunes of internal/textcorpus) or lines (short documents: textcorpus.Lines)")
 	storeSearchFlag := flag.String("storesearch", "1:100;64:100;1024:100;8:1000", "with -storeprof: searches queries:k[:keep%] separated by ;")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
@@ -154,7 +155,7 @@ func main() {
 		return
 	}
 	if *encProfFlag != "" {
-		encodeProfile(e, cb, *encProfFlag, *encBudgetsFlag, *encKindFlag, *reps)
+		encodeProfile(e, cb, *encProfFlag, *encBudgetsFlag, *encKindFlag, *encModesFlag, *reps)
 		return
 	}
 	if *storeProfFlag != "" {

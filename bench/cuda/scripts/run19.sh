@@ -9,26 +9,28 @@
 # A (carry .gpu, .m1): the GPU tests of ./cuda (the shared suite with
 #   the row-broadcast element-wise pairs); a Go CPU profile of the
 #   store's search at k=4096 over 1M float16 rows (cudabench -storeprof
-#   -cpuprofile, kept in $OUT), float32 beside it.
+#   -cpuprofile, kept in $OUT).
 # B (carry .m2): cudabench -encprof over 100,000 short documents
-#   (-enckind lines) at token budgets 8192 and 32768, cudabench.base
-#   (aded95f: before the row-broadcast element-wise path, the one cast
-#   for q, k and v, and the pooling by engine.SegmentSum) then cudabench:
-#   the encoder's wall time beside its kernels.
-# C (right after B, on the same machine: the model stays in /tmp/model):
-#   the seed's scenario, embench's encode_store over 1,000,000 short
-#   documents in float16 (the check against sentence-transformers on a
-#   sample of 2,000), batches of $BT tokens; then embench's encoder
-#   scenarios over 100,000 short documents beside sentence-transformers
-#   on the same card, float16 and float32.
+#   (-enckind lines) at token budgets 8192 and 32768, float32 and float16
+#   weights, cudabench.base (aded95f: before the row-broadcast
+#   element-wise path, the one cast for q, k and v, and the pooling by
+#   engine.SegmentSum) then cudabench: the encoder's wall time beside its
+#   kernels. Then phase C's work, at the budget that gave cudabench's
+#   float16 run the most documents a second.
+# C (on a machine where B assembled the model in /tmp/model): the seed's
+#   scenario, embench's encode_store over 1,000,000 short documents in
+#   float16 (the check against sentence-transformers on a sample of
+#   2,000), batches of $BT tokens; then embench's encoder scenarios over
+#   100,000 short documents beside sentence-transformers on the same
+#   card, float16.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
 	unpack
 	gpuinfo
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
-	gpu_tests cuda 200 "TestBackend|TestSearchLargeK|TestMemory"
-	for dt in fp16 fp32; do
+	gpu_tests cuda 200 "TestBackend|TestUploadsInStreamOrder|TestSearchLargeK|TestMemory"
+	for dt in fp16; do
 		echo "== storeprof $dt k=4096 ($((SECONDS - T0)) s)"
 		lim 120 $G/cudabench -storeprof $dt,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" -cpuprofile "$OUT/host_$dt.prof" 2>&1 |
 			tee "$OUT/storeprof_$dt.log" | grep -v '^      '
@@ -39,21 +41,27 @@ B)
 	for v in base new; do
 		b=$G/cudabench; [ $v = base ] && b=$G/cudabench.base
 		echo "== encprof lines $v ($((SECONDS - T0)) s)"
-		lim 250 $b -encprof /tmp/model,${TEXTS:-100000} -enckind lines -encbudgets "${BUDGETS:-8192,32768}" -reps 2 2>&1 | tee "$OUT/encprof_$v.log" | grep -E '^encode|^      '
+		lim 150 $b -encprof /tmp/model,${TEXTS:-100000} -enckind lines -encbudgets "${BUDGETS:-8192,32768}" -encmodes float32,float16 -reps 2 2>&1 |
+			tee "$OUT/encprof_$v.log" | grep -E '^encode|^      ' | head -${LINES_SHOWN:-60}
 	done
+	BT=$(grep -E '^encode .* float16 .*budget' "$OUT/encprof_new.log" | sed -E 's/.*budget ([0-9]+) tokens.*, ([0-9]+) docs\/s.*/\2 \1/' | sort -n | tail -1 | cut -d' ' -f2)
+	echo "== the best budget for float16: ${BT:-none}"
+	export BT LEFT=$((585 - (SECONDS - T0)))
+	bash "$0" C
 	;;
 C)
 	[ -s /tmp/model/model.safetensors ] || { echo "no model in /tmp/model: run B first"; exit 1; }
 	bt=${BT:+--batch-tokens $BT}
 	echo "== embench encode_store, 1M lines, float16 ($((SECONDS - T0)) s)"
-	lim 330 $G/embench --backend cuda --peers none --scenario encode_store --text-kind lines --texts 1000000 --text-queries 16 \
+	left=${LEFT:-585}
+	lim $((left * 55 / 100)) $G/embench --backend cuda --peers none --scenario encode_store --text-kind lines --texts 1000000 --text-queries 16 \
 		--dtypes float16 --model /tmp/model $bt --json "$OUT/seed1m.json" >"$OUT/seed1m.md" 2>"$OUT/seed1m.err"
 	echo "seed rc $? ($((SECONDS - T0)) s)"
 	grep -E '^\|' "$OUT/seed1m.md" | tail -3
 	tail -3 "$OUT/seed1m.err"
 	echo "== embench encoder, 100K lines, beside sentence-transformers ($((SECONDS - T0)) s)"
-	lim $((570 - (SECONDS - T0))) $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encode \
-		--text-kind lines --texts 100000 --dtypes float16,float32 --model /tmp/model $bt --json "$OUT/enc100k.json" >"$OUT/enc100k.md" 2>"$OUT/enc100k.err"
+	lim $((left - (SECONDS - T0))) $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encode \
+		--text-kind lines --texts 100000 --dtypes float16 --model /tmp/model $bt --json "$OUT/enc100k.json" >"$OUT/enc100k.md" 2>"$OUT/enc100k.err"
 	echo "encode rc $? ($((SECONDS - T0)) s)"
 	grep -E '^\|' "$OUT/enc100k.md" | tail -6
 	tail -3 "$OUT/enc100k.err"
