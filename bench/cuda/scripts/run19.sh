@@ -7,9 +7,9 @@
 # parts):
 #
 # A (carry .gpu, .m1): the GPU tests of ./cuda (the shared suite with
-#   the row-broadcast element-wise pairs); a Go CPU profile of the
-#   store's search at k=4096 over 1M float16 rows (cudabench -storeprof
-#   -cpuprofile, kept in $OUT).
+#   the row-broadcast element-wise pairs and the segment sums); with
+#   PROFILE=1 a Go CPU profile of the store's search at k=4096 over 1M
+#   float16 rows (cudabench -storeprof -cpuprofile, kept in $OUT).
 # B (carry .m2): cudabench -encprof over 100,000 short documents
 #   (-enckind lines): cudabench.base (aded95f: before the row-broadcast
 #   element-wise path, the one cast for q, k and v, and the pooling by
@@ -30,6 +30,7 @@ A)
 	gpuinfo
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
 	gpu_tests cuda 200 "TestBackend|TestUploadsInStreamOrder|TestSearchLargeK|TestMemory"
+	[ -n "$PROFILE" ] || exit 0
 	for dt in fp16; do
 		echo "== storeprof $dt k=4096 ($((SECONDS - T0)) s)"
 		lim 120 $G/cudabench -storeprof $dt,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" -cpuprofile "$OUT/host_$dt.prof" 2>&1 |
