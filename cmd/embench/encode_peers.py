@@ -40,7 +40,9 @@ def load_st(model, device, dtype):
     m = SentenceTransformer(model, device=device)
     if dtype == "float16":
         m = m.half()
-    elif dtype != "float32":
+    elif dtype == "float32":
+        m = m.float()  # whatever the weights file holds (float16 weights load as such)
+    else:
         raise ValueError("sentence-transformers runs float32 or float16, not %s" % dtype)
     return m
 

@@ -23,6 +23,12 @@
 #   2,000), batches of $BT tokens; then embench's encoder scenarios over
 #   100,000 short documents beside sentence-transformers on the same
 #   card, float16.
+# S (carry .gpu, .m16: one call, when devices are scarce): the model's
+#   weights rounded to float16 (45 MB, in one carry with the binaries;
+#   float16 encoding rounds them so anyway, and embench's reference runs
+#   sentence-transformers in float32 over the same file), then A's GPU
+#   tests of the new kernels and B's work with 50,000 documents for
+#   -encprof, then C.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -38,7 +44,7 @@ A)
 	done
 	;;
 B)
-	model
+	[ -s /tmp/model/model.safetensors ] || model
 	# The base binary has no -encmodes: it runs its three modes at one budget.
 	echo "== encprof lines base ($((SECONDS - T0)) s)"
 	lim 150 $G/cudabench.base -encprof /tmp/model,${TEXTS:-100000} -enckind lines -encbudgets 8192 -reps 2 2>&1 |
@@ -48,8 +54,16 @@ B)
 		tee "$OUT/encprof_new.log" | grep -E '^encode|^      ' | head -60
 	BT=$(grep -E '^encode .* float16 .*budget' "$OUT/encprof_new.log" | sed -E 's/.*budget ([0-9]+) tokens.*, ([0-9]+) docs\/s.*/\2 \1/' | sort -n | tail -1 | cut -d' ' -f2)
 	echo "== the best budget for float16: ${BT:-none}"
-	export BT LEFT=$((585 - (SECONDS - T0)))
+	export BT LEFT=$((585 - ${USED:-0} - (SECONDS - T0)))
 	bash "$0" C
+	;;
+S)
+	unpack
+	gpuinfo
+	mkdir -p /tmp/model && cp -r .m16/. /tmp/model/
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	gpu_tests cuda 120 "TestBackend/(Segment|Binary|FMA|Attention|Chain)|TestUploadsInStreamOrder"
+	USED=$((SECONDS - T0)) TEXTS=50000 bash "$0" B
 	;;
 C)
 	[ -s /tmp/model/model.safetensors ] || { echo "no model in /tmp/model: run B first"; exit 1; }
