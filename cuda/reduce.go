@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/silica-go/silica/engine"
 )
@@ -12,13 +13,15 @@ func init() {
 	kernels[engine.OpNorm] = reduceKernel
 	kernels[engine.OpNormalize] = normalizeKernel
 	kernels[engine.OpLayerNorm] = layerNormKernel
-	registerFamily(reduceVariants, reduceInnerArgs{}, reduceStridedArgs{}, normalizeRowsArgs{}, normalizeRows4Args{}, rowScalesArgs{},
-		layerNormRowsArgs{})
+	kernels[engine.OpSegmentSum] = segmentKernel
+	kernels[engine.OpSegmentMax] = segmentKernel
+	registerFamily(reduceVariants, reduceInnerArgs{}, reduceStridedArgs{}, segmentReduceArgs{}, normalizeRowsArgs{}, normalizeRows4Args{},
+		rowScalesArgs{}, layerNormRowsArgs{})
 }
 
-// reduceVariants are the family's default variants: the reductions and
-// row scales of every float dtype and int8, the row and layer
-// normalizations.
+// reduceVariants are the family's default variants: the reductions (and
+// so the segment reductions) and row scales of every float dtype and
+// int8, the row and layer normalizations.
 func reduceVariants() []variant {
 	var vs []variant
 	for _, t := range append(floatTypes[:len(floatTypes):len(floatTypes)], engine.Int8) {
@@ -174,4 +177,47 @@ type rowScalesArgs struct {
 func (rowScalesArgs) entry() (string, string) { return "reduce.cu", "row_scales" }
 func (p rowScalesArgs) pack(a *argPack) {
 	a.ptr(p.x).ptr(p.f).ptr(p.s).ptr(p.n2).i64(p.rows).i64(p.d).flag(p.norm)
+}
+
+// segmentSmem is segment_reduce's dynamic shared memory: a partial result
+// of each of its 8 warps' 32 lanes.
+const segmentSmem = 8 * 32 * 4
+
+// segmentKernel runs segment_reduce (reduce.cu), a block a (segment, 32
+// columns) task, the grid looping over the tasks. The segments' start
+// offsets (from Attrs.Segments) go to run scratch in the stream's order
+// (runner.upload).
+func segmentKernel(r *runner, s *engine.Step, in, out []arg) error {
+	h := in[0].Shape[1]
+	segs := s.Attrs.Segments
+	starts := make([]int32, len(segs)+1)
+	for i, l := range segs {
+		starts[i+1] = starts[i] + int32(l)
+	}
+	sp, err := r.upload(unsafe.Slice((*byte)(unsafe.Pointer(&starts[0])), 4*len(starts)))
+	if err != nil {
+		return err
+	}
+	return launch(r.d, segmentVariant(s.Op, in[0].DType), [3]int{r.d.blocks(len(segs)*((h+31)/32), 1)}, 256, segmentSmem,
+		segmentReduceArgs{x: in[0].ptr, starts: sp, out: out[0].ptr, h: int64(h), nseg: int64(len(segs))})
+}
+
+// segmentOps are the reductions whose reduce.cu variant holds each
+// segment reduction's kernel.
+var segmentOps = map[engine.Op]engine.Op{engine.OpSegmentSum: engine.OpSum, engine.OpSegmentMax: engine.OpReduceMax}
+
+// segmentVariant is reduce.cu for op, OpSegmentSum or OpSegmentMax, over
+// x of dtype t: the module of the matching axis reduction, which holds
+// segment_reduce too.
+func segmentVariant(op engine.Op, t engine.DType) variant { return reduceVariant(segmentOps[op], t) }
+
+// segmentReduceArgs are the parameters of segment_reduce (reduce.cu).
+type segmentReduceArgs struct {
+	x, starts, out dptr
+	h, nseg        int64
+}
+
+func (segmentReduceArgs) entry() (string, string) { return "reduce.cu", "segment_reduce" }
+func (p segmentReduceArgs) pack(a *argPack) {
+	a.ptr(p.x).ptr(p.starts).ptr(p.out).i64(p.h).i64(p.nseg)
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/silica-go/silica/internal/testenv"
 )
 
-// TestSegmentEmulated runs segment.cu's segment_reduce in the CPU
+// TestSegmentEmulated runs reduce.cu's segment_reduce in the CPU
 // emulator for float32 and bfloat16 inputs, sums and maxima: one row,
 // a segment far longer than the others (more rows than a block has
 // warps, its columns not a multiple of 32), many segments of one row,

@@ -10,17 +10,17 @@
 //
 // # Families and names
 //
-// One source file per op family: normalize (row normalization, row
-// norms), reduce (sum, max, norm), matmul (simdgroup_matrix tiles; also
-// the normalized and L2 products), topk (radix select, any k),
-// cosine_topk (the fused scan and its merge), gather (gather, slice),
-// convert (casts, int8 quantization), attention (attention over packed
-// sequences) and segment (sums and maxima over packed segments of rows). Element-wise ops have no library
-// family: each op or fused chain is an engine.Program spliced into
-// metal/fused.tmpl. Shared code lives in metal/silica.h: element types
-// (half, and bfloat16 as the scalar type bf16 with its own conversions,
-// so no Metal 3.1 is needed), the params structs, ranking keys and the
-// bitonic sort and merge.
+// One source file per op family: normalize (row normalization, row norms),
+// reduce (sum, max, norm along an axis; sum and max over packed segments
+// of rows, the segment_* kernels), matmul (simdgroup_matrix tiles; also
+// the normalized and L2 products), topk (radix select, any k), cosine_topk
+// (the fused scan and its merge), gather (gather, slice), convert (casts,
+// int8 quantization) and attention (attention over packed sequences).
+// Element-wise ops have no library family: each op or fused chain is an
+// engine.Program spliced into metal/fused.tmpl. Shared code lives in
+// metal/silica.h: element types (half, and bfloat16 as the scalar type
+// bf16 with its own conversions, so no Metal 3.1 is needed), the params
+// structs, ranking keys and the bitonic sort and merge.
 //
 // Kernel names are "<family>_<variant>_<dtype>[_<param>]", all built by
 // Name. Variants are template instantiations, one function per name.

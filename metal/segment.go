@@ -5,11 +5,11 @@ import (
 	"github.com/silica-go/silica/kernels"
 )
 
-// segmentVariants name the kernels of segment.metal by op.
+// segmentVariants name the segment kernels of reduce.metal by op.
 var segmentVariants = map[engine.Op]string{engine.OpSegmentSum: "sum", engine.OpSegmentMax: "max"}
 
 // segmentThreads is the threadgroup size of the segment kernels: 8 SIMD
-// groups (segment.metal's SEGMENT_GROUPS), whose partial results take
+// groups (reduce.metal's SEGMENT_GROUPS), whose partial results take
 // segmentThreads floats of threadgroup memory.
 const segmentThreads = 256
 
@@ -17,7 +17,7 @@ func init() {
 	for op, v := range segmentVariants {
 		for _, dt := range floatTypes {
 			register(&mslKernel{
-				Name: kernels.Name("segment", v, dt, ""), Family: "segment", Ops: []engine.Op{op},
+				Name: kernels.Name("segment", v, dt, ""), Family: "reduce", Ops: []engine.Op{op},
 				Threads: segmentThreads,
 				Buffers: []binding{{0, "x", roleInput, false}, {1, "out", roleOutput, true},
 					{2, "p", roleParams, false}, {3, "starts", roleParams, false}},
@@ -33,7 +33,7 @@ func init() {
 // kernel takes: their starts are set with setBytes, which takes 4 KB.
 var segmentsPerDispatch = maxParamBytes/4 - 1 // a variable so that a test can split small steps
 
-// segmentParams packs segment.metal's SegmentParams {uint h, nseg, seg0;}.
+// segmentParams packs reduce.metal's SegmentParams {uint h, nseg, seg0;}.
 func segmentParams(h, nseg, seg0 int) []byte { return params(h, nseg, seg0) }
 
 // segmentPart is one dispatch's share of packed sequences or segments:

@@ -1,5 +1,6 @@
-// reduce.cu: reductions along an axis, row normalization, layer
-// normalization, row norms.
+// reduce.cu: reductions along an axis, sums and maxima over segments of
+// rows packed one after another (engine.OpSegmentSum, OpSegmentMax), row
+// normalization, layer normalization, row norms.
 //
 // Defines: T, the input element type (float, f16, bf16, i8); OP, the
 // reduction (0 sum, 1 max, 2 L2 norm).
@@ -57,6 +58,41 @@ extern "C" __global__ void reduce_strided(const T* x, float* y, i64 outer, i64 l
 		float acc = red_init();
 		for (i64 l = 0; l < length; l++) acc = red_add(acc, to_f32(xp[l * inner]));
 		y[t] = red_fin(acc);
+	}
+}
+
+// SEG_WARPS is the warps of a block (256 threads).
+#define SEG_WARPS 8
+
+// segment_reduce (OP 0 or 1): a block of 256 threads a task, a segment and
+// 32 of its columns (task t: segment t / tiles, columns 32*(t % tiles) +
+// lane), the tasks nseg*ceil(h/32) looped over by the grid. Warp w sums
+// (or takes the maximum of) the segment's rows w, w+8, ..., lane c of a
+// warp column c of the tile, so a warp reads 32 neighbouring elements of a
+// row; warp 0 then combines the 8 partial results through shared memory,
+// in warp order. starts holds nseg+1 row offsets (starts[nseg] = n); out
+// is [nseg, h] float32, accumulated in float32. Dynamic shared memory:
+// SEG_WARPS*32 floats (1 KiB).
+extern "C" __global__ void __launch_bounds__(256) segment_reduce(const T* x, const int* starts, float* out, i64 h, i64 nseg)
+{
+	extern __shared__ __align__(16) unsigned char smem[];
+	float* part = (float*)smem; // [SEG_WARPS][32]
+	int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+	i64 tiles = (h + 31) / 32;
+	for (i64 task = blockIdx.x; task < nseg * tiles; task += gridDim.x) {
+		i64 seg = task / tiles, c = (task % tiles) * 32 + lane;
+		float acc = red_init();
+		if (c < h) {
+			for (i64 r = starts[seg] + w; r < starts[seg + 1]; r += SEG_WARPS) acc = red_add(acc, to_f32(x[r * h + c]));
+		}
+		part[w * 32 + lane] = acc;
+		__syncthreads();
+		if (w == 0 && c < h) {
+#pragma unroll
+			for (int g = 1; g < SEG_WARPS; g++) acc = red_add(acc, part[g * 32 + lane]);
+			out[seg * h + c] = acc;
+		}
+		__syncthreads(); // part is read before the next task writes it
 	}
 }
 

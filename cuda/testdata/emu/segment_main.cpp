@@ -1,4 +1,4 @@
-// segment_main.cpp: runs segment.cu's segment_reduce in the CPU emulator,
+// segment_main.cpp: runs reduce.cu's segment_reduce in the CPU emulator,
 // for T = float or bf16 (the f16 conversion is PTX) and OP 0 (sum) or 1
 // (max).
 //
