@@ -134,6 +134,9 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 			putIndices(out[1].b, i*a.K, idx)
 		}
 	})
+	for _, mine := range sels {
+		release(mine...)
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,7 +15,9 @@ import (
 // infinities and both zeros, offered in shuffled
 // index order, for k around the buffer's compaction (2k) and past the
 // count, both orders; the result must be the reference's first k,
-// exactly, ties to the smaller index and NaN last.
+// exactly, ties to the smaller index and NaN last. Each selector is
+// released after use, so that the next reuses its buffers (and must not
+// keep its state).
 func TestSelector(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 31))
 	for _, n := range []int{0, 1, 5, 200, 1000, 5000} {
@@ -61,6 +64,7 @@ func TestSelector(t *testing.T) {
 						t.Fatalf("%s: rank %d value %v, row %d holds %v", name, r, gv[r], i, vals[i])
 					}
 				}
+				release(s)
 			}
 		}
 	}
@@ -107,4 +111,36 @@ func TestFirstNotBehind(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRadixSortHigh checks sorted's radix sort against a stable sort by
+// the upper halves: upper halves that share their top bytes (the passes
+// of those skipped), that share none, that share all (every pass
+// skipped), and that mostly share all but their last byte (the first
+// key's digit most keys', not every key's), lower halves random, at
+// lengths around 512 and beyond.
+func TestRadixSortHigh(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 35))
+	for _, n := range []int{1, 2, 511, 512, 4097} {
+		for _, shared := range []uint32{0, 0xffff0000, 0xffffff00, 0xffffffff, 1} {
+			base := r.Uint32() & shared
+			keys := make([]uint64, n)
+			for i := range keys {
+				hi := base | r.Uint32()&^shared
+				if shared == 1 && r.IntN(8) != 0 {
+					hi = base&0xffffff00 | r.Uint32()&0xff
+				}
+				if r.IntN(4) == 0 && i > 0 {
+					hi = uint32(keys[i-1] >> 32) // equal upper halves keep their order
+				}
+				keys[i] = uint64(hi)<<32 | uint64(r.Uint32())
+			}
+			want := slices.Clone(keys)
+			slices.SortStableFunc(want, func(a, b uint64) int { return cmp.Compare(a>>32, b>>32) })
+			radixSortHigh(keys, make([]uint64, n))
+			if !slices.Equal(keys, want) {
+				t.Fatalf("n=%d shared bits %#x: sorted %x..., want %x...", n, shared, keys[:min(4, n)], want[:min(4, n)])
+			}
+		}
+	}
 }

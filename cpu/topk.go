@@ -90,6 +90,7 @@ func topkKernel(c *Backend, s *engine.Step, in, out []arg) error {
 				}
 				sel.sorted(vals[r*k:(r+1)*k], idx)
 				putIndices(out[1].b, r*k, idx)
+				release(sel)
 			}
 		})
 		return nil
@@ -114,6 +115,8 @@ func topkKernel(c *Backend, s *engine.Step, in, out []arg) error {
 		idx := make([]int64, k)
 		merged.sorted(vals[r*k:(r+1)*k], idx)
 		putIndices(out[1].b, r*k, idx)
+		release(merged)
+		release(sels[:used]...)
 	}
 	return nil
 }
