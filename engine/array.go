@@ -104,26 +104,43 @@ func (a *Array) Free() {
 // Bytes evaluates the array and returns its elements as little-endian
 // bytes in C order.
 func (a *Array) Bytes() ([]byte, error) {
-	if err := a.e.Eval(a); err != nil {
+	out := make([]byte, a.Size()*a.dtype.Size())
+	if err := a.readInto(out); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// readInto evaluates the array and reads its elements, as little-endian
+// bytes in C order, into out (a.Size() elements' bytes).
+func (a *Array) readInto(out []byte) error {
+	if err := a.e.Eval(a); err != nil {
+		return err
 	}
 	a.e.mu.Lock()
 	defer a.e.mu.Unlock()
 	if a.data == nil {
-		return nil, errFreed(a)
+		return errFreed(a)
 	}
-	out := make([]byte, a.Size()*a.dtype.Size())
 	if err := a.e.b.Read(a.data.buf, 0, out); err != nil {
-		return nil, fmt.Errorf("engine: read %s: %w", a, err)
+		return fmt.Errorf("engine: read %s: %w", a, err)
 	}
-	return out, nil
+	return nil
 }
 
 func errFreed(a *Array) error { return fmt.Errorf("engine: %s was freed", a) }
 
 // Float32 evaluates the array and returns its elements as float32 (exact
 // for float16 and bfloat16; Int8 is returned as its integers, unscaled).
+// A float32 array is read straight into the result, with no second copy.
 func (a *Array) Float32() ([]float32, error) {
+	if a.dtype == Float32 && littleEndian {
+		out := make([]float32, a.Size())
+		if err := a.readInto(asBytes(out)); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	raw, err := a.Bytes()
 	if err != nil {
 		return nil, err
@@ -131,24 +148,29 @@ func (a *Array) Float32() ([]float32, error) {
 	return DecodeFloat32(a.dtype, raw), nil
 }
 
-// Int64 evaluates an Int32 or Int64 array and returns its elements.
+// Int64 evaluates an Int32 or Int64 array and returns its elements; an
+// Int64 array is read straight into the result.
 func (a *Array) Int64() ([]int64, error) {
 	if !a.dtype.IsIndex() && a.dtype != Int8 {
 		return nil, fmt.Errorf("engine: Int64 of a %s array; cast it first", a.dtype)
+	}
+	out := make([]int64, a.Size())
+	if a.dtype == Int64 && littleEndian {
+		if err := a.readInto(asBytes(out)); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	raw, err := a.Bytes()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]int64, a.Size())
-	switch {
-	case a.dtype == Int64 && littleEndian:
-		copy(asBytes(out), raw)
-	case a.dtype == Int64:
+	switch a.dtype {
+	case Int64:
 		for i := range out {
 			out[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
 		}
-	case a.dtype == Int32:
+	case Int32:
 		for i := range out {
 			out[i] = int64(int32(binary.LittleEndian.Uint32(raw[4*i:])))
 		}
