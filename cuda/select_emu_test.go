@@ -15,9 +15,10 @@ import (
 // radix_pass, radix_collect and topk_select over the candidates, as
 // selectLong launches them) in the CPU emulator on rows with many exact
 // ties and NaN, at awkward lengths, with the caps selectLong uses and
-// with cap 1 (every row goes through all the passes its ties need), and
-// checks every value and index against a float64 sort: best first, ties
-// to the smaller index, NaN last.
+// with cap 1 (every row goes through all the passes its ties need),
+// topk_select's keys in shared memory (every other case) or in scratch
+// (the rest), and checks every value and index against a float64 sort:
+// best first, ties to the smaller index, NaN last.
 func TestSelectLongEmulated(t *testing.T) {
 	t.Parallel() // CPU-bound and long: beside the others, not after them
 	exe := buildEmuMain(t, selectVariant(engine.Float32), "select_long_main.cpp")
@@ -54,8 +55,12 @@ func TestSelectLongEmulated(t *testing.T) {
 		if cp == 0 {
 			cp = radixCap(c.k)
 		}
+		smemKeys := 0
+		if j/2%2 == 0 {
+			smemKeys = pow2AtLeast(c.k)
+		}
 		var in []byte
-		for _, h := range []int64{int64(c.rows), int64(c.L), int64(c.k), b2i(largest), int64(cp), int64(c.nb)} {
+		for _, h := range []int64{int64(c.rows), int64(c.L), int64(c.k), b2i(largest), int64(cp), int64(c.nb), int64(smemKeys)} {
 			in = binary.LittleEndian.AppendUint64(in, uint64(h))
 		}
 		for _, v := range x {
@@ -70,8 +75,8 @@ func TestSelectLongEmulated(t *testing.T) {
 				gi := int64(binary.LittleEndian.Uint64(out[4*c.rows*c.k+8*o:]))
 				wv := x[r*c.L+want[j]]
 				if gi != int64(want[j]) || !(gv == wv || (gv != gv && wv != wv)) {
-					t.Fatalf("rows %d L %d k %d cap %d largest %t: row %d rank %d: got %v at %d, want %v at %d",
-						c.rows, c.L, c.k, cp, largest, r, j, gv, gi, wv, want[j])
+					t.Fatalf("rows %d L %d k %d cap %d largest %t smem keys %d: row %d rank %d: got %v at %d, want %v at %d",
+						c.rows, c.L, c.k, cp, largest, smemKeys, r, j, gv, gi, wv, want[j])
 				}
 			}
 		}

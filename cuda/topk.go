@@ -16,9 +16,23 @@ func init() {
 	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, maskRowsArgs{})
 }
 
-// selectSmemKeys mirrors SELECT_SMEM_KEYS of topk.cu: larger selections
-// sort in scratch memory.
-const selectSmemKeys = 4096
+// selectStaticSmem bounds topk_select's static shared memory (a
+// histogram and a few counters), which its dynamic shared memory must
+// leave room for.
+const selectStaticSmem = 2 << 10
+
+// selectSmemKeys is how many keys topk_select sorts in shared memory for
+// a selection of k: k rounded up to a power of two when they fit the
+// device's shared memory of a block (8192 keys, 64 KiB, and more on a
+// Hopper GPU), else 0, and the keys are sorted in scratch memory, slowly
+// (a sort of 8192 keys in global memory took longer than the multi-block
+// passes that found them).
+func (d *device) selectSmemKeys(k int) int {
+	if kp := pow2AtLeast(k); 8*kp+selectStaticSmem <= d.smemOptin {
+		return kp
+	}
+	return 0
+}
 
 // Rows at least radixMinLen long, fewer than radixMaxRows(device), are
 // selected by many blocks a row (radix_pass, radix_collect) rather than
@@ -59,17 +73,18 @@ func topkKernel(r *runner, s *engine.Step, in, out []arg) error {
 // vals == 0.
 func (r *runner) selectRows(dt engine.DType, x, keys dptr, rows, L, k int, largest bool, vals, idx, outKeys dptr) error {
 	var scratch dptr
-	if kp := pow2AtLeast(k); kp > selectSmemKeys {
+	sk := r.d.selectSmemKeys(k)
+	if sk == 0 {
 		var err error
-		if scratch, err = r.tmp(8 * rows * kp); err != nil {
+		if scratch, err = r.tmp(8 * rows * pow2AtLeast(k)); err != nil {
 			return err
 		}
 	}
 	if keys != 0 {
 		dt = engine.Float32
 	}
-	return launch(r.d, selectVariant(dt), [3]int{min(rows, 1<<30)}, 512, 0, topkSelectArgs{x: x, keysIn: keys, rows: int64(rows), L: int64(L),
-		k: int32(k), largest: largest, vals: vals, idx: idx, outKeys: outKeys, scratch: scratch})
+	return launch(r.d, selectVariant(dt), [3]int{min(rows, 1<<30)}, 512, 8*sk, topkSelectArgs{x: x, keysIn: keys, rows: int64(rows), L: int64(L),
+		k: int32(k), largest: largest, vals: vals, idx: idx, outKeys: outKeys, scratch: scratch, smemKeys: int32(sk)})
 }
 
 // selectVariant is topk.cu's topk_select of scores of dtype t.
@@ -84,11 +99,12 @@ type topkSelectArgs struct {
 	k                           int32
 	largest                     bool
 	vals, idx, outKeys, scratch dptr
+	smemKeys                    int32
 }
 
 func (topkSelectArgs) entry() (string, string) { return "topk.cu", "topk_select" }
 func (p topkSelectArgs) pack(a *argPack) {
-	a.ptr(p.x).ptr(p.keysIn).i64(p.rows).i64(p.L).i32(p.k).flag(p.largest).ptr(p.vals).ptr(p.idx).ptr(p.outKeys).ptr(p.scratch)
+	a.ptr(p.x).ptr(p.keysIn).i64(p.rows).i64(p.L).i32(p.k).flag(p.largest).ptr(p.vals).ptr(p.idx).ptr(p.outKeys).ptr(p.scratch).i32(p.smemKeys)
 }
 
 // selectLong selects the k best of each of rows rows of scores x [rows,

@@ -23,7 +23,12 @@
 #endif
 #define T SIL_T
 
-#define SELECT_SMEM_KEYS 4096
+// SIL_EXTERN_SHARED declares the block's dynamic shared memory (the CPU
+// emulator, whose tests of this file make the __shared__ arrays statics,
+// defines it as plain extern).
+#ifndef SIL_EXTERN_SHARED
+#define SIL_EXTERN_SHARED extern __shared__
+#endif
 
 struct select_state {
 	u64 prefix;
@@ -99,12 +104,16 @@ __device__ void collect_sort(F key_at, i64 L, int k, int kp, const select_state&
 
 // topk_select: rows of length L, either scores x (keys == 0) or rank keys
 // (keys != 0, in keys_in); out: vals/idx [rows][k] (when vals != 0) or keys
-// out_keys [rows][k]. scratch holds rows*kp keys when kp > SELECT_SMEM_KEYS.
+// out_keys [rows][k]. The kp keys (k rounded up to a power of two) a
+// block sorts are in its dynamic shared memory when kp <= smem_keys (the
+// launch gives it 8*kp bytes), else in scratch, which then holds rows*kp
+// keys.
 extern "C" __global__ void __launch_bounds__(512) topk_select(
 	const T* x, const u64* keys_in, i64 rows, i64 L, int k, int largest,
-	float* vals, i64* idx, u64* out_keys, u64* scratch)
+	float* vals, i64* idx, u64* out_keys, u64* scratch, int smem_keys)
 {
-	__shared__ u64 sbuf[SELECT_SMEM_KEYS];
+	SIL_EXTERN_SHARED __align__(16) unsigned char smem[];
+	u64* sbuf = (u64*)smem;
 	int kp = pow2_at_least(k);
 	for (i64 row = blockIdx.x; row < rows; row += gridDim.x) {
 		const T* xr = x ? x + row * L : 0;
@@ -116,7 +125,7 @@ extern "C" __global__ void __launch_bounds__(512) topk_select(
 		};
 		select_state st;
 		select_keys(key_at, L, k, st);
-		u64* buf = kp <= SELECT_SMEM_KEYS ? sbuf : scratch + row * (i64)kp;
+		u64* buf = kp <= smem_keys ? sbuf : scratch + row * (i64)kp;
 		collect_sort(key_at, L, k, kp, st, buf);
 		for (int i = threadIdx.x; i < k; i += blockDim.x) {
 			u64 key = buf[i];

@@ -206,7 +206,10 @@ inline void mma_step(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_
 }
 
 // The dynamic shared memory of the block that runs (C linkage, as the
-// kernel's extern declaration inside an extern "C" function has).
+// kernel's extern declaration inside an extern "C" function has). A file
+// that declares it through SIL_EXTERN_SHARED keeps declaring it so when a
+// main redefines __shared__ as static.
+#define SIL_EXTERN_SHARED extern
 extern "C" {
 alignas(16) unsigned char smem[256 * 1024];
 }

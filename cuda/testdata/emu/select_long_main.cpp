@@ -4,8 +4,9 @@
 // float. The kernels' static __shared__ arrays become statics here: the
 // blocks of a grid run one after another, so each block has them alone.
 //
-// Usage: select_long IN OUT. IN: 6 int64 (rows, L, k, largest, cap, nb),
-// then x [rows][L] float32. OUT: vals [rows][k] float32, idx [rows][k]
+// Usage: select_long IN OUT. IN: 7 int64 (rows, L, k, largest, cap, nb,
+// smem_keys: topk_select's keys in shared memory, 0 for scratch), then x
+// [rows][L] float32. OUT: vals [rows][k] float32, idx [rows][k]
 // int64.
 #include "cuda_emu.h"
 #undef __shared__
@@ -15,10 +16,10 @@ inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 int main(int argc, char** argv) {
 	FILE* in = sil_open_in(argc, argv);
-	int64_t h[6];
-	sil_read(in, h, 6, "header");
+	int64_t h[7];
+	sil_read(in, h, 7, "header");
 	int64_t rows = h[0], L = h[1];
-	int k = (int)h[2], largest = (int)h[3], cap = (int)h[4], nb = (int)h[5];
+	int k = (int)h[2], largest = (int)h[3], cap = (int)h[4], nb = (int)h[5], smem_keys = (int)h[6];
 	int kcap = k + cap;
 	std::vector<float> x(rows * L);
 	sil_read(in, x, "input");
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
 	while (kp < k) kp <<= 1;
 	std::vector<u64> scratch(rows * kp);
 	sil_launch(rows, 1, 5, [&] {
-		topk_select((const T*)0, cand.data(), rows, kcap, k, largest, vals.data(), (i64*)idx.data(), (u64*)0, scratch.data());
+		topk_select((const T*)0, cand.data(), rows, kcap, k, largest, vals.data(), (i64*)idx.data(), (u64*)0, scratch.data(), smem_keys);
 	});
 	sil_write(vals);
 	sil_write(idx);
