@@ -29,6 +29,12 @@
 #   sentence-transformers in float32 over the same file), then A's GPU
 #   tests of the new kernels and B's work with 50,000 documents for
 #   -encprof, then C.
+# P (carry .gpu; within 30 s of S, on the same machine, or alone): the
+#   GPU tests of the shared top-k selection (topk_select's keys now in
+#   dynamic shared memory sized to k), then embench's 1M-row store beside
+#   plain PyTorch (store1m: the large-k rows, where the store's k+1 had
+#   sorted 8192 keys in global memory), then A's host profile at k=4096
+#   in the time left.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -62,8 +68,19 @@ S)
 	gpuinfo
 	mkdir -p /tmp/model && cp -r .m16/. /tmp/model/
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
-	gpu_tests cuda 120 "TestBackend/(Segment|Binary|FMA|Attention|Chain)|TestUploadsInStreamOrder"
+	gpu_tests cuda 120 "TestBackend/(Segment|Binary|FMA|Attention|Chain|TopK)|TestUploadsInStreamOrder|TestSearchLargeK"
 	USED=$((SECONDS - T0)) TEXTS=50000 bash "$0" B
+	;;
+P)
+	[ -x $G/cudabench ] || unpack
+	gpuinfo
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	gpu_tests cuda 100 "TestBackend/(TopK|Scan)|TestSearchLargeK"
+	store1m_rest 480
+	left=$((585 - (SECONDS - T0)))
+	echo "== storeprof fp16 k=4096 ($((SECONDS - T0)) s, $left s left)"
+	[ $left -gt 60 ] && lim $((left - 5)) $G/cudabench -storeprof fp16,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" \
+		-cpuprofile "$OUT/host_fp16.prof" 2>&1 | tee "$OUT/storeprof_fp16.log" | grep -v '^      '
 	;;
 C)
 	[ -s /tmp/model/model.safetensors ] || { echo "no model in /tmp/model: run B first"; exit 1; }
