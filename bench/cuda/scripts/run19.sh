@@ -35,6 +35,12 @@
 #   plain PyTorch (store1m: the large-k rows, where the store's k+1 had
 #   sorted 8192 keys in global memory), then A's host profile at k=4096
 #   in the time left.
+# T (carry .gpu, .m16: one call, the most important first): the GPU
+#   tests of the new and changed kernels, the seed's scenario (C's
+#   first part, batches of the default 8192 tokens), the 1M-row store's
+#   large-k and 64-query rows beside plain PyTorch, then the encoder
+#   beside sentence-transformers over 100,000 lines and -encprof at both
+#   budgets in the time left.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -81,6 +87,36 @@ P)
 	echo "== storeprof fp16 k=4096 ($((SECONDS - T0)) s, $left s left)"
 	[ $left -gt 60 ] && lim $((left - 5)) $G/cudabench -storeprof fp16,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" \
 		-cpuprofile "$OUT/host_fp16.prof" 2>&1 | tee "$OUT/storeprof_fp16.log" | grep -v '^      '
+	;;
+T)
+	unpack
+	gpuinfo
+	mkdir -p /tmp/model && cp -r .m16/. /tmp/model/
+	echo "== go test ./cuda ($((SECONDS - T0)) s)"
+	gpu_tests cuda 90 "TestBackend/(Segment|Binary|FMA|Attention|TopK)|TestUploadsInStreamOrder|TestSearchLargeK"
+	echo "== embench encode_store, 1M lines, float16 ($((SECONDS - T0)) s)"
+	lim 230 $G/embench --backend cuda --peers none --scenario encode_store --text-kind lines --texts 1000000 --text-queries 16 \
+		--dtypes float16 --model /tmp/model --json "$OUT/seed1m.json" >"$OUT/seed1m.md" 2>"$OUT/seed1m.err"
+	echo "seed rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/seed1m.md" | tail -4
+	tail -3 "$OUT/seed1m.err"
+	echo "== embench store, 1M rows, large k and 64 queries ($((SECONDS - T0)) s)"
+	lim 130 $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
+		--scenario store_search_64,store_search_8_k1000,store_search_8_k4096 --json "$OUT/store.json" >"$OUT/store.md" 2>"$OUT/store.err"
+	echo "store rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\| store|^\|  ' "$OUT/store.md" | head -20
+	tail -2 "$OUT/store.err"
+	left=$((580 - (SECONDS - T0)))
+	echo "== embench encoder, 100K lines, beside sentence-transformers ($((SECONDS - T0)) s, $left s left)"
+	[ $left -gt 60 ] && lim $((left * 6 / 10)) $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encode \
+		--text-kind lines --texts 100000 --dtypes float16 --model /tmp/model --json "$OUT/enc100k.json" >"$OUT/enc100k.md" 2>"$OUT/enc100k.err"
+	echo "encode rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/enc100k.md" | tail -4
+	tail -2 "$OUT/enc100k.err"
+	left=$((580 - (SECONDS - T0)))
+	echo "== encprof lines, 50K ($((SECONDS - T0)) s, $left s left)"
+	[ $left -gt 30 ] && lim $left $G/cudabench -encprof /tmp/model,50000 -enckind lines -encbudgets 8192,32768 -encmodes float16 -reps 2 2>&1 |
+		tee "$OUT/encprof_new.log" | grep -E '^encode|^      ' | head -40
 	;;
 C)
 	[ -s /tmp/model/model.safetensors ] || { echo "no model in /tmp/model: run B first"; exit 1; }
