@@ -108,12 +108,14 @@
 // engine backends: the store's call, queries from the host, hits back on
 // the host) and, on Silica's own backends (cpu, cuda, metal), also kernel
 // only: the engine's scan of the same search, TopK(MatMul(Normalize(q),
-// xᵀ)) (MatMul under dot, L2Distance under l2), fused into one scan_topk
-// step, over the same rows already on the device and the queries uploaded
-// beforehand (float16 for float16 rows, else float32), each repetition an
-// Eval and a Synchronize with nothing read back. The kernel-only answer is
-// verified like the row's own before it is timed, and the table shows the
-// two times side by side; a wrong kernel-only answer makes the row wrong.
+// xᵀ)) (MatMul under dot, L2Distance under l2) for k+1 results, as the
+// store asks its scan (one more than k, to see ties at the k-th place),
+// fused into one scan_topk step, over the same rows already on the device
+// and the queries uploaded beforehand (float16 for float16 rows, else
+// float32), each repetition an Eval and a Synchronize with nothing read
+// back. The kernel-only answer is verified like the row's own before it is
+// timed, and the table shows the two times side by side; a wrong
+// kernel-only answer makes the row wrong.
 //
 // The store cases run through package store (store.New with the
 // backend's engine, Append, Search, SearchBatch), as a user of the store

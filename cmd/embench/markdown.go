@@ -76,7 +76,8 @@ func writeMarkdown(w io.Writer, rep *Report) {
 			"one query at a time, hits back on the host, with its recall@10 against the exact float32 answer. "+
 			"The median is end to end, what a user of each library gets: for the engine backends the store's call, queries from the host and hits back on the host; "+
 			"for numpy, faiss and torch (plain PyTorch in Python: rows a tensor on the device, each search moves the queries there, normalizes, q @ x.T, torch.topk, .cpu()) "+
-			"the same work as their users write it. Kernel only is the engine's own scan of the same search (TopK(MatMul(Normalize(q), xᵀ)), one fused scan_topk) "+
+			"the same work as their users write it. Kernel only is the engine's own scan of the same search (TopK(MatMul(Normalize(q), xᵀ)), one fused scan_topk, "+
+			"for k+1 results as the store asks its scan, to see ties at the k-th place) "+
 			"on rows and queries already on the device, nothing read back, verified like the row's answer before it was timed. "+
 			"Rows marked %q are Silica's store on a library's engine adapter, not the library as its users call it.\n\n", largeKBatch, largeKBatch, strings.TrimSpace(adapterMark))
 		fmt.Fprintf(w, "Devices × shards is how a search's store spreads its rows (store.Options.Devices and Shards): "+
