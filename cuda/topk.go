@@ -24,7 +24,8 @@ const selectStaticSmem = 2 << 10
 // selectSmemKeys is how many keys topk_select sorts in shared memory for
 // a selection of k: k rounded up to a power of two when they fit the
 // device's shared memory of a block (up to 16384 keys in a Hopper GPU's
-// 227 KiB), else 0, and the keys are sorted in scratch (global) memory. The store asks for k+1 results, so k = 4096 sorts 8192 keys.
+// 227 KiB), else 0, and the keys are sorted in scratch (global) memory.
+// The store asks for k+1 results, so k = 4096 sorts 8192 keys.
 func (d *device) selectSmemKeys(k int) int {
 	if kp := pow2AtLeast(k); 8*kp+selectStaticSmem <= d.smemOptin {
 		return kp

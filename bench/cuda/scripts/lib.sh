@@ -4,7 +4,8 @@
 # $G, the fortunes and the model's first part where carried), model (the model assembled
 # in /tmp/model and checked), storeprof, gpu_tests (a test binary's
 # tests, logged and counted), store1m (embench's 1M-row store beside plain
-# PyTorch).
+# PyTorch), seed1m and enc100k (the encoder's scenarios over short
+# documents), hostprof (the store's host profile).
 set -o pipefail
 T0=$SECONDS
 OUT="${OUT:-$(mktemp -d)}"
@@ -77,6 +78,40 @@ store1m_rest() {
 	local left=$(($1 - (SECONDS - T0)))
 	echo "== embench store, 1M rows ($((SECONDS - T0)) s, $left s left)"
 	[ $left -gt 100 ] && store1m $left
+}
+# seed1m LIMIT [EMBENCH FLAGS...]: the seed's scenario, embench's
+# encode_store over 1,000,000 short documents in float16 (the model in
+# /tmp/model), into $OUT/seed1m.{md,json,err}.
+seed1m() {
+	local limit=$1
+	shift
+	echo "== embench encode_store, 1M lines, float16 ($((SECONDS - T0)) s)"
+	lim "$limit" $G/embench --backend cuda --peers none --scenario encode_store --text-kind lines --texts 1000000 --text-queries 16 \
+		--dtypes float16 --model /tmp/model "$@" --json "$OUT/seed1m.json" >"$OUT/seed1m.md" 2>"$OUT/seed1m.err"
+	echo "seed rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/seed1m.md" | tail -4
+	tail -3 "$OUT/seed1m.err"
+}
+# enc100k LIMIT [EMBENCH FLAGS...]: embench's encode over 100,000 short
+# documents in float16 beside sentence-transformers on the same card,
+# into $OUT/enc100k.{md,json,err}.
+enc100k() {
+	local limit=$1
+	shift
+	echo "== embench encoder, 100K lines, beside sentence-transformers ($((SECONDS - T0)) s)"
+	lim "$limit" $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encode \
+		--text-kind lines --texts 100000 --dtypes float16 --model /tmp/model "$@" --json "$OUT/enc100k.json" >"$OUT/enc100k.md" 2>"$OUT/enc100k.err"
+	echo "encode rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/enc100k.md" | tail -6
+	tail -3 "$OUT/enc100k.err"
+}
+# hostprof LIMIT: cudabench -storeprof over 1M float16 rows at k = 4096,
+# 1000 and 64 queries with a Go CPU profile of the host, into
+# $OUT/host_fp16.prof and $OUT/storeprof_fp16.log.
+hostprof() {
+	echo "== storeprof fp16 k=4096 ($((SECONDS - T0)) s)"
+	lim "$1" $G/cudabench -storeprof fp16,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" -cpuprofile "$OUT/host_fp16.prof" 2>&1 |
+		tee "$OUT/storeprof_fp16.log" | grep -v '^      '
 }
 # gpuinfo: the GPU's name, driver, clocks and temperature into $OUT/gpu.txt.
 gpuinfo() {

@@ -49,11 +49,7 @@ A)
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
 	gpu_tests cuda 200 "TestBackend|TestUploadsInStreamOrder|TestSearchLargeK|TestMemory"
 	[ -n "$PROFILE" ] || exit 0
-	for dt in fp16; do
-		echo "== storeprof $dt k=4096 ($((SECONDS - T0)) s)"
-		lim 120 $G/cudabench -storeprof $dt,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" -cpuprofile "$OUT/host_$dt.prof" 2>&1 |
-			tee "$OUT/storeprof_$dt.log" | grep -v '^      '
-	done
+	hostprof 120
 	;;
 B)
 	[ -s /tmp/model/model.safetensors ] || model
@@ -84,9 +80,7 @@ P)
 	gpu_tests cuda 100 "TestBackend/(TopK|Scan)|TestSearchLargeK"
 	store1m_rest 480
 	left=$((585 - (SECONDS - T0)))
-	echo "== storeprof fp16 k=4096 ($((SECONDS - T0)) s, $left s left)"
-	[ $left -gt 60 ] && lim $((left - 5)) $G/cudabench -storeprof fp16,1000000 -reps 200 -storesearch "8:4096;8:1000;64:100" \
-		-cpuprofile "$OUT/host_fp16.prof" 2>&1 | tee "$OUT/storeprof_fp16.log" | grep -v '^      '
+	[ $left -gt 60 ] && hostprof $((left - 5))
 	;;
 T)
 	unpack
@@ -94,25 +88,11 @@ T)
 	mkdir -p /tmp/model && cp -r .m16/. /tmp/model/
 	echo "== go test ./cuda ($((SECONDS - T0)) s)"
 	gpu_tests cuda 90 "TestBackend/(Segment|Binary|FMA|Attention|TopK)|TestUploadsInStreamOrder|TestSearchLargeK"
-	echo "== embench encode_store, 1M lines, float16 ($((SECONDS - T0)) s)"
-	lim 230 $G/embench --backend cuda --peers none --scenario encode_store --text-kind lines --texts 1000000 --text-queries 16 \
-		--dtypes float16 --model /tmp/model --json "$OUT/seed1m.json" >"$OUT/seed1m.md" 2>"$OUT/seed1m.err"
-	echo "seed rc $? ($((SECONDS - T0)) s)"
-	grep -E '^\|' "$OUT/seed1m.md" | tail -4
-	tail -3 "$OUT/seed1m.err"
+	seed1m 230
 	echo "== embench store, 1M rows, large k and 64 queries ($((SECONDS - T0)) s)"
-	lim 130 $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
-		--scenario store_search_64,store_search_8_k1000,store_search_8_k4096 --json "$OUT/store.json" >"$OUT/store.md" 2>"$OUT/store.err"
-	echo "store rc $? ($((SECONDS - T0)) s)"
-	grep -E '^\| store|^\|  ' "$OUT/store.md" | head -20
-	tail -2 "$OUT/store.err"
+	store1m 130 --scenario store_search_64,store_search_8_k1000,store_search_8_k4096 # the later --scenario wins
 	left=$((580 - (SECONDS - T0)))
-	echo "== embench encoder, 100K lines, beside sentence-transformers ($((SECONDS - T0)) s, $left s left)"
-	[ $left -gt 60 ] && lim $((left * 6 / 10)) $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encode \
-		--text-kind lines --texts 100000 --dtypes float16 --model /tmp/model --json "$OUT/enc100k.json" >"$OUT/enc100k.md" 2>"$OUT/enc100k.err"
-	echo "encode rc $? ($((SECONDS - T0)) s)"
-	grep -E '^\|' "$OUT/enc100k.md" | tail -4
-	tail -2 "$OUT/enc100k.err"
+	[ $left -gt 60 ] && enc100k $((left * 6 / 10))
 	left=$((580 - (SECONDS - T0)))
 	echo "== encprof lines, 50K ($((SECONDS - T0)) s, $left s left)"
 	[ $left -gt 30 ] && lim $left $G/cudabench -encprof /tmp/model,50000 -enckind lines -encbudgets 8192,32768 -encmodes float16 -reps 2 2>&1 |
@@ -120,19 +100,8 @@ T)
 	;;
 C)
 	[ -s /tmp/model/model.safetensors ] || { echo "no model in /tmp/model: run B first"; exit 1; }
-	bt=${BT:+--batch-tokens $BT}
-	echo "== embench encode_store, 1M lines, float16 ($((SECONDS - T0)) s)"
 	left=${LEFT:-585}
-	lim $((left * 55 / 100)) $G/embench --backend cuda --peers none --scenario encode_store --text-kind lines --texts 1000000 --text-queries 16 \
-		--dtypes float16 --model /tmp/model $bt --json "$OUT/seed1m.json" >"$OUT/seed1m.md" 2>"$OUT/seed1m.err"
-	echo "seed rc $? ($((SECONDS - T0)) s)"
-	grep -E '^\|' "$OUT/seed1m.md" | tail -3
-	tail -3 "$OUT/seed1m.err"
-	echo "== embench encoder, 100K lines, beside sentence-transformers ($((SECONDS - T0)) s)"
-	lim $((left - (SECONDS - T0))) $G/embench --backend cuda --peers sentence-transformers --torch-device cuda --scenario encode \
-		--text-kind lines --texts 100000 --dtypes float16 --model /tmp/model $bt --json "$OUT/enc100k.json" >"$OUT/enc100k.md" 2>"$OUT/enc100k.err"
-	echo "encode rc $? ($((SECONDS - T0)) s)"
-	grep -E '^\|' "$OUT/enc100k.md" | tail -6
-	tail -3 "$OUT/enc100k.err"
+	seed1m $((left * 55 / 100)) ${BT:+--batch-tokens $BT}
+	enc100k $((left - (SECONDS - T0))) ${BT:+--batch-tokens $BT}
 	;;
 esac
