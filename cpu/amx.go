@@ -84,32 +84,83 @@ var amxConfig = func() *[64]byte {
 	return &cfg
 }()
 
-// amxDotsGo is amxDots in Go: the three products accumulated in float32
-// in the order of the tile unit's steps (its roundings may differ: the
-// screen's bound allows for that).
-func amxDotsGo(_ *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ksteps, nqb int, c []float32) {
-	rs := ars / 2
+// screenErr is e of the screen's bound for rows of d elements, for the
+// kernels in use: amxErr for the tile unit's three products, dpErr for
+// AVX-512 BF16's one (dpbf16DotsGo); screenUnit names the assembly
+// kernels in use ("amx", "avx512bf16"), "" when none.
+var (
+	screenErr  = amxErr
+	screenUnit = ""
+)
+
+// dpbf16DotsGo is amxDots as VDPBF16PS computes it (dpbf16_amd64.s): the
+// high parts' products only, each exact in float32, added one at a time
+// (a pair's odd element first) in float32; the low parts are not read.
+// On a machine without the tile unit the dot products of the AVX-512 BF16
+// instructions give twice the float32 kernels' products a cycle, which
+// one product of the high parts keeps (three would give less than the
+// float32 kernels); its error bound (dpErr) is about 2^-8 of |q|·|x|
+// against the three products' 2^-16, so more rows pass the screen, a few
+// per query beyond the k best on random rows.
+func dpbf16DotsGo(_ *[64]byte, ah, _ []uint16, ars int, bh, _ []uint16, ksteps, nqb int, c []float32) {
+	eachDot(ars, ksteps, nqb, c, func(acc float32, qb, s, r, n int) float32 {
+		rh, th := stepParts(ah, bh, ars, ksteps, qb, s, r)
+		for p := range 16 {
+			acc += bf16f(rh[2*p+1]) * bf16f(th[p*32+2*n+1])
+			acc += bf16f(rh[2*p]) * bf16f(th[p*32+2*n])
+		}
+		return acc
+	})
+}
+
+// eachDot runs amxDots's sums in Go: for each query block qb, step s,
+// row r and query n of the block, in that order, the sum so far (from 0)
+// becomes add's.
+func eachDot(ars, ksteps, nqb int, c []float32, add func(acc float32, qb, s, r, n int) float32) {
 	for qb := range nqb {
 		out := c[qb*amxRows*amxQueries : (qb+1)*amxRows*amxQueries]
 		clear(out)
 		for s := range ksteps {
-			th := bh[(qb*ksteps+s)*512 : (qb*ksteps+s+1)*512]
-			tl := bl[(qb*ksteps+s)*512 : (qb*ksteps+s+1)*512]
 			for r := range amxRows {
-				rh := ah[r*rs+s*32 : r*rs+s*32+32]
-				rl := al[r*rs+s*32 : r*rs+s*32+32]
 				for n := range amxQueries {
-					acc := out[r*amxQueries+n]
-					for _, pr := range [3]struct{ a, b []uint16 }{{rh, th}, {rh, tl}, {rl, th}} {
-						for p := range 16 {
-							acc += bf16f(pr.a[2*p])*bf16f(pr.b[p*32+2*n]) + bf16f(pr.a[2*p+1])*bf16f(pr.b[p*32+2*n+1])
-						}
-					}
-					out[r*amxQueries+n] = acc
+					out[r*amxQueries+n] = add(out[r*amxQueries+n], qb, s, r, n)
 				}
 			}
 		}
 	}
+}
+
+// stepParts returns row r's 32 elements of step s in a (row stride ars
+// bytes) and query block qb's B tile of step s in b.
+func stepParts(a, b []uint16, ars, ksteps, qb, s, r int) ([]uint16, []uint16) {
+	rs := ars / 2
+	return a[r*rs+s*32 : r*rs+s*32+32], b[(qb*ksteps+s)*512 : (qb*ksteps+s+1)*512]
+}
+
+// dpErr is e of the screen's bound for dpbf16DotsGo's products of rows of
+// d elements: each operand's rounding to bfloat16 (2^-9 of it, so 2^-8 +
+// 2^-18 of |q|·|x| over the products), the float32 additions of the d
+// products (one rounding each, counted twice) and of dot's d products,
+// with a margin of 25%. VDPBF16PS flushes subnormal inputs and outputs to
+// zero, as the tile unit does (see amxErr for why the margin holds that).
+func dpErr(d int) float64 {
+	return 1.25 * (0x1p-8 + 0x1p-18 + float64(2*d+d+16)/(1<<24))
+}
+
+// amxDotsGo is amxDots in Go: the three products accumulated in float32
+// in the order of the tile unit's steps (its roundings may differ: the
+// screen's bound allows for that).
+func amxDotsGo(_ *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ksteps, nqb int, c []float32) {
+	eachDot(ars, ksteps, nqb, c, func(acc float32, qb, s, r, n int) float32 {
+		rh, th := stepParts(ah, bh, ars, ksteps, qb, s, r)
+		rl, tl := stepParts(al, bl, ars, ksteps, qb, s, r)
+		for _, pr := range [3]struct{ a, b []uint16 }{{rh, th}, {rh, tl}, {rl, th}} {
+			for p := range 16 {
+				acc += bf16f(pr.a[2*p])*bf16f(pr.b[p*32+2*n]) + bf16f(pr.a[2*p+1])*bf16f(pr.b[p*32+2*n+1])
+			}
+		}
+		return acc
+	})
 }
 
 // amxHitsGo is amxHits in Go.
@@ -656,7 +707,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	p := c.packQueries(j.Q, j.m, j.d)
 	nq := p.nqb * amxQueries
 	sh := &amxShared{fac: make([]float32, n), p: p, l: make([]float32, nq), eq: make([]float32, nq), valid: make([]float32, nq), guess: make([]float32, nq), cq: make([]float64, j.m)}
-	e := amxErr(j.d)
+	e := screenErr(j.d)
 	if j.a.Metric == engine.MetricL2 {
 		sh.c2, e = 1.25*float64(j.d+16)/(1<<24), 2*e
 	}

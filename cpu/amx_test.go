@@ -12,25 +12,33 @@ import (
 	"github.com/silica-go/silica/internal/testenv"
 )
 
-// screenKernels runs f with the screened scan's Go kernels and, where the
-// machine has a tile unit, with its assembly ones; the screened scan runs
-// for every scan of amxMinQueries (set to 1) queries or more.
+// screenKernels runs f with the screened scan's Go kernels (the tile
+// unit's three products, and AVX-512 BF16's one with its wider bound) and
+// with the assembly ones this machine has (the tile unit's, else AVX-512
+// BF16's); the screened scan runs for every scan of amxMinQueries (set to
+// 1) queries or more.
 func screenKernels(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	setSIMD(true)
-	asmDots, asmHits := amxDots, amxHits
+	asmDots, asmHits, asmErr := amxDots, amxHits, screenErr
 	min0 := amxMinQueries
-	defer func() { amxDots, amxHits, amxMinQueries, amxCostCheck = asmDots, asmHits, min0, true }()
+	defer func() {
+		amxDots, amxHits, screenErr, amxMinQueries, amxCostCheck = asmDots, asmHits, asmErr, min0, true
+	}()
 	amxMinQueries, amxCostCheck = 1, false
 	t.Run("go", func(t *testing.T) {
-		amxDots, amxHits = amxDotsGo, amxHitsGo
+		amxDots, amxHits, screenErr = amxDotsGo, amxHitsGo, amxErr
 		f(t)
 	})
-	t.Run("amx", func(t *testing.T) {
+	t.Run("go-bf16", func(t *testing.T) {
+		amxDots, amxHits, screenErr = dpbf16DotsGo, amxHitsGo, dpErr
+		f(t)
+	})
+	t.Run("asm", func(t *testing.T) {
 		if asmDots == nil {
-			testenv.SkipBecause(t, "no tile unit (AMX-BF16) on this machine, or Linux did not grant its state")
+			testenv.SkipBecause(t, "no tile unit (AMX-BF16) or AVX-512 BF16 on this machine")
 		}
-		amxDots, amxHits = asmDots, asmHits
+		amxDots, amxHits, screenErr = asmDots, asmHits, asmErr
 		f(t)
 	})
 }
@@ -241,15 +249,21 @@ func screenedRun(t *testing.T, metric string, dt engine.DType, quant bool, c sca
 	return v, i
 }
 
-// TestAMXKernels checks the tile unit's kernels against their Go
-// versions: amxDots within the screen's error bound of the exact products
-// of the split parts (its roundings may differ from Go's order), amxHits
-// exactly (the same scaling and comparisons).
+// TestAMXKernels checks the screen's assembly kernels (the tile unit's,
+// or AVX-512 BF16's) against their Go versions: amxDots within the
+// screen's error bound of the exact products (the tile unit's roundings
+// may differ from Go's order; VDPBF16PS's must not, on these normal
+// values), amxHits exactly (the same scaling and comparisons).
 func TestAMXKernels(t *testing.T) {
 	setSIMD(true)
 	if amxDots == nil {
-		testenv.SkipBecause(t, "no tile unit (AMX-BF16) on this machine, or Linux did not grant its state")
+		testenv.SkipBecause(t, "no tile unit (AMX-BF16) or AVX-512 BF16 on this machine")
 	}
+	goDots, bitwise := amxDotsGo, false
+	if screenUnit == "avx512bf16" {
+		goDots, bitwise = dpbf16DotsGo, true
+	}
+	t.Logf("screen kernels: %s", screenUnit)
 	r := rand.New(rand.NewPCG(72, freshSeed(t)))
 	// The split: bit for bit splitBF16's, on values at rounding ties (low
 	// halves 0x8000, odd and even high halves), tiny, huge and random ones.
@@ -315,7 +329,7 @@ func TestAMXKernels(t *testing.T) {
 			got[i] = float32(math.NaN())
 		}
 		amxDots(amxConfig, ah, al, dp*2, p.hi, p.lo, ks, c.nqb, got)
-		amxDotsGo(amxConfig, ah, al, dp*2, p.hi, p.lo, ks, c.nqb, want)
+		goDots(amxConfig, ah, al, dp*2, p.hi, p.lo, ks, c.nqb, want)
 		for qb := range c.nqb {
 			for row := range amxRows {
 				for n := range amxQueries {
@@ -326,9 +340,12 @@ func TestAMXKernels(t *testing.T) {
 						mag += math.Abs(float64(q[qi*c.d+e]) * float64(x[row*c.d+e]))
 					}
 					at := (qb*amxRows+row)*amxQueries + n
-					bound := amxErr(c.d) * mag
+					bound := screenErr(c.d) * mag
+					if bitwise && math.Float32bits(got[at]) != math.Float32bits(want[at]) {
+						t.Fatalf("d %d query %d row %d: VDPBF16PS %v, Go %v", c.d, qi, row, got[at], want[at])
+					}
 					if e := math.Abs(float64(got[at]) - exact); !(e <= bound) {
-						t.Fatalf("d %d query %d row %d: tile unit %v, exact %v: error %.3g over the bound %.3g", c.d, qi, row, got[at], exact, e, bound)
+						t.Fatalf("d %d query %d row %d: %s %v, exact %v: error %.3g over the bound %.3g", c.d, qi, row, screenUnit, got[at], exact, e, bound)
 					}
 					if e := math.Abs(float64(want[at]) - exact); !(e <= bound) {
 						t.Fatalf("d %d query %d row %d: Go %v, exact %v: error %.3g over the bound %.3g", c.d, qi, row, want[at], exact, e, bound)
@@ -366,14 +383,15 @@ func TestAMXKernels(t *testing.T) {
 	}
 }
 
-// BenchmarkAMXDots is the tile kernel alone on 768-wide rows of random
+// BenchmarkAMXDots is the screen's kernel (the tile unit's, or AVX-512
+// BF16's) alone on 768-wide rows of random
 // values: 32 rows against 256 queries a call, the operands in the L2
 // cache as the screened scan keeps them. GFLOP/s counts 2·rows·queries·d, the float32 products
 // the three bfloat16 ones stand for.
 func BenchmarkAMXDots(b *testing.B) {
 	setSIMD(true)
 	if amxDots == nil {
-		testenv.SkipBecause(b, "no tile unit (AMX-BF16) on this machine, or Linux did not grant its state")
+		testenv.SkipBecause(b, "no tile unit (AMX-BF16) or AVX-512 BF16 on this machine")
 	}
 	const d, nqb = 768, amxQueryChunk / amxQueries
 	ks := d / 32

@@ -57,8 +57,12 @@ func useSIMD() bool {
 		gemmKernel, gemmMR, gemmNR, packA12 = gemm12x32Checked, 12, 32, packA12Checked
 		expVec, erfVec = unaryTail(expAVX512, 8, expVec), unaryTail(erfAVX512, 8, erfVec)
 		avx512 = true
-		if useAMX && cpufeat.EnableAMX() {
-			amxDots, amxHits, splitRow = amxDotsChecked, amxHitsChecked, splitBF16Rows
+		switch {
+		case useAMX && cpufeat.EnableAMX():
+			amxDots, amxHits, splitRow, screenUnit = amxDotsChecked, amxHitsChecked, splitBF16Rows, "amx"
+		case useAMX && cpufeat.X86.AVX512BF16:
+			amxDots, amxHits, splitRow, screenErr = dpbf16DotsChecked, amxHitsChecked, splitBF16Rows, dpErr
+			screenUnit = "avx512bf16"
 		}
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }

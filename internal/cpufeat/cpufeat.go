@@ -17,6 +17,9 @@ var X86 struct {
 	// 18). A program must still ask Linux for the tile data state before
 	// its first tile instruction: see EnableAMX.
 	AMXBF16 bool
+	// AVX512BF16: the bfloat16 dot products of 512-bit vectors
+	// (VDPBF16PS), with AVX512F.
+	AVX512BF16 bool
 }
 
 // ARM64 holds the arm64 features the kernels use.

@@ -40,7 +40,7 @@ func TestAgreesWithKernel(t *testing.T) {
 	for _, c := range []struct {
 		flag string
 		got  bool
-	}{{"avx", X86.AVX}, {"avx2", X86.AVX2}, {"fma", X86.FMA}, {"f16c", X86.F16C}, {"avx512f", X86.AVX512F}, {"amx_bf16", X86.AMXBF16}} {
+	}{{"avx", X86.AVX}, {"avx2", X86.AVX2}, {"fma", X86.FMA}, {"f16c", X86.F16C}, {"avx512f", X86.AVX512F}, {"amx_bf16", X86.AMXBF16}, {"avx512_bf16", X86.AVX512BF16}} {
 		if c.got != flags[c.flag] {
 			t.Errorf("%s: CPUID says %t, /proc/cpuinfo says %t", c.flag, c.got, flags[c.flag])
 		}
@@ -51,7 +51,7 @@ func TestAgreesWithKernel(t *testing.T) {
 // checks that the child detected nothing.
 func TestOffSwitch(t *testing.T) {
 	if os.Getenv("CPUFEAT_CHILD") == "1" {
-		fmt.Printf("features: %t %t %t %t %t %t %t\n", X86.AVX, X86.AVX2, X86.FMA, X86.F16C, X86.AVX512F, X86.AMXBF16, ARM64.ASIMD)
+		fmt.Printf("features: %t %t %t %t %t %t %t %t\n", X86.AVX, X86.AVX2, X86.FMA, X86.F16C, X86.AVX512F, X86.AMXBF16, X86.AVX512BF16, ARM64.ASIMD)
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestOffSwitch$", "-test.v")
@@ -63,7 +63,7 @@ func TestOffSwitch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	if !strings.Contains(string(out), "features: false false false false false false false") {
+	if !strings.Contains(string(out), "features: false false false false false false false false") {
 		t.Fatalf("with SILICA_CPU_SIMD=off the child detected features:\n%s", out)
 	}
 }

@@ -18,6 +18,7 @@ const (
 	xcr0SSE     = 1 << 1
 	xcr0AVX     = 1 << 2
 	xcr0ZMM     = 1<<5 | 1<<6 | 1<<7 // opmask, ZMM0-15 upper halves, ZMM16-31
+	eax71BF16   = 1 << 5             // leaf 7, subleaf 1: AVX512_BF16
 	edx7AMXBF16 = 1 << 22
 	edx7AMXTile = 1 << 24
 	xcr0Tile    = 1<<17 | 1<<18 // XTILECFG, XTILEDATA
@@ -40,9 +41,13 @@ func detect() {
 	X86.FMA = X86.AVX && ecx1&ecx1FMA != 0
 	X86.F16C = X86.AVX && ecx1&ecx1F16C != 0
 	if maxLeaf >= 7 {
-		_, ebx7, _, edx7 := cpuid(7, 0)
+		eax7, ebx7, _, edx7 := cpuid(7, 0) // eax7: the last subleaf
 		X86.AVX2 = X86.AVX && ebx7&ebx7AVX2 != 0
 		X86.AVX512F = osZMM && ebx7&ebx7AVX512F != 0
 		X86.AMXBF16 = X86.AVX512F && osTile && edx7&(edx7AMXBF16|edx7AMXTile) == edx7AMXBF16|edx7AMXTile
+		if eax7 >= 1 {
+			eax71, _, _, _ := cpuid(7, 1)
+			X86.AVX512BF16 = X86.AVX512F && eax71&eax71BF16 != 0
+		}
 	}
 }
