@@ -148,6 +148,7 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 		k0, k1 := kernel(k), kernel(k+1)
 		fmt.Printf("store search %s %d queries k=%d keep %d%%: wall %.3f ms, last Eval on the device %.3f ms; kernel-only scan k=%d %.3f ms, k=%d %.3f ms; %d queries refined in %d searches\n",
 			name, m, k, keep, median(wall), median(dev), k, k0, k+1, k1, refined, reps+2)
+		printTrace(search)
 		prof, names, total := kernelProfile(cb, search)
 		fmt.Printf("      kernels of one search: %.3f ms\n", total)
 		for _, name := range names {
@@ -186,3 +187,40 @@ func nameCount(spec string) (string, int) {
 	}
 	return name, n
 }
+
+// printTrace runs f twice with a driver trace on and prints the second
+// run's driver calls in order: when each began, how long it took and the
+// host's time since the call before (cuda.TraceDriver).
+func printTrace(f func()) {
+	for range 2 {
+		cuda.TraceDriver(true)
+		cuda.TraceMark("begin")
+		f()
+		cuda.TraceMark("end")
+	}
+	calls := cuda.DriverTrace()
+	cuda.TraceDriver(false)
+	fmt.Printf("      driver calls of one search (start, duration, host time before it; us):\n")
+	var prev time.Duration
+	sums := map[string]time.Duration{}
+	var host time.Duration
+	for i, c := range calls {
+		gap := c.Start - prev
+		if i == 0 {
+			gap = 0
+		}
+		host += gap
+		sums[c.Name] += c.Dur
+		fmt.Printf("      %8.1f %8.1f %8.1f %s\n", us(c.Start), us(c.Dur), us(gap), c.Name)
+		prev = c.Start + c.Dur
+	}
+	fmt.Printf("      host between calls %.1f us; in calls:", us(host))
+	for name, d := range sums {
+		if d > 0 {
+			fmt.Printf(" %s %.1f", name, us(d))
+		}
+	}
+	fmt.Println()
+}
+
+func us(d time.Duration) float64 { return float64(d) / 1e3 }
