@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"weak"
@@ -133,37 +134,50 @@ func errFreed(a *Array) error { return fmt.Errorf("engine: %s was freed", a) }
 // Float32 evaluates the array and returns its elements as float32 (exact
 // for float16 and bfloat16; Int8 is returned as its integers, unscaled).
 // A float32 array is read straight into the result, with no second copy.
-func (a *Array) Float32() ([]float32, error) {
+func (a *Array) Float32() ([]float32, error) { return a.AppendFloat32(make([]float32, 0, a.Size())) }
+
+// AppendFloat32 is Float32 appending the elements to dst, in dst's spare
+// capacity when it has room: a caller that reads results often can keep
+// one buffer and skip a fresh slice each time (the zeroing and page
+// faults of a large one cost more than the read). On error dst is
+// returned unchanged.
+func (a *Array) AppendFloat32(dst []float32) ([]float32, error) {
 	if a.dtype == Float32 && littleEndian {
-		out := make([]float32, a.Size())
-		if err := a.readInto(asBytes(out)); err != nil {
-			return nil, err
+		out := slices.Grow(dst, a.Size())[:len(dst)+a.Size()]
+		if err := a.readInto(asBytes(out[len(dst):])); err != nil {
+			return dst, err
 		}
 		return out, nil
 	}
 	raw, err := a.Bytes()
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	return DecodeFloat32(a.dtype, raw), nil
+	return append(dst, DecodeFloat32(a.dtype, raw)...), nil
 }
 
 // Int64 evaluates an Int32 or Int64 array and returns its elements; an
 // Int64 array is read straight into the result.
-func (a *Array) Int64() ([]int64, error) {
+func (a *Array) Int64() ([]int64, error) { return a.AppendInt64(make([]int64, 0, a.Size())) }
+
+// AppendInt64 is Int64 appending the elements to dst, in dst's spare
+// capacity when it has room (see AppendFloat32). On error dst is
+// returned unchanged.
+func (a *Array) AppendInt64(dst []int64) ([]int64, error) {
 	if !a.dtype.IsIndex() && a.dtype != Int8 {
-		return nil, fmt.Errorf("engine: Int64 of a %s array; cast it first", a.dtype)
+		return dst, fmt.Errorf("engine: Int64 of a %s array; cast it first", a.dtype)
 	}
-	out := make([]int64, a.Size())
+	full := slices.Grow(dst, a.Size())[:len(dst)+a.Size()]
+	out := full[len(dst):]
 	if a.dtype == Int64 && littleEndian {
 		if err := a.readInto(asBytes(out)); err != nil {
-			return nil, err
+			return dst, err
 		}
-		return out, nil
+		return full, nil
 	}
 	raw, err := a.Bytes()
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	switch a.dtype {
 	case Int64:
@@ -179,7 +193,7 @@ func (a *Array) Int64() ([]int64, error) {
 			out[i] = int64(int8(raw[i]))
 		}
 	}
-	return out, nil
+	return full, nil
 }
 
 // DecodeFloat32 converts little-endian elements of dtype dt to float32.
