@@ -27,19 +27,21 @@ var traceState struct {
 	saved map[string]reflect.Value // the unwrapped functions, by symbol
 }
 
-// TraceDriver starts (on) or stops a driver trace, clearing the calls of
-// any earlier one. Call it while no backend is running anything, after
-// the driver has loaded (Open). It is an error-free no-op before then.
+// TraceDriver starts a driver trace (on), clearing the calls of any
+// earlier one, or stops it, keeping its calls for DriverTrace. Call it
+// while no backend is running anything, after the driver has loaded
+// (Open); before then it does nothing.
 func TraceDriver(on bool) {
 	t := &traceState
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if cudaErr != nil || cuInit == nil || on == t.on {
+	if on {
 		t.calls, t.t0 = t.calls[:0], time.Now()
+	}
+	if cudaErr != nil || cuInit == nil || on == t.on {
 		return
 	}
 	t.on = on
-	t.calls, t.t0 = t.calls[:0], time.Now()
 	if t.saved == nil {
 		t.saved = map[string]reflect.Value{}
 	}

@@ -9,6 +9,11 @@
 #   with each search's driver calls in order (cuda.TraceDriver): where
 #   the wall time of a search goes outside its kernels; then float32
 #   with the new binary.
+# B: the store's collect (see the phase), each binary twice.
+# C: small writes queued on the stream (see the phase).
+# B's .two and C's queued writes were measured and not committed
+# (bench/cuda/NOTES.md, run 20, says what they were); the phases name
+# the binaries as they ran.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -24,8 +29,38 @@ A)
 	lim 120 $G/cudabench -storeprof fp32,1000000 -reps 30 -storesearch "8:4096;64:100" 2>&1 |
 		tee "$OUT/storeprof_fp32.log" | grep -E '^store'
 	;;
+B)
+	# The host's part of a store search on 16 cores: cudabench.base
+	# (60e7673), .two (the store's collect: a hit counted as 24 values of
+	# work, not 8, so more goroutines, and the hits' ids gathered in a
+	# loop of their own first), cudabench (also small writes queued on
+	# the stream from pinned slots), then again in reverse order; then
+	# the GPU tests of the write paths and the driver trace.
+	unpack
+	gpuinfo
+	for b in cudabench.base cudabench.two cudabench cudabench cudabench.two cudabench.base; do
+		echo "== $b -storeprof fp16,1000000 ($((SECONDS - T0)) s)"
+		lim 150 $G/$b -storeprof fp16,1000000 -reps 100 -storesearch "8:4096;8:1000;64:100;1:100" 2>&1 |
+			tee -a "$OUT/storeprof_$b.log" | grep -E '^store search|end$'
+	done
+	gpu_tests cuda 120 "TestTraceDriver|TestQueuedWrites|TestLargeWrite|TestUploadsInStreamOrder|TestBackend"
+	;;
+C)
+	# Small writes queued on the stream from pinned slots: the GPU tests
+	# of the write paths (TestLargeWrite failed in B: writeStaged's loop
+	# had taken copies of its slots), then cudabench.base (60e7673) and
+	# cudabench (queued writes), base, new, new, base.
+	unpack
+	gpuinfo
+	gpu_tests cuda 120 "TestTraceDriver|TestQueuedWrites|TestLargeWrite|TestUploadsInStreamOrder|TestBackend|TestSearchLargeK"
+	for b in cudabench.base cudabench cudabench cudabench.base; do
+		echo "== $b -storeprof fp16,1000000 ($((SECONDS - T0)) s)"
+		lim 150 $G/$b -storeprof fp16,1000000 -reps 100 -storesearch "8:4096;8:1000;64:100;1:100" 2>&1 |
+			tee -a "$OUT/storeprof_$b.log" | grep -E '^store search|cuMemcpyHtoD|rror'
+	done
+	;;
 *)
-	echo "usage: run20.sh A" >&2
+	echo "usage: run20.sh A|B|C" >&2
 	exit 2
 	;;
 esac
