@@ -27,9 +27,7 @@ func splitBF16Rows(hi, lo []uint16, x []float32) float32 {
 // of a chunk (24 KiB) stay in the L1 cache while the query blocks go by,
 // which halves what the tiles load from the L2 cache.
 func amxDotsChecked(cfg *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ksteps, nqb int, c []float32) {
-	na, nb := (amxRows-1)*ars/2+ksteps*32, nqb*ksteps*512
-	if nqb < 1 || ksteps < 1 || ars%64 != 0 || ars/2 < ksteps*32 || len(ah) < na || len(al) < na ||
-		len(bh) < nb || len(bl) < nb || len(c) < nqb*amxRows*amxQueries {
+	if !dotsFit(ah, ars, bh, ksteps, nqb, c) || !dotsFit(al, ars, bl, ksteps, nqb, c) {
 		panic("cpu: amxDots: operands too short")
 	}
 	for k0 := 0; k0 < ksteps; k0 += amxStepChunk {
@@ -41,6 +39,14 @@ func amxDotsChecked(cfg *[64]byte, ah, al []uint16, ars int, bh, bl []uint16, ks
 		amxDotsAsm(&cfg[0], unsafe.Pointer(&ah[k0*32]), unsafe.Pointer(&al[k0*32]), ars,
 			unsafe.Pointer(&bh[k0*512]), unsafe.Pointer(&bl[k0*512]), ksteps*1024, kn, nqb, unsafe.Pointer(&c[0]), acc)
 	}
+}
+
+// dotsFit reports whether amxDots's operands hold what it reads and
+// writes for ksteps steps over nqb query blocks: 32 rows of a at row
+// stride ars bytes, the query tiles b and the sums c.
+func dotsFit(a []uint16, ars int, b []uint16, ksteps, nqb int, c []float32) bool {
+	return nqb >= 1 && ksteps >= 1 && ars%64 == 0 && ars/2 >= ksteps*32 &&
+		len(a) >= (amxRows-1)*ars/2+ksteps*32 && len(b) >= nqb*ksteps*512 && len(c) >= nqb*amxRows*amxQueries
 }
 
 // amxStepChunk is the steps of 32 elements amxDotsChecked takes at a time.

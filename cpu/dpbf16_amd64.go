@@ -9,8 +9,7 @@ func dpbf16DotsAsm(ah unsafe.Pointer, ars int, bh unsafe.Pointer, bstride, kstep
 // it reads and writes, in amxDots's form (the low parts and the tile
 // configuration unused: see dpbf16DotsGo).
 func dpbf16DotsChecked(_ *[64]byte, ah, _ []uint16, ars int, bh, _ []uint16, ksteps, nqb int, c []float32) {
-	na, nb := (amxRows-1)*ars/2+ksteps*32, nqb*ksteps*512
-	if nqb < 1 || ksteps < 1 || ars%64 != 0 || ars/2 < ksteps*32 || len(ah) < na || len(bh) < nb || len(c) < nqb*amxRows*amxQueries {
+	if !dotsFit(ah, ars, bh, ksteps, nqb, c) {
 		panic("cpu: dpbf16Dots: operands too short")
 	}
 	dpbf16DotsAsm(unsafe.Pointer(&ah[0]), ars, unsafe.Pointer(&bh[0]), ksteps*1024, ksteps, nqb, unsafe.Pointer(&c[0]))

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -215,8 +217,8 @@ func printTrace(f func()) {
 		prev = c.Start + c.Dur
 	}
 	fmt.Printf("      host between calls %.1f us; in calls:", us(host))
-	for name, d := range sums {
-		if d > 0 {
+	for _, name := range slices.Sorted(maps.Keys(sums)) {
+		if d := sums[name]; d > 0 {
 			fmt.Printf(" %s %.1f", name, us(d))
 		}
 	}
