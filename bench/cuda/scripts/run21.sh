@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bench/cuda/scripts/run21.sh PHASE: the 2026-12-06 session's GPU work.
+# Build here first (CGO_ENABLED=0, xz-packed into .gpu: cuda.test,
+# store.test, cudabench, embench, and cudabench.base (11a62da) and
+# cudabench.mid (78860e2) from worktrees of those commits), carry .gpu.
+#
+# A: the GPU tests of ./cuda (the gather by a matrix of indices, the
+#   long select's rank_select) and the store's on cuda (ids on the
+#   device); then cudabench -storeprof over 1M float16 rows: base
+#   (11a62da), mid (78860e2: a search maps its rows to ids on the device)
+#   and new (396fbd8: also rank_select and the unrolled radix_pass), in
+#   the order base, mid, new, new, mid, base; then base and new: -anyk's
+#   select modes at 64 float16 queries k=100 and 8 queries k=4096, and
+#   -storeprof over 1M float32 rows.
+# B: embench's 1M-row store on cuda beside plain PyTorch (store1m).
+. "$(dirname "$0")/lib.sh"
+case "$1" in
+A)
+	unpack
+	gpuinfo
+	gpu_checks 120 "TestBackend|TestSearchLargeK|TestSearchRegimes|TestTraceDriver|TestLargeWrite" 150 "."
+	for b in cudabench.base cudabench.mid cudabench cudabench cudabench.mid cudabench.base; do
+		echo "== $b -storeprof fp16,1000000 ($((SECONDS - T0)) s)"
+		lim 100 $G/$b -storeprof fp16,1000000 -reps 60 -storesearch "8:4096;8:1000;64:100;1:100" 2>&1 |
+			tee -a "$OUT/storeprof_$b.log" | grep -E '^store search|end$|ms$'
+	done
+	for b in cudabench.base cudabench; do
+		echo "== $b -anyk ($((SECONDS - T0)) s)"
+		lim 100 $G/$b -anyk -only "any-k fp16, 64 queries, k=100|any-k fp16, 8 queries, k=4096|any-k fp32, 8 queries, k=4096" 2>&1 |
+			tee -a "$OUT/anyk_$b.log" | grep -E 'any-k'
+		echo "== $b -storeprof fp32,1000000 ($((SECONDS - T0)) s)"
+		lim 100 $G/$b -storeprof fp32,1000000 -reps 30 -storesearch "8:4096;8:1000" 2>&1 |
+			tee -a "$OUT/storeprof_fp32_$b.log" | grep -E '^store search|ms$'
+	done
+	;;
+B)
+	unpack
+	gpuinfo
+	echo "== embench store, 1M rows ($((SECONDS - T0)) s)"
+	store1m 540
+	;;
+*)
+	echo "usage: run21.sh A|B" >&2
+	exit 2
+	;;
+esac
