@@ -13,7 +13,7 @@ func init() {
 			vs = append(vs, selectVariant(t))
 		}
 		return vs
-	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, rankSelectArgs{}, maskRowsArgs{})
+	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, maskRowsArgs{})
 }
 
 // selectStaticSmem bounds topk_select's static shared memory (a
@@ -110,8 +110,8 @@ func (p topkSelectArgs) pack(a *argPack) {
 // L] (dtype dt) into vals/idx [rows, k], many blocks a row: radix passes
 // over 8-bit digits of the rank keys, each a launch, until each row's
 // candidates at or before the chosen prefix fit k + radixCap(k) keys;
-// then they are collected and rank_select (rankSelects) or topk_select
-// orders them. rows <= radixMaxRows.
+// then they are collected and topk_select orders them. rows <=
+// radixMaxRows.
 func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest bool, vals, idx dptr) error {
 	cap := radixCap(k)
 	kcap := k + cap
@@ -143,40 +143,7 @@ func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest boo
 		state: state, out: cand}); err != nil {
 		return err
 	}
-	if rankSelects(rows, kcap) {
-		return launch(r.d, v, [3]int{(kcap + rankKeys - 1) / rankKeys, rows}, rankThreads, 0, rankSelectArgs{cand: cand, state: state,
-			kcap: int32(kcap), k: int32(k), largest: largest, vals: vals, idx: idx})
-	}
 	return r.selectRows(engine.Float32, 0, cand, rows, kcap, k, largest, vals, idx, 0)
-}
-
-// rank_select's block (topk.cu): its threads and the candidates it places.
-const (
-	rankThreads = 256
-	rankKeys    = 1024
-)
-
-// rankSelectMaxWork bounds rows x kcap^2, the comparisons rank_select
-// makes when every candidate buffer is full: 8 rows at k = 4097 (the
-// store's k = 4096) take it, 64 rows at k = 1001. Beyond it topk_select's
-// block a row (a radix select and a sort of k keys) costs less.
-const rankSelectMaxWork = 1 << 30
-
-// rankSelects reports whether selectLong orders the candidates with
-// rank_select rather than topk_select.
-func rankSelects(rows, kcap int) bool { return rows*kcap*kcap <= rankSelectMaxWork }
-
-// rankSelectArgs are the parameters of rank_select (topk.cu).
-type rankSelectArgs struct {
-	cand, state dptr
-	kcap, k     int32
-	largest     bool
-	vals, idx   dptr
-}
-
-func (rankSelectArgs) entry() (string, string) { return "topk.cu", "rank_select" }
-func (p rankSelectArgs) pack(a *argPack) {
-	a.ptr(p.cand).ptr(p.state).i32(p.kcap).i32(p.k).flag(p.largest).ptr(p.vals).ptr(p.idx)
 }
 
 // radixPassArgs are the parameters of radix_pass (topk.cu).

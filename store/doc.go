@@ -24,16 +24,12 @@
 // The rows live in one arena: an engine array with room to grow, in
 // insertion order (Options.SegmentRows caps the rows of an arena; past it
 // rows go to a new one, and a search scans each in the same submission).
-// The store keeps the ids by row on the host and an index from id to row;
-// on a device (a backend that does not use host memory in place) each
-// arena keeps its ids there too, 8 bytes a row. A search is one top-k
-// per arena, over MatMul(queries, rowsᵀ) or L2Distance, which the
-// engine's scheduler fuses into one scan_topk step that never writes the
-// score matrix, all in one engine.Eval: one submission to the device.
-// On a device the same submission maps the top-k rows to ids
-// (engine.Gather), so the host reads back ids and makes no random read
-// of its ids per hit; elsewhere the host maps rows to ids. The host then
-// drops excluded rows (deleted, or filtered out) and merges the arenas.
+// The store keeps the ids by row on the host and an index from id to row.
+// A search is one top-k per arena, over MatMul(queries, rowsᵀ) or
+// L2Distance, which the engine's scheduler fuses into one scan_topk step
+// that never writes the score matrix, all in one engine.Eval: one
+// submission to the device. The host then maps rows to ids, drops
+// excluded rows (deleted, or filtered out) and merges the arenas.
 //
 // Ties go to the smaller id. The engine breaks them by the smaller row,
 // which is not the smaller id, so each arena is asked for k + 1 results

@@ -114,11 +114,8 @@ type part struct {
 	n       int           // rows scanned
 	k       int           // results asked of the scan per query
 	mask    *engine.Array // bits on the device, when the scan reads them
-	devIDs  *engine.Array // the arena's ids on the device (its xids), when the scan maps rows to ids there
-	// The scan's results, per attempt: values and rows [m, k], and the
-	// rows' ids when devIDs is set (then the rows are read only if a
-	// result may be an excluded row, see collect).
-	vals, index, ids *engine.Array
+	// The scan's results, per attempt.
+	vals, index *engine.Array
 }
 
 // passes reports whether row r of the arena may be returned.
@@ -126,12 +123,12 @@ func (p *part) passes(r int) bool { return p.bits == nil || uint32(p.bits[r/32])
 
 // free releases the part's arrays of one attempt.
 func (p *part) free() {
-	for _, a := range []*engine.Array{p.vals, p.index, p.ids} {
+	for _, a := range []*engine.Array{p.vals, p.index} {
 		if a != nil {
 			a.Free()
 		}
 	}
-	p.vals, p.index, p.ids = nil, nil, nil
+	p.vals, p.index = nil, nil
 }
 
 // freeAll releases every array of the part.
@@ -262,22 +259,12 @@ func (s *Store) build(q *engine.Array, parts []*part) ([]*engine.Array, error) {
 			return nil, err
 		}
 		outs = append(outs, p.vals, p.index)
-		if p.devIDs != nil {
-			if p.ids, err = engine.Gather(p.devIDs, p.index); err != nil {
-				return nil, err
-			}
-			outs = append(outs, p.ids)
-		}
 	}
 	return outs, nil
 }
 
 // collect reads a part's scan: per query, its first k passing hits in
 // order (ties by id), and whether they are exact (see scan).
-//
-// With the ids mapped on the device (p.ids), the rows are read back too
-// only when some result scores as the mask scores the excluded rows (the
-// worst score of the order): only such a result may be an excluded row.
 func (s *Store) collect(p *part, m, k int) ([][]Hit, bool, error) {
 	rb := readBufPool.Get().(*readBufs)
 	defer rb.put()
@@ -286,38 +273,20 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, bool, error) {
 		return nil, false, err
 	}
 	rb.vals = vals
-	src := p.index // rows, or ids when mapped
-	if p.ids != nil {
-		src = p.ids
-	}
-	index, err := src.AppendInt64(rb.index[:0])
+	index, err := p.index.AppendInt64(rb.index[:0])
 	if err != nil {
 		return nil, false, err
 	}
 	rb.index = index
-	var rowOf []int64 // mapped: the rows, read if needed
-	if p.ids != nil && p.bits != nil && slices.Contains(vals, s.maskedScore()) {
-		if rowOf, err = p.index.Int64(); err != nil {
-			return nil, false, err
-		}
-	}
 	out := make([][]Hit, m)
 	var again atomic.Bool
 	splitRows(m, 8*p.k, func(lo, hi int) { // about 8 values of work a hit
 		slab := make([]Hit, 0, (hi-lo)*p.k)
 		for i := lo; i < hi && !again.Load(); i++ {
 			kept := slab[len(slab):len(slab):cap(slab)]
-			if p.ids != nil {
-				for j := i * p.k; j < (i+1)*p.k; j++ {
-					if rowOf == nil || p.passes(int(rowOf[j])) {
-						kept = append(kept, Hit{index[j], vals[j]})
-					}
-				}
-			} else {
-				for j := i * p.k; j < (i+1)*p.k; j++ {
-					if r := int(index[j]); p.passes(r) {
-						kept = append(kept, Hit{p.a.ids[r], vals[j]})
-					}
+			for j := i * p.k; j < (i+1)*p.k; j++ {
+				if r := int(index[j]); p.passes(r) {
+					kept = append(kept, Hit{p.a.ids[r], vals[j]})
 				}
 			}
 			if p.k < p.n && len(kept) < p.passing {
@@ -363,15 +332,6 @@ func (rb *readBufs) put() {
 		rb.index = nil
 	}
 	readBufPool.Put(rb)
-}
-
-// maskedScore is the score engine.MaskRows gives excluded rows: the worst
-// of the order.
-func (s *Store) maskedScore() float32 {
-	if s.cfg.metric.larger() {
-		return float32(math.Inf(-1))
-	}
-	return float32(math.Inf(1))
 }
 
 // worse reports whether score a ranks strictly after score b (NaN after
@@ -438,9 +398,6 @@ func (s *Store) parts(k int, f Filter) ([]*part, error) {
 			}
 		default:
 			p.k = min(p.n, want+(p.n-p.passing)+1)
-		}
-		if a.xids != nil && (p.bits == nil || p.mask != nil) {
-			p.devIDs = a.xids
 		}
 	}
 	return parts, nil

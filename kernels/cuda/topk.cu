@@ -14,8 +14,7 @@
 // (the same choice as select_keys). Once the keys at or before that
 // prefix are few (at most cap in its digit, or exactly the ones still
 // wanted), radix_collect appends them to the row's candidate buffer, and
-// rank_select (few rows, k up to a few thousand) or topk_select over the
-// buffers orders them.
+// topk_select over the buffers orders them.
 //
 // Defines: T, the element type of score rows (float, f16, bf16).
 
@@ -155,10 +154,6 @@ struct radix_state {
 
 __device__ __forceinline__ u64 score_key(const T* xr, i64 i, bool lg) { return make_key(to_f32(xr[i]), lg, (u32)i); }
 
-#ifndef RADIX_UNROLL
-#define RADIX_UNROLL 4
-#endif
-
 // radix_pass: pass number pass (0 to 7) over rows x [rows][L] (grid: x
 // blocks a row, y rows); st [rows] and hist [rows][256] zeroed before
 // pass 0, and left zeroed by each pass for the next.
@@ -178,26 +173,15 @@ extern "C" __global__ void __launch_bounds__(512) radix_pass(
 	bool lg = largest != 0;
 	int lane = threadIdx.x & 31;
 	i64 stride = (i64)gridDim.x * blockDim.x;
-	// RADIX_UNROLL scores a thread loads before it counts them (more
-	// loads in flight); a warp none of whose scores has the prefix skips
-	// the match (most of them, past pass 0).
-	for (i64 i0 = (i64)blockIdx.x * blockDim.x; i0 < L; i0 += RADIX_UNROLL * stride) {
-		int digit[RADIX_UNROLL];
-#pragma unroll
-		for (int u = 0; u < RADIX_UNROLL; u++) {
-			i64 i = i0 + u * stride + threadIdx.x;
-			digit[u] = -1;
-			if (i < L) {
-				u64 key = score_key(xr, i, lg);
-				if (pass == 0 || (key >> (sh + 8)) == prefix) digit[u] = (int)((key >> sh) & 255u);
-			}
+	for (i64 i0 = (i64)blockIdx.x * blockDim.x; i0 < L; i0 += stride) {
+		i64 i = i0 + threadIdx.x;
+		int digit = -1;
+		if (i < L) {
+			u64 key = score_key(xr, i, lg);
+			if (pass == 0 || (key >> (sh + 8)) == prefix) digit = (int)((key >> sh) & 255u);
 		}
-#pragma unroll
-		for (int u = 0; u < RADIX_UNROLL; u++) {
-			if (__ballot_sync(0xffffffffu, digit[u] >= 0) == 0) continue;
-			unsigned peers = __match_any_sync(0xffffffffu, digit[u]);
-			if (digit[u] >= 0 && lane == __ffs(peers) - 1) atomicAdd(&h[digit[u]], (u32)__popc(peers));
-		}
+		unsigned peers = __match_any_sync(0xffffffffu, digit);
+		if (digit >= 0 && lane == __ffs(peers) - 1) atomicAdd(&h[digit], (u32)__popc(peers));
 	}
 	__syncthreads();
 	u32* hr = hist + row * 256;
@@ -255,58 +239,6 @@ extern "C" __global__ void __launch_bounds__(512) radix_collect(
 		if (lane == 0) base = atomicAdd(&s->count, (u32)__popc(bal));
 		base = __shfl_sync(0xffffffffu, base, 0);
 		if (take) o[base + __popc(bal & ((1u << lane) - 1u))] = key;
-	}
-}
-
-// rank_select orders the candidates radix_collect gathered, [rows][kcap]
-// keys of which the first state[row].count are real, by counting: a
-// candidate's place is the number of candidates whose keys are smaller
-// (keys are unique, and every key smaller than one of the k best is a
-// candidate), and the k best are written to vals/idx [rows][k] at their
-// places. Grid: (kcap / RANK_KEYS blocks rounded up, rows) of
-// RANK_THREADS threads; each thread places RANK_KEYS / RANK_THREADS
-// candidates. Work grows as count squared:
-// for few rows and k up to a few thousand (cuda/topk.go decides).
-#define RANK_THREADS 256
-#define RANK_KEYS 1024
-#define RANK_TILE 1024
-extern "C" __global__ void __launch_bounds__(RANK_THREADS) rank_select(
-	const u64* cand, const radix_state* state, int kcap, int k, int largest, float* vals, i64* idx)
-{
-	__shared__ u64 tile[RANK_TILE];
-	i64 row = blockIdx.y;
-	int c = min((int)state[row].count, kcap);
-	int base = blockIdx.x * RANK_KEYS;
-	if (base >= c) return; // the whole block: no candidates left
-	const u64* cr = cand + row * (i64)kcap;
-	const int per = RANK_KEYS / RANK_THREADS;
-	u64 key[per];
-	int rank[per];
-#pragma unroll
-	for (int u = 0; u < per; u++) {
-		int i = base + u * blockDim.x + threadIdx.x;
-		key[u] = i < c ? cr[i] : EMPTY_KEY;
-		rank[u] = 0;
-	}
-	for (int j0 = 0; j0 < c; j0 += RANK_TILE) {
-		int n = min(RANK_TILE, c - j0);
-		__syncthreads();
-		for (int j = threadIdx.x; j < n; j += blockDim.x) tile[j] = cr[j0 + j];
-		__syncthreads();
-		for (int j = 0; j < n; j++) {
-			u64 t = tile[j];
-#pragma unroll
-			for (int u = 0; u < per; u++) rank[u] += t < key[u];
-		}
-	}
-	bool lg = largest != 0;
-#pragma unroll
-	for (int u = 0; u < per; u++) {
-		int i = base + u * blockDim.x + threadIdx.x;
-		if (i < c && rank[u] < k) {
-			vals[row * k + rank[u]] = unrank32((u32)(key[u] >> 32), lg);
-			idx[row * k + rank[u]] = (i64)(key[u] & 0xffffffffu);
-		}
 	}
 }
 

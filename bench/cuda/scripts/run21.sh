@@ -34,10 +34,20 @@ A)
 	done
 	;;
 B)
+	# After A (neither change kept: see bench/cuda/NOTES.md, run 21), the
+	# base again (11a62da's code): where the 0.25 ms after a search's last
+	# driver call goes, -storeprof with the Go runtime's collector as by
+	# default, off (GOGC=off), and off with one thread (GOMAXPROCS=1: no
+	# goroutines fanned out for the collect); then embench's 1M-row store
+	# beside plain PyTorch in the time left.
 	unpack
 	gpuinfo
-	echo "== embench store, 1M rows ($((SECONDS - T0)) s)"
-	store1m 540
+	for env in "GOGC=100" "GOGC=off" "GOGC=off GOMAXPROCS=1"; do
+		echo "== cudabench -storeprof fp16,1000000, $env ($((SECONDS - T0)) s)"
+		env $env timeout -k 5 100 $G/cudabench -storeprof fp16,1000000 -reps 60 -storesearch "8:4096;64:100;1:100" 2>&1 |
+			tee -a "$OUT/storeprof_${env// /_}.log" | grep -E '^store search|end$'
+	done
+	store1m_rest 590
 	;;
 *)
 	echo "usage: run21.sh A|B" >&2

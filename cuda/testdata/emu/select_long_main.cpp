@@ -1,12 +1,11 @@
 // select_long_main.cpp: runs the multi-block select of topk.cu (radix_pass
-// eight times, radix_collect, then rank_select or topk_select over the
-// candidates, as cuda/topk.go's selectLong launches them) in the CPU
-// emulator, with T = float. The kernels' static __shared__ arrays become statics here: the
+// eight times, radix_collect, then topk_select over the candidates, as
+// cuda/topk.go's selectLong launches them) in the CPU emulator, with T =
+// float. The kernels' static __shared__ arrays become statics here: the
 // blocks of a grid run one after another, so each block has them alone.
 //
-// Usage: select_long IN OUT. IN: 8 int64 (rows, L, k, largest, cap, nb,
-// smem_keys: topk_select's keys in shared memory, 0 for scratch; rank: 1
-// to order with rank_select instead), then x
+// Usage: select_long IN OUT. IN: 7 int64 (rows, L, k, largest, cap, nb,
+// smem_keys: topk_select's keys in shared memory, 0 for scratch), then x
 // [rows][L] float32. OUT: vals [rows][k] float32, idx [rows][k]
 // int64.
 #include "cuda_emu.h"
@@ -17,8 +16,8 @@ inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 int main(int argc, char** argv) {
 	FILE* in = sil_open_in(argc, argv);
-	int64_t h[8];
-	sil_read(in, h, 8, "header");
+	int64_t h[7];
+	sil_read(in, h, 7, "header");
 	int64_t rows = h[0], L = h[1];
 	int k = (int)h[2], largest = (int)h[3], cap = (int)h[4], nb = (int)h[5], smem_keys = (int)h[6];
 	int kcap = k + cap;
@@ -47,14 +46,9 @@ int main(int argc, char** argv) {
 	int kp = 1;
 	while (kp < k) kp <<= 1;
 	std::vector<u64> scratch(rows * kp);
-	if (h[7])
-		sil_launch((kcap + RANK_KEYS - 1) / RANK_KEYS, rows, 7, [&] {
-			rank_select(cand.data(), st.data(), kcap, k, largest, vals.data(), (i64*)idx.data());
-		});
-	else
-		sil_launch(rows, 1, 5, [&] {
-			topk_select((const T*)0, cand.data(), rows, kcap, k, largest, vals.data(), (i64*)idx.data(), (u64*)0, scratch.data(), smem_keys);
-		});
+	sil_launch(rows, 1, 5, [&] {
+		topk_select((const T*)0, cand.data(), rows, kcap, k, largest, vals.data(), (i64*)idx.data(), (u64*)0, scratch.data(), smem_keys);
+	});
 	sil_write(vals);
 	sil_write(idx);
 	return sil_save(argv);
