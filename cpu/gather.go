@@ -16,7 +16,7 @@ func gatherKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	x, ix := in[0], in[1]
 	n := x.Shape[0]
 	rowBytes := x.Bytes() / n
-	r := ix.Shape[0]
+	r := ix.Shape.Size()
 	for i := range r {
 		var v int64
 		if ix.DType == engine.Int64 {

@@ -48,7 +48,7 @@ func gatherKernel(r *runner, s *engine.Step, in, out []arg) error {
 	x, ix := in[0], in[1]
 	n := x.Shape[0]
 	rowBytes := x.Bytes() / n
-	nidx := ix.Shape[0]
+	nidx := ix.Shape.Size()
 	w, wt := word(rowBytes)
 	bad, err := r.tmp(8)
 	if err != nil {

@@ -124,8 +124,9 @@ const (
 	// with a finite score. Bits past n are ignored.
 	OpMaskRows
 
-	// OpGather: x [n, d...] (any dtype), idx [r] Int32 or Int64 -> [r, d...]:
-	// rows of x. An index outside [0, n) fails the evaluation with
+	// OpGather: x [n, d...] (any dtype), idx [r] or [m, r] Int32 or Int64
+	// -> [r, d...] or [m, r, d...]: rows of x, one per element of idx in
+	// order. An index outside [0, n) fails the evaluation with
 	// ErrIndexOutOfRange.
 	OpGather
 
@@ -352,7 +353,7 @@ var opTable = [numOps]OpInfo{
 	OpSegmentMax: {"segment_max", KindSegment, 1, 1, "x [n, h] float -> [len(Attrs.Segments), h] float32", 0, nil},
 	OpTopK:       {"topk", KindTopK, 1, 2, "x [..., n] -> values [..., k] float32, indices [..., k] int64", FuseScan, nil},
 	OpMaskRows:   {"mask_rows", KindTopK, 2, 1, "x [..., n] float, bits [(n+31)/32] int32 -> [..., n] float32", FuseScan, nil},
-	OpGather:     {"gather", KindGather, 2, 1, "x [n, d...], idx [r] int32/int64 -> [r, d...] of x's dtype", 0, nil},
+	OpGather:     {"gather", KindGather, 2, 1, "x [n, d...], idx [r] or [m, r] int32/int64 -> idx's shape + [d...] of x's dtype", 0, nil},
 	OpSlice:      {"slice", KindGather, 1, 1, "x [n] or [n, d] -> [r] or [r, c] of x's dtype", 0, nil},
 	OpCast:       {"cast", KindConvert, 1, 1, "x -> y: same shape, dtype Attrs.To", 0, nil},
 	OpQuantize:   {"quantize", KindConvert, 1, 2, "x [n, d] float -> q [n, d] int8, scales [n] float32", 0, nil},

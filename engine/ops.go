@@ -296,8 +296,10 @@ func MaskRows(x, bits *Array, largest bool) (*Array, error) {
 }
 
 // Gather returns the rows of a [n, ...] selected by idx, an Int32 or Int64
-// vector [r]: the result is [r, ...] of a's dtype. An index outside [0, n)
-// makes Eval fail with ErrIndexOutOfRange.
+// vector [r] or matrix [m, r]: the result is [r, ...] (or [m, r, ...]) of
+// a's dtype, row i (row i*r+j) being row idx[i] (idx[i][j]) of a. An index
+// outside [0, n) makes Eval fail with ErrIndexOutOfRange, naming its
+// position in idx's elements in order.
 func Gather(a, idx *Array) (*Array, error) {
 	e, err := sameEngine("gather", a, idx)
 	if err != nil {
@@ -306,10 +308,10 @@ func Gather(a, idx *Array) (*Array, error) {
 	if len(a.shape) < 1 {
 		return nil, fmt.Errorf("engine: gather: cannot gather rows of a scalar %v", a.shape)
 	}
-	if !idx.dtype.IsIndex() || len(idx.shape) != 1 {
-		return nil, fmt.Errorf("engine: gather: indices are %s %v; want an int32 or int64 vector", idx.dtype, idx.shape)
+	if !idx.dtype.IsIndex() || len(idx.shape) < 1 || len(idx.shape) > 2 {
+		return nil, fmt.Errorf("engine: gather: indices are %s %v; want an int32 or int64 vector or matrix", idx.dtype, idx.shape)
 	}
-	out := append(Shape{idx.shape[0]}, a.shape[1:]...)
+	out := append(idx.shape.Clone(), a.shape[1:]...)
 	return e.newLazy(OpGather, Attrs{}, []*Array{a, idx}, []Shape{out}, []DType{a.dtype})[0], nil
 }
 

@@ -44,7 +44,7 @@ func gatherKernel(b *batch, s *engine.Step, in, out []engine.Value) error {
 	}
 	n := x.Shape[0]
 	rowElems := x.Shape.Size() / n
-	r := idx.Shape[0]
+	r := idx.Shape.Size()
 	l := single(dispatch(k, groups1(ceilDiv(r*rowElems, copyThreads)),
 		[]kernelArg{argIn(0), argIn(1), argOut(0), argParams(gatherParams(r, n, rowElems)), argScratch(0)}))
 	l.Scratch, l.Zero, l.Status = []int{statusBytes}, []int{0}, 0

@@ -17,7 +17,7 @@ const deviceSlack = 20
 // copied to the device once, normalized, converted or quantized there,
 // checked by their norms (read back, one float a row), then copied into
 // each arena past the rows readers see (engine.CopyRows), the arena grown
-// on the device first when full. It returns the next rows of each
+// on the device first when full; the ids likewise. It returns the next rows of each
 // chunk's arena; on an error nothing has changed.
 func (s *Store) writeDevice(op string, chunks []chunk, ids []int64, vectors [][]float32, flat []float32) ([]rows, error) {
 	x, sc, err := s.convertDevice(op, ids, vectors, flat)
@@ -28,6 +28,11 @@ func (s *Store) writeDevice(op string, chunks []chunk, ids []int64, vectors [][]
 	if sc != nil {
 		defer sc.Free()
 	}
+	dids, err := s.e.FromInt64(ids, len(ids))
+	if err != nil {
+		return nil, opErr(err, "%s", op)
+	}
+	defer dids.Free()
 	d, dt := s.cfg.dim, s.cfg.dtype
 	rb := d * dt.Size()
 	next := make([]rows, len(chunks))
@@ -44,13 +49,17 @@ func (s *Store) writeDevice(op string, chunks []chunk, ids []int64, vectors [][]
 			cur = c.a.rows
 		}
 		n, need := cur.n(), cur.n()+c.hi-c.lo
-		nx := rows{buf: cur.buf, sbuf: cur.sbuf, ids: append(cur.ids, ids[c.lo:c.hi]...)}
+		nx := rows{buf: cur.buf, sbuf: cur.sbuf, ibuf: cur.ibuf, ids: append(cur.ids, ids[c.lo:c.hi]...)}
 		if cur.buf == nil || cur.capacity(rb) < need {
 			nc := growRows(need, rb, deviceSlack, s.cfg.segRows)
 			if nx.buf, err = s.grow(cur.x, dt, nc, d); err != nil {
 				return fail(err)
 			}
 			made = append(made, nx.buf)
+			if nx.ibuf, err = s.grow(cur.xids, engine.Int64, nc); err != nil {
+				return fail(err)
+			}
+			made = append(made, nx.ibuf)
 			if sc != nil {
 				if nx.sbuf, err = s.grow(cur.scales, engine.Float32, nc); err != nil {
 					return fail(err)
@@ -59,6 +68,9 @@ func (s *Store) writeDevice(op string, chunks []chunk, ids []int64, vectors [][]
 			}
 		}
 		if err := copyPart(nx.buf, n, x, c, len(ids)); err != nil {
+			return fail(err)
+		}
+		if err := copyPart(nx.ibuf, n, dids, c, len(ids)); err != nil {
 			return fail(err)
 		}
 		if sc != nil {
@@ -70,6 +82,10 @@ func (s *Store) writeDevice(op string, chunks []chunk, ids []int64, vectors [][]
 			return fail(err)
 		}
 		made = append(made, nx.x)
+		if nx.xids, err = nx.ibuf.Head(need); err != nil {
+			return fail(err)
+		}
+		made = append(made, nx.xids)
 		if sc != nil {
 			if nx.scales, err = nx.sbuf.Head(need); err != nil {
 				return fail(err)

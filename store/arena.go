@@ -7,10 +7,12 @@ import (
 // arena is a run of rows in one engine array, in insertion order (an
 // upsert kills the old row and appends the new one). Its rows are one of:
 //
-//   - on the device: buf (and sbuf, the scales of int8 rows) is an
-//     evaluated array of capacity rows, grown by copying on the device
-//     (engine.Empty, engine.CopyRows); x and scales are Head views of
-//     its first n rows;
+//   - on the device: buf (and sbuf, the scales of int8 rows, and ibuf,
+//     the ids) is an evaluated array of capacity rows, grown by copying
+//     on the device (engine.Empty, engine.CopyRows); x, scales and xids
+//     are Head views of its first n rows. The ids on the device let a
+//     search map its top-k rows to ids there (engine.Gather) and read
+//     back ids, sparing the host a random read of ids per hit;
 //   - on the host (backends that use host memory in place): host and
 //     hostScales are the rows' bytes, grown as a Go slice grows (their
 //     capacity is the arena's), and x and scales wrap them; m is the
@@ -23,8 +25,9 @@ type arena struct{ rows }
 
 // rows is what an arena holds at one time.
 type rows struct {
-	buf, sbuf        *engine.Array // device arenas only
+	buf, sbuf, ibuf  *engine.Array // device arenas only
 	x, scales        *engine.Array // [n, dim], [n] (int8); nil while n == 0
+	xids             *engine.Array // [n] Int64, the ids: device arenas only
 	host, hostScales []byte        // host arenas only
 	m                *mapping
 	ids              []int64 // by row
@@ -74,7 +77,7 @@ func (a *rows) capacity(rb int) int {
 // arrays returns the engine arrays a holds.
 func (a *rows) arrays() []*engine.Array {
 	var out []*engine.Array
-	for _, x := range []*engine.Array{a.buf, a.sbuf, a.x, a.scales} {
+	for _, x := range []*engine.Array{a.buf, a.sbuf, a.ibuf, a.x, a.scales, a.xids} {
 		if x != nil {
 			out = append(out, x)
 		}
@@ -101,13 +104,16 @@ func release(old, next *rows) {
 	}
 }
 
-// deviceBytes is the memory of the arena's rows and scales, spare
-// capacity included.
+// deviceBytes is the memory of the arena's rows, scales and ids on the
+// device, spare capacity included.
 func (a *rows) deviceBytes(rowBytes int) int64 {
 	if a.buf != nil {
 		b := int64(a.buf.Size() * a.buf.DType().Size())
 		if a.sbuf != nil {
 			b += int64(4 * a.sbuf.Size())
+		}
+		if a.ibuf != nil {
+			b += int64(8 * a.ibuf.Size())
 		}
 		return b
 	}

@@ -24,12 +24,17 @@
 // The rows live in one arena: an engine array with room to grow, in
 // insertion order (Options.SegmentRows caps the rows of an arena; past it
 // rows go to a new one, and a search scans each in the same submission).
-// The store keeps the ids by row on the host and an index from id to row.
-// A search is one top-k per arena, over MatMul(queries, rowsᵀ) or
-// L2Distance, which the engine's scheduler fuses into one scan_topk step
-// that never writes the score matrix, all in one engine.Eval: one
-// submission to the device. The host then maps rows to ids, drops
-// excluded rows (deleted, or filtered out) and merges the arenas.
+// The store keeps the ids by row on the host and an index from id to row;
+// on a device (a backend that does not use host memory in place) each
+// arena keeps its ids there too, 8 bytes a row. A search is one top-k
+// per arena, over MatMul(queries, rowsᵀ) or L2Distance, which the
+// engine's scheduler fuses into one scan_topk step that never writes the
+// score matrix, all in one engine.Eval: one submission to the device.
+// The host then maps rows to ids, drops excluded rows (deleted, or
+// filtered out) and merges the arenas; on a device, a search of many
+// results (queries times k of 16384 or more) maps its rows to ids in the
+// same submission (engine.Gather) and reads back ids instead, sparing
+// the host a random read of its ids per hit.
 //
 // Ties go to the smaller id. The engine breaks them by the smaller row,
 // which is not the smaller id, so each arena is asked for k + 1 results

@@ -119,7 +119,10 @@ func (s *Store) compact(a *rows) (rows, error) {
 	if next.buf, err = engine.Gather(a.x, idx); err != nil {
 		return fail(err)
 	}
-	outs := []*engine.Array{next.buf}
+	if next.ibuf, err = engine.Gather(a.xids, idx); err != nil {
+		return fail(err)
+	}
+	outs := []*engine.Array{next.buf, next.ibuf}
 	if a.scales != nil {
 		if next.sbuf, err = engine.Gather(a.scales, idx); err != nil {
 			return fail(err)
@@ -130,6 +133,9 @@ func (s *Store) compact(a *rows) (rows, error) {
 		return fail(err)
 	}
 	if next.x, err = next.buf.Head(len(live)); err != nil {
+		return fail(err)
+	}
+	if next.xids, err = next.ibuf.Head(len(live)); err != nil {
 		return fail(err)
 	}
 	if next.sbuf != nil {

@@ -180,6 +180,12 @@ func (s *Store) load(a *arena, x, sc []byte, f *mapping) error {
 		if a.x, err = a.buf.Head(n); err != nil {
 			return err
 		}
+		if a.ibuf, err = s.e.FromInt64(a.ids, n); err != nil {
+			return err
+		}
+		if a.xids, err = a.ibuf.Head(n); err != nil {
+			return err
+		}
 		if sc != nil {
 			if a.sbuf, err = s.e.FromBytes(sc, engine.Float32, n); err != nil {
 				return err

@@ -83,7 +83,10 @@ func (s *Store) pack() ([]*arena, error) {
 		for lo := 0; lo < c.n(); {
 			if cur == nil || len(cur.ids) == cap(cur.ids) {
 				cur = next()
-				if cur.buf, err = s.e.Empty(dt, cap(cur.ids), d); err == nil && c.scales != nil {
+				if cur.buf, err = s.e.Empty(dt, cap(cur.ids), d); err == nil {
+					cur.ibuf, err = s.e.Empty(engine.Int64, cap(cur.ids))
+				}
+				if err == nil && c.scales != nil {
 					cur.sbuf, err = s.e.Empty(engine.Float32, cap(cur.ids))
 				}
 				if err != nil {
@@ -93,6 +96,9 @@ func (s *Store) pack() ([]*arena, error) {
 			}
 			hi := min(c.n(), lo+cap(cur.ids)-len(cur.ids))
 			err := copyPart(cur.buf, len(cur.ids), c.x, chunk{nil, lo, hi}, c.n())
+			if err == nil {
+				err = copyPart(cur.ibuf, len(cur.ids), c.xids, chunk{nil, lo, hi}, c.n())
+			}
 			if err == nil && c.scales != nil {
 				err = copyPart(cur.sbuf, len(cur.ids), c.scales, chunk{nil, lo, hi}, c.n())
 			}
@@ -108,6 +114,9 @@ func (s *Store) pack() ([]*arena, error) {
 	for _, a := range out {
 		var err error
 		if a.x, err = a.buf.Head(a.n()); err != nil {
+			return fail(err)
+		}
+		if a.xids, err = a.ibuf.Head(a.n()); err != nil {
 			return fail(err)
 		}
 		if a.sbuf != nil {

@@ -693,13 +693,59 @@ func testGather(t *testing.T, s *suite) {
 			}
 		}
 	}
+	// A matrix of indices [m, r] (a search's top-k rows mapped to its
+	// ids) picks m*r rows in the order of its elements; int64 values
+	// (ids) come back bit for bit.
+	m, r := 5, 13
+	for _, it := range []engine.DType{engine.Int32, engine.Int64} {
+		a, x := s.random(t, engine.Float16, engine.Shape{33, 3}, normal)
+		rows := make([]int64, m*r)
+		for i := range rows {
+			rows[i] = int64(s.rng.IntN(33))
+		}
+		rows[m*r-1] = 32
+		want := make([]float64, 0, 3*m*r)
+		for _, i := range rows {
+			want = append(want, x.v[3*i:3*i+3]...)
+		}
+		expect(t, name("gather by a matrix ", it), s.ok(engine.Gather(a, indexMatrix(t, s, rows, it, m, r))), engine.Shape{m, r, 3}, want, 0)
+		ids := make([]int64, 1001)
+		for i := range ids {
+			ids[i] = int64(s.rng.Uint64())
+		}
+		got, err := s.ok(engine.Gather(s.ok(s.e.FromInt64(ids, len(ids))), indexMatrix(t, s, rows, it, m, r))).Int64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, row := range rows {
+			if got[i] != ids[row] {
+				t.Fatalf("gather of int64 by a %s matrix: element %d is %d, want %d (row %d)", it, i, got[i], ids[row], row)
+			}
+		}
+	}
 	a, _ := s.random(t, engine.Float32, engine.Shape{10, 4}, normal)
 	for _, bad := range []int64{10, -1} {
 		g := s.ok(engine.Gather(a, indexArray(t, s, []int64{3, bad}, engine.Int64)))
 		if err := g.Eval(); !errors.Is(err, engine.ErrIndexOutOfRange) {
 			t.Errorf("gather index %d of 10 rows: error %v, want ErrIndexOutOfRange", bad, err)
 		}
+		g = s.ok(engine.Gather(a, s.ok(s.e.FromInt64([]int64{3, 0, 9, 1, bad, 2}, 2, 3))))
+		if err := g.Eval(); !errors.Is(err, engine.ErrIndexOutOfRange) {
+			t.Errorf("gather index %d of 10 rows in a [2 3] matrix: error %v, want ErrIndexOutOfRange", bad, err)
+		}
 	}
+}
+
+// indexMatrix is ids as an index matrix [m, r] of dtype dt.
+func indexMatrix(t *testing.T, s *suite, ids []int64, dt engine.DType, m, r int) *engine.Array {
+	if dt == engine.Int64 {
+		return s.ok(s.e.FromInt64(ids, m, r))
+	}
+	v := make([]int32, len(ids))
+	for i, x := range ids {
+		v[i] = int32(x)
+	}
+	return s.ok(s.e.FromInt32(v, m, r))
 }
 
 func indexArray(t *testing.T, s *suite, ids []int64, dt engine.DType) *engine.Array {

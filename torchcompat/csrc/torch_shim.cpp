@@ -178,8 +178,11 @@ std::tuple<at::Tensor, at::Tensor> topk(const at::Tensor& x0, int64_t k, bool la
   return {vv.contiguous(), ii.contiguous()};
 }
 
-at::Tensor gather(const at::Tensor& x, const at::Tensor& idx) {
+// gather: idx is a vector or a matrix (engine.Gather); its elements, in
+// order, pick rows of x, and the result has idx's shape then x's rows'.
+at::Tensor gather(const at::Tensor& x, const at::Tensor& idx_in) {
   int64_t n = x.size(0);
+  at::Tensor idx = idx_in.reshape({-1});
   at::Tensor bad = idx.lt(0).logical_or(idx.ge(n));
   if (bad.any().item<bool>()) {
     at::Tensor pos = bad.nonzero().reshape({-1}).to(at::kCPU);
@@ -189,7 +192,9 @@ at::Tensor gather(const at::Tensor& x, const at::Tensor& idx) {
     m << "index " << v << " at position " << p << ", rows [0, " << n << ")";
     throw Fail{SIL_OUT_OF_RANGE, m.str()};
   }
-  return at::index_select(x, 0, idx);
+  std::vector<int64_t> shape(idx_in.sizes().begin(), idx_in.sizes().end());
+  for (int64_t d = 1; d < x.dim(); d++) shape.push_back(x.size(d));
+  return at::index_select(x, 0, idx).reshape(shape);
 }
 
 at::Tensor slice(const at::Tensor& x, const sil_attrs* a) {
