@@ -34,19 +34,22 @@ A)
 	done
 	;;
 B)
-	# After A (neither change kept: see bench/cuda/NOTES.md, run 21), the
-	# base again (11a62da's code): where the 0.25 ms after a search's last
-	# driver call goes, -storeprof with the Go runtime's collector as by
-	# default, off (GOGC=off), and off with one thread (GOMAXPROCS=1: no
-	# goroutines fanned out for the collect); then embench's 1M-row store
+	# After A: cudabench.base (af25908: neither change) and cudabench.ids
+	# (53d208b: ids mapped on the device for 16384 results or more),
+	# alternating, base, ids, ids, base; then base with Go's collector
+	# off (GOGC=off: is the host's time after a large search's last driver
+	# call the collector's?); then embench's 1M-row store (53d208b)
 	# beside plain PyTorch in the time left.
 	unpack
 	gpuinfo
-	for env in "GOGC=100" "GOGC=off" "GOGC=off GOMAXPROCS=1"; do
-		echo "== cudabench -storeprof fp16,1000000, $env ($((SECONDS - T0)) s)"
-		env $env timeout -k 5 100 $G/cudabench -storeprof fp16,1000000 -reps 60 -storesearch "8:4096;64:100;1:100" 2>&1 |
-			tee -a "$OUT/storeprof_${env// /_}.log" | grep -E '^store search|end$'
+	for b in cudabench.base cudabench.ids cudabench.ids cudabench.base; do
+		echo "== $b -storeprof fp16,1000000 ($((SECONDS - T0)) s)"
+		lim 100 $G/$b -storeprof fp16,1000000 -reps 60 -storesearch "8:4096;8:1000;64:100;1:100" 2>&1 |
+			tee -a "$OUT/storeprof_$b.log" | grep -E '^store search|end$'
 	done
+	echo "== cudabench.base -storeprof fp16,1000000, GOGC=off ($((SECONDS - T0)) s)"
+	GOGC=off lim 100 $G/cudabench.base -storeprof fp16,1000000 -reps 60 -storesearch "8:4096;64:100" 2>&1 |
+		tee -a "$OUT/storeprof_gcoff.log" | grep -E '^store search|end$'
 	store1m_rest 590
 	;;
 *)
