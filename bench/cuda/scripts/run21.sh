@@ -39,7 +39,7 @@ B)
 	# alternating, base, ids, ids, base; then base with Go's collector
 	# off (GOGC=off: is the host's time after a large search's last driver
 	# call the collector's?); then embench's 1M-row store (53d208b)
-	# beside plain PyTorch in the time left.
+	# beside plain PyTorch, its search rows, until END seconds (590).
 	unpack
 	gpuinfo
 	for b in cudabench.base cudabench.ids cudabench.ids cudabench.base; do
@@ -50,7 +50,13 @@ B)
 	echo "== cudabench.base -storeprof fp16,1000000, GOGC=off ($((SECONDS - T0)) s)"
 	GOGC=off lim 100 $G/cudabench.base -storeprof fp16,1000000 -reps 60 -storesearch "8:4096;64:100" 2>&1 |
 		tee -a "$OUT/storeprof_gcoff.log" | grep -E '^store search|end$'
-	store1m_rest 590
+	echo "== embench store, 1M rows ($((SECONDS - T0)) s)"
+	lim $((${END:-590} - (SECONDS - T0))) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s \
+		--scenario store_search_1,store_search_64,store_search_8_k1000,store_search_8_k4096 \
+		--json "$OUT/store.json" >"$OUT/store.md" 2>"$OUT/store.err"
+	echo "store rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\|' "$OUT/store.md" | head -40
+	tail -3 "$OUT/store.err"
 	;;
 *)
 	echo "usage: run21.sh A|B" >&2
