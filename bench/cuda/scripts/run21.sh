@@ -58,8 +58,24 @@ B)
 	grep -E '^\|' "$OUT/store.md" | head -40
 	tail -3 "$OUT/store.err"
 	;;
+C)
+	# The committed code (aa2ab04; store.test, exactcheck): the store's
+	# search tests on cuda (every device search of theirs maps its rows
+	# to ids on the device), then cmd/exactcheck with 8 queries a batch
+	# (8 x 4097 results at k = 4096: the ids mapped on the device), both
+	# dtypes, every metric, until END seconds (300).
+	unpack
+	gpuinfo
+	echo "== store on cuda ($((SECONDS - T0)) s)"
+	gpu_tests store 100 "Search|Device|Filter|Exact|Compact" SILICA_STORE_BACKENDS=cuda
+	echo "== exactcheck, 8 queries a batch ($((SECONDS - T0)) s)"
+	lim $((${END:-300} - (SECONDS - T0))) $G/exactcheck -backend cuda -queries 8 -seed 21 >"$OUT/exactcheck8.log" 2>&1
+	echo "exactcheck rc $?"
+	grep -E "violation" "$OUT/exactcheck8.log" | grep -v ": 0 violations" | head -4
+	grep -E "on cuda:|^ok" "$OUT/exactcheck8.log"
+	;;
 *)
-	echo "usage: run21.sh A|B" >&2
+	echo "usage: run21.sh A|B|C" >&2
 	exit 2
 	;;
 esac
