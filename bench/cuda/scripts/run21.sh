@@ -12,7 +12,8 @@
 #   the order base, mid, new, new, mid, base; then base and new: -anyk's
 #   select modes at 64 float16 queries k=100 and 8 queries k=4096, and
 #   -storeprof over 1M float32 rows.
-# B: embench's 1M-row store on cuda beside plain PyTorch (store1m).
+# B: base and ids (53d208b) compared, then embench's store (see the
+#   phase). C: the store's tests on cuda and cmd/exactcheck (the phase).
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
