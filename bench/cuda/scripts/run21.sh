@@ -13,7 +13,8 @@
 #   select modes at 64 float16 queries k=100 and 8 queries k=4096, and
 #   -storeprof over 1M float32 rows.
 # B: base and ids (53d208b) compared, then embench's store (see the
-#   phase). C: the store's tests on cuda and cmd/exactcheck (the phase).
+#   phase). C: the store's tests on cuda and cmd/exactcheck (the phase;
+#   not run: the session's device time was too little to start a machine).
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
