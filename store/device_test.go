@@ -124,3 +124,49 @@ func TestDeviceAddScalesAndGrows(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeSearchMapsOnDevice runs, at the default mapOnDeviceMin (the
+// other tests lower it to 1), searches of the device-like backend on both
+// sides of it: batches whose results (queries times k + 1) reach it map
+// their rows to ids on the device, smaller ones on the host. Among them
+// are filtered searches with fewer passing rows than k, whose scans
+// return a masked row after the passing ones, and deleted rows.
+func TestLargeSearchMapsOnDevice(t *testing.T) {
+	defer func(v int) { mapOnDeviceMin = v }(mapOnDeviceMin)
+	mapOnDeviceMin = 16384
+	e := engine.New("device-like", deviceLike{newCPU()})
+	for _, dt := range allDTypes {
+		r := rand.New(rand.NewPCG(61, uint64(dt)))
+		s := newStore(t, Options{Dim: 16, Metric: Dot, DType: dt, Engine: e})
+		want := fill(t, s, r, 7000)
+		ids := want.ids()
+		if _, err := s.Delete(ids[:500]...); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids[:500] {
+			delete(want, id)
+		}
+		allow := map[int64]bool{}
+		for _, id := range ids[500:1400] {
+			allow[id] = true
+		}
+		queries := randVectors(r, 20, 16)
+		for _, c := range []struct {
+			k      int
+			filter bool
+		}{{2500, false}, {10, false}, {2000, true}, {300, true}} {
+			f := Filter{}
+			var pass func(int64) bool
+			if c.filter {
+				f, pass = AllowIDs(ids[500:1400]...), func(id int64) bool { return allow[id] }
+			}
+			res, err := s.SearchBatchFiltered(queries, c.k, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range queries {
+				checkHits(t, fmt.Sprintf("%s k=%d filtered %t query %d", dt, c.k, c.filter, i), Dot, dt, want, pass, q, c.k, res[i])
+			}
+		}
+	}
+}
