@@ -17,8 +17,8 @@ const deviceSlack = 20
 // copied to the device once, normalized, converted or quantized there,
 // checked by their norms (read back, one float a row), then copied into
 // each arena past the rows readers see (engine.CopyRows), the arena grown
-// on the device first when full; the ids likewise. It returns the next rows of each
-// chunk's arena; on an error nothing has changed.
+// on the device first when full; the ids likewise. It returns the next
+// rows of each chunk's arena; on an error nothing has changed.
 func (s *Store) writeDevice(op string, chunks []chunk, ids []int64, vectors [][]float32, flat []float32) ([]rows, error) {
 	x, sc, err := s.convertDevice(op, ids, vectors, flat)
 	if err != nil {

@@ -46,12 +46,7 @@ func TestDeviceMemoryPaths(t *testing.T) {
 				t.Fatal(err)
 			}
 			ids := want.ids()
-			if _, err := s.Delete(ids[:120]...); err != nil {
-				t.Fatal(err)
-			}
-			for _, id := range ids[:120] {
-				delete(want, id)
-			}
+			want.del(t, s, ids[:120]...)
 			for i, id := range added {
 				want[id] = more[i]
 			}
@@ -140,12 +135,7 @@ func TestLargeSearchMapsOnDevice(t *testing.T) {
 		s := newStore(t, Options{Dim: 16, Metric: Dot, DType: dt, Engine: e})
 		want := fill(t, s, r, 7000)
 		ids := want.ids()
-		if _, err := s.Delete(ids[:500]...); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range ids[:500] {
-			delete(want, id)
-		}
+		want.del(t, s, ids[:500]...)
 		allow := map[int64]bool{}
 		for _, id := range ids[500:1400] {
 			allow[id] = true

@@ -147,12 +147,7 @@ func exactCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRow
 	// Deletes (below and past an arena's compaction threshold) and
 	// upserts of tie-group rows and others, which append them anew.
 	del := ids[100 : 100+n/20]
-	if _, err := s.Delete(del...); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range del {
-		delete(want, id)
-	}
+	want.del(t, s, del...)
 	up := slices.Clone(groups[0][:len(groups[0])/2])
 	for _, id := range ids[1000:1040] {
 		if group[id] != 0 {
@@ -172,12 +167,7 @@ func exactCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRow
 		t.Fatal(err)
 	}
 	search("after deletes and upserts")
-	if _, err := s.Delete(ids[1200:1900]...); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range ids[1200:1900] {
-		delete(want, id)
-	}
+	want.del(t, s, ids[1200:1900]...)
 	if st := s.Stats(); st.Count != len(want) || st.Reclaimable*deadShare > st.Count+st.Reclaimable {
 		t.Fatalf("%s: after many deletes %+v; want %d rows, compacted", name, st, len(want))
 	}

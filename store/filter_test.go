@@ -61,12 +61,7 @@ func filterCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRo
 		}
 	}
 	del := ids[50:90] // a few dead rows, under the compaction threshold
-	if _, err := s.Delete(del...); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range del {
-		delete(want, id)
-	}
+	want.del(t, s, del...)
 	queries := [][]float32{bases[0], bases[2], small()}
 	for _, share := range []float64{0, -1, 0.01, 0.1, 0.5, 1} {
 		pass := map[int64]bool{}

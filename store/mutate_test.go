@@ -151,12 +151,7 @@ func TestFilteredSearch(t *testing.T) {
 		want := fill(t, s, r, 400)
 		all := want.ids()
 		// Delete a few so that dead rows and the filter combine.
-		if _, err := s.Delete(all[:5]...); err != nil {
-			t.Fatal(err)
-		}
-		for _, id := range all[:5] {
-			delete(want, id)
-		}
+		want.del(t, s, all[:5]...)
 		few := map[int64]bool{}
 		for _, id := range all[:40] { // 5 of them deleted
 			few[id] = true

@@ -35,12 +35,7 @@ func filled(t *testing.T, m Metric, dt engine.DType, n int) (*Store, model) {
 	s := newStore(t, Options{Dim: 10, Metric: m, DType: dt, SegmentRows: 64})
 	want := fill(t, s, r, n)
 	ids := want.ids()
-	if _, err := s.Delete(ids[:n/20]...); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range ids[:n/20] {
-		delete(want, id)
-	}
+	want.del(t, s, ids[:n/20]...)
 	up := ids[n/2 : n/2+3]
 	vecs := randVectors(r, 3, 10)
 	if err := s.Add(up, vecs); err != nil {

@@ -87,6 +87,17 @@ func scale(m Metric, q, x []float32) float64 {
 type model map[int64][]float32
 
 // ids returns the model's ids, ascending.
+// del deletes ids from s and from the model m.
+func (m model) del(t *testing.T, s *Store, ids ...int64) {
+	t.Helper()
+	if _, err := s.Delete(ids...); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		delete(m, id)
+	}
+}
+
 func (m model) ids() []int64 {
 	ids := make([]int64, 0, len(m))
 	for id := range m {

@@ -114,11 +114,20 @@ type part struct {
 	n       int           // rows scanned
 	k       int           // results asked of the scan per query
 	mask    *engine.Array // bits on the device, when the scan reads them
-	devIDs  *engine.Array // the arena's ids on the device (its xids), when the scan maps rows to ids there
 	// The scan's results, per attempt: values and rows [m, k], and the
-	// rows' ids when devIDs is set (then the rows are read only if a
-	// result may be an excluded row, see collect).
+	// rows' ids when the scan maps them on the device (mapsOnDevice; then
+	// the rows are read only if a result may be an excluded row, see
+	// collect).
 	vals, index, ids *engine.Array
+}
+
+// mapsOnDevice reports whether the part's scan for m queries maps its
+// rows to ids on the device: the arena keeps its ids there, the scan
+// returns no excluded row unless it scores as the mask scores them (no
+// bitmap, or one the scan reads), and the results are many
+// (mapOnDeviceMin).
+func (p *part) mapsOnDevice(m int) bool {
+	return p.a.xids != nil && (p.bits == nil || p.mask != nil) && m*p.k >= mapOnDeviceMin
 }
 
 // passes reports whether row r of the arena may be returned.
@@ -262,8 +271,8 @@ func (s *Store) build(q *engine.Array, parts []*part) ([]*engine.Array, error) {
 			return nil, err
 		}
 		outs = append(outs, p.vals, p.index)
-		if p.devIDs != nil && q.Shape()[0]*p.k >= mapOnDeviceMin {
-			if p.ids, err = engine.Gather(p.devIDs, p.index); err != nil {
+		if p.mapsOnDevice(q.Shape()[0]) {
+			if p.ids, err = engine.Gather(p.a.xids, p.index); err != nil {
 				return nil, err
 			}
 			outs = append(outs, p.ids)
@@ -449,9 +458,6 @@ func (s *Store) parts(k int, f Filter) ([]*part, error) {
 			}
 		default:
 			p.k = min(p.n, want+(p.n-p.passing)+1)
-		}
-		if a.xids != nil && (p.bits == nil || p.mask != nil) {
-			p.devIDs = a.xids
 		}
 	}
 	return parts, nil
