@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -44,9 +45,28 @@ func binary(t *testing.T) string {
 // ports of one node, all on 127.0.0.1.
 type ports struct{ http, grpc, gossip, data, raft, raftRPC int }
 
+// portsOutsideEphemeral returns [lo, hi), the ports freePairs draws from:
+// from 10000 up to the start of the ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range; 32768 where it cannot be read
+// or leaves too little room below).
+func portsOutsideEphemeral() (lo, hi int) {
+	lo, hi = 10000, 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if start, err := strconv.Atoi(f[0]); err == nil && start > lo+2000 {
+				hi = start
+			}
+		}
+	}
+	return lo, hi
+}
+
 // freePairs returns n pairs of ports p, p+1, each free for TCP and UDP on
 // 127.0.0.1, holding them until all are chosen so that none is returned
-// twice. Pairs, because a cluster in localhost mode finds a node's Raft RPC
+// twice. They are drawn below the kernel's ephemeral range: a port of
+// that range, free when chosen, may be taken as the local port of some
+// outgoing connection while its node is down for a restart (a CI run saw
+// a restarted node fail to bind its gRPC port so). Pairs, because a cluster in localhost mode finds a node's Raft RPC
 // port at its Raft port + 1 (Weaviate's cluster/resolver), and the cluster
 // data port defaults to the gossip port + 1.
 func freePairs(t *testing.T, n int) [][2]int {
@@ -71,16 +91,12 @@ func freePairs(t *testing.T, n int) [][2]int {
 		hold = append(hold, l, u)
 		return true
 	}
+	lo, hi := portsOutsideEphemeral()
 	for tries := 0; len(out) < n; tries++ {
 		if tries > 1000 {
 			t.Fatalf("found only %d pairs of free ports on 127.0.0.1", len(out))
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("find a free port: %v", err)
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
+		p := lo + rand.IntN(hi-lo)
 		if p+1 > 65535 || !grab(p) {
 			continue
 		}
