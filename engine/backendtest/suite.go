@@ -734,6 +734,31 @@ func testGather(t *testing.T, s *suite) {
 			t.Errorf("gather index %d of 10 rows in a [2 3] matrix: error %v, want ErrIndexOutOfRange", bad, err)
 		}
 	}
+	// Many gathers in one evaluation, one of them out of range: the one
+	// named (cuda reads the first 512 gathers' checks back in the run,
+	// later ones after it), and none when every index is in range.
+	for _, n := range []int{3, 600} {
+		for _, at := range []int{-1, 1, n - 1} {
+			gs := make([]*engine.Array, n)
+			for j := range gs {
+				ix := []int64{int64(j % 10), 3}
+				if j == at {
+					ix[1] = int64(10 + j)
+				}
+				gs[j] = s.ok(engine.Gather(a, indexArray(t, s, ix, engine.Int64)))
+			}
+			err := s.e.Eval(gs...)
+			switch {
+			case at < 0 && err != nil:
+				t.Errorf("%d gathers in range in one evaluation: %v", n, err)
+			case at >= 0 && (!errors.Is(err, engine.ErrIndexOutOfRange) || !strings.Contains(err.Error(), "index "+strconv.Itoa(10+at)+" ")):
+				t.Errorf("%d gathers in one evaluation, gather %d of index %d: error %v, want ErrIndexOutOfRange naming it", n, at, 10+at, err)
+			}
+			for _, g := range gs {
+				g.Free()
+			}
+		}
+	}
 }
 
 // indexMatrix is ids as an index matrix [m, r] of dtype dt.
