@@ -180,7 +180,7 @@ func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 		if err := b.d.sync(); err != nil {
 			return err
 		}
-		if len(src) >= stagedMin {
+		if len(src) > bounceSize {
 			return b.d.writeStaged(d.ptr+uint64(off), src)
 		}
 		return b.d.writeSmall(d.ptr+uint64(off), src)
@@ -201,6 +201,9 @@ func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 	return b.do(func() error {
 		if err := b.d.sync(); err != nil {
 			return err
+		}
+		if len(dst) > bounceSize {
+			return b.d.readStaged(dst, s.ptr+uint64(off))
 		}
 		return b.d.readSmall(dst, s.ptr+uint64(off))
 	})

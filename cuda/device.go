@@ -54,6 +54,7 @@ type device struct {
 	staging [2]staged      // pinned host memory for large writes (write.go)
 	bounce  unsafe.Pointer // pinned host memory for small reads and writes (write.go), bounceSize bytes
 	uploads unsafe.Pointer // pinned host memory for a run's uploads (write.go), uploadSize bytes
+	results unsafe.Pointer // pinned host memory for a run's small results (run.go), resultSize bytes
 
 	profiling bool      // record events around each launch (EnableProfile)
 	evPool    []uintptr // events for profiling, reused

@@ -32,6 +32,7 @@ var (
 	cuMemAllocHost            func(p *unsafe.Pointer, size uint64) cuResult
 	cuMemFreeHost             func(p unsafe.Pointer) cuResult
 	cuMemcpyDtoH              func(dst unsafe.Pointer, src uint64, n uint64) cuResult
+	cuMemcpyDtoHAsync         func(dst unsafe.Pointer, src uint64, n uint64, stream uintptr) cuResult
 	cuMemcpyDtoDAsync         func(dst, src uint64, n uint64, stream uintptr) cuResult
 	cuMemsetD32Async          func(dst uint64, v uint32, n uint64, stream uintptr) cuResult
 	cuModuleLoadData          func(mod *uintptr, image unsafe.Pointer) cuResult
@@ -61,8 +62,8 @@ func driverSymbols() map[string]any {
 		"cuCtxSetCurrent":              &cuCtxSetCurrent, "cuCtxSynchronize": &cuCtxSynchronize,
 		"cuMemAlloc_v2": &cuMemAlloc, "cuMemFree_v2": &cuMemFree, "cuMemGetInfo_v2": &cuMemGetInfo,
 		"cuMemcpyHtoD_v2": &cuMemcpyHtoD, "cuMemcpyDtoH_v2": &cuMemcpyDtoH,
-		"cuMemcpyHtoDAsync_v2": &cuMemcpyHtoDAsync,
-		"cuMemAllocHost_v2":    &cuMemAllocHost, "cuMemFreeHost": &cuMemFreeHost,
+		"cuMemcpyHtoDAsync_v2": &cuMemcpyHtoDAsync, "cuMemcpyDtoHAsync_v2": &cuMemcpyDtoHAsync,
+		"cuMemAllocHost_v2": &cuMemAllocHost, "cuMemFreeHost": &cuMemFreeHost,
 		"cuMemcpyDtoDAsync_v2": &cuMemcpyDtoDAsync, "cuMemsetD32Async": &cuMemsetD32Async,
 		"cuModuleLoadData": &cuModuleLoadData, "cuModuleUnload": &cuModuleUnload,
 		"cuModuleGetFunction": &cuModuleGetFunction, "cuFuncSetAttribute": &cuFuncSetAttribute,

@@ -43,7 +43,8 @@ next:
 
 // gatherKernel copies the indexed rows. Out-of-range indices are found on
 // the device; after the run the first one fails the evaluation with
-// engine.ErrIndexOutOfRange.
+// engine.ErrIndexOutOfRange (its position read back in the stream's
+// order, readAfter).
 func gatherKernel(r *runner, s *engine.Step, in, out []arg) error {
 	x, ix := in[0], in[1]
 	n := x.Shape[0]
@@ -62,9 +63,15 @@ func gatherKernel(r *runner, s *engine.Step, in, out []arg) error {
 		gatherRowsArgs{x: x.ptr, idx: ix.ptr, out: out[0].ptr, nidx: int64(nidx), n: int64(n), rowWords: int64(rw), bad: bad}); err != nil {
 		return err
 	}
+	first, err := r.readAfter(bad, 8)
+	if err != nil {
+		return err
+	}
 	r.after = append(r.after, func() error {
 		var pos uint64
-		if err := check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&pos), bad, 8)); err != nil {
+		if first != nil {
+			pos = binary.LittleEndian.Uint64(first)
+		} else if err := check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&pos), bad, 8)); err != nil {
 			return err
 		}
 		if pos == ^uint64(0) {

@@ -6,16 +6,15 @@ import (
 	"unsafe"
 )
 
-// A large write goes through two buffers of pinned host memory: the host
-// copies a chunk of the source into one (split over the cores) while the
-// copy engine moves the other to the device, so the write runs at the
-// link's speed for pinned memory rather than the driver's for pageable
-// memory (run 16 on the H200: about 4 GB/s pageable, the store's float32
-// adds being the case that matters: 3 GB for 1M x 768 rows).
-const (
-	stagedMin   = 32 << 20 // the smallest write staged; smaller ones are copied directly
-	stagedChunk = 32 << 20 // bytes of each pinned buffer
-)
+// A write or read larger than the small pinned buffer (bounceSize) goes
+// through two buffers of pinned host memory: for a write the host copies
+// a chunk of the source into one (split over the cores) while the copy
+// engine moves the other to the device, so the write runs at the link's
+// speed for pinned memory rather than the driver's for pageable memory
+// (run 16 on the H200: about 4 GB/s pageable, the store's float32 adds
+// being the case that matters: 3 GB for 1M x 768 rows; and about 1 GB/s
+// for a search's 1.5 to 3 MB of 1024 queries, or its hits at a large k).
+const stagedChunk = 32 << 20 // bytes of each pinned buffer
 
 // staged is one pinned buffer and the event that marks its last copy to
 // the device done.
@@ -29,20 +28,9 @@ type staged struct {
 // and returns when the device holds it. It runs inside do,
 // with the stream idle.
 func (d *device) writeStaged(dst uint64, src []byte) error {
-	for i := range d.staging {
-		st := &d.staging[i]
-		if st.p != nil {
-			continue
-		}
-		// Without pinned memory (or its event) the write is the plain one.
-		if cuMemAllocHost(&st.p, stagedChunk) != 0 {
-			st.p = nil
-			return check("cuMemcpyHtoD", cuMemcpyHtoD(dst, unsafe.Pointer(&src[0]), uint64(len(src))))
-		}
-		if cuEventCreate(&st.ev, 2) != 0 || cuEventRecord(st.ev, d.stream) != 0 { // 2: CU_EVENT_DISABLE_TIMING
-			d.freeStaging()
-			return check("cuMemcpyHtoD", cuMemcpyHtoD(dst, unsafe.Pointer(&src[0]), uint64(len(src))))
-		}
+	if !d.stagingReady() {
+		// Without pinned memory (or its events) the write is the plain one.
+		return check("cuMemcpyHtoD", cuMemcpyHtoD(dst, unsafe.Pointer(&src[0]), uint64(len(src))))
 	}
 	for i, off := 0, 0; off < len(src); i, off = i+1, off+stagedChunk {
 		st := &d.staging[i%2]
@@ -61,10 +49,50 @@ func (d *device) writeStaged(dst uint64, src []byte) error {
 	return d.sync()
 }
 
-// copyParallel copies src into dst (of the same length) in 4 MiB pieces
-// split over the cores.
+// readStaged copies len(dst) bytes from the device at src into dst
+// through the first pinned buffer, a chunk at a time: the copy engine
+// fills it at the link's speed, then the cores copy it out. It runs
+// inside do, with the stream idle.
+func (d *device) readStaged(dst []byte, src uint64) error {
+	if !d.stagingReady() {
+		return check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&dst[0]), src, uint64(len(dst))))
+	}
+	p := d.staging[0].p
+	for off := 0; off < len(dst); off += stagedChunk {
+		part := dst[off:min(len(dst), off+stagedChunk)]
+		if err := check("cuMemcpyDtoH", cuMemcpyDtoH(p, src+uint64(off), uint64(len(part)))); err != nil {
+			return err
+		}
+		copyParallel(part, unsafe.Slice((*byte)(p), len(part)))
+	}
+	return nil
+}
+
+// stagingReady allocates the pinned buffers and their events on first
+// use (kept until the device is released) and reports whether they are
+// there: false when pinned memory (or an event) cannot be had.
+func (d *device) stagingReady() bool {
+	for i := range d.staging {
+		st := &d.staging[i]
+		if st.p != nil {
+			continue
+		}
+		if cuMemAllocHost(&st.p, stagedChunk) != 0 {
+			st.p = nil
+			return false
+		}
+		if cuEventCreate(&st.ev, 2) != 0 || cuEventRecord(st.ev, d.stream) != 0 { // 2: CU_EVENT_DISABLE_TIMING
+			d.freeStaging()
+			return false
+		}
+	}
+	return true
+}
+
+// copyParallel copies src into dst (of the same length), split over the
+// cores, a worker for each MiB up to their number.
 func copyParallel(dst, src []byte) {
-	const piece = 4 << 20
+	const piece = 1 << 20
 	workers := min(runtime.NumCPU(), (len(src)+piece-1)/piece)
 	if workers <= 1 {
 		copy(dst, src)
@@ -110,8 +138,8 @@ func (d *device) writeSmall(dst uint64, src []byte) error {
 	return check("cuMemcpyHtoD", cuMemcpyHtoD(dst, unsafe.Pointer(&src[0]), uint64(len(src))))
 }
 
-// readSmall copies len(dst) bytes from the device at src into dst, as
-// writeSmall does the other way.
+// readSmall copies len(dst) bytes (at most bounceSize) from the device
+// at src into dst, as writeSmall does the other way.
 func (d *device) readSmall(dst []byte, src uint64) error {
 	if b := d.bounceBuf(len(dst)); b != nil {
 		if err := check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&b[0]), src, uint64(len(dst)))); err != nil {
@@ -169,6 +197,10 @@ func (d *device) freeStaging() {
 	if d.uploads != nil {
 		cuMemFreeHost(d.uploads)
 		d.uploads = nil
+	}
+	if d.results != nil {
+		cuMemFreeHost(d.results)
+		d.results = nil
 	}
 	for i := range d.staging {
 		st := &d.staging[i]

@@ -11,16 +11,17 @@ import (
 	"github.com/silica-go/silica/engine/backendtest"
 )
 
-// TestLargeWrite writes sizes around the staged path's threshold and
-// chunk (through the pinned buffers, their last chunk short) and around
-// the small pinned buffer's size (reads and writes of bounceSize or less
-// go through it) at an offset into a poisoned buffer and reads every
-// byte back, the bytes before the offset untouched.
+// TestLargeWrite writes sizes around the small pinned buffer's size
+// (reads and writes of bounceSize or less go through it, larger ones are
+// staged through the two large pinned buffers) and around the large
+// buffers' chunk (their last chunk short) at an offset into a poisoned
+// buffer, and reads every byte back, from 0 and from the offset, the
+// bytes before the offset untouched.
 func TestLargeWrite(t *testing.T) {
 	b := openTest(t)
 	r := rand.New(rand.NewPCG(3, 4))
 	const off = 4099
-	for _, n := range []int{1, 777, bounceSize - off, bounceSize - off + 1, stagedMin - 1, stagedMin, 3*stagedChunk + 12345} {
+	for _, n := range []int{1, 777, bounceSize - off, bounceSize - off + 1, bounceSize, bounceSize + 1, 3 << 20, stagedChunk - 1, stagedChunk, 3*stagedChunk + 12345} {
 		src := make([]byte, n)
 		for i := range src {
 			src[i] = byte(r.Uint32())
@@ -45,6 +46,13 @@ func TestLargeWrite(t *testing.T) {
 		}
 		if i := firstDiff(got[off:], src); i >= 0 {
 			t.Errorf("%d bytes: byte %d reads %#x, wrote %#x", n, i, got[off+i], src[i])
+		}
+		part := make([]byte, n)
+		if err := b.Read(buf, off, part); err != nil {
+			t.Fatal(err)
+		}
+		if i := firstDiff(part, src); i >= 0 {
+			t.Errorf("%d bytes read from their offset: byte %d reads %#x, wrote %#x", n, i, part[i], src[i])
 		}
 		b.Free(buf)
 	}

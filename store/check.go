@@ -73,28 +73,37 @@ func checkK(op string, k int) error {
 // overflow float32. Queries of a float16 store are always scaled so, to
 // fit float16's range. Other rows are copied as they are.
 func (s *Store) flatten(vectors [][]float32, order []int, queries bool) []float32 {
+	return s.flattenInto(make([]float32, len(order)*s.cfg.dim), vectors, order, queries)
+}
+
+// flattenInto is flatten into flat (len(order) rows).
+func (s *Store) flattenInto(flat []float32, vectors [][]float32, order []int, queries bool) []float32 {
 	d := s.cfg.dim
-	flat := make([]float32, len(order)*d)
 	always := queries && s.cfg.dtype == engine.Float16
 	splitRows(len(order), d, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
-			row := flat[j*d : (j+1)*d]
-			copy(row, vectors[order[j]])
-			if s.cfg.metric != Cosine {
-				continue
-			}
-			m, _, _ := maxAbsSquares(row) // finite: checked before
-			switch {
-			case m < 1e-6 || m > 1e15:
-				for c := range row {
-					row[c] /= m
-				}
-			case always: // into float16's range; a product, as 1/m is finite here
-				scaleInto(row, row, 1/m)
-			}
+			s.scaleRow(flat[j*d:(j+1)*d], vectors[order[j]], always)
 		}
 	})
 	return flat
+}
+
+// scaleRow copies v into row, scaled as flatten scales it (always: a
+// float16 store's query).
+func (s *Store) scaleRow(row, v []float32, always bool) {
+	copy(row, v)
+	if s.cfg.metric != Cosine {
+		return
+	}
+	m, _, _ := maxAbsSquares(row) // finite: checked before
+	switch {
+	case m < 1e-6 || m > 1e15:
+		for c := range row {
+			row[c] /= m
+		}
+	case always: // into float16's range; a product, as 1/m is finite here
+		scaleInto(row, row, 1/m)
+	}
 }
 
 // identity returns 0, 1, ..., n-1.

@@ -385,6 +385,26 @@ func (rb *readBufs) put() {
 	readBufPool.Put(rb)
 }
 
+// queryBufs are the buffers a search's queries are copied into on the
+// host before their upload (which copies them), kept between searches.
+type queryBufs struct {
+	raw  []byte    // float16
+	flat []float32 // float32
+}
+
+var queryBufPool = sync.Pool{New: func() any { return new(queryBufs) }}
+
+// put returns qb to the pool, dropping buffers over readBufMax.
+func (qb *queryBufs) put() {
+	if cap(qb.raw) > readBufMax {
+		qb.raw = nil
+	}
+	if 4*cap(qb.flat) > readBufMax {
+		qb.flat = nil
+	}
+	queryBufPool.Put(qb)
+}
+
 // maskedScore is the score engine.MaskRows gives excluded rows: the worst
 // of the order.
 func (s *Store) maskedScore() float32 {
@@ -485,17 +505,32 @@ func (s *Store) compareHits(a, b Hit) int {
 // wants: the storage dtype for float16, float32 otherwise (int8 rows are
 // dequantized to float32 inside the scan). Under Cosine each query is
 // scaled by its largest magnitude first (see flatten).
+//
+// The host's copy of the queries is made in one pass over them (a row
+// scaled into a worker's scratch row and converted from there, for
+// float16) into a buffer kept between searches (queryBufPool), which the
+// upload copies: 1024 queries of 768 float16 values took 0.77 ms of the
+// host's before the first driver call on run 22's H100 host, scaled into
+// a fresh float32 copy and converted into a fresh one.
 func (s *Store) uploadQueries(queries [][]float32) (*engine.Array, error) {
 	m, d := len(queries), s.cfg.dim
-	flat := s.flatten(queries, identity(m), true)
+	qb := queryBufPool.Get().(*queryBufs)
+	defer qb.put()
 	var q *engine.Array
 	var err error
 	if s.cfg.dtype == engine.Float16 {
-		raw := make([]byte, 2*len(flat))
-		splitRows(m, d, func(lo, hi int) { half.EncodeFloat16(raw[2*lo*d:2*hi*d], flat[lo*d:hi*d]) })
-		q, err = s.e.FromBytes(raw, engine.Float16, m, d)
+		qb.raw = slices.Grow(qb.raw[:0], 2*m*d)[:2*m*d]
+		splitRows(m, d, func(lo, hi int) {
+			row := make([]float32, d)
+			for i := lo; i < hi; i++ {
+				s.scaleRow(row, queries[i], true)
+				half.EncodeFloat16(qb.raw[2*i*d:2*(i+1)*d], row)
+			}
+		})
+		q, err = s.e.FromBytes(qb.raw, engine.Float16, m, d)
 	} else {
-		q, err = s.e.FromFloat32(flat, m, d)
+		qb.flat = slices.Grow(qb.flat[:0], m*d)[:m*d]
+		q, err = s.e.FromFloat32(s.flattenInto(qb.flat, queries, identity(m), true), m, d)
 	}
 	if err != nil {
 		return nil, opErr(err, "search: upload queries")
