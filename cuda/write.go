@@ -6,11 +6,13 @@ import (
 	"unsafe"
 )
 
-// A write or read larger than the small pinned buffer (bounceSize) goes
-// through two buffers of pinned host memory: for a write the host copies
-// a chunk of the source into one (split over the cores) while the copy
-// engine moves the other to the device, so the write runs at the link's
-// speed for pinned memory rather than the driver's for pageable memory
+// A write or read larger than the small pinned buffer (bounceSize) is
+// staged through large buffers of pinned host memory: a write through
+// two, the host copying a chunk of the source into one (split over the
+// cores) while the copy engine moves the other to the device; a read
+// through the first, a chunk at a time (readStaged). Either runs at the
+// link's speed for pinned memory rather than the driver's for pageable
+// memory
 // (run 16 on the H200: about 4 GB/s pageable, the store's float32 adds
 // being the case that matters: 3 GB for 1M x 768 rows; and about 1 GB/s
 // for a search's 1.5 to 3 MB of 1024 queries, or its hits at a large k).

@@ -299,7 +299,7 @@ var mapOnDeviceMin = 16384
 // only when some result scores as the mask scores the excluded rows (the
 // worst score of the order): only such a result may be an excluded row.
 func (s *Store) collect(p *part, m, k int) ([][]Hit, bool, error) {
-	rb := readBufPool.Get().(*readBufs)
+	rb := getHostBufs()
 	defer rb.put()
 	vals, err := p.vals.AppendFloat32(rb.vals[:0])
 	if err != nil {
@@ -357,52 +357,45 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, bool, error) {
 	return out, true, nil
 }
 
-// readBufs are the buffers a scan's values and rows are read back into,
-// kept between searches (readBufPool), as a fresh slice of a large k's
-// results must be zeroed and faulted in each time (8 queries at k = 4096
-// read 384 KiB; on the 2-core development machine a fresh 256 KiB slice
-// and its copy took 48-70 us against 7 reused; on the H100's host of
-// run 20 no change in a search's wall time was measurable).
-type readBufs struct {
-	vals  []float32
-	index []int64
+// hostBufs are a search's buffers on the host, kept between searches
+// (hostBufPool): its queries' copy before their upload (which copies
+// them), and its scan's values and rows read back. A fresh slice of a
+// large k's results must be zeroed and faulted in each time (8 queries
+// at k = 4096 read 384 KiB; on the 2-core development machine a fresh
+// 256 KiB slice and its copy took 48-70 us against 7 reused; on the
+// H100's host of run 20 no change in a search's wall time was
+// measurable).
+type hostBufs struct {
+	raw   []byte    // the queries, float16
+	flat  []float32 // the queries, float32
+	vals  []float32 // read back
+	index []int64   // read back
 }
 
-// readBufMax is the most bytes of buffers a readBufs goes back to the
-// pool with; larger reads keep theirs only for the one search.
-const readBufMax = 4 << 20
+// hostBufMax is the most bytes of a buffer a hostBufs goes back to the
+// pool with; larger ones are kept only for the one search.
+const hostBufMax = 4 << 20
 
-var readBufPool = sync.Pool{New: func() any { return new(readBufs) }}
+var hostBufPool = sync.Pool{New: func() any { return new(hostBufs) }}
 
-// put returns rb to the pool, dropping buffers over readBufMax.
-func (rb *readBufs) put() {
-	if 4*cap(rb.vals) > readBufMax {
-		rb.vals = nil
+// getHostBufs takes a hostBufs from the pool.
+func getHostBufs() *hostBufs { return hostBufPool.Get().(*hostBufs) }
+
+// put returns hb to the pool, dropping buffers over hostBufMax.
+func (hb *hostBufs) put() {
+	if cap(hb.raw) > hostBufMax {
+		hb.raw = nil
 	}
-	if 8*cap(rb.index) > readBufMax {
-		rb.index = nil
+	if 4*cap(hb.flat) > hostBufMax {
+		hb.flat = nil
 	}
-	readBufPool.Put(rb)
-}
-
-// queryBufs are the buffers a search's queries are copied into on the
-// host before their upload (which copies them), kept between searches.
-type queryBufs struct {
-	raw  []byte    // float16
-	flat []float32 // float32
-}
-
-var queryBufPool = sync.Pool{New: func() any { return new(queryBufs) }}
-
-// put returns qb to the pool, dropping buffers over readBufMax.
-func (qb *queryBufs) put() {
-	if cap(qb.raw) > readBufMax {
-		qb.raw = nil
+	if 4*cap(hb.vals) > hostBufMax {
+		hb.vals = nil
 	}
-	if 4*cap(qb.flat) > readBufMax {
-		qb.flat = nil
+	if 8*cap(hb.index) > hostBufMax {
+		hb.index = nil
 	}
-	queryBufPool.Put(qb)
+	hostBufPool.Put(hb)
 }
 
 // maskedScore is the score engine.MaskRows gives excluded rows: the worst
@@ -508,13 +501,13 @@ func (s *Store) compareHits(a, b Hit) int {
 //
 // The host's copy of the queries is made in one pass over them (a row
 // scaled into a worker's scratch row and converted from there, for
-// float16) into a buffer kept between searches (queryBufPool), which the
+// float16) into a buffer kept between searches (hostBufs), which the
 // upload copies: 1024 queries of 768 float16 values took 0.77 ms of the
 // host's before the first driver call on run 22's H100 host, scaled into
 // a fresh float32 copy and converted into a fresh one.
 func (s *Store) uploadQueries(queries [][]float32) (*engine.Array, error) {
 	m, d := len(queries), s.cfg.dim
-	qb := queryBufPool.Get().(*queryBufs)
+	qb := getHostBufs()
 	defer qb.put()
 	var q *engine.Array
 	var err error
