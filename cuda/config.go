@@ -47,6 +47,15 @@ type Config struct {
 	// 128 x 128 tiles instead of matmul_skinny.cu. For benchmarks
 	// (cmd/cudabench -anyk).
 	NoSkinny bool
+	// NoCand runs a search of many 16-bit queries at a k past the fused
+	// scan's through the score pass of scoreSelect (every row read again
+	// for each group of queries whose scores fit the scratch) instead of
+	// candSelect's candidate buffers. For benchmarks (cmd/cudabench).
+	NoCand bool
+	// CandRows, when not 0, is the rows of a part of candSelect (the
+	// default fills the scratch; see candShape). For tests, which run
+	// many parts over few rows.
+	CandRows int
 }
 
 // The environment variables ConfigFromEnv reads.
@@ -66,6 +75,9 @@ func ConfigFromEnv() Config {
 func (c Config) check() error {
 	if c.SelectK < 0 {
 		return fmt.Errorf("cuda: SelectK = %d; want 0 (the default) or a k", c.SelectK)
+	}
+	if c.CandRows < 0 {
+		return fmt.Errorf("cuda: CandRows = %d; want 0 (the default) or a number of rows", c.CandRows)
 	}
 	if c.RowRU < 0 || c.RowRU > 4 || c.RowMinB < 0 || c.RowMinB > 8 {
 		return fmt.Errorf("cuda: RowRU = %d, RowMinB = %d; want 0 (the default) or 1 to 4, and 1 to 8", c.RowRU, c.RowMinB)

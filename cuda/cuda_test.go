@@ -159,14 +159,7 @@ func checkNearTies(t *testing.T, b *Backend, e *engine.Engine, o *nearTieData, r
 	if err := e.Eval(vals, idx); err != nil { // one search: refined counts its queries once
 		t.Fatal(err)
 	}
-	got, err := vals.Float32()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := idx.Int64()
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, ids := hitsOf(t, vals, idx)
 	refined := b.refined.Load() - before
 	for i := range o.m {
 		if msg := o.check(i, ids[i*o.k:(i+1)*o.k], got[i*o.k:(i+1)*o.k]); msg != "" {
@@ -290,6 +283,20 @@ func checkSearch(t *testing.T, e *engine.Engine, rng *rand.Rand, c searchCase, r
 			}
 		}
 	}
+}
+
+// hitsOf reads a search's values and indices back.
+func hitsOf(t *testing.T, vals, idx *engine.Array) ([]float32, []int64) {
+	t.Helper()
+	got, err := vals.Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := idx.Int64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, ids
 }
 
 func mustBytes(t *testing.T, a *engine.Array) []byte {

@@ -184,6 +184,17 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals,
 			return err
 		}
 	}
+	// 16-bit queries and rows score on tensor cores (mmaMatMul: the rows
+	// read once a group, whatever its size, instead of once per 8
+	// queries; each product exact in float32, as in the row kernel).
+	mma := !r.b.cfg.TiledMatMul && at.Metric == engine.MetricDot && !at.NormB && scales == 0 &&
+		mmaProduct(r.d, q, x, m, n, d, false, true, false)
+	// Float32 queries and rows score on the CUDA cores (matmul_tiled:
+	// 64 x 64 tiles, the rows read once a chunk of queries).
+	tiled := at.Metric == engine.MetricDot && !at.NormB && scales == 0 && q.DType == engine.Float32 && x.DType == engine.Float32
+	if (mma || tiled) && m >= mmaMinQueries && !r.b.cfg.NoCand && r.d.selectSmemKeys(k) != 0 {
+		return r.candSelect(at, q, x, qscale, bits, vals, idx, mma)
+	}
 	g := max(1, min(m, scoreScratch/scorePer(n, k), r.d.radixMaxRows()-1))
 	if g > rowKernelMaxM {
 		g -= g % rowKernelMaxM
@@ -193,11 +204,6 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals,
 		return err
 	}
 	rowBytes := uint64(d * q.DType.Size())
-	// 16-bit queries and rows score on tensor cores (mmaMatMul: the rows
-	// read once a group, whatever its size, instead of once per 8
-	// queries; each product exact in float32, as in the row kernel).
-	mma := !r.b.cfg.TiledMatMul && at.Metric == engine.MetricDot && !at.NormB && scales == 0 &&
-		mmaProduct(r.d, q, x, m, n, d, false, true, false)
 	for q0 := 0; q0 < m; q0 += g {
 		gg := min(g, m-q0)
 		if mma {
@@ -228,6 +234,125 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals,
 			}
 		}
 		if err := r.selectLong(engine.Float32, scores, gg, n, k, at.Largest, vals+uint64(4*q0*k), idx+uint64(8*q0*k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// candMinRows is the fewest rows a part of candSelect scores at once
+// (fewer only when the store has fewer): fewer queries a chunk then, and
+// the rows read once more for each chunk, rather than parts so small
+// that their launches cost more than their products.
+const candMinRows = 12288
+
+// candShape is how candSelect cuts a search of m queries over n rows at
+// k: g queries a chunk (the chunks even) and p rows a part (a multiple
+// of 256 unless it is n), so that a chunk's scores [g][p] float32, its
+// candidate buffers [g][3k+p] keys and their state (16 bytes a query)
+// fit scoreScratch; rows > 0 sets p (tests).
+func candShape(m, n, k, rows int) (g, p int) {
+	per := func(p int) int { return 12*p + 24*k + 16 }
+	pmin := min(n, candMinRows)
+	if rows > 0 {
+		pmin = min(n, rows)
+	}
+	gmax := max(1, scoreScratch/per(pmin))
+	chunks := (m + gmax - 1) / gmax
+	g = (m + chunks - 1) / chunks
+	if rows > 0 {
+		return g, pmin
+	}
+	p = max(pmin, (scoreScratch/g-24*k-16)/12&^255)
+	return g, min(p, n)
+}
+
+// candSelect is scoreSelect for many queries under the dot product,
+// float32 or 16-bit (mma: on tensor cores): the rows are read once for
+// each chunk of queries (candShape), a part at a time. Each part's
+// scores [g][p] (mmaMatMul, or matmul_tiled for float32; exact products
+// summed in float32) go through
+// cand_filter, which appends those better than the query's threshold to
+// its candidate buffer; cand_compact keeps the best k of a buffer that
+// could not take another part (more than 3k keys) and makes the worst of
+// them the threshold. At the end cand_compact takes each buffer's best
+// k and topk_select orders them. The scores and the tie rule are scoreSelect's; only the rows a
+// select sees differ.
+func (r *runner) candSelect(at engine.Attrs, q, x arg, qscale, bits, vals, idx dptr, mma bool) error {
+	m, d := q.Shape[0], q.Shape[1]
+	n, k := x.Shape[0], at.K
+	g, p := candShape(m, n, k, r.b.cfg.CandRows)
+	keep := 3 * k
+	c := keep + p
+	scores, err := r.tmp(g * p * 4)
+	if err != nil {
+		return err
+	}
+	buf, err := r.tmp(g * c * 8)
+	if err != nil {
+		return err
+	}
+	thr, err := r.tmp(g * 16)
+	if err != nil {
+		return err
+	}
+	cnt := thr + uint64(8*g)
+	best := scores // free once the last part is filtered, and [g][k] keys fit [g][p] floats when p >= 2k
+	if p < 2*k {
+		if best, err = r.tmp(g * k * 8); err != nil {
+			return err
+		}
+	}
+	rowBytes := uint64(d * q.DType.Size())
+	for q0 := 0; q0 < m; q0 += g {
+		gg := min(g, m-q0)
+		if err := r.memset32(buf, 0xffffffff, gg*c*2); err != nil {
+			return err
+		}
+		if err := r.memset32(thr, 0xffffffff, gg*2); err != nil {
+			return err
+		}
+		if err := r.memset32(cnt, 0, gg); err != nil {
+			return err
+		}
+		var sa dptr
+		if qscale != 0 {
+			sa = qscale + uint64(4*q0)
+		}
+		// The parts grow from 4k rows, doubling up to p: a part's rows
+		// pass a threshold drawn from the rows before it about k times
+		// part/rows-before, so each compaction sees a few k keys, never a
+		// whole first part of p (one block a query selects them).
+		pn := 0
+		for p0 := 0; p0 < n; p0 += pn {
+			pn = min(p, max(4*k, 2*p0), n-p0)
+			qp, xp := q.ptr+uint64(q0)*rowBytes, x.ptr+uint64(p0)*rowBytes
+			if mma {
+				if err := r.mmaMatMul(q.DType, qp, xp, scores, gg, pn, d, sa, 0); err != nil {
+					return err
+				}
+			} else if err := launch(r.d, matmulVariant(q.DType, x.DType, false), [3]int{(pn + 63) / 64, (gg + 63) / 64}, 256, 0, matmulTiledArgs{
+				a: qp, b: xp, c: scores, m: int64(gg), n: int64(pn), K: int64(d), sam: int64(d), sak: 1, sbk: 1, sbn: int64(d), sa: sa}); err != nil {
+				return err
+			}
+			nb := (pn + 2047) / 2048
+			if err := launch(r.d, selectVariant(engine.Float32), [3]int{nb, gg}, 256, 0, candFilterArgs{scores: scores, P: int64(pn),
+				base: int64(p0), largest: at.Largest, bits: bits, thr: thr, cnt: cnt, buf: buf, C: int64(c)}); err != nil {
+				return err
+			}
+			if p0+pn < n {
+				if err := launch(r.d, selectVariant(engine.Float32), [3]int{gg}, 512, 8*k, candCompactArgs{buf: buf, C: int64(c),
+					cnt: cnt, thr: thr, k: int32(k), at: int32(keep)}); err != nil {
+					return err
+				}
+			}
+		}
+		// The best k of each buffer (at least k keys), then their order.
+		if err := launch(r.d, selectVariant(engine.Float32), [3]int{gg}, 512, 8*k, candCompactArgs{buf: buf, C: int64(c),
+			cnt: cnt, thr: thr, k: int32(k), at: -1, out: best}); err != nil {
+			return err
+		}
+		if err := r.selectRows(engine.Float32, 0, best, gg, k, k, at.Largest, vals+uint64(4*q0*k), idx+uint64(8*q0*k), 0); err != nil {
 			return err
 		}
 	}

@@ -13,7 +13,7 @@ func init() {
 			vs = append(vs, selectVariant(t))
 		}
 		return vs
-	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, maskRowsArgs{})
+	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, maskRowsArgs{}, candFilterArgs{}, candCompactArgs{})
 }
 
 // selectStaticSmem bounds topk_select's static shared memory (a
@@ -210,4 +210,35 @@ type maskRowsArgs struct {
 func (maskRowsArgs) entry() (string, string) { return "topk.cu", "mask_rows" }
 func (p maskRowsArgs) pack(a *argPack) {
 	a.ptr(p.x).ptr(p.bits).i64(p.total).i64(p.n).flag(p.largest).ptr(p.y)
+}
+
+// candFilterArgs are the parameters of cand_filter (topk.cu).
+type candFilterArgs struct {
+	scores  dptr
+	P, base int64
+	largest bool
+	bits    dptr
+	thr     dptr
+	cnt     dptr
+	buf     dptr
+	C       int64
+}
+
+func (candFilterArgs) entry() (string, string) { return "topk.cu", "cand_filter" }
+func (p candFilterArgs) pack(a *argPack) {
+	a.ptr(p.scores).i64(p.P).i64(p.base).flag(p.largest).ptr(p.bits).ptr(p.thr).ptr(p.cnt).ptr(p.buf).i64(p.C)
+}
+
+// candCompactArgs are the parameters of cand_compact (topk.cu).
+type candCompactArgs struct {
+	buf      dptr
+	C        int64
+	cnt, thr dptr
+	k, at    int32
+	out      dptr
+}
+
+func (candCompactArgs) entry() (string, string) { return "topk.cu", "cand_compact" }
+func (p candCompactArgs) pack(a *argPack) {
+	a.ptr(p.buf).i64(p.C).ptr(p.cnt).ptr(p.thr).i32(p.k).i32(p.at).ptr(p.out)
 }

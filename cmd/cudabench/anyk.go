@@ -15,12 +15,15 @@ import (
 // fused scans take in their buffers (SelectK 1<<30; the tensor-core scan
 // stops at its own limit), the default with the scores of 16-bit rows on
 // the CUDA cores (TiledMatMul), and with those of a few queries in
-// matmul_mma's wide tiles (NoSkinny).
+// matmul_mma's wide tiles (NoSkinny), and many queries at a large k
+// through scoreSelect's score pass instead of candSelect's candidate
+// buffers (NoCand).
 var selectModes = []struct {
-	name        string
-	k           int
-	tiled, wide bool
-}{{"", 0, false, false}, {" [select]", 1, false, false}, {" [fused]", 1 << 30, false, false}, {" [tiled]", 0, true, false}, {" [wide]", 0, false, true}}
+	name                string
+	k                   int
+	tiled, wide, nocand bool
+}{{"", 0, false, false, false}, {" [select]", 1, false, false, false}, {" [fused]", 1 << 30, false, false, false},
+	{" [tiled]", 0, true, false, false}, {" [wide]", 0, false, true, false}, {" [nocand]", 0, false, false, true}}
 
 // anyK times searches over 1M x 768 rows for each dtype, query count and
 // k of the lists, in each select mode, and notes whether each mode's ids
@@ -68,7 +71,10 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 					if (m.tiled || m.wide) && dt == engine.Float32 {
 						continue // float32 rows never take the tensor cores' product
 					}
-					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled, NoSkinny: m.wide}); err != nil {
+					if m.nocand && (bq < 16 || k <= 1024) {
+						continue // candSelect serves many queries past the fused scan's k
+					}
+					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled, NoSkinny: m.wide, NoCand: m.nocand}); err != nil {
 						fatal(err)
 					}
 					ids, err := searchIDs(search)

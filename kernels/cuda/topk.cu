@@ -256,3 +256,105 @@ extern "C" __global__ void __launch_bounds__(256) mask_rows(
 		y[i] = v;
 	}
 }
+
+// The candidate select (cuda/scan.go's candSelect) keeps, for each query
+// of a chunk, a buffer buf [C] of rank keys: every key better than the
+// query's threshold thr (EMPTY_KEY at first) is appended as a part of
+// the rows is scored, and when a buffer holds more than `at` keys,
+// cand_compact keeps its best k and makes the worst of them the
+// threshold. No row better than the k-th of the keys kept can be lost,
+// and a row worse than it can never be among the best k.
+
+// cand_filter appends to each query's buffer the keys of its scores
+// [G][P] (rows base to base+P) better than its threshold; a row that
+// fails the bitmap bits (when not 0) scores the worst, as mask_rows does.
+// grid: x blocks over the part, y the G queries; each thread takes four
+// consecutive scores at a time (one 16-byte load when P is a multiple of
+// 4).
+extern "C" __global__ void __launch_bounds__(256) cand_filter(
+	const float* scores, i64 P, i64 base, int largest, const u32* bits, const u64* thr, u32* cnt, u64* buf, i64 C)
+{
+	i64 q = blockIdx.y;
+	const float* s = scores + q * P;
+	u64 t = thr[q];
+	u64* o = buf + q * C;
+	bool lg = largest != 0;
+	bool vec = (P & 3) == 0;
+	int lane = threadIdx.x & 31;
+	i64 stride = 4 * (i64)gridDim.x * blockDim.x;
+	for (i64 i0 = 4 * ((i64)blockIdx.x * blockDim.x + threadIdx.x); i0 - 4 * lane < P; i0 += stride) {
+		float v[4];
+		if (vec && i0 < P) {
+			float4 f = *(const float4*)(s + i0);
+			v[0] = f.x; v[1] = f.y; v[2] = f.z; v[3] = f.w;
+		} else {
+			for (int j = 0; j < 4; j++) v[j] = i0 + j < P ? s[i0 + j] : 0.0f;
+		}
+		for (int j = 0; j < 4; j++) {
+			i64 i = i0 + j;
+			u64 key = EMPTY_KEY;
+			if (i < P) {
+				i64 r = base + i;
+				float x = v[j];
+				if (bits && ((bits[r >> 5] >> (r & 31)) & 1u) == 0u) x = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
+				key = make_key(x, lg, (u32)r);
+			}
+			bool take = key < t;
+			unsigned bal = __ballot_sync(0xffffffffu, take);
+			if (bal == 0) continue;
+			u32 b = 0;
+			if (lane == 0) b = atomicAdd(cnt + q, (u32)__popc(bal));
+			b = __shfl_sync(0xffffffffu, b, 0);
+			if (take) o[b + __popc(bal & ((1u << lane) - 1u))] = key;
+		}
+	}
+}
+
+// cand_compact: one block a query; a buffer holding more than at keys
+// keeps its best k (at >= k) in buf[0:k), unordered, EMPTY_KEY after
+// them, and the worst of them becomes the threshold. With out (not 0;
+// at < k), every buffer's best k go to out [G][k] instead, the buffers
+// left as they are. The launch gives 8*k bytes of dynamic shared memory.
+extern "C" __global__ void __launch_bounds__(512) cand_compact(u64* buf, i64 C, u32* cnt, u64* thr, int k, int at, u64* out)
+{
+	SIL_EXTERN_SHARED __align__(16) unsigned char smem[];
+	u64* keep = (u64*)smem;
+	__shared__ int nless, neq;
+	__shared__ u64 worst;
+	i64 q = blockIdx.x;
+	int n = (int)cnt[q];
+	if (n <= at) return;
+	u64* b = buf + q * C;
+	auto key_at = [&](i64 i) -> u64 { return b[i]; };
+	select_state st;
+	select_keys(key_at, n, k, st);
+	if (threadIdx.x == 0) { nless = 0; neq = 0; worst = 0; }
+	__syncthreads();
+	int less = k - st.krem;
+	u64 w = 0;
+	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+		u64 key = b[i];
+		u64 hi = key >> st.shift;
+		if (hi < st.prefix) {
+			keep[atomicAdd(&nless, 1)] = key;
+			w = key > w ? key : w;
+		} else if (hi == st.prefix) {
+			int p = atomicAdd(&neq, 1);
+			if (p < st.krem) {
+				keep[less + p] = key;
+				w = key > w ? key : w;
+			}
+		}
+	}
+	atomicMax(&worst, w);
+	__syncthreads();
+	if (out) {
+		for (int i = threadIdx.x; i < k; i += blockDim.x) out[q * k + i] = keep[i];
+		return;
+	}
+	for (int i = threadIdx.x; i < n; i += blockDim.x) b[i] = i < k ? keep[i] : EMPTY_KEY;
+	if (threadIdx.x == 0) {
+		cnt[q] = (u32)k;
+		thr[q] = worst;
+	}
+}

@@ -104,8 +104,8 @@ inline unsigned __match_any_sync(unsigned, int v) {
 
 inline int atomicAdd(int* p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 inline unsigned atomicAdd(unsigned* p, unsigned v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
-inline unsigned atomicMax(unsigned* p, unsigned v) {
-	unsigned old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
+template <class V> inline V atomicMax(V* p, V v) {
+	V old = __atomic_load_n(p, __ATOMIC_SEQ_CST);
 	while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 	}
 	return old;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# bench/cuda/scripts/run23.sh PHASE: the 2026-12-06 (third) session's GPU
+# work, candSelect (many queries at a k past the fused scan's: the rows
+# read once a chunk of queries, candidate buffers behind a threshold).
+# Build here first (CGO_ENABLED=0, xz-packed into .gpu: cuda.test,
+# cuda.test.broken (candSelect's parts all filtered as rows 0 to p),
+# store.test, cudabench, embench, exactcheck), carry .gpu.
+#
+# A: the cuda tests of the search (TestCandSelect, TestSearchLargeK, the
+#   backend suite, warm compiles, the regimes) on the new build and
+#   TestCandSelect on the broken one, which must fail; the store's tests
+#   on cuda (the adapters' libtorch hidden); cudabench -anyk over 1M x
+#   768 at 64 and 1024 queries, k = 1000 and 4096, float32 and float16,
+#   the default beside [nocand] (scoreSelect's score pass).
+# B: embench's 1M-row store beside plain PyTorch at k = 1000 and 4096
+#   (64 and 1024 queries), then cmd/exactcheck with 64 queries a batch,
+#   until END seconds.
+# C: parts growing from 4k rows: TestCandSelect and TestSearchLargeK,
+#   then cudabench -anyk -profile (the kernels of one search) of the rows
+#   ONLY names (default: float16 64 and 1024 queries, float32 1024
+#   queries, k = 4096), beside [nocand].
+. "$(dirname "$0")/lib.sh"
+case "$1" in
+A)
+	unpack
+	gpuinfo
+	echo "== cuda tests ($((SECONDS - T0)) s)"
+	gpu_tests cuda 200 'TestCandSelect|TestSearchLargeK|TestBackend|TestWarmCompiles|TestSearchRegimes'
+	(cd cuda && lim 60 $G/cuda.test.broken -test.run 'TestCandSelect' >"$OUT/broken.log" 2>&1; echo "broken rc $?" >>"$OUT/broken.log")
+	grep -E 'rank|rc ' "$OUT/broken.log" | head -3
+	echo "== store on cuda, no libtorch ($((SECONDS - T0)) s)"
+	gpu_tests store 100 "Search|Device|Filter|Exact|Batch" SILICA_STORE_BACKENDS=cuda SILICA_LIBTORCH=/nonexistent
+	echo "== cudabench -anyk ($((SECONDS - T0)) s)"
+	lim $((${END:-560} - (SECONDS - T0))) $G/cudabench -anyk -reps 10 \
+		-only "64 queries, k=1000|64 queries, k=4096|1024 queries, k=1000|1024 queries, k=4096" >"$OUT/anyk.log" 2>&1
+	echo "anyk rc $? ($((SECONDS - T0)) s)"
+	grep -E 'any-k' "$OUT/anyk.log" | head -40
+	;;
+B)
+	unpack
+	gpuinfo
+	for k in 1000 4096; do
+		left=$((${END:-560} - (SECONDS - T0)))
+		echo "== embench store, 1M rows, k=$k ($((SECONDS - T0)) s, $left s left)"
+		[ $left -gt 60 ] || break
+		lim $left $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --k $k --batches 64,1024 --large-k none \
+			--scenario store_search_64,store_search_1024 --json "$OUT/store_k$k.json" >"$OUT/store_k$k.md" 2>"$OUT/store_k$k.err"
+		echo "store k=$k rc $? ($((SECONDS - T0)) s)"
+		grep -E '^\| store_search|^\|  \|' "$OUT/store_k$k.md" | head -24
+		tail -2 "$OUT/store_k$k.err"
+	done
+	echo "== exactcheck, 64 queries a batch ($((SECONDS - T0)) s)"
+	lim $((${END:-580} - (SECONDS - T0))) $G/exactcheck -backend cuda -queries 64 -seed 23 >"$OUT/exactcheck64.log" 2>&1
+	echo "exactcheck rc $? ($((SECONDS - T0)) s)"
+	grep -E "violation" "$OUT/exactcheck64.log" | grep -v ": 0 violations" | head -4
+	grep -E "on cuda:|^ok" "$OUT/exactcheck64.log" | tail -12
+	;;
+C)
+	unpack
+	gpuinfo
+	echo "== cuda tests ($((SECONDS - T0)) s)"
+	gpu_tests cuda 120 'TestCandSelect|TestSearchLargeK'
+	echo "== cudabench -anyk -profile ($((SECONDS - T0)) s)"
+	lim $((${END:-560} - (SECONDS - T0))) $G/cudabench -anyk -reps 5 -profile \
+		-only "${ONLY:-fp16, 64 queries, k=4096|fp16, 1024 queries, k=4096|fp32, 1024 queries, k=4096}" >"$OUT/anykprof.log" 2>&1
+	echo "anyk rc $? ($((SECONDS - T0)) s)"
+	grep -E 'any-k' "$OUT/anykprof.log" | head -20
+	;;
+D)
+	unpack
+	gpuinfo
+	echo "== store on cuda ($((SECONDS - T0)) s)"
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 150 $G/store.test -test.v -test.run 'Search|Device|Filter|Exact|Batch|Tie' \
+		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
+	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	for dt in fp32 fp16; do
+		lim 150 $G/cudabench -storeprof $dt,1000000 -reps 5 -storesearch "64:4096;1024:4096" >"$OUT/sp_$dt.log" 2>&1
+		grep -E '^store' "$OUT/sp_$dt.log"
+	done
+	END=$((${END:-560} - (SECONDS - T0))) bash "$0" B
+	;;
+*)
+	echo "usage: run23.sh A|B|C|D" >&2
+	exit 2
+	;;
+esac
