@@ -15,7 +15,7 @@ import (
 // with exact ties and NaN, at awkward lengths and parts (k past a part,
 // parts of one row, a last part of a few rows), with and without a row
 // bitmap (fewer rows passing than k among them), largest and smallest
-// first, and checks every value and index against a float64 sort of the
+// first, buffers cut back past 2k and 3k keys, and checks every value and index against a float64 sort of the
 // masked scores: best first, ties to the smaller index, NaN last.
 func TestCandSelectEmulated(t *testing.T) {
 	t.Parallel()
@@ -46,7 +46,8 @@ func TestCandSelectEmulated(t *testing.T) {
 			}
 		}
 		var in []byte
-		for _, h := range []int64{int64(c.g), int64(c.n), int64(c.p), int64(c.k), b2i(largest), b2i(words != nil)} {
+		keep := 2 + int64(ci/2%2) // candSelect's 2 (64 queries or fewer) and 3
+		for _, h := range []int64{int64(c.g), int64(c.n), int64(c.p), int64(c.k), b2i(largest), b2i(words != nil), keep} {
 			in = binary.LittleEndian.AppendUint64(in, uint64(h))
 		}
 		for _, v := range x {

@@ -56,6 +56,11 @@ type Config struct {
 	// default fills the scratch; see candShape). For tests, which run
 	// many parts over few rows.
 	CandRows int
+	// CandKeep, when not 0, is how many times k keys a candidate buffer
+	// of candSelect holds before it is cut back to its best k (default
+	// candKeep: 3, 2 for 64 queries or fewer). For benchmarks
+	// (cmd/cudabench).
+	CandKeep int
 }
 
 // The environment variables ConfigFromEnv reads.
@@ -75,6 +80,9 @@ func ConfigFromEnv() Config {
 func (c Config) check() error {
 	if c.SelectK < 0 {
 		return fmt.Errorf("cuda: SelectK = %d; want 0 (the default) or a k", c.SelectK)
+	}
+	if c.CandKeep < 0 || c.CandKeep == 1 {
+		return fmt.Errorf("cuda: CandKeep = %d; want 0 (the default) or 2 or more", c.CandKeep)
 	}
 	if c.CandRows < 0 {
 		return fmt.Errorf("cuda: CandRows = %d; want 0 (the default) or a number of rows", c.CandRows)

@@ -105,7 +105,16 @@
 // a pass, until the keys at or before the k-th's digits fit k + max(2048,
 // k) candidates; radix_collect; topk_select orders them). Supports
 // accepts the fused scan for any k, so the engine never allocates the
-// [m, n] score matrix whole. OpTopK over few long rows (at least 16384
+// [m, n] score matrix whole. Sixteen queries or more under the dot
+// product (float32 or 16-bit rows) go through candSelect instead, so that
+// the rows are read once for each chunk of queries, not once for each
+// group whose full scores fit: a part of the rows at a time, its scores
+// written by a GEMM (matmul_mma.cu or matmul_skinny.cu, or matmul.cu's
+// tiled product on the CUDA cores for float32), then topk.cu's
+// cand_filter appends each score that beats its query's threshold to the
+// query's candidate buffer and cand_compact cuts a full buffer to its
+// best k, whose worst becomes the threshold; topk_select orders the best
+// k at the end. OpTopK over few long rows (at least 16384
 // long, fewer than twice the SMs) runs the same multi-block select; other
 // rows one block a row.
 //

@@ -240,6 +240,14 @@ func (r *runner) scoreSelect(at engine.Attrs, q, x arg, scales, bits dptr, vals,
 	return nil
 }
 
+// candKeep is how many times k keys a candidate buffer of candSelect
+// holds before it is cut back to k, 2 for 64 queries or fewer
+// (Config.CandKeep overrides both). Run 23 E on an H100, float16 rows,
+// 1M x 768, k = 4096, kernel ms at 2, 3, 5 and 8: 1024 queries 30.4,
+// 26.4, 29.6, 31.2; 64 queries 2.29, 2.64, 2.59, 2.70 (float32 7.02, 7.49,
+// 7.81, 7.40).
+const candKeep = 3
+
 // candMinRows is the fewest rows a part of candSelect scores at once
 // (fewer only when the store has fewer): fewer queries a chunk then, and
 // the rows read once more for each chunk, rather than parts so small
@@ -249,10 +257,10 @@ const candMinRows = 12288
 // candShape is how candSelect cuts a search of m queries over n rows at
 // k: g queries a chunk (the chunks even) and p rows a part (a multiple
 // of 256 unless it is n), so that a chunk's scores [g][p] float32, its
-// candidate buffers [g][3k+p] keys and their state (16 bytes a query)
+// candidate buffers [g][keep*k+p] keys and their state (16 bytes a query)
 // fit scoreScratch; rows > 0 sets p (tests).
-func candShape(m, n, k, rows int) (g, p int) {
-	per := func(p int) int { return 12*p + 24*k + 16 }
+func candShape(m, n, k, keep, rows int) (g, p int) {
+	per := func(p int) int { return 12*p + 8*keep*k + 16 }
 	pmin := min(n, candMinRows)
 	if rows > 0 {
 		pmin = min(n, rows)
@@ -263,7 +271,7 @@ func candShape(m, n, k, rows int) (g, p int) {
 	if rows > 0 {
 		return g, pmin
 	}
-	p = max(pmin, (scoreScratch/g-24*k-16)/12&^255)
+	p = max(pmin, (scoreScratch/g-8*keep*k-16)/12&^255)
 	return g, min(p, n)
 }
 
@@ -281,8 +289,15 @@ func candShape(m, n, k, rows int) (g, p int) {
 func (r *runner) candSelect(at engine.Attrs, q, x arg, qscale, bits, vals, idx dptr, mma bool) error {
 	m, d := q.Shape[0], q.Shape[1]
 	n, k := x.Shape[0], at.K
-	g, p := candShape(m, n, k, r.b.cfg.CandRows)
-	keep := 3 * k
+	kf := candKeep
+	if m <= 64 {
+		kf = 2 // a chunk of all the queries either way, and parts a third longer
+	}
+	if r.b.cfg.CandKeep > 0 {
+		kf = r.b.cfg.CandKeep
+	}
+	g, p := candShape(m, n, k, kf, r.b.cfg.CandRows)
+	keep := kf * k
 	c := keep + p
 	scores, err := r.tmp(g * p * 4)
 	if err != nil {

@@ -41,8 +41,8 @@
 // and runs of equal scores are put in id order. When the last result
 // still ties the k-th (a tie across the k-th place) and the scan did not
 // return every row, rows of that score may be missing, and the arena is
-// scanned again for twice as many: exact, and one scan in the common
-// case. Any k >= 1 works; k above Len returns everything. SearchBatch
+// scanned again for twice as many (in a store of one arena, for the
+// queries that need it alone): exact, and one scan in the common case. Any k >= 1 works; k above Len returns everything. SearchBatch
 // runs many queries in the same submission.
 //
 // Filters are evaluated on the host when a search is built (Where calls
@@ -67,7 +67,7 @@
 // 2 s a kernel, once per machine; its disk cache keeps them) would make a
 // fresh process's first search of each shape seconds slower than the
 // second. Open therefore prepares, in the background, the scans of the
-// top 10 and top 100 (WarmK) for one query and for batches of 64
+// top 10, 100 and 4096 (WarmK) for one query and for batches of 64
 // (WarmBatches) over the rows it loaded: Store.Warm plans each as a
 // search would and has the backend compile or load every kernel it would
 // launch, without running it. A search meanwhile waits at most for the

@@ -8,9 +8,10 @@ import (
 
 // WarmK and WarmBatches are the searches Open prepares in the background
 // on a backend that compiles its kernels on first use (see Warm): the
-// top 10 and the top 100, for one query and for batches of 64.
+// top 10, the top 100 and the top 4096 (past the fused scans' k, whose
+// searches launch other kernels), for one query and for batches of 64.
 var (
-	WarmK       = []int{10, 100}
+	WarmK       = []int{10, 100, 4096}
 	WarmBatches = []int{1, 64}
 )
 

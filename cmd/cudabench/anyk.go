@@ -17,13 +17,16 @@ import (
 // the CUDA cores (TiledMatMul), and with those of a few queries in
 // matmul_mma's wide tiles (NoSkinny), and many queries at a large k
 // through scoreSelect's score pass instead of candSelect's candidate
-// buffers (NoCand).
+// buffers (NoCand), and candSelect's buffers cut back at 2, 5 and 8
+// times k instead of 3 (CandKeep).
 var selectModes = []struct {
 	name                string
 	k                   int
 	tiled, wide, nocand bool
-}{{"", 0, false, false, false}, {" [select]", 1, false, false, false}, {" [fused]", 1 << 30, false, false, false},
-	{" [tiled]", 0, true, false, false}, {" [wide]", 0, false, true, false}, {" [nocand]", 0, false, false, true}}
+	keep                int // Config.CandKeep
+}{{"", 0, false, false, false, 0}, {" [select]", 1, false, false, false, 0}, {" [fused]", 1 << 30, false, false, false, 0},
+	{" [tiled]", 0, true, false, false, 0}, {" [wide]", 0, false, true, false, 0}, {" [nocand]", 0, false, false, true, 0},
+	{" [keep2]", 0, false, false, false, 2}, {" [keep5]", 0, false, false, false, 5}, {" [keep8]", 0, false, false, false, 8}}
 
 // anyK times searches over 1M x 768 rows for each dtype, query count and
 // k of the lists, in each select mode, and notes whether each mode's ids
@@ -71,10 +74,10 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 					if (m.tiled || m.wide) && dt == engine.Float32 {
 						continue // float32 rows never take the tensor cores' product
 					}
-					if m.nocand && (bq < 16 || k <= 1024) {
+					if (m.nocand || m.keep > 0) && (bq < 16 || k <= 1024) {
 						continue // candSelect serves many queries past the fused scan's k
 					}
-					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled, NoSkinny: m.wide, NoCand: m.nocand}); err != nil {
+					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled, NoSkinny: m.wide, NoCand: m.nocand, CandKeep: m.keep}); err != nil {
 						fatal(err)
 					}
 					ids, err := searchIDs(search)

@@ -80,8 +80,44 @@ D)
 	done
 	END=$((${END:-560} - (SECONDS - T0))) bash "$0" B
 	;;
+E)
+	unpack
+	gpuinfo
+	echo "== cudabench -anyk, candSelect's buffers cut back at 2, 3 (default), 5 and 8 k ($((SECONDS - T0)) s)"
+	lim 150 $G/cudabench -anyk -reps 10 \
+		-only "fp16, 64 queries, k=4096|fp16, 1024 queries, k=4096|fp32, 64 queries, k=4096" >"$OUT/anyk_keep.log" 2>&1
+	echo "anyk rc $? ($((SECONDS - T0)) s)"
+	grep -E '^any-k' "$OUT/anyk_keep.log" | grep -v -E 'tiled|wide'
+	echo "== store first use ($((SECONDS - T0)) s)"
+	{
+		lim 60 $G/cudabench -storefirst /tmp/sf16,fp16,1,100
+		for spec in fp16,64,4096 fp16,1024,4096; do
+			c=/tmp/cold-$spec
+			SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst /tmp/sf16,$spec | sed 's/^/cold cache: /'
+			SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst /tmp/sf16,$spec | sed 's/^/cached:     /'
+		done
+	} 2>&1 | tee "$OUT/firstuse.log"
+	;;
+F)
+	unpack
+	echo "== cuda and store tests ($((SECONDS - T0)) s)"
+	gpu_tests cuda 40 'TestCandSelect$|TestWarmCompiles'
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 30 $G/store.test -test.v -test.run 'Warm|TestSearchExact' \
+		-test.skip 'TestSearchExact/(torch|mlx|cpu)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/store_tests.log" | head
+	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	echo "== store first use, 4096 warmed ($((SECONDS - T0)) s)"
+	{
+		lim 30 $G/cudabench -storefirst /tmp/sf16,fp16,1,100
+		c=/tmp/cold-f
+		SILICA_CACHE_DIR=$c lim 20 $G/cudabench -storefirst /tmp/sf16,fp16,64,4096 -wait 8s | sed 's/^/cold, 8 s after Open: /'
+		SILICA_CACHE_DIR=$c lim 20 $G/cudabench -storefirst /tmp/sf16,fp16,64,4096 | sed 's/^/cached:               /'
+	} 2>&1 | tee "$OUT/firstuse.log"
+	echo "== anyk, 64 float16 queries ($((SECONDS - T0)) s)"
+	lim 30 $G/cudabench -anyk -reps 10 -only "fp16, 64 queries, k=4096" 2>&1 | grep -E '^any-k' | grep -v -E 'tiled|wide'
+	;;
 *)
-	echo "usage: run23.sh A|B|C|D" >&2
+	echo "usage: run23.sh A|B|C|D|E|F" >&2
 	exit 2
 	;;
 esac

@@ -2,13 +2,14 @@
 // the rows, cand_filter then cand_compact; at the end cand_compact into
 // each buffer's best k and topk_select over them, as cuda/scan.go's
 // candSelect launches them) in the CPU emulator, over scores given whole
-// (candSelect's products, part by part). The kernels' static __shared__ arrays become statics here: the
-// blocks of a grid run one after another, so each block has them alone.
+// (candSelect's products, part by part). The kernels' static __shared__
+// arrays become statics here: the blocks of a grid run one after
+// another, so each block has them alone.
 //
-// Usage: cand IN OUT. IN: 6 int64 (G queries, n rows, P rows a part, k,
-// largest, masked), then scores [G][n] float32, then when masked the
-// row bitmap [(n+31)/32] uint32. OUT: vals [G][k] float32, idx [G][k]
-// int64.
+// Usage: cand IN OUT. IN: 7 int64 (G queries, n rows, P rows a part, k,
+// largest, masked, keep: a buffer is cut back past keep*k keys), then
+// scores [G][n] float32, then when masked the row bitmap [(n+31)/32]
+// uint32. OUT: vals [G][k] float32, idx [G][k] int64.
 #include "cuda_emu.h"
 #undef __shared__
 #define __shared__ static
@@ -17,8 +18,8 @@ inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 int main(int argc, char** argv) {
 	FILE* in = sil_open_in(argc, argv);
-	int64_t h[6];
-	sil_read(in, h, 6, "header");
+	int64_t h[7];
+	sil_read(in, h, 7, "header");
 	int64_t G = h[0], n = h[1], P = h[2];
 	int k = (int)h[3], largest = (int)h[4], masked = (int)h[5];
 	std::vector<float> x(G * n);
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
 		sil_read(in, bits, "bitmap");
 	}
 	fclose(in);
-	int keep = 3 * k;
+	int keep = (int)h[6] * k;
 	int64_t C = keep + P;
 	std::vector<u64> buf(G * C + 64, EMPTY_KEY); // slack: a wrong count overflows into it, caught below
 	std::vector<u64> thr(G, EMPTY_KEY);
