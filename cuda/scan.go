@@ -279,13 +279,13 @@ func candShape(m, n, k, keep, rows int) (g, p int) {
 // float32 or 16-bit (mma: on tensor cores): the rows are read once for
 // each chunk of queries (candShape), a part at a time. Each part's
 // scores [g][p] (mmaMatMul, or matmul_tiled for float32; exact products
-// summed in float32) go through
-// cand_filter, which appends those better than the query's threshold to
-// its candidate buffer; cand_compact keeps the best k of a buffer that
-// could not take another part (more than 3k keys) and makes the worst of
-// them the threshold. At the end cand_compact takes each buffer's best
-// k and topk_select orders them. The scores and the tie rule are scoreSelect's; only the rows a
-// select sees differ.
+// summed in float32) go through cand_filter, which appends those better
+// than the query's threshold to its candidate buffer; cand_compact keeps
+// the best k of a buffer that could not take another part (more than
+// keep = candKeep times k keys) and makes the worst of them the
+// threshold. At the end cand_compact takes each buffer's best k and
+// topk_select orders them. The scores and the tie rule are
+// scoreSelect's; only the rows a select sees differ.
 func (r *runner) candSelect(at engine.Attrs, q, x arg, qscale, bits, vals, idx dptr, mma bool) error {
 	m, d := q.Shape[0], q.Shape[1]
 	n, k := x.Shape[0], at.K
