@@ -66,6 +66,7 @@ inline thread_local int sil_lane;
 inline sil_warp* sil_w() { return &sil_blk->warps[threadIdx.x >> 5]; }
 
 inline void __syncthreads() { sil_blk->bar.arrive_and_wait(); }
+inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __syncwarp(unsigned = 0xffffffffu) { sil_w()->bar.arrive_and_wait(); }
 
 template <class V> inline V sil_xchg(V v, int src) {

@@ -11,7 +11,6 @@
 #include "cuda_emu.h"
 #undef __shared__
 #define __shared__ static
-inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 #include "kernel.cu"
 
 int main(int argc, char** argv) {
