@@ -47,8 +47,8 @@ type Config struct {
 	// 128 x 128 tiles instead of matmul_skinny.cu. For benchmarks
 	// (cmd/cudabench -anyk).
 	NoSkinny bool
-	// NoCand runs a search of many 16-bit queries at a k past the fused
-	// scan's through the score pass of scoreSelect (every row read again
+	// NoCand runs a search of many queries (float32 or 16-bit) at a k
+	// past the fused scan's through the score pass of scoreSelect (every row read again
 	// for each group of queries whose scores fit the scratch) instead of
 	// candSelect's candidate buffers. For benchmarks (cmd/cudabench).
 	NoCand bool

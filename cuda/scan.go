@@ -318,6 +318,7 @@ func (r *runner) candSelect(at engine.Attrs, q, x arg, qscale, bits, vals, idx d
 			return err
 		}
 	}
+	compact := candCompactArgs{buf: buf, C: int64(c), cnt: cnt, thr: thr, k: int32(k), at: int32(keep)}
 	rowBytes := uint64(d * q.DType.Size())
 	for q0 := 0; q0 < m; q0 += g {
 		gg := min(g, m-q0)
@@ -356,15 +357,15 @@ func (r *runner) candSelect(at engine.Attrs, q, x arg, qscale, bits, vals, idx d
 				return err
 			}
 			if p0+pn < n {
-				if err := launch(r.d, selectVariant(engine.Float32), [3]int{gg}, 512, 8*k, candCompactArgs{buf: buf, C: int64(c),
-					cnt: cnt, thr: thr, k: int32(k), at: int32(keep)}); err != nil {
+				if err := launch(r.d, selectVariant(engine.Float32), [3]int{gg}, 512, 8*k, compact); err != nil {
 					return err
 				}
 			}
 		}
 		// The best k of each buffer (at least k keys), then their order.
-		if err := launch(r.d, selectVariant(engine.Float32), [3]int{gg}, 512, 8*k, candCompactArgs{buf: buf, C: int64(c),
-			cnt: cnt, thr: thr, k: int32(k), at: -1, out: best}); err != nil {
+		final := compact
+		final.at, final.out = -1, best
+		if err := launch(r.d, selectVariant(engine.Float32), [3]int{gg}, 512, 8*k, final); err != nil {
 			return err
 		}
 		if err := r.selectRows(engine.Float32, 0, best, gg, k, k, at.Largest, vals+uint64(4*q0*k), idx+uint64(8*q0*k), 0); err != nil {

@@ -80,13 +80,12 @@ __device__ void select_keys(F key_at, i64 L, int k, select_state& out) {
 	__syncthreads();
 }
 
-// collect_sort writes the k selected keys of a row into buf[0:kp), pads
-// the rest with EMPTY_KEY and sorts them.
+// collect_keys writes the k keys of a row that select_keys chose (st)
+// into buf[0:k), in no order.
 template <typename F>
-__device__ void collect_sort(F key_at, i64 L, int k, int kp, const select_state& st, u64* buf) {
+__device__ void collect_keys(F key_at, i64 L, int k, const select_state& st, u64* buf) {
 	__shared__ int nless, neq;
 	if (threadIdx.x == 0) { nless = 0; neq = 0; }
-	for (int i = k + threadIdx.x; i < kp; i += blockDim.x) buf[i] = EMPTY_KEY;
 	__syncthreads();
 	int less = k - st.krem;
 	for (i64 i = threadIdx.x; i < L; i += blockDim.x) {
@@ -99,6 +98,15 @@ __device__ void collect_sort(F key_at, i64 L, int k, int kp, const select_state&
 			if (p < st.krem) buf[less + p] = key;
 		}
 	}
+	__syncthreads();
+}
+
+// collect_sort writes the k selected keys of a row into buf[0:kp), pads
+// the rest with EMPTY_KEY and sorts them.
+template <typename F>
+__device__ void collect_sort(F key_at, i64 L, int k, int kp, const select_state& st, u64* buf) {
+	for (int i = k + threadIdx.x; i < kp; i += blockDim.x) buf[i] = EMPTY_KEY;
+	collect_keys(key_at, L, k, st, buf);
 	block_sort(buf, kp);
 }
 
@@ -319,7 +327,6 @@ extern "C" __global__ void __launch_bounds__(512) cand_compact(u64* buf, i64 C, 
 {
 	SIL_EXTERN_SHARED __align__(16) unsigned char smem[];
 	u64* keep = (u64*)smem;
-	__shared__ int nless, neq;
 	__shared__ u64 worst;
 	i64 q = blockIdx.x;
 	int n = (int)cnt[q];
@@ -328,24 +335,10 @@ extern "C" __global__ void __launch_bounds__(512) cand_compact(u64* buf, i64 C, 
 	auto key_at = [&](i64 i) -> u64 { return b[i]; };
 	select_state st;
 	select_keys(key_at, n, k, st);
-	if (threadIdx.x == 0) { nless = 0; neq = 0; worst = 0; }
-	__syncthreads();
-	int less = k - st.krem;
+	if (threadIdx.x == 0) worst = 0;
+	collect_keys(key_at, n, k, st, keep);
 	u64 w = 0;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) {
-		u64 key = b[i];
-		u64 hi = key >> st.shift;
-		if (hi < st.prefix) {
-			keep[atomicAdd(&nless, 1)] = key;
-			w = key > w ? key : w;
-		} else if (hi == st.prefix) {
-			int p = atomicAdd(&neq, 1);
-			if (p < st.krem) {
-				keep[less + p] = key;
-				w = key > w ? key : w;
-			}
-		}
-	}
+	for (int i = threadIdx.x; i < k; i += blockDim.x) w = keep[i] > w ? keep[i] : w;
 	atomicMax(&worst, w);
 	__syncthreads();
 	if (out) {
