@@ -12,10 +12,10 @@ import (
 // cores) while the copy engine moves the other to the device; a read
 // through the first, a chunk at a time (readStaged). Either runs at the
 // link's speed for pinned memory rather than the driver's for pageable
-// memory
-// (run 16 on the H200: about 4 GB/s pageable, the store's float32 adds
-// being the case that matters: 3 GB for 1M x 768 rows; and about 1 GB/s
-// for a search's 1.5 to 3 MB of 1024 queries, or its hits at a large k).
+// memory (run 16 on the H200: about 4 GB/s pageable, the store's float32
+// adds being the case that matters: 3 GB for 1M x 768 rows; and about 1
+// GB/s for a search's 1.5 to 3 MB of 1024 queries, or its hits at a
+// large k).
 const stagedChunk = 32 << 20 // bytes of each pinned buffer
 
 // staged is one pinned buffer and the event that marks its last copy to

@@ -42,8 +42,9 @@
 // still ties the k-th (a tie across the k-th place) and the scan did not
 // return every row, rows of that score may be missing, and the arena is
 // scanned again for twice as many (in a store of one arena, for the
-// queries that need it alone): exact, and one scan in the common case. Any k >= 1 works; k above Len returns everything. SearchBatch
-// runs many queries in the same submission.
+// queries that need it alone): exact, and one scan in the common case.
+// Any k >= 1 works; k above Len returns everything. SearchBatch runs
+// many queries in the same submission.
 //
 // Filters are evaluated on the host when a search is built (Where calls
 // its predicate once per stored id, AllowIDs looks its ids up) into a

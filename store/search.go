@@ -209,24 +209,13 @@ func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, e
 	}
 	defer func() { q.Free() }() // the last round's queries
 	cands := make([][]Hit, len(queries))
-	add := func(qs []int, j int, h []Hit) { // the hits of query j of the round's queries qs (nil: all)
-		i := j
-		if qs != nil {
-			i = qs[j]
-		}
-		if cands[i] == nil {
-			cands[i] = h
-		} else {
-			cands[i] = append(cands[i], h...)
-		}
-	}
 	// A query whose hits may miss a tie at the k-th place is scanned
 	// again, with the others that need it, its part asked for twice as
 	// many; the other queries' hits stand (in a store of one arena: in
 	// run 23's trace of 1024 float16 queries at k = 4096 over 1M rows on
 	// an H100, some query had such a tie and all 1024 were scanned again,
 	// 119 ms of wall for 41.5 of device time).
-	var qs []int // the queries of this round (nil: all)
+	qs := identity(len(queries)) // the queries of this round
 	for {
 		outs, err := s.build(q, parts)
 		if err != nil {
@@ -265,8 +254,13 @@ func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, e
 		}
 		for _, hits := range found {
 			for j, h := range hits {
-				if !again[j] {
-					add(qs, j, h)
+				if again[j] {
+					continue
+				}
+				if i := qs[j]; cands[i] == nil {
+					cands[i] = h
+				} else {
+					cands[i] = append(cands[i], h...)
 				}
 			}
 		}
@@ -277,17 +271,15 @@ func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, e
 		var sub [][]float32
 		for j, a := range again {
 			if a {
-				i := j
-				if qs != nil {
-					i = qs[j]
-				}
-				next = append(next, i)
-				sub = append(sub, queries[i])
+				next = append(next, qs[j])
+				sub = append(sub, queries[qs[j]])
 			}
 		}
-		q.Free()
-		if q, err = s.uploadQueries(sub); err != nil {
-			return nil, opErr(err, "search")
+		if len(next) < m { // else q holds these queries already, in this order
+			q.Free()
+			if q, err = s.uploadQueries(sub); err != nil {
+				return nil, opErr(err, "search")
+			}
 		}
 		qs = next
 	}
