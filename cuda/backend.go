@@ -58,7 +58,9 @@ type Backend struct {
 	mu     sync.RWMutex
 	closed bool
 
-	refined atomic.Int64 // queries the TF32 scan had to search again exactly
+	refined  atomic.Int64 // queries the TF32 scan had to search again exactly
+	seeds    atomic.Int64 // searches seeded (seed.go)
+	reseeded atomic.Int64 // queries a seeded search had to search again without a seed
 
 	// poison (tests): Run fills each step's outputs with 0xFF bytes (NaN)
 	// before the step runs, so a kernel that skips elements of a buffer an

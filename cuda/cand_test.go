@@ -11,7 +11,7 @@ import (
 )
 
 // TestCandSelect runs candSelect (many 16-bit queries at a k past the
-// fused scan's) with parts of 777 rows, so that every search scores
+// fused scan's, where no seed is drawn: Config.NoSeed) with parts of 777 rows, so that every search scores
 // many parts and compacts its buffers again and again, and checks ids
 // and scores against float64 (checkSearch): several chunks of queries
 // (candShape), k past a part and up to 4096, dot and cosine, float32
@@ -20,7 +20,7 @@ import (
 // k, whose passing rows must come first, best first, and then the
 // failing rows at the worst score by smaller index.
 func TestCandSelect(t *testing.T) {
-	b, err := NewConfig(0, Config{CandRows: 777})
+	b, err := NewConfig(0, Config{CandRows: 777, NoSeed: true})
 	testenv.Need(t, "cuda", err)
 	t.Cleanup(func() { b.Close() })
 	e := engine.New("cuda", b)
@@ -39,7 +39,7 @@ func TestCandSelect(t *testing.T) {
 	checkMaskedCand(t, e, rng, 20, 9001, 64, 1200, 0.02)
 	// The default parts, growing from 4k rows: 4400, 8800, 17600 and so
 	// on up to candShape's.
-	d, err := New(0)
+	d, err := NewConfig(0, Config{NoSeed: true})
 	if err != nil {
 		t.Fatal(err)
 	}

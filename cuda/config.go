@@ -52,6 +52,11 @@ type Config struct {
 	// for each group of queries whose scores fit the scratch) instead of
 	// candSelect's candidate buffers. For benchmarks (cmd/cudabench).
 	NoCand bool
+	// NoSeed runs a search of many queries at a large k on the tensor
+	// cores without a threshold seeded from a sample of the rows (seed.go):
+	// up to the fused scan's k each block keeps its own best k, past it the
+	// search scores and selects. For benchmarks (cmd/cudabench).
+	NoSeed bool
 	// CandRows, when not 0, is the rows of a part of candSelect (the
 	// default fills the scratch; see candShape). For tests, which run
 	// many parts over few rows.

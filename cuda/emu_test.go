@@ -134,6 +134,9 @@ type emuCase struct {
 	dupRows        int     // > 0: x has only this many distinct rows (ties)
 	nanRows        int     // rows of x that are all NaN
 	keep           float64 // > 0: a masked scan (MASK=1), each row passing with this probability
+	step           int     // > 1: the scan reads every step-th row of x (a seed's sample)
+	seeded         bool    // thresholds seeded (every fifth query's NaN: all pass); lists of L keys
+	L              int
 }
 
 // TestScanV4Emulated runs the v4 kernel on the CPU for each dtype and
@@ -172,6 +175,14 @@ func TestScanV4Emulated(t *testing.T) {
 		// worst; few passing rows leave parts with fewer than kk.
 		{name: "wg f16 masked, 1% pass", dt: engine.Float16, cfg: defaultV5(64, false), m: 40, n: 1500, d: 64, kk: 12, sms: 2, largest: true, keep: 0.01},
 		{name: "tf32 masked, 40% pass, smallest", dt: engine.Float32, cfg: small, m: 20, n: 1000, d: 100, kk: 30, sms: 2, tight: true, qscale: true, keep: 0.4},
+		// Seeds (cuda/seed.go): a scan of every step-th row, and scans whose
+		// thresholds start seeded and whose keys go to lists, run by default
+		// too.
+		{name: "wg f16 sample of every 7th row", dt: engine.Float16, cfg: defaultV5(64, false), m: 20, n: 3000, d: 64, kk: 24, sms: 2, largest: true, step: 7},
+		{name: "wg f16 seeded, lists overflow", dt: engine.Float16, cfg: defaultV5(64, false), m: 40, n: 1500, d: 64, sms: 2, largest: true, seeded: true, L: 600},
+		{name: "wg tf32 seeded, smallest", dt: engine.Float32, cfg: defaultV5(1024, true), m: 70, n: 1300, d: 100, sms: 2, qscale: true, seeded: true, L: 1300},
+		{name: "f16 seeded, masked, 30% pass", dt: engine.Float16, cfg: small, m: 30, n: 1200, d: 64, sms: 3, largest: true, seeded: true, L: 1000, keep: 0.3, dupRows: 50},
+		{name: "tf32 sample of every 5th row, masked", dt: engine.Float32, cfg: small, m: 20, n: 2000, d: 100, kk: 16, sms: 2, largest: true, keep: 0.5, step: 5},
 	}
 	// Each case draws its data from its own seed, so that a subset runs
 	// the same data as the whole sweep.
@@ -186,7 +197,7 @@ func TestScanV4Emulated(t *testing.T) {
 		}
 	}
 	for i, c := range cases {
-		if c.keep > 0 && !slices.Contains(keep, i) {
+		if (c.keep > 0 || c.step > 1 || c.seeded) && !slices.Contains(keep, i) {
 			keep = append(keep, i)
 		}
 	}
@@ -233,7 +244,12 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 	if c.tight {
 		C = c.kk + c.cfg.bn
 	}
-	nmt, parts, per := v4Grid(c.cfg, c.m, c.n, c.sms, C)
+	if c.seeded {
+		C = 2 * c.cfg.bn // as mmaScanV4 sets it
+	}
+	step := max(1, c.step)
+	ns := (c.n + step - 1) / step // the rows the scan reads: row r is x's row r*step
+	nmt, parts, per := v4Grid(c.cfg, c.m, ns, c.sms, C)
 	qf := make([]float32, c.m*c.d)
 	for i := range qf {
 		qf[i] = float32(rng.NormFloat64())
@@ -276,8 +292,8 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 			qs[i] = float32(0.5 + rng.Float64())
 		}
 	}
-	hdr := []int64{int64(c.m), int64(c.n), int64(c.d), int64(per), b2i(c.normB), b2i(c.largest), int64(c.kk), int64(C),
-		int64(nmt), int64(parts), int64(seed), b2i(c.qscale)}
+	hdr := []int64{int64(c.m), int64(ns), int64(c.d), int64(per), b2i(c.normB), b2i(c.largest), int64(c.kk), int64(C),
+		int64(nmt), int64(parts), int64(seed), b2i(c.qscale), int64(c.n), int64(step), b2i(c.seeded), int64(c.L)}
 	var in []byte
 	for _, h := range hdr {
 		in = binary.LittleEndian.AppendUint64(in, uint64(h))
@@ -300,8 +316,6 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 			in = binary.LittleEndian.AppendUint32(in, w)
 		}
 	}
-	out := runEmu(t, exe, in, c.m*parts*c.kk*8+4)
-
 	// float64 reference: scores, row norms.
 	xn := make([]float64, c.n)
 	var maxNorm float64
@@ -311,61 +325,101 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 			s += float64(v) * float64(v)
 		}
 		xn[r] = math.Sqrt(s)
-		if !nan[r] {
+		if !nan[r] && r%step == 0 {
 			maxNorm = max(maxNorm, xn[r])
 		}
 	}
-	for i := range c.m {
+	qnorm := func(i int) float64 {
 		var qn float64
 		for _, v := range qv[i*c.d : (i+1)*c.d] {
 			qn += float64(v) * float64(v)
 		}
-		qn = math.Sqrt(qn) * float64(qs[i])
-		score := func(r int) float64 {
-			if fails[r] {
-				if c.largest {
-					return math.Inf(-1)
+		return math.Sqrt(qn) * float64(qs[i])
+	}
+	// score is query i's float64 score of row r of the scan (x's row
+	// r*step).
+	score := func(i, r int) float64 {
+		r *= step
+		if fails[r] {
+			if c.largest {
+				return math.Inf(-1)
+			}
+			return math.Inf(1)
+		}
+		if nan[r] {
+			return math.NaN()
+		}
+		var s float64
+		for j := range c.d {
+			s += float64(qv[i*c.d+j]) * float64(xv[r*c.d+j])
+		}
+		s *= float64(qs[i])
+		if c.normB {
+			s /= max(xn[r], 1e-12)
+		}
+		return s
+	}
+	better := func(a, b float64) bool { // a ranks ahead of b; NaN last
+		switch {
+		case math.IsNaN(a):
+			return false
+		case math.IsNaN(b):
+			return true
+		case c.largest:
+			return a > b
+		}
+		return a < b
+	}
+	// Scores' error scale: |q| |x| (|q| for normB); TF32 rounds the inputs.
+	rel := 1e-5
+	if c.dt == engine.Float32 {
+		rel = 2e-3
+	}
+	tolOf := func(qn float64, r int) float64 {
+		if c.normB {
+			return rel * qn
+		}
+		return rel * qn * max(xn[r*step], 1)
+	}
+	var thr []float32
+	if c.seeded {
+		for i := range c.m {
+			th := float32(math.NaN())
+			if i%5 != 4 {
+				ref := make([]float64, 0, ns)
+				for r := range ns {
+					if v := score(i, r); !math.IsNaN(v) && !math.IsInf(v, 0) {
+						ref = append(ref, v)
+					}
 				}
-				return math.Inf(1)
+				sort.SliceStable(ref, func(a, b int) bool { return better(ref[a], ref[b]) })
+				th = float32(ref[rng.IntN(len(ref))])
 			}
-			if nan[r] {
-				return math.NaN()
-			}
-			var s float64
-			for j := range c.d {
-				s += float64(qv[i*c.d+j]) * float64(xv[r*c.d+j])
-			}
-			s *= float64(qs[i])
-			if c.normB {
-				s /= max(xn[r], 1e-12)
-			}
-			return s
+			thr = append(thr, th)
+			in = binary.LittleEndian.AppendUint32(in, math.Float32bits(th))
 		}
-		// Scores' error scale: |q| |x| (|q| for normB); TF32 rounds the inputs.
-		rel := 1e-5
-		if c.dt == engine.Float32 {
-			rel = 2e-3
+		out := runEmu(t, exe, in, c.m*4+c.m*c.L*8+4)
+		for i := range c.m {
+			checkSeeded(t, c, i, thr[i], ns, binary.LittleEndian.Uint32(out[4*i:]), out[4*c.m+i*c.L*8:4*c.m+(i+1)*c.L*8],
+				func(r int) float64 { return score(i, r) }, func(r int) float64 { return tolOf(qnorm(i), r) }, better)
 		}
+		checkMaxNorm(t, ss, out, maxNorm)
+		t.Logf("%s: m %d n %d d %d C %d L %d grid %dx%d: every list exact", v, c.m, ns, c.d, C, c.L, nmt, parts)
+		return
+	}
+	out := runEmu(t, exe, in, c.m*parts*c.kk*8+4)
+
+	for i := range c.m {
+		qn := qnorm(i)
 		for p := range parts {
-			lo, hi := p*per, min(c.n, (p+1)*per)
+			lo, hi := p*per, min(ns, (p+1)*per)
 			type rs struct {
 				r int
 				s float64
 			}
 			ref := make([]rs, 0, hi-lo)
 			for r := lo; r < hi; r++ {
-				ref = append(ref, rs{r, score(r)})
-			}
-			better := func(a, b float64) bool { // a ranks ahead of b; NaN last
-				switch {
-				case math.IsNaN(a):
-					return false
-				case math.IsNaN(b):
-					return true
-				case c.largest:
-					return a > b
-				}
-				return a < b
+				ref = append(ref, rs{r, score(i, r)})
 			}
 			sort.SliceStable(ref, func(a, b int) bool { return better(ref[a].s, ref[b].s) })
 			keys := make([]uint64, c.kk)
@@ -387,11 +441,8 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 				}
 				seen[r] = true
 				got := float64(unrankKey(key, c.largest))
-				tol := rel * qn * max(xn[r], 1)
-				if c.normB {
-					tol = rel * qn
-				}
-				want, exact := ref[u].s, score(r)
+				tol := tolOf(qn, r)
+				want, exact := ref[u].s, score(i, r)
 				if math.IsNaN(want) || math.IsNaN(exact) || math.IsNaN(got) {
 					if !(math.IsNaN(want) && math.IsNaN(exact) && math.IsNaN(got)) {
 						t.Fatalf("query %d part %d rank %d: row %d scored %g (exact %g), the rank's exact score is %g", i, p, u, r, got, exact, want)
@@ -405,13 +456,72 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 			}
 		}
 	}
-	if ss == "1" {
-		got := float64(math.Float32frombits(binary.LittleEndian.Uint32(out[len(out)-4:])))
-		if math.Abs(got-maxNorm) > 1e-5*maxNorm {
-			t.Fatalf("largest row norm %g, want %g", got, maxNorm)
+	checkMaxNorm(t, ss, out, maxNorm)
+	t.Logf("%s: m %d n %d d %d kk %d C %d grid %dx%d: every part's candidates exact", v, c.m, ns, c.d, c.kk, C, nmt, parts)
+}
+
+// checkMaxNorm checks the largest row norm at the end of an emulator's
+// output (ss "1": the kernel summed the squares).
+func checkMaxNorm(t *testing.T, ss string, out []byte, want float64) {
+	t.Helper()
+	if ss != "1" {
+		return
+	}
+	got := float64(math.Float32frombits(binary.LittleEndian.Uint32(out[len(out)-4:])))
+	if math.Abs(got-want) > 1e-5*want {
+		t.Fatalf("largest row norm %g, want %g", got, want)
+	}
+}
+
+// checkSeeded checks a seeded scan's list of one query against float64
+// scores (score, with tolerance tol, of the scan's n rows): it holds
+// every row that beats the threshold th by more than the tolerance and
+// none that misses it by more, each once, as keys whose scores pass th
+// (a NaN threshold: every row); cnt counts them all, past the list's
+// length too.
+func checkSeeded(t *testing.T, c emuCase, i int, th float32, n int, cnt uint32, list []byte, score, tol func(int) float64, better func(a, b float64) bool) {
+	t.Helper()
+	t64 := float64(th)
+	sure, maybe := 0, 0 // rows that must pass, rows that may
+	must := map[int]bool{}
+	for r := range n {
+		s := score(r)
+		switch {
+		case math.IsNaN(t64), math.IsNaN(s), better(s, t64+tol(r)) && better(s, t64-tol(r)):
+			sure++
+			maybe++
+			must[r] = true
+		case better(s, t64+tol(r)) || better(s, t64-tol(r)) || math.Abs(s-t64) <= tol(r):
+			maybe++
 		}
 	}
-	t.Logf("%s: m %d n %d d %d kk %d C %d grid %dx%d: every part's candidates exact", v, c.m, c.n, c.d, c.kk, C, nmt, parts)
+	if int(cnt) < sure || int(cnt) > maybe {
+		t.Fatalf("query %d (threshold %g): %d keys counted, want %d to %d", i, th, cnt, sure, maybe)
+	}
+	held := min(int(cnt), c.L)
+	seen := map[int]bool{}
+	for u := range held {
+		key := binary.LittleEndian.Uint64(list[8*u:])
+		r := int(uint32(key))
+		if r >= n || seen[r] {
+			t.Fatalf("query %d slot %d: row %d outside [0, %d) or repeated (key %#x)", i, u, r, n, key)
+		}
+		seen[r] = true
+		got := unrankKey(key, c.largest)
+		if !math.IsNaN(float64(th)) && !math.IsNaN(float64(got)) && (c.largest && got < th || !c.largest && got > th) {
+			t.Fatalf("query %d slot %d: row %d scored %g, which misses the threshold %g", i, u, r, got, th)
+		}
+		if s := score(r); !(math.IsNaN(s) && math.IsNaN(float64(got))) && math.Abs(float64(got)-s) > tol(r) && !math.IsInf(s, 0) {
+			t.Fatalf("query %d slot %d: row %d scored %g, exact %g", i, u, r, got, s)
+		}
+	}
+	if int(cnt) <= c.L {
+		for r := range must {
+			if !seen[r] {
+				t.Fatalf("query %d (threshold %g): row %d (score %g) passes and is not in the list of %d", i, th, r, score(r), cnt)
+			}
+		}
+	}
 }
 
 // unrankKey is the score of a rank key (prelude.cuh's unrank32 of its

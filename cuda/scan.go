@@ -98,7 +98,6 @@ func rowsAtOnce(mq, nv int, xt engine.DType) int {
 func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
 	at := s.Attrs
 	q, x := in[0], in[1]
-	m, d := q.Shape[0], q.Shape[1]
 	var scales dptr
 	if at.Quantize {
 		scales = in[2].ptr
@@ -107,14 +106,27 @@ func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
 	if at.Mask {
 		bits = in[len(in)-1].ptr
 	}
+	return r.search(at, q, x, scales, bits, out[0].ptr, out[1].ptr, false)
+}
+
+// search is the fused search of queries q over rows x into vals and idx
+// [m][k]: seeded (seed.go) where it applies, unless noSeed; else the
+// tensor-core scan up to its k, the row scan, or scoring and selecting.
+func (r *runner) search(at engine.Attrs, q, x arg, scales, bits, vals, idx dptr, noSeed bool) error {
+	m, d := q.Shape[0], q.Shape[1]
 	mma := useMMA(at, q.DType, x.DType, m, d)
+	if mma && bits == 0 && !noSeed {
+		if done, err := r.seeded(at, q, x, vals, idx); done || err != nil {
+			return err
+		}
+	}
 	if at.K > r.fusedK(mma) || !mma && r.groupScores(m, x.Shape[0], at.K) {
-		return r.scoreSelect(at, q, x, scales, bits, out[0].ptr, out[1].ptr)
+		return r.scoreSelect(at, q, x, scales, bits, vals, idx)
 	}
 	if mma {
-		return r.mmaScan(at, q, x, bits, out[0].ptr, out[1].ptr)
+		return r.mmaScan(at, q, x, bits, vals, idx)
 	}
-	return r.rowScan(at, q, x, scales, bits, out[0].ptr, out[1].ptr)
+	return r.rowScan(at, q, x, scales, bits, vals, idx)
 }
 
 // useMMA reports whether the tensor-core scan runs a search: many
@@ -572,7 +584,7 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, bits, vals, idx dptr) error 
 	if err := r.memset32(maxnorm, 0, 1); err != nil {
 		return err
 	}
-	cand, parts, trunc, err := r.mmaScanV4(at, q, x, kc, qscale, maxnorm, bits, r.scanVersion())
+	cand, parts, trunc, err := r.mmaScanV4(at, q, x, kc, qscale, maxnorm, bits, r.scanVersion(), scanSeed{})
 	if err != nil {
 		return err
 	}

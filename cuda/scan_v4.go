@@ -197,12 +197,55 @@ func v4Grid(c v4Config, m, n, sms, C int) (nmt, parts, per int) {
 	return nmt, parts, per
 }
 
+// scanSeed is how a tensor-core scan reads the rows and keeps its keys
+// (scan_tc.cuh's ScanSeed): step > 1 scans every step-th row of x (a
+// sample: x's Shape[0] is then the sample's rows); thr0 (not 0) seeds
+// each query's threshold at thr0[q*thr0s] and appends every key at or
+// past it to list [m][L], counted in cnt [m] (zeroed before).
+type scanSeed struct {
+	step      int
+	thr0      dptr
+	thr0s     int
+	cnt, list dptr
+	L         int
+	scr       *scanScratch // not nil: the scan's buffers come from it
+}
+
+// scanScratch holds the buffers of tensor-core scans launched one after
+// another in the stream (the chunks of a seeded search): each reuses the
+// last one's memory, grown when too small.
+type scanScratch struct {
+	bufs [2]struct {
+		p dptr
+		n int
+	}
+}
+
+// take returns n bytes of scratch for buffer i (0 the blocks' buffers, 1
+// the candidates), r.tmp's when sc is nil.
+func (sc *scanScratch) take(r *runner, i, n int) (dptr, error) {
+	if sc == nil {
+		return r.tmp(n)
+	}
+	b := &sc.bufs[i]
+	if b.p == 0 || b.n < n {
+		p, err := r.tmp(n)
+		if err != nil {
+			return 0, err
+		}
+		b.p, b.n = p, n
+	}
+	return b.p, nil
+}
+
 // mmaScanV4 launches the tensor-core scan of version ver (v4 or v5) in
 // the tiling for these queries: scan_mma_v4.cu's mma_scan_v4, or
 // scan_wgmma_v5.cu's wgmma_scan_v5 when the tiling says wg. Each query's
-// best kc keys of each of parts parts of x go to cand [m][parts][kc].
-// trunc reports TF32 operands truncated (wgmma) rather than rounded.
-func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm, bits dptr, ver string) (cand dptr, parts int, trunc bool, err error) {
+// best kc keys of each of parts parts of x go to cand [m][parts][kc],
+// or, seeded (sd.thr0 not 0), its keys past the seed to sd.list (cand is
+// then 0). trunc reports TF32 operands truncated (wgmma) rather than
+// rounded.
+func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm, bits dptr, ver string, sd scanSeed) (cand dptr, parts int, trunc bool, err error) {
 	m, d := q.Shape[0], q.Shape[1]
 	n := x.Shape[0]
 	c, err := r.v4Tiling(ver, m, x.DType)
@@ -217,13 +260,20 @@ func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm, b
 			c, c.smem(), r.d.smemOptin)
 	}
 	C := c.bufKeys(kc)
+	if sd.thr0 != 0 {
+		C = 2 * c.bn // a buffer flushes to its list past bn keys
+	}
 	nmt, parts, per := v4Grid(c, m, n, r.d.sms, C)
-	wbuf, err := r.tmp(nmt * parts * c.bm * C * 8)
+	wbuf, err := sd.scr.take(r, 0, nmt*parts*c.bm*C*8)
 	if err != nil {
 		return 0, 0, false, err
 	}
-	if cand, err = r.tmp(m * parts * kc * 8); err != nil {
-		return 0, 0, false, err
+	out := sd.list
+	if sd.thr0 == 0 {
+		if cand, err = sd.scr.take(r, 1, m*parts*kc*8); err != nil {
+			return 0, 0, false, err
+		}
+		out = cand
 	}
 	v := v4Variant(x.DType, mmaSumSquares(at, x.DType), c)
 	if bits != 0 {
@@ -231,7 +281,8 @@ func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm, b
 	}
 	args := mmaScanV4Args{q: q.ptr, x: x.ptr, m: int64(m), n: int64(n),
 		d: int64(d), per: int64(per), qscale: qscale, normB: at.NormB, largest: at.Largest,
-		kk: int32(kc), C: int32(C), wbuf: wbuf, cand: cand, maxnorm: maxnorm, bits: bits}
+		kk: int32(kc), C: int32(C), wbuf: wbuf, cand: out, maxnorm: maxnorm, bits: bits,
+		xstep: int64(max(1, sd.step)), thr0: sd.thr0, thr0s: int64(sd.thr0s), lcnt: sd.cnt, L: int64(sd.L)}
 	if c.wg {
 		err = launch(r.d, v, [3]int{nmt, parts}, 256, c.smem(), wgmmaScanV5Args(args))
 	} else {
@@ -249,12 +300,18 @@ type mmaScanV4Args struct {
 	kk, C               int32
 	wbuf, cand, maxnorm dptr
 	bits                dptr // the row bitmap of a masked search (MASK=1), else 0
+	xstep               int64
+	thr0                dptr
+	thr0s               int64
+	lcnt                dptr
+	L                   int64
 }
 
 func (mmaScanV4Args) entry() (string, string) { return "scan_mma_v4.cu", "mma_scan_v4" }
 func (p mmaScanV4Args) pack(a *argPack) {
 	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.n).i64(p.d).i64(p.per).ptr(p.qscale).flag(p.normB).flag(p.largest).
-		i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.cand).ptr(p.maxnorm).ptr(p.bits)
+		i32(p.kk).i32(p.C).ptr(p.wbuf).ptr(p.cand).ptr(p.maxnorm).ptr(p.bits).
+		i64(p.xstep).ptr(p.thr0).i64(p.thr0s).ptr(p.lcnt).i64(p.L)
 }
 
 // wgmmaScanV5Args are the parameters of wgmma_scan_v5 (scan_wgmma_v5.cu):

@@ -61,7 +61,7 @@ func runTF32Emulated(t *testing.T, o *nearTieData, scan, fin string, cfg v4Confi
 		return b
 	}
 	var in []byte
-	for _, h := range []int64{int64(m), int64(n), int64(d), int64(per), 0, 1, int64(kc), int64(C), int64(nmt), int64(parts), 1, 0} {
+	for _, h := range []int64{int64(m), int64(n), int64(d), int64(per), 0, 1, int64(kc), int64(C), int64(nmt), int64(parts), 1, 0, int64(n), 1, 0, 0} {
 		in = binary.LittleEndian.AppendUint64(in, uint64(h))
 	}
 	in = f32(f32(f32(in, o.q), o.x), make([]float32, m))

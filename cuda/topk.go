@@ -13,7 +13,7 @@ func init() {
 			vs = append(vs, selectVariant(t))
 		}
 		return vs
-	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, maskRowsArgs{}, candFilterArgs{}, candCompactArgs{})
+	}, topkSelectArgs{}, radixPassArgs{}, radixCollectArgs{}, maskRowsArgs{}, candFilterArgs{}, candCompactArgs{}, seedFinalArgs{})
 }
 
 // selectStaticSmem bounds topk_select's static shared memory (a
@@ -241,4 +241,18 @@ type candCompactArgs struct {
 func (candCompactArgs) entry() (string, string) { return "topk.cu", "cand_compact" }
 func (p candCompactArgs) pack(a *argPack) {
 	a.ptr(p.buf).i64(p.C).ptr(p.cnt).ptr(p.thr).i32(p.k).i32(p.at).ptr(p.out)
+}
+
+// seedFinalArgs are the parameters of seed_final (topk.cu).
+type seedFinalArgs struct {
+	buf     dptr
+	L       int64
+	cnt     dptr
+	k       int32
+	out, ok dptr
+}
+
+func (seedFinalArgs) entry() (string, string) { return "topk.cu", "seed_final" }
+func (p seedFinalArgs) pack(a *argPack) {
+	a.ptr(p.buf).i64(p.L).ptr(p.cnt).i32(p.k).ptr(p.out).ptr(p.ok)
 }

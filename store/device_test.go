@@ -122,7 +122,7 @@ func TestDeviceAddScalesAndGrows(t *testing.T) {
 
 // TestLargeSearchMapsOnDevice runs, at the default mapOnDeviceMin (the
 // other tests lower it to 1), searches of the device-like backend on both
-// sides of it: batches whose results (queries times k + 1) reach it map
+// sides of it: batches whose results (queries times k plus tieSlack) reach it map
 // their rows to ids on the device, smaller ones on the host. Among them
 // are filtered searches with fewer passing rows than k, whose scans
 // return a masked row after the passing ones, and deleted rows.

@@ -37,9 +37,10 @@
 // the host a random read of its ids per hit.
 //
 // Ties go to the smaller id. The engine breaks them by the smaller row,
-// which is not the smaller id, so each arena is asked for k + 1 results
-// and runs of equal scores are put in id order. When the last result
-// still ties the k-th (a tie across the k-th place) and the scan did not
+// which is not the smaller id, so each arena is asked for a few more
+// than k results (k + 1 + k/256) and runs of equal scores are put in id
+// order. When the last result still ties the k-th (a tie across the k-th
+// place longer than that) and the scan did not
 // return every row, rows of that score may be missing, and the arena is
 // scanned again for twice as many (in a store of one arena, for the
 // queries that need it alone): exact, and one scan in the common case.
@@ -55,10 +56,10 @@
 // scan kernel where the backend has a masked scan (CPU, Metal, and
 // CUDA's row and tensor-core scans, which read a row's bit only for a
 // score good enough to keep). So the scan covers the
-// arena whole, is asked for k + 1 results whatever the filter excludes,
+// arena whole, is asked for k + 1 + k/256 results whatever the filter excludes,
 // and k hits come back when k pass; passing rows that score as badly as
 // failing ones (±Inf) are found by the rescan above. A backend without
-// engine.OpMaskRows (a compat peer) is asked for k + excluded + 1 and the
+// engine.OpMaskRows (a compat peer) is asked for that plus the excluded rows and the
 // excluded dropped on the host. SearchRange returns every
 // hit within a score or distance bound.
 //

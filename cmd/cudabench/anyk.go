@@ -15,18 +15,21 @@ import (
 // fused scans take in their buffers (SelectK 1<<30; the tensor-core scan
 // stops at its own limit), the default with the scores of 16-bit rows on
 // the CUDA cores (TiledMatMul), and with those of a few queries in
-// matmul_mma's wide tiles (NoSkinny), and many queries at a large k
-// through scoreSelect's score pass instead of candSelect's candidate
-// buffers (NoCand), and candSelect's buffers cut back at 2, 5 and 8
-// times k instead of 3 (CandKeep).
+// matmul_mma's wide tiles (NoSkinny), many queries without a seeded
+// threshold (NoSeed: the fused scan's own thresholds up to its k,
+// candSelect past it), many queries at a large k through scoreSelect's
+// score pass instead of candSelect's candidate buffers (NoCand), and
+// candSelect's buffers cut back at 2, 5 and 8 times k instead of 3
+// (CandKeep).
 var selectModes = []struct {
-	name                string
-	k                   int
-	tiled, wide, nocand bool
-	keep                int // Config.CandKeep
-}{{"", 0, false, false, false, 0}, {" [select]", 1, false, false, false, 0}, {" [fused]", 1 << 30, false, false, false, 0},
-	{" [tiled]", 0, true, false, false, 0}, {" [wide]", 0, false, true, false, 0}, {" [nocand]", 0, false, false, true, 0},
-	{" [keep2]", 0, false, false, false, 2}, {" [keep5]", 0, false, false, false, 5}, {" [keep8]", 0, false, false, false, 8}}
+	name                        string
+	k                           int
+	tiled, wide, noseed, nocand bool
+	keep                        int // Config.CandKeep
+}{{"", 0, false, false, false, false, 0}, {" [select]", 1, false, false, false, false, 0}, {" [fused]", 1 << 30, false, false, false, false, 0},
+	{" [tiled]", 0, true, false, false, false, 0}, {" [wide]", 0, false, true, false, false, 0}, {" [noseed]", 0, false, false, true, false, 0},
+	{" [nocand]", 0, false, false, true, true, 0}, {" [keep2]", 0, false, false, true, false, 2}, {" [keep5]", 0, false, false, true, false, 5},
+	{" [keep8]", 0, false, false, true, false, 8}}
 
 // anyK times searches over 1M x 768 rows for each dtype, query count and
 // k of the lists, in each select mode, and notes whether each mode's ids
@@ -77,7 +80,11 @@ func anyK(e *engine.Engine, cb *cuda.Backend, queries, ks []int, rowTunings, sco
 					if (m.nocand || m.keep > 0) && (bq < 16 || k <= 1024) {
 						continue // candSelect serves many queries past the fused scan's k
 					}
-					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled, NoSkinny: m.wide, NoCand: m.nocand, CandKeep: m.keep}); err != nil {
+					if m.noseed && bq < 16 {
+						continue // seeds are drawn for the tensor-core scan's many queries
+					}
+					if err := cb.SetConfig(cuda.Config{SelectK: m.k, TiledMatMul: m.tiled, NoSkinny: m.wide, NoSeed: m.noseed, NoCand: m.nocand,
+						CandKeep: m.keep}); err != nil {
 						fatal(err)
 					}
 					ids, err := searchIDs(search)

@@ -34,19 +34,25 @@
 // Grid (m tiles, parts); part p covers rows [p*per, min((p+1)*per, n)),
 // per a multiple of BN. wbuf: gridDim.x*gridDim.y*BM*C keys (C >= kk +
 // 2*BN: bufKeys of cuda/scan_v4.go); cand [m][parts][kk]. qscale may be
-// null. Dynamic shared memory: smem() of cuda/scan_v4.go.
+// null. Row r of the scan is row r*xstep of x (1: every row; a sample
+// otherwise, n rows of it). With thr0 (not null) the scan is seeded
+// (ScanSeed of scan_tc.cuh): cand is then the lists [m][L], lcnt [m] their
+// counts (zeroed before), and kk unused. Dynamic shared memory: smem() of
+// cuda/scan_v4.go.
 extern "C" __global__ void __launch_bounds__(NT, MINB) mma_scan_v4(
 	const T* q, const T* x, i64 m, i64 n, i64 d, i64 per,
 	const float* qscale, int normB, int largest,
-	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm, const u32* bits)
+	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm, const u32* bits,
+	i64 xstep, const float* thr0, i64 thr0s, u32* lcnt, i64 L)
 {
 	extern __shared__ __align__(1024) unsigned char smem[];
 	unsigned char* tiles = smem; // STAGES x (BM + BN) rows, SB bytes a stage
-	ScanBlock blk(smem + STAGES * SB, m, n, per, qscale, normB, largest, kk, C, wbuf, bits);
+	ScanBlock blk(smem + STAGES * SB, m, n, per, qscale, normB, largest, kk, C, wbuf, bits,
+	              ScanSeed{xstep, thr0, thr0s, lcnt, cand, L});
 	int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
 	int wm = warp / WN, wn = warp % WN;
 	int g = lane >> 2, t4 = lane & 3;
-	ScanLoader load(q, x, m, d, blk.qbase, blk.nbeg, blk.nend, tid / ScanLoader::CPR, (tid % ScanLoader::CPR) * 16);
+	ScanLoader load(q, x, m, d, xstep, blk.qbase, blk.nbeg, blk.nend, tid / ScanLoader::CPR, (tid % ScanLoader::CPR) * 16);
 	const int KT = load.KT;
 
 	float ss = 0.0f;

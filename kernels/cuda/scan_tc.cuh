@@ -206,22 +206,24 @@ struct ScanLoader {
 	static constexpr int CPR = BKB / 16, RPP = NT / CPR; // 16-byte chunks a row; rows a pass
 	static_assert(BM % RPP == 0 && BN % RPP == 0, "whole rows a pass");
 	const unsigned char *q, *x;
-	i64 m, qbase, nend, rowb;
+	i64 m, qbase, nend, rowb, xrowb; // xrowb: bytes from one stored row of the scan to the next
 	int lr, cb, KT, ntiles, total;
 	int it = 0, kt = 0, slot = 0, tile = 0;
 	i64 colb = 0, r0;
 	const unsigned char *qp, *xp;
 
 	// The loader of the block of queries from qbase and stored rows from
-	// nbeg to nend, for thread tid's row lr and byte cb.
-	__device__ __forceinline__ ScanLoader(const T* q_, const T* x_, i64 m_, i64 d, i64 qbase_, i64 nbeg, i64 nend_, int lr_, int cb_)
-		: q((const unsigned char*)q_), x((const unsigned char*)x_), m(m_), qbase(qbase_), nend(nend_), rowb(d * ES), lr(lr_), cb(cb_) {
+	// nbeg to nend (row r of the scan is row r*xstep of x), for thread
+	// tid's row lr and byte cb.
+	__device__ __forceinline__ ScanLoader(const T* q_, const T* x_, i64 m_, i64 d, i64 xstep, i64 qbase_, i64 nbeg, i64 nend_, int lr_, int cb_)
+		: q((const unsigned char*)q_), x((const unsigned char*)x_), m(m_), qbase(qbase_), nend(nend_), rowb(d * ES), xrowb(d * ES * xstep),
+		  lr(lr_), cb(cb_) {
 		KT = (int)((rowb + BKB - 1) / BKB);
 		ntiles = nend > nbeg ? (int)((nend - nbeg + BN - 1) / BN) : 0;
 		total = ntiles * KT;
 		r0 = nbeg;
 		qp = q + (qbase + lr) * rowb + cb;
-		xp = x + (nbeg + lr) * rowb + cb;
+		xp = x + (nbeg + lr) * xrowb + cb;
 	}
 
 	// next issues the copies of the next stage (a commit group, empty past
@@ -238,10 +240,10 @@ struct ScanLoader {
 #pragma unroll
 			for (int j = 0; j < BN / RPP; j++) {
 				bool ok = colok && r0 + lr + j * RPP < nend;
-				cp_async16(As + TOFF(BM + lr + j * RPP, cb), ok ? xp + j * RPP * rowb : x, ok);
+				cp_async16(As + TOFF(BM + lr + j * RPP, cb), ok ? xp + j * RPP * xrowb : x, ok);
 			}
 #if PF
-			if (kt == 0 && tile + 1 < ntiles) {
+			if (kt == 0 && tile + 1 < ntiles && xrowb == rowb) {
 				i64 p0 = (r0 + BN) * rowb, p1 = min(nend, r0 + 2 * BN) * rowb;
 				for (i64 p = p0 + (i64)threadIdx.x * 128; p < p1; p += NT * 128) prefetch_l2(x + p);
 			}
@@ -257,7 +259,7 @@ struct ScanLoader {
 			kt = 0;
 			tile++;
 			qp -= colb;
-			xp += BN * rowb - colb;
+			xp += BN * xrowb - colb;
 			r0 += BN;
 			colb = 0;
 		}
@@ -269,6 +271,23 @@ struct ScanLoader {
 // tiles (at smem + STAGES*SB: BM thresholds, BM counts, BM query scales,
 // BN row scales, 8 warps x 256 counters, SCR bytes of scratch; smem() of
 // cuda/scan_v4.go), and the buffers in wbuf.
+//
+// A seeded scan (sd.thr0 not null) starts each query's threshold at
+// thr0[q*thr0s], a score at which at least the wanted keys are expected
+// to pass (cuda/seed.go draws it from a sample of the rows), and keeps
+// it: a block never cuts a buffer back, it flushes it whole to the
+// query's list (sd.list [m][L], sd.cnt[q] keys appended, counted past L
+// though only L are written) when the next tile could overflow it, and
+// at the end. The list then holds every key at or past the threshold.
+struct ScanSeed {
+	i64 xstep;        // row r of the scan is row r*xstep of x
+	const float* thr0; // null: not seeded
+	i64 thr0s;
+	u32* cnt;
+	u64* list;
+	i64 L;
+};
+
 struct ScanBlock {
 	float* thr_s; // BM thresholds (NaN: none yet)
 	int* cnt_s;   // BM buffer counts
@@ -278,6 +297,7 @@ struct ScanBlock {
 	u32* scr;     // scratch: [0] the block's largest row norm
 	u64* wb;      // the block's buffers, BM x C keys
 	const u32* bits; // with MASK: the rows' bitmap
+	ScanSeed sd;
 	i64 m, qbase, nbeg, nend;
 	int normB, kk, C;
 	bool lg;
@@ -286,8 +306,8 @@ struct ScanBlock {
 	// from blockIdx.x*BM, stored rows [blockIdx.y*per, +per) of the n;
 	// sel is the shared memory after the tiles.
 	__device__ __forceinline__ ScanBlock(unsigned char* sel, i64 m_, i64 n, i64 per, const float* qscale, int normB_, int largest,
-	                                     int kk_, int C_, u64* wbuf, const u32* bits_)
-		: bits(bits_), m(m_), normB(normB_), kk(kk_), C(C_) {
+	                                     int kk_, int C_, u64* wbuf, const u32* bits_, ScanSeed sd_)
+		: bits(bits_), sd(sd_), m(m_), normB(normB_), kk(kk_), C(C_) {
 		thr_s = (float*)sel;
 		cnt_s = (int*)(thr_s + BM);
 		qsc = (float*)(cnt_s + BM);
@@ -302,7 +322,7 @@ struct ScanBlock {
 		wb = wbuf + blk * BM * (i64)C;
 		int tid = threadIdx.x;
 		if (tid < BM) {
-			thr_s[tid] = __uint_as_float(0x7fc00000u);
+			thr_s[tid] = (sd.thr0 && qbase + tid < m) ? sd.thr0[(qbase + tid) * sd.thr0s] : __uint_as_float(0x7fc00000u);
 			cnt_s[tid] = 0;
 			qsc[tid] = (qscale && qbase + tid < m) ? qscale[qbase + tid] : 1.0f;
 		}
@@ -360,7 +380,7 @@ struct ScanBlock {
 		bool pass = lg ? !(s < thr) : !(s > thr);
 		if (pass && ok && r0 + c < nend) {
 #if MASK
-			i64 r = r0 + c;
+			i64 r = (r0 + c) * sd.xstep;
 			if (((bits[r >> 5] >> (r & 31)) & 1u) == 0u) { // a failing row: the worst score
 				s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
 				if (lg ? (s < thr) : (s > thr)) return;
@@ -377,6 +397,10 @@ struct ScanBlock {
 	// query; then waits for the block.
 	__device__ __forceinline__ void cut_back() {
 		int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+		if (sd.thr0) {
+			flush(C - BN);
+			return;
+		}
 		for (int ql = warp; ql < BM; ql += 8) {
 			int cnt = cnt_s[ql];
 			float th = thr_s[ql];
@@ -390,11 +414,38 @@ struct ScanBlock {
 		__syncthreads();
 	}
 
+	// flush appends every buffer holding more than lim keys to its
+	// query's list (a seeded scan), a warp a query, and empties it; then
+	// waits for the block.
+	__device__ __forceinline__ void flush(int lim) {
+		int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+		for (int ql = warp; ql < BM; ql += 8) {
+			int cnt = cnt_s[ql];
+			if (cnt <= lim) continue;
+			i64 qi = qbase + ql;
+			u32 pos = 0;
+			if (lane == 0) pos = atomicAdd(sd.cnt + qi, (u32)cnt);
+			pos = __shfl_sync(0xffffffffu, pos, 0);
+			const u64* b = wb + ql * (i64)C;
+			u64* o = sd.list + qi * sd.L;
+			for (int u = lane; u < cnt; u += 32)
+				if ((i64)pos + u < sd.L) o[pos + u] = b[u];
+			__syncwarp();
+			if (lane == 0) cnt_s[ql] = 0;
+		}
+		__syncthreads();
+	}
+
 	// finish writes each query's kk best keys of the block, EMPTY_KEY
 	// padded, to cand [m][parts][kk], and the block's largest row norm to
 	// *maxnorm. The tiles must be done with.
 	__device__ __forceinline__ void finish(u64* cand, u32* maxnorm) {
 		int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+		if (sd.thr0) {
+			flush(0);
+			if (SS && tid == 0) atomicMax(maxnorm, scr[0]);
+			return;
+		}
 		for (int ql = warp; ql < BM; ql += 8) {
 			i64 qi = qbase + ql;
 			if (qi >= m) break;

@@ -128,11 +128,13 @@ __device__ __forceinline__ void wg_mma(float (&d)[32], u64 da, u64 db, int scale
 extern "C" __global__ void __launch_bounds__(NT, MINB) wgmma_scan_v5(
 	const T* q, const T* x, i64 m, i64 n, i64 d, i64 per,
 	const float* qscale, int normB, int largest,
-	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm, const u32* bits)
+	int kk, int C, u64* wbuf, u64* cand, u32* maxnorm, const u32* bits,
+	i64 xstep, const float* thr0, i64 thr0s, u32* lcnt, i64 L)
 {
 	extern __shared__ __align__(1024) unsigned char smem[];
 	unsigned char* tiles = smem; // STAGES x (BM + BN) rows, SB bytes a stage
-	ScanBlock blk(smem + STAGES * SB, m, n, per, qscale, normB, largest, kk, C, wbuf, bits);
+	ScanBlock blk(smem + STAGES * SB, m, n, per, qscale, normB, largest, kk, C, wbuf, bits,
+	              ScanSeed{xstep, thr0, thr0s, lcnt, cand, L});
 	int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
 	int g = lane >> 2, t4 = lane & 3;
 	constexpr int CPR = ScanLoader::CPR;
@@ -142,7 +144,7 @@ extern "C" __global__ void __launch_bounds__(NT, MINB) wgmma_scan_v5(
 	// Eight threads in a row fill one core matrix (128 contiguous bytes).
 	const int lr = ((tid >> 3) / CPR) * 8 + (tid & 7), cb = ((tid >> 3) % CPR) * 16;
 #endif
-	ScanLoader load(q, x, m, d, blk.qbase, blk.nbeg, blk.nend, lr, cb);
+	ScanLoader load(q, x, m, d, xstep, blk.qbase, blk.nbeg, blk.nend, lr, cb);
 	const int KT = load.KT;
 
 	float ss = 0.0f;

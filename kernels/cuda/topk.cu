@@ -351,3 +351,27 @@ extern "C" __global__ void __launch_bounds__(512) cand_compact(u64* buf, i64 C, 
 		thr[q] = worst;
 	}
 }
+
+// seed_final ends a seeded scan (cuda/seed.go), one block a query: its
+// list buf [q][L] holds the cnt[q] keys at or past its seeded threshold
+// (counted past L, only L written). When there are at least k of them and
+// all were written, their best k go to out [G][k], unordered, and ok[q]
+// is 1: no other row can be among the best k. Otherwise ok[q] is 0 and
+// out's row EMPTY_KEY (the query is searched again without a seed).
+extern "C" __global__ void __launch_bounds__(512) seed_final(const u64* buf, i64 L, const u32* cnt, int k, u64* out, int* ok)
+{
+	i64 q = blockIdx.x;
+	i64 n = cnt[q];
+	u64* o = out + q * k;
+	if (n < k || n > L) {
+		for (int i = threadIdx.x; i < k; i += blockDim.x) o[i] = EMPTY_KEY;
+		if (threadIdx.x == 0) ok[q] = 0;
+		return;
+	}
+	const u64* b = buf + q * L;
+	auto key_at = [&](i64 i) -> u64 { return b[i]; };
+	select_state st;
+	select_keys(key_at, n, k, st);
+	collect_keys(key_at, n, k, st, o);
+	if (threadIdx.x == 0) ok[q] = 1;
+}

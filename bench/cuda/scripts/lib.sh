@@ -4,8 +4,9 @@
 # $G, the fortunes and the model's first part where carried), model (the model assembled
 # in /tmp/model and checked), storeprof, gpu_tests (a test binary's
 # tests, logged and counted), store1m (embench's 1M-row store beside plain
-# PyTorch), seed1m and enc100k (the encoder's scenarios over short
-# documents), hostprof (the store's host profile).
+# PyTorch), store_at_k and exact64 (the same at a given k for 64 and
+# 1024 queries; cmd/exactcheck), seed1m and enc100k (the encoder's
+# scenarios over short documents), hostprof (the store's host profile).
 set -o pipefail
 T0=$SECONDS
 OUT="${OUT:-$(mktemp -d)}"
@@ -126,4 +127,30 @@ encode5k() {
 		--dtypes float32,float16 --model /tmp/model --json "$OUT/encode5k.json" >"$OUT/encode5k.md" 2>"$OUT/encode5k.err"
 	echo "encode rc $?"
 	grep -E '^\|' "$OUT/encode5k.md" | tail -10
+}
+# store_at_k END K...: embench's 1M-row store on cuda beside plain
+# PyTorch, 64 and 1024 queries at each k, into $OUT/store_kK.{md,json,err},
+# while END seconds into the script are not near.
+store_at_k() {
+	local end=$1 k left
+	shift
+	for k in "$@"; do
+		left=$((end - (SECONDS - T0)))
+		echo "== embench store, 1M rows, k=$k ($((SECONDS - T0)) s, $left s left)"
+		[ $left -gt 60 ] || break
+		lim $left $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --k $k --batches 64,1024 --large-k none \
+			--scenario store_search_64,store_search_1024 --json "$OUT/store_k$k.json" >"$OUT/store_k$k.md" 2>"$OUT/store_k$k.err"
+		echo "store k=$k rc $? ($((SECONDS - T0)) s)"
+		grep -E '^\| store_search|^\|  \|' "$OUT/store_k$k.md" | head -24
+		tail -2 "$OUT/store_k$k.err"
+	done
+}
+# exact64 END SEED: cmd/exactcheck on cuda, 64 queries a batch, until END
+# seconds into the script, into $OUT/exactcheck64.log.
+exact64() {
+	echo "== exactcheck, 64 queries a batch ($((SECONDS - T0)) s)"
+	lim $(($1 - (SECONDS - T0))) $G/exactcheck -backend cuda -queries 64 -seed "$2" >"$OUT/exactcheck64.log" 2>&1
+	echo "exactcheck rc $? ($((SECONDS - T0)) s)"
+	grep -E "violation" "$OUT/exactcheck64.log" | grep -v ": 0 violations" | head -4
+	grep -E "on cuda:|^ok" "$OUT/exactcheck64.log" | tail -12
 }

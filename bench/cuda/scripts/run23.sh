@@ -39,21 +39,8 @@ A)
 B)
 	unpack
 	gpuinfo
-	for k in 1000 4096; do
-		left=$((${END:-560} - (SECONDS - T0)))
-		echo "== embench store, 1M rows, k=$k ($((SECONDS - T0)) s, $left s left)"
-		[ $left -gt 60 ] || break
-		lim $left $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --k $k --batches 64,1024 --large-k none \
-			--scenario store_search_64,store_search_1024 --json "$OUT/store_k$k.json" >"$OUT/store_k$k.md" 2>"$OUT/store_k$k.err"
-		echo "store k=$k rc $? ($((SECONDS - T0)) s)"
-		grep -E '^\| store_search|^\|  \|' "$OUT/store_k$k.md" | head -24
-		tail -2 "$OUT/store_k$k.err"
-	done
-	echo "== exactcheck, 64 queries a batch ($((SECONDS - T0)) s)"
-	lim $((${END:-580} - (SECONDS - T0))) $G/exactcheck -backend cuda -queries 64 -seed 23 >"$OUT/exactcheck64.log" 2>&1
-	echo "exactcheck rc $? ($((SECONDS - T0)) s)"
-	grep -E "violation" "$OUT/exactcheck64.log" | grep -v ": 0 violations" | head -4
-	grep -E "on cuda:|^ok" "$OUT/exactcheck64.log" | tail -12
+	store_at_k ${END:-560} 1000 4096
+	exact64 ${END:-580} 23
 	;;
 C)
 	unpack
