@@ -25,7 +25,7 @@ import (
 // they are the query's best kc whatever the sample was: a key of the best
 // kc scores at least the kc-th best, which is at least the threshold. A
 // query for which that fails (the sample misled it: a chance of about
-// 1e-7 with random rows) is searched again without a seed, with the
+// 4e-7 with random rows) is searched again without a seed, with the
 // others that failed, so a search is exact either way.
 
 const (

@@ -16,6 +16,11 @@
 #   until END seconds.
 # C: TestSeeded and the search's other tests, the store's tests on cuda,
 #   then B.
+# D: embench's 1M-row store beside plain PyTorch for one query at
+#   k = 1000 and 4096; first use of 64 and 1024 float16 queries at
+#   k = 4096 with Open's warm-up 8 s ahead (cold kernel cache) and with
+#   the kernels cached; cudabench -storeprof of 64 float16 queries at
+#   k = 4096 and 1000 with a Go CPU profile of the host.
 . "$(dirname "$0")/lib.sh"
 # store_cuda LIMIT: the store's tests on cuda (libtorch's adapter crashes
 # in its open on these machines: TestSearchExact's torch and mlx skipped).
@@ -54,8 +59,32 @@ C)
 	store_cuda 150
 	END=$((${END:-560} - (SECONDS - T0))) bash "$0" B
 	;;
+D)
+	unpack
+	gpuinfo
+	for k in 1000 4096; do
+		echo "== embench store, 1M rows, one query, k=$k ($((SECONDS - T0)) s)"
+		lim 120 $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --k $k --batches 1 --large-k none \
+			--scenario store_search_1 >"$OUT/store1_k$k.md" 2>"$OUT/store1_k$k.err"
+		echo "store k=$k rc $? ($((SECONDS - T0)) s)"
+		grep -E '^\| store_search|^\|  \|' "$OUT/store1_k$k.md" | head -8
+		rm -f "$OUT/store1_k$k.err"
+	done
+	echo "== store first use, k = 4096 warmed by Open ($((SECONDS - T0)) s)"
+	{
+		lim 40 $G/cudabench -storefirst /tmp/sf16,fp16,1,100
+		for spec in fp16,64,4096 fp16,1024,4096; do
+			c=/tmp/cold-$spec
+			SILICA_CACHE_DIR=$c lim 30 $G/cudabench -storefirst /tmp/sf16,$spec -wait 8s | sed 's/^/cold, 8 s after Open: /'
+			SILICA_CACHE_DIR=$c lim 30 $G/cudabench -storefirst /tmp/sf16,$spec | sed 's/^/cached:               /'
+		done
+	} 2>&1 | tee "$OUT/firstuse.log"
+	echo "== host profile, 64 float16 queries at k = 4096 ($((SECONDS - T0)) s)"
+	lim 100 $G/cudabench -storeprof fp16,1000000 -reps 200 -storesearch "64:4096;64:1000" -cpuprofile "$OUT/host_fp16.prof" 2>&1 |
+		tee "$OUT/storeprof_fp16.log" | grep -v '^      '
+	;;
 *)
-	echo "usage: run24.sh A|B|C" >&2
+	echo "usage: run24.sh A|B|C|D" >&2
 	exit 2
 	;;
 esac
