@@ -48,9 +48,11 @@ type Config struct {
 	// (cmd/cudabench -anyk).
 	NoSkinny bool
 	// NoCand runs a search of many queries (float32 or 16-bit) at a k
-	// past the fused scan's through the score pass of scoreSelect (every row read again
-	// for each group of queries whose scores fit the scratch) instead of
-	// candSelect's candidate buffers. For benchmarks (cmd/cudabench).
+	// past the fused scan's that is not seeded (NoSeed, a masked search,
+	// or few rows) through the score pass of scoreSelect (every row read
+	// again for each group of queries whose scores fit the scratch)
+	// instead of candSelect's candidate buffers. For benchmarks
+	// (cmd/cudabench).
 	NoCand bool
 	// NoSeed runs a search of many queries at a large k on the tensor
 	// cores without a threshold seeded from a sample of the rows (seed.go):

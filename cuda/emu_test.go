@@ -176,8 +176,7 @@ func TestScanV4Emulated(t *testing.T) {
 		{name: "wg f16 masked, 1% pass", dt: engine.Float16, cfg: defaultV5(64, false), m: 40, n: 1500, d: 64, kk: 12, sms: 2, largest: true, keep: 0.01},
 		{name: "tf32 masked, 40% pass, smallest", dt: engine.Float32, cfg: small, m: 20, n: 1000, d: 100, kk: 30, sms: 2, tight: true, qscale: true, keep: 0.4},
 		// Seeds (cuda/seed.go): a scan of every step-th row, and scans whose
-		// thresholds start seeded and whose keys go to lists, run by default
-		// too.
+		// thresholds start seeded and whose keys go to lists.
 		{name: "wg f16 sample of every 7th row", dt: engine.Float16, cfg: defaultV5(64, false), m: 20, n: 3000, d: 64, kk: 24, sms: 2, largest: true, step: 7},
 		{name: "wg f16 seeded, lists overflow", dt: engine.Float16, cfg: defaultV5(64, false), m: 40, n: 1500, d: 64, sms: 2, largest: true, seeded: true, L: 600},
 		{name: "wg tf32 seeded, smallest", dt: engine.Float32, cfg: defaultV5(1024, true), m: 70, n: 1300, d: 100, sms: 2, qscale: true, seeded: true, L: 1300},
@@ -196,8 +195,10 @@ func TestScanV4Emulated(t *testing.T) {
 			keep = append(keep, i)
 		}
 	}
+	// Of the seeds' cases, the default run keeps the masked sample
+	// (mma.sync, TF32) and the wgmma float16 seeded scan.
 	for i, c := range cases {
-		if (c.keep > 0 || c.step > 1 || c.seeded) && !slices.Contains(keep, i) {
+		if ((c.keep > 0 && !c.seeded) || (c.seeded && c.cfg.wg && c.dt == engine.Float16)) && !slices.Contains(keep, i) {
 			keep = append(keep, i)
 		}
 	}
