@@ -24,6 +24,11 @@
 // At the end each query's kk best keys of the block (unsorted, EMPTY_KEY
 // padded) go to cand; topk_select merges the parts.
 //
+// A seeded scan (ScanSeed, cuda/seed.go) starts each threshold at a
+// score drawn from a sample of the rows instead, never raises it, and
+// appends the keys past it to one list a query for all blocks; a scan
+// with xstep > 1 reads every xstep-th row (that sample).
+//
 // Scores are acc * qscale[q] * xscale[r], xscale = 1/max(||x_r||, 1e-12)
 // with normB. With SS=1 the kernel sums the squares of every row it
 // streams (for normB, and for the TF32 error bound: the largest row norm
@@ -394,7 +399,8 @@ struct ScanBlock {
 	// cut_back cuts back every buffer that the next tile could overflow,
 	// and every buffer that has kk keys and no threshold yet (the first
 	// tiles: a threshold early keeps the later tiles' keys few), a warp a
-	// query; then waits for the block.
+	// query; a seeded scan flushes those buffers instead. Then it waits
+	// for the block.
 	__device__ __forceinline__ void cut_back() {
 		int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 		if (sd.thr0) {
