@@ -245,8 +245,11 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 	if c.tight {
 		C = c.kk + c.cfg.bn
 	}
-	if c.seeded {
-		C = 2 * c.cfg.bn // as mmaScanV4 sets it
+	switch {
+	case c.seeded:
+		C = c.cfg.bn + seedFlushAt // as mmaScanV4 sets them
+	case c.step > 1:
+		C = c.kk + c.cfg.bn
 	}
 	step := max(1, c.step)
 	ns := (c.n + step - 1) / step // the rows the scan reads: row r is x's row r*step

@@ -260,8 +260,11 @@ func (r *runner) mmaScanV4(at engine.Attrs, q, x arg, kc int, qscale, maxnorm, b
 			c, c.smem(), r.d.smemOptin)
 	}
 	C := c.bufKeys(kc)
-	if sd.thr0 != 0 {
-		C = 2 * c.bn // a buffer flushes to its list past bn keys
+	switch {
+	case sd.thr0 != 0:
+		C = c.bn + seedFlushAt // a buffer flushes to its list past seedFlushAt keys
+	case sd.step > 1:
+		C = kc + c.bn // a sample's buffers are cut back after every tile: less scratch, few tiles
 	}
 	nmt, parts, per := v4Grid(c, m, n, r.d.sms, C)
 	wbuf, err := sd.scr.take(r, 0, nmt*parts*c.bm*C*8)

@@ -37,6 +37,11 @@ const (
 	// seedMinStep is the sparsest sample a seed is drawn from: every
 	// fourth row, so kc >= 128.
 	seedMinStep = 4
+	// seedFlushAt is the keys past which a block of a seeded scan flushes
+	// a query's buffer to its list (the buffer holds a tile more): about
+	// 2 kc/n of a tile's rows pass, under one key at k = 1000 over 1M
+	// rows, so the flush at the end is mostly the only one.
+	seedFlushAt = 64
 )
 
 // seedPlan is how a seeded search of kc candidates cuts a search: every

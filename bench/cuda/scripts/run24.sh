@@ -21,6 +21,10 @@
 #   k = 4096 with Open's warm-up 8 s ahead (cold kernel cache) and with
 #   the kernels cached; cudabench -storeprof of 64 float16 queries at
 #   k = 4096 and 1000 with a Go CPU profile of the host.
+# E: after the seeded scan's buffers shrank (a block flushes past 64
+#   keys; a sample's buffers are cut back every tile): TestSeeded and
+#   cudabench -anyk of four seeded searches beside [noseed], whose code
+#   did not change (the same numbers as A's say the cards compare).
 . "$(dirname "$0")/lib.sh"
 # store_cuda LIMIT: the store's tests on cuda (libtorch's adapter crashes
 # in its open on these machines: TestSearchExact's torch and mlx skipped).
@@ -83,8 +87,19 @@ D)
 	lim 100 $G/cudabench -storeprof fp16,1000000 -reps 200 -storesearch "64:4096;64:1000" -cpuprofile "$OUT/host_fp16.prof" 2>&1 |
 		tee "$OUT/storeprof_fp16.log" | grep -v '^      '
 	;;
+E)
+	unpack
+	echo "== cuda tests ($((SECONDS - T0)) s)"
+	gpu_tests cuda 60 'TestSeeded'
+	grep -E 'searched again' "$OUT/cuda_tests.log"
+	echo "== cudabench -anyk ($((SECONDS - T0)) s)"
+	lim 150 $G/cudabench -anyk -reps 10 \
+		-only "fp16, 64 queries, k=1000|fp16, 1024 queries, k=4096|fp32, 64 queries, k=1000|fp32, 1024 queries, k=4096" >"$OUT/anyk.log" 2>&1
+	echo "anyk rc $? ($((SECONDS - T0)) s)"
+	grep -E '^any-k' "$OUT/anyk.log" | grep -v -E 'tiled|wide|select|fused|keep|nocand'
+	;;
 *)
-	echo "usage: run24.sh A|B|C|D" >&2
+	echo "usage: run24.sh A|B|C|D|E" >&2
 	exit 2
 	;;
 esac
