@@ -34,7 +34,7 @@ const (
 	seedRank = 64
 	// seedList is the keys a query's list holds, in kc.
 	seedList = 4
-	// seedMinStep is the sparsest sample a seed is drawn from: every
+	// seedMinStep is the densest sample a seed is drawn from: every
 	// fourth row, so kc >= 128.
 	seedMinStep = 4
 	// seedFlushAt is the keys past which a block of a seeded scan flushes
@@ -53,7 +53,8 @@ type seedPlan struct {
 
 // planSeed returns the seeded search of m queries over n rows at kc
 // candidates a query (k results), or false where it does not pay: kc
-// under 32 * seedMinStep, or a store under 4 * seedRank samples.
+// under 32 * seedMinStep, or a sample of fewer than 4 kk rows (a store
+// of fewer than about 8 kc).
 func planSeed(m, n, k, kc int, tf32 bool) (seedPlan, bool) {
 	step := kc / (seedRank / 2)
 	if step < seedMinStep {

@@ -69,3 +69,53 @@ func TestSeeded(t *testing.T) {
 		t.Logf("%s: %d of %d queries searched again", c.name, n, c.c.m)
 	}
 }
+
+// TestPlanSeed checks how seeded searches are cut: a sample of every
+// kc/32-th row whose rank kk (about 64) expects about 2 kc rows past its
+// score, no seed where the sample would be denser than every fourth row
+// or have fewer than 4 kk rows, and chunks of queries (multiples of 64
+// unless one holds them all) whose lists and selections fit the scratch.
+func TestPlanSeed(t *testing.T) {
+	for _, c := range []struct {
+		m, n, k int
+		tf32    bool
+		ok      bool
+	}{
+		{64, 1000000, 1000, false, true},
+		{1024, 1000000, 4096, true, true},
+		{1024, 1000000, 4096, false, true},
+		{300, 70001, 3000, false, true},
+		{64, 1000000, 100, false, false}, // kc 100: every third row
+		{64, 1000000, 100, true, true},   // kc 200
+		{64, 1000000, 127, false, false},
+		{64, 7000, 1000, false, false}, // 225 samples
+		{20, 1 << 20, 65536, false, true},
+	} {
+		kc := c.k
+		if c.tf32 {
+			kc = tf32Candidates(c.k)
+		}
+		sp, ok := planSeed(c.m, c.n, c.k, kc, c.tf32)
+		if ok != c.ok {
+			t.Fatalf("%+v: planned %t, want %t", c, ok, c.ok)
+		}
+		if !ok {
+			continue
+		}
+		expect := sp.kk * sp.step // rows past the seed, expected
+		per := 8*sp.L + 8*kc + 12*sp.kk + 12
+		if c.tf32 {
+			per += 16*kc + 8*c.k
+		}
+		switch {
+		case sp.step < seedMinStep || sp.s != (c.n+sp.step-1)/sp.step || sp.s < 4*sp.kk:
+			t.Fatalf("%+v: step %d, %d samples, rank %d", c, sp.step, sp.s, sp.kk)
+		case sp.kk < seedRank-8 || sp.kk > seedRank+8 || expect < 2*kc || expect > 2*kc+2*sp.step:
+			t.Fatalf("%+v: rank %d of every %d-th row: %d rows expected past the seed, want about 2 kc = %d", c, sp.kk, sp.step, expect, 2*kc)
+		case sp.L != seedList*kc:
+			t.Fatalf("%+v: lists of %d keys, want %d", c, sp.L, seedList*kc)
+		case sp.g < 1 || sp.g > c.m || sp.g < c.m && (sp.g%64 != 0 || sp.g*per > scoreScratch && sp.g > 64):
+			t.Fatalf("%+v: chunks of %d queries, %d bytes each", c, sp.g, sp.g*per)
+		}
+	}
+}
