@@ -562,26 +562,15 @@ func (r *runner) rowScan(at engine.Attrs, q, x arg, scales, bits dptr, vals, idx
 // error proves that no other row can enter the best k; a query whose
 // proof fails is searched again by the exact row scan.
 func (r *runner) mmaScan(at engine.Attrs, q, x arg, bits, vals, idx dptr) error {
-	m, d := q.Shape[0], q.Shape[1]
+	m := q.Shape[0]
 	k := at.K
 	tf32 := x.DType == engine.Float32
 	kc := k
 	if tf32 {
 		kc = tf32Candidates(k)
 	}
-	qn, err := r.tmp(4 * m)
+	qn, qscale, maxnorm, err := r.mmaPrep(at, q)
 	if err != nil {
-		return err
-	}
-	qscale, err := r.rowScales(q, m, d, 0, at.NormA, qn)
-	if err != nil {
-		return err
-	}
-	maxnorm, err := r.tmp(4)
-	if err != nil {
-		return err
-	}
-	if err := r.memset32(maxnorm, 0, 1); err != nil {
 		return err
 	}
 	cand, parts, trunc, err := r.mmaScanV4(at, q, x, kc, qscale, maxnorm, bits, r.scanVersion(), scanSeed{})
@@ -602,29 +591,67 @@ func (r *runner) mmaScan(at engine.Attrs, q, x arg, bits, vals, idx dptr) error 
 	if err != nil {
 		return err
 	}
-	v := rescoreVariant()
-	if err := launch(r.d, v, [3]int{r.d.blocks(m*kc, 8)}, 256, 0, rescoreArgs{q: q.ptr, x: x.ptr, m: int64(m), d: int64(d),
-		kc: int32(kc), qscale: qscale, normB: at.NormB, largest: at.Largest, approx: approx, exact: exact, bits: bits}); err != nil {
-		return err
-	}
 	best, err := r.tmp(m * k * 8)
 	if err != nil {
-		return err
-	}
-	if err := r.selectRows(engine.Float32, 0, exact, m, kc, k, at.Largest, 0, 0, best); err != nil {
 		return err
 	}
 	ok, err := r.tmp(4 * m)
 	if err != nil {
 		return err
 	}
-	eps := tf32Bound(d, trunc)
-	if err := launch(r.d, v, [3]int{r.d.blocks(m*k, 256)}, 256, 0, verifyArgs{best: best, approx: approx, m: int64(m),
-		k: int32(k), kc: int32(kc), qnorm: qn, qscale: qscale, xmax: maxnorm, normB: at.NormB, eps: eps, largest: at.Largest,
-		vals: vals, idx: idx, ok: ok}); err != nil {
+	if err := r.tf32Finish(at, q, x, kc, qn, qscale, maxnorm, trunc, bits, approx, exact, best, vals, idx, ok); err != nil {
 		return err
 	}
 	return r.refine(at, q, x, bits, ok, vals, idx)
+}
+
+// mmaPrep is what a tensor-core search needs before its scans: each
+// query's norm qn [m] and scale qscale [m] (rowScales), and the largest
+// row norm, zeroed for the scans to raise (maxnorm).
+func (r *runner) mmaPrep(at engine.Attrs, q arg) (qn, qscale, maxnorm dptr, err error) {
+	m, d := q.Shape[0], q.Shape[1]
+	if qn, err = r.tmp(4 * m); err != nil {
+		return 0, 0, 0, err
+	}
+	if qscale, err = r.rowScales(q, m, d, 0, at.NormA, qn); err != nil {
+		return 0, 0, 0, err
+	}
+	if maxnorm, err = r.tmp(4); err != nil {
+		return 0, 0, 0, err
+	}
+	return qn, qscale, maxnorm, r.memset32(maxnorm, 0, 1)
+}
+
+// tf32Finish ends a TF32 search of the m queries q (norms qn, scales
+// qscale, rows of largest norm maxnorm, operands truncated when trunc):
+// their candidates approx [m][kc], best first by TF32 score, are scored
+// again exactly into exact [m][kc], the best k of those go to best
+// [m][k], and verify writes the ones the error bound proves to vals and
+// idx, ok [m] 0 for a query whose proof fails.
+func (r *runner) tf32Finish(at engine.Attrs, q, x arg, kc int, qn, qscale, maxnorm dptr, trunc bool,
+	bits, approx, exact, best, vals, idx, ok dptr) error {
+	m, d := q.Shape[0], q.Shape[1]
+	k := at.K
+	v := rescoreVariant()
+	if err := launch(r.d, v, [3]int{r.d.blocks(m*kc, 8)}, 256, 0, rescoreArgs{q: q.ptr, x: x.ptr, m: int64(m), d: int64(d),
+		kc: int32(kc), qscale: qscale, normB: at.NormB, largest: at.Largest, approx: approx, exact: exact, bits: bits}); err != nil {
+		return err
+	}
+	if err := r.selectRows(engine.Float32, 0, exact, m, kc, k, at.Largest, 0, 0, best); err != nil {
+		return err
+	}
+	return launch(r.d, v, [3]int{r.d.blocks(m*k, 256)}, 256, 0, verifyArgs{best: best, approx: approx, m: int64(m),
+		k: int32(k), kc: int32(kc), qnorm: qn, qscale: qscale, xmax: maxnorm, normB: at.NormB, eps: tf32Bound(d, trunc),
+		largest: at.Largest, vals: vals, idx: idx, ok: ok})
+}
+
+// readFlags waits for the device and reads the n int32 flags at p.
+func (r *runner) readFlags(p dptr, n int) ([]int32, error) {
+	if err := r.d.sync(); err != nil {
+		return nil, err
+	}
+	flags := make([]int32, n)
+	return flags, check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&flags[0]), p, uint64(4*n)))
 }
 
 // rescoreArgs are the parameters of rescore (scan_rescore.cu).
@@ -706,11 +733,8 @@ func (r *runner) refine(at engine.Attrs, q, x arg, bits, ok, vals, idx dptr) err
 		one.Shape = engine.Shape{1, d}
 		return r.rowScan(at, one, x, 0, bits, vals, idx)
 	}
-	if err := r.d.sync(); err != nil {
-		return err
-	}
-	flags := make([]int32, m)
-	if err := check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&flags[0]), ok, uint64(4*m))); err != nil {
+	flags, err := r.readFlags(ok, m)
+	if err != nil {
 		return err
 	}
 	k := at.K

@@ -1,10 +1,6 @@
 package cuda
 
-import (
-	"unsafe"
-
-	"github.com/silica-go/silica/engine"
-)
+import "github.com/silica-go/silica/engine"
 
 // The seeded search: many queries at a large k on the tensor cores.
 //
@@ -93,10 +89,7 @@ func (r *runner) seeded(at engine.Attrs, q, x arg, vals, idx dptr) (bool, error)
 	if tf32 {
 		kc = tf32Candidates(k)
 	}
-	if k > n {
-		return false, nil
-	}
-	sp, ok := planSeed(m, n, k, kc, tf32)
+	sp, ok := planSeed(m, n, k, kc, tf32) // only for n of about 8 kc or more, so k <= n
 	if !ok {
 		return false, nil
 	}
@@ -104,19 +97,8 @@ func (r *runner) seeded(at engine.Attrs, q, x arg, vals, idx dptr) (bool, error)
 	if !r.d.dry {
 		r.b.seeds.Add(1)
 	}
-	qn, err := r.tmp(4 * m)
+	qn, qscale, maxnorm, err := r.mmaPrep(at, q)
 	if err != nil {
-		return true, err
-	}
-	qscale, err := r.rowScales(q, m, d, 0, at.NormA, qn)
-	if err != nil {
-		return true, err
-	}
-	maxnorm, err := r.tmp(4)
-	if err != nil {
-		return true, err
-	}
-	if err := r.memset32(maxnorm, 0, 1); err != nil {
 		return true, err
 	}
 	flags, err := r.tmp(8 * m) // [m] seed_final's, then [m] verify's
@@ -178,16 +160,8 @@ func (r *runner) seeded(at engine.Attrs, q, x arg, vals, idx dptr) (bool, error)
 		if err := r.selectRows(engine.Float32, 0, best, gg, kc, kc, at.Largest, 0, 0, approx); err != nil {
 			return true, err
 		}
-		if err := launch(r.d, rescoreVariant(), [3]int{r.d.blocks(gg*kc, 8)}, 256, 0, rescoreArgs{q: qc.ptr, x: x.ptr, m: int64(gg),
-			d: int64(d), kc: int32(kc), qscale: qs, normB: at.NormB, largest: at.Largest, approx: approx, exact: exact}); err != nil {
-			return true, err
-		}
-		if err := r.selectRows(engine.Float32, 0, exact, gg, kc, k, at.Largest, 0, 0, bestk); err != nil {
-			return true, err
-		}
-		if err := launch(r.d, rescoreVariant(), [3]int{r.d.blocks(gg*k, 256)}, 256, 0, verifyArgs{best: bestk, approx: approx,
-			m: int64(gg), k: int32(k), kc: int32(kc), qnorm: qn + uint64(4*q0), qscale: qs, xmax: maxnorm, normB: at.NormB,
-			eps: tf32Bound(d, trunc), largest: at.Largest, vals: vq, idx: iq, ok: flags + uint64(4*(m+q0))}); err != nil {
+		if err := r.tf32Finish(at, qc, x, kc, qn+uint64(4*q0), qs, maxnorm, trunc, 0, approx, exact, bestk, vq, iq,
+			flags+uint64(4*(m+q0))); err != nil {
 			return true, err
 		}
 	}
@@ -205,15 +179,12 @@ func (r *runner) reseed(at engine.Attrs, q, x arg, flags dptr, tf32 bool, vals, 
 		one.Shape = engine.Shape{1, d}
 		return r.search(at, one, x, 0, 0, vals, idx, true)
 	}
-	if err := r.d.sync(); err != nil {
-		return err
-	}
 	nf := m
 	if tf32 {
 		nf = 2 * m
 	}
-	ok := make([]int32, nf)
-	if err := check("cuMemcpyDtoH", cuMemcpyDtoH(unsafe.Pointer(&ok[0]), flags, uint64(4*nf))); err != nil {
+	ok, err := r.readFlags(flags, nf)
+	if err != nil {
 		return err
 	}
 	var redo []int

@@ -157,12 +157,13 @@ func (p *part) freeAll() {
 //
 // Ties: the engine breaks them by the smaller row, the store's contract
 // is the smaller id, and rows are in insertion order. So each arena is
-// asked for k + tieSlack(k) results (its excluded rows masked in the scan, see
-// parts); if fewer than k of them pass while more rows pass, or its last
-// result still scores as well as the k-th kept one (a tie across the
-// k-th place, or passing rows scored as the masked ones are) and the scan
-// did not return every row, rows of that score with smaller ids may be
-// missing, and the arena is scanned again for twice as many. Otherwise
+// asked for k + tieSlack(k) results (its excluded rows masked in the
+// scan, see parts); if fewer than k of them pass while more rows pass,
+// or its last result still scores as well as the k-th kept one (a tie
+// across the k-th place, or passing rows scored as the masked ones are)
+// and the scan did not return every row, rows of that score with
+// smaller ids may be missing, and the arena is scanned again for twice
+// as many. Otherwise
 // every row not returned scores worse than the k-th hit: exact.
 func (s *Store) scan(queries [][]float32, k int, f Filter) ([][]Hit, error) {
 	if len(queries) == 0 || s.live == 0 {
@@ -490,8 +491,8 @@ func (s *Store) sortTies(hits []Hit) {
 // scan covers the arena whole, never writes the full score matrix, and
 // is asked for k results (plus tieSlack, for ties) whatever the share
 // excluded. On a backend without engine.OpMaskRows (a compat peer may
-// lack it) the scan is asked for k plus the excluded rows plus one, and
-// the excluded ones are dropped afterwards. Either way k hits come back
+// lack it) the scan is asked for k plus the excluded rows plus
+// tieSlack, and the excluded ones are dropped afterwards. Either way k hits come back
 // when k pass.
 func (s *Store) parts(k int, f Filter) ([]*part, error) {
 	bits, passing := f.bitmaps(s)
