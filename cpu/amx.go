@@ -320,7 +320,8 @@ type amxShared struct {
 	p            *amxQueryPack
 	l, eq        []float32
 	valid, guess []float32
-	fac          []float32 // each row's rowFactor, set by the scan (NaN: scored exactly, not screened)
+	fac          []float32   // each row's rowFactor, set by the scan (NaN: scored exactly, not screened)
+	rows         *screenRows // the rows converted, when cached (screencache.go)
 	cq           []float64
 	c2           float64
 }
@@ -384,10 +385,15 @@ func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
 // hold is scored exactly here (skipped in a sample), and it and a masked
 // row get a NaN factor, so that they never pass; so do the slots past nt
 // up to a whole block.
+//
+// With the rows cached (amxShared.rows), a tile of consecutive rows is
+// read from the cache in place (scan) and only the factors are set here;
+// a sample's rows are copied from it.
 func (w *amxWorker) prepare(r0, nt int, sample []int) {
 	j, dp := w.j, w.s.p.ksteps*32
 	d := j.d
 	nan := float32(math.NaN())
+	cache := w.s.rows
 	for r := range (nt + amxRows - 1) / amxRows * amxRows {
 		ah, al := w.ah[r*dp:(r+1)*dp], w.al[r*dp:(r+1)*dp]
 		if r >= nt {
@@ -400,20 +406,32 @@ func (w *amxWorker) prepare(r0, nt int, sample []int) {
 		if sample != nil {
 			x = sample[x]
 		}
-		if sample == nil && r+amxPrefetch < nt {
-			// Ask for a row ahead, so that its read overlaps this row's
-			// conversion (64 queries over 10K rows: 13% faster).
-			rb := d * j.x.DType.Size()
-			prefetch(j.x.b[(x+amxPrefetch)*rb : (x+amxPrefetch+1)*rb])
-		}
-		row := load(j.x.DType, j.x.b, x*d, d, w.row)
-		// The split brings the row's sum of squares, in the same pass:
-		// enough to bound its norm (g). A cosine scan of rows not
-		// normalized scales each score by the row's inverse norm from
-		// sumSquares32's sum, as every path does.
-		ss := splitRow(ah, al, row)
-		if j.a.NormB {
-			ss = sumSquares32(row)
+		var row []float32 // the row's values, loaded where needed
+		var ss float32
+		if cache != nil {
+			ss = cache.ss[x]
+			if sample != nil {
+				copy(ah, cache.hi[x*dp:(x+1)*dp])
+				if cache.lo != nil {
+					copy(al, cache.lo[x*dp:(x+1)*dp])
+				}
+			}
+		} else {
+			if sample == nil && r+amxPrefetch < nt {
+				// Ask for a row ahead, so that its read overlaps this row's
+				// conversion (64 queries over 10K rows: 13% faster).
+				rb := d * j.x.DType.Size()
+				prefetch(j.x.b[(x+amxPrefetch)*rb : (x+amxPrefetch+1)*rb])
+			}
+			row = load(j.x.DType, j.x.b, x*d, d, w.row)
+			// The split brings the row's sum of squares, in the same pass:
+			// enough to bound its norm (g). A cosine scan of rows not
+			// normalized scales each score by the row's inverse norm from
+			// sumSquares32's sum, as every path does.
+			ss = splitRow(ah, al, row)
+			if j.a.NormB {
+				ss = sumSquares32(row)
+			}
 		}
 		f := j.rowFactor(x, ss)
 		if sample == nil && w.keepFac {
@@ -433,6 +451,9 @@ func (w *amxWorker) prepare(r0, nt int, sample []int) {
 			// tile unit's flushing of subnormal values (and float32's
 			// underflow of ss) could pass the bound: scored exactly here.
 			if sample == nil {
+				if row == nil {
+					row = load(j.x.DType, j.x.b, x*d, d, w.row)
+				}
 				w.exact(x, row)
 				if w.keepFac {
 					w.s.fac[x] = nan // not screened: no candidate of any query
@@ -447,8 +468,10 @@ func (w *amxWorker) prepare(r0, nt int, sample []int) {
 			w.fa[r] = nan
 		}
 		w.g = max(w.g, g)
-		clear(ah[d:])
-		clear(al[d:])
+		if cache == nil {
+			clear(ah[d:])
+			clear(al[d:])
+		}
 	}
 }
 
@@ -556,9 +579,21 @@ func (w *amxWorker) scan(lo, hi, qb0, qb1 int) {
 	w.qlo, w.qhi = qb0*amxQueries, min(qb1*amxQueries, w.j.m)
 	ks := w.s.p.ksteps
 	dp := ks * 32
+	ah, al, at := w.ah, w.al, 0 // the tile's parts: at row 0 of ah and al, or at row r0 of the cache
+	if c := w.s.rows; c != nil {
+		ah = c.hi
+		if c.lo != nil {
+			al = c.lo
+		} else {
+			al = c.hi // not read
+		}
+	}
 	for r0 := lo; r0 < hi; r0 += amxTileRows {
 		nt := min(amxTileRows, hi-r0)
 		w.prepare(r0, nt, nil)
+		if w.s.rows != nil {
+			at = r0 * dp
+		}
 		for q0 := qb0; q0 < qb1; q0 += amxQueryChunk / amxQueries {
 			nqb := min(amxQueryChunk/amxQueries, qb1-q0)
 			l, eq := w.s.l[q0*amxQueries:], w.s.eq[q0*amxQueries:]
@@ -568,7 +603,7 @@ func (w *amxWorker) scan(lo, hi, qb0, qb1 int) {
 			hits := 0
 			for b := 0; b < nt; b += amxRows {
 				c := w.c[b/amxRows*amxQueryChunk*amxRows:]
-				amxDots(amxConfig, w.ah[b*dp:], w.al[b*dp:], dp*2, w.s.p.hi[q0*ks*512:], w.s.p.lo[q0*ks*512:], ks, nqb, c)
+				amxDots(amxConfig, ah[at+b*dp:], al[at+b*dp:], dp*2, w.s.p.hi[q0*ks*512:], w.s.p.lo[q0*ks*512:], ks, nqb, c)
 				hits += amxHits(c, w.fa[b:b+amxRows], w.bias[b:b+amxRows], w.gr[b:b+amxRows], l, eq, nqb, w.masks[b/amxRows*amxQueryChunk/amxQueries*amxRows:])
 			}
 			if hits == 0 {
@@ -707,6 +742,7 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 	p := c.packQueries(j.Q, j.m, j.d)
 	nq := p.nqb * amxQueries
 	sh := &amxShared{fac: make([]float32, n), p: p, l: make([]float32, nq), eq: make([]float32, nq), valid: make([]float32, nq), guess: make([]float32, nq), cq: make([]float64, j.m)}
+	sh.rows = c.screens.rows(c, j, n, p.ksteps*32)
 	e := screenErr(j.d)
 	if j.a.Metric == engine.MetricL2 {
 		sh.c2, e = 1.25*float64(j.d+16)/(1<<24), 2*e

@@ -15,30 +15,51 @@ import (
 // screenKernels runs f with the screened scan's Go kernels (the tile
 // unit's three products, and AVX-512 BF16's one with its wider bound) and
 // with the assembly ones this machine has (the tile unit's, else AVX-512
-// BF16's); the screened scan runs for every scan of amxMinQueries (set to
-// 1) queries or more.
+// BF16's), then with those (or the Go bfloat16 kernel) and no rows cached
+// (screenCacheMax 0: each scan converts its rows); the screened scan runs
+// for every scan of amxMinQueries (set to 1) queries or more.
 func screenKernels(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
+	screenVariants(t, true, f)
+}
+
+// screenVariants is screenKernels, with the run without a cache only if
+// uncached.
+func screenVariants(t *testing.T, uncached bool, f func(t *testing.T)) {
+	t.Helper()
 	setSIMD(true)
-	asmDots, asmHits, asmErr := amxDots, amxHits, screenErr
+	asmDots, asmHits, asmErr, asmLo := amxDots, amxHits, screenErr, amxReadsLo
 	min0 := amxMinQueries
 	defer func() {
-		amxDots, amxHits, screenErr, amxMinQueries, amxCostCheck = asmDots, asmHits, asmErr, min0, true
+		amxDots, amxHits, screenErr, amxReadsLo, amxMinQueries, amxCostCheck = asmDots, asmHits, asmErr, asmLo, min0, true
 	}()
 	amxMinQueries, amxCostCheck = 1, false
 	t.Run("go", func(t *testing.T) {
-		amxDots, amxHits, screenErr = amxDotsGo, amxHitsGo, amxErr
+		amxDots, amxHits, screenErr, amxReadsLo = amxDotsGo, amxHitsGo, amxErr, true
 		f(t)
 	})
 	t.Run("go-bf16", func(t *testing.T) {
-		amxDots, amxHits, screenErr = dpbf16DotsGo, amxHitsGo, dpErr
+		amxDots, amxHits, screenErr, amxReadsLo = dpbf16DotsGo, amxHitsGo, dpErr, false
 		f(t)
 	})
 	t.Run("asm", func(t *testing.T) {
 		if asmDots == nil {
 			testenv.SkipBecause(t, "no tile unit (AMX-BF16) or AVX-512 BF16 on this machine")
 		}
-		amxDots, amxHits, screenErr = asmDots, asmHits, asmErr
+		amxDots, amxHits, screenErr, amxReadsLo = asmDots, asmHits, asmErr, asmLo
+		f(t)
+	})
+	if !uncached {
+		return
+	}
+	t.Run("uncached", func(t *testing.T) {
+		amxDots, amxHits, screenErr, amxReadsLo = asmDots, asmHits, asmErr, asmLo
+		if asmDots == nil {
+			amxDots, amxHits, screenErr, amxReadsLo = dpbf16DotsGo, amxHitsGo, dpErr, false
+		}
+		max0 := screenCacheMax
+		defer func() { screenCacheMax = max0 }()
+		screenCacheMax = 0
 		f(t)
 	})
 }

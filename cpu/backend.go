@@ -29,7 +29,8 @@ type Backend struct {
 	workers int
 	inUse   atomic.Int64
 	pool    pool
-	packs   packCache // packed panels of persistent matmul operands (packcache.go)
+	packs   packCache   // packed panels of persistent matmul operands (packcache.go)
+	screens screenCache // the screened scan's rows in bfloat16 (screencache.go)
 	// poison, a test hook (nil in use; export_test.go sets
 	// backendtest.Poison), fills new buffers, and each step's outputs
 	// before the step runs, so that an element a kernel leaves unwritten
@@ -94,7 +95,12 @@ func (c *Backend) WrapHost(data []byte) (engine.Buffer, error) {
 
 // Free releases a buffer; large ones are kept for reuse (pool.go).
 func (c *Backend) Free(b engine.Buffer) {
-	if bb, ok := b.(*buffer); ok && !bb.wrapped && bb.b != nil {
+	bb, ok := b.(*buffer)
+	if !ok {
+		return
+	}
+	c.screens.drop(bb)
+	if !bb.wrapped && bb.b != nil {
 		c.inUse.Add(-int64(len(bb.b)))
 		c.packs.drop(bb)
 		c.pool.put(wordsOf(bb.b))
@@ -103,9 +109,11 @@ func (c *Backend) Free(b engine.Buffer) {
 }
 
 // MemoryInUse returns the bytes of buffers allocated and not freed, plus
-// the freed ones kept for reuse and the cached packed panels
-// (engine.MemoryReporter); wrapped host memory is not counted.
-func (c *Backend) MemoryInUse() int64 { return c.inUse.Load() + c.pool.held() + c.packs.held() }
+// the freed ones kept for reuse, the cached packed panels and screen
+// rows (engine.MemoryReporter); wrapped host memory is not counted.
+func (c *Backend) MemoryInUse() int64 {
+	return c.inUse.Load() + c.pool.held() + c.packs.held() + c.screens.bytes()
+}
 
 func (c *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 	d := dst.(*buffer)

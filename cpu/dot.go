@@ -142,7 +142,7 @@ func setSIMD(on bool) bool {
 	dotQueries = dotQueriesGo
 	gemmKernel, gemmMR, gemmNR, packA12 = gemm1x1Go, 1, 1, nil
 	dotTile, scanQueryBlock, l2Tile = dotTileGo, 4, nil
-	amxDots, amxHits, splitRow, screenErr, screenUnit = nil, nil, splitBF16Go, amxErr, ""
+	amxDots, amxHits, splitRow, screenErr, screenUnit, amxReadsLo = nil, nil, splitBF16Go, amxErr, "", true
 	avx512 = false
 	firstNotBelow, firstNotAbove = firstNotBelowGo, firstNotAboveGo
 	sum, fma, scale, prefetch = sumGo, fmaGo, scaleGo, prefetchNone

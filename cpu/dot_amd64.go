@@ -60,9 +60,10 @@ func useSIMD() bool {
 		switch {
 		case useAMX && cpufeat.EnableAMX():
 			amxDots, amxHits, splitRow, screenUnit = amxDotsChecked, amxHitsChecked, splitBF16Rows, "amx"
+			amxReadsLo = true
 		case useAMX && cpufeat.X86.AVX512BF16:
 			amxDots, amxHits, splitRow, screenErr = dpbf16DotsChecked, amxHitsChecked, splitBF16Rows, dpErr
-			screenUnit = "avx512bf16"
+			screenUnit, amxReadsLo = "avx512bf16", false
 		}
 	}
 	decodeBF16 = func(dst []float32, src []byte) { bf16ToF32AVX2(dst, src[:2*len(dst)]) }
