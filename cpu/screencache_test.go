@@ -158,9 +158,8 @@ func TestScreenCacheWrapped(t *testing.T) {
 
 // checkCosineTopK checks a cosine scan's k best of each query (values got,
 // rows idx) against float64 over the queries qv and rows xv as stored in
-// dt: the rows
-// are the k best, ties by the smaller row, each score within float32's
-// error.
+// dt: the rows are the k best, ties by the smaller row, each score within
+// float32's error.
 func checkCosineTopK(t *testing.T, what string, dt engine.DType, qv, xv []float32, m, n, d, k int, got []float32, idx []int64) {
 	t.Helper()
 	q, x := stored(dt, qv), stored(dt, xv)
