@@ -372,13 +372,21 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, []int, error) {
 		slab := make([]Hit, 0, (hi-lo)*p.k)
 		for i := lo; i < hi; i++ {
 			kept := slab[len(slab):len(slab):cap(slab)]
-			if p.ids != nil {
+			qv := vals[i*p.k : (i+1)*p.k]
+			switch {
+			case p.ids != nil && rowOf == nil:
+				// Every result is a hit: one pass, without a check.
+				kept = kept[:p.k]
+				for j, id := range index[i*p.k : (i+1)*p.k] {
+					kept[j] = Hit{id, qv[j]}
+				}
+			case p.ids != nil:
 				for j := i * p.k; j < (i+1)*p.k; j++ {
-					if rowOf == nil || p.passes(int(rowOf[j])) {
+					if p.passes(int(rowOf[j])) {
 						kept = append(kept, Hit{index[j], vals[j]})
 					}
 				}
-			} else {
+			default:
 				for j := i * p.k; j < (i+1)*p.k; j++ {
 					if r := int(index[j]); p.passes(r) {
 						kept = append(kept, Hit{p.a.ids[r], vals[j]})
@@ -391,7 +399,9 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, []int, error) {
 					continue
 				}
 			}
-			s.sortTies(kept)
+			if hasTies(qv) {
+				s.sortTies(kept)
+			}
 			out[i] = kept[:min(k, len(kept)):min(k, len(kept))]
 			slab = slab[:len(slab)+len(kept)]
 		}
@@ -467,6 +477,18 @@ func (s *Store) worse(a, b float32) bool {
 		return a < b
 	}
 	return a > b
+}
+
+// hasTies reports whether sorted scores v hold a run of equal ones (two
+// NaN count as equal), which sortTies must put in id order: most
+// searches have none, and the check is a fraction of sortTies's.
+func hasTies(v []float32) bool {
+	for j := 1; j < len(v); j++ {
+		if v[j] == v[j-1] || v[j] != v[j] && v[j-1] != v[j-1] {
+			return true
+		}
+	}
+	return false
 }
 
 // sortTies puts each run of equal scores of hits (sorted by score) in id
