@@ -22,9 +22,10 @@ import (
 
 // The tensor-core scans v4 and v5 run here on the CPU: scan_mma_v4.cu or
 // scan_wgmma_v5.cu, with the prelude and scan_tc.cuh, is compiled as C++ against testdata/emu/cuda_emu.h (threads of
-// a block are OS threads with real barriers; ldmatrix, mma.sync, cp.async
-// and the TF32 rounding follow the PTX ISA) and its candidates are checked
-// against float64. No GPU is needed; a race or a wrong index shows here.
+// a block are fibers on one OS thread with real barriers, run in a random
+// order between them; ldmatrix, mma.sync, cp.async and the TF32 rounding
+// follow the PTX ISA) and its candidates are checked against float64. No
+// GPU is needed; a race or a wrong index shows here.
 
 // emuCompiler finds a C++20 compiler: SILICA_CLANG (.ci/setup.d/10-clang.sh),
 // else clang++-19 down to clang++-15, clang++ or g++ on PATH.
@@ -72,7 +73,7 @@ func buildEmuMain(t *testing.T, v variant, mainFile string, defs ...string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-std=c++20", "-O1", "-pthread", "-w", "-ffp-contract=off"}
+	args := []string{"-std=c++20", "-O1", "-w", "-ffp-contract=off"}
 	for _, d := range append(slices.Clip(v.defines), defs...) {
 		args = append(args, "-DSIL_"+d)
 	}

@@ -1,22 +1,39 @@
 // cuda_emu.h: enough of CUDA to run a Silica search kernel on the CPU, for
-// the tests (cuda/emu_test.go). Every thread of a block is an OS thread;
-// __syncthreads and the warp primitives are real barriers, so a missing
-// barrier shows as a wrong or moving result. The PTX primitives the kernel
-// writes under #ifndef SIL_EMU (cp.async, ldmatrix, mma.sync, cvt.rna.tf32)
-// are given here with the semantics of the PTX ISA: fragment layouts of
-// mma.m16n8k16 (f16, bf16) and mma.m16n8k8 (tf32), ldmatrix .x4, and
-// cp.async whose copy lands at any moment between issue and the wait that
-// covers it (here: at issue or at the wait, chosen at random per copy).
-// Blocks run one after another. Compiled as C++20 (std::barrier).
-#include <barrier>
+// the tests (cuda/emu_test.go). The 256 threads of a block are fibers (user
+// contexts, each with a stack of its own) that take turns on one OS thread:
+// a fiber runs until it reaches a barrier (__syncthreads: the block's 256
+// threads; __syncwarp and every warp primitive: the warp's 32) or returns,
+// and the next fiber to run is drawn at random from those not waiting, so
+// the order of the threads' work between two barriers changes from one
+// barrier to the next and a missing barrier shows as a wrong or moving
+// result. A barrier that can never complete (a thread returned, or waits
+// at another barrier) is reported on stderr and aborts. Fibers switch with
+// a few instructions of assembly on x86-64 and arm64 (clang), with
+// ucontext elsewhere or with SIL_EMU_UCONTEXT defined. The PTX primitives
+// the kernel writes under #ifndef SIL_EMU (cp.async, ldmatrix, mma.sync,
+// cvt.rna.tf32) are given here with the semantics of the PTX ISA: fragment
+// layouts of mma.m16n8k16 (f16, bf16) and mma.m16n8k8 (tf32), ldmatrix
+// .x4, and cp.async whose copy lands at any moment between issue and the
+// wait that covers it (here: at issue or at the wait, chosen at random per
+// copy). Blocks run one after another. Compiled as C++20.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <math.h>
 #include <random>
-#include <thread>
 #include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) && !defined(SIL_EMU_UCONTEXT)
+#define SIL_EMU_ASM 1
+#elif defined(__aarch64__) && defined(__clang__) && !defined(SIL_EMU_UCONTEXT)
+#define SIL_EMU_ASM 2
+#else
+#include <ucontext.h> // macOS declares it only under _XOPEN_SOURCE, which a main would define first
+#endif
 
 #define SIL_EMU 1
 #define __device__
@@ -33,8 +50,7 @@
 }
 
 struct sil_dim3 { unsigned x, y, z; };
-inline thread_local sil_dim3 threadIdx, blockIdx;
-inline sil_dim3 blockDim, gridDim;
+inline sil_dim3 blockIdx, blockDim, gridDim; // one block runs at a time
 
 struct float2 { float x, y; };
 struct float4 { float x, y, z, w; };
@@ -49,31 +65,277 @@ inline float __uint_as_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f;
 inline int __popc(unsigned v) { return __builtin_popcount(v); }
 inline int __ffs(unsigned v) { return __builtin_ffs((int)v); }
 
+// ---- fibers ----
+// sil_thread is an emulated thread: its threadIdx, lane, the random
+// numbers of its cp.async and wgmma timing, its open cp.async and wgmma
+// groups, and its fiber. sil_cur is the one that runs; threadIdx is its.
+struct sil_copy { void* dst; const void* src; bool valid; };
+struct sil_wgop { float* d; int n; uint64_t da, db; int scale; };
+struct sil_thread {
+	sil_dim3 tid;
+	int lane;
+	std::mt19937 rng;
+	std::vector<sil_copy> open;
+	std::vector<std::vector<sil_copy>> groups;
+	std::vector<sil_wgop> wg_open;
+	std::vector<std::vector<sil_wgop>> wg_groups;
+	bool done;        // returned from the kernel
+	void* sp;         // its saved stack pointer (assembly switch)
+#if !defined(SIL_EMU_ASM)
+	ucontext_t uc;
+#endif
+};
+inline sil_thread* sil_cur;
+#define threadIdx (sil_cur->tid)
+
+// A barrier of n threads: those that wait at it.
+struct sil_bar {
+	int n, arrived;
+	sil_thread* waiting[256];
+};
 // One block's threads: the block barrier, and per warp a barrier and the
 // slots lanes exchange values through.
 struct sil_warp {
-	std::barrier<> bar{32};
+	sil_bar bar;
 	uint64_t slot[32];
 	const void* ptr[32];
 	uint32_t frag[32][6];
 };
 struct sil_block {
-	std::barrier<> bar{256};
+	sil_bar bar;
 	sil_warp warps[8];
 };
-inline thread_local sil_block* sil_blk;
-inline thread_local int sil_lane;
+
+// The scheduler: the block that runs, its threads, those ready to run (in
+// no order: the next is drawn at random), how many have returned, and the
+// context of sil_launch that resumes when all have.
+inline sil_block* sil_blk;
+inline std::vector<sil_thread> sil_threads;
+inline sil_thread* sil_ready[256];
+inline int sil_nready, sil_ndone;
+inline uint64_t sil_order; // xorshift state of the draws
+inline void* sil_main_sp;
+#if !defined(SIL_EMU_ASM)
+inline ucontext_t sil_main_uc;
+#endif
+
+#if SIL_EMU_ASM == 1
+// sil_switch saves the callee-saved registers and the FP control words on
+// the stack, stores the stack pointer in *save and resumes the stack to.
+static __attribute__((naked, noinline)) void sil_switch(void** save, void* to) {
+	__asm__("pushq %rbp\n\t"
+	        "pushq %rbx\n\t"
+	        "pushq %r12\n\t"
+	        "pushq %r13\n\t"
+	        "pushq %r14\n\t"
+	        "pushq %r15\n\t"
+	        "subq $8, %rsp\n\t"
+	        "stmxcsr (%rsp)\n\t"
+	        "fnstcw 4(%rsp)\n\t"
+	        "movq %rsp, (%rdi)\n\t"
+	        "movq %rsi, %rsp\n\t"
+	        "ldmxcsr (%rsp)\n\t"
+	        "fldcw 4(%rsp)\n\t"
+	        "addq $8, %rsp\n\t"
+	        "popq %r15\n\t"
+	        "popq %r14\n\t"
+	        "popq %r13\n\t"
+	        "popq %r12\n\t"
+	        "popq %rbx\n\t"
+	        "popq %rbp\n\t"
+	        "ret\n\t");
+}
+// A new fiber's first switch returns here: it calls r13(r12) on an aligned
+// stack.
+static __attribute__((naked, noinline)) void sil_trampoline() {
+	__asm__("movq %r12, %rdi\n\t"
+	        "callq *%r13\n\t"
+	        "ud2\n\t");
+}
+#elif SIL_EMU_ASM == 2
+// AAPCS64: x19-x30 and d8-d15 are the callee's to keep (x18, the platform
+// register, is left alone).
+static __attribute__((naked, noinline)) void sil_switch(void** save, void* to) {
+	__asm__("sub sp, sp, #160\n\t"
+	        "stp x19, x20, [sp, #0]\n\t"
+	        "stp x21, x22, [sp, #16]\n\t"
+	        "stp x23, x24, [sp, #32]\n\t"
+	        "stp x25, x26, [sp, #48]\n\t"
+	        "stp x27, x28, [sp, #64]\n\t"
+	        "stp x29, x30, [sp, #80]\n\t"
+	        "stp d8, d9, [sp, #96]\n\t"
+	        "stp d10, d11, [sp, #112]\n\t"
+	        "stp d12, d13, [sp, #128]\n\t"
+	        "stp d14, d15, [sp, #144]\n\t"
+	        "mov x9, sp\n\t"
+	        "str x9, [x0]\n\t"
+	        "mov sp, x1\n\t"
+	        "ldp x19, x20, [sp, #0]\n\t"
+	        "ldp x21, x22, [sp, #16]\n\t"
+	        "ldp x23, x24, [sp, #32]\n\t"
+	        "ldp x25, x26, [sp, #48]\n\t"
+	        "ldp x27, x28, [sp, #64]\n\t"
+	        "ldp x29, x30, [sp, #80]\n\t"
+	        "ldp d8, d9, [sp, #96]\n\t"
+	        "ldp d10, d11, [sp, #112]\n\t"
+	        "ldp d12, d13, [sp, #128]\n\t"
+	        "ldp d14, d15, [sp, #144]\n\t"
+	        "add sp, sp, #160\n\t"
+	        "ret\n\t");
+}
+// A new fiber's first switch returns here: it calls x20(x19).
+static __attribute__((naked, noinline)) void sil_trampoline() {
+	__asm__("mov x0, x19\n\t"
+	        "blr x20\n\t"
+	        "brk #0\n\t");
+}
+#endif
+
+// Each fiber's stack: SIL_EMU_STACK_KB (512 KiB), above a page that faults.
+#ifndef SIL_EMU_STACK_KB
+#define SIL_EMU_STACK_KB 512
+#endif
+inline std::vector<char*> sil_stacks; // the top of each
+inline void sil_alloc_stacks() {
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size = (size_t)SIL_EMU_STACK_KB * 1024;
+	size = (size + page - 1) / page * page;
+	int flags = MAP_PRIVATE | MAP_ANON;
+#ifdef MAP_NORESERVE
+	flags |= MAP_NORESERVE;
+#endif
+	for (int t = 0; t < 256; t++) {
+		void* p = mmap(nullptr, size + page, PROT_READ | PROT_WRITE, flags, -1, 0);
+		if (p == MAP_FAILED || mprotect(p, page, PROT_NONE) != 0) {
+			perror("cuda_emu: fiber stack");
+			abort();
+		}
+		sil_stacks.push_back((char*)p + page + size);
+	}
+}
+
+// sil_kernel_fn(sil_kernel_arg) runs the kernel (sil_launch's).
+inline void (*sil_kernel_fn)(void*);
+inline void* sil_kernel_arg;
+[[noreturn]] inline void sil_fiber_main(sil_thread* t);
+#if !defined(SIL_EMU_ASM)
+inline void sil_fiber_entry() { sil_fiber_main(sil_cur); } // sil_to set sil_cur
+#endif
+
+// sil_start makes t's fiber start at sil_fiber_main(t) when resumed.
+inline void sil_start(sil_thread* t, char* top) {
+	t->done = false;
+	uint64_t* s;
+#if SIL_EMU_ASM == 1
+	s = (uint64_t*)(((uintptr_t)top & ~(uintptr_t)15) - 16 - 64);
+	s[0] = 0x1F80 | ((uint64_t)0x037F << 32);    // mxcsr, x87 control word
+	s[1] = s[2] = s[5] = s[6] = 0;                // r15, r14, rbx, rbp
+	s[3] = (uint64_t)(void*)&sil_fiber_main;     // r13: function
+	s[4] = (uint64_t)t;                          // r12: argument
+	s[7] = (uint64_t)(void*)&sil_trampoline;     // return address
+	t->sp = s;
+#elif SIL_EMU_ASM == 2
+	s = (uint64_t*)(((uintptr_t)top & ~(uintptr_t)15) - 160);
+	memset(s, 0, 160);
+	s[0] = (uint64_t)t;                          // x19: argument
+	s[1] = (uint64_t)(void*)&sil_fiber_main;     // x20: function
+	s[11] = (uint64_t)(void*)&sil_trampoline;    // x30: return address
+	t->sp = s;
+#else
+	(void)s;
+	size_t size = (size_t)SIL_EMU_STACK_KB * 1024;
+	getcontext(&t->uc);
+	t->uc.uc_stack.ss_sp = top - size;
+	t->uc.uc_stack.ss_size = size;
+	t->uc.uc_link = nullptr;
+	makecontext(&t->uc, sil_fiber_entry, 0);
+#endif
+}
+
+// sil_to switches from the context saved in (sp, uc) to thread t's.
+#if defined(SIL_EMU_ASM)
+inline void sil_to(void** sp, sil_thread* t) {
+	sil_cur = t;
+	sil_switch(sp, t->sp);
+}
+#else
+inline void sil_to(ucontext_t* uc, sil_thread* t) {
+	sil_cur = t;
+	swapcontext(uc, &t->uc);
+}
+#endif
+
+[[noreturn]] inline void sil_deadlock() {
+	fprintf(stderr, "cuda_emu: deadlock in block (%u, %u): no thread can run;", blockIdx.x, blockIdx.y);
+	if (sil_blk->bar.arrived) fprintf(stderr, " %d of 256 threads wait at __syncthreads;", sil_blk->bar.arrived);
+	for (int w = 0; w < 8; w++)
+		if (sil_blk->warps[w].bar.arrived)
+			fprintf(stderr, " %d of warp %d's 32 wait at __syncwarp or a warp primitive;", sil_blk->warps[w].bar.arrived, w);
+	fprintf(stderr, " %d returned\n", sil_ndone);
+	abort();
+}
+
+// sil_draw takes a thread at random from the ready ones (there is one).
+inline sil_thread* sil_draw() {
+	sil_order ^= sil_order << 13;
+	sil_order ^= sil_order >> 7;
+	sil_order ^= sil_order << 17;
+	int i = (int)((sil_order >> 32) % (uint64_t)sil_nready);
+	sil_thread* t = sil_ready[i];
+	sil_ready[i] = sil_ready[--sil_nready];
+	return t;
+}
+
+// sil_yield runs the next ready thread, drawn at random, and returns when
+// the scheduler resumes the caller (at once if it is the one drawn). When
+// no thread is ready, all have returned (back to sil_launch) or the block
+// is deadlocked.
+inline void sil_yield() {
+	sil_thread* me = sil_cur;
+	if (sil_nready == 0) {
+		if (sil_ndone < 256) sil_deadlock();
+		sil_cur = nullptr;
+#if defined(SIL_EMU_ASM)
+		sil_switch(&me->sp, sil_main_sp);
+#else
+		swapcontext(&me->uc, &sil_main_uc);
+#endif
+		return; // not reached: a returned thread is not resumed
+	}
+	sil_thread* t = sil_draw();
+	if (t == me) return;
+#if defined(SIL_EMU_ASM)
+	sil_to(&me->sp, t);
+#else
+	sil_to(&me->uc, t);
+#endif
+}
+
+// sil_wait is a barrier of b->n threads: the caller waits until all have
+// arrived; then all are ready again, the caller too, and the next to run
+// is drawn among them.
+inline void sil_wait(sil_bar* b) {
+	sil_thread* me = sil_cur;
+	if (++b->arrived < b->n) {
+		b->waiting[b->arrived - 1] = me;
+	} else {
+		for (int i = 0; i < b->n - 1; i++) sil_ready[sil_nready++] = b->waiting[i];
+		b->arrived = 0;
+		sil_ready[sil_nready++] = me;
+	}
+	sil_yield();
+}
+
 inline sil_warp* sil_w() { return &sil_blk->warps[threadIdx.x >> 5]; }
 
-inline void __syncthreads() { sil_blk->bar.arrive_and_wait(); }
+inline void __syncthreads() { sil_wait(&sil_blk->bar); }
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
-inline void __syncwarp(unsigned = 0xffffffffu) { sil_w()->bar.arrive_and_wait(); }
+inline void __syncwarp(unsigned = 0xffffffffu) { sil_wait(&sil_w()->bar); }
 
 template <class V> inline V sil_xchg(V v, int src) {
 	sil_warp* w = sil_w();
 	uint64_t bits = 0;
 	memcpy(&bits, &v, sizeof v);
-	w->slot[sil_lane] = bits;
+	w->slot[sil_cur->lane] = bits;
 	__syncwarp();
 	uint64_t o = w->slot[src];
 	__syncwarp();
@@ -81,12 +343,12 @@ template <class V> inline V sil_xchg(V v, int src) {
 	memcpy(&r, &o, sizeof r);
 	return r;
 }
-template <class V> inline V __shfl_xor_sync(unsigned, V v, int o) { return sil_xchg(v, sil_lane ^ o); }
-template <class V> inline V __shfl_up_sync(unsigned, V v, int d) { return sil_xchg(v, sil_lane >= d ? sil_lane - d : sil_lane); }
+template <class V> inline V __shfl_xor_sync(unsigned, V v, int o) { return sil_xchg(v, sil_cur->lane ^ o); }
+template <class V> inline V __shfl_up_sync(unsigned, V v, int d) { return sil_xchg(v, sil_cur->lane >= d ? sil_cur->lane - d : sil_cur->lane); }
 template <class V> inline V __shfl_sync(unsigned, V v, int src) { return sil_xchg(v, src); }
 inline unsigned __ballot_sync(unsigned, bool p) {
 	sil_warp* w = sil_w();
-	w->slot[sil_lane] = p;
+	w->slot[sil_cur->lane] = p;
 	__syncwarp();
 	unsigned b = 0;
 	for (int l = 0; l < 32; l++) b |= (w->slot[l] ? 1u : 0u) << l;
@@ -95,7 +357,7 @@ inline unsigned __ballot_sync(unsigned, bool p) {
 }
 inline unsigned __match_any_sync(unsigned, int v) {
 	sil_warp* w = sil_w();
-	w->slot[sil_lane] = (uint64_t)(int64_t)v;
+	w->slot[sil_cur->lane] = (uint64_t)(int64_t)v;
 	__syncwarp();
 	unsigned b = 0;
 	for (int l = 0; l < 32; l++) b |= (w->slot[l] == (uint64_t)(int64_t)v ? 1u : 0u) << l;
@@ -113,27 +375,25 @@ template <class V> inline V atomicMax(V* p, V v) {
 }
 
 // cp.async: each copy lands at issue or at the wait that covers it.
-struct sil_copy { void* dst; const void* src; bool valid; };
-inline thread_local std::vector<sil_copy> sil_open;
-inline thread_local std::vector<std::vector<sil_copy>> sil_groups;
-inline thread_local std::mt19937 sil_rng;
 inline void sil_land(const sil_copy& c) {
 	if (c.valid) memcpy(c.dst, c.src, 16);
 	else memset(c.dst, 0, 16);
 }
 inline void cp_async16(void* dst, const void* src, bool valid) {
 	sil_copy c{dst, src, valid};
-	if (sil_rng() & 1) sil_land(c);
-	else sil_open.push_back(c);
+	if (sil_cur->rng() & 1) sil_land(c);
+	else sil_cur->open.push_back(c);
 }
 inline void cp_commit() {
-	sil_groups.push_back(sil_open);
-	sil_open.clear();
+	sil_thread* me = sil_cur;
+	me->groups.push_back(me->open);
+	me->open.clear();
 }
 template <int N> inline void cp_wait() {
-	while ((int)sil_groups.size() > N) {
-		for (auto& c : sil_groups.front()) sil_land(c);
-		sil_groups.erase(sil_groups.begin());
+	auto& groups = sil_cur->groups;
+	while ((int)groups.size() > N) {
+		for (auto& c : groups.front()) sil_land(c);
+		groups.erase(groups.begin());
 	}
 }
 inline void prefetch_l2(const void*) {}
@@ -142,9 +402,9 @@ inline void prefetch_l2(const void*) {}
 // matrix l/8 and receives word l%4 of row l/4 of each matrix.
 inline void ldsm_x4(uint32_t (&r)[4], const void* p) {
 	sil_warp* w = sil_w();
-	w->ptr[sil_lane] = p;
+	w->ptr[sil_cur->lane] = p;
 	__syncwarp();
-	for (int i = 0; i < 4; i++) memcpy(&r[i], (const unsigned char*)w->ptr[8 * i + sil_lane / 4] + 4 * (sil_lane % 4), 4);
+	for (int i = 0; i < 4; i++) memcpy(&r[i], (const unsigned char*)w->ptr[8 * i + sil_cur->lane / 4] + 4 * (sil_cur->lane % 4), 4);
 	__syncwarp();
 }
 
@@ -177,12 +437,12 @@ inline uint32_t to_tf32(uint32_t f) {
 // fragment layouts. Products are exact in double; each output rounds once.
 inline void mma_step(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
 	sil_warp* w = sil_w();
-	uint32_t* f = w->frag[sil_lane];
+	uint32_t* f = w->frag[sil_cur->lane];
 	for (int i = 0; i < 4; i++) f[i] = a[i];
 	f[4] = b0;
 	f[5] = b1;
 	__syncwarp();
-	int g = sil_lane >> 2, t = sil_lane & 3;
+	int g = sil_cur->lane >> 2, t = sil_cur->lane & 3;
 	for (int o = 0; o < 4; o++) {
 		int row = g + (o >> 1) * 8, col = 2 * t + (o & 1);
 		double sum = 0;
@@ -215,29 +475,58 @@ extern "C" {
 alignas(16) unsigned char smem[256 * 1024];
 }
 
+[[noreturn]] inline void sil_fiber_main(sil_thread* t) {
+	sil_kernel_fn(sil_kernel_arg);
+	cp_wait<0>();
+	t->done = true;
+	sil_ndone++;
+	sil_yield();
+	abort(); // not reached
+}
+
 // sil_launch runs kernel(args...) for every block of grid (x, y), 256
 // threads a block, with the shared memory poisoned before each block.
 template <class F> void sil_launch(unsigned gx, unsigned gy, unsigned seed, F kernel) {
 	gridDim = sil_dim3{gx, gy, 1};
 	blockDim = sil_dim3{256, 1, 1};
+	if (sil_stacks.empty()) {
+		sil_alloc_stacks();
+		sil_threads.resize(256);
+	}
+	sil_kernel_fn = [](void* k) { (*(F*)k)(); };
+	sil_kernel_arg = &kernel;
+	sil_block* blk = new sil_block;
 	for (unsigned by = 0; by < gy; by++)
 		for (unsigned bx = 0; bx < gx; bx++) {
 			memset(smem, 0xab, sizeof smem); // poison
-			sil_block* blk = new sil_block;
-			std::vector<std::thread> th;
-			for (unsigned t = 0; t < 256; t++)
-				th.emplace_back([=] {
-					sil_blk = blk;
-					threadIdx = sil_dim3{t, 0, 0};
-					blockIdx = sil_dim3{bx, by, 0};
-					sil_lane = (int)(t & 31);
-					sil_rng.seed(seed * 7919u + (by * gx + bx) * 256u + t);
-					kernel();
-					cp_wait<0>();
-				});
-			for (auto& x : th) x.join();
-			delete blk;
+			blk->bar = {256, 0, {}};
+			for (auto& w : blk->warps) w.bar = {32, 0, {}};
+			sil_blk = blk;
+			blockIdx = sil_dim3{bx, by, 0};
+			unsigned b = by * gx + bx;
+			sil_order = ((uint64_t)seed << 32 | b) * 0x9E3779B97F4A7C15ull | 1;
+			sil_nready = sil_ndone = 0;
+			for (unsigned t = 0; t < 256; t++) {
+				sil_thread* th = &sil_threads[t];
+				th->tid = sil_dim3{t, 0, 0};
+				th->lane = (int)(t & 31);
+				th->rng.seed(seed * 7919u + b * 256u + t);
+				th->open.clear();
+				th->groups.clear();
+				th->wg_open.clear();
+				th->wg_groups.clear();
+				sil_start(th, sil_stacks[t]);
+				sil_ready[sil_nready++] = th;
+			}
+			// Into a thread drawn at random; back when all have returned.
+			sil_thread* first = sil_draw();
+#if defined(SIL_EMU_ASM)
+			sil_to(&sil_main_sp, first);
+#else
+			sil_to(&sil_main_uc, first);
+#endif
 		}
+	delete blk;
 }
 
 // ---- wgmma (the v5 loop, WG=1) ----
@@ -251,9 +540,6 @@ template <class F> void sil_launch(unsigned gx, unsigned gy, unsigned seed, F ke
 inline uint32_t smem_u32(const void* p) { return (uint32_t)((const unsigned char*)p - smem); }
 inline void wg_fence() {}
 template <int R> inline void wg_keep(float (&)[R]) {}
-struct sil_wgop { float* d; int n; uint64_t da, db; int scale; };
-inline thread_local std::vector<sil_wgop> sil_wg_open;
-inline thread_local std::vector<std::vector<sil_wgop>> sil_wg_groups;
 #if defined(SIL_IS_TF32)
 constexpr int SIL_ES = 4; // bytes of an element (T is defined later, by the kernel)
 #else
@@ -295,21 +581,23 @@ inline void sil_wg_run(const sil_wgop& o) {
 		}
 }
 template <int R> inline void wg_mma(float (&d)[R], uint64_t da, uint64_t db, int scale) {
-	sil_wg_open.push_back(sil_wgop{d, R * 2, da, db, scale});
+	sil_cur->wg_open.push_back(sil_wgop{d, R * 2, da, db, scale});
 }
 inline void wg_commit() {
-	sil_wg_groups.push_back(sil_wg_open);
-	sil_wg_open.clear();
-	if (sil_rng() & 1) { // run now: every group before it first
-		for (auto& g : sil_wg_groups)
+	sil_thread* me = sil_cur;
+	me->wg_groups.push_back(me->wg_open);
+	me->wg_open.clear();
+	if (me->rng() & 1) { // run now: every group before it first
+		for (auto& g : me->wg_groups)
 			for (auto& o : g) sil_wg_run(o);
-		sil_wg_groups.clear();
+		me->wg_groups.clear();
 	}
 }
 template <int N> inline void wg_wait() {
-	while ((int)sil_wg_groups.size() > N) {
-		for (auto& o : sil_wg_groups.front()) sil_wg_run(o);
-		sil_wg_groups.erase(sil_wg_groups.begin());
+	auto& groups = sil_cur->wg_groups;
+	while ((int)groups.size() > N) {
+		for (auto& o : groups.front()) sil_wg_run(o);
+		groups.erase(groups.begin());
 	}
 }
 
