@@ -3,19 +3,21 @@
 // contexts, each with a stack of its own) that take turns on one OS thread:
 // a fiber runs until it reaches a barrier (__syncthreads: the block's 256
 // threads; __syncwarp and every warp primitive: the warp's 32) or returns,
-// and the next fiber to run is drawn at random from those not waiting, so
-// the order of the threads' work between two barriers changes from one
-// barrier to the next and a missing barrier shows as a wrong or moving
-// result. A barrier that can never complete (a thread returned, or waits
-// at another barrier) is reported on stderr and aborts. Fibers switch with
-// a few instructions of assembly on x86-64 and arm64 (clang), with
-// ucontext elsewhere or with SIL_EMU_UCONTEXT defined. The PTX primitives
-// the kernel writes under #ifndef SIL_EMU (cp.async, ldmatrix, mma.sync,
-// cvt.rna.tf32) are given here with the semantics of the PTX ISA: fragment
-// layouts of mma.m16n8k16 (f16, bf16) and mma.m16n8k8 (tf32), ldmatrix
-// .x4, and cp.async whose copy lands at any moment between issue and the
-// wait that covers it (here: at issue or at the wait, chosen at random per
-// copy). Blocks run one after another. Compiled as C++20.
+// and the next to run is drawn at random from those not waiting. Between
+// two __syncthreads the draw is either of any thread or, in half of such
+// intervals, of the first warp in a random order that has one ready, so
+// that a warp runs ahead of the others; a missing barrier shows as a wrong
+// result. The draws follow the launch's seed, so a run repeats. A barrier
+// that can never complete (a thread returned, or waits at another barrier)
+// is reported on stderr and aborts. Fibers switch with a few instructions
+// of assembly on x86-64 and arm64 (clang), with ucontext elsewhere or with
+// SIL_EMU_UCONTEXT defined. The PTX primitives the kernel writes under
+// #ifndef SIL_EMU (cp.async, ldmatrix, mma.sync, cvt.rna.tf32) are given
+// here with the semantics of the PTX ISA: fragment layouts of
+// mma.m16n8k16 (f16, bf16) and mma.m16n8k8 (tf32), ldmatrix .x4, and
+// cp.async whose copy lands at any moment between issue and the wait that
+// covers it (here: at issue or at the wait, chosen at random per copy).
+// Blocks run one after another. Compiled as C++20.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -106,14 +108,16 @@ struct sil_block {
 	sil_warp warps[8];
 };
 
-// The scheduler: the block that runs, its threads, those ready to run (in
-// no order: the next is drawn at random), how many have returned, and the
-// context of sil_launch that resumes when all have.
+// The scheduler: the block that runs, its threads, those ready to run (per
+// warp, in no order), how many have returned, the order of the draws, and
+// the context of sil_launch that resumes when all have.
 inline sil_block* sil_blk;
 inline std::vector<sil_thread> sil_threads;
-inline sil_thread* sil_ready[256];
-inline int sil_nready, sil_ndone;
-inline uint64_t sil_order; // xorshift state of the draws
+inline sil_thread* sil_ready[8][32];
+inline int sil_nready_w[8], sil_nready, sil_ndone;
+inline uint64_t sil_order;  // xorshift state of the draws
+inline bool sil_by_warp;    // draw from the first warp of sil_warps that has a thread ready
+inline int sil_warps[8];
 inline void* sil_main_sp;
 #if !defined(SIL_EMU_ASM)
 inline ucontext_t sil_main_uc;
@@ -274,14 +278,47 @@ inline void sil_to(ucontext_t* uc, sil_thread* t) {
 	abort();
 }
 
-// sil_draw takes a thread at random from the ready ones (there is one).
-inline sil_thread* sil_draw() {
+inline uint32_t sil_rand() {
 	sil_order ^= sil_order << 13;
 	sil_order ^= sil_order >> 7;
 	sil_order ^= sil_order << 17;
-	int i = (int)((sil_order >> 32) % (uint64_t)sil_nready);
-	sil_thread* t = sil_ready[i];
-	sil_ready[i] = sil_ready[--sil_nready];
+	return (uint32_t)(sil_order >> 32);
+}
+inline void sil_ready_add(sil_thread* t) {
+	int w = (int)(t->tid.x >> 5);
+	sil_ready[w][sil_nready_w[w]++] = t;
+	sil_nready++;
+}
+// sil_interval draws how the threads take turns until the next
+// __syncthreads: in half of the intervals each draw is of any ready thread,
+// in the other half of a ready thread of the first warp in an order drawn
+// here, so that a warp runs ahead of others (through its warp barriers) as
+// far as the block barrier, as on a GPU it may.
+inline void sil_interval() {
+	uint32_t r = sil_rand();
+	sil_by_warp = r & 1;
+	for (int i = 0; i < 8; i++) sil_warps[i] = i;
+	for (int i = 7; i > 0; i--) {
+		int j = (int)(sil_rand() % (uint32_t)(i + 1)), x = sil_warps[i];
+		sil_warps[i] = sil_warps[j];
+		sil_warps[j] = x;
+	}
+}
+// sil_draw takes a ready thread (there is one) at random.
+inline sil_thread* sil_draw() {
+	uint32_t r = sil_rand();
+	int w = 0, i;
+	if (sil_by_warp) {
+		for (int k = 0; k < 8; k++)
+			if (sil_nready_w[w = sil_warps[k]]) break;
+		i = (int)(r % (uint32_t)sil_nready_w[w]);
+	} else {
+		i = (int)(r % (uint32_t)sil_nready);
+		while (i >= sil_nready_w[w]) i -= sil_nready_w[w++];
+	}
+	sil_thread* t = sil_ready[w][i];
+	sil_ready[w][i] = sil_ready[w][--sil_nready_w[w]];
+	sil_nready--;
 	return t;
 }
 
@@ -312,15 +349,16 @@ inline void sil_yield() {
 
 // sil_wait is a barrier of b->n threads: the caller waits until all have
 // arrived; then all are ready again, the caller too, and the next to run
-// is drawn among them.
+// is drawn.
 inline void sil_wait(sil_bar* b) {
 	sil_thread* me = sil_cur;
 	if (++b->arrived < b->n) {
 		b->waiting[b->arrived - 1] = me;
 	} else {
-		for (int i = 0; i < b->n - 1; i++) sil_ready[sil_nready++] = b->waiting[i];
+		for (int i = 0; i < b->n - 1; i++) sil_ready_add(b->waiting[i]);
 		b->arrived = 0;
-		sil_ready[sil_nready++] = me;
+		sil_ready_add(me);
+		if (b == &sil_blk->bar) sil_interval();
 	}
 	sil_yield();
 }
@@ -506,6 +544,8 @@ template <class F> void sil_launch(unsigned gx, unsigned gy, unsigned seed, F ke
 			unsigned b = by * gx + bx;
 			sil_order = ((uint64_t)seed << 32 | b) * 0x9E3779B97F4A7C15ull | 1;
 			sil_nready = sil_ndone = 0;
+			for (int& n : sil_nready_w) n = 0;
+			sil_interval();
 			for (unsigned t = 0; t < 256; t++) {
 				sil_thread* th = &sil_threads[t];
 				th->tid = sil_dim3{t, 0, 0};
@@ -516,7 +556,7 @@ template <class F> void sil_launch(unsigned gx, unsigned gy, unsigned seed, F ke
 				th->wg_open.clear();
 				th->wg_groups.clear();
 				sil_start(th, sil_stacks[t]);
-				sil_ready[sil_nready++] = th;
+				sil_ready_add(th);
 			}
 			// Into a thread drawn at random; back when all have returned.
 			sil_thread* first = sil_draw();
