@@ -87,6 +87,10 @@ func TestPlanSeed(t *testing.T) {
 		{300, 70001, 3000, false, true},
 		{64, 1000000, 100, false, false}, // kc 100: every third row
 		{64, 1000000, 100, true, true},   // kc 200
+		{255, 1000000, 100, true, true},  // kc 200, every 6th row
+		{256, 1000000, 100, true, false}, // too many queries for every 6th row
+		{1024, 1000000, 511, false, false},
+		{1024, 1000000, 512, false, true}, // every 16th row
 		{64, 1000000, 127, false, false},
 		{64, 7000, 1000, false, false}, // 225 samples
 		{20, 1 << 20, 65536, false, true},
