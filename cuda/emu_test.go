@@ -69,6 +69,11 @@ func buildEmuMain(t *testing.T, v variant, mainFile string, defs ...string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The fibers' switch, shared with the MSL harness's runtime.
+	fibers, err := os.ReadFile("../kernels/msltest/runtime/fiber_switch.h")
+	if err != nil {
+		t.Fatal(err)
+	}
 	main, err := os.ReadFile(filepath.Join("testdata/emu", mainFile))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +83,7 @@ func buildEmuMain(t *testing.T, v variant, mainFile string, defs ...string) stri
 		args = append(args, "-DSIL_"+d)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", cxx, strings.Join(args, " "), kernel, header, main)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", cxx, strings.Join(args, " "), kernel, header, fibers, main)
 	key := hex.EncodeToString(h.Sum(nil))[:24]
 	base, err := os.UserCacheDir()
 	if err != nil {
@@ -90,7 +95,7 @@ func buildEmuMain(t *testing.T, v variant, mainFile string, defs ...string) stri
 		return exe
 	}
 	work := t.TempDir()
-	for name, body := range map[string][]byte{"cuda_emu.h": header, mainFile: main, "kernel.cu": []byte(kernel)} {
+	for name, body := range map[string][]byte{"cuda_emu.h": header, "fiber_switch.h": fibers, mainFile: main, "kernel.cu": []byte(kernel)} {
 		if err := os.WriteFile(filepath.Join(work, name), body, 0o644); err != nil {
 			t.Fatal(err)
 		}

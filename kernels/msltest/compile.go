@@ -19,7 +19,7 @@ import (
 	"sync"
 )
 
-//go:embed include/metal_stdlib runtime/runtime.cpp runtime/silica_rt.h
+//go:embed include/metal_stdlib runtime/runtime.cpp runtime/silica_rt.h runtime/fiber_switch.h
 var files embed.FS
 
 // ErrNoCompiler is wrapped by New's error when no suitable clang is found.
@@ -194,8 +194,8 @@ func (h *Harness) lock(key string) func() {
 
 // runtimeObject compiles runtime.cpp once per compiler and runtime source.
 func (h *Harness) runtimeObject() (string, error) {
-	src, hdr := embedded("runtime/runtime.cpp"), embedded("runtime/silica_rt.h")
-	key := h.key("runtime", h.version, src, hdr)
+	src, hdr, fib := embedded("runtime/runtime.cpp"), embedded("runtime/silica_rt.h"), embedded("runtime/fiber_switch.h")
+	key := h.key("runtime", h.version, src, hdr, fib)
 	defer h.lock(key)()
 	obj := filepath.Join(h.cache, "runtime-"+key+".o")
 	if _, err := os.Stat(obj); err == nil {
@@ -206,7 +206,7 @@ func (h *Harness) runtimeObject() (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
-	for name, text := range map[string]string{"runtime.cpp": src, "silica_rt.h": hdr} {
+	for name, text := range map[string]string{"runtime.cpp": src, "silica_rt.h": hdr, "fiber_switch.h": fib} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			return "", err
 		}
@@ -244,7 +244,7 @@ func (h *Harness) Compile(name, src string, includes map[string]string) (*Progra
 	}
 	sort.Strings(inc)
 	parts := []string{"program", h.version, embedded("include/metal_stdlib"), embedded("runtime/silica_rt.h"),
-		embedded("runtime/runtime.cpp"), strings.Join(cflags, " "), name, src}
+		embedded("runtime/runtime.cpp"), embedded("runtime/fiber_switch.h"), strings.Join(cflags, " "), name, src}
 	for _, n := range inc {
 		parts = append(parts, n, includes[n])
 	}

@@ -29,10 +29,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined(__x86_64__) && !defined(SIL_EMU_UCONTEXT)
-#define SIL_EMU_ASM 1
-#elif defined(__aarch64__) && defined(__clang__) && !defined(SIL_EMU_UCONTEXT)
-#define SIL_EMU_ASM 2
+// The fibers' switch (kernels/msltest/runtime/fiber_switch.h, copied
+// beside this file by the tests): assembly on x86-64 and on arm64 with
+// clang, ucontext elsewhere or with SIL_EMU_UCONTEXT.
+#if defined(SIL_EMU_UCONTEXT)
+#define SIL_FIBER_UCONTEXT 1
+#endif
+#include "fiber_switch.h"
+#if defined(SIL_FIBER_ASM)
+#define SIL_EMU_ASM SIL_FIBER_ASM
 #else
 #include <ucontext.h> // macOS declares it only under _XOPEN_SOURCE, which a main would define first
 #endif
@@ -123,78 +128,6 @@ inline void* sil_main_sp;
 inline ucontext_t sil_main_uc;
 #endif
 
-#if SIL_EMU_ASM == 1
-// sil_switch saves the callee-saved registers and the FP control words on
-// the stack, stores the stack pointer in *save and resumes the stack to.
-static __attribute__((naked, noinline)) void sil_switch(void** save, void* to) {
-	__asm__("pushq %rbp\n\t"
-	        "pushq %rbx\n\t"
-	        "pushq %r12\n\t"
-	        "pushq %r13\n\t"
-	        "pushq %r14\n\t"
-	        "pushq %r15\n\t"
-	        "subq $8, %rsp\n\t"
-	        "stmxcsr (%rsp)\n\t"
-	        "fnstcw 4(%rsp)\n\t"
-	        "movq %rsp, (%rdi)\n\t"
-	        "movq %rsi, %rsp\n\t"
-	        "ldmxcsr (%rsp)\n\t"
-	        "fldcw 4(%rsp)\n\t"
-	        "addq $8, %rsp\n\t"
-	        "popq %r15\n\t"
-	        "popq %r14\n\t"
-	        "popq %r13\n\t"
-	        "popq %r12\n\t"
-	        "popq %rbx\n\t"
-	        "popq %rbp\n\t"
-	        "ret\n\t");
-}
-// A new fiber's first switch returns here: it calls r13(r12) on an aligned
-// stack.
-static __attribute__((naked, noinline)) void sil_trampoline() {
-	__asm__("movq %r12, %rdi\n\t"
-	        "callq *%r13\n\t"
-	        "ud2\n\t");
-}
-#elif SIL_EMU_ASM == 2
-// AAPCS64: x19-x30 and d8-d15 are the callee's to keep (x18, the platform
-// register, is left alone).
-static __attribute__((naked, noinline)) void sil_switch(void** save, void* to) {
-	__asm__("sub sp, sp, #160\n\t"
-	        "stp x19, x20, [sp, #0]\n\t"
-	        "stp x21, x22, [sp, #16]\n\t"
-	        "stp x23, x24, [sp, #32]\n\t"
-	        "stp x25, x26, [sp, #48]\n\t"
-	        "stp x27, x28, [sp, #64]\n\t"
-	        "stp x29, x30, [sp, #80]\n\t"
-	        "stp d8, d9, [sp, #96]\n\t"
-	        "stp d10, d11, [sp, #112]\n\t"
-	        "stp d12, d13, [sp, #128]\n\t"
-	        "stp d14, d15, [sp, #144]\n\t"
-	        "mov x9, sp\n\t"
-	        "str x9, [x0]\n\t"
-	        "mov sp, x1\n\t"
-	        "ldp x19, x20, [sp, #0]\n\t"
-	        "ldp x21, x22, [sp, #16]\n\t"
-	        "ldp x23, x24, [sp, #32]\n\t"
-	        "ldp x25, x26, [sp, #48]\n\t"
-	        "ldp x27, x28, [sp, #64]\n\t"
-	        "ldp x29, x30, [sp, #80]\n\t"
-	        "ldp d8, d9, [sp, #96]\n\t"
-	        "ldp d10, d11, [sp, #112]\n\t"
-	        "ldp d12, d13, [sp, #128]\n\t"
-	        "ldp d14, d15, [sp, #144]\n\t"
-	        "add sp, sp, #160\n\t"
-	        "ret\n\t");
-}
-// A new fiber's first switch returns here: it calls x20(x19).
-static __attribute__((naked, noinline)) void sil_trampoline() {
-	__asm__("mov x0, x19\n\t"
-	        "blr x20\n\t"
-	        "brk #0\n\t");
-}
-#endif
-
 // Each fiber's stack: SIL_EMU_STACK_KB (512 KiB), above a page that faults.
 #ifndef SIL_EMU_STACK_KB
 #define SIL_EMU_STACK_KB 512
@@ -226,26 +159,14 @@ inline void sil_fiber_entry() { sil_fiber_main(sil_cur); } // sil_to set sil_cur
 #endif
 
 // sil_start makes t's fiber start at sil_fiber_main(t) when resumed.
+#if defined(SIL_EMU_ASM)
+inline void sil_fiber_run(void* t) { sil_fiber_main((sil_thread*)t); }
+#endif
 inline void sil_start(sil_thread* t, char* top) {
 	t->done = false;
-	uint64_t* s;
-#if SIL_EMU_ASM == 1
-	s = (uint64_t*)(((uintptr_t)top & ~(uintptr_t)15) - 16 - 64);
-	s[0] = 0x1F80 | ((uint64_t)0x037F << 32);    // mxcsr, x87 control word
-	s[1] = s[2] = s[5] = s[6] = 0;                // r15, r14, rbx, rbp
-	s[3] = (uint64_t)(void*)&sil_fiber_main;     // r13: function
-	s[4] = (uint64_t)t;                          // r12: argument
-	s[7] = (uint64_t)(void*)&sil_trampoline;     // return address
-	t->sp = s;
-#elif SIL_EMU_ASM == 2
-	s = (uint64_t*)(((uintptr_t)top & ~(uintptr_t)15) - 160);
-	memset(s, 0, 160);
-	s[0] = (uint64_t)t;                          // x19: argument
-	s[1] = (uint64_t)(void*)&sil_fiber_main;     // x20: function
-	s[11] = (uint64_t)(void*)&sil_trampoline;    // x30: return address
-	t->sp = s;
+#if defined(SIL_EMU_ASM)
+	t->sp = sil_fiber_prepare(top, sil_fiber_run, t);
 #else
-	(void)s;
 	size_t size = (size_t)SIL_EMU_STACK_KB * 1024;
 	getcontext(&t->uc);
 	t->uc.uc_stack.ss_sp = top - size;
@@ -259,7 +180,7 @@ inline void sil_start(sil_thread* t, char* top) {
 #if defined(SIL_EMU_ASM)
 inline void sil_to(void** sp, sil_thread* t) {
 	sil_cur = t;
-	sil_switch(sp, t->sp);
+	sil_fiber_switch(sp, t->sp);
 }
 #else
 inline void sil_to(ucontext_t* uc, sil_thread* t) {
@@ -332,7 +253,7 @@ inline void sil_yield() {
 		if (sil_ndone < 256) sil_deadlock();
 		sil_cur = nullptr;
 #if defined(SIL_EMU_ASM)
-		sil_switch(&me->sp, sil_main_sp);
+		sil_fiber_switch(&me->sp, sil_main_sp);
 #else
 		swapcontext(&me->uc, &sil_main_uc);
 #endif

@@ -2,8 +2,9 @@
 // built by package msltest, on the CPU.
 //
 // Threadgroups are spread over worker OS threads that run concurrently.
-// Fibers switch with a few instructions of assembly on x86-64 and with
-// ucontext elsewhere (the x86-64 path is the one CI runs).
+// Fibers switch with a few instructions of assembly on x86-64
+// (fiber_switch.h, shared with the CUDA emulator of the cuda package's
+// tests) and with ucontext elsewhere (the x86-64 path is the one CI runs).
 // Within a threadgroup every thread is a fiber with a stack of its own; the
 // fibers of a group take turns on their worker and switch at each
 // synchronisation point (threadgroup_barrier, SIMD-group functions), so a
@@ -22,6 +23,7 @@
 #if defined(__APPLE__)
 #define _XOPEN_SOURCE 700 // macOS hides the (deprecated) ucontext functions without it
 #endif
+#include "fiber_switch.h"
 #include "silica_rt.h"
 
 #include <algorithm>
@@ -103,42 +105,8 @@ struct SimdGroup {
 struct Worker;
 thread_local Worker* t_worker = nullptr;
 
-#if defined(__x86_64__)
-// switch_to saves the callee-saved registers and the FP control words on
-// the current stack, stores its pointer in *save and resumes the stack to.
-__attribute__((naked, noinline)) void switch_to(void** save, void* to) {
-	asm("pushq %rbp\n\t"
-	    "pushq %rbx\n\t"
-	    "pushq %r12\n\t"
-	    "pushq %r13\n\t"
-	    "pushq %r14\n\t"
-	    "pushq %r15\n\t"
-	    "subq $8, %rsp\n\t"
-	    "stmxcsr (%rsp)\n\t"
-	    "fnstcw 4(%rsp)\n\t"
-	    "movq %rsp, (%rdi)\n\t"
-	    "movq %rsi, %rsp\n\t"
-	    "ldmxcsr (%rsp)\n\t"
-	    "fldcw 4(%rsp)\n\t"
-	    "addq $8, %rsp\n\t"
-	    "popq %r15\n\t"
-	    "popq %r14\n\t"
-	    "popq %r13\n\t"
-	    "popq %r12\n\t"
-	    "popq %rbx\n\t"
-	    "popq %rbp\n\t"
-	    "ret\n\t");
-}
-// trampoline is where a new fiber's first switch returns to: it calls
-// r13(r12) with an aligned stack.
-__attribute__((naked, noinline)) void trampoline() {
-	asm("movq %r12, %rdi\n\t"
-	    "callq *%r13\n\t"
-	    "ud2\n\t");
-}
-#endif
-
 void fiber_main(Fiber* f);
+void fiber_entry(void* f) { fiber_main((Fiber*)f); }
 
 struct Worker {
 	int id = 0;
@@ -165,17 +133,7 @@ struct Worker {
 		f.state = RUNNABLE;
 		char* top = stacks[i].guard; // stacks grow down from the end of the body
 #if defined(__x86_64__)
-		uintptr_t sp = (uintptr_t(top) & ~uintptr_t(15)) - 16 - 64;
-		uint64_t* s = (uint64_t*)sp;
-		s[0] = 0x1F80 | (uint64_t(0x037F) << 32); // mxcsr, x87 control word
-		s[1] = 0;                                  // r15
-		s[2] = 0;                                  // r14
-		s[3] = (uint64_t)(void*)&fiber_main;       // r13: function
-		s[4] = (uint64_t)&f;                       // r12: argument
-		s[5] = 0;                                  // rbx
-		s[6] = 0;                                  // rbp
-		s[7] = (uint64_t)(void*)&trampoline;       // return address
-		f.sp = (void*)sp;
+		f.sp = sil_fiber_prepare(top, fiber_entry, &f);
 #else
 		getcontext(&f.uc);
 		f.uc.uc_stack.ss_sp = stacks[i].data;
@@ -188,7 +146,7 @@ struct Worker {
 	void resume(Fiber& f) {
 		cur = &f;
 #if defined(__x86_64__)
-		switch_to(&sched_sp, f.sp);
+		sil_fiber_switch(&sched_sp, f.sp);
 #else
 		swapcontext(&sched_uc, &f.uc);
 #endif
@@ -199,7 +157,7 @@ struct Worker {
 	void yield() {
 		Fiber* f = cur;
 #if defined(__x86_64__)
-		switch_to(&f->sp, sched_sp);
+		sil_fiber_switch(&f->sp, sched_sp);
 #else
 		swapcontext(&f->uc, &sched_uc);
 #endif
