@@ -4,7 +4,7 @@
 # both cores: another busy process halves them). Needs the environment of
 # .ci/setup.sh (SILICA_PYTHON for the NumPy and FAISS peers, the torch and
 # MLX libraries). Writes bench/cpu/results/NAME.*; prints what it runs.
-#   bash bench/cpu/run.sh NAME [kernels] [store] [default] [exact]
+#   bash bench/cpu/run.sh NAME [kernels] [store] [batch] [default] [exact]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=$1
@@ -23,6 +23,11 @@ for part in "${@:-kernels store default exact}"; do
 		store) # the store over 100K x 768 beside NumPy and FAISS
 			/tmp/silica-embench --backend cpu --peers numpy,faiss --scenario store --docs 100000 \
 				--dtypes float32,float16 | tee "$out.store100k.md" ;;
+		batch) # issue 15's CPU grid: 1, 64 and 1024 queries over 10K and 100K x 768 beside NumPy and FAISS
+			/tmp/silica-embench --backend cpu --peers numpy,faiss --docs 10000 --dtypes float32,float16 --large-k none --time 1s \
+				--scenario store_search_1,store_search_64,store_search_1024 --json "$out.store10k.json" | tee "$out.store10k.md"
+			/tmp/silica-embench --backend cpu --peers numpy,faiss --docs 100000 --dtypes float32 --large-k none --time 1s \
+				--scenario store_search_1,store_search_64,store_search_1024 --json "$out.store100k.json" | tee "$out.store100k.md" ;;
 		default) # the README's first command
 			/tmp/silica-embench | tee "$out.default.md" ;;
 		exact) # exactness against float64: random int64 ids, deletes, upserts, k up to 4096

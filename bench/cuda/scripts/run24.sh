@@ -26,14 +26,6 @@
 #   cudabench -anyk of four seeded searches beside [noseed], whose code
 #   did not change (the same numbers as A's say the cards compare).
 . "$(dirname "$0")/lib.sh"
-# store_cuda LIMIT: the store's tests on cuda (libtorch's adapter crashes
-# in its open on these machines: TestSearchExact's torch and mlx skipped).
-store_cuda() {
-	(cd store && SILICA_STORE_BACKENDS=cuda lim "$1" $G/store.test -test.v -test.run 'Search|Device|Filter|Exact|Batch|Tie|Warm' \
-		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
-	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
-}
 case "$1" in
 A)
 	unpack

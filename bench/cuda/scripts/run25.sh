@@ -9,30 +9,15 @@
 #   then embench's 1M-row store beside plain PyTorch for 1, 64 and 1024
 #   queries at each k of KS (default 4096 1000 100 10), one embench call
 #   a k, until END seconds; cmd/exactcheck with what is left.
+# B: cudabench -storeprof of 64 float16 queries at k = 4096 and 1000 and
+#   one at k = 1000, with a trace of one search's driver calls.
+# C: cudabench -anyk of float32 at k = 100 (64 and 1024 queries) and
+#   float16 at 1024, seeded beside [noseed]; -storeprof of 1024 float32
+#   queries at k = 100.
+# D: after the dense-sample rule (cuda/seed.go, seedDenseStep): the
+#   seed's tests, -anyk of float32 at k = 100, and embench's store at
+#   k = 100 for 1, 64 and 1024 queries.
 . "$(dirname "$0")/lib.sh"
-store_cuda() {
-	(cd store && SILICA_STORE_BACKENDS=cuda lim "$1" $G/store.test -test.v -test.run 'Search|Device|Filter|Exact|Batch|Tie|Warm' \
-		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc |^    --- FAIL' "$OUT/store_tests.log" | head -20
-	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
-}
-# store_all END K...: embench's 1M-row store on cuda beside plain PyTorch,
-# 1, 64 and 1024 queries at each k, into $OUT/store_kK.{md,json,err}.
-store_all() {
-	local end=$1 k left
-	shift
-	for k in "$@"; do
-		left=$((end - (SECONDS - T0)))
-		echo "== embench store, 1M rows, k=$k ($((SECONDS - T0)) s, $left s left)"
-		[ $left -gt 60 ] || break
-		lim $left $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --k $k --batches 1,64,1024 --large-k none \
-			--scenario store_search_1,store_search_64,store_search_1024 --json "$OUT/store_k$k.json" >"$OUT/store_k$k.md" 2>"$OUT/store_k$k.err"
-		echo "store k=$k rc $? ($((SECONDS - T0)) s)"
-		grep -E '^\| store_search|^\|  \|' "$OUT/store_k$k.md" | head -24
-		tail -2 "$OUT/store_k$k.err"
-		rm -f "$OUT/store_k$k.err"
-	done
-}
 case "$1" in
 A)
 	unpack
@@ -42,11 +27,33 @@ A)
 	grep -E 'searched again' "$OUT/cuda_tests.log"
 	echo "== store on cuda ($((SECONDS - T0)) s)"
 	store_cuda 120
-	store_all $((${END:-560} - 60)) ${KS:-4096 1000 100 10}
+	BATCHES='1 64 1024' store_at_k $((${END:-560} - 60)) ${KS:-4096 1000 100 10}
 	exact64 ${END:-560} 25
 	;;
+B)
+	unpack
+	lim 200 $G/cudabench -storeprof fp16,1000000 -reps 50 -storesearch "64:4096;64:1000;1:1000" 2>&1 |
+		tee "$OUT/storeprof_fp16.log" | grep -v '^      '
+	;;
+C)
+	unpack
+	gpuinfo
+	lim 150 $G/cudabench -anyk -reps 10 -only "fp32, 1024 queries, k=100|fp16, 1024 queries, k=100|fp32, 64 queries, k=100" >"$OUT/anyk.log" 2>&1
+	echo "anyk rc $?"
+	grep -E '^any-k' "$OUT/anyk.log" | grep -v -E 'tiled|wide|keep'
+	lim 120 $G/cudabench -storeprof fp32,1000000 -reps 10 -storesearch "1024:100" 2>&1 | tee "$OUT/storeprof_fp32.log" | grep -v -E '^      +[0-9]'
+	;;
+D)
+	unpack
+	gpuinfo
+	gpu_tests cuda 90 'TestSeeded|TestSearchRegimes|TestPlanSeed|TestTF32Bound'
+	lim 60 $G/cudabench -anyk -reps 10 -only "fp32, 1024 queries, k=100|fp32, 64 queries, k=100" >"$OUT/anyk.log" 2>&1
+	echo "anyk rc $?"
+	grep -E '^any-k' "$OUT/anyk.log" | grep -E 'k=100( |$)|k=100 \[noseed'
+	BATCHES='1 64 1024' store_at_k 280 100
+	;;
 *)
-	echo "usage: run25.sh A" >&2
+	echo "usage: run25.sh A|B|C|D" >&2
 	exit 2
 	;;
 esac
