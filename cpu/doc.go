@@ -82,6 +82,14 @@
 // over 10,000 float32 rows through store.SearchBatch took 69.6 ms against
 // 128 on the float32 kernels (FAISS 88.6).
 //
+// The screen's rows in bfloat16 are kept between scans of the same rows
+// (screencache.go), so that a store's searches do not convert every row
+// each time: keyed by the rows' buffer and its generation (a write
+// converts them again), dropped when the rows are freed, at most 64 MiB
+// in all (counted in MemoryInUse; larger rows are converted by each
+// scan). 64 queries over 10,000 x 768 float32 rows ran about 15% faster
+// with them.
+//
 // The matrix product follows BLIS: operands read in place through strides
 // (float16, bfloat16 and int8 ones converted as they are packed, with no
 // float32 copy of the whole operand), packed into panels that fit the
