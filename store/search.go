@@ -494,12 +494,15 @@ func (s *Store) worse(a, b float32) bool {
 	return a > b
 }
 
-// hasTies reports whether sorted scores v hold a run of equal ones (two
-// NaN count as equal), which sortTies must put in id order: most
-// searches have none, and the check is a fraction of sortTies's.
+// sameScore reports whether a and b tie: equal, or both NaN.
+func sameScore(a, b float32) bool { return a == b || a != a && b != b }
+
+// hasTies reports whether sorted scores v hold a run of tied ones
+// (sameScore), which sortTies must put in id order: most searches have
+// none, and the check is a fraction of sortTies's.
 func hasTies(v []float32) bool {
 	for j := 1; j < len(v); j++ {
-		if v[j] == v[j-1] || v[j] != v[j] && v[j-1] != v[j-1] {
+		if sameScore(v[j], v[j-1]) {
 			return true
 		}
 	}
@@ -511,7 +514,7 @@ func hasTies(v []float32) bool {
 func (s *Store) sortTies(hits []Hit) {
 	for lo := 0; lo < len(hits); {
 		hi := lo + 1
-		for hi < len(hits) && (hits[hi].Score == hits[lo].Score || (hits[hi].Score != hits[hi].Score && hits[lo].Score != hits[lo].Score)) {
+		for hi < len(hits) && sameScore(hits[hi].Score, hits[lo].Score) {
 			hi++
 		}
 		if hi-lo > 1 {
@@ -529,8 +532,8 @@ func (s *Store) sortTies(hits []Hit) {
 // is asked for k results (plus tieSlack, for ties) whatever the share
 // excluded. On a backend without engine.OpMaskRows (a compat peer may
 // lack it) the scan is asked for k plus the excluded rows plus
-// tieSlack, and the excluded ones are dropped afterwards. Either way k hits come back
-// when k pass.
+// tieSlack, and the excluded ones are dropped afterwards. Either way k
+// hits come back when k pass.
 func (s *Store) parts(k int, f Filter) ([]*part, error) {
 	bits, passing := f.bitmaps(s)
 	masks := true
