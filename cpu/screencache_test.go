@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -57,7 +56,7 @@ func TestScreenCache(t *testing.T) {
 					}
 					got, _ := v.Float32()
 					rows, _ := i.Int64()
-					checkCosineTopK(t, what, dt, qv, xv, m, n, d, k, got, rows)
+					checkScanRanks(t, what, "cosine", dt, qv, xv, m, d, k, got, rows)
 					if c.screens.builds != builds {
 						t.Fatalf("%s: %d conversions of the rows, want %d", what, c.screens.builds, builds)
 					}
@@ -143,7 +142,7 @@ func TestScreenCacheWrapped(t *testing.T) {
 				}
 				idx, _ := i.Int64()
 				what := fmt.Sprintf("%d rows, scan %d", rows, rep+1)
-				checkDotTopK(t, what, qv, xv, m, rows, d, k, got, idx)
+				checkScanRanks(t, what, "dot", engine.Float32, qv, xv[:rows*d], m, d, k, got, idx)
 				if c.screens.builds != step+1 {
 					t.Fatalf("%s: %d conversions, want %d", what, c.screens.builds, step+1)
 				}
@@ -156,90 +155,21 @@ func TestScreenCacheWrapped(t *testing.T) {
 	})
 }
 
-// checkCosineTopK checks a cosine scan's k best of each query (values got,
-// rows idx) against float64 over the queries qv and rows xv as stored in
-// dt: the rows are the k best, ties by the smaller row, each score within
-// float32's error.
-func checkCosineTopK(t *testing.T, what string, dt engine.DType, qv, xv []float32, m, n, d, k int, got []float32, idx []int64) {
+// checkScanRanks checks a scan's k best of each of m queries (values got,
+// rows idx) against float64 over the queries qv and rows xv as dt stores
+// them (scanRef, checkTopK), and that tied rows come smaller first.
+func checkScanRanks(t *testing.T, what, metric string, dt engine.DType, qv, xv []float32, m, d, k int, got []float32, idx []int64) {
 	t.Helper()
-	q, x := stored(dt, qv), stored(dt, xv)
-	score := func(i, r int) float64 {
-		var dot, qq, xx float64
-		for e := range d {
-			a, b := float64(q[i*d+e]), float64(x[r*d+e])
-			dot += a * b
-			qq += a * a
-			xx += b * b
-		}
-		return dot / math.Sqrt(qq*xx)
-	}
-	checkRanks(t, what, m, n, k, got, idx, score)
-}
-
-// checkDotTopK is checkCosineTopK for a dot scan of float32 rows.
-func checkDotTopK(t *testing.T, what string, qv, xv []float32, m, n, d, k int, got []float32, idx []int64) {
-	t.Helper()
-	checkRanks(t, what, m, n, k, got, idx, func(i, r int) float64 {
-		var dot float64
-		for e := range d {
-			dot += float64(qv[i*d+e]) * float64(xv[r*d+e])
-		}
-		return dot
-	})
-}
-
-// checkRanks checks that idx holds, per query, rows whose float64 scores
-// are the k best (a row may trade places with one within 1e-5 of it)
-// and got their scores within 1e-5.
-func checkRanks(t *testing.T, what string, m, n, k int, got []float32, idx []int64, score func(i, r int) float64) {
-	t.Helper()
+	q, x := storedValues(dt, qv), storedValues(dt, xv)
 	for i := range m {
-		all := make([]float64, n)
-		for r := range n {
-			all[r] = score(i, r)
-		}
-		kth := kthBest(all, k)
-		for j := range k {
-			r := idx[i*k+j]
-			if r < 0 || r >= int64(n) {
-				t.Fatalf("%s: query %d rank %d: row %d of %d", what, i, j, r, n)
-			}
-			want := all[r]
-			if math.Abs(float64(got[i*k+j])-want) > 1e-5 || want < kth-1e-5 {
-				t.Fatalf("%s: query %d rank %d: row %d scored %v, float64 %v, k-th best %v", what, i, j, r, got[i*k+j], want, kth)
-			}
-			if j > 0 && (got[i*k+j] > got[i*k+j-1] || got[i*k+j] == got[i*k+j-1] && r < idx[i*k+j-1]) {
-				t.Fatalf("%s: query %d: rank %d (%v, row %d) out of order after (%v, row %d)", what, i, j, got[i*k+j], r, got[i*k+j-1], idx[i*k+j-1])
+		ref, mags := scanRef(metric, q[i*d:(i+1)*d], x, d)
+		v, ix := got[i*k:(i+1)*k], idx[i*k:(i+1)*k]
+		name := fmt.Sprintf("%s: query %d", what, i)
+		checkTopK(t, name, true, v, ix, ref, mags)
+		for r := 1; r < k; r++ {
+			if v[r] == v[r-1] && ix[r] < ix[r-1] {
+				t.Fatalf("%s: ranks %d and %d tie at %v with rows %d and %d, want the smaller first", name, r-1, r, v[r], ix[r-1], ix[r])
 			}
 		}
 	}
-}
-
-// kthBest returns the k-th largest of v.
-func kthBest(v []float64, k int) float64 {
-	s := append([]float64(nil), v...)
-	for i := range k { // partial selection: k is small
-		b := i
-		for j := i + 1; j < len(s); j++ {
-			if s[j] > s[b] {
-				b = j
-			}
-		}
-		s[i], s[b] = s[b], s[i]
-	}
-	return s[k-1]
-}
-
-// stored returns xv as dt holds it, in float32.
-func stored(dt engine.DType, xv []float32) []float32 {
-	if dt != engine.Float16 {
-		return xv
-	}
-	out := make([]float32, len(xv))
-	raw := make([]byte, 2)
-	for i, v := range xv {
-		encodeF16(raw, []float32{v})
-		decodeF16(out[i:i+1], raw)
-	}
-	return out
 }
