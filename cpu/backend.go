@@ -134,6 +134,19 @@ func (c *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 	return nil
 }
 
+// ViewHost shows fn the buffers' own memory (engine.HostViewer).
+func (c *Backend) ViewHost(bufs []engine.Buffer, sizes []int, fn func(views [][]byte) error) (bool, error) {
+	views := make([][]byte, len(bufs))
+	for i, b := range bufs {
+		s, ok := b.(*buffer)
+		if !ok || sizes[i] > len(s.b) {
+			return false, nil
+		}
+		views[i] = s.b[:sizes[i]:sizes[i]]
+	}
+	return true, fn(views)
+}
+
 func (c *Backend) Synchronize() error { return nil }
 
 func (c *Backend) Close() error { return nil }

@@ -179,6 +179,7 @@ func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 		return nil
 	}
 	return b.do(func() error {
+		b.d.gen++
 		if err := b.d.sync(); err != nil {
 			return err
 		}
@@ -200,6 +201,9 @@ func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 	if len(dst) == 0 {
 		return nil
 	}
+	if done, err := b.readAhead(s, off, dst); done || err != nil {
+		return err
+	}
 	return b.do(func() error {
 		if err := b.d.sync(); err != nil {
 			return err
@@ -209,6 +213,55 @@ func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 		}
 		return b.d.readSmall(dst, s.ptr+uint64(off))
 	})
+}
+
+// readAhead copies bytes [off, off+len(dst)) of s into dst from their
+// read-ahead copy, when it has one valid (readahead.go), and reports
+// whether it did. It holds the device's lock, not its thread: no driver
+// call.
+func (b *Backend) readAhead(s *buffer, off int, dst []byte) (bool, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return false, errClosed
+	}
+	b.d.mu.Lock()
+	defer b.d.mu.Unlock()
+	h := s.ahead(b.d, off, len(dst))
+	if h == nil {
+		return false, nil
+	}
+	copyParallel(dst, h)
+	return true, nil
+}
+
+// ViewHost shows fn the buffers' read-ahead copies (engine.HostViewer),
+// when each has one valid that covers its size (readahead.go): fn runs
+// without the device's lock, and the next run that reads ahead waits for
+// it before it writes that memory again.
+func (b *Backend) ViewHost(bufs []engine.Buffer, sizes []int, fn func(views [][]byte) error) (bool, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return false, errClosed
+	}
+	d := b.d
+	d.mu.Lock()
+	views := make([][]byte, len(bufs))
+	for i, buf := range bufs {
+		s, ok := buf.(*buffer)
+		if ok {
+			views[i] = s.ahead(d, 0, sizes[i])
+		}
+		if views[i] == nil {
+			d.mu.Unlock()
+			return false, nil
+		}
+	}
+	d.aheadMu.RLock()
+	d.mu.Unlock()
+	defer d.aheadMu.RUnlock()
+	return true, fn(views)
 }
 
 func (b *Backend) Synchronize() error { return b.do(b.d.sync) }

@@ -23,6 +23,7 @@ func (b *Backend) CopyBuffer(dst engine.Buffer, dstOff int, src engine.Buffer, s
 		return nil
 	}
 	return b.do(func() error {
+		b.d.gen++
 		if err := check("cuMemcpyDtoDAsync", cuMemcpyDtoDAsync(d.ptr+uint64(dstOff), s.ptr+uint64(srcOff), uint64(n), b.d.stream)); err != nil {
 			return err
 		}

@@ -51,10 +51,14 @@ type device struct {
 	evStart, evEnd uintptr
 	lastMs         float64
 
-	staging [2]staged      // pinned host memory for large writes (write.go)
-	bounce  unsafe.Pointer // pinned host memory for small reads and writes (write.go), bounceSize bytes
-	uploads unsafe.Pointer // pinned host memory for a run's uploads (write.go), uploadSize bytes
-	results unsafe.Pointer // pinned host memory for a run's small results (run.go), resultSize bytes
+	staging   [2]staged      // pinned host memory for large writes (write.go)
+	bounce    unsafe.Pointer // pinned host memory for small reads and writes (write.go), bounceSize bytes
+	uploads   unsafe.Pointer // pinned host memory for a run's uploads (write.go), uploadSize bytes
+	results   unsafe.Pointer // pinned host memory for a run's small results (run.go), resultSize bytes
+	ahead     unsafe.Pointer // pinned host memory for a run's read-ahead (readahead.go), aheadSize bytes
+	aheadSize int
+	gen       uint64       // bumped by every run, write and copy on the device (readahead.go)
+	aheadMu   sync.RWMutex // held for reading by views of ahead, for writing by a run's copies into it
 
 	profiling bool      // record events around each launch (EnableProfile)
 	evPool    []uintptr // events for profiling, reused

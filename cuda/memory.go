@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // largeBuffer is the size above which a freed allocation is given back
@@ -17,6 +18,22 @@ type buffer struct {
 	size  int // bytes asked for
 	class int // bytes allocated
 	freed atomic.Bool
+	// host holds a copy of the buffer's first hostN bytes in the device's
+	// read-ahead memory, valid while the device's gen is hostGen (see
+	// readAhead); under the device's lock.
+	host    unsafe.Pointer
+	hostN   int
+	hostGen uint64
+}
+
+// ahead returns the read-ahead copy of bytes [off, off+n) of the buffer,
+// or nil when it has none valid that covers them; under the device's
+// lock.
+func (b *buffer) ahead(d *device, off, n int) []byte {
+	if b.host == nil || b.hostGen != d.gen || off+n > b.hostN {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(b.host, off)), n)
 }
 
 func (b *buffer) Size() int { return b.size }

@@ -107,10 +107,20 @@ func (r *runner) release() {
 // Run executes the plan's steps in order on the device's stream and waits
 // for them. A step with no kernel is an error wrapping
 // engine.ErrUnsupported.
-func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
+func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error { return b.run(p, bufs, nil) }
+
+// RunRead is Run that then copies the buffers of values read to the
+// host in the same stream (engine.ReadAhead; see readAhead).
+func (b *Backend) RunRead(p *engine.Plan, bufs []engine.Buffer, read []int) error {
+	return b.run(p, bufs, read)
+}
+
+// run is Run, with the read-ahead of the values read.
+func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer, read []int) error {
 	return b.do(func() error {
 		r := &runner{b: b, d: b.d}
 		defer r.release()
+		r.d.gen++ // every copy read ahead before is stale
 		if err := r.d.timeStart(); err != nil {
 			return err
 		}
@@ -125,6 +135,15 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 		if err := r.d.timeEnd(); err != nil {
 			return err
 		}
+		if len(read) > 0 {
+			// Views of the read-ahead memory end before it is written.
+			r.d.aheadMu.Lock()
+			defer r.d.aheadMu.Unlock()
+		}
+		ahead, err := r.d.readAhead(p, bufs, read)
+		if err != nil {
+			return err
+		}
 		if err := r.d.sync(); err != nil {
 			return err
 		}
@@ -133,6 +152,9 @@ func (b *Backend) Run(p *engine.Plan, bufs []engine.Buffer) error {
 			if err := c(); err != nil {
 				return err
 			}
+		}
+		for _, a := range ahead {
+			a.buf.host, a.buf.hostN, a.buf.hostGen = a.p, a.n, r.d.gen
 		}
 		return nil
 	})

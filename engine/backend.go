@@ -98,6 +98,20 @@ type Warmer interface {
 	Warm(p *Plan) error
 }
 
+// ReadAhead is implemented by backends whose buffers are not host memory
+// (CUDA): Engine.EvalRead asks it to copy the results a caller reads next
+// to the host within the run's own submission, so that the reads do not
+// wait on the device again.
+type ReadAhead interface {
+	// RunRead is Run that also queues, after the run's last step, copies
+	// of the buffers of values read (outputs of p) into host memory of
+	// the backend's. A Read of one of them that follows, before any other
+	// call that runs or writes on the device, is served from that copy.
+	// The backend may copy only some of them (its host memory is
+	// bounded); the others are read as usual.
+	RunRead(p *Plan, bufs []Buffer, read []int) error
+}
+
 // MemoryReporter is implemented by backends that count their device memory.
 type MemoryReporter interface {
 	// MemoryInUse returns the bytes currently allocated on the device,

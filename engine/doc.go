@@ -40,6 +40,15 @@
 // compile the plan's kernels without running them, so that a program can
 // pay for compilation before its first real evaluation.
 //
+// A caller that reads results right after computing them calls
+// Engine.EvalRead, naming the arrays it reads: a backend whose memory is
+// not the host's (ReadAhead: CUDA) then copies them to host memory in the
+// same submission, after its last kernel, and the reads wait on nothing.
+// View shows arrays' elements in host memory without a copy where the
+// backend can (HostViewer: the CPU's own buffers, CUDA's copies read
+// ahead), for a caller that reads them once (the store builds its hits
+// from views).
+//
 // # Numbers
 //
 // Float16 and BFloat16 are storage types: arithmetic accumulates in
@@ -55,8 +64,8 @@
 // database/sql pattern); Open("cuda"), Open("torch:mps") and Default()
 // (SILICA_BACKEND, else metal, cuda, cpu) open them. A backend implements
 // the small Backend interface; fused kernels and other abilities are
-// optional interfaces (Capabilities, HostWrapper, MemoryReporter, Timer,
-// Warmer). A step
+// optional interfaces (Capabilities, HostWrapper, HostViewer,
+// MemoryReporter, ReadAhead, Timer, Warmer). A step
 // a backend cannot run is an error (ErrUnsupported), never a silent fall
 // back to another device. The one exception is a custom kernel
 // (NewKernel) whose source the backend lacks or does not accept: the

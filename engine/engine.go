@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -97,7 +98,31 @@ func (e *Engine) Eval(arrays ...*Array) error {
 	if err != nil || g == nil {
 		return err
 	}
-	return e.run(g)
+	return e.run(g, nil)
+}
+
+// EvalRead is Eval of arrays and read, for a caller that reads the
+// arrays of read on the host right after it (Float32, Int64, Bytes and
+// their Append forms): on a backend whose memory is not the host's
+// (ReadAhead), their copies to the host are queued in the same
+// submission, after its last kernel, and those reads then take them from
+// host memory without a further wait on the device. On other backends it
+// is Eval. Where arrays holds every array of read, the plan is Eval's of
+// arrays (Warm(arrays...) prepares it).
+func (e *Engine) EvalRead(read []*Array, arrays ...*Array) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	all := slices.Clip(arrays)
+	for _, a := range read {
+		if !slices.Contains(arrays, a) {
+			all = append(all, a)
+		}
+	}
+	g, err := e.prepare(all)
+	if err != nil || g == nil {
+		return err
+	}
+	return e.run(g, read)
 }
 
 // Warm prepares the first Eval of the arrays without running it: it plans
@@ -262,7 +287,7 @@ func (e *Engine) prepare(arrays []*Array) (*graph, error) {
 
 // run executes g's plan and hands the outputs to their arrays. Called with
 // e.mu held.
-func (e *Engine) run(g *graph) error {
+func (e *Engine) run(g *graph, read []*Array) error {
 	p := g.plan
 	slots := make([]Buffer, len(p.Slots))
 	freeSlots := func() {
@@ -292,7 +317,7 @@ func (e *Engine) run(g *graph) error {
 		}
 	}
 	e.evals.Add(1)
-	if err := e.execute(p, bufs); err != nil {
+	if err := e.execute(p, bufs, readValues(g, read)); err != nil {
 		freeSlots()
 		return fmt.Errorf("engine: run on %s: %w", e.name, err)
 	}
@@ -308,10 +333,24 @@ func (e *Engine) run(g *graph) error {
 	return nil
 }
 
+// readValues returns the plan's output values that are arrays of read.
+func readValues(g *graph, read []*Array) []int {
+	var vs []int
+	for _, o := range g.plan.outs {
+		n := g.nodes[o.node]
+		if a := n.outs[o.out].Value(); a != nil && a.node == n && slices.Contains(read, a) {
+			vs = append(vs, o.value)
+		}
+	}
+	return vs
+}
+
 // execute hands p to the backend in one submission, or, when p has host
 // steps (custom kernels the backend has no source for), in one submission
-// per run of backend steps, with the host steps run in between.
-func (e *Engine) execute(p *Plan, bufs []Buffer) error {
+// per run of backend steps, with the host steps run in between. The
+// values of read are copied to the host in the last submission where
+// the backend can (ReadAhead) and that submission ends the plan.
+func (e *Engine) execute(p *Plan, bufs []Buffer, read []int) error {
 	start := 0
 	submit := func(end int) error {
 		if end <= start {
@@ -336,6 +375,9 @@ func (e *Engine) execute(p *Plan, bufs []Buffer) error {
 	}
 	if start == 0 {
 		e.submissions.Add(1)
+		if ra, ok := e.b.(ReadAhead); ok && len(read) > 0 {
+			return ra.RunRead(p, bufs, read)
+		}
 		return e.b.Run(p, bufs)
 	}
 	return submit(len(p.Steps))
