@@ -34,7 +34,9 @@
 // filtered out) and merges the arenas; on a device, a search of many
 // results (queries times k of 16384 or more) maps its rows to ids in the
 // same submission (engine.Gather) and reads back ids instead, sparing
-// the host a random read of its ids per hit.
+// the host a random read of its ids per hit. The scan's results come
+// back to the host in the same submission (engine.EvalRead), and the
+// hits are built from views of them (engine.View), not from copies.
 //
 // Ties go to the smaller id. The engine breaks them by the smaller row,
 // which is not the smaller id, so each arena is asked for a few more

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -221,7 +222,7 @@ func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, e
 		if err != nil {
 			return nil, opErr(err, "search")
 		}
-		if err := s.e.Eval(outs...); err != nil {
+		if err := s.e.EvalRead(readBack(parts), outs...); err != nil {
 			return nil, opErr(err, "search")
 		}
 		m := q.Shape()[0]
@@ -324,6 +325,22 @@ func (s *Store) build(q *engine.Array, parts []*part) ([]*engine.Array, error) {
 	return outs, nil
 }
 
+// readBack returns the arrays collect reads of every part: the values,
+// and the ids, or the rows when they are not mapped on the device (the
+// engine copies them to the host within the search's submission, see
+// engine.EvalRead).
+func readBack(parts []*part) []*engine.Array {
+	var rs []*engine.Array
+	for _, p := range parts {
+		if p.ids != nil {
+			rs = append(rs, p.vals, p.ids)
+		} else {
+			rs = append(rs, p.vals, p.index)
+		}
+	}
+	return rs
+}
+
 // mapOnDeviceMin is the fewest results (queries times k) of an arena's
 // scan whose rows a search maps to ids on the device: below it the
 // gather's launch and bounds check (about 0.02-0.03 ms on an H200) cost
@@ -339,72 +356,80 @@ var mapOnDeviceMin = 16384
 // order (ties by id), or nil for a query whose hits may not be exact (see
 // scan): those are returned too, ascending, to be scanned again.
 //
+// It builds the hits from views of the scan's results (engine.View: the
+// backend's memory, or the copies read ahead in the search's submission)
+// rather than reading copies of them first.
+//
 // With the ids mapped on the device (p.ids), the rows are read back too
 // only when some result scores as the mask scores the excluded rows (the
 // worst score of the order): only such a result may be an excluded row.
 func (s *Store) collect(p *part, m, k int) ([][]Hit, []int, error) {
-	rb := getHostBufs()
-	defer rb.put()
-	vals, err := p.vals.AppendFloat32(rb.vals[:0])
-	if err != nil {
-		return nil, nil, err
-	}
-	rb.vals = vals
 	src := p.index // rows, or ids when mapped
 	if p.ids != nil {
 		src = p.ids
 	}
-	index, err := src.AppendInt64(rb.index[:0])
+	var rowOf []int64 // mapped: the rows, read if needed
+	out := make([][]Hit, m)
+	again := make([]bool, m)
+	errMasked := errors.New("a masked score") // rowOf is needed
+	build := func(views [][]byte) error {
+		vals, index := engine.Float32s(views[0]), engine.Int64s(views[1])
+		if p.ids != nil && p.bits != nil && rowOf == nil && slices.Contains(vals, s.maskedScore()) {
+			return errMasked
+		}
+		splitRows(m, 8*p.k, func(lo, hi int) { // about 8 values of work a hit
+			slab := make([]Hit, 0, (hi-lo)*p.k)
+			for i := lo; i < hi; i++ {
+				kept := slab[len(slab):len(slab):cap(slab)]
+				qv := vals[i*p.k : (i+1)*p.k]
+				whole := false // kept[j] is result j of the query
+				switch {
+				case p.ids != nil && rowOf == nil:
+					// Every result is a hit: one pass, without a check.
+					kept = kept[:p.k]
+					for j, id := range index[i*p.k : (i+1)*p.k] {
+						kept[j] = Hit{id, qv[j]}
+					}
+					whole = true
+				case p.ids != nil:
+					for j := i * p.k; j < (i+1)*p.k; j++ {
+						if p.passes(int(rowOf[j])) {
+							kept = append(kept, Hit{index[j], vals[j]})
+						}
+					}
+				default:
+					for j := i * p.k; j < (i+1)*p.k; j++ {
+						if r := int(index[j]); p.passes(r) {
+							kept = append(kept, Hit{p.a.ids[r], vals[j]})
+						}
+					}
+				}
+				if p.k < p.n && len(kept) < p.passing {
+					if len(kept) < k || !s.worse(qv[p.k-1], kept[k-1].Score) {
+						again[i] = true
+						continue
+					}
+				}
+				if whole {
+					sortTiesBy(kept, qv)
+				} else if hasTies(qv) {
+					s.sortTies(kept)
+				}
+				out[i] = kept[:min(k, len(kept)):min(k, len(kept))]
+				slab = slab[:len(slab)+len(kept)]
+			}
+		})
+		return nil
+	}
+	err := engine.View([]*engine.Array{p.vals, src}, build)
+	if errors.Is(err, errMasked) {
+		if rowOf, err = p.index.Int64(); err == nil {
+			err = engine.View([]*engine.Array{p.vals, src}, build)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	rb.index = index
-	var rowOf []int64 // mapped: the rows, read if needed
-	if p.ids != nil && p.bits != nil && slices.Contains(vals, s.maskedScore()) {
-		if rowOf, err = p.index.Int64(); err != nil {
-			return nil, nil, err
-		}
-	}
-	out := make([][]Hit, m)
-	again := make([]bool, m)
-	splitRows(m, 8*p.k, func(lo, hi int) { // about 8 values of work a hit
-		slab := make([]Hit, 0, (hi-lo)*p.k)
-		for i := lo; i < hi; i++ {
-			kept := slab[len(slab):len(slab):cap(slab)]
-			qv := vals[i*p.k : (i+1)*p.k]
-			switch {
-			case p.ids != nil && rowOf == nil:
-				// Every result is a hit: one pass, without a check.
-				kept = kept[:p.k]
-				for j, id := range index[i*p.k : (i+1)*p.k] {
-					kept[j] = Hit{id, qv[j]}
-				}
-			case p.ids != nil:
-				for j := i * p.k; j < (i+1)*p.k; j++ {
-					if p.passes(int(rowOf[j])) {
-						kept = append(kept, Hit{index[j], vals[j]})
-					}
-				}
-			default:
-				for j := i * p.k; j < (i+1)*p.k; j++ {
-					if r := int(index[j]); p.passes(r) {
-						kept = append(kept, Hit{p.a.ids[r], vals[j]})
-					}
-				}
-			}
-			if p.k < p.n && len(kept) < p.passing {
-				if len(kept) < k || !s.worse(vals[(i+1)*p.k-1], kept[k-1].Score) {
-					again[i] = true
-					continue
-				}
-			}
-			if hasTies(qv) {
-				s.sortTies(kept)
-			}
-			out[i] = kept[:min(k, len(kept)):min(k, len(kept))]
-			slab = slab[:len(slab)+len(kept)]
-		}
-	})
 	var redo []int
 	for i, a := range again {
 		if a {
@@ -416,17 +441,13 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, []int, error) {
 
 // hostBufs are a search's buffers on the host, kept between searches
 // (hostBufPool): its queries' copy before their upload (which copies
-// them), and its scan's values and rows read back. A fresh slice of a
-// large k's results must be zeroed and faulted in each time (8 queries
-// at k = 4096 read 384 KiB; on the 2-core development machine a fresh
-// 256 KiB slice and its copy took 48-70 us against 7 reused; on the
-// H100's host of run 20 no change in a search's wall time was
-// measurable).
+// them). A fresh slice must be zeroed and faulted in each time (on the
+// 2-core development machine a fresh 256 KiB slice and its copy took
+// 48-70 us against 7 reused). The scan's results are not copied at all
+// (collect views them).
 type hostBufs struct {
-	raw   []byte    // the queries, float16
-	flat  []float32 // the queries, float32
-	vals  []float32 // read back
-	index []int64   // read back
+	raw  []byte    // the queries, float16
+	flat []float32 // the queries, float32
 }
 
 // hostBufMax is the most bytes of a buffer a hostBufs goes back to the
@@ -458,12 +479,6 @@ func (hb *hostBufs) put() {
 	}
 	if 4*cap(hb.flat) > hostBufMax {
 		hb.flat = nil
-	}
-	if 4*cap(hb.vals) > hostBufMax {
-		hb.vals = nil
-	}
-	if 8*cap(hb.index) > hostBufMax {
-		hb.index = nil
 	}
 	select {
 	case hostBufPool <- hb:
@@ -521,6 +536,24 @@ func (s *Store) sortTies(hits []Hit) {
 			slices.SortFunc(hits[lo:hi], func(a, b Hit) int { return cmpID(a.ID, b.ID) })
 		}
 		lo = hi
+	}
+}
+
+// sortTiesBy is sortTies for hits whose scores are v (hits[j].Score ==
+// v[j]): it finds the runs in v, a scan of contiguous float32s, and
+// touches hits only where one is (most searches have none; 64 float16
+// queries at k = 4096 on run 26's H100 host spent 1.3 ms of CPU a search
+// in sortTies's scan of the hits, for a tie or two a query).
+func sortTiesBy(hits []Hit, v []float32) {
+	for j := 1; j < len(v); j++ {
+		if !sameScore(v[j], v[j-1]) {
+			continue
+		}
+		lo := j - 1
+		for j+1 < len(v) && sameScore(v[j+1], v[lo]) {
+			j++
+		}
+		slices.SortFunc(hits[lo:j+1], func(a, b Hit) int { return cmpID(a.ID, b.ID) })
 	}
 }
 
