@@ -130,25 +130,27 @@ encode5k() {
 }
 # store_at_k END K...: embench's 1M-row store on cuda beside plain
 # PyTorch, the batches of BATCHES (default 64,1024) at each k, into
-# $OUT/store_kK.{md,json} (and .err when embench fails), while END
-# seconds into the script are not near.
+# $OUT/storeTAG_kK.{md,json} (and .err when embench fails), while END
+# seconds into the script are not near; EMBENCH names another embench
+# binary of $G (a build of an earlier commit, TAG set apart).
 store_at_k() {
-	local end=$1 k left rc b scen="" batches=${BATCHES:-64 1024}
+	local end=$1 k left rc b scen="" batches=${BATCHES:-64 1024} bin=${EMBENCH:-embench} f
+	f=store${TAG:-}
 	shift
 	for b in $batches; do
 		scen="$scen${scen:+,}store_search_$b"
 	done
 	for k in "$@"; do
 		left=$((end - (SECONDS - T0)))
-		echo "== embench store, 1M rows, k=$k ($((SECONDS - T0)) s, $left s left)"
+		echo "== $bin store, 1M rows, k=$k ($((SECONDS - T0)) s, $left s left)"
 		[ $left -gt 60 ] || break
-		lim $left $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --k $k --batches "${batches// /,}" \
-			--large-k none --scenario "$scen" --json "$OUT/store_k$k.json" >"$OUT/store_k$k.md" 2>"$OUT/store_k$k.err"
+		lim $left $G/$bin --docs 1000000 --backend cuda --peers torch --time 0.3s --k $k --batches "${batches// /,}" \
+			--large-k none --scenario "$scen" --json "$OUT/${f}_k$k.json" >"$OUT/${f}_k$k.md" 2>"$OUT/${f}_k$k.err"
 		rc=$?
 		echo "store k=$k rc $rc ($((SECONDS - T0)) s)"
-		grep -E '^\| store_search|^\|  \|' "$OUT/store_k$k.md" | head -24
-		tail -2 "$OUT/store_k$k.err"
-		[ $rc -ne 0 ] || rm -f "$OUT/store_k$k.err"
+		grep -E '^\| store_search|^\|  \|' "$OUT/${f}_k$k.md" | head -24
+		tail -2 "$OUT/${f}_k$k.err"
+		[ $rc -ne 0 ] || rm -f "$OUT/${f}_k$k.err"
 	done
 }
 # store_cuda LIMIT: the store's tests on cuda (libtorch's adapter crashes
