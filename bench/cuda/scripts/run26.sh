@@ -11,6 +11,7 @@
 #   what is left.
 # B: TestReadAhead again, and where the host's time goes (see B).
 # C: the store's hits built from views of the read-ahead memory (see C).
+# D: the final binaries' tests, grid and exactcheck (see D).
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -63,8 +64,22 @@ C)
 	EMBENCH=embench_old TAG=_old BATCHES='1 64' store_at_k 450 4096
 	rm -f "$OUT"/*.json
 	;;
+D)
+	# The final binaries: the read-ahead's tests (and TestReadAheadConcurrent
+	# with the lock taken out, which must fail), the issue's grid (k of KS,
+	# 1, 64 and 1024 queries) beside plain PyTorch, exactcheck with what
+	# is left.
+	unpack
+	gpuinfo
+	gpu_tests cuda 60 'TestReadAhead|TestTraceDriver'
+	echo "== with the read-ahead's lock taken out (cuda_broken.test), TestReadAheadConcurrent must fail:"
+	(cd cuda && timeout -k 5 60 $G/cuda_broken.test -test.run TestReadAheadConcurrent 2>&1 | grep -E -m3 'FAIL|ok|differs|PASS')
+	BATCHES='1 64 1024' store_at_k $((${END:-330} - 30)) ${KS:-4096 1000 100 10}
+	rm -f "$OUT"/*.json
+	exact64 ${END:-330} 26
+	;;
 *)
-	echo "usage: run26.sh A|B|C" >&2
+	echo "usage: run26.sh A|B|C|D" >&2
 	exit 2
 	;;
 esac
