@@ -91,18 +91,20 @@ func (s *Store) flattenInto(flat []float32, vectors [][]float32, order []int, qu
 // scaleRow copies v into row, scaled as flatten scales it (always: a
 // float16 store's query).
 func (s *Store) scaleRow(row, v []float32, always bool) {
-	copy(row, v)
 	if s.cfg.metric != Cosine {
+		copy(row, v)
 		return
 	}
-	m, _, _ := maxAbsSquares(row) // finite: checked before
+	m, _, _ := maxAbsSquares(v) // finite: checked before
 	switch {
 	case m < 1e-6 || m > 1e15:
-		for c := range row {
-			row[c] /= m
+		for c, x := range v {
+			row[c] = x / m
 		}
 	case always: // into float16's range; a product, as 1/m is finite here
-		scaleInto(row, row, 1/m)
+		scaleInto(row, v, 1/m)
+	default:
+		copy(row, v)
 	}
 }
 
