@@ -201,7 +201,7 @@ func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	if done, err := b.readAhead(s, off, dst); done || err != nil {
+	if done, err := b.readFromAhead(s, off, dst); done || err != nil {
 		return err
 	}
 	return b.do(func() error {
@@ -215,11 +215,11 @@ func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 	})
 }
 
-// readAhead copies bytes [off, off+len(dst)) of s into dst from their
-// read-ahead copy, when it has one valid (readahead.go), and reports
-// whether it did. It holds the device's lock, not its thread: no driver
-// call.
-func (b *Backend) readAhead(s *buffer, off int, dst []byte) (bool, error) {
+// readFromAhead copies bytes [off, off+len(dst)) of s into dst from
+// their read-ahead copy, when it has one valid (readahead.go), and
+// reports whether it did. It holds the device's lock, not its thread: no
+// driver call.
+func (b *Backend) readFromAhead(s *buffer, off int, dst []byte) (bool, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.closed {

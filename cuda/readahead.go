@@ -13,11 +13,13 @@ import (
 // stream right after its last kernel, before the run's closing sync.
 // A Read of such a buffer is then a copy out of host memory, split over
 // the cores, under the device's lock but with no driver call (nor the
-// device's thread and context, see device.do): without it a search's scores and ids
-// were read after the run, each in a sync and a synchronous copy of its
-// own, and copied out of the pinned buffer on one or two cores (run 25 B,
-// 64 float16 queries at k = 4096 over 1M rows on an H100: 0.45 ms
-// between the end of the kernels and the start of building the hits).
+// device's thread and context, see device.do), and a view of it
+// (engine.View, Backend.ViewHost) no copy at all. Before, a search's
+// scores and ids were read after the run, each in a sync and a
+// synchronous copy of its own, and copied out of the pinned buffer on
+// one or two cores (run 25 B, 64 float16 queries at k = 4096 over 1M
+// rows on an H100: 0.45 ms between the end of the kernels and the start
+// of building the hits).
 //
 // A copy stays valid until the next call that runs, writes or copies on
 // the device (each bumps device.gen); the next run with read-ahead writes
@@ -40,7 +42,7 @@ type aheadCopy struct {
 }
 
 // readAhead queues the copies of the values read of p (their buffers in
-// bufs) into the read-ahead memory, in order until it is full, and
+// bufs) into the read-ahead memory, those that fit in order, and
 // returns them, for the run to mark valid once it has synchronized. It
 // queues nothing in a dry run or when pinned memory cannot be had.
 func (d *device) readAhead(p *engine.Plan, bufs []engine.Buffer, read []int) ([]aheadCopy, error) {
