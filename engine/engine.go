@@ -348,24 +348,28 @@ func readValues(g *graph, read []*Array) []int {
 // execute hands p to the backend in one submission, or, when p has host
 // steps (custom kernels the backend has no source for), in one submission
 // per run of backend steps, with the host steps run in between. The
-// values of read are copied to the host in the last submission where
-// the backend can (ReadAhead) and that submission ends the plan.
+// values of read are copied to the host in the last submission where the
+// backend can (ReadAhead), when a backend step ends the plan (every value
+// is final then).
 func (e *Engine) execute(p *Plan, bufs []Buffer, read []int) error {
 	start := 0
-	submit := func(end int) error {
+	submit := func(end int, read []int) error {
 		if end <= start {
 			return nil
 		}
 		sub := *p
 		sub.Steps = p.Steps[start:end]
 		e.submissions.Add(1)
+		if ra, ok := e.b.(ReadAhead); ok && len(read) > 0 {
+			return ra.RunRead(&sub, bufs, read)
+		}
 		return e.b.Run(&sub, bufs)
 	}
 	for i := range p.Steps {
 		if !p.Steps[i].Host {
 			continue
 		}
-		if err := submit(i); err != nil {
+		if err := submit(i, nil); err != nil {
 			return err
 		}
 		if err := e.runHost(p, &p.Steps[i], bufs); err != nil {
@@ -373,14 +377,7 @@ func (e *Engine) execute(p *Plan, bufs []Buffer, read []int) error {
 		}
 		start = i + 1
 	}
-	if start == 0 {
-		e.submissions.Add(1)
-		if ra, ok := e.b.(ReadAhead); ok && len(read) > 0 {
-			return ra.RunRead(p, bufs, read)
-		}
-		return e.b.Run(p, bufs)
-	}
-	return submit(len(p.Steps))
+	return submit(len(p.Steps), read)
 }
 
 // runHost runs a custom kernel's Go function on copies of its buffers.

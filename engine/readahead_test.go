@@ -144,6 +144,66 @@ func TestEvalRead(t *testing.T) {
 	}
 }
 
+// aheadNoCustom is an aheadRecorder refusing custom kernels, as a GPU
+// backend without the kernel's source does: their steps run on the host.
+type aheadNoCustom struct{ *aheadRecorder }
+
+func (n aheadNoCustom) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool {
+	return op != engine.OpCustom && n.Backend.Supports(op, a, in)
+}
+
+// TestEvalReadHostSteps checks EvalRead of a plan with a step on the host
+// (a custom kernel the backend refuses): it runs in several submissions,
+// the last read ahead, and the array read holds what a plain Eval gives;
+// a plan that ends on the host reads nothing ahead.
+func TestEvalReadHostSteps(t *testing.T) {
+	ok := mk(t)
+	k := rowSumSq(t)
+	r := &aheadRecorder{Backend: newCPU()}
+	e := engine.New("ahead-host", aheadNoCustom{r})
+	plain := engine.New("plain", newCPU())
+	sums := func(e *engine.Engine) *engine.Array {
+		x := ok(e.RandomNormal(5, engine.Float32, 37, 19))
+		outs, err := k.Call([]int64{3}, ok(engine.Scale(x, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok(engine.Scale(outs[0], 0.5))
+	}
+	got, want := sums(e), sums(plain)
+	if err := e.EvalRead([]*engine.Array{got}); err != nil {
+		t.Fatal(err)
+	}
+	if r.runReads != 1 || r.runs != 1 || r.served != 0 {
+		t.Errorf("EvalRead over a host step: %d RunReads, %d Runs; want 1 and 1", r.runReads, r.runs)
+	}
+	g, err := got.Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := want.Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.served != 1 || !slices.Equal(g, w) {
+		t.Errorf("EvalRead over a host step: %v (%d reads served ahead); a plain Eval: %v", g, r.served, w)
+	}
+
+	// The plan ends with the host step.
+	x := ok(e.RandomNormal(6, engine.Float32, 11, 7))
+	outs, err := k.Call([]int64{1}, ok(engine.Scale(x, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runReads := r.runReads
+	if err := e.EvalRead(outs); err != nil {
+		t.Fatal(err)
+	}
+	if r.runReads != runReads {
+		t.Errorf("EvalRead of a plan ending on the host: %d RunReads; want none", r.runReads-runReads)
+	}
+}
+
 // sameValues reports whether a and b hold the same dtypes and shapes.
 func sameValues(a, b []engine.Value) bool {
 	return slices.EqualFunc(a, b, func(x, y engine.Value) bool { return x.DType == y.DType && slices.Equal(x.Shape, y.Shape) })
