@@ -115,9 +115,11 @@ func TestReadAhead(t *testing.T) {
 }
 
 // TestReadAheadConcurrent runs searches on several goroutines at once,
-// each checking its results inside a view of its read-ahead copies: a
-// run of another goroutine must not write that memory while the view is
-// open.
+// each checking its results inside a view of its read-ahead copies (or
+// the copies View reads when another run made them stale), held open a
+// millisecond. With the read-ahead's lock taken out it passed in run 26
+// C, before the views were held that long; TestReadAheadWaitsForViews
+// checks the lock itself.
 func TestReadAheadConcurrent(t *testing.T) {
 	b := openTest(t)
 	e := engine.New("cuda", b)
@@ -186,5 +188,67 @@ func TestReadAheadConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestReadAheadWaitsForViews opens a view of one search's read-ahead
+// copies, starts another search that reads ahead from another goroutine,
+// and gives it 100 ms to finish while the view is open: it must not (it
+// waits for the view before it writes that memory), and the view must
+// still hold the first search's results. Once the view closes, the
+// second search finishes with its own results.
+func TestReadAheadWaitsForViews(t *testing.T) {
+	b := openTest(t)
+	e := engine.New("cuda", b)
+	search := func(seed uint64) (v, i *engine.Array) {
+		x, err := e.RandomNormal(seed, engine.Float32, 5003, 96)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, i, err = engine.TopK(x, 40, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, i
+	}
+	v1, i1 := search(1)
+	if err := e.EvalRead([]*engine.Array{v1, i1}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := v1.Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, i2 := search(2)
+	done := make(chan error, 1)
+	var during error
+	err = engine.View([]*engine.Array{v1, i1}, func(views [][]byte) error {
+		go func() { done <- e.EvalRead([]*engine.Array{v2, i2}) }()
+		select {
+		case err := <-done:
+			during = fmt.Errorf("another search that reads ahead finished while a view was open (%v)", err)
+			done <- err
+		case <-time.After(100 * time.Millisecond):
+		}
+		if !slices.Equal(engine.Float32s(views[0]), want) {
+			return fmt.Errorf("the view changed while it was open")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if during != nil {
+		t.Fatal(during)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, err := v2.Float32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(got, want) {
+		t.Error("the second search's values equal the first's")
 	}
 }
