@@ -65,15 +65,15 @@ C)
 	rm -f "$OUT"/*.json
 	;;
 D)
-	# The final binaries: the read-ahead's tests (and TestReadAheadConcurrent
-	# with the lock taken out, which must fail), the grid (k of KS,
+	# The final binaries: the read-ahead's tests (and, built with the
+	# lock in run() taken out, TestReadAheadWaitsForViews, which must fail), the grid (k of KS,
 	# 1, 64 and 1024 queries) beside plain PyTorch, exactcheck with what
 	# is left.
 	unpack
 	gpuinfo
 	gpu_tests cuda 60 'TestReadAhead|TestTraceDriver'
-	echo "== with the read-ahead's lock taken out (cuda_broken.test), TestReadAheadConcurrent must fail:"
-	(cd cuda && timeout -k 5 60 $G/cuda_broken.test -test.run TestReadAheadConcurrent 2>&1 | grep -E -m3 'FAIL|ok|differs|PASS')
+	echo "== with the read-ahead's lock taken out (cuda_broken.test), TestReadAheadWaitsForViews must fail:"
+	(cd cuda && timeout -k 5 60 $G/cuda_broken.test -test.v -test.run 'TestReadAheadWaitsForViews|TestReadAheadConcurrent' 2>&1 | grep -E -- '^(--- |ok|FAIL)|finished|differs')
 	BATCHES='1 64 1024' store_at_k $((${END:-330} - 30)) ${KS:-4096 1000 100 10}
 	rm -f "$OUT"/*.json
 	exact64 ${END:-330} 26
