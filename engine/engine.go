@@ -357,13 +357,17 @@ func (e *Engine) execute(p *Plan, bufs []Buffer, read []int) error {
 		if end <= start {
 			return nil
 		}
-		sub := *p
-		sub.Steps = p.Steps[start:end]
+		sub := p // the plan itself when it is one submission (Warm's, cached)
+		if start > 0 || end < len(p.Steps) {
+			part := *p
+			part.Steps = p.Steps[start:end]
+			sub = &part
+		}
 		e.submissions.Add(1)
 		if ra, ok := e.b.(ReadAhead); ok && len(read) > 0 {
-			return ra.RunRead(&sub, bufs, read)
+			return ra.RunRead(sub, bufs, read)
 		}
-		return e.b.Run(&sub, bufs)
+		return e.b.Run(sub, bufs)
 	}
 	for i := range p.Steps {
 		if !p.Steps[i].Host {
