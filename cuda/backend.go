@@ -217,22 +217,13 @@ func (b *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 
 // readFromAhead copies bytes [off, off+len(dst)) of s into dst from
 // their read-ahead copy, when it has one valid (readahead.go), and
-// reports whether it did. It holds the device's lock, not its thread: no
-// driver call.
+// reports whether it did: a view of the copy (ViewHost), with no driver
+// call.
 func (b *Backend) readFromAhead(s *buffer, off int, dst []byte) (bool, error) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		return false, errClosed
-	}
-	b.d.mu.Lock()
-	defer b.d.mu.Unlock()
-	h := s.ahead(b.d, off, len(dst))
-	if h == nil {
-		return false, nil
-	}
-	copyParallel(dst, h)
-	return true, nil
+	return b.ViewHost([]engine.Buffer{s}, []int{off + len(dst)}, func(v [][]byte) error {
+		copyParallel(dst, v[0][off:])
+		return nil
+	})
 }
 
 // ViewHost shows fn the buffers' read-ahead copies (engine.HostViewer),

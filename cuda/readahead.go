@@ -11,10 +11,9 @@ import (
 // the store's searches call for their hits) copies the values the caller
 // reads next into pinned host memory of the device's, in the run's
 // stream right after its last kernel, before the run's closing sync.
-// A Read of such a buffer is then a copy out of host memory, split over
-// the cores, under the device's lock but with no driver call (nor the
-// device's thread and context, see device.do), and a view of it
-// (engine.View, Backend.ViewHost) no copy at all. Before, a search's
+// A view of such a buffer (engine.View, Backend.ViewHost) is then that
+// host memory, and a Read a copy out of a view, split over the cores:
+// no driver call, nor the device's thread and context (see device.do). Before, a search's
 // scores and ids were read after the run, each in a sync and a
 // synchronous copy of its own, and copied out of the pinned buffer on
 // one or two cores (run 25 B, 64 float16 queries at k = 4096 over 1M
@@ -37,7 +36,6 @@ const (
 type aheadCopy struct {
 	buf *buffer
 	off int // in the read-ahead memory
-	p   unsafe.Pointer
 	n   int
 }
 
@@ -67,10 +65,8 @@ func (d *device) readAhead(p *engine.Plan, bufs []engine.Buffer, read []int) ([]
 	if len(cs) == 0 || !d.aheadReady(total) {
 		return nil, nil
 	}
-	for i := range cs {
-		c := &cs[i]
-		c.p = unsafe.Add(d.ahead, c.off)
-		if err := check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(c.p, c.buf.ptr, uint64(c.n), d.stream)); err != nil {
+	for _, c := range cs {
+		if err := check("cuMemcpyDtoHAsync", cuMemcpyDtoHAsync(unsafe.Add(d.ahead, c.off), c.buf.ptr, uint64(c.n), d.stream)); err != nil {
 			return nil, err
 		}
 	}

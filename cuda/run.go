@@ -154,7 +154,7 @@ func (b *Backend) run(p *engine.Plan, bufs []engine.Buffer, read []int) error {
 			}
 		}
 		for _, a := range ahead {
-			a.buf.host, a.buf.hostN, a.buf.hostGen = a.p, a.n, r.d.gen
+			a.buf.host, a.buf.hostN, a.buf.hostGen = unsafe.Add(r.d.ahead, a.off), a.n, r.d.gen
 		}
 		return nil
 	})

@@ -91,15 +91,7 @@ func (e *Engine) Close() error {
 // (topological order, fusion, buffer reuse; the plan is cached by the
 // graph's signature) and runs the plan on the backend as one submission.
 // Arrays already evaluated are left as they are.
-func (e *Engine) Eval(arrays ...*Array) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	g, err := e.prepare(arrays)
-	if err != nil || g == nil {
-		return err
-	}
-	return e.run(g, nil)
-}
+func (e *Engine) Eval(arrays ...*Array) error { return e.EvalRead(nil, arrays...) }
 
 // EvalRead is Eval of arrays and read, for a caller that reads the
 // arrays of read on the host right after it (Float32, Int64, Bytes and

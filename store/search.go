@@ -371,7 +371,6 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, []int, error) {
 	var rowOf []int64 // mapped: the rows, read if needed
 	out := make([][]Hit, m)
 	again := make([]bool, m)
-	errMasked := errors.New("a masked score") // rowOf is needed
 	build := func(views [][]byte) error {
 		vals, index := engine.Float32s(views[0]), engine.Int64s(views[1])
 		if p.ids != nil && p.bits != nil && rowOf == nil && slices.Contains(vals, s.maskedScore()) {
@@ -439,6 +438,10 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, []int, error) {
 	return out, redo, nil
 }
 
+// errMasked stops collect's view of a mapped scan whose results hold the
+// masked score: the rows must be read first (rowOf).
+var errMasked = errors.New("store: a masked score among the results")
+
 // hostBufs are a search's buffers on the host, kept between searches
 // (hostBufPool): its queries' copy before their upload (which copies
 // them). A fresh slice must be zeroed and faulted in each time (on the
@@ -458,7 +461,8 @@ const hostBufMax = 4 << 20
 // garbage collections (a sync.Pool is emptied by them, and a search at a
 // large k makes enough garbage that its buffers were fresh memory most
 // times: over 20K rows on the CPU, 64 queries at k = 4096 took 138-145
-// page faults a search with a sync.Pool, 64-75 with this). A concurrent
+// page faults a search with a sync.Pool, 64-75 with this, when the pool
+// also held the scan's results, which collect now views instead). A concurrent
 // search past the two makes its own.
 var hostBufPool = make(chan *hostBufs, 2)
 
