@@ -85,8 +85,9 @@ type staged struct {
 	chunks   []chunk
 	next     []rows
 	replaced []loc
-	old      []rows   // set by publish: the rows it replaced
-	dests    []*arena // set by publish: the arena of each chunk
+	dests    []*arena           // the arena of each chunk (a new one added to the store by publish)
+	where    chan map[int64]loc // remap's map of every id, the batch's in it (nil: publish adds them)
+	old      []rows             // set by publish: the rows it replaced
 }
 
 // stage checks an add's batch and writes its rows aside; nil for an
@@ -105,12 +106,21 @@ func (s *Store) stage(op string, ids []int64, vectors [][]float32, flat []float3
 		return nil, err
 	}
 	st := &staged{ids: ids}
-	for _, id := range ids {
-		if l, ok := s.where[id]; ok {
-			st.replaced = append(st.replaced, l)
+	if !s.allNew(ids) {
+		for _, id := range ids {
+			if l, ok := s.where[id]; ok {
+				st.replaced = append(st.replaced, l)
+			}
 		}
 	}
 	st.chunks = s.placement(len(ids))
+	st.dests = make([]*arena, len(st.chunks))
+	for i, c := range st.chunks {
+		if st.dests[i] = c.a; c.a == nil {
+			st.dests[i] = &arena{}
+		}
+	}
+	s.remap(st)
 	var err error
 	if s.inPlace {
 		st.next, err = s.writeHost(op, st.chunks, ids, vectors)
@@ -118,9 +128,22 @@ func (s *Store) stage(op string, ids []int64, vectors [][]float32, flat []float3
 		st.next, err = s.writeDevice(op, st.chunks, ids, vectors, flat)
 	}
 	if err != nil {
+		if st.where != nil {
+			<-st.where
+		}
 		return nil, err
 	}
 	return st, nil
+}
+
+// allNew reports, without looking each id up, that no id of ids is in
+// the store: the store is empty, or every id is at or past the id Append
+// gives next (above every id the store holds, which Open checks).
+func (s *Store) allNew(ids []int64) bool {
+	if len(s.where) == 0 {
+		return true
+	}
+	return s.nextID < math.MaxInt64 && slices.Min(ids) >= s.nextID
 }
 
 // checkBatch checks the lengths of an add's vectors and that no id
@@ -137,20 +160,23 @@ func (s *Store) checkBatch(op string, ids []int64, vectors [][]float32) error {
 // publish makes a staged add visible: the next rows swapped in, the
 // replaced rows killed. Called with s.wmu and s.mu held for writing.
 func (s *Store) publish(st *staged) {
-	st.dests = make([]*arena, len(st.chunks))
+	if st.where != nil {
+		s.where = <-st.where
+	}
 	for i, c := range st.chunks {
-		a := c.a
-		if a == nil {
-			a = &arena{}
+		a := st.dests[i]
+		if c.a == nil {
 			s.arenas = append(s.arenas, a)
 		}
-		st.dests[i] = a
 		st.old = append(st.old, a.rows)
 		if a.dead != nil {
 			st.next[i].dead = append(a.dead, make([]bool, c.hi-c.lo)...)
 			st.next[i].ndead = a.ndead
 		}
 		a.rows = st.next[i]
+		if st.where != nil {
+			continue // remap put them in
+		}
 		for r := a.n() - (c.hi - c.lo); r < a.n(); r++ {
 			s.where[a.ids[r]] = loc{a, r}
 		}
@@ -160,6 +186,41 @@ func (s *Store) publish(st *staged) {
 	}
 	s.live += len(st.ids) - len(st.replaced)
 	s.bumpNextID(st.ids)
+}
+
+// remap starts making the store's map of ids anew, the batch's ids in it
+// at the rows publish gives them, while the batch is written (publish
+// swaps it in), when the batch is large against the map: a map made for
+// its size fills about twice as fast as one grown entry by entry (1M
+// ids: 0.12 s against 0.22 on a 2-core EPYC), and the write hides it.
+// Called with s.wmu held, after st's chunks and their arenas are set;
+// until publish or discard takes the map, only readers use s.where.
+func (s *Store) remap(st *staged) {
+	n := len(st.ids)
+	if n <= 4*len(s.where) || n < 1<<14 {
+		return
+	}
+	old := s.where
+	base := make([]int, len(st.chunks))
+	for i, c := range st.chunks {
+		if c.a != nil {
+			base[i] = c.a.n()
+		}
+	}
+	ch := make(chan map[int64]loc, 1)
+	st.where = ch
+	go func() {
+		w := make(map[int64]loc, len(old)+n)
+		for id, l := range old {
+			w[id] = l
+		}
+		for i, c := range st.chunks {
+			for j := c.lo; j < c.hi; j++ {
+				w[st.ids[j]] = loc{st.dests[i], base[i] + j - c.lo}
+			}
+		}
+		ch <- w
+	}()
 }
 
 // bumpNextID makes the id Append gives next pass the ids added. Called
@@ -187,6 +248,9 @@ func (s *Store) settle(st *staged) {
 // discard frees what a staged add that will not be published made.
 // Called with s.wmu held.
 func (s *Store) discard(st *staged) {
+	if st.where != nil {
+		<-st.where // remap reads s.where until then
+	}
 	for i, c := range st.chunks {
 		if c.a != nil {
 			release(&st.next[i], &c.a.rows)
@@ -196,8 +260,17 @@ func (s *Store) discard(st *staged) {
 	}
 }
 
-// checkDistinct fails if an id appears twice in ids.
+// checkDistinct fails if an id appears twice in ids: ids in increasing
+// order (Append's, and a caller's sequential ids) are distinct without a
+// map of them.
 func checkDistinct(op string, ids []int64) error {
+	increasing := true
+	for i := 1; i < len(ids) && increasing; i++ {
+		increasing = ids[i] > ids[i-1]
+	}
+	if increasing {
+		return nil
+	}
 	seen := make(map[int64]int, len(ids))
 	for i, id := range ids {
 		if j, ok := seen[id]; ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
@@ -48,6 +49,72 @@ func TestUpsertReplaces(t *testing.T) {
 		if d := refScore(L2, got, vecs[3]); d > 1e-2 {
 			t.Errorf("%s: Get(%d) is %g (squared) away from the vector upserted", dt, ids[3], d)
 		}
+	}
+}
+
+// TestLargeAddKeepsIDs adds batches large enough that the store remakes
+// its map of ids for them (remap; the first after a batch that failed)
+// and ids past every id it holds (so that no id is looked up: allNew),
+// and checks that every id, old and new, upserted or not, reads back its
+// vector and searches find it.
+func TestLargeAddKeepsIDs(t *testing.T) {
+	const d = 3
+	r := rand.New(rand.NewPCG(8, 9))
+	s := newStore(t, Options{Dim: d, Metric: L2, SegmentRows: 5000})
+	want := fill(t, s, r, 40)
+	top := slices.Max(want.ids())
+	// Sequential ids past the largest (allNew), then a batch of the same
+	// size again upserting 7 of the first and 3 of the old, out of order.
+	big := make([]int64, 1<<14+3)
+	for i := range big {
+		big[i] = top + 1 + int64(i)
+	}
+	vecs := randVectors(r, len(big), d)
+	vecs[len(vecs)-1][1] = float32(math.NaN())
+	if err := s.Add(big, vecs); err == nil || s.Len() != len(want) {
+		t.Fatalf("a large batch with a NaN: error %v, Len %d; want an error and %d", err, s.Len(), len(want))
+	}
+	vecs[len(vecs)-1][1] = 0.5
+	if err := s.Add(big, vecs); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range big {
+		want[id] = vecs[i]
+	}
+	mixed := append(slices.Clone(big[100:107]), want.ids()[:3]...)
+	fresh := map[int64]bool{}
+	for len(mixed) < 1<<14+3 {
+		if id := top + 1<<20 + int64(r.IntN(1<<30)); !fresh[id] {
+			fresh[id] = true
+			mixed = append(mixed, id)
+		}
+	}
+	r.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
+	vecs = randVectors(r, len(mixed), d)
+	if err := s.Add(mixed, vecs); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range mixed {
+		want[id] = vecs[i]
+	}
+	if s.Len() != len(want) {
+		t.Fatalf("Len = %d, want %d", s.Len(), len(want))
+	}
+	for id, v := range want {
+		got, err := s.Get(id)
+		if err != nil {
+			t.Fatalf("Get(%d): %v", id, err)
+		}
+		if !slices.Equal(got, v) {
+			t.Fatalf("Get(%d) = %v, want %v", id, got, v)
+		}
+	}
+	for _, q := range randVectors(r, 3, d) {
+		hits, err := s.Search(q, 9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkHits(t, "after large adds", L2, engine.Float32, want, nil, q, 9, hits)
 	}
 }
 

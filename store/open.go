@@ -125,6 +125,7 @@ func openFiles(opts Options, get func(name string) (*mapping, error)) (*Store, e
 		targets = s.shards
 	}
 	for j, t := range targets {
+		t.nextID = m.NextID // a shard's is above its ids too (allNew)
 		lo, hi := j*m.Count/len(targets), (j+1)*m.Count/len(targets)
 		if err := t.loadRows(ids, x, scales, files[EmbeddingsFile], lo, hi); err != nil {
 			s.Close()

@@ -287,6 +287,17 @@ func TestShardedSaveOpen(t *testing.T) {
 		opened.add(append(more, ids[n-3:]...), append(moreVecs, vecs[:3]...))
 		opened.del(ids[n/5 : n/4])
 		opened.check(name+", then changed", r)
+		// Upserts of held ids, all of them at or above 0: a shard opened
+		// must still look them up (its next id is the store's, above
+		// every id it holds).
+		var held []int64
+		for id := range opened.want {
+			if id >= 0 && len(held) < 4 {
+				held = append(held, id)
+			}
+		}
+		opened.add(held, randVectors(r, len(held), d))
+		opened.check(name+", then upserted", r)
 		appended := randVectors(r, 3, d)
 		var first []int64
 		for i, s := range opened.stores {
