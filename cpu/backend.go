@@ -125,6 +125,24 @@ func (c *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 	return nil
 }
 
+// WriteRows copies rows, one after another, into dst at byte offset off
+// (engine.RowsWriter), with no joined copy of them first.
+func (c *Backend) WriteRows(dst engine.Buffer, off int, rows [][]byte) error {
+	d := dst.(*buffer)
+	n := 0
+	for _, r := range rows {
+		n += len(r)
+	}
+	if off < 0 || off+n > len(d.b) {
+		return fmt.Errorf("cpu: write of %d bytes at %d into a %d-byte buffer", n, off, len(d.b))
+	}
+	for _, r := range rows {
+		off += copy(d.b[off:], r)
+	}
+	d.gen.Add(1)
+	return nil
+}
+
 func (c *Backend) Read(src engine.Buffer, off int, dst []byte) error {
 	s := src.(*buffer)
 	if off < 0 || off+len(dst) > len(s.b) {

@@ -168,14 +168,49 @@ func (b *Backend) MemoryInUse() int64 {
 }
 
 func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
+	return b.write(dst, off, len(src), func(ptr uint64) error {
+		if len(src) > bounceSize {
+			return b.d.writeStaged(ptr, src)
+		}
+		return b.d.writeSmall(ptr, src)
+	})
+}
+
+// WriteRows copies rows, one after another, into dst at byte offset off
+// (engine.RowsWriter): gathered from them straight into the pinned
+// staging buffers, without joining them in host memory first.
+func (b *Backend) WriteRows(dst engine.Buffer, off int, rows [][]byte) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	rb := len(rows[0])
+	for i, r := range rows {
+		if len(r) != rb {
+			return fmt.Errorf("cuda: write of rows: row %d has %d bytes, row 0 %d", i, len(r), rb)
+		}
+	}
+	n := len(rows) * rb
+	return b.write(dst, off, n, func(ptr uint64) error {
+		if n > bounceSize {
+			return b.d.writeStagedFrom(ptr, n, nil, func(p []byte, at int) { gatherParallel(p, rows, rb, at) })
+		}
+		joined := make([]byte, n)
+		gatherParallel(joined, rows, rb, 0)
+		return b.d.writeSmall(ptr, joined)
+	})
+}
+
+// write checks a write of n bytes into dst at off and runs copyIn with
+// the address to write, on the device's thread with the stream idle.
+func (b *Backend) write(dst engine.Buffer, off, n int, copyIn func(ptr uint64) error) error {
 	d, ok := dst.(*buffer)
 	if !ok || d.freed.Load() {
 		return fmt.Errorf("cuda: write into a buffer that is not a live cuda buffer")
 	}
-	if off < 0 || off+len(src) > d.size {
-		return fmt.Errorf("cuda: write of %d bytes at %d into a %d-byte buffer", len(src), off, d.size)
+	if off < 0 || off+n > d.size {
+		return fmt.Errorf("cuda: write of %d bytes at %d into a %d-byte buffer", n, off, d.size)
 	}
-	if len(src) == 0 {
+	if n == 0 {
 		return nil
 	}
 	return b.do(func() error {
@@ -183,10 +218,7 @@ func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 		if err := b.d.sync(); err != nil {
 			return err
 		}
-		if len(src) > bounceSize {
-			return b.d.writeStaged(d.ptr+uint64(off), src)
-		}
-		return b.d.writeSmall(d.ptr+uint64(off), src)
+		return copyIn(d.ptr + uint64(off))
 	})
 }
 

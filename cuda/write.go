@@ -30,18 +30,33 @@ type staged struct {
 // and returns when the device holds it. It runs inside do,
 // with the stream idle.
 func (d *device) writeStaged(dst uint64, src []byte) error {
+	return d.writeStagedFrom(dst, len(src), unsafe.Pointer(&src[0]), func(p []byte, at int) {
+		copyParallel(p, src[at:at+len(p)])
+	})
+}
+
+// writeStagedFrom is writeStaged of n bytes that fill copies into the
+// pinned buffers: fill(p, at) copies bytes [at, at+len(p)) of the source
+// into p. Without pinned memory it copies from direct, the source whole
+// in host memory (nil: fill joins it first).
+func (d *device) writeStagedFrom(dst uint64, n int, direct unsafe.Pointer, fill func(p []byte, at int)) error {
 	if !d.stagingReady() {
 		// Without pinned memory (or its events) the write is the plain one.
-		return check("cuMemcpyHtoD", cuMemcpyHtoD(dst, unsafe.Pointer(&src[0]), uint64(len(src))))
+		if direct == nil {
+			joined := make([]byte, n)
+			fill(joined, 0)
+			direct = unsafe.Pointer(&joined[0])
+		}
+		return check("cuMemcpyHtoD", cuMemcpyHtoD(dst, direct, uint64(n)))
 	}
-	for i, off := 0, 0; off < len(src); i, off = i+1, off+stagedChunk {
+	for i, off := 0, 0; off < n; i, off = i+1, off+stagedChunk {
 		st := &d.staging[i%2]
 		if err := check("cuEventSynchronize", cuEventSynchronize(st.ev)); err != nil {
 			return err
 		}
-		part := src[off:min(len(src), off+stagedChunk)]
-		copyParallel(unsafe.Slice((*byte)(st.p), len(part)), part)
-		if err := check("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(dst+uint64(off), st.p, uint64(len(part)), d.stream)); err != nil {
+		size := min(n-off, stagedChunk)
+		fill(unsafe.Slice((*byte)(st.p), size), off)
+		if err := check("cuMemcpyHtoDAsync", cuMemcpyHtoDAsync(dst+uint64(off), st.p, uint64(size), d.stream)); err != nil {
 			return err
 		}
 		if err := check("cuEventRecord", cuEventRecord(st.ev, d.stream)); err != nil {
@@ -49,6 +64,17 @@ func (d *device) writeStaged(dst uint64, src []byte) error {
 		}
 	}
 	return d.sync()
+}
+
+// gatherParallel copies bytes [at, at+len(dst)) of rows joined (each
+// rowBytes long) into dst, split over the cores as copyParallel is.
+func gatherParallel(dst []byte, rows [][]byte, rowBytes, at int) {
+	splitParallel(len(dst), func(lo, hi int) {
+		for i := at + lo; lo < hi; {
+			n := copy(dst[lo:hi], rows[i/rowBytes][i%rowBytes:])
+			lo, i = lo+n, i+n
+		}
+	})
 }
 
 // readStaged copies len(dst) bytes from the device at src into dst
@@ -92,19 +118,24 @@ func (d *device) stagingReady() bool {
 }
 
 // copyParallel copies src into dst (of the same length), split over the
-// cores, a worker for each 256 KiB up to their number (a copy out of
-// pinned memory into a fresh Go slice runs at a few GB/s a core).
+// cores (splitParallel: a copy out of pinned memory into a fresh Go slice
+// runs at a few GB/s a core).
 func copyParallel(dst, src []byte) {
+	splitParallel(len(src), func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
+}
+
+// splitParallel calls f on parts [lo, hi) of [0, n) that cover it, a
+// worker for each 256 KiB up to the number of cores.
+func splitParallel(n int, f func(lo, hi int)) {
 	const piece = 256 << 10
-	workers := min(runtime.NumCPU(), (len(src)+piece-1)/piece)
+	workers := min(runtime.NumCPU(), (n+piece-1)/piece)
 	if workers <= 1 {
-		copy(dst, src)
+		f(0, n)
 		return
 	}
 	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := w*len(src)/workers, (w+1)*len(src)/workers
-		wg.Go(func() { copy(dst[lo:hi], src[lo:hi]) })
+		wg.Go(func() { f(w*n/workers, (w+1)*n/workers) })
 	}
 	wg.Wait()
 }

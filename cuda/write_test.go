@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
@@ -53,6 +54,62 @@ func TestLargeWrite(t *testing.T) {
 		}
 		if i := firstDiff(part, src); i >= 0 {
 			t.Errorf("%d bytes read from their offset: byte %d reads %#x, wrote %#x", n, i, part[i], src[i])
+		}
+		b.Free(buf)
+	}
+}
+
+// TestWriteRows writes rows held in separate slices (engine.RowsWriter)
+// at an offset into a poisoned buffer: through the pinned buffer of small
+// writes, through the staging buffers with rows across their ends, a row
+// longer than one of them; each read back against the rows joined. Rows
+// of unequal length and a write past the buffer's end are errors.
+func TestWriteRows(t *testing.T) {
+	b := openTest(t)
+	r := rand.New(rand.NewPCG(5, 8))
+	const off = 4099
+	for _, c := range []struct{ n, rb int }{
+		{1, 1}, {3, 3108}, {bounceSize / 3108, 3108}, {bounceSize/3108 + 1, 3108},
+		{27000, 3108}, {2, stagedChunk + 12}, {5, stagedChunk / 2},
+	} {
+		rows := make([][]byte, c.n)
+		var joined []byte
+		for i := range rows {
+			rows[i] = make([]byte, c.rb)
+			for j := range rows[i] {
+				rows[i][j] = byte(r.Uint32())
+			}
+			joined = append(joined, rows[i]...)
+		}
+		buf, err := b.Alloc(off + len(joined) + 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		poison := bytes.Repeat([]byte{0xa5}, off+len(joined)+5)
+		if err := b.Write(buf, 0, poison); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.WriteRows(buf, off, rows); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(poison))
+		if err := b.Read(buf, 0, got); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got[:off], poison[:off]) || !bytes.Equal(got[off+len(joined):], poison[off+len(joined):]) {
+			t.Errorf("%d rows of %d bytes: the write changed bytes outside its rows", c.n, c.rb)
+		}
+		if i := firstDiff(got[off:off+len(joined)], joined); i >= 0 {
+			t.Errorf("%d rows of %d bytes: byte %d (row %d) reads %#x, wrote %#x", c.n, c.rb, i, i/c.rb, got[off+i], joined[i])
+		}
+		if c.n > 1 {
+			ragged := append(slices.Clone(rows[:c.n-1]), rows[c.n-1][1:])
+			if err := b.WriteRows(buf, off, ragged); err == nil || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%d rows of %d bytes, the last one shorter: error %v, want one line", c.n, c.rb, err)
+			}
+		}
+		if err := b.WriteRows(buf, 6+off, rows); err == nil {
+			t.Errorf("%d rows of %d bytes written past the buffer's end: no error", c.n, c.rb)
 		}
 		b.Free(buf)
 	}

@@ -31,6 +31,7 @@ type DeviceInfo struct {
 // Capabilities (which fused kernels the backend runs), OpSubset (which
 // primitive ops a compat peer lacks), HostWrapper
 // (zero-copy buffers over host memory), MemoryReporter (bytes in use),
+// RowsWriter (writes of rows held in separate slices),
 // Timer (device time of runs, for benchmarks), Warmer (compile a plan's
 // kernels ahead of its first run).
 type Backend interface {

@@ -171,27 +171,41 @@ func checkLen(op string, n int, shape []int) error {
 
 // upload makes a materialized array holding raw.
 func (e *Engine) upload(raw []byte, dt DType, shape []int, noCopy bool) (*Array, error) {
+	return e.uploadWith(dt, shape, func() (Buffer, error) {
+		if hw, ok := e.b.(HostWrapper); ok && noCopy {
+			return hw.WrapHost(raw)
+		}
+		return e.written(len(raw), func(buf Buffer) error { return e.b.Write(buf, 0, raw) })
+	})
+}
+
+// uploadWith makes a materialized array of the buffer that newBuf
+// returns, called with e.mu held.
+func (e *Engine) uploadWith(dt DType, shape []int, newBuf func() (Buffer, error)) (*Array, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
 		return nil, errClosed
 	}
-	var buf Buffer
-	var err error
-	if hw, ok := e.b.(HostWrapper); ok && noCopy {
-		buf, err = hw.WrapHost(raw)
-	} else {
-		buf, err = e.b.Alloc(len(raw))
-		if err == nil {
-			if err = e.b.Write(buf, 0, raw); err != nil {
-				e.b.Free(buf)
-			}
-		}
-	}
+	buf, err := newBuf()
 	if err != nil {
 		return nil, fmt.Errorf("engine: upload %s %v: %w", dt, Shape(shape), err)
 	}
 	a := &Array{e: e, shape: Shape(shape).Clone(), dtype: dt}
 	a.materialize(buf)
 	return a, nil
+}
+
+// written returns a new buffer of n bytes that write filled (freed if
+// write fails).
+func (e *Engine) written(n int, write func(Buffer) error) (Buffer, error) {
+	buf, err := e.b.Alloc(n)
+	if err != nil {
+		return nil, err
+	}
+	if err := write(buf); err != nil {
+		e.b.Free(buf)
+		return nil, err
+	}
+	return buf, nil
 }

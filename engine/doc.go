@@ -47,7 +47,9 @@
 // View shows arrays' elements in host memory without a copy where the
 // backend can (HostViewer: the CPU's own buffers, CUDA's copies read
 // ahead), for a caller that reads them once (the store builds its hits
-// from views).
+// from views). The other way, FromFloat32Rows takes rows held in separate
+// slices, which a backend that can (RowsWriter: CUDA's pinned staging
+// buffers, the CPU's own memory) copies in without joining them first.
 //
 // # Numbers
 //
@@ -65,7 +67,7 @@
 // (SILICA_BACKEND, else metal, cuda, cpu) open them. A backend implements
 // the small Backend interface; fused kernels and other abilities are
 // optional interfaces (Capabilities, HostWrapper, HostViewer,
-// MemoryReporter, ReadAhead, Timer, Warmer). A step
+// MemoryReporter, ReadAhead, RowsWriter, Timer, Warmer). A step
 // a backend cannot run is an error (ErrUnsupported), never a silent fall
 // back to another device. The one exception is a custom kernel
 // (NewKernel) whose source the backend lacks or does not accept: the

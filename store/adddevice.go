@@ -128,7 +128,8 @@ func copyPart(dst *engine.Array, at int, x *engine.Array, c chunk, n int) error 
 }
 
 // convertDevice turns the batch into evaluated rows of the storage dtype
-// (and int8 scales) on the device: one copy of the float32 rows, then
+// (and int8 scales) on the device: one copy of the float32 rows (from
+// the caller's slices, engine.FromFloat32Rows), then
 // Normalize (Cosine), Cast (float16) or Quantize (int8), with each row's
 // norm (and, for float16 without Cosine, its largest magnitude) computed
 // in the same submission and checked on the host. A row that is not
@@ -137,15 +138,12 @@ func copyPart(dst *engine.Array, at int, x *engine.Array, c chunk, n int) error 
 // (the error names the row) and converts it as before.
 func (s *Store) convertDevice(op string, ids []int64, vectors [][]float32, flat []float32) (x, sc *engine.Array, err error) {
 	n, d := len(ids), s.cfg.dim
-	if flat == nil {
-		flat = make([]float32, n*d)
-		splitRows(n, d, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				copy(flat[i*d:(i+1)*d], vectors[i])
-			}
-		})
+	var x32 *engine.Array
+	if flat != nil {
+		x32, err = s.e.FromFloat32(flat, n, d)
+	} else {
+		x32, err = s.e.FromFloat32Rows(vectors, d) // no joined copy on cuda
 	}
-	x32, err := s.e.FromFloat32(flat, n, d)
 	if err != nil {
 		return nil, nil, opErr(err, "%s: upload %d rows", op, n)
 	}

@@ -1,0 +1,44 @@
+package engine
+
+import "fmt"
+
+// RowsWriter is implemented by backends that write rows held in separate
+// host slices into a buffer without first joining them in host memory:
+// CUDA fills its pinned staging buffers from them directly, so a batch of
+// rows crosses host memory once on its way to the device.
+type RowsWriter interface {
+	// WriteRows copies the rows, one after another, into dst at byte
+	// offset off. Every row has the same length, and there is at least one.
+	WriteRows(dst Buffer, off int, rows [][]byte) error
+}
+
+// FromFloat32Rows makes a len(rows) x cols Float32 array from one slice
+// per row, each of length cols (copied): FromFloat32 of the rows joined,
+// without the joined copy where the backend writes rows itself
+// (RowsWriter).
+func (e *Engine) FromFloat32Rows(rows [][]float32, cols int) (*Array, error) {
+	shape := []int{len(rows), cols}
+	if err := checkShape("FromFloat32Rows", shape); err != nil {
+		return nil, err
+	}
+	for i, r := range rows {
+		if len(r) != cols {
+			return nil, fmt.Errorf("engine: FromFloat32Rows: row %d has %d values, want %d", i, len(r), cols)
+		}
+	}
+	rw, ok := e.b.(RowsWriter)
+	if !ok || !littleEndian {
+		flat := make([]float32, 0, len(rows)*cols)
+		for _, r := range rows {
+			flat = append(flat, r...)
+		}
+		return e.FromFloat32(flat, shape...)
+	}
+	raw := make([][]byte, len(rows))
+	for i, r := range rows {
+		raw[i] = asBytes(r)
+	}
+	return e.uploadWith(Float32, shape, func() (Buffer, error) {
+		return e.written(len(rows)*cols*4, func(buf Buffer) error { return rw.WriteRows(buf, 0, raw) })
+	})
+}
