@@ -184,7 +184,11 @@ func (s *Store) convertDevice(op string, ids []int64, vectors [][]float32, flat 
 			temps = append(temps, sc)
 			outs = append(outs, sc)
 		}
-		if err := s.e.Eval(outs...); err != nil {
+		read := []*engine.Array{norms} // read in the same submission
+		if f16 {
+			read = append(read, peak)
+		}
+		if err := s.e.EvalRead(read, outs...); err != nil {
 			return false, err
 		}
 		nv, err := norms.Float32()
