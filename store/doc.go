@@ -99,19 +99,27 @@
 // and an add is one pass over the input on every core that checks each
 // row, normalizes, converts or quantizes it and writes it into the arena.
 //
-// Elsewhere (CUDA) the batch is copied to the device once as float32,
-// normalized, converted or quantized there, and each row's norm (and,
-// for float16 without Cosine, its largest magnitude) read back and
-// checked; a row that fails sends the batch through the host's checks,
-// which name it. The rows are then copied into the arena on the device
-// (engine.CopyRows). A full arena grows on the device (engine.Empty, then
-// a copy) by a twentieth, at least doubling while under 64 MiB, so the
-// rows take at most 1.05 times their size plus 64 MiB (the CUDA backend
-// rounds allocations up to its size classes, up to an eighth more), and
-// each row is copied a bounded number of times however small the adds.
-// The host keeps no copy of the rows. Backends without a device copy
+// Elsewhere (CUDA) the batch is copied to the device once as float32
+// (from the caller's slices, engine.FromFloat32Rows: CUDA gathers them
+// straight into its pinned staging buffers, with no joined copy in host
+// memory), normalized, converted or quantized there, and each row's
+// norm (and, for float16 without Cosine, its largest magnitude) read
+// back in the same submission and checked; a row that fails sends the
+// batch through the host's checks, which name it. The rows are then
+// copied into the arena on the device (engine.CopyRows). A full arena
+// grows on the device (engine.Empty, then a copy) by a twentieth, at
+// least doubling while under 64 MiB, so the rows take at most 1.05
+// times their size plus 64 MiB (the CUDA backend rounds allocations up
+// to its size classes, up to an eighth more), and each row is copied a
+// bounded number of times however small the adds. The host keeps no
+// copy of the rows. Backends without a device copy
 // (engine.BufferCopier: the libtorch and MLX adapters) copy through the
 // host instead.
+//
+// The ids of a batch in increasing order (Append's) are distinct without
+// a map of them, a batch whose ids are all past every id the store holds
+// looks none of them up, and a batch large against the store's map of
+// ids has a new map made for its size while its rows are written.
 //
 // Delete marks rows dead, and Add of an id already stored marks its old
 // row dead and appends the new one. An arena more than an eighth dead is
