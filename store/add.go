@@ -2,7 +2,9 @@ package store
 
 import (
 	"fmt"
+	"iter"
 	"math"
+	"runtime"
 	"slices"
 )
 
@@ -260,9 +262,9 @@ func (s *Store) discard(st *staged) {
 	}
 }
 
-// checkDistinct fails if an id appears twice in ids: ids in increasing
-// order (Append's, and a caller's sequential ids) are distinct without a
-// map of them.
+// checkDistinct fails if an id appears twice in ids, naming the first id
+// seen again and both its places: ids in increasing order (Append's, and
+// a caller's sequential ids) are distinct without a map of them.
 func checkDistinct(op string, ids []int64) error {
 	increasing := true
 	for i := 1; i < len(ids) && increasing; i++ {
@@ -271,14 +273,75 @@ func checkDistinct(op string, ids []int64) error {
 	if increasing {
 		return nil
 	}
-	seen := make(map[int64]int, len(ids))
-	for i, id := range ids {
-		if j, ok := seen[id]; ok {
-			return fmt.Errorf("store: %s: id %d appears twice in the batch (vectors %d and %d)", op, id, j, i)
-		}
-		seen[id] = i
+	if first, again := firstRepeat(ids); again >= 0 {
+		return fmt.Errorf("store: %s: id %d appears twice in the batch (vectors %d and %d)", op, ids[again], first, again)
 	}
 	return nil
+}
+
+// firstRepeat returns the smallest index whose id an earlier index has,
+// and the first index with that id; -1, -1 when the ids are distinct. A
+// large batch is split by the ids' hashes into classes checked in
+// parallel (their ids disjoint, so a repeat is within one class), each
+// class's indices visited in increasing order.
+func firstRepeat(ids []int64) (first, again int) {
+	classes := min(runtime.NumCPU(), len(ids)/splitMin)
+	if classes <= 1 {
+		return repeatIn(ids, len(ids), func(yield func(int) bool) {
+			for i := range ids {
+				if !yield(i) {
+					return
+				}
+			}
+		})
+	}
+	class := func(id int64) int { return int((uint64(id) * 0x9e3779b97f4a7c15 >> 32) % uint64(classes)) }
+	// parts[w][c]: the indices of class c in the w-th run of the batch.
+	parts := make([][][]int, classes)
+	parallel(classes, func(w int) {
+		parts[w] = make([][]int, classes)
+		for i := w * len(ids) / classes; i < (w+1)*len(ids)/classes; i++ {
+			c := class(ids[i])
+			parts[w][c] = append(parts[w][c], i)
+		}
+	})
+	found := make([][2]int, classes)
+	parallel(classes, func(c int) {
+		n := 0
+		for _, p := range parts {
+			n += len(p[c])
+		}
+		found[c][0], found[c][1] = repeatIn(ids, n, func(yield func(int) bool) {
+			for _, p := range parts {
+				for _, i := range p[c] {
+					if !yield(i) {
+						return
+					}
+				}
+			}
+		})
+	})
+	first, again = -1, -1
+	for _, f := range found {
+		if f[1] >= 0 && (again < 0 || f[1] < again) {
+			first, again = f[0], f[1]
+		}
+	}
+	return first, again
+}
+
+// repeatIn returns the first index of order (indices into ids, n of
+// them) whose id an earlier one had, and that earlier one; -1, -1 for
+// none.
+func repeatIn(ids []int64, n int, order iter.Seq[int]) (first, again int) {
+	seen := make(map[int64]int, n)
+	for i := range order {
+		if j, ok := seen[ids[i]]; ok {
+			return j, i
+		}
+		seen[ids[i]] = i
+	}
+	return -1, -1
 }
 
 // chunk is a part of an add's batch, rows [lo, hi), and the arena it

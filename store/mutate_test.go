@@ -360,3 +360,37 @@ func TestCosineExtremeMagnitudes(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckDistinctLarge checks the duplicate-id check of batches large
+// enough to be split into classes checked in parallel against one pass
+// in order: the same error (the first id seen again, both its places),
+// or none, with repeats planted across the batch's runs and classes.
+func TestCheckDistinctLarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	const n = 5*splitMin + 17
+	for _, planted := range [][][2]int{nil, {{5, n - 1}}, {{100, 150000}, {50000, 60000}}, {{n - 2, n - 1}}, {{0, 1}, {2, 3}}} {
+		ids := make([]int64, n)
+		for i := range ids {
+			ids[i] = int64(r.Uint64())
+		}
+		for _, p := range planted {
+			ids[p[1]] = ids[p[0]]
+		}
+		want := ""
+		seen := map[int64]int{}
+		for i, id := range ids {
+			if j, ok := seen[id]; ok {
+				want = fmt.Sprintf("store: add: id %d appears twice in the batch (vectors %d and %d)", id, j, i)
+				break
+			}
+			seen[id] = i
+		}
+		got := ""
+		if err := checkDistinct("add", ids); err != nil {
+			got = err.Error()
+		}
+		if got != want {
+			t.Errorf("repeats %v: error %q, want %q", planted, got, want)
+		}
+	}
+}

@@ -27,3 +27,13 @@ func splitRows(n, d int, f func(lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// parallel calls f(0) to f(n-1), each on a goroutine of its own, and
+// returns when every call has returned.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { f(i) })
+	}
+	wg.Wait()
+}
