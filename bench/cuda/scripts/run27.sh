@@ -9,10 +9,13 @@
 #   throwaway probe: flatten, upload, map costs, store.New + Append and
 #   AddFlat with a CPU profile), after and before (addprobe_old, d1fefc8),
 #   and PyTorch's add of the same rows in the same call.
-# B: the final binaries: the GPU tests of the writes and the read-ahead,
+# B: the final binaries: the GPU tests of the writes and the read-ahead
+#   (TestReadAheadWaitsForViews again, failing with the lock taken out),
 #   embench's 1M-row store beside plain PyTorch with the add (store1m,
 #   k = 100), then the grid at the k of KS (1, 64 and 1024 queries), then
-#   exactcheck with what is left.
+#   exactcheck with what is left. Run as END=360 KS=4096 (results/run27b_*).
+# C: the grid at k = 1000 and 10 (results/run27c_*), on B's machine.
+# D: every GPU test of ./cuda (results/run27d_*), on B's machine.
 . "$(dirname "$0")/lib.sh"
 # torch_add: PyTorch's add of 1M x 768 float32 rows from a NumPy array
 # (pageable, as embench's peer; and pinned), normalized, in float32 and
@@ -55,13 +58,24 @@ B)
 	unpack
 	gpuinfo
 	gpu_tests cuda 60 'TestReadAhead|TestWriteRows|TestLargeWrite'
+	echo "== with the read-ahead's lock taken out (cuda_broken.test), TestReadAheadWaitsForViews must fail:"
+	(cd cuda && timeout -k 5 60 $G/cuda_broken.test -test.v -test.run 'TestReadAheadWaitsForViews' 2>&1 | grep -E -- '^(--- |ok|FAIL)|finished|differs|driver calls')
 	store1m 200 --batches 1,64,1024 --scenario store_add,store_search_1,store_search_64,store_search_1024
 	BATCHES='1 64 1024' store_at_k $((${END:-540} - 40)) ${KS:-4096 1000 10}
 	rm -f "$OUT"/*.json
 	exact64 ${END:-540} 27
 	;;
+C)
+	unpack
+	BATCHES='1 64 1024' store_at_k 270 1000 10
+	rm -f "$OUT"/*.json
+	;;
+D)
+	unpack
+	gpu_tests cuda 200 '.'
+	;;
 *)
-	echo "usage: run27.sh A|B" >&2
+	echo "usage: run27.sh A|B|C|D" >&2
 	exit 2
 	;;
 esac
