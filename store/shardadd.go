@@ -22,10 +22,14 @@ func (s *Store) addShards(op string, ids []int64, vectors [][]float32, flat []fl
 	}
 	route := make([]int, len(ids))
 	var fresh []int // the batch's new ids, by index
+	held := false   // whether a shard may hold an id of the batch
+	for _, sh := range s.shards {
+		held = held || !sh.allNew(ids)
+	}
 	for i, id := range ids {
 		route[i] = -1
-		for j, sh := range s.shards {
-			if _, ok := sh.where[id]; ok { // writers hold s.wmu
+		for j := 0; held && j < len(s.shards); j++ {
+			if _, ok := s.shards[j].where[id]; ok { // writers hold s.wmu
 				route[i] = j
 				break
 			}
