@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -268,8 +269,8 @@ func checkIDs(ids []int64, m *Manifest) error {
 				return fmt.Errorf("%s: id %d appears twice", IDsFile, all[j])
 			}
 		}
-		if len(all) > 0 && all[len(all)-1] >= m.NextID {
-			return fmt.Errorf("%s: next_id %d is not above the largest id %d", ManifestFile, m.NextID, all[len(all)-1])
+		if len(all) > 0 {
+			return checkNextID(all[len(all)-1], m)
 		}
 		return nil
 	}
@@ -300,8 +301,18 @@ func checkIDs(ids []int64, m *Manifest) error {
 			break
 		}
 	}
-	if len(ids) > 0 && slices.Max(ids) >= m.NextID {
-		return fmt.Errorf("%s: next_id %d is not above the largest id %d", ManifestFile, m.NextID, slices.Max(ids))
+	if len(ids) > 0 {
+		return checkNextID(slices.Max(ids), m)
+	}
+	return nil
+}
+
+// checkNextID fails unless the manifest's next id is above the largest
+// id held, top, or both are math.MaxInt64 (a store that holds that id has
+// no id left for Append: bumpNextID).
+func checkNextID(top int64, m *Manifest) error {
+	if top >= m.NextID && (top != math.MaxInt64 || m.NextID != math.MaxInt64) {
+		return fmt.Errorf("%s: next_id %d is not above the largest id %d", ManifestFile, m.NextID, top)
 	}
 	return nil
 }

@@ -3,9 +3,11 @@ package store
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -241,5 +243,72 @@ func TestStreamRoundTrip(t *testing.T) {
 				t.Errorf("%s: multi-line error %q", dt, err)
 			}
 		}
+	}
+}
+
+// TestMaxIDRoundTrip saves a store that holds id math.MaxInt64 (its next
+// id saturates there) to a directory and a stream: both open, with their
+// rows, and Append on them fails as on the store saved, naming no ids
+// left; a manifest whose next id is below its largest id still fails.
+func TestMaxIDRoundTrip(t *testing.T) {
+	s := newStore(t, Options{Dim: 2, Metric: L2})
+	ids := []int64{math.MaxInt64, -7, 3}
+	vecs := [][]float32{{1, 2}, {3, 4}, {5, 6}}
+	if err := s.Add(ids, vecs); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := s.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	var stream bytes.Buffer
+	if _, err := s.WriteTo(&stream); err != nil {
+		t.Fatal(err)
+	}
+	opened, err := Open(dir, Options{Backend: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opened.Close()
+	loaded, err := Load(bytes.NewReader(stream.Bytes()), Options{Backend: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loaded.Close()
+	for name, o := range map[string]*Store{"saved": s, "opened": opened, "loaded": loaded} {
+		for i, id := range ids {
+			got, err := o.Get(id)
+			if err != nil || !slices.Equal(got, vecs[i]) {
+				t.Errorf("%s: Get(%d) = %v, %v; want %v", name, id, got, err, vecs[i])
+			}
+		}
+		if _, err := o.Append([][]float32{{1, 1}}); err == nil || !strings.Contains(err.Error(), "no 1 sequential ids left") {
+			t.Errorf("%s: Append with id MaxInt64 held: error %v, want one saying no ids are left", name, err)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.NextID != math.MaxInt64 {
+		t.Fatalf("the saved next_id is %d, want MaxInt64", m.NextID)
+	}
+	m.NextID--
+	var out bytes.Buffer
+	if err := encodeManifest(&out, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ManifestFile), out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := Open(dir, Options{Backend: "cpu"}); err == nil || !strings.Contains(err.Error(), "next_id") {
+		if err == nil {
+			o.Close()
+		}
+		t.Errorf("a manifest whose next_id is below its largest id: error %v, want one naming next_id", err)
 	}
 }
