@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -131,6 +132,24 @@ func TestDamagedFilesNameTheFile(t *testing.T) {
 			}, name})
 		}
 		cases = append(cases, damage{"missing", os.Remove, name})
+		if name != ManifestFile {
+			// Headers rewritten in place: a type holding a newline, and
+			// Fortran order.
+			for _, e := range [][2]string{{"'descr': '", "'descr': '\n"}, {"False", "True "}} {
+				cases = append(cases, damage{"header " + e[1], func(path string) error {
+					b, err := os.ReadFile(path)
+					if err != nil {
+						return err
+					}
+					i := bytes.Index(b, []byte(e[0]))
+					if i < 0 {
+						return fmt.Errorf("%s has no %q", path, e[0])
+					}
+					copy(b[i:], e[1])
+					return os.WriteFile(path, b, 0o644)
+				}, name})
+			}
+		}
 		for _, c := range cases {
 			dir := t.TempDir()
 			if err := s.Save(dir); err != nil {
@@ -150,6 +169,10 @@ func TestDamagedFilesNameTheFile(t *testing.T) {
 			case strings.HasPrefix(c.what, "cut") || c.what == "missing":
 				if err == nil {
 					t.Errorf("%s %s: Open with SkipChecksums succeeded", name, c.what)
+				}
+			case strings.HasPrefix(c.what, "header"):
+				if err == nil || !strings.Contains(err.Error(), name) || strings.ContainsAny(err.Error(), "\n\r") {
+					t.Errorf("%s %s: Open with SkipChecksums: error %q does not name %s on one line", name, c.what, err, name)
 				}
 			}
 			if err == nil {

@@ -249,8 +249,11 @@ func npyData(f *mapping, name, descr string, shape ...int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if h.Descr != descr || !slices.Equal(h.Shape, shape) || h.FortranOrder {
-		return nil, fmt.Errorf("%s holds %s %v, the manifest says %s %v", name, h.Descr, h.Shape, descr, shape)
+	if h.Descr != descr || !slices.Equal(h.Shape, shape) {
+		return nil, fmt.Errorf("%s holds %.48q %v, the manifest says %q %v", name, h.Descr, h.Shape, descr, shape)
+	}
+	if h.FortranOrder {
+		return nil, fmt.Errorf("%s is in Fortran order; a store writes C order", name)
 	}
 	if int64(len(f.data)-off) != h.DataBytes() {
 		return nil, fmt.Errorf("%s: %d bytes of data, %s %v needs %d", name, len(f.data)-off, h.Descr, h.Shape, h.DataBytes())

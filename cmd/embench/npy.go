@@ -95,7 +95,7 @@ func parseNPY(r io.Reader) (tensor, error) {
 			t.I64[i] = int64(binary.LittleEndian.Uint64(data[8*i:]))
 		}
 	default:
-		return tensor{}, fmt.Errorf("dtype %s not supported (want <f2, <f4, <f8, <i4 or <i8)", h.Descr)
+		return tensor{}, fmt.Errorf("dtype %.48q not supported (want <f2, <f4, <f8, <i4 or <i8)", h.Descr)
 	}
 	return t, nil
 }

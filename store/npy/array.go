@@ -63,7 +63,7 @@ func ReadArray(r io.Reader) (Header, []byte, error) {
 func (h Header) CheckSimple() error {
 	switch {
 	case h.FortranOrder:
-		return fmt.Errorf("npy: array %s %v is in Fortran order; save a C-ordered copy (numpy.ascontiguousarray)", h.Descr, h.Shape)
+		return fmt.Errorf("npy: array %q %v is in Fortran order; save a C-ordered copy (numpy.ascontiguousarray)", clip(h.Descr), h.Shape)
 	case h.ElemSize() == 0:
 		return fmt.Errorf("npy: unsupported element type %q", clip(h.Descr))
 	case h.Descr[0] == '>' && h.ElemSize() > 1:
