@@ -68,5 +68,5 @@ func ParseDType(s string) (DType, error) {
 	case "int64", "i64":
 		return Int64, nil
 	}
-	return InvalidDType, fmt.Errorf("engine: unknown dtype %q (want float32, float16, bfloat16, int8, int32 or int64)", s)
+	return InvalidDType, fmt.Errorf("engine: unknown dtype %.48q (want float32, float16, bfloat16, int8, int32 or int64)", s)
 }

@@ -251,6 +251,10 @@ var badManifests = []func(m *Manifest){
 	// Names the writer never writes.
 	func(m *Manifest) { m.DType = " F32" },
 	func(m *Manifest) { m.Metric = "COS" },
+	// Names too long for an error's one line, quoted whole before.
+	func(m *Manifest) { m.Format = strings.Repeat("silica\n", 1000) },
+	func(m *Manifest) { m.DType = strings.Repeat("f", 5000) },
+	func(m *Manifest) { m.Metric = strings.Repeat("l", 5000) },
 	// A file of -5 bytes in no chunk.
 	func(m *Manifest) { c := m.Checksums[IDsFile]; c.Bytes, c.CRC32C = -5, nil; m.Checksums[IDsFile] = c },
 	// 2^40 rows of 2^20 float32: more bytes than npy counts.

@@ -80,7 +80,7 @@ func (m *Manifest) files() []string {
 func (m *Manifest) check() (resolved, error) {
 	var r resolved
 	if m.Format != FormatName {
-		return r, fmt.Errorf("%s: format %q, not a %s manifest", ManifestFile, m.Format, FormatName)
+		return r, fmt.Errorf("%s: format %.48q, not a %s manifest", ManifestFile, m.Format, FormatName)
 	}
 	if m.Version > FormatVersion || m.Version < 1 {
 		return r, fmt.Errorf("%s: format version %d; this build reads versions 1 to %d (a newer silica wrote it?)", ManifestFile, m.Version, FormatVersion)
@@ -92,14 +92,14 @@ func (m *Manifest) check() (resolved, error) {
 	// ParseMetric also take the user's spellings: "f32", " L2").
 	dt, err := ParseDType(m.DType)
 	if err == nil && dt.String() != m.DType {
-		err = fmt.Errorf("dtype %q is not spelled as %q", m.DType, dt)
+		err = fmt.Errorf("dtype %.48q is not spelled as %q", m.DType, dt)
 	}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", ManifestFile, err)
 	}
 	metric, err := ParseMetric(m.Metric)
 	if err == nil && metric.String() != m.Metric {
-		err = fmt.Errorf("metric %q is not spelled as %q", m.Metric, metric)
+		err = fmt.Errorf("metric %.48q is not spelled as %q", m.Metric, metric)
 	}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", ManifestFile, err)
@@ -175,7 +175,7 @@ func decodeManifest(r io.Reader) (*Manifest, error) {
 		return nil, fmt.Errorf("%s: not valid JSON (damaged?): %w", ManifestFile, err)
 	}
 	if got, err := m.selfCRC(); err != nil || got != m.SelfCRC32C {
-		return nil, fmt.Errorf("%s: checksum mismatch (self_crc32c %q, content %s): the file is damaged", ManifestFile, m.SelfCRC32C, got)
+		return nil, fmt.Errorf("%s: checksum mismatch (self_crc32c %.48q, content %s): the file is damaged", ManifestFile, m.SelfCRC32C, got)
 	}
 	if _, err := m.check(); err != nil {
 		return nil, err

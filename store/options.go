@@ -43,7 +43,7 @@ func ParseMetric(s string) (Metric, error) {
 	case "l2", "euclidean":
 		return L2, nil
 	}
-	return 0, fmt.Errorf("store: unknown metric %q (want cosine, dot or l2)", s)
+	return 0, fmt.Errorf("store: unknown metric %.48q (want cosine, dot or l2)", s)
 }
 
 // scan maps m to the engine's metric, the one the fused scan computes,
@@ -73,7 +73,7 @@ func ParseDType(s string) (engine.DType, error) {
 		err = checkDType(dt)
 	}
 	if err != nil {
-		return engine.InvalidDType, fmt.Errorf("store: unknown storage dtype %q (want f32, f16 or i8)", s)
+		return engine.InvalidDType, fmt.Errorf("store: unknown storage dtype %.48q (want f32, f16 or i8)", s)
 	}
 	return dt, nil
 }
