@@ -2,13 +2,12 @@ package cuda
 
 import (
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/par"
 	"github.com/silica-go/silica/internal/testenv"
 	src "github.com/silica-go/silica/kernels/cuda"
 )
@@ -215,23 +214,8 @@ func TestEveryFileCompiled(t *testing.T) {
 	}
 }
 
-// parallel calls f(0) to f(n-1) on as many goroutines as there are CPUs
-// and returns when all have returned.
+// parallel calls f(0) to f(n-1) on up to GOMAXPROCS goroutines, each
+// taking the next index as it finishes, and returns when all have returned.
 func parallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range runtime.NumCPU() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				f(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	par.Chunks(n, 1, func(lo, _ int) { f(lo) })
 }

@@ -1,9 +1,9 @@
 package cuda
 
 import (
-	"runtime"
-	"sync"
 	"unsafe"
+
+	"github.com/silica-go/silica/internal/par"
 )
 
 // A write or read larger than the small pinned buffer (bounceSize) is
@@ -69,7 +69,7 @@ func (d *device) writeStagedFrom(dst uint64, n int, direct unsafe.Pointer, fill 
 // gatherParallel copies bytes [at, at+len(dst)) of rows joined (each
 // rowBytes long) into dst, split over the cores as copyParallel is.
 func gatherParallel(dst []byte, rows [][]byte, rowBytes, at int) {
-	splitParallel(len(dst), func(lo, hi int) {
+	par.Split(len(dst), copyGrain, func(lo, hi int) {
 		for i := at + lo; lo < hi; {
 			n := copy(dst[lo:hi], rows[i/rowBytes][i%rowBytes:])
 			lo, i = lo+n, i+n
@@ -118,27 +118,14 @@ func (d *device) stagingReady() bool {
 }
 
 // copyParallel copies src into dst (of the same length), split over the
-// cores (splitParallel: a copy out of pinned memory into a fresh Go slice
+// cores (par.Split: a copy out of pinned memory into a fresh Go slice
 // runs at a few GB/s a core).
 func copyParallel(dst, src []byte) {
-	splitParallel(len(src), func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
+	par.Split(len(src), copyGrain, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 }
 
-// splitParallel calls f on parts [lo, hi) of [0, n) that cover it, a
-// worker for each 256 KiB up to the number of cores.
-func splitParallel(n int, f func(lo, hi int)) {
-	const piece = 256 << 10
-	workers := min(runtime.NumCPU(), (n+piece-1)/piece)
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() { f(w*n/workers, (w+1)*n/workers) })
-	}
-	wg.Wait()
-}
+// copyGrain is the fewest bytes a goroutine of a staged copy takes.
+const copyGrain = 256 << 10
 
 // A small read or write (a search's queries and hits) goes through one
 // pinned buffer: the driver copies pageable memory of these sizes at

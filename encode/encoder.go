@@ -7,13 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/silica-go/silica/encode/tokenizer"
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/par"
 )
 
 // DefaultBatchTokens is the token budget of a batch on the CPU when
@@ -231,26 +229,11 @@ const tokenizeChunk = 1024
 // concurrent use): a million short texts take seconds on one core.
 func tokenize(tok *tokenizer.Tokenizer, texts []string, max int) [][]int32 {
 	ids := make([][]int32, len(texts))
-	chunks := (len(texts) + tokenizeChunk - 1) / tokenizeChunk
-	workers := min(runtime.GOMAXPROCS(0), chunks)
-	if workers <= 1 {
-		for i, t := range texts {
-			ids[i] = tok.Encode(t, max)
+	par.Chunks(len(texts), tokenizeChunk, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ids[i] = tok.Encode(texts[i], max)
 		}
-		return ids
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
-				for i := c * tokenizeChunk; i < min(len(texts), (c+1)*tokenizeChunk); i++ {
-					ids[i] = tok.Encode(texts[i], max)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	})
 	return ids
 }
 

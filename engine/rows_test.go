@@ -22,7 +22,7 @@ func TestFromFloat32Rows(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 9))
 	for _, e := range []*engine.Engine{engine.New("cpu", newCPU()), engine.New("plain", plain{newCPU()})} {
 		_, isRW := e.Backend().(engine.RowsWriter)
-		for _, shape := range [][2]int{{1, 1}, {37, 13}, {300, 129}} {
+		for _, shape := range [][2]int{{1, 1}, {37, 13}, {300, 129}, {1031, 257}} { // the last joined on several goroutines
 			n, cols := shape[0], shape[1]
 			poison := make([]float32, n*cols)
 			for i := range poison {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"runtime"
 	"slices"
+
+	"github.com/silica-go/silica/internal/par"
 )
 
 // Add inserts vectors under the given ids: len(ids) == len(vectors), each
@@ -298,7 +300,7 @@ func firstRepeat(ids []int64) (first, again int) {
 	class := func(id int64) int { return int((uint64(id) * 0x9e3779b97f4a7c15 >> 32) % uint64(classes)) }
 	// parts[w][c]: the indices of class c in the w-th run of the batch.
 	parts := make([][][]int, classes)
-	parallel(classes, func(w int) {
+	par.Each(classes, func(w int) {
 		parts[w] = make([][]int, classes)
 		for i := w * len(ids) / classes; i < (w+1)*len(ids)/classes; i++ {
 			c := class(ids[i])
@@ -306,7 +308,7 @@ func firstRepeat(ids []int64) (first, again int) {
 		}
 	})
 	found := make([][2]int, classes)
-	parallel(classes, func(c int) {
+	par.Each(classes, func(c int) {
 		n := 0
 		for _, p := range parts {
 			n += len(p[c])

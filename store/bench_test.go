@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/par"
 )
 
 // BenchmarkStore is the store scenario: N x 768 float32 rows under Cosine
@@ -258,7 +258,7 @@ func BenchmarkArena(b *testing.B) {
 	}
 	const d = 768
 	flat := make([]float32, n*d)
-	parallelRows(n, func(lo, hi int) {
+	par.Split(n, 1, func(lo, hi int) {
 		r := rand.New(rand.NewPCG(uint64(lo), 9))
 		for i := lo * d; i < hi*d; i++ {
 			flat[i] = r.Float32()*2 - 1 + 1e-3
@@ -363,18 +363,4 @@ func (s *Store) engineScan(queries [][]float32, k int) error {
 	}
 	_, err = index.Int64()
 	return err
-}
-
-// parallelRows calls f on parts of [0, n) on every core.
-func parallelRows(n int, f func(lo, hi int)) {
-	w := runtime.NumCPU()
-	var wg sync.WaitGroup
-	for i := range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(i*n/w, (i+1)*n/w)
-		}()
-	}
-	wg.Wait()
 }

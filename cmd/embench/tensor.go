@@ -3,10 +3,9 @@ package main
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/par"
 )
 
 // tensor is an array on the host: an input embench made, or an output
@@ -93,23 +92,7 @@ func randomIndices(name string, seed uint64, n, bound int) tensor {
 
 // parallelChunks calls f for each chunk [lo, hi) of [0, n), on all cores.
 func parallelChunks(n int, f func(c, lo, hi int)) {
-	chunks := (n + chunk - 1) / chunk
-	var wg sync.WaitGroup
-	next := make(chan int, chunks)
-	for c := range chunks {
-		next <- c
-	}
-	close(next)
-	for range min(runtime.GOMAXPROCS(0), max(chunks, 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				f(c, c*chunk, min(n, (c+1)*chunk))
-			}
-		}()
-	}
-	wg.Wait()
+	par.Chunks(n, chunk, func(lo, hi int) { f(lo/chunk, lo, hi) })
 }
 
 // rounded returns x as stored in dtype dt and read back (float32 is x).

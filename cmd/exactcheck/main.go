@@ -28,16 +28,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	_ "github.com/silica-go/silica/backends"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/half"
+	"github.com/silica-go/silica/internal/par"
 	"github.com/silica-go/silica/store"
 )
 
@@ -467,16 +466,5 @@ func cmp64(a, b int64) int {
 
 // parallel runs f(0..n-1) on every core.
 func parallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
-	w := runtime.NumCPU()
-	for c := range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := c; i < n; i += w {
-				f(i)
-			}
-		}()
-	}
-	wg.Wait()
+	par.Chunks(n, 1, func(lo, _ int) { f(lo) })
 }
