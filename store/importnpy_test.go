@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -24,40 +25,57 @@ func npyFile(t *testing.T, descr string, shape []int, data []byte) []byte {
 
 func TestReadNPY(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
-	const n, d = 70001, 3 // more rows than one read chunk
-	want := randVectors(r, n, d)
-	f32 := make([]byte, 0, 4*n*d)
-	f64 := make([]byte, 0, 8*n*d)
-	f16 := make([]byte, 2*n*d)
-	var flat []float32
-	for _, v := range want {
-		for _, x := range v {
-			f32 = binary.LittleEndian.AppendUint32(f32, math.Float32bits(x))
-			f64 = binary.LittleEndian.AppendUint64(f64, math.Float64bits(float64(x)))
-			flat = append(flat, x)
+	// More rows than one read chunk; rows over several blocks; rows
+	// larger than a block.
+	for _, shape := range [][2]int{{70001, 3}, {1013, 701}, {2, maxBlock/4 + 3}} {
+		n, d := shape[0], shape[1]
+		want := randVectors(r, n, d)
+		f32 := make([]byte, 0, 4*n*d)
+		f64 := make([]byte, 0, 8*n*d)
+		f16 := make([]byte, 2*n*d)
+		var flat []float32
+		for _, v := range want {
+			for _, x := range v {
+				f32 = binary.LittleEndian.AppendUint32(f32, math.Float32bits(x))
+				f64 = binary.LittleEndian.AppendUint64(f64, math.Float64bits(float64(x)))
+				flat = append(flat, x)
+			}
 		}
-	}
-	half.EncodeFloat16(f16, flat)
-	for _, c := range []struct {
-		descr string
-		data  []byte
-		round func(float32) float32
-	}{
-		{npy.Float32, f32, func(x float32) float32 { return x }},
-		{npy.Float64, f64, func(x float32) float32 { return x }},
-		{npy.Float16, f16, half.Round16},
-	} {
-		got, dim, err := ReadNPY(bytes.NewReader(npyFile(t, c.descr, []int{n, d}, c.data)))
-		if err != nil || dim != d {
-			t.Fatalf("%s: dim %d, %v", c.descr, dim, err)
-		}
-		if len(got) != n {
-			t.Fatalf("%s: %d rows, want %d", c.descr, len(got), n)
-		}
-		for i := range got {
-			for j := range got[i] {
-				if got[i][j] != c.round(want[i][j]) {
-					t.Fatalf("%s: row %d col %d = %v, want %v", c.descr, i, j, got[i][j], c.round(want[i][j]))
+		half.EncodeFloat16(f16, flat)
+		for _, c := range []struct {
+			descr string
+			data  []byte
+			round func(float32) float32
+		}{
+			{npy.Float32, f32, func(x float32) float32 { return x }},
+			{npy.Float64, f64, func(x float32) float32 { return x }},
+			{npy.Float16, f16, half.Round16},
+		} {
+			file := npyFile(t, c.descr, []int{n, d}, c.data)
+			got, dim, err := ReadNPY(bytes.NewReader(file))
+			if err != nil || dim != d {
+				t.Fatalf("%s %d x %d: dim %d, %v", c.descr, n, d, dim, err)
+			}
+			if len(got) != n {
+				t.Fatalf("%s %d x %d: %d rows", c.descr, n, d, len(got))
+			}
+			for i := range got {
+				if len(got[i]) != d || cap(got[i]) != d {
+					t.Fatalf("%s %d x %d: row %d of length %d, capacity %d", c.descr, n, d, i, len(got[i]), cap(got[i]))
+				}
+				for j := range got[i] {
+					if got[i][j] != c.round(want[i][j]) {
+						t.Fatalf("%s %d x %d: row %d col %d = %v, want %v", c.descr, n, d, i, j, got[i][j], c.round(want[i][j]))
+					}
+				}
+			}
+			// Cut short past the first block, and in the last row: the
+			// error counts the bytes that were there.
+			head := len(file) - len(c.data)
+			for _, keep := range []int{len(c.data) * 3 / 4, len(c.data) - 1} {
+				_, _, err := ReadNPY(bytes.NewReader(file[:head+keep]))
+				if want := fmt.Sprintf("data cut short: %d bytes of %d", keep, len(c.data)); err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("%s %d x %d cut to %d bytes of data: %v; want %q", c.descr, n, d, keep, err, want)
 				}
 			}
 		}
