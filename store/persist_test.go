@@ -189,6 +189,14 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+// streamOf returns a reader of b that can seek, or one that cannot.
+func streamOf(b []byte, seeks bool) io.Reader {
+	if seeks {
+		return bytes.NewReader(b)
+	}
+	return struct{ io.Reader }{bytes.NewReader(b)}
+}
+
 func TestStreamRoundTrip(t *testing.T) {
 	for _, dt := range allDTypes {
 		s, _ := filled(t, L2, dt, 200)
@@ -197,15 +205,19 @@ func TestStreamRoundTrip(t *testing.T) {
 		if err != nil || n != int64(buf.Len()) {
 			t.Fatalf("%s: WriteTo = %d, %v (buffer %d)", dt, n, err, buf.Len())
 		}
-		o, err := Load(bytes.NewReader(buf.Bytes()), Options{Backend: "cpu"})
-		if err != nil {
-			t.Fatal(err)
-		}
 		q := randVectors(rand.New(rand.NewPCG(8, 8)), 3, 10)
-		if a, b := results(t, s, q, 30), results(t, o, q, 30); a != b {
-			t.Fatalf("%s: loaded store answers differently:\n%s\n%s", dt, a, b)
+		// From a reader that seeks (files read into buffers of their
+		// size) and from one that does not (buffers grown as data comes).
+		for _, seeks := range []bool{true, false} {
+			o, err := Load(streamOf(buf.Bytes(), seeks), Options{Backend: "cpu"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := results(t, s, q, 30), results(t, o, q, 30); a != b {
+				t.Fatalf("%s (seeks %v): loaded store answers differently:\n%s\n%s", dt, seeks, a, b)
+			}
+			o.Close()
 		}
-		o.Close()
 		// Unpacked, the stream is a plain directory that Open reads.
 		dir := t.TempDir()
 		tr := tar.NewReader(bytes.NewReader(buf.Bytes()))
@@ -222,7 +234,7 @@ func TestStreamRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		o, err = Open(dir, Options{Backend: "cpu"})
+		o, err := Open(dir, Options{Backend: "cpu"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,11 +248,13 @@ func TestStreamRoundTrip(t *testing.T) {
 		// A cut stream is an error naming what is missing.
 		inManifest := bytes.Index(buf.Bytes(), []byte(`"format"`)) + 20
 		for _, cut := range []int{0, 100, buf.Len() / 2, inManifest} {
-			_, err := Load(bytes.NewReader(buf.Bytes()[:cut]), Options{Backend: "cpu"})
-			if err == nil {
-				t.Errorf("%s: Load of %d of %d bytes succeeded", dt, cut, buf.Len())
-			} else if strings.Contains(err.Error(), "\n") {
-				t.Errorf("%s: multi-line error %q", dt, err)
+			for _, seeks := range []bool{true, false} {
+				_, err := Load(streamOf(buf.Bytes()[:cut], seeks), Options{Backend: "cpu"})
+				if err == nil {
+					t.Errorf("%s: Load of %d of %d bytes succeeded (seeks %v)", dt, cut, buf.Len(), seeks)
+				} else if strings.Contains(err.Error(), "\n") {
+					t.Errorf("%s: multi-line error %q", dt, err)
+				}
 			}
 		}
 	}

@@ -41,9 +41,16 @@ func (s *Store) WriteTo(w io.Writer) (int64, error) {
 }
 
 // Load reads a store from a stream WriteTo wrote, checking it as Open
-// does; the files are held in memory. opts as for Open.
+// does; the files are held in memory. opts as for Open. Where r can seek
+// (a file), each file is read into memory of its size; from other streams
+// into buffers that grow as its data arrives (a header that claims more
+// than the stream holds costs no more memory than the stream).
 func Load(r io.Reader, opts Options) (*Store, error) {
 	files := map[string]*mapping{}
+	left, err := streamLeft(r)
+	if err != nil {
+		return nil, fmt.Errorf("store: load: %w", err)
+	}
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
@@ -61,7 +68,16 @@ func Load(r io.Reader, opts Options) (*Store, error) {
 		if h.Size < 0 || h.Size > 1<<40 {
 			return nil, fmt.Errorf("store: load: %s claims %d bytes", h.Name, h.Size)
 		}
-		b, err := readFull(tr, h.Size)
+		var b []byte
+		if h.Size <= left {
+			// No larger than the stream: read into a buffer of its size.
+			b = make([]byte, h.Size)
+			var n int
+			n, err = io.ReadFull(tr, b)
+			b = b[:n]
+		} else {
+			b, err = readFull(tr, h.Size)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("store: load: %s cut short after %d of %d bytes", h.Name, len(b), h.Size)
 		}
@@ -78,6 +94,27 @@ func Load(r io.Reader, opts Options) (*Store, error) {
 		return nil, opErr(err, "load")
 	}
 	return s, nil
+}
+
+// streamLeft returns the bytes r holds past its position where r can
+// seek (a file), else -1.
+func streamLeft(r io.Reader) (int64, error) {
+	sk, ok := r.(io.Seeker)
+	if !ok {
+		return -1, nil
+	}
+	at, err := sk.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return -1, nil // a pipe, or a reader that cannot say
+	}
+	end, err := sk.Seek(0, io.SeekEnd)
+	if err != nil {
+		return -1, nil
+	}
+	if _, err := sk.Seek(at, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("cannot seek back to where the stream started: %w", err)
+	}
+	return end - at, nil
 }
 
 // readFull reads n bytes of r into a buffer that grows (doubling, up to

@@ -1,6 +1,8 @@
 // Command import1m times the steps of `silica import` of a .npy file on
 // the cpu backend, one process, each step once: reading the file
-// (store.ReadNPY), store.New and Append, and Save into a fresh directory.
+// (store.ReadNPY), store.New and Append, and Save into a fresh directory;
+// then WriteTo a file DIR.tar (removed at the end), Load of that file and
+// Open of DIR.
 //
 //	go run ./bench/cpu/import1m VECTORS.npy DIR
 //
@@ -62,5 +64,37 @@ func main() {
 		return err
 	})
 	step("save", func() error { return s.Save(os.Args[2]) })
+	tarPath := os.Args[2] + ".tar"
+	step("writeto", func() error {
+		f, err := os.Create(tarPath)
+		if err != nil {
+			return err
+		}
+		if _, err := s.WriteTo(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	})
 	step("close", func() error { return s.Close() })
+	step("load", func() error {
+		f, err := os.Open(tarPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		l, err := store.Load(f, store.Options{Backend: "cpu"})
+		if err != nil {
+			return err
+		}
+		return l.Close()
+	})
+	step("open", func() error {
+		o, err := store.Open(os.Args[2], store.Options{Backend: "cpu"})
+		if err != nil {
+			return err
+		}
+		return o.Close()
+	})
+	os.Remove(tarPath)
 }
