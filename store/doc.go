@@ -188,7 +188,9 @@
 // Options.SkipChecksums skips it (milliseconds), still checking sizes,
 // headers, the manifest and the ids. WriteTo and Load carry the same
 // files as a tar stream. ReadNPY and ReadNPYIDs import arrays written by
-// numpy.save. Package npy reads and writes the format.
+// numpy.save; OpenNPY opens a file of vectors for an add without reading
+// it into memory where it can (float32, memory-mapped). Package npy reads
+// and writes the format.
 //
 // Permissions: directories are made with mode 0755 and files with 0644,
 // less the process's umask, as most programs make theirs (so the usual

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"unsafe"
 
@@ -23,15 +24,9 @@ func ReadNPY(r io.Reader) (rows [][]float32, dim int, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := h.CheckSimple(); err != nil {
+	n, d, err := vectorShape(h)
+	if err != nil {
 		return nil, 0, err
-	}
-	if len(h.Shape) != 2 {
-		return nil, 0, fmt.Errorf("npy: array of shape %v; want a 2-D array [n, dim] of vectors", h.Shape)
-	}
-	n, d := h.Shape[0], h.Shape[1]
-	if d == 0 && n > 0 {
-		return nil, 0, fmt.Errorf("npy: array of shape %v: vectors of dimension 0", h.Shape)
 	}
 	var conv func(dst []float32, src []byte) error
 	switch h.Descr {
@@ -107,6 +102,9 @@ const (
 // straight into the rows (little-endian float32).
 func readBlocks(r io.Reader, n, d, size int, conv func([]float32, []byte) error) ([][]float32, error) {
 	const chunk = 1 << 16 // elements converted at a time
+	if n == 0 {
+		return [][]float32{}, nil // [0, d], d 0 included
+	}
 	var buf []byte
 	if conv != nil {
 		buf = make([]byte, min(n*d, chunk)*size)
@@ -143,6 +141,90 @@ func readBlocks(r io.Reader, n, d, size int, conv func([]float32, []byte) error)
 
 func cutShort(got, want int) error {
 	return fmt.Errorf("%w: data cut short: %d bytes of %d", npy.ErrFormat, got, want)
+}
+
+// vectorShape returns the rows and dimension of an array of vectors,
+// or the error that says why h is not one.
+func vectorShape(h npy.Header) (n, d int, err error) {
+	if err := h.CheckSimple(); err != nil {
+		return 0, 0, err
+	}
+	if len(h.Shape) != 2 {
+		return 0, 0, fmt.Errorf("npy: array of shape %v; want a 2-D array [n, dim] of vectors", h.Shape)
+	}
+	n, d = h.Shape[0], h.Shape[1]
+	if d == 0 && n > 0 {
+		return 0, 0, fmt.Errorf("npy: array of shape %v: vectors of dimension 0", h.Shape)
+	}
+	return n, d, nil
+}
+
+// NPYVectors are the vectors of a .npy file opened by OpenNPY.
+type NPYVectors struct {
+	Rows [][]float32 // ready for Add or Append; not to be used after Close
+	Dim  int
+	m    *mapping
+}
+
+// OpenNPY opens a .npy file of vectors as ReadNPY reads one (the same
+// types and checks), for adding to a store. Where the file holds
+// little-endian float32 and the platform maps files (Linux, macOS and
+// other Unix), the rows are views of the file mapped read-only, not a
+// copy: an add reads them from the page cache, and the process holds no
+// second copy of them beside the store's. Otherwise they are read into
+// memory as ReadNPY reads them. Close releases them; a row used after
+// Close, or a mapped file cut short by another program while open, faults.
+func OpenNPY(path string) (*NPYVectors, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h, off, err := npy.ReadHeader(f)
+	if err != nil {
+		return nil, err
+	}
+	n, d, err := vectorShape(h)
+	if err != nil {
+		return nil, err
+	}
+	if h.Descr != npy.Float32 || !nativeLittle || off%4 != 0 || n == 0 || !canMap {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		rows, d, err := ReadNPY(f)
+		if err != nil {
+			return nil, err
+		}
+		return &NPYVectors{Rows: rows, Dim: d}, nil
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if want := int64(n) * int64(d) * 4; st.Size()-int64(off) < want {
+		return nil, cutShort(int(st.Size())-off, int(want))
+	}
+	m, err := mapFile(f, int64(off)+int64(n)*int64(d)*4)
+	if err != nil {
+		return nil, err
+	}
+	x := unsafe.Slice((*float32)(unsafe.Pointer(&m.data[off])), n*d)
+	rows := make([][]float32, n)
+	for i := range rows {
+		rows[i] = x[i*d : (i+1)*d : (i+1)*d]
+	}
+	return &NPYVectors{Rows: rows, Dim: d, m: m}, nil
+}
+
+// Close releases the vectors' memory (unmaps the file).
+func (v *NPYVectors) Close() error {
+	if v.m != nil {
+		v.m.release()
+		v.m = nil
+	}
+	v.Rows = nil
+	return nil
 }
 
 // ReadNPYIDs reads a 1-D .npy array of int64 ('<i8') or int32 ('<i4') ids.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -69,13 +71,35 @@ func TestReadNPY(t *testing.T) {
 					}
 				}
 			}
+			// OpenNPY gives the same rows: views of the mapped file for
+			// float32 where files map.
+			v, err := openNPYBytes(t, file)
+			if err != nil {
+				t.Fatalf("%s %d x %d: OpenNPY: %v", c.descr, n, d, err)
+			}
+			if v.Dim != d || len(v.Rows) != n || (v.m != nil) != (canMap && c.descr == npy.Float32) {
+				t.Fatalf("%s %d x %d: OpenNPY gives %d rows of %d, mapped %v", c.descr, n, d, len(v.Rows), v.Dim, v.m != nil)
+			}
+			for i := range got {
+				if !slices.Equal(v.Rows[i], got[i]) || cap(v.Rows[i]) != d {
+					t.Fatalf("%s %d x %d: OpenNPY's row %d differs from ReadNPY's", c.descr, n, d, i)
+				}
+			}
+			v.Close()
+			if v.Rows != nil || v.m != nil {
+				t.Fatalf("%s: Close keeps the rows", c.descr)
+			}
 			// Cut short past the first block, and in the last row: the
 			// error counts the bytes that were there.
 			head := len(file) - len(c.data)
 			for _, keep := range []int{len(c.data) * 3 / 4, len(c.data) - 1} {
 				_, _, err := ReadNPY(bytes.NewReader(file[:head+keep]))
-				if want := fmt.Sprintf("data cut short: %d bytes of %d", keep, len(c.data)); err == nil || !strings.Contains(err.Error(), want) {
+				want := fmt.Sprintf("data cut short: %d bytes of %d", keep, len(c.data))
+				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("%s %d x %d cut to %d bytes of data: %v; want %q", c.descr, n, d, keep, err, want)
+				}
+				if _, err := openNPYBytes(t, file[:head+keep]); err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("%s %d x %d cut to %d bytes of data: OpenNPY: %v; want %q", c.descr, n, d, keep, err, want)
 				}
 			}
 		}
@@ -123,7 +147,55 @@ func TestReadNPYErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v; want an error containing %q", c.name, err, c.want)
 		}
+		if !c.ids {
+			if _, err := openNPYBytes(t, c.file); err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: OpenNPY: %v; want an error containing %q", c.name, err, c.want)
+			}
+		}
 	}
+	if _, err := OpenNPY(filepath.Join(t.TempDir(), "none.npy")); err == nil || !strings.Contains(err.Error(), "none.npy") {
+		t.Errorf("OpenNPY of a missing file: %v", err)
+	}
+}
+
+// openNPYBytes is OpenNPY of a file holding b.
+func openNPYBytes(t *testing.T, b []byte) (*NPYVectors, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "v.npy")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return OpenNPY(path)
+}
+
+// TestOpenNPYUnaligned reads float32 data that starts at an offset not a
+// multiple of 4 (a header numpy would pad, written by another program):
+// OpenNPY copies it instead of mapping it.
+func TestOpenNPYUnaligned(t *testing.T) {
+	dict := "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }"
+	for len(npy.Magic)+4+len(dict)+1 < 64 || (len(npy.Magic)+4+len(dict)+1)%4 != 1 {
+		dict += " "
+	}
+	dict += "\n"
+	file := append([]byte(npy.Magic), 1, 0, byte(len(dict)), byte(len(dict)>>8))
+	file = append(file, dict...)
+	want := []float32{1, -2, 3.5, 4, 0.25, -6}
+	for _, x := range want {
+		file = binary.LittleEndian.AppendUint32(file, math.Float32bits(x))
+	}
+	v, err := openNPYBytes(t, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if v.m != nil || v.Dim != 2 || len(v.Rows) != 3 || !slices.Equal(slices.Concat(v.Rows...), want) {
+		t.Fatalf("OpenNPY of an unaligned file: %v of %d (mapped %v)", v.Rows, v.Dim, v.m != nil)
+	}
+	empty, err := openNPYBytes(t, npyFile(t, npy.Float32, []int{0, 5}, nil))
+	if err != nil || empty.Dim != 5 || len(empty.Rows) != 0 {
+		t.Fatalf("OpenNPY of [0, 5]: %v, %v", empty, err)
+	}
+	empty.Close()
 }
 
 func npyHead(t *testing.T, descr string, shape []int) []byte {

@@ -18,3 +18,5 @@ func mapFile(f *os.File, size int64) (*mapping, error) {
 }
 
 func unmap([]byte) {}
+
+const canMap = false

@@ -13,7 +13,9 @@
 // sequential ids. --metric and --dtype choose those of a new store
 // (default cosine, f32) and must match an existing one's. An array of no
 // rows imports nothing: import says so and writes nothing (no new
-// version, no new store), exiting with status 0.
+// version, no new store), exiting with status 0. A float32 VECTORS.npy
+// is memory-mapped, not read into memory (store.OpenNPY): the import
+// holds the store's copy of the rows and no second one.
 //
 // search prints, for each row of Q.npy, the K nearest ids, best first:
 // by default as tab-separated lines "query rank id score" under a header

@@ -47,10 +47,14 @@ func importCmd(args []string, stdout io.Writer) error {
 	if *text != "" {
 		return importTexts(*dir, *text, *model, opts, stdout)
 	}
-	vecs, dim, err := readVectors(*in)
+	// The vectors are views of the file where they can be (no copy in
+	// memory beside the store's), valid until the import returns.
+	v, err := store.OpenNPY(*in)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", *in, err)
 	}
+	defer v.Close()
+	vecs, dim := v.Rows, v.Dim
 	var ids []int64
 	if *idsPath != "" {
 		if ids, err = readIDs(*idsPath); err != nil {
