@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,5 +228,34 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(other, "notes.txt")); string(b) != "mine" {
 		t.Error("Save touched a foreign file")
+	}
+}
+
+// TestVerifyChunks checks each chunk of a file against its own checksum:
+// damage in any chunk (here of 100 bytes, 7 of them, the last short) is
+// found and named by its byte range, and a file of the wrong size fails.
+func TestVerifyChunks(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	data := make([]byte, 651)
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	c := Checksum{Bytes: int64(len(data)), ChunkBytes: 100}
+	for lo := 0; lo < len(data); lo += 100 {
+		c.CRC32C = append(c.CRC32C, hexCRC(crc32.Checksum(data[lo:min(lo+100, len(data))], castagnoli)))
+	}
+	if err := verify("f", data, c); err != nil {
+		t.Fatalf("undamaged: %v", err)
+	}
+	for _, at := range []int{0, 99, 100, 345, 650} {
+		bad := slices.Clone(data)
+		bad[at] ^= 1 << r.IntN(8)
+		want := fmt.Sprintf("bytes [%d, %d)", at/100*100, min(at/100*100+100, len(data)))
+		if err := verify("f", bad, c); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("byte %d damaged: %v; want an error naming %s", at, err, want)
+		}
+	}
+	if err := verify("f", data[:650], c); err == nil || !strings.Contains(err.Error(), "650 bytes") {
+		t.Errorf("a byte short: %v", err)
 	}
 }

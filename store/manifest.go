@@ -7,10 +7,9 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"runtime"
-	"sync"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/par"
 )
 
 // The files of a saved store.
@@ -234,22 +233,11 @@ func verify(name string, data []byte, c Checksum) error {
 		return fmt.Errorf("%s: %d bytes, the manifest says %d (truncated or replaced)", name, len(data), c.Bytes)
 	}
 	bad := make([]bool, len(c.CRC32C))
-	var wg sync.WaitGroup
-	next := make(chan int, len(bad))
-	for i := range bad {
-		next <- i
-	}
-	close(next)
-	for range min(runtime.GOMAXPROCS(0), len(bad)) {
-		wg.Go(func() {
-			for i := range next {
-				lo := int64(i) * c.ChunkBytes
-				hi := min(lo+c.ChunkBytes, c.Bytes)
-				bad[i] = hexCRC(crc32.Checksum(data[lo:hi], castagnoli)) != c.CRC32C[i]
-			}
-		})
-	}
-	wg.Wait()
+	par.Chunks(len(bad), 1, func(i, _ int) {
+		lo := int64(i) * c.ChunkBytes
+		hi := min(lo+c.ChunkBytes, c.Bytes)
+		bad[i] = hexCRC(crc32.Checksum(data[lo:hi], castagnoli)) != c.CRC32C[i]
+	})
 	for i, b := range bad {
 		if b {
 			lo := int64(i) * c.ChunkBytes
