@@ -16,9 +16,10 @@ import (
 // ReadNPY reads a 2-D .npy array [n, dim] of float32 ('<f4'), float16
 // ('<f2') or float64 ('<f8', rounded to float32), as numpy.save writes it,
 // and returns its rows (views of float32 buffers of many rows each, ready
-// for Add or Append) and dim, which an empty [0, dim] array also gives. Other types, other ranks, Fortran order, big-endian data, a
-// float64 beyond float32's range, and data shorter than the header says
-// are errors that name the problem.
+// for Add or Append) and dim, which an empty [0, dim] array also gives.
+// Other types, other ranks, Fortran order, big-endian data, a float64
+// beyond float32's range, and data shorter than the header says are
+// errors that name the problem.
 func ReadNPY(r io.Reader) (rows [][]float32, dim int, err error) {
 	h, _, err := npy.ReadHeader(r)
 	if err != nil {
@@ -85,7 +86,7 @@ func ReadNPY(r io.Reader) (rows [][]float32, dim int, err error) {
 // the rows.
 var nativeLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
-// ReadNPY reads rows into blocks of whole rows, the first of firstBlock
+// ReadNPY reads its rows into blocks of whole rows, the first of firstBlock
 // bytes of float32 and each next twice the last, up to maxBlock. So a
 // header that promises more than the stream holds costs no more memory
 // than the stream (and one block), no block is copied to grow, and no
@@ -109,8 +110,8 @@ func readBlocks(r io.Reader, n, d, size int, conv func([]float32, []byte) error)
 	if conv != nil {
 		buf = make([]byte, min(n*d, chunk)*size)
 	}
-	rows := make([][]float32, 0, min(n, firstBlock/4))
 	per := max(1, firstBlock/(4*d)) // rows a block
+	rows := make([][]float32, 0, min(n, per))
 	for len(rows) < n {
 		m := min(n-len(rows), per)
 		block := make([]float32, m*d)

@@ -50,7 +50,10 @@ func importCmd(args []string, stdout io.Writer) error {
 	// The vectors are views of the file where they can be (no copy in
 	// memory beside the store's), valid until the import returns.
 	v, err := store.OpenNPY(*in)
-	if err != nil {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return err // names the file already
+	} else if err != nil {
 		return fmt.Errorf("%s: %w", *in, err)
 	}
 	defer v.Close()
