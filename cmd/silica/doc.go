@@ -3,8 +3,8 @@
 // fixed so that scripts can rely on them:
 //
 //	silica import --store DIR --in VECTORS.npy [--ids IDS.npy] [--metric cosine|dot|l2] [--dtype f32|f16|i8]
-//	silica search --store DIR --queries Q.npy -k K [--json] [--devices D,...|all] [--shards N]
-//	silica info --store DIR [--devices D,...|all] [--shards N]
+//	silica search --store DIR --queries Q.npy -k K [--json] [--devices D,...|all] [--shards N] [--skip-checksums]
+//	silica info --store DIR [--devices D,...|all] [--shards N] [--skip-checksums]
 //
 // import creates the store in DIR (empty or missing) or extends the one
 // there: VECTORS.npy is a 2-D float32, float16 or float64 array as
@@ -41,4 +41,8 @@
 // take --devices (devices of that backend, comma-separated, or all: every
 // GPU cuda sees) and --shards (shards per device) to open the store
 // sharded (store.Options.Devices and Shards); the hits are the same.
+// Both read every byte of the store for its checksum as they open it;
+// --skip-checksums skips that pass (store.Options.SkipChecksums), still
+// checking sizes, headers, the manifest and the ids, so damage inside the
+// rows goes unseen.
 package main

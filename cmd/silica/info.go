@@ -13,7 +13,7 @@ import (
 func infoCmd(args []string, stdout io.Writer) error {
 	fl := flag.NewFlagSet("info", flag.ContinueOnError)
 	dir := fl.String("store", "", "store directory")
-	layout := shardFlags(fl)
+	layout := openFlags(fl)
 	if err := parse(fl, args, "store"); err != nil {
 		return err
 	}

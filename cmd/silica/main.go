@@ -17,11 +17,12 @@ const usage = `usage:
   silica import --store DIR --text TEXTS --model MODEL [--metric ...] [--dtype ...]
       (TEXTS: one text a line, or JSON lines {"id": N, "text": "..."}; MODEL: a
       sentence-transformers BERT directory, or a name in the Hugging Face cache)
-  silica search --store DIR --queries Q.npy -k K [--json] [--devices D,...|all] [--shards N]
-  silica search --store DIR --text "QUERY" -k K [--model MODEL] [--json] [--devices ...] [--shards N]
-  silica info --store DIR [--devices ...] [--shards N]
+  silica search --store DIR --queries Q.npy -k K [--json] [--devices D,...|all] [--shards N] [--skip-checksums]
+  silica search --store DIR --text "QUERY" -k K [--model MODEL] [--json] [--devices ...] [--shards N] [--skip-checksums]
+  silica info --store DIR [--devices ...] [--shards N] [--skip-checksums]
       (--devices spreads the store over devices of the backend, --shards puts N
-      shards on each; the hits are the same)
+      shards on each; the hits are the same. --skip-checksums opens without
+      reading every byte for its checksum)
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

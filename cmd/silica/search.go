@@ -28,7 +28,7 @@ func searchCmd(args []string, stdout io.Writer) error {
 	model := fl.String("model", "", "with --text: the model (default: the one the store recorded)")
 	k := fl.Int("k", 0, "results per query")
 	asJSON := fl.Bool("json", false, "print one JSON array")
-	layout := shardFlags(fl)
+	layout := openFlags(fl)
 	if err := parse(fl, args, "store", "k"); err != nil {
 		return err
 	}
