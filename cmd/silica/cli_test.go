@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/silica-go/silica/half"
 	"github.com/silica-go/silica/internal/testenv"
 	"github.com/silica-go/silica/store"
 	"github.com/silica-go/silica/store/npy"
@@ -327,5 +328,45 @@ func TestSkipChecksums(t *testing.T) {
 	}
 	if _, errs, code := silica(t, append(search, "--skip-checksums")...); code != 1 || !strings.Contains(errs, "embeddings.npy") {
 		t.Errorf("search --skip-checksums of a store cut short: %d %q", code, errs)
+	}
+}
+
+// TestSearchOneQueryVector searches with a 1-D array (one vector, as
+// sentence-transformers' encode of one text saves): the hits of the same
+// vector as a 1 x d array. A 1-D array of the wrong length, or of none,
+// is an error naming the file.
+func TestSearchOneQueryVector(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "store")
+	r := rand.New(rand.NewPCG(7, 8))
+	writeVectors(t, filepath.Join(dir, "v.npy"), randRows(r, 40, 11))
+	if out, errs, code := silica(t, "import", "--store", st, "--in", filepath.Join(dir, "v.npy")); code != 0 {
+		t.Fatalf("import: %d %q %q", code, out, errs)
+	}
+	q := randRows(r, 1, 11)
+	var f16 []byte
+	for _, x := range q[0] {
+		f16 = binary.LittleEndian.AppendUint16(f16, uint16(half.FromFloat32(x)))
+	}
+	writeNPY(t, filepath.Join(dir, "q1.npy"), npy.Float16, []int{11}, f16)
+	rounded := make([]float32, len(q[0]))
+	for i, x := range q[0] {
+		rounded[i] = half.Round16(x)
+	}
+	writeVectors(t, filepath.Join(dir, "q2h.npy"), [][]float32{rounded})
+	want, errs, code := silica(t, "search", "--store", st, "--queries", filepath.Join(dir, "q2h.npy"), "-k", "5")
+	if code != 0 {
+		t.Fatalf("search of a 1 x d array: %d %q", code, errs)
+	}
+	got, errs, code := silica(t, "search", "--store", st, "--queries", filepath.Join(dir, "q1.npy"), "-k", "5")
+	if code != 0 || got != want {
+		t.Fatalf("search of a 1-D array: %d %q\n%s\nwant\n%s", code, errs, got, want)
+	}
+	writeNPY(t, filepath.Join(dir, "q10.npy"), npy.Float16, []int{10}, f16[:20])
+	writeNPY(t, filepath.Join(dir, "q0.npy"), npy.Float32, []int{0}, nil)
+	for _, c := range []struct{ file, want string }{{"q10.npy", "dimension"}, {"q0.npy", "want a 2-D array"}} {
+		if _, errs, code := silica(t, "search", "--store", st, "--queries", filepath.Join(dir, c.file), "-k", "5"); code != 1 || !strings.Contains(errs, c.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("search of %s: %d %q; want an error containing %q", c.file, code, errs, c.want)
+		}
 	}
 }

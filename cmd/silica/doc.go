@@ -17,7 +17,9 @@
 // is memory-mapped, not read into memory (store.OpenNPY): the import
 // holds the store's copy of the rows and no second one.
 //
-// search prints, for each row of Q.npy, the K nearest ids, best first:
+// search prints, for each row of Q.npy (a 2-D array of vectors, or a 1-D
+// array read as one, as numpy.save of one sentence-transformers encoding
+// gives), the K nearest ids, best first:
 // by default as tab-separated lines "query rank id score" under a header
 // line; with --json as one JSON array holding, per query,
 // {"query": i, "hits": [{"id": ..., "score": ...}, ...]}.

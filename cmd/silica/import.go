@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/store"
+	"github.com/silica-go/silica/store/npy"
 )
 
 func importCmd(args []string, stdout io.Writer) error {
@@ -120,17 +122,25 @@ func openOrCreate(dir string, dim int, opts store.Options) (*store.Store, bool, 
 	return s, true, err
 }
 
-func readVectors(path string) ([][]float32, int, error) {
-	f, err := os.Open(path)
+// readQueries reads search's queries: a 2-D array of vectors, or a 1-D
+// array read as one vector (what sentence-transformers' encode of one
+// text gives).
+func readQueries(path string) ([][]float32, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	defer f.Close()
-	vecs, dim, err := store.ReadNPY(f)
+	if h, off, err := npy.ReadHeader(bytes.NewReader(b)); err == nil && len(h.Shape) == 1 && h.Shape[0] > 0 {
+		h.Shape = []int{1, h.Shape[0]}
+		if head, err := h.Encode(); err == nil {
+			b = append(head, b[off:]...)
+		}
+	}
+	vecs, _, err := store.ReadNPY(bytes.NewReader(b))
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return vecs, dim, nil
+	return vecs, nil
 }
 
 func readIDs(path string) ([]int64, error) {

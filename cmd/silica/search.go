@@ -38,7 +38,7 @@ func searchCmd(args []string, stdout io.Writer) error {
 	var queries [][]float32
 	var err error
 	if *qpath != "" {
-		if queries, _, err = readVectors(*qpath); err != nil {
+		if queries, err = readQueries(*qpath); err != nil {
 			return err
 		}
 	}
