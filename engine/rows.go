@@ -6,10 +6,6 @@ import (
 	"github.com/silica-go/silica/internal/par"
 )
 
-// joinGrain is the fewest values a goroutine of FromFloat32Rows' join
-// copies (about 50 µs).
-const joinGrain = 1 << 16
-
 // RowsWriter is implemented by backends that write rows held in separate
 // host slices into a buffer without first joining them in host memory:
 // CUDA fills its pinned staging buffers from them directly, so a batch of
@@ -37,7 +33,7 @@ func (e *Engine) FromFloat32Rows(rows [][]float32, cols int) (*Array, error) {
 	rw, ok := e.b.(RowsWriter)
 	if !ok || !littleEndian {
 		flat := make([]float32, len(rows)*cols)
-		par.Split(len(rows), max(1, joinGrain/max(cols, 1)), func(lo, hi int) {
+		par.Rows(len(rows), cols, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				copy(flat[i*cols:], rows[i])
 			}

@@ -38,13 +38,20 @@ func (s *Store) AddFlat(ids []int64, flat []float32) error {
 	if len(flat) != len(ids)*d {
 		return fmt.Errorf("store: add: %d values for %d ids of dimension %d; want %d", len(flat), len(ids), d, len(ids)*d)
 	}
-	rows := make([][]float32, len(ids))
-	for i := range rows {
-		rows[i] = flat[i*d : (i+1)*d : (i+1)*d]
-	}
+	rows := rowViews(flat, len(ids), d)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	return s.add("add", ids, rows, flat)
+}
+
+// rowViews returns the n rows of d values of flat, each a view whose
+// capacity ends with the row.
+func rowViews(flat []float32, n, d int) [][]float32 {
+	rows := make([][]float32, n)
+	for i := range rows {
+		rows[i] = flat[i*d : (i+1)*d : (i+1)*d]
+	}
+	return rows
 }
 
 // Append adds vectors under new sequential ids (one more than the largest
@@ -287,7 +294,7 @@ func checkDistinct(op string, ids []int64) error {
 // parallel (their ids disjoint, so a repeat is within one class), each
 // class's indices visited in increasing order.
 func firstRepeat(ids []int64) (first, again int) {
-	classes := min(runtime.NumCPU(), len(ids)/splitMin)
+	classes := min(runtime.NumCPU(), len(ids)/par.RowGrain)
 	if classes <= 1 {
 		return repeatIn(ids, len(ids), func(yield func(int) bool) {
 			for i := range ids {

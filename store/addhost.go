@@ -8,6 +8,7 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/half"
+	"github.com/silica-go/silica/internal/par"
 )
 
 // hostSlack makes a host arena grow by a quarter (doubling while small,
@@ -84,7 +85,7 @@ func (s *Store) convertRows(dst []byte, scales []float32, vectors [][]float32) b
 	rb := d * s.cfg.dtype.Size()
 	var bad sync.Once
 	ok := true
-	splitRows(n, d, func(lo, hi int) {
+	par.Rows(n, d, func(lo, hi int) {
 		tmp := make([]float32, d)
 		for r := lo; r < hi; r++ {
 			var sc *float32

@@ -7,6 +7,7 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/half"
+	"github.com/silica-go/silica/internal/par"
 )
 
 // checkVectors validates vectors before anything is changed: each has the
@@ -31,7 +32,7 @@ func (s *Store) checkVectors(op, what string, vectors [][]float32, ids []int64) 
 	// row; only that row is walked again for the index the error names.
 	first := len(vectors) // the first bad row; none
 	var mu sync.Mutex
-	splitRows(len(vectors), s.cfg.dim, func(lo, hi int) {
+	par.Rows(len(vectors), s.cfg.dim, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			m, _, finite := maxAbsSquares(vectors[i])
 			if !finite || f16 && math.IsInf(float64(half.Round16(m)), 0) || m == 0 && s.cfg.metric == Cosine {
@@ -80,7 +81,7 @@ func (s *Store) flatten(vectors [][]float32, order []int, queries bool) []float3
 func (s *Store) flattenInto(flat []float32, vectors [][]float32, order []int, queries bool) []float32 {
 	d := s.cfg.dim
 	always := queries && s.cfg.dtype == engine.Float16
-	splitRows(len(order), d, func(lo, hi int) {
+	par.Rows(len(order), d, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			s.scaleRow(flat[j*d:(j+1)*d], vectors[order[j]], always)
 		}

@@ -64,11 +64,7 @@ func ReadNPY(r io.Reader) (rows [][]float32, dim int, err error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		rows = make([][]float32, n)
-		for i := range rows {
-			rows[i] = flat[i*d : (i+1)*d : (i+1)*d]
-		}
-		return rows, d, nil
+		return rowViews(flat, n, d), d, nil
 	}
 	if h.Descr != npy.Float32 || !nativeLittle {
 		rows, err = readBlocks(r, n, d, h.ElemSize(), conv)
@@ -203,19 +199,16 @@ func OpenNPY(path string) (*NPYVectors, error) {
 	if err != nil {
 		return nil, err
 	}
-	if want := int64(n) * int64(d) * 4; st.Size()-int64(off) < want {
-		return nil, cutShort(int(st.Size())-off, int(want))
+	data := h.DataBytes()
+	if st.Size()-int64(off) < data {
+		return nil, cutShort(int(st.Size())-off, int(data))
 	}
-	m, err := mapFile(f, int64(off)+int64(n)*int64(d)*4)
+	m, err := mapFile(f, int64(off)+data)
 	if err != nil {
 		return nil, err
 	}
 	x := unsafe.Slice((*float32)(unsafe.Pointer(&m.data[off])), n*d)
-	rows := make([][]float32, n)
-	for i := range rows {
-		rows[i] = x[i*d : (i+1)*d : (i+1)*d]
-	}
-	return &NPYVectors{Rows: rows, Dim: d, m: m}, nil
+	return &NPYVectors{Rows: rowViews(x, n, d), Dim: d, m: m}, nil
 }
 
 // Close releases the vectors' memory (unmaps the file).

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/silica-go/silica/engine"
+	"github.com/silica-go/silica/internal/par"
 )
 
 func TestUpsertReplaces(t *testing.T) {
@@ -367,7 +368,7 @@ func TestCosineExtremeMagnitudes(t *testing.T) {
 // or none, with repeats planted across the batch's runs and classes.
 func TestCheckDistinctLarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(12, 13))
-	const n = 5*splitMin + 17
+	const n = 5*par.RowGrain + 17
 	for _, planted := range [][][2]int{nil, {{5, n - 1}}, {{100, 150000}, {50000, 60000}}, {{n - 2, n - 1}}, {{0, 1}, {2, 3}}} {
 		ids := make([]int64, n)
 		for i := range ids {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/half"
+	"github.com/silica-go/silica/internal/par"
 )
 
 // Hit is one search result: a stored id and its score (cosine similarity,
@@ -376,7 +377,7 @@ func (s *Store) collect(p *part, m, k int) ([][]Hit, []int, error) {
 		if p.ids != nil && p.bits != nil && rowOf == nil && slices.Contains(vals, s.maskedScore()) {
 			return errMasked
 		}
-		splitRows(m, 8*p.k, func(lo, hi int) { // about 8 values of work a hit
+		par.Rows(m, 8*p.k, func(lo, hi int) { // about 8 values of work a hit
 			slab := make([]Hit, 0, (hi-lo)*p.k)
 			for i := lo; i < hi; i++ {
 				kept := slab[len(slab):len(slab):cap(slab)]
@@ -648,7 +649,7 @@ func (s *Store) uploadQueries(queries [][]float32) (*engine.Array, error) {
 	var err error
 	if s.cfg.dtype == engine.Float16 {
 		qb.raw = slices.Grow(qb.raw[:0], 2*m*d)[:2*m*d]
-		splitRows(m, d, func(lo, hi int) {
+		par.Rows(m, d, func(lo, hi int) {
 			row := make([]float32, d)
 			for i := lo; i < hi; i++ {
 				s.scaleRow(row, queries[i], true)

@@ -31,6 +31,16 @@ func Split(n, grain int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
+// RowGrain is the fewest values a goroutine of Rows takes: below it
+// (about 50 µs of checking or copying) one goroutine does all.
+const RowGrain = 1 << 16
+
+// Rows is Split over n rows of d values each, at least RowGrain values a
+// goroutine.
+func Rows(n, d int, f func(lo, hi int)) {
+	Split(n, max(1, RowGrain/max(d, 1)), f)
+}
+
 // Chunks calls f(lo, hi) over the chunks [0, chunk), [chunk, 2 chunk), ...
 // of [0, n), handed out in order to up to GOMAXPROCS goroutines as each
 // finishes its last (for work whose cost varies by index), and returns

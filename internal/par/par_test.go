@@ -68,6 +68,18 @@ func splitAndChunks(t *testing.T, procs int) {
 	}
 }
 
+func TestRows(t *testing.T) {
+	for _, c := range [][2]int{{0, 768}, {1, 768}, {85, 768}, {1000, 768}, {100_000, 3}, {7, 1 << 20}, {5, 0}} {
+		n, d := c[0], c[1]
+		parts := cover(t, "Rows", n, func(f func(lo, hi int)) { Rows(n, d, f) }, func(lo, hi int) bool {
+			return (hi-lo)*max(d, 1) >= RowGrain || lo == 0 && hi == n
+		})
+		if n*max(d, 1) >= 2*RowGrain && runtime.GOMAXPROCS(0) > 1 && parts < 2 {
+			t.Errorf("Rows(%d, %d): one part for %d values", n, d, n*d)
+		}
+	}
+}
+
 func TestEach(t *testing.T) {
 	for _, n := range []int{0, 1, 5, 37} {
 		got := make([]int, n)
