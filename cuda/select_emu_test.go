@@ -12,23 +12,31 @@ import (
 )
 
 // TestSelectLongEmulated runs the multi-block select (topk.cu's
-// radix_pass, radix_collect and topk_select over the candidates, as
-// selectLong launches them) in the CPU emulator on rows with many exact
-// ties and NaN, at awkward lengths, with the caps selectLong uses and
-// with cap 1 (every row goes through all the passes its ties need),
-// topk_select's keys in shared memory (every other case) or in scratch
-// (the rest), and checks every value and index against a float64 sort:
-// best first, ties to the smaller index, NaN last.
+// radix_pass, radix_collect and then topk_select or rank_select over the
+// candidates, as selectLong launches them) in the CPU emulator on rows
+// with many exact ties and NaN, at awkward lengths, with the caps
+// selectLong uses and with cap 1 (every row goes through all the passes
+// its ties need), the candidates ordered by topk_select with its keys in
+// shared memory or in scratch, or by rank_select (whose buffer past the
+// keys collected is poison), and checks every value and index against a
+// float64 sort: best first, ties to the smaller index, NaN last.
 func TestSelectLongEmulated(t *testing.T) {
 	t.Parallel() // CPU-bound and long: beside the others, not after them
 	exe := buildEmuMain(t, selectVariant(engine.Float32), "select_long_main.cpp")
+	const (
+		smem = iota
+		scratch
+		rank
+	)
 	cases := []struct {
 		rows, L, k, nb int
 		ties           bool
 		cap            int // 0: radixCap(k)
+		order          int // smem, scratch or rank
 	}{
-		{3, 5001, 1, 3, false, 0}, {2, 4099, 10, 4, true, 0}, {1, 3000, 700, 2, true, 1},
-		{2, 2500, 2500, 3, false, 0}, {3, 1777, 33, 5, true, 1}, {1, 6000, 300, 4, false, 5},
+		{3, 5001, 1, 3, false, 0, smem}, {2, 4099, 10, 4, true, 0, scratch}, {1, 3000, 700, 2, true, 1, rank},
+		{2, 2500, 2500, 3, false, 0, smem}, {3, 1777, 33, 5, true, 1, scratch}, {1, 6000, 300, 4, false, 5, rank},
+		{3, 2049, 999, 3, true, 0, rank}, {2, 2100, 2100, 2, false, 0, rank},
 	}
 	// Each case with the largest and with the smallest first: the default
 	// run takes one of the two for each case, alternating; the exhaustive
@@ -46,11 +54,11 @@ func TestSelectLongEmulated(t *testing.T) {
 			cp = radixCap(c.k)
 		}
 		smemKeys := 0
-		if j/2%2 == 0 {
+		if c.order == smem {
 			smemKeys = pow2AtLeast(c.k)
 		}
 		var in []byte
-		for _, h := range []int64{int64(c.rows), int64(c.L), int64(c.k), b2i(largest), int64(cp), int64(c.nb), int64(smemKeys)} {
+		for _, h := range []int64{int64(c.rows), int64(c.L), int64(c.k), b2i(largest), int64(cp), int64(c.nb), int64(smemKeys), b2i(c.order == rank)} {
 			in = binary.LittleEndian.AppendUint64(in, uint64(h))
 		}
 		for _, v := range x {
@@ -65,8 +73,8 @@ func TestSelectLongEmulated(t *testing.T) {
 				gi := int64(binary.LittleEndian.Uint64(out[4*c.rows*c.k+8*o:]))
 				wv := x[r*c.L+want[j]]
 				if gi != int64(want[j]) || !(gv == wv || (gv != gv && wv != wv)) {
-					t.Fatalf("rows %d L %d k %d cap %d largest %t smem keys %d: row %d rank %d: got %v at %d, want %v at %d",
-						c.rows, c.L, c.k, cp, largest, smemKeys, r, j, gv, gi, wv, want[j])
+					t.Fatalf("rows %d L %d k %d cap %d largest %t order %d: row %d rank %d: got %v at %d, want %v at %d",
+						c.rows, c.L, c.k, cp, largest, c.order, r, j, gv, gi, wv, want[j])
 				}
 			}
 		}

@@ -14,7 +14,8 @@
 // (the same choice as select_keys). Once the keys at or before that
 // prefix are few (at most cap in its digit, or exactly the ones still
 // wanted), radix_collect appends them to the row's candidate buffer, and
-// topk_select over the buffers orders them.
+// topk_select over the buffers orders them, or for a few rows rank_select
+// (each key's rank counted by many blocks a row).
 //
 // Defines: T, the element type of score rows (float, f16, bf16).
 
@@ -248,6 +249,62 @@ extern "C" __global__ void __launch_bounds__(512) radix_collect(
 		base = __shfl_sync(0xffffffffu, base, 0);
 		if (take) o[base + __popc(bal & ((1u << lane) - 1u))] = key;
 	}
+}
+
+// rank_select orders the candidates of a few rows by counting
+// (radix_collect's: the first state[row].count keys of cand [rows][kcap],
+// unique) where topk_select would sort them in one block a row. Block
+// (a, b) of a row (grid: x tiles*tiles blocks, tiles = ceil(kcap /
+// RANK_TILE); y rows) adds to rank[i], for each key i of tile a, how many
+// keys of tile b rank before it; the row's last block to finish writes
+// each key of rank below k to vals/idx [rows][k] at its rank. rank [rows]
+// [kcap] is zeroed before; state's arrived is zero (radix_pass leaves it
+// so) and is left so. Every rank below k is written once: the keys are
+// unique, so the ranks of a row's count keys are 0 to count - 1, and
+// count >= k.
+#define RANK_TILE 256
+extern "C" __global__ void __launch_bounds__(256) rank_select(
+	const u64* cand, int kcap, int k, int largest, radix_state* state, u32* rank, float* vals, i64* idx)
+{
+	__shared__ u64 tile[RANK_TILE];
+	__shared__ int last;
+	i64 row = blockIdx.y;
+	radix_state* s = state + row;
+	int n = min((int)s->count, kcap);
+	int tiles = (kcap + RANK_TILE - 1) / RANK_TILE;
+	int a = (int)blockIdx.x / tiles, b = (int)blockIdx.x % tiles;
+	const u64* c = cand + row * (i64)kcap;
+	u32* rk = rank + row * (i64)kcap;
+	if (a * RANK_TILE < n && b * RANK_TILE < n) {
+		int nb = min(RANK_TILE, n - b * RANK_TILE);
+		for (int j = threadIdx.x; j < nb; j += blockDim.x) tile[j] = c[b * RANK_TILE + j];
+		__syncthreads();
+		int end = min(n, (a + 1) * RANK_TILE);
+		for (int i = a * RANK_TILE + threadIdx.x; i < end; i += blockDim.x) {
+			u64 key = c[i];
+			u32 cnt = 0;
+#pragma unroll 8
+			for (int j = 0; j < nb; j++) cnt += tile[j] < key ? 1u : 0u;
+			if (cnt) atomicAdd(&rk[i], cnt);
+		}
+	}
+	__threadfence();
+	__syncthreads();
+	if (threadIdx.x == 0) last = atomicAdd(&s->arrived, 1u) == gridDim.x - 1;
+	__syncthreads();
+	if (!last) return;
+	__threadfence();
+	volatile u32* vr = rk;
+	bool lg = largest != 0;
+	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+		u32 r = vr[i];
+		if (r < (u32)k) {
+			u64 key = c[i];
+			vals[row * k + r] = unrank32((u32)(key >> 32), lg);
+			idx[row * k + r] = (i64)(key & 0xffffffffu);
+		}
+	}
+	if (threadIdx.x == 0) s->arrived = 0;
 }
 
 // mask_rows (engine.OpMaskRows): scores x [total] (rows of n) as float,

@@ -1,11 +1,13 @@
 // select_long_main.cpp: runs the multi-block select of topk.cu (radix_pass
-// eight times, radix_collect, then topk_select over the candidates, as
-// cuda/topk.go's selectLong launches them) in the CPU emulator, with T =
+// eight times, radix_collect, then topk_select or rank_select over the
+// candidates, as cuda/topk.go's selectLong launches them) in the CPU emulator, with T =
 // float. The kernels' static __shared__ arrays become statics here: the
 // blocks of a grid run one after another, so each block has them alone.
 //
-// Usage: select_long IN OUT. IN: 7 int64 (rows, L, k, largest, cap, nb,
-// smem_keys: topk_select's keys in shared memory, 0 for scratch), then x
+// Usage: select_long IN OUT. IN: 8 int64 (rows, L, k, largest, cap, nb,
+// smem_keys: topk_select's keys in shared memory, 0 for scratch; rank:
+// rank_select in place of topk_select, the candidate buffer poisoned
+// past the keys collected, not EMPTY_KEY), then x
 // [rows][L] float32. OUT: vals [rows][k] float32, idx [rows][k]
 // int64.
 #include "cuda_emu.h"
@@ -15,10 +17,10 @@
 
 int main(int argc, char** argv) {
 	FILE* in = sil_open_in(argc, argv);
-	int64_t h[7];
-	sil_read(in, h, 7, "header");
+	int64_t h[8];
+	sil_read(in, h, 8, "header");
 	int64_t rows = h[0], L = h[1];
-	int k = (int)h[2], largest = (int)h[3], cap = (int)h[4], nb = (int)h[5], smem_keys = (int)h[6];
+	int k = (int)h[2], largest = (int)h[3], cap = (int)h[4], nb = (int)h[5], smem_keys = (int)h[6], rank = (int)h[7];
 	int kcap = k + cap;
 	std::vector<float> x(rows * L);
 	sil_read(in, x, "input");
@@ -26,7 +28,11 @@ int main(int argc, char** argv) {
 	std::vector<radix_state> st(rows);
 	memset(st.data(), 0, st.size() * sizeof(radix_state));
 	std::vector<u32> hist(rows * 256, 0);
-	std::vector<u64> cand(rows * kcap + rows * L, EMPTY_KEY); // slack: a wrong count overflows into it, caught below
+	// slack: a wrong count overflows into it, caught below. rank_select
+	// must read only the keys collected: the rest is poison (keys that
+	// would rank first).
+	std::vector<u64> cand(rows * kcap + rows * L, rank ? 0 : EMPTY_KEY);
+	std::vector<u32> ranks(rows * kcap, 0);
 	for (int pass = 0; pass < 8; pass++)
 		sil_launch(nb, rows, 11 + pass, [&] { radix_pass(x.data(), L, k, largest, pass, cap, st.data(), hist.data()); });
 	sil_launch(nb, rows, 3, [&] { radix_collect(x.data(), L, largest, kcap, st.data(), cand.data()); });
@@ -42,12 +48,24 @@ int main(int argc, char** argv) {
 		}
 	std::vector<float> vals(rows * k, NAN); // poison: every place must be written
 	std::vector<int64_t> idx(rows * k, -1);
-	int kp = 1;
-	while (kp < k) kp <<= 1;
-	std::vector<u64> scratch(rows * kp);
-	sil_launch(rows, 1, 5, [&] {
-		topk_select((const T*)0, cand.data(), rows, kcap, k, largest, vals.data(), (i64*)idx.data(), (u64*)0, scratch.data(), smem_keys);
-	});
+	if (rank) {
+		int tiles = (kcap + RANK_TILE - 1) / RANK_TILE;
+		sil_launch(tiles * tiles, rows, 5, [&] {
+			rank_select(cand.data(), kcap, k, largest, st.data(), ranks.data(), vals.data(), (i64*)idx.data());
+		});
+		for (int64_t r = 0; r < rows; r++)
+			if (st[r].arrived != 0) {
+				fprintf(stderr, "row %lld: rank_select left arrived %u\n", (long long)r, st[r].arrived);
+				return 1;
+			}
+	} else {
+		int kp = 1;
+		while (kp < k) kp <<= 1;
+		std::vector<u64> scratch(rows * kp);
+		sil_launch(rows, 1, 5, [&] {
+			topk_select((const T*)0, cand.data(), rows, kcap, k, largest, vals.data(), (i64*)idx.data(), (u64*)0, scratch.data(), smem_keys);
+		});
+	}
 	sil_write(vals);
 	sil_write(idx);
 	return sil_save(argv);
