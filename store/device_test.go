@@ -128,7 +128,7 @@ func TestDeviceAddScalesAndGrows(t *testing.T) {
 // return a masked row after the passing ones, and deleted rows.
 func TestLargeSearchMapsOnDevice(t *testing.T) {
 	defer func(v int) { mapOnDeviceMin = v }(mapOnDeviceMin)
-	mapOnDeviceMin = 16384
+	mapOnDeviceMin = mapOnDeviceDefault
 	e := engine.New("device-like", deviceLike{newCPU()})
 	for _, dt := range allDTypes {
 		r := rand.New(rand.NewPCG(61, uint64(dt)))
@@ -141,20 +141,29 @@ func TestLargeSearchMapsOnDevice(t *testing.T) {
 			allow[id] = true
 		}
 		queries := randVectors(r, 20, 16)
+		// Results (queries times k plus tieSlack) on the device's side of
+		// mapOnDeviceDefault: 2500, 2000 and 300; on the host's: 10, 50
+		// and one query at 1500 filtered, whose 900 passing rows are fewer
+		// than k (its scan returns masked rows after them, which the host
+		// must drop).
 		for _, c := range []struct {
-			k      int
+			k, m   int // m: queries, 0 for all
 			filter bool
-		}{{2500, false}, {10, false}, {2000, true}, {300, true}} {
+		}{{2500, 0, false}, {10, 0, false}, {2000, 0, true}, {300, 0, true}, {50, 0, true}, {1500, 1, true}} {
 			f := Filter{}
 			var pass func(int64) bool
 			if c.filter {
 				f, pass = AllowIDs(ids[500:1400]...), func(id int64) bool { return allow[id] }
 			}
-			res, err := s.SearchBatchFiltered(queries, c.k, f)
+			qs := queries
+			if c.m > 0 {
+				qs = queries[:c.m]
+			}
+			res, err := s.SearchBatchFiltered(qs, c.k, f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i, q := range queries {
+			for i, q := range qs {
 				checkHits(t, fmt.Sprintf("%s k=%d filtered %t query %d", dt, c.k, c.filter, i), Dot, dt, want, pass, q, c.k, res[i])
 			}
 		}

@@ -32,7 +32,7 @@
 // score matrix, all in one engine.Eval: one submission to the device.
 // The host then maps rows to ids, drops excluded rows (deleted, or
 // filtered out) and merges the arenas; on a device, a search of many
-// results (queries times k of 16384 or more) maps its rows to ids in the
+// results (queries times k of 2048 or more) maps its rows to ids in the
 // same submission (engine.Gather) and reads back ids instead, sparing
 // the host a random read of its ids per hit. The scan's results come
 // back to the host in the same submission (engine.EvalRead), and the

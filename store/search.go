@@ -342,16 +342,23 @@ func readBack(parts []*part) []*engine.Array {
 	return rs
 }
 
-// mapOnDeviceMin is the fewest results (queries times k) of an arena's
-// scan whose rows a search maps to ids on the device: below it the
-// gather's launch and bounds check (about 0.02-0.03 ms on an H200) cost
-// more than the host's reads of the ids save (run 21: 8 queries at
-// k = 4096, 32,776 results, spent 0.25 ms on the host after the last
-// driver call with the ids mapped on the device, 0.39-0.43 without; 64
-// queries at k = 100 and one query were 0.03-0.05 ms slower with). The
-// package's tests lower it to 1, so that every search of theirs on a
-// device maps on the device.
-var mapOnDeviceMin = 16384
+// mapOnDeviceDefault is the fewest results (queries times k) of an
+// arena's scan whose rows a search maps to ids on the device
+// (mapOnDeviceMin, which the package's tests lower to 1, so that every
+// search of theirs on a device maps on the device). Below it the
+// gather's launches cost more than the host's reads of the ids save.
+// The host reads an id a result at random in the arena's ids, about 20
+// ns each once they miss the cache: run 28 C's profile of embench's
+// single float32 query at k = 4096 over 1M rows on an H100 host spent 85
+// us a search in that loop (0.12 ms in collect, of 1.39 ms end to end),
+// and mapping on the device took 1.31 ms against 1.37 (run 28 B; float16
+// 0.723 against 0.708, 64 float16 queries at k = 100 1.17 against 1.27,
+// within the calls' spread). Run 21 had found one query and 64 queries
+// at k = 100 0.03-0.05 ms slower mapped, with the same queries searched
+// every time, their ids in the host's cache.
+const mapOnDeviceDefault = 2048
+
+var mapOnDeviceMin = mapOnDeviceDefault
 
 // collect reads a part's scan: per query, its first k passing hits in
 // order (ties by id), or nil for a query whose hits may not be exact (see

@@ -23,7 +23,8 @@
 #   results (embench) and below 512 (embench_map, built with
 #   mapOnDeviceMin = 512), each with a Go CPU profile (results/run28b_*).
 # C: the README's grid with the final binaries: 1, 64 and 1024 queries at
-#   k = 10, 100, 1000 and 4096 (results/run28c_*).
+#   k = 10, 100, 1000 and 4096 (results/run28c_*); then one float32 query
+#   at k = 4096 alone, with a Go CPU profile of embench.
 . "$(dirname "$0")/lib.sh"
 # prof BIN TAG SEARCHES: cudabench BIN's -storeprof over 1M rows, float16
 # then float32, into $OUT/storeprof_TAG_DTYPE.log.
@@ -64,8 +65,11 @@ B)
 C)
 	unpack
 	gpuinfo
-	BATCHES='1 64 1024' store_at_k 560 4096 1000 100 10
+	BATCHES='1 64 1024' store_at_k 480 4096 1000 100 10
 	rm -f "$OUT"/*.json
+	echo "== embench one float32 query at k = 4096 with a Go CPU profile ($((SECONDS - T0)) s)"
+	lim 100 $G/embench --docs 1000000 --backend cuda --peers none --time 3s --k 4096 --batches 1 --large-k none \
+		--scenario store_search_1 --dtypes float32 --cpuprofile "$OUT/host_k4096.prof" 2>&1 | grep -E '^\| store_search|^\|  \|'
 	;;
 *)
 	echo "usage: run28.sh A|B|C" >&2
