@@ -161,6 +161,21 @@ struct radix_state {
 	u32 pad;
 };
 
+// last_to_arrive counts the block's arrival in *arrived, once its
+// writes are visible to the other blocks, and returns true (in every
+// thread) in the last of the grid's x blocks to arrive, which then sees
+// the others' writes. Every thread of the block calls it.
+__device__ __forceinline__ bool last_to_arrive(u32* arrived) {
+	__shared__ int last;
+	__threadfence();
+	__syncthreads();
+	if (threadIdx.x == 0) last = atomicAdd(arrived, 1u) == gridDim.x - 1;
+	__syncthreads();
+	if (!last) return false;
+	__threadfence();
+	return true;
+}
+
 __device__ __forceinline__ u64 score_key(const T* xr, i64 i, bool lg) { return make_key(to_f32(xr[i]), lg, (u32)i); }
 
 // radix_pass: pass number pass (0 to 7) over rows x [rows][L] (grid: x
@@ -170,7 +185,6 @@ extern "C" __global__ void __launch_bounds__(512) radix_pass(
 	const T* x, i64 L, int k, int largest, int pass, int cap, radix_state* state, u32* hist)
 {
 	__shared__ u32 h[256];
-	__shared__ int last;
 	i64 row = blockIdx.y;
 	radix_state* s = state + row;
 	if (pass > 0 && s->done) return;
@@ -196,12 +210,7 @@ extern "C" __global__ void __launch_bounds__(512) radix_pass(
 	u32* hr = hist + row * 256;
 	for (int b = threadIdx.x; b < 256; b += blockDim.x)
 		if (h[b]) atomicAdd(&hr[b], h[b]);
-	__threadfence();
-	__syncthreads();
-	if (threadIdx.x == 0) last = atomicAdd(&s->arrived, 1u) == gridDim.x - 1;
-	__syncthreads();
-	if (!last) return;
-	__threadfence();
+	if (!last_to_arrive(&s->arrived)) return;
 	volatile u32* vh = hr;
 	if (threadIdx.x == 0) {
 		int krem = pass > 0 ? s->krem : k;
@@ -267,7 +276,6 @@ extern "C" __global__ void __launch_bounds__(256) rank_select(
 	const u64* cand, int kcap, int k, int largest, radix_state* state, u32* rank, float* vals, i64* idx)
 {
 	__shared__ u64 tile[RANK_TILE];
-	__shared__ int last;
 	i64 row = blockIdx.y;
 	radix_state* s = state + row;
 	int n = min((int)s->count, kcap);
@@ -288,12 +296,7 @@ extern "C" __global__ void __launch_bounds__(256) rank_select(
 			if (cnt) atomicAdd(&rk[i], cnt);
 		}
 	}
-	__threadfence();
-	__syncthreads();
-	if (threadIdx.x == 0) last = atomicAdd(&s->arrived, 1u) == gridDim.x - 1;
-	__syncthreads();
-	if (!last) return;
-	__threadfence();
+	if (!last_to_arrive(&s->arrived)) return;
 	volatile u32* vr = rk;
 	bool lg = largest != 0;
 	for (int i = threadIdx.x; i < n; i += blockDim.x) {
