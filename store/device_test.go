@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/silica-go/silica/cpu"
@@ -165,6 +166,49 @@ func TestLargeSearchMapsOnDevice(t *testing.T) {
 			}
 			for i, q := range qs {
 				checkHits(t, fmt.Sprintf("%s k=%d filtered %t query %d", dt, c.k, c.filter, i), Dot, dt, want, pass, q, c.k, res[i])
+			}
+		}
+	}
+}
+
+// TestBatchHitsApart checks that the hits of a batch's queries share no
+// memory a caller's append reaches: each query's hits are appended to up
+// to past their capacity, and no other query's hits change. On the
+// device-like backend (the tests build its hits in a hitSlab, one
+// allocation for every query) and the CPU's, with one arena and several.
+func TestBatchHitsApart(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		e    *engine.Engine
+		seg  int
+	}{
+		{"device-like", engine.New("device-like", deviceLike{newCPU()}), 0},
+		{"device-like, arenas of 90 rows", engine.New("device-like", deviceLike{newCPU()}), 90},
+		{"cpu", engine.New("cpu", newCPU()), 0},
+		{"cpu, arenas of 90 rows", engine.New("cpu", newCPU()), 90},
+	} {
+		r := rand.New(rand.NewPCG(71, uint64(c.seg)))
+		s := newStore(t, Options{Dim: 8, Metric: Cosine, SegmentRows: c.seg, Engine: c.e})
+		fill(t, s, r, 400)
+		q := randVectors(r, 6, 8)
+		for _, k := range []int{1, 5, 77} {
+			res, err := s.SearchBatch(q, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			was := make([][]Hit, len(res))
+			for i, h := range res {
+				was[i] = slices.Clone(h)
+			}
+			for i := range res {
+				for range cap(res[i]) - len(res[i]) + 1 {
+					res[i] = append(res[i], Hit{ID: -1 - int64(i)})
+				}
+			}
+			for i := range res {
+				if !slices.Equal(res[i][:len(was[i])], was[i]) {
+					t.Fatalf("%s k=%d: query %d's hits changed when the others' were appended to", c.name, k, i)
+				}
 			}
 		}
 	}

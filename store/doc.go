@@ -36,7 +36,9 @@
 // same submission (engine.Gather) and reads back ids instead, sparing
 // the host a random read of its ids per hit. The scan's results come
 // back to the host in the same submission (engine.EvalRead), and the
-// hits are built from views of them (engine.View), not from copies.
+// hits are built from views of them (engine.View), not from copies; on a
+// device, a search of many hits (queries times k of 65536 or more) has
+// their memory allocated and faulted in while the device scans.
 //
 // Ties go to the smaller id. The engine breaks them by the smaller row,
 // which is not the smaller id, so each arena is asked for a few more
