@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -490,9 +491,11 @@ var prefaultMin = 1 << 16
 const pageHits = 4096 / int(unsafe.Sizeof(Hit{}))
 
 // newHitSlab starts allocating and faulting in k hits for each of m
-// queries: a goroutine a chunk of at least 4 MiB, up to four.
+// queries: a goroutine a chunk of at least prefaultMin hits (1 MiB; one
+// query in the tests), up to GOMAXPROCS of them (a device's scan shorter
+// than their faults leaves them as many hands as collect's loop has).
 func newHitSlab(m, k int) *hitSlab {
-	n := max(1, min(4, m*k/(1<<18), m))
+	n := max(1, min(runtime.GOMAXPROCS(0), m*k/prefaultMin, m))
 	sl := &hitSlab{k: k, per: (m + n - 1) / n}
 	sl.chunks = make([][]Hit, (m+sl.per-1)/sl.per)
 	for c := range sl.chunks {
