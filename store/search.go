@@ -398,15 +398,16 @@ func (s *Store) collect(p *part, m, k int, pre *hitSlab) ([][]Hit, []int, error)
 			return errMasked
 		}
 		par.Rows(m, 8*p.k, func(lo, hi int) { // about 8 values of work a hit
-			var slab []Hit
+			room := pre.query // query i's room for its hits: length 0, capacity p.k
 			if pre == nil {
-				slab = make([]Hit, 0, (hi-lo)*p.k)
+				slab := make([]Hit, (hi-lo)*p.k)
+				room = func(i int) []Hit {
+					j := (i - lo) * p.k
+					return slab[j:j:(j + p.k)]
+				}
 			}
 			for i := lo; i < hi; i++ {
-				kept := slab[len(slab):len(slab):cap(slab)]
-				if pre != nil {
-					kept = pre.query(i)
-				}
+				kept := room(i)
 				qv := vals[i*p.k : (i+1)*p.k]
 				whole := false // kept[j] is result j of the query
 				switch {
@@ -442,9 +443,6 @@ func (s *Store) collect(p *part, m, k int, pre *hitSlab) ([][]Hit, []int, error)
 					s.sortTies(kept)
 				}
 				out[i] = kept[:min(k, len(kept)):min(k, len(kept))]
-				if pre == nil {
-					slab = slab[:len(slab)+len(kept)]
-				}
 			}
 		})
 		return nil
