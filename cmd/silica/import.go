@@ -126,17 +126,24 @@ func openOrCreate(dir string, dim int, opts store.Options) (*store.Store, bool, 
 // array read as one vector (what sentence-transformers' encode of one
 // text gives).
 func readQueries(path string) ([][]float32, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if h, off, err := npy.ReadHeader(bytes.NewReader(b)); err == nil && len(h.Shape) == 1 && h.Shape[0] > 0 {
+	defer f.Close()
+	// The header is read once, from a copy of the bytes it takes; the
+	// data follows it in the file, behind that copy, or behind a 1-D
+	// array's header rewritten as 1 x d. (No seek: a pipe works too.)
+	var head bytes.Buffer
+	if h, _, err := npy.ReadHeader(io.TeeReader(f, &head)); err == nil && len(h.Shape) == 1 && h.Shape[0] > 0 {
 		h.Shape = []int{1, h.Shape[0]}
-		if head, err := h.Encode(); err == nil {
-			b = append(head, b[off:]...)
+		if b, err := h.Encode(); err == nil {
+			head.Reset()
+			head.Write(b)
 		}
 	}
-	vecs, _, err := store.ReadNPY(bytes.NewReader(b))
+	r := io.MultiReader(&head, f)
+	vecs, _, err := store.ReadNPY(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
