@@ -128,3 +128,74 @@ func rankOrder(x []float32, largest bool) []int {
 	})
 	return idx
 }
+
+// TestPickDigitEmulated runs topk.cu's pick_digit, the multi-block and
+// one-block selects' choice of the bin that holds the krem-th key, in the
+// CPU emulator on sparse and dense histograms, with krem at each bin's
+// running sum, one past it and one before it (so the key falls on the
+// last bin of a lane's eight, the first of the next, and between; and
+// past the histogram's keys, which no select asks), and checks every
+// thread's answer against a walk over the bins: the first
+// bin below 255 whose running sum reaches krem, else 255, and the sum of
+// the bins before it.
+func TestPickDigitEmulated(t *testing.T) {
+	exe := buildEmuMain(t, selectVariant(engine.Float32), "pick_digit_main.cpp")
+	rng := rand.New(rand.NewPCG(23, 29))
+	type pick struct {
+		bins []uint32
+		krem int32
+	}
+	var cases []pick
+	for h := range 12 {
+		bins := make([]uint32, 256)
+		for b := range bins {
+			switch {
+			case h%3 == 0 && rng.IntN(10) != 0: // sparse: most bins empty
+			case h%3 == 1:
+				bins[b] = uint32(rng.IntN(4))
+			default:
+				bins[b] = uint32(rng.IntN(100000))
+			}
+		}
+		if h == 0 {
+			clear(bins)
+			bins[255] = 9 // every key in the last bin
+		}
+		var sum int32
+		krems := []int32{1}
+		for _, v := range bins {
+			sum += int32(v)
+			krems = append(krems, sum-1, sum, sum+1)
+		}
+		for _, kr := range krems {
+			if kr >= 1 && kr <= sum+1 && (len(cases) == 0 || rng.IntN(3) == 0 || kr >= sum) {
+				cases = append(cases, pick{bins, kr})
+			}
+		}
+	}
+	in := binary.LittleEndian.AppendUint64(nil, uint64(len(cases)))
+	for _, c := range cases {
+		for _, v := range c.bins {
+			in = binary.LittleEndian.AppendUint32(in, v)
+		}
+		in = binary.LittleEndian.AppendUint32(in, uint32(c.krem))
+	}
+	out := runEmu(t, exe, in, len(cases)*256*2*4)
+	for i, c := range cases {
+		wantBin, wantBefore := 0, int32(0)
+		for ; wantBin < 255; wantBin++ {
+			if wantBefore+int32(c.bins[wantBin]) >= c.krem {
+				break
+			}
+			wantBefore += int32(c.bins[wantBin])
+		}
+		for th := range 256 {
+			o := (i*256 + th) * 8
+			bin, before := int32(binary.LittleEndian.Uint32(out[o:])), int32(binary.LittleEndian.Uint32(out[o+4:]))
+			if bin != int32(wantBin) || before != wantBefore {
+				t.Fatalf("case %d (krem %d): thread %d got bin %d after %d, want bin %d after %d", i, c.krem, th, bin, before, wantBin, wantBefore)
+			}
+		}
+	}
+	t.Logf("%d cases", len(cases))
+}

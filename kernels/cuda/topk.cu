@@ -38,6 +38,41 @@ struct select_state {
 	int done;
 };
 
+// pick_digit finds the bin of a 256-bin histogram (hist, in shared
+// memory and complete: called after a __syncthreads) that holds the
+// krem-th key: the first bin b below 255 whose running sum reaches krem,
+// else 255; before is the sum of the bins before b. Warp 0 sums 8 bins a
+// lane and scans the lanes' sums with shuffles, where one thread walking
+// up to 255 bins took a dependent load each; every thread of the block
+// calls it and gets the answer.
+__device__ __forceinline__ void pick_digit(const u32* hist, int krem, int& bin, int& before) {
+	__shared__ int pb, pc;
+	if (threadIdx.x < 32) {
+		int lane = threadIdx.x;
+		int own = 0;
+		for (int j = 0; j < 8; j++) own += (int)hist[8 * lane + j];
+		int inc = own;
+		for (int o = 1; o < 32; o <<= 1) {
+			int t = __shfl_up_sync(0xffffffffu, inc, o);
+			if (lane >= o) inc += t;
+		}
+		unsigned reach = __ballot_sync(0xffffffffu, inc >= krem);
+		int l = reach ? __ffs(reach) - 1 : 31;
+		if (lane == l) {
+			int c = inc - own, b = 8 * lane;
+			for (; b < 255; b++) {
+				if (c + (int)hist[b] >= krem) break;
+				c += (int)hist[b];
+			}
+			pb = b;
+			pc = c;
+		}
+	}
+	__syncthreads();
+	bin = pb;
+	before = pc;
+}
+
 // select_keys finds which keys of a row are among its k smallest: on
 // return, key is selected when (key >> st.shift) < st.prefix, or == with
 // at most st.krem of those taken.
@@ -63,12 +98,9 @@ __device__ void select_keys(F key_at, i64 L, int k, select_state& out) {
 			if (digit >= 0 && lane == __ffs(peers) - 1) atomicAdd(&hist[digit], (u32)__popc(peers));
 		}
 		__syncthreads();
+		int b, c;
+		pick_digit(hist, st.krem, b, c);
 		if (threadIdx.x == 0) {
-			int c = 0, b = 0;
-			for (; b < 255; b++) {
-				if (c + (int)hist[b] >= st.krem) break;
-				c += hist[b];
-			}
 			st.krem -= c;
 			st.prefix = (st.prefix << 8) | (u64)b;
 			st.shift = sh;
@@ -212,15 +244,16 @@ extern "C" __global__ void __launch_bounds__(512) radix_pass(
 		if (h[b]) atomicAdd(&hr[b], h[b]);
 	if (!last_to_arrive(&s->arrived)) return;
 	volatile u32* vh = hr;
+	for (int b = threadIdx.x; b < 256; b += blockDim.x) {
+		h[b] = vh[b];
+		vh[b] = 0;
+	}
+	__syncthreads();
+	int krem = pass > 0 ? s->krem : k;
+	int b, c;
+	pick_digit(h, krem, b, c);
 	if (threadIdx.x == 0) {
-		int krem = pass > 0 ? s->krem : k;
-		int c = 0, b = 0;
-		for (; b < 255; b++) {
-			int hb = (int)vh[b];
-			if (c + hb >= krem) break;
-			c += hb;
-		}
-		int hb = (int)vh[b];
+		int hb = (int)h[b];
 		krem -= c;
 		s->prefix = (prefix << 8) | (u64)b;
 		s->krem = krem;
@@ -228,8 +261,6 @@ extern "C" __global__ void __launch_bounds__(512) radix_pass(
 		s->done = hb == krem || hb <= cap;
 		s->arrived = 0;
 	}
-	__syncthreads();
-	for (int b = threadIdx.x; b < 256; b += blockDim.x) vh[b] = 0;
 }
 
 // radix_collect appends the keys of each row at or before its prefix
