@@ -118,7 +118,7 @@ func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest boo
 	rank := useRankSelect(rows, kcap)
 	zeroed := rows * (32 + 256*4)
 	if rank {
-		zeroed += rows * kcap * 4
+		zeroed += rows * (kcap + rankTiles(kcap)) * 4
 	}
 	state, err := r.tmp(zeroed)
 	if err != nil {
@@ -153,7 +153,7 @@ func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest boo
 		return err
 	}
 	if rank {
-		tiles := (kcap + rankTile - 1) / rankTile
+		tiles := rankTiles(kcap)
 		return launch(r.d, v, [3]int{tiles * tiles, rows}, rankTile, 0, rankSelectArgs{cand: cand, kcap: int32(kcap), k: int32(k),
 			largest: largest, state: state, rank: hist + uint64(rows*256*4), vals: vals, idx: idx})
 	}
@@ -163,6 +163,9 @@ func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest boo
 // rankTile is rank_select's RANK_TILE (topk.cu): the keys a block ranks
 // and the keys it counts them against, and its threads.
 const rankTile = 256
+
+// rankTiles is rank_select's tiles of a row of kcap candidates.
+func rankTiles(kcap int) int { return (kcap + rankTile - 1) / rankTile }
 
 // useRankSelect reports whether selectLong orders the candidates of rows
 // rows of kcap keys each by counting ranks (rank_select: about kcap^2

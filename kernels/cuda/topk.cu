@@ -195,13 +195,13 @@ struct radix_state {
 
 // last_to_arrive counts the block's arrival in *arrived, once its
 // writes are visible to the other blocks, and returns true (in every
-// thread) in the last of the grid's x blocks to arrive, which then sees
-// the others' writes. Every thread of the block calls it.
-__device__ __forceinline__ bool last_to_arrive(u32* arrived) {
+// thread) in the last of the blocks blocks that count there to arrive,
+// which then sees the others' writes. Every thread of the block calls it.
+__device__ __forceinline__ bool last_to_arrive(u32* arrived, u32 blocks) {
 	__shared__ int last;
 	__threadfence();
 	__syncthreads();
-	if (threadIdx.x == 0) last = atomicAdd(arrived, 1u) == gridDim.x - 1;
+	if (threadIdx.x == 0) last = atomicAdd(arrived, 1u) == blocks - 1;
 	__syncthreads();
 	if (!last) return false;
 	__threadfence();
@@ -242,7 +242,7 @@ extern "C" __global__ void __launch_bounds__(512) radix_pass(
 	u32* hr = hist + row * 256;
 	for (int b = threadIdx.x; b < 256; b += blockDim.x)
 		if (h[b]) atomicAdd(&hr[b], h[b]);
-	if (!last_to_arrive(&s->arrived)) return;
+	if (!last_to_arrive(&s->arrived, gridDim.x)) return;
 	volatile u32* vh = hr;
 	for (int b = threadIdx.x; b < 256; b += blockDim.x) {
 		h[b] = vh[b];
@@ -296,12 +296,12 @@ extern "C" __global__ void __launch_bounds__(512) radix_collect(
 // unique) where topk_select would sort them in one block a row. Block
 // (a, b) of a row (grid: x tiles*tiles blocks, tiles = ceil(kcap /
 // RANK_TILE); y rows) adds to rank[i], for each key i of tile a, how many
-// keys of tile b rank before it; the row's last block to finish writes
-// each key of rank below k to vals/idx [rows][k] at its rank. rank [rows]
-// [kcap] is zeroed before; state's arrived is zero (radix_pass leaves it
-// so) and is left so. Every rank below k is written once: the keys are
-// unique, so the ranks of a row's count keys are 0 to count - 1, and
-// count >= k.
+// keys of tile b rank before it; the last of tile a's blocks to finish
+// writes each key of tile a of rank below k to vals/idx [rows][k] at its
+// rank, so the tiles are written in parallel. rank holds [rows][kcap]
+// ranks, then [rows][tiles] arrival counts, all zeroed before. Every rank
+// below k is written once: the keys are unique, so the ranks of a row's
+// count keys are 0 to count - 1, and count >= k.
 #define RANK_TILE 256
 extern "C" __global__ void __launch_bounds__(256) rank_select(
 	const u64* cand, int kcap, int k, int largest, radix_state* state, u32* rank, float* vals, i64* idx)
@@ -327,10 +327,11 @@ extern "C" __global__ void __launch_bounds__(256) rank_select(
 			if (cnt) atomicAdd(&rk[i], cnt);
 		}
 	}
-	if (!last_to_arrive(&s->arrived)) return;
+	u32* arrived = rank + (i64)gridDim.y * kcap + row * tiles;
+	if (!last_to_arrive(arrived + a, (u32)tiles)) return;
 	volatile u32* vr = rk;
 	bool lg = largest != 0;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+	for (int i = a * RANK_TILE + threadIdx.x; i < min(n, (a + 1) * RANK_TILE); i += blockDim.x) {
 		u32 r = vr[i];
 		if (r < (u32)k) {
 			u64 key = c[i];
@@ -338,7 +339,6 @@ extern "C" __global__ void __launch_bounds__(256) rank_select(
 			idx[row * k + r] = (i64)(key & 0xffffffffu);
 		}
 	}
-	if (threadIdx.x == 0) s->arrived = 0;
 }
 
 // mask_rows (engine.OpMaskRows): scores x [total] (rows of n) as float,

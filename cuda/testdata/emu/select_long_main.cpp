@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
 	// must read only the keys collected: the rest is poison (keys that
 	// would rank first).
 	std::vector<u64> cand(rows * kcap + rows * L, rank ? 0 : EMPTY_KEY);
-	std::vector<u32> ranks(rows * kcap, 0);
+	int tiles = (kcap + RANK_TILE - 1) / RANK_TILE;
+	std::vector<u32> ranks(rows * (kcap + tiles), 0); // the ranks, then each tile's arrivals
 	for (int pass = 0; pass < 8; pass++)
 		sil_launch(nb, rows, 11 + pass, [&] { radix_pass(x.data(), L, k, largest, pass, cap, st.data(), hist.data()); });
 	sil_launch(nb, rows, 3, [&] { radix_collect(x.data(), L, largest, kcap, st.data(), cand.data()); });
@@ -49,7 +50,6 @@ int main(int argc, char** argv) {
 	std::vector<float> vals(rows * k, NAN); // poison: every place must be written
 	std::vector<int64_t> idx(rows * k, -1);
 	if (rank) {
-		int tiles = (kcap + RANK_TILE - 1) / RANK_TILE;
 		sil_launch(tiles * tiles, rows, 5, [&] {
 			rank_select(cand.data(), kcap, k, largest, st.data(), ranks.data(), vals.data(), (i64*)idx.data());
 		});
