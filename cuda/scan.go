@@ -174,7 +174,7 @@ func (r *runner) groupScores(m, n, k int) bool {
 
 // scorePer is the scratch bytes scoreSelect takes a query for n rows and
 // k results.
-func scorePer(n, k int) int { return 4*n + 8*(k+radixCap(k)) + 32 + 256*4 }
+func scorePer(n, k int) int { return 4*n + 8*(k+radixCap(k)) + 32 + radixBins*4 }
 
 // scoreSelect is the search for large k: the scores of a chunk of
 // queries against every row ([g, n] float32 in scratch, at most

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -19,10 +20,20 @@ import (
 // its ties need), the candidates ordered by topk_select with its keys in
 // shared memory or in scratch, or by rank_select (whose buffer past the
 // keys collected is poison), and checks every value and index against a
-// float64 sort: best first, ties to the smaller index, NaN last.
+// float64 sort: best first, ties to the smaller index, NaN last; with
+// radix_pass's digits of radixBits bits and of 11.
 func TestSelectLongEmulated(t *testing.T) {
 	t.Parallel() // CPU-bound and long: beside the others, not after them
-	exe := buildEmuMain(t, selectVariant(engine.Float32), "select_long_main.cpp")
+	for _, bits := range []int{radixBits, 11} {
+		t.Run(fmt.Sprintf("bits%d", bits), func(t *testing.T) {
+			selectLongEmulated(t, buildEmuMain(t, selectVariantBits(engine.Float32, bits), "select_long_main.cpp"))
+		})
+	}
+}
+
+// selectLongEmulated is TestSelectLongEmulated with the harness exe,
+// built for one width of radix_pass's digits.
+func selectLongEmulated(t *testing.T, exe string) {
 	const (
 		smem = iota
 		scratch

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"github.com/silica-go/silica/engine"
+	"strconv"
 )
 
 func init() {
@@ -87,9 +88,28 @@ func (r *runner) selectRows(dt engine.DType, x, keys dptr, rows, L, k int, large
 }
 
 // selectVariant is topk.cu's topk_select of scores of dtype t.
-func selectVariant(t engine.DType) variant {
-	return variant{file: "topk.cu", kind: "select", dtype: t, defines: []string{"T=" + ctype(t)}}
+func selectVariant(t engine.DType) variant { return selectVariantBits(t, radixBits) }
+
+// selectVariantBits is selectVariant with radix_pass's digits of bits
+// bits.
+func selectVariantBits(t engine.DType, bits int) variant {
+	return variant{file: "topk.cu", kind: "select", dtype: t, defines: []string{"T=" + ctype(t), "RADIX_BITS=" + strconv.Itoa(bits)}}
 }
+
+// radixBits is the bits of the keys that each pass of the multi-block
+// select (radix_pass) counts: 8, eight passes over a 64-bit key, each a
+// launch, which take most of a single query's select (0.041-0.049 ms of
+// it on an H100 in run 29 A, the passes that return at once included).
+// With 11 six passes cover a key and the first two (a score's sign,
+// exponent and 13 bits) would settle most rows; topk.cu takes any width
+// up to 11 (TestSelectLongEmulated runs 8 and 11), but 11 has not run
+// on a GPU. radixBins and radixPasses follow from it, as topk.cu's
+// RADIX_BINS and RADIX_PASSES do.
+const (
+	radixBits   = 8
+	radixBins   = 1 << radixBits
+	radixPasses = (64 + radixBits - 1) / radixBits
+)
 
 // topkSelectArgs are the parameters of topk_select (topk.cu).
 type topkSelectArgs struct {
@@ -108,7 +128,7 @@ func (p topkSelectArgs) pack(a *argPack) {
 
 // selectLong selects the k best of each of rows rows of scores x [rows,
 // L] (dtype dt) into vals/idx [rows, k], many blocks a row: radix passes
-// over 8-bit digits of the rank keys, each a launch, until each row's
+// over radixBits-bit digits of the rank keys, each a launch, until each row's
 // candidates at or before the chosen prefix fit k + radixCap(k) keys;
 // then they are collected and ordered: by rank_select for a few rows
 // (useRankSelect), else by topk_select. rows <= radixMaxRows.
@@ -116,7 +136,7 @@ func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest boo
 	cap := radixCap(k)
 	kcap := k + cap
 	rank := useRankSelect(rows, kcap)
-	zeroed := rows * (32 + 256*4)
+	zeroed := rows * (32 + radixBins*4)
 	if rank {
 		zeroed += rows * (kcap + rankTiles(kcap)) * 4
 	}
@@ -142,7 +162,7 @@ func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest boo
 	nb := max(1, min((L+512*16-1)/(512*16), 4*r.d.sms/rows))
 	v := selectVariant(dt)
 	grid := [3]int{nb, rows}
-	for pass := range 8 {
+	for pass := range radixPasses {
 		if err := launch(r.d, v, grid, 512, 0, radixPassArgs{x: x, L: int64(L), k: int32(k), largest: largest,
 			pass: int32(pass), cap: int32(cap), state: state, hist: hist}); err != nil {
 			return err
@@ -155,7 +175,7 @@ func (r *runner) selectLong(dt engine.DType, x dptr, rows, L, k int, largest boo
 	if rank {
 		tiles := rankTiles(kcap)
 		return launch(r.d, v, [3]int{tiles * tiles, rows}, rankTile, 0, rankSelectArgs{cand: cand, kcap: int32(kcap), k: int32(k),
-			largest: largest, state: state, rank: hist + uint64(rows*256*4), vals: vals, idx: idx})
+			largest: largest, state: state, rank: hist + uint64(rows*radixBins*4), vals: vals, idx: idx})
 	}
 	return r.selectRows(engine.Float32, 0, cand, rows, kcap, k, largest, vals, idx, 0)
 }

@@ -38,19 +38,21 @@ struct select_state {
 	int done;
 };
 
-// pick_digit finds the bin of a 256-bin histogram (hist, in shared
+// pick_digit finds the bin of an NB-bin histogram (hist, in shared
 // memory and complete: called after a __syncthreads) that holds the
-// krem-th key: the first bin b below 255 whose running sum reaches krem,
-// else 255; before is the sum of the bins before b. Warp 0 sums 8 bins a
-// lane and scans the lanes' sums with shuffles, where one thread walking
-// up to 255 bins took a dependent load each; every thread of the block
-// calls it and gets the answer.
+// krem-th key: the first bin b below NB - 1 whose running sum reaches
+// krem, else NB - 1; before is the sum of the bins before b. Warp 0 sums
+// NB/32 bins a lane and scans the lanes' sums with shuffles, where one
+// thread walked up to NB - 1 bins, a dependent load each; every thread of
+// the block calls it and gets the answer.
+template <int NB>
 __device__ __forceinline__ void pick_digit(const u32* hist, int krem, int& bin, int& before) {
 	__shared__ int pb, pc;
 	if (threadIdx.x < 32) {
+		const int per = NB / 32;
 		int lane = threadIdx.x;
 		int own = 0;
-		for (int j = 0; j < 8; j++) own += (int)hist[8 * lane + j];
+		for (int j = 0; j < per; j++) own += (int)hist[per * lane + j];
 		int inc = own;
 		for (int o = 1; o < 32; o <<= 1) {
 			int t = __shfl_up_sync(0xffffffffu, inc, o);
@@ -59,8 +61,8 @@ __device__ __forceinline__ void pick_digit(const u32* hist, int krem, int& bin, 
 		unsigned reach = __ballot_sync(0xffffffffu, inc >= krem);
 		int l = reach ? __ffs(reach) - 1 : 31;
 		if (lane == l) {
-			int c = inc - own, b = 8 * lane;
-			for (; b < 255; b++) {
+			int c = inc - own, b = per * lane;
+			for (; b < NB - 1; b++) {
 				if (c + (int)hist[b] >= krem) break;
 				c += (int)hist[b];
 			}
@@ -99,7 +101,7 @@ __device__ void select_keys(F key_at, i64 L, int k, select_state& out) {
 		}
 		__syncthreads();
 		int b, c;
-		pick_digit(hist, st.krem, b, c);
+		pick_digit<256>(hist, st.krem, b, c);
 		if (threadIdx.x == 0) {
 			st.krem -= c;
 			st.prefix = (st.prefix << 8) | (u64)b;
@@ -181,6 +183,17 @@ extern "C" __global__ void __launch_bounds__(512) topk_select(
 	}
 }
 
+// The multi-block select's digits: RADIX_BITS bits of the 64-bit key a
+// pass (up to 11: radix_pass's histogram is in shared memory), from its
+// top, in RADIX_PASSES passes (the last takes the bits left);
+// cuda/topk.go's radixBits sets it (selectVariant's define).
+#ifndef SIL_RADIX_BITS
+#error "SIL_RADIX_BITS is not defined"
+#endif
+#define RADIX_BITS SIL_RADIX_BITS
+#define RADIX_BINS (1 << RADIX_BITS)
+#define RADIX_PASSES ((64 + RADIX_BITS - 1) / RADIX_BITS)
+
 // radix_state is one row's progress through the multi-block select
 // (32 bytes; zeroed before the first pass).
 struct radix_state {
@@ -210,19 +223,23 @@ __device__ __forceinline__ bool last_to_arrive(u32* arrived, u32 blocks) {
 
 __device__ __forceinline__ u64 score_key(const T* xr, i64 i, bool lg) { return make_key(to_f32(xr[i]), lg, (u32)i); }
 
-// radix_pass: pass number pass (0 to 7) over rows x [rows][L] (grid: x
-// blocks a row, y rows); st [rows] and hist [rows][256] zeroed before
-// pass 0, and left zeroed by each pass for the next.
+// radix_pass: pass number pass (0 to RADIX_PASSES - 1) over rows x
+// [rows][L] (grid: x blocks a row, y rows): the digit of bits [sh, top)
+// of the keys whose bits from top up are the prefix chosen so far; st
+// [rows] and hist [rows][RADIX_BINS] zeroed before pass 0, and left
+// zeroed by each pass for the next.
 extern "C" __global__ void __launch_bounds__(512) radix_pass(
 	const T* x, i64 L, int k, int largest, int pass, int cap, radix_state* state, u32* hist)
 {
-	__shared__ u32 h[256];
+	__shared__ u32 h[RADIX_BINS];
 	i64 row = blockIdx.y;
 	radix_state* s = state + row;
 	if (pass > 0 && s->done) return;
 	u64 prefix = pass > 0 ? s->prefix : 0;
-	int sh = 56 - 8 * pass;
-	for (int b = threadIdx.x; b < 256; b += blockDim.x) h[b] = 0;
+	int top = 64 - RADIX_BITS * pass;
+	int sh = max(0, top - RADIX_BITS);
+	u64 mask = (1ull << (top - sh)) - 1;
+	for (int b = threadIdx.x; b < RADIX_BINS; b += blockDim.x) h[b] = 0;
 	__syncthreads();
 	const T* xr = x + row * L;
 	bool lg = largest != 0;
@@ -233,29 +250,29 @@ extern "C" __global__ void __launch_bounds__(512) radix_pass(
 		int digit = -1;
 		if (i < L) {
 			u64 key = score_key(xr, i, lg);
-			if (pass == 0 || (key >> (sh + 8)) == prefix) digit = (int)((key >> sh) & 255u);
+			if (pass == 0 || (key >> top) == prefix) digit = (int)((key >> sh) & mask);
 		}
 		unsigned peers = __match_any_sync(0xffffffffu, digit);
 		if (digit >= 0 && lane == __ffs(peers) - 1) atomicAdd(&h[digit], (u32)__popc(peers));
 	}
 	__syncthreads();
-	u32* hr = hist + row * 256;
-	for (int b = threadIdx.x; b < 256; b += blockDim.x)
+	u32* hr = hist + row * RADIX_BINS;
+	for (int b = threadIdx.x; b < RADIX_BINS; b += blockDim.x)
 		if (h[b]) atomicAdd(&hr[b], h[b]);
 	if (!last_to_arrive(&s->arrived, gridDim.x)) return;
 	volatile u32* vh = hr;
-	for (int b = threadIdx.x; b < 256; b += blockDim.x) {
+	for (int b = threadIdx.x; b < RADIX_BINS; b += blockDim.x) {
 		h[b] = vh[b];
 		vh[b] = 0;
 	}
 	__syncthreads();
 	int krem = pass > 0 ? s->krem : k;
 	int b, c;
-	pick_digit(h, krem, b, c);
+	pick_digit<RADIX_BINS>(h, krem, b, c);
 	if (threadIdx.x == 0) {
 		int hb = (int)h[b];
 		krem -= c;
-		s->prefix = (prefix << 8) | (u64)b;
+		s->prefix = (prefix << (top - sh)) | (u64)b;
 		s->krem = krem;
 		s->shift = sh;
 		s->done = hb == krem || hb <= cap;

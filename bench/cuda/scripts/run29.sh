@@ -27,7 +27,10 @@
 #   the kernels above (embench, with a Go CPU profile) and without them
 #   (embench_old) (results/run29a_*).
 # B: the rest of the README's grid with embench (k = 10, 100 and 1000;
-#   results/run29b_*), then cmd/exactcheck at 64 queries a batch.
+#   results/run29b_*), then cmd/exactcheck at 64 queries a batch; k = 4096
+#   ran after it in a call of its own (lib.sh's store_at_k 280 4096 with
+#   BATCHES='1 64 1024').
+# C: see below (not run).
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -63,26 +66,38 @@ B)
 	exact64 560 29
 	;;
 C)
-	# After A: the store's device tests (A's run stopped in libtorch's
-	# adapter, which crashes in its open on these machines); then the
-	# hits' slab on up to GOMAXPROCS goroutines (cudabench) and at most
-	# four (cudabench_p4, built from 8884e18 with newHitSlab's count
-	# changed): cudabench -storeprof's trace of 64 and 1024 float16
-	# queries at k = 4096, and a Go CPU profile of the first
-	# (results/run29c_*).
+	# Not run: the session's device time was spent. After B: 11-bit
+	# digits in the multi-block select (six radix passes where eight take
+	# 8-bit digits; cudabench_r11 and cuda.test, built with cuda/topk.go's
+	# radixBits set to 11) against 8-bit (cudabench): the GPU
+	# tests of the large-k searches and cudabench -storeprof of single
+	# queries; then where the hits' slab's gap in the launches comes
+	# from: the slab as built (cudabench), its chunks allocated by the
+	# searching goroutine and only their pages touched by the others
+	# (cudabench_alloc), and no slab (cudabench_noslab: prefaultMin
+	# 2^40), each built with that change to store/search.go: -storeprof's trace
+	# of 64 and 1024 float16 queries at k = 4096; last the store's device
+	# tests (A's run stopped in libtorch's adapter, which crashes in its
+	# open on these machines) (results/run29c_*).
 	unpack
 	gpuinfo
-	(cd store && SILICA_STORE_BACKENDS=cuda lim 60 $G/store.test -test.v -test.run 'TestBatchHitsApart|TestLargeSearchMapsOnDevice|TestSearch|TestDevice' \
-		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/store_tests.log" | head
-	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
-	for bin in cudabench cudabench_p4; do
+	gpu_tests cuda 60 'TestSearchLargeK|TestSearchRegimes'
+	for bin in cudabench_r11 cudabench cudabench_r11; do
+		for dt in fp16 fp32; do
+			echo "== $bin -storeprof $dt single queries ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
+			lim 30 $G/$bin -storeprof $dt,1000000 -reps 20 -storesearch '1:100;1:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
+				grep -E '^store search|kernels of one|radix_pass'
+		done
+	done
+	for bin in cudabench cudabench_alloc cudabench_noslab; do
 		echo "== $bin -storeprof fp16 ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
 		lim 40 $G/$bin -storeprof fp16,1000000 -reps 20 -storesearch '64:4096;1024:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
 			grep -E '^store search|^ +[0-9.]+ +[0-9.]+ +[0-9]{3}\.[0-9] |end$'
 	done
-	echo "== cudabench -cpuprofile, 64 queries at k = 4096 ($((SECONDS - T0)) s)"
-	lim 40 $G/cudabench -storeprof fp16,1000000 -reps 150 -storesearch '64:4096' -cpuprofile "$OUT/host_64k4096.prof" 2>&1 | grep -E '^store search'
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 45 $G/store.test -test.v -test.run 'TestBatchHitsApart|TestLargeSearchMapsOnDevice|TestSearch|TestDevice' \
+		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/store_tests.log" | head
+	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
 	;;
 *)
 	echo "usage: run29.sh A|B|C" >&2

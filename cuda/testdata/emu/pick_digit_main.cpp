@@ -1,4 +1,4 @@
-// pick_digit_main.cpp: runs topk.cu's pick_digit (the bin of a 256-bin
+// pick_digit_main.cpp: runs topk.cu's pick_digit<256> (the bin of a 256-bin
 // histogram that holds the krem-th key) in the CPU emulator, one block a
 // case, and records every thread's answer. The kernels' static
 // __shared__ arrays become statics here: the blocks of a grid run one
@@ -17,7 +17,7 @@ __global__ void pick_case(const u32* hist, const int* krem, int* out) {
 	for (int b = threadIdx.x; b < 256; b += blockDim.x) h[b] = hist[c * 256 + b];
 	__syncthreads();
 	int bin = -1, before = -1;
-	pick_digit(h, krem[c], bin, before);
+	pick_digit<256>(h, krem[c], bin, before);
 	out[(c * blockDim.x + threadIdx.x) * 2] = bin;
 	out[(c * blockDim.x + threadIdx.x) * 2 + 1] = before;
 }

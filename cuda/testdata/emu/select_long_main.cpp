@@ -1,5 +1,5 @@
 // select_long_main.cpp: runs the multi-block select of topk.cu (radix_pass
-// eight times, radix_collect, then topk_select or rank_select over the
+// RADIX_PASSES times, radix_collect, then topk_select or rank_select over the
 // candidates, as cuda/topk.go's selectLong launches them) in the CPU emulator, with T =
 // float. The kernels' static __shared__ arrays become statics here: the
 // blocks of a grid run one after another, so each block has them alone.
@@ -27,14 +27,14 @@ int main(int argc, char** argv) {
 	fclose(in);
 	std::vector<radix_state> st(rows);
 	memset(st.data(), 0, st.size() * sizeof(radix_state));
-	std::vector<u32> hist(rows * 256, 0);
+	std::vector<u32> hist(rows * RADIX_BINS, 0);
 	// slack: a wrong count overflows into it, caught below. rank_select
 	// must read only the keys collected: the rest is poison (keys that
 	// would rank first).
 	std::vector<u64> cand(rows * kcap + rows * L, rank ? 0 : EMPTY_KEY);
 	int tiles = (kcap + RANK_TILE - 1) / RANK_TILE;
 	std::vector<u32> ranks(rows * (kcap + tiles), 0); // the ranks, then each tile's arrivals
-	for (int pass = 0; pass < 8; pass++)
+	for (int pass = 0; pass < RADIX_PASSES; pass++)
 		sil_launch(nb, rows, 11 + pass, [&] { radix_pass(x.data(), L, k, largest, pass, cap, st.data(), hist.data()); });
 	sil_launch(nb, rows, 3, [&] { radix_collect(x.data(), L, largest, kcap, st.data(), cand.data()); });
 	for (u32 v : hist)
