@@ -38,10 +38,11 @@ struct select_state {
 	int done;
 };
 
-// pick_digit finds the bin of an NB-bin histogram (hist, in shared
-// memory and complete: called after a __syncthreads) that holds the
-// krem-th key: the first bin b below NB - 1 whose running sum reaches
-// krem, else NB - 1; before is the sum of the bins before b. Warp 0 sums
+// pick_digit finds the bin of an NB-bin histogram (NB a multiple of
+// 32; hist in shared memory and complete: called after a
+// __syncthreads) that holds the krem-th key: the first bin b below
+// NB - 1 whose running sum reaches krem, else NB - 1; before is the sum
+// of the bins before b. Warp 0 sums
 // NB/32 bins a lane and scans the lanes' sums with shuffles, where one
 // thread walked up to NB - 1 bins, a dependent load each; every thread of
 // the block calls it and gets the answer.
@@ -184,7 +185,8 @@ extern "C" __global__ void __launch_bounds__(512) topk_select(
 }
 
 // The multi-block select's digits: RADIX_BITS bits of the 64-bit key a
-// pass (up to 11: radix_pass's histogram is in shared memory), from its
+// pass (5 to 11: pick_digit takes whole lanes of bins, and radix_pass's
+// histogram is in shared memory), from its
 // top, in RADIX_PASSES passes (the last takes the bits left);
 // cuda/topk.go's radixBits sets it (selectVariant's define).
 #ifndef SIL_RADIX_BITS
@@ -208,8 +210,9 @@ struct radix_state {
 
 // last_to_arrive counts the block's arrival in *arrived, once its
 // writes are visible to the other blocks, and returns true (in every
-// thread) in the last of the blocks blocks that count there to arrive,
-// which then sees the others' writes. Every thread of the block calls it.
+// thread) in the last to arrive of the blocks (a count) that arrive
+// there, which then sees the others' writes. Every thread of the block
+// calls it.
 __device__ __forceinline__ bool last_to_arrive(u32* arrived, u32 blocks) {
 	__shared__ int last;
 	__threadfence();
