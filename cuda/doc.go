@@ -101,9 +101,10 @@
 // same arithmetic, so the same results) or, for dot products of 16-bit
 // rows, on tensor cores (matmul_skinny.cu for up to 64 queries,
 // matmul_mma.cu past that), then a multi-block radix select
-// (topk.cu: radix_pass, many blocks a row and a histogram of 8-bit digits
-// a pass, until the keys at or before the k-th's digits fit k + max(2048,
-// k) candidates; radix_collect; topk_select orders them). Supports
+// (topk.cu: radix_pass, many blocks a row and a histogram of radixBits-bit
+// digits a pass, until the keys at or before the k-th's digits fit
+// k + max(2048, k) candidates; radix_collect; rank_select orders a few
+// rows' candidates on many blocks, topk_select more rows'). Supports
 // accepts the fused scan for any k, so the engine never allocates the
 // [m, n] score matrix whole. Sixteen queries or more under the dot
 // product (float32 or 16-bit rows) go through candSelect instead, so that
