@@ -146,9 +146,9 @@ func rankOrder(x []float32, largest bool) []int {
 // running sum, one past it and one before it (so the key falls on the
 // last bin of a lane's eight, the first of the next, and between; and
 // past the histogram's keys, which no select asks), and checks every
-// thread's answer against a walk over the bins: the first
-// bin below 255 whose running sum reaches krem, else 255, and the sum of
-// the bins before it.
+// thread's answer against a walk over the bins: the first bin below 255
+// whose running sum reaches krem, else 255, and the sum of the bins
+// before it.
 func TestPickDigitEmulated(t *testing.T) {
 	exe := buildEmuMain(t, selectVariant(engine.Float32), "pick_digit_main.cpp")
 	rng := rand.New(rand.NewPCG(23, 29))

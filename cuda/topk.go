@@ -1,8 +1,9 @@
 package cuda
 
 import (
-	"github.com/silica-go/silica/engine"
 	"strconv"
+
+	"github.com/silica-go/silica/engine"
 )
 
 func init() {

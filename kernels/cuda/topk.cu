@@ -42,10 +42,10 @@ struct select_state {
 // 32; hist in shared memory and complete: called after a
 // __syncthreads) that holds the krem-th key: the first bin b below
 // NB - 1 whose running sum reaches krem, else NB - 1; before is the sum
-// of the bins before b. Warp 0 sums
-// NB/32 bins a lane and scans the lanes' sums with shuffles, where one
-// thread walked up to NB - 1 bins, a dependent load each; every thread of
-// the block calls it and gets the answer.
+// of the bins before b. Warp 0 sums NB/32 bins a lane and scans the
+// lanes' sums with shuffles, where one thread walked up to NB - 1 bins,
+// a dependent load each; every thread of the block calls it and gets
+// the answer.
 template <int NB>
 __device__ __forceinline__ void pick_digit(const u32* hist, int krem, int& bin, int& before) {
 	__shared__ int pb, pc;
@@ -186,9 +186,9 @@ extern "C" __global__ void __launch_bounds__(512) topk_select(
 
 // The multi-block select's digits: RADIX_BITS bits of the 64-bit key a
 // pass (5 to 11: pick_digit takes whole lanes of bins, and radix_pass's
-// histogram is in shared memory), from its
-// top, in RADIX_PASSES passes (the last takes the bits left);
-// cuda/topk.go's radixBits sets it (selectVariant's define).
+// histogram is in shared memory), from its top, in RADIX_PASSES passes
+// (the last takes the bits left); cuda/topk.go's radixBits sets it
+// (selectVariant's define).
 #ifndef SIL_RADIX_BITS
 #error "SIL_RADIX_BITS is not defined"
 #endif
@@ -334,11 +334,11 @@ extern "C" __global__ void __launch_bounds__(256) rank_select(
 	int a = (int)blockIdx.x / tiles, b = (int)blockIdx.x % tiles;
 	const u64* c = cand + row * (i64)kcap;
 	u32* rk = rank + row * (i64)kcap;
+	int end = min(n, (a + 1) * RANK_TILE); // tile a is keys [a * RANK_TILE, end)
 	if (a * RANK_TILE < n && b * RANK_TILE < n) {
 		int nb = min(RANK_TILE, n - b * RANK_TILE);
 		for (int j = threadIdx.x; j < nb; j += blockDim.x) tile[j] = c[b * RANK_TILE + j];
 		__syncthreads();
-		int end = min(n, (a + 1) * RANK_TILE);
 		for (int i = a * RANK_TILE + threadIdx.x; i < end; i += blockDim.x) {
 			u64 key = c[i];
 			u32 cnt = 0;
@@ -351,7 +351,7 @@ extern "C" __global__ void __launch_bounds__(256) rank_select(
 	if (!last_to_arrive(arrived + a, (u32)tiles)) return;
 	volatile u32* vr = rk;
 	bool lg = largest != 0;
-	for (int i = a * RANK_TILE + threadIdx.x; i < min(n, (a + 1) * RANK_TILE); i += blockDim.x) {
+	for (int i = a * RANK_TILE + threadIdx.x; i < end; i += blockDim.x) {
 		u32 r = vr[i];
 		if (r < (u32)k) {
 			u64 key = c[i];
