@@ -167,9 +167,15 @@ func (b *Backend) MemoryInUse() int64 {
 	return b.pool.total
 }
 
+// Write copies src into dst at byte offset off: up to uploadSize bytes
+// (a search's queries) in the stream's order without waiting for it
+// (device.upload), more once the stream is idle.
 func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
 	return b.write(dst, off, len(src), func(ptr uint64) error {
-		if len(src) > bounceSize {
+		switch {
+		case len(src) <= uploadSize:
+			return b.d.upload(ptr, src)
+		case len(src) > bounceSize:
 			return b.d.writeStaged(ptr, src)
 		}
 		return b.d.writeSmall(ptr, src)
@@ -196,12 +202,18 @@ func (b *Backend) WriteRows(dst engine.Buffer, off int, rows [][]byte) error {
 		}
 		joined := make([]byte, n)
 		gatherParallel(joined, rows, rb, 0)
+		if n <= uploadSize {
+			return b.d.upload(ptr, joined)
+		}
 		return b.d.writeSmall(ptr, joined)
 	})
 }
 
 // write checks a write of n bytes into dst at off and runs copyIn with
-// the address to write, on the device's thread with the stream idle.
+// the address to write, on the device's thread: a write of up to
+// uploadSize bytes is queued in the stream (device.upload), after the
+// kernels that may still read dst and before those that will; a larger
+// one is made with the stream idle.
 func (b *Backend) write(dst engine.Buffer, off, n int, copyIn func(ptr uint64) error) error {
 	d, ok := dst.(*buffer)
 	if !ok || d.freed.Load() {
@@ -214,9 +226,11 @@ func (b *Backend) write(dst engine.Buffer, off, n int, copyIn func(ptr uint64) e
 		return nil
 	}
 	return b.do(func() error {
-		b.d.gen++
-		if err := b.d.sync(); err != nil {
-			return err
+		b.d.gen++ // every copy read ahead before may be stale
+		if n > uploadSize {
+			if err := b.d.sync(); err != nil {
+				return err
+			}
 		}
 		return copyIn(d.ptr + uint64(off))
 	})

@@ -53,7 +53,8 @@ type device struct {
 
 	staging   [2]staged      // pinned host memory for large writes (write.go)
 	bounce    unsafe.Pointer // pinned host memory for small reads and writes (write.go), bounceSize bytes
-	uploads   unsafe.Pointer // pinned host memory for a run's uploads (write.go), uploadSize bytes
+	uploads   unsafe.Pointer // pinned host memory for small uploads in the stream's order (write.go), uploadSize bytes
+	upOff     int            // the next free byte of uploads; 0 once the stream has drained (sync)
 	results   unsafe.Pointer // pinned host memory for a run's small results (run.go), resultSize bytes
 	ahead     unsafe.Pointer // pinned host memory for a run's read-ahead (readahead.go), aheadSize bytes
 	aheadSize int
@@ -231,7 +232,13 @@ func (d *device) profCollect() {
 }
 
 // sync waits for the stream.
-func (d *device) sync() error { return check("cuStreamSynchronize", cuStreamSynchronize(d.stream)) }
+func (d *device) sync() error {
+	if err := check("cuStreamSynchronize", cuStreamSynchronize(d.stream)); err != nil {
+		return err
+	}
+	d.upOff = 0 // every queued upload has been copied
+	return nil
+}
 
 // unavailable wraps err as engine.ErrUnavailable. The backend's name is
 // not repeated: engine.Open's error names it.

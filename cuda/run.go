@@ -27,7 +27,6 @@ type runner struct {
 	d       *device
 	scratch []*buffer
 	after   []func() error
-	upOff   int // the next free byte of the device's uploads buffer (device.upload)
 	resOff  int // the next free byte of the device's results buffer (readAfter)
 }
 
@@ -82,7 +81,7 @@ func (r *runner) upload(src []byte) (dptr, error) {
 	if err != nil || r.d.dry {
 		return p, err
 	}
-	return p, r.d.upload(p, src, &r.upOff)
+	return p, r.d.upload(p, src)
 }
 
 // dryAddr is the address of every buffer of a dry run (Warm): kernels are

@@ -180,3 +180,97 @@ func TestUploadsInStreamOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallWritesInStreamOrder queues small writes (up to uploadSize
+// bytes, in the stream's order through the uploads buffer) behind 16
+// GiB of memsets, so that the device is busy while the host goes on: 60
+// buffers of awkward sizes, about three rounds of the uploads buffer,
+// a third of them written over in part by a second write, each source
+// cleared as soon as Write returns. Every buffer must read back what was
+// written last, so a write whose bytes in the uploads buffer were reused
+// before its copy ran, or that kept a view of the caller's memory, or
+// that ran out of order, fails (run 30 on an H100: with device.upload
+// starting the buffer over when full, without waiting for the stream,
+// buffers 41 to 43 read other bytes; with 4 GiB of memsets and the
+// sources made between the writes the device had finished first, and
+// that build passed).
+func TestSmallWritesInStreamOrder(t *testing.T) {
+	b := openTest(t)
+	busy, err := b.Alloc(256 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Free(busy)
+	r := rand.New(rand.NewPCG(7, 8))
+	random := func(n int) []byte {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(r.Uint32())
+		}
+		return p
+	}
+	// Everything the writes need is made first, so that they are queued
+	// faster than the device's memsets run.
+	type write struct {
+		buf       engine.Buffer
+		src, part []byte
+		off       int
+	}
+	var ws []write
+	var want [][]byte
+	total := 0
+	for i := range 60 {
+		n := 1 + r.IntN(24000)
+		if i == 7 {
+			n = uploadSize
+		}
+		buf, err := b.Alloc(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Free(buf)
+		w := write{buf: buf, src: random(n)}
+		cur := slices.Clone(w.src)
+		if i%3 == 0 {
+			w.off = r.IntN(n)
+			w.part = random(1 + r.IntN(n-w.off))
+			copy(cur[w.off:], w.part)
+		}
+		ws, want = append(ws, w), append(want, cur)
+		total += n
+	}
+	if total < 2*uploadSize {
+		t.Fatalf("the writes hold %d bytes, fewer than two rounds of the uploads buffer (%d)", total, uploadSize)
+	}
+	if err := b.do(func() error {
+		for range 64 {
+			if err := check("cuMemsetD32Async", cuMemsetD32Async(busy.(*buffer).ptr, 7, 64<<20, b.d.stream)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range ws {
+		if err := b.Write(w.buf, 0, w.src); err != nil {
+			t.Fatal(err)
+		}
+		clear(w.src)
+		if w.part != nil {
+			if err := b.Write(w.buf, w.off, w.part); err != nil {
+				t.Fatal(err)
+			}
+			clear(w.part)
+		}
+	}
+	for i, w := range ws {
+		got := make([]byte, len(want[i]))
+		if err := b.Read(w.buf, 0, got); err != nil {
+			t.Fatal(err)
+		}
+		if j := firstDiff(got, want[i]); j >= 0 {
+			t.Errorf("buffer %d of %d bytes: byte %d reads %#x, wrote %#x last", i, len(got), j, got[j], want[i][j])
+		}
+	}
+}
