@@ -86,9 +86,10 @@
 //     SILICA_CUDA_SCAN=v4 or v5, and
 //     SILICA_CUDA_V4="bm=128,bn=256,bkb=128,stages=3". Float16 and bfloat16 products are exact and accumulated in
 //     float32. Float32 rows are multiplied in TF32; each query keeps
-//     max(2k, k+64) candidates, which are scored again exactly in float32,
-//     and a bound on the TF32 error proves that no other row can enter the
-//     best k. A query whose proof fails (rows closer than TF32 resolves) is
+//     max(2k, k+64) candidates, which are scored again exactly in float32
+//     (those whose TF32 score is more than twice the bound behind the
+//     k-th's cannot rank and are not read), and a bound on the TF32 error
+//     proves that no other row can enter the best k. A query whose proof fails (rows closer than TF32 resolves) is
 //     searched again by the exact scan, so results always equal the exact
 //     float32 top-k (up to ties).
 //

@@ -633,15 +633,17 @@ func (r *runner) tf32Finish(at engine.Attrs, q, x arg, kc int, qn, qscale, maxno
 	m, d := q.Shape[0], q.Shape[1]
 	k := at.K
 	v := rescoreVariant()
+	eps := tf32Bound(d, trunc)
 	if err := launch(r.d, v, [3]int{r.d.blocks(m*kc, 8)}, 256, 0, rescoreArgs{q: q.ptr, x: x.ptr, m: int64(m), d: int64(d),
-		kc: int32(kc), qscale: qscale, normB: at.NormB, largest: at.Largest, approx: approx, exact: exact, bits: bits}); err != nil {
+		k: int32(k), kc: int32(kc), qnorm: qn, qscale: qscale, xmax: maxnorm, normB: at.NormB, eps: eps, largest: at.Largest,
+		approx: approx, exact: exact, bits: bits}); err != nil {
 		return err
 	}
 	if err := r.selectRows(engine.Float32, 0, exact, m, kc, k, at.Largest, 0, 0, best); err != nil {
 		return err
 	}
 	return launch(r.d, v, [3]int{r.d.blocks(m*k, 256)}, 256, 0, verifyArgs{best: best, approx: approx, m: int64(m),
-		k: int32(k), kc: int32(kc), qnorm: qn, qscale: qscale, xmax: maxnorm, normB: at.NormB, eps: tf32Bound(d, trunc),
+		k: int32(k), kc: int32(kc), qnorm: qn, qscale: qscale, xmax: maxnorm, normB: at.NormB, eps: eps,
 		largest: at.Largest, vals: vals, idx: idx, ok: ok})
 }
 
@@ -658,18 +660,21 @@ func (r *runner) readFlags(p dptr, n int) ([]int32, error) {
 
 // rescoreArgs are the parameters of rescore (scan_rescore.cu).
 type rescoreArgs struct {
-	q, x           dptr
-	m, d           int64
-	kc             int32
-	qscale         dptr
-	normB, largest bool
-	approx, exact  dptr
-	bits           dptr
+	q, x                dptr
+	m, d                int64
+	k, kc               int32
+	qnorm, qscale, xmax dptr
+	normB               bool
+	eps                 float32
+	largest             bool
+	approx, exact       dptr
+	bits                dptr
 }
 
 func (rescoreArgs) entry() (string, string) { return "scan_rescore.cu", "rescore" }
 func (p rescoreArgs) pack(a *argPack) {
-	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.d).i32(p.kc).ptr(p.qscale).flag(p.normB).flag(p.largest).ptr(p.approx).ptr(p.exact).ptr(p.bits)
+	a.ptr(p.q).ptr(p.x).i64(p.m).i64(p.d).i32(p.k).i32(p.kc).ptr(p.qnorm).ptr(p.qscale).ptr(p.xmax).flag(p.normB).
+		f32(p.eps).flag(p.largest).ptr(p.approx).ptr(p.exact).ptr(p.bits)
 }
 
 // verifyArgs are the parameters of verify (scan_rescore.cu).

@@ -104,7 +104,7 @@ func runTF32Emulated(t *testing.T, o *nearTieData, scan, fin string, cfg v4Confi
 	for _, key := range approx {
 		in = binary.LittleEndian.AppendUint64(in, key)
 	}
-	out = runEmu(t, fin, in, m*k*4+m*k*8+m*4)
+	out = runEmu(t, fin, in, m*k*4+m*k*8+m*4+m*4)
 	refined, wrong := 0, 0
 	for i := range m {
 		ok := int32(binary.LittleEndian.Uint32(out[m*k*12+i*4:]))
@@ -158,4 +158,139 @@ func runEmu(t *testing.T, exe string, in []byte, size int) []byte {
 		t.Fatalf("emulator %s wrote %d bytes, want %d", filepath.Base(exe), len(out), size)
 	}
 	return out
+}
+
+// TestRescoreCutoffEmulated runs scan_rescore.cu's rescore and verify in
+// the emulator on TF32 scores made as bad as the bound allows: each
+// query's exact best k rows are given scores E = tf32Bound * |q| * max|x|
+// (99% of it) worse than their exact ones and every other row E better,
+// over rows whose scores lie about 200 E apart in all. rescore must skip
+// the candidates more than 2E behind the k-th TF32 score (fewer than kc
+// rescored) and still return the exact best k: skipping at 0.5E drops
+// exact best rows pushed down by the error, and the answer is wrong.
+func TestRescoreCutoffEmulated(t *testing.T) {
+	fin := buildEmuMain(t, rescoreVariant(), "scan_finish_main.cpp")
+	const m, n, d, k = 3, 900, 24, 12
+	kc := tf32Candidates(k)
+	eps := tf32Bound(d, true)
+	rng := rand.New(rand.NewPCG(11, 17))
+	for _, largest := range []bool{true, false} {
+		dir := make([]float64, d)
+		var norm float64
+		for j := range dir {
+			dir[j] = rng.NormFloat64()
+			norm += dir[j] * dir[j]
+		}
+		for j := range dir {
+			dir[j] /= math.Sqrt(norm)
+		}
+		q := make([]float32, m*d)
+		for i, s := range []float64{1, 2.5, 0.4} { // the same direction, three norms
+			for j := range d {
+				q[i*d+j] = float32(s * dir[j])
+			}
+		}
+		// Row r: alpha along the queries' direction, so that its scores are
+		// alpha |q| up to float32's rounding; alphas spread over 200 E.
+		x := make([]float32, n*d)
+		var xm float32
+		for r := range n {
+			alpha := 0.3 + 200*float64(eps)*0.31*rng.Float64()
+			var ss float64
+			for j := range d {
+				x[r*d+j] = float32(alpha * dir[j])
+				ss += float64(x[r*d+j]) * float64(x[r*d+j])
+			}
+			xm = max(xm, float32(math.Sqrt(ss)))
+		}
+		qn := make([]float32, m)
+		var approx []uint64
+		want := make([][]int, m)
+		for i := range m {
+			var qs float64
+			for _, v := range q[i*d : (i+1)*d] {
+				qs += float64(v) * float64(v)
+			}
+			qn[i] = float32(math.Sqrt(qs))
+			e := 0.99 * float64(eps) * float64(qn[i]) * float64(xm)
+			exact := make([]float64, n)
+			for r := range n {
+				for j := range d {
+					exact[r] += float64(q[i*d+j]) * float64(x[r*d+j])
+				}
+			}
+			order := make([]int, n)
+			for r := range order {
+				order[r] = r
+			}
+			better := func(a, b float64) bool { return largest && a > b || !largest && a < b }
+			slices.SortFunc(order, func(a, b int) int {
+				if better(exact[a], exact[b]) {
+					return -1
+				}
+				return 1
+			})
+			want[i] = slices.Clone(order[:k])
+			keys := make([]uint64, n)
+			for u, r := range order {
+				v := exact[r] + e // the best k pushed down, the others up
+				if u < k == largest {
+					v = exact[r] - e
+				}
+				keys[u] = uint64(rank32Go(float32(v), largest))<<32 | uint64(r)
+			}
+			slices.Sort(keys)
+			approx = append(approx, keys[:kc]...)
+		}
+		var in []byte
+		for _, h := range []int64{m, n, d, k, int64(kc), map[bool]int64{false: 0, true: 1}[largest]} {
+			in = binary.LittleEndian.AppendUint64(in, uint64(h))
+		}
+		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(eps))
+		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(xm))
+		for _, v := range slices.Concat(q, x, qn) {
+			in = binary.LittleEndian.AppendUint32(in, math.Float32bits(v))
+		}
+		for _, key := range approx {
+			in = binary.LittleEndian.AppendUint64(in, key)
+		}
+		out := runEmu(t, fin, in, m*k*4+m*k*8+m*4+m*4)
+		for i := range m {
+			ok := int32(binary.LittleEndian.Uint32(out[m*k*12+i*4:]))
+			rescored := int(binary.LittleEndian.Uint32(out[m*k*12+m*4+i*4:]))
+			ids := make([]int, k)
+			for j := range k {
+				ids[j] = int(binary.LittleEndian.Uint64(out[m*k*4+(i*k+j)*8:]))
+			}
+			if ok != 1 {
+				t.Errorf("largest %v, query %d: verify refused (ok = %d) candidates that hold the best k", largest, i, ok)
+			}
+			if !slices.Equal(ids, want[i]) {
+				t.Errorf("largest %v, query %d: rows %v, want %v (exact best first)", largest, i, ids, want[i])
+			}
+			if rescored < k || rescored >= kc {
+				t.Errorf("largest %v, query %d: %d of %d candidates rescored; want fewer than all, at least k = %d", largest, i, rescored, kc, k)
+			}
+			t.Logf("largest %v, query %d: %d of %d candidates rescored", largest, i, rescored, kc)
+		}
+	}
+}
+
+// rank32Go is prelude.cuh's rank32: the high half of a rank key.
+func rank32Go(v float32, largest bool) uint32 {
+	if v != v {
+		return math.MaxUint32
+	}
+	if v == 0 {
+		v = 0
+	}
+	b := math.Float32bits(v)
+	s := b | 0x80000000
+	if b&0x80000000 != 0 {
+		s = ^b
+	}
+	if largest {
+		return ^s
+	}
+	return s
 }

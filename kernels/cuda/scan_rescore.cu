@@ -9,9 +9,17 @@
 // receives keys of the same rows scored exactly in float32 (one warp a
 // candidate), a row whose bit in bits is clear (bits not 0: a masked
 // search) scored the worst, as the scan scored it. q, x float32.
-extern "C" __global__ void rescore(const float* q, const float* x, i64 m, i64 d, int kc,
-                                   const float* qscale, int normB, int largest,
-                                   const u64* approx, u64* exact, const u32* bits)
+//
+// A candidate past the k-th whose TF32 score is more than 2E worse than
+// the k-th's (E = eps * qnorm * qscale * xmax, verify's bound on a TF32
+// score's error; 2.5E here, for the rounding of the difference) is not
+// read: its exact score is more than E worse than the k-th TF32 score,
+// and each of the first k candidates scores exactly within E of its TF32
+// score, at least as good as the k-th's: k rows rank ahead of it. It
+// gets EMPTY_KEY, which ranks after them.
+extern "C" __global__ void rescore(const float* q, const float* x, i64 m, i64 d, int k, int kc,
+                                   const float* qnorm, const float* qscale, const u32* xmax, int normB,
+                                   float eps, int largest, const u64* approx, u64* exact, const u32* bits)
 {
 	int lane = threadIdx.x & 31;
 	i64 w = (blockIdx.x * (i64)blockDim.x + threadIdx.x) >> 5;
@@ -23,6 +31,18 @@ extern "C" __global__ void rescore(const float* q, const float* x, i64 m, i64 d,
 		if (ak == EMPTY_KEY) {
 			if (lane == 0) exact[c] = EMPTY_KEY;
 			continue;
+		}
+		u64 kth = approx[qi * kc + k - 1];
+		if (c - qi * kc >= k && kth != EMPTY_KEY) {
+			float xm = normB ? 1.0f : __uint_as_float(*xmax);
+			float e = 2.5f * eps * qnorm[qi] * (qscale ? qscale[qi] : 1.0f) * xm;
+			float t = unrank32((u32)(kth >> 32), lg);
+			float cut = lg ? t - e : t + e;
+			float a = unrank32((u32)(ak >> 32), lg);
+			if (fabsf(cut) < __uint_as_float(0x7f800000u) && (lg ? a < cut : a > cut)) { // cut finite
+				if (lane == 0) exact[c] = EMPTY_KEY;
+				continue;
+			}
 		}
 		u32 r = (u32)(ak & 0xffffffffu);
 		const float* qr = q + qi * d;

@@ -6,7 +6,8 @@
 // Usage: scan_finish IN OUT. IN: 6 int64 (m, n, d, k, kc, largest), eps
 // float32, maxnorm uint32, q [m][d] and x [n][d] float32, qnorm [m]
 // float32, then approx [m][kc] keys (each query's best kc by TF32 score,
-// best first). OUT: vals [m][k] float32, idx [m][k] int64, ok [m] int32.
+// best first). OUT: vals [m][k] float32, idx [m][k] int64, ok [m] int32,
+// then rescored [m] int32, the candidates rescore scored (not EMPTY_KEY).
 #include "cuda_emu.h"
 #include "kernel.cu"
 
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
 	// One block: the kernels stride over their work.
 	std::vector<u64> exact(m * kc, 0xababababababababull);
 	sil_launch(1, 1, 1, [&] {
-		rescore(q.data(), x.data(), m, d, kc, qscale.data(), 0, largest, approx.data(), exact.data(), nullptr);
+		rescore(q.data(), x.data(), m, d, k, kc, qnorm.data(), qscale.data(), &maxnorm, 0, eps, largest, approx.data(),
+		        exact.data(), nullptr);
 	});
 	// The best k exact keys of each query, best first (selectRows).
 	std::vector<u64> best(m * k);
@@ -45,8 +47,11 @@ int main(int argc, char** argv) {
 		verify(best.data(), approx.data(), m, k, kc, qnorm.data(), qscale.data(), &maxnorm, 0, eps, largest,
 		       vals.data(), (i64*)idx.data(), ok.data());
 	});
+	std::vector<int> rescored(m, 0); // candidates not skipped
+	for (int64_t i = 0; i < m * kc; i++) rescored[i / kc] += exact[i] != 0xffffffffffffffffull;
 	sil_write(vals);
 	sil_write(idx);
 	sil_write(ok);
+	sil_write(rescored);
 	return sil_save(argv);
 }
