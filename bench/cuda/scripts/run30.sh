@@ -9,8 +9,7 @@
 # device.upload starting its buffer over when full instead of draining
 # the stream (a planted bug that TestSmallWritesInStreamOrder must
 # catch); cudabench_head from 774811b, the commit before (in a
-# worktree); for B, cudabench_r11 and cuda_r11.test with cuda/topk.go's
-# radixBits set to 11.
+# worktree).
 #
 # What ran (on one H100; eighteen calls before got no machine, and the
 # device time left was too little for more):
@@ -26,35 +25,11 @@
 # grid: embench's store beside plain PyTorch at k = 4096 (1 and 64
 #   queries) and single queries at k = 10, 100 and 1000 (carry only
 #   embench; results/run30c_*, run30d_*).
-# B (not run): 11-bit digits against 8 (the large-k tests and single
-#   queries' storeprof), and 64 and 1024 float16 queries at k = 4096
-#   with the garbage collector off (where run 29 A's gap came from).
+# Not run: 11-bit digits against 8 and where run 29 A's gap came from
+#   (run29.sh C is that call; a run with GOGC=off would tell whether
+#   the collector makes the gap).
 . "$(dirname "$0")/lib.sh"
 case "$1" in
-B)
-	unpack
-	gpuinfo
-	echo "== 11-bit digits: large-k tests ($((SECONDS - T0)) s)"
-	(cd cuda && lim 90 $G/cuda_r11.test -test.v -test.run 'TestSearchLargeK|TestSearchRegimes' >"$OUT/r11_tests.log" 2>&1; echo "rc $?" >>"$OUT/r11_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/r11_tests.log"
-	for bin in cudabench_r11 cudabench cudabench_r11 cudabench; do
-		for dt in fp16 fp32; do
-			echo "== $bin -storeprof $dt single queries ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
-			lim 40 $G/$bin -storeprof $dt,1000000 -reps 20 -storesearch '1:100;1:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
-				grep -E '^store search|radix_pass'
-		done
-	done
-	for env in X=1 GOGC=off GODEBUG=gctrace=1; do
-		echo "== cudabench $env -storeprof fp16 ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
-		env "$env" timeout -k 5 40 $G/cudabench -storeprof fp16,1000000 -reps 20 -storesearch '64:4096;1024:4096' >>"$OUT/storeprof.log" 2>&1
-		grep -E '^store search' "$OUT/storeprof.log" | tail -2
-	done
-	echo "== store on cuda ($((SECONDS - T0)) s)"
-	(cd store && SILICA_STORE_BACKENDS=cuda lim 100 $G/store.test -test.v -test.run 'TestBatchHitsApart|TestLargeSearchMapsOnDevice|TestSearch|TestDevice' \
-		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
-	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/store_tests.log" | head
-	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
-	;;
 min)
 	# What the device time left allowed (after nine calls got no machine):
 	# A's tests (TestBackend left out) and planted bug, one round of its
@@ -98,7 +73,7 @@ grid)
 	done
 	;;
 *)
-	echo "usage: run30.sh min|plant|grid|B" >&2
+	echo "usage: run30.sh min|plant|grid" >&2
 	exit 2
 	;;
 esac
