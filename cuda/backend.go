@@ -171,15 +171,7 @@ func (b *Backend) MemoryInUse() int64 {
 // (a search's queries) in the stream's order without waiting for it
 // (device.upload), more once the stream is idle.
 func (b *Backend) Write(dst engine.Buffer, off int, src []byte) error {
-	return b.write(dst, off, len(src), func(ptr uint64) error {
-		switch {
-		case len(src) <= uploadSize:
-			return b.d.upload(ptr, src)
-		case len(src) > bounceSize:
-			return b.d.writeStaged(ptr, src)
-		}
-		return b.d.writeSmall(ptr, src)
-	})
+	return b.write(dst, off, len(src), func(ptr uint64) error { return b.d.writeFrom(ptr, src) })
 }
 
 // WriteRows copies rows, one after another, into dst at byte offset off
@@ -202,10 +194,7 @@ func (b *Backend) WriteRows(dst engine.Buffer, off int, rows [][]byte) error {
 		}
 		joined := make([]byte, n)
 		gatherParallel(joined, rows, rb, 0)
-		if n <= uploadSize {
-			return b.d.upload(ptr, joined)
-		}
-		return b.d.writeSmall(ptr, joined)
+		return b.d.writeFrom(ptr, joined)
 	})
 }
 

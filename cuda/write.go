@@ -148,6 +148,21 @@ func (d *device) bounceBuf(n int) []byte {
 	return unsafe.Slice((*byte)(d.bounce), n)
 }
 
+// writeFrom copies src to the device at dst by the way its size takes:
+// up to uploadSize bytes queued in the stream (upload), up to bounceSize
+// through the small pinned buffer (writeSmall), more staged
+// (writeStaged). It runs inside do, the stream idle for the latter two
+// (Backend.write).
+func (d *device) writeFrom(dst uint64, src []byte) error {
+	switch {
+	case len(src) <= uploadSize:
+		return d.upload(dst, src)
+	case len(src) > bounceSize:
+		return d.writeStaged(dst, src)
+	}
+	return d.writeSmall(dst, src)
+}
+
 // writeSmall copies src (at most bounceSize bytes) to the device at dst
 // through the pinned buffer, or directly without one. It runs inside do,
 // with the stream idle.
