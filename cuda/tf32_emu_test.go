@@ -86,37 +86,12 @@ func runTF32Emulated(t *testing.T, o *nearTieData, scan, fin string, cfg v4Confi
 		approx = append(approx, keys[:kc]...)
 	}
 
-	in = nil
-	for _, h := range []int64{int64(m), int64(n), int64(d), int64(k), int64(kc), 1} {
-		in = binary.LittleEndian.AppendUint64(in, uint64(h))
-	}
-	in = binary.LittleEndian.AppendUint32(in, math.Float32bits(eps))
-	in = binary.LittleEndian.AppendUint32(in, maxnorm)
-	qn := make([]float32, m)
-	for i := range qn {
-		var s float64
-		for _, v := range o.q[i*d : (i+1)*d] {
-			s += float64(v) * float64(v)
-		}
-		qn[i] = float32(math.Sqrt(s))
-	}
-	in = f32(f32(f32(in, o.q), o.x), qn)
-	for _, key := range approx {
-		in = binary.LittleEndian.AppendUint64(in, key)
-	}
-	out = runEmu(t, fin, in, m*k*4+m*k*8+m*4+m*4)
 	refined, wrong := 0, 0
-	for i := range m {
-		ok := int32(binary.LittleEndian.Uint32(out[m*k*12+i*4:]))
+	for i, f := range runFinish(t, fin, d, k, kc, true, eps, maxnorm, o.q, o.x, approx) {
+		ok, ids, vals := f.ok, f.ids, f.vals
 		if ok == 0 {
 			refined++ // searched again by the exact row scan
 			continue
-		}
-		vals := make([]float32, k)
-		ids := make([]int64, k)
-		for j := range k {
-			vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(out[(i*k+j)*4:]))
-			ids[j] = int64(binary.LittleEndian.Uint64(out[m*k*4+(i*k+j)*8:]))
 		}
 		if ok != 1 {
 			t.Errorf("query %d: verify wrote ok = %d", i, ok)
@@ -130,6 +105,60 @@ func runTF32Emulated(t *testing.T, o *nearTieData, scan, fin string, cfg v4Confi
 		t.Errorf("and %d more queries whose candidates verify accepted are wrong", wrong-3)
 	}
 	t.Logf("m %d n %d d %d k %d kc %d, grid %dx%d: eps %g, %d of %d queries searched again", m, n, d, k, kc, nmt, parts, eps, refined, m)
+}
+
+// finishOut is one query's results of scan_finish_main.cpp.
+type finishOut struct {
+	vals     []float32
+	ids      []int64
+	ok       int32 // verify's proof held
+	rescored int   // candidates rescore scored
+}
+
+// runFinish runs the finish program fin (scan_finish_main.cpp: rescore,
+// the best k, verify) on queries q and rows x of length d, each query's
+// kc candidates approx best first, with bound eps and the rows' largest
+// norm maxnorm (float32 bits), and returns each query's results.
+func runFinish(t *testing.T, fin string, d, k, kc int, largest bool, eps float32, maxnorm uint32, q, x []float32, approx []uint64) []finishOut {
+	t.Helper()
+	m, n := len(q)/d, len(x)/d
+	lg := int64(0)
+	if largest {
+		lg = 1
+	}
+	var in []byte
+	for _, h := range []int64{int64(m), int64(n), int64(d), int64(k), int64(kc), lg} {
+		in = binary.LittleEndian.AppendUint64(in, uint64(h))
+	}
+	in = binary.LittleEndian.AppendUint32(in, math.Float32bits(eps))
+	in = binary.LittleEndian.AppendUint32(in, maxnorm)
+	qn := make([]float32, m)
+	for i := range qn {
+		var s float64
+		for _, v := range q[i*d : (i+1)*d] {
+			s += float64(v) * float64(v)
+		}
+		qn[i] = float32(math.Sqrt(s))
+	}
+	for _, v := range slices.Concat(q, x, qn) {
+		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(v))
+	}
+	for _, key := range approx {
+		in = binary.LittleEndian.AppendUint64(in, key)
+	}
+	out := runEmu(t, fin, in, m*k*4+m*k*8+m*4+m*4)
+	res := make([]finishOut, m)
+	for i := range res {
+		f := finishOut{vals: make([]float32, k), ids: make([]int64, k)}
+		for j := range k {
+			f.vals[j] = math.Float32frombits(binary.LittleEndian.Uint32(out[(i*k+j)*4:]))
+			f.ids[j] = int64(binary.LittleEndian.Uint64(out[m*k*4+(i*k+j)*8:]))
+		}
+		f.ok = int32(binary.LittleEndian.Uint32(out[m*k*12+i*4:]))
+		f.rescored = int(binary.LittleEndian.Uint32(out[m*k*12+m*4+i*4:]))
+		res[i] = f
+	}
+	return res
 }
 
 // runEmu runs an emulator program on input in and returns its output,
@@ -203,16 +232,15 @@ func TestRescoreCutoffEmulated(t *testing.T) {
 			}
 			xm = max(xm, float32(math.Sqrt(ss)))
 		}
-		qn := make([]float32, m)
 		var approx []uint64
-		want := make([][]int, m)
+		want := make([][]int64, m)
 		for i := range m {
 			var qs float64
 			for _, v := range q[i*d : (i+1)*d] {
 				qs += float64(v) * float64(v)
 			}
-			qn[i] = float32(math.Sqrt(qs))
-			e := 0.99 * float64(eps) * float64(qn[i]) * float64(xm)
+			qn := math.Sqrt(qs)
+			e := 0.99 * float64(eps) * float64(float32(qn)) * float64(xm)
 			exact := make([]float64, n)
 			for r := range n {
 				for j := range d {
@@ -230,38 +258,22 @@ func TestRescoreCutoffEmulated(t *testing.T) {
 				}
 				return 1
 			})
-			want[i] = slices.Clone(order[:k])
+			for _, r := range order[:k] {
+				want[i] = append(want[i], int64(r))
+			}
 			keys := make([]uint64, n)
 			for u, r := range order {
 				v := exact[r] + e // the best k pushed down, the others up
 				if u < k == largest {
 					v = exact[r] - e
 				}
-				keys[u] = uint64(rank32Go(float32(v), largest))<<32 | uint64(r)
+				keys[u] = hostKey(float32(v), largest, r)
 			}
 			slices.Sort(keys)
 			approx = append(approx, keys[:kc]...)
 		}
-		var in []byte
-		for _, h := range []int64{m, n, d, k, int64(kc), map[bool]int64{false: 0, true: 1}[largest]} {
-			in = binary.LittleEndian.AppendUint64(in, uint64(h))
-		}
-		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(eps))
-		in = binary.LittleEndian.AppendUint32(in, math.Float32bits(xm))
-		for _, v := range slices.Concat(q, x, qn) {
-			in = binary.LittleEndian.AppendUint32(in, math.Float32bits(v))
-		}
-		for _, key := range approx {
-			in = binary.LittleEndian.AppendUint64(in, key)
-		}
-		out := runEmu(t, fin, in, m*k*4+m*k*8+m*4+m*4)
-		for i := range m {
-			ok := int32(binary.LittleEndian.Uint32(out[m*k*12+i*4:]))
-			rescored := int(binary.LittleEndian.Uint32(out[m*k*12+m*4+i*4:]))
-			ids := make([]int, k)
-			for j := range k {
-				ids[j] = int(binary.LittleEndian.Uint64(out[m*k*4+(i*k+j)*8:]))
-			}
+		for i, f := range runFinish(t, fin, d, k, kc, largest, eps, math.Float32bits(xm), q, x, approx) {
+			ok, ids, rescored := f.ok, f.ids, f.rescored
 			if ok != 1 {
 				t.Errorf("largest %v, query %d: verify refused (ok = %d) candidates that hold the best k", largest, i, ok)
 			}
@@ -274,23 +286,4 @@ func TestRescoreCutoffEmulated(t *testing.T) {
 			t.Logf("largest %v, query %d: %d of %d candidates rescored", largest, i, rescored, kc)
 		}
 	}
-}
-
-// rank32Go is prelude.cuh's rank32: the high half of a rank key.
-func rank32Go(v float32, largest bool) uint32 {
-	if v != v {
-		return math.MaxUint32
-	}
-	if v == 0 {
-		v = 0
-	}
-	b := math.Float32bits(v)
-	s := b | 0x80000000
-	if b&0x80000000 != 0 {
-		s = ^b
-	}
-	if largest {
-		return ^s
-	}
-	return s
 }
