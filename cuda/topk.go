@@ -98,16 +98,18 @@ func selectVariantBits(t engine.DType, bits int) variant {
 }
 
 // radixBits is the bits of the keys that each pass of the multi-block
-// select (radix_pass) counts: 8, eight passes over a 64-bit key, each a
-// launch, which take most of a single query's select (0.041-0.049 ms of
-// it on an H100 in run 29 A, the passes that return at once included).
-// With 11 six passes cover a key and the first two (a score's sign,
-// exponent and 13 bits) would settle most rows; topk.cu takes any width
-// up to 11 (TestSelectLongEmulated runs 8 and 11), but 11 has not run
-// on a GPU. radixBins and radixPasses follow from it, as topk.cu's
-// RADIX_BINS and RADIX_PASSES do.
+// select (radix_pass) counts: 11, six passes over a 64-bit key, each a
+// launch, where 8 took eight; the first two (a score's sign, exponent and
+// 13 bits) settle most rows and the passes after return at once. On an
+// H100 (run 31 A, bench/cuda/results/run31a_storeprof.log, two rounds
+// each) a single query's radix_pass took 0.037-0.039 ms with 11 against
+// 0.040-0.050 with 8 (the most at k = 4096), and its search 0.657 and
+// 0.666 ms of wall against 0.667 and 0.668 (float16, k = 4096). topk.cu
+// takes any width up to 11 (TestSelectLongEmulated runs 8 and 11).
+// radixBins and radixPasses follow from it, as topk.cu's RADIX_BINS and
+// RADIX_PASSES do.
 const (
-	radixBits   = 8
+	radixBits   = 11
 	radixBins   = 1 << radixBits
 	radixPasses = (64 + radixBits - 1) / radixBits
 )

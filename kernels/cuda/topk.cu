@@ -9,7 +9,7 @@
 //
 // radix_pass and radix_collect select over few long rows (a search's
 // score rows, 1M long) with many blocks a row: each pass, every block
-// counts the next 8-bit digit of its slice's keys into the row's global
+// counts the next RADIX_BITS-bit digit of its slice's keys into the row's global
 // histogram and the last block to finish picks the digit of the k-th key
 // (the same choice as select_keys). Once the keys at or before that
 // prefix are few (at most cap in its digit, or exactly the ones still
