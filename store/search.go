@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/trace"
 	"slices"
 	"sort"
 	"sync"
@@ -208,7 +210,9 @@ func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, e
 	if len(parts) == 0 {
 		return res, nil
 	}
+	rg := trace.StartRegion(context.Background(), "store.upload")
 	q, err := s.uploadQueries(queries)
+	rg.End()
 	if err != nil {
 		return nil, opErr(err, "search")
 	}
@@ -222,26 +226,35 @@ func (s *Store) scanParts(queries [][]float32, k int, parts []*part) ([][]Hit, e
 	// 119 ms of wall for 41.5 of device time).
 	qs := identity(len(queries)) // the queries of this round
 	for {
+		rg = trace.StartRegion(context.Background(), "store.build")
 		outs, err := s.build(q, parts)
+		rg.End()
 		if err != nil {
 			return nil, opErr(err, "search")
 		}
 		m := q.Shape()[0]
 		slabs := make([]*hitSlab, len(parts))
 		for j, p := range parts {
-			if p.a.xids != nil && m*p.k >= prefaultMin { // a device's scan: the host waits for it
+			if p.a.xids != nil && m*p.k >= slabMin { // a device's scan: the host waits for it
 				slabs[j] = newHitSlab(m, p.k)
 			}
 		}
-		if err := s.e.EvalRead(readBack(parts), outs...); err != nil {
+		rg = trace.StartRegion(context.Background(), "store.eval")
+		err = s.e.EvalRead(readBack(parts), outs...)
+		rg.End()
+		if err != nil {
 			return nil, opErr(err, "search")
 		}
 		again := make([]bool, m)
 		more := false
 		found := make([][][]Hit, len(parts))
 		for j, p := range parts {
+			rg = trace.StartRegion(context.Background(), "store.slabwait")
 			slabs[j].wait()
+			rg.End()
+			rg = trace.StartRegion(context.Background(), "store.collect")
 			hits, redo, err := s.collect(p, m, k, slabs[j])
+			rg.End()
 			p.free()
 			if err != nil {
 				return nil, opErr(err, "search")
@@ -481,8 +494,19 @@ type hitSlab struct {
 	done   sync.WaitGroup
 }
 
-// prefaultMin is the fewest hits (queries times the scan's k) a search
-// on a device puts in a hitSlab: 1 MiB of them.
+// slabMin is the fewest hits (queries times the scan's k) a search on a
+// device puts in a hitSlab: 16 KiB of them, four pages. Below it the
+// hits fit in a few pages, which collect faults in itself. On an H100's
+// host a single float16 query at k = 4096 spent a median 32 us in
+// collect for its 4096 hits when collect allocated them (run 31 E, a Go
+// trace of the store's regions: bench/cuda/results/run31e_gotrace.txt),
+// where in memory already faulted in a hit takes under 1 ns; in a slab,
+// the host's time after the search's last driver call fell from 62-77
+// us to 26-40 (run 31 F, run31f_storeprof.txt). A single query at k =
+// 1000 (1004 hits) stays below it.
+var slabMin = 1 << 10
+
+// prefaultMin is the fewest hits of a hitSlab's chunk: 1 MiB of them.
 var prefaultMin = 1 << 16
 
 // pageHits is how many hits a 4 KiB page holds.
@@ -499,6 +523,7 @@ func newHitSlab(m, k int) *hitSlab {
 	for c := range sl.chunks {
 		size := (min(m, (c+1)*sl.per) - c*sl.per) * k
 		sl.done.Go(func() {
+			defer trace.StartRegion(context.Background(), "store.slab").End()
 			h := make([]Hit, size)
 			for i := 0; i < size; i += pageHits {
 				h[i] = Hit{}

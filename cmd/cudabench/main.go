@@ -76,6 +76,7 @@ func main() {
 	storeSearchFlag := flag.String("storesearch", "1:100;64:100;1024:100;8:1000", "with -storeprof: searches queries:k[:keep%] separated by ;")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
 	hostCostsFlag := flag.Bool("hostcosts", false, "time the engine calls a store search makes around its kernels (a round trip, an upload, a launch and its wait, reads of hit-sized arrays), then exit")
+	goTrace := flag.String("gotrace", "", "with -storeprof: write a Go execution trace (runtime/trace) of each search's timed runs to this file, the search's index before its extension when there are several (the store marks its phases as regions: store.upload, store.build, store.eval, store.slabwait, store.collect, store.slab)")
 	cpuProfile := flag.String("cpuprofile", "", "write a Go CPU profile of the run to this file (runtime/pprof): the host's part around the kernels")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -159,7 +160,7 @@ func main() {
 		return
 	}
 	if *storeProfFlag != "" {
-		storeProfile(e, cb, *storeProfFlag, *storeSearchFlag, *reps)
+		storeProfile(e, cb, *storeProfFlag, *storeSearchFlag, *reps, *goTrace)
 		return
 	}
 	if *hostCostsFlag {

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/trace"
 	"slices"
 	"sort"
 	"strconv"
@@ -24,7 +27,7 @@ import (
 // store asks for one more) over the same rows, the kernels of one store
 // search (EnableProfile) and the queries the TF32 scan refined. keep
 // below 100 searches through a Where filter keeping that share of ids.
-func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, reps int) {
+func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, reps int, goTrace string) {
 	name, n := nameCount(spec)
 	dt, ok := map[string]engine.DType{"fp32": engine.Float32, "fp16": engine.Float16}[name]
 	if !ok || n < 1 {
@@ -70,7 +73,8 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 		fatal(err)
 	}
 	defer x.Free()
-	for _, sp := range strings.Split(searches, ";") {
+	list := strings.Split(searches, ";")
+	for si, sp := range list {
 		p := strings.Split(sp, ":")
 		m, _ := strconv.Atoi(p[0])
 		k := 0
@@ -103,6 +107,7 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 		}
 		refined := cb.Refined()
 		var wall, dev []float64
+		stop := startTrace(goTrace, si, len(list))
 		for i := range reps + 2 {
 			t := time.Now()
 			search()
@@ -111,6 +116,7 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 				dev = append(dev, cb.LastRunMillis())
 			}
 		}
+		stop()
 		refined = cb.Refined() - refined
 		kernel := func(kk int) float64 {
 			qdt := engine.Float32
@@ -226,3 +232,29 @@ func printTrace(f func()) {
 }
 
 func us(d time.Duration) float64 { return float64(d) / 1e3 }
+
+// startTrace starts a Go execution trace (runtime/trace) into path, with
+// the index i of the search before its extension when there are n > 1,
+// and returns what stops it; with an empty path it does nothing.
+func startTrace(path string, i, n int) func() {
+	if path == "" {
+		return func() {}
+	}
+	if n > 1 {
+		ext := filepath.Ext(path)
+		path = fmt.Sprintf("%s%d%s", strings.TrimSuffix(path, ext), i, ext)
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		fatal(fmt.Errorf("-gotrace: %w", err))
+	}
+	return func() {
+		trace.Stop()
+		if err := f.Close(); err != nil {
+			fatal(fmt.Errorf("-gotrace: %w", err))
+		}
+	}
+}
