@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# bench/cuda/scripts/run31.sh PHASE: the 2026-12-07 (twelfth) session's
+# GPU work at one commit. Build here first (CGO_ENABLED=0, -ldflags=-s
+# -w, xz-packed into .gpu; carry .gpu): cuda.test, store.test,
+# cudabench, embench and exactcheck of the commit; cudabench_r11 and
+# cuda_r11.test with cuda/topk.go's radixBits set to 11.
+#
+# A: what has not run on a GPU since it was written: TestBackend and the
+#    write tests since small writes are queued in the stream (0dea818,
+#    ef76637), the search tests, the store's device tests; the large-k
+#    tests and -storeprof of single queries with 11-bit digits beside
+#    8-bit (run29.sh C's first half); -storeprof of 64 float16 queries at
+#    k = 4096 with the collector off beside on (run 29 A's gap); and
+#    bench/cuda/probe/splitbw.cu, how fast a float32 scan reads rows kept
+#    as two 16-bit planes (built with nvcc there).
+# B: the README's grid: embench's store beside plain PyTorch, 1, 64 and
+#    1024 queries at k = 100, 1000 and 10, then exactcheck.
+# C: the grid at k = 4096.
+# D, E: where the host's time goes in large-k searches (a CPU profile; a
+#    Go execution trace of the store's regions, cudabench -gotrace).
+# F, G: the hits of single queries in memory faulted in during the scan
+#    (F: build cudabench, embench and store.test at the commit, and
+#    cudabench_head and embench_head at a3b724a).
+. "$(dirname "$0")/lib.sh"
+case "$1" in
+A)
+	unpack
+	gpuinfo
+	echo "== splitbw probe ($((SECONDS - T0)) s)"
+	(lim 60 nvcc -O3 -arch=sm_90 -o /tmp/splitbw bench/cuda/probe/splitbw.cu && lim 60 /tmp/splitbw) 2>&1 | tee "$OUT/splitbw.log"
+	gpu_tests cuda 200 'TestBackend|TestSmallWritesInStreamOrder|TestLargeWrite|TestWriteRows|TestUploadsInStreamOrder|TestSearchLargeK|TestSearchRegimes|TestSeeded|TestTF32Bound'
+	echo "== store on cuda ($((SECONDS - T0)) s)"
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 90 $G/store.test -test.v -test.run 'TestBatchHitsApart|TestLargeSearchMapsOnDevice|TestSearch|TestDevice' \
+		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/store_tests.log" | head
+	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	echo "== 11-bit digits: large-k tests ($((SECONDS - T0)) s)"
+	(cd cuda && lim 60 $G/cuda_r11.test -test.v -test.run 'TestSearchLargeK|TestSearchRegimes' 2>&1 | grep -E -- '^(--- |ok|FAIL|panic)' | tee "$OUT/r11_tests.log" | tail -8)
+	for bin in cudabench_r11 cudabench cudabench_r11 cudabench; do
+		for dt in fp16 fp32; do
+			[ $((SECONDS - T0)) -lt 500 ] || break
+			echo "== $bin -storeprof $dt single queries ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
+			lim 30 $G/$bin -storeprof $dt,1000000 -reps 20 -storesearch '1:100;1:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
+				grep -E '^store search|radix_pass'
+		done
+	done
+	for gc in 100 off; do
+		[ $((SECONDS - T0)) -lt 540 ] || break
+		echo "== GOGC=$gc cudabench -storeprof fp16 64:4096 ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof_gc.log"
+		GOGC=$gc lim 30 $G/cudabench -storeprof fp16,1000000 -reps 20 -storesearch '64:4096' 2>&1 | tee -a "$OUT/storeprof_gc.log" |
+			grep -E '^store search'
+	done
+	;;
+B)
+	unpack
+	gpuinfo
+	BATCHES='1 64 1024' store_at_k 430 100 1000 10
+	rm -f "$OUT"/*.json
+	exact64 560 31
+	;;
+C)
+	unpack
+	gpuinfo
+	BATCHES='1 64 1024' store_at_k 300 4096
+	rm -f "$OUT"/*.json
+	;;
+D)
+	# The host's part of 64 float16 queries at k = 4096, with the
+	# collector on and off: cudabench -storeprof with a Go CPU profile
+	# (results/run31d_*; the profiles stayed on this machine).
+	unpack
+	for gc in 100 off; do
+		GOGC=$gc lim 100 $G/cudabench -storeprof fp16,1000000 -reps 300 -storesearch '64:4096' -cpuprofile $OUT/host_gc$gc.prof 2>&1 |
+			tee $OUT/storeprof_gc$gc.log | grep -E '^store search|end$|host between'
+	done
+	;;
+E)
+	# A Go execution trace of the store's searches (cudabench -gotrace,
+	# the store's regions), read here by gotrace_regions.py
+	# (results/run31e_gotrace.txt).
+	unpack
+	for dt in fp16 fp32; do
+		lim 120 $G/cudabench -storeprof $dt,1000000 -reps 60 -storesearch '64:4096;1024:4096;1:4096;64:1000' -gotrace $OUT/t_$dt.out 2>&1 |
+			grep -E '^store search|end$'
+	done
+	GOGC=off lim 60 $G/cudabench -storeprof fp16,1000000 -reps 60 -storesearch '64:4096' -gotrace $OUT/t_fp16_gcoff.out 2>&1 |
+		grep -E '^store search|end$'
+	;;
+F)
+	# The hits of a search of 1K hits or more built in memory faulted in
+	# while the device scans (store's slabMin): the store's device tests,
+	# then -storeprof of single queries, cudabench_head (a3b724a, before)
+	# and cudabench interleaved, a Go trace of the new one's float16
+	# single query at k = 4096, and embench's single queries at every k
+	# of the grid beside plain PyTorch (results/run31f_*).
+	unpack
+	gpuinfo
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 90 $G/store.test -test.v -test.run 'TestBatchHitsApart|TestLargeSearchMapsOnDevice|TestSearch|TestDevice' \
+		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/store_tests.log" | head
+	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	for round in 1 2; do
+		for bin in cudabench_head cudabench; do
+			for dt in fp16 fp32; do
+				echo "== $bin -storeprof $dt ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
+				lim 40 $G/$bin -storeprof $dt,1000000 -reps 30 -storesearch '1:100;1:1000;1:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
+					grep -E '^store search|end$'
+			done
+		done
+	done
+	lim 40 $G/cudabench -storeprof fp16,1000000 -reps 60 -storesearch '1:4096' -gotrace $OUT/t_fp16_1q.out 2>&1 | grep -E '^store search'
+	for k in 10 100 1000 4096; do
+		[ $((SECONDS - T0)) -lt 540 ] || break
+		lim $((590 - (SECONDS - T0))) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --k $k --batches 1 --large-k none \
+			--scenario store_search_1 >$OUT/embench1q_k$k.md 2>$OUT/embench1q_k$k.err
+		echo "k=$k rc $? ($((SECONDS - T0)) s)"
+		grep -E '^\| store_search|^\|  \|' $OUT/embench1q_k$k.md | head -4
+	done
+	;;
+G)
+	# F's logs of the store's tests did not come back (more than 8 files):
+	# the store's device tests again, then embench's single query at k =
+	# 4096 from embench_head (a3b724a) and embench, interleaved, beside
+	# plain PyTorch (results/run31g_*).
+	unpack
+	(cd store && SILICA_STORE_BACKENDS=cuda lim 90 $G/store.test -test.v -test.run 'TestBatchHitsApart|TestLargeSearchMapsOnDevice|TestSearch|TestDevice' \
+		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
+	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
+	for b in embench_head embench embench_head embench; do
+		lim 60 $G/$b --docs 1000000 --backend cuda --peers torch --time 0.3s --k 4096 --batches 1 --large-k none --scenario store_search_1 >$OUT/x.md 2>/dev/null
+		echo "== $b"
+		grep -E '^\| store_search|^\|  \|' $OUT/x.md | head -4 | tee -a $OUT/ab_k4096.md
+	done
+	rm $OUT/x.md
+	;;
+*)
+	echo "usage: run31.sh A|B|C|D|E|F|G" >&2
+	exit 2
+	;;
+esac
