@@ -37,8 +37,12 @@
 // the host a random read of its ids per hit. The scan's results come
 // back to the host in the same submission (engine.EvalRead), and the
 // hits are built from views of them (engine.View), not from copies; on a
-// device, a search of many hits (queries times k of 65536 or more) has
-// their memory allocated and faulted in while the device scans.
+// device, a search of 1024 hits or more (queries times k) has their
+// memory allocated and faulted in while the device scans. A search marks
+// its phases as regions of a Go execution trace (runtime/trace:
+// store.upload, store.build, store.eval, store.slabwait, store.collect,
+// and store.slab on the goroutines that fault in the hits' memory), so
+// `go tool trace` shows where a search's time goes.
 //
 // Ties go to the smaller id. The engine breaks them by the smaller row,
 // which is not the smaller id, so each arena is asked for a few more
