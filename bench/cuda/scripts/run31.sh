@@ -21,6 +21,9 @@
 # F, G: the hits of single queries in memory faulted in during the scan
 #    (F: build cudabench, embench and store.test at the commit, and
 #    cudabench_head and embench_head at a3b724a).
+# H: the cost of putting split rows back together in the tensor-core
+#    scans (a timing experiment; cudabench_splitt built with
+#    scripts/run31h_splitt.patch); I: its parts.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -133,8 +136,37 @@ G)
 	done
 	rm $OUT/x.md
 	;;
+H)
+	# What it costs the tensor-core scans to put split float32 rows back
+	# together in shared memory (NOTES, run 31): cudabench_splitt is
+	# cudabench built with scripts/run31h_splitt.patch applied, which with
+	# SILICA_CUDA_SPLITT=1 copies each 16-byte chunk of the stored rows as
+	# two 8-byte cp.async (a split row's high and low halves) and has each
+	# thread read and write back its chunks of a stage before the stage's
+	# barrier (v5: and a fence.proxy.async before its wgmma). The data are
+	# the usual rows, so the scores and the selection are unchanged:
+	# timing only. v5 twice, then v4 (results/run31h_*).
+	unpack
+	for run in v5:0 v5:1 v5:0 v5:1 v4:0 v4:1; do
+		[ $((SECONDS - T0)) -lt 400 ] || break
+		echo "== scan ${run%:*} SILICA_CUDA_SPLITT=${run#*:} ($((SECONDS - T0)) s)" | tee -a $OUT/splitt.log
+		SILICA_CUDA_SCAN=${run%:*} SILICA_CUDA_SPLITT=${run#*:} lim 90 $G/cudabench_splitt -storeprof fp32,1000000 -reps 10 \
+			-storesearch '64:100;64:4096;1024:100;1024:4096' 2>&1 | tee -a $OUT/splitt.log | grep -E '^store search|scan_(wgmma|mma)'
+	done
+	;;
+I)
+	# H's cost taken apart (the patch as committed: SILICA_CUDA_SPLITT=2
+	# keeps the 16-byte copies and rewrites the chunks, 3 makes the two
+	# 8-byte copies and rewrites nothing; 1 is H's both).
+	unpack
+	for run in v5:0 v5:2 v5:3 v4:0 v4:2 v4:3; do
+		echo "== scan ${run%:*} SILICA_CUDA_SPLITT=${run#*:} ($((SECONDS - T0)) s)" | tee -a $OUT/splitt2.log
+		SILICA_CUDA_SCAN=${run%:*} SILICA_CUDA_SPLITT=${run#*:} lim 60 $G/cudabench_splitt -storeprof fp32,1000000 -reps 10 \
+			-storesearch '64:100;1024:100' 2>&1 | tee -a $OUT/splitt2.log | grep -E 'scan_(wgmma|mma)'
+	done
+	;;
 *)
-	echo "usage: run31.sh A|B|C|D|E|F|G" >&2
+	echo "usage: run31.sh A|B|C|D|E|F|G|H|I" >&2
 	exit 2
 	;;
 esac
