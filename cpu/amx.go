@@ -358,26 +358,66 @@ func (w *amxWorker) offer(i int, v float32, r int64) {
 	w.sel[i].offer(v, r)
 }
 
+// amxWorkers holds the buffers of finished workers (release) for the
+// next scans' (newAMXTile): their tiles, and their bands with the room
+// their candidates took. Fresh, they were zeroed and the bands grown by
+// appending in every scan (in a profile of 1024 queries over 10K rows,
+// BenchmarkBatch1024 of package store, 4% of the samples).
+var amxWorkers sync.Pool
+
+// resized returns s with length n: s itself when it has the room (its
+// values are stale: the worker writes them before reading), else a new
+// slice.
+func resized[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
 // newAMXTile returns a worker with a tile's buffers, enough for prepare
 // and guess.
 func (j *scanJob) newAMXTile(s *amxShared) *amxWorker {
 	ks := s.p.ksteps
-	return &amxWorker{
-		j: j, s: s, k: j.a.K,
-		ah: make([]uint16, amxTileRows*ks*32), al: make([]uint16, amxTileRows*ks*32),
-		fa: make([]float32, amxTileRows), gr: make([]float32, amxTileRows), bias: make([]float32, amxTileRows),
-		c:     make([]float32, amxTileRows*amxQueryChunk),
-		masks: make([]uint16, amxTileRows/amxRows*amxQueryChunk/amxQueries*amxRows),
-		row:   make([]float32, j.d),
+	old, _ := amxWorkers.Get().(*amxWorker)
+	if old == nil {
+		old = new(amxWorker)
 	}
+	w := &amxWorker{
+		j: j, s: s, k: j.a.K,
+		ah: resized(old.ah, amxTileRows*ks*32), al: resized(old.al, amxTileRows*ks*32),
+		fa: resized(old.fa, amxTileRows), gr: resized(old.gr, amxTileRows), bias: resized(old.bias, amxTileRows),
+		c:     resized(old.c, amxTileRows*amxQueryChunk),
+		masks: resized(old.masks, amxTileRows/amxRows*amxQueryChunk/amxQueries*amxRows),
+		row:   resized(old.row, j.d),
+		vs:    old.vs[:0],
+		gRow:  old.gRow,
+		band:  old.band,
+	}
+	return w
 }
 
 func (j *scanJob) newAMXWorker(s *amxShared, o order) *amxWorker {
 	w := j.newAMXTile(s)
-	w.gRow = make([]float32, len(s.fac))
-	w.band, w.sel = make([]amxBand, j.m), make([]*selector, j.m) // bands and selections made at their first candidate
+	// gRow holds stale values past the rows this worker scans, which it
+	// never reads.
+	w.gRow = resized(w.gRow, len(s.fac))
+	// Bands start empty, their candidates at their first (push); the
+	// selections likewise at their first candidate.
+	w.band = resized(w.band, j.m)
+	for i := range w.band {
+		w.band[i] = amxBand{cands: w.band[i].cands[:0]}
+	}
+	w.sel = make([]*selector, j.m) // the caller's after the scan
 	w.o = o
 	return w
+}
+
+// release gives w's buffers to the next scans. w must not be used after;
+// its selections are not its own any more (the scan returns them).
+func (w *amxWorker) release() {
+	*w = amxWorker{ah: w.ah, al: w.al, fa: w.fa, gr: w.gr, bias: w.bias, c: w.c, masks: w.masks, row: w.row, vs: w.vs, gRow: w.gRow, band: w.band}
+	amxWorkers.Put(w)
 }
 
 // prepare converts the tile's rows for the tile unit: slot r (r < nt)
@@ -544,8 +584,18 @@ func (c *Backend) guess(j *scanJob, sh *amxShared, sample []int, at int) {
 			}
 		}
 	}
+	var mu sync.Mutex
+	var tiles []*amxWorker
+	defer func() {
+		for _, wk := range tiles {
+			wk.release()
+		}
+	}()
 	c.parallelTasks(w, func() func(t int) {
 		wk := j.newAMXTile(sh)
+		mu.Lock()
+		tiles = append(tiles, wk)
+		mu.Unlock()
 		return func(t int) {
 			wk.g = 0
 			if byRows {
@@ -644,7 +694,9 @@ func (w *amxWorker) push(i int, v float32, r int32) {
 	b := &w.band[i]
 	if b.limit == 0 {
 		b.limit = max(amxPruneAt*w.k, 256)
-		b.cands = make([]amxCand, 0, 64)
+		if b.cands == nil {
+			b.cands = make([]amxCand, 0, 64)
+		}
 	}
 	b.cands = append(b.cands, amxCand{v, r})
 	if len(b.cands) >= b.limit {
@@ -923,6 +975,9 @@ func (c *Backend) amxScan(j *scanJob, n, chunk int) [][]*selector {
 		}
 	})
 	sels = append(sels, mine)
+	for _, w := range ws {
+		w.release()
+	}
 	return sels
 }
 
