@@ -753,36 +753,62 @@ func roundDown(v float64) float32 {
 	return float32(v - math.Abs(v)/(1<<20) - 1e-30)
 }
 
-// kthLargest returns the value that ranks n-th (from 0) of v, largest
-// first, reordering v (Hoare's quickselect). v holds no NaN.
+// kthLargest returns the n-th largest of v (from 0), reordering v: a
+// quickselect whose partitions move each value by its comparison's
+// outcome rather than by a branch (the outcomes are random, and a
+// mispredicted branch a value cost the Hoare partition before it about
+// three times as much: a profile of 1024 queries over 10K rows spent 5%
+// of its samples there, BenchmarkBatch1024 of package store). Each round
+// moves the values above the pivot to the front, then those not below it
+// (the pivot's equals, and NaN) after them, and goes on in the part that
+// holds rank n, or returns the pivot.
 func kthLargest(v []float32, n int) float32 {
-	lo, hi := 0, len(v)-1
-	for lo < hi {
-		p := v[lo+(hi-lo)/2]
-		i, j := lo, hi
-		for i <= j {
-			for v[i] > p {
-				i++
-			}
-			for v[j] < p {
-				j--
-			}
-			if i <= j {
-				v[i], v[j] = v[j], v[i]
-				i++
-				j--
-			}
+	lo, hi := 0, len(v) // rank n is in [lo, hi)
+	for hi-lo > 16 {
+		a, b, c := v[lo], v[lo+(hi-lo)/2], v[hi-1]
+		p := max(min(a, b), min(max(a, b), c)) // the median of three
+		w := lo
+		for i := lo; i < hi; i++ {
+			x := v[i]
+			v[i] = v[w]
+			v[w] = x
+			w += b2i(x > p)
 		}
-		switch {
-		case n <= j:
-			hi = j
-		case n >= i:
-			lo = i
-		default:
-			return v[n]
+		if n < w {
+			hi = w
+			continue
 		}
+		e := w
+		for i := w; i < hi; i++ {
+			x := v[i]
+			v[i] = v[e]
+			v[e] = x
+			e += b2i(!(x < p))
+		}
+		if n < e {
+			return p
+		}
+		lo = e
+	}
+	// A few values left: an insertion sort, largest first.
+	for i := lo + 1; i < hi; i++ {
+		x := v[i]
+		j := i
+		for j > lo && v[j-1] < x {
+			v[j] = v[j-1]
+			j--
+		}
+		v[j] = x
 	}
 	return v[n]
+}
+
+// b2i is 1 for true, 0 for false, without a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // amxScan is the screened scan of rows [0, n) in chunks of chunk rows

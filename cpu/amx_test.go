@@ -1,10 +1,12 @@
 package cpu
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -432,4 +434,49 @@ func BenchmarkAMXDots(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(2*amxTileRows*nqb*amxQueries*d)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestKthLargest checks kthLargest against a sort, largest first, at
+// every rank of arrays of awkward lengths: distinct values, values from
+// a few (long runs of ties), all equal, and infinities.
+func TestKthLargest(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 8))
+	for _, n := range []int{1, 2, 3, 16, 17, 31, 100, 257, 1001, 3000} {
+		for kind := range 4 {
+			v := make([]float32, n)
+			for i := range v {
+				switch kind {
+				case 0:
+					v[i] = float32(r.NormFloat64())
+				case 1:
+					v[i] = float32(r.IntN(5)) - 2
+				case 2:
+					v[i] = 0.25
+				case 3:
+					v[i] = [3]float32{float32(math.Inf(1)), float32(math.Inf(-1)), -1}[r.IntN(3)]
+				}
+			}
+			want := slices.Clone(v)
+			slices.SortFunc(want, func(a, b float32) int { return cmp.Compare(b, a) })
+			ranks := []int{0, n - 1, n / 2, r.IntN(n)}
+			if n <= 257 {
+				ranks = nil
+				for k := range n {
+					ranks = append(ranks, k)
+				}
+			}
+			for _, k := range ranks {
+				w := slices.Clone(v)
+				if got := kthLargest(w, k); got != want[k] {
+					t.Fatalf("length %d, kind %d: rank %d is %v, want %v", n, kind, k, got, want[k])
+				}
+				slices.Sort(w)
+				c := slices.Clone(v)
+				slices.Sort(c)
+				if !slices.Equal(w, c) {
+					t.Fatalf("length %d, kind %d, rank %d: the values changed, not only their order", n, kind, k)
+				}
+			}
+		}
+	}
 }
