@@ -197,10 +197,7 @@ func residentMB() float64 {
 //	go test -run '^$' -bench BenchmarkAdd -benchtime 5x ./store
 func BenchmarkAdd(b *testing.B) {
 	const n, d = 100_000, 768
-	backend := os.Getenv("SILICA_BACKEND")
-	if backend == "" {
-		backend = "cpu"
-	}
+	backend := benchBackend()
 	r := rand.New(rand.NewPCG(3, 4))
 	flat := make([]float32, n*d)
 	for i := range flat {
@@ -365,39 +362,33 @@ func (s *Store) engineScan(queries [][]float32, k int) error {
 	return err
 }
 
+// benchBackend is the backend SILICA_BACKEND names, cpu when it is unset.
+func benchBackend() string {
+	if b := os.Getenv("SILICA_BACKEND"); b != "" {
+		return b
+	}
+	return "cpu"
+}
+
 // BenchmarkBatch1024 is one SearchBatch of 1024 queries at k = 100 over
-// 10,000 x 768 float32 rows under Cosine (normal rows and queries), on
-// the backend SILICA_BACKEND names (default cpu): issue 15's CPU case
+// 10,000 x 768 float32 rows under Cosine (randVectors' rows and
+// queries), on the backend SILICA_BACKEND names (default cpu): issue 15's CPU case
 // where the store must lead FAISS by 1.5x, for a profile of the search
 // alone (bench/cpu/NOTES.md, session19):
 //
 //	go test -run '^$' -bench BenchmarkBatch1024 -benchtime 60x -cpuprofile P ./store
 func BenchmarkBatch1024(b *testing.B) {
 	const n, d = 10_000, 768
-	backend := os.Getenv("SILICA_BACKEND")
-	if backend == "" {
-		backend = "cpu"
-	}
 	r := rand.New(rand.NewPCG(1, 2))
-	normal := func(m int) [][]float32 {
-		v := make([][]float32, m)
-		for i := range v {
-			v[i] = make([]float32, d)
-			for j := range v[i] {
-				v[i][j] = float32(r.NormFloat64())
-			}
-		}
-		return v
-	}
-	s, err := New(Options{Dim: d, Backend: backend})
+	s, err := New(Options{Dim: d, Backend: benchBackend()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.Append(normal(n)); err != nil {
+	if _, err := s.Append(randVectors(r, n, d)); err != nil {
 		b.Fatal(err)
 	}
-	qs := normal(1024)
+	qs := randVectors(r, 1024, d)
 	b.ResetTimer()
 	for range b.N {
 		if _, err := s.SearchBatch(qs, 100); err != nil {

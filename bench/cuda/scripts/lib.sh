@@ -35,6 +35,23 @@ model() {
 	cat /tmp/model.part1 .m2/model.part2 >/tmp/model/model.safetensors
 	[ "$(sha256sum /tmp/model/model.safetensors | cut -c1-64)" = "$(cat .m2/sha256)" ] || { echo "model checksum differs"; exit 1; }
 }
+# storeprof_rounds LIMIT REPS SEARCHES PATTERN STOP BIN...: cudabench
+# -storeprof of each binary given, in order, over 1M float16 then float32
+# rows for SEARCHES (queries:k;...), appended to $OUT/storeprof.log, its
+# lines matching PATTERN printed; none starts STOP seconds or more into
+# the script.
+storeprof_rounds() {
+	local limit=$1 reps=$2 searches=$3 pattern=$4 stop=$5 bin dt
+	shift 5
+	for bin in "$@"; do
+		for dt in fp16 fp32; do
+			[ $((SECONDS - T0)) -lt "$stop" ] || return 0
+			echo "== $bin -storeprof $dt ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
+			lim "$limit" $G/$bin -storeprof $dt,1000000 -reps "$reps" -storesearch "$searches" 2>&1 | tee -a "$OUT/storeprof.log" |
+				grep -E "$pattern"
+		done
+	done
+}
 # storeprof SEARCHES: cudabench -storeprof over 1M rows, float16 then
 # float32, for the searches given (queries:k[:keep%];...).
 storeprof() {

@@ -82,13 +82,7 @@ C)
 	unpack
 	gpuinfo
 	gpu_tests cuda 60 'TestSearchLargeK|TestSearchRegimes'
-	for bin in cudabench_r11 cudabench cudabench_r11; do
-		for dt in fp16 fp32; do
-			echo "== $bin -storeprof $dt single queries ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
-			lim 30 $G/$bin -storeprof $dt,1000000 -reps 20 -storesearch '1:100;1:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
-				grep -E '^store search|kernels of one|radix_pass'
-		done
-	done
+	storeprof_rounds 30 20 '1:100;1:4096' '^store search|kernels of one|radix_pass' 600 cudabench_r11 cudabench cudabench_r11
 	for bin in cudabench cudabench_alloc cudabench_noslab; do
 		echo "== $bin -storeprof fp16 ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
 		lim 40 $G/$bin -storeprof fp16,1000000 -reps 20 -storesearch '64:4096;1024:4096' 2>&1 | tee -a "$OUT/storeprof.log" |

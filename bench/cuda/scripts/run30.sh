@@ -44,14 +44,7 @@ min)
 		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
 	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/store_tests.log" | head
 	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
-	for bin in cudabench_head cudabench; do
-		for dt in fp16 fp32; do
-			[ $((SECONDS - T0)) -lt 290 ] || break
-			echo "== $bin -storeprof $dt ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
-			lim 45 $G/$bin -storeprof $dt,1000000 -reps 20 -storesearch '1:100;1:4096;64:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
-				grep -E '^store search|rescore'
-		done
-	done
+	storeprof_rounds 45 20 '1:100;1:4096;64:4096' '^store search|rescore' 290 cudabench_head cudabench
 	;;
 plant)
 	unpack

@@ -39,14 +39,7 @@ A)
 	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
 	echo "== 11-bit digits: large-k tests ($((SECONDS - T0)) s)"
 	(cd cuda && lim 60 $G/cuda_r11.test -test.v -test.run 'TestSearchLargeK|TestSearchRegimes' 2>&1 | grep -E -- '^(--- |ok|FAIL|panic)' | tee "$OUT/r11_tests.log" | tail -8)
-	for bin in cudabench_r11 cudabench cudabench_r11 cudabench; do
-		for dt in fp16 fp32; do
-			[ $((SECONDS - T0)) -lt 500 ] || break
-			echo "== $bin -storeprof $dt single queries ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
-			lim 30 $G/$bin -storeprof $dt,1000000 -reps 20 -storesearch '1:100;1:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
-				grep -E '^store search|radix_pass'
-		done
-	done
+	storeprof_rounds 30 20 '1:100;1:4096' '^store search|radix_pass' 500 cudabench_r11 cudabench cudabench_r11 cudabench
 	for gc in 100 off; do
 		[ $((SECONDS - T0)) -lt 540 ] || break
 		echo "== GOGC=$gc cudabench -storeprof fp16 64:4096 ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof_gc.log"
@@ -102,15 +95,7 @@ F)
 		-test.skip 'TestSearchExact/(torch|mlx)' >"$OUT/store_tests.log" 2>&1; echo "rc $?" >>"$OUT/store_tests.log")
 	grep -E -- '^(--- FAIL|FAIL|ok|panic)|^rc ' "$OUT/store_tests.log" | head
 	echo "store tests: $(grep -c -- '--- PASS' "$OUT/store_tests.log") pass, $(grep -c -- '--- FAIL' "$OUT/store_tests.log") fail"
-	for round in 1 2; do
-		for bin in cudabench_head cudabench; do
-			for dt in fp16 fp32; do
-				echo "== $bin -storeprof $dt ($((SECONDS - T0)) s)" | tee -a "$OUT/storeprof.log"
-				lim 40 $G/$bin -storeprof $dt,1000000 -reps 30 -storesearch '1:100;1:1000;1:4096' 2>&1 | tee -a "$OUT/storeprof.log" |
-					grep -E '^store search|end$'
-			done
-		done
-	done
+	storeprof_rounds 40 30 '1:100;1:1000;1:4096' '^store search|end$' 600 cudabench_head cudabench cudabench_head cudabench
 	lim 40 $G/cudabench -storeprof fp16,1000000 -reps 60 -storesearch '1:4096' -gotrace $OUT/t_fp16_1q.out 2>&1 | grep -E '^store search'
 	for k in 10 100 1000 4096; do
 		[ $((SECONDS - T0)) -lt 540 ] || break
