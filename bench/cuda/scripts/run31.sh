@@ -24,6 +24,7 @@
 # H: the cost of putting split rows back together in the tensor-core
 #    scans (a timing experiment; cudabench_splitt built with
 #    scripts/run31h_splitt.patch); I: its parts.
+# J: the hits' slab from 512 hits (single queries at k = 500 and 1000).
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -150,8 +151,17 @@ I)
 			-storesearch '64:100;1024:100' 2>&1 | tee -a $OUT/splitt2.log | grep -E 'scan_(wgmma|mma)'
 	done
 	;;
+J)
+	# slabMin at 512 hits (cudabench, 01f55f1 with store/search.go's
+	# slabMin set to 1 << 9) against 1024 (cudabench_head, 01f55f1):
+	# single queries at k = 500 and 1000, which only the lower one puts
+	# in a slab (results/run31j_storeprof.log; the copy of storeprof.log
+	# the call made). No difference: slabMin stays 1024.
+	unpack
+	storeprof_rounds 40 30 '1:500;1:1000' '^store search|end$' 200 cudabench_head cudabench cudabench_head cudabench
+	;;
 *)
-	echo "usage: run31.sh A|B|C|D|E|F|G|H|I" >&2
+	echo "usage: run31.sh A|B|C|D|E|F|G|H|I|J" >&2
 	exit 2
 	;;
 esac
