@@ -76,6 +76,13 @@ func filterCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRo
 			}
 		}
 		allow := func(id int64) bool { return pass[id] }
+		// Where's predicate never sees a deleted id.
+		where := func(id int64) bool {
+			if slices.Contains(del, id) {
+				t.Errorf("share %g: Where's predicate called with deleted id %d", share, id)
+			}
+			return pass[id]
+		}
 		list := make([]int64, 0, len(pass)+1)
 		for id := range pass {
 			list = append(list, id)
@@ -97,7 +104,7 @@ func filterCase(t *testing.T, e *engine.Engine, m Metric, dt engine.DType, segRo
 		for _, f := range []struct {
 			name string
 			f    Filter
-		}{{"where", Where(allow)}, {"allow", AllowIDs(list...)}} {
+		}{{"where", Where(where)}, {"allow", AllowIDs(list...)}} {
 			for _, k := range []int{1, 10, max(1, passing-1), passing + 1, 4096} {
 				res, err := s.SearchBatchFiltered(queries, k, f.f)
 				if err != nil {
