@@ -17,6 +17,9 @@ import (
 // while the device scans, on a device for slabMin hits or more (queries
 // times k) and not below.
 func TestSearchTraceRegions(t *testing.T) {
+	if trace.IsEnabled() {
+		t.Skip("a trace is already running (go test -trace): this test records its own")
+	}
 	defer func(v int) { slabMin = v }(slabMin)
 	slabMin = 1 << 10
 	phases := []string{"store.upload", "store.build", "store.eval", "store.slabwait", "store.collect"}
