@@ -3,7 +3,6 @@ package store
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"testing"
 	"time"
 
@@ -24,23 +23,9 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkFilteredSearch -count 5 ./store
 func BenchmarkFilteredSearch(b *testing.B) {
-	const n, d, k = 100_000, 384, 100
-	r := rand.New(rand.NewPCG(4, 15))
-	backend := os.Getenv("SILICA_BACKEND")
-	if backend == "" {
-		backend = "cpu"
-	}
-	s, err := New(Options{Dim: d, Metric: Cosine, DType: engine.Float32, Backend: backend})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	vecs := randVectors(r, n, d)
-	ids, err := s.Append(vecs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	queries := randVectors(r, 64, d)
+	const k = 100
+	s, ids, r := filterBenchStore(b)
+	queries := randVectors(r, 64, s.Dim())
 	search := func(b *testing.B, m int, f Filter) time.Duration {
 		start := time.Now()
 		res, err := s.SearchBatchFiltered(queries[:m], k, f)
@@ -50,20 +35,7 @@ func BenchmarkFilteredSearch(b *testing.B) {
 		return time.Since(start)
 	}
 	for _, keep := range []float64{0.1, 0.5} {
-		pass := make([]bool, n)
-		for i := range pass {
-			pass[i] = r.Float64() < keep
-		}
-		var list []int64
-		for i, p := range pass {
-			if p {
-				list = append(list, ids[i])
-			}
-		}
-		filters := []struct {
-			name string
-			f    Filter
-		}{{"where", Where(func(id int64) bool { return pass[id-ids[0]] })}, {"allow", AllowIDs(list...)}}
+		filters := benchFilters(r, ids, keep)
 		for _, m := range []int{1, 64} {
 			for _, ff := range filters {
 				f := ff.f
@@ -80,4 +52,62 @@ func BenchmarkFilteredSearch(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkFilterBitmaps is the host's part of BenchmarkFilteredSearch's
+// filters alone: their evaluation into the bitmap of the passing rows
+// (Filter.bitmaps), over the same 100,000 rows:
+//
+//	go test -run '^$' -bench BenchmarkFilterBitmaps ./store
+func BenchmarkFilterBitmaps(b *testing.B) {
+	s, ids, r := filterBenchStore(b)
+	for _, keep := range []float64{0.1, 0.5} {
+		for _, ff := range benchFilters(r, ids, keep) {
+			b.Run(fmt.Sprintf("keep=%g%%/%s", 100*keep, ff.name), func(b *testing.B) {
+				for b.Loop() {
+					ff.f.bitmaps(s)
+				}
+			})
+		}
+	}
+}
+
+// filterBenchStore is the filter benchmarks' store: 100,000 x 384
+// float32 rows under Cosine on the CPU backend (SILICA_BACKEND names
+// another), their ids, and the random source that drew them.
+func filterBenchStore(b *testing.B) (*Store, []int64, *rand.Rand) {
+	const n, d = 100_000, 384
+	r := rand.New(rand.NewPCG(4, 15))
+	s, err := New(Options{Dim: d, Metric: Cosine, DType: engine.Float32, Backend: benchBackend()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	ids, err := s.Append(randVectors(r, n, d))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, ids, r
+}
+
+// benchFilters are a Where and an AllowIDs filter that pass the same
+// rows, each of ids with probability keep.
+func benchFilters(r *rand.Rand, ids []int64, keep float64) []struct {
+	name string
+	f    Filter
+} {
+	pass := make([]bool, len(ids))
+	for i := range pass {
+		pass[i] = r.Float64() < keep
+	}
+	var list []int64
+	for i, p := range pass {
+		if p {
+			list = append(list, ids[i])
+		}
+	}
+	return []struct {
+		name string
+		f    Filter
+	}{{"where", Where(func(id int64) bool { return pass[id-ids[0]] })}, {"allow", AllowIDs(list...)}}
 }
