@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 
@@ -38,8 +39,8 @@ type scanJob struct {
 // and keeps a selection per query; the selections are merged at the end.
 // No [m, n] score matrix exists at any time. A masked scan (Attrs.Mask)
 // offers the rows that fail its bitmap with the worst score: the direct
-// method skips the 32 rows of an empty bitmap word and scores the rest,
-// masking the scores; the block method skips each failing row's
+// method reads and scores only the passing rows, and offers the failing
+// ones only where they could rank (see direct); the block method skips each failing row's
 // products; the tiles method tests the bit of each score that beats its
 // selection's threshold (few, once the threshold settles).
 func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
@@ -144,50 +145,85 @@ func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 // streams, the two halves of the range a row of each in turn: two
 // sequential streams a thread keep more reads in flight than one (on the
 // 2-core development machine a single query over 100K x 768 rows read
-// at 15.8 GB/s as one stream; see bench/cpu/NOTES.md).
+// at 15.8 GB/s as one stream; see bench/cpu/NOTES.md). One query's
+// float32 dot products take the pair kernel, a row of each stream at
+// once.
+//
+// A masked scan reads and scores only the rows that pass the bitmap,
+// finding each next one from the bitmap's words (nextPassing: a branch a
+// word, none a row): a filter keeping 10% of 100K rows of 384 took
+// 0.18-0.23 the time of an unfiltered single query, where scoring every
+// row and masking the scores took 1.02-1.06 (BenchmarkFilteredSearch in
+// package store, on the 2-core development machine; bench/cpu/NOTES.md,
+// session20). A failing row scores the worst: it can rank in a query's
+// best k of the range only while fewer than k passing rows of the range
+// score better than the worst, and only then are the failing rows
+// offered to that query, in order, as a scan of every row offers them.
 func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 	mid := lo + (hi-lo)/2
-	a, b := lo, mid
+	var better [directMaxQueries]int // passing rows scoring ahead of the worst, per query
+	ahead := func(v float32) int {
+		if mine[0].o.largest {
+			return b2i(v > j.worst)
+		}
+		return b2i(v < j.worst)
+	}
+	a, b := j.nextPassing(lo, mid), j.nextPassing(mid, hi)
 	if j.pair != nil {
-		// One query's plain dot products: a row of each stream at once,
-		// masked as directRow masks them.
 		rb, q, sel := 4*j.d, j.Q[:j.d], mine[0]
 		for a < mid && b < hi {
-			if j.bits != nil && (a&31 == 0 || b&31 == 0) { // a word starts at a or b: perhaps an empty one
-				if skip := j.emptyWord(a, mid, mine); skip > 0 {
-					a += skip
-					continue
-				}
-				if skip := j.emptyWord(b, hi, mine); skip > 0 {
-					b += skip
-					continue
-				}
-			}
 			ra, rbb := j.pair(q, j.x.b[a*rb:(a+1)*rb], j.x.b[b*rb:(b+1)*rb])
-			if j.bits != nil {
-				ra, rbb = j.masked(ra, a), j.masked(rbb, b)
-			}
 			sel.offer(ra, int64(a))
 			sel.offer(rbb, int64(b))
-			a, b = a+1, b+1
+			better[0] += ahead(ra) + ahead(rbb)
+			a, b = j.nextPassing(a+1, mid), j.nextPassing(b+1, hi)
+		}
+	}
+	score := func(r int) {
+		vs := j.rowScores(k, r, mine)
+		for i, sel := range mine {
+			sel.offer(vs[i], int64(r))
+			better[i] += ahead(vs[i])
 		}
 	}
 	for a < mid || b < hi {
 		if a < mid {
-			a = j.directRow(k, a, mid, mine)
+			score(a)
+			a = j.nextPassing(a+1, mid)
 		}
 		if b < hi {
-			b = j.directRow(k, b, hi, mine)
+			score(b)
+			b = j.nextPassing(b+1, hi)
+		}
+	}
+	if j.bits == nil {
+		return
+	}
+	for i, sel := range mine {
+		if better[i] >= sel.k {
+			continue
+		}
+		for r := lo; r < hi; r++ {
+			if !passes(j.bits, r) {
+				sel.offer(j.worst, int64(r))
+			}
 		}
 	}
 }
 
-// masked returns score v of row r, or the worst score when r fails the
-// scan's bitmap, without a branch: a filter that keeps rows at random
-// would mispredict one in two.
-func (j *scanJob) masked(v float32, r int) float32 {
-	keep := -(j.bits[r>>5] >> (r & 31) & 1) // all ones when r passes
-	return math.Float32frombits(math.Float32bits(v)&keep | math.Float32bits(j.worst)&^keep)
+// nextPassing returns the first row of [r, end) that passes the scan's
+// bitmap (r itself in an unmasked scan), else end.
+func (j *scanJob) nextPassing(r, end int) int {
+	if j.bits == nil {
+		return r
+	}
+	for r < end {
+		if w := j.bits[r>>5] >> (r & 31); w != 0 {
+			return min(r+bits.TrailingZeros32(w), end)
+		}
+		r = (r | 31) + 1
+	}
+	return end
 }
 
 // pairKernel returns the two-row kernel when the direct scan can take it:
@@ -199,20 +235,16 @@ func (j *scanJob) pairKernel() pairFunc {
 	return pairDot()
 }
 
-// directRow scores row r of [r, hi) for every query, or offers the word
-// of rows from r on when the scan's bitmap keeps none of them
-// (emptyWord), and returns the next row to score.
-func (j *scanJob) directRow(k rowFunc, r, hi int, mine []*selector) int {
-	if skip := j.emptyWord(r, hi, mine); skip > 0 {
-		return r + skip
-	}
+// rowScores returns row r's score for each query of mine (at most
+// directMaxQueries), in the first len(mine) places.
+func (j *scanJob) rowScores(k rowFunc, r int, mine []*selector) (out [directMaxQueries]float32) {
 	d, rb := j.d, j.d*j.x.DType.Size()
 	row := j.x.b[r*rb : (r+1)*rb]
 	scale := float32(1)
 	if j.scales != nil {
 		scale = j.scales[r]
 	}
-	for i, sel := range mine {
+	for i := range mine {
 		r0, ss := k(j.Q[i*d:(i+1)*d], row, scale)
 		switch {
 		case j.a.Metric == engine.MetricL2:
@@ -221,12 +253,9 @@ func (j *scanJob) directRow(k rowFunc, r, hi int, mine []*selector) int {
 		default:
 			r0 *= scale
 		}
-		if j.bits != nil {
-			r0 = j.masked(r0, r)
-		}
-		sel.offer(r0, int64(r))
+		out[i] = r0
 	}
-	return r + 1
+	return out
 }
 
 // blocks scores rows [lo, hi) a block at a time: the block converted to
@@ -255,22 +284,6 @@ func (j *scanJob) blocks(lo, hi int, mine []*selector) {
 			}
 		}
 	}
-}
-
-// emptyWord returns 32 when rows r..r+31 of [r, hi) are one word of the
-// scan's bitmap with no bit set, after offering them with the worst
-// score, else 0. The direct method scores the rows of any other word
-// whole and masks their scores after: skipping single rows would stall
-// the streaming of rows on mispredicted branches (a 50% filter took 1.9x
-// an unmasked scan that way, a word-level skip 1.0x).
-func (j *scanJob) emptyWord(r, hi int, mine []*selector) int {
-	if j.bits == nil || r&31 != 0 || r+32 > hi || j.bits[r>>5] != 0 {
-		return 0
-	}
-	for i := range 32 {
-		j.offerWorst(r+i, mine)
-	}
-	return 32
 }
 
 // offerWorst offers row r, which fails the scan's bitmap, to every

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -252,4 +253,82 @@ func TestScanBatchInvariant(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMaskedScanWorstTies checks the masked scan of one query's float32
+// dot products (direct, which reads only the passing rows) where passing rows score the worst themselves: their products
+// overflow to -Inf. A failing row scores -Inf too (OpMaskRows), and ties
+// go to the smaller row, so the failing rows among the first must come
+// back beside the passing ones: the scan must not take the passing rows
+// for k rows ahead of every failing one.
+func TestMaskedScanWorstTies(t *testing.T) {
+	const n, d, k = 301, 8, 20
+	r := rand.New(rand.NewPCG(9, 31))
+	q := make([]float32, d)
+	for i := range q {
+		q[i] = 1e30
+	}
+	x := make([]float32, n*d)
+	finite := []int{150, 153, 156, 159, 162} // passing rows of finite scores
+	words := make([]int32, (n+31)/32)
+	for row := range n {
+		pass := row%3 == 0
+		if pass {
+			words[row/32] |= 1 << (row % 32)
+		}
+		for i := range d {
+			switch {
+			case slices.Contains(finite, row):
+				x[row*d+i] = float32(r.NormFloat64()) * 1e-30
+			case pass:
+				x[row*d+i] = -1e30 // the product overflows: -Inf
+			default:
+				x[row*d+i] = float32(r.NormFloat64())
+			}
+		}
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := engine.New("cpu", poisoned(2))
+	qa, err := e.FromFloat32(q, 1, d)
+	must(err)
+	xa, err := e.FromFloat32(x, n, d)
+	must(err)
+	bits, err := e.FromInt32(words, len(words))
+	must(err)
+	s, err := engine.MatMul(qa, xa, false, true)
+	must(err)
+	s, err = engine.MaskRows(s, bits, true)
+	must(err)
+	vals, idx, err := engine.TopK(s, k, true)
+	must(err)
+	v, err := vals.Float32()
+	must(err)
+	got, err := idx.Int64()
+	must(err)
+	// The finite rows by score, then rows 0, 1, 2, ... (all -Inf).
+	want := slices.Clone(finite)
+	score := func(row int) float64 {
+		var sum float64
+		for i := range d {
+			sum += float64(q[i]) * float64(x[row*d+i])
+		}
+		return sum
+	}
+	slices.SortFunc(want, func(a, b int) int { return cmp.Compare(score(b), score(a)) })
+	for row := 0; len(want) < k; row++ {
+		want = append(want, row)
+	}
+	for i := range k {
+		if got[i] != int64(want[i]) {
+			t.Fatalf("rows %v (scores %v); want %v", got, v, want)
+		}
+	}
+	if !math.IsInf(float64(v[k-1]), -1) {
+		t.Fatalf("the last score %v; want -Inf", v[k-1])
+	}
 }

@@ -63,7 +63,8 @@
 // failing rows as the worst score, and the scheduler fuses it into the
 // scan kernel where the backend has a masked scan (CPU, Metal, and
 // CUDA's row and tensor-core scans, which read a row's bit only for a
-// score good enough to keep). So the scan covers the
+// score good enough to keep; the CPU's scan of one or two queries reads
+// only the passing rows). So the scan covers the
 // arena whole, is asked for k + 1 + k/256 results whatever the filter excludes,
 // and k hits come back when k pass; passing rows that score as badly as
 // failing ones (±Inf) are found by the rescan above. A backend without
