@@ -40,9 +40,10 @@ type scanJob struct {
 // No [m, n] score matrix exists at any time. A masked scan (Attrs.Mask)
 // offers the rows that fail its bitmap with the worst score: the direct
 // method reads and scores only the passing rows, and offers the failing
-// ones only where they could rank (see direct); the block method skips each failing row's
-// products; the tiles method tests the bit of each score that beats its
-// selection's threshold (few, once the threshold settles).
+// ones only where they could rank (see direct); the block method skips
+// each failing row's products; the tiles method tests the bit of each
+// score that beats its selection's threshold (few, once the threshold
+// settles).
 func scanKernel(c *Backend, s *engine.Step, in, out []arg) error {
 	a := s.Attrs
 	q, x := in[0], in[1]

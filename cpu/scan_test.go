@@ -256,8 +256,9 @@ func TestScanBatchInvariant(t *testing.T) {
 }
 
 // TestMaskedScanWorstTies checks the masked scan of one query's float32
-// dot products (direct, which reads only the passing rows) where passing rows score the worst themselves: their products
-// overflow to -Inf. A failing row scores -Inf too (OpMaskRows), and ties
+// dot products (direct, which reads only the passing rows) where passing
+// rows score the worst themselves: their products overflow to -Inf. A
+// failing row scores -Inf too (OpMaskRows), and ties
 // go to the smaller row, so the failing rows among the first must come
 // back beside the passing ones: the scan must not take the passing rows
 // for k rows ahead of every failing one.
