@@ -82,7 +82,7 @@ func (s *Store) add(op string, ids []int64, vectors [][]float32, flat []float32)
 	if err != nil || st == nil {
 		return err
 	}
-	s.mu.Lock()
+	s.lock()
 	s.publish(st)
 	s.mu.Unlock()
 	s.settle(st)

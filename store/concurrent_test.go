@@ -10,8 +10,10 @@ import (
 // TestConcurrentSearchesAndWrites runs searches beside adds, upserts and
 // deletes. Every vector of a batch is a copy of one vector, and batches
 // are written and deleted whole, so a search that saw part of a write
-// would find a batch's id range partly present: a torn read. A store of
-// 3 shards spreads each batch of new ids over them.
+// would find a batch's id range partly present: a torn read. Two of the
+// searchers share one AllowIDs filter of the even batches (its bitmaps
+// kept between searches while the store is unchanged). A store of 3
+// shards spreads each batch of new ids over them.
 func TestConcurrentSearchesAndWrites(t *testing.T) {
 	for _, shards := range []int{0, 3} {
 		t.Run(fmt.Sprintf("shards=%d", shards), func(t *testing.T) {
@@ -37,6 +39,11 @@ func testConcurrent(t *testing.T, o Options) {
 		}
 		return out
 	}
+	var even []int64
+	for b := 0; b < 60; b += 2 {
+		even = append(even, ids(b)...)
+	}
+	evenOnly := AllowIDs(even...)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	errs := make(chan error, 16)
@@ -50,7 +57,11 @@ func testConcurrent(t *testing.T, o Options) {
 					return
 				default:
 				}
-				hits, err := s.Search(base, 1<<20)
+				f := Filter{}
+				if w > 0 {
+					f = evenOnly
+				}
+				hits, err := s.SearchFiltered(base, 1<<20, f)
 				if err != nil {
 					errs <- err
 					return
@@ -62,6 +73,10 @@ func testConcurrent(t *testing.T, o Options) {
 				for b, c := range count {
 					if c != batch {
 						errs <- fmt.Errorf("searcher %d: batch %d has %d of %d rows: a torn read", w, b, c, batch)
+						return
+					}
+					if w > 0 && b%2 != 0 {
+						errs <- fmt.Errorf("searcher %d: batch %d passed a filter of the even batches", w, b)
 						return
 					}
 				}

@@ -28,7 +28,7 @@ func (s *Store) Delete(ids ...int64) (int, error) {
 	if len(found) == 0 {
 		return 0, nil
 	}
-	s.mu.Lock()
+	s.lock()
 	s.kill(found)
 	s.mu.Unlock()
 	s.maintain()
@@ -66,7 +66,7 @@ func (s *Store) Compact() error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
+	s.lock()
 	old := s.arenas
 	s.arenas = packed
 	for _, a := range packed {

@@ -58,7 +58,11 @@
 // Filters are evaluated on the host when a search is built (Where calls
 // its predicate once per stored id, AllowIDs looks its ids up) into a
 // bitmap of each arena's passing rows, deleted rows clear (an arena with
-// deletes and no filter gets the bitmap of its live rows). The bitmap is
+// deletes and no filter gets the bitmap of its live rows). An AllowIDs
+// filter keeps its bitmaps, and the store those of its live rows, for
+// the rows as they are (Store.state, a count of the writers' turns): a
+// search with the same filter before the next add or delete makes none.
+// The bitmap is
 // uploaded (n/8 bytes) and read by the scan: engine.MaskRows scores the
 // failing rows as the worst score, and the scheduler fuses it into the
 // scan kernel where the backend has a masked scan (CPU, Metal, and

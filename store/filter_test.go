@@ -184,3 +184,108 @@ func TestFilteredSearchInfiniteScores(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterKeptAcrossWrites searches through one AllowIDs filter, and
+// the zero filter, before and after each kind of write: the bitmaps a
+// filter keeps for a store (bitmapMemo) must not outlive the rows they
+// were made for. Between searches, passing rows are deleted, ids on the
+// list that were not stored are added, a passing id is replaced by the
+// query itself, and most rows are deleted (the arenas compacted, rows
+// renumbered). Each search is checked against the float64 reference, on
+// one arena and several, on the CPU, the device-like backend and those
+// of SILICA_STORE_BACKENDS.
+func TestFilterKeptAcrossWrites(t *testing.T) {
+	engines := append([]*engine.Engine{engine.New("cpu", newCPU()), engine.New("device-like", deviceLike{newCPU()})}, backendtest.Named(t, "SILICA_STORE_BACKENDS")...)
+	for _, e := range engines {
+		defer e.Close()
+		for _, dt := range []engine.DType{engine.Float32, engine.Float16} {
+			for _, segRows := range []int{0, 300} {
+				t.Run(fmt.Sprintf("%s/%s/%d", e.Name(), dt, segRows), func(t *testing.T) {
+					filterWritesCase(t, e, dt, segRows)
+				})
+			}
+		}
+	}
+}
+
+func filterWritesCase(t *testing.T, e *engine.Engine, dt engine.DType, segRows int) {
+	const n, d = 977, 13
+	r := rand.New(rand.NewPCG(uint64(segRows)+11, uint64(dt)))
+	s := newStore(t, Options{Dim: d, Metric: Cosine, DType: dt, SegmentRows: segRows, Engine: e})
+	ids := randIDs(r, n+100)
+	later := ids[n:] // on the list, stored only later
+	ids = ids[:n]
+	vecs := randVectors(r, n, d)
+	want := model{}
+	for i, id := range ids {
+		want[id] = vecs[i]
+	}
+	if err := s.Add(ids, vecs); err != nil {
+		t.Fatal(err)
+	}
+	pass := map[int64]bool{}
+	for _, id := range ids {
+		if r.IntN(3) == 0 {
+			pass[id] = true
+		}
+	}
+	for _, id := range later[:60] {
+		pass[id] = true
+	}
+	list := make([]int64, 0, len(pass))
+	for id := range pass {
+		list = append(list, id)
+	}
+	allow := AllowIDs(list...)
+	queries := randVectors(r, 3, d)
+	search := func(step string) {
+		t.Helper()
+		for _, f := range []struct {
+			name string
+			f    Filter
+			pass func(int64) bool
+		}{{"allow", allow, func(id int64) bool { return pass[id] }}, {"zero", Filter{}, nil}} {
+			for _, k := range []int{1, 10, 400} {
+				res, err := s.SearchBatchFiltered(queries, k, f.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, q := range queries {
+					checkHits(t, fmt.Sprintf("%s: %s k=%d query %d", step, f.name, k, i), Cosine, dt, want, f.pass, q, k, res[i])
+				}
+			}
+		}
+	}
+	search("first")
+	search("again")
+	var gone []int64
+	for _, id := range ids {
+		if pass[id] && len(gone) < 40 {
+			gone = append(gone, id)
+		}
+	}
+	want.del(t, s, gone...)
+	search("passing rows deleted")
+	add := randVectors(r, len(later), d)
+	if err := s.Add(later, add); err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range later {
+		want[id] = add[i]
+	}
+	search("listed ids added")
+	keep := later[59] // on the list
+	if err := s.Add([]int64{keep}, queries[:1]); err != nil {
+		t.Fatal(err)
+	}
+	want[keep] = queries[0]
+	search("a passing id replaced by the first query")
+	var most []int64
+	for id := range want {
+		if id != keep && r.IntN(4) != 0 {
+			most = append(most, id)
+		}
+	}
+	want.del(t, s, most...)
+	search("most rows deleted")
+}

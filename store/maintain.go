@@ -17,7 +17,7 @@ const deadShare = 8
 // the store is correct without it. Called with s.wmu held.
 func (s *Store) maintain() {
 	err := s.tidy(false)
-	s.mu.Lock()
+	s.lock()
 	s.lastErr = err
 	s.mu.Unlock()
 }
@@ -51,7 +51,7 @@ func (s *Store) tidy(all bool) error {
 	if len(jobs) == 0 && !drop {
 		return nil
 	}
-	s.mu.Lock()
+	s.lock()
 	old := make([]rows, len(jobs))
 	for i, j := range jobs {
 		old[i] = j.a.rows

@@ -76,13 +76,13 @@ func (s *Store) addShards(op string, ids []int64, vectors [][]float32, flat []fl
 		}
 		staged[j] = st
 	}
-	s.mu.Lock()
+	s.lock()
 	for j, st := range staged {
 		if st == nil {
 			continue
 		}
 		sh := s.shards[j]
-		sh.mu.Lock()
+		sh.lock()
 		sh.publish(st)
 		sh.mu.Unlock()
 		s.live += len(st.ids) - len(st.replaced)
@@ -137,11 +137,11 @@ func (s *Store) deleteShards(ids []int64) int {
 	}
 	unlock := s.lockShards()
 	defer unlock()
-	s.mu.Lock()
+	s.lock()
 	for j, f := range found {
 		if len(f) > 0 {
 			sh := s.shards[j]
-			sh.mu.Lock()
+			sh.lock()
 			sh.kill(f)
 			sh.mu.Unlock()
 		}

@@ -41,6 +41,19 @@ type Store struct {
 	engines []*engine.Engine
 	// warmed is closed when Open's background Warm ends (nil after New).
 	warmed chan struct{}
+	// state counts the writers' turns (lock): the rows readers see are
+	// the same while it is, so a filter's bitmaps made for one state
+	// serve every search of it (bitmapMemo). Guarded by mu.
+	state uint64
+	// liveMemo keeps the zero Filter's bitmaps (the rows not deleted).
+	liveMemo bitmapMemo
+}
+
+// lock takes s.mu for writing, as every writer does to publish a change:
+// the rows are in a new state from then on.
+func (s *Store) lock() {
+	s.mu.Lock()
+	s.state++
 }
 
 // loc is where a live row is: its arena and row.
@@ -313,7 +326,7 @@ func (s *Store) Get(id int64) ([]float32, error) {
 func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil

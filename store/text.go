@@ -134,7 +134,7 @@ func (s *Store) SetEncoder(enc TextEncoder) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return ErrClosed

@@ -144,7 +144,7 @@ func (s *Store) warmInBackground() {
 					return
 				}
 				if err != nil {
-					s.mu.Lock()
+					s.lock()
 					if s.lastErr == nil {
 						s.lastErr = err
 					}

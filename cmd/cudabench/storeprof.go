@@ -26,7 +26,8 @@ import (
 // of the same scan built as embench's kernel-only case (k and k+1, the
 // store asks for one more) over the same rows, the kernels of one store
 // search (EnableProfile) and the queries the TF32 scan refined. keep
-// below 100 searches through a Where filter keeping that share of ids.
+// below 100 searches through a Where filter keeping that share of ids;
+// keep% followed by "a" (10a) through AllowIDs of those ids instead.
 func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, reps int, goTrace string) {
 	name, n := nameCount(spec)
 	dt, ok := map[string]engine.DType{"fp32": engine.Float32, "fp16": engine.Float16}[name]
@@ -81,12 +82,18 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 		if len(p) > 1 {
 			k, _ = strconv.Atoi(p[1])
 		}
-		keep := 100
+		keep, allow := 100, false
 		if len(p) > 2 {
-			keep, _ = strconv.Atoi(strings.TrimSuffix(p[2], "%"))
+			var err error
+			ks, a := strings.CutSuffix(p[2], "a")
+			keep, err = strconv.Atoi(strings.TrimSuffix(ks, "%"))
+			allow = a
+			if err != nil {
+				keep = 0
+			}
 		}
 		if m < 1 || k < 1 || keep < 1 || keep > 100 {
-			fatal(fmt.Errorf("-storesearch %q: want queries:k[:keep%%]", sp))
+			fatal(fmt.Errorf("-storesearch %q: want queries:k[:keep%%[a]]", sp))
 		}
 		queries := make([][]float32, m)
 		flat := make([]float32, m*d)
@@ -97,8 +104,18 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 			queries[i] = flat[i*d : (i+1)*d]
 		}
 		filter := store.Filter{}
-		if keep < 100 {
-			filter = store.Where(func(id int64) bool { return id%100 < int64(keep) })
+		how := ""
+		switch {
+		case keep < 100 && allow:
+			var ids []int64
+			for id := range int64(n) {
+				if id%100 < int64(keep) {
+					ids = append(ids, id)
+				}
+			}
+			filter, how = store.AllowIDs(ids...), " (AllowIDs)"
+		case keep < 100:
+			filter, how = store.Where(func(id int64) bool { return id%100 < int64(keep) }), " (Where)"
 		}
 		search := func() {
 			if _, err := s.SearchBatchFiltered(queries, k, filter); err != nil {
@@ -154,8 +171,8 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 			return median(ms[2:])
 		}
 		k0, k1 := kernel(k), kernel(k+1)
-		fmt.Printf("store search %s %d queries k=%d keep %d%%: wall %.3f ms, last Eval on the device %.3f ms; kernel-only scan k=%d %.3f ms, k=%d %.3f ms; %d queries refined in %d searches\n",
-			name, m, k, keep, median(wall), median(dev), k, k0, k+1, k1, refined, reps+2)
+		fmt.Printf("store search %s %d queries k=%d keep %d%%%s: wall %.3f ms, last Eval on the device %.3f ms; kernel-only scan k=%d %.3f ms, k=%d %.3f ms; %d queries refined in %d searches\n",
+			name, m, k, keep, how, median(wall), median(dev), k, k0, k+1, k1, refined, reps+2)
 		printTrace(search)
 		prof, names, total := kernelProfile(cb, search)
 		fmt.Printf("      kernels of one search: %.3f ms\n", total)
