@@ -4,6 +4,9 @@ import (
 	mathbits "math/bits"
 	"slices"
 	"sync"
+	"sync/atomic"
+
+	"github.com/silica-go/silica/internal/par"
 )
 
 // Filter restricts a search to some ids. It is evaluated on the host for
@@ -111,30 +114,30 @@ func (f Filter) evaluate(s *Store) ([][]int32, []int) {
 		// listed id (random reads of the id index).
 		lo := f.allow[0]
 		set := make([]uint64, uint64(f.allow[len(f.allow)-1]-lo)/64+1)
-		for _, id := range f.allow {
-			o := uint64(id - lo)
-			set[o/64] |= 1 << (o % 64)
+		// Each part of the sorted list sets words of its own: a part
+		// starts at an id whose word the id before does not share.
+		start := func(i int) int {
+			for i > 0 && i < len(f.allow) && uint64(f.allow[i]-lo)/64 == uint64(f.allow[i-1]-lo)/64 {
+				i++
+			}
+			return i
 		}
+		par.Split(len(f.allow), filterGrain, func(i, j int) {
+			for _, id := range f.allow[start(i):start(j)] {
+				o := uint64(id - lo)
+				set[o/64] |= 1 << (o % 64)
+			}
+		})
 		for i, a := range s.arenas {
-			w := words(a)
-			for base := 0; base < len(a.ids); base += 32 {
+			bits[i], passing[i] = rowWords(a, func(ids []int64) uint32 {
 				var word uint32 // without a branch on the bit: a filter may keep rows at random
-				for r, id := range a.ids[base:min(base+32, len(a.ids))] {
+				for r, id := range ids {
 					if o := uint64(id - lo); o/64 < uint64(len(set)) { // ids below lo wrap past the set
 						word |= uint32(set[o/64]>>(o%64)&1) << r
 					}
 				}
-				w[base/32] = int32(word)
-			}
-			for r := range a.dead {
-				if a.dead[r] {
-					w[r/32] &^= int32(uint32(1) << (r % 32))
-				}
-			}
-			for _, x := range w {
-				passing[i] += mathbits.OnesCount32(uint32(x))
-			}
-			bits[i] = w
+				return word
+			})
 		}
 	case f.list:
 		index := make(map[*arena]int, len(s.arenas))
@@ -174,16 +177,9 @@ func (f Filter) evaluate(s *Store) ([][]int32, []int) {
 	default:
 		for i, a := range s.arenas {
 			passing[i] = a.live()
-			if a.ndead == 0 {
-				continue
+			if a.ndead != 0 {
+				bits[i], _ = rowWords(a, func(ids []int64) uint32 { return uint32(uint64(1)<<len(ids) - 1) })
 			}
-			w := words(a)
-			for r := range a.ids {
-				if !a.isDead(r) {
-					w[r/32] |= int32(uint32(1) << (r % 32))
-				}
-			}
-			bits[i] = w
 		}
 	}
 	for i, a := range s.arenas {
@@ -192,6 +188,34 @@ func (f Filter) evaluate(s *Store) ([][]int32, []int) {
 		}
 	}
 	return bits, passing
+}
+
+// filterGrain is the fewest list ids or bitmap words a goroutine of
+// evaluate takes (the tests lower it to split small stores).
+var filterGrain = 1 << 9
+
+// rowWords returns the bitmap of a's rows whose word w is word(the ids
+// of rows 32w to 32w+31) with the dead rows cleared, made on several
+// goroutines (filterGrain words or more each), and how many rows pass.
+func rowWords(a *arena, word func(ids []int64) uint32) ([]int32, int) {
+	w := make([]int32, (a.n()+31)/32)
+	var passing atomic.Int64
+	par.Split(len(w), filterGrain, func(lo, hi int) {
+		count := 0
+		for i := lo; i < hi; i++ {
+			end := min(32*i+32, len(a.ids))
+			x := word(a.ids[32*i : end])
+			if a.dead != nil {
+				for r, d := range a.dead[32*i : end] {
+					x &^= bit(d) << r
+				}
+			}
+			w[i] = int32(x)
+			count += mathbits.OnesCount32(x)
+		}
+		passing.Add(int64(count))
+	})
+	return w, int(passing.Load())
 }
 
 // denseAllow reports whether bitmaps should test each stored row's id

@@ -73,7 +73,7 @@ func main() {
 	encBudgetsFlag := flag.String("encbudgets", "512,2048,8192,16384", "with -encprof: token budgets of a batch, comma separated")
 	encModesFlag := flag.String("encmodes", "float32,float16,tiled", "with -encprof: the runs, comma separated: float32 and float16 weights, tiled (float16 with the products on the CUDA cores)")
 	encKindFlag := flag.String("enckind", "fortunes", "with -encprof: the texts, fortunes (whole fortunes of internal/textcorpus) or lines (short documents: textcorpus.Lines)")
-	storeSearchFlag := flag.String("storesearch", "1:100;64:100;1024:100;8:1000", "with -storeprof: searches queries:k[:keep%[a]] separated by ; (a: the filter is AllowIDs, else Where)")
+	storeSearchFlag := flag.String("storesearch", "1:100;64:100;1024:100;8:1000", "with -storeprof: searches queries:k[:keep%[a|n]] separated by ; (keep below 100: a Where filter; a: AllowIDs made once, n: made for each search)")
 	table := flag.String("table", "", "print the side-by-side table of the search rows of these -out files (comma separated) and exit; needs no GPU")
 	hostCostsFlag := flag.Bool("hostcosts", false, "time the engine calls a store search makes around its kernels (a round trip, an upload, a launch and its wait, reads of hit-sized arrays), then exit")
 	goTrace := flag.String("gotrace", "", "with -storeprof: write a Go execution trace (runtime/trace) of each search's timed runs to this file, the search's index before its extension when there are several (the store marks its phases as regions: store.upload, store.build, store.eval, store.slabwait, store.collect, store.slab)")

@@ -27,7 +27,9 @@ import (
 // store asks for one more) over the same rows, the kernels of one store
 // search (EnableProfile) and the queries the TF32 scan refined. keep
 // below 100 searches through a Where filter keeping that share of ids;
-// keep% followed by "a" (10a) through AllowIDs of those ids instead.
+// keep% followed by "a" (10a) through AllowIDs of those ids instead, made
+// once; followed by "n" (10n), made anew for each search (as a caller
+// whose list changes between searches makes it).
 func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, reps int, goTrace string) {
 	name, n := nameCount(spec)
 	dt, ok := map[string]engine.DType{"fp32": engine.Float32, "fp16": engine.Float16}[name]
@@ -82,18 +84,20 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 		if len(p) > 1 {
 			k, _ = strconv.Atoi(p[1])
 		}
-		keep, allow := 100, false
+		keep, allow, fresh := 100, false, false
 		if len(p) > 2 {
 			var err error
-			ks, a := strings.CutSuffix(p[2], "a")
-			keep, err = strconv.Atoi(strings.TrimSuffix(ks, "%"))
-			allow = a
-			if err != nil {
+			ks := strings.TrimSuffix(p[2], "%")
+			ks, allow = strings.CutSuffix(ks, "a")
+			if !allow {
+				ks, fresh = strings.CutSuffix(ks, "n")
+			}
+			if keep, err = strconv.Atoi(ks); err != nil {
 				keep = 0
 			}
 		}
 		if m < 1 || k < 1 || keep < 1 || keep > 100 {
-			fatal(fmt.Errorf("-storesearch %q: want queries:k[:keep%%[a]]", sp))
+			fatal(fmt.Errorf("-storesearch %q: want queries:k[:keep[a|n]]", sp))
 		}
 		queries := make([][]float32, m)
 		flat := make([]float32, m*d)
@@ -105,20 +109,27 @@ func storeProfile(e *engine.Engine, cb *cuda.Backend, spec, searches string, rep
 		}
 		filter := store.Filter{}
 		how := ""
+		var ids []int64
 		switch {
-		case keep < 100 && allow:
-			var ids []int64
+		case keep < 100 && (allow || fresh):
 			for id := range int64(n) {
 				if id%100 < int64(keep) {
 					ids = append(ids, id)
 				}
 			}
 			filter, how = store.AllowIDs(ids...), " (AllowIDs)"
+			if fresh {
+				how = " (AllowIDs, made for each search)"
+			}
 		case keep < 100:
 			filter, how = store.Where(func(id int64) bool { return id%100 < int64(keep) }), " (Where)"
 		}
 		search := func() {
-			if _, err := s.SearchBatchFiltered(queries, k, filter); err != nil {
+			f := filter
+			if fresh {
+				f = store.AllowIDs(ids...)
+			}
+			if _, err := s.SearchBatchFiltered(queries, k, f); err != nil {
 				fatal(err)
 			}
 		}

@@ -5,14 +5,15 @@
 #
 # cudabench_base: ee28c5b with this session's cmd/cudabench (AllowIDs
 # searches); cudabench and store.test: the AllowIDs filters' bitmaps
-# kept for the store's state (bitmapMemo).
+# kept for the store's state (bitmapMemo) and made on every core.
 #
 # A: the store's filter tests on cuda (TestFilterKeptAcrossWrites,
 #    TestFilteredSearch*); -storeprof of 1 and 64 queries at k = 100 over
-#    1M rows, unfiltered, through Where keeping 10%, through AllowIDs
-#    keeping 10% and 50%, base and new interleaved.
+#    1M rows: unfiltered; through Where keeping 10% (1 query); through
+#    AllowIDs keeping 10%, made once and made for each search; through
+#    AllowIDs keeping 50%, made once; base and new interleaved.
 . "$(dirname "$0")/lib.sh"
-FILTERED='1:100;1:100:10;1:100:10a;1:100:50a;64:100;64:100:10;64:100:10a;64:100:50a'
+FILTERED='1:100;1:100:10;1:100:10a;1:100:10n;1:100:50a;64:100;64:100:10a;64:100:10n;64:100:50a'
 case "$1" in
 A)
 	unpack
