@@ -181,6 +181,9 @@ func TestScanV4Emulated(t *testing.T) {
 		// worst; few passing rows leave parts with fewer than kk.
 		{name: "wg f16 masked, 1% pass", dt: engine.Float16, cfg: defaultV5(64, false), m: 40, n: 1500, d: 64, kk: 12, sms: 2, largest: true, keep: 0.01},
 		{name: "tf32 masked, 40% pass, smallest", dt: engine.Float32, cfg: small, m: 20, n: 1000, d: 100, kk: 30, sms: 2, tight: true, qscale: true, keep: 0.4},
+		// kk past a tile's rows: a part's few passing rows leave its
+		// buffers to fill with failing rows over more than one tile.
+		{name: "wg f16 masked, 2% pass, kk past a tile", dt: engine.Float16, cfg: defaultV5(64, false), m: 20, n: 3000, d: 64, kk: 300, sms: 2, largest: true, keep: 0.02},
 		// Seeds (cuda/seed.go): a scan of every step-th row, and scans whose
 		// thresholds start seeded and whose keys go to lists.
 		{name: "wg f16 sample of every 7th row", dt: engine.Float16, cfg: defaultV5(64, false), m: 20, n: 3000, d: 64, kk: 24, sms: 2, largest: true, step: 7},
