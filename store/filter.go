@@ -16,13 +16,14 @@ import (
 // so a search returns k hits whenever k vectors pass the filter, at about
 // the cost of an unfiltered search. The zero Filter lets every id pass.
 //
-// An AllowIDs filter keeps its bitmap for the store's rows as they are:
-// searching again with the same filter (or a copy of it) before the
-// store changes reuses it, without a pass over the stored ids (that pass
-// took 0.17-0.21 ms over 100K rows on the 2-core development machine,
-// BenchmarkFilterBitmaps, where a float16 query's scan of 1M rows takes
-// about 0.5 ms on an H100): a filter searched more than once is best made
-// once. A Where filter's predicate is called again on every search.
+// An AllowIDs filter keeps its bitmap for the store's rows as they are
+// (for up to 16 stores or shards): searching again with the same filter
+// (or a copy of it) before the store changes reuses it, without a pass
+// over the stored ids. That pass, made on every core, took about 2 ms a
+// search over 1M ids on an H100's host, with the list's copy and sort,
+// where the search took 0.6-1.8 ms (bench/cuda/NOTES.md, run 33): a
+// filter searched more than once is best made once. A Where filter's
+// predicate is called again on every search.
 type Filter struct {
 	allow []int64          // sorted, unique; used when isList
 	where func(int64) bool // used when not nil
