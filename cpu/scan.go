@@ -197,17 +197,16 @@ func (j *scanJob) direct(k rowFunc, lo, hi int, mine []*selector) {
 			b = j.nextPassing(b+1, hi)
 		}
 	}
-	if j.bits == nil {
+	need := false // some query has fewer than k passing rows ahead of the worst
+	for i, sel := range mine {
+		need = need || better[i] < sel.k
+	}
+	if j.bits == nil || !need {
 		return
 	}
-	for i, sel := range mine {
-		if better[i] >= sel.k {
-			continue
-		}
-		for r := lo; r < hi; r++ {
-			if !passes(j.bits, r) {
-				sel.offer(j.worst, int64(r))
-			}
+	for r := lo; r < hi; r++ { // a query with k rows ahead drops them at once
+		if !passes(j.bits, r) {
+			j.offerWorst(r, mine)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	mathbits "math/bits"
 	"slices"
 	"sync"
@@ -107,7 +108,6 @@ func (f Filter) bitmaps(s *Store) ([][]int32, []int) {
 func (f Filter) evaluate(s *Store) ([][]int32, []int) {
 	bits := make([][]int32, len(s.arenas))
 	passing := make([]int, len(s.arenas))
-	words := func(a *arena) []int32 { return make([]int32, (a.n()+31)/32) }
 	switch {
 	case f.list && denseAllow(f.allow, s.live):
 		// Many ids in a narrow range: a bitset of the list, tested for
@@ -130,7 +130,7 @@ func (f Filter) evaluate(s *Store) ([][]int32, []int) {
 			}
 		})
 		for i, a := range s.arenas {
-			bits[i], passing[i] = rowWords(a, func(ids []int64) uint32 {
+			bits[i], passing[i] = rowWords(a, filterGrain, func(_ int, ids []int64) uint32 {
 				var word uint32 // without a branch on the bit: a filter may keep rows at random
 				for r, id := range ids {
 					if o := uint64(id - lo); o/64 < uint64(len(set)) { // ids below lo wrap past the set
@@ -144,7 +144,7 @@ func (f Filter) evaluate(s *Store) ([][]int32, []int) {
 		index := make(map[*arena]int, len(s.arenas))
 		for i, a := range s.arenas {
 			index[a] = i
-			bits[i] = words(a) // nothing passes but the listed ids
+			bits[i] = make([]int32, (a.n()+31)/32) // nothing passes but the listed ids
 		}
 		for _, id := range f.allow {
 			if l, ok := s.where[id]; ok {
@@ -159,27 +159,24 @@ func (f Filter) evaluate(s *Store) ([][]int32, []int) {
 		// (BenchmarkFilterBitmaps, 100K rows: 646-674 us keeping half
 		// against 327-375 keeping a tenth; about 200 either way since).
 		// Dead rows are skipped: their ids are not stored any more, and
-		// the predicate never sees them.
+		// the predicate never sees them. One part: the predicate is
+		// called from the searching goroutine (see Where).
 		for i, a := range s.arenas {
-			w := words(a)
-			for base := 0; base < len(a.ids); base += 32 {
+			bits[i], passing[i] = rowWords(a, math.MaxInt, func(base int, ids []int64) uint32 {
 				var word uint32
-				for r, id := range a.ids[base:min(base+32, len(a.ids))] {
-					if a.isDead(base + r) {
-						continue
+				for r, id := range ids {
+					if !a.isDead(base + r) {
+						word |= bit(f.where(id)) << r
 					}
-					word |= bit(f.where(id)) << r
 				}
-				w[base/32] = int32(word)
-				passing[i] += mathbits.OnesCount32(word)
-			}
-			bits[i] = w
+				return word
+			})
 		}
 	default:
 		for i, a := range s.arenas {
 			passing[i] = a.live()
 			if a.ndead != 0 {
-				bits[i], _ = rowWords(a, func(ids []int64) uint32 { return uint32(uint64(1)<<len(ids) - 1) })
+				bits[i], _ = rowWords(a, filterGrain, func(_ int, ids []int64) uint32 { return uint32(uint64(1)<<len(ids) - 1) })
 			}
 		}
 	}
@@ -195,17 +192,18 @@ func (f Filter) evaluate(s *Store) ([][]int32, []int) {
 // evaluate takes (the tests lower it to split small stores).
 var filterGrain = 1 << 9
 
-// rowWords returns the bitmap of a's rows whose word w is word(the ids
-// of rows 32w to 32w+31) with the dead rows cleared, made on several
-// goroutines (filterGrain words or more each), and how many rows pass.
-func rowWords(a *arena, word func(ids []int64) uint32) ([]int32, int) {
+// rowWords returns the bitmap of a's rows whose word w is word(32w, the
+// ids of rows 32w to 32w+31) with the dead rows cleared, made in parts
+// of grain words or more on as many goroutines (one part: on the
+// caller's), and how many rows pass.
+func rowWords(a *arena, grain int, word func(base int, ids []int64) uint32) ([]int32, int) {
 	w := make([]int32, (a.n()+31)/32)
 	var passing atomic.Int64
-	par.Split(len(w), filterGrain, func(lo, hi int) {
+	par.Split(len(w), grain, func(lo, hi int) {
 		count := 0
 		for i := lo; i < hi; i++ {
 			end := min(32*i+32, len(a.ids))
-			x := word(a.ids[32*i : end])
+			x := word(32*i, a.ids[32*i:end])
 			if a.dead != nil {
 				for r, d := range a.dead[32*i : end] {
 					x &^= bit(d) << r
