@@ -48,8 +48,8 @@ type Config struct {
 	// (cmd/cudabench -anyk).
 	NoSkinny bool
 	// NoCand runs a search of many queries (float32 or 16-bit) at a k
-	// past the fused scan's that is not seeded (NoSeed, a masked search,
-	// or few rows) through the score pass of scoreSelect (every row read
+	// past the fused scan's that is not seeded (NoSeed, a query whose seed
+	// failed, or few rows) through the score pass of scoreSelect (every row read
 	// again for each group of queries whose scores fit the scratch)
 	// instead of candSelect's candidate buffers. For benchmarks
 	// (cmd/cudabench).

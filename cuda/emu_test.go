@@ -143,6 +143,7 @@ type emuCase struct {
 	step           int     // > 1: the scan reads every step-th row of x (a seed's sample)
 	seeded         bool    // thresholds seeded (every fifth query's NaN: all pass); lists of L keys
 	L              int
+	worstSeeds     bool // seeded and masked: every seed the worst score, so every block returns at once, listing nothing
 }
 
 // TestScanV4Emulated runs the v4 kernel on the CPU for each dtype and
@@ -191,6 +192,7 @@ func TestScanV4Emulated(t *testing.T) {
 		{name: "wg tf32 seeded, smallest", dt: engine.Float32, cfg: defaultV5(1024, true), m: 70, n: 1300, d: 100, sms: 2, qscale: true, seeded: true, L: 1300},
 		{name: "f16 seeded, masked, 30% pass", dt: engine.Float16, cfg: small, m: 30, n: 1200, d: 64, sms: 3, largest: true, seeded: true, L: 1000, keep: 0.3, dupRows: 50},
 		{name: "tf32 sample of every 5th row, masked", dt: engine.Float32, cfg: small, m: 20, n: 2000, d: 100, kk: 16, sms: 2, largest: true, keep: 0.5, step: 5},
+		{name: "wg f16 seeded, masked, every seed the worst", dt: engine.Float16, cfg: defaultV5(64, false), m: 70, n: 1500, d: 64, sms: 2, largest: true, seeded: true, L: 1000, keep: 0.3, worstSeeds: true},
 	}
 	// Each case draws its data from its own seed, so that a subset runs
 	// the same data as the whole sweep.
@@ -205,7 +207,7 @@ func TestScanV4Emulated(t *testing.T) {
 		}
 	}
 	// Of the seeds' cases, the default run keeps the masked sample
-	// (mma.sync, TF32) and the wgmma float16 seeded scan.
+	// (mma.sync, TF32) and the wgmma float16 seeded scans.
 	for i, c := range cases {
 		if ((c.keep > 0 && !c.seeded) || (c.seeded && c.cfg.wg && c.dt == engine.Float16)) && !slices.Contains(keep, i) {
 			keep = append(keep, i)
@@ -398,7 +400,13 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 	if c.seeded {
 		for i := range c.m {
 			th := float32(math.NaN())
-			if i%5 != 4 {
+			switch {
+			case c.worstSeeds || i%5 == 3 && c.keep > 0: // a sample with too few passing rows: the worst score
+				th = float32(math.Inf(1))
+				if c.largest {
+					th = float32(math.Inf(-1))
+				}
+			case i%5 != 4:
 				ref := make([]float64, 0, ns)
 				for r := range ns {
 					if v := score(i, r); !math.IsNaN(v) && !math.IsInf(v, 0) {
@@ -412,9 +420,19 @@ func runEmuCase(t *testing.T, rng *rand.Rand, c emuCase, seed uint64) {
 			in = binary.LittleEndian.AppendUint32(in, math.Float32bits(th))
 		}
 		out := runEmu(t, exe, in, c.m*4+c.m*c.L*8+4)
+		if c.worstSeeds {
+			for i := range c.m {
+				if cnt := binary.LittleEndian.Uint32(out[4*i:]); cnt != 0 {
+					t.Fatalf("query %d: %d keys listed, want none: every seed is the worst score", i, cnt)
+				}
+			}
+			t.Logf("%s: m %d n %d: every seed the worst, no key listed", v, c.m, ns)
+			return
+		}
 		for i := range c.m {
 			checkSeeded(t, c, i, thr[i], ns, binary.LittleEndian.Uint32(out[4*i:]), out[4*c.m+i*c.L*8:4*c.m+(i+1)*c.L*8],
-				func(r int) float64 { return score(i, r) }, func(r int) float64 { return tolOf(qnorm(i), r) }, better)
+				func(r int) float64 { return score(i, r) }, func(r int) float64 { return tolOf(qnorm(i), r) }, better,
+				func(r int) bool { return fails[r*step] })
 		}
 		checkMaxNorm(t, ss, out, maxNorm)
 		t.Logf("%s: m %d n %d d %d C %d L %d grid %dx%d: every list exact", v, c.m, ns, c.d, C, c.L, nmt, parts)
@@ -491,13 +509,18 @@ func checkMaxNorm(t *testing.T, ss string, out []byte, want float64) {
 // every row that beats the threshold th by more than the tolerance and
 // none that misses it by more, each once, as keys whose scores pass th
 // (a NaN threshold: every row); cnt counts them all, past the list's
-// length too.
-func checkSeeded(t *testing.T, c emuCase, i int, th float32, n int, cnt uint32, list []byte, score, tol func(int) float64, better func(a, b float64) bool) {
+// length too. A row of a masked scan that fails (fails) is never listed,
+// whatever the threshold.
+func checkSeeded(t *testing.T, c emuCase, i int, th float32, n int, cnt uint32, list []byte, score, tol func(int) float64, better func(a, b float64) bool,
+	fails func(int) bool) {
 	t.Helper()
 	t64 := float64(th)
 	sure, maybe := 0, 0 // rows that must pass, rows that may
 	must := map[int]bool{}
 	for r := range n {
+		if fails(r) {
+			continue
+		}
 		s := score(r)
 		switch {
 		case math.IsNaN(t64), math.IsNaN(s), better(s, t64+tol(r)) && better(s, t64-tol(r)):
@@ -518,6 +541,9 @@ func checkSeeded(t *testing.T, c emuCase, i int, th float32, n int, cnt uint32, 
 		r := int(uint32(key))
 		if r >= n || seen[r] {
 			t.Fatalf("query %d slot %d: row %d outside [0, %d) or repeated (key %#x)", i, u, r, n, key)
+		}
+		if fails(r) {
+			t.Fatalf("query %d (threshold %g) slot %d: row %d fails the mask and is listed", i, th, u, r)
 		}
 		seen[r] = true
 		got := unrankKey(key, c.largest)

@@ -115,8 +115,8 @@ func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
 func (r *runner) search(at engine.Attrs, q, x arg, scales, bits, vals, idx dptr, noSeed bool) error {
 	m, d := q.Shape[0], q.Shape[1]
 	mma := useMMA(at, q.DType, x.DType, m, d)
-	if mma && bits == 0 && !noSeed {
-		if done, err := r.seeded(at, q, x, vals, idx); done || err != nil {
+	if mma && !noSeed {
+		if done, err := r.seeded(at, q, x, bits, vals, idx); done || err != nil {
 			return err
 		}
 	}

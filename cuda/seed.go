@@ -23,6 +23,15 @@ import "github.com/silica-go/silica/engine"
 // query for which that fails (the sample misled it: a chance of about
 // 4e-7 with random rows) is searched again without a seed, with the
 // others that failed, so a search is exact either way.
+//
+// A masked search (a row bitmap) is seeded the same way: the sample's
+// failing rows score the worst, the scan lists only passing rows, and a
+// query with fewer than kc passing rows is searched again. A sample with
+// fewer than kk passing rows seeds the worst score for every query (the
+// filter is the same for all): the scan's blocks then return at once and
+// the queries are searched again without a seed, so a filter that keeps
+// few rows costs the sample's scan more than an unseeded search, not a
+// whole scan more.
 
 const (
 	// seedRank is the sample's rank whose score seeds a threshold: the
@@ -89,8 +98,11 @@ func planSeed(m, n, k, kc int, tf32 bool) (seedPlan, bool) {
 }
 
 // seeded runs the seeded search if it applies (planSeed; not with a
-// Config that sets SelectK or NoSeed) and says whether it did.
-func (r *runner) seeded(at engine.Attrs, q, x arg, vals, idx dptr) (bool, error) {
+// Config that sets SelectK or NoSeed) and says whether it did; through
+// the row bitmap bits when not 0 (a masked search: the sample's and the
+// scan's failing rows score the worst and are never listed, so a query
+// with fewer than kc passing rows is searched again without a seed).
+func (r *runner) seeded(at engine.Attrs, q, x arg, bits, vals, idx dptr) (bool, error) {
 	if r.b.cfg.NoSeed || r.b.cfg.SelectK != 0 {
 		return false, nil
 	}
@@ -140,7 +152,7 @@ func (r *runner) seeded(at engine.Attrs, q, x arg, vals, idx dptr) (bool, error)
 		qc.ptr = q.ptr + uint64(q0)*rowBytes
 		qs := qscale + uint64(4*q0)
 		// The seeds: each query's kk-th best score of the sample.
-		cand, parts, _, err := r.mmaScanV4(at, qc, sample, sp.kk, qs, maxnorm, 0, ver, scanSeed{step: sp.step, scr: scr})
+		cand, parts, _, err := r.mmaScanV4(at, qc, sample, sp.kk, qs, maxnorm, bits, ver, scanSeed{step: sp.step, scr: scr})
 		if err != nil {
 			return true, err
 		}
@@ -151,7 +163,7 @@ func (r *runner) seeded(at engine.Attrs, q, x arg, vals, idx dptr) (bool, error)
 			return true, err
 		}
 		sd := scanSeed{step: 1, thr0: t0 + uint64(4*(sp.kk-1)), thr0s: sp.kk, cnt: cnt, list: list, L: sp.L, scr: scr}
-		_, _, trunc, err := r.mmaScanV4(at, qc, x, kc, qs, maxnorm, 0, ver, sd)
+		_, _, trunc, err := r.mmaScanV4(at, qc, x, kc, qs, maxnorm, bits, ver, sd)
 		if err != nil {
 			return true, err
 		}
@@ -172,24 +184,25 @@ func (r *runner) seeded(at engine.Attrs, q, x arg, vals, idx dptr) (bool, error)
 		if err := r.selectRows(engine.Float32, 0, best, gg, kc, kc, at.Largest, 0, 0, approx); err != nil {
 			return true, err
 		}
-		if err := r.tf32Finish(at, qc, x, kc, qn+uint64(4*q0), qs, maxnorm, trunc, 0, approx, exact, bestk, vq, iq,
+		if err := r.tf32Finish(at, qc, x, kc, qn+uint64(4*q0), qs, maxnorm, trunc, bits, approx, exact, bestk, vq, iq,
 			flags+uint64(4*(m+q0))); err != nil {
 			return true, err
 		}
 	}
-	return true, r.reseed(at, q, x, flags, tf32, vals, idx)
+	return true, r.reseed(at, q, x, bits, flags, tf32, vals, idx)
 }
 
-// reseed searches again, without a seed and all at once, the queries of
-// a seeded search whose list failed (flags [m], 0 for those) or, for
-// TF32, whose bound failed (flags [m:2m]).
-func (r *runner) reseed(at engine.Attrs, q, x arg, flags dptr, tf32 bool, vals, idx dptr) error {
+// reseed searches again, without a seed and all at once (through the
+// row bitmap bits when not 0), the queries of a seeded search whose list
+// failed (flags [m], 0 for those) or, for TF32, whose bound failed
+// (flags [m:2m]).
+func (r *runner) reseed(at engine.Attrs, q, x arg, bits, flags dptr, tf32 bool, vals, idx dptr) error {
 	m, d := q.Shape[0], q.Shape[1]
 	k := at.K
 	if r.d.dry { // compile what a failed seed would run
 		one := q
 		one.Shape = engine.Shape{1, d}
-		return r.search(at, one, x, 0, 0, vals, idx, true)
+		return r.search(at, one, x, 0, bits, vals, idx, true)
 	}
 	nf := m
 	if tf32 {
@@ -233,7 +246,7 @@ func (r *runner) reseed(at engine.Attrs, q, x arg, flags dptr, tf32 bool, vals, 
 	}
 	qs := q
 	qs.ptr, qs.Shape = sub, engine.Shape{nr, d}
-	if err := r.search(at, qs, x, 0, 0, sv, si, true); err != nil {
+	if err := r.search(at, qs, x, 0, bits, sv, si, true); err != nil {
 		return err
 	}
 	for j, i := range redo {

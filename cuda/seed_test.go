@@ -14,7 +14,10 @@ import (
 // float32 (TF32, re-scored) rows, dot and cosine, k from 256 to 4096,
 // several chunks of queries; rows with exact ties, whose lists overflow,
 // and a sample that misleads (every sampled row the same, far from the
-// rest), whose queries must all be searched again without a seed.
+// rest), whose queries must all be searched again without a seed; then
+// masked searches (checkMasked), whose seeds skip the failing rows: half
+// or a tenth of the rows passing, a sample with too few passing rows to
+// seed a threshold, and fewer than k rows passing (searched again).
 func TestSeeded(t *testing.T) {
 	b, err := New(0)
 	testenv.Need(t, "cuda", err)
@@ -67,6 +70,33 @@ func TestSeeded(t *testing.T) {
 			t.Errorf("%s: %d of %d queries searched again, want at least %d", c.name, n, c.c.m, c.min)
 		}
 		t.Logf("%s: %d of %d queries searched again", c.name, n, c.c.m)
+	}
+	// Masked searches (a row bitmap) are seeded too: the sample's failing
+	// rows score the worst, and no list holds a failing row.
+	for _, c := range []struct {
+		name       string
+		dt         engine.DType
+		m, n, d, k int
+		share      float64
+		again      bool // every query searched again: fewer than kc rows pass, or the sample seeds the worst score
+	}{
+		{"10% pass", engine.Float16, 32, 100003, 96, 1000, 0.1, false},
+		{"half pass, TF32", engine.Float32, 40, 60001, 64, 300, 0.5, false},
+		// About 1500 rows pass, 48 of the sample's 6452, fewer than its
+		// rank 65: every seed is the worst score, and the scan's blocks
+		// return at once (scan_tc.cuh, unseeded).
+		{"a sample with too few passing rows", engine.Float16, 24, 200003, 64, 1000, 0.0075, true},
+		{"fewer than k pass", engine.Float16, 20, 50021, 64, 1000, 0.01, true},
+	} {
+		seeds, again := b.seeds.Load(), b.reseeded.Load()
+		checkMasked(t, e, rng, c.dt, c.m, c.n, c.d, c.k, c.share)
+		if b.seeds.Load() == seeds {
+			t.Fatalf("masked, %s: not seeded", c.name)
+		}
+		n := b.reseeded.Load() - again
+		if c.again && n < int64(c.m) || !c.again && n != 0 {
+			t.Errorf("masked, %s: %d of %d queries searched again", c.name, n, c.m)
+		}
 	}
 }
 

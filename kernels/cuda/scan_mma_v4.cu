@@ -49,6 +49,7 @@ extern "C" __global__ void __launch_bounds__(NT, MINB) mma_scan_v4(
 	unsigned char* tiles = smem; // STAGES x (BM + BN) rows, SB bytes a stage
 	ScanBlock blk(smem + STAGES * SB, m, n, per, qscale, normB, largest, kk, C, wbuf, bits,
 	              ScanSeed{xstep, thr0, thr0s, lcnt, cand, L});
+	if (blk.unseeded()) return;
 	int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
 	int wm = warp / WN, wn = warp % WN;
 	int g = lane >> 2, t4 = lane & 3;

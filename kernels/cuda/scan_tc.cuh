@@ -47,7 +47,7 @@
 // -Inf (largest) or +Inf (a masked search, engine.OpMaskRows): the bit is
 // read only for a score that passes its query's threshold, so after the
 // first tiles almost never, and such a row enters a buffer only while it
-// holds fewer than kk keys.
+// holds fewer than kk keys, and never a seeded scan's.
 //
 // Defines: T (float, f16, bf16), IS_TF32 for float, IS_BF16 for bf16; SS,
 // BM, BN, BKB (64 or 128), STAGES, PF, MINB, MASK. SIL_EMU builds the kernel for
@@ -284,7 +284,8 @@ struct ScanLoader {
 // it: a block never cuts a buffer back, it flushes it whole to the
 // query's list (sd.list [m][L], sd.cnt[q] keys appended, counted past L
 // though only L are written) when the next tile could overflow it, and
-// at the end. The list then holds every key at or past the threshold.
+// at the end. The list then holds every key at or past the threshold
+// (of a masked scan, every passing row's).
 struct ScanSeed {
 	i64 xstep;        // row r of the scan is row r*xstep of x
 	const float* thr0; // null: not seeded
@@ -333,6 +334,28 @@ struct ScanBlock {
 			qsc[tid] = (qscale && qbase + tid < m) ? qscale[qbase + tid] : 1.0f;
 		}
 		if (tid == 0) scr[0] = 0;
+	}
+
+	// unseeded reports that the block of a masked seeded scan has nothing
+	// to list: every query's seed is the worst score, its sample having
+	// had fewer passing rows than its rank (the rows' filter is the same
+	// for every query). The block then returns at once, its queries' lists
+	// empty, and they are searched again without a seed (cuda/seed.go):
+	// a scan listing every passing row would cost a whole scan more
+	// whenever fewer than the wanted keys pass.
+	__device__ __forceinline__ bool unseeded() const {
+#if MASK
+		if (!sd.thr0) return false;
+		int tid = threadIdx.x;
+		bool worst = true;
+		if (tid < BM && qbase + tid < m) {
+			float t = sd.thr0[(qbase + tid) * sd.thr0s];
+			worst = t == __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
+		}
+		return __syncthreads_and(worst) != 0;
+#else
+		return false;
+#endif
 	}
 
 	// sum_squares adds to ss the squares of thread tid's 1/TPR of row
@@ -398,8 +421,10 @@ struct ScanBlock {
 				// (unfiltered 0.98-1.00 and 1.58); keeping half, float16
 				// 1.11-1.12 against 1.01-1.02 (the test's place: tested
 				// after the threshold, 1.09 and float32 slower, run 33 C).
-				// A seeded scan's list keeps every row its threshold passes.
-				if (!sd.thr0 && cnt_s[ql] >= kk) return;
+				// A seeded scan's list keeps only passing rows: a query
+				// whose list ends with fewer than the wanted keys is
+				// searched again without a seed.
+				if (sd.thr0 || cnt_s[ql] >= kk) return;
 				s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
 				if (lg ? (s < thr) : (s > thr)) return;
 			}

@@ -111,6 +111,7 @@ struct sil_warp {
 struct sil_block {
 	sil_bar bar;
 	sil_warp warps[8];
+	int noes; // __syncthreads_and's threads voting false
 };
 
 // The scheduler: the block that runs, its threads, those ready to run (per
@@ -287,6 +288,18 @@ inline void sil_wait(sil_bar* b) {
 inline sil_warp* sil_w() { return &sil_blk->warps[threadIdx.x >> 5]; }
 
 inline void __syncthreads() { sil_wait(&sil_blk->bar); }
+// __syncthreads_and: a barrier that returns whether every thread's p
+// holds (the count reset behind a third barrier, so that no thread votes
+// again before it is).
+inline int __syncthreads_and(int p) {
+	if (!p) sil_blk->noes++;
+	__syncthreads();
+	int all = sil_blk->noes == 0;
+	__syncthreads();
+	if (threadIdx.x == 0) sil_blk->noes = 0;
+	__syncthreads();
+	return all;
+}
 inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __syncwarp(unsigned = 0xffffffffu) { sil_wait(&sil_w()->bar); }
 
@@ -459,6 +472,7 @@ template <class F> void sil_launch(unsigned gx, unsigned gy, unsigned seed, F ke
 		for (unsigned bx = 0; bx < gx; bx++) {
 			memset(smem, 0xab, sizeof smem); // poison
 			blk->bar = {256, 0, {}};
+			blk->noes = 0;
 			for (auto& w : blk->warps) w.bar = {32, 0, {}};
 			sil_blk = blk;
 			blockIdx = sil_dim3{bx, by, 0};
