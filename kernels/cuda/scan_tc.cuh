@@ -46,8 +46,8 @@
 // With MASK=1 a row r whose bit r%32 of bits[r/32] is clear scores
 // -Inf (largest) or +Inf (a masked search, engine.OpMaskRows): the bit is
 // read only for a score that passes its query's threshold, so after the
-// first tiles almost never, and such a row enters a buffer only while it
-// holds fewer than kk keys, and never a seeded scan's.
+// first tiles almost never, and such a row enters a buffer only while its
+// query has no threshold, and never a seeded scan's.
 //
 // Defines: T (float, f16, bf16), IS_TF32 for float, IS_BF16 for bf16; SS,
 // BM, BN, BKB (64 or 128), STAGES, PF, MINB, MASK. SIL_EMU builds the kernel for
@@ -411,22 +411,20 @@ struct ScanBlock {
 #if MASK
 			i64 r = (r0 + c) * sd.xstep;
 			if (((bits[r >> 5] >> (r & 31)) & 1u) == 0u) { // a failing row: the worst score
-				// It only fills a buffer that holds fewer than kk keys (a
-				// part with fewer than kk passing rows): past that, failing
-				// rows would crowd the buffer until kk rows passed, each
-				// cut back, while the threshold stays the worst score. On
-				// an H100 (run 33 B, 64 queries over 1M rows, k = 100,
-				// device ms of the search), keeping 10%: float16 1.03-1.05
-				// against 1.26 before, float32 1.76-1.78 against 2.31-2.37
-				// (unfiltered 0.98-1.00 and 1.58); keeping half, float16
-				// 1.11-1.12 against 1.01-1.02 (the test's place: tested
-				// after the threshold, 1.09 and float32 slower, run 33 C).
+				// It enters an unseeded scan's buffer only while its query
+				// has no threshold yet (until the buffer is first cut
+				// back to kk keys): after that, a later failing row ranks
+				// after every failing row kept (the same worst score, a
+				// larger index). On an H100 (run 34 A, 64 queries over 1M rows,
+				// device ms of the search, against the buffer's count
+				// tested instead), at k = 100 keeping half: float16
+				// 1.05-1.06 against 1.09-1.17 (unfiltered 1.00-1.03),
+				// float32 1.70-1.71 against 1.82 (unfiltered 1.67-1.72).
 				// A seeded scan's list keeps only passing rows: a query
 				// whose list ends with fewer than the wanted keys is
 				// searched again without a seed.
-				if (sd.thr0 || cnt_s[ql] >= kk) return;
+				if (sd.thr0 || thr == thr) return;
 				s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
-				if (lg ? (s < thr) : (s > thr)) return;
 			}
 #endif
 			int pos = atomicAdd(&cnt_s[ql], 1);
