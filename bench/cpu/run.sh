@@ -22,7 +22,7 @@ for part in "${@:-kernels store default exact}"; do
 				-benchtime 10x ./cpu | tee "$out.kernels.txt" ;;
 		store) # the store over 100K x 768 beside NumPy and FAISS
 			/tmp/silica-embench --backend cpu --peers numpy,faiss --scenario store --docs 100000 \
-				--dtypes float32,float16 | tee "$out.store100k.md" ;;
+				--dtypes float32,float16 | tee "$out.store.md" ;;
 		batch) # issue 15's CPU grid: 1, 64 and 1024 queries over 10K and 100K x 768 beside NumPy and FAISS
 			/tmp/silica-embench --backend cpu --peers numpy,faiss --docs 10000 --dtypes float32,float16 --large-k none --time 1s \
 				--scenario store_search_1,store_search_64,store_search_1024 --json "$out.store10k.json" | tee "$out.store10k.md"
