@@ -6,7 +6,8 @@
 # tests, logged and counted), store1m (embench's 1M-row store beside plain
 # PyTorch), store_at_k and exact64 (the same at a given k for 64 and
 # 1024 queries; cmd/exactcheck), seed1m and enc100k (the encoder's
-# scenarios over short documents), hostprof (the store's host profile).
+# scenarios over short documents), hostprof (the store's host profile),
+# firstuse (cudabench -storefirst: a fresh process's first search).
 set -o pipefail
 T0=$SECONDS
 OUT="${OUT:-$(mktemp -d)}"
@@ -186,4 +187,23 @@ exact64() {
 	echo "exactcheck rc $? ($((SECONDS - T0)) s)"
 	grep -E "violation" "$OUT/exactcheck64.log" | grep -v ": 0 violations" | head -4
 	grep -E "on cuda:|^ok" "$OUT/exactcheck64.log" | tail -12
+}
+# firstuse SPEC...: cudabench -storefirst over a saved 200K x 768 store
+# (float32 in /tmp/sf32, float16 in /tmp/sf16, each made first) for each
+# dtype,queries,k given: with an empty kernel cache, with it filled, and
+# empty with the first search 8 s after Open; into $OUT/firstuse.log.
+firstuse() {
+	local spec d c
+	{
+		lim 60 $G/cudabench -storefirst /tmp/sf32,fp32,1,100
+		lim 60 $G/cudabench -storefirst /tmp/sf16,fp16,1,100
+		for spec in "$@"; do
+			d=/tmp/sf32
+			case $spec in fp16*) d=/tmp/sf16 ;; esac
+			c=/tmp/cold-$spec
+			SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/cold cache:            /'
+			SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/cached:                /'
+			SILICA_CACHE_DIR=$c-w lim 40 $G/cudabench -storefirst $d,$spec -wait 8s | sed 's/^/cold, 8 s after Open: /'
+		done
+	} 2>&1 | tee "$OUT/firstuse.log"
 }

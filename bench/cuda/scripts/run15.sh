@@ -56,18 +56,7 @@ A)
 	(cd store && SILICA_BACKEND=cuda lim 90 $G/store.test -test.run '^$' -test.bench BenchmarkFilteredSearch -test.benchtime 100x >"$OUT/filter_bench.log" 2>&1; echo "rc $?" >>"$OUT/filter_bench.log")
 	grep -E 'Benchmark|rc ' "$OUT/filter_bench.log"
 	echo "== store first use ($((SECONDS - T0)) s)"
-	{
-		lim 60 $G/cudabench -storefirst /tmp/sf32,fp32,1,100
-		lim 60 $G/cudabench -storefirst /tmp/sf16,fp16,1,100
-		for spec in fp32,1,100 fp32,64,100 fp16,1,100 fp32,8,1000; do
-			d=/tmp/sf32
-			case $spec in fp16*) d=/tmp/sf16 ;; esac
-			c=/tmp/cold-$spec
-			SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/cold cache:            /'
-			SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/cached:                /'
-			SILICA_CACHE_DIR=$c-w lim 40 $G/cudabench -storefirst $d,$spec -wait 8s | sed 's/^/cold, 8 s after Open: /'
-		done
-	} 2>&1 | tee "$OUT/firstuse.log"
+	firstuse fp32,1,100 fp32,64,100 fp16,1,100 fp32,8,1000
 	;;
 B)
 	model

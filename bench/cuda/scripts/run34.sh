@@ -20,6 +20,8 @@
 # C: the grid at k = 4096; the store's first use (cudabench -storefirst:
 #    cold cache, cached, cold 8 s after Open); embench's 1M-row adds and
 #    device memory beside PyTorch.
+# D: see below. Only A ran in the fifteenth session (B, C and D found no
+#    machine); D comes first next time.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -44,18 +46,7 @@ C)
 	BATCHES='1 64 1024' store_at_k 300 4096
 	rm -f "$OUT"/*.json
 	echo "== store first use ($((SECONDS - T0)) s)"
-	{
-		lim 40 $G/cudabench -storefirst /tmp/sf32,fp32,1,100
-		lim 40 $G/cudabench -storefirst /tmp/sf16,fp16,1,100
-		for spec in fp32,1,100 fp16,64,4096; do
-			d=/tmp/sf32
-			case $spec in fp16*) d=/tmp/sf16 ;; esac
-			c=/tmp/cold-$spec
-			SILICA_CACHE_DIR=$c lim 30 $G/cudabench -storefirst $d,$spec | sed 's/^/cold cache:            /'
-			SILICA_CACHE_DIR=$c lim 30 $G/cudabench -storefirst $d,$spec | sed 's/^/cached:                /'
-			SILICA_CACHE_DIR=$c-w lim 30 $G/cudabench -storefirst $d,$spec -wait 8s | sed 's/^/cold, 8 s after Open: /'
-		done
-	} 2>&1 | tee "$OUT/firstuse.log"
+	firstuse fp32,1,100 fp16,64,4096
 	echo "== embench store_add, 1M rows ($((SECONDS - T0)) s)"
 	lim $((580 - (SECONDS - T0))) $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --scenario store_add \
 		>"$OUT/store_add.md" 2>"$OUT/store_add.err"
