@@ -20,8 +20,14 @@
 # C: the grid at k = 4096; the store's first use (cudabench -storefirst:
 #    cold cache, cached, cold 8 s after Open); embench's 1M-row adds and
 #    device memory beside PyTorch.
-# D: see below. Only A ran in the fifteenth session (B, C and D found no
-#    machine); D comes first next time.
+# D: see below. Only A ran in the fifteenth session (B, C, D and E found
+#    no machine); D comes first next time.
+# E: cudabench_bits, cuda_bits.test: HEAD with run34e_bitsmem.patch (a
+#    tile's bits staged in shared memory by row_scales, so that an offer
+#    of a masked tensor-core scan reads no global memory; the emulated
+#    scans pass with it and fail with a bit off by one): its masked and
+#    seeded tests, then -storeprof of the filtered searches against
+#    cudabench, interleaved.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -68,6 +74,15 @@ D)
 	storeprof_rounds 40 10 '64:100;64:100:10a;64:100:50a;64:1000;64:1000:10a;64:1000:50a' '^store search' ${STOP:-250} cudabench
 	[ -z "$GRID" ] || BATCHES='1 64 1024' store_at_k 400 100
 	rm -f "$OUT"/*.json
+	;;
+E)
+	unpack
+	gpuinfo
+	(cd cuda && lim 150 $G/cuda_bits.test -test.v -test.run 'TestSeeded|TestBackend/(ScanMasked|MaskRows)$' >"$OUT/cuda_bits_tests.log" 2>&1
+		echo "rc $?" >>"$OUT/cuda_bits_tests.log")
+	grep -E -- '^(--- |ok|FAIL|panic)|^rc ' "$OUT/cuda_bits_tests.log" | head
+	storeprof_rounds 40 10 '64:100;64:100:10a;64:100:50a;64:1000;64:1000:10a;64:1000:50a' '^store search' 500 \
+		cudabench cudabench_bits cudabench cudabench_bits
 	;;
 esac
 echo "== done ($((SECONDS - T0)) s)"
