@@ -119,8 +119,8 @@
 // k at the end.
 //
 // Before all of these, a search of sixteen queries or more on the tensor
-// cores, unmasked, whose kc candidates a query (k; max(2k, k+64) for
-// TF32) are 128 or more and whose rows are at least about 8 kc, is
+// cores, masked or not, whose kc candidates a query (k; max(2k, k+64)
+// for TF32) are 128 or more and whose rows are at least about 8 kc, is
 // seeded (seed.go): the tensor-core scan over a sample of the rows
 // (every kc/32-th row, read in place) gives each query the 64th best
 // score of the sample; the scan of every row then starts every block
@@ -129,7 +129,9 @@
 // of each list. A list of at least kc keys that lost none holds the best
 // kc whatever the sample was; the queries whose lists do not are
 // searched again without a seed (the host reads a flag a query), so the
-// results are the unseeded search's. The seed replaces the blocks' own
+// results are the unseeded search's (a masked seeded scan lists only
+// passing rows, so a query with fewer than kc of them is searched
+// again). The seed replaces the blocks' own
 // thresholds (each the kc-th best of its part of the rows) and lifts the
 // tensor-core scan's limit of k: over 1M x 768 on an H100, 1024 float16
 // queries at k = 4096 took 6.6 ms of kernels seeded against 25.7
