@@ -40,6 +40,10 @@ __device__ __forceinline__ bf16 f32_to_bf16(float v) {
 	return h;
 }
 
+// masked_score is the score a row bitmap's failing row gets
+// (engine.OpMaskRows): the worst of the order, -Inf when the largest come
+// first (largest), else +Inf.
+__device__ __forceinline__ float masked_score(bool largest) { return __uint_as_float(largest ? 0xff800000u : 0x7f800000u); }
 __device__ __forceinline__ void store_f32(float* p, i64 i, float v) { p[i] = v; }
 __device__ __forceinline__ void store_f32(f16* p, i64 i, float v) { p[i] = f32_to_f16(v); }
 __device__ __forceinline__ void store_f32(bf16* p, i64 i, float v) { p[i] = f32_to_bf16(v); }

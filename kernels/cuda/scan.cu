@@ -281,7 +281,7 @@ extern "C" __global__ void __launch_bounds__(256, MINB) rowscan(
 			if (j >= mq) continue;
 			float s = warp_sum(part[u][j]);
 			if (METRIC == 0) s = s * qsc[j] * xs;
-			if (fails) s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
+			if (fails) s = masked_score(lg);
 #if MODE == 0
 			if (lane == 0) out[(i64)(q0 + j) * n + r] = s;
 #else

@@ -57,7 +57,7 @@ extern "C" __global__ void rescore(const float* q, const float* x, i64 m, i64 d,
 		ss = warp_sum(ss);
 		float s = dot * (qscale ? qscale[qi] : 1.0f);
 		if (normB) s *= 1.0f / fmaxf(sqrtf(ss), 1e-12f);
-		if (bits && ((bits[r >> 5] >> (r & 31)) & 1u) == 0u) s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
+		if (bits && ((bits[r >> 5] >> (r & 31)) & 1u) == 0u) s = masked_score(lg);
 		if (lane == 0) exact[c] = make_key(s, lg, r);
 	}
 }

@@ -350,7 +350,7 @@ struct ScanBlock {
 		bool worst = true;
 		if (tid < BM && qbase + tid < m) {
 			float t = sd.thr0[(qbase + tid) * sd.thr0s];
-			worst = t == __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
+			worst = t == masked_score(lg);
 		}
 		return __syncthreads_and(worst) != 0;
 #else
@@ -424,7 +424,7 @@ struct ScanBlock {
 				// whose list ends with fewer than the wanted keys is
 				// searched again without a seed.
 				if (sd.thr0 || thr == thr) return;
-				s = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
+				s = masked_score(lg);
 			}
 #endif
 			int pos = atomicAdd(&cnt_s[ql], 1);

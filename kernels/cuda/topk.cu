@@ -371,7 +371,7 @@ extern "C" __global__ void __launch_bounds__(256) mask_rows(
 	for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (i64)gridDim.x * blockDim.x) {
 		i64 r = i % n;
 		float v = to_f32(x[i]);
-		if (((bits[r >> 5] >> (r & 31)) & 1u) == 0u) v = __uint_as_float(largest ? 0xff800000u : 0x7f800000u);
+		if (((bits[r >> 5] >> (r & 31)) & 1u) == 0u) v = masked_score(largest);
 		y[i] = v;
 	}
 }
@@ -415,7 +415,7 @@ extern "C" __global__ void __launch_bounds__(256) cand_filter(
 			if (i < P) {
 				i64 r = base + i;
 				float x = v[j];
-				if (bits && ((bits[r >> 5] >> (r & 31)) & 1u) == 0u) x = __uint_as_float(lg ? 0xff800000u : 0x7f800000u);
+				if (bits && ((bits[r >> 5] >> (r & 31)) & 1u) == 0u) x = masked_score(lg);
 				key = make_key(x, lg, (u32)r);
 			}
 			bool take = key < t;
