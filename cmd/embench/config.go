@@ -28,9 +28,12 @@ type config struct {
 	Dim     int // row length of the store scenario
 	K       int // results per query
 	Batches []int
-	LargeK  []int          // k of the store's large-k cases (largeKBatch queries each), as asked
-	DTypes  []engine.DType // storage dtypes of the store scenario
-	Metric  store.Metric   // the store scenario's: cosine, dot or l2
+	LargeK  []int // k of the store's large-k cases, as asked
+	// LargeKBatches are the query counts of the large-k cases
+	// (largeKBatch when empty).
+	LargeKBatches []int
+	DTypes        []engine.DType // storage dtypes of the store scenario
+	Metric        store.Metric   // the store scenario's: cosine, dot or l2
 	// Devices and Shards lay the store of the search cases out: each
 	// device count (1: the measured engine's device; n: the backend's
 	// first n devices, store.Options.Devices) with each shard count per
@@ -116,7 +119,7 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.SetOutput(io.Discard) // errors are returned, printed once by the caller
 	fs.Usage = func() {}
 	c := &config{}
-	var backends, peers, only, batches, large, dtypes, metric, devices, shards string
+	var backends, peers, only, batches, large, largeBatches, dtypes, metric, devices, shards string
 	var minTime time.Duration
 	var docs int
 	fs.BoolVar(&c.List, "list", false, "print the backends and peers available here, and why the others are not, then exit")
@@ -124,12 +127,13 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 	fs.StringVar(&backends, "backend", "all", "comma-separated engine backends to measure (cpu, cuda, metal, torch:cpu, mlx...), all for every one that opens, none for none")
 	fs.StringVar(&peers, "peers", "all", "comma-separated Python peers to measure (numpy, faiss, torch), all for those installed, none for none")
 	fs.StringVar(&c.TorchDevice, "torch-device", "", "device of the torch peer: cpu or cuda (default cuda where PyTorch sees one, else cpu)")
-	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, store_search_8_kK, binary_search_1, encode, encode_store), or seed, store or encoder for a whole table")
+	fs.StringVar(&only, "scenario", "all", "comma-separated scenarios to run (matmul, cosine, cosine_prenorm, normalize, fma, gather, slice, store_add, store_search_1, store_search_B, store_search_B_kK, binary_search_1, encode, encode_store), or seed, store or encoder for a whole table")
 	fs.IntVar(&docs, "docs", 0, fmt.Sprintf("rows of the store scenario (default %d, %d with --quick; 1000000 for a million)", defaultDocs, quickDocs))
 	fs.IntVar(&c.Dim, "dim", defaultDim, "row length of the store scenario")
 	fs.IntVar(&c.K, "k", defaultK, "results per query of the store scenario")
 	fs.StringVar(&batches, "batches", defaultBatch, "comma-separated query batch sizes of the store's throughput cases")
-	fs.StringVar(&large, "large-k", defaultLarge, fmt.Sprintf("comma-separated k of the store's large-k cases (%d queries each), none for none; a k above --docs is not run", largeKBatch))
+	fs.StringVar(&large, "large-k", defaultLarge, "comma-separated k of the store's large-k cases (store_search_B_kK, B of --large-k-batches), none for none; a k above --docs is not run")
+	fs.StringVar(&largeBatches, "large-k-batches", strconv.Itoa(largeKBatch), "comma-separated query counts of the store's large-k cases: with --batches, --k and --large-k, a grid of batch sizes by k in one run")
 	fs.StringVar(&dtypes, "dtypes", "float32,float16", "comma-separated storage dtypes of the store scenario (float32, float16, bfloat16)")
 	fs.StringVar(&devices, "devices", "1", "comma-separated device counts of the store's search cases: 1 is the measured backend's device, n > 1 its first n devices (store.Options.Devices)")
 	fs.StringVar(&shards, "shards", "1", "comma-separated shard counts per device of the store's search cases (store.Options.Shards); 1 on one device is the plain store")
@@ -199,6 +203,9 @@ func parseFlags(args []string, help io.Writer) (*config, error) {
 		if c.LargeK, err = parseInts("large-k", large); err != nil {
 			return nil, err
 		}
+	}
+	if c.LargeKBatches, err = parseInts("large-k-batches", largeBatches); err != nil {
+		return nil, err
 	}
 	if c.Devices, err = parseInts("devices", devices); err != nil {
 		return nil, err
@@ -293,8 +300,10 @@ func checkOnly(only []string, c *config) error {
 	known = append(known, "binary_search_1")
 	for _, n := range only {
 		for _, k := range c.LargeK {
-			if n == largeKName(k) && k > c.Docs {
-				return fmt.Errorf("embench: -scenario %s: k %d is more than -docs %d: a top-k needs at least k rows", n, k, c.Docs)
+			for _, b := range c.largeBatches() {
+				if n == largeKName(b, k) && k > c.Docs {
+					return fmt.Errorf("embench: -scenario %s: k %d is more than -docs %d: a top-k needs at least k rows", n, k, c.Docs)
+				}
 			}
 		}
 		if !slices.Contains(known, n) {

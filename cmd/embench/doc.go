@@ -58,7 +58,12 @@
 //	store_add            store.New and Append every row (conversion to the storage dtype; normalizing under cosine)
 //	store_search_1       Search: one query (cycling through 8), hits back on the host
 //	store_search_B       SearchBatch of B queries, for each B of --batches (64, 1024)
-//	store_search_8_kK    SearchBatch of 8 queries for the top K, for each K of --large-k (1000, 4096) up to --docs
+//	store_search_B_kK    SearchBatch of B queries for the top K, for each B of --large-k-batches (8) and each K of --large-k (1000, 4096) up to --docs
+//
+// With --batches, --k, --large-k and --large-k-batches one run measures a
+// grid of batch sizes by k over the same rows, added once: --batches
+// 1,64,1024 --k 10 --large-k 100,1000,4096 --large-k-batches 1,64,1024
+// (the search at --k keeps its short name, store_search_B).
 //
 // --devices and --shards (comma-separated counts, default 1 each) run the
 // search cases again for every other layout of the store: over the first

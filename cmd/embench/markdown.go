@@ -71,7 +71,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 	if len(store) > 0 {
 		fmt.Fprintf(w, "\n### The store: %dx%d, top-%d by %s%s\n\n", c.Docs, c.Dim, c.K, c.Metric, largeKHeading(c))
 		fmt.Fprintf(w, "Through package store: store_add is store.New and Append of every row (conversion to the storage dtype, normalizing); "+
-			"store_search_B is one SearchBatch of B queries, hits back on the host; store_search_%d_kK is one SearchBatch of %d queries for the top K; "+
+			"store_search_B is one SearchBatch of B queries, hits back on the host; store_search_B_kK is one SearchBatch of B queries for the top K; "+
 			"binary_search_1 searches the same rows as sign-bit codes by Hamming distance (package hamming, a kernel added through engine.NewKernel), "+
 			"one query at a time, hits back on the host, with its recall@10 against the exact float32 answer. "+
 			"The median is end to end, what a user of each library gets: for the engine backends the store's call, queries from the host and hits back on the host; "+
@@ -79,7 +79,7 @@ func writeMarkdown(w io.Writer, rep *Report) {
 			"the same work as their users write it. Kernel only is the engine's own scan of the same search (TopK(MatMul(Normalize(q), xᵀ)), one fused scan_topk, "+
 			"for k+1 results as the store asks its scan, to see ties at the k-th place) "+
 			"on rows and queries already on the device, nothing read back, verified like the row's answer before it was timed. "+
-			"Rows marked %q are Silica's store on a library's engine adapter, not the library as its users call it.\n\n", largeKBatch, largeKBatch, strings.TrimSpace(adapterMark))
+			"Rows marked %q are Silica's store on a library's engine adapter, not the library as its users call it.\n\n", strings.TrimSpace(adapterMark))
 		fmt.Fprintf(w, "Devices × shards is how a search's store spreads its rows (store.Options.Devices and Shards): "+
 			"1 × 1 is the plain store; more shards are searched at once and their top k merged on the host.\n\n")
 		fmt.Fprintf(w, "| scenario | dtype | backend | devices × shards | median ms (end to end) | kernel only ms | p99 ms | spread | reps | queries/s | vs best | verified |\n")
@@ -227,7 +227,14 @@ func largeKHeading(c ConfigInfo) string {
 		for i, k := range c.LargeK {
 			ks[i] = fmt.Sprint(k)
 		}
-		s = fmt.Sprintf(", and %d queries at k = %s", largeKBatch, strings.Join(ks, ", "))
+		bs := make([]string, len(c.LargeKBatches))
+		for i, b := range c.LargeKBatches {
+			bs[i] = fmt.Sprint(b)
+		}
+		if len(bs) == 0 { // a report of an embench before --large-k-batches
+			bs = []string{fmt.Sprint(largeKBatch)}
+		}
+		s = fmt.Sprintf(", and %s queries at k = %s", strings.Join(bs, ", "), strings.Join(ks, ", "))
 	}
 	if len(c.LargeKLeftOut) > 0 {
 		s += fmt.Sprintf(" (k = %v not run: above the %d rows)", c.LargeKLeftOut, c.Docs)

@@ -80,8 +80,10 @@ type ConfigInfo struct {
 	Metric  string `json:"metric"`
 	Batches []int  `json:"batches"`
 	// LargeK are the k of the store's large-k cases that ran
-	// (store_search_8_kK); LargeKLeftOut those of --large-k above --docs.
+	// (store_search_B_kK for B of LargeKBatches); LargeKLeftOut those of
+	// --large-k above --docs.
 	LargeK        []int  `json:"large_k"`
+	LargeKBatches []int  `json:"large_k_batches"`
 	LargeKLeftOut []int  `json:"large_k_left_out,omitempty"`
 	TorchDevice   string `json:"torch_device,omitempty"` // the torch peer's device, where it ran
 	// The encode scenarios' texts, queries, model directory and Silica's

@@ -30,11 +30,12 @@ const rotateQueries = 8
 // reference; the rest of a batch is checked by rescoring (searchCheck).
 const refQueries = 64
 
-// largeKBatch is the number of queries of a large-k case.
+// largeKBatch is the number of queries of a large-k case unless
+// --large-k-batches says otherwise.
 const largeKBatch = 8
 
-// largeKName is the name of the large-k case for k.
-func largeKName(k int) string { return fmt.Sprintf("store_search_%d_k%d", largeKBatch, k) }
+// largeKName is the name of the large-k case of b queries for k.
+func largeKName(b, k int) string { return fmt.Sprintf("store_search_%d_k%d", b, k) }
 
 // searchBatches returns the batch sizes of the search cases: 1, then
 // those of --batches.
@@ -55,19 +56,32 @@ type searchCase struct {
 }
 
 // searchCases returns the store's search cases: each batch size (1 and
-// --batches) at --k, then largeKBatch queries at each --large-k that the
-// rows can satisfy (k at most --docs).
+// --batches) at --k, then each of --large-k-batches at each --large-k
+// that the rows can satisfy (k at most --docs), except a batch size of
+// the first kind at --k itself (the same search).
 func searchCases(c *config) []searchCase {
 	var out []searchCase
-	for _, b := range searchBatches(c.Batches) {
+	plain := searchBatches(c.Batches)
+	for _, b := range plain {
 		out = append(out, searchCase{"store_search_" + strconv.Itoa(b), b, c.K})
 	}
 	for _, k := range c.LargeK {
-		if k <= c.Docs {
-			out = append(out, searchCase{largeKName(k), largeKBatch, k})
+		for _, b := range c.largeBatches() {
+			if k <= c.Docs && (k != c.K || !slices.Contains(plain, b)) {
+				out = append(out, searchCase{largeKName(b, k), b, k})
+			}
 		}
 	}
 	return out
+}
+
+// largeBatches returns the batch sizes of the large-k cases:
+// --large-k-batches, or largeKBatch.
+func (c *config) largeBatches() []int {
+	if len(c.LargeKBatches) == 0 {
+		return []int{largeKBatch}
+	}
+	return c.LargeKBatches
 }
 
 // largeKLeftOut returns the --large-k values above --docs: their cases
@@ -131,7 +145,7 @@ func inputsFor(c *config) *storeData {
 	s := c.store
 	s.once.Do(func() {
 		s.data = randomNormal("data", c.Seed+100, c.Docs, c.Dim)
-		s.queries = randomNormal("queries", c.Seed+200, max(rotateQueries, slices.Max(c.Batches)), c.Dim)
+		s.queries = randomNormal("queries", c.Seed+200, max(rotateQueries, slices.Max(c.Batches), slices.Max(c.largeBatches())), c.Dim)
 		rows := sampleRows(c.Docs, 64)
 		s.sample = tensor{Name: "sample", Shape: []int{len(rows)}, I64: make([]int64, len(rows))}
 		for i, r := range rows {
@@ -344,7 +358,7 @@ type storeState struct {
 }
 
 // storeSearchGroup measures top-k searches: one query at a time (cycling
-// through rotateQueries of them), batches, and largeKBatch queries at
+// through rotateQueries of them), batches, and the large-k batches at
 // each large k. On the engine backends each case is timed twice: end to
 // end through the store (queries from the host, hits back on the host),
 // and kernel only (caseDef.Kernel).

@@ -179,3 +179,43 @@ func TestStoreLayouts(t *testing.T) {
 		t.Errorf("no 1 × 3 row in the table:\n%s", table)
 	}
 }
+
+// TestStoreGrid runs the store's searches as a grid of batch sizes by k
+// in one run (--batches and --k, then --large-k by --large-k-batches) on
+// the CPU backend beside NumPy: every case at its own k, the search at
+// --k named once, each answer verified against the CPU reference.
+func TestStoreGrid(t *testing.T) {
+	t.Parallel()
+	needPeers(t)
+	code, rep, table := runJSON(t, "--quick", "--docs", "1300", "--backend", "cpu", "--peers", "numpy", "--dtypes", "float32",
+		"--batches", "1,17", "--k", "10", "--large-k", "10,257", "--large-k-batches", "1,17",
+		"--scenario", "store_search_1,store_search_17,store_search_1_k257,store_search_17_k257")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, table)
+	}
+	got := map[string]int{}
+	for _, r := range rep.Results {
+		got[r.Scenario]++
+		if !r.Verified || r.Status != statusOK || r.MedianMS == nil {
+			t.Errorf("%s %s: verified %t, status %s, error %q", r.Backend, r.Scenario, r.Verified, r.Status, r.Error)
+		}
+		k := "k=10"
+		if strings.HasSuffix(r.Scenario, "_k257") {
+			k = "k=257"
+		}
+		if r.Backend == "cpu" && !strings.HasSuffix(r.Plan, k) {
+			t.Errorf("%s: plan %q, want a search at %s", r.Scenario, r.Plan, k)
+		}
+	}
+	want := map[string]int{"store_search_1": 2, "store_search_17": 2, "store_search_1_k257": 2, "store_search_17_k257": 2}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("results per case %v, want %v (cpu and numpy each)", got, want)
+	}
+	if !slices.Equal(rep.Config.LargeKBatches, []int{1, 17}) || !strings.Contains(table, "top-10 by cosine, and 1, 17 queries at k = 10, 257") {
+		t.Errorf("config large-k batches %v; the table's heading does not name the grid:\n%s", rep.Config.LargeKBatches, table)
+	}
+	_, err := parseFlags([]string{"--batches", "17", "--k", "10", "--large-k", "10,257", "--large-k-batches", "1,17", "--scenario", "store_search_17_k10"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `unknown scenario "store_search_17_k10"`) {
+		t.Errorf("naming the search at --k by its grid name: %v, want it unknown (it is store_search_17)", err)
+	}
+}

@@ -207,3 +207,20 @@ firstuse() {
 		done
 	} 2>&1 | tee "$OUT/firstuse.log"
 }
+# store_grid LIMIT: embench's 1M-row store on cuda beside plain PyTorch,
+# the whole grid in one run (the rows added once a dtype): store_add,
+# then 1, 64 and 1024 queries at k = 10 (store_search_B) and at k = 100,
+# 1000 and 4096 (store_search_B_kK), into $OUT/grid.{md,json,err}.
+store_grid() {
+	local s="store_add" b k
+	for b in 1 64 1024; do
+		s="$s,store_search_$b"
+		for k in 100 1000 4096; do s="$s,store_search_${b}_k$k"; done
+	done
+	echo "== embench store grid, 1M rows ($((SECONDS - T0)) s)"
+	lim "$1" $G/embench --docs 1000000 --backend cuda --peers torch --time 0.3s --batches 1,64,1024 --k 10 \
+		--large-k 100,1000,4096 --large-k-batches 1,64,1024 --scenario "$s" --json "$OUT/grid.json" >"$OUT/grid.md" 2>"$OUT/grid.err"
+	echo "grid rc $? ($((SECONDS - T0)) s)"
+	grep -E '^\| store_' "$OUT/grid.md" | head -80
+	tail -3 "$OUT/grid.err"
+}
