@@ -13,6 +13,8 @@
 # B: embench's whole grid beside plain PyTorch in one run (store_grid:
 #    1, 64 and 1024 queries at k = 10, 100, 1000 and 4096, and the adds).
 # C: exactcheck (64 queries a batch), then the store's first use.
+# AB: when one call is all the session may get: A's tests of HEAD, then
+#    B's grid in the time left.
 . "$(dirname "$0")/lib.sh"
 case "$1" in
 A)
@@ -32,6 +34,14 @@ B)
 	unpack
 	gpuinfo
 	store_grid 575
+	;;
+AB)
+	unpack
+	gpuinfo
+	gpu_tests cuda 100 'TestSeeded|TestCandSelect|TestBackend/(ScanMasked|MaskRows|Scan)$'
+	echo "== store on cuda ($((SECONDS - T0)) s)"
+	gpu_tests store 60 'TestFilterKeptAcrossWrites|TestFilteredSearch' SILICA_STORE_BACKENDS=cuda
+	store_grid $((580 - (SECONDS - T0)))
 	;;
 C)
 	unpack
