@@ -4,7 +4,7 @@
 # both cores: another busy process halves them). Needs the environment of
 # .ci/setup.sh (SILICA_PYTHON for the NumPy and FAISS peers, the torch and
 # MLX libraries). Writes bench/cpu/results/NAME.*; prints what it runs.
-#   bash bench/cpu/run.sh NAME [kernels] [store] [batch] [default] [exact]
+#   bash bench/cpu/run.sh NAME [kernels] [store] [batch] [grid] [default] [exact]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=$1
@@ -28,6 +28,11 @@ for part in "${@:-kernels store default exact}"; do
 				--scenario store_search_1,store_search_64,store_search_1024 --json "$out.store10k.json" | tee "$out.store10k.md"
 			/tmp/silica-embench --backend cpu --peers numpy,faiss --docs 100000 --dtypes float32 --large-k none --time 1s \
 				--scenario store_search_1,store_search_64,store_search_1024 --json "$out.store100k.json" | tee "$out.store100k.md" ;;
+		grid) # 1, 64 and 1024 queries at k = 10, 100, 1000 and 4096 over 10K x 768 in one run, beside NumPy and FAISS
+			/tmp/silica-embench --backend cpu --peers numpy,faiss --docs 10000 --dtypes float32,float16 --time 0.5s \
+				--batches 1,64,1024 --k 10 --large-k 100,1000,4096 --large-k-batches 1,64,1024 \
+				--scenario store_search_1,store_search_64,store_search_1024,store_search_1_k100,store_search_64_k100,store_search_1024_k100,store_search_1_k1000,store_search_64_k1000,store_search_1024_k1000,store_search_1_k4096,store_search_64_k4096,store_search_1024_k4096 \
+				--json "$out.grid10k.json" | tee "$out.grid10k.md" ;;
 		default) # the README's first command
 			/tmp/silica-embench | tee "$out.default.md" ;;
 		exact) # exactness against float64: random int64 ids, deletes, upserts, k up to 4096

@@ -199,7 +199,7 @@
 //	  "peers": [{"name" ("numpy", "faiss", "torch"), "version" (torch: "2.11.0 on cuda (NVIDIA H200)"), "python"}],
 //	  "unavailable": [{"name", "reason"}],
 //	  "config": {"quick", "docs", "dim", "k", "metric", "batches", "seed",
-//	             "large_k" (the large k that ran), "large_k_left_out" (those above docs),
+//	             "large_k" (the large k that ran), "large_k_batches" (their query counts), "large_k_left_out" (those above docs),
 //	             "torch_device" (the torch peer's, where it ran),
 //	             "texts", "text_queries", "model", "batch_tokens" (0: the encoder's default), "peer_batch" (the encode scenarios'),
 //	             "min_time_ms", "min_reps", "max_reps", "warmup"},
