@@ -58,6 +58,21 @@ const (
 // amxCostCheck keeps scans whose k is large next to their rows on the
 // tile kernels (amxUsable); the tests turn it off, and count the screened
 // scans in amxScans.
+// amxCandidateCost is the products of the tile kernels' scan (n·d a
+// query) that a screened scan's candidate costs, at the crossing of the
+// two: store.SearchBatch over rows of 768 on the 2-core development
+// machine (float32 and float16 alike; ms, screened against the tile
+// kernels), 1024 queries over 10,000 rows at k = 1000 127 against 211,
+// at k = 2000 214 against 236, at k = 4096 463 against 278; over 30,000
+// rows at k = 2000 292 against 581, at k = 4096 482 against 709; over
+// 50,000 rows at k = 4096 544 against 1026 (64 queries: 9.4 against
+// 11.7, 13.1 against 13.7, 22.9 against 15.9; 24.3 against 30.5, 32.4
+// against 39.3; 42.8 against 58.7). Those scans' candidates over n·d are
+// 1/1470, 1/1000 and 1/780; 1/1910 and 1/1220; 1/1670. (Before session
+// 23 it was 2400: k = 1000 over 10,000 rows and k = 4096 over 50,000 ran
+// on the tile kernels at up to twice the time.)
+const amxCandidateCost = 1000
+
 var (
 	amxMinQueries = 16
 	amxCostCheck  = true
@@ -1056,16 +1071,13 @@ func (j *scanJob) amxSample(n int) (sample []int, at int) {
 // smallest, enough queries, a tile unit,
 // queries whose norms bfloat16 and float32 hold with room, and a k small
 // enough next to the rows that the candidates (at most about w·k·(1 +
-// ln(n/(w·k))) a query) cost at most about a quarter of the tile kernels'
-// scan of the query (n·d products). On the development
-// machine k = 100 over 10,000 rows and k = 1000 over 50,000 are screened,
-// k = 4096 over 50,000 not (its screen took as long as the tile scan).
+// ln(n/(w·k))) a query) are at most n·d/amxCandidateCost.
 func (j *scanJob) amxUsable(n, w int) bool {
 	if amxDots == nil || j.m < amxMinQueries || j.a.Largest == (j.a.Metric == engine.MetricL2) || j.d == 0 || n == 0 || n > math.MaxInt32 {
 		return false
 	}
 	wk := float64(w * j.a.K)
-	if amxCostCheck && wk*(1+math.Log(max(1, float64(n)/wk))) > float64(n)*float64(j.d)/2400 {
+	if amxCostCheck && wk*(1+math.Log(max(1, float64(n)/wk))) > float64(n)*float64(j.d)/amxCandidateCost {
 		return false
 	}
 	for i := range j.m {

@@ -480,3 +480,31 @@ func TestKthLargest(t *testing.T) {
 		}
 	}
 }
+
+// TestAMXCostRule pins where the screened scan's cost rule (amxUsable,
+// amxCandidateCost) changes sides, at the sizes it was measured at on
+// two workers: over 10,000 rows of 768, k = 1000 and 2000 are screened
+// and k = 4096 is not; over 30,000 and 50,000 rows k = 4096 is screened.
+func TestAMXCostRule(t *testing.T) {
+	dots := amxDots
+	defer func() { amxDots = dots }()
+	if amxDots == nil {
+		amxDots = amxDotsGo // the rule, not the kernel, is under test
+	}
+	for _, c := range []struct {
+		n, k int
+		want bool
+	}{
+		{10000, 100, true}, {10000, 1000, true}, {10000, 2000, true}, {10000, 4096, false},
+		{30000, 4096, true}, {50000, 4096, true}, {1000, 1000, false},
+	} {
+		j := scanJob{a: engine.Attrs{K: c.k, Largest: true, Metric: engine.MetricDot}, m: amxMinQueries, d: 768}
+		j.Q = make([]float32, j.m*j.d)
+		for i := range j.Q {
+			j.Q[i] = 0.03
+		}
+		if got := j.amxUsable(c.n, 2); got != c.want {
+			t.Errorf("%d rows, k = %d, 2 workers: screened %t, want %t", c.n, c.k, got, c.want)
+		}
+	}
+}
