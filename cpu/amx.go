@@ -68,9 +68,7 @@ const (
 // 50,000 rows at k = 4096 544 against 1026 (64 queries: 9.4 against
 // 11.7, 13.1 against 13.7, 22.9 against 15.9; 24.3 against 30.5, 32.4
 // against 39.3; 42.8 against 58.7). Those scans' candidates over n·d are
-// 1/1470, 1/1000 and 1/780; 1/1910 and 1/1220; 1/1670. (Before session
-// 23 it was 2400: k = 1000 over 10,000 rows and k = 4096 over 50,000 ran
-// on the tile kernels at up to twice the time.)
+// 1/1470, 1/1000 and 1/780; 1/1910 and 1/1220; 1/1670.
 const amxCandidateCost = 1000
 
 var (
