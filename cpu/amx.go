@@ -53,11 +53,6 @@ const (
 	amxQueryChunk = 256
 )
 
-// amxMinQueries is the fewest queries for which a scan is screened: with
-// fewer, reading the rows dominates and the float32 kernels keep up.
-// amxCostCheck keeps scans whose k is large next to their rows on the
-// tile kernels (amxUsable); the tests turn it off, and count the screened
-// scans in amxScans.
 // amxCandidateCost is the products of the tile kernels' scan (n·d a
 // query) that a screened scan's candidate costs, at the crossing of the
 // two: store.SearchBatch over rows of 768 on the 2-core development
@@ -71,6 +66,11 @@ const (
 // 1/1470, 1/1000 and 1/780; 1/1910 and 1/1220; 1/1670.
 const amxCandidateCost = 1000
 
+// amxMinQueries is the fewest queries for which a scan is screened: with
+// fewer, reading the rows dominates and the float32 kernels keep up.
+// amxCostCheck keeps scans whose k is large next to their rows on the
+// tile kernels (amxUsable); the tests turn it off, and count the screened
+// scans in amxScans.
 var (
 	amxMinQueries = 16
 	amxCostCheck  = true
