@@ -30,7 +30,7 @@ type config struct {
 	Batches []int
 	LargeK  []int // k of the store's large-k cases, as asked
 	// LargeKBatches are the query counts of the large-k cases
-	// (largeKBatch when empty).
+	// (--large-k-batches, never empty).
 	LargeKBatches []int
 	DTypes        []engine.DType // storage dtypes of the store scenario
 	Metric        store.Metric   // the store scenario's: cosine, dot or l2
@@ -300,7 +300,7 @@ func checkOnly(only []string, c *config) error {
 	known = append(known, "binary_search_1")
 	for _, n := range only {
 		for _, k := range c.LargeK {
-			for _, b := range c.largeBatches() {
+			for _, b := range c.LargeKBatches {
 				if n == largeKName(b, k) && k > c.Docs {
 					return fmt.Errorf("embench: -scenario %s: k %d is more than -docs %d: a top-k needs at least k rows", n, k, c.Docs)
 				}

@@ -125,7 +125,7 @@ func benchmark(c *config, args []string, stderr io.Writer) (*Report, error) {
 		Results: []Result{}, Skipped: []Skip{},
 		Config: ConfigInfo{
 			Quick: c.Quick, Docs: c.Docs, Dim: c.Dim, K: c.K, Metric: c.Metric.String(), Batches: c.Batches, Seed: c.Seed,
-			LargeK: largeKRun(c), LargeKBatches: c.largeBatches(), LargeKLeftOut: largeKLeftOut(c),
+			LargeK: largeKRun(c), LargeKBatches: c.LargeKBatches, LargeKLeftOut: largeKLeftOut(c),
 			Texts: c.Texts, TextQueries: c.TextQueries, TextKind: c.TextKind, BatchTokens: c.BatchTokens, PeerBatch: peerBatch,
 			MinTimeMS: float64(c.Policy.MinTime.Microseconds()) / 1e3, MinReps: c.Policy.MinReps, MaxReps: c.Policy.MaxReps, Warmup: c.Policy.Warmup,
 		},

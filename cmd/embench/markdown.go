@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -223,23 +224,21 @@ func adapters(rep *Report) map[string]bool {
 func largeKHeading(c ConfigInfo) string {
 	var s string
 	if len(c.LargeK) > 0 {
-		ks := make([]string, len(c.LargeK))
-		for i, k := range c.LargeK {
-			ks[i] = fmt.Sprint(k)
-		}
-		bs := make([]string, len(c.LargeKBatches))
-		for i, b := range c.LargeKBatches {
-			bs[i] = fmt.Sprint(b)
-		}
-		if len(bs) == 0 { // a report of an embench before --large-k-batches
-			bs = []string{fmt.Sprint(largeKBatch)}
-		}
-		s = fmt.Sprintf(", and %s queries at k = %s", strings.Join(bs, ", "), strings.Join(ks, ", "))
+		s = fmt.Sprintf(", and %s queries at k = %s", joinInts(c.LargeKBatches), joinInts(c.LargeK))
 	}
 	if len(c.LargeKLeftOut) > 0 {
 		s += fmt.Sprintf(" (k = %v not run: above the %d rows)", c.LargeKLeftOut, c.Docs)
 	}
 	return s
+}
+
+// joinInts writes v as "1, 64, 1024".
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 // hostFallbackMark follows the backend's name in a row whose plan ran a

@@ -109,7 +109,7 @@ func TestStoreTableColumns(t *testing.T) {
 			sharded,
 			row("binary_search_1", "torch:cpu", 8, nil),
 		},
-		Config: ConfigInfo{Docs: 10, Dim: 4, K: 2, Metric: "cosine", LargeK: []int{8}, LargeKLeftOut: []int{4096}, MinReps: 3, MaxReps: 9, MinTimeMS: 20},
+		Config: ConfigInfo{Docs: 10, Dim: 4, K: 2, Metric: "cosine", LargeK: []int{8}, LargeKBatches: []int{8}, LargeKLeftOut: []int{4096}, MinReps: 3, MaxReps: 9, MinTimeMS: 20},
 	}
 	var b strings.Builder
 	writeMarkdown(&b, rep)

@@ -31,7 +31,7 @@ const rotateQueries = 8
 const refQueries = 64
 
 // largeKBatch is the number of queries of a large-k case unless
-// --large-k-batches says otherwise.
+// --large-k-batches says otherwise (its default).
 const largeKBatch = 8
 
 // largeKName is the name of the large-k case of b queries for k.
@@ -66,22 +66,13 @@ func searchCases(c *config) []searchCase {
 		out = append(out, searchCase{"store_search_" + strconv.Itoa(b), b, c.K})
 	}
 	for _, k := range c.LargeK {
-		for _, b := range c.largeBatches() {
+		for _, b := range c.LargeKBatches {
 			if k <= c.Docs && (k != c.K || !slices.Contains(plain, b)) {
 				out = append(out, searchCase{largeKName(b, k), b, k})
 			}
 		}
 	}
 	return out
-}
-
-// largeBatches returns the batch sizes of the large-k cases:
-// --large-k-batches, or largeKBatch.
-func (c *config) largeBatches() []int {
-	if len(c.LargeKBatches) == 0 {
-		return []int{largeKBatch}
-	}
-	return c.LargeKBatches
 }
 
 // largeKLeftOut returns the --large-k values above --docs: their cases
@@ -145,7 +136,7 @@ func inputsFor(c *config) *storeData {
 	s := c.store
 	s.once.Do(func() {
 		s.data = randomNormal("data", c.Seed+100, c.Docs, c.Dim)
-		s.queries = randomNormal("queries", c.Seed+200, max(rotateQueries, slices.Max(c.Batches), slices.Max(c.largeBatches())), c.Dim)
+		s.queries = randomNormal("queries", c.Seed+200, max(rotateQueries, slices.Max(c.Batches), slices.Max(c.LargeKBatches)), c.Dim)
 		rows := sampleRows(c.Docs, 64)
 		s.sample = tensor{Name: "sample", Shape: []int{len(rows)}, I64: make([]int64, len(rows))}
 		for i, r := range rows {
