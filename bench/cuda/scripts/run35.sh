@@ -16,13 +16,13 @@
 # AB: when one call is all the session may get: A's tests of HEAD, then
 #    B's grid in the time left.
 . "$(dirname "$0")/lib.sh"
+TESTS='TestSeeded|TestCandSelect|TestBackend/(ScanMasked|MaskRows|Scan)$'
+STORE_TESTS='TestFilterKeptAcrossWrites|TestFilteredSearch'
 case "$1" in
 A)
 	unpack
 	gpuinfo
-	gpu_tests cuda 120 'TestSeeded|TestCandSelect|TestBackend/(ScanMasked|MaskRows|Scan)$'
-	echo "== store on cuda ($((SECONDS - T0)) s)"
-	gpu_tests store 80 'TestFilterKeptAcrossWrites|TestFilteredSearch' SILICA_STORE_BACKENDS=cuda
+	gpu_checks 120 "$TESTS" 80 "$STORE_TESTS"
 	echo "== patch E's tests ($((SECONDS - T0)) s)"
 	(cd cuda && lim 120 $G/cuda_bits.test -test.v -test.run 'TestSeeded|TestBackend/(ScanMasked|MaskRows)$' >"$OUT/cuda_bits_tests.log" 2>&1
 		echo "rc $?" >>"$OUT/cuda_bits_tests.log")
@@ -38,9 +38,7 @@ B)
 AB)
 	unpack
 	gpuinfo
-	gpu_tests cuda 100 'TestSeeded|TestCandSelect|TestBackend/(ScanMasked|MaskRows|Scan)$'
-	echo "== store on cuda ($((SECONDS - T0)) s)"
-	gpu_tests store 60 'TestFilterKeptAcrossWrites|TestFilteredSearch' SILICA_STORE_BACKENDS=cuda
+	gpu_checks 100 "$TESTS" 60 "$STORE_TESTS"
 	store_grid $((580 - (SECONDS - T0)))
 	;;
 C)
