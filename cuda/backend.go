@@ -117,6 +117,9 @@ func (b *Backend) do(f func() error) error {
 	if b.closed {
 		return errClosed
 	}
+	if b.d.virtual {
+		return errLister
+	}
 	return b.d.do(f)
 }
 
@@ -303,6 +306,9 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	b.closed = true
+	if b.d.virtual {
+		return nil
+	}
 	return b.d.do(func() error {
 		err := b.d.sync()
 		b.d.trim(&b.pool)

@@ -39,8 +39,12 @@ type device struct {
 	cubin bool
 	cache string // disk cache folder, "" for none
 	dry   bool   // Warm: kernels are loaded, launchN launches nothing
-	stamp string // NVRTC and driver versions, part of the cache key
-	mods  map[string]*module
+	// virtual: a kernel lister's (NewLister), with no GPU: its dry runs
+	// list their kernels in seen without loading them.
+	virtual bool
+	seen    map[string]variant // every variant asked for, by key (Backend.Kernels)
+	stamp   string             // NVRTC and driver versions, part of the cache key
+	mods    map[string]*module
 
 	mu     sync.Mutex // held by do: one driver call sequence at a time
 	params [64]uint64
@@ -70,7 +74,7 @@ type device struct {
 
 // openDevice sets up device ordinal: its primary context and stream.
 func openDevice(ordinal int) (*device, error) {
-	d := &device{ordinal: ordinal, mods: map[string]*module{}, bigSet: map[uintptr]int{}}
+	d := &device{ordinal: ordinal, mods: map[string]*module{}, seen: map[string]variant{}, bigSet: map[uintptr]int{}}
 	for i := range d.ptrs {
 		d.ptrs[i] = unsafe.Pointer(&d.params[i])
 	}
@@ -159,6 +163,9 @@ func (d *device) launchN(name string, fn uintptr, grid, block [3]int, smem int, 
 		return fmt.Errorf("cuda: %s: %d kernel arguments, at most %d", name, a.n, len(d.params))
 	}
 	copy(d.params[:a.n], a.v[:a.n])
+	if d.dry && fn == 0 { // listed, not loaded (NewLister)
+		return nil
+	}
 	if smem > 48<<10 && d.bigSet[fn] < smem {
 		if smem > d.smemOptin {
 			return fmt.Errorf("cuda: %s needs %d bytes of shared memory, the device allows %d", name, smem, d.smemOptin)

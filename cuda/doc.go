@@ -53,6 +53,19 @@
 // program (the store, when it opens) pays for compilation before its
 // first search rather than during it.
 //
+// The build also ships compiled kernels (kernels/cuda/shipped, embedded):
+// cubins for sm_90 (H100, H200) of every kernel that the stores of
+// cmd/kernelpack's shapes load (every dtype and metric; rows of 384, 768,
+// 1024, 1536 and 3072 values; one query to batches of 1024; k up to 4096,
+// filtered or not; adds, deletes, upserts, saves and opens). A device of
+// that architecture loads them without NVRTC, ahead of the disk cache;
+// what they do not cover (other architectures, other shapes, kernels of
+// programs of one's own, or a driver that refuses them) is compiled as
+// above. SILICA_CUDA_SHIPPED=off ignores them. A shipped kernel is found
+// by the hash of its source and NVRTC options, so one whose source changed
+// is compiled, never run stale; the cuda package's TestShippedPack fails
+// until `go run ./cmd/kernelpack build` has rebuilt the pack.
+//
 // Variants are named <family>_<variant>_<dtype>[_<param>...] by
 // kernels.Name, the builder the Metal backend names its kernels with.
 // Each kernel has a parameter struct whose fields are its parameters in

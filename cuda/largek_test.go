@@ -56,6 +56,7 @@ func TestSearchLargeK(t *testing.T) {
 // follows compiles none and gives the right answer.
 func TestWarmCompiles(t *testing.T) {
 	t.Setenv(cudaCacheEnv, t.TempDir())
+	t.Setenv(shippedEnv, "off")
 	b := openTest(t)
 	e := engine.New("cuda", b)
 	var lines []string

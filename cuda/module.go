@@ -203,6 +203,10 @@ type module struct {
 // on first use. Called inside do.
 func (d *device) function(v variant, name string) (uintptr, error) {
 	k := v.key()
+	d.seen[k] = v
+	if d.virtual {
+		return 0, nil // listed (NewLister); its runs are dry: launchN launches nothing
+	}
 	m, ok := d.mods[k]
 	if !ok {
 		h, err := d.load(v)
@@ -223,16 +227,21 @@ func (d *device) function(v variant, name string) (uintptr, error) {
 	return f, nil
 }
 
-// load compiles (or takes from the disk cache) and loads variant v. A
-// cached module the driver refuses (a cache written by another driver
-// under the same versions, or damaged past its checksum) is removed and
-// compiled again.
+// load loads variant v: the build's shipped cubin of it when there is one
+// the driver takes (shipped.go), else compiled (or taken from the disk
+// cache). A cached module the driver refuses (a cache written by another
+// driver under the same versions, or damaged past its checksum) is
+// removed and compiled again; a shipped one it refuses (a driver older
+// than the NVRTC that built it) is compiled.
 func (d *device) load(v variant) (uintptr, error) {
+	var h uintptr
+	if code, ok := d.shippedCode(v); ok && cuModuleLoadData(&h, unsafe.Pointer(&code[0])) == 0 {
+		return h, nil
+	}
 	code, cached, err := v.build(d.arch, d.cubin, d.cache, d.stamp)
 	if err != nil {
 		return 0, err
 	}
-	var h uintptr
 	err = check("cuModuleLoadData("+v.String()+")", cuModuleLoadData(&h, unsafe.Pointer(&code[0])))
 	if err != nil && cached {
 		if name, nerr := v.cacheName(d.arch, d.cubin, d.stamp); nerr == nil {

@@ -191,7 +191,15 @@ func (r *runner) steps(p *engine.Plan, bind func(ids []int) ([]arg, error), befo
 // launching anything (engine.Warmer). Kernels found in the disk cache
 // are only loaded. A kernel that does not compile is an error naming it.
 func (b *Backend) Warm(p *engine.Plan) error {
-	return b.do(func() error {
+	do := b.do
+	if b.d.virtual { // a lister: no context to make current
+		do = func(f func() error) error {
+			b.d.mu.Lock()
+			defer b.d.mu.Unlock()
+			return f()
+		}
+	}
+	return do(func() error {
 		r := &runner{b: b, d: b.d}
 		b.d.dry = true
 		defer func() { b.d.dry = false }()

@@ -28,6 +28,14 @@ var (
 // use" in the package documentation); a program that adds its rows
 // after New may call it once they are in.
 func (s *Store) Warm(k int, batches ...int) error {
+	return s.WarmFiltered(k, Filter{}, batches...)
+}
+
+// WarmFiltered is Warm for the searches of the top k through filter f
+// (SearchBatchFiltered), whose scans read a bitmap of the rows that pass
+// and launch kernels of their own. A filter that passes no row of the
+// store has nothing to prepare.
+func (s *Store) WarmFiltered(k int, f Filter, batches ...int) error {
 	if err := checkK("warm", k); err != nil {
 		return err
 	}
@@ -50,7 +58,7 @@ func (s *Store) Warm(k int, batches ...int) error {
 	}
 	for _, shards := range groups {
 		for _, m := range batches {
-			if err := warmDevice(shards, s.shards != nil, k, m); err != nil {
+			if err := warmDevice(shards, s.shards != nil, k, m, f); err != nil {
 				return opErr(err, "warm")
 			}
 		}
@@ -58,14 +66,14 @@ func (s *Store) Warm(k int, batches ...int) error {
 	return nil
 }
 
-// warmDevice plans (engine.Warm) the scan of m queries for the top k over
-// the arenas of shards, which share one engine, as scanDevice or scan
-// would build it, and frees what it made. With lock (the shards of a
+// warmDevice plans (engine.Warm) the scan of m queries for the top k
+// through f over the arenas of shards, which share one engine, as
+// scanDevice or scan would build it, and frees what it made. With lock (the shards of a
 // sharded store) it holds their read locks meanwhile; else shards is the
 // store whose lock Warm holds.
-func warmDevice(shards []*Store, lock bool, k, m int) error {
+func warmDevice(shards []*Store, lock bool, k, m int, f Filter) error {
 	s := shards[0]
-	parts, release, err := deviceParts(shards, lock, k, Filter{})
+	parts, release, err := deviceParts(shards, lock, k, f)
 	defer release()
 	if err != nil || len(parts) == 0 {
 		return err

@@ -111,3 +111,20 @@ func Files() []string {
 	sort.Strings(out)
 	return out
 }
+
+// The kernels the build ships compiled (cmd/kernelpack makes both files):
+// the manifest (JSON) lists the variants, the pack holds their cubins.
+var (
+	//go:embed shipped/manifest.json
+	shippedManifest []byte
+	//go:embed shipped/kernels.pack
+	shippedPack []byte
+)
+
+// ShippedManifest returns shipped/manifest.json: the kernel variants the
+// build ships compiled, as the cuda backend's KernelSpec list.
+func ShippedManifest() []byte { return shippedManifest }
+
+// ShippedPack returns shipped/kernels.pack: the compiled kernels of the
+// manifest, in the cuda backend's pack format.
+func ShippedPack() []byte { return shippedPack }
