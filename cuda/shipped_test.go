@@ -2,7 +2,6 @@ package cuda
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -256,7 +255,8 @@ func (e errNoShipped) Error() string {
 // shippedStoreSearches adds 2000 random rows of 768 float16 values to a
 // cosine store on b and searches them, one query and 64, at k = 10 and
 // 100: nothing compiles (a shape the manifest lists) and the hits are
-// the float64 top k of the rows as stored.
+// k distinct rows of the float64 top k of the rows as stored, within the
+// float16 rounding of the queries, with their float64 scores.
 func shippedStoreSearches(t *testing.T, b *Backend, compiles *[]string) {
 	const n, dim = 2000, 768
 	st, err := store.New(store.Options{Dim: dim, DType: engine.Float16, Engine: engine.New("cuda", b)})
@@ -298,14 +298,19 @@ func shippedStoreSearches(t *testing.T, b *Backend, compiles *[]string) {
 				t.Fatal(err)
 			}
 			for i, hits := range res {
-				want := topCosine(qs[i], stored, ids, k)
-				got := make([]int64, len(hits))
-				for j, h := range hits {
-					got[j] = h.ID
+				score, kth := cosines(qs[i], stored, ids, k)
+				seen := map[int64]bool{}
+				for _, h := range hits {
+					// The scans of many queries round them to float16:
+					// a hit may trade places with another within that.
+					if sc, ok := score[h.ID]; !ok || seen[h.ID] || sc < kth-1e-4 || math.Abs(sc-float64(h.Score)) > 1e-4 {
+						t.Fatalf("%d queries at k = %d, query %d: hit %d (score %g, float64 %g) is not among the best %d (the %d-th: %g)",
+							m, k, i, h.ID, h.Score, sc, k, k, kth)
+					}
+					seen[h.ID] = true
 				}
-				slices.Sort(got)
-				if !slices.Equal(got, want) {
-					t.Fatalf("%d queries at k = %d, query %d: ids differ from float64's", m, k, i)
+				if len(hits) != k {
+					t.Fatalf("%d queries at k = %d, query %d: %d hits", m, k, i, len(hits))
 				}
 			}
 		}
@@ -315,39 +320,24 @@ func shippedStoreSearches(t *testing.T, b *Backend, compiles *[]string) {
 	}
 }
 
-// topCosine returns the ids of the k rows of best cosine with q in
-// float64, sorted by id.
-func topCosine(q []float32, rows [][]float32, ids []int64, k int) []int64 {
-	type scored struct {
-		s  float64
-		id int64
-	}
+// cosines returns the float64 cosine of q with each row, by id, and the
+// k-th best of them.
+func cosines(q []float32, rows [][]float32, ids []int64, k int) (map[int64]float64, float64) {
 	var qq float64
 	for _, v := range q {
 		qq += float64(v) * float64(v)
 	}
-	all := make([]scored, len(rows))
+	score := make(map[int64]float64, len(rows))
+	all := make([]float64, len(rows))
 	for i, r := range rows {
 		var dot, rr float64
 		for j, v := range r {
 			dot += float64(v) * float64(q[j])
 			rr += float64(v) * float64(v)
 		}
-		all[i] = scored{dot / math.Sqrt(qq*rr), ids[i]}
+		all[i] = dot / math.Sqrt(qq*rr)
+		score[ids[i]] = all[i]
 	}
-	slices.SortFunc(all, func(a, b scored) int {
-		if a.s != b.s {
-			if a.s > b.s {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Compare(a.id, b.id)
-	})
-	out := make([]int64, k)
-	for i := range out {
-		out[i] = all[i].id
-	}
-	slices.Sort(out)
-	return out
+	slices.Sort(all)
+	return score, all[len(all)-k]
 }

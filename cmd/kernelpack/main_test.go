@@ -15,6 +15,8 @@ import (
 	"github.com/silica-go/silica/store"
 )
 
+func TestMain(m *testing.M) { testenv.Main(m) }
+
 // TestManifestCovers runs list's work for stores of 2000 rows of 384 and
 // 1536 values (every dtype and metric, every k and batch size of list's
 // defaults) through a kernel lister and checks that the shipped manifest

@@ -28,6 +28,15 @@
 // query-group sizes); the backend names each compiled variant
 // <family>_<variant>_<dtype>[_<param>...] with kernels.Name, as the Metal
 // backend names its kernels, and caches it.
+//
+// # Shipped
+//
+// shipped/ holds kernels compiled ahead of time, which the backend loads
+// on a GPU of their architecture instead of compiling them: manifest.json
+// lists the variants (cmd/kernelpack list), kernels.pack holds their
+// cubins (cmd/kernelpack build). After editing a kernel file, run
+// `go run ./cmd/kernelpack build` (NVRTC, no GPU); the cuda package's
+// TestShippedPack fails until then.
 package cuda
 
 import (
