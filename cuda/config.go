@@ -148,11 +148,44 @@ func (r *runner) scanVersion() string {
 }
 
 // v4Tiling returns the tiling of a search of m queries by scan version
-// ver (tf32: float32 rows): the default, with the Config's overrides.
+// ver (tf32: float32 rows): the default, with the Config's overrides; a
+// default whose shared memory the device cannot give a block is
+// replaced by a smaller one (fitV4).
 func (r *runner) v4Tiling(ver string, m int, xt engine.DType) (v4Config, error) {
 	base := defaultV4(m)
 	if ver == "v5" {
 		base = defaultV5(m, xt == engine.Float32)
 	}
+	if r.b.cfg.Tiling == "" {
+		return fitV4(base, r.d.smemOptin), nil
+	}
 	return parseV4(base, r.b.cfg.Tiling)
+}
+
+// smallerV4 are the mma.sync tilings, largest first, that take the place
+// of a default whose shared memory a block (the defaults were chosen on
+// Hopper's 227 KiB) the device cannot give: 131 KiB (an A100's 163 KiB
+// holds it, not the 173 KiB of 128-byte stages), 90 KiB (the 99 KiB of
+// sm_86, sm_89 and sm_120), 69 and 54 KiB. Each is emulated by
+// TestScanV4Emulated.
+var smallerV4 = []v4Config{
+	{bm: 128, bn: 256, bkb: 64, stages: 4},
+	{bm: 128, bn: 128, bkb: 64, stages: 4},
+	{bm: 64, bn: 128, bkb: 64, stages: 4},
+	{bm: 64, bn: 128, bkb: 64, stages: 3},
+}
+
+// fitV4 returns mma.sync tiling c if a block's smem bytes hold it, else
+// the largest of smallerV4 that they hold with query tiles no taller
+// than c's; c itself when none fits (its launch then says so).
+func fitV4(c v4Config, smem int) v4Config {
+	if c.wg || c.smem() <= smem {
+		return c
+	}
+	for _, s := range smallerV4 {
+		if s.bm <= c.bm && s.smem() <= smem {
+			return s
+		}
+	}
+	return c
 }

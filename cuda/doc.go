@@ -54,17 +54,25 @@
 // first search rather than during it.
 //
 // The build also ships compiled kernels (kernels/cuda/shipped, embedded):
-// cubins for sm_90 (H100, H200) of every kernel that the stores of
-// cmd/kernelpack's shapes load (every dtype and metric; rows of 384, 768,
-// 1024, 1536 and 3072 values; one query to batches of 1024; k up to 4096,
-// filtered or not; adds, deletes, upserts, saves and opens). A device of
-// that architecture loads them without NVRTC, ahead of the disk cache;
-// what they do not cover (other architectures, other shapes, kernels of
-// programs of one's own, or a driver that refuses them) is compiled as
-// above. SILICA_CUDA_SHIPPED=off ignores them. A shipped kernel is found
-// by the hash of its source and NVRTC options, so one whose source changed
-// is compiled, never run stale; the cuda package's TestShippedPack fails
-// until `go run ./cmd/kernelpack build` has rebuilt the pack.
+// cubins of every kernel that the stores of cmd/kernelpack's shapes
+// launch (every dtype and metric; rows of 384, 768, 1024, 1536 and 3072
+// values, 2,000 and 200,000 of them; one query to batches of 1024; k up to
+// 4096, filtered or not; adds, deletes, upserts, saves and opens), for a
+// GPU of each architecture from sm_75 to sm_120 (T4, A100, A10, L4,
+// H100 and H200, B200, RTX 5090), listed without a GPU by kernel listers
+// (NewLister) that choose as the backend does on such a device. A device
+// of one of those architectures loads them without NVRTC, ahead of the
+// disk cache; what they do not cover (other shapes, such as batches of 2
+// to 15 queries over more than about 2M rows, kernels of programs of
+// one's own, or a driver that refuses them) is compiled as above. They
+// have not yet run on a GPU: the lent one was not to be had when they
+// were made (bench/cuda/NOTES.md, run 36, says how to check them).
+// SILICA_CUDA_SHIPPED=off ignores them; set to a folder that holds a
+// kernelpack manifest.json and kernels.pack, it uses those instead. A
+// shipped kernel is found by the hash of its source and NVRTC options, so
+// one whose source changed is compiled, never run stale; the cuda
+// package's TestShippedPack fails until `go run ./cmd/kernelpack build`
+// has rebuilt the pack.
 //
 // Variants are named <family>_<variant>_<dtype>[_<param>...] by
 // kernels.Name, the builder the Metal backend names its kernels with.
@@ -90,8 +98,10 @@
 //     16): tensor cores over 64- or 128-query x 128- or 256-row block
 //     tiles streamed into shared memory with cp.async: wgmma from
 //     swizzled tiles on Hopper (sm_90a, version 5, scan_wgmma_v5.cu),
-//     mma.sync with ldmatrix elsewhere (version 4, scan_mma_v4.cu), over
-//     one selection (scan_tc.cuh). Each score is compared in registers
+//     mma.sync with ldmatrix elsewhere from Ampere on (version 4,
+//     scan_mma_v4.cu; in a smaller tiling where a block's shared memory
+//     is less than Hopper's, fitV4; before Ampere, sm_75, the row
+//     kernels take these searches too), over one selection (scan_tc.cuh). Each score is compared in registers
 //     with its query's current threshold and the few that pass are
 //     appended to the query's candidates, cut back by a radix select, so
 //     that the score matrix is never written. A Config picks the version

@@ -169,6 +169,12 @@ func TestScanV4Emulated(t *testing.T) {
 		{name: "tf32 k above the rows of a part", dt: engine.Float32, cfg: small, m: 5, n: 300, d: 32, kk: 200, sms: 2, largest: true},
 		{name: "f16 NaN rows", dt: engine.Float16, cfg: small, m: 9, n: 700, d: 64, kk: 40, sms: 1, tight: true, largest: true, nanRows: 30},
 		{name: "f16 bkb128 bn128", dt: engine.Float16, cfg: v4Config{bm: 128, bn: 128, bkb: 128, stages: 3, pf: true}, m: 129, n: 900, d: 192, kk: 12, sms: 2, tight: true, largest: true},
+		// The smaller tilings of devices with less shared memory a block
+		// than Hopper (smallerV4, fitV4).
+		{name: "tf32 A100's 64-byte stages, 128 x 256", dt: engine.Float32, cfg: smallerV4[0], m: 100, n: 1400, d: 100, kk: 20, sms: 2, tight: true, largest: true, qscale: true},
+		{name: "f16 99 KiB, 128 x 128", dt: engine.Float16, cfg: smallerV4[1], m: 131, n: 1100, d: 96, kk: 15, sms: 3, largest: true},
+		{name: "tf32 99 KiB, 64 x 128", dt: engine.Float32, cfg: smallerV4[2], m: 40, n: 900, d: 72, kk: 25, sms: 2, tight: true, largest: true},
+		{name: "f16 64 KiB, 64 x 128, 3 stages, ties", dt: engine.Float16, cfg: smallerV4[3], m: 30, n: 800, d: 64, kk: 12, sms: 2, tight: true, largest: true, dupRows: 5},
 		// v5: the wgmma loop.
 		{name: "wg f16 two query tiles, cut back every tile", dt: engine.Float16, cfg: w1024, m: 131, n: 1500, d: 200, kk: 10, sms: 4, tight: true, largest: true},
 		{name: "wg bf16 normB, ties, smallest", dt: engine.BFloat16, cfg: w1024, m: 20, n: 1300, d: 64, kk: 16, sms: 2, tight: true, normB: true, dupRows: 7, qscale: true},

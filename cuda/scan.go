@@ -114,7 +114,7 @@ func scanKernel(r *runner, s *engine.Step, in, out []arg) error {
 // tensor-core scan up to its k, the row scan, or scoring and selecting.
 func (r *runner) search(at engine.Attrs, q, x arg, scales, bits, vals, idx dptr, noSeed bool) error {
 	m, d := q.Shape[0], q.Shape[1]
-	mma := useMMA(at, q.DType, x.DType, m, d)
+	mma := useMMA(at, q.DType, x.DType, m, d) && r.d.cc >= 80 // cp.async, TF32 mma.sync: Ampere on
 	if mma && !noSeed {
 		if done, err := r.seeded(at, q, x, bits, vals, idx); done || err != nil {
 			return err

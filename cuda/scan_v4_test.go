@@ -184,3 +184,37 @@ func moduleLoaded(b *Backend, file string) bool {
 	})
 	return found
 }
+
+// TestFitV4 checks the tilings of devices with less shared memory a
+// block than Hopper: each default where it fits, else the largest of
+// smallerV4 that fits with query tiles no taller, each of those fitting
+// the device it is for; the wgmma tilings (Hopper only) unchanged.
+func TestFitV4(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		m    int
+		smem int
+		want v4Config
+	}{
+		{"H100, 64 queries", 64, 227 << 10, defaultV4(64)},
+		{"H100, 1024 queries", 1024, 227 << 10, defaultV4(1024)},
+		{"A100, 64 queries", 64, 163 << 10, defaultV4(64)},
+		{"A100, 1024 queries", 1024, 163 << 10, smallerV4[0]},
+		{"L4, 64 queries", 64, 99 << 10, smallerV4[2]},
+		{"L4, 1024 queries", 1024, 99 << 10, smallerV4[1]},
+		{"64 KiB, 64 queries", 64, 64 << 10, smallerV4[3]},
+		{"64 KiB, 1024 queries", 1024, 64 << 10, smallerV4[3]},
+		{"32 KiB: none fits", 1024, 32 << 10, defaultV4(1024)},
+	} {
+		got := fitV4(defaultV4(c.m), c.smem)
+		if got != c.want {
+			t.Errorf("%s: %s; want %s", c.name, got, c.want)
+		}
+		if c.name != "32 KiB: none fits" && got.smem() > c.smem {
+			t.Errorf("%s: %s needs %d bytes, the device has %d", c.name, got, got.smem(), c.smem)
+		}
+	}
+	if w := defaultV5(1024, true); fitV4(w, 64<<10) != w {
+		t.Error("a wgmma tiling was replaced")
+	}
+}

@@ -29,8 +29,8 @@ func shippedSpecs(t *testing.T) []KernelSpec {
 }
 
 // TestShippedPack checks the kernels the build ships (no GPU or NVRTC
-// needed): the manifest lists the kernels a store loads on Hopper (the
-// scans of one query and of many, the large-k select, the add's
+// needed): the manifest lists the kernels a store loads on Hopper, sm_90
+// (the scans of one query and of many, the large-k select, the add's
 // normalisation), each entry names its own variant, and the pack holds
 // exactly their modules as the sources are now: a kernel whose source
 // changed since `go run ./cmd/kernelpack build` fails here.
@@ -41,10 +41,9 @@ func TestShippedPack(t *testing.T) {
 		if _, err := s.variant(); err != nil {
 			t.Fatal(err)
 		}
-		if s.Target != "sm_90" {
-			t.Errorf("%s: target %s; the build ships sm_90 (Hopper)", s.Name, s.Target)
+		if s.Target == "sm_90" {
+			seen[s.File+"|"+s.Kind] = true
 		}
-		seen[s.File+"|"+s.Kind] = true
 	}
 	for _, want := range []string{"scan.cu|select", "scan.cu|scores", "scan_wgmma_v5.cu|scan", "topk.cu|select", "reduce.cu|normalize4"} {
 		if !seen[want] {

@@ -91,10 +91,10 @@
 // what it needs. After New, a
 // program that has added its rows calls Warm itself for its own k and
 // batch sizes, and WarmFiltered for its filtered searches. On the CPU
-// nothing is compiled and Open starts nothing. On a GPU of the
-// architecture the build ships kernels for (CUDA sm_90: H100, H200; see
-// "First use" in package cuda), the kernels of most stores are loaded
-// rather than compiled, so that the warm-up takes milliseconds.
+// nothing is compiled and Open starts nothing. The CUDA backend also
+// loads the kernels the build ships compiled, where they cover the
+// store's shapes, instead of compiling them (see "First use" in package
+// cuda).
 // On an H200 with an empty kernel cache, a float32 single-query search
 // of a 200K-row store took 3.4 s right after Open and 1.2 ms once Open's
 // warm-up had finished (0.5 ms the second time); with the kernels in the

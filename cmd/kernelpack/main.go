@@ -9,9 +9,11 @@
 //	kernelpack verify [-dims 768 -rows 200000]   (on a GPU: the same work compiles nothing)
 //
 // list runs stores of every dtype (float32, float16, int8), metric and
-// row length of -dims, at each row count of -rows, on the CPU, and has a
-// kernel lister (cuda.NewLister, an H100 or H200: sm_90, 132 SMs) list
-// every kernel the CUDA backend would launch for the same work: the
+// row length of -dims, at each row count of -rows, on the CPU, and has
+// kernel listers (cuda.NewLister) of a GPU of each architecture from
+// sm_75 to sm_120 (gpus: a T4, an A100, an A10, an L4, an H100 or H200,
+// a B200, an RTX 5090) list every kernel the CUDA backend would launch
+// there for the same work: the
 // adds, deletes, upserts, compactions, saves and opens, and the searches
 // of each k of -k and batch size of -batches, filtered or not, before and
 // after the deletes (Store.Warm and WarmFiltered). build compiles the
@@ -120,15 +122,15 @@ func readManifest(path string) []cuda.KernelSpec {
 	return specs
 }
 
-// listing is the CPU backend, which runs the stores' work, with the
-// lister of a CUDA device, which lists the kernels each plan run or
-// warmed would launch there (engine.Warmer). It answers Supports as
-// CUDA does, so that the engine plans as it would on the GPU, and uses
-// no host memory in place (no engine.HostWrapper), so that the store
-// keeps its rows as on a device.
+// listing is the CPU backend, which runs the stores' work, with kernel
+// listers of CUDA devices, which list the kernels each plan run or
+// warmed would launch on them (engine.Warmer). It answers Supports as
+// CUDA does, so that the engine plans as it would on a GPU, and uses no
+// host memory in place (no engine.HostWrapper), so that the store keeps
+// its rows as on a device.
 type listing struct {
 	cpu *cpu.Backend
-	l   *cuda.Backend
+	ls  []*cuda.Backend
 }
 
 func (b listing) Device() engine.DeviceInfo                      { return b.cpu.Device() }
@@ -138,37 +140,81 @@ func (b listing) Write(d engine.Buffer, off int, p []byte) error { return b.cpu.
 func (b listing) Read(s engine.Buffer, off int, p []byte) error  { return b.cpu.Read(s, off, p) }
 func (b listing) Synchronize() error                             { return nil }
 func (b listing) Close() error                                   { return b.cpu.Close() }
-func (b listing) Warm(p *engine.Plan) error                      { return b.l.Warm(p) }
 func (b listing) Supports(op engine.Op, a *engine.Attrs, in []engine.Value) bool {
-	return b.l.Supports(op, a, in)
+	return b.ls[0].Supports(op, a, in) // the same on every device
+}
+
+func (b listing) Warm(p *engine.Plan) error {
+	for _, l := range b.ls {
+		if err := l.Warm(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b listing) Run(p *engine.Plan, bufs []engine.Buffer) error {
-	if err := b.l.Warm(p); err != nil {
+	if err := b.Warm(p); err != nil {
 		return err
 	}
 	return b.cpu.Run(p, bufs)
 }
 
-// The device the shipped kernels are listed for: an H100 or H200.
-const (
-	listCC   = 90
-	listSMs  = 132
-	listSmem = 227 << 10
-)
+// gpu is a kind of GPU the build ships kernels for: its compute
+// capability, multiprocessors and shared memory a block (opt-in), which
+// decide the kernels a search launches.
+type gpu struct {
+	name          string
+	cc, sms, smem int
+}
+
+// gpus are the GPUs list lists kernels for, one of each architecture
+// (their figures from NVIDIA's data sheets; none of them has yet run
+// kernelpack verify).
+var gpus = []gpu{
+	{"T4", 75, 40, 64 << 10},
+	{"A100", 80, 108, 163 << 10},
+	{"A10", 86, 72, 99 << 10},
+	{"L4", 89, 58, 99 << 10},
+	{"H100, H200", 90, 132, 227 << 10},
+	{"B200", 100, 148, 227 << 10},
+	{"RTX 5090", 120, 170, 99 << 10},
+}
+
+// newListing returns the CPU backend with a lister of each GPU.
+func newListing(gs []gpu) (listing, error) {
+	c, err := cpu.New()
+	if err != nil {
+		return listing{}, err
+	}
+	b := listing{cpu: c}
+	for _, g := range gs {
+		l, err := cuda.NewLister(g.cc, g.sms, g.smem)
+		if err != nil {
+			return listing{}, fmt.Errorf("%s: %w", g.name, err)
+		}
+		b.ls = append(b.ls, l)
+	}
+	return b, nil
+}
+
+// kernels returns what the listers listed, in their order.
+func (b listing) kernels() []cuda.KernelSpec {
+	var out []cuda.KernelSpec
+	for _, l := range b.ls {
+		out = append(out, l.Kernels()...)
+	}
+	return out
+}
 
 // list runs the stores of every shape and returns the kernels the lister
 // listed, handing those listed so far to save after each store.
 func list(dims, rowCounts, ks, batches []int, save func([]cuda.KernelSpec)) ([]cuda.KernelSpec, error) {
-	l, err := cuda.NewLister(listCC, listSMs, listSmem)
+	b, err := newListing(gpus)
 	if err != nil {
 		return nil, err
 	}
-	c, err := cpu.New()
-	if err != nil {
-		return nil, err
-	}
-	e := engine.New("cuda-lister", listing{cpu: c, l: l})
+	e := engine.New("cuda-lister", b)
 	defer e.Close()
 	tmp, err := os.MkdirTemp("", "kernelpack")
 	if err != nil {
@@ -184,7 +230,7 @@ func list(dims, rowCounts, ks, batches []int, save func([]cuda.KernelSpec)) ([]c
 					if err := listStore(e, rng, dt, metric, dim, n, ks, batches, dim == dims[0] && ri == 0, tmp); err != nil {
 						return nil, fmt.Errorf("%s %s dim %d, %d rows: %w", dt, metric, dim, n, err)
 					}
-					sofar := l.Kernels()
+					sofar := b.kernels()
 					if save != nil {
 						save(sofar)
 					}
@@ -193,7 +239,7 @@ func list(dims, rowCounts, ks, batches []int, save func([]cuda.KernelSpec)) ([]c
 			}
 		}
 	}
-	return l.Kernels(), nil
+	return b.kernels(), nil
 }
 
 // listStore runs one store's work on e: rows added, every search warmed,

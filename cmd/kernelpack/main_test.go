@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/silica-go/silica/cpu"
 	"github.com/silica-go/silica/cuda"
 	"github.com/silica-go/silica/engine"
 	"github.com/silica-go/silica/internal/testenv"
@@ -19,12 +18,12 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 // TestManifestCovers runs list's work for stores of 2000 rows of 384 and
 // 1536 values (every dtype and metric, every k and batch size of list's
-// defaults) through a kernel lister and checks that the shipped manifest
+// defaults) through the kernel listers of every GPU of gpus and checks that the shipped manifest
 // lists every kernel it listed and that nothing compiled: a change to
 // which kernels the CUDA backend launches for a store fails here until
 // `kernelpack list` and `kernelpack build` have run again.
 func TestManifestCovers(t *testing.T) {
-	l, err := cuda.NewLister(listCC, listSMs, listSmem)
+	b, err := newListing(gpus)
 	testenv.Need(t, "nvrtc", err)
 	var shipped []cuda.KernelSpec
 	if err := json.Unmarshal(src.ShippedManifest(), &shipped); err != nil {
@@ -41,11 +40,7 @@ func TestManifestCovers(t *testing.T) {
 		}
 	})
 	defer engine.SetProgress(nil)
-	c, err := cpu.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := engine.New("cuda-lister", listing{cpu: c, l: l})
+	e := engine.New("cuda-lister", b)
 	defer e.Close()
 	rng := rand.New(rand.NewPCG(36, 2))
 	ks, batches := []int{10, 100, 1000, 4096}, []int{1, 2, 3, 4, 5, 6, 7, 8, 16, 64, 1024}
@@ -58,8 +53,8 @@ func TestManifestCovers(t *testing.T) {
 			}
 		}
 	}
-	listed := l.Kernels()
-	if len(listed) < 20 {
+	listed := b.kernels()
+	if len(listed) < 20*len(gpus) {
 		t.Fatalf("the lister listed %d kernels; want the scans, selects and writes of every dtype", len(listed))
 	}
 	for _, s := range listed {
@@ -82,19 +77,22 @@ func specKey(t *testing.T, s cuda.KernelSpec) string {
 
 // TestListerArch checks that the lister chooses for its device: a batch
 // of 64 float16 queries at k = 10 lists the wgmma scan (sm_90a) on an
-// sm_90 lister and the mma.sync scan on an sm_80 one.
+// sm_90 lister, mma.sync's default tiling on an sm_80 one, a tiling that
+// fits 99 KiB of shared memory a block on an sm_86 one, and no
+// tensor-core scan on an sm_75 one (no cp.async).
 func TestListerArch(t *testing.T) {
 	for _, c := range []struct {
 		cc, sms, smem int
 		want          string
-	}{{90, 132, 227 << 10, "scan_wgmma_v5_scan_float16"}, {80, 108, 163 << 10, "scan_mma_v4_scan_float16"}} {
-		l, err := cuda.NewLister(c.cc, c.sms, c.smem)
+	}{
+		{90, 132, 227 << 10, "scan_wgmma_v5_scan_float16_ss0_bm64_bn256"},
+		{80, 108, 163 << 10, "scan_mma_v4_scan_float16_ss0_bm64_bn256"},
+		{86, 72, 99 << 10, "scan_mma_v4_scan_float16_ss0_bm64_bn128"},
+		{75, 40, 64 << 10, ""},
+	} {
+		b, err := newListing([]gpu{{"test", c.cc, c.sms, c.smem}})
 		testenv.Need(t, "nvrtc", err)
-		cb, err := cpu.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := engine.New("cuda-lister", listing{cpu: cb, l: l})
+		e := engine.New("cuda-lister", b)
 		st, err := store.New(store.Options{Dim: 256, DType: engine.Float16, Engine: e})
 		if err != nil {
 			t.Fatal(err)
@@ -104,17 +102,19 @@ func TestListerArch(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := st.SearchBatch(randQueries(rng, 64, 256), 10); err != nil {
-			t.Fatal(err)
+			t.Fatalf("cc %d: %v", c.cc, err)
 		}
-		found := false
-		for _, s := range l.Kernels() {
-			found = found || strings.HasPrefix(s.Name, c.want)
+		var scans []string
+		for _, s := range b.kernels() {
+			if strings.HasPrefix(s.Name, "scan_wgmma") || strings.HasPrefix(s.Name, "scan_mma") {
+				scans = append(scans, s.Name)
+			}
 			if s.Target != "sm_"+strconv.Itoa(c.cc) {
 				t.Errorf("cc %d: %s listed for %s", c.cc, s.Name, s.Target)
 			}
 		}
-		if !found {
-			t.Errorf("cc %d: no %s kernel listed for 64 float16 queries", c.cc, c.want)
+		if c.want == "" && len(scans) > 0 || c.want != "" && (len(scans) != 1 || !strings.HasPrefix(scans[0], c.want)) {
+			t.Errorf("cc %d: tensor-core scans listed for 64 float16 queries: %q; want %q", c.cc, scans, c.want)
 		}
 		st.Close()
 		e.Close()

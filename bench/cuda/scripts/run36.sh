@@ -10,27 +10,37 @@
 #    empty kernel cache, with the shipped kernels and without them
 #    (SILICA_CUDA_SHIPPED=off); the GPU tests of the pack
 #    (TestShippedLoads, TestWarmCompiles) and the store's cuda tests;
-#    then `kernelpack verify`: the listed work on the GPU compiles
-#    nothing (the lister chose as the device does).
+#    `kernelpack verify`: the listed work on the GPU compiles nothing
+#    (the lister chose as the device does), over 1M rows of 768 first,
+#    then over every shape of the manifest; in the time left before END
+#    seconds (default 540).
 . "$(dirname "$0")/lib.sh"
+# left: the seconds left before END (default 540) into the script.
+left() { echo $((${END:-540} - (SECONDS - T0))); }
+firstuse_pair() {
+	local spec=$1 d=/tmp/sf32 c=/tmp/cold-$1
+	case $spec in fp16*) d=/tmp/sf16 ;; esac
+	[ -e $d ] || lim 60 $G/cudabench -storefirst $d,${spec%%,*},1,100 >/dev/null 2>&1
+	SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/shipped, empty cache:  /'
+	SILICA_CACHE_DIR=$c-off SILICA_CUDA_SHIPPED=off lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/not shipped, empty:    /'
+}
+verify() {
+	local log=$1
+	shift
+	echo "== kernelpack verify $* ($((SECONDS - T0)) s)"
+	SILICA_CACHE_DIR=/tmp/kp-cache lim "$(left)" $G/kernelpack verify "$@" >"$OUT/$log" 2>&1
+	echo "rc $?"; grep -E "compiled \(|compiling|no kernel|kernels were" "$OUT/$log" | grep -v " 0 kernels compiled" | head -30
+}
 case "$1" in
 B)
 	unpack
 	gpuinfo
-	for spec in fp32,1,100 fp16,64,4096 fp16,1,10 fp32,64,10; do
-		d=/tmp/sf32
-		case $spec in fp16*) d=/tmp/sf16 ;; esac
-		[ -e $d ] || lim 60 $G/cudabench -storefirst $d,${spec%%,*},1,100 >/dev/null 2>&1
-		c=/tmp/cold-$spec
-		SILICA_CACHE_DIR=$c lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/shipped, empty cache:  /'
-		SILICA_CACHE_DIR=$c-off SILICA_CUDA_SHIPPED=off lim 40 $G/cudabench -storefirst $d,$spec | sed 's/^/not shipped, empty:    /'
-	done 2>&1 | tee "$OUT/firstuse.log"
-	gpu_checks 150 'TestShippedLoads|TestWarmCompiles|TestShippedPack|TestLister' 150 '.'
-	echo "== kernelpack verify, 1M rows of 768 ($((SECONDS - T0)) s)"
-	SILICA_CACHE_DIR=/tmp/kp-cache lim 120 $G/kernelpack verify -dims 768 -rows 1000000 >"$OUT/verify1m.log" 2>&1
-	echo "rc $?"; grep -E "compiled \(|compiling|no kernel|kernels were" "$OUT/verify1m.log" | grep -v " 0 kernels compiled" | head -30
-	echo "== kernelpack verify ($((SECONDS - T0)) s)"
-	SILICA_CACHE_DIR=/tmp/kp-cache lim $((570 - (SECONDS - T0))) $G/kernelpack verify >"$OUT/verify.log" 2>&1
-	echo "rc $?"; grep -E "compiled \(|compiling|no kernel|kernels were" "$OUT/verify.log" | grep -v " 0 kernels compiled" | head -30
+	for spec in fp32,1,100 fp16,64,4096; do firstuse_pair $spec; done 2>&1 | tee "$OUT/firstuse.log"
+	gpu_tests cuda 60 'TestShippedLoads|TestShippedPack|TestLister'
+	verify verify1m.log -dims 768 -rows 1000000
+	for spec in fp16,1,10 fp32,64,10; do [ "$(left)" -gt 150 ] && firstuse_pair $spec; done 2>&1 | tee -a "$OUT/firstuse.log"
+	[ "$(left)" -gt 150 ] && gpu_tests cuda 60 'TestWarmCompiles'
+	[ "$(left)" -gt 200 ] && gpu_tests store 120 '.' SILICA_STORE_BACKENDS=cuda
+	[ "$(left)" -gt 60 ] && verify verify.log
 	;;
 esac
