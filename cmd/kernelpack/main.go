@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/silica-go/silica/cpu"
@@ -216,9 +217,26 @@ func list(dims, rowCounts, ks, batches []int, save func([]cuda.KernelSpec)) ([]c
 	}
 	e := engine.New("cuda-lister", b)
 	defer e.Close()
-	tmp, err := os.MkdirTemp("", "kernelpack")
+	err = eachShape(e, dims, rowCounts, ks, batches, func(shape string, took time.Duration) {
+		sofar := b.kernels()
+		if save != nil {
+			save(sofar)
+		}
+		fmt.Printf("kernelpack: %s: %d kernels so far (%.1f s)\n", shape, len(sofar), took.Seconds())
+	})
 	if err != nil {
 		return nil, err
+	}
+	return b.kernels(), nil
+}
+
+// eachShape runs listStore on e for every dtype, metric, row length and
+// row count (a save and an open once a dtype and metric), calling after
+// with the shape's name and its time after each.
+func eachShape(e *engine.Engine, dims, rowCounts, ks, batches []int, after func(shape string, took time.Duration)) error {
+	tmp, err := os.MkdirTemp("", "kernelpack")
+	if err != nil {
+		return err
 	}
 	defer os.RemoveAll(tmp)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -226,20 +244,16 @@ func list(dims, rowCounts, ks, batches []int, save func([]cuda.KernelSpec)) ([]c
 		for _, metric := range []store.Metric{store.Cosine, store.Dot, store.L2} {
 			for _, dim := range dims {
 				for ri, n := range rowCounts {
-					start := time.Now()
+					shape, start := fmt.Sprintf("%s %s dim %d, %d rows", dt, metric, dim, n), time.Now()
 					if err := listStore(e, rng, dt, metric, dim, n, ks, batches, dim == dims[0] && ri == 0, tmp); err != nil {
-						return nil, fmt.Errorf("%s %s dim %d, %d rows: %w", dt, metric, dim, n, err)
+						return fmt.Errorf("%s: %w", shape, err)
 					}
-					sofar := b.kernels()
-					if save != nil {
-						save(sofar)
-					}
-					fmt.Printf("kernelpack: %s %s dim %d, %d rows: %d kernels so far (%.1f s)\n", dt, metric, dim, n, len(sofar), time.Since(start).Seconds())
+					after(shape, time.Since(start))
 				}
 			}
 		}
 	}
-	return b.kernels(), nil
+	return nil
 }
 
 // listStore runs one store's work on e: rows added, every search warmed,
@@ -282,10 +296,13 @@ func listStore(e *engine.Engine, rng *rand.Rand, dt engine.DType, metric store.M
 // no kernel cache, and fails naming each kernel NVRTC had to compile.
 func verify(dims, rowCounts, ks, batches []int) error {
 	os.Setenv("SILICA_CUDA_CACHE", "off")
+	var mu sync.Mutex // Open's background warm-up reports from its goroutine
 	var compiled []string
 	engine.SetProgress(func(m string) {
 		if strings.Contains(m, "compiling kernel") {
+			mu.Lock()
 			compiled = append(compiled, m)
+			mu.Unlock()
 		}
 	})
 	e, err := engine.Open("cuda")
@@ -294,27 +311,18 @@ func verify(dims, rowCounts, ks, batches []int) error {
 	}
 	defer e.Close()
 	fmt.Println("kernelpack: verify on", e.Device().Name, e.Device().Version)
-	tmp, err := os.MkdirTemp("", "kernelpack")
+	before := 0
+	err = eachShape(e, dims, rowCounts, ks, batches, func(shape string, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Printf("kernelpack: %s: %d kernels compiled (%.1f s)\n", shape, len(compiled)-before, took.Seconds())
+		for _, m := range compiled[before:] {
+			fmt.Println("   ", m)
+		}
+		before = len(compiled)
+	})
 	if err != nil {
 		return err
-	}
-	defer os.RemoveAll(tmp)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, dt := range []engine.DType{engine.Float32, engine.Float16, engine.Int8} {
-		for _, metric := range []store.Metric{store.Cosine, store.Dot, store.L2} {
-			for _, dim := range dims {
-				for ri, n := range rowCounts {
-					start, before := time.Now(), len(compiled)
-					if err := listStore(e, rng, dt, metric, dim, n, ks, batches, dim == dims[0] && ri == 0, tmp); err != nil {
-						return fmt.Errorf("%s %s dim %d, %d rows: %w", dt, metric, dim, n, err)
-					}
-					fmt.Printf("kernelpack: %s %s dim %d, %d rows: %d kernels compiled (%.1f s)\n", dt, metric, dim, n, len(compiled)-before, time.Since(start).Seconds())
-					for _, m := range compiled[before:] {
-						fmt.Println("   ", m)
-					}
-				}
-			}
-		}
 	}
 	if len(compiled) > 0 {
 		return fmt.Errorf("%d kernels were compiled: the shipped kernels do not cover this work", len(compiled))
