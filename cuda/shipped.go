@@ -54,10 +54,11 @@ func shippedFiles() (manifest, pack []byte, err error) {
 	return manifest, pack, nil
 }
 
-// packMagic starts the uncompressed pack; entries follow it, each the
-// length of its name (uint16), the name (cacheName with shippedStamp),
-// the length of its code (uint32) and the code, little-endian.
-const packMagic = "silica-cuda-pack-1\n"
+// packMagic starts a pack; entries follow it, each the length of its
+// name (uint16), the name (cacheName with shippedStamp), the length of
+// its code gzipped (uint32) and that, little-endian. Each module is
+// compressed alone, so that a process unpacks only those it loads.
+const packMagic = "silica-cuda-pack-2\n"
 
 // KernelSpec describes a kernel variant as cmd/kernelpack lists and
 // ships it: the kernel file, the variant's kind, element type and
@@ -185,44 +186,35 @@ func BuildPack(specs []KernelSpec) ([]byte, error) {
 		order[i] = i
 	}
 	sort.Slice(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
-	var raw bytes.Buffer
-	raw.WriteString(packMagic)
+	var out bytes.Buffer
+	out.WriteString(packMagic)
 	seen := map[string]bool{}
 	for _, i := range order {
 		if seen[names[i]] {
 			continue
 		}
 		seen[names[i]] = true
-		binary.Write(&raw, binary.LittleEndian, uint16(len(names[i])))
-		raw.WriteString(names[i])
-		binary.Write(&raw, binary.LittleEndian, uint32(len(codes[i])))
-		raw.Write(codes[i])
-	}
-	var out bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(raw.Bytes()); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
+		var z bytes.Buffer
+		zw, err := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		if err != nil {
+			return nil, err
+		}
+		zw.Write(codes[i])
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		binary.Write(&out, binary.LittleEndian, uint16(len(names[i])))
+		out.WriteString(names[i])
+		binary.Write(&out, binary.LittleEndian, uint32(z.Len()))
+		out.Write(z.Bytes())
 	}
 	return out.Bytes(), nil
 }
 
-// readPack returns the modules of a pack by name.
+// readPack returns the modules of a pack by name, each still gzipped (a
+// slice of pack; unpack decompresses one).
 func readPack(pack []byte) (map[string][]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(pack))
-	if err != nil {
-		return nil, fmt.Errorf("cuda: shipped kernels: %w", err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("cuda: shipped kernels: %w", err)
-	}
-	rest, ok := bytes.CutPrefix(raw, []byte(packMagic))
+	rest, ok := bytes.CutPrefix(pack, []byte(packMagic))
 	if !ok {
 		return nil, fmt.Errorf("cuda: shipped kernels: not a pack (no %q)", strings.TrimSpace(packMagic))
 	}
@@ -245,6 +237,19 @@ func readPack(pack []byte) (map[string][]byte, error) {
 		rest = rest[size:]
 	}
 	return mods, nil
+}
+
+// unpack decompresses a module of a pack (readPack); a damaged one is an
+// error (gzip's CRC-32 of the module).
+func unpack(name string, z []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err == nil {
+		var code []byte
+		if code, err = io.ReadAll(zr); err == nil && len(code) > 0 {
+			return code, nil
+		}
+	}
+	return nil, fmt.Errorf("cuda: shipped kernel %s: damaged (%v)", name, err)
 }
 
 // CheckPack reports whether pack holds exactly the modules of specs as
@@ -286,7 +291,7 @@ func CheckPack(specs []KernelSpec, pack []byte) error {
 	return nil
 }
 
-// shipped is the pack the build embeds, read once.
+// shipped is the index of the pack in use (shippedFiles), read once.
 var shipped = sync.OnceValue(func() map[string][]byte {
 	_, pack, err := shippedFiles()
 	var mods map[string][]byte
@@ -310,6 +315,14 @@ func (d *device) shippedCode(v variant) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	code, ok := shipped()[name]
-	return code, ok
+	z, ok := shipped()[name]
+	if !ok {
+		return nil, false
+	}
+	code, err := unpack(name, z)
+	if err != nil {
+		engine.Progress("%v; compiled with NVRTC instead", err)
+		return nil, false
+	}
+	return code, true
 }

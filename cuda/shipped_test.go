@@ -96,8 +96,14 @@ func TestPack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(mods[name], code) {
-			t.Errorf("%s: the pack's module (%d bytes) is not its cubin (%d bytes)", v, len(mods[name]), len(code))
+		got, err := unpack(name, mods[name])
+		if err != nil || !bytes.Equal(got, code) {
+			t.Errorf("%s: the pack's module (%d bytes, %v) is not its cubin (%d bytes)", v, len(got), err, len(code))
+		}
+		z := bytes.Clone(mods[name])
+		z[len(z)/2] ^= 0x10
+		if _, err := unpack(name, z); err == nil {
+			t.Errorf("%s: a module with a flipped bit unpacked without an error", v)
 		}
 	}
 	if len(mods) != len(vs) {
@@ -115,7 +121,7 @@ func TestPack(t *testing.T) {
 	if err := CheckPack(specs[:1], pack); err == nil || !strings.Contains(err.Error(), "1 in it are listed by none") {
 		t.Errorf("CheckPack of a pack with a module no spec lists: %v", err)
 	}
-	for what, bad := range map[string][]byte{"truncated": pack[:len(pack)/2], "empty": nil, "not gzip": []byte("silica-cuda-pack-1\n")} {
+	for what, bad := range map[string][]byte{"truncated": pack[:len(pack)/2], "empty": nil, "of another version": []byte("silica-cuda-pack-1\n")} {
 		if _, err := readPack(bad); err == nil {
 			t.Errorf("%s pack read without an error", what)
 		}
