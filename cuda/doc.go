@@ -61,8 +61,8 @@
 // GPU of each architecture from sm_75 to sm_120 (T4, A100, A10, L4,
 // H100 and H200, B200, RTX 5090), listed without a GPU by kernel listers
 // (NewLister) that choose as the backend does on such a device. A device
-// of one of those architectures loads them without NVRTC, ahead of the
-// disk cache; what they do not cover (other shapes, such as batches of 2
+// of one of those architectures loads them instead of compiling them
+// (NVRTC must still be at hand), ahead of the disk cache; what they do not cover (other shapes, such as batches of 2
 // to 15 queries over more than about 2M rows, kernels of programs of
 // one's own, or a driver that refuses them) is compiled as above. They
 // have not yet run on a GPU: the lent one was not to be had when they
