@@ -40,10 +40,9 @@ type device struct {
 	cache string // disk cache folder, "" for none
 	dry   bool   // Warm: kernels are loaded, launchN launches nothing
 	// virtual: a kernel lister's (NewLister), with no GPU: its dry runs
-	// list their kernels in seen without loading them.
+	// list their kernels in mods without loading them (no handle).
 	virtual bool
-	seen    map[string]variant // every variant asked for, by key (Backend.Kernels)
-	stamp   string             // NVRTC and driver versions, part of the cache key
+	stamp   string // NVRTC and driver versions, part of the cache key
 	mods    map[string]*module
 
 	mu     sync.Mutex // held by do: one driver call sequence at a time
@@ -74,7 +73,7 @@ type device struct {
 
 // openDevice sets up device ordinal: its primary context and stream.
 func openDevice(ordinal int) (*device, error) {
-	d := &device{ordinal: ordinal, mods: map[string]*module{}, seen: map[string]variant{}, bigSet: map[uintptr]int{}}
+	d := &device{ordinal: ordinal, mods: map[string]*module{}, bigSet: map[uintptr]int{}}
 	for i := range d.ptrs {
 		d.ptrs[i] = unsafe.Pointer(&d.params[i])
 	}

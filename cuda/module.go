@@ -193,8 +193,10 @@ func offOr(d string) string {
 	return d
 }
 
-// module is a loaded variant and the functions taken from it.
+// module is a loaded variant and the functions taken from it (a
+// lister's: the variant only, no handle).
 type module struct {
+	v      variant
 	handle uintptr
 	fns    map[string]uintptr
 }
@@ -203,17 +205,19 @@ type module struct {
 // on first use. Called inside do.
 func (d *device) function(v variant, name string) (uintptr, error) {
 	k := v.key()
-	d.seen[k] = v
-	if d.virtual {
-		return 0, nil // listed (NewLister); its runs are dry: launchN launches nothing
-	}
 	m, ok := d.mods[k]
+	if d.virtual { // listed, not loaded (NewLister); its runs are dry: launchN launches nothing
+		if !ok {
+			d.mods[k] = &module{v: v}
+		}
+		return 0, nil
+	}
 	if !ok {
 		h, err := d.load(v)
 		if err != nil {
 			return 0, err
 		}
-		m = &module{handle: h, fns: map[string]uintptr{}}
+		m = &module{v: v, handle: h, fns: map[string]uintptr{}}
 		d.mods[k] = m
 	}
 	if f, ok := m.fns[name]; ok {

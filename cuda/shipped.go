@@ -22,7 +22,7 @@ import (
 // The kernels the build ships: cubins compiled ahead of time for the
 // variants a store launches (kernels/cuda/shipped: manifest.json lists
 // them, kernels.pack holds them), so that a device of their architecture
-// loads them without NVRTC. A variant is found in the pack by the same
+// loads them instead of compiling them. A variant is found in the pack by the same
 // hash as in the disk cache (source, NVRTC options, the kind of code)
 // with shippedStamp for the versions, so a kernel whose source or flags
 // changed is not found and is compiled as before.
@@ -118,9 +118,9 @@ func (s KernelSpec) packName() (string, error) {
 // ships.
 func (b *Backend) Kernels() []KernelSpec {
 	var out []KernelSpec
-	b.d.mu.Lock() // what device.do holds while a run fills seen
-	for _, v := range b.d.seen {
-		out = append(out, specOf(v, b.d.arch))
+	b.d.mu.Lock() // what device.do holds while a run adds modules
+	for _, m := range b.d.mods {
+		out = append(out, specOf(m.v, b.d.arch))
 	}
 	b.d.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool {
@@ -151,7 +151,7 @@ func NewLister(cc, sms, smem int) (*Backend, error) {
 		return nil, fmt.Errorf("cuda: lister of compute capability %d, %d SMs, %d bytes of shared memory; want a real GPU's", cc, sms, smem)
 	}
 	d := &device{name: "kernel lister", cc: cc, sms: sms, smemOptin: smem, virtual: true,
-		mods: map[string]*module{}, seen: map[string]variant{}, bigSet: map[uintptr]int{}}
+		mods: map[string]*module{}, bigSet: map[uintptr]int{}}
 	d.arch, d.cubin = target(cc)
 	return &Backend{d: d, pool: pool{free: map[int][]dptr{}}}, nil
 }
@@ -170,7 +170,7 @@ func BuildPack(specs []KernelSpec) ([]byte, error) {
 		for i := lo; i < hi; i++ {
 			v, err := specs[i].variant()
 			if err == nil {
-				names[i], err = specs[i].packName()
+				names[i], err = v.cacheName(specs[i].Target, true, shippedStamp)
 			}
 			if err == nil {
 				codes[i], _, err = v.build(specs[i].Target, true, "", shippedStamp)

@@ -44,6 +44,9 @@ import (
 const (
 	defaultManifest = "kernels/cuda/shipped/manifest.json"
 	defaultPack     = "kernels/cuda/shipped/kernels.pack"
+	// The k and batch sizes list warms by default (the manifest's).
+	defaultK       = "10,100,1000,4096"
+	defaultBatches = "1,2,3,4,5,6,7,8,16,64,1024"
 )
 
 func main() {
@@ -56,8 +59,8 @@ func main() {
 	out := fs.String("out", "", "list: where the manifest goes (default -manifest); build: where the pack goes (default -pack)")
 	dims := fs.String("dims", "384,768,1024,1536,3072", "list: the row lengths")
 	rows := fs.String("rows", "2000,200000", "list: the stores' row counts")
-	ks := fs.String("k", "10,100,1000,4096", "list: the k Warm prepares")
-	batches := fs.String("batches", "1,2,3,4,5,6,7,8,16,64,1024", "list: the batch sizes Warm prepares")
+	ks := fs.String("k", defaultK, "list: the k Warm prepares")
+	batches := fs.String("batches", defaultBatches, "list: the batch sizes Warm prepares")
 	fs.Parse(os.Args[2:])
 	switch os.Args[1] {
 	case "list":

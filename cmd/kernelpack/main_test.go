@@ -43,7 +43,7 @@ func TestManifestCovers(t *testing.T) {
 	e := engine.New("cuda-lister", b)
 	defer e.Close()
 	rng := rand.New(rand.NewPCG(36, 2))
-	ks, batches := []int{10, 100, 1000, 4096}, []int{1, 2, 3, 4, 5, 6, 7, 8, 16, 64, 1024}
+	ks, batches := ints(defaultK), ints(defaultBatches)
 	for _, dt := range []engine.DType{engine.Float32, engine.Float16, engine.Int8} {
 		for _, metric := range []store.Metric{store.Cosine, store.Dot, store.L2} {
 			for _, dim := range []int{384, 1536} {
